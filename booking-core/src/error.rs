@@ -1,0 +1,301 @@
+//! The one error type of the engine, with a stable machine-readable code per variant.
+//!
+//! The codes returned by [`BookingError::code`] are part of the public contract: the Python,
+//! Kotlin and Swift bindings expose the same strings, and they never change meaning. New
+//! variants may be added (the enum is `#[non_exhaustive]`), existing codes are never reused.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+/// Why a command was refused, or why a store could not carry it out.
+///
+/// Every refusal leaves the stored state exactly as it was.
+///
+/// ```
+/// use booking_core::{BookingError, ErrorCode};
+/// let e = BookingError::InvalidInput { field: "capacity".into(), reason: "must be at least 1".into() };
+/// assert_eq!(e.code(), ErrorCode::InvalidInput);
+/// assert_eq!(e.code().as_str(), "invalid_input");
+/// assert_eq!(e.to_string(), "invalid capacity: must be at least 1");
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error, Serialize, Deserialize)]
+#[serde(tag = "code", rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum BookingError {
+    /// A value of the command is out of range or malformed; `field` names it.
+    #[error("invalid {field}: {reason}")]
+    InvalidInput {
+        /// The offending field, as named in the command.
+        field: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// The name is not an IANA time zone known to the engine's tz database.
+    #[error("unknown time zone {name:?}")]
+    UnknownTimeZone {
+        /// The name as given.
+        name: String,
+    },
+    /// A meeting link that is not an absolute http(s) URL.
+    #[error("invalid meeting link {link:?}: {reason}")]
+    InvalidMeetingLink {
+        /// The link as given.
+        link: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// Something is scheduled to start at or before the current instant.
+    #[error("start {starts_at} is not in the future (now is {now})")]
+    StartInPast {
+        /// The requested start.
+        starts_at: DateTime<Utc>,
+        /// The engine's clock when the command was decided.
+        now: DateTime<Utc>,
+    },
+    /// A listing window or series is longer than the engine will expand.
+    #[error("{what} is too large: {requested} requested, at most {max} allowed")]
+    TooLarge {
+        /// What is too large (for instance `"listing window in days"`).
+        what: String,
+        /// The requested size.
+        requested: u64,
+        /// The largest size accepted.
+        max: u64,
+    },
+    /// The actor may not run this command on this object.
+    #[error("not authorized: {reason}")]
+    NotAuthorized {
+        /// Who is refused what, in words.
+        reason: String,
+    },
+    /// No group session has this id.
+    #[error("session {id} not found")]
+    SessionNotFound {
+        /// The id asked for.
+        id: crate::SessionId,
+    },
+    /// No booking has this id.
+    #[error("booking {id} not found")]
+    BookingNotFound {
+        /// The id asked for.
+        id: crate::BookingId,
+    },
+    /// No availability slot has this id.
+    #[error("availability slot {id} not found")]
+    SlotNotFound {
+        /// The id asked for.
+        id: crate::SlotId,
+    },
+    /// Every seat is taken and the session has no open waitlist.
+    #[error("session {session_id} is full ({capacity} seats)")]
+    SessionFull {
+        /// The full session.
+        session_id: crate::SessionId,
+        /// Its capacity.
+        capacity: u32,
+    },
+    /// The student already holds an active booking here.
+    #[error("student {student_id} already holds booking {booking_id}")]
+    AlreadyBooked {
+        /// The student.
+        student_id: crate::UserId,
+        /// Their active booking.
+        booking_id: crate::BookingId,
+    },
+    /// The session has started (or ended): its seats are frozen.
+    #[error("session {session_id} started at {starts_at}")]
+    SessionStarted {
+        /// The session.
+        session_id: crate::SessionId,
+        /// When it started.
+        starts_at: DateTime<Utc>,
+    },
+    /// The session has not started yet (attendance can only be marked from its start).
+    #[error("session {session_id} has not started yet (starts at {starts_at})")]
+    SessionNotStarted {
+        /// The session.
+        session_id: crate::SessionId,
+        /// When it starts.
+        starts_at: DateTime<Utc>,
+    },
+    /// The session was cancelled by its teacher or an admin.
+    #[error("session {session_id} is cancelled")]
+    SessionCancelled {
+        /// The session.
+        session_id: crate::SessionId,
+    },
+    /// Capacity cannot go below the seats already taken.
+    #[error("capacity {requested} is below the {taken} seats already taken")]
+    CapacityBelowBooked {
+        /// The capacity asked for.
+        requested: u32,
+        /// Seats taken (confirmed + attended).
+        taken: u32,
+    },
+    /// The booking's status does not allow this step (see the transition tables).
+    #[error("booking {booking_id} is {from}: cannot {action}")]
+    InvalidTransition {
+        /// The booking.
+        booking_id: crate::BookingId,
+        /// Its current status.
+        from: String,
+        /// The refused step.
+        action: String,
+    },
+    /// The occurrence is held by another booking, or overlaps one of the teacher's.
+    #[error("slot {slot_id} at {starts_at} is not available: {reason}")]
+    SlotUnavailable {
+        /// The slot.
+        slot_id: crate::SlotId,
+        /// The occurrence's start.
+        starts_at: DateTime<Utc>,
+        /// Why, in words.
+        reason: String,
+    },
+    /// The slot produces no occurrence starting at this instant.
+    #[error("slot {slot_id} has no occurrence starting at {starts_at}")]
+    OccurrenceNotOffered {
+        /// The slot.
+        slot_id: crate::SlotId,
+        /// The requested start.
+        starts_at: DateTime<Utc>,
+    },
+    /// The student already holds an active 1:1 lesson overlapping this one.
+    #[error("student {student_id} already has lesson {booking_id} at that time")]
+    StudentBusy {
+        /// The student.
+        student_id: crate::UserId,
+        /// The overlapping lesson.
+        booking_id: crate::BookingId,
+    },
+    /// The slot belongs to a course the student is not enrolled in.
+    #[error("student {student_id} is not enrolled in course {course_id}")]
+    NotEnrolled {
+        /// The student.
+        student_id: crate::UserId,
+        /// The course.
+        course_id: crate::CourseId,
+    },
+    /// The request key was used before by the same actor for a different command.
+    #[error("request key {key:?} was already used for a different command")]
+    RequestKeyReused {
+        /// The key.
+        key: String,
+    },
+    /// Concurrent writers kept changing the same data; the command was not applied.
+    #[error("gave up after {attempts} attempts on a contended record; nothing was changed")]
+    Contention {
+        /// How many times the command was decided.
+        attempts: u32,
+    },
+    /// A stored record could not be decoded (tampered, or written by a newer schema).
+    #[error("stored record {record} cannot be read: {detail}")]
+    CorruptRecord {
+        /// Which record.
+        record: String,
+        /// What failed.
+        detail: String,
+    },
+    /// The store failed (connection lost, disk full, ...); the command may be retried with
+    /// the same request key.
+    #[error("store failure: {message}")]
+    Store {
+        /// The store's own message.
+        message: String,
+    },
+}
+
+macro_rules! error_codes {
+    ($($variant:ident => $code:literal),* $(,)?) => {
+        /// The stable, machine-readable code of a [`BookingError`], identical in every binding.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        #[serde(rename_all = "snake_case")]
+        #[non_exhaustive]
+        pub enum ErrorCode {
+            $(
+                #[doc = concat!("`", $code, "`")]
+                $variant,
+            )*
+        }
+
+        impl ErrorCode {
+            /// Every code, in declaration order.
+            pub const ALL: &'static [ErrorCode] = &[$(ErrorCode::$variant),*];
+
+            /// The code as a snake_case string, for instance `"session_full"`.
+            pub const fn as_str(self) -> &'static str {
+                match self {
+                    $(ErrorCode::$variant => $code,)*
+                }
+            }
+        }
+
+        impl BookingError {
+            /// The stable code of this error.
+            pub fn code(&self) -> ErrorCode {
+                match self {
+                    $(BookingError::$variant { .. } => ErrorCode::$variant,)*
+                }
+            }
+        }
+    };
+}
+
+error_codes! {
+    InvalidInput => "invalid_input",
+    UnknownTimeZone => "unknown_time_zone",
+    InvalidMeetingLink => "invalid_meeting_link",
+    StartInPast => "start_in_past",
+    TooLarge => "too_large",
+    NotAuthorized => "not_authorized",
+    SessionNotFound => "session_not_found",
+    BookingNotFound => "booking_not_found",
+    SlotNotFound => "slot_not_found",
+    SessionFull => "session_full",
+    AlreadyBooked => "already_booked",
+    SessionStarted => "session_started",
+    SessionNotStarted => "session_not_started",
+    SessionCancelled => "session_cancelled",
+    CapacityBelowBooked => "capacity_below_booked",
+    InvalidTransition => "invalid_transition",
+    SlotUnavailable => "slot_unavailable",
+    OccurrenceNotOffered => "occurrence_not_offered",
+    StudentBusy => "student_busy",
+    NotEnrolled => "not_enrolled",
+    RequestKeyReused => "request_key_reused",
+    Contention => "contention",
+    CorruptRecord => "corrupt_record",
+    Store => "store_error",
+}
+
+impl std::fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl ErrorCode {
+    /// Whether this code means the input itself was wrong (Python maps these to `ValueError`).
+    pub const fn is_invalid_input(self) -> bool {
+        matches!(
+            self,
+            ErrorCode::InvalidInput
+                | ErrorCode::UnknownTimeZone
+                | ErrorCode::InvalidMeetingLink
+                | ErrorCode::StartInPast
+                | ErrorCode::TooLarge
+        )
+    }
+}
+
+impl BookingError {
+    /// Shorthand for [`BookingError::InvalidInput`].
+    pub fn invalid(field: impl Into<String>, reason: impl Into<String>) -> Self {
+        BookingError::InvalidInput { field: field.into(), reason: reason.into() }
+    }
+
+    /// Shorthand for [`BookingError::NotAuthorized`].
+    pub fn not_authorized(reason: impl Into<String>) -> Self {
+        BookingError::NotAuthorized { reason: reason.into() }
+    }
+}

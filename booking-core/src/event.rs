@@ -1,0 +1,156 @@
+//! Domain events: what a command changed, returned to the host so it can notify people.
+//!
+//! Events are not a side channel: the engine changes state *only* by applying the events a
+//! decision produced ([`GroupSession::apply`](crate::GroupSession::apply)), so the events of a
+//! command describe exactly the change it made. `SessionClosed` and `SessionReopened` are the
+//! exception that proves the rule: they report a change of derived state (see
+//! [`GroupSession::is_closed_for_booking`](crate::GroupSession::is_closed_for_booking)) and
+//! apply as no-ops.
+
+use crate::{Actor, BookingId, GroupSession, SeatStatus, SessionId, UserId};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+/// Something that happened, when, and at whose command.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Event {
+    /// The engine clock's instant when the command was decided.
+    pub occurred_at: DateTime<Utc>,
+    /// Who ran the command (a promotion caused by a cancellation names the canceller).
+    pub actor: Actor,
+    /// What happened.
+    pub kind: EventKind,
+}
+
+/// The kinds of domain events.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum EventKind {
+    /// A group session was created (with no bookings).
+    SessionCreated {
+        /// The session as created.
+        session: Box<GroupSession>,
+    },
+    /// A student got a seat straight away.
+    BookingConfirmed {
+        /// The session.
+        session_id: SessionId,
+        /// The new booking.
+        booking_id: BookingId,
+        /// The student.
+        student_id: UserId,
+    },
+    /// A student joined the waitlist of a full session.
+    BookingWaitlisted {
+        /// The session.
+        session_id: SessionId,
+        /// The new booking.
+        booking_id: BookingId,
+        /// The student.
+        student_id: UserId,
+        /// 1-based place in the queue when joining.
+        position: u32,
+    },
+    /// The head of the waitlist got a freed or added seat.
+    BookingPromoted {
+        /// The session.
+        session_id: SessionId,
+        /// The promoted booking.
+        booking_id: BookingId,
+        /// The student.
+        student_id: UserId,
+    },
+    /// A seat booking (confirmed or waitlisted) was cancelled.
+    BookingCancelled {
+        /// The session.
+        session_id: SessionId,
+        /// The cancelled booking.
+        booking_id: BookingId,
+        /// The student.
+        student_id: UserId,
+        /// Its status before the cancellation.
+        previous_status: SeatStatus,
+    },
+    /// The session stopped taking bookings: every seat is taken and the waitlist is off.
+    SessionClosed {
+        /// The session.
+        session_id: SessionId,
+    },
+    /// A closed session takes bookings again (a seat freed up, capacity rose, or the
+    /// waitlist was turned on).
+    SessionReopened {
+        /// The session.
+        session_id: SessionId,
+    },
+    /// The teacher changed the number of seats.
+    CapacityChanged {
+        /// The session.
+        session_id: SessionId,
+        /// Seats before.
+        previous: u32,
+        /// Seats now.
+        capacity: u32,
+    },
+    /// The waitlist was turned on or off.
+    WaitlistChanged {
+        /// The session.
+        session_id: SessionId,
+        /// Whether new students may now join the waitlist.
+        enabled: bool,
+    },
+    /// The whole session was cancelled (each booking's cancellation is its own event, before
+    /// this one).
+    SessionCancelled {
+        /// The session.
+        session_id: SessionId,
+    },
+    /// Attendance of a seat booking was marked (or corrected).
+    AttendanceMarked {
+        /// The session.
+        session_id: SessionId,
+        /// The booking.
+        booking_id: BookingId,
+        /// The student.
+        student_id: UserId,
+        /// [`SeatStatus::Attended`] or [`SeatStatus::NoShow`].
+        status: SeatStatus,
+    },
+}
+
+impl EventKind {
+    /// A stable snake_case name for the kind, for logs and outboxes.
+    ///
+    /// ```
+    /// use booking_core::{EventKind, SessionId};
+    /// let kind = EventKind::SessionClosed { session_id: SessionId::from_uuid(uuid::Uuid::nil()) };
+    /// assert_eq!(kind.name(), "session_closed");
+    /// ```
+    pub fn name(&self) -> &'static str {
+        match self {
+            EventKind::SessionCreated { .. } => "session_created",
+            EventKind::BookingConfirmed { .. } => "booking_confirmed",
+            EventKind::BookingWaitlisted { .. } => "booking_waitlisted",
+            EventKind::BookingPromoted { .. } => "booking_promoted",
+            EventKind::BookingCancelled { .. } => "booking_cancelled",
+            EventKind::SessionClosed { .. } => "session_closed",
+            EventKind::SessionReopened { .. } => "session_reopened",
+            EventKind::CapacityChanged { .. } => "capacity_changed",
+            EventKind::WaitlistChanged { .. } => "waitlist_changed",
+            EventKind::SessionCancelled { .. } => "session_cancelled",
+            EventKind::AttendanceMarked { .. } => "attendance_marked",
+        }
+    }
+
+    /// The booking this event is about, if any.
+    pub fn booking_id(&self) -> Option<BookingId> {
+        match self {
+            EventKind::BookingConfirmed { booking_id, .. }
+            | EventKind::BookingWaitlisted { booking_id, .. }
+            | EventKind::BookingPromoted { booking_id, .. }
+            | EventKind::BookingCancelled { booking_id, .. }
+            | EventKind::AttendanceMarked { booking_id, .. } => Some(*booking_id),
+            _ => None,
+        }
+    }
+}

@@ -1,0 +1,258 @@
+//! The storage contract: what every store (in-memory, SQLite, PostgreSQL, or one written in
+//! Python or Kotlin) implements, and what it must guarantee.
+//!
+//! # How the engine uses a store
+//! The engine never holds a lock or a transaction across a decision. For every command it
+//! 1. loads the aggregates the command needs ([`Repository::load_session`]), each with its
+//!    version;
+//! 2. decides purely (no I/O) on those snapshots, producing the new states and events;
+//! 3. hands the store one [`Commit`]: "write these new states *if* each is still at the
+//!    version I read, and record this request key *if* it is not recorded yet";
+//! 4. on [`StoreError::Conflict`] (someone else committed first) starts again from step 1
+//!    with fresh state, up to a bounded number of attempts.
+//!
+//! This is optimistic concurrency control. It was chosen over an "atomic update the store
+//! provides" because it needs nothing from a store but one conditional, atomic write: SQLite,
+//! PostgreSQL, a Django model with `select_for_update`, a Kotlin Room DAO or a key-value store
+//! can all provide that, and none of them needs to understand a single booking rule.
+//!
+//! # What a store must guarantee
+//! For the no-overbooking and no-double-booking rules to hold, [`Repository::commit`] must be
+//! **atomic and conditional**:
+//! - every [`Write`] is applied only if the stored version of its aggregate equals
+//!   `expected_version` (`0` means "must not exist yet");
+//! - the request record, if any, is stored only if the same `(actor, key)` is not stored yet;
+//! - either all of it is applied, or none of it is and an error says why
+//!   ([`StoreError::Conflict`] or [`StoreError::DuplicateRequest`]);
+//! - commits are linearizable: once `commit` has returned `Ok`, every later load sees it.
+//!
+//! Loads may return stale data (the version check catches it), but never a torn aggregate.
+
+use crate::{Actor, BookingError, BookingId, Command, Event, GroupSession, SeatBooking, SessionId};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use std::sync::Arc;
+
+/// Longest request key, in bytes.
+pub const MAX_REQUEST_KEY_LEN: usize = 255;
+
+/// A client-chosen key that makes a command idempotent: the same actor sending the same
+/// command with the same key gets the first outcome again, and nothing changes.
+///
+/// ```
+/// use booking_core::RequestKey;
+/// assert!(RequestKey::new("7f6c1d8e-retry").is_ok());
+/// assert_eq!(RequestKey::new("").unwrap_err().code().as_str(), "invalid_input");
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct RequestKey(String);
+
+impl RequestKey {
+    /// Validates a key: 1 to 255 bytes, no control characters.
+    pub fn new(key: impl Into<String>) -> Result<Self, BookingError> {
+        let key = key.into();
+        if key.is_empty() || key.len() > MAX_REQUEST_KEY_LEN {
+            return Err(BookingError::invalid("request_key", format!("must be 1 to {MAX_REQUEST_KEY_LEN} bytes")));
+        }
+        if key.chars().any(char::is_control) {
+            return Err(BookingError::invalid("request_key", "must not contain control characters"));
+        }
+        Ok(Self(key))
+    }
+
+    /// The key as given.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for RequestKey {
+    type Error = BookingError;
+
+    fn try_from(value: String) -> Result<Self, Self::Error> {
+        Self::new(value)
+    }
+}
+
+impl From<RequestKey> for String {
+    fn from(key: RequestKey) -> Self {
+        key.0
+    }
+}
+
+/// What a successful command produced, as returned and as recorded for replays.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Outcome {
+    /// The object the command is about, after the command.
+    pub value: OutcomeValue,
+    /// The events it caused, in order.
+    pub events: Vec<Event>,
+    /// The version of the changed aggregate after the command (the session's, for group
+    /// commands). Versions of one aggregate are consecutive, so they order its events.
+    pub version: u64,
+}
+
+/// The object a command is about.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum OutcomeValue {
+    /// A group session (session commands).
+    Session {
+        /// The session after the command.
+        session: Arc<GroupSession>,
+    },
+    /// A seat booking (booking commands).
+    SeatBooking {
+        /// The booking after the command.
+        booking: SeatBooking,
+    },
+}
+
+/// A command that succeeded under a request key, kept so a retry gets the same outcome.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RequestRecord {
+    /// Who sent it; keys are scoped to their actor.
+    pub actor: Actor,
+    /// The key.
+    pub key: RequestKey,
+    /// The command, so a key reused for something else is recognised.
+    pub command: Command,
+    /// What it produced.
+    pub outcome: Outcome,
+    /// When it was decided.
+    pub recorded_at: DateTime<Utc>,
+}
+
+/// Where a booking lives, so commands can name a booking by its id alone.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(tag = "kind", content = "id", rename_all = "snake_case")]
+pub enum BookingLocation {
+    /// A seat in this group session.
+    Session(SessionId),
+}
+
+/// One conditional write of a [`Commit`].
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "aggregate", rename_all = "snake_case")]
+pub enum Write {
+    /// Store `session` if the stored one is at `expected_version` (`0`: must not exist).
+    /// `session.version` is `expected_version + 1`.
+    Session {
+        /// The version the decision was made on.
+        expected_version: u64,
+        /// The new state.
+        session: Arc<GroupSession>,
+    },
+}
+
+impl Write {
+    /// The version the decision was made on.
+    pub fn expected_version(&self) -> u64 {
+        match self {
+            Write::Session { expected_version, .. } => *expected_version,
+        }
+    }
+}
+
+/// Everything one command changes, to be applied atomically (see the [module docs](self)).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Commit {
+    /// The new aggregate states, each conditional on its expected version.
+    pub writes: Vec<Write>,
+    /// The request record to store, if the command carried a key.
+    pub request: Option<RequestRecord>,
+    /// The events of the command; a store may keep them (an outbox), or not.
+    pub events: Vec<Event>,
+}
+
+impl Commit {
+    /// The bookings created by this commit, with where they live; a store indexes them for
+    /// [`Repository::locate_booking`].
+    pub fn new_bookings(&self) -> impl Iterator<Item = (BookingId, BookingLocation)> + '_ {
+        self.events.iter().filter_map(|e| match e.kind {
+            crate::EventKind::BookingConfirmed { session_id, booking_id, .. }
+            | crate::EventKind::BookingWaitlisted { session_id, booking_id, .. } => {
+                Some((booking_id, BookingLocation::Session(session_id)))
+            }
+            _ => None,
+        })
+    }
+}
+
+/// Why a store could not load or commit.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum StoreError {
+    /// An aggregate is no longer at the expected version: the engine decides again.
+    #[error("version conflict on {0}")]
+    Conflict(String),
+    /// The request key is already recorded: the engine replays the recorded outcome.
+    #[error("request key already recorded")]
+    DuplicateRequest,
+    /// A stored record does not decode.
+    #[error("corrupt record {record}: {detail}")]
+    Corrupt {
+        /// Which record.
+        record: String,
+        /// What failed.
+        detail: String,
+    },
+    /// The backend failed (I/O, connection, ...).
+    #[error("{0}")]
+    Backend(String),
+}
+
+impl From<StoreError> for BookingError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Corrupt { record, detail } => BookingError::CorruptRecord { record, detail },
+            other => BookingError::Store { message: other.to_string() },
+        }
+    }
+}
+
+/// The storage contract. See the [module docs](self) for the guarantees a store must give.
+pub trait Repository: Send + Sync {
+    /// The session with this id, as last committed.
+    fn load_session(&self, id: SessionId) -> Result<Option<Arc<GroupSession>>, StoreError>;
+
+    /// Where the booking with this id lives.
+    fn locate_booking(&self, id: BookingId) -> Result<Option<BookingLocation>, StoreError>;
+
+    /// The record of a command that succeeded under `(actor, key)`.
+    fn load_request(&self, actor: &Actor, key: &RequestKey) -> Result<Option<RequestRecord>, StoreError>;
+
+    /// Applies `commit` atomically and conditionally, or not at all.
+    fn commit(&self, commit: Commit) -> Result<(), StoreError>;
+}
+
+impl<R: Repository + ?Sized> Repository for Arc<R> {
+    fn load_session(&self, id: SessionId) -> Result<Option<Arc<GroupSession>>, StoreError> {
+        (**self).load_session(id)
+    }
+    fn locate_booking(&self, id: BookingId) -> Result<Option<BookingLocation>, StoreError> {
+        (**self).locate_booking(id)
+    }
+    fn load_request(&self, actor: &Actor, key: &RequestKey) -> Result<Option<RequestRecord>, StoreError> {
+        (**self).load_request(actor, key)
+    }
+    fn commit(&self, commit: Commit) -> Result<(), StoreError> {
+        (**self).commit(commit)
+    }
+}
+
+impl<R: Repository + ?Sized> Repository for Box<R> {
+    fn load_session(&self, id: SessionId) -> Result<Option<Arc<GroupSession>>, StoreError> {
+        (**self).load_session(id)
+    }
+    fn locate_booking(&self, id: BookingId) -> Result<Option<BookingLocation>, StoreError> {
+        (**self).locate_booking(id)
+    }
+    fn load_request(&self, actor: &Actor, key: &RequestKey) -> Result<Option<RequestRecord>, StoreError> {
+        (**self).load_request(actor, key)
+    }
+    fn commit(&self, commit: Commit) -> Result<(), StoreError> {
+        (**self).commit(commit)
+    }
+}
