@@ -1,0 +1,108 @@
+//! The conformance suite every store must pass (feature `conformance`).
+//!
+//! It plays the seed checklist's scenarios, the rules of the [group](crate::group) module,
+//! idempotent retries, a table of bad inputs, a multi-threaded booking race with an audit, and
+//! a property test against a plain reference model, all through an [`Engine`] over the store
+//! under test. Each check gets a fresh, empty store from the factory it is given.
+//!
+//! A Rust store runs it as one `#[test]` per check with [`conformance_tests!`](crate::conformance_tests):
+//!
+//! ```
+//! booking_core::conformance_tests!(booking_core::InMemoryRepository::new());
+//! # fn main() {}
+//! ```
+//!
+//! A store written in another language (through a binding) calls [`run_suite`] and reads the
+//! [`Report`]:
+//!
+//! ```
+//! use booking_core::{conformance, InMemoryRepository, Repository};
+//! use std::sync::Arc;
+//! let report = conformance::run_checks(&|| Arc::new(InMemoryRepository::new()) as Arc<dyn Repository>, &["seed_group_create_session"]);
+//! assert!(report.passed(), "{report}");
+//! ```
+//!
+//! The property test runs [`property_cases`] cases (256 unless the environment variable
+//! `BOOKING_PROPTEST_CASES` says otherwise).
+
+mod concurrency;
+mod group_scenarios;
+mod harness;
+mod model;
+
+pub use harness::{Check, CheckOutcome, Report, StoreFactory};
+
+/// Every check of the suite, in the order [`run_suite`] runs them.
+pub const CHECKS: &[Check] = &[
+    Check::new("seed_group_create_session", group_scenarios::seed_create_session),
+    Check::new("seed_group_book_to_capacity", group_scenarios::seed_book_to_capacity),
+    Check::new("seed_group_try_overbook", group_scenarios::seed_try_overbook),
+    Check::new("seed_group_with_waitlist", group_scenarios::seed_with_waitlist),
+    Check::new("seed_group_cancel_and_promote", group_scenarios::seed_cancel_and_promote),
+    Check::new("seed_group_multiple_bookings", group_scenarios::seed_multiple_bookings),
+    Check::new("case_five_seats_close_when_full", group_scenarios::case_five_seats_close),
+    Check::new("case_waitlist_beyond_capacity", group_scenarios::case_waitlist_beyond_capacity),
+    Check::new("case_cancel_reopens_or_promotes", group_scenarios::case_cancel_reopens_or_promotes),
+    Check::new("case_same_student_twice", group_scenarios::case_same_student_twice),
+    Check::new("group_rebook_after_cancel", group_scenarios::rebook_after_cancel),
+    Check::new("group_capacity_changes", group_scenarios::capacity_changes),
+    Check::new("group_waitlist_toggle", group_scenarios::waitlist_toggle),
+    Check::new("group_cancel_session", group_scenarios::cancel_session),
+    Check::new("group_start_freezes_seats", group_scenarios::start_freezes_seats),
+    Check::new("group_attendance", group_scenarios::attendance),
+    Check::new("group_authorization", group_scenarios::authorization),
+    Check::new("group_bad_inputs", group_scenarios::bad_inputs),
+    Check::new("idempotent_retries", group_scenarios::idempotent_retries),
+    Check::new("concurrent_booking_audit", concurrency::booking_race_audit),
+    Check::new("property_group_model", model::group_property_test),
+];
+
+/// Runs every check against fresh stores from `factory`.
+pub fn run_suite(factory: StoreFactory<'_>) -> Report {
+    Report { checks: CHECKS.iter().map(|check| check.run(factory)).collect() }
+}
+
+/// Runs the named checks only (unknown names are reported as failures).
+pub fn run_checks(factory: StoreFactory<'_>, names: &[&str]) -> Report {
+    Report {
+        checks: names
+            .iter()
+            .map(|name| match CHECKS.iter().find(|c| c.name == *name) {
+                Some(check) => check.run(factory),
+                None => CheckOutcome { name: (*name).to_owned(), passed: false, detail: "no such check".to_owned() },
+            })
+            .collect(),
+    }
+}
+
+/// Property-test cases per run: `BOOKING_PROPTEST_CASES`, or 256.
+pub fn property_cases() -> u32 {
+    std::env::var("BOOKING_PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(256)
+}
+
+/// Generates one `#[test]` per conformance check for the store built by `$make` (an
+/// expression evaluated afresh for every store the suite needs).
+#[macro_export]
+macro_rules! conformance_tests {
+    ($make:expr) => {
+        $crate::conformance_tests!(@tests $make;
+            seed_group_create_session, seed_group_book_to_capacity, seed_group_try_overbook,
+            seed_group_with_waitlist, seed_group_cancel_and_promote, seed_group_multiple_bookings,
+            case_five_seats_close_when_full, case_waitlist_beyond_capacity,
+            case_cancel_reopens_or_promotes, case_same_student_twice, group_rebook_after_cancel,
+            group_capacity_changes, group_waitlist_toggle, group_cancel_session,
+            group_start_freezes_seats, group_attendance, group_authorization, group_bad_inputs,
+            idempotent_retries, concurrent_booking_audit, property_group_model
+        );
+    };
+    (@tests $make:expr; $($name:ident),* $(,)?) => {
+        $(
+            #[test]
+            fn $name() {
+                let factory = || ::std::sync::Arc::new($make) as ::std::sync::Arc<dyn $crate::Repository>;
+                let report = $crate::conformance::run_checks(&factory, &[stringify!($name)]);
+                assert!(report.passed(), "{report}");
+            }
+        )*
+    };
+}
