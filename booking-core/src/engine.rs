@@ -1,12 +1,14 @@
 //! The engine: loads, decides, commits, retries, and replays idempotent requests.
 
+use crate::Event;
 use crate::{
     Actor, BookingError, BookingId, Clock, GroupSession, IdGenerator, NewGroupSession, RandomIds, SeatBooking,
     SessionId, SystemClock, UserId,
     group::{self, DecisionContext, SessionCommand},
-    repository::{BookingLocation, Commit, Outcome, OutcomeValue, RequestKey, RequestRecord, Repository, StoreError, Write},
+    repository::{
+        BookingLocation, Commit, Outcome, OutcomeValue, Repository, RequestKey, RequestRecord, StoreError, Write,
+    },
 };
-use crate::Event;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 use std::time::Duration;
@@ -153,7 +155,10 @@ pub struct Engine<R> {
 
 impl<R: std::fmt::Debug> std::fmt::Debug for Engine<R> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Engine").field("repository", &self.repository).field("max_attempts", &self.max_attempts).finish()
+        f.debug_struct("Engine")
+            .field("repository", &self.repository)
+            .field("max_attempts", &self.max_attempts)
+            .finish()
     }
 }
 
@@ -225,7 +230,11 @@ impl<R: Repository> Engine<R> {
 
     /// Cancels a confirmed or waitlisted booking; a freed seat goes to the head of the waitlist
     /// in the same atomic step.
-    pub fn cancel_booking(&self, request: impl Into<Request>, booking_id: BookingId) -> Result<Receipt<SeatBooking>, BookingError> {
+    pub fn cancel_booking(
+        &self,
+        request: impl Into<Request>,
+        booking_id: BookingId,
+    ) -> Result<Receipt<SeatBooking>, BookingError> {
         self.execute(request, Command::CancelBooking { booking_id }).map(booking_value)
     }
 
@@ -250,7 +259,11 @@ impl<R: Repository> Engine<R> {
     }
 
     /// Cancels the session and every active booking in it (one event each).
-    pub fn cancel_session(&self, request: impl Into<Request>, session_id: SessionId) -> Result<Receipt<Arc<GroupSession>>, BookingError> {
+    pub fn cancel_session(
+        &self,
+        request: impl Into<Request>,
+        session_id: SessionId,
+    ) -> Result<Receipt<Arc<GroupSession>>, BookingError> {
         self.execute(request, Command::CancelSession { session_id }).map(session_value)
     }
 
@@ -270,7 +283,11 @@ impl<R: Repository> Engine<R> {
     /// run again: its recorded outcome is returned with `replayed: true`. A key reused for a
     /// different command is refused with [`BookingError::RequestKeyReused`]. Refused commands
     /// record nothing, so retrying one decides it afresh.
-    pub fn execute(&self, request: impl Into<Request>, command: Command) -> Result<Receipt<OutcomeValue>, BookingError> {
+    pub fn execute(
+        &self,
+        request: impl Into<Request>,
+        command: Command,
+    ) -> Result<Receipt<OutcomeValue>, BookingError> {
         let Request { actor, key } = request.into();
         let key = key.map(RequestKey::new).transpose()?;
         for attempt in 1..=self.max_attempts {
@@ -321,14 +338,18 @@ impl<R: Repository> Engine<R> {
                 let outcome = Outcome { value: OutcomeValue::Session { session }, events, version: 1 };
                 return Ok((outcome, vec![write]));
             }
-            Command::BookSeat { session_id, student_id } => (self.session(session_id)?, SessionCommand::BookSeat { student_id }),
+            Command::BookSeat { session_id, student_id } => {
+                (self.session(session_id)?, SessionCommand::BookSeat { student_id })
+            }
             Command::CancelBooking { booking_id } => {
                 (self.session_of_booking(booking_id)?.0, SessionCommand::CancelBooking { booking_id })
             }
             Command::ChangeCapacity { session_id, capacity } => {
                 (self.session(session_id)?, SessionCommand::ChangeCapacity { capacity })
             }
-            Command::SetWaitlist { session_id, enabled } => (self.session(session_id)?, SessionCommand::SetWaitlist { enabled }),
+            Command::SetWaitlist { session_id, enabled } => {
+                (self.session(session_id)?, SessionCommand::SetWaitlist { enabled })
+            }
             Command::CancelSession { session_id } => (self.session(session_id)?, SessionCommand::CancelSession),
             Command::MarkAttendance { booking_id, attended } => {
                 (self.session_of_booking(booking_id)?.0, SessionCommand::MarkAttendance { booking_id, attended })
@@ -341,7 +362,9 @@ impl<R: Repository> Engine<R> {
         }
         let booking_id = match session_command {
             SessionCommand::BookSeat { .. } => Some(BookingId(ctx.fresh_id)),
-            SessionCommand::CancelBooking { booking_id } | SessionCommand::MarkAttendance { booking_id, .. } => Some(booking_id),
+            SessionCommand::CancelBooking { booking_id } | SessionCommand::MarkAttendance { booking_id, .. } => {
+                Some(booking_id)
+            }
             _ => None,
         };
         let version = next.version;
@@ -352,7 +375,11 @@ impl<R: Repository> Engine<R> {
             },
             None => OutcomeValue::Session { session: Arc::clone(&next) },
         };
-        let writes = if changed { vec![Write::Session { expected_version: session.version, session: next }] } else { Vec::new() };
+        let writes = if changed {
+            vec![Write::Session { expected_version: session.version, session: next }]
+        } else {
+            Vec::new()
+        };
         Ok((Outcome { value, events, version }, writes))
     }
 }

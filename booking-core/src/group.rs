@@ -39,8 +39,7 @@
 //! Anything else is refused with [`BookingError::InvalidTransition`].
 
 use crate::{
-    Actor, BookingError, BookingId, CourseId, Event, EventKind, MeetingLink, SessionId, UserId,
-    time::parse_time_zone,
+    Actor, BookingError, BookingId, CourseId, Event, EventKind, MeetingLink, SessionId, UserId, time::parse_time_zone,
 };
 use chrono::{DateTime, TimeDelta, Utc};
 use chrono_tz::Tz;
@@ -293,10 +292,7 @@ impl GroupSession {
     }
 
     fn booking_mut(&mut self, id: BookingId) -> &mut SeatBooking {
-        self.bookings
-            .iter_mut()
-            .find(|b| b.id == id)
-            .expect("events only name bookings of their session")
+        self.bookings.iter_mut().find(|b| b.id == id).expect("events only name bookings of their session")
     }
 
     /// Applies one event of this session to its state. This is the only way the engine changes
@@ -487,7 +483,8 @@ pub fn decide(
     ctx: &DecisionContext,
     command: &SessionCommand,
 ) -> Result<(GroupSession, Vec<Event>), BookingError> {
-    let mut d = Decision { before_closed: session.is_closed_for_booking(), next: session.clone(), events: Vec::new(), ctx };
+    let mut d =
+        Decision { before_closed: session.is_closed_for_booking(), next: session.clone(), events: Vec::new(), ctx };
     match *command {
         SessionCommand::BookSeat { student_id } => d.book(student_id)?,
         SessionCommand::CancelBooking { booking_id } => d.cancel_booking(booking_id)?,
@@ -683,5 +680,9 @@ impl Decision<'_> {
 }
 
 fn invalid_transition(booking: &SeatBooking, action: &str) -> BookingError {
-    BookingError::InvalidTransition { booking_id: booking.id, from: booking.status.as_str().to_owned(), action: action.to_owned() }
+    BookingError::InvalidTransition {
+        booking_id: booking.id,
+        from: booking.status.as_str().to_owned(),
+        action: action.to_owned(),
+    }
 }

@@ -11,7 +11,7 @@
 
 use crate::{
     Actor, BookingId, GroupSession, SessionId,
-    repository::{BookingLocation, Commit, RequestKey, RequestRecord, Repository, StoreError, Write},
+    repository::{BookingLocation, Commit, Repository, RequestKey, RequestRecord, StoreError, Write},
 };
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock};
@@ -77,7 +77,9 @@ impl Repository for InMemoryRepository {
             if *expected_version == 0 {
                 created.push(session);
             } else {
-                let cell = self.cell(session.id).ok_or_else(|| StoreError::Conflict(format!("session {} is gone", session.id)))?;
+                let cell = self
+                    .cell(session.id)
+                    .ok_or_else(|| StoreError::Conflict(format!("session {} is gone", session.id)))?;
                 existing.push((session, *expected_version, cell));
             }
         }

@@ -11,7 +11,10 @@ fn kinds(events: &[crate::Event]) -> Vec<&'static str> {
 /// Books students `from..=to` into `session` and returns their bookings.
 fn book_range(h: &Harness, session: SessionId, from: u32, to: u32) -> Result<Vec<SeatBooking>, String> {
     (from..=to)
-        .map(|n| step(&format!("student {n} books"), h.engine.book_seat(Actor::Student(student(n)), session, student(n))).map(|r| r.value))
+        .map(|n| {
+            step(&format!("student {n} books"), h.engine.book_seat(Actor::Student(student(n)), session, student(n)))
+                .map(|r| r.value)
+        })
         .collect()
 }
 
@@ -24,8 +27,16 @@ pub(crate) fn seed_create_session(f: StoreFactory<'_>) -> Result<(), String> {
     let s = h.load(receipt.value.id)?;
     ensure_eq(&*s, &*receipt.value, "stored session equals the returned one")?;
     ensure_eq((s.capacity, s.waitlist_enabled, s.duration_minutes), (10, false, 60), "capacity, waitlist, duration")?;
-    ensure_eq((s.starts_at, s.time_zone.name(), s.meeting_link.as_str()), (new.starts_at, "Europe/Berlin", new.meeting_link.as_str()), "start, zone, link")?;
-    ensure_eq((s.booked_seats(), s.remaining_seats(), s.waitlisted_count(), s.is_full()), (0, 10, 0, false), "counters")?;
+    ensure_eq(
+        (s.starts_at, s.time_zone.name(), s.meeting_link.as_str()),
+        (new.starts_at, "Europe/Berlin", new.meeting_link.as_str()),
+        "start, zone, link",
+    )?;
+    ensure_eq(
+        (s.booked_seats(), s.remaining_seats(), s.waitlisted_count(), s.is_full()),
+        (0, 10, 0, false),
+        "counters",
+    )?;
     ensure_eq(s.availability(h.engine.now()), BookingAvailability::Open, "availability")?;
     ensure(s.can_be_booked(h.engine.now()), || "a new session can be booked".to_owned())
 }
@@ -42,7 +53,9 @@ pub(crate) fn seed_book_to_capacity(f: StoreFactory<'_>) -> Result<(), String> {
     }
     let s = h.load(s.id)?;
     ensure_eq((s.booked_seats(), s.remaining_seats(), s.is_full()), (10, 0, true), "counters")?;
-    ensure(s.is_closed_for_booking() && !s.can_be_booked(h.engine.now()), || "a full session without waitlist is closed".to_owned())?;
+    ensure(s.is_closed_for_booking() && !s.can_be_booked(h.engine.now()), || {
+        "a full session without waitlist is closed".to_owned()
+    })?;
     ensure_eq(s.availability(h.engine.now()), BookingAvailability::Closed, "availability")
 }
 
@@ -51,7 +64,9 @@ pub(crate) fn seed_try_overbook(f: StoreFactory<'_>) -> Result<(), String> {
     let h = Harness::new(f);
     let s = h.session(10, false)?;
     book_range(&h, s.id, 1, 10)?;
-    h.expect_refused(s.id, "session_full", "11th student", || h.engine.book_seat(Actor::Student(student(11)), s.id, student(11)))?;
+    h.expect_refused(s.id, "session_full", "11th student", || {
+        h.engine.book_seat(Actor::Student(student(11)), s.id, student(11))
+    })?;
     ensure_eq(h.load(s.id)?.booked_seats(), 10, "seats")
 }
 
@@ -97,9 +112,13 @@ pub(crate) fn seed_multiple_bookings(f: StoreFactory<'_>) -> Result<(), String> 
     let h = Harness::new(f);
     let s = h.session(10, true)?;
     let first = book_range(&h, s.id, 1, 1)?.remove(0);
-    h.expect_refused(s.id, "already_booked", "second booking", || h.engine.book_seat(Actor::Student(student(1)), s.id, student(1)))?;
+    h.expect_refused(s.id, "already_booked", "second booking", || {
+        h.engine.book_seat(Actor::Student(student(1)), s.id, student(1))
+    })?;
     match h.engine.book_seat(Actor::Student(student(1)), s.id, student(1)) {
-        Err(BookingError::AlreadyBooked { booking_id, .. }) => ensure_eq(booking_id, first.id, "the error names the active booking"),
+        Err(BookingError::AlreadyBooked { booking_id, .. }) => {
+            ensure_eq(booking_id, first.id, "the error names the active booking")
+        }
         other => Err(format!("expected already_booked, got {other:?}")),
     }
 }
@@ -150,11 +169,15 @@ pub(crate) fn case_same_student_twice(f: StoreFactory<'_>) -> Result<(), String>
     let h = Harness::new(f);
     let s = h.session(5, false)?;
     book_range(&h, s.id, 1, 1)?;
-    h.expect_refused(s.id, "already_booked", "same student", || h.engine.book_seat(Actor::Student(student(1)), s.id, student(1)))?;
+    h.expect_refused(s.id, "already_booked", "same student", || {
+        h.engine.book_seat(Actor::Student(student(1)), s.id, student(1))
+    })?;
     // Also while waitlisted.
     let w = h.session(1, true)?;
     book_range(&h, w.id, 1, 2)?;
-    h.expect_refused(w.id, "already_booked", "waitlisted student", || h.engine.book_seat(Actor::Student(student(2)), w.id, student(2)))
+    h.expect_refused(w.id, "already_booked", "waitlisted student", || {
+        h.engine.book_seat(Actor::Student(student(2)), w.id, student(2))
+    })
 }
 
 /// A cancelled booking does not block booking again; the new booking queues at the back.
@@ -179,10 +202,14 @@ pub(crate) fn capacity_changes(f: StoreFactory<'_>) -> Result<(), String> {
     let b = book_range(&h, s.id, 1, 5)?;
     let r = step("raise to 4", h.engine.change_capacity(t, s.id, 4))?;
     ensure_eq(kinds(&r.events), vec!["capacity_changed", "booking_promoted", "booking_promoted"], "events")?;
-    let promoted: Vec<_> = r.events.iter().filter_map(|e| match e.kind {
-        EventKind::BookingPromoted { booking_id, .. } => Some(booking_id),
-        _ => None,
-    }).collect();
+    let promoted: Vec<_> = r
+        .events
+        .iter()
+        .filter_map(|e| match e.kind {
+            EventKind::BookingPromoted { booking_id, .. } => Some(booking_id),
+            _ => None,
+        })
+        .collect();
     ensure_eq(promoted, vec![b[2].id, b[3].id], "promoted in order")?;
     ensure_eq(h.load(s.id)?.waitlist_position(b[4].id), Some(1), "5 still waits")?;
     h.expect_refused(s.id, "capacity_below_booked", "lower to 3", || h.engine.change_capacity(t, s.id, 3))?;
@@ -198,7 +225,11 @@ pub(crate) fn capacity_changes(f: StoreFactory<'_>) -> Result<(), String> {
     let r = step("cancel", h.engine.cancel_booking(Actor::Student(student(1)), c[0].id))?;
     ensure_eq(kinds(&r.events), vec!["booking_cancelled", "session_reopened"], "a freed seat reopens")?;
     let r = step("lower to 1", h.engine.change_capacity(t, closed.id, 1))?;
-    ensure_eq(kinds(&r.events), vec!["capacity_changed", "session_closed"], "lowering onto the seats taken closes again")?;
+    ensure_eq(
+        kinds(&r.events),
+        vec!["capacity_changed", "session_closed"],
+        "lowering onto the seats taken closes again",
+    )?;
     ensure(r.value.is_closed_for_booking(), || "closed".to_owned())
 }
 
@@ -210,7 +241,9 @@ pub(crate) fn waitlist_toggle(f: StoreFactory<'_>) -> Result<(), String> {
     let b = book_range(&h, s.id, 1, 3)?;
     let r = step("off", h.engine.set_waitlist(t, s.id, false))?;
     ensure_eq(kinds(&r.events), vec!["waitlist_changed", "session_closed"], "events turning off")?;
-    h.expect_refused(s.id, "session_full", "newcomer while off", || h.engine.book_seat(Actor::Student(student(4)), s.id, student(4)))?;
+    h.expect_refused(s.id, "session_full", "newcomer while off", || {
+        h.engine.book_seat(Actor::Student(student(4)), s.id, student(4))
+    })?;
     let r = step("cancel", h.engine.cancel_booking(Actor::Student(student(1)), b[0].id))?;
     ensure_eq(kinds(&r.events), vec!["booking_cancelled", "booking_promoted"], "queue still served")?;
     ensure_eq(h.load(s.id)?.booking(b[1].id).map(|x| x.status), Some(SeatStatus::Confirmed), "2 promoted")?;
@@ -232,7 +265,9 @@ pub(crate) fn cancel_session(f: StoreFactory<'_>) -> Result<(), String> {
     let s2 = h.load(s.id)?;
     ensure(s2.bookings.iter().all(|b| b.status == SeatStatus::Cancelled), || "every booking cancelled".to_owned())?;
     ensure_eq(s2.availability(h.engine.now()), BookingAvailability::Cancelled, "availability")?;
-    h.expect_refused(s.id, "session_cancelled", "book", || h.engine.book_seat(Actor::Student(student(9)), s.id, student(9)))?;
+    h.expect_refused(s.id, "session_cancelled", "book", || {
+        h.engine.book_seat(Actor::Student(student(9)), s.id, student(9))
+    })?;
     h.expect_refused(s.id, "session_cancelled", "cancel again", || h.engine.cancel_session(t, s.id))?;
     h.expect_refused(s.id, "session_cancelled", "capacity", || h.engine.change_capacity(t, s.id, 5))
 }
@@ -247,8 +282,12 @@ pub(crate) fn start_freezes_seats(f: StoreFactory<'_>) -> Result<(), String> {
     ensure(h.load(s.id)?.can_be_booked(h.engine.now()), || "bookable a second before".to_owned())?;
     h.clock.set(s.starts_at);
     ensure_eq(h.load(s.id)?.availability(h.engine.now()), BookingAvailability::Started, "availability at the start")?;
-    h.expect_refused(s.id, "session_started", "book", || h.engine.book_seat(Actor::Student(student(3)), s.id, student(3)))?;
-    h.expect_refused(s.id, "session_started", "cancel (no promotion)", || h.engine.cancel_booking(Actor::Student(student(1)), b[0].id))?;
+    h.expect_refused(s.id, "session_started", "book", || {
+        h.engine.book_seat(Actor::Student(student(3)), s.id, student(3))
+    })?;
+    h.expect_refused(s.id, "session_started", "cancel (no promotion)", || {
+        h.engine.cancel_booking(Actor::Student(student(1)), b[0].id)
+    })?;
     h.expect_refused(s.id, "session_started", "teacher cancels", || h.engine.cancel_booking(t, b[0].id))?;
     h.expect_refused(s.id, "session_started", "capacity", || h.engine.change_capacity(t, s.id, 3))?;
     h.expect_refused(s.id, "session_started", "waitlist", || h.engine.set_waitlist(t, s.id, false))?;
@@ -275,7 +314,9 @@ pub(crate) fn attendance(f: StoreFactory<'_>) -> Result<(), String> {
     ensure(r.events.is_empty(), || "no events for no change".to_owned())?;
     h.expect_refused(s.id, "invalid_transition", "waitlisted", || h.engine.mark_attendance(t, b[2].id, true))?;
     h.expect_refused(s.id, "invalid_transition", "cancelled", || h.engine.mark_attendance(t, b[3].id, false))?;
-    h.expect_refused(s.id, "not_authorized", "student marks", || h.engine.mark_attendance(Actor::Student(student(1)), b[0].id, true))?;
+    h.expect_refused(s.id, "not_authorized", "student marks", || {
+        h.engine.mark_attendance(Actor::Student(student(1)), b[0].id, true)
+    })?;
     h.expect_refused(s.id, "booking_not_found", "unknown booking", || {
         h.engine.mark_attendance(t, crate::BookingId::from_uuid(uuid::Uuid::from_u128(99)), true)
     })?;
@@ -297,15 +338,33 @@ pub(crate) fn authorization(f: StoreFactory<'_>) -> Result<(), String> {
         other => return Err(format!("a student creating a session: {other:?}")),
     }
     let refused: Vec<(&str, Box<dyn Fn() -> Result<(), BookingError>>)> = vec![
-        ("student books for another", Box::new(|| h.engine.book_seat(Actor::Student(student(3)), s.id, student(4)).map(drop))),
-        ("teacher books for a student", Box::new(|| h.engine.book_seat(Actor::Teacher(teacher(1)), s.id, student(4)).map(drop))),
-        ("student cancels another's booking", Box::new(|| h.engine.cancel_booking(Actor::Student(student(2)), b[0].id).map(drop))),
+        (
+            "student books for another",
+            Box::new(|| h.engine.book_seat(Actor::Student(student(3)), s.id, student(4)).map(drop)),
+        ),
+        (
+            "teacher books for a student",
+            Box::new(|| h.engine.book_seat(Actor::Teacher(teacher(1)), s.id, student(4)).map(drop)),
+        ),
+        (
+            "student cancels another's booking",
+            Box::new(|| h.engine.cancel_booking(Actor::Student(student(2)), b[0].id).map(drop)),
+        ),
         ("other teacher cancels a booking", Box::new(|| h.engine.cancel_booking(other_teacher, b[0].id).map(drop))),
-        ("student changes capacity", Box::new(|| h.engine.change_capacity(Actor::Student(student(1)), s.id, 5).map(drop))),
+        (
+            "student changes capacity",
+            Box::new(|| h.engine.change_capacity(Actor::Student(student(1)), s.id, 5).map(drop)),
+        ),
         ("other teacher changes capacity", Box::new(|| h.engine.change_capacity(other_teacher, s.id, 5).map(drop))),
-        ("student toggles waitlist", Box::new(|| h.engine.set_waitlist(Actor::Student(student(1)), s.id, false).map(drop))),
+        (
+            "student toggles waitlist",
+            Box::new(|| h.engine.set_waitlist(Actor::Student(student(1)), s.id, false).map(drop)),
+        ),
         ("other teacher cancels the session", Box::new(|| h.engine.cancel_session(other_teacher, s.id).map(drop))),
-        ("student cancels the session", Box::new(|| h.engine.cancel_session(Actor::Student(student(1)), s.id).map(drop))),
+        (
+            "student cancels the session",
+            Box::new(|| h.engine.cancel_session(Actor::Student(student(1)), s.id).map(drop)),
+        ),
     ];
     for (what, command) in &refused {
         h.expect_refused(s.id, "not_authorized", what, command)?;
@@ -314,7 +373,10 @@ pub(crate) fn authorization(f: StoreFactory<'_>) -> Result<(), String> {
     step("teacher cancels a student's booking", h.engine.cancel_booking(Actor::Teacher(teacher(1)), b[1].id))?;
     step("system changes capacity", h.engine.change_capacity(Actor::System, s.id, 3))?;
     step("admin toggles the waitlist", h.engine.set_waitlist(Actor::Admin(admin(1)), s.id, false))?;
-    step("admin creates for a teacher", h.engine.create_session(Actor::Admin(admin(1)), new_session(teacher(2), 3, false)))?;
+    step(
+        "admin creates for a teacher",
+        h.engine.create_session(Actor::Admin(admin(1)), new_session(teacher(2), 3, false)),
+    )?;
     Ok(())
 }
 
@@ -328,13 +390,37 @@ pub(crate) fn bad_inputs(f: StoreFactory<'_>) -> Result<(), String> {
         ("absurd capacity", "invalid_input", crate::NewGroupSession { capacity: 1_000_000, ..base.clone() }),
         ("zero duration", "invalid_input", crate::NewGroupSession { duration_minutes: 0, ..base.clone() }),
         ("absurd duration", "invalid_input", crate::NewGroupSession { duration_minutes: 100_000, ..base.clone() }),
-        ("ftp link", "invalid_meeting_link", crate::NewGroupSession { meeting_link: "ftp://x.example.com/a".into(), ..base.clone() }),
-        ("not a URL", "invalid_meeting_link", crate::NewGroupSession { meeting_link: "zoom meeting 123".into(), ..base.clone() }),
-        ("javascript link", "invalid_meeting_link", crate::NewGroupSession { meeting_link: "javascript:alert(1)".into(), ..base.clone() }),
-        ("start in the past", "start_in_past", crate::NewGroupSession { starts_at: super::harness::t0() - TimeDelta::hours(1), ..base.clone() }),
+        (
+            "ftp link",
+            "invalid_meeting_link",
+            crate::NewGroupSession { meeting_link: "ftp://x.example.com/a".into(), ..base.clone() },
+        ),
+        (
+            "not a URL",
+            "invalid_meeting_link",
+            crate::NewGroupSession { meeting_link: "zoom meeting 123".into(), ..base.clone() },
+        ),
+        (
+            "javascript link",
+            "invalid_meeting_link",
+            crate::NewGroupSession { meeting_link: "javascript:alert(1)".into(), ..base.clone() },
+        ),
+        (
+            "start in the past",
+            "start_in_past",
+            crate::NewGroupSession { starts_at: super::harness::t0() - TimeDelta::hours(1), ..base.clone() },
+        ),
         ("start now", "start_in_past", crate::NewGroupSession { starts_at: super::harness::t0(), ..base.clone() }),
-        ("start in 10 years", "invalid_input", crate::NewGroupSession { starts_at: super::harness::t0() + TimeDelta::days(3650), ..base.clone() }),
-        ("unknown zone", "unknown_time_zone", crate::NewGroupSession { time_zone: "Mars/Olympus_Mons".into(), ..base.clone() }),
+        (
+            "start in 10 years",
+            "invalid_input",
+            crate::NewGroupSession { starts_at: super::harness::t0() + TimeDelta::days(3650), ..base.clone() },
+        ),
+        (
+            "unknown zone",
+            "unknown_time_zone",
+            crate::NewGroupSession { time_zone: "Mars/Olympus_Mons".into(), ..base.clone() },
+        ),
         ("empty title", "invalid_input", crate::NewGroupSession { title: "   ".into(), ..base.clone() }),
         ("long title", "invalid_input", crate::NewGroupSession { title: "x".repeat(201), ..base.clone() }),
     ];
@@ -348,13 +434,37 @@ pub(crate) fn bad_inputs(f: StoreFactory<'_>) -> Result<(), String> {
     let unknown_session = SessionId::from_uuid(uuid::Uuid::from_u128(4242));
     let unknown_booking = crate::BookingId::from_uuid(uuid::Uuid::from_u128(4343));
     let refused: Vec<(&str, &str, Box<dyn Fn() -> Result<(), BookingError>>)> = vec![
-        ("book unknown session", "session_not_found", Box::new(|| h.engine.book_seat(Actor::Student(student(1)), unknown_session, student(1)).map(drop))),
-        ("cancel unknown booking", "booking_not_found", Box::new(|| h.engine.cancel_booking(Actor::Student(student(1)), unknown_booking).map(drop))),
-        ("capacity of unknown session", "session_not_found", Box::new(|| h.engine.change_capacity(t, unknown_session, 3).map(drop))),
-        ("empty request key", "invalid_input", Box::new(|| h.engine.book_seat(Actor::Student(student(1)).with_key(""), s.id, student(1)).map(drop))),
-        ("request key with a newline", "invalid_input", Box::new(|| h.engine.book_seat(Actor::Student(student(1)).with_key("a\nb"), s.id, student(1)).map(drop))),
+        (
+            "book unknown session",
+            "session_not_found",
+            Box::new(|| h.engine.book_seat(Actor::Student(student(1)), unknown_session, student(1)).map(drop)),
+        ),
+        (
+            "cancel unknown booking",
+            "booking_not_found",
+            Box::new(|| h.engine.cancel_booking(Actor::Student(student(1)), unknown_booking).map(drop)),
+        ),
+        (
+            "capacity of unknown session",
+            "session_not_found",
+            Box::new(|| h.engine.change_capacity(t, unknown_session, 3).map(drop)),
+        ),
+        (
+            "empty request key",
+            "invalid_input",
+            Box::new(|| h.engine.book_seat(Actor::Student(student(1)).with_key(""), s.id, student(1)).map(drop)),
+        ),
+        (
+            "request key with a newline",
+            "invalid_input",
+            Box::new(|| h.engine.book_seat(Actor::Student(student(1)).with_key("a\nb"), s.id, student(1)).map(drop)),
+        ),
         ("capacity 0", "invalid_input", Box::new(|| h.engine.change_capacity(t, s.id, 0).map(drop))),
-        ("capacity above the maximum", "invalid_input", Box::new(|| h.engine.change_capacity(t, s.id, crate::group::MAX_CAPACITY + 1).map(drop))),
+        (
+            "capacity above the maximum",
+            "invalid_input",
+            Box::new(|| h.engine.change_capacity(t, s.id, crate::group::MAX_CAPACITY + 1).map(drop)),
+        ),
     ];
     for (what, code, command) in &refused {
         h.expect_refused(s.id, code, what, command)?;
@@ -367,7 +477,8 @@ pub(crate) fn idempotent_retries(f: StoreFactory<'_>) -> Result<(), String> {
     let h = Harness::new(f);
     let t = Actor::Teacher(teacher(1));
     let created = step("create", h.engine.create_session(t.with_key("create-1"), new_session(teacher(1), 1, true)))?;
-    let again = step("create again", h.engine.create_session(t.with_key("create-1"), new_session(teacher(1), 1, true)))?;
+    let again =
+        step("create again", h.engine.create_session(t.with_key("create-1"), new_session(teacher(1), 1, true)))?;
     ensure(again.replayed && !created.replayed, || "the retry is a replay".to_owned())?;
     ensure_eq(again.value.id, created.value.id, "same session")?;
     ensure_eq(&again.events, &created.events, "same events")?;
@@ -378,13 +489,22 @@ pub(crate) fn idempotent_retries(f: StoreFactory<'_>) -> Result<(), String> {
     let before = h.load(s.id)?;
     let retry = step("retry", h.engine.book_seat(a.with_key("book-1"), s.id, student(1)))?;
     ensure(retry.replayed, || "replayed".to_owned())?;
-    ensure_eq((&retry.value, &retry.events, retry.version), (&first.value, &first.events, first.version), "same outcome")?;
+    ensure_eq(
+        (&retry.value, &retry.events, retry.version),
+        (&first.value, &first.events, first.version),
+        "same outcome",
+    )?;
     ensure_eq(&*h.load(s.id)?, &*before, "nothing changed")?;
 
     // The same key for a different command is refused.
-    h.expect_refused(s.id, "request_key_reused", "key reused", || h.engine.cancel_booking(a.with_key("book-1"), first.value.id))?;
+    h.expect_refused(s.id, "request_key_reused", "key reused", || {
+        h.engine.cancel_booking(a.with_key("book-1"), first.value.id)
+    })?;
     // Keys are scoped by actor: another student may use the same string.
-    let other = step("other student, same key", h.engine.book_seat(Actor::Student(student(2)).with_key("book-1"), s.id, student(2)))?;
+    let other = step(
+        "other student, same key",
+        h.engine.book_seat(Actor::Student(student(2)).with_key("book-1"), s.id, student(2)),
+    )?;
     ensure(!other.replayed && other.value.status == SeatStatus::Waitlisted, || "a separate command".to_owned())?;
 
     // A retried cancellation does not cancel again nor promote twice.
@@ -399,7 +519,9 @@ pub(crate) fn idempotent_retries(f: StoreFactory<'_>) -> Result<(), String> {
     let full = h.session(1, false)?;
     let holder = book_range(&h, full.id, 10, 10)?.remove(0);
     let late = Actor::Student(student(11));
-    h.expect_refused(full.id, "session_full", "full", || h.engine.book_seat(late.with_key("late"), full.id, student(11)))?;
+    h.expect_refused(full.id, "session_full", "full", || {
+        h.engine.book_seat(late.with_key("late"), full.id, student(11))
+    })?;
     step("holder cancels", h.engine.cancel_booking(Actor::Student(student(10)), holder.id))?;
     let ok = step("same key after a seat freed", h.engine.book_seat(late.with_key("late"), full.id, student(11)))?;
     ensure(!ok.replayed && ok.value.status == SeatStatus::Confirmed, || "decided afresh".to_owned())

@@ -103,7 +103,8 @@ pub(crate) struct Harness {
 impl Harness {
     pub fn new(factory: StoreFactory<'_>) -> Self {
         let clock = Arc::new(ManualClock::new(t0()));
-        let engine = Engine::new(factory()).with_clock(Arc::clone(&clock)).with_ids(SequentialIds::starting_after(1 << 40));
+        let engine =
+            Engine::new(factory()).with_clock(Arc::clone(&clock)).with_ids(SequentialIds::starting_after(1 << 40));
         Self { engine, clock }
     }
 
@@ -131,7 +132,9 @@ impl Harness {
         let before = self.load(session)?;
         match refused() {
             Ok(v) => return Err(format!("{what}: expected {code}, got success {v:?}")),
-            Err(e) if e.code().as_str() != code => return Err(format!("{what}: expected {code}, got {} ({e})", e.code())),
+            Err(e) if e.code().as_str() != code => {
+                return Err(format!("{what}: expected {code}, got {} ({e})", e.code()));
+            }
             Err(_) => {}
         }
         let after = self.load(session)?;
