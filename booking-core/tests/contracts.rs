@@ -1,0 +1,100 @@
+//! Contracts other languages rely on: stable error codes, JSON shapes, thread safety.
+
+use booking_core::*;
+use chrono::{TimeZone, Utc};
+use std::collections::HashSet;
+
+#[test]
+fn error_codes_are_unique_snake_case_and_stable() {
+    let codes: Vec<&str> = ErrorCode::ALL.iter().map(|c| c.as_str()).collect();
+    let unique: HashSet<_> = codes.iter().collect();
+    assert_eq!(unique.len(), codes.len(), "duplicate code in {codes:?}");
+    for code in &codes {
+        assert!(code.chars().all(|c| c.is_ascii_lowercase() || c == '_'), "{code} is not snake_case");
+    }
+    // A few codes the bindings document; they must never change.
+    for fixed in ["invalid_input", "session_full", "already_booked", "not_authorized", "session_started", "contention"] {
+        assert!(codes.contains(&fixed), "{fixed} missing");
+    }
+}
+
+#[test]
+fn error_json_carries_its_code() {
+    let e = BookingError::SessionFull { session_id: SessionId::from_uuid(uuid::Uuid::from_u128(5)), capacity: 3 };
+    let json = serde_json::to_value(&e).unwrap();
+    assert_eq!(json["code"], "session_full");
+    assert_eq!(json["capacity"], 3);
+    assert_eq!(serde_json::from_value::<BookingError>(json).unwrap(), e);
+    assert_eq!(serde_json::to_value(e.code()).unwrap(), "session_full");
+}
+
+#[test]
+fn invalid_input_codes_are_flagged() {
+    assert!(ErrorCode::UnknownTimeZone.is_invalid_input());
+    assert!(!ErrorCode::SessionFull.is_invalid_input());
+}
+
+fn played_engine() -> (Engine<InMemoryRepository>, SessionId, Vec<Event>) {
+    let engine = Engine::new(InMemoryRepository::new())
+        .with_clock(ManualClock::new(Utc.with_ymd_and_hms(2030, 1, 1, 0, 0, 0).unwrap()))
+        .with_ids(SequentialIds::default());
+    let teacher = UserId::from_uuid(uuid::Uuid::from_u128(100));
+    let created = engine
+        .create_session(
+            Actor::Teacher(teacher),
+            NewGroupSession {
+                teacher_id: teacher,
+                course_id: Some(CourseId::from_uuid(uuid::Uuid::from_u128(7))),
+                title: "Round trip".into(),
+                starts_at: Utc.with_ymd_and_hms(2030, 1, 2, 0, 0, 0).unwrap(),
+                time_zone: "Australia/Adelaide".into(),
+                duration_minutes: 30,
+                meeting_link: "https://meet.example.com/rt".into(),
+                capacity: 1,
+                waitlist_enabled: true,
+            },
+        )
+        .unwrap();
+    let mut events = created.events;
+    for n in 1..=2 {
+        let s = UserId::from_uuid(uuid::Uuid::from_u128(n));
+        events.extend(engine.book_seat(Actor::Student(s), created.value.id, s).unwrap().events);
+    }
+    (engine, created.value.id, events)
+}
+
+#[test]
+fn public_types_round_trip_through_json() {
+    let (engine, id, events) = played_engine();
+    let session = engine.session(id).unwrap();
+    let json = serde_json::to_string(&*session).unwrap();
+    assert!(json.contains("\"time_zone\":\"Australia/Adelaide\""), "{json}");
+    assert_eq!(serde_json::from_str::<GroupSession>(&json).unwrap(), *session);
+    let json = serde_json::to_string(&events).unwrap();
+    assert!(json.contains("\"type\":\"booking_waitlisted\""), "{json}");
+    assert_eq!(serde_json::from_str::<Vec<Event>>(&json).unwrap(), events);
+    let command = Command::ChangeCapacity { session_id: id, capacity: 3 };
+    let json = serde_json::to_string(&command).unwrap();
+    assert_eq!(serde_json::from_str::<Command>(&json).unwrap(), command);
+    let actor = Actor::Admin(UserId::from_uuid(uuid::Uuid::from_u128(9)));
+    assert_eq!(serde_json::to_value(actor).unwrap()["role"], "admin");
+    assert_eq!(serde_json::from_value::<Actor>(serde_json::to_value(actor).unwrap()).unwrap(), actor);
+}
+
+#[test]
+fn invalid_values_are_refused_when_decoding() {
+    assert!(serde_json::from_str::<MeetingLink>("\"ftp://example.com\"").is_err());
+    assert!(serde_json::from_str::<RequestKey>("\"\"").is_err());
+    let (engine, id, _) = played_engine();
+    let json = serde_json::to_string(&*engine.session(id).unwrap()).unwrap();
+    let tampered = json.replace("Australia/Adelaide", "Nowhere/Atlantis");
+    assert!(serde_json::from_str::<GroupSession>(&tampered).is_err());
+}
+
+#[test]
+fn engine_and_store_are_send_and_sync() {
+    fn assert_send_sync<T: Send + Sync>() {}
+    assert_send_sync::<Engine<InMemoryRepository>>();
+    assert_send_sync::<Engine<std::sync::Arc<dyn Repository>>>();
+    assert_send_sync::<BookingError>();
+}
