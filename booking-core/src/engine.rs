@@ -1,15 +1,21 @@
 //! The engine: loads, decides, commits, retries, and replays idempotent requests.
 
-use crate::Event;
 use crate::{
-    Actor, BookingError, BookingId, Clock, GroupSession, IdGenerator, NewGroupSession, RandomIds, SeatBooking,
-    SessionId, SystemClock, UserId,
+    Actor, BookingError, BookingId, Clock, Event, EventKind, GroupSession, IdGenerator, NewGroupSession, RandomIds,
+    SeatBooking, SessionId, SlotId, SystemClock, UserId,
+    availability::AvailabilitySlot,
     group::{self, DecisionContext, SessionCommand},
+    lesson::{
+        self, BookableOccurrence, BookingContext, Calendar, CourseAccess, Lesson, LessonDecision, MeetingLinkGenerator,
+        OccurrenceQuery, SeriesBooking, SeriesRequest, SlotSpec,
+    },
     repository::{
         BookingLocation, Commit, Outcome, OutcomeValue, Repository, RequestKey, RequestRecord, StoreError, Write,
     },
 };
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -55,9 +61,79 @@ pub enum Command {
         /// The session.
         session_id: SessionId,
     },
-    /// Mark a booking attended (`true`) or no-show (`false`).
+    /// Mark a seat booking attended (`true`) or no-show (`false`).
     MarkAttendance {
         /// The booking.
+        booking_id: BookingId,
+        /// Attended or not.
+        attended: bool,
+    },
+    /// Publish an availability slot for a teacher.
+    PublishSlot {
+        /// The teacher.
+        teacher_id: UserId,
+        /// The slot.
+        slot: SlotSpec,
+    },
+    /// Replace a slot's course, zone, times and active flag.
+    UpdateSlot {
+        /// The slot.
+        slot_id: SlotId,
+        /// What it becomes.
+        slot: SlotSpec,
+    },
+    /// Activate or deactivate a slot.
+    SetSlotActive {
+        /// The slot.
+        slot_id: SlotId,
+        /// Offered or not.
+        active: bool,
+    },
+    /// Book one occurrence of a slot.
+    BookLesson {
+        /// The slot.
+        slot_id: SlotId,
+        /// The occurrence's start.
+        starts_at: DateTime<Utc>,
+        /// The student.
+        student_id: UserId,
+    },
+    /// Book a recurring series.
+    BookSeries {
+        /// What to book.
+        series: SeriesRequest,
+    },
+    /// Approve a pending lesson (and the rest of its series).
+    ApproveLesson {
+        /// The lesson.
+        booking_id: BookingId,
+        /// The meeting link to set, if any.
+        meeting_link: Option<String>,
+    },
+    /// Decline a pending lesson (and the rest of its series).
+    DeclineLesson {
+        /// The lesson.
+        booking_id: BookingId,
+        /// The teacher's reason, if any.
+        reason: Option<String>,
+    },
+    /// Cancel a lesson, or a lesson and every later one of its series.
+    CancelLesson {
+        /// The lesson.
+        booking_id: BookingId,
+        /// Also cancel the later lessons of its series.
+        and_later_in_series: bool,
+    },
+    /// Set a lesson's meeting link.
+    SetMeetingLink {
+        /// The lesson.
+        booking_id: BookingId,
+        /// The link.
+        meeting_link: String,
+    },
+    /// Mark a lesson attended (`true`) or no-show (`false`).
+    MarkLessonAttendance {
+        /// The lesson.
         booking_id: BookingId,
         /// Attended or not.
         attended: bool,
@@ -108,9 +184,16 @@ pub struct Receipt<T> {
     pub replayed: bool,
 }
 
-impl<T> Receipt<T> {
-    fn map<U>(self, f: impl FnOnce(T) -> U) -> Receipt<U> {
-        Receipt { value: f(self.value), events: self.events, version: self.version, replayed: self.replayed }
+impl Receipt<OutcomeValue> {
+    /// Narrows the value to what the typed command returns. A mismatch can only come from a
+    /// tampered or corrupt request record, and is reported as such.
+    fn narrow<T>(self, extract: impl FnOnce(OutcomeValue) -> Option<T>) -> Result<Receipt<T>, BookingError> {
+        let Receipt { value, events, version, replayed } = self;
+        let value = extract(value).ok_or_else(|| BookingError::CorruptRecord {
+            record: "request record".to_owned(),
+            detail: "its outcome does not match its command".to_owned(),
+        })?;
+        Ok(Receipt { value, events, version, replayed })
     }
 }
 
@@ -150,6 +233,7 @@ pub struct Engine<R> {
     repository: R,
     clock: Arc<dyn Clock>,
     ids: Arc<dyn IdGenerator>,
+    links: Option<Arc<dyn MeetingLinkGenerator>>,
     max_attempts: u32,
 }
 
@@ -165,7 +249,19 @@ impl<R: std::fmt::Debug> std::fmt::Debug for Engine<R> {
 impl<R: Repository> Engine<R> {
     /// An engine over `repository`, with the system clock and random (v7) ids.
     pub fn new(repository: R) -> Self {
-        Self { repository, clock: Arc::new(SystemClock), ids: Arc::new(RandomIds), max_attempts: DEFAULT_MAX_ATTEMPTS }
+        Self {
+            repository,
+            clock: Arc::new(SystemClock),
+            ids: Arc::new(RandomIds),
+            links: None,
+            max_attempts: DEFAULT_MAX_ATTEMPTS,
+        }
+    }
+
+    /// Uses `generator` for the meeting links of lessons confirmed without one.
+    pub fn with_meeting_links(mut self, generator: impl MeetingLinkGenerator + 'static) -> Self {
+        self.links = Some(Arc::new(generator));
+        self
     }
 
     /// Uses `clock` for "now".
@@ -204,7 +300,7 @@ impl<R: Repository> Engine<R> {
 
     /// The seat booking with this id.
     pub fn seat_booking(&self, id: BookingId) -> Result<SeatBooking, BookingError> {
-        let (session, _) = self.session_of_booking(id)?;
+        let session = self.session_of_booking(id)?;
         session.booking(id).cloned().ok_or(BookingError::BookingNotFound { id })
     }
 
@@ -214,7 +310,7 @@ impl<R: Repository> Engine<R> {
         request: impl Into<Request>,
         session: NewGroupSession,
     ) -> Result<Receipt<Arc<GroupSession>>, BookingError> {
-        self.execute(request, Command::CreateSession { session }).map(session_value)
+        self.execute(request, Command::CreateSession { session }).and_then(session_value)
     }
 
     /// Books a seat for `student_id`: confirmed if a seat is free, waitlisted if the session is
@@ -225,7 +321,7 @@ impl<R: Repository> Engine<R> {
         session_id: SessionId,
         student_id: UserId,
     ) -> Result<Receipt<SeatBooking>, BookingError> {
-        self.execute(request, Command::BookSeat { session_id, student_id }).map(booking_value)
+        self.execute(request, Command::BookSeat { session_id, student_id }).and_then(booking_value)
     }
 
     /// Cancels a confirmed or waitlisted booking; a freed seat goes to the head of the waitlist
@@ -235,7 +331,7 @@ impl<R: Repository> Engine<R> {
         request: impl Into<Request>,
         booking_id: BookingId,
     ) -> Result<Receipt<SeatBooking>, BookingError> {
-        self.execute(request, Command::CancelBooking { booking_id }).map(booking_value)
+        self.execute(request, Command::CancelBooking { booking_id }).and_then(booking_value)
     }
 
     /// Sets the number of seats; waitlisted students are promoted into added seats, in order.
@@ -245,7 +341,7 @@ impl<R: Repository> Engine<R> {
         session_id: SessionId,
         capacity: u32,
     ) -> Result<Receipt<Arc<GroupSession>>, BookingError> {
-        self.execute(request, Command::ChangeCapacity { session_id, capacity }).map(session_value)
+        self.execute(request, Command::ChangeCapacity { session_id, capacity }).and_then(session_value)
     }
 
     /// Turns the waitlist on or off (see the [group rules](crate::group)).
@@ -255,7 +351,7 @@ impl<R: Repository> Engine<R> {
         session_id: SessionId,
         enabled: bool,
     ) -> Result<Receipt<Arc<GroupSession>>, BookingError> {
-        self.execute(request, Command::SetWaitlist { session_id, enabled }).map(session_value)
+        self.execute(request, Command::SetWaitlist { session_id, enabled }).and_then(session_value)
     }
 
     /// Cancels the session and every active booking in it (one event each).
@@ -264,7 +360,7 @@ impl<R: Repository> Engine<R> {
         request: impl Into<Request>,
         session_id: SessionId,
     ) -> Result<Receipt<Arc<GroupSession>>, BookingError> {
-        self.execute(request, Command::CancelSession { session_id }).map(session_value)
+        self.execute(request, Command::CancelSession { session_id }).and_then(session_value)
     }
 
     /// Marks a confirmed booking attended or no-show, from the session's start on.
@@ -274,7 +370,7 @@ impl<R: Repository> Engine<R> {
         booking_id: BookingId,
         attended: bool,
     ) -> Result<Receipt<SeatBooking>, BookingError> {
-        self.execute(request, Command::MarkAttendance { booking_id, attended }).map(booking_value)
+        self.execute(request, Command::MarkAttendance { booking_id, attended }).and_then(booking_value)
     }
 
     /// Runs any command: the single entry point the typed methods and the bindings go through.
@@ -321,16 +417,27 @@ impl<R: Repository> Engine<R> {
         Err(BookingError::Contention { attempts: self.max_attempts })
     }
 
-    fn session_of_booking(&self, id: BookingId) -> Result<(Arc<GroupSession>, SessionId), BookingError> {
+    /// The session holding the seat booking `id` (a lesson id is "not found" here).
+    fn session_of_booking(&self, id: BookingId) -> Result<Arc<GroupSession>, BookingError> {
         match self.repository.locate_booking(id)? {
-            Some(BookingLocation::Session(session_id)) => Ok((self.session(session_id)?, session_id)),
-            None => Err(BookingError::BookingNotFound { id }),
+            Some(BookingLocation::Session(session_id)) => self.session(session_id),
+            _ => Err(BookingError::BookingNotFound { id }),
         }
     }
 
     /// Loads what `command` needs and decides it, without storing anything.
     fn decide(&self, ctx: &DecisionContext, command: &Command) -> Result<(Outcome, Vec<Write>), BookingError> {
         let (session, session_command) = match *command {
+            Command::PublishSlot { .. }
+            | Command::UpdateSlot { .. }
+            | Command::SetSlotActive { .. }
+            | Command::BookLesson { .. }
+            | Command::BookSeries { .. }
+            | Command::ApproveLesson { .. }
+            | Command::DeclineLesson { .. }
+            | Command::CancelLesson { .. }
+            | Command::SetMeetingLink { .. }
+            | Command::MarkLessonAttendance { .. } => return self.decide_lesson(ctx, command),
             Command::CreateSession { ref session } => {
                 let (session, events) = group::create(ctx, session)?;
                 let session = Arc::new(session);
@@ -342,7 +449,7 @@ impl<R: Repository> Engine<R> {
                 (self.session(session_id)?, SessionCommand::BookSeat { student_id })
             }
             Command::CancelBooking { booking_id } => {
-                (self.session_of_booking(booking_id)?.0, SessionCommand::CancelBooking { booking_id })
+                (self.session_of_booking(booking_id)?, SessionCommand::CancelBooking { booking_id })
             }
             Command::ChangeCapacity { session_id, capacity } => {
                 (self.session(session_id)?, SessionCommand::ChangeCapacity { capacity })
@@ -352,7 +459,7 @@ impl<R: Repository> Engine<R> {
             }
             Command::CancelSession { session_id } => (self.session(session_id)?, SessionCommand::CancelSession),
             Command::MarkAttendance { booking_id, attended } => {
-                (self.session_of_booking(booking_id)?.0, SessionCommand::MarkAttendance { booking_id, attended })
+                (self.session_of_booking(booking_id)?, SessionCommand::MarkAttendance { booking_id, attended })
             }
         };
         let (mut next, events) = group::decide(&session, ctx, &session_command)?;
@@ -384,21 +491,381 @@ impl<R: Repository> Engine<R> {
     }
 }
 
+/// The 1:1 lesson side of the engine.
+impl<R: Repository> Engine<R> {
+    /// The person's calendar (an empty one if nothing was stored for them yet).
+    pub fn calendar(&self, owner: UserId) -> Result<Arc<Calendar>, BookingError> {
+        Ok(self.repository.load_calendar(owner)?.unwrap_or_else(|| Arc::new(Calendar::new(owner))))
+    }
+
+    /// The lesson with this id.
+    pub fn lesson(&self, id: BookingId) -> Result<Arc<Lesson>, BookingError> {
+        self.repository.load_lesson(id)?.ok_or(BookingError::BookingNotFound { id })
+    }
+
+    /// The slot with this id.
+    pub fn slot(&self, id: SlotId) -> Result<AvailabilitySlot, BookingError> {
+        let teacher = self.repository.locate_slot(id)?.ok_or(BookingError::SlotNotFound { id })?;
+        self.calendar(teacher)?.slot(id).cloned().ok_or(BookingError::SlotNotFound { id })
+    }
+
+    /// The occurrences of a teacher's slots that can be booked now, in the query's window; see
+    /// [`lesson::bookable_occurrences`] for what is left out.
+    pub fn list_occurrences(&self, query: &OccurrenceQuery) -> Result<Vec<BookableOccurrence>, BookingError> {
+        let calendar = self.calendar(query.teacher_id)?;
+        let mut enrolled: HashMap<crate::CourseId, bool> = HashMap::new();
+        lesson::bookable_occurrences(&calendar, query, self.clock.now(), &mut |course_id| match query.student_id {
+            None => Ok(true),
+            Some(student_id) => match enrolled.get(&course_id) {
+                Some(known) => Ok(*known),
+                None => {
+                    let is = self.repository.is_enrolled(student_id, course_id)?;
+                    enrolled.insert(course_id, is);
+                    Ok(is)
+                }
+            },
+        })
+    }
+
+    /// Publishes an availability slot for `teacher_id`.
+    pub fn publish_slot(
+        &self,
+        request: impl Into<Request>,
+        teacher_id: UserId,
+        slot: SlotSpec,
+    ) -> Result<Receipt<AvailabilitySlot>, BookingError> {
+        self.execute(request, Command::PublishSlot { teacher_id, slot }).and_then(slot_value)
+    }
+
+    /// Replaces a slot's course, zone, times and active flag; booked lessons keep their time.
+    pub fn update_slot(
+        &self,
+        request: impl Into<Request>,
+        slot_id: SlotId,
+        slot: SlotSpec,
+    ) -> Result<Receipt<AvailabilitySlot>, BookingError> {
+        self.execute(request, Command::UpdateSlot { slot_id, slot }).and_then(slot_value)
+    }
+
+    /// Activates or deactivates a slot; booked lessons keep their time.
+    pub fn set_slot_active(
+        &self,
+        request: impl Into<Request>,
+        slot_id: SlotId,
+        active: bool,
+    ) -> Result<Receipt<AvailabilitySlot>, BookingError> {
+        self.execute(request, Command::SetSlotActive { slot_id, active }).and_then(slot_value)
+    }
+
+    /// Books the occurrence of `slot_id` starting at `starts_at` for `student_id`: confirmed,
+    /// or pending when the course needs approval.
+    pub fn book_lesson(
+        &self,
+        request: impl Into<Request>,
+        slot_id: SlotId,
+        starts_at: DateTime<Utc>,
+        student_id: UserId,
+    ) -> Result<Receipt<Arc<Lesson>>, BookingError> {
+        self.execute(request, Command::BookLesson { slot_id, starts_at, student_id }).and_then(lesson_value)
+    }
+
+    /// Books a recurring series of lessons; see [`SeriesRequest`].
+    pub fn book_series(
+        &self,
+        request: impl Into<Request>,
+        series: SeriesRequest,
+    ) -> Result<Receipt<SeriesBooking>, BookingError> {
+        self.execute(request, Command::BookSeries { series })?.narrow(|value| match value {
+            OutcomeValue::Series { series } => Some(series),
+            _ => None,
+        })
+    }
+
+    /// Approves a pending lesson (and the rest of its series), optionally setting the meeting
+    /// link; returns the lesson.
+    pub fn approve_lesson(
+        &self,
+        request: impl Into<Request>,
+        booking_id: BookingId,
+        meeting_link: Option<String>,
+    ) -> Result<Receipt<Arc<Lesson>>, BookingError> {
+        self.execute(request, Command::ApproveLesson { booking_id, meeting_link }).and_then(lesson_value)
+    }
+
+    /// Declines a pending lesson (and the rest of its series); its time is free again.
+    pub fn decline_lesson(
+        &self,
+        request: impl Into<Request>,
+        booking_id: BookingId,
+        reason: Option<String>,
+    ) -> Result<Receipt<Arc<Lesson>>, BookingError> {
+        self.execute(request, Command::DeclineLesson { booking_id, reason }).and_then(lesson_value)
+    }
+
+    /// Cancels one lesson before its start; its time is free again.
+    pub fn cancel_lesson(
+        &self,
+        request: impl Into<Request>,
+        booking_id: BookingId,
+    ) -> Result<Receipt<Arc<Lesson>>, BookingError> {
+        self.execute(request, Command::CancelLesson { booking_id, and_later_in_series: false }).and_then(lesson_value)
+    }
+
+    /// Cancels a lesson of a series and every later active lesson of that series.
+    pub fn cancel_series_from(
+        &self,
+        request: impl Into<Request>,
+        booking_id: BookingId,
+    ) -> Result<Receipt<Vec<Arc<Lesson>>>, BookingError> {
+        self.execute(request, Command::CancelLesson { booking_id, and_later_in_series: true })?.narrow(|value| {
+            match value {
+                OutcomeValue::Lessons { lessons } => Some(lessons),
+                _ => None,
+            }
+        })
+    }
+
+    /// Sets or replaces an active lesson's meeting link.
+    pub fn set_meeting_link(
+        &self,
+        request: impl Into<Request>,
+        booking_id: BookingId,
+        meeting_link: impl Into<String>,
+    ) -> Result<Receipt<Arc<Lesson>>, BookingError> {
+        self.execute(request, Command::SetMeetingLink { booking_id, meeting_link: meeting_link.into() })
+            .and_then(lesson_value)
+    }
+
+    /// Marks a confirmed lesson attended or no-show, from its start on.
+    pub fn mark_lesson_attendance(
+        &self,
+        request: impl Into<Request>,
+        booking_id: BookingId,
+        attended: bool,
+    ) -> Result<Receipt<Arc<Lesson>>, BookingError> {
+        self.execute(request, Command::MarkLessonAttendance { booking_id, attended }).and_then(lesson_value)
+    }
+
+    fn teacher_of_slot(&self, slot_id: SlotId) -> Result<Arc<Calendar>, BookingError> {
+        let teacher = self.repository.locate_slot(slot_id)?.ok_or(BookingError::SlotNotFound { id: slot_id })?;
+        self.calendar(teacher)
+    }
+
+    /// The host's word on `course_id` for this student and teacher.
+    fn course_access(
+        &self,
+        course_id: Option<crate::CourseId>,
+        student_id: UserId,
+        teacher_id: UserId,
+    ) -> Result<CourseAccess, BookingError> {
+        match course_id {
+            None => Ok(CourseAccess { enrolled: true, ..CourseAccess::default() }),
+            Some(course_id) => Ok(CourseAccess {
+                enrolled: self.repository.is_enrolled(student_id, course_id)?,
+                approval: self.repository.approval_settings(course_id, teacher_id)?,
+            }),
+        }
+    }
+
+    /// The lesson, if `id` names one (a seat booking id is "not found" here).
+    fn lesson_for_command(&self, id: BookingId) -> Result<Arc<Lesson>, BookingError> {
+        match self.repository.locate_booking(id)? {
+            Some(BookingLocation::Lesson) => self.lesson(id),
+            _ => Err(BookingError::BookingNotFound { id }),
+        }
+    }
+
+    /// The active lessons of the lesson's series (empty for a single lesson).
+    fn series_lessons(&self, teacher: &Calendar, lesson: &Lesson) -> Result<Vec<Lesson>, BookingError> {
+        let Some(series_id) = lesson.series_id else { return Ok(Vec::new()) };
+        teacher.series_holds(series_id).map(|h| self.lesson(h.booking_id).map(|l| (*l).clone())).collect()
+    }
+
+    fn decide_lesson(&self, ctx: &DecisionContext, command: &Command) -> Result<(Outcome, Vec<Write>), BookingError> {
+        let links = self.links.as_deref();
+        let (decision, primary) = match command {
+            Command::PublishSlot { teacher_id, slot } => {
+                (lesson::publish_slot(&*self.calendar(*teacher_id)?, ctx, slot)?, Primary::Slot(SlotId(ctx.fresh_id)))
+            }
+            Command::UpdateSlot { slot_id, slot } => {
+                (lesson::update_slot(&*self.teacher_of_slot(*slot_id)?, ctx, *slot_id, slot)?, Primary::Slot(*slot_id))
+            }
+            Command::SetSlotActive { slot_id, active } => (
+                lesson::set_slot_active(&*self.teacher_of_slot(*slot_id)?, ctx, *slot_id, *active)?,
+                Primary::Slot(*slot_id),
+            ),
+            Command::BookLesson { slot_id, starts_at, student_id } => {
+                let teacher = self.teacher_of_slot(*slot_id)?;
+                let course_id = teacher.slot(*slot_id).and_then(|s| s.course_id);
+                let access = self.course_access(course_id, *student_id, teacher.owner)?;
+                let booking = BookingContext { decision: ctx, access, links };
+                let d = lesson::book_lesson(
+                    &teacher,
+                    &*self.calendar(*student_id)?,
+                    &booking,
+                    *slot_id,
+                    *starts_at,
+                    *student_id,
+                )?;
+                (d, Primary::Lesson(BookingId(ctx.fresh_id)))
+            }
+            Command::BookSeries { series } => {
+                let teacher = self.teacher_of_slot(series.slot_id)?;
+                let course_id = teacher.slot(series.slot_id).and_then(|s| s.course_id);
+                let access = self.course_access(course_id, series.student_id, teacher.owner)?;
+                let booking = BookingContext { decision: ctx, access, links };
+                let student = self.calendar(series.student_id)?;
+                let d = lesson::book_series(&teacher, &student, &booking, series, || BookingId(self.ids.next_uuid()))?;
+                (d, Primary::Series)
+            }
+            Command::ApproveLesson { booking_id, meeting_link } => {
+                let target = self.lesson_for_command(*booking_id)?;
+                let teacher = self.calendar(target.teacher_id)?;
+                let access = self.course_access(target.course_id, target.student_id, target.teacher_id)?;
+                let booking = BookingContext { decision: ctx, access, links };
+                let series = self.series_lessons(&teacher, &target)?;
+                let student = self.calendar(target.student_id)?;
+                (
+                    lesson::approve(&teacher, &student, &booking, &target, &series, meeting_link.as_deref())?,
+                    Primary::Lesson(*booking_id),
+                )
+            }
+            Command::DeclineLesson { booking_id, reason } => {
+                let target = self.lesson_for_command(*booking_id)?;
+                let teacher = self.calendar(target.teacher_id)?;
+                let series = self.series_lessons(&teacher, &target)?;
+                let student = self.calendar(target.student_id)?;
+                (
+                    lesson::decline(&teacher, &student, ctx, &target, &series, reason.as_deref())?,
+                    Primary::Lesson(*booking_id),
+                )
+            }
+            Command::CancelLesson { booking_id, and_later_in_series } => {
+                let target = self.lesson_for_command(*booking_id)?;
+                let teacher = self.calendar(target.teacher_id)?;
+                let later = if *and_later_in_series { self.series_lessons(&teacher, &target)? } else { Vec::new() };
+                let student = self.calendar(target.student_id)?;
+                let d = lesson::cancel(&teacher, &student, ctx, &target, &later)?;
+                (d, if *and_later_in_series { Primary::Lessons } else { Primary::Lesson(*booking_id) })
+            }
+            Command::SetMeetingLink { booking_id, meeting_link } => {
+                let target = self.lesson_for_command(*booking_id)?;
+                (lesson::set_meeting_link(&target, ctx, meeting_link)?, Primary::Lesson(*booking_id))
+            }
+            Command::MarkLessonAttendance { booking_id, attended } => {
+                let target = self.lesson_for_command(*booking_id)?;
+                (lesson::mark_attendance(&target, ctx, *attended)?, Primary::Lesson(*booking_id))
+            }
+            _ => unreachable!("only lesson commands are routed here"),
+        };
+        Ok(lesson_outcome(decision, primary))
+    }
+}
+
+/// Which object a lesson command returns.
+enum Primary {
+    Slot(SlotId),
+    Lesson(BookingId),
+    Lessons,
+    Series,
+}
+
+/// Bumps the versions of what a lesson decision changed and turns it into writes and an outcome.
+fn lesson_outcome(decision: LessonDecision, primary: Primary) -> (Outcome, Vec<Write>) {
+    let LessonDecision { calendars, lessons, events, skipped } = decision;
+    let changed = !events.is_empty();
+    let created: Vec<BookingId> = events
+        .iter()
+        .filter_map(|e| match &e.kind {
+            EventKind::LessonRequested { lesson } | EventKind::LessonBooked { lesson } => Some(lesson.id),
+            _ => None,
+        })
+        .collect();
+    let mut writes = Vec::new();
+    let calendars: Vec<Arc<Calendar>> = calendars
+        .into_iter()
+        .map(|mut c| {
+            let expected_version = c.version;
+            if changed {
+                c.version += 1;
+            }
+            let c = Arc::new(c);
+            writes.push(Write::Calendar { expected_version, calendar: Arc::clone(&c) });
+            c
+        })
+        .collect();
+    let lessons: Vec<Arc<Lesson>> = lessons
+        .into_iter()
+        .map(|mut l| {
+            let expected_version = if created.contains(&l.id) { 0 } else { l.version };
+            if expected_version != 0 && changed {
+                l.version += 1;
+            }
+            let l = Arc::new(l);
+            writes.push(Write::Lesson { expected_version, lesson: Arc::clone(&l) });
+            l
+        })
+        .collect();
+    if !changed {
+        writes.clear();
+    }
+    let teacher_version = calendars.first().map_or(0, |c| c.version);
+    let (value, version) = match primary {
+        Primary::Slot(id) => {
+            let slot =
+                calendars.first().and_then(|c| c.slot(id)).cloned().expect("the decision holds the slot's calendar");
+            (OutcomeValue::Slot { slot }, teacher_version)
+        }
+        Primary::Lesson(id) => {
+            let lesson = lessons.iter().find(|l| l.id == id).cloned().expect("the decision holds its lesson");
+            let version = lesson.version;
+            (OutcomeValue::Lesson { lesson }, version)
+        }
+        Primary::Lessons => (OutcomeValue::Lessons { lessons }, teacher_version),
+        Primary::Series => {
+            let series_id = events
+                .iter()
+                .find_map(|e| match e.kind {
+                    EventKind::SeriesBooked { series_id, .. } => Some(series_id),
+                    _ => None,
+                })
+                .expect("a booked series has its event");
+            let lessons = lessons.iter().map(|l| (**l).clone()).collect();
+            (OutcomeValue::Series { series: SeriesBooking { series_id, lessons, skipped } }, teacher_version)
+        }
+    };
+    (Outcome { value, events, version }, writes)
+}
+
+fn slot_value(receipt: Receipt<OutcomeValue>) -> Result<Receipt<AvailabilitySlot>, BookingError> {
+    receipt.narrow(|value| match value {
+        OutcomeValue::Slot { slot } => Some(slot),
+        _ => None,
+    })
+}
+
+fn lesson_value(receipt: Receipt<OutcomeValue>) -> Result<Receipt<Arc<Lesson>>, BookingError> {
+    receipt.narrow(|value| match value {
+        OutcomeValue::Lesson { lesson } => Some(lesson),
+        _ => None,
+    })
+}
+
 fn receipt(outcome: Outcome, replayed: bool) -> Receipt<OutcomeValue> {
     Receipt { value: outcome.value, events: outcome.events, version: outcome.version, replayed }
 }
 
-fn session_value(receipt: Receipt<OutcomeValue>) -> Receipt<Arc<GroupSession>> {
-    receipt.map(|value| match value {
-        OutcomeValue::Session { session } => session,
-        OutcomeValue::SeatBooking { .. } => unreachable!("session commands return sessions"),
+fn session_value(receipt: Receipt<OutcomeValue>) -> Result<Receipt<Arc<GroupSession>>, BookingError> {
+    receipt.narrow(|value| match value {
+        OutcomeValue::Session { session } => Some(session),
+        _ => None,
     })
 }
 
-fn booking_value(receipt: Receipt<OutcomeValue>) -> Receipt<SeatBooking> {
-    receipt.map(|value| match value {
-        OutcomeValue::SeatBooking { booking } => booking,
-        OutcomeValue::Session { .. } => unreachable!("booking commands return bookings"),
+fn booking_value(receipt: Receipt<OutcomeValue>) -> Result<Receipt<SeatBooking>, BookingError> {
+    receipt.narrow(|value| match value {
+        OutcomeValue::SeatBooking { booking } => Some(booking),
+        _ => None,
     })
 }
 

@@ -118,6 +118,22 @@ pub enum BookingError {
         /// When it starts.
         starts_at: DateTime<Utc>,
     },
+    /// The lesson has started (or ended): it can no longer be approved or cancelled.
+    #[error("lesson {booking_id} started at {starts_at}")]
+    LessonStarted {
+        /// The lesson.
+        booking_id: crate::BookingId,
+        /// When it started.
+        starts_at: DateTime<Utc>,
+    },
+    /// The lesson has not started yet (attendance can only be marked from its start).
+    #[error("lesson {booking_id} has not started yet (starts at {starts_at})")]
+    LessonNotStarted {
+        /// The lesson.
+        booking_id: crate::BookingId,
+        /// When it starts.
+        starts_at: DateTime<Utc>,
+    },
     /// The session was cancelled by its teacher or an admin.
     #[error("session {session_id} is cancelled")]
     SessionCancelled {
@@ -255,6 +271,8 @@ error_codes! {
     AlreadyBooked => "already_booked",
     SessionStarted => "session_started",
     SessionNotStarted => "session_not_started",
+    LessonStarted => "lesson_started",
+    LessonNotStarted => "lesson_not_started",
     SessionCancelled => "session_cancelled",
     CapacityBelowBooked => "capacity_below_booked",
     InvalidTransition => "invalid_transition",

@@ -7,7 +7,11 @@
 //! [`GroupSession::is_closed_for_booking`](crate::GroupSession::is_closed_for_booking)) and
 //! apply as no-ops.
 
-use crate::{Actor, BookingId, GroupSession, SeatStatus, SessionId, UserId};
+use crate::{
+    Actor, BookingId, GroupSession, MeetingLink, SeatStatus, SeriesId, SessionId, UserId,
+    availability::AvailabilitySlot,
+    lesson::{Lesson, LessonStatus},
+};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -116,6 +120,88 @@ pub enum EventKind {
         /// [`SeatStatus::Attended`] or [`SeatStatus::NoShow`].
         status: SeatStatus,
     },
+    /// A teacher published an availability slot.
+    SlotPublished {
+        /// The slot.
+        slot: AvailabilitySlot,
+    },
+    /// A teacher edited a slot (or (de)activated it); booked lessons keep their time.
+    SlotUpdated {
+        /// The slot after the edit.
+        slot: AvailabilitySlot,
+    },
+    /// A student requested a lesson that needs the teacher's approval; it holds its time.
+    LessonRequested {
+        /// The pending lesson.
+        lesson: Box<Lesson>,
+    },
+    /// A student booked a lesson that needed no approval.
+    LessonBooked {
+        /// The confirmed lesson.
+        lesson: Box<Lesson>,
+    },
+    /// The teacher (or an admin) approved a pending lesson.
+    LessonApproved {
+        /// The lesson.
+        booking_id: BookingId,
+        /// Its teacher.
+        teacher_id: UserId,
+        /// Its student.
+        student_id: UserId,
+        /// Its meeting link after the approval.
+        meeting_link: Option<MeetingLink>,
+    },
+    /// The teacher (or an admin) declined a pending lesson; its time is free again.
+    LessonDeclined {
+        /// The lesson.
+        booking_id: BookingId,
+        /// Its teacher.
+        teacher_id: UserId,
+        /// Its student.
+        student_id: UserId,
+        /// The teacher's reason, if given.
+        reason: Option<String>,
+    },
+    /// A pending or confirmed lesson was cancelled; its time is free again.
+    LessonCancelled {
+        /// The lesson.
+        booking_id: BookingId,
+        /// Its teacher.
+        teacher_id: UserId,
+        /// Its student.
+        student_id: UserId,
+        /// Its status before.
+        previous_status: LessonStatus,
+    },
+    /// A lesson's meeting link was set or replaced.
+    MeetingLinkSet {
+        /// The lesson.
+        booking_id: BookingId,
+        /// The link.
+        meeting_link: MeetingLink,
+    },
+    /// Attendance of a lesson was marked (or corrected).
+    LessonAttendanceMarked {
+        /// The lesson.
+        booking_id: BookingId,
+        /// Its teacher.
+        teacher_id: UserId,
+        /// Its student.
+        student_id: UserId,
+        /// [`LessonStatus::Attended`] or [`LessonStatus::NoShow`].
+        status: LessonStatus,
+    },
+    /// A recurring series was booked (each lesson has its own event before this one).
+    SeriesBooked {
+        /// The series.
+        series_id: SeriesId,
+        /// The student.
+        student_id: UserId,
+        /// Its lessons, in order.
+        lessons: Vec<BookingId>,
+        /// How many occurrences were skipped.
+        skipped: u32,
+    },
 }
 
 impl EventKind {
@@ -139,6 +225,16 @@ impl EventKind {
             EventKind::WaitlistChanged { .. } => "waitlist_changed",
             EventKind::SessionCancelled { .. } => "session_cancelled",
             EventKind::AttendanceMarked { .. } => "attendance_marked",
+            EventKind::SlotPublished { .. } => "slot_published",
+            EventKind::SlotUpdated { .. } => "slot_updated",
+            EventKind::LessonRequested { .. } => "lesson_requested",
+            EventKind::LessonBooked { .. } => "lesson_booked",
+            EventKind::LessonApproved { .. } => "lesson_approved",
+            EventKind::LessonDeclined { .. } => "lesson_declined",
+            EventKind::LessonCancelled { .. } => "lesson_cancelled",
+            EventKind::MeetingLinkSet { .. } => "meeting_link_set",
+            EventKind::LessonAttendanceMarked { .. } => "lesson_attendance_marked",
+            EventKind::SeriesBooked { .. } => "series_booked",
         }
     }
 
@@ -149,7 +245,13 @@ impl EventKind {
             | EventKind::BookingWaitlisted { booking_id, .. }
             | EventKind::BookingPromoted { booking_id, .. }
             | EventKind::BookingCancelled { booking_id, .. }
-            | EventKind::AttendanceMarked { booking_id, .. } => Some(*booking_id),
+            | EventKind::AttendanceMarked { booking_id, .. }
+            | EventKind::LessonApproved { booking_id, .. }
+            | EventKind::LessonDeclined { booking_id, .. }
+            | EventKind::LessonCancelled { booking_id, .. }
+            | EventKind::MeetingLinkSet { booking_id, .. }
+            | EventKind::LessonAttendanceMarked { booking_id, .. } => Some(*booking_id),
+            EventKind::LessonRequested { lesson } | EventKind::LessonBooked { lesson } => Some(lesson.id),
             _ => None,
         }
     }

@@ -317,6 +317,8 @@ impl GroupSession {
             EventKind::CapacityChanged { capacity, .. } => self.capacity = *capacity,
             EventKind::WaitlistChanged { enabled, .. } => self.waitlist_enabled = *enabled,
             EventKind::SessionCancelled { .. } => self.cancelled_at = Some(at),
+            // Lesson and availability events belong to calendars and lessons.
+            _ => {}
         }
     }
 

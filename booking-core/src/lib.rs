@@ -1,7 +1,7 @@
 //! # booking-core
 //!
 //! A storage-agnostic booking engine for teaching platforms: seat-based group sessions with
-//! waitlists (and, next, 1:1 lessons from a teacher's availability).
+//! waitlists, and 1:1 lessons from a teacher's availability with approval and recurring series.
 //!
 //! The engine is *sans I/O*: each command is decided by a pure function of the current state,
 //! the command, the actor and the time ([`group::decide`]), which yields the new state and the
@@ -40,12 +40,14 @@
 #![warn(missing_docs)]
 
 mod actor;
+pub mod availability;
 mod clock;
 mod engine;
 mod error;
 mod event;
 pub mod group;
 mod ids;
+pub mod lesson;
 mod meeting;
 mod memory;
 pub mod repository;

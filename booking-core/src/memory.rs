@@ -1,42 +1,85 @@
 //! A thread-safe in-memory store: the reference implementation of [`Repository`].
 //!
-//! Each session sits in its own cell behind its own mutex, and a cell holds an immutable
-//! `Arc<GroupSession>` snapshot: loads clone an `Arc`, commits swap it. A hot session therefore
-//! never stalls commands on other sessions; the shared maps (sessions, booking index, request
-//! records) are held only for a hash-map lookup or insert.
+//! Each aggregate (session, calendar, lesson) sits in its own cell behind its own mutex, and
+//! a cell holds an immutable `Arc` snapshot: loads clone an `Arc`, commits swap it. A hot
+//! session therefore never stalls commands on other sessions; the shared maps (aggregates,
+//! booking and slot indexes, request records) are held only for a hash-map lookup or insert.
 //!
-//! Lock order, which rules out deadlocks: session cells in ascending id order, then the
-//! request records, then the session map, then the booking index. Nothing is locked while a
-//! decision runs.
+//! Lock order, which rules out deadlocks: aggregate cells in ascending [`AggregateKey`] order,
+//! then the request records, then the aggregate map, then the indexes. Nothing is locked
+//! while a decision runs.
 
 use crate::{
-    Actor, BookingId, GroupSession, SessionId,
-    repository::{BookingLocation, Commit, Repository, RequestKey, RequestRecord, StoreError, Write},
+    Actor, BookingId, CourseId, GroupSession, SessionId, SlotId, UserId,
+    lesson::{ApprovalSettings, Calendar, Lesson},
+    repository::{AggregateKey, BookingLocation, Commit, Repository, RequestKey, RequestRecord, StoreError, Write},
 };
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock};
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
-type Cell = Arc<Mutex<Arc<GroupSession>>>;
+/// One stored aggregate snapshot.
+#[derive(Clone, Debug)]
+enum Stored {
+    Session(Arc<GroupSession>),
+    Calendar(Arc<Calendar>),
+    Lesson(Arc<Lesson>),
+}
 
-/// A [`Repository`] in process memory. Cheap to create; share it behind an `Arc` (the engine
-/// does) between threads.
+impl Stored {
+    fn version(&self) -> u64 {
+        match self {
+            Stored::Session(s) => s.version,
+            Stored::Calendar(c) => c.version,
+            Stored::Lesson(l) => l.version,
+        }
+    }
+
+    fn from_write(write: &Write) -> Self {
+        match write {
+            Write::Session { session, .. } => Stored::Session(Arc::clone(session)),
+            Write::Calendar { calendar, .. } => Stored::Calendar(Arc::clone(calendar)),
+            Write::Lesson { lesson, .. } => Stored::Lesson(Arc::clone(lesson)),
+        }
+    }
+}
+
+type Cell = Arc<Mutex<Stored>>;
+
+/// A [`Repository`] in process memory. Share it behind an `Arc` (the engine does) between
+/// threads. It also keeps the host-owned course data (approval settings, enrollments) that a
+/// real host would serve from its own tables.
 ///
 /// ```
-/// use booking_core::{Engine, InMemoryRepository};
-/// let engine = Engine::new(InMemoryRepository::new());
+/// use booking_core::{CourseId, Engine, InMemoryRepository, Repository, UserId};
+/// let store = InMemoryRepository::new();
+/// let (course, student) = (CourseId::from_uuid(uuid::Uuid::from_u128(1)), UserId::from_uuid(uuid::Uuid::from_u128(2)));
+/// store.enroll(student, course);
+/// assert!(store.is_enrolled(student, course).unwrap());
+/// let engine = Engine::new(store);
 /// # let _ = engine;
 /// ```
 #[derive(Debug, Default)]
 pub struct InMemoryRepository {
-    sessions: RwLock<HashMap<SessionId, Cell>>,
+    aggregates: RwLock<HashMap<AggregateKey, Cell>>,
     bookings: RwLock<HashMap<BookingId, BookingLocation>>,
+    slots: RwLock<HashMap<SlotId, UserId>>,
     requests: Mutex<HashMap<(Actor, RequestKey), RequestRecord>>,
+    course_approval: RwLock<HashMap<CourseId, bool>>,
+    teacher_approval: RwLock<HashMap<(UserId, CourseId), bool>>,
+    enrollments: RwLock<HashSet<(UserId, CourseId)>>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    // A panic elsewhere never leaves a half-written value behind (values are swapped whole),
-    // so a poisoned lock is safe to use.
+    // Values are swapped whole, never left half-written, so a poisoned lock is safe to use.
     m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+fn read<T>(m: &RwLock<T>) -> RwLockReadGuard<'_, T> {
+    m.read().unwrap_or_else(PoisonError::into_inner)
+}
+
+fn write<T>(m: &RwLock<T>) -> RwLockWriteGuard<'_, T> {
+    m.write().unwrap_or_else(PoisonError::into_inner)
 }
 
 impl InMemoryRepository {
@@ -45,50 +88,111 @@ impl InMemoryRepository {
         Self::default()
     }
 
-    /// How many sessions are stored.
-    pub fn session_count(&self) -> usize {
-        self.sessions.read().unwrap_or_else(PoisonError::into_inner).len()
+    /// How many aggregates (sessions, calendars, lessons) are stored.
+    pub fn aggregate_count(&self) -> usize {
+        read(&self.aggregates).len()
     }
 
-    fn cell(&self, id: SessionId) -> Option<Cell> {
-        self.sessions.read().unwrap_or_else(PoisonError::into_inner).get(&id).cloned()
+    /// Host data: the course's own approval setting (`None` removes it).
+    pub fn set_course_approval(&self, course_id: CourseId, requires_approval: Option<bool>) {
+        set_or_remove(&mut write(&self.course_approval), course_id, requires_approval);
     }
+
+    /// Host data: a teacher's approval override for a course (`None` removes it).
+    pub fn set_teacher_approval(&self, teacher_id: UserId, course_id: CourseId, requires_approval: Option<bool>) {
+        set_or_remove(&mut write(&self.teacher_approval), (teacher_id, course_id), requires_approval);
+    }
+
+    /// Host data: enrolls a student in a course.
+    pub fn enroll(&self, student_id: UserId, course_id: CourseId) {
+        write(&self.enrollments).insert((student_id, course_id));
+    }
+
+    /// Host data: removes a student from a course.
+    pub fn unenroll(&self, student_id: UserId, course_id: CourseId) {
+        write(&self.enrollments).remove(&(student_id, course_id));
+    }
+
+    fn cell(&self, key: AggregateKey) -> Option<Cell> {
+        read(&self.aggregates).get(&key).cloned()
+    }
+
+    fn load(&self, key: AggregateKey) -> Option<Stored> {
+        self.cell(key).map(|cell| lock(&cell).clone())
+    }
+}
+
+fn set_or_remove<K: std::hash::Hash + Eq>(map: &mut HashMap<K, bool>, key: K, value: Option<bool>) {
+    match value {
+        Some(v) => map.insert(key, v),
+        None => map.remove(&key),
+    };
 }
 
 impl Repository for InMemoryRepository {
     fn load_session(&self, id: SessionId) -> Result<Option<Arc<GroupSession>>, StoreError> {
-        Ok(self.cell(id).map(|cell| Arc::clone(&lock(&cell))))
+        match self.load(AggregateKey::Session(id)) {
+            Some(Stored::Session(s)) => Ok(Some(s)),
+            _ => Ok(None),
+        }
+    }
+
+    fn load_calendar(&self, owner: UserId) -> Result<Option<Arc<Calendar>>, StoreError> {
+        match self.load(AggregateKey::Calendar(owner)) {
+            Some(Stored::Calendar(c)) => Ok(Some(c)),
+            _ => Ok(None),
+        }
+    }
+
+    fn load_lesson(&self, id: BookingId) -> Result<Option<Arc<Lesson>>, StoreError> {
+        match self.load(AggregateKey::Lesson(id)) {
+            Some(Stored::Lesson(l)) => Ok(Some(l)),
+            _ => Ok(None),
+        }
     }
 
     fn locate_booking(&self, id: BookingId) -> Result<Option<BookingLocation>, StoreError> {
-        Ok(self.bookings.read().unwrap_or_else(PoisonError::into_inner).get(&id).copied())
+        Ok(read(&self.bookings).get(&id).copied())
+    }
+
+    fn locate_slot(&self, id: SlotId) -> Result<Option<UserId>, StoreError> {
+        Ok(read(&self.slots).get(&id).copied())
     }
 
     fn load_request(&self, actor: &Actor, key: &RequestKey) -> Result<Option<RequestRecord>, StoreError> {
         Ok(lock(&self.requests).get(&(*actor, key.clone())).cloned())
     }
 
+    fn approval_settings(&self, course_id: CourseId, teacher_id: UserId) -> Result<ApprovalSettings, StoreError> {
+        Ok(ApprovalSettings {
+            course: read(&self.course_approval).get(&course_id).copied(),
+            teacher_override: read(&self.teacher_approval).get(&(teacher_id, course_id)).copied(),
+        })
+    }
+
+    fn is_enrolled(&self, student_id: UserId, course_id: CourseId) -> Result<bool, StoreError> {
+        Ok(read(&self.enrollments).contains(&(student_id, course_id)))
+    }
+
     fn commit(&self, commit: Commit) -> Result<(), StoreError> {
-        // Existing sessions: lock their cells in id order and check versions.
-        let mut existing: Vec<(&Arc<GroupSession>, u64, Cell)> = Vec::new();
-        let mut created: Vec<&Arc<GroupSession>> = Vec::new();
-        for write in &commit.writes {
-            let Write::Session { expected_version, session } = write;
-            if *expected_version == 0 {
-                created.push(session);
+        // Existing aggregates: lock their cells in key order and check versions.
+        let mut existing: Vec<(AggregateKey, &Write, Cell)> = Vec::new();
+        let mut created: Vec<(AggregateKey, &Write)> = Vec::new();
+        for w in &commit.writes {
+            let key = w.key();
+            if w.expected_version() == 0 {
+                created.push((key, w));
             } else {
-                let cell = self
-                    .cell(session.id)
-                    .ok_or_else(|| StoreError::Conflict(format!("session {} is gone", session.id)))?;
-                existing.push((session, *expected_version, cell));
+                let cell = self.cell(key).ok_or_else(|| StoreError::Conflict(format!("{key:?} is not stored")))?;
+                existing.push((key, w, cell));
             }
         }
-        existing.sort_by_key(|(s, _, _)| s.id);
+        existing.sort_by_key(|(key, _, _)| *key);
         let mut guards = Vec::with_capacity(existing.len());
-        for (session, expected, cell) in &existing {
+        for (key, w, cell) in &existing {
             let guard = lock(cell);
-            if guard.version != *expected {
-                return Err(StoreError::Conflict(format!("session {} is at version {}", session.id, guard.version)));
+            if guard.version() != w.expected_version() {
+                return Err(StoreError::Conflict(format!("{key:?} is at version {}", guard.version())));
             }
             guards.push(guard);
         }
@@ -100,21 +204,25 @@ impl Repository for InMemoryRepository {
             return Err(StoreError::DuplicateRequest);
         }
         if !created.is_empty() {
-            let mut sessions = self.sessions.write().unwrap_or_else(PoisonError::into_inner);
-            if let Some(s) = created.iter().find(|s| sessions.contains_key(&s.id)) {
-                return Err(StoreError::Conflict(format!("session {} already exists", s.id)));
+            let mut aggregates = write(&self.aggregates);
+            if let Some((key, _)) = created.iter().find(|(key, _)| aggregates.contains_key(key)) {
+                return Err(StoreError::Conflict(format!("{key:?} already exists")));
             }
-            for s in created {
-                sessions.insert(s.id, Arc::new(Mutex::new(Arc::clone(s))));
+            for (key, w) in created {
+                aggregates.insert(key, Arc::new(Mutex::new(Stored::from_write(w))));
             }
         }
-        for (guard, (session, _, _)) in guards.iter_mut().zip(&existing) {
-            **guard = Arc::clone(session);
+        for (guard, (_, w, _)) in guards.iter_mut().zip(&existing) {
+            **guard = Stored::from_write(w);
         }
         {
             let mut new_bookings = commit.new_bookings().peekable();
             if new_bookings.peek().is_some() {
-                self.bookings.write().unwrap_or_else(PoisonError::into_inner).extend(new_bookings);
+                write(&self.bookings).extend(new_bookings);
+            }
+            let mut new_slots = commit.new_slots().peekable();
+            if new_slots.peek().is_some() {
+                write(&self.slots).extend(new_slots);
             }
         }
         if let (Some(record), Some(requests)) = (commit.request, requests.as_mut()) {

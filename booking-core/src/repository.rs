@@ -28,7 +28,12 @@
 //!
 //! Loads may return stale data (the version check catches it), but never a torn aggregate.
 
-use crate::{Actor, BookingError, BookingId, Command, Event, GroupSession, SeatBooking, SessionId};
+use crate::{
+    Actor, BookingError, BookingId, Command, CourseId, Event, EventKind, GroupSession, SeatBooking, SessionId, SlotId,
+    UserId,
+    availability::AvailabilitySlot,
+    lesson::{ApprovalSettings, Calendar, Lesson, SeriesBooking},
+};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
@@ -107,6 +112,26 @@ pub enum OutcomeValue {
         /// The booking after the command.
         booking: SeatBooking,
     },
+    /// An availability slot (slot commands).
+    Slot {
+        /// The slot after the command.
+        slot: AvailabilitySlot,
+    },
+    /// A 1:1 lesson (lesson commands).
+    Lesson {
+        /// The lesson after the command.
+        lesson: Arc<Lesson>,
+    },
+    /// Several lessons (cancelling a series from one lesson on).
+    Lessons {
+        /// The lessons after the command.
+        lessons: Vec<Arc<Lesson>>,
+    },
+    /// A booked series.
+    Series {
+        /// The series.
+        series: SeriesBooking,
+    },
 }
 
 /// A command that succeeded under a request key, kept so a retry gets the same outcome.
@@ -130,6 +155,20 @@ pub struct RequestRecord {
 pub enum BookingLocation {
     /// A seat in this group session.
     Session(SessionId),
+    /// A 1:1 lesson (an aggregate of its own, loaded with [`Repository::load_lesson`]).
+    Lesson,
+}
+
+/// The identity of a stored aggregate; stores lock and version aggregates by it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(tag = "aggregate", content = "id", rename_all = "snake_case")]
+pub enum AggregateKey {
+    /// A group session.
+    Session(SessionId),
+    /// A person's calendar.
+    Calendar(UserId),
+    /// A 1:1 lesson.
+    Lesson(BookingId),
 }
 
 /// One conditional write of a [`Commit`].
@@ -144,13 +183,38 @@ pub enum Write {
         /// The new state.
         session: Arc<GroupSession>,
     },
+    /// Store `calendar` if the stored one is at `expected_version` (`0`: must not exist).
+    Calendar {
+        /// The version the decision was made on.
+        expected_version: u64,
+        /// The new state.
+        calendar: Arc<Calendar>,
+    },
+    /// Store `lesson` if the stored one is at `expected_version` (`0`: must not exist).
+    Lesson {
+        /// The version the decision was made on.
+        expected_version: u64,
+        /// The new state.
+        lesson: Arc<Lesson>,
+    },
 }
 
 impl Write {
     /// The version the decision was made on.
     pub fn expected_version(&self) -> u64 {
         match self {
-            Write::Session { expected_version, .. } => *expected_version,
+            Write::Session { expected_version, .. }
+            | Write::Calendar { expected_version, .. }
+            | Write::Lesson { expected_version, .. } => *expected_version,
+        }
+    }
+
+    /// Which aggregate this writes.
+    pub fn key(&self) -> AggregateKey {
+        match self {
+            Write::Session { session, .. } => AggregateKey::Session(session.id),
+            Write::Calendar { calendar, .. } => AggregateKey::Calendar(calendar.owner),
+            Write::Lesson { lesson, .. } => AggregateKey::Lesson(lesson.id),
         }
     }
 }
@@ -170,11 +234,23 @@ impl Commit {
     /// The bookings created by this commit, with where they live; a store indexes them for
     /// [`Repository::locate_booking`].
     pub fn new_bookings(&self) -> impl Iterator<Item = (BookingId, BookingLocation)> + '_ {
-        self.events.iter().filter_map(|e| match e.kind {
-            crate::EventKind::BookingConfirmed { session_id, booking_id, .. }
-            | crate::EventKind::BookingWaitlisted { session_id, booking_id, .. } => {
-                Some((booking_id, BookingLocation::Session(session_id)))
+        self.events.iter().filter_map(|e| match &e.kind {
+            EventKind::BookingConfirmed { session_id, booking_id, .. }
+            | EventKind::BookingWaitlisted { session_id, booking_id, .. } => {
+                Some((*booking_id, BookingLocation::Session(*session_id)))
             }
+            EventKind::LessonRequested { lesson } | EventKind::LessonBooked { lesson } => {
+                Some((lesson.id, BookingLocation::Lesson))
+            }
+            _ => None,
+        })
+    }
+
+    /// The slots created by this commit, with their teacher; a store indexes them for
+    /// [`Repository::locate_slot`].
+    pub fn new_slots(&self) -> impl Iterator<Item = (SlotId, UserId)> + '_ {
+        self.events.iter().filter_map(|e| match &e.kind {
+            EventKind::SlotPublished { slot } => Some((slot.id, slot.teacher_id)),
             _ => None,
         })
     }
@@ -225,34 +301,58 @@ pub trait Repository: Send + Sync {
 
     /// Applies `commit` atomically and conditionally, or not at all.
     fn commit(&self, commit: Commit) -> Result<(), StoreError>;
+
+    /// The person's calendar (slots and active-lesson holds), as last committed.
+    fn load_calendar(&self, owner: UserId) -> Result<Option<Arc<Calendar>>, StoreError>;
+
+    /// The lesson with this id, as last committed.
+    fn load_lesson(&self, id: BookingId) -> Result<Option<Arc<Lesson>>, StoreError>;
+
+    /// The teacher whose calendar holds this slot.
+    fn locate_slot(&self, id: SlotId) -> Result<Option<UserId>, StoreError>;
+
+    /// Host-owned: whether 1:1 bookings of this course with this teacher need approval (the
+    /// course's setting and the teacher's override; see
+    /// [`approval_required`](crate::lesson::approval_required)).
+    fn approval_settings(&self, course_id: CourseId, teacher_id: UserId) -> Result<ApprovalSettings, StoreError>;
+
+    /// Host-owned: whether the student is enrolled in the course.
+    fn is_enrolled(&self, student_id: UserId, course_id: CourseId) -> Result<bool, StoreError>;
 }
 
-impl<R: Repository + ?Sized> Repository for Arc<R> {
-    fn load_session(&self, id: SessionId) -> Result<Option<Arc<GroupSession>>, StoreError> {
-        (**self).load_session(id)
-    }
-    fn locate_booking(&self, id: BookingId) -> Result<Option<BookingLocation>, StoreError> {
-        (**self).locate_booking(id)
-    }
-    fn load_request(&self, actor: &Actor, key: &RequestKey) -> Result<Option<RequestRecord>, StoreError> {
-        (**self).load_request(actor, key)
-    }
-    fn commit(&self, commit: Commit) -> Result<(), StoreError> {
-        (**self).commit(commit)
-    }
+/// Implements [`Repository`] for a smart pointer by forwarding to the pointee.
+macro_rules! forward_repository {
+    ($($pointer:ident),*) => {$(
+        impl<R: Repository + ?Sized> Repository for $pointer<R> {
+            fn load_session(&self, id: SessionId) -> Result<Option<Arc<GroupSession>>, StoreError> {
+                (**self).load_session(id)
+            }
+            fn locate_booking(&self, id: BookingId) -> Result<Option<BookingLocation>, StoreError> {
+                (**self).locate_booking(id)
+            }
+            fn load_request(&self, actor: &Actor, key: &RequestKey) -> Result<Option<RequestRecord>, StoreError> {
+                (**self).load_request(actor, key)
+            }
+            fn commit(&self, commit: Commit) -> Result<(), StoreError> {
+                (**self).commit(commit)
+            }
+            fn load_calendar(&self, owner: UserId) -> Result<Option<Arc<Calendar>>, StoreError> {
+                (**self).load_calendar(owner)
+            }
+            fn load_lesson(&self, id: BookingId) -> Result<Option<Arc<Lesson>>, StoreError> {
+                (**self).load_lesson(id)
+            }
+            fn locate_slot(&self, id: SlotId) -> Result<Option<UserId>, StoreError> {
+                (**self).locate_slot(id)
+            }
+            fn approval_settings(&self, course_id: CourseId, teacher_id: UserId) -> Result<ApprovalSettings, StoreError> {
+                (**self).approval_settings(course_id, teacher_id)
+            }
+            fn is_enrolled(&self, student_id: UserId, course_id: CourseId) -> Result<bool, StoreError> {
+                (**self).is_enrolled(student_id, course_id)
+            }
+        }
+    )*};
 }
 
-impl<R: Repository + ?Sized> Repository for Box<R> {
-    fn load_session(&self, id: SessionId) -> Result<Option<Arc<GroupSession>>, StoreError> {
-        (**self).load_session(id)
-    }
-    fn locate_booking(&self, id: BookingId) -> Result<Option<BookingLocation>, StoreError> {
-        (**self).locate_booking(id)
-    }
-    fn load_request(&self, actor: &Actor, key: &RequestKey) -> Result<Option<RequestRecord>, StoreError> {
-        (**self).load_request(actor, key)
-    }
-    fn commit(&self, commit: Commit) -> Result<(), StoreError> {
-        (**self).commit(commit)
-    }
-}
+forward_repository!(Arc, Box);

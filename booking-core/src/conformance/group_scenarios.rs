@@ -4,6 +4,9 @@ use super::harness::{Harness, StoreFactory, admin, ensure, ensure_eq, new_sessio
 use crate::{Actor, BookingAvailability, BookingError, EventKind, SeatBooking, SeatStatus, SessionId};
 use chrono::TimeDelta;
 
+/// A command to try, boxed so a table can hold different ones.
+type Attempt<'a> = Box<dyn Fn() -> Result<(), BookingError> + 'a>;
+
 fn kinds(events: &[crate::Event]) -> Vec<&'static str> {
     events.iter().map(|e| e.kind.name()).collect()
 }
@@ -337,7 +340,7 @@ pub(crate) fn authorization(f: StoreFactory<'_>) -> Result<(), String> {
         Err(e) if e.code().as_str() == "not_authorized" => {}
         other => return Err(format!("a student creating a session: {other:?}")),
     }
-    let refused: Vec<(&str, Box<dyn Fn() -> Result<(), BookingError>>)> = vec![
+    let refused: Vec<(&str, Attempt<'_>)> = vec![
         (
             "student books for another",
             Box::new(|| h.engine.book_seat(Actor::Student(student(3)), s.id, student(4)).map(drop)),
@@ -433,7 +436,7 @@ pub(crate) fn bad_inputs(f: StoreFactory<'_>) -> Result<(), String> {
     let s = h.session(1, false)?;
     let unknown_session = SessionId::from_uuid(uuid::Uuid::from_u128(4242));
     let unknown_booking = crate::BookingId::from_uuid(uuid::Uuid::from_u128(4343));
-    let refused: Vec<(&str, &str, Box<dyn Fn() -> Result<(), BookingError>>)> = vec![
+    let refused: Vec<(&str, &str, Attempt<'_>)> = vec![
         (
             "book unknown session",
             "session_not_found",

@@ -1,0 +1,962 @@
+//! 1:1 lessons booked from a teacher's availability: calendars, lessons, approval and series.
+//!
+//! # Aggregates
+//! - A [`Calendar`] belongs to one person. A teacher's calendar holds their availability
+//!   slots; every calendar holds one [`Hold`] per active (pending or confirmed) lesson the
+//!   person teaches *or* takes that has not ended yet. Holds never overlap, and booking adds
+//!   the lesson's hold to the teacher's and the student's calendars in the same atomic commit,
+//!   so neither can be double-booked, whichever slots the lessons came from. (One person may
+//!   teach and learn: their one calendar keeps both kinds of lesson apart.)
+//! - A [`Lesson`] is one booking, with its own version: attendance or a meeting link touch only
+//!   the lesson.
+//!
+//! # Rules
+//! - **Occurrences, not slots, are booked.** A booking names a slot and the UTC start of one
+//!   of its occurrences ([`occurrence_at`]). Booking takes that occurrence only: the other weeks
+//!   of a weekly slot stay bookable, and a one-time slot is bookable again as soon as its
+//!   lesson is cancelled or declined. (The seed deactivated the slot on booking, which takes a
+//!   whole weekly slot away for one lesson; slots are never deactivated by bookings here.)
+//! - **Enrollment.** A slot tied to a course is offered only to students enrolled in it; a slot
+//!   without a course is offered to every student. Enrollments and course settings belong to
+//!   the host and are read through the [`Repository`](crate::Repository) when a command is
+//!   decided.
+//! - **Approval.** The teacher's override for the course wins, then the course's setting, then
+//!   "no approval" ([`approval_required`]). Slots without a course never need approval. Without
+//!   approval a lesson is confirmed at once; with approval it is pending and holds its time
+//!   until the slot's teacher (or an admin) approves or declines it. Approving re-checks
+//!   everything that may have changed since the request: the start is still in the future, the
+//!   slot still offers the occurrence, the student is still enrolled, and neither calendar has
+//!   an overlapping lesson. A series is approved or declined as a whole: deciding on one of its
+//!   lessons decides every pending lesson of the series that has not started.
+//! - **Editing availability** changes what is offered from then on. Lessons already booked
+//!   from an edited or deactivated slot keep their time and status: a booking is a promise, and
+//!   only an explicit cancellation or decline breaks it.
+//! - **Series.** A student books a weekly slot every N weeks, for a count or until a date, and
+//!   *every* occurrence is checked. By default all or nothing: the first occurrence that cannot
+//!   be booked refuses the whole series with its reason. With [`SeriesMode::BookAvailable`] the
+//!   free occurrences are booked and the others are reported in [`SeriesBooking::skipped`].
+//! - **Meeting links** are set by the teacher when approving or later, or produced by a
+//!   host-supplied [`MeetingLinkGenerator`] when a lesson is confirmed; the engine never
+//!   invents a URL.
+//!
+//! # Lesson transitions
+//!
+//! | from | to | by |
+//! |---|---|---|
+//! | (new) | `Pending` | booking, when approval is required |
+//! | (new) | `Confirmed` | booking, when it is not |
+//! | `Pending` | `Confirmed` | approval by the teacher or an admin, before the start |
+//! | `Pending` | `Declined` | the teacher or an admin |
+//! | `Pending`, `Confirmed` | `Cancelled` | the student, the teacher or an admin, before the start |
+//! | `Confirmed` | `Attended`, `NoShow` | the teacher or an admin, from the start |
+//! | `Attended`, `NoShow` | `NoShow`, `Attended` | correcting attendance |
+//!
+//! Anything else is refused with [`BookingError::InvalidTransition`].
+
+use crate::{
+    Actor, BookingError, BookingId, CourseId, Event, EventKind, MeetingLink, SeriesId, SlotId, UserId,
+    availability::{AvailabilitySlot, SlotRecurrence, occurrence_at, occurrence_on},
+    group::DecisionContext,
+    time::{parse_time_zone, wall_time},
+};
+use chrono::{DateTime, Days, NaiveDate, NaiveDateTime, Utc};
+use chrono_tz::Tz;
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// Most lessons one series may book.
+pub const MAX_SERIES_LESSONS: u32 = 104;
+/// Longest gap between the lessons of a series, in weeks.
+pub const MAX_SERIES_INTERVAL_WEEKS: u32 = 52;
+
+/// An active lesson's place in a calendar.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Hold {
+    /// The lesson.
+    pub booking_id: BookingId,
+    /// Its series, if any.
+    pub series_id: Option<SeriesId>,
+    /// Its start.
+    pub starts_at: DateTime<Utc>,
+    /// Its end.
+    pub ends_at: DateTime<Utc>,
+}
+
+/// One person's availability slots and active lessons; see the [module docs](self).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Calendar {
+    /// Whose calendar.
+    pub owner: UserId,
+    /// Optimistic-concurrency version: 0 before it is first stored.
+    pub version: u64,
+    /// The availability slots the owner offers as a teacher.
+    pub slots: Vec<AvailabilitySlot>,
+    /// The owner's active lessons that have not ended, by start; they never overlap.
+    pub holds: Vec<Hold>,
+}
+
+impl Calendar {
+    /// An empty calendar, not stored yet.
+    pub fn new(owner: UserId) -> Self {
+        Self { owner, version: 0, slots: Vec::new(), holds: Vec::new() }
+    }
+
+    /// A slot of this calendar.
+    pub fn slot(&self, id: SlotId) -> Option<&AvailabilitySlot> {
+        self.slots.iter().find(|s| s.id == id)
+    }
+
+    /// The hold overlapping `[starts_at, ends_at)`, if any, ignoring `except`.
+    pub fn overlapping(
+        &self,
+        starts_at: DateTime<Utc>,
+        ends_at: DateTime<Utc>,
+        except: Option<BookingId>,
+    ) -> Option<&Hold> {
+        // Holds are sorted by start and never overlap, so their ends are sorted too: only the
+        // holds just before the first one starting at or after `ends_at` can overlap.
+        let end = self.holds.partition_point(|h| h.starts_at < ends_at);
+        self.holds[..end]
+            .iter()
+            .rev()
+            .filter(|h| Some(h.booking_id) != except)
+            .take_while(|h| h.ends_at > starts_at)
+            .next()
+    }
+
+    /// The active lessons of a series held in this calendar.
+    pub fn series_holds(&self, series_id: SeriesId) -> impl Iterator<Item = &Hold> {
+        self.holds.iter().filter(move |h| h.series_id == Some(series_id))
+    }
+
+    /// Applies an event. Holds that ended before the event's instant are dropped on the way:
+    /// they can no longer conflict with anything, since nothing is booked in the past.
+    pub fn apply(&mut self, event: &Event) {
+        let at = event.occurred_at;
+        self.holds.retain(|h| h.ends_at > at);
+        match &event.kind {
+            EventKind::SlotPublished { slot } if slot.teacher_id == self.owner => self.slots.push(slot.clone()),
+            EventKind::SlotUpdated { slot } if slot.teacher_id == self.owner => {
+                if let Some(s) = self.slots.iter_mut().find(|s| s.id == slot.id) {
+                    *s = slot.clone();
+                }
+            }
+            EventKind::LessonRequested { lesson } | EventKind::LessonBooked { lesson }
+                if lesson.teacher_id == self.owner || lesson.student_id == self.owner =>
+            {
+                let hold = Hold {
+                    booking_id: lesson.id,
+                    series_id: lesson.series_id,
+                    starts_at: lesson.starts_at,
+                    ends_at: lesson.ends_at,
+                };
+                let at = self.holds.partition_point(|h| h.starts_at < hold.starts_at);
+                self.holds.insert(at, hold);
+            }
+            EventKind::LessonDeclined { booking_id, .. } | EventKind::LessonCancelled { booking_id, .. } => {
+                self.holds.retain(|h| h.booking_id != *booking_id)
+            }
+            _ => {}
+        }
+    }
+}
+
+/// The status of a lesson; see the [module docs](self) for the transitions.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LessonStatus {
+    /// Waiting for the teacher's approval; holds its time.
+    Pending,
+    /// Booked.
+    Confirmed,
+    /// Refused by the teacher.
+    Declined,
+    /// Cancelled before the start.
+    Cancelled,
+    /// Took place.
+    Attended,
+    /// The student did not come.
+    NoShow,
+}
+
+impl LessonStatus {
+    /// The status as a snake_case string.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            LessonStatus::Pending => "pending",
+            LessonStatus::Confirmed => "confirmed",
+            LessonStatus::Declined => "declined",
+            LessonStatus::Cancelled => "cancelled",
+            LessonStatus::Attended => "attended",
+            LessonStatus::NoShow => "no_show",
+        }
+    }
+
+    /// Pending or confirmed: the lesson holds its time.
+    pub const fn is_active(self) -> bool {
+        matches!(self, LessonStatus::Pending | LessonStatus::Confirmed)
+    }
+}
+
+impl fmt::Display for LessonStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A 1:1 lesson booked from an availability slot.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Lesson {
+    /// The booking.
+    pub id: BookingId,
+    /// The teacher.
+    pub teacher_id: UserId,
+    /// The student.
+    pub student_id: UserId,
+    /// The slot it was booked from.
+    pub slot_id: SlotId,
+    /// The slot's course, if any.
+    pub course_id: Option<CourseId>,
+    /// Its series, if booked as one.
+    pub series_id: Option<SeriesId>,
+    /// Its start.
+    pub starts_at: DateTime<Utc>,
+    /// Its end.
+    pub ends_at: DateTime<Utc>,
+    /// The slot's zone, for display.
+    pub time_zone: Tz,
+    /// Where it stands.
+    pub status: LessonStatus,
+    /// Where it takes place, once known.
+    pub meeting_link: Option<MeetingLink>,
+    /// When it was requested.
+    pub requested_at: DateTime<Utc>,
+    /// When it last changed.
+    pub updated_at: DateTime<Utc>,
+    /// Optimistic-concurrency version: 1 when booked, +1 per change.
+    pub version: u64,
+}
+
+impl Lesson {
+    /// Start and end as wall times in the slot's zone.
+    pub fn local_times(&self) -> (NaiveDateTime, NaiveDateTime) {
+        (wall_time(self.starts_at, self.time_zone), wall_time(self.ends_at, self.time_zone))
+    }
+
+    /// Applies an event about this lesson (others are ignored).
+    pub fn apply(&mut self, event: &Event) {
+        let at = event.occurred_at;
+        let (id, status, link) = match &event.kind {
+            EventKind::LessonApproved { booking_id, meeting_link, .. } => {
+                (*booking_id, LessonStatus::Confirmed, meeting_link.clone())
+            }
+            EventKind::LessonDeclined { booking_id, .. } => (*booking_id, LessonStatus::Declined, None),
+            EventKind::LessonCancelled { booking_id, .. } => (*booking_id, LessonStatus::Cancelled, None),
+            EventKind::LessonAttendanceMarked { booking_id, status, .. } => (*booking_id, *status, None),
+            EventKind::MeetingLinkSet { booking_id, meeting_link } => {
+                (*booking_id, self.status, Some(meeting_link.clone()))
+            }
+            _ => return,
+        };
+        if id == self.id {
+            self.status = status;
+            if link.is_some() {
+                self.meeting_link = link;
+            }
+            self.updated_at = at;
+        }
+    }
+}
+
+/// The host's settings that decide whether 1:1 bookings of a course need approval.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApprovalSettings {
+    /// The course's setting (`Course.requires_booking_approval`), if it has one.
+    pub course: Option<bool>,
+    /// The teacher's override for this course (`CourseTeacher.requires_booking_approval`).
+    pub teacher_override: Option<bool>,
+}
+
+/// The approval precedence: the teacher's override, then the course setting, then none.
+///
+/// ```
+/// use booking_core::lesson::{approval_required, ApprovalSettings};
+/// assert!(!approval_required(ApprovalSettings::default()));
+/// assert!(approval_required(ApprovalSettings { course: Some(true), teacher_override: None }));
+/// assert!(!approval_required(ApprovalSettings { course: Some(true), teacher_override: Some(false) }));
+/// assert!(approval_required(ApprovalSettings { course: Some(false), teacher_override: Some(true) }));
+/// ```
+pub fn approval_required(settings: ApprovalSettings) -> bool {
+    settings.teacher_override.or(settings.course).unwrap_or(false)
+}
+
+/// What the host says about a student and a slot's course when a command is decided.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CourseAccess {
+    /// Whether the student is enrolled (always `true` for slots without a course).
+    pub enrolled: bool,
+    /// The approval settings (default for slots without a course).
+    pub approval: ApprovalSettings,
+}
+
+/// Produces meeting links for lessons as they are confirmed (a video-call integration, say).
+///
+/// It may be called more than once for one lesson when a command is decided again after
+/// losing a race, so it should return the same link for the same lesson (derive it from the
+/// lesson's id) or create rooms lazily.
+pub trait MeetingLinkGenerator: Send + Sync {
+    /// The link for `lesson`, or `None` to leave it unset. Must be an http(s) URL.
+    fn meeting_link(&self, lesson: &Lesson) -> Option<String>;
+}
+
+/// What a teacher fills in for an availability slot.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SlotSpec {
+    /// The course the slot is for, if any.
+    pub course_id: Option<CourseId>,
+    /// The IANA zone its wall times are in.
+    pub time_zone: String,
+    /// Weekly or one-time, with its wall times.
+    pub recurrence: SlotRecurrence,
+    /// Whether it is offered.
+    pub active: bool,
+}
+
+/// How a series ends.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", content = "value", rename_all = "snake_case")]
+pub enum SeriesEnd {
+    /// After this many lessons (1 to [`MAX_SERIES_LESSONS`]).
+    Count(u32),
+    /// With the last lesson on or before this date, in the slot's zone.
+    Until(NaiveDate),
+}
+
+/// What to do with occurrences of a series that cannot be booked.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SeriesMode {
+    /// Refuse the whole series (the default).
+    #[default]
+    AllOrNothing,
+    /// Book the free occurrences and report the others.
+    BookAvailable,
+}
+
+/// A student's request for a recurring series of lessons from one weekly slot.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SeriesRequest {
+    /// The weekly slot.
+    pub slot_id: SlotId,
+    /// The student.
+    pub student_id: UserId,
+    /// The start of the first lesson (an occurrence of the slot).
+    pub first_starts_at: DateTime<Utc>,
+    /// Weeks between lessons (1 to [`MAX_SERIES_INTERVAL_WEEKS`]).
+    pub every_weeks: u32,
+    /// When it ends.
+    pub end: SeriesEnd,
+    /// All or nothing, or what is free.
+    pub mode: SeriesMode,
+}
+
+/// An occurrence of a series that was not booked, and why.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SkippedOccurrence {
+    /// The occurrence's date in the slot's zone.
+    pub local_date: NaiveDate,
+    /// Its start, if the slot offers one that day.
+    pub starts_at: Option<DateTime<Utc>>,
+    /// Why it was not booked.
+    pub reason: BookingError,
+}
+
+/// A booked series.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SeriesBooking {
+    /// The series.
+    pub series_id: SeriesId,
+    /// Its lessons, in order.
+    pub lessons: Vec<Lesson>,
+    /// Occurrences not booked ([`SeriesMode::BookAvailable`] only).
+    pub skipped: Vec<SkippedOccurrence>,
+}
+
+/// The result of a lesson decision: changed calendars and lessons (versions not bumped yet),
+/// with the events that changed them.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct LessonDecision {
+    /// Calendars to write (changed, or read in a way that must be serialized).
+    pub calendars: Vec<Calendar>,
+    /// Lessons created or changed.
+    pub lessons: Vec<Lesson>,
+    /// What happened.
+    pub events: Vec<Event>,
+    /// Occurrences a series skipped.
+    pub skipped: Vec<SkippedOccurrence>,
+}
+
+impl LessonDecision {
+    fn emit(&mut self, ctx: &DecisionContext, kind: EventKind) {
+        let event = Event { occurred_at: ctx.now, actor: ctx.actor, kind };
+        for c in &mut self.calendars {
+            c.apply(&event);
+        }
+        for l in &mut self.lessons {
+            l.apply(&event);
+        }
+        if let EventKind::LessonRequested { lesson } | EventKind::LessonBooked { lesson } = &event.kind {
+            self.lessons.push((**lesson).clone());
+        }
+        self.events.push(event);
+    }
+
+    fn calendar(&self, owner: UserId) -> &Calendar {
+        self.calendars.iter().find(|c| c.owner == owner).expect("the decision loaded this calendar")
+    }
+}
+
+fn require_teacher(actor: Actor, teacher_id: UserId, what: &str) -> Result<(), BookingError> {
+    if actor.acts_for_teacher(teacher_id) {
+        Ok(())
+    } else {
+        Err(BookingError::not_authorized(format!("{actor} cannot {what}: only the teacher or an admin can")))
+    }
+}
+
+fn build_slot(id: SlotId, teacher_id: UserId, spec: &SlotSpec) -> Result<AvailabilitySlot, BookingError> {
+    let slot = AvailabilitySlot {
+        id,
+        teacher_id,
+        course_id: spec.course_id,
+        time_zone: parse_time_zone(&spec.time_zone)?,
+        recurrence: spec.recurrence.clone(),
+        active: spec.active,
+    };
+    slot.validate()?;
+    Ok(slot)
+}
+
+/// Publishes a new slot in the teacher's calendar (`calendar.owner`).
+pub fn publish_slot(
+    calendar: &Calendar,
+    ctx: &DecisionContext,
+    spec: &SlotSpec,
+) -> Result<LessonDecision, BookingError> {
+    require_teacher(ctx.actor, calendar.owner, "publish availability for this teacher")?;
+    let slot = build_slot(SlotId(ctx.fresh_id), calendar.owner, spec)?;
+    let mut d = LessonDecision { calendars: vec![calendar.clone()], ..LessonDecision::default() };
+    d.emit(ctx, EventKind::SlotPublished { slot });
+    Ok(d)
+}
+
+/// Replaces a slot's course, zone, times and active flag. Lessons already booked from it keep
+/// their time and status.
+pub fn update_slot(
+    calendar: &Calendar,
+    ctx: &DecisionContext,
+    slot_id: SlotId,
+    spec: &SlotSpec,
+) -> Result<LessonDecision, BookingError> {
+    let current = calendar.slot(slot_id).ok_or(BookingError::SlotNotFound { id: slot_id })?;
+    require_teacher(ctx.actor, calendar.owner, "edit this teacher's availability")?;
+    let slot = build_slot(slot_id, calendar.owner, spec)?;
+    let mut d = LessonDecision { calendars: vec![calendar.clone()], ..LessonDecision::default() };
+    if slot != *current {
+        d.emit(ctx, EventKind::SlotUpdated { slot });
+    }
+    Ok(d)
+}
+
+/// Activates or deactivates a slot; booked lessons keep their time.
+pub fn set_slot_active(
+    calendar: &Calendar,
+    ctx: &DecisionContext,
+    slot_id: SlotId,
+    active: bool,
+) -> Result<LessonDecision, BookingError> {
+    let slot = calendar.slot(slot_id).ok_or(BookingError::SlotNotFound { id: slot_id })?;
+    let spec = SlotSpec {
+        course_id: slot.course_id,
+        time_zone: slot.time_zone.name().to_owned(),
+        recurrence: slot.recurrence.clone(),
+        active,
+    };
+    update_slot(calendar, ctx, slot_id, &spec)
+}
+
+/// Which occurrences to list: a teacher's, in a window, for whom, shown in which zone.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OccurrenceQuery {
+    /// The teacher.
+    pub teacher_id: UserId,
+    /// Only slots of this course (`None`: every course, and slots without one).
+    pub course_id: Option<CourseId>,
+    /// The student asking: slots of courses they are not enrolled in are left out. `None`
+    /// lists every course (a teacher's or an admin's view).
+    pub student_id: Option<UserId>,
+    /// The window's start (inclusive).
+    pub from: DateTime<Utc>,
+    /// The window's end (exclusive); at most [`MAX_WINDOW_DAYS`](crate::availability::MAX_WINDOW_DAYS) after `from`.
+    pub to: DateTime<Utc>,
+    /// The IANA zone to show wall times in, besides the teacher's (`None`: UTC).
+    pub time_zone: Option<String>,
+}
+
+/// One bookable occurrence, as an instant and as wall times.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BookableOccurrence {
+    /// The slot producing it (book it with this id and `starts_at`).
+    pub slot_id: SlotId,
+    /// The slot's course, if any.
+    pub course_id: Option<CourseId>,
+    /// Its start.
+    pub starts_at: DateTime<Utc>,
+    /// Its end.
+    pub ends_at: DateTime<Utc>,
+    /// The teacher's zone (the slot's).
+    pub teacher_time_zone: Tz,
+    /// Start as a wall time in the teacher's zone.
+    pub teacher_local_start: NaiveDateTime,
+    /// End as a wall time in the teacher's zone.
+    pub teacher_local_end: NaiveDateTime,
+    /// The zone the caller asked for.
+    pub viewer_time_zone: Tz,
+    /// Start as a wall time in the caller's zone.
+    pub viewer_local_start: NaiveDateTime,
+    /// End as a wall time in the caller's zone.
+    pub viewer_local_end: NaiveDateTime,
+}
+
+/// The occurrences of `calendar`'s active slots that start in `[query.from, query.to)` and can
+/// be booked at `now`: in the future, of a course `offered` says the student may book (asked
+/// once per course), and overlapping none of the teacher's active lessons. Sorted by start,
+/// then slot id.
+///
+/// # Errors
+/// The window's errors ([`crate::availability::check_window`]), an unknown display zone, or
+/// whatever `offered` returns.
+pub fn bookable_occurrences(
+    calendar: &Calendar,
+    query: &OccurrenceQuery,
+    now: DateTime<Utc>,
+    offered: &mut dyn FnMut(CourseId) -> Result<bool, BookingError>,
+) -> Result<Vec<BookableOccurrence>, BookingError> {
+    crate::availability::check_window(query.from, query.to)?;
+    let viewer = query.time_zone.as_deref().map(parse_time_zone).transpose()?.unwrap_or(Tz::UTC);
+    let from = query.from.max(now + chrono::TimeDelta::nanoseconds(1));
+    let mut out = Vec::new();
+    if from >= query.to {
+        return Ok(out);
+    }
+    for slot in calendar.slots.iter().filter(|s| s.active) {
+        if query.course_id.is_some() && slot.course_id != query.course_id {
+            continue;
+        }
+        if let Some(course_id) = slot.course_id
+            && !offered(course_id)?
+        {
+            continue;
+        }
+        for o in crate::availability::occurrences(slot, from, query.to)? {
+            if calendar.overlapping(o.starts_at, o.ends_at, None).is_some() {
+                continue;
+            }
+            out.push(BookableOccurrence {
+                slot_id: slot.id,
+                course_id: slot.course_id,
+                starts_at: o.starts_at,
+                ends_at: o.ends_at,
+                teacher_time_zone: slot.time_zone,
+                teacher_local_start: wall_time(o.starts_at, slot.time_zone),
+                teacher_local_end: wall_time(o.ends_at, slot.time_zone),
+                viewer_time_zone: viewer,
+                viewer_local_start: wall_time(o.starts_at, viewer),
+                viewer_local_end: wall_time(o.ends_at, viewer),
+            });
+        }
+    }
+    out.sort_by_key(|o| (o.starts_at, o.slot_id));
+    Ok(out)
+}
+
+/// Everything a booking decision reads.
+#[derive(Clone, Copy, Debug)]
+pub struct BookingContext<'a> {
+    /// Who, when, and a fresh id.
+    pub decision: &'a DecisionContext,
+    /// The host's word on the slot's course.
+    pub access: CourseAccess,
+    /// The host's meeting-link generator, if any.
+    pub links: Option<&'a dyn MeetingLinkGenerator>,
+}
+
+impl fmt::Debug for dyn MeetingLinkGenerator + '_ {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("MeetingLinkGenerator")
+    }
+}
+
+/// Why `student_id` cannot take the occurrence `[starts_at, ends_at)` of `slot` now, if so.
+fn check_occurrence(
+    d: &LessonDecision,
+    ctx: &BookingContext<'_>,
+    slot: &AvailabilitySlot,
+    student_id: UserId,
+    starts_at: DateTime<Utc>,
+    ends_at: DateTime<Utc>,
+    except: Option<BookingId>,
+) -> Result<(), BookingError> {
+    if starts_at <= ctx.decision.now {
+        return Err(BookingError::StartInPast { starts_at, now: ctx.decision.now });
+    }
+    if let Some(course_id) = slot.course_id
+        && !ctx.access.enrolled
+    {
+        return Err(BookingError::NotEnrolled { student_id, course_id });
+    }
+    if let Some(h) = d.calendar(slot.teacher_id).overlapping(starts_at, ends_at, except) {
+        return Err(BookingError::SlotUnavailable {
+            slot_id: slot.id,
+            starts_at,
+            reason: format!("the teacher has lesson {} at that time", h.booking_id),
+        });
+    }
+    if let Some(h) = d.calendar(student_id).overlapping(starts_at, ends_at, except) {
+        return Err(BookingError::StudentBusy { student_id, booking_id: h.booking_id });
+    }
+    Ok(())
+}
+
+fn meeting_link_for(ctx: &BookingContext<'_>, lesson: &Lesson) -> Result<Option<MeetingLink>, BookingError> {
+    ctx.links.and_then(|g| g.meeting_link(lesson)).map(|link| MeetingLink::parse(&link)).transpose()
+}
+
+/// Books the lesson `[starts_at, ends_at)` of `slot` in `d` (whose calendars are the teacher's
+/// and the student's), pending or confirmed by the approval rule.
+#[allow(clippy::too_many_arguments)]
+fn book_one(
+    d: &mut LessonDecision,
+    ctx: &BookingContext<'_>,
+    slot: &AvailabilitySlot,
+    student_id: UserId,
+    id: BookingId,
+    series_id: Option<SeriesId>,
+    starts_at: DateTime<Utc>,
+    ends_at: DateTime<Utc>,
+) -> Result<(), BookingError> {
+    check_occurrence(d, ctx, slot, student_id, starts_at, ends_at, None)?;
+    let pending = slot.course_id.is_some() && approval_required(ctx.access.approval);
+    let now = ctx.decision.now;
+    let mut lesson = Lesson {
+        id,
+        teacher_id: slot.teacher_id,
+        student_id,
+        slot_id: slot.id,
+        course_id: slot.course_id,
+        series_id,
+        starts_at,
+        ends_at,
+        time_zone: slot.time_zone,
+        status: if pending { LessonStatus::Pending } else { LessonStatus::Confirmed },
+        meeting_link: None,
+        requested_at: now,
+        updated_at: now,
+        version: 1,
+    };
+    if pending {
+        d.emit(ctx.decision, EventKind::LessonRequested { lesson: Box::new(lesson) });
+    } else {
+        lesson.meeting_link = meeting_link_for(ctx, &lesson)?;
+        d.emit(ctx.decision, EventKind::LessonBooked { lesson: Box::new(lesson) });
+    }
+    Ok(())
+}
+
+fn start_booking(
+    teacher: &Calendar,
+    student: &Calendar,
+    ctx: &BookingContext<'_>,
+    slot_id: SlotId,
+    student_id: UserId,
+) -> Result<(LessonDecision, AvailabilitySlot), BookingError> {
+    if !ctx.decision.actor.acts_for_student(student_id) {
+        return Err(BookingError::not_authorized(format!(
+            "{} cannot book for student {student_id}: students book only for themselves",
+            ctx.decision.actor
+        )));
+    }
+    let slot = teacher.slot(slot_id).cloned().ok_or(BookingError::SlotNotFound { id: slot_id })?;
+    if student_id == teacher.owner || student.owner != student_id {
+        return Err(BookingError::invalid("student_id", "a teacher cannot book their own slot"));
+    }
+    Ok((LessonDecision { calendars: vec![teacher.clone(), student.clone()], ..LessonDecision::default() }, slot))
+}
+
+/// Books one occurrence of a slot of `teacher` for `student_id`, whose calendar is `student`.
+pub fn book_lesson(
+    teacher: &Calendar,
+    student: &Calendar,
+    ctx: &BookingContext<'_>,
+    slot_id: SlotId,
+    starts_at: DateTime<Utc>,
+    student_id: UserId,
+) -> Result<LessonDecision, BookingError> {
+    let (mut d, slot) = start_booking(teacher, student, ctx, slot_id, student_id)?;
+    let occurrence = occurrence_at(&slot, starts_at)?;
+    book_one(&mut d, ctx, &slot, student_id, BookingId(ctx.decision.fresh_id), None, starts_at, occurrence.ends_at)?;
+    Ok(d)
+}
+
+/// Books a recurring series; `booking_ids` yields a fresh id per lesson. The series id is the
+/// context's fresh id.
+pub fn book_series(
+    teacher: &Calendar,
+    student: &Calendar,
+    ctx: &BookingContext<'_>,
+    request: &SeriesRequest,
+    mut booking_ids: impl FnMut() -> BookingId,
+) -> Result<LessonDecision, BookingError> {
+    let (mut d, slot) = start_booking(teacher, student, ctx, request.slot_id, request.student_id)?;
+    if !matches!(slot.recurrence, SlotRecurrence::Weekly { .. }) {
+        return Err(BookingError::invalid("slot_id", "a series needs a weekly slot"));
+    }
+    if request.every_weeks == 0 || request.every_weeks > MAX_SERIES_INTERVAL_WEEKS {
+        return Err(BookingError::invalid("every_weeks", format!("must be 1 to {MAX_SERIES_INTERVAL_WEEKS}")));
+    }
+    let first = occurrence_at(&slot, request.first_starts_at)?;
+    let step = Days::new(7 * u64::from(request.every_weeks));
+    let dates: Vec<NaiveDate> = match request.end {
+        SeriesEnd::Count(0) => return Err(BookingError::invalid("end", "a series has at least one lesson")),
+        SeriesEnd::Count(n) if n > MAX_SERIES_LESSONS => {
+            return Err(too_many(u64::from(n)));
+        }
+        SeriesEnd::Count(n) => {
+            std::iter::successors(Some(first.local_date), |d| d.checked_add_days(step)).take(n as usize).collect()
+        }
+        SeriesEnd::Until(until) => {
+            if until < first.local_date {
+                return Err(BookingError::invalid("end", "the end date is before the first lesson"));
+            }
+            let weeks = (until - first.local_date).num_weeks().unsigned_abs();
+            let count = weeks / u64::from(request.every_weeks) + 1;
+            if count > u64::from(MAX_SERIES_LESSONS) {
+                return Err(too_many(count));
+            }
+            std::iter::successors(Some(first.local_date), |d| d.checked_add_days(step))
+                .take_while(|d| *d <= until)
+                .collect()
+        }
+    };
+    let series_id = SeriesId(ctx.decision.fresh_id);
+    for date in dates {
+        let result = match occurrence_on(&slot, date) {
+            Some(o) => {
+                book_one(&mut d, ctx, &slot, request.student_id, booking_ids(), Some(series_id), o.starts_at, o.ends_at)
+                    .map_err(|e| (Some(o.starts_at), e))
+            }
+            None => Err((
+                None,
+                BookingError::OccurrenceNotOffered { slot_id: slot.id, starts_at: resolve_start(&slot, date) },
+            )),
+        };
+        if let Err((starts_at, reason)) = result {
+            match request.mode {
+                SeriesMode::AllOrNothing => return Err(reason),
+                SeriesMode::BookAvailable => d.skipped.push(SkippedOccurrence { local_date: date, starts_at, reason }),
+            }
+        }
+    }
+    if d.lessons.is_empty() {
+        return Err(d.skipped.swap_remove(0).reason);
+    }
+    let lessons = d.lessons.iter().map(|l| l.id).collect();
+    let skipped = d.skipped.len() as u32;
+    d.emit(ctx.decision, EventKind::SeriesBooked { series_id, student_id: request.student_id, lessons, skipped });
+    Ok(d)
+}
+
+fn too_many(requested: u64) -> BookingError {
+    BookingError::TooLarge { what: "lessons in a series".into(), requested, max: u64::from(MAX_SERIES_LESSONS) }
+}
+
+/// The instant a weekly slot's start would have on `date` (for error messages when the slot
+/// offers nothing that day).
+fn resolve_start(slot: &AvailabilitySlot, date: NaiveDate) -> DateTime<Utc> {
+    match slot.recurrence {
+        SlotRecurrence::Weekly { start_time, .. } => {
+            crate::time::resolve_local(slot.time_zone, date.and_time(start_time))
+        }
+        SlotRecurrence::OneTime { start, .. } => crate::time::resolve_local(slot.time_zone, start),
+    }
+}
+
+/// The lessons a decision on `target` applies to: the target alone, or every pending lesson of
+/// its series that has not started (for approval and decline).
+fn decided_together<'a>(target: &'a Lesson, series: &'a [Lesson], now: DateTime<Utc>) -> Vec<&'a Lesson> {
+    let rest = series.iter().filter(|l| l.id != target.id && l.status == LessonStatus::Pending && l.starts_at > now);
+    std::iter::once(target).chain(rest).collect()
+}
+
+fn invalid_transition(lesson: &Lesson, action: &str) -> BookingError {
+    BookingError::InvalidTransition {
+        booking_id: lesson.id,
+        from: lesson.status.as_str().to_owned(),
+        action: action.to_owned(),
+    }
+}
+
+/// Approves a pending lesson (and the rest of its series), re-checking everything that may
+/// have changed. `series` holds the target's active series lessons (empty for a single
+/// lesson); `link` is the teacher's meeting link, else the generator's is used.
+pub fn approve(
+    teacher: &Calendar,
+    student: &Calendar,
+    ctx: &BookingContext<'_>,
+    target: &Lesson,
+    series: &[Lesson],
+    link: Option<&str>,
+) -> Result<LessonDecision, BookingError> {
+    require_teacher(ctx.decision.actor, target.teacher_id, "approve this lesson")?;
+    if target.status != LessonStatus::Pending {
+        return Err(invalid_transition(target, "approve it"));
+    }
+    let explicit = link.map(MeetingLink::parse).transpose()?;
+    let mut d = LessonDecision { calendars: vec![teacher.clone(), student.clone()], ..LessonDecision::default() };
+    for lesson in decided_together(target, series, ctx.decision.now) {
+        if lesson.starts_at <= ctx.decision.now {
+            return Err(BookingError::LessonStarted { booking_id: lesson.id, starts_at: lesson.starts_at });
+        }
+        let slot = teacher.slot(lesson.slot_id).ok_or(BookingError::SlotNotFound { id: lesson.slot_id })?;
+        occurrence_at(slot, lesson.starts_at)?;
+        check_occurrence(&d, ctx, slot, lesson.student_id, lesson.starts_at, lesson.ends_at, Some(lesson.id))?;
+        let meeting_link = match &explicit {
+            Some(link) => Some(link.clone()),
+            None => meeting_link_for(ctx, lesson)?.or_else(|| lesson.meeting_link.clone()),
+        };
+        d.lessons.push(lesson.clone());
+        d.emit(
+            ctx.decision,
+            EventKind::LessonApproved {
+                booking_id: lesson.id,
+                teacher_id: lesson.teacher_id,
+                student_id: lesson.student_id,
+                meeting_link,
+            },
+        );
+    }
+    Ok(d)
+}
+
+/// Declines a pending lesson (and the rest of its series); its time is free again.
+pub fn decline(
+    teacher: &Calendar,
+    student: &Calendar,
+    ctx: &DecisionContext,
+    target: &Lesson,
+    series: &[Lesson],
+    reason: Option<&str>,
+) -> Result<LessonDecision, BookingError> {
+    require_teacher(ctx.actor, target.teacher_id, "decline this lesson")?;
+    if target.status != LessonStatus::Pending {
+        return Err(invalid_transition(target, "decline it"));
+    }
+    let reason = reason.map(str::trim).filter(|r| !r.is_empty()).map(str::to_owned);
+    if reason.as_ref().is_some_and(|r| r.chars().count() > 1000) {
+        return Err(BookingError::invalid("reason", "longer than 1000 characters"));
+    }
+    let mut d = LessonDecision { calendars: vec![teacher.clone(), student.clone()], ..LessonDecision::default() };
+    for lesson in decided_together(target, series, ctx.now) {
+        d.lessons.push(lesson.clone());
+        d.emit(
+            ctx,
+            EventKind::LessonDeclined {
+                booking_id: lesson.id,
+                teacher_id: lesson.teacher_id,
+                student_id: lesson.student_id,
+                reason: reason.clone(),
+            },
+        );
+    }
+    Ok(d)
+}
+
+/// Cancels `target` before its start, and with it every active lesson of `later_in_series`
+/// that starts after it (pass its series' lessons to cancel "this one and all later ones", or
+/// nothing to cancel the target alone).
+pub fn cancel(
+    teacher: &Calendar,
+    student: &Calendar,
+    ctx: &DecisionContext,
+    target: &Lesson,
+    later_in_series: &[Lesson],
+) -> Result<LessonDecision, BookingError> {
+    let actor = ctx.actor;
+    if !(actor.acts_for_student(target.student_id) || actor.acts_for_teacher(target.teacher_id)) {
+        return Err(BookingError::not_authorized(format!(
+            "{actor} cannot cancel lesson {}: only its student, its teacher or an admin can",
+            target.id
+        )));
+    }
+    if !target.status.is_active() {
+        return Err(invalid_transition(target, "cancel it"));
+    }
+    if target.starts_at <= ctx.now {
+        return Err(BookingError::LessonStarted { booking_id: target.id, starts_at: target.starts_at });
+    }
+    let mut d = LessonDecision { calendars: vec![teacher.clone(), student.clone()], ..LessonDecision::default() };
+    let later =
+        later_in_series.iter().filter(|l| l.id != target.id && l.status.is_active() && l.starts_at > target.starts_at);
+    for lesson in std::iter::once(target).chain(later) {
+        d.lessons.push(lesson.clone());
+        d.emit(
+            ctx,
+            EventKind::LessonCancelled {
+                booking_id: lesson.id,
+                teacher_id: lesson.teacher_id,
+                student_id: lesson.student_id,
+                previous_status: lesson.status,
+            },
+        );
+    }
+    Ok(d)
+}
+
+/// Sets or replaces the meeting link of an active lesson.
+pub fn set_meeting_link(lesson: &Lesson, ctx: &DecisionContext, link: &str) -> Result<LessonDecision, BookingError> {
+    require_teacher(ctx.actor, lesson.teacher_id, "set this lesson's meeting link")?;
+    let meeting_link = MeetingLink::parse(link)?;
+    if !lesson.status.is_active() {
+        return Err(invalid_transition(lesson, "set its meeting link"));
+    }
+    let mut d = LessonDecision { lessons: vec![lesson.clone()], ..LessonDecision::default() };
+    if lesson.meeting_link.as_ref() != Some(&meeting_link) {
+        d.emit(ctx, EventKind::MeetingLinkSet { booking_id: lesson.id, meeting_link });
+    }
+    Ok(d)
+}
+
+/// Marks a confirmed lesson attended or no-show (or corrects the mark), from its start.
+pub fn mark_attendance(lesson: &Lesson, ctx: &DecisionContext, attended: bool) -> Result<LessonDecision, BookingError> {
+    require_teacher(ctx.actor, lesson.teacher_id, "mark attendance")?;
+    if ctx.now < lesson.starts_at {
+        return Err(BookingError::LessonNotStarted { booking_id: lesson.id, starts_at: lesson.starts_at });
+    }
+    let status = if attended { LessonStatus::Attended } else { LessonStatus::NoShow };
+    if !matches!(lesson.status, LessonStatus::Confirmed | LessonStatus::Attended | LessonStatus::NoShow) {
+        return Err(invalid_transition(lesson, &format!("mark it {status}")));
+    }
+    let mut d = LessonDecision { lessons: vec![lesson.clone()], ..LessonDecision::default() };
+    if lesson.status != status {
+        d.emit(
+            ctx,
+            EventKind::LessonAttendanceMarked {
+                booking_id: lesson.id,
+                teacher_id: lesson.teacher_id,
+                student_id: lesson.student_id,
+                status,
+            },
+        );
+    }
+    Ok(d)
+}
