@@ -28,6 +28,8 @@
 mod concurrency;
 mod group_scenarios;
 mod harness;
+mod host;
+mod lesson_scenarios;
 mod model;
 
 pub use harness::{Check, CheckOutcome, Report, StoreFactory};
@@ -53,6 +55,27 @@ pub const CHECKS: &[Check] = &[
     Check::new("group_authorization", group_scenarios::authorization),
     Check::new("group_bad_inputs", group_scenarios::bad_inputs),
     Check::new("idempotent_retries", group_scenarios::idempotent_retries),
+    Check::new("seed_lesson_create_availability", lesson_scenarios::seed_create_availability),
+    Check::new("seed_lesson_one_time_slot", lesson_scenarios::seed_one_time_slot),
+    Check::new("seed_lesson_book_without_approval", lesson_scenarios::seed_book_without_approval),
+    Check::new("seed_lesson_book_with_approval", lesson_scenarios::seed_book_with_approval),
+    Check::new("seed_lesson_double_booking_prevention", lesson_scenarios::seed_double_booking_prevention),
+    Check::new("seed_lesson_slot_removal", lesson_scenarios::seed_slot_removal),
+    Check::new("seed_lesson_recurring_series", lesson_scenarios::seed_recurring_series),
+    Check::new("lesson_dst_series_other_zones", lesson_scenarios::dst_series_in_other_zones),
+    Check::new("lesson_enrollment_and_courses", lesson_scenarios::enrollment_and_courses),
+    Check::new("lesson_approval_precedence", lesson_scenarios::approval_precedence),
+    Check::new("lesson_approval_rechecks", lesson_scenarios::approval_rechecks),
+    Check::new("lesson_transitions", lesson_scenarios::lesson_transitions),
+    Check::new("lesson_no_overlap_across_slots", lesson_scenarios::no_overlap_across_slots),
+    Check::new("lesson_student_overlap", lesson_scenarios::student_overlap),
+    Check::new("lesson_meeting_links", lesson_scenarios::meeting_links),
+    Check::new("lesson_series_all_or_nothing", lesson_scenarios::series_all_or_nothing),
+    Check::new("lesson_series_approval_and_cancellation", lesson_scenarios::series_approval_and_cancellation),
+    Check::new("lesson_slot_edits_keep_bookings", lesson_scenarios::slot_edits_keep_bookings),
+    Check::new("lesson_bad_inputs", lesson_scenarios::lesson_bad_inputs),
+    Check::new("lesson_idempotent_retries", lesson_scenarios::lesson_idempotent_retries),
+    Check::new("lesson_authorization", lesson_scenarios::lesson_authorization),
     Check::new("concurrent_booking_audit", concurrency::booking_race_audit),
     Check::new("property_group_model", model::group_property_test),
 ];
@@ -92,7 +115,8 @@ macro_rules! conformance_tests {
             case_cancel_reopens_or_promotes, case_same_student_twice, group_rebook_after_cancel,
             group_capacity_changes, group_waitlist_toggle, group_cancel_session,
             group_start_freezes_seats, group_attendance, group_authorization, group_bad_inputs,
-            idempotent_retries, concurrent_booking_audit, property_group_model
+            idempotent_retries, seed_lesson_create_availability, seed_lesson_one_time_slot, seed_lesson_book_without_approval, seed_lesson_book_with_approval, seed_lesson_double_booking_prevention, seed_lesson_slot_removal, seed_lesson_recurring_series, lesson_dst_series_other_zones, lesson_enrollment_and_courses, lesson_approval_precedence, lesson_approval_rechecks, lesson_transitions, lesson_no_overlap_across_slots, lesson_student_overlap, lesson_meeting_links, lesson_series_all_or_nothing, lesson_series_approval_and_cancellation, lesson_slot_edits_keep_bookings, lesson_bad_inputs, lesson_idempotent_retries, lesson_authorization,
+            concurrent_booking_audit, property_group_model
         );
     };
     (@tests $make:expr; $($name:ident),* $(,)?) => {
