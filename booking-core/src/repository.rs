@@ -27,6 +27,19 @@
 //! - commits are linearizable: once `commit` has returned `Ok`, every later load sees it.
 //!
 //! Loads may return stale data (the version check catches it), but never a torn aggregate.
+//!
+//! # Aggregates and indexes
+//! A store keeps three kinds of aggregate, each versioned on its own ([`AggregateKey`]):
+//! group sessions (with their seat bookings), calendars (one per person: availability slots
+//! and holds of active lessons) and lessons. It also keeps two indexes, filled from each
+//! commit: booking id to where the booking lives ([`Commit::new_bookings`]) and slot id to its
+//! teacher ([`Commit::new_slots`]), and the request records.
+//!
+//! # Host-owned data
+//! Enrollments and course approval settings belong to the host platform.
+//! [`Repository::is_enrolled`] and [`Repository::approval_settings`] read them when a command
+//! is decided; they are not versioned, so a change racing a booking is seen by the next command
+//! (an enrollment revoked at the same instant as a booking may let that one booking through).
 
 use crate::{
     Actor, BookingError, BookingId, Command, CourseId, Event, EventKind, GroupSession, SeatBooking, SessionId, SlotId,

@@ -13,7 +13,8 @@ fn error_codes_are_unique_snake_case_and_stable() {
         assert!(code.chars().all(|c| c.is_ascii_lowercase() || c == '_'), "{code} is not snake_case");
     }
     // A few codes the bindings document; they must never change.
-    for fixed in ["invalid_input", "session_full", "already_booked", "not_authorized", "session_started", "contention"] {
+    for fixed in ["invalid_input", "session_full", "already_booked", "not_authorized", "session_started", "contention"]
+    {
         assert!(codes.contains(&fixed), "{fixed} missing");
     }
 }

@@ -1,13 +1,15 @@
-//! Plays the seed checklist's group-session scenarios on the booking engine and prints what
-//! happened, step by step.
+//! Plays the seed checklist's scenarios (group sessions, then 1:1 lessons) on the booking
+//! engine and prints what happened, step by step.
 //!
 //! Run it with `cargo run -p quickstart`.
 
+use booking_core::availability::SlotRecurrence;
+use booking_core::lesson::{OccurrenceQuery, SeriesEnd, SeriesMode, SeriesRequest, SlotSpec};
 use booking_core::{
-    Actor, BookingError, Engine, Event, EventKind, InMemoryRepository, ManualClock, NewGroupSession, Receipt,
+    Actor, BookingError, CourseId, Engine, Event, EventKind, InMemoryRepository, ManualClock, NewGroupSession, Receipt,
     SeatBooking, SequentialIds, SessionId, UserId,
 };
-use chrono::{TimeDelta, TimeZone, Utc};
+use chrono::{NaiveDate, NaiveTime, TimeDelta, TimeZone, Utc, Weekday};
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -47,6 +49,34 @@ impl Cast {
             }
             EventKind::SessionClosed { .. } => "booking closed: every seat is taken".to_owned(),
             EventKind::SessionReopened { .. } => "booking reopened".to_owned(),
+            EventKind::SlotPublished { slot } => match &slot.recurrence {
+                SlotRecurrence::Weekly { weekday, start_time, end_time, .. } => {
+                    format!("weekly slot published: {weekday} {start_time}-{end_time} ({})", slot.time_zone)
+                }
+                SlotRecurrence::OneTime { start, end } => {
+                    format!("one-time slot published: {start} to {} ({})", end.time(), slot.time_zone)
+                }
+            },
+            EventKind::LessonBooked { lesson } => {
+                format!(
+                    "{} booked a lesson at {} ({})",
+                    self.name(lesson.student_id),
+                    lesson.local_times().0,
+                    lesson.time_zone
+                )
+            }
+            EventKind::LessonRequested { lesson } => format!(
+                "{} requested a lesson at {} ({}), waiting for approval",
+                self.name(lesson.student_id),
+                lesson.local_times().0,
+                lesson.time_zone
+            ),
+            EventKind::LessonApproved { meeting_link, .. } => {
+                format!("lesson approved, link {}", meeting_link.as_ref().map_or("(none)", |l| l.as_str()))
+            }
+            EventKind::SeriesBooked { lessons, skipped, .. } => {
+                format!("series booked: {} lessons, {skipped} skipped", lessons.len())
+            }
             other => other.name().replace('_', " "),
         }
     }
@@ -80,6 +110,13 @@ fn status_line(engine: &Engine<InMemoryRepository>, id: SessionId) {
 }
 
 fn main() {
+    group_sessions();
+    println!();
+    one_to_one_lessons();
+}
+
+fn group_sessions() {
+    println!("=== Group sessions (seat-based) ===\n");
     let clock = Arc::new(ManualClock::new(Utc.with_ymd_and_hms(2030, 9, 2, 8, 0, 0).unwrap()));
     let engine =
         Engine::new(InMemoryRepository::new()).with_clock(Arc::clone(&clock)).with_ids(SequentialIds::default());
@@ -158,4 +195,136 @@ fn main() {
         engine.mark_attendance(Actor::Teacher(teacher), bookings[1].id, false),
     );
     status_line(&engine, queued.id);
+}
+
+fn one_to_one_lessons() {
+    println!("=== 1:1 lessons from availability ===\n");
+    let clock = Arc::new(ManualClock::new(Utc.with_ymd_and_hms(2030, 3, 4, 8, 0, 0).unwrap()));
+    let store = Arc::new(InMemoryRepository::new());
+    let engine =
+        Engine::new(Arc::clone(&store)).with_clock(Arc::clone(&clock)).with_ids(SequentialIds::starting_after(1 << 20));
+    let mut cast = Cast { names: HashMap::new() };
+    let teacher = cast.person(2000, "Herr Becker");
+    let (mia, noah) = (cast.person(21, "Mia"), cast.person(22, "Noah"));
+    let (piano, theory) =
+        (CourseId::from_uuid(uuid::Uuid::from_u128(31)), CourseId::from_uuid(uuid::Uuid::from_u128(32)));
+    // Host-owned data: enrollments and the courses' approval settings.
+    for (student, course) in [(mia, piano), (noah, piano), (mia, theory)] {
+        store.enroll(student, course);
+    }
+    store.set_course_approval(theory, Some(true));
+    let t = |h: u32| NaiveTime::from_hms_opt(h, 0, 0).unwrap();
+    let weekly = |course: CourseId, start: u32| SlotSpec {
+        course_id: Some(course),
+        time_zone: "Europe/Berlin".to_owned(),
+        recurrence: SlotRecurrence::Weekly {
+            weekday: Weekday::Mon,
+            start_time: t(start),
+            end_time: t(start + 1),
+            valid_from: NaiveDate::from_ymd_opt(2030, 3, 1).unwrap(),
+            valid_until: None,
+        },
+        active: true,
+    };
+    let list = |student: UserId, days: i64| {
+        let query = OccurrenceQuery {
+            teacher_id: teacher,
+            course_id: None,
+            student_id: Some(student),
+            from: clock.now(),
+            to: clock.now() + TimeDelta::days(days),
+            time_zone: Some("America/New_York".to_owned()),
+        };
+        engine.list_occurrences(&query).expect("a valid query")
+    };
+    let show_listing = |who: &str, student: UserId, days: i64| {
+        let listed = list(student, days);
+        let times: Vec<String> = listed
+            .iter()
+            .map(|o| {
+                format!(
+                    "{} Berlin / {} New York",
+                    o.teacher_local_start.format("%a %d %b %H:%M"),
+                    o.viewer_local_start.format("%H:%M")
+                )
+            })
+            .collect();
+        println!("  {who} sees {} occurrences: {}", listed.len(), times.join("; "));
+        listed
+    };
+    use booking_core::Clock as _;
+
+    println!("1. Create availability: a recurring Monday 2-3pm slot (Berlin), piano course");
+    let Some(piano_slot) =
+        show(&cast, "publish", engine.publish_slot(Actor::Teacher(teacher), teacher, weekly(piano, 14)))
+    else {
+        return;
+    };
+    let listed = show_listing("Noah", noah, 28);
+
+    println!("\n2. One-time slot: Wednesday 6 March, 10-11am Berlin, no course");
+    let once = SlotSpec {
+        course_id: None,
+        time_zone: "Europe/Berlin".to_owned(),
+        recurrence: SlotRecurrence::OneTime {
+            start: NaiveDate::from_ymd_opt(2030, 3, 6).unwrap().and_time(t(10)),
+            end: NaiveDate::from_ymd_opt(2030, 3, 6).unwrap().and_time(t(11)),
+        },
+        active: true,
+    };
+    show(&cast, "publish", engine.publish_slot(Actor::Teacher(teacher), teacher, once));
+
+    println!("\n3. Book without approval: the piano course needs none");
+    let first = listed[1].starts_at;
+    show(&cast, "Noah books Monday 11 March", engine.book_lesson(Actor::Student(noah), piano_slot.id, first, noah));
+
+    println!("\n4. Book with approval: the theory course needs the teacher's approval");
+    let theory_slot = show(
+        &cast,
+        "publish a theory slot at 4pm",
+        engine.publish_slot(Actor::Teacher(teacher), teacher, weekly(theory, 16)),
+    );
+    if let Some(slot) = theory_slot {
+        let start = Utc.with_ymd_and_hms(2030, 3, 11, 15, 0, 0).unwrap();
+        if let Some(pending) = show(
+            &cast,
+            "Mia requests Monday 11 March, 4pm",
+            engine.book_lesson(Actor::Student(mia), slot.id, start, mia),
+        ) {
+            show(
+                &cast,
+                "Noah (not enrolled in theory) tries too",
+                engine.book_lesson(Actor::Student(noah), slot.id, start, noah),
+            );
+            let link = Some("https://meet.example.com/becker-mia".to_owned());
+            show(&cast, "Herr Becker approves", engine.approve_lesson(Actor::Teacher(teacher), pending.id, link));
+        }
+    }
+
+    println!("\n5. Double booking prevention: Mia tries Noah's occurrence");
+    show(&cast, "Mia books Monday 11 March, 2pm", engine.book_lesson(Actor::Student(mia), piano_slot.id, first, mia));
+
+    println!("\n6. Slot removal: the booked occurrence is gone, the other Mondays are not");
+    show_listing("Mia", mia, 28);
+
+    println!(
+        "\n7. Recurring series: Mia books 4 weekly piano lessons from 18 March (Berlin's clocks change on 31 March)"
+    );
+    let request = SeriesRequest {
+        slot_id: piano_slot.id,
+        student_id: mia,
+        first_starts_at: Utc.with_ymd_and_hms(2030, 3, 18, 13, 0, 0).unwrap(),
+        every_weeks: 1,
+        end: SeriesEnd::Count(4),
+        mode: SeriesMode::AllOrNothing,
+    };
+    if let Some(series) = show(&cast, "book the series", engine.book_series(Actor::Student(mia), request)) {
+        for lesson in &series.lessons {
+            println!(
+                "      lesson at {} UTC = {} in Berlin",
+                lesson.starts_at.format("%d %b %H:%M"),
+                lesson.local_times().0.format("%H:%M")
+            );
+        }
+    }
 }
