@@ -1,6 +1,8 @@
 //! The seed's group-session scenarios and the rules of the group module, as checks.
 
-use super::harness::{Harness, StoreFactory, admin, ensure, ensure_eq, new_session, step, student, teacher};
+use super::harness::{
+    Harness, StoreFactory, admin, ensure, ensure_eq, expect_error, new_session, step, student, teacher,
+};
 use crate::{Actor, BookingAvailability, BookingError, EventKind, SeatBooking, SeatStatus, SessionId};
 use chrono::TimeDelta;
 
@@ -332,14 +334,9 @@ pub(crate) fn authorization(f: StoreFactory<'_>) -> Result<(), String> {
     let other_teacher = Actor::Teacher(teacher(2));
     let s = h.session(1, true)?;
     let b = book_range(&h, s.id, 1, 2)?;
-    match h.engine.create_session(other_teacher, new_session(teacher(1), 3, false)) {
-        Err(e) if e.code().as_str() == "not_authorized" => {}
-        other => return Err(format!("another teacher creating for teacher 1: {other:?}")),
-    }
-    match h.engine.create_session(Actor::Student(teacher(1)), new_session(teacher(1), 3, false)) {
-        Err(e) if e.code().as_str() == "not_authorized" => {}
-        other => return Err(format!("a student creating a session: {other:?}")),
-    }
+    let create = |actor| h.engine.create_session(actor, new_session(teacher(1), 3, false));
+    expect_error("not_authorized", "another teacher creating for teacher 1", create(other_teacher))?;
+    expect_error("not_authorized", "a student creating a session", create(Actor::Student(teacher(1))))?;
     let refused: Vec<(&str, Attempt<'_>)> = vec![
         (
             "student books for another",
@@ -428,10 +425,7 @@ pub(crate) fn bad_inputs(f: StoreFactory<'_>) -> Result<(), String> {
         ("long title", "invalid_input", crate::NewGroupSession { title: "x".repeat(201), ..base.clone() }),
     ];
     for (what, code, new) in cases {
-        match h.engine.create_session(t, new) {
-            Err(e) if e.code().as_str() == code => {}
-            other => return Err(format!("{what}: expected {code}, got {other:?}")),
-        }
+        expect_error(code, what, h.engine.create_session(t, new))?;
     }
     let s = h.session(1, false)?;
     let unknown_session = SessionId::from_uuid(uuid::Uuid::from_u128(4242));

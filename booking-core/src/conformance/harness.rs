@@ -130,13 +130,7 @@ impl Harness {
         refused: impl FnOnce() -> Result<T, BookingError>,
     ) -> Result<(), String> {
         let before = self.load(session)?;
-        match refused() {
-            Ok(v) => return Err(format!("{what}: expected {code}, got success {v:?}")),
-            Err(e) if e.code().as_str() != code => {
-                return Err(format!("{what}: expected {code}, got {} ({e})", e.code()));
-            }
-            Err(_) => {}
-        }
+        expect_error(code, what, refused())?;
         let after = self.load(session)?;
         ensure(before == after, || format!("{what}: refused with {code} but the session changed"))
     }
@@ -173,6 +167,19 @@ pub(crate) fn student(n: u32) -> UserId {
 /// Admin number `n`.
 pub(crate) fn admin(n: u32) -> UserId {
     person(3, n)
+}
+
+/// `Ok` if `result` is the error with `code`, else a message naming `what` was expected.
+pub(crate) fn expect_error<T: fmt::Debug>(
+    code: &str,
+    what: &str,
+    result: Result<T, BookingError>,
+) -> Result<(), String> {
+    match result {
+        Ok(v) => Err(format!("{what}: expected {code}, got success {v:?}")),
+        Err(e) if e.code().as_str() != code => Err(format!("{what}: expected {code}, got {} ({e})", e.code())),
+        Err(_) => Ok(()),
+    }
 }
 
 /// `Err(message())` unless `cond`.
