@@ -370,7 +370,7 @@ pub enum SessionCommand {
 
 /// What a decision needs besides state and command: who asks, when, and a fresh id in case
 /// the command creates something.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DecisionContext {
     /// Who runs the command.
     pub actor: Actor,

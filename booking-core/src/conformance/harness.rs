@@ -46,7 +46,7 @@ impl Check {
 }
 
 /// The result of one check.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct CheckOutcome {
     /// The check's name.
     pub name: String,
@@ -56,8 +56,8 @@ pub struct CheckOutcome {
     pub detail: String,
 }
 
-/// The results of a suite run.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+/// The results of a suite run (JSON-serializable, for bindings and CI reports).
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Report {
     /// One outcome per check run.
     pub checks: Vec<CheckOutcome>,
