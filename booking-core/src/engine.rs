@@ -376,9 +376,15 @@ impl<R: Repository> Engine<R> {
     /// Runs any command: the single entry point the typed methods and the bindings go through.
     ///
     /// With a request key, a command that already succeeded under the same actor and key is not
-    /// run again: its recorded outcome is returned with `replayed: true`. A key reused for a
-    /// different command is refused with [`BookingError::RequestKeyReused`]. Refused commands
-    /// record nothing, so retrying one decides it afresh.
+    /// run again: its recorded outcome is returned with `replayed: true` (also when the retry
+    /// races the first run). A key reused for a different command is refused with
+    /// [`BookingError::RequestKeyReused`]. Successful commands are recorded under their key even
+    /// when they changed nothing; refused commands record nothing, so retrying one decides it
+    /// afresh.
+    ///
+    /// Checks run in this order, and the first failure is returned: the objects named exist
+    /// (`*_not_found`; ids are random UUIDs, so this reveals nothing guessable), the actor may
+    /// run the command (`not_authorized`), the input is valid, and the current state allows it.
     pub fn execute(
         &self,
         request: impl Into<Request>,
@@ -386,21 +392,42 @@ impl<R: Repository> Engine<R> {
     ) -> Result<Receipt<OutcomeValue>, BookingError> {
         let Request { actor, key } = request.into();
         let key = key.map(RequestKey::new).transpose()?;
+        let replay = |key: &RequestKey| -> Result<Option<Receipt<OutcomeValue>>, BookingError> {
+            match self.repository.load_request(&actor, key)? {
+                Some(record) if record.command != command => {
+                    Err(BookingError::RequestKeyReused { key: key.as_str().to_owned() })
+                }
+                Some(record) => Ok(Some(receipt(record.outcome, true))),
+                None => Ok(None),
+            }
+        };
         for attempt in 1..=self.max_attempts {
             if let Some(key) = &key
-                && let Some(record) = self.repository.load_request(&actor, key)?
+                && let Some(replayed) = replay(key)?
             {
-                if record.command != command {
-                    return Err(BookingError::RequestKeyReused { key: key.as_str().to_owned() });
-                }
-                return Ok(receipt(record.outcome, true));
+                return Ok(replayed);
             }
             let ctx = DecisionContext { actor, now: self.clock.now(), fresh_id: self.ids.next_uuid() };
-            let (outcome, writes) = self.decide(&ctx, &command)?;
-            if outcome.events.is_empty() {
+            let (outcome, writes) = match self.decide(&ctx, &command) {
+                Ok(decided) => decided,
+                Err(refusal) => {
+                    // A retry racing its own first run may have looked the key up just before that
+                    // run committed, and loaded the state just after: the refusal is then caused
+                    // by the run itself, and the run's outcome is the answer.
+                    if let Some(key) = &key
+                        && let Some(replayed) = replay(key)?
+                    {
+                        return Ok(replayed);
+                    }
+                    return Err(refusal);
+                }
+            };
+            if outcome.events.is_empty() && key.is_none() {
                 // Nothing to change (for instance the capacity it already has): nothing to store.
                 return Ok(receipt(outcome, false));
             }
+            // A keyed command is recorded even when it changed nothing, so its key cannot be
+            // reused for another command.
             let request = key.clone().map(|key| RequestRecord {
                 actor,
                 key,

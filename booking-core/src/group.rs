@@ -23,7 +23,8 @@
 //! - **The start freezes seats.** From the instant `now >= starts_at`, booking, cancelling,
 //!   promotion, capacity and waitlist changes and cancelling the session are refused with
 //!   [`BookingError::SessionStarted`]; only attendance may be marked, and only from then on.
-//!   Students still waiting at the start stay `Waitlisted`.
+//!   Students still waiting at the start stay `Waitlisted`. `SessionClosed` and
+//!   `SessionReopened` are reported only before the start.
 //!
 //! # Seat booking transitions
 //!
@@ -514,7 +515,9 @@ impl Decision<'_> {
 
     fn finish(mut self) -> (GroupSession, Vec<Event>) {
         let after_closed = self.next.is_closed_for_booking();
-        if !self.next.is_cancelled() && after_closed != self.before_closed {
+        // Closing and reopening concern booking, which ends at the start.
+        let bookable = !self.next.is_cancelled() && !self.next.has_started(self.ctx.now);
+        if bookable && after_closed != self.before_closed {
             let session_id = self.next.id;
             self.emit(if after_closed {
                 EventKind::SessionClosed { session_id }

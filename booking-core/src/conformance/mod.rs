@@ -2,7 +2,7 @@
 //!
 //! It plays the seed checklist's scenarios, the rules of the [group](crate::group) module,
 //! idempotent retries, a table of bad inputs, a multi-threaded booking race with an audit, and
-//! a property test against a plain reference model, all through an [`Engine`] over the store
+//! a property test against a plain reference model, all through an [`Engine`](crate::Engine) over the store
 //! under test. Each check gets a fresh, empty store from the factory it is given.
 //!
 //! A Rust store runs it as one `#[test]` per check with [`conformance_tests!`](crate::conformance_tests):
