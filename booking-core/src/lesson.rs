@@ -531,7 +531,7 @@ pub struct BookableOccurrence {
 /// The occurrences of `calendar`'s active slots that start in `[query.from, query.to)` and can
 /// be booked at `now`: in the future, of a course `offered` says the student may book (asked
 /// once per course), and overlapping none of the teacher's active lessons. Sorted by start,
-/// then slot id.
+/// then slot id. A teacher viewing their own slots as a student is offered nothing.
 ///
 /// # Errors
 /// The window's errors ([`crate::availability::check_window`]), an unknown display zone, or
@@ -546,7 +546,8 @@ pub fn bookable_occurrences(
     let viewer = query.time_zone.as_deref().map(parse_time_zone).transpose()?.unwrap_or(Tz::UTC);
     let from = query.from.max(now + chrono::TimeDelta::nanoseconds(1));
     let mut out = Vec::new();
-    if from >= query.to {
+    // A teacher cannot book their own slots, so they are offered none of them.
+    if from >= query.to || query.student_id == Some(calendar.owner) {
         return Ok(out);
     }
     for slot in calendar.slots.iter().filter(|s| s.active) {

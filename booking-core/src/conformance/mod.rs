@@ -29,6 +29,8 @@ mod concurrency;
 mod group_scenarios;
 mod harness;
 mod host;
+mod lesson_concurrency;
+mod lesson_model;
 mod lesson_scenarios;
 mod model;
 
@@ -78,6 +80,8 @@ pub const CHECKS: &[Check] = &[
     Check::new("lesson_authorization", lesson_scenarios::lesson_authorization),
     Check::new("concurrent_booking_audit", concurrency::booking_race_audit),
     Check::new("property_group_model", model::group_property_test),
+    Check::new("concurrent_lesson_audit", lesson_concurrency::lesson_race_audit),
+    Check::new("property_lesson_model", lesson_model::lesson_property_test),
 ];
 
 /// Runs every check against fresh stores from `factory`.
@@ -116,7 +120,7 @@ macro_rules! conformance_tests {
             group_capacity_changes, group_waitlist_toggle, group_cancel_session,
             group_start_freezes_seats, group_attendance, group_authorization, group_bad_inputs,
             idempotent_retries, seed_lesson_create_availability, seed_lesson_one_time_slot, seed_lesson_book_without_approval, seed_lesson_book_with_approval, seed_lesson_double_booking_prevention, seed_lesson_slot_removal, seed_lesson_recurring_series, lesson_dst_series_other_zones, lesson_enrollment_and_courses, lesson_approval_precedence, lesson_approval_rechecks, lesson_transitions, lesson_no_overlap_across_slots, lesson_student_overlap, lesson_meeting_links, lesson_series_all_or_nothing, lesson_series_approval_and_cancellation, lesson_slot_edits_keep_bookings, lesson_bad_inputs, lesson_idempotent_retries, lesson_authorization,
-            concurrent_booking_audit, property_group_model
+            concurrent_booking_audit, property_group_model, concurrent_lesson_audit, property_lesson_model
         );
     };
     (@tests $make:expr; $($name:ident),* $(,)?) => {
