@@ -152,7 +152,9 @@ pub struct SeatBooking {
     pub student_id: UserId,
     /// Where it stands.
     pub status: SeatStatus,
-    /// When it was made (its place in the waitlist follows from this order).
+    /// When it was made, by the engine's clock. The waitlist order is the order of
+    /// [`GroupSession::bookings`] (the commit order), not this time, which a clock stepping back
+    /// could disorder.
     pub booked_at: DateTime<Utc>,
     /// When its status last changed.
     pub updated_at: DateTime<Utc>,

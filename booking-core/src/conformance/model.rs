@@ -1067,18 +1067,9 @@ pub(super) fn check_invariants(s: &GroupSession, now: Option<DateTime<Utc>>) -> 
     ensure(taken <= s.capacity, || format!("session {}: {taken} seats taken of {}", s.id, s.capacity))?;
     let mut ids = HashSet::new();
     let mut active = HashSet::new();
-    for (i, b) in s.bookings.iter().enumerate() {
+    for b in &s.bookings {
         ensure(ids.insert(b.id), || format!("session {}: booking id {} appears twice", s.id, b.id))?;
         ensure(b.session_id == s.id, || format!("session {}: booking {} names session {}", s.id, b.id, b.session_id))?;
-        if i > 0 {
-            let prev = &s.bookings[i - 1];
-            ensure(prev.booked_at <= b.booked_at, || {
-                format!(
-                    "session {}: booking {} (booked {}) is listed after {} (booked {})",
-                    s.id, b.id, b.booked_at, prev.id, prev.booked_at
-                )
-            })?;
-        }
         if matches!(b.status, SeatStatus::Confirmed | SeatStatus::Waitlisted) {
             ensure(active.insert(b.student_id), || {
                 format!("session {}: student {} holds two active bookings", s.id, b.student_id)
