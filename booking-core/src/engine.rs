@@ -10,7 +10,8 @@ use crate::{
         OccurrenceQuery, SeriesBooking, SeriesRequest, SlotSpec,
     },
     repository::{
-        BookingLocation, Commit, Outcome, OutcomeValue, Repository, RequestKey, RequestRecord, StoreError, Write,
+        AggregateKey, BookingLocation, Commit, Outcome, OutcomeValue, Repository, RequestKey, RequestRecord,
+        StoreError, Write,
     },
 };
 use chrono::{DateTime, Utc};
@@ -235,6 +236,27 @@ pub struct Engine<R> {
     ids: Arc<dyn IdGenerator>,
     links: Option<Arc<dyn MeetingLinkGenerator>>,
     max_attempts: u32,
+    queues: Option<LocalQueues>,
+}
+
+/// How many in-process queues commands are spread over (see [`Engine::execute`]).
+const LOCAL_QUEUES: usize = 64;
+
+/// Striped mutexes: commands on the same aggregate from one engine wait their turn here
+/// instead of racing each other through the store's version check.
+struct LocalQueues(Box<[std::sync::Mutex<()>]>);
+
+impl LocalQueues {
+    fn new() -> Self {
+        Self((0..LOCAL_QUEUES).map(|_| std::sync::Mutex::new(())).collect())
+    }
+
+    fn enter(&self, key: &AggregateKey) -> std::sync::MutexGuard<'_, ()> {
+        use std::hash::{BuildHasher, BuildHasherDefault, DefaultHasher};
+        let stripe = BuildHasherDefault::<DefaultHasher>::default().hash_one(key) as usize % self.0.len();
+        // The guarded value is `()`: a panic while holding it leaves nothing half-done.
+        self.0[stripe].lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
 }
 
 impl<R: std::fmt::Debug> std::fmt::Debug for Engine<R> {
@@ -255,7 +277,16 @@ impl<R: Repository> Engine<R> {
             ids: Arc::new(RandomIds),
             links: None,
             max_attempts: DEFAULT_MAX_ATTEMPTS,
+            queues: Some(LocalQueues::new()),
         }
+    }
+
+    /// Turns the in-process queueing of commands on the same aggregate on (the default) or
+    /// off. Off, threads race through the store's version check like separate processes do:
+    /// the conformance race audits use that to test a store's atomicity.
+    pub fn with_local_queueing(mut self, on: bool) -> Self {
+        self.queues = on.then(LocalQueues::new);
+        self
     }
 
     /// Uses `generator` for the meeting links of lessons confirmed without one.
@@ -382,6 +413,11 @@ impl<R: Repository> Engine<R> {
     /// when they changed nothing; refused commands record nothing, so retrying one decides it
     /// afresh.
     ///
+    /// Commands from this engine on the same session (or the same teacher's calendar) wait
+    /// their turn on an in-process queue before loading, so threads of one process do not race
+    /// each other and waste decisions; other engines and processes are kept apart by the store's
+    /// version check as always, so correctness never depends on the queue.
+    ///
     /// Checks run in this order, and the first failure is returned: the objects named exist
     /// (`*_not_found`; ids are random UUIDs, so this reveals nothing guessable), the actor may
     /// run the command (`not_authorized`), the input is valid, and the current state allows it.
@@ -392,6 +428,10 @@ impl<R: Repository> Engine<R> {
     ) -> Result<Receipt<OutcomeValue>, BookingError> {
         let Request { actor, key } = request.into();
         let key = key.map(RequestKey::new).transpose()?;
+        let _turn = match &self.queues {
+            Some(queues) => self.queue_key(&command)?.map(|k| queues.enter(&k)),
+            None => None,
+        };
         let replay = |key: &RequestKey| -> Result<Option<Receipt<OutcomeValue>>, BookingError> {
             match self.repository.load_request(&actor, key)? {
                 Some(record) if record.command != command => {
@@ -442,6 +482,38 @@ impl<R: Repository> Engine<R> {
             }
         }
         Err(BookingError::Contention { attempts: self.max_attempts })
+    }
+
+    /// The aggregate a command contends on, to queue it behind others on the same one: the
+    /// session of a seat command, the teacher's calendar of a slot or booking command, the
+    /// lesson of a lesson command. `None` for creations, which contend on nothing.
+    fn queue_key(&self, command: &Command) -> Result<Option<AggregateKey>, BookingError> {
+        let slot_teacher = |slot_id: SlotId| -> Result<Option<AggregateKey>, BookingError> {
+            Ok(self.repository.locate_slot(slot_id)?.map(AggregateKey::Calendar))
+        };
+        Ok(match command {
+            Command::CreateSession { .. } => None,
+            Command::BookSeat { session_id, .. }
+            | Command::ChangeCapacity { session_id, .. }
+            | Command::SetWaitlist { session_id, .. }
+            | Command::CancelSession { session_id } => Some(AggregateKey::Session(*session_id)),
+            Command::CancelBooking { booking_id } | Command::MarkAttendance { booking_id, .. } => {
+                match self.repository.locate_booking(*booking_id)? {
+                    Some(BookingLocation::Session(session_id)) => Some(AggregateKey::Session(session_id)),
+                    _ => None,
+                }
+            }
+            Command::PublishSlot { teacher_id, .. } => Some(AggregateKey::Calendar(*teacher_id)),
+            Command::UpdateSlot { slot_id, .. }
+            | Command::SetSlotActive { slot_id, .. }
+            | Command::BookLesson { slot_id, .. } => slot_teacher(*slot_id)?,
+            Command::BookSeries { series } => slot_teacher(series.slot_id)?,
+            Command::ApproveLesson { booking_id, .. }
+            | Command::DeclineLesson { booking_id, .. }
+            | Command::CancelLesson { booking_id, .. }
+            | Command::SetMeetingLink { booking_id, .. }
+            | Command::MarkLessonAttendance { booking_id, .. } => Some(AggregateKey::Lesson(*booking_id)),
+        })
     }
 
     /// The session holding the seat booking `id` (a lesson id is "not found" here).

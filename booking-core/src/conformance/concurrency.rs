@@ -300,7 +300,7 @@ fn audit_history(
 /// [`MIXED_CAPACITY`] seats with the waitlist on, then the audit of every attempt, of the
 /// session's history and of its final state.
 fn mixed_race(factory: StoreFactory<'_>, round: u32) -> Result<(), String> {
-    let h = Harness::new(factory);
+    let h = Harness::racing(factory);
     let now = h.engine.now();
     let created = h
         .engine
@@ -384,7 +384,7 @@ fn mixed_race(factory: StoreFactory<'_>, round: u32) -> Result<(), String> {
 /// [`GRAB_CAPACITY`] seats without a waitlist at once: exactly that many are confirmed, all
 /// others get `session_full`, and the history never shows more seats taken.
 fn seat_grab(factory: StoreFactory<'_>) -> Result<(), String> {
-    let h = Harness::new(factory);
+    let h = Harness::racing(factory);
     let now = h.engine.now();
     let created = h
         .engine
@@ -466,7 +466,7 @@ const DUPLICATE_ROUNDS: u32 = 20;
 /// creations write different sessions, so only the store's refusal of a duplicate request key
 /// prevents a second session.
 fn duplicate_requests(factory: StoreFactory<'_>) -> Result<(), String> {
-    let h = Harness::new(factory);
+    let h = Harness::racing(factory);
     let t = Actor::Teacher(teacher(1));
     let engine: SharedEngine = Arc::new(h.engine);
     let mut sessions = Vec::new();

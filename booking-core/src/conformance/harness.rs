@@ -108,6 +108,13 @@ impl Harness {
         Self { engine, clock }
     }
 
+    /// Like [`Harness::new`], with the engine's in-process queueing off, so concurrent
+    /// commands race through the store's version check (what the race audits test).
+    pub fn racing(factory: StoreFactory<'_>) -> Self {
+        let Self { engine, clock } = Self::new(factory);
+        Self { engine: engine.with_local_queueing(false), clock }
+    }
+
     /// Creates a session of `teacher(1)` starting a day after [`t0`].
     pub fn session(&self, capacity: u32, waitlist_enabled: bool) -> Result<Arc<GroupSession>, String> {
         let receipt = self

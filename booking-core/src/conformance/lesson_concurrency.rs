@@ -440,7 +440,7 @@ fn race_round(factory: StoreFactory<'_>, round: u32) -> Result<(), String> {
     let host = HostData::new(factory());
     let h = {
         let host = Arc::clone(&host);
-        Harness::new(&move || Arc::clone(&host) as Arc<dyn Repository>)
+        Harness::racing(&move || Arc::clone(&host) as Arc<dyn Repository>)
     };
     let owner = teacher(1);
     host.set_course_approval(approval_course(), Some(true));
