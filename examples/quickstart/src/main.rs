@@ -1,16 +1,23 @@
 //! Plays the seed checklist's scenarios (group sessions, then 1:1 lessons) on the booking
-//! engine and prints what happened, step by step.
+//! engine, stored in a SQLite file, and prints what happened, step by step.
 //!
-//! Run it with `cargo run -p quickstart`.
+//! ```text
+//! cargo run -p quickstart                      # plays the scenarios into ./quickstart.db
+//! cargo run -p quickstart                      # again: shows what the first run stored
+//! cargo run -p quickstart -- --fresh           # starts from a clean database
+//! cargo run -p quickstart -- --db /tmp/demo.db # another file
+//! ```
 
 use booking_core::availability::SlotRecurrence;
 use booking_core::lesson::{OccurrenceQuery, SeriesEnd, SeriesMode, SeriesRequest, SlotSpec};
 use booking_core::{
-    Actor, BookingError, CourseId, Engine, Event, EventKind, InMemoryRepository, ManualClock, NewGroupSession, Receipt,
-    SeatBooking, SequentialIds, SessionId, UserId,
+    Actor, BookingError, CourseId, Engine, Event, EventKind, ManualClock, NewGroupSession, Receipt, SeatBooking,
+    SequentialIds, SessionId, UserId,
 };
+use booking_sqlite::SqliteRepository;
 use chrono::{NaiveDate, NaiveTime, TimeDelta, TimeZone, Utc, Weekday};
 use std::collections::HashMap;
+use std::path::PathBuf;
 use std::sync::Arc;
 
 /// Names for the people of the transcript.
@@ -97,7 +104,9 @@ fn show<T>(cast: &Cast, what: &str, result: Result<Receipt<T>, BookingError>) ->
     }
 }
 
-fn status_line(engine: &Engine<InMemoryRepository>, id: SessionId) {
+type Store = Arc<SqliteRepository>;
+
+fn status_line(engine: &Engine<Store>, id: SessionId) {
     let s = engine.session(id).expect("the session exists");
     println!(
         "  state: {} of {} seats taken, {} remaining, {} waitlisted, {:?}",
@@ -109,17 +118,74 @@ fn status_line(engine: &Engine<InMemoryRepository>, id: SessionId) {
     );
 }
 
-fn main() {
-    group_sessions();
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let mut path = PathBuf::from("quickstart.db");
+    let mut fresh = false;
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--fresh" => fresh = true,
+            "--db" => path = args.next().ok_or("--db needs a path")?.into(),
+            other => return Err(format!("unknown argument {other:?}; use --db PATH and/or --fresh").into()),
+        }
+    }
+    if fresh {
+        for suffix in ["", "-wal", "-shm"] {
+            let mut file = path.clone().into_os_string();
+            file.push(suffix);
+            match std::fs::remove_file(&file) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e.into()),
+                _ => {}
+            }
+        }
+    }
+    let store: Store = Arc::new(SqliteRepository::open(&path)?);
+    println!("Database: {}\n", path.display());
+    if show_earlier_run(&store)? {
+        return Ok(());
+    }
+    group_sessions(&store);
     println!();
-    one_to_one_lessons();
+    one_to_one_lessons(&store)?;
+    println!("\nAll of this is stored in {}: run again to see it, or pass --fresh to start clean.", path.display());
+    Ok(())
 }
 
-fn group_sessions() {
+/// The first session the group scenarios create: ids are sequential, so every run makes the same ones.
+const FIRST_SESSION: SessionId = SessionId::from_uuid(uuid::Uuid::from_u128(1));
+
+/// If an earlier run stored its scenarios in this database, shows what it left and returns `true`.
+fn show_earlier_run(store: &Store) -> Result<bool, BookingError> {
+    if booking_core::Repository::load_session(&**store, FIRST_SESSION)?.is_none() {
+        return Ok(false);
+    }
+    // The instant the group scenarios end at, after both sessions started.
+    let clock = ManualClock::new(Utc.with_ymd_and_hms(2030, 9, 3, 16, 10, 0).unwrap());
+    let engine = Engine::new(Arc::clone(store)).with_clock(clock);
+    let events = store.events_since(0, usize::MAX)?;
+    println!("An earlier run stored its scenarios here ({} events in the outbox). What it left:", events.len());
+    for e in &events {
+        if let EventKind::SessionCreated { session } = &e.event.kind {
+            println!("  session \"{}\":", session.title);
+            status_line(&engine, session.id);
+        }
+    }
+    let lessons = events
+        .iter()
+        .filter(|e| matches!(e.event.kind, EventKind::LessonBooked { .. } | EventKind::LessonRequested { .. }))
+        .count();
+    println!("  1:1 lessons booked: {lessons}");
+    if let Some(last) = events.last() {
+        println!("  last event: #{} {}", last.id, last.event.kind.name());
+    }
+    println!("\nPass --fresh to play the scenarios again from a clean database.");
+    Ok(true)
+}
+
+fn group_sessions(store: &Store) {
     println!("=== Group sessions (seat-based) ===\n");
     let clock = Arc::new(ManualClock::new(Utc.with_ymd_and_hms(2030, 9, 2, 8, 0, 0).unwrap()));
-    let engine =
-        Engine::new(InMemoryRepository::new()).with_clock(Arc::clone(&clock)).with_ids(SequentialIds::default());
+    let engine = Engine::new(Arc::clone(store)).with_clock(Arc::clone(&clock)).with_ids(SequentialIds::default());
     let mut cast = Cast { names: HashMap::new() };
     let teacher = cast.person(1000, "Ms. Rivera");
     let students: Vec<UserId> = (1..=16).map(|n| cast.person(n, &format!("student {n}"))).collect();
@@ -197,12 +263,11 @@ fn group_sessions() {
     status_line(&engine, queued.id);
 }
 
-fn one_to_one_lessons() {
+fn one_to_one_lessons(store: &Store) -> Result<(), BookingError> {
     println!("=== 1:1 lessons from availability ===\n");
     let clock = Arc::new(ManualClock::new(Utc.with_ymd_and_hms(2030, 3, 4, 8, 0, 0).unwrap()));
-    let store = Arc::new(InMemoryRepository::new());
     let engine =
-        Engine::new(Arc::clone(&store)).with_clock(Arc::clone(&clock)).with_ids(SequentialIds::starting_after(1 << 20));
+        Engine::new(Arc::clone(store)).with_clock(Arc::clone(&clock)).with_ids(SequentialIds::starting_after(1 << 20));
     let mut cast = Cast { names: HashMap::new() };
     let teacher = cast.person(2000, "Herr Becker");
     let (mia, noah) = (cast.person(21, "Mia"), cast.person(22, "Noah"));
@@ -210,9 +275,9 @@ fn one_to_one_lessons() {
         (CourseId::from_uuid(uuid::Uuid::from_u128(31)), CourseId::from_uuid(uuid::Uuid::from_u128(32)));
     // Host-owned data: enrollments and the courses' approval settings.
     for (student, course) in [(mia, piano), (noah, piano), (mia, theory)] {
-        store.enroll(student, course);
+        store.enroll(student, course)?;
     }
-    store.set_course_approval(theory, Some(true));
+    store.set_course_approval(theory, Some(true))?;
     let t = |h: u32| NaiveTime::from_hms_opt(h, 0, 0).unwrap();
     let weekly = |course: CourseId, start: u32| SlotSpec {
         course_id: Some(course),
@@ -258,7 +323,7 @@ fn one_to_one_lessons() {
     let Some(piano_slot) =
         show(&cast, "publish", engine.publish_slot(Actor::Teacher(teacher), teacher, weekly(piano, 14)))
     else {
-        return;
+        return Ok(());
     };
     let listed = show_listing("Noah", noah, 28);
 
@@ -327,4 +392,5 @@ fn one_to_one_lessons() {
             );
         }
     }
+    Ok(())
 }

@@ -1,0 +1,291 @@
+//! Between the engine's types and the database: the commit payload `booking_commit` takes,
+//! and the decoding of stored rows (which reports [`StoreError::Corrupt`], never panics).
+
+use booking_core::{
+    Actor, Event, EventKind, GroupSession,
+    lesson::{Calendar, Lesson},
+    repository::{BookingLocation, Commit, RequestRecord, StoreError, Write},
+};
+use chrono::{DateTime, Utc};
+use postgres::Row;
+use postgres::types::{FromSql, Type};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use uuid::Uuid;
+
+/// How an actor is keyed in the `requests` table: `teacher:<uuid>`, `student:<uuid>`,
+/// `admin:<uuid>` or `system`.
+pub(crate) fn actor_key(actor: &Actor) -> String {
+    match actor {
+        Actor::Teacher(id) => format!("teacher:{id}"),
+        Actor::Student(id) => format!("student:{id}"),
+        Actor::Admin(id) => format!("admin:{id}"),
+        Actor::System => "system".to_owned(),
+    }
+}
+
+/// The argument of `booking_commit(jsonb)`.
+#[derive(Debug, Serialize)]
+pub(crate) struct Payload<'a> {
+    request: Option<RequestRow<'a>>,
+    bookings: Vec<BookingRow>,
+    slots: Vec<SlotRow>,
+    writes: Vec<WriteRow<'a>>,
+    events: Vec<EventRow<'a>>,
+}
+
+#[derive(Debug, Serialize)]
+struct RequestRow<'a> {
+    actor: String,
+    key: &'a str,
+    recorded_at: DateTime<Utc>,
+    body: &'a RequestRecord,
+}
+
+#[derive(Debug, Serialize)]
+struct BookingRow {
+    id: Uuid,
+    kind: &'static str,
+    session_id: Option<Uuid>,
+}
+
+#[derive(Debug, Serialize)]
+struct SlotRow {
+    id: Uuid,
+    teacher_id: Uuid,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(untagged)]
+enum Body<'a> {
+    Session(&'a GroupSession),
+    Calendar(&'a Calendar),
+    Lesson(&'a Lesson),
+}
+
+#[derive(Debug, Serialize)]
+struct WriteRow<'a> {
+    kind: &'static str,
+    id: Uuid,
+    expected: i64,
+    version: i64,
+    body: Body<'a>,
+    teacher_id: Option<Uuid>,
+    student_id: Option<Uuid>,
+    course_id: Option<Uuid>,
+    starts_at: Option<DateTime<Utc>>,
+    status: Option<&'static str>,
+}
+
+#[derive(Debug, Serialize)]
+struct EventRow<'a> {
+    kind: &'static str,
+    session_id: Option<Uuid>,
+    session_version: Option<i64>,
+    booking_id: Option<Uuid>,
+    occurred_at: DateTime<Utc>,
+    body: &'a Event,
+}
+
+fn version(v: u64) -> Result<i64, StoreError> {
+    i64::try_from(v).map_err(|_| StoreError::Backend(format!("version {v} does not fit a bigint")))
+}
+
+impl<'a> Payload<'a> {
+    /// The payload for `commit`, its writes in ascending [`AggregateKey`] order (the lock
+    /// order of every commit, so two commits never wait on each other in a cycle).
+    ///
+    /// [`AggregateKey`]: booking_core::repository::AggregateKey
+    pub(crate) fn new(commit: &'a Commit) -> Result<Self, StoreError> {
+        let mut writes: Vec<&Write> = commit.writes.iter().collect();
+        writes.sort_by_key(|w| w.key());
+        let writes = writes
+            .into_iter()
+            .map(|w| {
+                let expected = version(w.expected_version())?;
+                Ok(match w {
+                    Write::Session { session, .. } => WriteRow {
+                        kind: "session",
+                        id: session.id.as_uuid(),
+                        expected,
+                        version: version(session.version)?,
+                        body: Body::Session(session),
+                        teacher_id: Some(session.teacher_id.as_uuid()),
+                        student_id: None,
+                        course_id: session.course_id.map(|c| c.as_uuid()),
+                        starts_at: Some(session.starts_at),
+                        status: None,
+                    },
+                    Write::Calendar { calendar, .. } => WriteRow {
+                        kind: "calendar",
+                        id: calendar.owner.as_uuid(),
+                        expected,
+                        version: version(calendar.version)?,
+                        body: Body::Calendar(calendar),
+                        teacher_id: None,
+                        student_id: None,
+                        course_id: None,
+                        starts_at: None,
+                        status: None,
+                    },
+                    Write::Lesson { lesson, .. } => WriteRow {
+                        kind: "lesson",
+                        id: lesson.id.as_uuid(),
+                        expected,
+                        version: version(lesson.version)?,
+                        body: Body::Lesson(lesson),
+                        teacher_id: Some(lesson.teacher_id.as_uuid()),
+                        student_id: Some(lesson.student_id.as_uuid()),
+                        course_id: lesson.course_id.map(|c| c.as_uuid()),
+                        starts_at: Some(lesson.starts_at),
+                        status: Some(lesson.status.as_str()),
+                    },
+                })
+            })
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        // A group command writes exactly its session: its events are that session's.
+        let session = match commit.writes.as_slice() {
+            [Write::Session { session, .. }] => Some((session.id.as_uuid(), version(session.version)?)),
+            _ => None,
+        };
+        let events = commit
+            .events
+            .iter()
+            .map(|e| EventRow {
+                kind: e.kind.name(),
+                session_id: session.map(|(id, _)| id).or_else(|| match &e.kind {
+                    EventKind::SessionCreated { session } => Some(session.id.as_uuid()),
+                    _ => None,
+                }),
+                session_version: session.map(|(_, v)| v),
+                booking_id: e.kind.booking_id().map(|b| b.as_uuid()),
+                occurred_at: e.occurred_at,
+                body: e,
+            })
+            .collect();
+        Ok(Payload {
+            request: commit.request.as_ref().map(|r| RequestRow {
+                actor: actor_key(&r.actor),
+                key: r.key.as_str(),
+                recorded_at: r.recorded_at,
+                body: r,
+            }),
+            bookings: commit
+                .new_bookings()
+                .map(|(id, location)| match location {
+                    BookingLocation::Session(session) => {
+                        BookingRow { id: id.as_uuid(), kind: "session", session_id: Some(session.as_uuid()) }
+                    }
+                    BookingLocation::Lesson => BookingRow { id: id.as_uuid(), kind: "lesson", session_id: None },
+                })
+                .collect(),
+            slots: commit
+                .new_slots()
+                .map(|(slot, teacher)| SlotRow { id: slot.as_uuid(), teacher_id: teacher.as_uuid() })
+                .collect(),
+            writes,
+            events,
+        })
+    }
+}
+
+/// A `json`/`jsonb` value's text, borrowed from the row without copying.
+pub(crate) struct RawJson<'a>(pub &'a [u8]);
+
+impl<'a> FromSql<'a> for RawJson<'a> {
+    fn from_sql(ty: &Type, raw: &'a [u8]) -> Result<Self, Box<dyn std::error::Error + Sync + Send>> {
+        if *ty == Type::JSONB {
+            // The binary jsonb format is a version byte (1) followed by the JSON text.
+            match raw.split_first() {
+                Some((1, text)) => Ok(RawJson(text)),
+                _ => Err("unsupported jsonb binary format version".into()),
+            }
+        } else {
+            Ok(RawJson(raw))
+        }
+    }
+
+    fn accepts(ty: &Type) -> bool {
+        *ty == Type::JSONB || *ty == Type::JSON
+    }
+}
+
+/// Names a stored record in errors: `session 0190...`.
+pub(crate) fn record_name(kind: &str, id: impl std::fmt::Display) -> String {
+    format!("{kind} {id}")
+}
+
+fn corrupt(record: &str, detail: impl std::fmt::Display) -> StoreError {
+    StoreError::Corrupt { record: record.to_owned(), detail: detail.to_string() }
+}
+
+/// Column `idx` of `row`, or [`StoreError::Corrupt`] naming `record`.
+pub(crate) fn column<'a, T: FromSql<'a>>(row: &'a Row, idx: usize, record: &str) -> Result<T, StoreError> {
+    row.try_get(idx).map_err(|e| corrupt(record, format!("column {idx}: {e}")))
+}
+
+/// Decodes a JSON body into `T`.
+pub(crate) fn decode_json<T: DeserializeOwned>(raw: &[u8], record: &str) -> Result<T, StoreError> {
+    serde_json::from_slice(raw).map_err(|e| corrupt(record, format!("body does not decode: {e}")))
+}
+
+/// Decodes an aggregate row `(version bigint, body jsonb)` and checks that the body is the
+/// aggregate the row is keyed by, at the row's version.
+pub(crate) fn decode_aggregate<T: DeserializeOwned>(
+    row: &Row,
+    record: &str,
+    identity: impl FnOnce(&T) -> (Uuid, u64),
+    expected_id: Uuid,
+) -> Result<T, StoreError> {
+    let stored_version: i64 = column(row, 0, record)?;
+    let body: Option<RawJson<'_>> = column(row, 1, record)?;
+    let body = body.ok_or_else(|| corrupt(record, "the body is null"))?;
+    let value: T = decode_json(body.0, record)?;
+    let (id, body_version) = identity(&value);
+    if id != expected_id {
+        return Err(corrupt(record, format!("body is about {id}")));
+    }
+    if u64::try_from(stored_version).ok() != Some(body_version) {
+        return Err(corrupt(record, format!("row version {stored_version} but body version {body_version}")));
+    }
+    Ok(value)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use booking_core::UserId;
+
+    #[test]
+    fn actor_keys_are_distinct_per_role() {
+        let id = UserId::from_uuid(Uuid::from_u128(5));
+        let keys = [
+            actor_key(&Actor::Teacher(id)),
+            actor_key(&Actor::Student(id)),
+            actor_key(&Actor::Admin(id)),
+            actor_key(&Actor::System),
+        ];
+        assert_eq!(keys[1], "student:00000000-0000-0000-0000-000000000005");
+        for (i, a) in keys.iter().enumerate() {
+            for b in &keys[i + 1..] {
+                assert_ne!(a, b);
+            }
+        }
+    }
+
+    #[test]
+    fn raw_jsonb_strips_the_version_byte_and_rejects_others() {
+        assert_eq!(RawJson::from_sql(&Type::JSONB, b"\x01{}").unwrap().0, b"{}");
+        assert!(RawJson::from_sql(&Type::JSONB, b"\x02{}").is_err());
+        assert!(RawJson::from_sql(&Type::JSONB, b"").is_err());
+        assert_eq!(RawJson::from_sql(&Type::JSON, b"[]").unwrap().0, b"[]");
+    }
+
+    #[test]
+    fn bodies_that_do_not_decode_are_corrupt_not_panics() {
+        let err = decode_json::<GroupSession>(b"{\"id\": 1}", "session x").unwrap_err();
+        assert!(matches!(err, StoreError::Corrupt { ref record, .. } if record == "session x"), "{err:?}");
+        let err = decode_json::<GroupSession>(b"\xff\xfe", "session x").unwrap_err();
+        assert!(matches!(err, StoreError::Corrupt { .. }));
+    }
+}

@@ -1,0 +1,87 @@
+//! Versioned migrations, run when a store is opened.
+
+use crate::OpenError;
+use crate::pool::describe;
+use postgres::Client;
+
+/// The schema version this code writes and reads.
+pub const SCHEMA_VERSION: i32 = 1;
+
+/// One step of the schema's history. Released steps are never edited: a change is a new step.
+struct Migration {
+    version: i32,
+    name: &'static str,
+    sql: &'static str,
+}
+
+const MIGRATIONS: &[Migration] =
+    &[Migration { version: 1, name: "initial", sql: include_str!("../migrations/0001_initial.sql") }];
+
+/// The advisory-lock class that serializes migrations (any value; this one spells "bkmg").
+const LOCK_CLASS: i32 = 0x626b_6d67;
+
+/// Brings the schema (`schema`, or the connection's current one) to [`SCHEMA_VERSION`], in
+/// one transaction under an advisory lock, so processes opening the store at the same time
+/// migrate it once. Refuses a schema newer than this code. Returns the version found.
+pub(crate) fn migrate(client: &mut Client, schema: Option<&str>) -> Result<i32, OpenError> {
+    let fail = |version: i32| move |e: postgres::Error| OpenError::Migration { version, detail: describe(&e) };
+    let mut tx = client.transaction().map_err(fail(0))?;
+    tx.execute(
+        "SELECT pg_advisory_xact_lock($1, hashtext(coalesce($2::text, current_schema(), '')))",
+        &[&LOCK_CLASS, &schema],
+    )
+    .map_err(fail(0))?;
+    // No DDL when nothing is missing, so a role without CREATE rights can open a migrated
+    // database.
+    if let Some(schema) = schema {
+        let exists = tx
+            .query_one("SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = $1)", &[&schema])
+            .and_then(|row| row.try_get::<_, bool>(0))
+            .map_err(fail(0))?;
+        if !exists {
+            // The name was checked to be a plain identifier (see `PgOptions::schema`).
+            tx.batch_execute(&format!("CREATE SCHEMA \"{schema}\"")).map_err(fail(0))?;
+        }
+    }
+    let has_versions = tx
+        .query_one("SELECT to_regclass('booking_schema_version') IS NOT NULL", &[])
+        .and_then(|row| row.try_get::<_, bool>(0))
+        .map_err(fail(0))?;
+    if !has_versions {
+        tx.batch_execute(
+            "CREATE TABLE booking_schema_version (
+                 version    integer     PRIMARY KEY,
+                 name       text        NOT NULL,
+                 applied_at timestamptz NOT NULL DEFAULT now()
+             )",
+        )
+        .map_err(fail(0))?;
+    }
+    let found: i32 = tx
+        .query_one("SELECT coalesce(max(version), 0) FROM booking_schema_version", &[])
+        .and_then(|row| row.try_get(0))
+        .map_err(fail(0))?;
+    if found > SCHEMA_VERSION {
+        return Err(OpenError::SchemaTooNew { found, supported: SCHEMA_VERSION });
+    }
+    for m in MIGRATIONS.iter().filter(|m| m.version > found) {
+        tx.batch_execute(m.sql).map_err(fail(m.version))?;
+        tx.execute("INSERT INTO booking_schema_version (version, name) VALUES ($1, $2)", &[&m.version, &m.name])
+            .map_err(fail(m.version))?;
+    }
+    tx.commit().map_err(fail(SCHEMA_VERSION))?;
+    Ok(found)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn migrations_are_consecutive_and_end_at_the_schema_version() {
+        for (i, m) in MIGRATIONS.iter().enumerate() {
+            assert_eq!(m.version, i32::try_from(i).unwrap() + 1, "{}", m.name);
+        }
+        assert_eq!(MIGRATIONS.last().map(|m| m.version), Some(SCHEMA_VERSION));
+    }
+}

@@ -1,0 +1,256 @@
+//! Pooled connections, each with its own prepared statements, and the mapping of driver
+//! errors onto [`StoreError`].
+
+use booking_core::repository::StoreError;
+use postgres::types::{ToSql, Type};
+use postgres::{Client, Row, Statement};
+use std::fmt;
+
+/// Every statement the store sends. Each is prepared once per connection, on first use, so
+/// that every later call is a single round trip (Bind, Execute, Sync).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Stmt {
+    LoadSession,
+    LoadCalendar,
+    LoadLesson,
+    LocateBooking,
+    LocateSlot,
+    LoadRequest,
+    ApprovalSettings,
+    IsEnrolled,
+    Commit,
+    SetCourseApproval,
+    ClearCourseApproval,
+    SetTeacherApproval,
+    ClearTeacherApproval,
+    Enroll,
+    Unenroll,
+    SessionEvents,
+}
+
+impl Stmt {
+    const COUNT: usize = 16;
+
+    fn sql(self) -> (&'static str, &'static [Type]) {
+        const UUID: Type = Type::UUID;
+        match self {
+            // $2: the version the caller has cached (-1: none); its body is not sent again.
+            Stmt::LoadSession => (
+                "SELECT version, CASE WHEN version = $2 THEN NULL ELSE body END FROM sessions WHERE id = $1",
+                &[UUID, Type::INT8],
+            ),
+            Stmt::LoadCalendar => (
+                "SELECT version, CASE WHEN version = $2 THEN NULL ELSE body END FROM calendars WHERE owner = $1",
+                &[UUID, Type::INT8],
+            ),
+            Stmt::LoadLesson => (
+                "SELECT version, CASE WHEN version = $2 THEN NULL ELSE body END FROM lessons WHERE id = $1",
+                &[UUID, Type::INT8],
+            ),
+            Stmt::LocateBooking => ("SELECT kind, session_id FROM booking_index WHERE booking_id = $1", &[UUID]),
+            Stmt::LocateSlot => ("SELECT teacher_id FROM slot_index WHERE slot_id = $1", &[UUID]),
+            Stmt::LoadRequest => ("SELECT body FROM requests WHERE actor = $1 AND key = $2", &[Type::TEXT, Type::TEXT]),
+            Stmt::ApprovalSettings => (
+                "SELECT (SELECT requires_approval FROM course_approval WHERE course_id = $1), \
+                        (SELECT requires_approval FROM teacher_approval WHERE teacher_id = $2 AND course_id = $1)",
+                &[UUID, UUID],
+            ),
+            Stmt::IsEnrolled => {
+                ("SELECT EXISTS (SELECT 1 FROM enrollments WHERE student_id = $1 AND course_id = $2)", &[UUID, UUID])
+            }
+            Stmt::Commit => ("SELECT booking_commit($1)", &[Type::JSONB]),
+            Stmt::SetCourseApproval => (
+                "INSERT INTO course_approval (course_id, requires_approval) VALUES ($1, $2) \
+                 ON CONFLICT (course_id) DO UPDATE SET requires_approval = excluded.requires_approval",
+                &[UUID, Type::BOOL],
+            ),
+            Stmt::ClearCourseApproval => ("DELETE FROM course_approval WHERE course_id = $1", &[UUID]),
+            Stmt::SetTeacherApproval => (
+                "INSERT INTO teacher_approval (teacher_id, course_id, requires_approval) VALUES ($1, $2, $3) \
+                 ON CONFLICT (teacher_id, course_id) DO UPDATE SET requires_approval = excluded.requires_approval",
+                &[UUID, UUID, Type::BOOL],
+            ),
+            Stmt::ClearTeacherApproval => {
+                ("DELETE FROM teacher_approval WHERE teacher_id = $1 AND course_id = $2", &[UUID, UUID])
+            }
+            Stmt::Enroll => (
+                "INSERT INTO enrollments (student_id, course_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+                &[UUID, UUID],
+            ),
+            Stmt::Unenroll => ("DELETE FROM enrollments WHERE student_id = $1 AND course_id = $2", &[UUID, UUID]),
+            Stmt::SessionEvents => {
+                ("SELECT id, session_version, body FROM events WHERE session_id = $1 ORDER BY id", &[UUID])
+            }
+        }
+    }
+}
+
+/// One pooled connection and its prepared statements.
+pub(crate) struct Conn {
+    client: Client,
+    statements: [Option<Statement>; Stmt::COUNT],
+    /// Set when an error left the connection unusable; the pool then discards it.
+    broken: bool,
+}
+
+impl fmt::Debug for Conn {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Conn").field("broken", &self.broken).finish_non_exhaustive()
+    }
+}
+
+type Params<'a> = &'a [&'a (dyn ToSql + Sync)];
+
+impl Conn {
+    pub(crate) fn new(client: Client) -> Self {
+        Self { client, statements: Default::default(), broken: false }
+    }
+
+    /// Whether an error showed this connection is unusable.
+    pub(crate) fn is_broken(&self) -> bool {
+        self.broken || self.client.is_closed()
+    }
+
+    /// Marks the connection unusable: the pool discards it.
+    pub(crate) fn mark_broken(&mut self) {
+        self.broken = true;
+    }
+
+    /// The raw client, for the migration and tests.
+    pub(crate) fn client(&mut self) -> &mut Client {
+        &mut self.client
+    }
+
+    fn statement(&mut self, stmt: Stmt) -> Result<Statement, postgres::Error> {
+        let slot = &mut self.statements[stmt as usize];
+        if let Some(s) = slot {
+            return Ok(s.clone());
+        }
+        let (sql, types) = stmt.sql();
+        let prepared = self.client.prepare_typed(sql, types)?;
+        *slot = Some(prepared.clone());
+        Ok(prepared)
+    }
+
+    fn fail(&mut self, e: postgres::Error) -> StoreError {
+        if breaks_connection(&e) {
+            self.broken = true;
+        }
+        store_error(&e)
+    }
+
+    /// Runs a statement returning at most one row.
+    pub(crate) fn query_opt(&mut self, stmt: Stmt, params: Params<'_>) -> Result<Option<Row>, StoreError> {
+        let result = self.statement(stmt).and_then(|s| self.client.query_opt(&s, params));
+        result.map_err(|e| self.fail(e))
+    }
+
+    /// Runs a statement returning any number of rows.
+    pub(crate) fn query(&mut self, stmt: Stmt, params: Params<'_>) -> Result<Vec<Row>, StoreError> {
+        let result = self.statement(stmt).and_then(|s| self.client.query(&s, params));
+        result.map_err(|e| self.fail(e))
+    }
+
+    /// Runs a statement returning exactly one row.
+    pub(crate) fn query_one(&mut self, stmt: Stmt, params: Params<'_>) -> Result<Row, StoreError> {
+        let result = self.statement(stmt).and_then(|s| self.client.query_one(&s, params));
+        result.map_err(|e| self.fail(e))
+    }
+
+    /// Runs a statement for its effect.
+    pub(crate) fn execute(&mut self, stmt: Stmt, params: Params<'_>) -> Result<u64, StoreError> {
+        let result = self.statement(stmt).and_then(|s| self.client.execute(&s, params));
+        result.map_err(|e| self.fail(e))
+    }
+}
+
+/// SQLSTATE `booking_commit` raises when an aggregate is not at the expected version.
+pub const SQLSTATE_CONFLICT: &str = "BKC01";
+/// SQLSTATE `booking_commit` raises when the request key is already recorded.
+pub const SQLSTATE_DUPLICATE_REQUEST: &str = "BKD01";
+
+/// Maps a driver error onto the store contract's errors.
+pub(crate) fn store_error(e: &postgres::Error) -> StoreError {
+    if let Some(db) = e.as_db_error() {
+        match db.code().code() {
+            SQLSTATE_CONFLICT => return StoreError::Conflict(db.message().to_owned()),
+            SQLSTATE_DUPLICATE_REQUEST => return StoreError::DuplicateRequest,
+            // Whole-transaction rollbacks that a fresh decision resolves: serialization
+            // failures (a serializable or distributed database) and deadlocks.
+            code @ ("40001" | "40P01") => return StoreError::Conflict(format!("{code}: {}", db.message())),
+            _ => {}
+        }
+    }
+    StoreError::Backend(describe(e))
+}
+
+/// The error with its causes, on one line.
+pub(crate) fn describe(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(cause) = source {
+        let cause_text = cause.to_string();
+        if !text.contains(&cause_text) {
+            text.push_str(": ");
+            text.push_str(&cause_text);
+        }
+        source = cause.source();
+    }
+    text
+}
+
+/// Whether the connection that produced `e` must not be used again: it is closed, the error
+/// did not come from the server (I/O, protocol), or the server ended the session (class 08
+/// connection exception, class 57 operator intervention such as `pg_terminate_backend`, or
+/// a FATAL error).
+pub(crate) fn breaks_connection(e: &postgres::Error) -> bool {
+    if e.is_closed() {
+        return true;
+    }
+    match e.as_db_error() {
+        None => true,
+        Some(db) => {
+            let code = db.code().code();
+            code.starts_with("08") || code.starts_with("57") || matches!(db.severity(), "FATAL" | "PANIC")
+        }
+    }
+}
+
+/// How a new connection is opened (plain or TLS); chosen once when the store is opened.
+pub(crate) type Connector = Box<dyn Fn(&postgres::Config) -> Result<Client, postgres::Error> + Send + Sync>;
+
+/// The r2d2 connection manager: opens connections with the store's settings, and tells
+/// the pool to discard a connection once an error showed it broken.
+pub(crate) struct Manager {
+    pub(crate) config: postgres::Config,
+    pub(crate) connector: Connector,
+}
+
+impl fmt::Debug for Manager {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Manager").finish_non_exhaustive()
+    }
+}
+
+impl Manager {
+    pub(crate) fn open(&self) -> Result<Conn, postgres::Error> {
+        (self.connector)(&self.config).map(Conn::new)
+    }
+}
+
+impl r2d2::ManageConnection for Manager {
+    type Connection = Conn;
+    type Error = postgres::Error;
+
+    fn connect(&self) -> Result<Conn, postgres::Error> {
+        self.open()
+    }
+
+    fn is_valid(&self, conn: &mut Conn) -> Result<(), postgres::Error> {
+        conn.client.simple_query("").map(|_| ())
+    }
+
+    fn has_broken(&self, conn: &mut Conn) -> bool {
+        conn.is_broken()
+    }
+}

@@ -1,0 +1,151 @@
+//! The schema and its migrations, applied on open.
+//!
+//! The schema version is SQLite's `PRAGMA user_version` (0 for a new file). Migration `n`
+//! takes a database from version `n - 1` to `n`; they run in one `BEGIN IMMEDIATE`
+//! transaction together with the version bump, so several processes opening one new file at
+//! once migrate it exactly once, and a crash mid-migration leaves the old version behind.
+//! Migrations are append-only: a released one is never edited.
+
+use crate::sql::{Failure, write_transaction};
+use booking_core::StoreError;
+use rusqlite::Connection;
+
+/// Migration 1: every table of the store.
+///
+/// - `sessions`, `calendars`, `lessons`: one row per aggregate, `body` the aggregate as JSON
+///   (the source of truth) and `version` its optimistic-concurrency version. Sessions and
+///   lessons also keep a few columns copied from the body in the same statement (teacher,
+///   student, course, start, status), only so hosts can list "my upcoming sessions" with an
+///   index instead of decoding every body; the store itself never reads them.
+/// - `booking_index`, `slot_index`: where a booking lives and whose calendar holds a slot.
+/// - `requests`: request records, keyed by actor and request key (`recorded_at` lets a host
+///   expire old keys).
+/// - `events`: the outbox, every event of every commit in commit order. `AUTOINCREMENT`, so an
+///   id is never reused even after the newest rows are deleted, and a consumer that remembers
+///   the last id it handled never misses or repeats one.
+/// - `course_approval`, `teacher_approval`, `enrollments`: the host-owned data the engine reads.
+const MIGRATION_1: &str = "
+CREATE TABLE sessions (
+    id TEXT NOT NULL PRIMARY KEY,
+    version INTEGER NOT NULL,
+    body TEXT NOT NULL,
+    teacher_id TEXT NOT NULL,
+    course_id TEXT,
+    starts_at TEXT NOT NULL
+);
+CREATE INDEX sessions_by_teacher ON sessions (teacher_id, starts_at);
+CREATE INDEX sessions_by_course ON sessions (course_id, starts_at) WHERE course_id IS NOT NULL;
+
+CREATE TABLE calendars (
+    id TEXT NOT NULL PRIMARY KEY,
+    version INTEGER NOT NULL,
+    body TEXT NOT NULL
+);
+
+CREATE TABLE lessons (
+    id TEXT NOT NULL PRIMARY KEY,
+    version INTEGER NOT NULL,
+    body TEXT NOT NULL,
+    teacher_id TEXT NOT NULL,
+    student_id TEXT NOT NULL,
+    starts_at TEXT NOT NULL,
+    status TEXT NOT NULL
+);
+CREATE INDEX lessons_by_teacher ON lessons (teacher_id, starts_at);
+CREATE INDEX lessons_by_student ON lessons (student_id, starts_at);
+
+CREATE TABLE booking_index (
+    booking_id TEXT NOT NULL PRIMARY KEY,
+    kind TEXT NOT NULL,
+    session_id TEXT
+);
+CREATE INDEX booking_index_by_session ON booking_index (session_id) WHERE session_id IS NOT NULL;
+
+CREATE TABLE slot_index (
+    slot_id TEXT NOT NULL PRIMARY KEY,
+    teacher_id TEXT NOT NULL
+);
+
+CREATE TABLE requests (
+    actor TEXT NOT NULL,
+    key TEXT NOT NULL,
+    body TEXT NOT NULL,
+    recorded_at TEXT NOT NULL,
+    PRIMARY KEY (actor, key)
+) WITHOUT ROWID;
+
+CREATE TABLE events (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    occurred_at TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    body TEXT NOT NULL
+);
+
+CREATE TABLE course_approval (
+    course_id TEXT NOT NULL PRIMARY KEY,
+    requires_approval INTEGER NOT NULL
+);
+
+CREATE TABLE teacher_approval (
+    teacher_id TEXT NOT NULL,
+    course_id TEXT NOT NULL,
+    requires_approval INTEGER NOT NULL,
+    PRIMARY KEY (teacher_id, course_id)
+) WITHOUT ROWID;
+
+CREATE TABLE enrollments (
+    student_id TEXT NOT NULL,
+    course_id TEXT NOT NULL,
+    PRIMARY KEY (student_id, course_id)
+) WITHOUT ROWID;
+";
+
+/// Every migration, in order: `MIGRATIONS[n - 1]` takes version `n - 1` to `n`.
+const MIGRATIONS: &[&str] = &[MIGRATION_1];
+
+/// The schema version this code writes and reads.
+pub(crate) const LATEST: i64 = MIGRATIONS.len() as i64;
+
+/// The schema version of the open database.
+pub(crate) fn version(conn: &Connection) -> Result<i64, rusqlite::Error> {
+    conn.query_row("PRAGMA user_version", [], |row| row.get(0))
+}
+
+/// Refuses a version this code does not know: newer than [`LATEST`] (written by a newer
+/// booking-sqlite) or negative (not ours).
+pub(crate) fn check_known(version: i64) -> Result<(), StoreError> {
+    if version > LATEST {
+        return Err(StoreError::Corrupt {
+            record: "database schema (PRAGMA user_version)".to_owned(),
+            detail: format!(
+                "schema version {version} is newer than version {LATEST}, the newest this booking-sqlite knows; \
+                 open the file with a newer booking-sqlite"
+            ),
+        });
+    }
+    if version < 0 {
+        return Err(StoreError::Corrupt {
+            record: "database schema (PRAGMA user_version)".to_owned(),
+            detail: format!("schema version {version} is not a booking-sqlite schema"),
+        });
+    }
+    Ok(())
+}
+
+/// Brings the database to [`LATEST`], in one write transaction.
+pub(crate) fn migrate(conn: &mut Connection, failure: &Failure) -> Result<(), StoreError> {
+    let current = version(conn).map_err(|e| failure.map("reading the schema version", e))?;
+    check_known(current)?;
+    if current == LATEST {
+        return Ok(());
+    }
+    write_transaction(conn, failure, |tx| {
+        // Another process may have migrated since the check above.
+        let current = version(tx).map_err(|e| failure.map("reading the schema version", e))?;
+        check_known(current)?;
+        for (index, migration) in MIGRATIONS.iter().enumerate().skip(current as usize) {
+            tx.execute_batch(migration).map_err(|e| failure.map(&format!("applying migration {}", index + 1), e))?;
+        }
+        tx.pragma_update(None, "user_version", LATEST).map_err(|e| failure.map("setting the schema version", e))
+    })
+}
