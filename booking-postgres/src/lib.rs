@@ -136,26 +136,22 @@
 //!   shipped or decoded. The database still decides in the same statement what the current
 //!   version is, so a load is never stale because of the cache. (Edit a body only together
 //!   with its `version`: a warm cache does not re-read a body changed in place.)
-//! - **Local queueing** ([`PgOptions::local_queueing`], on by default): threads of one
-//!   process that lose a race on the same aggregate queue for it (FIFO, with a short lease)
-//!   instead of racing again, a commit that is known to be behind fails without a round trip,
-//!   and at most one commit per aggregate is in flight from the process. The engine also
-//!   queues commands per aggregate itself ([`Engine::with_local_queueing`]); the store's
-//!   queue covers what that one cannot see: several engines over one store, and engines
-//!   with their queue turned off.
+//! - **No racing threads**: the engine queues commands on the same aggregate within one
+//!   process ([`Engine::with_local_queueing`]), so 16 threads of one service on one hot
+//!   session take turns instead of losing races in the database; other processes still meet
+//!   in `booking_commit`'s version check.
 //!
 //! The session body (the engine's JSON, holding every booking ever made) is rewritten by
 //! every booking, so its size sets the cost of a booking; the body columns use lz4
 //! compression where the server has it. Bookings per second measured with
-//! `examples/throughput.rs` (16 client threads, request keys, PostgreSQL 15 with `fsync` on,
+//! `examples/pg_throughput.rs` (16 client threads, request keys, PostgreSQL 15 with `fsync` on,
 //! client and server sharing one 2-core machine; medians of three runs):
 //!
 //! | | hot session, 200 seats | hot session, 20 seats | spread over 1000 sessions |
 //! |---|---|---|---|
 //! | defaults | 1054 | 1946 | 2598 |
 //! | without the snapshot cache | 890 | | |
-//! | engine's queue off, store's queue on | 630 | | |
-//! | both queues off (every thread races) | 223 | 724 | 2595 |
+//! | engine's queue off (every thread races) | 223 | 724 | 2595 |
 //!
 //! [`Engine::with_local_queueing`]: booking_core::Engine::with_local_queueing
 //!
@@ -205,7 +201,6 @@
 
 mod cache;
 mod codec;
-mod local;
 mod migrate;
 mod pool;
 
@@ -219,7 +214,6 @@ use booking_core::{
 };
 use cache::{Aggregate, Snapshot, SnapshotCache};
 use codec::{RawJson, actor_key, column, decode_aggregate, decode_json, record_name};
-use local::Local;
 use pool::{Conn, Manager, Stmt};
 use postgres::types::Json;
 use std::sync::Arc;
@@ -274,7 +268,6 @@ pub struct PgOptions {
     max_connections: u32,
     min_idle: u32,
     connection_timeout: Duration,
-    local_queueing: bool,
     snapshot_cache: bool,
     #[cfg(feature = "tls")]
     tls: Option<Arc<rustls::ClientConfig>>,
@@ -289,7 +282,6 @@ impl std::fmt::Debug for PgOptions {
             .field("max_connections", &self.max_connections)
             .field("min_idle", &self.min_idle)
             .field("connection_timeout", &self.connection_timeout)
-            .field("local_queueing", &self.local_queueing)
             .field("snapshot_cache", &self.snapshot_cache)
             .finish_non_exhaustive()
     }
@@ -311,7 +303,6 @@ impl PgOptions {
             max_connections: 16,
             min_idle: 1,
             connection_timeout: Duration::from_secs(10),
-            local_queueing: true,
             snapshot_cache: true,
             #[cfg(feature = "tls")]
             tls: None,
@@ -349,13 +340,6 @@ impl PgOptions {
     /// The `application_name` the connections report (shown in `pg_stat_activity`).
     pub fn application_name(mut self, name: &str) -> Self {
         self.config.application_name(name);
-        self
-    }
-
-    /// Whether commits on the same aggregate from this process are queued in the process
-    /// rather than raced in the database (default on; see the [crate docs](crate)).
-    pub fn local_queueing(mut self, on: bool) -> Self {
-        self.local_queueing = on;
         self
     }
 
@@ -431,12 +415,7 @@ impl PgOptions {
         // The migration's connection is a good first pooled one.
         drop(first);
         Ok(PgRepository {
-            inner: Arc::new(Inner {
-                pool,
-                schema: self.schema,
-                queue: self.local_queueing.then(Local::new),
-                cache: self.snapshot_cache.then(SnapshotCache::new),
-            }),
+            inner: Arc::new(Inner { pool, schema: self.schema, cache: self.snapshot_cache.then(SnapshotCache::new) }),
         })
     }
 }
@@ -458,7 +437,6 @@ fn check_identifier(name: &str) -> Result<(), OpenError> {
 struct Inner {
     pool: r2d2::Pool<Manager>,
     schema: Option<String>,
-    queue: Option<Local>,
     cache: Option<SnapshotCache>,
 }
 
@@ -487,7 +465,6 @@ impl std::fmt::Debug for PgRepository {
             .field("schema", &self.inner.schema)
             .field("connections", &state.connections)
             .field("idle_connections", &state.idle_connections)
-            .field("local_queueing", &self.inner.queue.is_some())
             .finish()
     }
 }
@@ -522,19 +499,6 @@ impl PgRepository {
     /// Runs a read, once more on a fresh connection if the first one turned out broken (a
     /// read changes nothing, so repeating it is always safe).
     fn read<T>(&self, f: impl Fn(&mut Conn) -> Result<T, StoreError>) -> Result<T, StoreError> {
-        self.read_gated(false, f)
-    }
-
-    /// [`read`](Self::read) for the calls that start or end a command (request records,
-    /// index entries): they give back the thread's turn (see the `local` module).
-    fn read_first<T>(&self, f: impl Fn(&mut Conn) -> Result<T, StoreError>) -> Result<T, StoreError> {
-        self.read_gated(true, f)
-    }
-
-    fn read_gated<T>(&self, releases: bool, f: impl Fn(&mut Conn) -> Result<T, StoreError>) -> Result<T, StoreError> {
-        if releases && let Some(queue) = &self.inner.queue {
-            queue.release();
-        }
         let mut conn = self.conn()?;
         match f(&mut conn) {
             Err(StoreError::Backend(_)) if conn.is_broken() => {
@@ -617,9 +581,6 @@ impl PgRepository {
     }
 
     fn load<T: Aggregate>(&self, stmt: Stmt, id: Uuid, key: AggregateKey) -> Result<Option<Arc<T>>, StoreError> {
-        if let Some(queue) = &self.inner.queue {
-            queue.before_load(key);
-        }
         let cached = self.inner.cache.as_ref().and_then(|c| c.get::<T>(&key));
         // -1 matches no version: the body comes back.
         let cached_version = cached.as_ref().map_or(-1, |(v, _)| i64::try_from(*v).unwrap_or(-1));
@@ -639,9 +600,6 @@ impl PgRepository {
         })?;
         let Some((value, fresh)) = loaded else { return Ok(None) };
         let version = value.identity().1;
-        if let Some(queue) = &self.inner.queue {
-            queue.note(key, version);
-        }
         if fresh && let Some(cache) = &self.inner.cache {
             cache.put(key, version, T::wrap(Arc::clone(&value)));
         }
@@ -663,7 +621,7 @@ impl Repository for PgRepository {
     }
 
     fn locate_booking(&self, id: BookingId) -> Result<Option<BookingLocation>, StoreError> {
-        self.read_first(|conn| {
+        self.read(|conn| {
             let Some(row) = conn.query_opt(Stmt::LocateBooking, &[&id.as_uuid()])? else { return Ok(None) };
             let record = record_name("booking index entry", id);
             let kind: &str = column(&row, 0, &record)?;
@@ -677,7 +635,7 @@ impl Repository for PgRepository {
     }
 
     fn locate_slot(&self, id: SlotId) -> Result<Option<UserId>, StoreError> {
-        self.read_first(|conn| {
+        self.read(|conn| {
             let Some(row) = conn.query_opt(Stmt::LocateSlot, &[&id.as_uuid()])? else { return Ok(None) };
             let teacher: Uuid = column(&row, 0, &record_name("slot index entry", id))?;
             Ok(Some(UserId::from_uuid(teacher)))
@@ -686,7 +644,7 @@ impl Repository for PgRepository {
 
     fn load_request(&self, actor: &Actor, key: &RequestKey) -> Result<Option<RequestRecord>, StoreError> {
         let actor_text = actor_key(actor);
-        self.read_first(|conn| {
+        self.read(|conn| {
             let Some(row) = conn.query_opt(Stmt::LoadRequest, &[&actor_text, &key.as_str()])? else {
                 return Ok(None);
             };
@@ -717,15 +675,7 @@ impl Repository for PgRepository {
 
     fn commit(&self, commit: Commit) -> Result<(), StoreError> {
         let payload = codec::Payload::new(&commit)?;
-        let send = || self.conn()?.execute(Stmt::Commit, &[&Json(&payload)]).map(drop);
-        match &self.inner.queue {
-            None => send(),
-            Some(queue) => {
-                let writes: Vec<(AggregateKey, u64, u64)> =
-                    commit.writes.iter().map(|w| (w.key(), w.expected_version(), new_version(w))).collect();
-                queue.commit(&writes, send, conflicting_key)
-            }
-        }?;
+        self.conn()?.execute(Stmt::Commit, &[&Json(&payload)])?;
         if let Some(cache) = &self.inner.cache {
             for w in &commit.writes {
                 let snapshot = match w {
@@ -737,20 +687,6 @@ impl Repository for PgRepository {
             }
         }
         Ok(())
-    }
-}
-
-/// The aggregate a conflict from `booking_commit` names (its message starts with the kind
-/// and the id).
-fn conflicting_key(e: &StoreError) -> Option<AggregateKey> {
-    let StoreError::Conflict(message) = e else { return None };
-    let mut words = message.split_whitespace();
-    let (kind, id) = (words.next()?, words.next()?.parse::<Uuid>().ok()?);
-    match kind {
-        "session" => Some(AggregateKey::Session(SessionId::from_uuid(id))),
-        "calendar" => Some(AggregateKey::Calendar(UserId::from_uuid(id))),
-        "lesson" => Some(AggregateKey::Lesson(BookingId::from_uuid(id))),
-        _ => None,
     }
 }
 

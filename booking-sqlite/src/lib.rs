@@ -88,7 +88,7 @@
 //! crash may lose the last commits before it. See [`SqliteOptions::synchronous`].
 //!
 //! # Performance
-//! `cargo run --release -p booking-sqlite --example throughput` measures bookings per second.
+//! `cargo run --release -p booking-sqlite --example sqlite_throughput` measures bookings per second.
 //! Spread over many sessions, a commit costs about one `fsync` (`FULL`) or less (`NORMAL`).
 //! On one hot session every command reads and rewrites the whole session, which keeps every
 //! booking ever made (about 256 bytes of JSON each), so the cost grows with the session's

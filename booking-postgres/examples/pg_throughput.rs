@@ -2,8 +2,8 @@
 //! many sessions.
 //!
 //! ```text
-//! cargo run --release -p booking-postgres --example throughput -- postgres://user@127.0.0.1:5432/db \
-//!     [--threads 16] [--seconds 5] [--sessions 1000] [--seats 200] [--no-keys] [--no-queue] [--no-engine-queue] [--no-cache] [--only hot|spread]
+//! cargo run --release -p booking-postgres --example pg_throughput -- postgres://user@127.0.0.1:5432/db \
+//!     [--threads 16] [--seconds 5] [--sessions 1000] [--seats 200] [--no-keys] [--no-engine-queue] [--no-cache] [--only hot|spread]
 //! ```
 //!
 //! Every run works in a fresh schema (dropped at the end). "hot": all threads book seats of
@@ -30,7 +30,6 @@ struct Args {
     sessions: u64,
     seats: u64,
     keys: bool,
-    queue: bool,
     engine_queue: bool,
     cache: bool,
     only: Option<String>,
@@ -44,7 +43,6 @@ fn args() -> Args {
         sessions: 1000,
         seats: 200,
         keys: true,
-        queue: true,
         engine_queue: true,
         cache: true,
         only: None,
@@ -58,7 +56,6 @@ fn args() -> Args {
             "--sessions" => a.sessions = value().parse().expect("--sessions N"),
             "--seats" => a.seats = value().parse().expect("--seats N"),
             "--no-keys" => a.keys = false,
-            "--no-queue" => a.queue = false,
             "--no-engine-queue" => a.engine_queue = false,
             "--no-cache" => a.cache = false,
             "--only" => a.only = Some(value()),
@@ -219,7 +216,6 @@ fn main() {
         .expect("a valid connection string")
         .schema(schema.clone())
         .max_connections(u32::try_from(a.threads).unwrap_or(16))
-        .local_queueing(a.queue)
         .snapshot_cache(a.cache)
         .open()
         .expect("opening the store");
@@ -227,13 +223,12 @@ fn main() {
         Arc::new(Counting { inner: store.clone(), commits: AtomicU64::new(0), conflicts: AtomicU64::new(0) });
     let engine = Arc::new(Engine::new(Arc::clone(&counting)).with_local_queueing(a.engine_queue));
     println!(
-        "{} threads, {} s per phase, {} seats per session, request keys {}, store queueing {}, engine queueing {}, \
+        "{} threads, {} s per phase, {} seats per session, request keys {}, engine queueing {}, \
          snapshot cache {}",
         a.threads,
         a.seconds,
         a.seats,
         if a.keys { "on" } else { "off" },
-        if a.queue { "on" } else { "off" },
         if a.engine_queue { "on" } else { "off" },
         if a.cache { "on" } else { "off" }
     );

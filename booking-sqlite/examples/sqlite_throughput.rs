@@ -3,8 +3,8 @@
 //! threads spread over 256 sessions, with `synchronous=FULL` (the default) and `NORMAL`.
 //!
 //! ```sh
-//! cargo run --release -p booking-sqlite --example throughput            # 2000 bookings per run
-//! cargo run --release -p booking-sqlite --example throughput -- 5000    # more
+//! cargo run --release -p booking-sqlite --example sqlite_throughput            # 2000 bookings per run
+//! cargo run --release -p booking-sqlite --example sqlite_throughput -- 5000    # more
 //! ```
 //!
 //! Not a test: the numbers depend on the machine and its disk (`fsync` dominates with FULL).
