@@ -1,0 +1,672 @@
+//! Random sequences of group and lesson commands by random actors (authorized or not, some
+//! under request keys, some retried), host-data changes and clock steps, applied through an
+//! `Engine` over the in-memory store. After every step:
+//!
+//! - every session: seats taken <= capacity, at most one active booking per student, nobody
+//!   waits while a seat is free before the start, booking ids distinct (the property test's
+//!   `check_invariants`);
+//! - every person: no two active (pending or confirmed) lessons overlap; their calendar's holds
+//!   are sorted, do not overlap, and hold every active lesson of theirs that has not ended;
+//! - a refused command, a replay, a command without events and a listing changed nothing:
+//!   every stored session, calendar and lesson, the indexes and the request record are as
+//!   before, and no aggregate appeared;
+//! - no command fails with a store, contention or corrupt-record error;
+//! - listings are sorted, within the window, in the future, free in the teacher's calendar,
+//!   and name real occurrences.
+#![no_main]
+
+use arbitrary::Arbitrary;
+use booking_core::availability::{SlotRecurrence, occurrence_at, occurrences};
+use booking_core::lesson::{
+    Calendar, Lesson, LessonStatus, OccurrenceQuery, SeriesEnd, SeriesMode, SeriesRequest, SlotSpec,
+};
+use booking_core::repository::{BookingLocation, Repository, RequestRecord};
+use booking_core::{
+    Actor, BookingId, Command, CourseId, Engine, EventKind, GroupSession, InMemoryRepository, ManualClock,
+    NewGroupSession, OutcomeValue, Receipt, Request, RequestKey, SeatStatus, SequentialIds, SessionId, SlotId, UserId,
+};
+use chrono::{DateTime, Days, NaiveDate, NaiveTime, TimeDelta, TimeZone, Utc, Weekday};
+use libfuzzer_sys::fuzz_target;
+use std::collections::HashSet;
+use std::sync::Arc;
+
+/// People 0 to 4 (any of them may act as a teacher or a student), plus an admin.
+const PEOPLE: u8 = 5;
+const MAX_OPS: usize = 96;
+
+fn person(n: u8) -> UserId {
+    UserId::from_uuid(uuid::Uuid::from_u128(0x100 + u128::from(n % PEOPLE)))
+}
+
+fn admin() -> UserId {
+    UserId::from_uuid(uuid::Uuid::from_u128(0x200))
+}
+
+fn course(n: u8) -> CourseId {
+    CourseId::from_uuid(uuid::Uuid::from_u128(0x300 + u128::from(n % 3)))
+}
+
+fn start() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2030, 3, 18, 8, 0, 0).unwrap()
+}
+
+const ZONES: &[&str] =
+    &["Europe/Berlin", "America/New_York", "Australia/Lord_Howe", "UTC", "Asia/Kolkata", "Mars/Base"];
+const LINKS: &[&str] = &[
+    "https://meet.example.com/room",
+    "http://video.example.org/x?y=1",
+    "ftp://files.example.com",
+    "not a link",
+    " https://a.b",
+];
+const TITLES: &[&str] = &["Algebra", "", "   ", "Ünïcode ✓"];
+
+#[derive(Clone, Copy, Debug, Arbitrary)]
+enum Who {
+    Teacher(u8),
+    Student(u8),
+    Admin,
+    System,
+}
+
+impl Who {
+    fn actor(self) -> Actor {
+        match self {
+            Who::Teacher(n) => Actor::Teacher(person(n)),
+            Who::Student(n) => Actor::Student(person(n)),
+            Who::Admin => Actor::Admin(admin()),
+            Who::System => Actor::System,
+        }
+    }
+}
+
+/// Who sends a command, and under which request key: one of four, or an invalid one.
+#[derive(Clone, Copy, Debug, Arbitrary)]
+struct By {
+    who: Who,
+    key: Option<u8>,
+}
+
+impl By {
+    fn request(self) -> Request {
+        match self.key {
+            None => self.who.actor().into(),
+            Some(255) => self.who.actor().with_key("bad\u{7}key"),
+            Some(k) => self.who.actor().with_key(format!("key-{}", k % 4)),
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, Arbitrary)]
+struct Spec {
+    course: Option<u8>,
+    zone: u8,
+    weekly: bool,
+    weekday: u8,
+    /// Start, in quarter hours of the day.
+    start_quarter: u8,
+    /// Length in quarter hours (0: refused; past midnight: overnight).
+    length_quarters: u8,
+    /// Days after the first day: a weekly slot's `valid_from`, a one-time slot's date.
+    day: u8,
+    /// Weeks a weekly slot stays valid, if not open-ended.
+    valid_weeks: Option<u8>,
+    active: bool,
+}
+
+impl Spec {
+    fn slot_spec(self) -> SlotSpec {
+        let first: NaiveDate = start().date_naive() - Days::new(14);
+        let day = first + Days::new(u64::from(self.day % 120));
+        let start_time = NaiveTime::MIN + TimeDelta::minutes(15 * i64::from(self.start_quarter % 96));
+        let length = TimeDelta::minutes(15 * i64::from(self.length_quarters % 100));
+        let recurrence = if self.weekly {
+            SlotRecurrence::Weekly {
+                weekday: Weekday::try_from(self.weekday % 7).unwrap(),
+                start_time,
+                end_time: start_time + length,
+                valid_from: day,
+                valid_until: self.valid_weeks.map(|w| day + Days::new(7 * u64::from(w % 30))),
+            }
+        } else {
+            let start = day.and_time(start_time);
+            SlotRecurrence::OneTime { start, end: start + length }
+        };
+        SlotSpec {
+            course_id: self.course.map(course),
+            time_zone: ZONES[usize::from(self.zone) % ZONES.len()].to_owned(),
+            recurrence,
+            active: self.active,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, Arbitrary)]
+enum End {
+    Count(u8),
+    Weeks(u8),
+}
+
+#[derive(Clone, Debug, Arbitrary)]
+enum Op {
+    CreateSession {
+        by: By,
+        teacher: u8,
+        starts_in_hours: i16,
+        duration: u16,
+        capacity: u8,
+        waitlist: bool,
+        zone: u8,
+        link: u8,
+        title: u8,
+    },
+    BookSeat {
+        by: By,
+        session: u8,
+        student: u8,
+    },
+    CancelBooking {
+        by: By,
+        booking: u8,
+    },
+    ChangeCapacity {
+        by: By,
+        session: u8,
+        capacity: u8,
+    },
+    SetWaitlist {
+        by: By,
+        session: u8,
+        enabled: bool,
+    },
+    CancelSession {
+        by: By,
+        session: u8,
+    },
+    MarkAttendance {
+        by: By,
+        booking: u8,
+        attended: bool,
+    },
+    PublishSlot {
+        by: By,
+        teacher: u8,
+        spec: Spec,
+    },
+    UpdateSlot {
+        by: By,
+        slot: u8,
+        spec: Spec,
+    },
+    SetSlotActive {
+        by: By,
+        slot: u8,
+        active: bool,
+    },
+    BookLesson {
+        by: By,
+        slot: u8,
+        pick: u8,
+        student: u8,
+    },
+    BookSeries {
+        by: By,
+        slot: u8,
+        pick: u8,
+        student: u8,
+        every_weeks: u8,
+        end: End,
+        book_available: bool,
+    },
+    ApproveLesson {
+        by: By,
+        lesson: u8,
+        link: Option<u8>,
+    },
+    DeclineLesson {
+        by: By,
+        lesson: u8,
+        reason: Option<bool>,
+    },
+    CancelLesson {
+        by: By,
+        lesson: u8,
+        and_later: bool,
+    },
+    SetMeetingLink {
+        by: By,
+        lesson: u8,
+        link: u8,
+    },
+    MarkLessonAttendance {
+        by: By,
+        lesson: u8,
+        attended: bool,
+    },
+    /// Sends the `n`-th command sent so far again, as it was (a client retry).
+    Resend(u8),
+    Advance(u16),
+    Enroll {
+        student: u8,
+        course: u8,
+        enrolled: bool,
+    },
+    CourseApproval {
+        course: u8,
+        setting: Option<bool>,
+    },
+    TeacherApproval {
+        teacher: u8,
+        course: u8,
+        setting: Option<bool>,
+    },
+    List {
+        teacher: u8,
+        course: Option<u8>,
+        student: Option<u8>,
+        days: u16,
+        zone: Option<u8>,
+        from_hours: i16,
+    },
+}
+
+/// Everything stored, as far as the fuzzer knows its ids.
+#[derive(Debug, PartialEq)]
+struct Snapshot {
+    aggregates: usize,
+    sessions: Vec<Option<Arc<GroupSession>>>,
+    calendars: Vec<Option<Arc<Calendar>>>,
+    lessons: Vec<Option<Arc<Lesson>>>,
+    seat_index: Vec<Option<BookingLocation>>,
+    lesson_index: Vec<Option<BookingLocation>>,
+    slot_index: Vec<Option<UserId>>,
+    request: Option<RequestRecord>,
+}
+
+struct Harness {
+    store: Arc<InMemoryRepository>,
+    engine: Engine<Arc<InMemoryRepository>>,
+    clock: Arc<ManualClock>,
+    sessions: Vec<SessionId>,
+    seats: Vec<BookingId>,
+    slots: Vec<SlotId>,
+    lessons: Vec<BookingId>,
+    sent: Vec<(Request, Command)>,
+}
+
+/// The `i`-th of `ids`, or an id nobody has (255, or while there is none).
+fn pick<T: Copy>(ids: &[T], i: u8, unknown: T) -> T {
+    if ids.is_empty() || i == 255 { unknown } else { ids[usize::from(i) % ids.len()] }
+}
+
+fn unknown_uuid() -> uuid::Uuid {
+    uuid::Uuid::from_u128(0xdead_0000_0000_0000_0000_0000_0000_0001)
+}
+
+impl Harness {
+    fn new() -> Self {
+        let store = Arc::new(InMemoryRepository::new());
+        let clock = Arc::new(ManualClock::new(start()));
+        let engine = Engine::new(Arc::clone(&store)).with_clock(Arc::clone(&clock)).with_ids(SequentialIds::default());
+        Harness {
+            store,
+            engine,
+            clock,
+            sessions: Vec::new(),
+            seats: Vec::new(),
+            slots: Vec::new(),
+            lessons: Vec::new(),
+            sent: Vec::new(),
+        }
+    }
+
+    fn now(&self) -> DateTime<Utc> {
+        self.engine.now()
+    }
+
+    fn people(&self) -> impl Iterator<Item = UserId> {
+        (0..PEOPLE).map(person).chain([admin()])
+    }
+
+    fn snapshot(&self, request: Option<&Request>) -> Snapshot {
+        let s = &self.store;
+        let request = request.and_then(|r| {
+            let key = RequestKey::new(r.key.clone()?).ok()?;
+            s.load_request(&r.actor, &key).expect("the in-memory store never fails")
+        });
+        Snapshot {
+            aggregates: s.aggregate_count(),
+            sessions: self.sessions.iter().map(|id| s.load_session(*id).unwrap()).collect(),
+            calendars: self.people().map(|p| s.load_calendar(p).unwrap()).collect(),
+            lessons: self.lessons.iter().map(|id| s.load_lesson(*id).unwrap()).collect(),
+            seat_index: self.seats.iter().map(|id| s.locate_booking(*id).unwrap()).collect(),
+            lesson_index: self.lessons.iter().map(|id| s.locate_booking(*id).unwrap()).collect(),
+            slot_index: self.slots.iter().map(|id| s.locate_slot(*id).unwrap()).collect(),
+            request,
+        }
+    }
+
+    /// A start instant for a lesson of `slot`: one of its occurrences from two weeks ago to
+    /// two months ahead (taken or free), or, when it has none, an instant near now.
+    fn occurrence(&self, slot: SlotId, pick: u8) -> DateTime<Utc> {
+        let now = self.now();
+        let fallback = now + TimeDelta::hours(i64::from(pick) - 16);
+        let Ok(slot) = self.engine.slot(slot) else { return fallback };
+        let Ok(listing) = occurrences(&slot, now - TimeDelta::days(14), now + TimeDelta::days(60)) else {
+            return fallback;
+        };
+        let all: Vec<_> = listing.map(|o| o.starts_at).collect();
+        if all.is_empty() || pick == 255 { fallback } else { all[usize::from(pick) % all.len()] }
+    }
+
+    fn command(&self, op: &Op) -> Option<(Request, Command)> {
+        let session = |i| pick(&self.sessions, i, SessionId::from_uuid(unknown_uuid()));
+        let seat = |i| pick(&self.seats, i, BookingId::from_uuid(unknown_uuid()));
+        let slot = |i| pick(&self.slots, i, SlotId::from_uuid(unknown_uuid()));
+        let lesson = |i| pick(&self.lessons, i, BookingId::from_uuid(unknown_uuid()));
+        let link = |i: u8| LINKS[usize::from(i) % LINKS.len()].to_owned();
+        Some(match *op {
+            Op::CreateSession { by, teacher, starts_in_hours, duration, capacity, waitlist, zone, link: l, title } => (
+                by.request(),
+                Command::CreateSession {
+                    session: NewGroupSession {
+                        teacher_id: person(teacher),
+                        course_id: None,
+                        title: TITLES[usize::from(title) % TITLES.len()].to_owned(),
+                        starts_at: self.now() + TimeDelta::minutes(15 * i64::from(starts_in_hours)),
+                        time_zone: ZONES[usize::from(zone) % ZONES.len()].to_owned(),
+                        duration_minutes: u32::from(duration % 1500),
+                        meeting_link: link(l),
+                        capacity: u32::from(capacity % 8),
+                        waitlist_enabled: waitlist,
+                    },
+                },
+            ),
+            Op::BookSeat { by, session: s, student } => {
+                (by.request(), Command::BookSeat { session_id: session(s), student_id: person(student) })
+            }
+            Op::CancelBooking { by, booking } => (by.request(), Command::CancelBooking { booking_id: seat(booking) }),
+            Op::ChangeCapacity { by, session: s, capacity } => {
+                (by.request(), Command::ChangeCapacity { session_id: session(s), capacity: u32::from(capacity % 10) })
+            }
+            Op::SetWaitlist { by, session: s, enabled } => {
+                (by.request(), Command::SetWaitlist { session_id: session(s), enabled })
+            }
+            Op::CancelSession { by, session: s } => (by.request(), Command::CancelSession { session_id: session(s) }),
+            Op::MarkAttendance { by, booking, attended } => {
+                (by.request(), Command::MarkAttendance { booking_id: seat(booking), attended })
+            }
+            Op::PublishSlot { by, teacher, spec } => {
+                (by.request(), Command::PublishSlot { teacher_id: person(teacher), slot: spec.slot_spec() })
+            }
+            Op::UpdateSlot { by, slot: s, spec } => {
+                (by.request(), Command::UpdateSlot { slot_id: slot(s), slot: spec.slot_spec() })
+            }
+            Op::SetSlotActive { by, slot: s, active } => {
+                (by.request(), Command::SetSlotActive { slot_id: slot(s), active })
+            }
+            Op::BookLesson { by, slot: s, pick, student } => {
+                let slot_id = slot(s);
+                let starts_at = self.occurrence(slot_id, pick);
+                (by.request(), Command::BookLesson { slot_id, starts_at, student_id: person(student) })
+            }
+            Op::BookSeries { by, slot: s, pick, student, every_weeks, end, book_available } => {
+                let slot_id = slot(s);
+                let first_starts_at = self.occurrence(slot_id, pick);
+                let end = match end {
+                    End::Count(n) => SeriesEnd::Count(u32::from(n % 110)),
+                    End::Weeks(w) => {
+                        SeriesEnd::Until(first_starts_at.date_naive() + Days::new(7 * u64::from(w % 40)) - Days::new(1))
+                    }
+                };
+                let series = SeriesRequest {
+                    slot_id,
+                    student_id: person(student),
+                    first_starts_at,
+                    every_weeks: u32::from(every_weeks % 5),
+                    end,
+                    mode: if book_available { SeriesMode::BookAvailable } else { SeriesMode::AllOrNothing },
+                };
+                (by.request(), Command::BookSeries { series })
+            }
+            Op::ApproveLesson { by, lesson: l, link: li } => {
+                (by.request(), Command::ApproveLesson { booking_id: lesson(l), meeting_link: li.map(link) })
+            }
+            Op::DeclineLesson { by, lesson: l, reason } => (
+                by.request(),
+                Command::DeclineLesson {
+                    booking_id: lesson(l),
+                    reason: reason.map(|long| if long { "x".repeat(1001) } else { " too busy ".to_owned() }),
+                },
+            ),
+            Op::CancelLesson { by, lesson: l, and_later } => {
+                (by.request(), Command::CancelLesson { booking_id: lesson(l), and_later_in_series: and_later })
+            }
+            Op::SetMeetingLink { by, lesson: l, link: li } => {
+                (by.request(), Command::SetMeetingLink { booking_id: lesson(l), meeting_link: link(li) })
+            }
+            Op::MarkLessonAttendance { by, lesson: l, attended } => {
+                (by.request(), Command::MarkLessonAttendance { booking_id: lesson(l), attended })
+            }
+            Op::Resend(n) => {
+                if self.sent.is_empty() {
+                    return None;
+                }
+                self.sent[usize::from(n) % self.sent.len()].clone()
+            }
+            _ => return None,
+        })
+    }
+
+    fn step(&mut self, op: &Op) {
+        match *op {
+            Op::Advance(minutes) => {
+                self.clock.advance(TimeDelta::minutes(i64::from(minutes % 20_000)));
+                return;
+            }
+            Op::Enroll { student, course: c, enrolled } => {
+                if enrolled {
+                    self.store.enroll(person(student), course(c));
+                } else {
+                    self.store.unenroll(person(student), course(c));
+                }
+                return;
+            }
+            Op::CourseApproval { course: c, setting } => {
+                self.store.set_course_approval(course(c), setting);
+                return;
+            }
+            Op::TeacherApproval { teacher, course: c, setting } => {
+                self.store.set_teacher_approval(person(teacher), course(c), setting);
+                return;
+            }
+            Op::List { teacher, course: c, student, days, zone, from_hours } => {
+                self.list(teacher, c, student, days, zone, from_hours);
+                return;
+            }
+            _ => {}
+        }
+        let Some((request, command)) = self.command(op) else { return };
+        let before = self.snapshot(Some(&request));
+        let result = self.engine.execute(request.clone(), command.clone());
+        self.sent.push((request.clone(), command.clone()));
+        match result {
+            Err(e) => {
+                let code = e.code().as_str();
+                assert!(
+                    !matches!(code, "store_error" | "contention" | "corrupt_record"),
+                    "{command:?} failed in the store: {e:?}"
+                );
+                let after = self.snapshot(Some(&request));
+                assert_eq!(before, after, "the refused {command:?} ({e:?}) changed the store");
+            }
+            Ok(receipt) => {
+                self.track(&receipt);
+                let after = self.snapshot(Some(&request));
+                if receipt.replayed || receipt.events.is_empty() {
+                    let (mut b, mut a) = (before, after);
+                    // A keyed command is recorded even when it changes nothing.
+                    if !receipt.replayed {
+                        b.request = None;
+                        a.request = None;
+                    }
+                    assert_eq!(b, a, "{command:?} changed the store without events (replayed: {})", receipt.replayed);
+                } else {
+                    assert_ne!(before, after, "{command:?} had events {:?} but changed nothing", receipt.events);
+                }
+            }
+        }
+        self.check();
+    }
+
+    /// Learns the ids a successful command created.
+    fn track(&mut self, receipt: &Receipt<OutcomeValue>) {
+        for event in &receipt.events {
+            match &event.kind {
+                EventKind::SessionCreated { session } => push_new(&mut self.sessions, session.id),
+                EventKind::BookingConfirmed { booking_id, .. } | EventKind::BookingWaitlisted { booking_id, .. } => {
+                    push_new(&mut self.seats, *booking_id)
+                }
+                EventKind::SlotPublished { slot } => push_new(&mut self.slots, slot.id),
+                EventKind::LessonBooked { lesson } | EventKind::LessonRequested { lesson } => {
+                    push_new(&mut self.lessons, lesson.id)
+                }
+                _ => {}
+            }
+        }
+    }
+
+    /// The invariants over everything stored.
+    fn check(&self) {
+        let now = self.now();
+        for id in &self.sessions {
+            let s = self.store.load_session(*id).unwrap().expect("a created session is stored");
+            check_session(&s, now);
+        }
+        let lessons: Vec<Arc<Lesson>> = self
+            .lessons
+            .iter()
+            .map(|id| self.store.load_lesson(*id).unwrap().expect("a booked lesson is stored"))
+            .collect();
+        for p in self.people() {
+            let mine: Vec<&Arc<Lesson>> =
+                lessons.iter().filter(|l| l.status.is_active() && (l.teacher_id == p || l.student_id == p)).collect();
+            for (i, a) in mine.iter().enumerate() {
+                for b in &mine[i + 1..] {
+                    assert!(
+                        a.ends_at <= b.starts_at || b.ends_at <= a.starts_at,
+                        "person {p}: active lessons overlap: {a:?} and {b:?}"
+                    );
+                }
+            }
+            let calendar = self.store.load_calendar(p).unwrap();
+            let holds = calendar.as_ref().map_or(&[][..], |c| &c.holds[..]);
+            for pair in holds.windows(2) {
+                assert!(pair[0].ends_at <= pair[1].starts_at, "person {p}: holds unsorted or overlapping: {pair:?}");
+            }
+            for l in &mine {
+                if l.ends_at > now {
+                    assert!(
+                        holds
+                            .iter()
+                            .any(|h| h.booking_id == l.id && h.starts_at == l.starts_at && h.ends_at == l.ends_at),
+                        "person {p}: the active lesson {l:?} is not held in {holds:?}"
+                    );
+                }
+            }
+            for h in holds {
+                let l = lessons.iter().find(|l| l.id == h.booking_id).expect("a hold names a known lesson");
+                assert!(l.teacher_id == p || l.student_id == p, "person {p} holds someone else's lesson {l:?}");
+                assert!(l.status.is_active() || l.starts_at <= now, "person {p} holds a lesson {l:?} no longer active");
+            }
+        }
+        for l in &lessons {
+            assert!(l.starts_at < l.ends_at, "{l:?}");
+            if l.status == LessonStatus::Confirmed || l.status == LessonStatus::Pending {
+                assert_ne!(l.teacher_id, l.student_id, "a teacher booked their own slot: {l:?}");
+            }
+        }
+    }
+
+    fn list(&self, teacher: u8, c: Option<u8>, student: Option<u8>, days: u16, zone: Option<u8>, from_hours: i16) {
+        let now = self.now();
+        let from = now + TimeDelta::hours(i64::from(from_hours % 2000));
+        let query = OccurrenceQuery {
+            teacher_id: person(teacher),
+            course_id: c.map(course),
+            student_id: student.map(person),
+            from,
+            to: from + TimeDelta::hours(i64::from(days % 10_000)),
+            time_zone: zone.map(|z| ZONES[usize::from(z) % ZONES.len()].to_owned()),
+        };
+        let before = self.snapshot(None);
+        let result = self.engine.list_occurrences(&query);
+        assert_eq!(before, self.snapshot(None), "listing changed the store");
+        let listed = match result {
+            Ok(listed) => listed,
+            Err(e) => {
+                let code = e.code().as_str();
+                assert!(matches!(code, "invalid_input" | "too_large" | "unknown_time_zone"), "listing refused: {e:?}");
+                return;
+            }
+        };
+        for pair in listed.windows(2) {
+            assert!((pair[0].starts_at, pair[0].slot_id) <= (pair[1].starts_at, pair[1].slot_id), "unsorted: {pair:?}");
+        }
+        let calendar = self.engine.calendar(query.teacher_id).expect("a calendar");
+        for o in &listed {
+            assert!(
+                o.starts_at > now && query.from <= o.starts_at && o.starts_at < query.to,
+                "{o:?} outside the window"
+            );
+            assert!(calendar.overlapping(o.starts_at, o.ends_at, None).is_none(), "{o:?} overlaps a lesson");
+            let slot = calendar.slot(o.slot_id).expect("a listed slot is the teacher's");
+            assert!(slot.active, "{o:?} of an inactive slot");
+            let found = occurrence_at(slot, o.starts_at).expect("a listed occurrence exists");
+            assert_eq!((found.starts_at, found.ends_at), (o.starts_at, o.ends_at));
+            if query.student_id == Some(query.teacher_id) {
+                panic!("a teacher is offered their own slot: {o:?}");
+            }
+        }
+    }
+}
+
+fn push_new<T: PartialEq>(ids: &mut Vec<T>, id: T) {
+    if !ids.contains(&id) {
+        ids.push(id);
+    }
+}
+
+/// The property test's invariants of a session.
+fn check_session(s: &GroupSession, now: DateTime<Utc>) {
+    let taken = s.bookings.iter().filter(|b| b.status.takes_seat()).count() as u32;
+    assert!(taken <= s.capacity, "session {}: {taken} seats taken of {}", s.id, s.capacity);
+    let mut ids = HashSet::new();
+    let mut active = HashSet::new();
+    for b in &s.bookings {
+        assert!(ids.insert(b.id), "session {}: booking {} twice", s.id, b.id);
+        assert_eq!(b.session_id, s.id);
+        if b.status.is_active() {
+            assert!(
+                active.insert(b.student_id),
+                "session {}: student {} holds two active bookings",
+                s.id,
+                b.student_id
+            );
+        }
+    }
+    let waiting = s.bookings.iter().filter(|b| b.status == SeatStatus::Waitlisted).count();
+    if s.cancelled_at.is_none() && now < s.starts_at {
+        assert!(waiting == 0 || taken >= s.capacity, "session {}: {waiting} wait while seats are free", s.id);
+    }
+    if s.cancelled_at.is_some() {
+        assert_eq!(active.len(), 0, "a cancelled session {} has active bookings", s.id);
+    }
+}
+
+fuzz_target!(|ops: Vec<Op>| {
+    let mut h = Harness::new();
+    for op in ops.iter().take(MAX_OPS) {
+        h.step(op);
+    }
+});
