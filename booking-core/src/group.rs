@@ -326,6 +326,9 @@ impl GroupSession {
     }
 
     fn push_booking(&mut self, id: BookingId, student_id: UserId, status: SeatStatus, at: DateTime<Utc>) {
+        // Decisions work on a clone, whose vector has no spare room: grow it by exactly one
+        // rather than let `push` double it (a stored session would keep the spare half).
+        self.bookings.reserve_exact(1);
         self.bookings.push(SeatBooking { id, session_id: self.id, student_id, status, booked_at: at, updated_at: at });
     }
 
