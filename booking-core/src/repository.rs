@@ -333,10 +333,39 @@ pub trait Repository: Send + Sync {
     fn is_enrolled(&self, student_id: UserId, course_id: CourseId) -> Result<bool, StoreError>;
 }
 
-/// Implements [`Repository`] for a smart pointer by forwarding to the pointee.
+/// A store together with something that must live exactly as long as it: a temporary
+/// directory, a test schema dropped at the end, a lock file. It is the store for the engine;
+/// the guard is dropped after the store.
+///
+/// ```
+/// use booking_core::{Engine, InMemoryRepository, repository::Guarded};
+/// struct Cleanup;
+/// impl Drop for Cleanup {
+///     fn drop(&mut self) { /* remove what the store used */ }
+/// }
+/// let engine = Engine::new(Guarded { store: InMemoryRepository::new(), guard: Cleanup });
+/// # let _ = engine;
+/// ```
+#[derive(Debug)]
+pub struct Guarded<R, G> {
+    /// The store (declared first, so it is dropped first).
+    pub store: R,
+    /// What must outlive it.
+    pub guard: G,
+}
+
+impl<R, G> std::ops::Deref for Guarded<R, G> {
+    type Target = R;
+
+    fn deref(&self) -> &R {
+        &self.store
+    }
+}
+
+/// Implements [`Repository`] for a type that dereferences to a store, by forwarding to it.
 macro_rules! forward_repository {
-    ($($pointer:ident),*) => {$(
-        impl<R: Repository + ?Sized> Repository for $pointer<R> {
+    ($(impl[$($generics:tt)*] for $wrapper:ty;)*) => {$(
+        impl<$($generics)*> Repository for $wrapper {
             fn load_session(&self, id: SessionId) -> Result<Option<Arc<GroupSession>>, StoreError> {
                 (**self).load_session(id)
             }
@@ -368,4 +397,8 @@ macro_rules! forward_repository {
     )*};
 }
 
-forward_repository!(Arc, Box);
+forward_repository! {
+    impl[R: Repository + ?Sized] for Arc<R>;
+    impl[R: Repository + ?Sized] for Box<R>;
+    impl[R: Repository, G: Send + Sync] for Guarded<R, G>;
+}

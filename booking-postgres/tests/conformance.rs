@@ -3,4 +3,4 @@
 
 mod common;
 
-booking_core::conformance_tests!(common::TestStore::new());
+booking_core::conformance_tests!(common::test_store());

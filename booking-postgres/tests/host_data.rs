@@ -7,7 +7,7 @@ use booking_core::{CourseId, Repository, UserId, lesson::ApprovalSettings};
 
 #[test]
 fn setters_mirror_the_in_memory_store() {
-    let test = common::TestStore::new();
+    let test = common::test_store();
     let memory = booking_core::InMemoryRepository::new();
     let (course, other) =
         (CourseId::from_uuid(uuid::Uuid::from_u128(10)), CourseId::from_uuid(uuid::Uuid::from_u128(11)));

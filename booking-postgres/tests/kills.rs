@@ -39,7 +39,7 @@ struct Tally {
 #[test]
 fn killed_connections_lose_and_duplicate_nothing() {
     let app = format!("bk-kill-{}", uuid::Uuid::new_v4().simple());
-    let test = common::TestStore::with(|o| o.application_name(&app).max_connections(6));
+    let test = common::test_store_with(|o| o.application_name(&app).max_connections(6));
     let teacher = UserId::from_uuid(uuid::Uuid::from_u128(9 << 96));
     let engine = Arc::new(Engine::new(test.store.clone()));
     let session = engine

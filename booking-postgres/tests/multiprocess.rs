@@ -59,7 +59,7 @@ fn parse(line: &str) -> Result<Line, String> {
 
 #[test]
 fn four_processes_book_cancel_and_rebook_one_session() {
-    let test = common::TestStore::new();
+    let test = common::test_store();
     let teacher = UserId::from_uuid(uuid::Uuid::from_u128(7 << 96));
     let engine = Engine::new(test.store.clone());
     let session =
@@ -70,7 +70,7 @@ fn four_processes_book_cancel_and_rebook_one_session() {
     let children: Vec<_> = (0..WORKERS)
         .map(|w| {
             Command::new(env!("CARGO_BIN_EXE_booking-pg-worker"))
-                .args(["--url", &common::url(), "--schema", &test.schema, "--session", &session.id.to_string()])
+                .args(["--url", &common::url(), "--schema", &test.guard.name, "--session", &session.id.to_string()])
                 .args(["--worker", &w.to_string(), "--students", &STUDENTS.to_string()])
                 .args(["--rounds", &ROUNDS.to_string(), "--repeat-every", "3", "--start-at", &start_at.to_string()])
                 .stdout(Stdio::piped())

@@ -31,13 +31,13 @@ fn session(teacher: UserId) -> NewGroupSession {
 /// Runs `sql` in the test store's schema, as an operator with psql would.
 fn tamper(test: &common::TestStore, sql: &str) {
     let mut admin = common::admin_client();
-    admin.batch_execute(&format!("SET search_path TO {}; {sql}", test.schema)).expect("tampering");
+    admin.batch_execute(&format!("SET search_path TO {}; {sql}", test.guard.name)).expect("tampering");
 }
 
 /// An engine over a store that has not read anything yet, as in another process (a store
 /// that already holds a version in its snapshot cache does not re-read that version).
 fn reader(test: &common::TestStore) -> Engine<common::PgStore> {
-    Engine::new(common::options(&test.schema).open().expect("opening a reader"))
+    Engine::new(common::options(&test.guard.name).open().expect("opening a reader"))
 }
 
 fn expect_corrupt<T: std::fmt::Debug>(what: &str, result: Result<T, BookingError>) {
@@ -49,7 +49,7 @@ fn expect_corrupt<T: std::fmt::Debug>(what: &str, result: Result<T, BookingError
 
 #[test]
 fn a_session_body_that_does_not_decode_is_corrupt_record() {
-    let test = common::TestStore::new();
+    let test = common::test_store();
     let teacher = user(1);
     let engine = Engine::new(test.store.clone());
     let id = engine.create_session(Actor::Teacher(teacher), session(teacher)).unwrap().value.id;
@@ -63,7 +63,7 @@ fn a_session_body_that_does_not_decode_is_corrupt_record() {
 
 #[test]
 fn a_row_whose_version_or_id_disagrees_with_its_body_is_corrupt_record() {
-    let test = common::TestStore::new();
+    let test = common::test_store();
     let teacher = user(1);
     let engine = Engine::new(test.store.clone());
     let id = engine.create_session(Actor::Teacher(teacher), session(teacher)).unwrap().value.id;
@@ -84,7 +84,7 @@ fn a_row_whose_version_or_id_disagrees_with_its_body_is_corrupt_record() {
 
 #[test]
 fn a_tampered_request_record_or_calendar_is_corrupt_record() {
-    let test = common::TestStore::new();
+    let test = common::test_store();
     let (teacher, student) = (user(1), user(2));
     let engine = Engine::new(test.store.clone());
     let id = engine.create_session(Actor::Teacher(teacher), session(teacher)).unwrap().value.id;
@@ -110,13 +110,13 @@ fn a_tampered_request_record_or_calendar_is_corrupt_record() {
     let published: SlotId = engine.publish_slot(Actor::Teacher(teacher), teacher, slot).unwrap().value.id;
     tamper(&test, r#"UPDATE calendars SET body = jsonb_set(body, '{slots}', '{"x": 1}')"#);
     expect_corrupt("a tampered calendar", reader(&test).slot(published));
-    let fresh = common::options(&test.schema).open().unwrap();
+    let fresh = common::options(&test.guard.name).open().unwrap();
     assert!(matches!(fresh.load_calendar(teacher), Err(booking_core::StoreError::Corrupt { .. })));
 }
 
 #[test]
 fn a_warm_snapshot_cache_sees_an_edit_once_its_version_moves() {
-    let test = common::TestStore::new();
+    let test = common::test_store();
     let teacher = user(1);
     let engine = Engine::new(test.store.clone());
     let id = engine.create_session(Actor::Teacher(teacher), session(teacher)).unwrap().value.id;
@@ -137,9 +137,9 @@ fn a_warm_snapshot_cache_sees_an_edit_once_its_version_moves() {
 
 #[test]
 fn a_schema_newer_than_the_code_is_refused_with_a_typed_error() {
-    let test = common::TestStore::new();
+    let test = common::test_store();
     tamper(&test, "INSERT INTO booking_schema_version (version, name) VALUES (999, 'from the future')");
-    let err = common::options(&test.schema).open().unwrap_err();
+    let err = common::options(&test.guard.name).open().unwrap_err();
     assert_eq!(err, OpenError::SchemaTooNew { found: 999, supported: SCHEMA_VERSION });
     assert!(err.to_string().contains("999"), "{err}");
 }

@@ -2,13 +2,8 @@
 //! live in a fresh schema of their own, dropped when the store is.
 #![allow(dead_code)]
 
-use booking_core::{
-    Actor, BookingId, CourseId, GroupSession, SessionId, SlotId, UserId,
-    lesson::{ApprovalSettings, Calendar, Lesson},
-    repository::{BookingLocation, Commit, Repository, RequestKey, RequestRecord, StoreError},
-};
+use booking_core::repository::Guarded;
 use booking_postgres::{PgOptions, PgRepository};
-use std::sync::Arc;
 
 /// The test server's connection string. Never skips: without a server these tests fail.
 pub fn url() -> String {
@@ -35,28 +30,18 @@ pub fn options(schema: &str) -> PgOptions {
 }
 
 /// A store in a fresh schema; the schema is dropped with the store.
-pub struct TestStore {
-    pub store: PgRepository,
-    pub schema: String,
+/// A store in a fresh schema of its own, dropped with the store.
+pub type TestStore = Guarded<PgRepository, Schema>;
+
+/// A test schema, dropped when its store is (through a clone of the store, which shares its pool).
+pub struct Schema {
+    pub name: String,
+    store: PgRepository,
 }
 
-impl TestStore {
-    pub fn new() -> Self {
-        Self::with(|o| o)
-    }
-
-    pub fn with(configure: impl FnOnce(PgOptions) -> PgOptions) -> Self {
-        let schema = fresh_schema();
-        let store = configure(options(&schema).max_connections(8)).open().expect("opening a test store");
-        Self { store, schema }
-    }
-}
-
-impl Drop for TestStore {
+impl Drop for Schema {
     fn drop(&mut self) {
-        let sql = format!("DROP SCHEMA IF EXISTS \"{}\" CASCADE", self.schema);
-        // Best effort (a leftover schema in a throwaway cluster harms nobody); twice, as the
-        // first pooled connection may have been killed by a test.
+        let sql = format!("DROP SCHEMA IF EXISTS \"{}\" CASCADE", self.name);
         for _ in 0..2 {
             if self.store.with_client(|c| c.batch_execute(&sql)).is_ok() {
                 break;
@@ -65,38 +50,20 @@ impl Drop for TestStore {
     }
 }
 
-/// A plain connection to the test server, for tampering and killing.
+/// A store in a fresh schema.
+pub fn test_store() -> TestStore {
+    test_store_with(|o| o)
+}
+
+/// A store in a fresh schema, with its options adjusted by `configure`.
+pub fn test_store_with(configure: impl FnOnce(PgOptions) -> PgOptions) -> TestStore {
+    let name = fresh_schema();
+    let store = configure(options(&name).max_connections(8)).open().expect("opening a test store");
+    Guarded { guard: Schema { name, store: store.clone() }, store }
+}
+
 pub fn admin_client() -> postgres::Client {
     postgres::Client::connect(&url(), postgres::NoTls).expect("connecting to BOOKING_PG_URL")
 }
 
-impl Repository for TestStore {
-    fn load_session(&self, id: SessionId) -> Result<Option<Arc<GroupSession>>, StoreError> {
-        self.store.load_session(id)
-    }
-    fn locate_booking(&self, id: BookingId) -> Result<Option<BookingLocation>, StoreError> {
-        self.store.locate_booking(id)
-    }
-    fn load_request(&self, actor: &Actor, key: &RequestKey) -> Result<Option<RequestRecord>, StoreError> {
-        self.store.load_request(actor, key)
-    }
-    fn commit(&self, commit: Commit) -> Result<(), StoreError> {
-        self.store.commit(commit)
-    }
-    fn load_calendar(&self, owner: UserId) -> Result<Option<Arc<Calendar>>, StoreError> {
-        self.store.load_calendar(owner)
-    }
-    fn load_lesson(&self, id: BookingId) -> Result<Option<Arc<Lesson>>, StoreError> {
-        self.store.load_lesson(id)
-    }
-    fn locate_slot(&self, id: SlotId) -> Result<Option<UserId>, StoreError> {
-        self.store.locate_slot(id)
-    }
-    fn approval_settings(&self, course_id: CourseId, teacher_id: UserId) -> Result<ApprovalSettings, StoreError> {
-        self.store.approval_settings(course_id, teacher_id)
-    }
-    fn is_enrolled(&self, student_id: UserId, course_id: CourseId) -> Result<bool, StoreError> {
-        self.store.is_enrolled(student_id, course_id)
-    }
-}
 pub mod audit;
