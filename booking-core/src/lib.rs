@@ -42,6 +42,8 @@
 mod actor;
 pub mod availability;
 mod clock;
+#[cfg(feature = "documents")]
+pub mod document;
 mod engine;
 mod error;
 mod event;

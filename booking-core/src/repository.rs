@@ -184,6 +184,32 @@ pub enum AggregateKey {
     Lesson(BookingId),
 }
 
+impl AggregateKey {
+    /// The kind of aggregate: `"session"`, `"calendar"` or `"lesson"`.
+    ///
+    /// ```
+    /// use booking_core::{SessionId, repository::AggregateKey};
+    /// let key = AggregateKey::Session(SessionId::from_uuid(uuid::Uuid::nil()));
+    /// assert_eq!((key.kind(), key.uuid()), ("session", uuid::Uuid::nil()));
+    /// ```
+    pub fn kind(&self) -> &'static str {
+        match self {
+            AggregateKey::Session(_) => "session",
+            AggregateKey::Calendar(_) => "calendar",
+            AggregateKey::Lesson(_) => "lesson",
+        }
+    }
+
+    /// The id of the aggregate (a session, a calendar's owner, or a lesson).
+    pub fn uuid(&self) -> uuid::Uuid {
+        match self {
+            AggregateKey::Session(id) => id.as_uuid(),
+            AggregateKey::Calendar(id) => id.as_uuid(),
+            AggregateKey::Lesson(id) => id.as_uuid(),
+        }
+    }
+}
+
 /// One conditional write of a [`Commit`].
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "aggregate", rename_all = "snake_case")]

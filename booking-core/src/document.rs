@@ -1,0 +1,388 @@
+//! A [`Repository`] over a versioned document store (feature `documents`): the way a store
+//! written in another language (Python, Kotlin, Swift) or over an application's own tables
+//! plugs into the engine.
+//!
+//! A foreign store should not have to mirror every Rust type. [`DocumentStore`] asks it for
+//! much less: keep each aggregate as an opaque JSON **document** with a version, keep two
+//! small indexes and the request records, and apply a [`DocumentCommit`] atomically and
+//! conditionally. [`DocumentRepository`] turns any `DocumentStore` into a [`Repository`]:
+//! it encodes and decodes the documents, checks what it reads (a document whose body does
+//! not match its key or version is reported as [`StoreError::Corrupt`]), and knows no
+//! booking rule either. The bindings (`booking-py`, `booking-uniffi`) wrap their foreign
+//! store objects in it, so every store in every language runs the same engine code.
+//!
+//! What a `DocumentStore` must guarantee is what [`Repository`] asks (see the
+//! [repository module](crate::repository)): [`DocumentStore::commit`] applies every write
+//! only if the stored version of its aggregate is still `expected_version` (`0`: it must not
+//! exist), stores the request only if its `(scope, key)` is new, and applies all or nothing,
+//! answering [`StoreError::Conflict`] or [`StoreError::DuplicateRequest`] otherwise.
+//!
+//! [`MemoryDocumentStore`] is the reference implementation, short enough to port: it passes
+//! the conformance suite through [`DocumentRepository`].
+//!
+//! ```
+//! use booking_core::document::{DocumentRepository, MemoryDocumentStore};
+//! use booking_core::{Actor, Engine, NewGroupSession, UserId};
+//! use chrono::{Duration, Utc};
+//!
+//! let engine = Engine::new(DocumentRepository::new(MemoryDocumentStore::new()));
+//! let teacher = UserId::from_uuid(uuid::Uuid::now_v7());
+//! let session = engine.create_session(Actor::Teacher(teacher), NewGroupSession {
+//!     teacher_id: teacher, course_id: None, title: "Choir".into(),
+//!     starts_at: Utc::now() + Duration::days(2), time_zone: "Europe/Vienna".into(),
+//!     duration_minutes: 60, meeting_link: "https://meet.example.com/choir".into(),
+//!     capacity: 12, waitlist_enabled: false,
+//! })?.value;
+//! let stored = engine.repository().store().documents();
+//! assert_eq!(stored.len(), 1);
+//! assert_eq!(stored[0].0.kind(), "session");
+//! assert_eq!(stored[0].1.version, session.version);
+//! # Ok::<(), booking_core::BookingError>(())
+//! ```
+
+use crate::{
+    Actor, BookingId, CourseId, Event, GroupSession, SessionId, SlotId, UserId,
+    lesson::{ApprovalSettings, Calendar, Lesson},
+    repository::{AggregateKey, BookingLocation, Commit, Repository, RequestKey, RequestRecord, StoreError, Write},
+};
+use serde::{Serialize, de::DeserializeOwned};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError};
+
+/// One stored aggregate: its version and its JSON body.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Document {
+    /// The aggregate's version (1 for the first stored state, +1 per commit).
+    pub version: u64,
+    /// The aggregate as JSON, exactly as [`DocumentCommit`] handed it over.
+    pub body: String,
+}
+
+/// One conditional write of a [`DocumentCommit`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DocumentWrite {
+    /// Which aggregate.
+    pub key: AggregateKey,
+    /// Apply only if the stored version is this one (`0`: only if nothing is stored).
+    pub expected_version: u64,
+    /// The version the document has after the write.
+    pub version: u64,
+    /// The new state, as JSON.
+    pub body: String,
+}
+
+/// The request record a commit stores under `(scope, key)`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DocumentRequest {
+    /// Who sent the request, as [`actor_scope`] spells it; keys are unique per scope.
+    pub scope: String,
+    /// The client's request key.
+    pub key: String,
+    /// The record (command and outcome), as JSON.
+    pub body: String,
+}
+
+/// Everything one command changes, in document form; apply all of it or none.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DocumentCommit {
+    /// The conditional aggregate writes.
+    pub writes: Vec<DocumentWrite>,
+    /// Bookings created by this commit, to index for [`DocumentStore::locate_booking`].
+    pub new_bookings: Vec<(BookingId, BookingLocation)>,
+    /// Slots created by this commit, with their teacher, for [`DocumentStore::locate_slot`].
+    pub new_slots: Vec<(SlotId, UserId)>,
+    /// The request record to store, if the command carried a key.
+    pub request: Option<DocumentRequest>,
+    /// The command's events; a store may keep them (an outbox) or ignore them.
+    pub events: Vec<Event>,
+}
+
+/// A versioned document store. See the [module docs](self) for what it must guarantee.
+pub trait DocumentStore: Send + Sync {
+    /// The stored document of this aggregate.
+    fn load(&self, key: AggregateKey) -> Result<Option<Document>, StoreError>;
+    /// Where this booking lives (from [`DocumentCommit::new_bookings`]).
+    fn locate_booking(&self, id: BookingId) -> Result<Option<BookingLocation>, StoreError>;
+    /// The teacher whose calendar holds this slot (from [`DocumentCommit::new_slots`]).
+    fn locate_slot(&self, id: SlotId) -> Result<Option<UserId>, StoreError>;
+    /// The body of the request record stored under `(scope, key)`.
+    fn load_request(&self, scope: &str, key: &str) -> Result<Option<String>, StoreError>;
+    /// Applies the commit atomically and conditionally, or not at all.
+    fn commit(&self, commit: DocumentCommit) -> Result<(), StoreError>;
+    /// Host-owned: the course's approval setting and the teacher's override.
+    fn approval_settings(&self, course_id: CourseId, teacher_id: UserId) -> Result<ApprovalSettings, StoreError>;
+    /// Host-owned: whether the student is enrolled in the course.
+    fn is_enrolled(&self, student_id: UserId, course_id: CourseId) -> Result<bool, StoreError>;
+}
+
+impl<S: DocumentStore + ?Sized> DocumentStore for Arc<S> {
+    fn load(&self, key: AggregateKey) -> Result<Option<Document>, StoreError> {
+        (**self).load(key)
+    }
+    fn locate_booking(&self, id: BookingId) -> Result<Option<BookingLocation>, StoreError> {
+        (**self).locate_booking(id)
+    }
+    fn locate_slot(&self, id: SlotId) -> Result<Option<UserId>, StoreError> {
+        (**self).locate_slot(id)
+    }
+    fn load_request(&self, scope: &str, key: &str) -> Result<Option<String>, StoreError> {
+        (**self).load_request(scope, key)
+    }
+    fn commit(&self, commit: DocumentCommit) -> Result<(), StoreError> {
+        (**self).commit(commit)
+    }
+    fn approval_settings(&self, course_id: CourseId, teacher_id: UserId) -> Result<ApprovalSettings, StoreError> {
+        (**self).approval_settings(course_id, teacher_id)
+    }
+    fn is_enrolled(&self, student_id: UserId, course_id: CourseId) -> Result<bool, StoreError> {
+        (**self).is_enrolled(student_id, course_id)
+    }
+}
+
+/// How request keys are scoped to their actor: `"teacher:<uuid>"`, `"student:<uuid>"`,
+/// `"admin:<uuid>"` or `"system"`.
+///
+/// ```
+/// use booking_core::{Actor, UserId, document::actor_scope};
+/// let id = UserId::from_uuid(uuid::Uuid::from_u128(1));
+/// assert_eq!(actor_scope(&Actor::Student(id)), "student:00000000-0000-0000-0000-000000000001");
+/// assert_eq!(actor_scope(&Actor::System), "system");
+/// ```
+pub fn actor_scope(actor: &Actor) -> String {
+    match actor {
+        Actor::Teacher(id) => format!("teacher:{id}"),
+        Actor::Student(id) => format!("student:{id}"),
+        Actor::Admin(id) => format!("admin:{id}"),
+        Actor::System => "system".to_owned(),
+    }
+}
+
+/// Encodes a [`Commit`] as a [`DocumentCommit`].
+pub fn encode_commit(commit: &Commit) -> Result<DocumentCommit, StoreError> {
+    let writes = commit
+        .writes
+        .iter()
+        .map(|write| {
+            let (version, body) = match write {
+                Write::Session { session, .. } => (session.version, encode(&**session, "session")?),
+                Write::Calendar { calendar, .. } => (calendar.version, encode(&**calendar, "calendar")?),
+                Write::Lesson { lesson, .. } => (lesson.version, encode(&**lesson, "lesson")?),
+            };
+            Ok(DocumentWrite { key: write.key(), expected_version: write.expected_version(), version, body })
+        })
+        .collect::<Result<_, StoreError>>()?;
+    let request = match &commit.request {
+        Some(record) => Some(DocumentRequest {
+            scope: actor_scope(&record.actor),
+            key: record.key.as_str().to_owned(),
+            body: encode(record, "request record")?,
+        }),
+        None => None,
+    };
+    Ok(DocumentCommit {
+        writes,
+        new_bookings: commit.new_bookings().collect(),
+        new_slots: commit.new_slots().collect(),
+        request,
+        events: commit.events.clone(),
+    })
+}
+
+fn encode<T: Serialize + ?Sized>(value: &T, what: &str) -> Result<String, StoreError> {
+    serde_json::to_string(value).map_err(|e| StoreError::Backend(format!("encoding {what}: {e}")))
+}
+
+fn decode<T: DeserializeOwned>(body: &str, record: impl FnOnce() -> String) -> Result<T, StoreError> {
+    serde_json::from_str(body).map_err(|e| StoreError::Corrupt { record: record(), detail: e.to_string() })
+}
+
+/// A [`Repository`] over a [`DocumentStore`].
+#[derive(Debug, Default)]
+pub struct DocumentRepository<S> {
+    store: S,
+}
+
+impl<S: DocumentStore> DocumentRepository<S> {
+    /// Wraps a document store.
+    pub fn new(store: S) -> Self {
+        Self { store }
+    }
+
+    /// The document store inside.
+    pub fn store(&self) -> &S {
+        &self.store
+    }
+
+    /// Loads and decodes one aggregate, checking that its body matches its key and version.
+    fn load_checked<T: DeserializeOwned>(
+        &self,
+        key: AggregateKey,
+        identity: impl FnOnce(&T) -> (AggregateKey, u64),
+    ) -> Result<Option<Arc<T>>, StoreError> {
+        let Some(document) = self.store.load(key)? else { return Ok(None) };
+        let describe = || format!("{} {}", key.kind(), key.uuid());
+        let value: T = decode(&document.body, describe)?;
+        let (found_key, found_version) = identity(&value);
+        if found_key != key || found_version != document.version || found_version == 0 {
+            return Err(StoreError::Corrupt {
+                record: describe(),
+                detail: format!(
+                    "document holds {} {} at version {found_version}, stored as version {}",
+                    found_key.kind(),
+                    found_key.uuid(),
+                    document.version
+                ),
+            });
+        }
+        Ok(Some(Arc::new(value)))
+    }
+}
+
+impl<S: DocumentStore> Repository for DocumentRepository<S> {
+    fn load_session(&self, id: SessionId) -> Result<Option<Arc<GroupSession>>, StoreError> {
+        self.load_checked(AggregateKey::Session(id), |s: &GroupSession| (AggregateKey::Session(s.id), s.version))
+    }
+
+    fn locate_booking(&self, id: BookingId) -> Result<Option<BookingLocation>, StoreError> {
+        self.store.locate_booking(id)
+    }
+
+    fn load_request(&self, actor: &Actor, key: &RequestKey) -> Result<Option<RequestRecord>, StoreError> {
+        let Some(body) = self.store.load_request(&actor_scope(actor), key.as_str())? else { return Ok(None) };
+        let record: RequestRecord = decode(&body, || format!("request {} of {actor}", key.as_str()))?;
+        if record.actor != *actor || record.key != *key {
+            return Err(StoreError::Corrupt {
+                record: format!("request {} of {actor}", key.as_str()),
+                detail: format!("record belongs to request {} of {}", record.key.as_str(), record.actor),
+            });
+        }
+        Ok(Some(record))
+    }
+
+    fn commit(&self, commit: Commit) -> Result<(), StoreError> {
+        self.store.commit(encode_commit(&commit)?)
+    }
+
+    fn load_calendar(&self, owner: UserId) -> Result<Option<Arc<Calendar>>, StoreError> {
+        self.load_checked(AggregateKey::Calendar(owner), |c: &Calendar| (AggregateKey::Calendar(c.owner), c.version))
+    }
+
+    fn load_lesson(&self, id: BookingId) -> Result<Option<Arc<Lesson>>, StoreError> {
+        self.load_checked(AggregateKey::Lesson(id), |l: &Lesson| (AggregateKey::Lesson(l.id), l.version))
+    }
+
+    fn locate_slot(&self, id: SlotId) -> Result<Option<UserId>, StoreError> {
+        self.store.locate_slot(id)
+    }
+
+    fn approval_settings(&self, course_id: CourseId, teacher_id: UserId) -> Result<ApprovalSettings, StoreError> {
+        self.store.approval_settings(course_id, teacher_id)
+    }
+
+    fn is_enrolled(&self, student_id: UserId, course_id: CourseId) -> Result<bool, StoreError> {
+        self.store.is_enrolled(student_id, course_id)
+    }
+}
+
+/// The reference [`DocumentStore`]: everything in one map behind one mutex. It is meant to be
+/// read and ported (a Python or Kotlin store follows the same steps), and to test
+/// [`DocumentRepository`]; [`InMemoryRepository`](crate::InMemoryRepository) is the fast
+/// in-memory store.
+#[derive(Debug, Default)]
+pub struct MemoryDocumentStore {
+    state: Mutex<MemoryDocuments>,
+}
+
+#[derive(Debug, Default)]
+struct MemoryDocuments {
+    documents: HashMap<AggregateKey, Document>,
+    bookings: HashMap<BookingId, BookingLocation>,
+    slots: HashMap<SlotId, UserId>,
+    requests: HashMap<(String, String), String>,
+    approvals: HashMap<(CourseId, UserId), ApprovalSettings>,
+    enrollments: std::collections::HashSet<(UserId, CourseId)>,
+}
+
+impl MemoryDocumentStore {
+    /// An empty store.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn state(&self) -> std::sync::MutexGuard<'_, MemoryDocuments> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Every stored document, ordered by key.
+    pub fn documents(&self) -> Vec<(AggregateKey, Document)> {
+        let mut all: Vec<_> = self.state().documents.iter().map(|(k, d)| (*k, d.clone())).collect();
+        all.sort_by_key(|(k, _)| *k);
+        all
+    }
+
+    /// Replaces a stored document as is (for tests that tamper with a store).
+    pub fn put_document(&self, key: AggregateKey, document: Document) {
+        self.state().documents.insert(key, document);
+    }
+
+    /// Host data: sets the approval settings of a course with a teacher.
+    pub fn set_approval_settings(&self, course_id: CourseId, teacher_id: UserId, settings: ApprovalSettings) {
+        self.state().approvals.insert((course_id, teacher_id), settings);
+    }
+
+    /// Host data: enrolls a student in a course.
+    pub fn enroll(&self, student_id: UserId, course_id: CourseId) {
+        self.state().enrollments.insert((student_id, course_id));
+    }
+}
+
+impl DocumentStore for MemoryDocumentStore {
+    fn load(&self, key: AggregateKey) -> Result<Option<Document>, StoreError> {
+        Ok(self.state().documents.get(&key).cloned())
+    }
+
+    fn locate_booking(&self, id: BookingId) -> Result<Option<BookingLocation>, StoreError> {
+        Ok(self.state().bookings.get(&id).copied())
+    }
+
+    fn locate_slot(&self, id: SlotId) -> Result<Option<UserId>, StoreError> {
+        Ok(self.state().slots.get(&id).copied())
+    }
+
+    fn load_request(&self, scope: &str, key: &str) -> Result<Option<String>, StoreError> {
+        Ok(self.state().requests.get(&(scope.to_owned(), key.to_owned())).cloned())
+    }
+
+    fn commit(&self, commit: DocumentCommit) -> Result<(), StoreError> {
+        let mut state = self.state();
+        // Check everything first, then apply: all or nothing.
+        for write in &commit.writes {
+            let stored = state.documents.get(&write.key).map_or(0, |d| d.version);
+            if stored != write.expected_version {
+                return Err(StoreError::Conflict(format!("{} {}", write.key.kind(), write.key.uuid())));
+            }
+        }
+        if let Some(request) = &commit.request
+            && state.requests.contains_key(&(request.scope.clone(), request.key.clone()))
+        {
+            return Err(StoreError::DuplicateRequest);
+        }
+        for write in commit.writes {
+            state.documents.insert(write.key, Document { version: write.version, body: write.body });
+        }
+        state.bookings.extend(commit.new_bookings);
+        state.slots.extend(commit.new_slots);
+        if let Some(request) = commit.request {
+            state.requests.insert((request.scope, request.key), request.body);
+        }
+        Ok(())
+    }
+
+    fn approval_settings(&self, course_id: CourseId, teacher_id: UserId) -> Result<ApprovalSettings, StoreError> {
+        Ok(self.state().approvals.get(&(course_id, teacher_id)).copied().unwrap_or_default())
+    }
+
+    fn is_enrolled(&self, student_id: UserId, course_id: CourseId) -> Result<bool, StoreError> {
+        Ok(self.state().enrollments.contains(&(student_id, course_id)))
+    }
+}
