@@ -5,7 +5,7 @@
 //! 13:00Z in winter and 12:00Z in summer. A booking names an occurrence by its slot id and UTC
 //! start instant, which [`occurrence_at`] checks in constant time.
 
-use crate::time::{resolve_local, wall_time};
+use crate::time::{resolve_local, resolve_local_shown, wall_time};
 use crate::{BookingError, CourseId, SlotId, UserId};
 use chrono::{DateTime, Datelike, Days, NaiveDate, NaiveDateTime, NaiveTime, TimeDelta, Utc, Weekday};
 use chrono_tz::Tz;
@@ -171,6 +171,15 @@ fn check_year(field: &str, date: NaiveDate) -> Result<(), BookingError> {
     }
 }
 
+/// An occurrence with the wall times a clock in the slot's zone shows at its ends, when they
+/// are known without another time-zone look-up (`None` when the end fell in a gap).
+#[derive(Clone, Debug)]
+pub(crate) struct Resolved {
+    pub(crate) occurrence: Occurrence,
+    pub(crate) wall_start: Option<NaiveDateTime>,
+    pub(crate) wall_end: Option<NaiveDateTime>,
+}
+
 /// The occurrence starting at wall time `local_start`, if its start instant is `wanted` and
 /// its end comes after it.
 fn occurrence(
@@ -179,13 +188,18 @@ fn occurrence(
     local_start: NaiveDateTime,
     wall_length: TimeDelta,
     wanted: impl FnOnce(DateTime<Utc>) -> bool,
-) -> Option<Occurrence> {
-    let starts_at = resolve_local(tz, local_start);
+) -> Option<Resolved> {
+    let (starts_at, start_shown) = resolve_local_shown(tz, local_start);
     if !wanted(starts_at) {
         return None;
     }
-    let ends_at = resolve_local(tz, local_start + wall_length);
-    (ends_at > starts_at).then_some(Occurrence { slot_id, starts_at, ends_at, local_date: local_start.date() })
+    let local_end = local_start + wall_length;
+    let (ends_at, end_shown) = resolve_local_shown(tz, local_end);
+    (ends_at > starts_at).then_some(Resolved {
+        occurrence: Occurrence { slot_id, starts_at, ends_at, local_date: local_start.date() },
+        wall_start: start_shown.then_some(local_start),
+        wall_end: end_shown.then_some(local_end),
+    })
 }
 
 /// Checks a listing window: `to` after `from`, both in the years 1 to 9999, at most
@@ -258,7 +272,7 @@ pub fn occurrence_on(slot: &AvailabilitySlot, date: NaiveDate) -> Option<Occurre
         }
         SlotRecurrence::OneTime { start, .. } => (start.date() == date).then_some(start)?,
     };
-    occurrence(slot.id, slot.time_zone, local_start, slot.recurrence.wall_length(), |_| true)
+    occurrence(slot.id, slot.time_zone, local_start, slot.recurrence.wall_length(), |_| true).map(|r| r.occurrence)
 }
 
 /// Every occurrence of `slot` whose start lies in `[from, to)`, in ascending order.
@@ -315,23 +329,66 @@ pub fn occurrences(
 ) -> Result<Occurrences, BookingError> {
     check_window(from, to)?;
     slot.validate()?;
+    Ok(expand(slot, from, to, &LocalWindow::new(from, to, slot.time_zone)))
+}
 
+/// A listing window's first and last dates in one zone, computed once for all the slots of
+/// that zone.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct LocalWindow {
+    pub(crate) tz: Tz,
+    /// `from`'s wall date, one day early: a fold can give a start a wall date one day before.
+    earliest: NaiveDate,
+    /// `to`'s wall date, one day late: a fold or a gap can give a start one a day after.
+    latest: NaiveDate,
+}
+
+impl LocalWindow {
+    pub(crate) fn new(from: DateTime<Utc>, to: DateTime<Utc>, tz: Tz) -> Self {
+        Self {
+            tz,
+            earliest: wall_time(from, tz).date() - Days::new(1),
+            latest: wall_time(to, tz).date() + Days::new(1),
+        }
+    }
+
+    /// Whether a one-time slot's occurrence can start in the window at all (a cheap test
+    /// before the slot is validated and resolved; a gap moves a start by at most a day).
+    pub(crate) fn may_hold(&self, recurrence: &SlotRecurrence) -> bool {
+        match recurrence {
+            SlotRecurrence::Weekly { valid_from, valid_until, .. } => {
+                *valid_from <= self.latest && valid_until.is_none_or(|until| until >= self.earliest)
+            }
+            SlotRecurrence::OneTime { start, .. } => {
+                self.earliest - Days::new(1) <= start.date() && start.date() <= self.latest + Days::new(1)
+            }
+        }
+    }
+}
+
+/// [`occurrences`] of an already validated slot, with `window` computed for `from`, `to` and
+/// the slot's zone.
+pub(crate) fn expand(
+    slot: &AvailabilitySlot,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+    window: &LocalWindow,
+) -> Occurrences {
+    debug_assert_eq!(window.tz, slot.time_zone);
     let tz = slot.time_zone;
     let wall_length = slot.recurrence.wall_length();
     let (next, last) = match slot.recurrence {
         // No candidate: the first one would start after the last date.
         _ if !slot.active => (NaiveDateTime::MAX, NaiveDate::MIN),
         SlotRecurrence::Weekly { weekday, start_time, valid_from, valid_until, .. } => {
-            // A fold can give a start a wall date one day before `from`'s, a fold or a gap one
-            // day after `to`'s: candidates outside the window are filtered by their instant.
-            let earliest = (wall_time(from, tz).date() - Days::new(1)).max(valid_from);
-            let latest = wall_time(to, tz).date() + Days::new(1);
+            // Candidates outside the window are filtered by their instant.
+            let earliest = window.earliest.max(valid_from);
             let first = earliest + Days::new(weekday.days_since(earliest.weekday()).into());
-            (first.and_time(start_time), valid_until.map_or(latest, |until| until.min(latest)))
+            (first.and_time(start_time), valid_until.map_or(window.latest, |until| until.min(window.latest)))
         }
         SlotRecurrence::OneTime { start, .. } => (start, start.date()),
     };
-    Ok(Occurrences { slot_id: slot.id, tz, from, to, next, last, wall_length })
+    Occurrences { slot_id: slot.id, tz, from, to, next, last, wall_length }
 }
 
 /// The lazy listing returned by [`occurrences`]: occurrences in ascending order of start.
@@ -348,10 +405,9 @@ pub struct Occurrences {
     wall_length: TimeDelta,
 }
 
-impl Iterator for Occurrences {
-    type Item = Occurrence;
-
-    fn next(&mut self) -> Option<Occurrence> {
+impl Occurrences {
+    /// The next occurrence, with the wall times already known.
+    pub(crate) fn next_resolved(&mut self) -> Option<Resolved> {
         while self.next.date() <= self.last {
             let local_start = self.next;
             self.next += TimeDelta::weeks(1);
@@ -364,6 +420,14 @@ impl Iterator for Occurrences {
             }
         }
         None
+    }
+}
+
+impl Iterator for Occurrences {
+    type Item = Occurrence;
+
+    fn next(&mut self) -> Option<Occurrence> {
+        self.next_resolved().map(|r| r.occurrence)
     }
 }
 
@@ -418,7 +482,8 @@ pub fn occurrence_at(slot: &AvailabilitySlot, starts_at: DateTime<Utc>) -> Resul
     }
     let tz = slot.time_zone;
     let wall_length = slot.recurrence.wall_length();
-    let starting_here = |local_start| occurrence(slot.id, tz, local_start, wall_length, |s| s == starts_at);
+    let starting_here =
+        |local_start| occurrence(slot.id, tz, local_start, wall_length, |s| s == starts_at).map(|r| r.occurrence);
     match slot.recurrence {
         SlotRecurrence::Weekly { weekday, start_time, valid_from, valid_until, .. } => {
             // The start's wall date is the rule's date, or the next day if a gap pushed it

@@ -550,34 +550,57 @@ pub fn bookable_occurrences(
     if from >= query.to || query.student_id == Some(calendar.owner) {
         return Ok(out);
     }
+    // Time-zone look-ups are most of the cost: the window's local dates are computed once per
+    // zone, one-time slots far from the window are skipped before anything is resolved, and
+    // the wall times the expansion already knows are reused.
+    let mut window: Option<crate::availability::LocalWindow> = None;
     for slot in calendar.slots.iter().filter(|s| s.active) {
         if query.course_id.is_some() && slot.course_id != query.course_id {
             continue;
         }
+        let tz = slot.time_zone;
+        let local = match window {
+            Some(w) if w.tz == tz => w,
+            _ => *window.insert(crate::availability::LocalWindow::new(from, query.to, tz)),
+        };
+        if !local.may_hold(&slot.recurrence) {
+            continue;
+        }
+        slot.validate()?;
         if let Some(course_id) = slot.course_id
             && !offered(course_id)?
         {
             continue;
         }
-        for o in crate::availability::occurrences(slot, from, query.to)? {
+        let mut expansion = crate::availability::expand(slot, from, query.to, &local);
+        while let Some(r) = expansion.next_resolved() {
+            let o = r.occurrence;
             if calendar.overlapping(o.starts_at, o.ends_at, None).is_some() {
                 continue;
             }
+            let teacher_local_start = r.wall_start.unwrap_or_else(|| wall_time(o.starts_at, tz));
+            let teacher_local_end = r.wall_end.unwrap_or_else(|| wall_time(o.ends_at, tz));
+            let (viewer_local_start, viewer_local_end) = if viewer == tz {
+                (teacher_local_start, teacher_local_end)
+            } else {
+                (wall_time(o.starts_at, viewer), wall_time(o.ends_at, viewer))
+            };
             out.push(BookableOccurrence {
                 slot_id: slot.id,
                 course_id: slot.course_id,
                 starts_at: o.starts_at,
                 ends_at: o.ends_at,
-                teacher_time_zone: slot.time_zone,
-                teacher_local_start: wall_time(o.starts_at, slot.time_zone),
-                teacher_local_end: wall_time(o.ends_at, slot.time_zone),
+                teacher_time_zone: tz,
+                teacher_local_start,
+                teacher_local_end,
                 viewer_time_zone: viewer,
-                viewer_local_start: wall_time(o.starts_at, viewer),
-                viewer_local_end: wall_time(o.ends_at, viewer),
+                viewer_local_start,
+                viewer_local_end,
             });
         }
     }
-    out.sort_by_key(|o| (o.starts_at, o.slot_id));
+    // (start, slot) is unique per occurrence, so an unstable sort gives the same order.
+    out.sort_unstable_by_key(|o| (o.starts_at, o.slot_id));
     Ok(out)
 }
 

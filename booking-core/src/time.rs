@@ -73,13 +73,19 @@ pub fn parse_time_zone(name: &str) -> Result<Tz, BookingError> {
 /// Only for wall times within a day of the limits of [`NaiveDateTime`] (about 262,000 years
 /// from now), where no instant can be represented.
 pub fn resolve_local(tz: Tz, local: NaiveDateTime) -> DateTime<Utc> {
+    resolve_local_shown(tz, local).0
+}
+
+/// [`resolve_local`], and whether a clock in `tz` shows `local` at the resulting instant (it
+/// does unless `local` lies in a gap), so callers can skip a [`wall_time`] look-up.
+pub(crate) fn resolve_local_shown(tz: Tz, local: NaiveDateTime) -> (DateTime<Utc>, bool) {
     match tz.from_local_datetime(&local) {
-        LocalResult::Single(instant) | LocalResult::Ambiguous(instant, _) => instant.with_timezone(&Utc),
+        LocalResult::Single(instant) | LocalResult::Ambiguous(instant, _) => (instant.with_timezone(&Utc), true),
         LocalResult::None => {
             let (_, offset_before) = GapInfo::new(&local, &tz)
                 .and_then(|gap| gap.begin)
                 .expect("a wall time that does not occur lies in a gap after a known offset");
-            (local - offset_before.fix()).and_utc()
+            ((local - offset_before.fix()).and_utc(), false)
         }
     }
 }
