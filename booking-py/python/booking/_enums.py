@@ -1,0 +1,105 @@
+"""The engine's enumerations. Each member's value is the core's stable snake_case string."""
+
+from __future__ import annotations
+
+import enum
+
+__all__ = ["BookingAvailability", "EventKind", "LessonStatus", "Role", "SeatStatus", "SeriesMode", "Weekday"]
+
+
+class SeatStatus(str, enum.Enum):
+    """The status of a seat booking in a group session."""
+
+    CONFIRMED = "confirmed"
+    """Holds a seat."""
+    WAITLISTED = "waitlisted"
+    """Queued for a seat."""
+    CANCELLED = "cancelled"
+    """Cancelled before the start."""
+    ATTENDED = "attended"
+    """Held a seat and came."""
+    NO_SHOW = "no_show"
+    """Held a seat and did not come."""
+
+
+class LessonStatus(str, enum.Enum):
+    """The status of a 1:1 lesson."""
+
+    PENDING = "pending"
+    """Waiting for the teacher's approval; holds its time."""
+    CONFIRMED = "confirmed"
+    DECLINED = "declined"
+    CANCELLED = "cancelled"
+    ATTENDED = "attended"
+    NO_SHOW = "no_show"
+
+
+class BookingAvailability(str, enum.Enum):
+    """Whether a group session takes bookings at an instant."""
+
+    OPEN = "open"
+    WAITLIST_ONLY = "waitlist_only"
+    CLOSED = "closed"
+    """Every seat is taken and the waitlist is off (the seed's ``booking_closed``)."""
+    STARTED = "started"
+    CANCELLED = "cancelled"
+
+
+class EventKind(str, enum.Enum):
+    """What an :class:`~booking.Event` reports (the core's stable event names)."""
+
+    SESSION_CREATED = "session_created"
+    BOOKING_CONFIRMED = "booking_confirmed"
+    BOOKING_WAITLISTED = "booking_waitlisted"
+    BOOKING_PROMOTED = "booking_promoted"
+    BOOKING_CANCELLED = "booking_cancelled"
+    SESSION_CLOSED = "session_closed"
+    SESSION_REOPENED = "session_reopened"
+    CAPACITY_CHANGED = "capacity_changed"
+    WAITLIST_CHANGED = "waitlist_changed"
+    SESSION_CANCELLED = "session_cancelled"
+    ATTENDANCE_MARKED = "attendance_marked"
+    SLOT_PUBLISHED = "slot_published"
+    SLOT_UPDATED = "slot_updated"
+    LESSON_REQUESTED = "lesson_requested"
+    LESSON_BOOKED = "lesson_booked"
+    LESSON_APPROVED = "lesson_approved"
+    LESSON_DECLINED = "lesson_declined"
+    LESSON_CANCELLED = "lesson_cancelled"
+    MEETING_LINK_SET = "meeting_link_set"
+    LESSON_ATTENDANCE_MARKED = "lesson_attendance_marked"
+    SERIES_BOOKED = "series_booked"
+
+
+class Role(str, enum.Enum):
+    """The role of an :class:`~booking.Actor`."""
+
+    TEACHER = "teacher"
+    STUDENT = "student"
+    ADMIN = "admin"
+    SYSTEM = "system"
+
+
+class SeriesMode(str, enum.Enum):
+    """What a series booking does with occurrences that cannot be booked."""
+
+    ALL_OR_NOTHING = "all_or_nothing"
+    """Refuse the whole series (the default)."""
+    BOOK_AVAILABLE = "book_available"
+    """Book the free occurrences and report the others in ``SeriesBooking.skipped``."""
+
+
+class Weekday(enum.IntEnum):
+    """Days of the week, numbered like :meth:`datetime.date.weekday` (Monday is 0)."""
+
+    MONDAY = 0
+    TUESDAY = 1
+    WEDNESDAY = 2
+    THURSDAY = 3
+    FRIDAY = 4
+    SATURDAY = 5
+    SUNDAY = 6
+
+for _cls in (BookingAvailability, EventKind, LessonStatus, Role, SeatStatus, SeriesMode, Weekday):
+    _cls.__module__ = "booking"
+del _cls

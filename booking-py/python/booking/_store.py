@@ -1,0 +1,172 @@
+"""The document store protocol (a store written in Python) and its reference implementation."""
+
+from __future__ import annotations
+
+import threading
+from typing import Literal, Protocol, runtime_checkable
+from uuid import UUID
+
+from ._booking import DocumentCommit, Event
+from ._errors import ConflictError, DuplicateRequestError
+
+__all__ = ["BookingLocation", "DocumentStore", "MemoryDocumentStore"]
+
+BookingLocation = tuple[Literal["session", "lesson"], "UUID | None"]
+"""Where a booking lives: ``("session", session_id)`` or ``("lesson", None)``."""
+
+
+@runtime_checkable
+class DocumentStore(Protocol):
+    """A store written in Python: pass one to :class:`booking.Engine`.
+
+    The engine keeps each aggregate (a group session, a person's calendar, a 1:1 lesson) as an
+    opaque JSON **document** with a version; the store keeps those documents, two small
+    indexes (booking id to its location, slot id to its teacher), the request records of
+    idempotent commands, and answers two questions about host data (enrollment, approval).
+    It never interprets a document: it knows no booking rule.
+
+    The one hard requirement is :meth:`commit`: atomic and conditional. Every method may be
+    called from several threads at once (the GIL is taken for each call): guard the state
+    with a lock, or use database transactions.
+
+    Signals: raise :class:`booking.ConflictError` from ``commit`` for a version conflict and
+    :class:`booking.DuplicateRequestError` for a request key already stored; the engine then
+    decides again or replays. Any other exception fails the command with
+    :class:`booking.StoreError` (the original exception is its ``__cause__``).
+    """
+
+    def load(self, kind: str, id: UUID) -> tuple[int, str] | None:
+        """The ``(version, body)`` stored for the aggregate ``kind`` (``"session"``,
+        ``"calendar"`` or ``"lesson"``) with this id, or ``None``."""
+        ...
+
+    def locate_booking(self, id: UUID) -> tuple[str, UUID | None] | None:
+        """Where a booking lives, as indexed from ``DocumentCommit.new_bookings``:
+        ``("session", session_id)``, ``("lesson", None)``, or ``None`` if unknown."""
+        ...
+
+    def locate_slot(self, id: UUID) -> UUID | None:
+        """The teacher of a slot, as indexed from ``DocumentCommit.new_slots``."""
+        ...
+
+    def load_request(self, scope: str, key: str) -> str | None:
+        """The body of the request record stored under ``(scope, key)``."""
+        ...
+
+    def commit(self, commit: DocumentCommit) -> None:
+        """Apply everything or nothing: each write only if the stored version of its
+        aggregate is ``expected_version`` (0: nothing stored), the request only if its
+        ``(scope, key)`` is new; index ``new_bookings`` and ``new_slots``."""
+        ...
+
+    def approval_settings(self, course_id: UUID, teacher_id: UUID) -> tuple[bool | None, bool | None]:
+        """Host data: ``(course_setting, teacher_override)`` for 1:1 bookings of the course
+        with this teacher (``None``: not set). The override wins, then the course setting."""
+        ...
+
+    def is_enrolled(self, student_id: UUID, course_id: UUID) -> bool:
+        """Host data: whether the student is enrolled in the course."""
+        ...
+
+
+class MemoryDocumentStore:
+    """The reference :class:`DocumentStore`: dictionaries behind one lock. It passes the
+    core's conformance suite (``booking.run_conformance(MemoryDocumentStore)``), and is short
+    enough to copy as the skeleton of a store over your own tables."""
+
+    def __init__(self, *, keep_events: bool = False) -> None:
+        self._lock = threading.Lock()
+        self._documents: dict[tuple[str, UUID], tuple[int, str]] = {}
+        self._bookings: dict[UUID, tuple[str, UUID | None]] = {}
+        self._slots: dict[UUID, UUID] = {}
+        self._requests: dict[tuple[str, str], str] = {}
+        self._course_approval: dict[UUID, bool] = {}
+        self._teacher_approval: dict[tuple[UUID, UUID], bool] = {}
+        self._enrollments: set[tuple[UUID, UUID]] = set()
+        self._keep_events = keep_events
+        self.events: list[Event] = []
+        """Every committed event, in order (with ``keep_events=True``): an outbox."""
+
+    # --- the protocol ---------------------------------------------------------------------
+
+    def load(self, kind: str, id: UUID) -> tuple[int, str] | None:
+        with self._lock:
+            return self._documents.get((kind, id))
+
+    def locate_booking(self, id: UUID) -> tuple[str, UUID | None] | None:
+        with self._lock:
+            return self._bookings.get(id)
+
+    def locate_slot(self, id: UUID) -> UUID | None:
+        with self._lock:
+            return self._slots.get(id)
+
+    def load_request(self, scope: str, key: str) -> str | None:
+        with self._lock:
+            return self._requests.get((scope, key))
+
+    def commit(self, commit: DocumentCommit) -> None:
+        writes = commit.writes
+        request = commit.request
+        events = commit.events if self._keep_events else []
+        with self._lock:
+            # Check everything first: all or nothing.
+            for w in writes:
+                stored = self._documents.get((w.kind, w.id))
+                if (stored[0] if stored else 0) != w.expected_version:
+                    raise ConflictError(f"{w.kind} {w.id} is not at version {w.expected_version}")
+            if request is not None and (request.scope, request.key) in self._requests:
+                raise DuplicateRequestError(f"request {request.key!r} of {request.scope} is already recorded")
+            for w in writes:
+                self._documents[(w.kind, w.id)] = (w.version, w.body)
+            for booking_id, kind, session_id in commit.new_bookings:
+                self._bookings[booking_id] = (kind, session_id)
+            for slot_id, teacher_id in commit.new_slots:
+                self._slots[slot_id] = teacher_id
+            if request is not None:
+                self._requests[(request.scope, request.key)] = request.body
+            self.events.extend(events)
+
+    def approval_settings(self, course_id: UUID, teacher_id: UUID) -> tuple[bool | None, bool | None]:
+        with self._lock:
+            return self._course_approval.get(course_id), self._teacher_approval.get((teacher_id, course_id))
+
+    def is_enrolled(self, student_id: UUID, course_id: UUID) -> bool:
+        with self._lock:
+            return (student_id, course_id) in self._enrollments
+
+    # --- host data ------------------------------------------------------------------------
+
+    def enroll(self, student_id: UUID, course_id: UUID) -> None:
+        """Enrolls a student in a course."""
+        with self._lock:
+            self._enrollments.add((student_id, course_id))
+
+    def unenroll(self, student_id: UUID, course_id: UUID) -> None:
+        """Removes a student from a course."""
+        with self._lock:
+            self._enrollments.discard((student_id, course_id))
+
+    def set_course_approval(self, course_id: UUID, requires_approval: bool | None) -> None:
+        """The course's own approval setting (``None`` removes it)."""
+        with self._lock:
+            if requires_approval is None:
+                self._course_approval.pop(course_id, None)
+            else:
+                self._course_approval[course_id] = requires_approval
+
+    def set_teacher_approval(self, teacher_id: UUID, course_id: UUID, requires_approval: bool | None) -> None:
+        """A teacher's approval override for a course (``None`` removes it)."""
+        with self._lock:
+            if requires_approval is None:
+                self._teacher_approval.pop((teacher_id, course_id), None)
+            else:
+                self._teacher_approval[(teacher_id, course_id)] = requires_approval
+
+    def document_count(self) -> int:
+        """How many aggregates are stored."""
+        with self._lock:
+            return len(self._documents)
+
+    def __repr__(self) -> str:
+        return f"MemoryDocumentStore(documents={self.document_count()})"

@@ -1,0 +1,152 @@
+//! `booking.run_conformance`: the core's store conformance suite, run against a store made
+//! by a Python factory (a Python `DocumentStore` above all).
+
+use crate::errors::{Result, guarded};
+use booking_core::{
+    BookingId, CourseId, GroupSession, Repository, SessionId, SlotId, UserId,
+    conformance::{self, CheckOutcome, Report},
+    lesson::{ApprovalSettings, Calendar, Lesson},
+    repository::{BookingLocation, Commit, RequestKey, RequestRecord, StoreError},
+};
+use pyo3::prelude::*;
+use std::sync::Arc;
+
+/// A store the factory failed to make: every call reports why, so the check fails with it.
+struct Unavailable(String);
+
+impl Unavailable {
+    fn fail<T>(&self) -> std::result::Result<T, StoreError> {
+        Err(StoreError::Backend(format!("the store factory failed: {}", self.0)))
+    }
+}
+
+impl Repository for Unavailable {
+    fn load_session(&self, _: SessionId) -> std::result::Result<Option<Arc<GroupSession>>, StoreError> {
+        self.fail()
+    }
+    fn locate_booking(&self, _: BookingId) -> std::result::Result<Option<BookingLocation>, StoreError> {
+        self.fail()
+    }
+    fn load_request(
+        &self,
+        _: &booking_core::Actor,
+        _: &RequestKey,
+    ) -> std::result::Result<Option<RequestRecord>, StoreError> {
+        self.fail()
+    }
+    fn commit(&self, _: Commit) -> std::result::Result<(), StoreError> {
+        self.fail()
+    }
+    fn load_calendar(&self, _: UserId) -> std::result::Result<Option<Arc<Calendar>>, StoreError> {
+        self.fail()
+    }
+    fn load_lesson(&self, _: BookingId) -> std::result::Result<Option<Arc<Lesson>>, StoreError> {
+        self.fail()
+    }
+    fn locate_slot(&self, _: SlotId) -> std::result::Result<Option<UserId>, StoreError> {
+        self.fail()
+    }
+    fn approval_settings(&self, _: CourseId, _: UserId) -> std::result::Result<ApprovalSettings, StoreError> {
+        self.fail()
+    }
+    fn is_enrolled(&self, _: UserId, _: CourseId) -> std::result::Result<bool, StoreError> {
+        self.fail()
+    }
+}
+
+/// The outcome of one conformance check.
+#[pyclass(frozen, module = "booking._booking", name = "CheckOutcome")]
+pub(crate) struct PyCheckOutcome(CheckOutcome);
+
+#[pymethods]
+impl PyCheckOutcome {
+    /// The check's name.
+    #[getter]
+    fn name(&self) -> &str {
+        &self.0.name
+    }
+    /// Whether it passed.
+    #[getter]
+    fn passed(&self) -> bool {
+        self.0.passed
+    }
+    /// Why it failed (empty when it passed).
+    #[getter]
+    fn detail(&self) -> &str {
+        &self.0.detail
+    }
+    fn __repr__(&self) -> String {
+        format!("CheckOutcome(name={:?}, passed={}, detail={:?})", self.0.name, self.0.passed, self.0.detail)
+    }
+}
+
+/// The results of a conformance run; `str()` lists every check.
+#[pyclass(frozen, module = "booking._booking", name = "ConformanceReport")]
+pub(crate) struct PyConformanceReport(Report);
+
+#[pymethods]
+impl PyConformanceReport {
+    /// Whether every check passed (and at least one ran).
+    #[getter]
+    fn passed(&self) -> bool {
+        self.0.passed()
+    }
+    /// Every check's outcome, in order.
+    #[getter]
+    fn checks(&self) -> Vec<PyCheckOutcome> {
+        self.0.checks.iter().cloned().map(PyCheckOutcome).collect()
+    }
+    /// The failed checks.
+    #[getter]
+    fn failures(&self) -> Vec<PyCheckOutcome> {
+        self.0.failures().cloned().map(PyCheckOutcome).collect()
+    }
+    fn __str__(&self) -> String {
+        self.0.to_string()
+    }
+    fn __repr__(&self) -> String {
+        format!(
+            "ConformanceReport(passed={}, checks={}, failures={})",
+            self.0.passed(),
+            self.0.checks.len(),
+            self.0.failures().count()
+        )
+    }
+}
+
+/// The names of the conformance checks, in the order `run_conformance` runs them.
+#[pyfunction]
+pub(crate) fn conformance_checks() -> Vec<&'static str> {
+    conformance::CHECKS.iter().map(|c| c.name).collect()
+}
+
+/// Runs the core's conformance suite (or the named checks) against stores made by
+/// `factory`, called once per check (and more for some), each time for a fresh empty store.
+///
+/// Some checks drive the store from several threads at once: a Python store must be
+/// thread-safe. The property checks run `BOOKING_PROPTEST_CASES` cases (default 256).
+#[pyfunction]
+#[pyo3(signature = (factory, checks = None))]
+pub(crate) fn run_conformance(
+    py: Python<'_>,
+    factory: Bound<'_, PyAny>,
+    checks: Option<Vec<String>>,
+) -> Result<PyConformanceReport> {
+    let factory = factory.unbind();
+    let report = guarded(py, move || {
+        let make = || -> Arc<dyn Repository> {
+            Python::attach(|py| {
+                let made = factory.bind(py).call0().and_then(|store| crate::stores::repository(&store));
+                made.unwrap_or_else(|e| Arc::new(Unavailable(e.to_string())))
+            })
+        };
+        Ok(match &checks {
+            None => conformance::run_suite(&make),
+            Some(names) => {
+                let names: Vec<&str> = names.iter().map(String::as_str).collect();
+                conformance::run_checks(&make, &names)
+            }
+        })
+    })?;
+    Ok(PyConformanceReport(report))
+}

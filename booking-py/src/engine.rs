@@ -1,0 +1,595 @@
+//! `booking.Engine`: the core's [`Engine`] over any store, with the GIL released while it works.
+
+use crate::convert::{PyActor, enum_value, instant, opt_uuid, uuid_of, zone_name};
+use crate::errors::{Error, Result, guarded, invalid};
+use crate::objects::{
+    PyAvailabilitySlot, PyBookableOccurrence, PyCalendar, PyGroupSession, PyLesson, PyOneTimeSlot, PyReceipt,
+    PySeatBooking, PySeriesBooking, PyWeeklySlot,
+};
+use booking_core::{
+    BookingError, BookingId, CourseId, Engine, ManualClock, NewGroupSession, Receipt, Repository, Request, SessionId,
+    SlotId, UserId,
+    availability::SlotRecurrence,
+    lesson::{Lesson, MeetingLinkGenerator, OccurrenceQuery, SeriesEnd, SeriesMode, SeriesRequest, SlotSpec},
+};
+use chrono::{DateTime, Utc};
+use pyo3::prelude::*;
+use pyo3::types::PyList;
+use std::sync::Arc;
+
+/// A clock that only moves when told to, for tests and replays: `ManualClock(now)`.
+#[pyclass(frozen, module = "booking._booking", name = "ManualClock")]
+pub(crate) struct PyManualClock(Arc<ManualClock>);
+
+#[pymethods]
+impl PyManualClock {
+    #[new]
+    fn new(now: &Bound<'_, PyAny>) -> Result<Self> {
+        Ok(Self(Arc::new(ManualClock::new(instant("now", now)?))))
+    }
+    /// The clock's instant.
+    fn now(&self) -> DateTime<Utc> {
+        booking_core::Clock::now(&*self.0)
+    }
+    /// Moves the clock to `now` (backwards too).
+    fn set(&self, now: &Bound<'_, PyAny>) -> Result<()> {
+        self.0.set(instant("now", now)?);
+        Ok(())
+    }
+    /// Moves the clock forward by a `datetime.timedelta`.
+    fn advance(&self, delta: chrono::TimeDelta) {
+        self.0.advance(delta);
+    }
+    fn __repr__(&self) -> String {
+        format!("ManualClock({})", booking_core::Clock::now(&*self.0).to_rfc3339())
+    }
+}
+
+/// A Python callable producing meeting links for lessons confirmed without one.
+struct PyLinks(Py<PyAny>);
+
+impl MeetingLinkGenerator for PyLinks {
+    fn meeting_link(&self, lesson: &Lesson) -> Option<String> {
+        Python::attach(|py| {
+            let lesson = PyLesson(Arc::new(lesson.clone()));
+            match self.0.bind(py).call1((lesson,)).and_then(|link| link.extract::<Option<String>>()) {
+                Ok(link) => link,
+                Err(e) => {
+                    // The trait has no error path: report it like an exception in a finalizer,
+                    // and leave the link unset.
+                    e.write_unraisable(py, Some(self.0.bind(py)));
+                    None
+                }
+            }
+        })
+    }
+}
+
+/// The booking engine over a store. Share one engine between threads: every call releases
+/// the GIL while the engine and a Rust store work.
+#[pyclass(frozen, module = "booking._booking", name = "Engine")]
+pub(crate) struct PyEngine {
+    engine: Engine<Arc<dyn Repository>>,
+    store: Py<PyAny>,
+}
+
+fn request(actor: &PyActor, key: Option<String>) -> Request {
+    Request { actor: actor.0, key }
+}
+
+fn count(field: &str, value: i64) -> Result<u32> {
+    u32::try_from(value).map_err(|_| invalid(field, format!("must be between 0 and {}", u32::MAX)))
+}
+
+fn receipt<T, P>(py: Python<'_>, r: Receipt<T>, wrap: impl FnOnce(T) -> P) -> PyResult<PyReceipt>
+where
+    P: pyo3::PyClass + Into<pyo3::PyClassInitializer<P>>,
+{
+    Ok(PyReceipt {
+        value: Py::new(py, wrap(r.value))?.into_any(),
+        events: r.events,
+        version: r.version,
+        replayed: r.replayed,
+    })
+}
+
+fn slot_spec(
+    recurrence: &Bound<'_, PyAny>,
+    time_zone: &Bound<'_, PyAny>,
+    course_id: Option<&Bound<'_, PyAny>>,
+    active: bool,
+) -> Result<SlotSpec> {
+    let recurrence = if let Ok(w) = recurrence.cast::<PyWeeklySlot>() {
+        let w = w.get();
+        SlotRecurrence::Weekly {
+            weekday: w.weekday,
+            start_time: w.start_time,
+            end_time: w.end_time,
+            valid_from: w.valid_from,
+            valid_until: w.valid_until,
+        }
+    } else if let Ok(o) = recurrence.cast::<PyOneTimeSlot>() {
+        SlotRecurrence::OneTime { start: o.get().start, end: o.get().end }
+    } else {
+        return Err(invalid("recurrence", "expected a WeeklySlot or a OneTimeSlot"));
+    };
+    Ok(SlotSpec {
+        course_id: opt_uuid("course_id", course_id)?.map(CourseId),
+        time_zone: zone_name("time_zone", time_zone)?,
+        recurrence,
+        active,
+    })
+}
+
+impl PyEngine {
+    /// Runs `f` on the engine with the GIL released; see [`guarded`].
+    fn run<T: Send>(
+        &self,
+        py: Python<'_>,
+        f: impl FnOnce(&Engine<Arc<dyn Repository>>) -> std::result::Result<T, BookingError> + Send,
+    ) -> Result<T> {
+        let engine = &self.engine;
+        guarded(py, move || f(engine).map_err(Error::from))
+    }
+}
+
+#[pymethods]
+impl PyEngine {
+    #[new]
+    #[pyo3(signature = (store, *, clock = None, max_attempts = None, local_queueing = true, meeting_links = None))]
+    fn new(
+        store: &Bound<'_, PyAny>,
+        clock: Option<&Bound<'_, PyManualClock>>,
+        max_attempts: Option<u32>,
+        local_queueing: bool,
+        meeting_links: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Self> {
+        let mut engine = Engine::new(crate::stores::repository(store)?).with_local_queueing(local_queueing);
+        if let Some(clock) = clock {
+            engine = engine.with_clock(Arc::clone(&clock.get().0));
+        }
+        if let Some(n) = max_attempts {
+            engine = engine.with_max_attempts(n);
+        }
+        if let Some(links) = meeting_links.filter(|l| !l.is_none()) {
+            engine = engine.with_meeting_links(PyLinks(links.clone().unbind()));
+        }
+        Ok(Self { engine, store: store.clone().unbind() })
+    }
+
+    /// The store this engine runs on.
+    #[getter]
+    fn store(&self, py: Python<'_>) -> Py<PyAny> {
+        self.store.clone_ref(py)
+    }
+
+    /// The engine clock's current instant.
+    fn now(&self) -> DateTime<Utc> {
+        self.engine.now()
+    }
+
+    // --- group sessions ---------------------------------------------------------------
+
+    /// Creates a group session.
+    #[pyo3(signature = (actor, *, teacher_id, title, starts_at, time_zone, duration_minutes, meeting_link, capacity,
+        waitlist_enabled = false, course_id = None, key = None))]
+    #[allow(clippy::too_many_arguments)]
+    fn create_session(
+        &self,
+        py: Python<'_>,
+        actor: &PyActor,
+        teacher_id: &Bound<'_, PyAny>,
+        title: String,
+        starts_at: &Bound<'_, PyAny>,
+        time_zone: &Bound<'_, PyAny>,
+        duration_minutes: i64,
+        meeting_link: String,
+        capacity: i64,
+        waitlist_enabled: bool,
+        course_id: Option<&Bound<'_, PyAny>>,
+        key: Option<String>,
+    ) -> Result<PyReceipt> {
+        let session = NewGroupSession {
+            teacher_id: UserId(uuid_of("teacher_id", teacher_id)?),
+            course_id: opt_uuid("course_id", course_id)?.map(CourseId),
+            title,
+            starts_at: instant("starts_at", starts_at)?,
+            time_zone: zone_name("time_zone", time_zone)?,
+            duration_minutes: count("duration_minutes", duration_minutes)?,
+            meeting_link,
+            capacity: count("capacity", capacity)?,
+            waitlist_enabled,
+        };
+        let request = request(actor, key);
+        let r = self.run(py, move |e| e.create_session(request, session))?;
+        Ok(receipt(py, r, PyGroupSession)?)
+    }
+
+    /// Books a seat: confirmed if one is free, waitlisted if the session is full and its
+    /// waitlist is on, else `SessionFullError`.
+    #[pyo3(signature = (actor, session_id, student_id, *, key = None))]
+    fn book_seat(
+        &self,
+        py: Python<'_>,
+        actor: &PyActor,
+        session_id: &Bound<'_, PyAny>,
+        student_id: &Bound<'_, PyAny>,
+        key: Option<String>,
+    ) -> Result<PyReceipt> {
+        let (s, st) = (SessionId(uuid_of("session_id", session_id)?), UserId(uuid_of("student_id", student_id)?));
+        let request = request(actor, key);
+        let r = self.run(py, move |e| e.book_seat(request, s, st))?;
+        Ok(receipt(py, r, PySeatBooking)?)
+    }
+
+    /// Cancels a seat booking; a freed seat goes to the head of the waitlist in the same step.
+    #[pyo3(signature = (actor, booking_id, *, key = None))]
+    fn cancel_booking(
+        &self,
+        py: Python<'_>,
+        actor: &PyActor,
+        booking_id: &Bound<'_, PyAny>,
+        key: Option<String>,
+    ) -> Result<PyReceipt> {
+        let b = BookingId(uuid_of("booking_id", booking_id)?);
+        let request = request(actor, key);
+        let r = self.run(py, move |e| e.cancel_booking(request, b))?;
+        Ok(receipt(py, r, PySeatBooking)?)
+    }
+
+    /// Sets the number of seats (waitlisted students are promoted into added seats).
+    #[pyo3(signature = (actor, session_id, capacity, *, key = None))]
+    fn change_capacity(
+        &self,
+        py: Python<'_>,
+        actor: &PyActor,
+        session_id: &Bound<'_, PyAny>,
+        capacity: i64,
+        key: Option<String>,
+    ) -> Result<PyReceipt> {
+        let (s, c) = (SessionId(uuid_of("session_id", session_id)?), count("capacity", capacity)?);
+        let request = request(actor, key);
+        let r = self.run(py, move |e| e.change_capacity(request, s, c))?;
+        Ok(receipt(py, r, PyGroupSession)?)
+    }
+
+    /// Turns the waitlist on or off.
+    #[pyo3(signature = (actor, session_id, enabled, *, key = None))]
+    fn set_waitlist(
+        &self,
+        py: Python<'_>,
+        actor: &PyActor,
+        session_id: &Bound<'_, PyAny>,
+        enabled: bool,
+        key: Option<String>,
+    ) -> Result<PyReceipt> {
+        let s = SessionId(uuid_of("session_id", session_id)?);
+        let request = request(actor, key);
+        let r = self.run(py, move |e| e.set_waitlist(request, s, enabled))?;
+        Ok(receipt(py, r, PyGroupSession)?)
+    }
+
+    /// Cancels a session and every active booking in it.
+    #[pyo3(signature = (actor, session_id, *, key = None))]
+    fn cancel_session(
+        &self,
+        py: Python<'_>,
+        actor: &PyActor,
+        session_id: &Bound<'_, PyAny>,
+        key: Option<String>,
+    ) -> Result<PyReceipt> {
+        let s = SessionId(uuid_of("session_id", session_id)?);
+        let request = request(actor, key);
+        let r = self.run(py, move |e| e.cancel_session(request, s))?;
+        Ok(receipt(py, r, PyGroupSession)?)
+    }
+
+    /// Marks a seat booking attended (`True`) or no-show (`False`), from the session's start.
+    #[pyo3(signature = (actor, booking_id, attended, *, key = None))]
+    fn mark_attendance(
+        &self,
+        py: Python<'_>,
+        actor: &PyActor,
+        booking_id: &Bound<'_, PyAny>,
+        attended: bool,
+        key: Option<String>,
+    ) -> Result<PyReceipt> {
+        let b = BookingId(uuid_of("booking_id", booking_id)?);
+        let request = request(actor, key);
+        let r = self.run(py, move |e| e.mark_attendance(request, b, attended))?;
+        Ok(receipt(py, r, PySeatBooking)?)
+    }
+
+    // --- availability and 1:1 lessons ---------------------------------------------------
+
+    /// Publishes an availability slot (`WeeklySlot` or `OneTimeSlot`) for a teacher.
+    #[pyo3(signature = (actor, teacher_id, recurrence, *, time_zone, course_id = None, active = true, key = None))]
+    #[allow(clippy::too_many_arguments)]
+    fn publish_slot(
+        &self,
+        py: Python<'_>,
+        actor: &PyActor,
+        teacher_id: &Bound<'_, PyAny>,
+        recurrence: &Bound<'_, PyAny>,
+        time_zone: &Bound<'_, PyAny>,
+        course_id: Option<&Bound<'_, PyAny>>,
+        active: bool,
+        key: Option<String>,
+    ) -> Result<PyReceipt> {
+        let t = UserId(uuid_of("teacher_id", teacher_id)?);
+        let spec = slot_spec(recurrence, time_zone, course_id, active)?;
+        let request = request(actor, key);
+        let r = self.run(py, move |e| e.publish_slot(request, t, spec))?;
+        Ok(receipt(py, r, PyAvailabilitySlot)?)
+    }
+
+    /// Replaces a slot's course, zone, times and active flag; booked lessons keep their time.
+    #[pyo3(signature = (actor, slot_id, recurrence, *, time_zone, course_id = None, active = true, key = None))]
+    #[allow(clippy::too_many_arguments)]
+    fn update_slot(
+        &self,
+        py: Python<'_>,
+        actor: &PyActor,
+        slot_id: &Bound<'_, PyAny>,
+        recurrence: &Bound<'_, PyAny>,
+        time_zone: &Bound<'_, PyAny>,
+        course_id: Option<&Bound<'_, PyAny>>,
+        active: bool,
+        key: Option<String>,
+    ) -> Result<PyReceipt> {
+        let s = SlotId(uuid_of("slot_id", slot_id)?);
+        let spec = slot_spec(recurrence, time_zone, course_id, active)?;
+        let request = request(actor, key);
+        let r = self.run(py, move |e| e.update_slot(request, s, spec))?;
+        Ok(receipt(py, r, PyAvailabilitySlot)?)
+    }
+
+    /// Activates or deactivates a slot.
+    #[pyo3(signature = (actor, slot_id, active, *, key = None))]
+    fn set_slot_active(
+        &self,
+        py: Python<'_>,
+        actor: &PyActor,
+        slot_id: &Bound<'_, PyAny>,
+        active: bool,
+        key: Option<String>,
+    ) -> Result<PyReceipt> {
+        let s = SlotId(uuid_of("slot_id", slot_id)?);
+        let request = request(actor, key);
+        let r = self.run(py, move |e| e.set_slot_active(request, s, active))?;
+        Ok(receipt(py, r, PyAvailabilitySlot)?)
+    }
+
+    /// Books the occurrence of a slot starting at `starts_at`: confirmed, or pending when the
+    /// course needs approval.
+    #[pyo3(signature = (actor, slot_id, starts_at, student_id, *, key = None))]
+    fn book_lesson(
+        &self,
+        py: Python<'_>,
+        actor: &PyActor,
+        slot_id: &Bound<'_, PyAny>,
+        starts_at: &Bound<'_, PyAny>,
+        student_id: &Bound<'_, PyAny>,
+        key: Option<String>,
+    ) -> Result<PyReceipt> {
+        let s = SlotId(uuid_of("slot_id", slot_id)?);
+        let at = instant("starts_at", starts_at)?;
+        let st = UserId(uuid_of("student_id", student_id)?);
+        let request = request(actor, key);
+        let r = self.run(py, move |e| e.book_lesson(request, s, at, st))?;
+        Ok(receipt(py, r, PyLesson)?)
+    }
+
+    /// Books a weekly series from one slot: `count` lessons or lessons `until` a date (one of
+    /// the two), every `every_weeks` weeks; `mode` is `SeriesMode.ALL_OR_NOTHING` (default)
+    /// or `SeriesMode.BOOK_AVAILABLE`.
+    #[pyo3(signature = (actor, slot_id, student_id, first_starts_at, *, every_weeks = 1, count = None, until = None,
+        mode = None, key = None))]
+    #[allow(clippy::too_many_arguments)]
+    fn book_series(
+        &self,
+        py: Python<'_>,
+        actor: &PyActor,
+        slot_id: &Bound<'_, PyAny>,
+        student_id: &Bound<'_, PyAny>,
+        first_starts_at: &Bound<'_, PyAny>,
+        every_weeks: i64,
+        count: Option<i64>,
+        until: Option<&Bound<'_, PyAny>>,
+        mode: Option<&Bound<'_, PyAny>>,
+        key: Option<String>,
+    ) -> Result<PyReceipt> {
+        let end = match (count, until.filter(|u| !u.is_none())) {
+            (Some(n), None) => SeriesEnd::Count(self::count("count", n)?),
+            (None, Some(date)) => SeriesEnd::Until(crate::convert::date("until", date)?),
+            _ => return Err(invalid("count", "give exactly one of count= and until=")),
+        };
+        let mode = match mode.filter(|m| !m.is_none()) {
+            None => SeriesMode::AllOrNothing,
+            Some(m) => match enum_value("mode", m)?.as_str() {
+                "all_or_nothing" => SeriesMode::AllOrNothing,
+                "book_available" => SeriesMode::BookAvailable,
+                other => return Err(invalid("mode", format!("unknown series mode {other:?}"))),
+            },
+        };
+        let series = SeriesRequest {
+            slot_id: SlotId(uuid_of("slot_id", slot_id)?),
+            student_id: UserId(uuid_of("student_id", student_id)?),
+            first_starts_at: instant("first_starts_at", first_starts_at)?,
+            every_weeks: self::count("every_weeks", every_weeks)?,
+            end,
+            mode,
+        };
+        let request = request(actor, key);
+        let r = self.run(py, move |e| e.book_series(request, series))?;
+        Ok(receipt(py, r, PySeriesBooking)?)
+    }
+
+    /// Approves a pending lesson (and the rest of its series), optionally setting its link.
+    #[pyo3(signature = (actor, booking_id, *, meeting_link = None, key = None))]
+    fn approve_lesson(
+        &self,
+        py: Python<'_>,
+        actor: &PyActor,
+        booking_id: &Bound<'_, PyAny>,
+        meeting_link: Option<String>,
+        key: Option<String>,
+    ) -> Result<PyReceipt> {
+        let b = BookingId(uuid_of("booking_id", booking_id)?);
+        let request = request(actor, key);
+        let r = self.run(py, move |e| e.approve_lesson(request, b, meeting_link))?;
+        Ok(receipt(py, r, PyLesson)?)
+    }
+
+    /// Declines a pending lesson (and the rest of its series); its time is free again.
+    #[pyo3(signature = (actor, booking_id, *, reason = None, key = None))]
+    fn decline_lesson(
+        &self,
+        py: Python<'_>,
+        actor: &PyActor,
+        booking_id: &Bound<'_, PyAny>,
+        reason: Option<String>,
+        key: Option<String>,
+    ) -> Result<PyReceipt> {
+        let b = BookingId(uuid_of("booking_id", booking_id)?);
+        let request = request(actor, key);
+        let r = self.run(py, move |e| e.decline_lesson(request, b, reason))?;
+        Ok(receipt(py, r, PyLesson)?)
+    }
+
+    /// Cancels one lesson before its start.
+    #[pyo3(signature = (actor, booking_id, *, key = None))]
+    fn cancel_lesson(
+        &self,
+        py: Python<'_>,
+        actor: &PyActor,
+        booking_id: &Bound<'_, PyAny>,
+        key: Option<String>,
+    ) -> Result<PyReceipt> {
+        let b = BookingId(uuid_of("booking_id", booking_id)?);
+        let request = request(actor, key);
+        let r = self.run(py, move |e| e.cancel_lesson(request, b))?;
+        Ok(receipt(py, r, PyLesson)?)
+    }
+
+    /// Cancels a lesson of a series and every later active lesson of it; the value is the
+    /// list of lessons.
+    #[pyo3(signature = (actor, booking_id, *, key = None))]
+    fn cancel_series_from(
+        &self,
+        py: Python<'_>,
+        actor: &PyActor,
+        booking_id: &Bound<'_, PyAny>,
+        key: Option<String>,
+    ) -> Result<PyReceipt> {
+        let b = BookingId(uuid_of("booking_id", booking_id)?);
+        let request = request(actor, key);
+        let r = self.run(py, move |e| e.cancel_series_from(request, b))?;
+        let lessons = PyList::empty(py);
+        for lesson in r.value {
+            lessons.append(PyLesson(lesson))?;
+        }
+        Ok(PyReceipt { value: lessons.into_any().unbind(), events: r.events, version: r.version, replayed: r.replayed })
+    }
+
+    /// Sets or replaces an active lesson's meeting link.
+    #[pyo3(signature = (actor, booking_id, meeting_link, *, key = None))]
+    fn set_meeting_link(
+        &self,
+        py: Python<'_>,
+        actor: &PyActor,
+        booking_id: &Bound<'_, PyAny>,
+        meeting_link: String,
+        key: Option<String>,
+    ) -> Result<PyReceipt> {
+        let b = BookingId(uuid_of("booking_id", booking_id)?);
+        let request = request(actor, key);
+        let r = self.run(py, move |e| e.set_meeting_link(request, b, meeting_link))?;
+        Ok(receipt(py, r, PyLesson)?)
+    }
+
+    /// Marks a confirmed lesson attended (`True`) or no-show (`False`), from its start.
+    #[pyo3(signature = (actor, booking_id, attended, *, key = None))]
+    fn mark_lesson_attendance(
+        &self,
+        py: Python<'_>,
+        actor: &PyActor,
+        booking_id: &Bound<'_, PyAny>,
+        attended: bool,
+        key: Option<String>,
+    ) -> Result<PyReceipt> {
+        let b = BookingId(uuid_of("booking_id", booking_id)?);
+        let request = request(actor, key);
+        let r = self.run(py, move |e| e.mark_lesson_attendance(request, b, attended))?;
+        Ok(receipt(py, r, PyLesson)?)
+    }
+
+    // --- reads ---------------------------------------------------------------------------
+
+    /// The session with this id (`SessionNotFoundError` if none).
+    fn session(&self, py: Python<'_>, session_id: &Bound<'_, PyAny>) -> Result<PyGroupSession> {
+        let s = SessionId(uuid_of("session_id", session_id)?);
+        Ok(PyGroupSession(self.run(py, move |e| e.session(s))?))
+    }
+
+    /// The seat booking with this id (`BookingNotFoundError` if none).
+    fn seat_booking(&self, py: Python<'_>, booking_id: &Bound<'_, PyAny>) -> Result<PySeatBooking> {
+        let b = BookingId(uuid_of("booking_id", booking_id)?);
+        Ok(PySeatBooking(self.run(py, move |e| e.seat_booking(b))?))
+    }
+
+    /// A person's calendar (empty, version 0, if nothing was stored for them).
+    fn calendar(&self, py: Python<'_>, owner: &Bound<'_, PyAny>) -> Result<PyCalendar> {
+        let o = UserId(uuid_of("owner", owner)?);
+        Ok(PyCalendar(self.run(py, move |e| e.calendar(o))?))
+    }
+
+    /// The lesson with this id (`BookingNotFoundError` if none).
+    fn lesson(&self, py: Python<'_>, booking_id: &Bound<'_, PyAny>) -> Result<PyLesson> {
+        let b = BookingId(uuid_of("booking_id", booking_id)?);
+        Ok(PyLesson(self.run(py, move |e| e.lesson(b))?))
+    }
+
+    /// The slot with this id (`SlotNotFoundError` if none).
+    fn slot(&self, py: Python<'_>, slot_id: &Bound<'_, PyAny>) -> Result<PyAvailabilitySlot> {
+        let s = SlotId(uuid_of("slot_id", slot_id)?);
+        Ok(PyAvailabilitySlot(self.run(py, move |e| e.slot(s))?))
+    }
+
+    /// The bookable occurrences of a teacher's slots starting in `[start, end)`, for a
+    /// student (enrollment-filtered) or for everyone, with wall times in `time_zone` too.
+    #[pyo3(signature = (teacher_id, start, end, *, course_id = None, student_id = None, time_zone = None))]
+    #[allow(clippy::too_many_arguments)]
+    fn list_occurrences<'py>(
+        &self,
+        py: Python<'py>,
+        teacher_id: &Bound<'py, PyAny>,
+        start: &Bound<'py, PyAny>,
+        end: &Bound<'py, PyAny>,
+        course_id: Option<&Bound<'py, PyAny>>,
+        student_id: Option<&Bound<'py, PyAny>>,
+        time_zone: Option<&Bound<'py, PyAny>>,
+    ) -> Result<Bound<'py, PyList>> {
+        let query = OccurrenceQuery {
+            teacher_id: UserId(uuid_of("teacher_id", teacher_id)?),
+            course_id: opt_uuid("course_id", course_id)?.map(CourseId),
+            student_id: opt_uuid("student_id", student_id)?.map(UserId),
+            from: instant("start", start)?,
+            to: instant("end", end)?,
+            time_zone: match time_zone.filter(|z| !z.is_none()) {
+                Some(z) => Some(zone_name("time_zone", z)?),
+                None => None,
+            },
+        };
+        let found = self.run(py, move |e| e.list_occurrences(&query))?;
+        let list = PyList::empty(py);
+        for o in found {
+            list.append(PyBookableOccurrence(o))?;
+        }
+        Ok(list)
+    }
+
+    fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
+        Ok(format!("Engine({})", self.store.bind(py).repr()?))
+    }
+}

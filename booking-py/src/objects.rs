@@ -1,0 +1,1064 @@
+//! Python values out: the engine's results as immutable (frozen) Python objects.
+//!
+//! Each class keeps the core's value and converts a field when it is read, so returning a
+//! result costs one allocation, whatever its size. Every output conversion lives here.
+
+use crate::convert::{BOOKING_AVAILABILITY, EVENT_KIND, LESSON_STATUS, PyActor, SEAT_STATUS, WEEKDAY};
+use crate::errors::{self, Result};
+use booking_core::{
+    BookingId, Event, EventKind, GroupSession, SeatBooking, UserId,
+    availability::{AvailabilitySlot, SlotRecurrence},
+    lesson::{BookableOccurrence, Calendar, Hold, Lesson, SeriesBooking, SkippedOccurrence},
+};
+use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, Utc};
+use pyo3::IntoPyObjectExt;
+use pyo3::prelude::*;
+use pyo3::types::{PyList, PyTuple, PyType};
+use std::sync::Arc;
+use uuid::Uuid;
+
+/// `Name(field=repr, ...)`, skipping `None` fields.
+fn repr_of(name: &str, fields: &[(&str, Bound<'_, PyAny>)]) -> PyResult<String> {
+    let mut out = format!("{name}(");
+    let mut first = true;
+    for (field, value) in fields {
+        if value.is_none() {
+            continue;
+        }
+        if !first {
+            out.push_str(", ");
+        }
+        first = false;
+        out.push_str(field);
+        out.push('=');
+        out.push_str(&value.repr()?.to_cow()?);
+    }
+    out.push(')');
+    Ok(out)
+}
+
+fn obj<'py, T: IntoPyObject<'py>>(py: Python<'py>, value: T) -> PyResult<Bound<'py, PyAny>> {
+    value.into_bound_py_any(py)
+}
+
+fn list_of<'py, T, P: pyo3::PyClass + Into<pyo3::PyClassInitializer<P>>>(
+    py: Python<'py>,
+    items: impl IntoIterator<Item = T>,
+    wrap: impl Fn(T) -> P,
+) -> PyResult<Bound<'py, PyList>> {
+    let list = PyList::empty(py);
+    for item in items {
+        list.append(Bound::new(py, wrap(item))?)?;
+    }
+    Ok(list)
+}
+
+/// Decodes a stored document (as a `DocumentStore` keeps it) into the core's type.
+fn from_document<T: serde::de::DeserializeOwned>(what: &str, body: &str) -> Result<T> {
+    serde_json::from_str(body).map_err(|e| {
+        errors::Error::Booking(booking_core::BookingError::CorruptRecord {
+            record: what.to_owned(),
+            detail: e.to_string(),
+        })
+    })
+}
+
+/// One student's booking in a group session.
+#[pyclass(frozen, eq, module = "booking._booking", name = "SeatBooking")]
+#[derive(PartialEq)]
+pub(crate) struct PySeatBooking(pub(crate) SeatBooking);
+
+#[pymethods]
+impl PySeatBooking {
+    /// The booking's id.
+    #[getter]
+    fn id(&self) -> Uuid {
+        self.0.id.as_uuid()
+    }
+    /// Its session.
+    #[getter]
+    fn session_id(&self) -> Uuid {
+        self.0.session_id.as_uuid()
+    }
+    /// The student.
+    #[getter]
+    fn student_id(&self) -> Uuid {
+        self.0.student_id.as_uuid()
+    }
+    /// Where it stands (`SeatStatus`).
+    #[getter]
+    fn status<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        SEAT_STATUS.member(py, self.0.status.as_str())
+    }
+    /// When it was made (engine clock).
+    #[getter]
+    fn booked_at(&self) -> DateTime<Utc> {
+        self.0.booked_at
+    }
+    /// When its status last changed.
+    #[getter]
+    fn updated_at(&self) -> DateTime<Utc> {
+        self.0.updated_at
+    }
+    fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
+        repr_of(
+            "SeatBooking",
+            &[
+                ("id", obj(py, self.id())?),
+                ("session_id", obj(py, self.session_id())?),
+                ("student_id", obj(py, self.student_id())?),
+                ("status", self.status(py)?),
+                ("booked_at", obj(py, self.0.booked_at)?),
+            ],
+        )
+    }
+}
+
+/// A seat-based group session with its bookings, in the order they were made.
+#[pyclass(frozen, eq, module = "booking._booking", name = "GroupSession")]
+#[derive(PartialEq)]
+pub(crate) struct PyGroupSession(pub(crate) Arc<GroupSession>);
+
+#[pymethods]
+impl PyGroupSession {
+    /// Decodes a stored session document (a `DocumentStore` body), for projections.
+    #[staticmethod]
+    fn from_document(body: &str) -> Result<Self> {
+        Ok(Self(Arc::new(from_document::<GroupSession>("session document", body)?)))
+    }
+    /// The session's id.
+    #[getter]
+    fn id(&self) -> Uuid {
+        self.0.id.as_uuid()
+    }
+    /// Its teacher.
+    #[getter]
+    fn teacher_id(&self) -> Uuid {
+        self.0.teacher_id.as_uuid()
+    }
+    /// Its course, if any.
+    #[getter]
+    fn course_id(&self) -> Option<Uuid> {
+        self.0.course_id.map(|c| c.as_uuid())
+    }
+    /// Its title.
+    #[getter]
+    fn title(&self) -> &str {
+        &self.0.title
+    }
+    /// When it starts.
+    #[getter]
+    fn starts_at(&self) -> DateTime<Utc> {
+        self.0.starts_at
+    }
+    /// When it ends.
+    #[getter]
+    fn ends_at(&self) -> DateTime<Utc> {
+        self.0.ends_at()
+    }
+    /// The zone it is shown in (a `zoneinfo.ZoneInfo`).
+    #[getter]
+    fn time_zone(&self) -> chrono_tz::Tz {
+        self.0.time_zone
+    }
+    /// Length in minutes.
+    #[getter]
+    fn duration_minutes(&self) -> u32 {
+        self.0.duration_minutes
+    }
+    /// Its meeting link.
+    #[getter]
+    fn meeting_link(&self) -> &str {
+        self.0.meeting_link.as_str()
+    }
+    /// Number of seats.
+    #[getter]
+    fn capacity(&self) -> u32 {
+        self.0.capacity
+    }
+    /// Whether students may queue once every seat is taken.
+    #[getter]
+    fn waitlist_enabled(&self) -> bool {
+        self.0.waitlist_enabled
+    }
+    /// When it was created.
+    #[getter]
+    fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+    /// When it was cancelled, if it was.
+    #[getter]
+    fn cancelled_at(&self) -> Option<DateTime<Utc>> {
+        self.0.cancelled_at
+    }
+    /// Its version (1 when created, +1 per change).
+    #[getter]
+    fn version(&self) -> u64 {
+        self.0.version
+    }
+    /// Every booking, in the order they were made.
+    #[getter]
+    fn bookings<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
+        list_of(py, self.0.bookings.iter().cloned(), PySeatBooking)
+    }
+    /// The waitlisted bookings, in queue order.
+    #[getter]
+    fn waitlist<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
+        list_of(py, self.0.waitlist().cloned(), PySeatBooking)
+    }
+    /// Seats taken (confirmed and attended).
+    #[getter]
+    fn booked_seats(&self) -> u32 {
+        self.0.booked_seats()
+    }
+    /// Seats still free.
+    #[getter]
+    fn remaining_seats(&self) -> u32 {
+        self.0.remaining_seats()
+    }
+    /// Whether every seat is taken.
+    #[getter]
+    fn is_full(&self) -> bool {
+        self.0.is_full()
+    }
+    /// How many students wait.
+    #[getter]
+    fn waitlisted_count(&self) -> u32 {
+        self.0.waitlisted_count()
+    }
+    /// Whether it was cancelled.
+    #[getter]
+    fn is_cancelled(&self) -> bool {
+        self.0.is_cancelled()
+    }
+    /// Whether it stopped taking bookings (full and no waitlist).
+    #[getter]
+    fn is_closed_for_booking(&self) -> bool {
+        self.0.is_closed_for_booking()
+    }
+    /// Whether it takes bookings at `now` (`BookingAvailability`).
+    fn availability<'py>(&self, py: Python<'py>, now: &Bound<'py, PyAny>) -> Result<Bound<'py, PyAny>> {
+        let now = crate::convert::instant("now", now)?;
+        let name = match self.0.availability(now) {
+            booking_core::BookingAvailability::Open => "open",
+            booking_core::BookingAvailability::WaitlistOnly => "waitlist_only",
+            booking_core::BookingAvailability::Closed => "closed",
+            booking_core::BookingAvailability::Started => "started",
+            booking_core::BookingAvailability::Cancelled => "cancelled",
+        };
+        Ok(BOOKING_AVAILABILITY.member(py, name)?)
+    }
+    /// The booking with this id, if it is in this session.
+    fn booking(&self, id: &Bound<'_, PyAny>) -> Result<Option<PySeatBooking>> {
+        let id = BookingId(crate::convert::uuid_of("id", id)?);
+        Ok(self.0.booking(id).cloned().map(PySeatBooking))
+    }
+    /// The student's active (confirmed or waitlisted) booking here, if any.
+    fn active_booking_of(&self, student_id: &Bound<'_, PyAny>) -> Result<Option<PySeatBooking>> {
+        let id = UserId(crate::convert::uuid_of("student_id", student_id)?);
+        Ok(self.0.active_booking_of(id).cloned().map(PySeatBooking))
+    }
+    /// The booking's 1-based place in the waitlist, if it waits.
+    fn waitlist_position(&self, id: &Bound<'_, PyAny>) -> Result<Option<u32>> {
+        Ok(self.0.waitlist_position(BookingId(crate::convert::uuid_of("id", id)?)))
+    }
+    fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
+        repr_of(
+            "GroupSession",
+            &[
+                ("id", obj(py, self.id())?),
+                ("title", obj(py, self.title())?),
+                ("starts_at", obj(py, self.starts_at())?),
+                ("capacity", obj(py, self.capacity())?),
+                ("booked_seats", obj(py, self.booked_seats())?),
+                ("waitlisted_count", obj(py, self.waitlisted_count())?),
+                ("waitlist_enabled", obj(py, self.waitlist_enabled())?),
+                ("cancelled_at", obj(py, self.cancelled_at())?),
+                ("version", obj(py, self.version())?),
+            ],
+        )
+    }
+}
+
+/// Weekly availability: every week on `weekday` from `start_time` to `end_time`, wall times in
+/// the slot's zone (an `end_time` not after `start_time` ends the next day).
+#[pyclass(frozen, eq, module = "booking._booking", name = "WeeklySlot")]
+#[derive(PartialEq)]
+pub(crate) struct PyWeeklySlot {
+    pub(crate) weekday: chrono::Weekday,
+    pub(crate) start_time: NaiveTime,
+    pub(crate) end_time: NaiveTime,
+    pub(crate) valid_from: NaiveDate,
+    pub(crate) valid_until: Option<NaiveDate>,
+}
+
+#[pymethods]
+impl PyWeeklySlot {
+    #[new]
+    #[pyo3(signature = (weekday, start_time, end_time, valid_from, valid_until = None))]
+    fn new(
+        weekday: &Bound<'_, PyAny>,
+        start_time: &Bound<'_, PyAny>,
+        end_time: &Bound<'_, PyAny>,
+        valid_from: &Bound<'_, PyAny>,
+        valid_until: Option<&Bound<'_, PyAny>>,
+    ) -> Result<Self> {
+        let day: u8 = weekday.extract().map_err(|_| errors::invalid("weekday", "expected a Weekday (0 = Monday)"))?;
+        let weekday =
+            chrono::Weekday::try_from(day).map_err(|_| errors::invalid("weekday", "must be 0 (Monday) to 6"))?;
+        Ok(Self {
+            weekday,
+            start_time: crate::convert::time("start_time", start_time)?,
+            end_time: crate::convert::time("end_time", end_time)?,
+            valid_from: crate::convert::date("valid_from", valid_from)?,
+            valid_until: match valid_until {
+                Some(v) if !v.is_none() => Some(crate::convert::date("valid_until", v)?),
+                _ => None,
+            },
+        })
+    }
+    /// The day each occurrence starts on (`Weekday`).
+    #[getter]
+    fn weekday<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        WEEKDAY.member(py, self.weekday.num_days_from_monday())
+    }
+    /// Wall time each occurrence starts at.
+    #[getter]
+    fn start_time(&self) -> NaiveTime {
+        self.start_time
+    }
+    /// Wall time each occurrence ends at.
+    #[getter]
+    fn end_time(&self) -> NaiveTime {
+        self.end_time
+    }
+    /// First date an occurrence may start on.
+    #[getter]
+    fn valid_from(&self) -> NaiveDate {
+        self.valid_from
+    }
+    /// Last date an occurrence may start on (`None`: open-ended).
+    #[getter]
+    fn valid_until(&self) -> Option<NaiveDate> {
+        self.valid_until
+    }
+    fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
+        repr_of(
+            "WeeklySlot",
+            &[
+                ("weekday", self.weekday(py)?),
+                ("start_time", obj(py, self.start_time)?),
+                ("end_time", obj(py, self.end_time)?),
+                ("valid_from", obj(py, self.valid_from)?),
+                ("valid_until", obj(py, self.valid_until)?),
+            ],
+        )
+    }
+}
+
+/// One-time availability from `start` to `end`: naive datetimes, wall times in the slot's zone.
+#[pyclass(frozen, eq, module = "booking._booking", name = "OneTimeSlot")]
+#[derive(PartialEq)]
+pub(crate) struct PyOneTimeSlot {
+    pub(crate) start: NaiveDateTime,
+    pub(crate) end: NaiveDateTime,
+}
+
+#[pymethods]
+impl PyOneTimeSlot {
+    #[new]
+    fn new(start: &Bound<'_, PyAny>, end: &Bound<'_, PyAny>) -> Result<Self> {
+        Ok(Self { start: crate::convert::wall_time("start", start)?, end: crate::convert::wall_time("end", end)? })
+    }
+    /// Wall time it starts at.
+    #[getter]
+    fn start(&self) -> NaiveDateTime {
+        self.start
+    }
+    /// Wall time it ends at.
+    #[getter]
+    fn end(&self) -> NaiveDateTime {
+        self.end
+    }
+    fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
+        repr_of("OneTimeSlot", &[("start", obj(py, self.start)?), ("end", obj(py, self.end)?)])
+    }
+}
+
+/// A slot recurrence as its Python object.
+pub(crate) fn recurrence<'py>(py: Python<'py>, r: &SlotRecurrence) -> PyResult<Bound<'py, PyAny>> {
+    match r {
+        SlotRecurrence::Weekly { weekday, start_time, end_time, valid_from, valid_until } => Ok(Bound::new(
+            py,
+            PyWeeklySlot {
+                weekday: *weekday,
+                start_time: *start_time,
+                end_time: *end_time,
+                valid_from: *valid_from,
+                valid_until: *valid_until,
+            },
+        )?
+        .into_any()),
+        SlotRecurrence::OneTime { start, end } => {
+            Ok(Bound::new(py, PyOneTimeSlot { start: *start, end: *end })?.into_any())
+        }
+    }
+}
+
+/// A teacher's availability slot.
+#[pyclass(frozen, eq, module = "booking._booking", name = "AvailabilitySlot")]
+#[derive(PartialEq)]
+pub(crate) struct PyAvailabilitySlot(pub(crate) AvailabilitySlot);
+
+#[pymethods]
+impl PyAvailabilitySlot {
+    /// The slot's id.
+    #[getter]
+    fn id(&self) -> Uuid {
+        self.0.id.as_uuid()
+    }
+    /// The teacher offering it.
+    #[getter]
+    fn teacher_id(&self) -> Uuid {
+        self.0.teacher_id.as_uuid()
+    }
+    /// The course it is reserved for, if any.
+    #[getter]
+    fn course_id(&self) -> Option<Uuid> {
+        self.0.course_id.map(|c| c.as_uuid())
+    }
+    /// The zone its wall times are read in.
+    #[getter]
+    fn time_zone(&self) -> chrono_tz::Tz {
+        self.0.time_zone
+    }
+    /// `WeeklySlot` or `OneTimeSlot`.
+    #[getter]
+    fn recurrence<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        recurrence(py, &self.0.recurrence)
+    }
+    /// Whether it is offered.
+    #[getter]
+    fn active(&self) -> bool {
+        self.0.active
+    }
+    fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
+        repr_of(
+            "AvailabilitySlot",
+            &[
+                ("id", obj(py, self.id())?),
+                ("teacher_id", obj(py, self.teacher_id())?),
+                ("course_id", obj(py, self.course_id())?),
+                ("time_zone", obj(py, self.time_zone())?),
+                ("recurrence", self.recurrence(py)?),
+                ("active", obj(py, self.active())?),
+            ],
+        )
+    }
+}
+
+/// A 1:1 lesson booked from an availability slot.
+#[pyclass(frozen, eq, module = "booking._booking", name = "Lesson")]
+#[derive(PartialEq)]
+pub(crate) struct PyLesson(pub(crate) Arc<Lesson>);
+
+#[pymethods]
+impl PyLesson {
+    /// Decodes a stored lesson document (a `DocumentStore` body), for projections.
+    #[staticmethod]
+    fn from_document(body: &str) -> Result<Self> {
+        Ok(Self(Arc::new(from_document::<Lesson>("lesson document", body)?)))
+    }
+    /// The lesson's (booking) id.
+    #[getter]
+    fn id(&self) -> Uuid {
+        self.0.id.as_uuid()
+    }
+    /// The teacher.
+    #[getter]
+    fn teacher_id(&self) -> Uuid {
+        self.0.teacher_id.as_uuid()
+    }
+    /// The student.
+    #[getter]
+    fn student_id(&self) -> Uuid {
+        self.0.student_id.as_uuid()
+    }
+    /// The slot it was booked from.
+    #[getter]
+    fn slot_id(&self) -> Uuid {
+        self.0.slot_id.as_uuid()
+    }
+    /// The slot's course, if any.
+    #[getter]
+    fn course_id(&self) -> Option<Uuid> {
+        self.0.course_id.map(|c| c.as_uuid())
+    }
+    /// Its series, if booked as one.
+    #[getter]
+    fn series_id(&self) -> Option<Uuid> {
+        self.0.series_id.map(|s| s.as_uuid())
+    }
+    /// When it starts.
+    #[getter]
+    fn starts_at(&self) -> DateTime<Utc> {
+        self.0.starts_at
+    }
+    /// When it ends.
+    #[getter]
+    fn ends_at(&self) -> DateTime<Utc> {
+        self.0.ends_at
+    }
+    /// The slot's zone.
+    #[getter]
+    fn time_zone(&self) -> chrono_tz::Tz {
+        self.0.time_zone
+    }
+    /// Start and end as wall times in the slot's zone.
+    #[getter]
+    fn local_times(&self) -> (NaiveDateTime, NaiveDateTime) {
+        self.0.local_times()
+    }
+    /// Where it stands (`LessonStatus`).
+    #[getter]
+    fn status<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        LESSON_STATUS.member(py, self.0.status.as_str())
+    }
+    /// Its meeting link, if set.
+    #[getter]
+    fn meeting_link(&self) -> Option<&str> {
+        self.0.meeting_link.as_ref().map(|l| l.as_str())
+    }
+    /// When it was requested.
+    #[getter]
+    fn requested_at(&self) -> DateTime<Utc> {
+        self.0.requested_at
+    }
+    /// When it last changed.
+    #[getter]
+    fn updated_at(&self) -> DateTime<Utc> {
+        self.0.updated_at
+    }
+    /// Its version.
+    #[getter]
+    fn version(&self) -> u64 {
+        self.0.version
+    }
+    fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
+        repr_of(
+            "Lesson",
+            &[
+                ("id", obj(py, self.id())?),
+                ("teacher_id", obj(py, self.teacher_id())?),
+                ("student_id", obj(py, self.student_id())?),
+                ("starts_at", obj(py, self.starts_at())?),
+                ("status", self.status(py)?),
+                ("series_id", obj(py, self.series_id())?),
+                ("meeting_link", obj(py, self.meeting_link())?),
+            ],
+        )
+    }
+}
+
+/// An active lesson's hold on a calendar.
+#[pyclass(frozen, eq, module = "booking._booking", name = "Hold")]
+#[derive(PartialEq)]
+pub(crate) struct PyHold(pub(crate) Hold);
+
+#[pymethods]
+impl PyHold {
+    /// The lesson.
+    #[getter]
+    fn booking_id(&self) -> Uuid {
+        self.0.booking_id.as_uuid()
+    }
+    /// Its series, if any.
+    #[getter]
+    fn series_id(&self) -> Option<Uuid> {
+        self.0.series_id.map(|s| s.as_uuid())
+    }
+    /// Start.
+    #[getter]
+    fn starts_at(&self) -> DateTime<Utc> {
+        self.0.starts_at
+    }
+    /// End.
+    #[getter]
+    fn ends_at(&self) -> DateTime<Utc> {
+        self.0.ends_at
+    }
+    fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
+        repr_of(
+            "Hold",
+            &[
+                ("booking_id", obj(py, self.booking_id())?),
+                ("series_id", obj(py, self.series_id())?),
+                ("starts_at", obj(py, self.starts_at())?),
+                ("ends_at", obj(py, self.ends_at())?),
+            ],
+        )
+    }
+}
+
+/// A person's calendar: a teacher's slots, and the holds of their active lessons.
+#[pyclass(frozen, eq, module = "booking._booking", name = "Calendar")]
+#[derive(PartialEq)]
+pub(crate) struct PyCalendar(pub(crate) Arc<Calendar>);
+
+#[pymethods]
+impl PyCalendar {
+    /// Decodes a stored calendar document (a `DocumentStore` body), for projections.
+    #[staticmethod]
+    fn from_document(body: &str) -> Result<Self> {
+        Ok(Self(Arc::new(from_document::<Calendar>("calendar document", body)?)))
+    }
+    /// Whose calendar.
+    #[getter]
+    fn owner(&self) -> Uuid {
+        self.0.owner.as_uuid()
+    }
+    /// Its version (0: nothing stored yet).
+    #[getter]
+    fn version(&self) -> u64 {
+        self.0.version
+    }
+    /// The slots (teachers).
+    #[getter]
+    fn slots<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
+        list_of(py, self.0.slots.iter().cloned(), PyAvailabilitySlot)
+    }
+    /// The active lessons' holds.
+    #[getter]
+    fn holds<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
+        list_of(py, self.0.holds.iter().copied(), PyHold)
+    }
+    fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
+        repr_of(
+            "Calendar",
+            &[
+                ("owner", obj(py, self.owner())?),
+                ("version", obj(py, self.version())?),
+                ("slots", obj(py, self.0.slots.len())?),
+                ("holds", obj(py, self.0.holds.len())?),
+            ],
+        )
+    }
+}
+
+/// One bookable occurrence, as instants and as wall times.
+#[pyclass(frozen, eq, module = "booking._booking", name = "BookableOccurrence")]
+#[derive(PartialEq)]
+pub(crate) struct PyBookableOccurrence(pub(crate) BookableOccurrence);
+
+#[pymethods]
+impl PyBookableOccurrence {
+    /// The slot (book with it and `starts_at`).
+    #[getter]
+    fn slot_id(&self) -> Uuid {
+        self.0.slot_id.as_uuid()
+    }
+    /// The slot's course.
+    #[getter]
+    fn course_id(&self) -> Option<Uuid> {
+        self.0.course_id.map(|c| c.as_uuid())
+    }
+    /// Start.
+    #[getter]
+    fn starts_at(&self) -> DateTime<Utc> {
+        self.0.starts_at
+    }
+    /// End.
+    #[getter]
+    fn ends_at(&self) -> DateTime<Utc> {
+        self.0.ends_at
+    }
+    /// The teacher's (slot's) zone.
+    #[getter]
+    fn teacher_time_zone(&self) -> chrono_tz::Tz {
+        self.0.teacher_time_zone
+    }
+    /// Start, wall time in the teacher's zone.
+    #[getter]
+    fn teacher_local_start(&self) -> NaiveDateTime {
+        self.0.teacher_local_start
+    }
+    /// End, wall time in the teacher's zone.
+    #[getter]
+    fn teacher_local_end(&self) -> NaiveDateTime {
+        self.0.teacher_local_end
+    }
+    /// The zone asked for.
+    #[getter]
+    fn viewer_time_zone(&self) -> chrono_tz::Tz {
+        self.0.viewer_time_zone
+    }
+    /// Start, wall time in the viewer's zone.
+    #[getter]
+    fn viewer_local_start(&self) -> NaiveDateTime {
+        self.0.viewer_local_start
+    }
+    /// End, wall time in the viewer's zone.
+    #[getter]
+    fn viewer_local_end(&self) -> NaiveDateTime {
+        self.0.viewer_local_end
+    }
+    fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
+        repr_of(
+            "BookableOccurrence",
+            &[
+                ("slot_id", obj(py, self.slot_id())?),
+                ("starts_at", obj(py, self.starts_at())?),
+                ("ends_at", obj(py, self.ends_at())?),
+                ("teacher_local_start", obj(py, self.teacher_local_start())?),
+                ("viewer_local_start", obj(py, self.viewer_local_start())?),
+            ],
+        )
+    }
+}
+
+/// An occurrence a series did not book, and why.
+#[pyclass(frozen, eq, module = "booking._booking", name = "SkippedOccurrence")]
+#[derive(PartialEq)]
+pub(crate) struct PySkippedOccurrence(pub(crate) SkippedOccurrence);
+
+#[pymethods]
+impl PySkippedOccurrence {
+    /// The date, in the slot's zone.
+    #[getter]
+    fn local_date(&self) -> NaiveDate {
+        self.0.local_date
+    }
+    /// Its start, if the slot offers one that day.
+    #[getter]
+    fn starts_at(&self) -> Option<DateTime<Utc>> {
+        self.0.starts_at
+    }
+    /// Why: the `BookingError` (not raised) booking it alone would have raised.
+    #[getter]
+    fn reason<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        errors::exception(py, &self.0.reason)
+    }
+    fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
+        repr_of("SkippedOccurrence", &[("local_date", obj(py, self.local_date())?), ("reason", self.reason(py)?)])
+    }
+}
+
+/// A booked series.
+#[pyclass(frozen, eq, module = "booking._booking", name = "SeriesBooking")]
+#[derive(PartialEq)]
+pub(crate) struct PySeriesBooking(pub(crate) SeriesBooking);
+
+#[pymethods]
+impl PySeriesBooking {
+    /// The series id.
+    #[getter]
+    fn series_id(&self) -> Uuid {
+        self.0.series_id.as_uuid()
+    }
+    /// Its lessons, in order.
+    #[getter]
+    fn lessons<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
+        list_of(py, self.0.lessons.iter().cloned(), |l| PyLesson(Arc::new(l)))
+    }
+    /// Occurrences not booked (`SeriesMode.BOOK_AVAILABLE` only).
+    #[getter]
+    fn skipped<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
+        list_of(py, self.0.skipped.iter().cloned(), PySkippedOccurrence)
+    }
+    fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
+        repr_of(
+            "SeriesBooking",
+            &[
+                ("series_id", obj(py, self.series_id())?),
+                ("lessons", obj(py, self.0.lessons.len())?),
+                ("skipped", obj(py, self.0.skipped.len())?),
+            ],
+        )
+    }
+}
+
+/// Something that happened: `kind` says what, the other fields are set when the kind has them.
+#[pyclass(frozen, eq, module = "booking._booking", name = "Event")]
+#[derive(PartialEq)]
+pub(crate) struct PyEvent(pub(crate) Event);
+
+#[pymethods]
+impl PyEvent {
+    /// The engine clock's instant when the command was decided.
+    #[getter]
+    fn occurred_at(&self) -> DateTime<Utc> {
+        self.0.occurred_at
+    }
+    /// Who ran the command.
+    #[getter]
+    fn actor(&self) -> PyActor {
+        PyActor(self.0.actor)
+    }
+    /// What happened (`EventKind`; its value is the core's stable name).
+    #[getter]
+    fn kind<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        EVENT_KIND.member(py, self.0.kind.name())
+    }
+    /// The session concerned.
+    #[getter]
+    fn session_id(&self) -> Option<Uuid> {
+        use EventKind as K;
+        match &self.0.kind {
+            K::SessionCreated { session } => Some(session.id),
+            K::BookingConfirmed { session_id, .. }
+            | K::BookingWaitlisted { session_id, .. }
+            | K::BookingPromoted { session_id, .. }
+            | K::BookingCancelled { session_id, .. }
+            | K::SessionClosed { session_id }
+            | K::SessionReopened { session_id }
+            | K::CapacityChanged { session_id, .. }
+            | K::WaitlistChanged { session_id, .. }
+            | K::SessionCancelled { session_id }
+            | K::AttendanceMarked { session_id, .. } => Some(*session_id),
+            _ => None,
+        }
+        .map(|id| id.as_uuid())
+    }
+    /// The booking (seat or lesson) concerned.
+    #[getter]
+    fn booking_id(&self) -> Option<Uuid> {
+        self.0.kind.booking_id().map(|id| id.as_uuid())
+    }
+    /// The student concerned.
+    #[getter]
+    fn student_id(&self) -> Option<Uuid> {
+        use EventKind as K;
+        match &self.0.kind {
+            K::BookingConfirmed { student_id, .. }
+            | K::BookingWaitlisted { student_id, .. }
+            | K::BookingPromoted { student_id, .. }
+            | K::BookingCancelled { student_id, .. }
+            | K::AttendanceMarked { student_id, .. }
+            | K::LessonApproved { student_id, .. }
+            | K::LessonDeclined { student_id, .. }
+            | K::LessonCancelled { student_id, .. }
+            | K::LessonAttendanceMarked { student_id, .. }
+            | K::SeriesBooked { student_id, .. } => Some(*student_id),
+            K::LessonRequested { lesson } | K::LessonBooked { lesson } => Some(lesson.student_id),
+            _ => None,
+        }
+        .map(|id| id.as_uuid())
+    }
+    /// The teacher concerned.
+    #[getter]
+    fn teacher_id(&self) -> Option<Uuid> {
+        use EventKind as K;
+        match &self.0.kind {
+            K::SessionCreated { session } => Some(session.teacher_id),
+            K::SlotPublished { slot } | K::SlotUpdated { slot } => Some(slot.teacher_id),
+            K::LessonRequested { lesson } | K::LessonBooked { lesson } => Some(lesson.teacher_id),
+            K::LessonApproved { teacher_id, .. }
+            | K::LessonDeclined { teacher_id, .. }
+            | K::LessonCancelled { teacher_id, .. }
+            | K::LessonAttendanceMarked { teacher_id, .. } => Some(*teacher_id),
+            _ => None,
+        }
+        .map(|id| id.as_uuid())
+    }
+    /// `BOOKING_WAITLISTED`: 1-based place in the queue when joining.
+    #[getter]
+    fn position(&self) -> Option<u32> {
+        match &self.0.kind {
+            EventKind::BookingWaitlisted { position, .. } => Some(*position),
+            _ => None,
+        }
+    }
+    /// `BOOKING_CANCELLED` (`SeatStatus`) or `LESSON_CANCELLED` (`LessonStatus`): the status before.
+    #[getter]
+    fn previous_status<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyAny>>> {
+        match &self.0.kind {
+            EventKind::BookingCancelled { previous_status, .. } => {
+                SEAT_STATUS.member(py, previous_status.as_str()).map(Some)
+            }
+            EventKind::LessonCancelled { previous_status, .. } => {
+                LESSON_STATUS.member(py, previous_status.as_str()).map(Some)
+            }
+            _ => Ok(None),
+        }
+    }
+    /// `ATTENDANCE_MARKED` (`SeatStatus`) or `LESSON_ATTENDANCE_MARKED` (`LessonStatus`).
+    #[getter]
+    fn status<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyAny>>> {
+        match &self.0.kind {
+            EventKind::AttendanceMarked { status, .. } => SEAT_STATUS.member(py, status.as_str()).map(Some),
+            EventKind::LessonAttendanceMarked { status, .. } => LESSON_STATUS.member(py, status.as_str()).map(Some),
+            _ => Ok(None),
+        }
+    }
+    /// `CAPACITY_CHANGED`: seats before.
+    #[getter]
+    fn previous_capacity(&self) -> Option<u32> {
+        match &self.0.kind {
+            EventKind::CapacityChanged { previous, .. } => Some(*previous),
+            _ => None,
+        }
+    }
+    /// `CAPACITY_CHANGED`: seats now.
+    #[getter]
+    fn capacity(&self) -> Option<u32> {
+        match &self.0.kind {
+            EventKind::CapacityChanged { capacity, .. } => Some(*capacity),
+            _ => None,
+        }
+    }
+    /// `WAITLIST_CHANGED`: whether the waitlist is now on.
+    #[getter]
+    fn enabled(&self) -> Option<bool> {
+        match &self.0.kind {
+            EventKind::WaitlistChanged { enabled, .. } => Some(*enabled),
+            _ => None,
+        }
+    }
+    /// `SESSION_CREATED`: the session as created.
+    #[getter]
+    fn session(&self) -> Option<PyGroupSession> {
+        match &self.0.kind {
+            EventKind::SessionCreated { session } => Some(PyGroupSession(Arc::new((**session).clone()))),
+            _ => None,
+        }
+    }
+    /// `SLOT_PUBLISHED` / `SLOT_UPDATED`: the slot.
+    #[getter]
+    fn slot(&self) -> Option<PyAvailabilitySlot> {
+        match &self.0.kind {
+            EventKind::SlotPublished { slot } | EventKind::SlotUpdated { slot } => {
+                Some(PyAvailabilitySlot(slot.clone()))
+            }
+            _ => None,
+        }
+    }
+    /// `LESSON_REQUESTED` / `LESSON_BOOKED`: the lesson.
+    #[getter]
+    fn lesson(&self) -> Option<PyLesson> {
+        match &self.0.kind {
+            EventKind::LessonRequested { lesson } | EventKind::LessonBooked { lesson } => {
+                Some(PyLesson(Arc::new((**lesson).clone())))
+            }
+            _ => None,
+        }
+    }
+    /// `LESSON_APPROVED` / `MEETING_LINK_SET`: the meeting link.
+    #[getter]
+    fn meeting_link(&self) -> Option<String> {
+        match &self.0.kind {
+            EventKind::LessonApproved { meeting_link, .. } => meeting_link.as_ref().map(|l| l.as_str().to_owned()),
+            EventKind::MeetingLinkSet { meeting_link, .. } => Some(meeting_link.as_str().to_owned()),
+            _ => None,
+        }
+    }
+    /// `LESSON_DECLINED`: the teacher's reason.
+    #[getter]
+    fn reason(&self) -> Option<String> {
+        match &self.0.kind {
+            EventKind::LessonDeclined { reason, .. } => reason.clone(),
+            _ => None,
+        }
+    }
+    /// `SERIES_BOOKED` (and lessons of a series): the series.
+    #[getter]
+    fn series_id(&self) -> Option<Uuid> {
+        match &self.0.kind {
+            EventKind::SeriesBooked { series_id, .. } => Some(series_id.as_uuid()),
+            EventKind::LessonRequested { lesson } | EventKind::LessonBooked { lesson } => {
+                lesson.series_id.map(|s| s.as_uuid())
+            }
+            _ => None,
+        }
+    }
+    /// `SERIES_BOOKED`: its lessons' ids, in order.
+    #[getter]
+    fn lessons(&self) -> Option<Vec<Uuid>> {
+        match &self.0.kind {
+            EventKind::SeriesBooked { lessons, .. } => Some(lessons.iter().map(|l| l.as_uuid()).collect()),
+            _ => None,
+        }
+    }
+    /// `SERIES_BOOKED`: how many occurrences were skipped.
+    #[getter]
+    fn skipped(&self) -> Option<u32> {
+        match &self.0.kind {
+            EventKind::SeriesBooked { skipped, .. } => Some(*skipped),
+            _ => None,
+        }
+    }
+    /// The event as the core serializes it (JSON), for an outbox.
+    fn to_json(&self) -> Result<String> {
+        serde_json::to_string(&self.0).map_err(|e| errors::Error::Internal(format!("encoding an event: {e}")))
+    }
+    fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
+        repr_of(
+            "Event",
+            &[
+                ("kind", self.kind(py)?),
+                ("occurred_at", obj(py, self.occurred_at())?),
+                ("actor", obj(py, self.actor())?),
+                ("session_id", obj(py, self.session_id())?),
+                ("booking_id", obj(py, self.booking_id())?),
+                ("student_id", obj(py, self.student_id())?),
+                ("position", obj(py, self.position())?),
+                ("previous_status", obj(py, self.previous_status(py)?)?),
+                ("status", obj(py, self.status(py)?)?),
+                ("capacity", obj(py, self.capacity())?),
+                ("enabled", obj(py, self.enabled())?),
+                ("series_id", obj(py, self.series_id())?),
+            ],
+        )
+    }
+}
+
+/// What a successful command returns: its value, the events it caused, the changed
+/// aggregate's version, and whether it is a replay of an earlier run under the same key.
+#[pyclass(frozen, module = "booking._booking", name = "Receipt")]
+pub(crate) struct PyReceipt {
+    pub(crate) value: Py<PyAny>,
+    pub(crate) events: Vec<Event>,
+    pub(crate) version: u64,
+    pub(crate) replayed: bool,
+}
+
+#[pymethods]
+impl PyReceipt {
+    /// The object the command is about, after the command.
+    #[getter]
+    fn value(&self, py: Python<'_>) -> Py<PyAny> {
+        self.value.clone_ref(py)
+    }
+    /// The events the command caused (on a replay: those of the first run).
+    #[getter]
+    fn events<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
+        list_of(py, self.events.iter().cloned(), PyEvent)
+    }
+    /// The changed aggregate's version after the command.
+    #[getter]
+    fn version(&self) -> u64 {
+        self.version
+    }
+    /// Whether this outcome was replayed from an earlier run with the same request key.
+    #[getter]
+    fn replayed(&self) -> bool {
+        self.replayed
+    }
+    /// `Receipt[SeatBooking]` in annotations.
+    #[classmethod]
+    fn __class_getitem__<'py>(cls: &Bound<'py, PyType>, item: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
+        let py = cls.py();
+        py.import("types")?.getattr("GenericAlias")?.call1((cls, item))
+    }
+    fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
+        let kinds = PyTuple::new(py, self.events.iter().map(|e| e.kind.name()))?;
+        repr_of(
+            "Receipt",
+            &[
+                ("value", self.value.bind(py).clone()),
+                ("events", kinds.into_any()),
+                ("version", obj(py, self.version)?),
+                ("replayed", obj(py, self.replayed)?),
+            ],
+        )
+    }
+}

@@ -1,0 +1,456 @@
+//! The stores an [`Engine`](crate::engine::PyEngine) can run on: the core's in-memory store,
+//! SQLite, PostgreSQL, and any Python object implementing the `booking.DocumentStore`
+//! protocol (through the core's [`DocumentRepository`], so a Python store runs exactly the
+//! engine code every other store runs).
+
+use crate::convert::uuid_of;
+use crate::errors::{Error, Result, callback, guarded};
+use crate::objects::PyEvent;
+use booking_core::{
+    BookingId, CourseId, InMemoryRepository, Repository, SessionId, SlotId, UserId,
+    document::{Document, DocumentCommit, DocumentRepository, DocumentStore},
+    lesson::ApprovalSettings,
+    repository::{AggregateKey, BookingLocation, StoreError},
+};
+use booking_postgres::{PgOptions, PgRepository};
+use booking_sqlite::SqliteRepository;
+use pyo3::prelude::*;
+use pyo3::types::{PyList, PyTuple};
+use std::sync::Arc;
+use uuid::Uuid;
+
+/// Host data (enrollments, approval settings) kept by a Rust store.
+trait HostData: Send + Sync {
+    fn enroll(&self, student: UserId, course: CourseId) -> Result<()>;
+    fn unenroll(&self, student: UserId, course: CourseId) -> Result<()>;
+    fn set_course_approval(&self, course: CourseId, value: Option<bool>) -> Result<()>;
+    fn set_teacher_approval(&self, teacher: UserId, course: CourseId, value: Option<bool>) -> Result<()>;
+}
+
+impl HostData for InMemoryRepository {
+    fn enroll(&self, student: UserId, course: CourseId) -> Result<()> {
+        InMemoryRepository::enroll(self, student, course);
+        Ok(())
+    }
+    fn unenroll(&self, student: UserId, course: CourseId) -> Result<()> {
+        InMemoryRepository::unenroll(self, student, course);
+        Ok(())
+    }
+    fn set_course_approval(&self, course: CourseId, value: Option<bool>) -> Result<()> {
+        InMemoryRepository::set_course_approval(self, course, value);
+        Ok(())
+    }
+    fn set_teacher_approval(&self, teacher: UserId, course: CourseId, value: Option<bool>) -> Result<()> {
+        InMemoryRepository::set_teacher_approval(self, teacher, course, value);
+        Ok(())
+    }
+}
+
+impl HostData for SqliteRepository {
+    fn enroll(&self, student: UserId, course: CourseId) -> Result<()> {
+        Ok(SqliteRepository::enroll(self, student, course)?)
+    }
+    fn unenroll(&self, student: UserId, course: CourseId) -> Result<()> {
+        Ok(SqliteRepository::unenroll(self, student, course)?)
+    }
+    fn set_course_approval(&self, course: CourseId, value: Option<bool>) -> Result<()> {
+        Ok(SqliteRepository::set_course_approval(self, course, value)?)
+    }
+    fn set_teacher_approval(&self, teacher: UserId, course: CourseId, value: Option<bool>) -> Result<()> {
+        Ok(SqliteRepository::set_teacher_approval(self, teacher, course, value)?)
+    }
+}
+
+impl HostData for PgRepository {
+    fn enroll(&self, student: UserId, course: CourseId) -> Result<()> {
+        Ok(PgRepository::enroll(self, student, course)?)
+    }
+    fn unenroll(&self, student: UserId, course: CourseId) -> Result<()> {
+        Ok(PgRepository::unenroll(self, student, course)?)
+    }
+    fn set_course_approval(&self, course: CourseId, value: Option<bool>) -> Result<()> {
+        Ok(PgRepository::set_course_approval(self, course, value)?)
+    }
+    fn set_teacher_approval(&self, teacher: UserId, course: CourseId, value: Option<bool>) -> Result<()> {
+        Ok(PgRepository::set_teacher_approval(self, teacher, course, value)?)
+    }
+}
+
+/// The shared part of the Rust store classes: the store as the engine sees it, and as the
+/// host data setters see it.
+struct RustStore {
+    repository: Arc<dyn Repository>,
+    host: Arc<dyn HostData>,
+}
+
+impl RustStore {
+    fn new<R: Repository + HostData + 'static>(store: R) -> Self {
+        let store = Arc::new(store);
+        Self { repository: store.clone(), host: store }
+    }
+
+    fn host<T: Send>(&self, py: Python<'_>, f: impl FnOnce(&dyn HostData) -> Result<T> + Send) -> Result<T> {
+        let host = Arc::clone(&self.host);
+        guarded(py, move || f(&*host))
+    }
+}
+
+macro_rules! host_methods {
+    ($class:ident { $($extra:tt)* }) => {
+        #[pymethods]
+        impl $class {
+            $($extra)*
+
+            /// Host data: enrolls a student in a course (enrolling twice is fine).
+            fn enroll(&self, py: Python<'_>, student_id: &Bound<'_, PyAny>, course_id: &Bound<'_, PyAny>) -> Result<()> {
+                let (s, c) = (UserId(uuid_of("student_id", student_id)?), CourseId(uuid_of("course_id", course_id)?));
+                self.0.host(py, move |h| h.enroll(s, c))
+            }
+            /// Host data: removes a student from a course.
+            fn unenroll(&self, py: Python<'_>, student_id: &Bound<'_, PyAny>, course_id: &Bound<'_, PyAny>) -> Result<()> {
+                let (s, c) = (UserId(uuid_of("student_id", student_id)?), CourseId(uuid_of("course_id", course_id)?));
+                self.0.host(py, move |h| h.unenroll(s, c))
+            }
+            /// Host data: the course's own approval setting (`None` removes it).
+            fn set_course_approval(
+                &self,
+                py: Python<'_>,
+                course_id: &Bound<'_, PyAny>,
+                requires_approval: Option<bool>,
+            ) -> Result<()> {
+                let c = CourseId(uuid_of("course_id", course_id)?);
+                self.0.host(py, move |h| h.set_course_approval(c, requires_approval))
+            }
+            /// Host data: a teacher's approval override for a course (`None` removes it).
+            fn set_teacher_approval(
+                &self,
+                py: Python<'_>,
+                teacher_id: &Bound<'_, PyAny>,
+                course_id: &Bound<'_, PyAny>,
+                requires_approval: Option<bool>,
+            ) -> Result<()> {
+                let t = UserId(uuid_of("teacher_id", teacher_id)?);
+                let c = CourseId(uuid_of("course_id", course_id)?);
+                self.0.host(py, move |h| h.set_teacher_approval(t, c, requires_approval))
+            }
+        }
+    };
+}
+
+/// The core's thread-safe in-memory store (nothing persists).
+#[pyclass(frozen, module = "booking._booking", name = "InMemoryStore")]
+pub(crate) struct PyInMemoryStore(RustStore);
+
+host_methods!(PyInMemoryStore {
+    #[new]
+    fn new() -> Self {
+        Self(RustStore::new(InMemoryRepository::new()))
+    }
+    fn __repr__(&self) -> &'static str {
+        "InMemoryStore()"
+    }
+});
+
+/// The SQLite store (WAL; created and migrated on open). Share one per file and process.
+#[pyclass(frozen, module = "booking._booking", name = "SqliteStore")]
+pub(crate) struct PySqliteStore(RustStore, String);
+
+host_methods!(PySqliteStore {
+    #[new]
+    fn new(py: Python<'_>, path: std::path::PathBuf) -> Result<Self> {
+        let shown = path.display().to_string();
+        let store = guarded(py, move || Ok(SqliteRepository::open(&path)?))?;
+        Ok(Self(RustStore::new(store), shown))
+    }
+    /// The database file.
+    #[getter]
+    fn path(&self) -> &str {
+        &self.1
+    }
+    fn __repr__(&self) -> String {
+        format!("SqliteStore({:?})", self.1)
+    }
+});
+
+/// The PostgreSQL store: a connection string (`postgres://user@host:port/db`), an optional
+/// schema for its tables, and a pool size.
+#[pyclass(frozen, module = "booking._booking", name = "PostgresStore")]
+pub(crate) struct PyPostgresStore(RustStore, Option<String>);
+
+host_methods!(PyPostgresStore {
+    #[new]
+    #[pyo3(signature = (url, *, schema = None, max_connections = None))]
+    fn new(py: Python<'_>, url: String, schema: Option<String>, max_connections: Option<u32>) -> Result<Self> {
+        let shown = schema.clone();
+        let store = guarded(py, move || {
+            let open = || -> std::result::Result<PgRepository, booking_postgres::OpenError> {
+                let mut options = PgOptions::new(&url)?;
+                if let Some(schema) = schema {
+                    options = options.schema(schema);
+                }
+                if let Some(n) = max_connections {
+                    options = options.max_connections(n);
+                }
+                options.open()
+            };
+            open().map_err(|e| match e {
+                booking_postgres::OpenError::Config(m) => Error::from(booking_core::BookingError::invalid("url", m)),
+                other => Error::from(StoreError::Backend(other.to_string())),
+            })
+        })?;
+        Ok(Self(RustStore::new(store), shown))
+    }
+    /// The schema holding the tables, if one was given.
+    #[getter]
+    fn schema(&self) -> Option<&str> {
+        self.1.as_deref()
+    }
+    fn __repr__(&self) -> String {
+        match &self.1 {
+            Some(s) => format!("PostgresStore(schema={s:?})"),
+            None => "PostgresStore()".to_owned(),
+        }
+    }
+});
+
+/// A store written in Python, seen by the core as a [`DocumentStore`]. Every call takes the
+/// GIL (the engine runs without it), and any exception is classified by
+/// [`callback`](crate::errors::callback).
+pub(crate) struct PyDocumentStore(Py<PyAny>);
+
+fn location(py: Python<'_>, value: Bound<'_, PyAny>) -> PyResult<Option<BookingLocation>> {
+    if value.is_none() {
+        return Ok(None);
+    }
+    let (kind, session): (String, Option<Bound<'_, PyAny>>) = value.extract()?;
+    match (kind.as_str(), session) {
+        ("lesson", _) => Ok(Some(BookingLocation::Lesson)),
+        ("session", Some(id)) if !id.is_none() => {
+            Ok(Some(BookingLocation::Session(SessionId(uuid_of("session_id", &id).map_err(PyErr::from)?))))
+        }
+        _ => Err(pyo3::exceptions::PyValueError::new_err(format!(
+            "locate_booking must return None, ('session', UUID) or ('lesson', None), not {}",
+            value_repr(py, &kind)
+        ))),
+    }
+}
+
+fn value_repr(_py: Python<'_>, kind: &str) -> String {
+    format!("({kind:?}, ...)")
+}
+
+impl DocumentStore for PyDocumentStore {
+    fn load(&self, key: AggregateKey) -> std::result::Result<Option<Document>, StoreError> {
+        callback(|py| {
+            let found = self.0.bind(py).call_method1(pyo3::intern!(py, "load"), (key.kind(), key.uuid()))?;
+            let found: Option<(u64, String)> = found.extract()?;
+            Ok(found.map(|(version, body)| Document { version, body }))
+        })
+    }
+
+    fn locate_booking(&self, id: BookingId) -> std::result::Result<Option<BookingLocation>, StoreError> {
+        callback(|py| location(py, self.0.bind(py).call_method1(pyo3::intern!(py, "locate_booking"), (id.as_uuid(),))?))
+    }
+
+    fn locate_slot(&self, id: SlotId) -> std::result::Result<Option<UserId>, StoreError> {
+        callback(|py| {
+            let found = self.0.bind(py).call_method1(pyo3::intern!(py, "locate_slot"), (id.as_uuid(),))?;
+            if found.is_none() {
+                return Ok(None);
+            }
+            Ok(Some(UserId(uuid_of("teacher_id", &found).map_err(PyErr::from)?)))
+        })
+    }
+
+    fn load_request(&self, scope: &str, key: &str) -> std::result::Result<Option<String>, StoreError> {
+        callback(|py| self.0.bind(py).call_method1(pyo3::intern!(py, "load_request"), (scope, key))?.extract())
+    }
+
+    fn commit(&self, commit: DocumentCommit) -> std::result::Result<(), StoreError> {
+        callback(|py| {
+            let commit = Bound::new(py, PyDocumentCommit(commit))?;
+            self.0.bind(py).call_method1(pyo3::intern!(py, "commit"), (commit,))?;
+            Ok(())
+        })
+    }
+
+    fn approval_settings(
+        &self,
+        course_id: CourseId,
+        teacher_id: UserId,
+    ) -> std::result::Result<ApprovalSettings, StoreError> {
+        callback(|py| {
+            let found = self
+                .0
+                .bind(py)
+                .call_method1(pyo3::intern!(py, "approval_settings"), (course_id.as_uuid(), teacher_id.as_uuid()))?;
+            let (course, teacher_override): (Option<bool>, Option<bool>) = found.extract()?;
+            Ok(ApprovalSettings { course, teacher_override })
+        })
+    }
+
+    fn is_enrolled(&self, student_id: UserId, course_id: CourseId) -> std::result::Result<bool, StoreError> {
+        callback(|py| {
+            self.0
+                .bind(py)
+                .call_method1(pyo3::intern!(py, "is_enrolled"), (student_id.as_uuid(), course_id.as_uuid()))?
+                .is_truthy()
+        })
+    }
+}
+
+const PROTOCOL: &[&str] =
+    &["load", "locate_booking", "locate_slot", "load_request", "commit", "approval_settings", "is_enrolled"];
+
+/// The repository behind a store argument: one of the Rust store classes, or a Python object
+/// with the `DocumentStore` methods.
+pub(crate) fn repository(store: &Bound<'_, PyAny>) -> PyResult<Arc<dyn Repository>> {
+    if let Ok(s) = store.cast::<PyInMemoryStore>() {
+        return Ok(Arc::clone(&s.get().0.repository));
+    }
+    if let Ok(s) = store.cast::<PySqliteStore>() {
+        return Ok(Arc::clone(&s.get().0.repository));
+    }
+    if let Ok(s) = store.cast::<PyPostgresStore>() {
+        return Ok(Arc::clone(&s.get().0.repository));
+    }
+    let missing: Vec<&str> = PROTOCOL.iter().copied().filter(|m| !store.hasattr(*m).unwrap_or(false)).collect();
+    if !missing.is_empty() {
+        return Err(pyo3::exceptions::PyTypeError::new_err(format!(
+            "expected InMemoryStore, SqliteStore, PostgresStore or a booking.DocumentStore; {} has no {}",
+            store.get_type().name()?,
+            missing.join(", ")
+        )));
+    }
+    Ok(Arc::new(DocumentRepository::new(PyDocumentStore(store.clone().unbind()))))
+}
+
+/// One conditional write of a [`PyDocumentCommit`].
+#[pyclass(frozen, module = "booking._booking", name = "DocumentWrite")]
+pub(crate) struct PyDocumentWrite {
+    /// `"session"`, `"calendar"` or `"lesson"`.
+    #[pyo3(get)]
+    kind: &'static str,
+    /// The aggregate's id (a calendar's is its owner's).
+    #[pyo3(get)]
+    id: Uuid,
+    /// Apply only if the stored version is this one (`0`: only if nothing is stored).
+    #[pyo3(get)]
+    expected_version: u64,
+    /// The document's version after the write.
+    #[pyo3(get)]
+    version: u64,
+    /// The new state (JSON).
+    #[pyo3(get)]
+    body: String,
+}
+
+#[pymethods]
+impl PyDocumentWrite {
+    fn __repr__(&self) -> String {
+        format!(
+            "DocumentWrite(kind={:?}, id=UUID('{}'), expected_version={}, version={})",
+            self.kind, self.id, self.expected_version, self.version
+        )
+    }
+}
+
+/// The request record a commit stores under `(scope, key)`.
+#[pyclass(frozen, module = "booking._booking", name = "DocumentRequest")]
+pub(crate) struct PyDocumentRequest {
+    /// The actor's scope (`"student:<uuid>"`, `"system"`, ...).
+    #[pyo3(get)]
+    scope: String,
+    /// The client's key.
+    #[pyo3(get)]
+    key: String,
+    /// The record (JSON).
+    #[pyo3(get)]
+    body: String,
+}
+
+#[pymethods]
+impl PyDocumentRequest {
+    fn __repr__(&self) -> String {
+        format!("DocumentRequest(scope={:?}, key={:?})", self.scope, self.key)
+    }
+}
+
+/// Everything one command changes, for `DocumentStore.commit`: apply all of it or none.
+#[pyclass(frozen, module = "booking._booking", name = "DocumentCommit")]
+pub(crate) struct PyDocumentCommit(DocumentCommit);
+
+#[pymethods]
+impl PyDocumentCommit {
+    /// The conditional writes.
+    #[getter]
+    fn writes<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
+        let list = PyList::empty(py);
+        for w in &self.0.writes {
+            list.append(PyDocumentWrite {
+                kind: w.key.kind(),
+                id: w.key.uuid(),
+                expected_version: w.expected_version,
+                version: w.version,
+                body: w.body.clone(),
+            })?;
+        }
+        Ok(list)
+    }
+    /// New bookings to index: `(booking_id, "session", session_id)` or `(booking_id, "lesson", None)`.
+    #[getter]
+    fn new_bookings<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
+        let list = PyList::empty(py);
+        for (id, location) in &self.0.new_bookings {
+            let item = match location {
+                BookingLocation::Session(s) => PyTuple::new(
+                    py,
+                    [
+                        id.as_uuid().into_pyobject(py)?.into_any(),
+                        "session".into_pyobject(py)?.into_any(),
+                        s.as_uuid().into_pyobject(py)?.into_any(),
+                    ],
+                )?,
+                BookingLocation::Lesson => PyTuple::new(
+                    py,
+                    [
+                        id.as_uuid().into_pyobject(py)?.into_any(),
+                        "lesson".into_pyobject(py)?.into_any(),
+                        py.None().into_bound(py),
+                    ],
+                )?,
+            };
+            list.append(item)?;
+        }
+        Ok(list)
+    }
+    /// New slots to index: `(slot_id, teacher_id)`.
+    #[getter]
+    fn new_slots(&self) -> Vec<(Uuid, Uuid)> {
+        self.0.new_slots.iter().map(|(s, t)| (s.as_uuid(), t.as_uuid())).collect()
+    }
+    /// The request record to store, if the command carried a key.
+    #[getter]
+    fn request(&self) -> Option<PyDocumentRequest> {
+        self.0.request.as_ref().map(|r| PyDocumentRequest {
+            scope: r.scope.clone(),
+            key: r.key.clone(),
+            body: r.body.clone(),
+        })
+    }
+    /// The command's events (keep them as an outbox, or ignore them).
+    #[getter]
+    fn events(&self) -> Vec<PyEvent> {
+        self.0.events.iter().cloned().map(PyEvent).collect()
+    }
+    fn __repr__(&self) -> String {
+        format!(
+            "DocumentCommit(writes={}, new_bookings={}, new_slots={}, request={}, events={})",
+            self.0.writes.len(),
+            self.0.new_bookings.len(),
+            self.0.new_slots.len(),
+            self.0.request.is_some(),
+            self.0.events.len()
+        )
+    }
+}

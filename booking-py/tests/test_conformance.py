@@ -1,0 +1,39 @@
+"""The core's conformance suite, run against stores from Python."""
+
+from __future__ import annotations
+
+import booking
+
+
+def test_reference_python_store_passes_the_whole_suite() -> None:
+    report = booking.run_conformance(booking.MemoryDocumentStore)
+    assert report.passed, str(report)
+    assert [c.name for c in report.checks] == booking.conformance_checks()
+    assert {"concurrent_booking_audit", "concurrent_lesson_audit", "property_group_model"} <= {
+        c.name for c in report.checks
+    }
+
+
+def test_rust_store_through_a_factory() -> None:
+    report = booking.run_conformance(booking.InMemoryStore, ["seed_group_try_overbook", "idempotent_retries"])
+    assert report.passed and len(report.checks) == 2 and report.failures == []
+
+
+def test_a_broken_store_fails_with_reasons() -> None:
+    class Forgetful(booking.MemoryDocumentStore):
+        def commit(self, commit: booking.DocumentCommit) -> None:
+            pass  # accepts everything, keeps nothing
+
+    report = booking.run_conformance(Forgetful, ["seed_group_book_to_capacity", "no_such_check"])
+    assert not report.passed
+    assert [f.name for f in report.failures] == ["seed_group_book_to_capacity", "no_such_check"]
+    assert report.failures[1].detail == "no such check"
+    assert "seed_group_book_to_capacity" in str(report)
+
+
+def test_a_failing_factory_is_reported() -> None:
+    def factory() -> booking.MemoryDocumentStore:
+        raise RuntimeError("no database today")
+
+    report = booking.run_conformance(factory, ["seed_group_create_session"])
+    assert not report.passed and "no database today" in report.failures[0].detail

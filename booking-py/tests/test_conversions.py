@@ -1,0 +1,117 @@
+"""Type conversions at the edges: instants, zones, DST, ids, enums, immutability, repr."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime, time, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+import pytest
+from conftest import NOW, create_session, new_id
+
+import booking
+from booking import Actor
+
+PARIS = ZoneInfo("Europe/Paris")
+
+
+def test_naive_datetimes_are_refused(memory_engine: booking.Engine, teacher: uuid.UUID) -> None:
+    with pytest.raises(booking.InvalidInputError, match="naive datetime") as caught:
+        create_session(memory_engine, teacher, 3, starts_at=datetime(2030, 5, 3, 9, 0))
+    assert caught.value.details["field"] == "starts_at"
+    assert isinstance(caught.value, ValueError)
+    with pytest.raises(booking.InvalidInputError):
+        booking.ManualClock(datetime(2030, 1, 1))
+    with pytest.raises(booking.InvalidInputError):
+        memory_engine.list_occurrences(teacher, datetime(2030, 1, 1), NOW)
+    with pytest.raises(booking.InvalidInputError, match="datetime"):
+        create_session(memory_engine, teacher, 3, starts_at="2030-05-03T09:00Z")
+
+
+def test_aware_datetimes_in_any_zone_are_the_same_instant(memory_engine: booking.Engine, teacher: uuid.UUID) -> None:
+    utc = datetime(2030, 5, 3, 7, 0, tzinfo=timezone.utc)
+    for given in (
+        utc,
+        utc.astimezone(PARIS),
+        utc.astimezone(ZoneInfo("Asia/Kathmandu")),
+        utc.astimezone(timezone(timedelta(hours=-3, minutes=-30))),
+    ):
+        s = create_session(memory_engine, teacher, 3, starts_at=given)
+        assert s.starts_at == utc and s.starts_at.tzinfo is timezone.utc
+
+
+def test_dst_crossing_instants(memory_engine: booking.Engine, teacher: uuid.UUID) -> None:
+    # 2030-10-27 03:00 CEST -> 02:00 CET: 02:30 happens twice; fold picks which.
+    first = datetime(2030, 10, 27, 2, 30, tzinfo=PARIS, fold=0)
+    second = datetime(2030, 10, 27, 2, 30, tzinfo=PARIS, fold=1)
+    a = create_session(memory_engine, teacher, 3, starts_at=first)
+    b = create_session(memory_engine, teacher, 3, starts_at=second)
+    assert a.starts_at == datetime(2030, 10, 27, 0, 30, tzinfo=timezone.utc)
+    assert b.starts_at == datetime(2030, 10, 27, 1, 30, tzinfo=timezone.utc)
+    assert b.starts_at - a.starts_at == timedelta(hours=1)
+    # Spring forward: a session over the gap lasts its real duration.
+    spring = create_session(
+        memory_engine, teacher, 3, starts_at=datetime(2031, 3, 30, 1, 30, tzinfo=PARIS), duration_minutes=60
+    )
+    assert spring.ends_at.astimezone(PARIS) == datetime(2031, 3, 30, 3, 30, tzinfo=PARIS)
+
+
+def test_dst_slots_keep_wall_time(memory_engine: booking.Engine, teacher: uuid.UUID) -> None:
+    slot = memory_engine.publish_slot(
+        Actor.teacher(teacher), teacher, booking.WeeklySlot(booking.Weekday.SUNDAY, time(2, 30), time(3, 30), NOW.date()),
+        time_zone=PARIS,
+    ).value
+    # Across the March gap (2030-03-31) and the October fold (2030-10-27), listing never crashes
+    # and every occurrence is an aware UTC instant whose wall time is the slot's.
+    clock_now = memory_engine.now()
+    found = memory_engine.list_occurrences(teacher, clock_now, clock_now + timedelta(days=200), time_zone="UTC")
+    assert found and all(o.starts_at.tzinfo is timezone.utc for o in found)
+    assert all(o.teacher_time_zone == PARIS for o in found)
+    fold_day = [o for o in found if o.starts_at.astimezone(PARIS).date() == date(2030, 10, 27)]
+    assert len(fold_day) == 1 and fold_day[0].teacher_local_start == datetime(2030, 10, 27, 2, 30)
+    assert slot.recurrence == booking.WeeklySlot(6, time(2, 30), time(3, 30), NOW.date())
+
+
+def test_zones_ids_and_enums(memory_engine: booking.Engine, teacher: uuid.UUID) -> None:
+    s = create_session(memory_engine, teacher, 3, time_zone=ZoneInfo("America/Sao_Paulo"))
+    assert isinstance(s.time_zone, ZoneInfo) and s.time_zone.key == "America/Sao_Paulo"
+    assert isinstance(s.id, uuid.UUID)
+    # ids as strings work too; wrong types are refused.
+    student = new_id()
+    b = memory_engine.book_seat(Actor.student(str(student)), str(s.id), str(student)).value
+    assert b.student_id == student
+    with pytest.raises(booking.InvalidInputError):
+        memory_engine.session("not-a-uuid")
+    with pytest.raises(booking.InvalidInputError):
+        memory_engine.session(42)
+    assert b.status == "confirmed" and b.status.value == "confirmed"
+    assert repr(b.status) == "<SeatStatus.CONFIRMED: 'confirmed'>"
+    assert Actor.teacher(teacher).role is booking.Role.TEACHER and Actor.system().id is None
+    assert Actor.student(student) == Actor.student(student) and len({Actor.system(), Actor.system()}) == 1
+    assert repr(Actor.admin(uuid.UUID(int=5))) == "Actor.admin(UUID('00000000-0000-0000-0000-000000000005'))"
+    with pytest.raises(booking.InvalidInputError):
+        booking.WeeklySlot(7, time(9), time(10), NOW.date())
+    with pytest.raises(booking.InvalidInputError, match="wall time"):
+        booking.OneTimeSlot(datetime(2030, 5, 8, 10, tzinfo=PARIS), datetime(2030, 5, 8, 11))
+
+
+def test_results_are_immutable_with_readable_repr(memory_engine: booking.Engine, teacher: uuid.UUID) -> None:
+    s = create_session(memory_engine, teacher, 3)
+    with pytest.raises(AttributeError):
+        s.capacity = 5  # type: ignore[misc]
+    with pytest.raises(AttributeError):
+        s.anything = 1  # type: ignore[attr-defined]
+    assert repr(s).startswith("GroupSession(id=UUID(") and "title='Chess openings'" in repr(s)
+    receipt = memory_engine.book_seat(Actor.system(), s.id, new_id())
+    assert "events=('booking_confirmed',)" in repr(receipt)
+    assert repr(receipt.events[0]).startswith("Event(kind=<EventKind.BOOKING_CONFIRMED")
+    assert '"type":"booking_confirmed"' in receipt.events[0].to_json()
+    assert booking.Receipt[booking.SeatBooking] is not None
+
+
+def test_clock(clock: booking.ManualClock) -> None:
+    assert clock.now() == NOW
+    clock.advance(timedelta(hours=1))
+    assert clock.now() == NOW + timedelta(hours=1)
+    clock.set(NOW.astimezone(PARIS))
+    assert clock.now() == NOW and clock.now().tzinfo is timezone.utc

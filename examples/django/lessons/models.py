@@ -1,0 +1,142 @@
+"""The example's tables.
+
+Three kinds of rows hold the engine's truth, one per aggregate, each a JSON **document** with
+a **version** (the engine's optimistic concurrency check): :class:`GroupSession`,
+:class:`Calendar` and :class:`Lesson`. Their other columns, and the :class:`SeatBooking` and
+:class:`Slot` rows, are **projections**: refreshed from the document in the same transaction
+as each commit, so the admin and ordinary queries can use them. Never write them by hand: the
+next commit overwrites them; change state through the engine.
+
+:class:`Course`, :class:`CourseTeacher` and :class:`Enrollment` are ordinary host data that
+the engine only reads (``is_enrolled``, ``approval_settings``).
+
+People are identified by UUIDs (``teacher_id``, ``student_id``); a real project would map
+its users to them (a UUID column on the user model, say).
+"""
+
+from django.db import models
+
+
+class Course(models.Model):
+    id = models.UUIDField(primary_key=True)
+    title = models.CharField(max_length=200)
+    requires_booking_approval = models.BooleanField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class CourseTeacher(models.Model):
+    course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="teachers")
+    teacher_id = models.UUIDField()
+    requires_booking_approval = models.BooleanField(null=True, blank=True, help_text="Overrides the course's setting.")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["course", "teacher_id"], name="one_override_per_teacher")]
+
+
+class Enrollment(models.Model):
+    course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="enrollments")
+    student_id = models.UUIDField(db_index=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["course", "student_id"], name="enrolled_once")]
+
+
+class Document(models.Model):
+    """An aggregate as the engine stores it."""
+
+    version = models.PositiveBigIntegerField()
+    document = models.TextField(help_text="The engine's JSON, exactly as committed.")
+
+    class Meta:
+        abstract = True
+
+
+class GroupSession(Document):
+    id = models.UUIDField(primary_key=True)
+    teacher_id = models.UUIDField(db_index=True)
+    course_id = models.UUIDField(null=True, blank=True)
+    title = models.CharField(max_length=200)
+    starts_at = models.DateTimeField(db_index=True)
+    duration_minutes = models.PositiveIntegerField()
+    meeting_link = models.URLField(max_length=2048)
+    total_seats = models.PositiveIntegerField()
+    booked_seats = models.PositiveIntegerField()
+    waitlisted = models.PositiveIntegerField()
+    enable_waitlist = models.BooleanField()
+    cancelled = models.BooleanField()
+
+    def __str__(self) -> str:
+        return f"{self.title} ({self.starts_at:%Y-%m-%d %H:%M})"
+
+
+class SeatBooking(models.Model):
+    """Projection: one row per booking of a session (the seed's ``Booking``)."""
+
+    id = models.UUIDField(primary_key=True)
+    session = models.ForeignKey(GroupSession, on_delete=models.CASCADE, related_name="seat_bookings")
+    student_id = models.UUIDField(db_index=True)
+    status = models.CharField(max_length=20)
+    position = models.PositiveIntegerField(help_text="Order of booking in the session (the waitlist order).")
+    booked_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["session", "position"]
+
+
+class Calendar(Document):
+    """A person's calendar: a teacher's slots and the holds of their active lessons."""
+
+    owner_id = models.UUIDField(primary_key=True)
+
+
+class Slot(models.Model):
+    """Projection: a teacher's availability slot (also the slot-to-teacher index)."""
+
+    id = models.UUIDField(primary_key=True)
+    teacher_id = models.UUIDField(db_index=True)
+    course_id = models.UUIDField(null=True, blank=True)
+    time_zone = models.CharField(max_length=64, blank=True)
+    slot_type = models.CharField(max_length=20, blank=True, help_text="weekly or one_time")
+    active = models.BooleanField(default=True)
+
+
+class Lesson(Document):
+    id = models.UUIDField(primary_key=True)
+    teacher_id = models.UUIDField(db_index=True)
+    student_id = models.UUIDField(db_index=True)
+    slot_id = models.UUIDField()
+    series_id = models.UUIDField(null=True, blank=True)
+    starts_at = models.DateTimeField()
+    ends_at = models.DateTimeField()
+    status = models.CharField(max_length=20)
+    meeting_link = models.URLField(max_length=2048, blank=True)
+
+
+class BookingLocation(models.Model):
+    """Index: where a booking lives (a session's seat, or a lesson)."""
+
+    booking_id = models.UUIDField(primary_key=True)
+    kind = models.CharField(max_length=10)
+    session_id = models.UUIDField(null=True, blank=True)
+
+
+class RequestRecord(models.Model):
+    """Idempotency: the outcome of a command sent with a request key."""
+
+    scope = models.CharField(max_length=64)
+    key = models.CharField(max_length=255)
+    body = models.TextField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["scope", "key"], name="one_record_per_key")]
+
+
+class OutboxEvent(models.Model):
+    """Events committed with the state they describe: send mail or webhooks from here."""
+
+    kind = models.CharField(max_length=40)
+    payload = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent = models.BooleanField(default=False)

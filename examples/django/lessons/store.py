@@ -1,0 +1,164 @@
+"""The engine's store over this project's Django models: a ``booking.DocumentStore``.
+
+``commit`` is the one method that matters: in one database transaction it locks the rows it
+is about to replace (``select_for_update``, in primary-key order so two commits never wait on
+each other in a cycle), checks their versions, writes the new documents, refreshes the
+projections (session columns, ``SeatBooking`` rows, ``Slot`` rows, lesson columns), indexes
+new bookings and slots, stores the request record and the events (the outbox). Anything wrong
+raises before the transaction commits, so it is all or nothing:
+
+- a row not at ``expected_version`` (or already there when it should be new): ``ConflictError``,
+  and the engine decides the command again on fresh state;
+- a request key already recorded: ``DuplicateRequestError``, and the engine replays it.
+
+The engine itself knows no SQL; this class knows no booking rule: it copies what the engine
+decided into columns, using the binding's own decoders (``GroupSession.from_document`` ...).
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import booking
+from django.db import IntegrityError, transaction
+
+from . import models
+
+DOCUMENTS: dict[str, Any] = {
+    "session": models.GroupSession,
+    "calendar": models.Calendar,
+    "lesson": models.Lesson,
+}
+
+
+def _projection(kind: str, body: str) -> dict[str, Any]:
+    """The projected columns of a document row."""
+    if kind == "session":
+        s = booking.GroupSession.from_document(body)
+        return dict(
+            teacher_id=s.teacher_id,
+            course_id=s.course_id,
+            title=s.title,
+            starts_at=s.starts_at,
+            duration_minutes=s.duration_minutes,
+            meeting_link=s.meeting_link,
+            total_seats=s.capacity,
+            booked_seats=s.booked_seats,
+            waitlisted=s.waitlisted_count,
+            enable_waitlist=s.waitlist_enabled,
+            cancelled=s.is_cancelled,
+        )
+    if kind == "lesson":
+        lesson = booking.Lesson.from_document(body)
+        return dict(
+            teacher_id=lesson.teacher_id,
+            student_id=lesson.student_id,
+            slot_id=lesson.slot_id,
+            series_id=lesson.series_id,
+            starts_at=lesson.starts_at,
+            ends_at=lesson.ends_at,
+            status=lesson.status.value,
+            meeting_link=lesson.meeting_link or "",
+        )
+    return {}
+
+
+def _refresh_related(kind: str, id: uuid.UUID, body: str) -> None:
+    """Rows derived from a document: a session's seat bookings, a teacher's slots."""
+    if kind == "session":
+        s = booking.GroupSession.from_document(body)
+        for position, b in enumerate(s.bookings):
+            models.SeatBooking.objects.update_or_create(
+                id=b.id,
+                defaults=dict(
+                    session_id=s.id, student_id=b.student_id, status=b.status.value, position=position,
+                    booked_at=b.booked_at,
+                ),
+            )
+    elif kind == "calendar":
+        calendar = booking.Calendar.from_document(body)
+        for slot in calendar.slots:
+            models.Slot.objects.update_or_create(
+                id=slot.id,
+                defaults=dict(
+                    teacher_id=slot.teacher_id,
+                    course_id=slot.course_id,
+                    time_zone=slot.time_zone.key,
+                    slot_type="weekly" if isinstance(slot.recurrence, booking.WeeklySlot) else "one_time",
+                    active=slot.active,
+                ),
+            )
+
+
+class DjangoDocumentStore:
+    """A ``booking.DocumentStore`` over the ``lessons`` models (see the module docs)."""
+
+    # --- reads ------------------------------------------------------------------------------
+
+    def load(self, kind: str, id: uuid.UUID) -> tuple[int, str] | None:
+        row = DOCUMENTS[kind].objects.filter(pk=id).values_list("version", "document").first()
+        return None if row is None else (row[0], row[1])
+
+    def locate_booking(self, id: uuid.UUID) -> tuple[str, uuid.UUID | None] | None:
+        row = models.BookingLocation.objects.filter(pk=id).values_list("kind", "session_id").first()
+        return None if row is None else (row[0], row[1])
+
+    def locate_slot(self, id: uuid.UUID) -> uuid.UUID | None:
+        return models.Slot.objects.filter(pk=id).values_list("teacher_id", flat=True).first()
+
+    def load_request(self, scope: str, key: str) -> str | None:
+        return models.RequestRecord.objects.filter(scope=scope, key=key).values_list("body", flat=True).first()
+
+    def approval_settings(self, course_id: uuid.UUID, teacher_id: uuid.UUID) -> tuple[bool | None, bool | None]:
+        course = models.Course.objects.filter(pk=course_id).values_list("requires_booking_approval", flat=True).first()
+        override = (
+            models.CourseTeacher.objects.filter(course_id=course_id, teacher_id=teacher_id)
+            .values_list("requires_booking_approval", flat=True)
+            .first()
+        )
+        return course, override
+
+    def is_enrolled(self, student_id: uuid.UUID, course_id: uuid.UUID) -> bool:
+        return models.Enrollment.objects.filter(course_id=course_id, student_id=student_id).exists()
+
+    # --- the commit -------------------------------------------------------------------------
+
+    def commit(self, commit: booking.DocumentCommit) -> None:
+        writes = sorted(commit.writes, key=lambda w: (w.kind, w.id))
+        try:
+            with transaction.atomic():
+                for w in writes:
+                    self._write(w)
+                for booking_id, kind, session_id in commit.new_bookings:
+                    models.BookingLocation.objects.create(booking_id=booking_id, kind=kind, session_id=session_id)
+                for slot_id, teacher_id in commit.new_slots:
+                    models.Slot.objects.get_or_create(id=slot_id, defaults={"teacher_id": teacher_id})
+                for w in writes:
+                    _refresh_related(w.kind, w.id, w.body)
+                request = commit.request
+                if request is not None:
+                    try:
+                        with transaction.atomic():
+                            models.RequestRecord.objects.create(scope=request.scope, key=request.key, body=request.body)
+                    except IntegrityError:
+                        raise booking.DuplicateRequestError(f"request {request.key!r} is already recorded") from None
+                models.OutboxEvent.objects.bulk_create(
+                    models.OutboxEvent(kind=e.kind.value, payload=e.to_json()) for e in commit.events
+                )
+        except IntegrityError as e:
+            # A row created concurrently under the same key: someone else won the race.
+            raise booking.ConflictError(str(e)) from None
+
+    def _write(self, w: booking.DocumentWrite) -> None:
+        model = DOCUMENTS[w.kind]
+        columns = dict(version=w.version, document=w.body, **_projection(w.kind, w.body))
+        if w.expected_version == 0:
+            # Must not exist; a concurrent insert of the same key fails on the primary key.
+            with transaction.atomic():
+                model.objects.create(pk=w.id, **columns)
+            return
+        stored = model.objects.select_for_update().filter(pk=w.id).values_list("version", flat=True).first()
+        if stored != w.expected_version:
+            raise booking.ConflictError(f"{w.kind} {w.id} is at version {stored}, not {w.expected_version}")
+        model.objects.filter(pk=w.id).update(**columns)

@@ -1,0 +1,259 @@
+"""The seed checklist's scenarios, played through the engine over the Django models, and a
+threaded booking race on one session (PostgreSQL).
+
+Run: ``BOOKING_PG_URL=postgres://postgres@127.0.0.1:5432/booking python manage.py test``
+"""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from datetime import date, datetime, time, timedelta, timezone
+from unittest import skipUnless
+
+import booking
+from booking import Actor, EventKind, LessonStatus, SeatStatus
+from django.db import connection
+from django.test import TestCase, TransactionTestCase
+
+from . import models
+from .engine import get_engine
+from .store import DjangoDocumentStore
+
+NOW = datetime(2030, 5, 1, 8, 0, tzinfo=timezone.utc)
+MONDAY = date(2030, 5, 6)
+
+
+def new_id() -> uuid.UUID:
+    return uuid.uuid4()
+
+
+class Scenario(TestCase):
+    def setUp(self) -> None:
+        self.clock = booking.ManualClock(NOW)
+        self.engine = booking.Engine(DjangoDocumentStore(), clock=self.clock)
+        self.teacher = new_id()
+
+    def session(self, capacity: int, waitlist: bool = False) -> booking.GroupSession:
+        return self.engine.create_session(
+            Actor.teacher(self.teacher),
+            teacher_id=self.teacher,
+            title="Spanish A1",
+            starts_at=NOW + timedelta(days=2),
+            time_zone="Europe/Madrid",
+            duration_minutes=60,
+            meeting_link="https://meet.example.com/a1",
+            capacity=capacity,
+            waitlist_enabled=waitlist,
+        ).value
+
+    def book(self, session: booking.GroupSession, student: uuid.UUID) -> booking.SeatBooking:
+        return self.engine.book_seat(Actor.student(student), session.id, student).value
+
+
+class GroupSessionTests(Scenario):
+    def test_create_session(self) -> None:
+        s = self.session(10)
+        row = models.GroupSession.objects.get(pk=s.id)
+        self.assertEqual((row.total_seats, row.booked_seats, row.version), (10, 0, 1))
+        self.assertEqual(row.meeting_link, "https://meet.example.com/a1")
+        self.assertEqual(row.starts_at, NOW + timedelta(days=2))
+        self.assertEqual(models.OutboxEvent.objects.get().kind, "session_created")
+
+    def test_book_to_capacity_then_overbook(self) -> None:
+        s = self.session(10)
+        for _ in range(10):
+            self.assertIs(self.book(s, new_id()).status, SeatStatus.CONFIRMED)
+        row = models.GroupSession.objects.get(pk=s.id)
+        self.assertEqual(row.booked_seats, 10)
+        self.assertTrue(self.engine.session(s.id).is_closed_for_booking)
+        self.assertEqual(models.OutboxEvent.objects.filter(kind="session_closed").count(), 1)
+        with self.assertRaises(booking.SessionFullError):
+            self.book(s, new_id())
+        self.assertEqual(models.SeatBooking.objects.filter(session_id=s.id).count(), 10)
+
+    def test_waitlist_then_cancel_promotes(self) -> None:
+        s = self.session(10, waitlist=True)
+        seats = [self.book(s, new_id()) for _ in range(15)]
+        statuses = list(models.SeatBooking.objects.filter(session_id=s.id).values_list("status", flat=True))
+        self.assertEqual(statuses, ["confirmed"] * 10 + ["waitlisted"] * 5)
+        receipt = self.engine.cancel_booking(Actor.teacher(self.teacher), seats[3].id)
+        self.assertEqual([e.kind for e in receipt.events], [EventKind.BOOKING_CANCELLED, EventKind.BOOKING_PROMOTED])
+        self.assertEqual(models.SeatBooking.objects.get(pk=seats[10].id).status, "confirmed")
+        self.assertEqual(models.SeatBooking.objects.get(pk=seats[3].id).status, "cancelled")
+        row = models.GroupSession.objects.get(pk=s.id)
+        self.assertEqual((row.booked_seats, row.waitlisted), (10, 4))
+
+    def test_cancel_reopens_a_closed_session(self) -> None:
+        s = self.session(1)
+        seat = self.book(s, new_id())
+        receipt = self.engine.cancel_booking(Actor.system(), seat.id)
+        self.assertIn(EventKind.SESSION_REOPENED, [e.kind for e in receipt.events])
+        self.assertIs(self.book(s, new_id()).status, SeatStatus.CONFIRMED)
+
+    def test_same_student_twice(self) -> None:
+        s = self.session(5)
+        student = new_id()
+        self.book(s, student)
+        with self.assertRaises(booking.AlreadyBookedError):
+            self.book(s, student)
+
+    def test_view_books_with_idempotency_key(self) -> None:
+        s = self.session(2)
+        student = str(new_id())
+        url = f"/sessions/{s.id}/book/"
+        # The views use the project's engine (system clock); the session is in 2030.
+        first = self.client.post(url, {"student": student}, headers={"Idempotency-Key": "k-1"})
+        again = self.client.post(url, {"student": student}, headers={"Idempotency-Key": "k-1"})
+        self.assertEqual((first.status_code, again.status_code), (201, 200))
+        self.assertEqual(first.json()["booking"], again.json()["booking"])
+        twice = self.client.post(url, {"student": student})
+        self.assertEqual((twice.status_code, twice.json()["error"]), (409, "already_booked"))
+        detail = self.client.get(f"/sessions/{s.id}/").json()
+        self.assertEqual(detail["booked_seats"], 1)
+        self.assertIsNotNone(get_engine())
+
+
+class LessonTests(Scenario):
+    def slot(self, course: uuid.UUID | None = None) -> booking.AvailabilitySlot:
+        return self.engine.publish_slot(
+            Actor.teacher(self.teacher),
+            self.teacher,
+            booking.WeeklySlot(booking.Weekday.MONDAY, time(14), time(15), MONDAY),
+            time_zone="Europe/Paris",
+            course_id=course,
+        ).value
+
+    def test_availability_recurring_and_one_time(self) -> None:
+        weekly = self.slot()
+        one = self.engine.publish_slot(
+            Actor.teacher(self.teacher),
+            self.teacher,
+            booking.OneTimeSlot(datetime(2030, 5, 8, 10), datetime(2030, 5, 8, 11)),
+            time_zone="Europe/Paris",
+        ).value
+        slots = dict(models.Slot.objects.filter(teacher_id=self.teacher).values_list("id", "slot_type"))
+        self.assertEqual(slots, {weekly.id: "weekly", one.id: "one_time"})
+        found = self.engine.list_occurrences(self.teacher, NOW, NOW + timedelta(days=8))
+        self.assertEqual([o.slot_id for o in found], [weekly.id, one.id])
+
+    def test_book_without_approval_then_slot_is_gone(self) -> None:
+        course = models.Course.objects.create(id=new_id(), title="Piano")
+        student = new_id()
+        models.Enrollment.objects.create(course=course, student_id=student)
+        slot = self.slot(course.id)
+        at = datetime(2030, 5, 6, 12, tzinfo=timezone.utc)
+        lesson = self.engine.book_lesson(Actor.student(student), slot.id, at, student).value
+        self.assertIs(lesson.status, LessonStatus.CONFIRMED)
+        self.assertEqual(models.Lesson.objects.get(pk=lesson.id).status, "confirmed")
+        listed = [o.starts_at for o in self.engine.list_occurrences(self.teacher, NOW, NOW + timedelta(days=8))]
+        self.assertNotIn(at, listed)
+        other = new_id()
+        models.Enrollment.objects.create(course=course, student_id=other)
+        with self.assertRaises(booking.SlotUnavailableError):
+            self.engine.book_lesson(Actor.student(other), slot.id, at, other)
+        with self.assertRaises(booking.NotEnrolledError):
+            stranger = new_id()
+            self.engine.book_lesson(Actor.student(stranger), slot.id, at + timedelta(weeks=1), stranger)
+
+    def test_book_with_approval_course_and_teacher_override(self) -> None:
+        course = models.Course.objects.create(id=new_id(), title="Violin", requires_booking_approval=True)
+        student = new_id()
+        models.Enrollment.objects.create(course=course, student_id=student)
+        slot = self.slot(course.id)
+        at = datetime(2030, 5, 6, 12, tzinfo=timezone.utc)
+        pending = self.engine.book_lesson(Actor.student(student), slot.id, at, student).value
+        self.assertIs(pending.status, LessonStatus.PENDING)
+        approved = self.engine.approve_lesson(
+            Actor.teacher(self.teacher), pending.id, meeting_link="https://meet.example.com/violin"
+        ).value
+        self.assertIs(approved.status, LessonStatus.CONFIRMED)
+        self.assertEqual(models.Lesson.objects.get(pk=pending.id).meeting_link, "https://meet.example.com/violin")
+        models.CourseTeacher.objects.create(course=course, teacher_id=self.teacher, requires_booking_approval=False)
+        direct = self.engine.book_lesson(Actor.student(student), slot.id, at + timedelta(weeks=1), student).value
+        self.assertIs(direct.status, LessonStatus.CONFIRMED)
+
+    def test_recurring_series(self) -> None:
+        student = new_id()
+        slot = self.slot()
+        series = self.engine.book_series(
+            Actor.student(student), slot.id, student, datetime(2030, 5, 6, 12, tzinfo=timezone.utc), count=6
+        ).value
+        self.assertEqual(len(series.lessons), 6)
+        self.assertEqual(models.Lesson.objects.filter(series_id=series.series_id, status="confirmed").count(), 6)
+        self.engine.cancel_series_from(Actor.student(student), series.lessons[2].id)
+        self.assertEqual(models.Lesson.objects.filter(series_id=series.series_id, status="cancelled").count(), 4)
+
+
+def _race(engine: booking.Engine, session_id: uuid.UUID, students: list[uuid.UUID]) -> dict[str, int]:
+    outcomes: dict[str, int] = {}
+    lock = threading.Lock()
+    start = threading.Barrier(len(students))
+
+    def attempt(student: uuid.UUID) -> None:
+        try:
+            start.wait()
+            try:
+                result = engine.book_seat(Actor.student(student), session_id, student).value.status.value
+            except booking.SessionFullError:
+                result = "full"
+            with lock:
+                outcomes[result] = outcomes.get(result, 0) + 1
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=attempt, args=(s,)) for s in students]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return outcomes
+
+
+@skipUnless(connection.vendor == "postgresql", "the race needs PostgreSQL row locks (set BOOKING_PG_URL)")
+class BookingRace(TransactionTestCase):
+    """Threads booking one session at once, each on its own database connection."""
+
+    def check_race(self, local_queueing: bool) -> None:
+        engine = booking.Engine(DjangoDocumentStore(), local_queueing=local_queueing)
+        teacher = new_id()
+        session = engine.create_session(
+            Actor.teacher(teacher),
+            teacher_id=teacher,
+            title="Race",
+            starts_at=datetime.now(timezone.utc) + timedelta(days=1),
+            time_zone="UTC",
+            duration_minutes=30,
+            meeting_link="https://meet.example.com/race",
+            capacity=5,
+        ).value
+        outcomes = _race(engine, session.id, [new_id() for _ in range(24)])
+        self.assertEqual(outcomes, {"confirmed": 5, "full": 19})
+        self.assertEqual(models.SeatBooking.objects.filter(session_id=session.id, status="confirmed").count(), 5)
+        self.assertEqual(models.GroupSession.objects.get(pk=session.id).booked_seats, 5)
+        self.assertEqual(engine.session(session.id).booked_seats, 5)
+
+    def test_threads_never_overbook(self) -> None:
+        self.check_race(local_queueing=True)
+
+    def test_threads_never_overbook_through_row_locks_alone(self) -> None:
+        # Without the engine's in-process queue, every thread races through the database like
+        # separate worker processes would; the version check under select_for_update decides.
+        self.check_race(local_queueing=False)
+
+
+class Conformance(TransactionTestCase):
+    """The core's conformance checks (the single-threaded ones) against the Django store."""
+
+    def test_conformance_suite(self) -> None:
+        def fresh() -> DjangoDocumentStore:
+            for model in (
+                models.SeatBooking, models.GroupSession, models.Calendar, models.Slot, models.Lesson,
+                models.BookingLocation, models.RequestRecord, models.OutboxEvent,
+            ):
+                model.objects.all().delete()
+            return DjangoDocumentStore()
+
+        names = [n for n in booking.conformance_checks() if not n.startswith(("concurrent_", "property_"))]
+        report = booking.run_conformance(fresh, names)
+        self.assertTrue(report.passed, str(report))
