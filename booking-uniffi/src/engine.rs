@@ -1,0 +1,592 @@
+//! The engine object: a facade over `booking_core::Engine` that converts arguments, calls the
+//! core, and converts the result. It decides nothing itself.
+
+use crate::error::{BookingError, guard};
+use crate::stores::{DocumentStore, InMemoryStore, SqliteStore, foreign_repository};
+use crate::types::{
+    self, Actor, BookableOccurrence, Lesson, LessonReceipt, LessonsReceipt, NewSession, OccurrenceQuery, SeatBooking,
+    SeatReceipt, SeriesReceipt, SeriesRequest, Session, SessionAvailability, SessionReceipt, Slot, SlotReceipt,
+    SlotSpec, id_in, instant_in, instant_out, receipt_out, request_in,
+};
+use booking_core::{BookingId, Repository, SessionId, SlotId, UserId};
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+/// A clock that only moves when told to, for tests and replays (`booking_core::ManualClock`).
+/// Pass it to an engine's constructor; without one an engine reads the system clock.
+#[derive(Debug, uniffi::Object)]
+pub struct ManualClock {
+    inner: Arc<booking_core::ManualClock>,
+}
+
+#[uniffi::export]
+impl ManualClock {
+    /// A clock showing `now`.
+    #[uniffi::constructor]
+    pub fn new(now: SystemTime) -> Result<Arc<Self>, BookingError> {
+        guard(|| Ok(Arc::new(Self { inner: Arc::new(booking_core::ManualClock::new(instant_in("now", now)?)) })))
+    }
+
+    /// The instant it shows.
+    pub fn now(&self) -> SystemTime {
+        use booking_core::Clock;
+        instant_out(self.inner.now())
+    }
+
+    /// Moves it to `now` (backwards too).
+    pub fn set(&self, now: SystemTime) -> Result<(), BookingError> {
+        guard(|| {
+            self.inner.set(instant_in("now", now)?);
+            Ok(())
+        })
+    }
+
+    /// Moves it forward by `by`.
+    pub fn advance(&self, by: Duration) -> Result<(), BookingError> {
+        guard(|| {
+            let delta = chrono::TimeDelta::from_std(by)
+                .map_err(|_| booking_core::BookingError::invalid("by", "duration out of range"))?;
+            self.inner.advance(delta);
+            Ok(())
+        })
+    }
+}
+
+/// Produces meeting links for lessons as they are confirmed without one (a video-call
+/// integration, say), implemented in Kotlin or Swift. It may be called more than once for one
+/// lesson (a command decided again after losing a race), so derive the link from the lesson's
+/// id. Returning `null`/`nil` leaves the link unset; so does throwing (the lesson is confirmed
+/// without a link, to be set later with `setMeetingLink`).
+#[uniffi::export(foreign)]
+pub trait MeetingLinkGenerator: Send + Sync {
+    /// The link for `lesson` (an http(s) URL), or none.
+    fn meeting_link(&self, lesson: Lesson) -> Result<Option<String>, MeetingLinkError>;
+}
+
+/// What a [`MeetingLinkGenerator`] throws when it cannot make a link (Kotlin:
+/// `MeetingLinkException`); any other exception it lets escape arrives as `Unavailable` too.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error, uniffi::Error)]
+pub enum MeetingLinkError {
+    /// No link now.
+    #[error("no meeting link: {detail}")]
+    Unavailable {
+        /// Why, in words.
+        detail: String,
+    },
+}
+
+impl From<uniffi::UnexpectedUniFFICallbackError> for MeetingLinkError {
+    fn from(e: uniffi::UnexpectedUniFFICallbackError) -> Self {
+        MeetingLinkError::Unavailable { detail: e.reason }
+    }
+}
+
+/// Adapts a foreign [`MeetingLinkGenerator`] to the core's trait: an error, or a panic while
+/// lifting what the generator returned, means "no link".
+struct ForeignLinks(Arc<dyn MeetingLinkGenerator>);
+
+impl booking_core::lesson::MeetingLinkGenerator for ForeignLinks {
+    fn meeting_link(&self, lesson: &booking_core::lesson::Lesson) -> Option<String> {
+        let lesson = Lesson::from(lesson);
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.0.meeting_link(lesson)))
+            .ok()
+            .and_then(Result::ok)
+            .flatten()
+    }
+}
+
+type CoreEngine = booking_core::Engine<Arc<dyn Repository>>;
+
+/// The booking engine over one store. Thread-safe: share one per store and call it from any
+/// thread. Every command takes the acting [`Actor`] first and an optional idempotency
+/// `request_key` last (a retry with the same actor and key returns the first outcome with
+/// `replayed = true` instead of running again).
+#[derive(uniffi::Object)]
+pub struct BookingEngine {
+    inner: CoreEngine,
+}
+
+impl std::fmt::Debug for BookingEngine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BookingEngine").finish_non_exhaustive()
+    }
+}
+
+/// The engine options every constructor takes.
+struct Options {
+    clock: Option<Arc<ManualClock>>,
+    max_attempts: Option<u32>,
+    meeting_links: Option<Arc<dyn MeetingLinkGenerator>>,
+}
+
+impl BookingEngine {
+    fn over(repository: Arc<dyn Repository>, options: Options) -> Arc<Self> {
+        let Options { clock, max_attempts, meeting_links } = options;
+        let mut engine = booking_core::Engine::new(repository);
+        if let Some(links) = meeting_links {
+            engine = engine.with_meeting_links(ForeignLinks(links));
+        }
+        if let Some(clock) = clock {
+            engine = engine.with_clock(Arc::clone(&clock.inner));
+        }
+        if let Some(attempts) = max_attempts {
+            engine = engine.with_max_attempts(attempts);
+        }
+        Arc::new(Self { inner: engine })
+    }
+
+    /// The core engine, for Rust callers (benchmarks, tests).
+    pub fn core(&self) -> &booking_core::Engine<Arc<dyn Repository>> {
+        &self.inner
+    }
+}
+
+#[uniffi::export]
+impl BookingEngine {
+    /// An engine over an in-memory store. Options: `clock`, a manual clock (default: the
+    /// system's); `max_attempts`, how often a command is decided again after losing a race
+    /// (default 200); `meeting_links`, a generator of links for lessons confirmed without one.
+    #[uniffi::constructor(default(clock = None, max_attempts = None, meeting_links = None))]
+    pub fn in_memory(
+        store: Arc<InMemoryStore>,
+        clock: Option<Arc<ManualClock>>,
+        max_attempts: Option<u32>,
+        meeting_links: Option<Arc<dyn MeetingLinkGenerator>>,
+    ) -> Arc<Self> {
+        Self::over(store.repository(), Options { clock, max_attempts, meeting_links })
+    }
+
+    /// An engine over a SQLite store (options as for [`BookingEngine::in_memory`]).
+    #[uniffi::constructor(default(clock = None, max_attempts = None, meeting_links = None))]
+    pub fn sqlite(
+        store: Arc<SqliteStore>,
+        clock: Option<Arc<ManualClock>>,
+        max_attempts: Option<u32>,
+        meeting_links: Option<Arc<dyn MeetingLinkGenerator>>,
+    ) -> Arc<Self> {
+        Self::over(store.repository(), Options { clock, max_attempts, meeting_links })
+    }
+
+    /// An engine over a store written in Kotlin or Swift (see [`DocumentStore`]; options as
+    /// for [`BookingEngine::in_memory`]).
+    #[uniffi::constructor(default(clock = None, max_attempts = None, meeting_links = None))]
+    pub fn with_document_store(
+        store: Arc<dyn DocumentStore>,
+        clock: Option<Arc<ManualClock>>,
+        max_attempts: Option<u32>,
+        meeting_links: Option<Arc<dyn MeetingLinkGenerator>>,
+    ) -> Arc<Self> {
+        Self::over(foreign_repository(store), Options { clock, max_attempts, meeting_links })
+    }
+
+    /// The engine clock's current instant.
+    pub fn now(&self) -> SystemTime {
+        instant_out(self.inner.now())
+    }
+
+    // ----- group sessions -------------------------------------------------------------------
+
+    /// Creates a group session.
+    #[uniffi::method(default(request_key = None))]
+    pub fn create_session(
+        &self,
+        actor: Actor,
+        session: NewSession,
+        request_key: Option<String>,
+    ) -> Result<SessionReceipt, BookingError> {
+        guard(|| {
+            let receipt = self.inner.create_session(request_in(actor, request_key)?, session.into_core()?)?;
+            Ok(receipt_out(receipt, |s| Session::from(&**s), session_receipt))
+        })
+    }
+
+    /// Books a seat: confirmed if one is free, waitlisted if the session is full with its
+    /// waitlist on, else `SessionFull`.
+    #[uniffi::method(default(request_key = None))]
+    pub fn book_seat(
+        &self,
+        actor: Actor,
+        session_id: String,
+        student_id: String,
+        request_key: Option<String>,
+    ) -> Result<SeatReceipt, BookingError> {
+        guard(|| {
+            let receipt = self.inner.book_seat(
+                request_in(actor, request_key)?,
+                id_in::<SessionId>("session_id", &session_id)?,
+                id_in::<UserId>("student_id", &student_id)?,
+            )?;
+            Ok(receipt_out(receipt, |b| SeatBooking::from(b), seat_receipt))
+        })
+    }
+
+    /// Cancels a seat booking; a freed seat goes to the head of the waitlist in the same step.
+    #[uniffi::method(default(request_key = None))]
+    pub fn cancel_booking(
+        &self,
+        actor: Actor,
+        booking_id: String,
+        request_key: Option<String>,
+    ) -> Result<SeatReceipt, BookingError> {
+        guard(|| {
+            let receipt = self
+                .inner
+                .cancel_booking(request_in(actor, request_key)?, id_in::<BookingId>("booking_id", &booking_id)?)?;
+            Ok(receipt_out(receipt, |b| SeatBooking::from(b), seat_receipt))
+        })
+    }
+
+    /// Sets the number of seats; waitlisted students are promoted into added seats, in order.
+    #[uniffi::method(default(request_key = None))]
+    pub fn change_capacity(
+        &self,
+        actor: Actor,
+        session_id: String,
+        capacity: u32,
+        request_key: Option<String>,
+    ) -> Result<SessionReceipt, BookingError> {
+        guard(|| {
+            let receipt = self.inner.change_capacity(
+                request_in(actor, request_key)?,
+                id_in::<SessionId>("session_id", &session_id)?,
+                capacity,
+            )?;
+            Ok(receipt_out(receipt, |s| Session::from(&**s), session_receipt))
+        })
+    }
+
+    /// Turns the waitlist on or off.
+    #[uniffi::method(default(request_key = None))]
+    pub fn set_waitlist(
+        &self,
+        actor: Actor,
+        session_id: String,
+        enabled: bool,
+        request_key: Option<String>,
+    ) -> Result<SessionReceipt, BookingError> {
+        guard(|| {
+            let receipt = self.inner.set_waitlist(
+                request_in(actor, request_key)?,
+                id_in::<SessionId>("session_id", &session_id)?,
+                enabled,
+            )?;
+            Ok(receipt_out(receipt, |s| Session::from(&**s), session_receipt))
+        })
+    }
+
+    /// Cancels the session and every active booking in it.
+    #[uniffi::method(default(request_key = None))]
+    pub fn cancel_session(
+        &self,
+        actor: Actor,
+        session_id: String,
+        request_key: Option<String>,
+    ) -> Result<SessionReceipt, BookingError> {
+        guard(|| {
+            let receipt = self
+                .inner
+                .cancel_session(request_in(actor, request_key)?, id_in::<SessionId>("session_id", &session_id)?)?;
+            Ok(receipt_out(receipt, |s| Session::from(&**s), session_receipt))
+        })
+    }
+
+    /// Marks a confirmed seat booking attended (`true`) or no-show, from the session's start on.
+    #[uniffi::method(default(request_key = None))]
+    pub fn mark_attendance(
+        &self,
+        actor: Actor,
+        booking_id: String,
+        attended: bool,
+        request_key: Option<String>,
+    ) -> Result<SeatReceipt, BookingError> {
+        guard(|| {
+            let receipt = self.inner.mark_attendance(
+                request_in(actor, request_key)?,
+                id_in::<BookingId>("booking_id", &booking_id)?,
+                attended,
+            )?;
+            Ok(receipt_out(receipt, |b| SeatBooking::from(b), seat_receipt))
+        })
+    }
+
+    /// The session with this id.
+    pub fn session(&self, session_id: String) -> Result<Session, BookingError> {
+        guard(|| Ok(Session::from(&*self.inner.session(id_in("session_id", &session_id)?)?)))
+    }
+
+    /// Whether the session takes bookings now (by the engine's clock).
+    pub fn session_availability(&self, session_id: String) -> Result<SessionAvailability, BookingError> {
+        guard(|| {
+            let session = self.inner.session(id_in("session_id", &session_id)?)?;
+            Ok(session.availability(self.inner.now()).into())
+        })
+    }
+
+    /// The seat booking with this id.
+    pub fn seat_booking(&self, booking_id: String) -> Result<SeatBooking, BookingError> {
+        guard(|| Ok(SeatBooking::from(&self.inner.seat_booking(id_in("booking_id", &booking_id)?)?)))
+    }
+
+    // ----- availability and 1:1 lessons -----------------------------------------------------
+
+    /// Publishes an availability slot for `teacher_id`.
+    #[uniffi::method(default(request_key = None))]
+    pub fn publish_slot(
+        &self,
+        actor: Actor,
+        teacher_id: String,
+        slot: SlotSpec,
+        request_key: Option<String>,
+    ) -> Result<SlotReceipt, BookingError> {
+        guard(|| {
+            let receipt = self.inner.publish_slot(
+                request_in(actor, request_key)?,
+                id_in::<UserId>("teacher_id", &teacher_id)?,
+                slot.into_core()?,
+            )?;
+            Ok(receipt_out(receipt, |s| Slot::from(s), slot_receipt))
+        })
+    }
+
+    /// Replaces a slot's course, zone, times and active flag; booked lessons keep their time.
+    #[uniffi::method(default(request_key = None))]
+    pub fn update_slot(
+        &self,
+        actor: Actor,
+        slot_id: String,
+        slot: SlotSpec,
+        request_key: Option<String>,
+    ) -> Result<SlotReceipt, BookingError> {
+        guard(|| {
+            let receipt = self.inner.update_slot(
+                request_in(actor, request_key)?,
+                id_in::<SlotId>("slot_id", &slot_id)?,
+                slot.into_core()?,
+            )?;
+            Ok(receipt_out(receipt, |s| Slot::from(s), slot_receipt))
+        })
+    }
+
+    /// Activates or deactivates a slot; booked lessons keep their time.
+    #[uniffi::method(default(request_key = None))]
+    pub fn set_slot_active(
+        &self,
+        actor: Actor,
+        slot_id: String,
+        active: bool,
+        request_key: Option<String>,
+    ) -> Result<SlotReceipt, BookingError> {
+        guard(|| {
+            let receipt = self.inner.set_slot_active(
+                request_in(actor, request_key)?,
+                id_in::<SlotId>("slot_id", &slot_id)?,
+                active,
+            )?;
+            Ok(receipt_out(receipt, |s| Slot::from(s), slot_receipt))
+        })
+    }
+
+    /// The slot with this id.
+    pub fn slot(&self, slot_id: String) -> Result<Slot, BookingError> {
+        guard(|| Ok(Slot::from(&self.inner.slot(id_in("slot_id", &slot_id)?)?)))
+    }
+
+    /// Every slot of a teacher (active or not), in publication order.
+    pub fn slots(&self, teacher_id: String) -> Result<Vec<Slot>, BookingError> {
+        guard(|| Ok(self.inner.calendar(id_in("teacher_id", &teacher_id)?)?.slots.iter().map(Slot::from).collect()))
+    }
+
+    /// The occurrences of a teacher's slots that can be booked now, in the query's window,
+    /// with wall times in the teacher's and the viewer's zone.
+    pub fn list_occurrences(&self, query: OccurrenceQuery) -> Result<Vec<BookableOccurrence>, BookingError> {
+        guard(|| Ok(self.inner.list_occurrences(&query.into_core()?)?.iter().map(BookableOccurrence::from).collect()))
+    }
+
+    /// Books the occurrence of `slot_id` starting at `starts_at`: confirmed, or pending when
+    /// the course needs the teacher's approval.
+    #[uniffi::method(default(request_key = None))]
+    pub fn book_lesson(
+        &self,
+        actor: Actor,
+        slot_id: String,
+        starts_at: SystemTime,
+        student_id: String,
+        request_key: Option<String>,
+    ) -> Result<LessonReceipt, BookingError> {
+        guard(|| {
+            let receipt = self.inner.book_lesson(
+                request_in(actor, request_key)?,
+                id_in::<SlotId>("slot_id", &slot_id)?,
+                instant_in("starts_at", starts_at)?,
+                id_in::<UserId>("student_id", &student_id)?,
+            )?;
+            Ok(receipt_out(receipt, |l| Lesson::from(&**l), lesson_receipt))
+        })
+    }
+
+    /// Books a recurring series of lessons from a weekly slot.
+    #[uniffi::method(default(request_key = None))]
+    pub fn book_series(
+        &self,
+        actor: Actor,
+        series: SeriesRequest,
+        request_key: Option<String>,
+    ) -> Result<SeriesReceipt, BookingError> {
+        guard(|| {
+            let receipt = self.inner.book_series(request_in(actor, request_key)?, series.into_core()?)?;
+            Ok(receipt_out(
+                receipt,
+                |s| types::SeriesBooking::from(s),
+                |series, events, version, replayed| SeriesReceipt { series, events, version, replayed },
+            ))
+        })
+    }
+
+    /// Approves a pending lesson (and the rest of its series), optionally setting its
+    /// meeting link.
+    #[uniffi::method(default(meeting_link = None, request_key = None))]
+    pub fn approve_lesson(
+        &self,
+        actor: Actor,
+        booking_id: String,
+        meeting_link: Option<String>,
+        request_key: Option<String>,
+    ) -> Result<LessonReceipt, BookingError> {
+        guard(|| {
+            let receipt = self.inner.approve_lesson(
+                request_in(actor, request_key)?,
+                id_in::<BookingId>("booking_id", &booking_id)?,
+                meeting_link,
+            )?;
+            Ok(receipt_out(receipt, |l| Lesson::from(&**l), lesson_receipt))
+        })
+    }
+
+    /// Declines a pending lesson (and the rest of its series); its time is free again.
+    #[uniffi::method(default(reason = None, request_key = None))]
+    pub fn decline_lesson(
+        &self,
+        actor: Actor,
+        booking_id: String,
+        reason: Option<String>,
+        request_key: Option<String>,
+    ) -> Result<LessonReceipt, BookingError> {
+        guard(|| {
+            let receipt = self.inner.decline_lesson(
+                request_in(actor, request_key)?,
+                id_in::<BookingId>("booking_id", &booking_id)?,
+                reason,
+            )?;
+            Ok(receipt_out(receipt, |l| Lesson::from(&**l), lesson_receipt))
+        })
+    }
+
+    /// Cancels one lesson before its start; its time is free again.
+    #[uniffi::method(default(request_key = None))]
+    pub fn cancel_lesson(
+        &self,
+        actor: Actor,
+        booking_id: String,
+        request_key: Option<String>,
+    ) -> Result<LessonReceipt, BookingError> {
+        guard(|| {
+            let receipt = self
+                .inner
+                .cancel_lesson(request_in(actor, request_key)?, id_in::<BookingId>("booking_id", &booking_id)?)?;
+            Ok(receipt_out(receipt, |l| Lesson::from(&**l), lesson_receipt))
+        })
+    }
+
+    /// Cancels a lesson of a series and every later active lesson of that series.
+    #[uniffi::method(default(request_key = None))]
+    pub fn cancel_series_from(
+        &self,
+        actor: Actor,
+        booking_id: String,
+        request_key: Option<String>,
+    ) -> Result<LessonsReceipt, BookingError> {
+        guard(|| {
+            let receipt = self
+                .inner
+                .cancel_series_from(request_in(actor, request_key)?, id_in::<BookingId>("booking_id", &booking_id)?)?;
+            Ok(receipt_out(
+                receipt,
+                |ls| ls.iter().map(|l| Lesson::from(&**l)).collect(),
+                |lessons, events, version, replayed| LessonsReceipt { lessons, events, version, replayed },
+            ))
+        })
+    }
+
+    /// Sets or replaces an active lesson's meeting link.
+    #[uniffi::method(default(request_key = None))]
+    pub fn set_meeting_link(
+        &self,
+        actor: Actor,
+        booking_id: String,
+        meeting_link: String,
+        request_key: Option<String>,
+    ) -> Result<LessonReceipt, BookingError> {
+        guard(|| {
+            let receipt = self.inner.set_meeting_link(
+                request_in(actor, request_key)?,
+                id_in::<BookingId>("booking_id", &booking_id)?,
+                meeting_link,
+            )?;
+            Ok(receipt_out(receipt, |l| Lesson::from(&**l), lesson_receipt))
+        })
+    }
+
+    /// Marks a confirmed lesson attended (`true`) or no-show, from its start on.
+    #[uniffi::method(default(request_key = None))]
+    pub fn mark_lesson_attendance(
+        &self,
+        actor: Actor,
+        booking_id: String,
+        attended: bool,
+        request_key: Option<String>,
+    ) -> Result<LessonReceipt, BookingError> {
+        guard(|| {
+            let receipt = self.inner.mark_lesson_attendance(
+                request_in(actor, request_key)?,
+                id_in::<BookingId>("booking_id", &booking_id)?,
+                attended,
+            )?;
+            Ok(receipt_out(receipt, |l| Lesson::from(&**l), lesson_receipt))
+        })
+    }
+
+    /// The lesson with this id.
+    pub fn lesson(&self, booking_id: String) -> Result<Lesson, BookingError> {
+        guard(|| Ok(Lesson::from(&*self.inner.lesson(id_in("booking_id", &booking_id)?)?)))
+    }
+
+    /// The active (pending or confirmed) lessons of a teacher or student, by start.
+    pub fn active_lessons(&self, user_id: String) -> Result<Vec<Lesson>, BookingError> {
+        guard(|| {
+            let calendar = self.inner.calendar(id_in("user_id", &user_id)?)?;
+            let mut lessons = calendar
+                .holds
+                .iter()
+                .map(|hold| self.inner.lesson(hold.booking_id).map(|l| Lesson::from(&*l)))
+                .collect::<Result<Vec<_>, _>>()?;
+            lessons.sort_by_key(|l| l.starts_at);
+            Ok(lessons)
+        })
+    }
+}
+
+fn session_receipt(session: Session, events: Vec<types::Event>, version: u64, replayed: bool) -> SessionReceipt {
+    SessionReceipt { session, events, version, replayed }
+}
+
+fn seat_receipt(booking: SeatBooking, events: Vec<types::Event>, version: u64, replayed: bool) -> SeatReceipt {
+    SeatReceipt { booking, events, version, replayed }
+}
+
+fn slot_receipt(slot: Slot, events: Vec<types::Event>, version: u64, replayed: bool) -> SlotReceipt {
+    SlotReceipt { slot, events, version, replayed }
+}
+
+fn lesson_receipt(lesson: Lesson, events: Vec<types::Event>, version: u64, replayed: bool) -> LessonReceipt {
+    LessonReceipt { lesson, events, version, replayed }
+}

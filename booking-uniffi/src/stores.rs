@@ -1,0 +1,412 @@
+//! The stores an engine can run over: in memory, a SQLite file, or a store written in Kotlin
+//! or Swift ([`DocumentStore`], a foreign trait wrapped in the core's
+//! `booking_core::document::DocumentRepository`).
+
+use crate::error::{BookingError, StoreError, guard, panic_message};
+use crate::types::{self, ApprovalSettings, Event, id_in};
+use booking_core::document::{self as core_doc, DocumentRepository};
+use booking_core::repository::{AggregateKey, BookingLocation as CoreLocation, StoreError as CoreStoreError};
+use booking_core::{BookingId, CourseId, InMemoryRepository, Repository, SessionId, SlotId, UserId};
+use booking_sqlite::SqliteRepository;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::Arc;
+
+// ---------------------------------------------------------------------------------------------
+// In memory
+// ---------------------------------------------------------------------------------------------
+
+/// The engine's thread-safe in-memory store (`booking_core::InMemoryRepository`), with the
+/// host data (enrollments, approval settings) the engine reads.
+#[derive(Debug, Default, uniffi::Object)]
+pub struct InMemoryStore {
+    inner: Arc<InMemoryRepository>,
+}
+
+impl InMemoryStore {
+    pub(crate) fn repository(&self) -> Arc<dyn Repository> {
+        Arc::clone(&self.inner) as Arc<dyn Repository>
+    }
+}
+
+#[uniffi::export]
+impl InMemoryStore {
+    /// An empty store.
+    #[uniffi::constructor]
+    pub fn new() -> Arc<Self> {
+        Arc::new(Self::default())
+    }
+
+    /// How many aggregates (sessions, calendars, lessons) are stored.
+    pub fn aggregate_count(&self) -> u64 {
+        self.inner.aggregate_count() as u64
+    }
+
+    /// Host data: enrolls a student in a course.
+    pub fn enroll(&self, student_id: String, course_id: String) -> Result<(), BookingError> {
+        guard(|| {
+            self.inner.enroll(id_in("student_id", &student_id)?, id_in("course_id", &course_id)?);
+            Ok(())
+        })
+    }
+
+    /// Host data: removes a student from a course.
+    pub fn unenroll(&self, student_id: String, course_id: String) -> Result<(), BookingError> {
+        guard(|| {
+            self.inner.unenroll(id_in("student_id", &student_id)?, id_in("course_id", &course_id)?);
+            Ok(())
+        })
+    }
+
+    /// Host data: the course's own approval setting (`None` removes it).
+    pub fn set_course_approval(&self, course_id: String, requires_approval: Option<bool>) -> Result<(), BookingError> {
+        guard(|| {
+            self.inner.set_course_approval(id_in("course_id", &course_id)?, requires_approval);
+            Ok(())
+        })
+    }
+
+    /// Host data: a teacher's approval override for a course (`None` removes it).
+    pub fn set_teacher_approval(
+        &self,
+        teacher_id: String,
+        course_id: String,
+        requires_approval: Option<bool>,
+    ) -> Result<(), BookingError> {
+        guard(|| {
+            let (teacher, course) = (id_in("teacher_id", &teacher_id)?, id_in("course_id", &course_id)?);
+            self.inner.set_teacher_approval(teacher, course, requires_approval);
+            Ok(())
+        })
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// SQLite
+// ---------------------------------------------------------------------------------------------
+
+/// A store in a SQLite file on the device (`booking_sqlite::SqliteRepository`: WAL mode, one
+/// writer, an outbox of events).
+#[derive(Debug, uniffi::Object)]
+pub struct SqliteStore {
+    inner: Arc<SqliteRepository>,
+}
+
+/// One event of a SQLite store's outbox.
+#[derive(Clone, Debug, PartialEq, Eq, uniffi::Record)]
+pub struct OutboxEvent {
+    /// Its position: ids increase in commit order and are never reused.
+    pub id: i64,
+    /// The event.
+    pub event: Event,
+}
+
+impl SqliteStore {
+    pub(crate) fn repository(&self) -> Arc<dyn Repository> {
+        Arc::clone(&self.inner) as Arc<dyn Repository>
+    }
+}
+
+#[uniffi::export]
+impl SqliteStore {
+    /// Opens (creating and migrating if needed) the database at `path`.
+    #[uniffi::constructor]
+    pub fn open(path: String) -> Result<Arc<Self>, BookingError> {
+        guard(|| Ok(Arc::new(Self { inner: Arc::new(SqliteRepository::open(path)?) })))
+    }
+
+    /// The database file's path.
+    pub fn path(&self) -> String {
+        self.inner.path().display().to_string()
+    }
+
+    /// Host data: enrolls a student in a course.
+    pub fn enroll(&self, student_id: String, course_id: String) -> Result<(), BookingError> {
+        guard(|| self.inner.enroll(id_in("student_id", &student_id)?, id_in("course_id", &course_id)?))
+    }
+
+    /// Host data: removes a student from a course.
+    pub fn unenroll(&self, student_id: String, course_id: String) -> Result<(), BookingError> {
+        guard(|| self.inner.unenroll(id_in("student_id", &student_id)?, id_in("course_id", &course_id)?))
+    }
+
+    /// Host data: the course's own approval setting (`None` removes it).
+    pub fn set_course_approval(&self, course_id: String, requires_approval: Option<bool>) -> Result<(), BookingError> {
+        guard(|| self.inner.set_course_approval(id_in("course_id", &course_id)?, requires_approval))
+    }
+
+    /// Host data: a teacher's approval override for a course (`None` removes it).
+    pub fn set_teacher_approval(
+        &self,
+        teacher_id: String,
+        course_id: String,
+        requires_approval: Option<bool>,
+    ) -> Result<(), BookingError> {
+        guard(|| {
+            let (teacher, course) = (id_in("teacher_id", &teacher_id)?, id_in("course_id", &course_id)?);
+            self.inner.set_teacher_approval(teacher, course, requires_approval)
+        })
+    }
+
+    /// Up to `limit` outbox events with an id above `after`, oldest first.
+    pub fn events_since(&self, after: i64, limit: u32) -> Result<Vec<OutboxEvent>, BookingError> {
+        guard(|| {
+            Ok(self
+                .inner
+                .events_since(after, limit as usize)?
+                .iter()
+                .map(|e| OutboxEvent { id: e.id, event: Event::from(&e.event) })
+                .collect())
+        })
+    }
+
+    /// Deletes the outbox events up to and including `id`; returns how many were deleted.
+    pub fn delete_events_through(&self, id: i64) -> Result<u64, BookingError> {
+        guard(|| Ok(self.inner.delete_events_through(id)? as u64))
+    }
+
+    /// Checks that every stored record decodes and the indexes agree with the aggregates.
+    pub fn check_integrity(&self) -> Result<(), BookingError> {
+        guard(|| self.inner.check_integrity())
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Stores written in Kotlin or Swift
+// ---------------------------------------------------------------------------------------------
+
+/// The three kinds of aggregate a document store keeps, each versioned on its own.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, uniffi::Enum)]
+pub enum AggregateKind {
+    /// A group session with its seat bookings (id: the session id).
+    Session,
+    /// A person's calendar: slots and holds of active lessons (id: the user id).
+    Calendar,
+    /// A 1:1 lesson (id: its booking id).
+    Lesson,
+}
+
+/// One stored aggregate: its version and its JSON body (opaque to the store).
+#[derive(Clone, Debug, PartialEq, Eq, uniffi::Record)]
+pub struct Document {
+    /// Its version (1 for the first stored state, +1 per commit).
+    pub version: u64,
+    /// The aggregate as JSON, exactly as a commit handed it over.
+    pub body: String,
+}
+
+/// Where a booking lives.
+#[derive(Clone, Debug, PartialEq, Eq, uniffi::Enum)]
+pub enum BookingLocation {
+    /// A seat in this group session.
+    Session {
+        /// The session's id.
+        session_id: String,
+    },
+    /// A 1:1 lesson (its own aggregate, under the booking id).
+    Lesson,
+}
+
+/// One conditional write of a commit.
+#[derive(Clone, Debug, PartialEq, Eq, uniffi::Record)]
+pub struct DocumentWrite {
+    /// The aggregate's kind.
+    pub kind: AggregateKind,
+    /// The aggregate's id.
+    pub id: String,
+    /// Apply only if the stored version is this (`0`: only if nothing is stored yet).
+    pub expected_version: u64,
+    /// The document's version after the write.
+    pub version: u64,
+    /// The new state, as JSON.
+    pub body: String,
+}
+
+/// A booking created by a commit, for [`DocumentStore::locate_booking`].
+#[derive(Clone, Debug, PartialEq, Eq, uniffi::Record)]
+pub struct NewBooking {
+    /// The booking.
+    pub booking_id: String,
+    /// Where it lives.
+    pub location: BookingLocation,
+}
+
+/// A slot created by a commit, for [`DocumentStore::locate_slot`].
+#[derive(Clone, Debug, PartialEq, Eq, uniffi::Record)]
+pub struct NewSlot {
+    /// The slot.
+    pub slot_id: String,
+    /// Its teacher.
+    pub teacher_id: String,
+}
+
+/// The request record a commit stores under `(scope, key)`.
+#[derive(Clone, Debug, PartialEq, Eq, uniffi::Record)]
+pub struct DocumentRequest {
+    /// Who sent it (`"student:<uuid>"`, …, `"system"`); keys are unique per scope.
+    pub scope: String,
+    /// The client's request key.
+    pub key: String,
+    /// The record, as JSON.
+    pub body: String,
+}
+
+/// Everything one command changes; a store applies all of it or none.
+#[derive(Clone, Debug, PartialEq, Eq, uniffi::Record)]
+pub struct DocumentCommit {
+    /// The conditional writes.
+    pub writes: Vec<DocumentWrite>,
+    /// Bookings to index.
+    pub new_bookings: Vec<NewBooking>,
+    /// Slots to index.
+    pub new_slots: Vec<NewSlot>,
+    /// The request record to store, if the command carried a key.
+    pub request: Option<DocumentRequest>,
+    /// The command's events (keep them as an outbox, or ignore them).
+    pub events: Vec<Event>,
+}
+
+/// A store written in Kotlin or Swift: a versioned document store, mirroring
+/// `booking_core::document::DocumentStore`. It keeps each aggregate as an opaque JSON document
+/// with a version, two small indexes, the request records, and the host data. The engine
+/// wraps it in the core's `DocumentRepository`, so it needs to know no booking rule.
+///
+/// What it must guarantee: [`commit`](DocumentStore::commit) applies every write only if the
+/// stored version of its aggregate is still `expected_version` (`0`: it must not exist),
+/// stores the request only if its `(scope, key)` is new, and applies all or nothing, throwing
+/// `StoreError.Conflict` / `StoreError.DuplicateRequest` otherwise. It is called from several
+/// threads at once, so it must be thread-safe (a lock around each method is enough).
+/// `run_conformance` proves a store meets all this.
+#[uniffi::export(foreign)]
+pub trait DocumentStore: Send + Sync {
+    /// The stored document of this aggregate, if any.
+    fn load(&self, kind: AggregateKind, id: String) -> Result<Option<Document>, StoreError>;
+    /// Where this booking lives (from [`DocumentCommit::new_bookings`]).
+    fn locate_booking(&self, booking_id: String) -> Result<Option<BookingLocation>, StoreError>;
+    /// The teacher whose calendar holds this slot (from [`DocumentCommit::new_slots`]).
+    fn locate_slot(&self, slot_id: String) -> Result<Option<String>, StoreError>;
+    /// The body of the request record stored under `(scope, key)`.
+    fn load_request(&self, scope: String, key: String) -> Result<Option<String>, StoreError>;
+    /// Applies the commit atomically and conditionally, or not at all.
+    fn commit(&self, commit: DocumentCommit) -> Result<(), StoreError>;
+    /// Host data: the course's approval setting and the teacher's override.
+    fn approval_settings(&self, course_id: String, teacher_id: String) -> Result<ApprovalSettings, StoreError>;
+    /// Host data: whether the student is enrolled in the course.
+    fn is_enrolled(&self, student_id: String, course_id: String) -> Result<bool, StoreError>;
+}
+
+/// A foreign [`DocumentStore`] as a core repository.
+pub(crate) fn foreign_repository(store: Arc<dyn DocumentStore>) -> Arc<dyn Repository> {
+    Arc::new(DocumentRepository::new(ForeignDocuments(store)))
+}
+
+/// Adapts a foreign [`DocumentStore`] to the core's document-store trait: converts types, and
+/// turns a panic during the call (while lifting what the store returned, say) into a store
+/// error instead of unwinding through the engine.
+struct ForeignDocuments(Arc<dyn DocumentStore>);
+
+impl ForeignDocuments {
+    fn call<T>(
+        &self,
+        method: &str,
+        f: impl FnOnce(&dyn DocumentStore) -> Result<T, StoreError>,
+    ) -> Result<T, CoreStoreError> {
+        match catch_unwind(AssertUnwindSafe(|| f(&*self.0))) {
+            Ok(result) => result.map_err(CoreStoreError::from),
+            Err(panic) => Err(CoreStoreError::Backend(format!("{method} panicked: {}", panic_message(panic)))),
+        }
+    }
+}
+
+fn index_id<T: From<uuid::Uuid>>(index: &str, text: &str) -> Result<T, CoreStoreError> {
+    uuid::Uuid::parse_str(text).map(T::from).map_err(|e| CoreStoreError::Corrupt {
+        record: index.to_owned(),
+        detail: format!("{text:?} is not a UUID: {e}"),
+    })
+}
+
+fn key_out(key: AggregateKey) -> (AggregateKind, String) {
+    let kind = match key {
+        AggregateKey::Session(_) => AggregateKind::Session,
+        AggregateKey::Calendar(_) => AggregateKind::Calendar,
+        AggregateKey::Lesson(_) => AggregateKind::Lesson,
+    };
+    (kind, key.uuid().to_string())
+}
+
+fn location_out(location: CoreLocation) -> BookingLocation {
+    match location {
+        CoreLocation::Session(session_id) => BookingLocation::Session { session_id: session_id.to_string() },
+        CoreLocation::Lesson => BookingLocation::Lesson,
+    }
+}
+
+fn commit_out(commit: core_doc::DocumentCommit) -> DocumentCommit {
+    DocumentCommit {
+        writes: commit
+            .writes
+            .into_iter()
+            .map(|w| {
+                let (kind, id) = key_out(w.key);
+                DocumentWrite { kind, id, expected_version: w.expected_version, version: w.version, body: w.body }
+            })
+            .collect(),
+        new_bookings: commit
+            .new_bookings
+            .into_iter()
+            .map(|(id, location)| NewBooking { booking_id: id.to_string(), location: location_out(location) })
+            .collect(),
+        new_slots: commit
+            .new_slots
+            .into_iter()
+            .map(|(slot, teacher)| NewSlot { slot_id: slot.to_string(), teacher_id: teacher.to_string() })
+            .collect(),
+        request: commit.request.map(|r| DocumentRequest { scope: r.scope, key: r.key, body: r.body }),
+        events: types::events_out(&commit.events),
+    }
+}
+
+impl core_doc::DocumentStore for ForeignDocuments {
+    fn load(&self, key: AggregateKey) -> Result<Option<core_doc::Document>, CoreStoreError> {
+        let (kind, id) = key_out(key);
+        let document = self.call("load", |s| s.load(kind, id))?;
+        Ok(document.map(|d| core_doc::Document { version: d.version, body: d.body }))
+    }
+
+    fn locate_booking(&self, id: BookingId) -> Result<Option<CoreLocation>, CoreStoreError> {
+        match self.call("locate_booking", |s| s.locate_booking(id.to_string()))? {
+            None => Ok(None),
+            Some(BookingLocation::Lesson) => Ok(Some(CoreLocation::Lesson)),
+            Some(BookingLocation::Session { session_id }) => {
+                Ok(Some(CoreLocation::Session(index_id::<SessionId>("booking index", &session_id)?)))
+            }
+        }
+    }
+
+    fn locate_slot(&self, id: SlotId) -> Result<Option<UserId>, CoreStoreError> {
+        self.call("locate_slot", |s| s.locate_slot(id.to_string()))?
+            .map(|teacher| index_id::<UserId>("slot index", &teacher))
+            .transpose()
+    }
+
+    fn load_request(&self, scope: &str, key: &str) -> Result<Option<String>, CoreStoreError> {
+        self.call("load_request", |s| s.load_request(scope.to_owned(), key.to_owned()))
+    }
+
+    fn commit(&self, commit: core_doc::DocumentCommit) -> Result<(), CoreStoreError> {
+        let commit = commit_out(commit);
+        self.call("commit", |s| s.commit(commit))
+    }
+
+    fn approval_settings(
+        &self,
+        course_id: CourseId,
+        teacher_id: UserId,
+    ) -> Result<booking_core::lesson::ApprovalSettings, CoreStoreError> {
+        self.call("approval_settings", |s| s.approval_settings(course_id.to_string(), teacher_id.to_string()))
+            .map(Into::into)
+    }
+
+    fn is_enrolled(&self, student_id: UserId, course_id: CourseId) -> Result<bool, CoreStoreError> {
+        self.call("is_enrolled", |s| s.is_enrolled(student_id.to_string(), course_id.to_string()))
+    }
+}

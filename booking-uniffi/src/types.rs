@@ -1,0 +1,1142 @@
+//! The records and enums that cross the FFI, and every conversion between them and the core's
+//! types (this module is the only place types are converted).
+//!
+//! Conventions, the same in Kotlin and Swift:
+//! - **ids** are UUID strings (`"0190a3c5-…"`); a malformed one is refused with
+//!   `invalid_input` naming the argument;
+//! - **instants** are `std::time::SystemTime`, which uniffi turns into `java.time.Instant`
+//!   (Kotlin) and `Date` (Swift);
+//! - **zones** are IANA names (`"Europe/Paris"`);
+//! - **wall times** of availability slots are ISO-8601 strings in the slot's zone: times
+//!   `"14:00"` (or `"14:00:30"`), dates `"2030-05-06"`, date-times `"2030-05-06T14:00"`;
+//! - **statuses** are enums.
+
+use booking_core::{
+    BookingError as CoreError,
+    availability::{AvailabilitySlot, SlotRecurrence as CoreRecurrence},
+    lesson::{self as core_lesson},
+};
+use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, Timelike, Utc};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+// ---------------------------------------------------------------------------------------------
+// Scalars
+// ---------------------------------------------------------------------------------------------
+
+/// Parses the UUID text of argument `field`.
+pub(crate) fn id_in<T: From<uuid::Uuid>>(field: &str, text: &str) -> Result<T, CoreError> {
+    uuid::Uuid::parse_str(text).map(T::from).map_err(|e| CoreError::invalid(field, format!("not a UUID: {e}")))
+}
+
+/// Parses an optional id.
+pub(crate) fn opt_id_in<T: From<uuid::Uuid>>(field: &str, text: Option<&str>) -> Result<Option<T>, CoreError> {
+    text.map(|t| id_in(field, t)).transpose()
+}
+
+fn id_out(id: impl std::fmt::Display) -> String {
+    id.to_string()
+}
+
+/// An instant from the FFI (`Instant` / `Date`) as a UTC date-time.
+pub(crate) fn instant_in(field: &str, instant: SystemTime) -> Result<DateTime<Utc>, CoreError> {
+    let out_of_range = || CoreError::invalid(field, "instant out of range");
+    let converted = match instant.duration_since(UNIX_EPOCH) {
+        Ok(after) => {
+            DateTime::from_timestamp(i64::try_from(after.as_secs()).map_err(|_| out_of_range())?, after.subsec_nanos())
+        }
+        Err(before) => {
+            let before = before.duration();
+            let secs = i64::try_from(before.as_secs()).map_err(|_| out_of_range())?;
+            match before.subsec_nanos() {
+                0 => DateTime::from_timestamp(-secs, 0),
+                nanos => DateTime::from_timestamp(-secs - 1, 1_000_000_000 - nanos),
+            }
+        }
+    };
+    converted.ok_or_else(out_of_range)
+}
+
+/// A UTC date-time as an instant for the FFI.
+pub(crate) fn instant_out(instant: DateTime<Utc>) -> SystemTime {
+    SystemTime::from(instant)
+}
+
+fn time_in(field: &str, text: &str) -> Result<NaiveTime, CoreError> {
+    NaiveTime::parse_from_str(text, "%H:%M")
+        .or_else(|_| NaiveTime::parse_from_str(text, "%H:%M:%S"))
+        .map_err(|e| CoreError::invalid(field, format!("expected a wall time like 14:00: {e}")))
+}
+
+fn time_out(time: NaiveTime) -> String {
+    if time.second() == 0 && time.nanosecond() == 0 { time.format("%H:%M").to_string() } else { time.to_string() }
+}
+
+fn date_in(field: &str, text: &str) -> Result<NaiveDate, CoreError> {
+    NaiveDate::parse_from_str(text, "%Y-%m-%d")
+        .map_err(|e| CoreError::invalid(field, format!("expected a date like 2030-05-06: {e}")))
+}
+
+fn date_out(date: NaiveDate) -> String {
+    date.format("%Y-%m-%d").to_string()
+}
+
+fn local_in(field: &str, text: &str) -> Result<NaiveDateTime, CoreError> {
+    NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M")
+        .or_else(|_| NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S"))
+        .map_err(|e| CoreError::invalid(field, format!("expected a wall time like 2030-05-06T14:00: {e}")))
+}
+
+fn local_out(local: NaiveDateTime) -> String {
+    format!("{}T{}", date_out(local.date()), time_out(local.time()))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Actors
+// ---------------------------------------------------------------------------------------------
+
+/// Who runs a command; the engine checks what each may do (see `booking_core::Actor`).
+#[derive(Clone, Debug, PartialEq, Eq, uniffi::Enum)]
+pub enum Actor {
+    /// A teacher, acting on their own sessions and availability.
+    Teacher {
+        /// The teacher's user id.
+        id: String,
+    },
+    /// A student, acting for themselves.
+    Student {
+        /// The student's user id.
+        id: String,
+    },
+    /// A platform administrator: may act on anything.
+    Admin {
+        /// The admin's user id.
+        id: String,
+    },
+    /// The host platform itself (jobs, imports): trusted like an admin.
+    System,
+}
+
+impl Actor {
+    pub(crate) fn into_core(self) -> Result<booking_core::Actor, CoreError> {
+        Ok(match self {
+            Actor::Teacher { id } => booking_core::Actor::Teacher(id_in("actor", &id)?),
+            Actor::Student { id } => booking_core::Actor::Student(id_in("actor", &id)?),
+            Actor::Admin { id } => booking_core::Actor::Admin(id_in("actor", &id)?),
+            Actor::System => booking_core::Actor::System,
+        })
+    }
+
+    fn from_core(actor: booking_core::Actor) -> Self {
+        match actor {
+            booking_core::Actor::Teacher(id) => Actor::Teacher { id: id_out(id) },
+            booking_core::Actor::Student(id) => Actor::Student { id: id_out(id) },
+            booking_core::Actor::Admin(id) => Actor::Admin { id: id_out(id) },
+            booking_core::Actor::System => Actor::System,
+        }
+    }
+}
+
+/// The core request of `actor` under an optional idempotency key.
+pub(crate) fn request_in(actor: Actor, key: Option<String>) -> Result<booking_core::Request, CoreError> {
+    Ok(booking_core::Request { actor: actor.into_core()?, key })
+}
+
+// ---------------------------------------------------------------------------------------------
+// Group sessions
+// ---------------------------------------------------------------------------------------------
+
+/// What a teacher fills in for a new group session.
+#[derive(Clone, Debug, PartialEq, Eq, uniffi::Record)]
+pub struct NewSession {
+    /// The teacher who runs it.
+    pub teacher_id: String,
+    /// The course it belongs to, if any.
+    #[uniffi(default = None)]
+    pub course_id: Option<String>,
+    /// Its title.
+    pub title: String,
+    /// When it starts.
+    pub starts_at: SystemTime,
+    /// The IANA zone it is scheduled in.
+    pub time_zone: String,
+    /// How long it lasts.
+    pub duration_minutes: u32,
+    /// The meeting link (an http(s) URL).
+    pub meeting_link: String,
+    /// The number of seats.
+    pub capacity: u32,
+    /// Whether students may queue once every seat is taken.
+    pub waitlist_enabled: bool,
+}
+
+impl NewSession {
+    pub(crate) fn into_core(self) -> Result<booking_core::NewGroupSession, CoreError> {
+        Ok(booking_core::NewGroupSession {
+            teacher_id: id_in("teacher_id", &self.teacher_id)?,
+            course_id: opt_id_in("course_id", self.course_id.as_deref())?,
+            title: self.title,
+            starts_at: instant_in("starts_at", self.starts_at)?,
+            time_zone: self.time_zone,
+            duration_minutes: self.duration_minutes,
+            meeting_link: self.meeting_link,
+            capacity: self.capacity,
+            waitlist_enabled: self.waitlist_enabled,
+        })
+    }
+}
+
+/// The status of a seat booking.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, uniffi::Enum)]
+pub enum SeatStatus {
+    /// Holds a seat.
+    Confirmed,
+    /// Queued for a seat.
+    Waitlisted,
+    /// Cancelled before the start.
+    Cancelled,
+    /// Held a seat and came.
+    Attended,
+    /// Held a seat and did not come.
+    NoShow,
+}
+
+impl From<booking_core::SeatStatus> for SeatStatus {
+    fn from(s: booking_core::SeatStatus) -> Self {
+        match s {
+            booking_core::SeatStatus::Confirmed => SeatStatus::Confirmed,
+            booking_core::SeatStatus::Waitlisted => SeatStatus::Waitlisted,
+            booking_core::SeatStatus::Cancelled => SeatStatus::Cancelled,
+            booking_core::SeatStatus::Attended => SeatStatus::Attended,
+            booking_core::SeatStatus::NoShow => SeatStatus::NoShow,
+        }
+    }
+}
+
+/// Whether a group session takes bookings now.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, uniffi::Enum)]
+pub enum SessionAvailability {
+    /// Seats are free.
+    Open,
+    /// Every seat is taken; new bookings join the waitlist.
+    WaitlistOnly,
+    /// Every seat is taken and the waitlist is off (the seed's `booking_closed`).
+    Closed,
+    /// The session has started; seats are frozen.
+    Started,
+    /// The session was cancelled.
+    Cancelled,
+}
+
+impl From<booking_core::BookingAvailability> for SessionAvailability {
+    fn from(a: booking_core::BookingAvailability) -> Self {
+        match a {
+            booking_core::BookingAvailability::Open => SessionAvailability::Open,
+            booking_core::BookingAvailability::WaitlistOnly => SessionAvailability::WaitlistOnly,
+            booking_core::BookingAvailability::Closed => SessionAvailability::Closed,
+            booking_core::BookingAvailability::Started => SessionAvailability::Started,
+            booking_core::BookingAvailability::Cancelled => SessionAvailability::Cancelled,
+        }
+    }
+}
+
+/// One student's booking in a group session.
+#[derive(Clone, Debug, PartialEq, Eq, uniffi::Record)]
+pub struct SeatBooking {
+    /// The booking.
+    pub id: String,
+    /// Its session.
+    pub session_id: String,
+    /// The student.
+    pub student_id: String,
+    /// Where it stands.
+    pub status: SeatStatus,
+    /// When it was made (the waitlist order is the order of `Session.bookings`).
+    pub booked_at: SystemTime,
+    /// When its status last changed.
+    pub updated_at: SystemTime,
+}
+
+impl From<&booking_core::SeatBooking> for SeatBooking {
+    fn from(b: &booking_core::SeatBooking) -> Self {
+        SeatBooking {
+            id: id_out(b.id),
+            session_id: id_out(b.session_id),
+            student_id: id_out(b.student_id),
+            status: b.status.into(),
+            booked_at: instant_out(b.booked_at),
+            updated_at: instant_out(b.updated_at),
+        }
+    }
+}
+
+/// A seat-based group session with its bookings, in the order they were made.
+#[derive(Clone, Debug, PartialEq, Eq, uniffi::Record)]
+pub struct Session {
+    /// The session.
+    pub id: String,
+    /// Its teacher.
+    pub teacher_id: String,
+    /// Its course, if any.
+    pub course_id: Option<String>,
+    /// Its title.
+    pub title: String,
+    /// When it starts.
+    pub starts_at: SystemTime,
+    /// When it ends.
+    pub ends_at: SystemTime,
+    /// The IANA zone it is scheduled in.
+    pub time_zone: String,
+    /// How long it lasts.
+    pub duration_minutes: u32,
+    /// The meeting link.
+    pub meeting_link: String,
+    /// The number of seats.
+    pub capacity: u32,
+    /// Whether students may queue once every seat is taken.
+    pub waitlist_enabled: bool,
+    /// When it was created.
+    pub created_at: SystemTime,
+    /// When it was cancelled, if it was.
+    pub cancelled_at: Option<SystemTime>,
+    /// Its version (1 when created, +1 per change).
+    pub version: u64,
+    /// Every booking ever made, in booking order (the waitlist order).
+    pub bookings: Vec<SeatBooking>,
+    /// Seats taken (confirmed and attended).
+    pub booked_seats: u32,
+    /// Seats still free.
+    pub remaining_seats: u32,
+    /// Bookings on the waitlist.
+    pub waitlisted_count: u32,
+    /// Whether every seat is taken.
+    pub is_full: bool,
+    /// Full with the waitlist off: takes no bookings (the seed's `booking_closed`).
+    pub is_closed_for_booking: bool,
+    /// Whether it was cancelled.
+    pub is_cancelled: bool,
+}
+
+impl From<&booking_core::GroupSession> for Session {
+    fn from(s: &booking_core::GroupSession) -> Self {
+        Session {
+            id: id_out(s.id),
+            teacher_id: id_out(s.teacher_id),
+            course_id: s.course_id.map(id_out),
+            title: s.title.clone(),
+            starts_at: instant_out(s.starts_at),
+            ends_at: instant_out(s.ends_at()),
+            time_zone: s.time_zone.name().to_owned(),
+            duration_minutes: s.duration_minutes,
+            meeting_link: s.meeting_link.as_str().to_owned(),
+            capacity: s.capacity,
+            waitlist_enabled: s.waitlist_enabled,
+            created_at: instant_out(s.created_at),
+            cancelled_at: s.cancelled_at.map(instant_out),
+            version: s.version,
+            bookings: s.bookings.iter().map(SeatBooking::from).collect(),
+            booked_seats: s.booked_seats(),
+            remaining_seats: s.remaining_seats(),
+            waitlisted_count: s.waitlisted_count(),
+            is_full: s.is_full(),
+            is_closed_for_booking: s.is_closed_for_booking(),
+            is_cancelled: s.is_cancelled(),
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Availability and lessons
+// ---------------------------------------------------------------------------------------------
+
+/// A day of the week.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, uniffi::Enum)]
+pub enum Weekday {
+    /// Monday.
+    Monday,
+    /// Tuesday.
+    Tuesday,
+    /// Wednesday.
+    Wednesday,
+    /// Thursday.
+    Thursday,
+    /// Friday.
+    Friday,
+    /// Saturday.
+    Saturday,
+    /// Sunday.
+    Sunday,
+}
+
+impl From<Weekday> for chrono::Weekday {
+    fn from(d: Weekday) -> Self {
+        match d {
+            Weekday::Monday => chrono::Weekday::Mon,
+            Weekday::Tuesday => chrono::Weekday::Tue,
+            Weekday::Wednesday => chrono::Weekday::Wed,
+            Weekday::Thursday => chrono::Weekday::Thu,
+            Weekday::Friday => chrono::Weekday::Fri,
+            Weekday::Saturday => chrono::Weekday::Sat,
+            Weekday::Sunday => chrono::Weekday::Sun,
+        }
+    }
+}
+
+impl From<chrono::Weekday> for Weekday {
+    fn from(d: chrono::Weekday) -> Self {
+        match d {
+            chrono::Weekday::Mon => Weekday::Monday,
+            chrono::Weekday::Tue => Weekday::Tuesday,
+            chrono::Weekday::Wed => Weekday::Wednesday,
+            chrono::Weekday::Thu => Weekday::Thursday,
+            chrono::Weekday::Fri => Weekday::Friday,
+            chrono::Weekday::Sat => Weekday::Saturday,
+            chrono::Weekday::Sun => Weekday::Sunday,
+        }
+    }
+}
+
+/// When a slot occurs, as wall times in the slot's zone.
+#[derive(Clone, Debug, PartialEq, Eq, uniffi::Enum)]
+pub enum SlotRecurrence {
+    /// Every week on `weekday` from `start_time` to `end_time` (the next day if `end_time` is
+    /// not after `start_time`), from `valid_from` to `valid_until` (dates, inclusive).
+    Weekly {
+        /// The day each occurrence starts on.
+        weekday: Weekday,
+        /// Wall time, e.g. `"14:00"`.
+        start_time: String,
+        /// Wall time, e.g. `"15:00"`.
+        end_time: String,
+        /// First date, e.g. `"2030-05-06"`.
+        valid_from: String,
+        /// Last date, or `None` for open-ended.
+        valid_until: Option<String>,
+    },
+    /// Once, from `start` to `end` (wall date-times like `"2030-05-06T14:00"`).
+    OneTime {
+        /// Wall date-time of the start.
+        start: String,
+        /// Wall date-time of the end.
+        end: String,
+    },
+}
+
+impl SlotRecurrence {
+    fn into_core(self) -> Result<CoreRecurrence, CoreError> {
+        Ok(match self {
+            SlotRecurrence::Weekly { weekday, start_time, end_time, valid_from, valid_until } => {
+                CoreRecurrence::Weekly {
+                    weekday: weekday.into(),
+                    start_time: time_in("start_time", &start_time)?,
+                    end_time: time_in("end_time", &end_time)?,
+                    valid_from: date_in("valid_from", &valid_from)?,
+                    valid_until: valid_until.as_deref().map(|d| date_in("valid_until", d)).transpose()?,
+                }
+            }
+            SlotRecurrence::OneTime { start, end } => {
+                CoreRecurrence::OneTime { start: local_in("start", &start)?, end: local_in("end", &end)? }
+            }
+        })
+    }
+
+    fn from_core(r: &CoreRecurrence) -> Self {
+        match r {
+            CoreRecurrence::Weekly { weekday, start_time, end_time, valid_from, valid_until } => {
+                SlotRecurrence::Weekly {
+                    weekday: (*weekday).into(),
+                    start_time: time_out(*start_time),
+                    end_time: time_out(*end_time),
+                    valid_from: date_out(*valid_from),
+                    valid_until: valid_until.map(date_out),
+                }
+            }
+            CoreRecurrence::OneTime { start, end } => {
+                SlotRecurrence::OneTime { start: local_out(*start), end: local_out(*end) }
+            }
+        }
+    }
+}
+
+/// What a teacher fills in for an availability slot.
+#[derive(Clone, Debug, PartialEq, Eq, uniffi::Record)]
+pub struct SlotSpec {
+    /// The course the slot is reserved for, if any.
+    #[uniffi(default = None)]
+    pub course_id: Option<String>,
+    /// The IANA zone its wall times are in.
+    pub time_zone: String,
+    /// Weekly or one-time.
+    pub recurrence: SlotRecurrence,
+    /// Whether it is offered.
+    #[uniffi(default = true)]
+    pub active: bool,
+}
+
+impl SlotSpec {
+    pub(crate) fn into_core(self) -> Result<core_lesson::SlotSpec, CoreError> {
+        Ok(core_lesson::SlotSpec {
+            course_id: opt_id_in("course_id", self.course_id.as_deref())?,
+            time_zone: self.time_zone,
+            recurrence: self.recurrence.into_core()?,
+            active: self.active,
+        })
+    }
+}
+
+/// A teacher's availability slot.
+#[derive(Clone, Debug, PartialEq, Eq, uniffi::Record)]
+pub struct Slot {
+    /// The slot; bookings name occurrences by it.
+    pub id: String,
+    /// The teacher who offers it.
+    pub teacher_id: String,
+    /// The course it is reserved for, if any.
+    pub course_id: Option<String>,
+    /// The IANA zone its wall times are read in.
+    pub time_zone: String,
+    /// When it occurs.
+    pub recurrence: SlotRecurrence,
+    /// Whether it is offered.
+    pub active: bool,
+}
+
+impl From<&AvailabilitySlot> for Slot {
+    fn from(s: &AvailabilitySlot) -> Self {
+        Slot {
+            id: id_out(s.id),
+            teacher_id: id_out(s.teacher_id),
+            course_id: s.course_id.map(id_out),
+            time_zone: s.time_zone.name().to_owned(),
+            recurrence: SlotRecurrence::from_core(&s.recurrence),
+            active: s.active,
+        }
+    }
+}
+
+/// The status of a 1:1 lesson.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, uniffi::Enum)]
+pub enum LessonStatus {
+    /// Waiting for the teacher's approval; holds its time.
+    Pending,
+    /// Booked.
+    Confirmed,
+    /// Refused by the teacher.
+    Declined,
+    /// Cancelled before the start.
+    Cancelled,
+    /// Took place.
+    Attended,
+    /// The student did not come.
+    NoShow,
+}
+
+impl From<core_lesson::LessonStatus> for LessonStatus {
+    fn from(s: core_lesson::LessonStatus) -> Self {
+        match s {
+            core_lesson::LessonStatus::Pending => LessonStatus::Pending,
+            core_lesson::LessonStatus::Confirmed => LessonStatus::Confirmed,
+            core_lesson::LessonStatus::Declined => LessonStatus::Declined,
+            core_lesson::LessonStatus::Cancelled => LessonStatus::Cancelled,
+            core_lesson::LessonStatus::Attended => LessonStatus::Attended,
+            core_lesson::LessonStatus::NoShow => LessonStatus::NoShow,
+        }
+    }
+}
+
+/// A 1:1 lesson booked from an availability slot.
+#[derive(Clone, Debug, PartialEq, Eq, uniffi::Record)]
+pub struct Lesson {
+    /// The lesson (a booking id).
+    pub id: String,
+    /// Its teacher.
+    pub teacher_id: String,
+    /// Its student.
+    pub student_id: String,
+    /// The slot it was booked from.
+    pub slot_id: String,
+    /// The slot's course, if any.
+    pub course_id: Option<String>,
+    /// Its series, if it was booked as part of one.
+    pub series_id: Option<String>,
+    /// When it starts.
+    pub starts_at: SystemTime,
+    /// When it ends.
+    pub ends_at: SystemTime,
+    /// The slot's IANA zone.
+    pub time_zone: String,
+    /// Start as a wall time in that zone, e.g. `"2030-05-06T14:00"`.
+    pub local_start: String,
+    /// End as a wall time in that zone.
+    pub local_end: String,
+    /// Where it stands.
+    pub status: LessonStatus,
+    /// Its meeting link, once set.
+    pub meeting_link: Option<String>,
+    /// When it was requested.
+    pub requested_at: SystemTime,
+    /// When it last changed.
+    pub updated_at: SystemTime,
+    /// Its version.
+    pub version: u64,
+}
+
+impl From<&core_lesson::Lesson> for Lesson {
+    fn from(l: &core_lesson::Lesson) -> Self {
+        let (local_start, local_end) = l.local_times();
+        Lesson {
+            id: id_out(l.id),
+            teacher_id: id_out(l.teacher_id),
+            student_id: id_out(l.student_id),
+            slot_id: id_out(l.slot_id),
+            course_id: l.course_id.map(id_out),
+            series_id: l.series_id.map(id_out),
+            starts_at: instant_out(l.starts_at),
+            ends_at: instant_out(l.ends_at),
+            time_zone: l.time_zone.name().to_owned(),
+            local_start: local_out(local_start),
+            local_end: local_out(local_end),
+            status: l.status.into(),
+            meeting_link: l.meeting_link.as_ref().map(|m| m.as_str().to_owned()),
+            requested_at: instant_out(l.requested_at),
+            updated_at: instant_out(l.updated_at),
+            version: l.version,
+        }
+    }
+}
+
+/// Which bookable occurrences to list.
+#[derive(Clone, Debug, PartialEq, Eq, uniffi::Record)]
+pub struct OccurrenceQuery {
+    /// The teacher.
+    pub teacher_id: String,
+    /// Only slots of this course (`None`: every course, and slots without one).
+    #[uniffi(default = None)]
+    pub course_id: Option<String>,
+    /// The student asking: courses they are not enrolled in are left out (`None`: all).
+    #[uniffi(default = None)]
+    pub student_id: Option<String>,
+    /// The window's start (inclusive).
+    pub from: SystemTime,
+    /// The window's end (exclusive), at most 366 days after `from`.
+    pub to: SystemTime,
+    /// The IANA zone to show wall times in besides the teacher's (the student's; `None`: UTC).
+    #[uniffi(default = None)]
+    pub time_zone: Option<String>,
+}
+
+impl OccurrenceQuery {
+    pub(crate) fn into_core(self) -> Result<core_lesson::OccurrenceQuery, CoreError> {
+        Ok(core_lesson::OccurrenceQuery {
+            teacher_id: id_in("teacher_id", &self.teacher_id)?,
+            course_id: opt_id_in("course_id", self.course_id.as_deref())?,
+            student_id: opt_id_in("student_id", self.student_id.as_deref())?,
+            from: instant_in("from", self.from)?,
+            to: instant_in("to", self.to)?,
+            time_zone: self.time_zone,
+        })
+    }
+}
+
+/// One bookable occurrence of a slot, as an instant and as wall times.
+#[derive(Clone, Debug, PartialEq, Eq, uniffi::Record)]
+pub struct BookableOccurrence {
+    /// The slot producing it (book it with this id and `starts_at`).
+    pub slot_id: String,
+    /// The slot's course, if any.
+    pub course_id: Option<String>,
+    /// Its start.
+    pub starts_at: SystemTime,
+    /// Its end.
+    pub ends_at: SystemTime,
+    /// The teacher's (the slot's) zone.
+    pub teacher_time_zone: String,
+    /// Start as a wall time in the teacher's zone.
+    pub teacher_local_start: String,
+    /// End as a wall time in the teacher's zone.
+    pub teacher_local_end: String,
+    /// The zone the query asked for.
+    pub viewer_time_zone: String,
+    /// Start as a wall time in the viewer's zone.
+    pub viewer_local_start: String,
+    /// End as a wall time in the viewer's zone.
+    pub viewer_local_end: String,
+}
+
+impl From<&core_lesson::BookableOccurrence> for BookableOccurrence {
+    fn from(o: &core_lesson::BookableOccurrence) -> Self {
+        BookableOccurrence {
+            slot_id: id_out(o.slot_id),
+            course_id: o.course_id.map(id_out),
+            starts_at: instant_out(o.starts_at),
+            ends_at: instant_out(o.ends_at),
+            teacher_time_zone: o.teacher_time_zone.name().to_owned(),
+            teacher_local_start: local_out(o.teacher_local_start),
+            teacher_local_end: local_out(o.teacher_local_end),
+            viewer_time_zone: o.viewer_time_zone.name().to_owned(),
+            viewer_local_start: local_out(o.viewer_local_start),
+            viewer_local_end: local_out(o.viewer_local_end),
+        }
+    }
+}
+
+/// How a series ends.
+#[derive(Clone, Debug, PartialEq, Eq, uniffi::Enum)]
+pub enum SeriesEnd {
+    /// After this many lessons (1 to 104).
+    Count {
+        /// How many lessons.
+        count: u32,
+    },
+    /// With the last lesson on or before this date in the slot's zone (`"2030-06-30"`).
+    Until {
+        /// The last date.
+        date: String,
+    },
+}
+
+/// What to do with occurrences of a series that cannot be booked.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, uniffi::Enum)]
+pub enum SeriesMode {
+    /// Refuse the whole series.
+    #[default]
+    AllOrNothing,
+    /// Book the free occurrences and report the others.
+    BookAvailable,
+}
+
+/// A student's request for a recurring series of lessons from one weekly slot.
+#[derive(Clone, Debug, PartialEq, Eq, uniffi::Record)]
+pub struct SeriesRequest {
+    /// The weekly slot.
+    pub slot_id: String,
+    /// The student.
+    pub student_id: String,
+    /// The start of the first lesson (an occurrence of the slot).
+    pub first_starts_at: SystemTime,
+    /// Weeks between lessons (1 to 52).
+    #[uniffi(default = 1)]
+    pub every_weeks: u32,
+    /// When it ends.
+    pub end: SeriesEnd,
+    /// All or nothing, or what is free.
+    pub mode: SeriesMode,
+}
+
+impl SeriesRequest {
+    pub(crate) fn into_core(self) -> Result<core_lesson::SeriesRequest, CoreError> {
+        Ok(core_lesson::SeriesRequest {
+            slot_id: id_in("slot_id", &self.slot_id)?,
+            student_id: id_in("student_id", &self.student_id)?,
+            first_starts_at: instant_in("first_starts_at", self.first_starts_at)?,
+            every_weeks: self.every_weeks,
+            end: match self.end {
+                SeriesEnd::Count { count } => core_lesson::SeriesEnd::Count(count),
+                SeriesEnd::Until { date } => core_lesson::SeriesEnd::Until(date_in("end", &date)?),
+            },
+            mode: match self.mode {
+                SeriesMode::AllOrNothing => core_lesson::SeriesMode::AllOrNothing,
+                SeriesMode::BookAvailable => core_lesson::SeriesMode::BookAvailable,
+            },
+        })
+    }
+}
+
+/// An occurrence of a series that was not booked, and why.
+#[derive(Clone, Debug, PartialEq, Eq, uniffi::Record)]
+pub struct SkippedOccurrence {
+    /// Its date in the slot's zone.
+    pub local_date: String,
+    /// Its start, if the slot offers one that day.
+    pub starts_at: Option<SystemTime>,
+    /// The stable code of the reason, e.g. `slot_unavailable`.
+    pub reason_code: String,
+    /// The reason, in words.
+    pub reason: String,
+}
+
+/// A booked series.
+#[derive(Clone, Debug, PartialEq, Eq, uniffi::Record)]
+pub struct SeriesBooking {
+    /// The series.
+    pub series_id: String,
+    /// Its lessons, in order.
+    pub lessons: Vec<Lesson>,
+    /// Occurrences not booked (`BookAvailable` only).
+    pub skipped: Vec<SkippedOccurrence>,
+}
+
+impl From<&core_lesson::SeriesBooking> for SeriesBooking {
+    fn from(s: &core_lesson::SeriesBooking) -> Self {
+        SeriesBooking {
+            series_id: id_out(s.series_id),
+            lessons: s.lessons.iter().map(Lesson::from).collect(),
+            skipped: s
+                .skipped
+                .iter()
+                .map(|k| SkippedOccurrence {
+                    local_date: date_out(k.local_date),
+                    starts_at: k.starts_at.map(instant_out),
+                    reason_code: k.reason.code().as_str().to_owned(),
+                    reason: k.reason.to_string(),
+                })
+                .collect(),
+        }
+    }
+}
+
+/// The host's settings that decide whether 1:1 bookings of a course need approval: the
+/// teacher's override wins, then the course's setting, else no approval.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, uniffi::Record)]
+pub struct ApprovalSettings {
+    /// The course's setting, if it has one.
+    #[uniffi(default = None)]
+    pub course: Option<bool>,
+    /// The teacher's override for this course, if any.
+    #[uniffi(default = None)]
+    pub teacher_override: Option<bool>,
+}
+
+impl From<ApprovalSettings> for core_lesson::ApprovalSettings {
+    fn from(a: ApprovalSettings) -> Self {
+        core_lesson::ApprovalSettings { course: a.course, teacher_override: a.teacher_override }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Events
+// ---------------------------------------------------------------------------------------------
+
+/// Something that happened, when, and at whose command.
+#[derive(Clone, Debug, PartialEq, Eq, uniffi::Record)]
+pub struct Event {
+    /// The kind's stable snake_case name, e.g. `booking_promoted` (for logs and outboxes).
+    pub name: String,
+    /// The engine clock's instant when the command was decided.
+    pub occurred_at: SystemTime,
+    /// Who ran the command.
+    pub actor: Actor,
+    /// What happened.
+    pub kind: EventKind,
+}
+
+/// The kinds of domain events (see `booking_core::EventKind`).
+#[derive(Clone, Debug, PartialEq, Eq, uniffi::Enum)]
+pub enum EventKind {
+    /// A group session was created.
+    SessionCreated {
+        /// The session as created.
+        session: Session,
+    },
+    /// A student got a seat straight away.
+    BookingConfirmed {
+        /// The session.
+        session_id: String,
+        /// The booking.
+        booking_id: String,
+        /// The student.
+        student_id: String,
+    },
+    /// A student joined the waitlist (`position` is 1-based).
+    BookingWaitlisted {
+        /// The session.
+        session_id: String,
+        /// The booking.
+        booking_id: String,
+        /// The student.
+        student_id: String,
+        /// Its 1-based place in the queue when joining.
+        position: u32,
+    },
+    /// The head of the waitlist got a freed or added seat.
+    BookingPromoted {
+        /// The session.
+        session_id: String,
+        /// The booking.
+        booking_id: String,
+        /// The student.
+        student_id: String,
+    },
+    /// A seat booking was cancelled.
+    BookingCancelled {
+        /// The session.
+        session_id: String,
+        /// The booking.
+        booking_id: String,
+        /// The student.
+        student_id: String,
+        /// Its status before.
+        previous_status: SeatStatus,
+    },
+    /// Every seat is taken and the waitlist is off.
+    SessionClosed {
+        /// The session.
+        session_id: String,
+    },
+    /// A closed session takes bookings again.
+    SessionReopened {
+        /// The session.
+        session_id: String,
+    },
+    /// The number of seats changed.
+    CapacityChanged {
+        /// The session.
+        session_id: String,
+        /// Seats before.
+        previous: u32,
+        /// Seats now.
+        capacity: u32,
+    },
+    /// The waitlist was turned on or off.
+    WaitlistChanged {
+        /// The session.
+        session_id: String,
+        /// Whether new students may now join the waitlist.
+        enabled: bool,
+    },
+    /// The whole session was cancelled.
+    SessionCancelled {
+        /// The session.
+        session_id: String,
+    },
+    /// Attendance of a seat booking was marked.
+    AttendanceMarked {
+        /// The session.
+        session_id: String,
+        /// The booking.
+        booking_id: String,
+        /// The student.
+        student_id: String,
+        /// Attended or no-show.
+        status: SeatStatus,
+    },
+    /// A teacher published a slot.
+    SlotPublished {
+        /// The slot after the change.
+        slot: Slot,
+    },
+    /// A slot was edited or (de)activated.
+    SlotUpdated {
+        /// The slot after the change.
+        slot: Slot,
+    },
+    /// A lesson needing approval was requested.
+    LessonRequested {
+        /// The lesson.
+        lesson: Lesson,
+    },
+    /// A lesson was booked without approval.
+    LessonBooked {
+        /// The lesson.
+        lesson: Lesson,
+    },
+    /// A pending lesson was approved.
+    LessonApproved {
+        /// The booking.
+        booking_id: String,
+        /// The teacher.
+        teacher_id: String,
+        /// The student.
+        student_id: String,
+        /// The link.
+        meeting_link: Option<String>,
+    },
+    /// A pending lesson was declined.
+    LessonDeclined {
+        /// The booking.
+        booking_id: String,
+        /// The teacher.
+        teacher_id: String,
+        /// The student.
+        student_id: String,
+        /// The teacher's reason, if given.
+        reason: Option<String>,
+    },
+    /// A lesson was cancelled.
+    LessonCancelled {
+        /// The booking.
+        booking_id: String,
+        /// The teacher.
+        teacher_id: String,
+        /// The student.
+        student_id: String,
+        /// Its status before.
+        previous_status: LessonStatus,
+    },
+    /// A lesson's meeting link was set.
+    MeetingLinkSet {
+        /// The booking.
+        booking_id: String,
+        /// The link.
+        meeting_link: String,
+    },
+    /// Attendance of a lesson was marked.
+    LessonAttendanceMarked {
+        /// The booking.
+        booking_id: String,
+        /// The teacher.
+        teacher_id: String,
+        /// The student.
+        student_id: String,
+        /// Attended or no-show.
+        status: LessonStatus,
+    },
+    /// A recurring series was booked.
+    SeriesBooked {
+        /// The series.
+        series_id: String,
+        /// The student.
+        student_id: String,
+        /// Its lessons, in order.
+        lessons: Vec<String>,
+        /// How many occurrences were skipped.
+        skipped: u32,
+    },
+    /// An event kind added to the core after this binding was built.
+    Other,
+}
+
+impl From<&booking_core::Event> for Event {
+    fn from(e: &booking_core::Event) -> Self {
+        use booking_core::EventKind as K;
+        let kind = match &e.kind {
+            K::SessionCreated { session } => EventKind::SessionCreated { session: Session::from(&**session) },
+            K::BookingConfirmed { session_id, booking_id, student_id } => EventKind::BookingConfirmed {
+                session_id: id_out(session_id),
+                booking_id: id_out(booking_id),
+                student_id: id_out(student_id),
+            },
+            K::BookingWaitlisted { session_id, booking_id, student_id, position } => EventKind::BookingWaitlisted {
+                session_id: id_out(session_id),
+                booking_id: id_out(booking_id),
+                student_id: id_out(student_id),
+                position: *position,
+            },
+            K::BookingPromoted { session_id, booking_id, student_id } => EventKind::BookingPromoted {
+                session_id: id_out(session_id),
+                booking_id: id_out(booking_id),
+                student_id: id_out(student_id),
+            },
+            K::BookingCancelled { session_id, booking_id, student_id, previous_status } => {
+                EventKind::BookingCancelled {
+                    session_id: id_out(session_id),
+                    booking_id: id_out(booking_id),
+                    student_id: id_out(student_id),
+                    previous_status: (*previous_status).into(),
+                }
+            }
+            K::SessionClosed { session_id } => EventKind::SessionClosed { session_id: id_out(session_id) },
+            K::SessionReopened { session_id } => EventKind::SessionReopened { session_id: id_out(session_id) },
+            K::CapacityChanged { session_id, previous, capacity } => {
+                EventKind::CapacityChanged { session_id: id_out(session_id), previous: *previous, capacity: *capacity }
+            }
+            K::WaitlistChanged { session_id, enabled } => {
+                EventKind::WaitlistChanged { session_id: id_out(session_id), enabled: *enabled }
+            }
+            K::SessionCancelled { session_id } => EventKind::SessionCancelled { session_id: id_out(session_id) },
+            K::AttendanceMarked { session_id, booking_id, student_id, status } => EventKind::AttendanceMarked {
+                session_id: id_out(session_id),
+                booking_id: id_out(booking_id),
+                student_id: id_out(student_id),
+                status: (*status).into(),
+            },
+            K::SlotPublished { slot } => EventKind::SlotPublished { slot: slot.into() },
+            K::SlotUpdated { slot } => EventKind::SlotUpdated { slot: slot.into() },
+            K::LessonRequested { lesson } => EventKind::LessonRequested { lesson: Lesson::from(&**lesson) },
+            K::LessonBooked { lesson } => EventKind::LessonBooked { lesson: Lesson::from(&**lesson) },
+            K::LessonApproved { booking_id, teacher_id, student_id, meeting_link } => EventKind::LessonApproved {
+                booking_id: id_out(booking_id),
+                teacher_id: id_out(teacher_id),
+                student_id: id_out(student_id),
+                meeting_link: meeting_link.as_ref().map(|m| m.as_str().to_owned()),
+            },
+            K::LessonDeclined { booking_id, teacher_id, student_id, reason } => EventKind::LessonDeclined {
+                booking_id: id_out(booking_id),
+                teacher_id: id_out(teacher_id),
+                student_id: id_out(student_id),
+                reason: reason.clone(),
+            },
+            K::LessonCancelled { booking_id, teacher_id, student_id, previous_status } => EventKind::LessonCancelled {
+                booking_id: id_out(booking_id),
+                teacher_id: id_out(teacher_id),
+                student_id: id_out(student_id),
+                previous_status: (*previous_status).into(),
+            },
+            K::MeetingLinkSet { booking_id, meeting_link } => EventKind::MeetingLinkSet {
+                booking_id: id_out(booking_id),
+                meeting_link: meeting_link.as_str().to_owned(),
+            },
+            K::LessonAttendanceMarked { booking_id, teacher_id, student_id, status } => {
+                EventKind::LessonAttendanceMarked {
+                    booking_id: id_out(booking_id),
+                    teacher_id: id_out(teacher_id),
+                    student_id: id_out(student_id),
+                    status: (*status).into(),
+                }
+            }
+            K::SeriesBooked { series_id, student_id, lessons, skipped } => EventKind::SeriesBooked {
+                series_id: id_out(series_id),
+                student_id: id_out(student_id),
+                lessons: lessons.iter().map(id_out).collect(),
+                skipped: *skipped,
+            },
+            _ => EventKind::Other,
+        };
+        Event {
+            name: e.kind.name().to_owned(),
+            occurred_at: instant_out(e.occurred_at),
+            actor: Actor::from_core(e.actor),
+            kind,
+        }
+    }
+}
+
+/// The events of a receipt.
+pub(crate) fn events_out(events: &[booking_core::Event]) -> Vec<Event> {
+    events.iter().map(Event::from).collect()
+}
+
+// ---------------------------------------------------------------------------------------------
+// Receipts
+// ---------------------------------------------------------------------------------------------
+
+macro_rules! receipts {
+    ($($(#[$doc:meta])* $name:ident { $field:ident: $ty:ty })*) => {$(
+        $(#[$doc])*
+        #[derive(Clone, Debug, PartialEq, Eq, uniffi::Record)]
+        pub struct $name {
+            /// The object the command is about, after the command.
+            pub $field: $ty,
+            /// The events the command caused (on a replay: those of the first run).
+            pub events: Vec<Event>,
+            /// The changed aggregate's version after the command.
+            pub version: u64,
+            /// Whether this is a replay of an earlier run with the same request key (then
+            /// nothing was changed now).
+            pub replayed: bool,
+        }
+    )*};
+}
+
+receipts! {
+    /// What a session command returns.
+    SessionReceipt { session: Session }
+    /// What a seat-booking command returns.
+    SeatReceipt { booking: SeatBooking }
+    /// What a slot command returns.
+    SlotReceipt { slot: Slot }
+    /// What a lesson command returns.
+    LessonReceipt { lesson: Lesson }
+    /// What cancelling a series from a lesson on returns: the cancelled lessons.
+    LessonsReceipt { lessons: Vec<Lesson> }
+    /// What booking a series returns.
+    SeriesReceipt { series: SeriesBooking }
+}
+
+/// Converts a core receipt with `convert` for its value.
+pub(crate) fn receipt_out<T, U, R>(
+    receipt: booking_core::Receipt<T>,
+    convert: impl FnOnce(&T) -> U,
+    build: impl FnOnce(U, Vec<Event>, u64, bool) -> R,
+) -> R {
+    build(convert(&receipt.value), events_out(&receipt.events), receipt.version, receipt.replayed)
+}
