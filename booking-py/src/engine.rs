@@ -4,11 +4,11 @@ use crate::convert::{PyActor, enum_value, instant, opt_uuid, uuid_of, zone_name}
 use crate::errors::{Error, Result, guarded, invalid};
 use crate::objects::{
     PyAvailabilitySlot, PyBookableOccurrence, PyCalendar, PyGroupSession, PyLesson, PyOneTimeSlot, PyReceipt,
-    PySeatBooking, PySeriesBooking, PyWeeklySlot,
+    PySeatBooking, PyWeeklySlot, ReceiptValue,
 };
 use booking_core::{
-    BookingError, BookingId, CourseId, Engine, ManualClock, NewGroupSession, Receipt, Repository, Request, SessionId,
-    SlotId, UserId,
+    BookingError, BookingId, CourseId, Engine, ManualClock, NewGroupSession, Repository, Request, SessionId, SlotId,
+    UserId,
     availability::SlotRecurrence,
     lesson::{Lesson, MeetingLinkGenerator, OccurrenceQuery, SeriesEnd, SeriesMode, SeriesRequest, SlotSpec},
 };
@@ -79,18 +79,6 @@ fn request(actor: &PyActor, key: Option<String>) -> Request {
 
 fn count(field: &str, value: i64) -> Result<u32> {
     u32::try_from(value).map_err(|_| invalid(field, format!("must be between 0 and {}", u32::MAX)))
-}
-
-fn receipt<T, P>(py: Python<'_>, r: Receipt<T>, wrap: impl FnOnce(T) -> P) -> PyResult<PyReceipt>
-where
-    P: pyo3::PyClass + Into<pyo3::PyClassInitializer<P>>,
-{
-    Ok(PyReceipt {
-        value: Py::new(py, wrap(r.value))?.into_any(),
-        events: r.events,
-        version: r.version,
-        replayed: r.replayed,
-    })
 }
 
 fn slot_spec(
@@ -202,7 +190,7 @@ impl PyEngine {
         };
         let request = request(actor, key);
         let r = self.run(py, move |e| e.create_session(request, session))?;
-        Ok(receipt(py, r, PyGroupSession)?)
+        Ok(PyReceipt::new(r, ReceiptValue::Session))
     }
 
     /// Books a seat: confirmed if one is free, waitlisted if the session is full and its
@@ -219,7 +207,7 @@ impl PyEngine {
         let (s, st) = (SessionId(uuid_of("session_id", session_id)?), UserId(uuid_of("student_id", student_id)?));
         let request = request(actor, key);
         let r = self.run(py, move |e| e.book_seat(request, s, st))?;
-        Ok(receipt(py, r, PySeatBooking)?)
+        Ok(PyReceipt::new(r, ReceiptValue::Seat))
     }
 
     /// Cancels a seat booking; a freed seat goes to the head of the waitlist in the same step.
@@ -234,7 +222,7 @@ impl PyEngine {
         let b = BookingId(uuid_of("booking_id", booking_id)?);
         let request = request(actor, key);
         let r = self.run(py, move |e| e.cancel_booking(request, b))?;
-        Ok(receipt(py, r, PySeatBooking)?)
+        Ok(PyReceipt::new(r, ReceiptValue::Seat))
     }
 
     /// Sets the number of seats (waitlisted students are promoted into added seats).
@@ -250,7 +238,7 @@ impl PyEngine {
         let (s, c) = (SessionId(uuid_of("session_id", session_id)?), count("capacity", capacity)?);
         let request = request(actor, key);
         let r = self.run(py, move |e| e.change_capacity(request, s, c))?;
-        Ok(receipt(py, r, PyGroupSession)?)
+        Ok(PyReceipt::new(r, ReceiptValue::Session))
     }
 
     /// Turns the waitlist on or off.
@@ -266,7 +254,7 @@ impl PyEngine {
         let s = SessionId(uuid_of("session_id", session_id)?);
         let request = request(actor, key);
         let r = self.run(py, move |e| e.set_waitlist(request, s, enabled))?;
-        Ok(receipt(py, r, PyGroupSession)?)
+        Ok(PyReceipt::new(r, ReceiptValue::Session))
     }
 
     /// Cancels a session and every active booking in it.
@@ -281,7 +269,7 @@ impl PyEngine {
         let s = SessionId(uuid_of("session_id", session_id)?);
         let request = request(actor, key);
         let r = self.run(py, move |e| e.cancel_session(request, s))?;
-        Ok(receipt(py, r, PyGroupSession)?)
+        Ok(PyReceipt::new(r, ReceiptValue::Session))
     }
 
     /// Marks a seat booking attended (`True`) or no-show (`False`), from the session's start.
@@ -297,7 +285,7 @@ impl PyEngine {
         let b = BookingId(uuid_of("booking_id", booking_id)?);
         let request = request(actor, key);
         let r = self.run(py, move |e| e.mark_attendance(request, b, attended))?;
-        Ok(receipt(py, r, PySeatBooking)?)
+        Ok(PyReceipt::new(r, ReceiptValue::Seat))
     }
 
     // --- availability and 1:1 lessons ---------------------------------------------------
@@ -320,7 +308,7 @@ impl PyEngine {
         let spec = slot_spec(recurrence, time_zone, course_id, active)?;
         let request = request(actor, key);
         let r = self.run(py, move |e| e.publish_slot(request, t, spec))?;
-        Ok(receipt(py, r, PyAvailabilitySlot)?)
+        Ok(PyReceipt::new(r, ReceiptValue::Slot))
     }
 
     /// Replaces a slot's course, zone, times and active flag; booked lessons keep their time.
@@ -341,7 +329,7 @@ impl PyEngine {
         let spec = slot_spec(recurrence, time_zone, course_id, active)?;
         let request = request(actor, key);
         let r = self.run(py, move |e| e.update_slot(request, s, spec))?;
-        Ok(receipt(py, r, PyAvailabilitySlot)?)
+        Ok(PyReceipt::new(r, ReceiptValue::Slot))
     }
 
     /// Activates or deactivates a slot.
@@ -357,7 +345,7 @@ impl PyEngine {
         let s = SlotId(uuid_of("slot_id", slot_id)?);
         let request = request(actor, key);
         let r = self.run(py, move |e| e.set_slot_active(request, s, active))?;
-        Ok(receipt(py, r, PyAvailabilitySlot)?)
+        Ok(PyReceipt::new(r, ReceiptValue::Slot))
     }
 
     /// Books the occurrence of a slot starting at `starts_at`: confirmed, or pending when the
@@ -377,7 +365,7 @@ impl PyEngine {
         let st = UserId(uuid_of("student_id", student_id)?);
         let request = request(actor, key);
         let r = self.run(py, move |e| e.book_lesson(request, s, at, st))?;
-        Ok(receipt(py, r, PyLesson)?)
+        Ok(PyReceipt::new(r, ReceiptValue::Lesson))
     }
 
     /// Books a weekly series from one slot: `count` lessons or lessons `until` a date (one of
@@ -422,7 +410,7 @@ impl PyEngine {
         };
         let request = request(actor, key);
         let r = self.run(py, move |e| e.book_series(request, series))?;
-        Ok(receipt(py, r, PySeriesBooking)?)
+        Ok(PyReceipt::new(r, ReceiptValue::Series))
     }
 
     /// Approves a pending lesson (and the rest of its series), optionally setting its link.
@@ -438,7 +426,7 @@ impl PyEngine {
         let b = BookingId(uuid_of("booking_id", booking_id)?);
         let request = request(actor, key);
         let r = self.run(py, move |e| e.approve_lesson(request, b, meeting_link))?;
-        Ok(receipt(py, r, PyLesson)?)
+        Ok(PyReceipt::new(r, ReceiptValue::Lesson))
     }
 
     /// Declines a pending lesson (and the rest of its series); its time is free again.
@@ -454,7 +442,7 @@ impl PyEngine {
         let b = BookingId(uuid_of("booking_id", booking_id)?);
         let request = request(actor, key);
         let r = self.run(py, move |e| e.decline_lesson(request, b, reason))?;
-        Ok(receipt(py, r, PyLesson)?)
+        Ok(PyReceipt::new(r, ReceiptValue::Lesson))
     }
 
     /// Cancels one lesson before its start.
@@ -469,7 +457,7 @@ impl PyEngine {
         let b = BookingId(uuid_of("booking_id", booking_id)?);
         let request = request(actor, key);
         let r = self.run(py, move |e| e.cancel_lesson(request, b))?;
-        Ok(receipt(py, r, PyLesson)?)
+        Ok(PyReceipt::new(r, ReceiptValue::Lesson))
     }
 
     /// Cancels a lesson of a series and every later active lesson of it; the value is the
@@ -485,11 +473,7 @@ impl PyEngine {
         let b = BookingId(uuid_of("booking_id", booking_id)?);
         let request = request(actor, key);
         let r = self.run(py, move |e| e.cancel_series_from(request, b))?;
-        let lessons = PyList::empty(py);
-        for lesson in r.value {
-            lessons.append(PyLesson(lesson))?;
-        }
-        Ok(PyReceipt { value: lessons.into_any().unbind(), events: r.events, version: r.version, replayed: r.replayed })
+        Ok(PyReceipt::new(r, ReceiptValue::Lessons))
     }
 
     /// Sets or replaces an active lesson's meeting link.
@@ -505,7 +489,7 @@ impl PyEngine {
         let b = BookingId(uuid_of("booking_id", booking_id)?);
         let request = request(actor, key);
         let r = self.run(py, move |e| e.set_meeting_link(request, b, meeting_link))?;
-        Ok(receipt(py, r, PyLesson)?)
+        Ok(PyReceipt::new(r, ReceiptValue::Lesson))
     }
 
     /// Marks a confirmed lesson attended (`True`) or no-show (`False`), from its start.
@@ -521,7 +505,7 @@ impl PyEngine {
         let b = BookingId(uuid_of("booking_id", booking_id)?);
         let request = request(actor, key);
         let r = self.run(py, move |e| e.mark_lesson_attendance(request, b, attended))?;
-        Ok(receipt(py, r, PyLesson)?)
+        Ok(PyReceipt::new(r, ReceiptValue::Lesson))
     }
 
     // --- reads ---------------------------------------------------------------------------
@@ -582,11 +566,7 @@ impl PyEngine {
             },
         };
         let found = self.run(py, move |e| e.list_occurrences(&query))?;
-        let list = PyList::empty(py);
-        for o in found {
-            list.append(PyBookableOccurrence(o))?;
-        }
-        Ok(list)
+        Ok(crate::objects::list_of(py, found, PyBookableOccurrence)?)
     }
 
     fn __repr__(&self, py: Python<'_>) -> PyResult<String> {

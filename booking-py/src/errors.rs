@@ -111,7 +111,8 @@ pub(crate) fn exception<'py>(py: Python<'py>, error: &BookingError) -> PyResult<
     Ok(instance)
 }
 
-fn internal_error(py: Python<'_>, message: &str) -> PyErr {
+/// `booking.InternalError` (a bug in the binding or the core) with this message.
+pub(crate) fn internal_error(py: Python<'_>, message: &str) -> PyErr {
     match errors_class(py, &INTERNAL_ERROR, "InternalError") {
         Ok(class) => match class.call1((format!("internal error in the booking engine: {message}"), PyDict::new(py))) {
             Ok(instance) => PyErr::from_value(instance),

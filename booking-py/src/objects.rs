@@ -3,7 +3,7 @@
 //! Each class keeps the core's value and converts a field when it is read, so returning a
 //! result costs one allocation, whatever its size. Every output conversion lives here.
 
-use crate::convert::{BOOKING_AVAILABILITY, EVENT_KIND, LESSON_STATUS, PyActor, SEAT_STATUS, WEEKDAY};
+use crate::convert::{BOOKING_AVAILABILITY, EVENT_KIND, Id, LESSON_STATUS, PyActor, SEAT_STATUS, WEEKDAY};
 use crate::errors::{self, Result};
 use booking_core::{
     BookingId, Event, EventKind, GroupSession, SeatBooking, UserId,
@@ -15,7 +15,6 @@ use pyo3::IntoPyObjectExt;
 use pyo3::prelude::*;
 use pyo3::types::{PyList, PyTuple, PyType};
 use std::sync::Arc;
-use uuid::Uuid;
 
 /// `Name(field=repr, ...)`, skipping `None` fields.
 fn repr_of(name: &str, fields: &[(&str, Bound<'_, PyAny>)]) -> PyResult<String> {
@@ -41,16 +40,14 @@ fn obj<'py, T: IntoPyObject<'py>>(py: Python<'py>, value: T) -> PyResult<Bound<'
     value.into_bound_py_any(py)
 }
 
-fn list_of<'py, T, P: pyo3::PyClass + Into<pyo3::PyClassInitializer<P>>>(
+/// A Python list of `wrap(item)` objects, allocated at its final length.
+pub(crate) fn list_of<'py, T, P: pyo3::PyClass + Into<pyo3::PyClassInitializer<P>>>(
     py: Python<'py>,
     items: impl IntoIterator<Item = T>,
     wrap: impl Fn(T) -> P,
 ) -> PyResult<Bound<'py, PyList>> {
-    let list = PyList::empty(py);
-    for item in items {
-        list.append(Bound::new(py, wrap(item))?)?;
-    }
-    Ok(list)
+    let objects = items.into_iter().map(|item| Bound::new(py, wrap(item))).collect::<PyResult<Vec<_>>>()?;
+    PyList::new(py, objects)
 }
 
 /// Decodes a stored document (as a `DocumentStore` keeps it) into the core's type.
@@ -72,18 +69,18 @@ pub(crate) struct PySeatBooking(pub(crate) SeatBooking);
 impl PySeatBooking {
     /// The booking's id.
     #[getter]
-    fn id(&self) -> Uuid {
-        self.0.id.as_uuid()
+    fn id(&self) -> Id {
+        Id(self.0.id.as_uuid())
     }
     /// Its session.
     #[getter]
-    fn session_id(&self) -> Uuid {
-        self.0.session_id.as_uuid()
+    fn session_id(&self) -> Id {
+        Id(self.0.session_id.as_uuid())
     }
     /// The student.
     #[getter]
-    fn student_id(&self) -> Uuid {
-        self.0.student_id.as_uuid()
+    fn student_id(&self) -> Id {
+        Id(self.0.student_id.as_uuid())
     }
     /// Where it stands (`SeatStatus`).
     #[getter]
@@ -128,18 +125,18 @@ impl PyGroupSession {
     }
     /// The session's id.
     #[getter]
-    fn id(&self) -> Uuid {
-        self.0.id.as_uuid()
+    fn id(&self) -> Id {
+        Id(self.0.id.as_uuid())
     }
     /// Its teacher.
     #[getter]
-    fn teacher_id(&self) -> Uuid {
-        self.0.teacher_id.as_uuid()
+    fn teacher_id(&self) -> Id {
+        Id(self.0.teacher_id.as_uuid())
     }
     /// Its course, if any.
     #[getter]
-    fn course_id(&self) -> Option<Uuid> {
-        self.0.course_id.map(|c| c.as_uuid())
+    fn course_id(&self) -> Option<Id> {
+        self.0.course_id.map(|c| Id(c.as_uuid()))
     }
     /// Its title.
     #[getter]
@@ -320,7 +317,7 @@ impl PyWeeklySlot {
     /// The day each occurrence starts on (`Weekday`).
     #[getter]
     fn weekday<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        WEEKDAY.member(py, self.weekday.num_days_from_monday())
+        WEEKDAY.weekday(py, self.weekday)
     }
     /// Wall time each occurrence starts at.
     #[getter]
@@ -414,18 +411,18 @@ pub(crate) struct PyAvailabilitySlot(pub(crate) AvailabilitySlot);
 impl PyAvailabilitySlot {
     /// The slot's id.
     #[getter]
-    fn id(&self) -> Uuid {
-        self.0.id.as_uuid()
+    fn id(&self) -> Id {
+        Id(self.0.id.as_uuid())
     }
     /// The teacher offering it.
     #[getter]
-    fn teacher_id(&self) -> Uuid {
-        self.0.teacher_id.as_uuid()
+    fn teacher_id(&self) -> Id {
+        Id(self.0.teacher_id.as_uuid())
     }
     /// The course it is reserved for, if any.
     #[getter]
-    fn course_id(&self) -> Option<Uuid> {
-        self.0.course_id.map(|c| c.as_uuid())
+    fn course_id(&self) -> Option<Id> {
+        self.0.course_id.map(|c| Id(c.as_uuid()))
     }
     /// The zone its wall times are read in.
     #[getter]
@@ -471,33 +468,33 @@ impl PyLesson {
     }
     /// The lesson's (booking) id.
     #[getter]
-    fn id(&self) -> Uuid {
-        self.0.id.as_uuid()
+    fn id(&self) -> Id {
+        Id(self.0.id.as_uuid())
     }
     /// The teacher.
     #[getter]
-    fn teacher_id(&self) -> Uuid {
-        self.0.teacher_id.as_uuid()
+    fn teacher_id(&self) -> Id {
+        Id(self.0.teacher_id.as_uuid())
     }
     /// The student.
     #[getter]
-    fn student_id(&self) -> Uuid {
-        self.0.student_id.as_uuid()
+    fn student_id(&self) -> Id {
+        Id(self.0.student_id.as_uuid())
     }
     /// The slot it was booked from.
     #[getter]
-    fn slot_id(&self) -> Uuid {
-        self.0.slot_id.as_uuid()
+    fn slot_id(&self) -> Id {
+        Id(self.0.slot_id.as_uuid())
     }
     /// The slot's course, if any.
     #[getter]
-    fn course_id(&self) -> Option<Uuid> {
-        self.0.course_id.map(|c| c.as_uuid())
+    fn course_id(&self) -> Option<Id> {
+        self.0.course_id.map(|c| Id(c.as_uuid()))
     }
     /// Its series, if booked as one.
     #[getter]
-    fn series_id(&self) -> Option<Uuid> {
-        self.0.series_id.map(|s| s.as_uuid())
+    fn series_id(&self) -> Option<Id> {
+        self.0.series_id.map(|s| Id(s.as_uuid()))
     }
     /// When it starts.
     #[getter]
@@ -569,13 +566,13 @@ pub(crate) struct PyHold(pub(crate) Hold);
 impl PyHold {
     /// The lesson.
     #[getter]
-    fn booking_id(&self) -> Uuid {
-        self.0.booking_id.as_uuid()
+    fn booking_id(&self) -> Id {
+        Id(self.0.booking_id.as_uuid())
     }
     /// Its series, if any.
     #[getter]
-    fn series_id(&self) -> Option<Uuid> {
-        self.0.series_id.map(|s| s.as_uuid())
+    fn series_id(&self) -> Option<Id> {
+        self.0.series_id.map(|s| Id(s.as_uuid()))
     }
     /// Start.
     #[getter]
@@ -614,8 +611,8 @@ impl PyCalendar {
     }
     /// Whose calendar.
     #[getter]
-    fn owner(&self) -> Uuid {
-        self.0.owner.as_uuid()
+    fn owner(&self) -> Id {
+        Id(self.0.owner.as_uuid())
     }
     /// Its version (0: nothing stored yet).
     #[getter]
@@ -654,13 +651,13 @@ pub(crate) struct PyBookableOccurrence(pub(crate) BookableOccurrence);
 impl PyBookableOccurrence {
     /// The slot (book with it and `starts_at`).
     #[getter]
-    fn slot_id(&self) -> Uuid {
-        self.0.slot_id.as_uuid()
+    fn slot_id(&self) -> Id {
+        Id(self.0.slot_id.as_uuid())
     }
     /// The slot's course.
     #[getter]
-    fn course_id(&self) -> Option<Uuid> {
-        self.0.course_id.map(|c| c.as_uuid())
+    fn course_id(&self) -> Option<Id> {
+        self.0.course_id.map(|c| Id(c.as_uuid()))
     }
     /// Start.
     #[getter]
@@ -752,8 +749,8 @@ pub(crate) struct PySeriesBooking(pub(crate) SeriesBooking);
 impl PySeriesBooking {
     /// The series id.
     #[getter]
-    fn series_id(&self) -> Uuid {
-        self.0.series_id.as_uuid()
+    fn series_id(&self) -> Id {
+        Id(self.0.series_id.as_uuid())
     }
     /// Its lessons, in order.
     #[getter]
@@ -801,7 +798,7 @@ impl PyEvent {
     }
     /// The session concerned.
     #[getter]
-    fn session_id(&self) -> Option<Uuid> {
+    fn session_id(&self) -> Option<Id> {
         use EventKind as K;
         match &self.0.kind {
             K::SessionCreated { session } => Some(session.id),
@@ -817,16 +814,16 @@ impl PyEvent {
             | K::AttendanceMarked { session_id, .. } => Some(*session_id),
             _ => None,
         }
-        .map(|id| id.as_uuid())
+        .map(|id| Id(id.as_uuid()))
     }
     /// The booking (seat or lesson) concerned.
     #[getter]
-    fn booking_id(&self) -> Option<Uuid> {
-        self.0.kind.booking_id().map(|id| id.as_uuid())
+    fn booking_id(&self) -> Option<Id> {
+        self.0.kind.booking_id().map(|id| Id(id.as_uuid()))
     }
     /// The student concerned.
     #[getter]
-    fn student_id(&self) -> Option<Uuid> {
+    fn student_id(&self) -> Option<Id> {
         use EventKind as K;
         match &self.0.kind {
             K::BookingConfirmed { student_id, .. }
@@ -842,11 +839,11 @@ impl PyEvent {
             K::LessonRequested { lesson } | K::LessonBooked { lesson } => Some(lesson.student_id),
             _ => None,
         }
-        .map(|id| id.as_uuid())
+        .map(|id| Id(id.as_uuid()))
     }
     /// The teacher concerned.
     #[getter]
-    fn teacher_id(&self) -> Option<Uuid> {
+    fn teacher_id(&self) -> Option<Id> {
         use EventKind as K;
         match &self.0.kind {
             K::SessionCreated { session } => Some(session.teacher_id),
@@ -858,7 +855,7 @@ impl PyEvent {
             | K::LessonAttendanceMarked { teacher_id, .. } => Some(*teacher_id),
             _ => None,
         }
-        .map(|id| id.as_uuid())
+        .map(|id| Id(id.as_uuid()))
     }
     /// `BOOKING_WAITLISTED`: 1-based place in the queue when joining.
     #[getter]
@@ -961,20 +958,20 @@ impl PyEvent {
     }
     /// `SERIES_BOOKED` (and lessons of a series): the series.
     #[getter]
-    fn series_id(&self) -> Option<Uuid> {
+    fn series_id(&self) -> Option<Id> {
         match &self.0.kind {
-            EventKind::SeriesBooked { series_id, .. } => Some(series_id.as_uuid()),
+            EventKind::SeriesBooked { series_id, .. } => Some(Id(series_id.as_uuid())),
             EventKind::LessonRequested { lesson } | EventKind::LessonBooked { lesson } => {
-                lesson.series_id.map(|s| s.as_uuid())
+                lesson.series_id.map(|s| Id(s.as_uuid()))
             }
             _ => None,
         }
     }
     /// `SERIES_BOOKED`: its lessons' ids, in order.
     #[getter]
-    fn lessons(&self) -> Option<Vec<Uuid>> {
+    fn lessons(&self) -> Option<Vec<Id>> {
         match &self.0.kind {
-            EventKind::SeriesBooked { lessons, .. } => Some(lessons.iter().map(|l| l.as_uuid()).collect()),
+            EventKind::SeriesBooked { lessons, .. } => Some(lessons.iter().map(|l| Id(l.as_uuid())).collect()),
             _ => None,
         }
     }
@@ -1011,22 +1008,80 @@ impl PyEvent {
     }
 }
 
+/// The value of a receipt, kept as the core's value until Python reads `Receipt.value`.
+pub(crate) enum ReceiptValue {
+    /// `SeatBooking`.
+    Seat(SeatBooking),
+    /// `GroupSession`.
+    Session(Arc<GroupSession>),
+    /// `AvailabilitySlot`.
+    Slot(AvailabilitySlot),
+    /// `Lesson`.
+    Lesson(Arc<Lesson>),
+    /// `SeriesBooking`.
+    Series(SeriesBooking),
+    /// A list of `Lesson`s.
+    Lessons(Vec<Arc<Lesson>>),
+}
+
+impl ReceiptValue {
+    fn into_py(self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        Ok(match self {
+            ReceiptValue::Seat(v) => Py::new(py, PySeatBooking(v))?.into_any(),
+            ReceiptValue::Session(v) => Py::new(py, PyGroupSession(v))?.into_any(),
+            ReceiptValue::Slot(v) => Py::new(py, PyAvailabilitySlot(v))?.into_any(),
+            ReceiptValue::Lesson(v) => Py::new(py, PyLesson(v))?.into_any(),
+            ReceiptValue::Series(v) => Py::new(py, PySeriesBooking(v))?.into_any(),
+            ReceiptValue::Lessons(v) => list_of(py, v, PyLesson)?.into_any().unbind(),
+        })
+    }
+}
+
 /// What a successful command returns: its value, the events it caused, the changed
 /// aggregate's version, and whether it is a replay of an earlier run under the same key.
+///
+/// Returning a receipt makes one Python object: the value becomes its Python object the
+/// first time `value` is read (the same object on every later read), the events each time
+/// `events` is read.
 #[pyclass(frozen, module = "booking._booking", name = "Receipt")]
 pub(crate) struct PyReceipt {
-    pub(crate) value: Py<PyAny>,
-    pub(crate) events: Vec<Event>,
-    pub(crate) version: u64,
-    pub(crate) replayed: bool,
+    /// The value until `value` is first read.
+    pending: std::sync::Mutex<Option<ReceiptValue>>,
+    /// The value's Python object, once made.
+    value: pyo3::sync::PyOnceLock<Py<PyAny>>,
+    events: Vec<Event>,
+    version: u64,
+    replayed: bool,
+}
+
+impl PyReceipt {
+    /// A receipt for the core's receipt, its value wrapped by `wrap`.
+    pub(crate) fn new<T>(r: booking_core::Receipt<T>, wrap: impl FnOnce(T) -> ReceiptValue) -> Self {
+        PyReceipt {
+            pending: std::sync::Mutex::new(Some(wrap(r.value))),
+            value: pyo3::sync::PyOnceLock::new(),
+            events: r.events,
+            version: r.version,
+            replayed: r.replayed,
+        }
+    }
+
+    fn value_object<'py>(&self, py: Python<'py>) -> PyResult<&Bound<'py, PyAny>> {
+        let made = self.value.get_or_try_init(py, || {
+            let mut pending = self.pending.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            let value = pending.take().ok_or_else(|| errors::internal_error(py, "a receipt's value was lost"))?;
+            value.into_py(py)
+        })?;
+        Ok(made.bind(py))
+    }
 }
 
 #[pymethods]
 impl PyReceipt {
     /// The object the command is about, after the command.
     #[getter]
-    fn value(&self, py: Python<'_>) -> Py<PyAny> {
-        self.value.clone_ref(py)
+    fn value<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        self.value_object(py).cloned()
     }
     /// The events the command caused (on a replay: those of the first run).
     #[getter]
@@ -1054,7 +1109,7 @@ impl PyReceipt {
         repr_of(
             "Receipt",
             &[
-                ("value", self.value.bind(py).clone()),
+                ("value", self.value_object(py)?.clone()),
                 ("events", kinds.into_any()),
                 ("version", obj(py, self.version)?),
                 ("replayed", obj(py, self.replayed)?),

@@ -3,7 +3,7 @@
 //! protocol (through the core's [`DocumentRepository`], so a Python store runs exactly the
 //! engine code every other store runs).
 
-use crate::convert::uuid_of;
+use crate::convert::{Id, uuid_of};
 use crate::errors::{Error, Result, callback, guarded};
 use crate::objects::PyEvent;
 use booking_core::{
@@ -17,7 +17,6 @@ use booking_sqlite::SqliteRepository;
 use pyo3::prelude::*;
 use pyo3::types::{PyList, PyTuple};
 use std::sync::Arc;
-use uuid::Uuid;
 
 /// Host data (enrollments, approval settings) kept by a Rust store.
 trait HostData: Send + Sync {
@@ -242,19 +241,21 @@ fn value_repr(_py: Python<'_>, kind: &str) -> String {
 impl DocumentStore for PyDocumentStore {
     fn load(&self, key: AggregateKey) -> std::result::Result<Option<Document>, StoreError> {
         callback(|py| {
-            let found = self.0.bind(py).call_method1(pyo3::intern!(py, "load"), (key.kind(), key.uuid()))?;
+            let found = self.0.bind(py).call_method1(pyo3::intern!(py, "load"), (key.kind(), Id(key.uuid())))?;
             let found: Option<(u64, String)> = found.extract()?;
             Ok(found.map(|(version, body)| Document { version, body }))
         })
     }
 
     fn locate_booking(&self, id: BookingId) -> std::result::Result<Option<BookingLocation>, StoreError> {
-        callback(|py| location(py, self.0.bind(py).call_method1(pyo3::intern!(py, "locate_booking"), (id.as_uuid(),))?))
+        callback(|py| {
+            location(py, self.0.bind(py).call_method1(pyo3::intern!(py, "locate_booking"), (Id(id.as_uuid()),))?)
+        })
     }
 
     fn locate_slot(&self, id: SlotId) -> std::result::Result<Option<UserId>, StoreError> {
         callback(|py| {
-            let found = self.0.bind(py).call_method1(pyo3::intern!(py, "locate_slot"), (id.as_uuid(),))?;
+            let found = self.0.bind(py).call_method1(pyo3::intern!(py, "locate_slot"), (Id(id.as_uuid()),))?;
             if found.is_none() {
                 return Ok(None);
             }
@@ -280,10 +281,10 @@ impl DocumentStore for PyDocumentStore {
         teacher_id: UserId,
     ) -> std::result::Result<ApprovalSettings, StoreError> {
         callback(|py| {
-            let found = self
-                .0
-                .bind(py)
-                .call_method1(pyo3::intern!(py, "approval_settings"), (course_id.as_uuid(), teacher_id.as_uuid()))?;
+            let found = self.0.bind(py).call_method1(
+                pyo3::intern!(py, "approval_settings"),
+                (Id(course_id.as_uuid()), Id(teacher_id.as_uuid())),
+            )?;
             let (course, teacher_override): (Option<bool>, Option<bool>) = found.extract()?;
             Ok(ApprovalSettings { course, teacher_override })
         })
@@ -293,7 +294,7 @@ impl DocumentStore for PyDocumentStore {
         callback(|py| {
             self.0
                 .bind(py)
-                .call_method1(pyo3::intern!(py, "is_enrolled"), (student_id.as_uuid(), course_id.as_uuid()))?
+                .call_method1(pyo3::intern!(py, "is_enrolled"), (Id(student_id.as_uuid()), Id(course_id.as_uuid())))?
                 .is_truthy()
         })
     }
@@ -333,7 +334,7 @@ pub(crate) struct PyDocumentWrite {
     kind: &'static str,
     /// The aggregate's id (a calendar's is its owner's).
     #[pyo3(get)]
-    id: Uuid,
+    id: Id,
     /// Apply only if the stored version is this one (`0`: only if nothing is stored).
     #[pyo3(get)]
     expected_version: u64,
@@ -350,7 +351,7 @@ impl PyDocumentWrite {
     fn __repr__(&self) -> String {
         format!(
             "DocumentWrite(kind={:?}, id=UUID('{}'), expected_version={}, version={})",
-            self.kind, self.id, self.expected_version, self.version
+            self.kind, self.id.0, self.expected_version, self.version
         )
     }
 }
@@ -389,7 +390,7 @@ impl PyDocumentCommit {
         for w in &self.0.writes {
             list.append(PyDocumentWrite {
                 kind: w.key.kind(),
-                id: w.key.uuid(),
+                id: Id(w.key.uuid()),
                 expected_version: w.expected_version,
                 version: w.version,
                 body: w.body.clone(),
@@ -406,15 +407,15 @@ impl PyDocumentCommit {
                 BookingLocation::Session(s) => PyTuple::new(
                     py,
                     [
-                        id.as_uuid().into_pyobject(py)?.into_any(),
+                        Id(id.as_uuid()).into_pyobject(py)?,
                         "session".into_pyobject(py)?.into_any(),
-                        s.as_uuid().into_pyobject(py)?.into_any(),
+                        Id(s.as_uuid()).into_pyobject(py)?,
                     ],
                 )?,
                 BookingLocation::Lesson => PyTuple::new(
                     py,
                     [
-                        id.as_uuid().into_pyobject(py)?.into_any(),
+                        Id(id.as_uuid()).into_pyobject(py)?,
                         "lesson".into_pyobject(py)?.into_any(),
                         py.None().into_bound(py),
                     ],
@@ -426,8 +427,8 @@ impl PyDocumentCommit {
     }
     /// New slots to index: `(slot_id, teacher_id)`.
     #[getter]
-    fn new_slots(&self) -> Vec<(Uuid, Uuid)> {
-        self.0.new_slots.iter().map(|(s, t)| (s.as_uuid(), t.as_uuid())).collect()
+    fn new_slots(&self) -> Vec<(Id, Id)> {
+        self.0.new_slots.iter().map(|(s, t)| (Id(s.as_uuid()), Id(t.as_uuid()))).collect()
     }
     /// The request record to store, if the command carried a key.
     #[getter]

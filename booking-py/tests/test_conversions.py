@@ -115,3 +115,34 @@ def test_clock(clock: booking.ManualClock) -> None:
     assert clock.now() == NOW + timedelta(hours=1)
     clock.set(NOW.astimezone(PARIS))
     assert clock.now() == NOW and clock.now().tzinfo is timezone.utc
+
+
+def test_ids_out_are_ordinary_uuids(memory_engine: booking.Engine, teacher: uuid.UUID) -> None:
+    # Ids leave the binding without running UUID.__init__: they must be indistinguishable from
+    # the UUIDs Python makes, whatever their value.
+    for n in (0, 1, 2**64 - 1, 2**64, 2**127 + 12345, 2**128 - 1):
+        made = uuid.UUID(int=n)
+        back = Actor.student(made).id
+        assert type(back) is uuid.UUID
+        assert back == made and hash(back) == hash(made) and str(back) == str(made) and repr(back) == repr(made)
+        assert back.int == n and back.is_safe is made.is_safe and back.bytes == made.bytes
+        with pytest.raises(TypeError):
+            back.int = 1  # type: ignore[misc]
+    # Strings and UUID subclasses are still accepted as ids.
+    class Sub(uuid.UUID):
+        pass
+
+    student = new_id()
+    assert Actor.student(str(student)).id == student
+    assert Actor.student(Sub(int=student.int)).id == student
+
+
+def test_receipt_value_is_made_once(memory_engine: booking.Engine, teacher: uuid.UUID) -> None:
+    session = create_session(memory_engine, teacher, 3)
+    student = new_id()
+    receipt = memory_engine.book_seat(Actor.student(student), session.id, student)
+    assert receipt.value is receipt.value
+    assert "Receipt(value=SeatBooking(" in repr(receipt)
+    assert receipt.value.status is booking.SeatStatus.CONFIRMED
+    assert [e.kind for e in receipt.events] == [booking.EventKind.BOOKING_CONFIRMED]
+    assert memory_engine.session(session.id).bookings[0] == receipt.value
