@@ -17,16 +17,16 @@ fun main(args: Array<String>) {
     val teacher = uid(1)
     val students = (0 until seats).map { uid(100 + it) }
     val actors = students.map { Actor.Student(it) }
-    val engine = BookingEngine.inMemory(InMemoryStore())
+    val engine = Engine.inMemory(InMemoryStore())
     val results = mutableListOf<Double>()
     repeat(warmups + repeats) { round ->
         val ids = (0 until sessions).map {
             engine.createSession(
                 Actor.Teacher(teacher),
-                NewSession(teacherId = teacher, title = "Bench", startsAt = Instant.now().plus(Duration.ofDays(1)),
+                NewGroupSession(teacherId = teacher, title = "Bench", startsAt = Instant.now().plus(Duration.ofDays(1)),
                     timeZone = "Europe/Paris", durationMinutes = 60u, meetingLink = "https://meet.example.com/bench",
                     capacity = seats.toUInt(), waitlistEnabled = false),
-            ).session.id
+            ).value.id
         }
         val started = System.nanoTime()
         for (id in ids) for (i in students.indices) engine.bookSeat(actors[i], id, students[i])
@@ -45,9 +45,9 @@ fun main(args: Array<String>) {
         }.sorted()
         return rounds[2]
     }
-    val someId = engine.createSession(Actor.Teacher(teacher), NewSession(teacherId = teacher, title = "Bench",
+    val someId = engine.createSession(Actor.Teacher(teacher), NewGroupSession(teacherId = teacher, title = "Bench",
         startsAt = Instant.now().plus(Duration.ofDays(1)), timeZone = "Europe/Paris", durationMinutes = 60u,
-        meetingLink = "https://meet.example.com/bench", capacity = 1u, waitlistEnabled = false)).session.id
+        meetingLink = "https://meet.example.com/bench", capacity = 1u, waitlistEnabled = false)).value.id
     println("kotlin allErrorCodes() (no args): median %.0f ns/call".format(floor(5000) { allErrorCodes() }))
     println("kotlin engine.now() (no args):    median %.0f ns/call".format(floor(5000) { engine.now() }))
     println("kotlin engine.session(id):        median %.0f ns/call".format(floor(5000) { engine.session(someId) }))

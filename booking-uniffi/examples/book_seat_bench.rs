@@ -7,8 +7,8 @@
 //! median nanoseconds per call; `bench/run` runs it next to the Kotlin program.
 
 use booking_core::{Actor, Engine, InMemoryRepository, NewGroupSession, UserId};
-use booking_uniffi::types::{Actor as FfiActor, NewSession};
-use booking_uniffi::{BookingEngine, InMemoryStore};
+use booking_uniffi::InMemoryStore;
+use booking_uniffi::types::Actor as FfiActor;
 use chrono::{Duration, Utc};
 use std::time::{Instant, SystemTime};
 
@@ -59,14 +59,14 @@ fn main() {
     }
 
     // The binding's facade: the same call as Kotlin makes, minus the FFI.
-    let facade = BookingEngine::in_memory(InMemoryStore::new(), None, None, None);
+    let facade = booking_uniffi::Engine::in_memory(InMemoryStore::new(), None, None, None);
     let teacher = teacher.to_string();
     let students: Vec<String> = students.iter().map(ToString::to_string).collect();
     let mut wrapped = Vec::new();
     for round in 0..WARMUPS + repeats {
         let ids: Vec<String> = (0..sessions)
             .map(|_| {
-                let new = NewSession {
+                let new = booking_uniffi::types::NewGroupSession {
                     teacher_id: teacher.clone(),
                     course_id: None,
                     title: "Bench".into(),
@@ -77,7 +77,7 @@ fn main() {
                     capacity: seats as u32,
                     waitlist_enabled: false,
                 };
-                facade.create_session(FfiActor::Teacher { id: teacher.clone() }, new, None).expect("created").session.id
+                facade.create_session(FfiActor::Teacher { id: teacher.clone() }, new, None).expect("created").value.id
             })
             .collect();
         let started = Instant::now();

@@ -15,7 +15,7 @@ pub trait StoreFactory: Send + Sync {
 
 /// The outcome of one conformance check.
 #[derive(Clone, Debug, PartialEq, Eq, uniffi::Record)]
-pub struct CheckResult {
+pub struct CheckOutcome {
     /// The check's stable name, e.g. `concurrent_booking_audit`.
     pub name: String,
     /// Whether it passed.
@@ -28,7 +28,7 @@ pub struct CheckResult {
 #[derive(Clone, Debug, PartialEq, Eq, uniffi::Record)]
 pub struct ConformanceReport {
     /// One result per check run, in order.
-    pub checks: Vec<CheckResult>,
+    pub checks: Vec<CheckOutcome>,
     /// Whether every check passed (and at least one ran).
     pub passed: bool,
     /// One line per check and a count, for printing.
@@ -42,7 +42,7 @@ pub fn conformance_checks() -> Vec<String> {
 }
 
 /// Runs the core's conformance suite (or only the named `checks`) against fresh stores from
-/// `factory`, each wrapped the way [`BookingEngine::with_document_store`](crate::BookingEngine::with_document_store)
+/// `factory`, each wrapped the way [`Engine::with_document_store`](crate::Engine::with_document_store)
 /// wraps a store. Some checks call the store from several threads at once. The property
 /// tests run `BOOKING_PROPTEST_CASES` cases (environment variable; 256 by default).
 #[uniffi::export(default(checks = None))]
@@ -71,7 +71,7 @@ pub fn run_conformance(
             checks: report
                 .checks
                 .into_iter()
-                .map(|c| CheckResult { name: c.name, passed: c.passed, detail: c.detail })
+                .map(|c| CheckOutcome { name: c.name, passed: c.passed, detail: c.detail })
                 .collect(),
         })
     })

@@ -4,9 +4,10 @@
 use crate::error::{BookingError, guard};
 use crate::stores::{DocumentStore, InMemoryStore, SqliteStore, foreign_repository};
 use crate::types::{
-    self, Actor, BookableOccurrence, Lesson, LessonReceipt, LessonsReceipt, NewSession, OccurrenceQuery, SeatBooking,
-    SeatReceipt, SeriesReceipt, SeriesRequest, Session, SessionAvailability, SessionReceipt, Slot, SlotReceipt,
-    SlotSpec, id_in, instant_in, instant_out, receipt_out, request_in,
+    self, Actor, AvailabilitySlot, AvailabilitySlotReceipt, BookableOccurrence, BookingAvailability, GroupSession,
+    GroupSessionReceipt, Lesson, LessonReceipt, LessonsReceipt, NewGroupSession, OccurrenceQuery, SeatBooking,
+    SeatBookingReceipt, SeriesBookingReceipt, SeriesRequest, SlotSpec, id_in, instant_in, instant_out, receipt_out,
+    request_in,
 };
 use booking_core::{BookingId, Repository, SessionId, SlotId, UserId};
 use std::sync::Arc;
@@ -41,11 +42,11 @@ impl ManualClock {
         })
     }
 
-    /// Moves it forward by `by`.
-    pub fn advance(&self, by: Duration) -> Result<(), BookingError> {
+    /// Moves it forward by `delta`.
+    pub fn advance(&self, delta: Duration) -> Result<(), BookingError> {
         guard(|| {
-            let delta = chrono::TimeDelta::from_std(by)
-                .map_err(|_| booking_core::BookingError::invalid("by", "duration out of range"))?;
+            let delta = chrono::TimeDelta::from_std(delta)
+                .map_err(|_| booking_core::BookingError::invalid("delta", "duration out of range"))?;
             self.inner.advance(delta);
             Ok(())
         })
@@ -97,18 +98,18 @@ impl booking_core::lesson::MeetingLinkGenerator for ForeignLinks {
 
 type CoreEngine = booking_core::Engine<Arc<dyn Repository>>;
 
-/// The booking engine over one store. Thread-safe: share one per store and call it from any
-/// thread. Every command takes the acting [`Actor`] first and an optional idempotency
-/// `request_key` last (a retry with the same actor and key returns the first outcome with
-/// `replayed = true` instead of running again).
+/// The booking engine over one store (`booking_core::Engine`). Thread-safe: share one per
+/// store and call it from any thread. Every command takes the acting [`Actor`] first and an
+/// optional idempotency `key` last (the core's `Request::key`; a retry with the same actor and
+/// key returns the first outcome with `replayed = true` instead of running again).
 #[derive(uniffi::Object)]
-pub struct BookingEngine {
+pub struct Engine {
     inner: CoreEngine,
 }
 
-impl std::fmt::Debug for BookingEngine {
+impl std::fmt::Debug for Engine {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("BookingEngine").finish_non_exhaustive()
+        f.debug_struct("Engine").finish_non_exhaustive()
     }
 }
 
@@ -119,7 +120,7 @@ struct Options {
     meeting_links: Option<Arc<dyn MeetingLinkGenerator>>,
 }
 
-impl BookingEngine {
+impl Engine {
     fn over(repository: Arc<dyn Repository>, options: Options) -> Arc<Self> {
         let Options { clock, max_attempts, meeting_links } = options;
         let mut engine = booking_core::Engine::new(repository);
@@ -142,7 +143,7 @@ impl BookingEngine {
 }
 
 #[uniffi::export]
-impl BookingEngine {
+impl Engine {
     /// An engine over an in-memory store. Options: `clock`, a manual clock (default: the
     /// system's); `max_attempts`, how often a command is decided again after losing a race
     /// (default 200); `meeting_links`, a generator of links for lessons confirmed without one.
@@ -156,7 +157,7 @@ impl BookingEngine {
         Self::over(store.repository(), Options { clock, max_attempts, meeting_links })
     }
 
-    /// An engine over a SQLite store (options as for [`BookingEngine::in_memory`]).
+    /// An engine over a SQLite store (options as for [`Engine::in_memory`]).
     #[uniffi::constructor(default(clock = None, max_attempts = None, meeting_links = None))]
     pub fn sqlite(
         store: Arc<SqliteStore>,
@@ -168,7 +169,7 @@ impl BookingEngine {
     }
 
     /// An engine over a store written in Kotlin or Swift (see [`DocumentStore`]; options as
-    /// for [`BookingEngine::in_memory`]).
+    /// for [`Engine::in_memory`]).
     #[uniffi::constructor(default(clock = None, max_attempts = None, meeting_links = None))]
     pub fn with_document_store(
         store: Arc<dyn DocumentStore>,
@@ -187,135 +188,134 @@ impl BookingEngine {
     // ----- group sessions -------------------------------------------------------------------
 
     /// Creates a group session.
-    #[uniffi::method(default(request_key = None))]
+    #[uniffi::method(default(key = None))]
     pub fn create_session(
         &self,
         actor: Actor,
-        session: NewSession,
-        request_key: Option<String>,
-    ) -> Result<SessionReceipt, BookingError> {
+        session: NewGroupSession,
+        key: Option<String>,
+    ) -> Result<GroupSessionReceipt, BookingError> {
         guard(|| {
-            let receipt = self.inner.create_session(request_in(actor, request_key)?, session.into_core()?)?;
-            Ok(receipt_out(receipt, |s| Session::from(&**s), session_receipt))
+            let receipt = self.inner.create_session(request_in(actor, key)?, session.into_core()?)?;
+            Ok(receipt_out(receipt, |s| GroupSession::from(&**s)))
         })
     }
 
     /// Books a seat: confirmed if one is free, waitlisted if the session is full with its
     /// waitlist on, else `SessionFull`.
-    #[uniffi::method(default(request_key = None))]
+    #[uniffi::method(default(key = None))]
     pub fn book_seat(
         &self,
         actor: Actor,
         session_id: String,
         student_id: String,
-        request_key: Option<String>,
-    ) -> Result<SeatReceipt, BookingError> {
+        key: Option<String>,
+    ) -> Result<SeatBookingReceipt, BookingError> {
         guard(|| {
             let receipt = self.inner.book_seat(
-                request_in(actor, request_key)?,
+                request_in(actor, key)?,
                 id_in::<SessionId>("session_id", &session_id)?,
                 id_in::<UserId>("student_id", &student_id)?,
             )?;
-            Ok(receipt_out(receipt, |b| SeatBooking::from(b), seat_receipt))
+            Ok(receipt_out(receipt, |b| SeatBooking::from(b)))
         })
     }
 
     /// Cancels a seat booking; a freed seat goes to the head of the waitlist in the same step.
-    #[uniffi::method(default(request_key = None))]
+    #[uniffi::method(default(key = None))]
     pub fn cancel_booking(
         &self,
         actor: Actor,
         booking_id: String,
-        request_key: Option<String>,
-    ) -> Result<SeatReceipt, BookingError> {
+        key: Option<String>,
+    ) -> Result<SeatBookingReceipt, BookingError> {
         guard(|| {
-            let receipt = self
-                .inner
-                .cancel_booking(request_in(actor, request_key)?, id_in::<BookingId>("booking_id", &booking_id)?)?;
-            Ok(receipt_out(receipt, |b| SeatBooking::from(b), seat_receipt))
+            let receipt =
+                self.inner.cancel_booking(request_in(actor, key)?, id_in::<BookingId>("booking_id", &booking_id)?)?;
+            Ok(receipt_out(receipt, |b| SeatBooking::from(b)))
         })
     }
 
     /// Sets the number of seats; waitlisted students are promoted into added seats, in order.
-    #[uniffi::method(default(request_key = None))]
+    #[uniffi::method(default(key = None))]
     pub fn change_capacity(
         &self,
         actor: Actor,
         session_id: String,
         capacity: u32,
-        request_key: Option<String>,
-    ) -> Result<SessionReceipt, BookingError> {
+        key: Option<String>,
+    ) -> Result<GroupSessionReceipt, BookingError> {
         guard(|| {
             let receipt = self.inner.change_capacity(
-                request_in(actor, request_key)?,
+                request_in(actor, key)?,
                 id_in::<SessionId>("session_id", &session_id)?,
                 capacity,
             )?;
-            Ok(receipt_out(receipt, |s| Session::from(&**s), session_receipt))
+            Ok(receipt_out(receipt, |s| GroupSession::from(&**s)))
         })
     }
 
     /// Turns the waitlist on or off.
-    #[uniffi::method(default(request_key = None))]
+    #[uniffi::method(default(key = None))]
     pub fn set_waitlist(
         &self,
         actor: Actor,
         session_id: String,
         enabled: bool,
-        request_key: Option<String>,
-    ) -> Result<SessionReceipt, BookingError> {
+        key: Option<String>,
+    ) -> Result<GroupSessionReceipt, BookingError> {
         guard(|| {
             let receipt = self.inner.set_waitlist(
-                request_in(actor, request_key)?,
+                request_in(actor, key)?,
                 id_in::<SessionId>("session_id", &session_id)?,
                 enabled,
             )?;
-            Ok(receipt_out(receipt, |s| Session::from(&**s), session_receipt))
+            Ok(receipt_out(receipt, |s| GroupSession::from(&**s)))
         })
     }
 
     /// Cancels the session and every active booking in it.
-    #[uniffi::method(default(request_key = None))]
+    #[uniffi::method(default(key = None))]
     pub fn cancel_session(
         &self,
         actor: Actor,
         session_id: String,
-        request_key: Option<String>,
-    ) -> Result<SessionReceipt, BookingError> {
+        key: Option<String>,
+    ) -> Result<GroupSessionReceipt, BookingError> {
         guard(|| {
-            let receipt = self
-                .inner
-                .cancel_session(request_in(actor, request_key)?, id_in::<SessionId>("session_id", &session_id)?)?;
-            Ok(receipt_out(receipt, |s| Session::from(&**s), session_receipt))
+            let receipt =
+                self.inner.cancel_session(request_in(actor, key)?, id_in::<SessionId>("session_id", &session_id)?)?;
+            Ok(receipt_out(receipt, |s| GroupSession::from(&**s)))
         })
     }
 
     /// Marks a confirmed seat booking attended (`true`) or no-show, from the session's start on.
-    #[uniffi::method(default(request_key = None))]
+    #[uniffi::method(default(key = None))]
     pub fn mark_attendance(
         &self,
         actor: Actor,
         booking_id: String,
         attended: bool,
-        request_key: Option<String>,
-    ) -> Result<SeatReceipt, BookingError> {
+        key: Option<String>,
+    ) -> Result<SeatBookingReceipt, BookingError> {
         guard(|| {
             let receipt = self.inner.mark_attendance(
-                request_in(actor, request_key)?,
+                request_in(actor, key)?,
                 id_in::<BookingId>("booking_id", &booking_id)?,
                 attended,
             )?;
-            Ok(receipt_out(receipt, |b| SeatBooking::from(b), seat_receipt))
+            Ok(receipt_out(receipt, |b| SeatBooking::from(b)))
         })
     }
 
     /// The session with this id.
-    pub fn session(&self, session_id: String) -> Result<Session, BookingError> {
-        guard(|| Ok(Session::from(&*self.inner.session(id_in("session_id", &session_id)?)?)))
+    pub fn session(&self, session_id: String) -> Result<GroupSession, BookingError> {
+        guard(|| Ok(GroupSession::from(&*self.inner.session(id_in("session_id", &session_id)?)?)))
     }
 
-    /// Whether the session takes bookings now (by the engine's clock).
-    pub fn session_availability(&self, session_id: String) -> Result<SessionAvailability, BookingError> {
+    /// Whether the session takes bookings now, by the engine's clock (the core's
+    /// `GroupSession::availability(now)`).
+    pub fn booking_availability(&self, session_id: String) -> Result<BookingAvailability, BookingError> {
         guard(|| {
             let session = self.inner.session(id_in("session_id", &session_id)?)?;
             Ok(session.availability(self.inner.now()).into())
@@ -330,70 +330,75 @@ impl BookingEngine {
     // ----- availability and 1:1 lessons -----------------------------------------------------
 
     /// Publishes an availability slot for `teacher_id`.
-    #[uniffi::method(default(request_key = None))]
+    #[uniffi::method(default(key = None))]
     pub fn publish_slot(
         &self,
         actor: Actor,
         teacher_id: String,
         slot: SlotSpec,
-        request_key: Option<String>,
-    ) -> Result<SlotReceipt, BookingError> {
+        key: Option<String>,
+    ) -> Result<AvailabilitySlotReceipt, BookingError> {
         guard(|| {
             let receipt = self.inner.publish_slot(
-                request_in(actor, request_key)?,
+                request_in(actor, key)?,
                 id_in::<UserId>("teacher_id", &teacher_id)?,
                 slot.into_core()?,
             )?;
-            Ok(receipt_out(receipt, |s| Slot::from(s), slot_receipt))
+            Ok(receipt_out(receipt, |s| AvailabilitySlot::from(s)))
         })
     }
 
     /// Replaces a slot's course, zone, times and active flag; booked lessons keep their time.
-    #[uniffi::method(default(request_key = None))]
+    #[uniffi::method(default(key = None))]
     pub fn update_slot(
         &self,
         actor: Actor,
         slot_id: String,
         slot: SlotSpec,
-        request_key: Option<String>,
-    ) -> Result<SlotReceipt, BookingError> {
+        key: Option<String>,
+    ) -> Result<AvailabilitySlotReceipt, BookingError> {
         guard(|| {
             let receipt = self.inner.update_slot(
-                request_in(actor, request_key)?,
+                request_in(actor, key)?,
                 id_in::<SlotId>("slot_id", &slot_id)?,
                 slot.into_core()?,
             )?;
-            Ok(receipt_out(receipt, |s| Slot::from(s), slot_receipt))
+            Ok(receipt_out(receipt, |s| AvailabilitySlot::from(s)))
         })
     }
 
     /// Activates or deactivates a slot; booked lessons keep their time.
-    #[uniffi::method(default(request_key = None))]
+    #[uniffi::method(default(key = None))]
     pub fn set_slot_active(
         &self,
         actor: Actor,
         slot_id: String,
         active: bool,
-        request_key: Option<String>,
-    ) -> Result<SlotReceipt, BookingError> {
+        key: Option<String>,
+    ) -> Result<AvailabilitySlotReceipt, BookingError> {
         guard(|| {
-            let receipt = self.inner.set_slot_active(
-                request_in(actor, request_key)?,
-                id_in::<SlotId>("slot_id", &slot_id)?,
-                active,
-            )?;
-            Ok(receipt_out(receipt, |s| Slot::from(s), slot_receipt))
+            let receipt =
+                self.inner.set_slot_active(request_in(actor, key)?, id_in::<SlotId>("slot_id", &slot_id)?, active)?;
+            Ok(receipt_out(receipt, |s| AvailabilitySlot::from(s)))
         })
     }
 
     /// The slot with this id.
-    pub fn slot(&self, slot_id: String) -> Result<Slot, BookingError> {
-        guard(|| Ok(Slot::from(&self.inner.slot(id_in("slot_id", &slot_id)?)?)))
+    pub fn slot(&self, slot_id: String) -> Result<AvailabilitySlot, BookingError> {
+        guard(|| Ok(AvailabilitySlot::from(&self.inner.slot(id_in("slot_id", &slot_id)?)?)))
     }
 
     /// Every slot of a teacher (active or not), in publication order.
-    pub fn slots(&self, teacher_id: String) -> Result<Vec<Slot>, BookingError> {
-        guard(|| Ok(self.inner.calendar(id_in("teacher_id", &teacher_id)?)?.slots.iter().map(Slot::from).collect()))
+    pub fn slots(&self, teacher_id: String) -> Result<Vec<AvailabilitySlot>, BookingError> {
+        guard(|| {
+            Ok(self
+                .inner
+                .calendar(id_in("teacher_id", &teacher_id)?)?
+                .slots
+                .iter()
+                .map(AvailabilitySlot::from)
+                .collect())
+        })
     }
 
     /// The occurrences of a teacher's slots that can be booked now, in the query's window,
@@ -404,154 +409,145 @@ impl BookingEngine {
 
     /// Books the occurrence of `slot_id` starting at `starts_at`: confirmed, or pending when
     /// the course needs the teacher's approval.
-    #[uniffi::method(default(request_key = None))]
+    #[uniffi::method(default(key = None))]
     pub fn book_lesson(
         &self,
         actor: Actor,
         slot_id: String,
         starts_at: SystemTime,
         student_id: String,
-        request_key: Option<String>,
+        key: Option<String>,
     ) -> Result<LessonReceipt, BookingError> {
         guard(|| {
             let receipt = self.inner.book_lesson(
-                request_in(actor, request_key)?,
+                request_in(actor, key)?,
                 id_in::<SlotId>("slot_id", &slot_id)?,
                 instant_in("starts_at", starts_at)?,
                 id_in::<UserId>("student_id", &student_id)?,
             )?;
-            Ok(receipt_out(receipt, |l| Lesson::from(&**l), lesson_receipt))
+            Ok(receipt_out(receipt, |l| Lesson::from(&**l)))
         })
     }
 
     /// Books a recurring series of lessons from a weekly slot.
-    #[uniffi::method(default(request_key = None))]
+    #[uniffi::method(default(key = None))]
     pub fn book_series(
         &self,
         actor: Actor,
         series: SeriesRequest,
-        request_key: Option<String>,
-    ) -> Result<SeriesReceipt, BookingError> {
+        key: Option<String>,
+    ) -> Result<SeriesBookingReceipt, BookingError> {
         guard(|| {
-            let receipt = self.inner.book_series(request_in(actor, request_key)?, series.into_core()?)?;
-            Ok(receipt_out(
-                receipt,
-                |s| types::SeriesBooking::from(s),
-                |series, events, version, replayed| SeriesReceipt { series, events, version, replayed },
-            ))
+            let receipt = self.inner.book_series(request_in(actor, key)?, series.into_core()?)?;
+            Ok(receipt_out(receipt, |s| types::SeriesBooking::from(s)))
         })
     }
 
     /// Approves a pending lesson (and the rest of its series), optionally setting its
     /// meeting link.
-    #[uniffi::method(default(meeting_link = None, request_key = None))]
+    #[uniffi::method(default(meeting_link = None, key = None))]
     pub fn approve_lesson(
         &self,
         actor: Actor,
         booking_id: String,
         meeting_link: Option<String>,
-        request_key: Option<String>,
+        key: Option<String>,
     ) -> Result<LessonReceipt, BookingError> {
         guard(|| {
             let receipt = self.inner.approve_lesson(
-                request_in(actor, request_key)?,
+                request_in(actor, key)?,
                 id_in::<BookingId>("booking_id", &booking_id)?,
                 meeting_link,
             )?;
-            Ok(receipt_out(receipt, |l| Lesson::from(&**l), lesson_receipt))
+            Ok(receipt_out(receipt, |l| Lesson::from(&**l)))
         })
     }
 
     /// Declines a pending lesson (and the rest of its series); its time is free again.
-    #[uniffi::method(default(reason = None, request_key = None))]
+    #[uniffi::method(default(reason = None, key = None))]
     pub fn decline_lesson(
         &self,
         actor: Actor,
         booking_id: String,
         reason: Option<String>,
-        request_key: Option<String>,
+        key: Option<String>,
     ) -> Result<LessonReceipt, BookingError> {
         guard(|| {
             let receipt = self.inner.decline_lesson(
-                request_in(actor, request_key)?,
+                request_in(actor, key)?,
                 id_in::<BookingId>("booking_id", &booking_id)?,
                 reason,
             )?;
-            Ok(receipt_out(receipt, |l| Lesson::from(&**l), lesson_receipt))
+            Ok(receipt_out(receipt, |l| Lesson::from(&**l)))
         })
     }
 
     /// Cancels one lesson before its start; its time is free again.
-    #[uniffi::method(default(request_key = None))]
+    #[uniffi::method(default(key = None))]
     pub fn cancel_lesson(
         &self,
         actor: Actor,
         booking_id: String,
-        request_key: Option<String>,
+        key: Option<String>,
     ) -> Result<LessonReceipt, BookingError> {
         guard(|| {
-            let receipt = self
-                .inner
-                .cancel_lesson(request_in(actor, request_key)?, id_in::<BookingId>("booking_id", &booking_id)?)?;
-            Ok(receipt_out(receipt, |l| Lesson::from(&**l), lesson_receipt))
+            let receipt =
+                self.inner.cancel_lesson(request_in(actor, key)?, id_in::<BookingId>("booking_id", &booking_id)?)?;
+            Ok(receipt_out(receipt, |l| Lesson::from(&**l)))
         })
     }
 
     /// Cancels a lesson of a series and every later active lesson of that series.
-    #[uniffi::method(default(request_key = None))]
+    #[uniffi::method(default(key = None))]
     pub fn cancel_series_from(
         &self,
         actor: Actor,
         booking_id: String,
-        request_key: Option<String>,
+        key: Option<String>,
     ) -> Result<LessonsReceipt, BookingError> {
         guard(|| {
             let receipt = self
                 .inner
-                .cancel_series_from(request_in(actor, request_key)?, id_in::<BookingId>("booking_id", &booking_id)?)?;
-            Ok(receipt_out(
-                receipt,
-                |ls| ls.iter().map(|l| Lesson::from(&**l)).collect(),
-                |lessons, events, version, replayed| LessonsReceipt { lessons, events, version, replayed },
-            ))
+                .cancel_series_from(request_in(actor, key)?, id_in::<BookingId>("booking_id", &booking_id)?)?;
+            Ok(receipt_out(receipt, |ls| ls.iter().map(|l| Lesson::from(&**l)).collect()))
         })
     }
 
     /// Sets or replaces an active lesson's meeting link.
-    #[uniffi::method(default(request_key = None))]
+    #[uniffi::method(default(key = None))]
     pub fn set_meeting_link(
         &self,
         actor: Actor,
         booking_id: String,
         meeting_link: String,
-        request_key: Option<String>,
+        key: Option<String>,
     ) -> Result<LessonReceipt, BookingError> {
         guard(|| {
             let receipt = self.inner.set_meeting_link(
-                request_in(actor, request_key)?,
+                request_in(actor, key)?,
                 id_in::<BookingId>("booking_id", &booking_id)?,
                 meeting_link,
             )?;
-            Ok(receipt_out(receipt, |l| Lesson::from(&**l), lesson_receipt))
+            Ok(receipt_out(receipt, |l| Lesson::from(&**l)))
         })
     }
 
     /// Marks a confirmed lesson attended (`true`) or no-show, from its start on.
-    #[uniffi::method(default(request_key = None))]
+    #[uniffi::method(default(key = None))]
     pub fn mark_lesson_attendance(
         &self,
         actor: Actor,
         booking_id: String,
         attended: bool,
-        request_key: Option<String>,
+        key: Option<String>,
     ) -> Result<LessonReceipt, BookingError> {
         guard(|| {
             let receipt = self.inner.mark_lesson_attendance(
-                request_in(actor, request_key)?,
+                request_in(actor, key)?,
                 id_in::<BookingId>("booking_id", &booking_id)?,
                 attended,
             )?;
-            Ok(receipt_out(receipt, |l| Lesson::from(&**l), lesson_receipt))
+            Ok(receipt_out(receipt, |l| Lesson::from(&**l)))
         })
     }
 
@@ -573,20 +569,4 @@ impl BookingEngine {
             Ok(lessons)
         })
     }
-}
-
-fn session_receipt(session: Session, events: Vec<types::Event>, version: u64, replayed: bool) -> SessionReceipt {
-    SessionReceipt { session, events, version, replayed }
-}
-
-fn seat_receipt(booking: SeatBooking, events: Vec<types::Event>, version: u64, replayed: bool) -> SeatReceipt {
-    SeatReceipt { booking, events, version, replayed }
-}
-
-fn slot_receipt(slot: Slot, events: Vec<types::Event>, version: u64, replayed: bool) -> SlotReceipt {
-    SlotReceipt { slot, events, version, replayed }
-}
-
-fn lesson_receipt(lesson: Lesson, events: Vec<types::Event>, version: u64, replayed: bool) -> LessonReceipt {
-    LessonReceipt { lesson, events, version, replayed }
 }

@@ -5,12 +5,19 @@
 //! it converts types ([`types`], the only place that does) and maps errors ([`error`], the
 //! only place that does); every rule stays in `booking-core`.
 //!
-//! - [`BookingEngine`]: the engine over a store; every command and read of the core.
+//! - [`Engine`]: the engine over a store; every command and read of the core.
 //! - Stores: [`InMemoryStore`], [`SqliteStore`] (a file on the device), and [`DocumentStore`],
 //!   a foreign trait a Kotlin or Swift class implements, which [`run_conformance`] checks
 //!   against the core's conformance suite in one call.
 //! - Errors: [`BookingError`], one variant per stable code of the core (Kotlin:
 //!   `BookingException.SessionFull`, …; Swift: `BookingError.SessionFull`, …).
+//!
+//! Names are the core's and the Python binding's for the same things ([`Engine`],
+//! [`GroupSession`](types::GroupSession), [`AvailabilitySlot`](types::AvailabilitySlot),
+//! [`BookingAvailability`](types::BookingAvailability), the idempotency `key`, …). The core's
+//! generic `Receipt<T>` becomes one record per value type (`GroupSessionReceipt`, …, each with
+//! the core's `value`, `events`, `version`, `replayed`), since uniffi has no generics; the
+//! crate's README lists every difference and its reason.
 //!
 //! No panic crosses the FFI: every exported call runs inside a guard that turns a panic into
 //! [`BookingError::Internal`], and every call into a foreign store is guarded the same way.
@@ -29,8 +36,8 @@ pub mod error;
 mod stores;
 pub mod types;
 
-pub use conformance::{CheckResult, ConformanceReport, StoreFactory, conformance_checks, run_conformance};
-pub use engine::{BookingEngine, ManualClock, MeetingLinkError, MeetingLinkGenerator};
+pub use conformance::{CheckOutcome, ConformanceReport, StoreFactory, conformance_checks, run_conformance};
+pub use engine::{Engine, ManualClock, MeetingLinkError, MeetingLinkGenerator};
 pub use error::{BookingError, StoreError, all_error_codes};
 pub use stores::{
     AggregateKind, BookingLocation, Document, DocumentCommit, DocumentRequest, DocumentStore, DocumentWrite,

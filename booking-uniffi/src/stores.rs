@@ -281,9 +281,9 @@ pub trait DocumentStore: Send + Sync {
     /// The stored document of this aggregate, if any.
     fn load(&self, kind: AggregateKind, id: String) -> Result<Option<Document>, StoreError>;
     /// Where this booking lives (from [`DocumentCommit::new_bookings`]).
-    fn locate_booking(&self, booking_id: String) -> Result<Option<BookingLocation>, StoreError>;
+    fn locate_booking(&self, id: String) -> Result<Option<BookingLocation>, StoreError>;
     /// The teacher whose calendar holds this slot (from [`DocumentCommit::new_slots`]).
-    fn locate_slot(&self, slot_id: String) -> Result<Option<String>, StoreError>;
+    fn locate_slot(&self, id: String) -> Result<Option<String>, StoreError>;
     /// The body of the request record stored under `(scope, key)`.
     fn load_request(&self, scope: String, key: String) -> Result<Option<String>, StoreError>;
     /// Applies the commit atomically and conditionally, or not at all.

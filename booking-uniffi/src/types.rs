@@ -13,7 +13,7 @@
 
 use booking_core::{
     BookingError as CoreError,
-    availability::{AvailabilitySlot, SlotRecurrence as CoreRecurrence},
+    availability::{AvailabilitySlot as CoreSlot, SlotRecurrence as CoreRecurrence},
     lesson::{self as core_lesson},
 };
 use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, Timelike, Utc};
@@ -147,7 +147,7 @@ pub(crate) fn request_in(actor: Actor, key: Option<String>) -> Result<booking_co
 
 /// What a teacher fills in for a new group session.
 #[derive(Clone, Debug, PartialEq, Eq, uniffi::Record)]
-pub struct NewSession {
+pub struct NewGroupSession {
     /// The teacher who runs it.
     pub teacher_id: String,
     /// The course it belongs to, if any.
@@ -169,7 +169,7 @@ pub struct NewSession {
     pub waitlist_enabled: bool,
 }
 
-impl NewSession {
+impl NewGroupSession {
     pub(crate) fn into_core(self) -> Result<booking_core::NewGroupSession, CoreError> {
         Ok(booking_core::NewGroupSession {
             teacher_id: id_in("teacher_id", &self.teacher_id)?,
@@ -214,7 +214,7 @@ impl From<booking_core::SeatStatus> for SeatStatus {
 
 /// Whether a group session takes bookings now.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, uniffi::Enum)]
-pub enum SessionAvailability {
+pub enum BookingAvailability {
     /// Seats are free.
     Open,
     /// Every seat is taken; new bookings join the waitlist.
@@ -227,14 +227,14 @@ pub enum SessionAvailability {
     Cancelled,
 }
 
-impl From<booking_core::BookingAvailability> for SessionAvailability {
+impl From<booking_core::BookingAvailability> for BookingAvailability {
     fn from(a: booking_core::BookingAvailability) -> Self {
         match a {
-            booking_core::BookingAvailability::Open => SessionAvailability::Open,
-            booking_core::BookingAvailability::WaitlistOnly => SessionAvailability::WaitlistOnly,
-            booking_core::BookingAvailability::Closed => SessionAvailability::Closed,
-            booking_core::BookingAvailability::Started => SessionAvailability::Started,
-            booking_core::BookingAvailability::Cancelled => SessionAvailability::Cancelled,
+            booking_core::BookingAvailability::Open => BookingAvailability::Open,
+            booking_core::BookingAvailability::WaitlistOnly => BookingAvailability::WaitlistOnly,
+            booking_core::BookingAvailability::Closed => BookingAvailability::Closed,
+            booking_core::BookingAvailability::Started => BookingAvailability::Started,
+            booking_core::BookingAvailability::Cancelled => BookingAvailability::Cancelled,
         }
     }
 }
@@ -250,7 +250,7 @@ pub struct SeatBooking {
     pub student_id: String,
     /// Where it stands.
     pub status: SeatStatus,
-    /// When it was made (the waitlist order is the order of `Session.bookings`).
+    /// When it was made (the waitlist order is the order of `GroupSession.bookings`).
     pub booked_at: SystemTime,
     /// When its status last changed.
     pub updated_at: SystemTime,
@@ -271,7 +271,7 @@ impl From<&booking_core::SeatBooking> for SeatBooking {
 
 /// A seat-based group session with its bookings, in the order they were made.
 #[derive(Clone, Debug, PartialEq, Eq, uniffi::Record)]
-pub struct Session {
+pub struct GroupSession {
     /// The session.
     pub id: String,
     /// Its teacher.
@@ -316,9 +316,9 @@ pub struct Session {
     pub is_cancelled: bool,
 }
 
-impl From<&booking_core::GroupSession> for Session {
+impl From<&booking_core::GroupSession> for GroupSession {
     fn from(s: &booking_core::GroupSession) -> Self {
-        Session {
+        GroupSession {
             id: id_out(s.id),
             teacher_id: id_out(s.teacher_id),
             course_id: s.course_id.map(id_out),
@@ -485,7 +485,7 @@ impl SlotSpec {
 
 /// A teacher's availability slot.
 #[derive(Clone, Debug, PartialEq, Eq, uniffi::Record)]
-pub struct Slot {
+pub struct AvailabilitySlot {
     /// The slot; bookings name occurrences by it.
     pub id: String,
     /// The teacher who offers it.
@@ -500,9 +500,9 @@ pub struct Slot {
     pub active: bool,
 }
 
-impl From<&AvailabilitySlot> for Slot {
-    fn from(s: &AvailabilitySlot) -> Self {
-        Slot {
+impl From<&CoreSlot> for AvailabilitySlot {
+    fn from(s: &CoreSlot) -> Self {
+        AvailabilitySlot {
             id: id_out(s.id),
             teacher_id: id_out(s.teacher_id),
             course_id: s.course_id.map(id_out),
@@ -825,7 +825,7 @@ pub enum EventKind {
     /// A group session was created.
     SessionCreated {
         /// The session as created.
-        session: Session,
+        session: GroupSession,
     },
     /// A student got a seat straight away.
     BookingConfirmed {
@@ -912,12 +912,12 @@ pub enum EventKind {
     /// A teacher published a slot.
     SlotPublished {
         /// The slot after the change.
-        slot: Slot,
+        slot: AvailabilitySlot,
     },
     /// A slot was edited or (de)activated.
     SlotUpdated {
         /// The slot after the change.
-        slot: Slot,
+        slot: AvailabilitySlot,
     },
     /// A lesson needing approval was requested.
     LessonRequested {
@@ -999,7 +999,7 @@ impl From<&booking_core::Event> for Event {
     fn from(e: &booking_core::Event) -> Self {
         use booking_core::EventKind as K;
         let kind = match &e.kind {
-            K::SessionCreated { session } => EventKind::SessionCreated { session: Session::from(&**session) },
+            K::SessionCreated { session } => EventKind::SessionCreated { session: GroupSession::from(&**session) },
             K::BookingConfirmed { session_id, booking_id, student_id } => EventKind::BookingConfirmed {
                 session_id: id_out(session_id),
                 booking_id: id_out(booking_id),
@@ -1100,12 +1100,12 @@ pub(crate) fn events_out(events: &[booking_core::Event]) -> Vec<Event> {
 // ---------------------------------------------------------------------------------------------
 
 macro_rules! receipts {
-    ($($(#[$doc:meta])* $name:ident { $field:ident: $ty:ty })*) => {$(
+    ($($(#[$doc:meta])* $name:ident($ty:ty))*) => {$(
         $(#[$doc])*
         #[derive(Clone, Debug, PartialEq, Eq, uniffi::Record)]
         pub struct $name {
             /// The object the command is about, after the command.
-            pub $field: $ty,
+            pub value: $ty,
             /// The events the command caused (on a replay: those of the first run).
             pub events: Vec<Event>,
             /// The changed aggregate's version after the command.
@@ -1114,29 +1114,47 @@ macro_rules! receipts {
             /// nothing was changed now).
             pub replayed: bool,
         }
+
+        impl ReceiptOut for $name {
+            type Value = $ty;
+
+            fn new(value: $ty, events: Vec<Event>, version: u64, replayed: bool) -> Self {
+                $name { value, events, version, replayed }
+            }
+        }
     )*};
 }
 
-receipts! {
-    /// What a session command returns.
-    SessionReceipt { session: Session }
-    /// What a seat-booking command returns.
-    SeatReceipt { booking: SeatBooking }
-    /// What a slot command returns.
-    SlotReceipt { slot: Slot }
-    /// What a lesson command returns.
-    LessonReceipt { lesson: Lesson }
-    /// What cancelling a series from a lesson on returns: the cancelled lessons.
-    LessonsReceipt { lessons: Vec<Lesson> }
-    /// What booking a series returns.
-    SeriesReceipt { series: SeriesBooking }
+/// A receipt record built from the parts of a core receipt.
+pub(crate) trait ReceiptOut {
+    /// The converted value.
+    type Value;
+    /// The receipt of `value`.
+    fn new(value: Self::Value, events: Vec<Event>, version: u64, replayed: bool) -> Self;
 }
 
-/// Converts a core receipt with `convert` for its value.
-pub(crate) fn receipt_out<T, U, R>(
+// One record per value type, since uniffi has no generics: `booking_core::Receipt<T>` (the
+// Python binding's `Receipt[T]`) becomes `<T>Receipt`, with the same fields.
+receipts! {
+    /// What a group-session command returns (`Receipt<GroupSession>` in the core).
+    GroupSessionReceipt(GroupSession)
+    /// What a seat-booking command returns (`Receipt<SeatBooking>` in the core).
+    SeatBookingReceipt(SeatBooking)
+    /// What a slot command returns (`Receipt<AvailabilitySlot>` in the core).
+    AvailabilitySlotReceipt(AvailabilitySlot)
+    /// What a lesson command returns (`Receipt<Lesson>` in the core).
+    LessonReceipt(Lesson)
+    /// What cancelling a series from a lesson on returns: the cancelled lessons
+    /// (`Receipt<Vec<Lesson>>` in the core).
+    LessonsReceipt(Vec<Lesson>)
+    /// What booking a series returns (`Receipt<SeriesBooking>` in the core).
+    SeriesBookingReceipt(SeriesBooking)
+}
+
+/// Converts a core receipt, with `convert` for its value.
+pub(crate) fn receipt_out<T, R: ReceiptOut>(
     receipt: booking_core::Receipt<T>,
-    convert: impl FnOnce(&T) -> U,
-    build: impl FnOnce(U, Vec<Event>, u64, bool) -> R,
+    convert: impl FnOnce(&T) -> R::Value,
 ) -> R {
-    build(convert(&receipt.value), events_out(&receipt.events), receipt.version, receipt.replayed)
+    R::new(convert(&receipt.value), events_out(&receipt.events), receipt.version, receipt.replayed)
 }

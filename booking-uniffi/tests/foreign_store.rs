@@ -2,9 +2,9 @@
 //! the foreign [`DocumentStore`] trait (the same steps as the Kotlin and Swift test stores) runs
 //! through the adapter, the engine facade and the conformance entry point.
 
-use booking_uniffi::types::{Actor, ApprovalSettings, NewSession};
+use booking_uniffi::types::{Actor, ApprovalSettings, NewGroupSession};
 use booking_uniffi::{
-    AggregateKind, BookingEngine, BookingError, BookingLocation, Document, DocumentCommit, DocumentStore, StoreError,
+    AggregateKind, BookingError, BookingLocation, Document, DocumentCommit, DocumentStore, Engine, StoreError,
     StoreFactory, conformance_checks, run_conformance,
 };
 use std::collections::{HashMap, HashSet};
@@ -36,11 +36,11 @@ impl DocumentStore for MirrorStore {
             _ => Ok(self.state.lock().unwrap().documents.get(&(kind, id)).cloned()),
         }
     }
-    fn locate_booking(&self, booking_id: String) -> Result<Option<BookingLocation>, StoreError> {
-        Ok(self.state.lock().unwrap().bookings.get(&booking_id).cloned())
+    fn locate_booking(&self, id: String) -> Result<Option<BookingLocation>, StoreError> {
+        Ok(self.state.lock().unwrap().bookings.get(&id).cloned())
     }
-    fn locate_slot(&self, slot_id: String) -> Result<Option<String>, StoreError> {
-        Ok(self.state.lock().unwrap().slots.get(&slot_id).cloned())
+    fn locate_slot(&self, id: String) -> Result<Option<String>, StoreError> {
+        Ok(self.state.lock().unwrap().slots.get(&id).cloned())
     }
     fn load_request(&self, scope: String, key: String) -> Result<Option<String>, StoreError> {
         Ok(self.state.lock().unwrap().requests.get(&(scope, key)).cloned())
@@ -90,8 +90,8 @@ impl StoreFactory for Factory {
 
 const TEACHER: &str = "00000000-0000-0000-0000-000000000001";
 
-fn new_session() -> NewSession {
-    NewSession {
+fn new_group_session() -> NewGroupSession {
+    NewGroupSession {
         teacher_id: TEACHER.into(),
         course_id: None,
         title: "Choir".into(),
@@ -124,15 +124,11 @@ fn a_document_store_passes_conformance_checks_through_the_adapter() {
 #[test]
 fn store_failures_arrive_with_their_codes() {
     let teacher = Actor::Teacher { id: TEACHER.into() };
-    let good = BookingEngine::with_document_store(Arc::new(MirrorStore::default()), None, None, None);
-    let session = good.create_session(teacher, new_session(), None).unwrap().session;
+    let good = Engine::with_document_store(Arc::new(MirrorStore::default()), None, None, None);
+    let session = good.create_session(teacher, new_group_session(), None).unwrap().value;
     let code_of = |failure: &'static str| {
-        let engine = BookingEngine::with_document_store(
-            Arc::new(MirrorStore { failure, ..Default::default() }),
-            None,
-            None,
-            None,
-        );
+        let engine =
+            Engine::with_document_store(Arc::new(MirrorStore { failure, ..Default::default() }), None, None, None);
         engine.session(session.id.clone()).unwrap_err()
     };
     assert_eq!(code_of("backend").code(), "store_error");

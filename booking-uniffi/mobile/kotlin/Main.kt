@@ -45,7 +45,7 @@ val t0: Instant = Instant.parse("2030-03-04T09:00:00Z") // a Monday
 val teacher = uid(1)
 val students = (1..20).map { uid(100 + it) }
 
-fun newSession(capacity: UInt, waitlist: Boolean, startsAt: Instant = t0.plus(Duration.ofDays(1))) = NewSession(
+fun newGroupSession(capacity: UInt, waitlist: Boolean, startsAt: Instant = t0.plus(Duration.ofDays(1))) = NewGroupSession(
     teacherId = teacher,
     title = "Group session",
     startsAt = startsAt,
@@ -73,9 +73,9 @@ class KotlinDocumentStore : DocumentStore {
 
     override fun load(kind: AggregateKind, id: String): Document? = synchronized(lock) { documents[kind to id] }
 
-    override fun locateBooking(bookingId: String): BookingLocation? = synchronized(lock) { bookings[bookingId] }
+    override fun locateBooking(id: String): BookingLocation? = synchronized(lock) { bookings[id] }
 
-    override fun locateSlot(slotId: String): String? = synchronized(lock) { slots[slotId] }
+    override fun locateSlot(id: String): String? = synchronized(lock) { slots[id] }
 
     override fun loadRequest(scope: String, key: String): String? = synchronized(lock) { requests[scope to key] }
 
@@ -127,18 +127,18 @@ fun readmeQuickstart() {
     val (ana, ben) = uid(2) to uid(3)
     // region: readme-kotlin-quickstart
     val clock = ManualClock(Instant.parse("2030-05-01T08:00:00Z"))
-    val engine = BookingEngine.inMemory(InMemoryStore(), clock = clock)
+    val engine = Engine.inMemory(InMemoryStore(), clock = clock)
     val session = engine.createSession(
         Actor.Teacher(teacher),
-        NewSession(
+        NewGroupSession(
             teacherId = teacher, title = "Chess openings", startsAt = Instant.parse("2030-05-02T17:00:00Z"),
             timeZone = "Europe/Paris", durationMinutes = 90u, meetingLink = "https://meet.example.com/chess",
             capacity = 1u, waitlistEnabled = true,
         ),
-    ).session
+    ).value
 
-    val first = engine.bookSeat(Actor.Student(ana), session.id, ana).booking
-    val second = engine.bookSeat(Actor.Student(ben), session.id, ben).booking
+    val first = engine.bookSeat(Actor.Student(ana), session.id, ana).value
+    val second = engine.bookSeat(Actor.Student(ben), session.id, ben).value
     expect(second.status == SeatStatus.WAITLISTED, "Ben is waitlisted")
 
     // Ana cancels: Ben is promoted in the same step, and the events say so.
@@ -158,26 +158,26 @@ fun readmeQuickstart() {
 fun groupScenarios() {
     section("group sessions (seed scenarios)")
     val clock = ManualClock(t0)
-    val engine = BookingEngine.inMemory(InMemoryStore(), clock = clock)
+    val engine = Engine.inMemory(InMemoryStore(), clock = clock)
     val t = Actor.Teacher(teacher)
 
     // 1. Create session: 10 seats, no waitlist.
-    val created = engine.createSession(t, newSession(10u, waitlist = false))
-    val s = created.session
+    val created = engine.createSession(t, newGroupSession(10u, waitlist = false))
+    val s = created.value
     expect(s.capacity == 10u && s.remainingSeats == 10u && s.version == 1uL, "created with 10 free seats")
     expect(created.events.single().kind is EventKind.SessionCreated, "session_created event")
     expect(s.startsAt == t0.plus(Duration.ofDays(1)), "instants cross as java.time.Instant")
-    expect(engine.sessionAvailability(s.id) == SessionAvailability.OPEN, "open")
+    expect(engine.bookingAvailability(s.id) == BookingAvailability.OPEN, "open")
 
     // 2. Book to capacity: all confirmed, booking closes.
     for (i in 0 until 10) {
         val r = engine.bookSeat(Actor.Student(students[i]), s.id, students[i])
-        expect(r.booking.status == SeatStatus.CONFIRMED, "student $i confirmed")
+        expect(r.value.status == SeatStatus.CONFIRMED, "student $i confirmed")
         if (i == 9) expect(r.events.any { it.kind is EventKind.SessionClosed }, "the 10th booking closes the session")
     }
     val full = engine.session(s.id)
     expect(full.isFull && full.isClosedForBooking && full.bookedSeats == 10u, "full and closed")
-    expect(engine.sessionAvailability(s.id) == SessionAvailability.CLOSED, "closed (booking_closed)")
+    expect(engine.bookingAvailability(s.id) == BookingAvailability.CLOSED, "closed (booking_closed)")
 
     // 3. Try to overbook.
     expectError<BookingException.SessionFull>("session_full", "11th student") {
@@ -190,12 +190,12 @@ fun groupScenarios() {
     expect(reopened.events.map { it.name } == listOf("booking_cancelled", "session_reopened"), "cancel reopens")
 
     // 4. With waitlist: 15 students on 10 seats.
-    val w = engine.createSession(t, newSession(10u, waitlist = true)).session
-    val booked = (0 until 15).map { engine.bookSeat(Actor.Student(students[it]), w.id, students[it]).booking }
+    val w = engine.createSession(t, newGroupSession(10u, waitlist = true)).value
+    val booked = (0 until 15).map { engine.bookSeat(Actor.Student(students[it]), w.id, students[it]).value }
     expect(booked.count { it.status == SeatStatus.CONFIRMED } == 10, "10 confirmed")
     expect(booked.count { it.status == SeatStatus.WAITLISTED } == 5, "5 waitlisted")
     expect(engine.session(w.id).waitlistedCount == 5u, "waitlisted count 5")
-    expect(engine.sessionAvailability(w.id) == SessionAvailability.WAITLIST_ONLY, "waitlist only")
+    expect(engine.bookingAvailability(w.id) == BookingAvailability.WAITLIST_ONLY, "waitlist only")
 
     // 5. Cancel and promote: the head of the waitlist gets the seat.
     val cancel = engine.cancelBooking(Actor.Student(students[3]), booked[3].id)
@@ -216,25 +216,25 @@ fun groupScenarios() {
     expect(!engine.session(w.id).waitlistEnabled, "waitlist off")
     clock.advance(Duration.ofDays(1).plusMinutes(5))
     val attended = engine.markAttendance(t, booked[0].id, true)
-    expect(attended.booking.status == SeatStatus.ATTENDED, "attended")
-    expect(engine.markAttendance(t, booked[1].id, false).booking.status == SeatStatus.NO_SHOW, "no-show")
+    expect(attended.value.status == SeatStatus.ATTENDED, "attended")
+    expect(engine.markAttendance(t, booked[1].id, false).value.status == SeatStatus.NO_SHOW, "no-show")
 
     // Idempotent request keys: a retry replays, a different command under the key is refused.
-    val k = engine.createSession(t, newSession(2u, false, t0.plus(Duration.ofDays(3))), requestKey = "import-1")
-    val again = engine.createSession(t, newSession(2u, false, t0.plus(Duration.ofDays(3))), requestKey = "import-1")
-    expect(!k.replayed && again.replayed && again.session.id == k.session.id, "replayed under the same key")
+    val k = engine.createSession(t, newGroupSession(2u, false, t0.plus(Duration.ofDays(3))), key = "import-1")
+    val again = engine.createSession(t, newGroupSession(2u, false, t0.plus(Duration.ofDays(3))), key = "import-1")
+    expect(!k.replayed && again.replayed && again.value.id == k.value.id, "replayed under the same key")
     expectError<BookingException.RequestKeyReused>("request_key_reused", "key reused for another command") {
-        engine.cancelSession(t, k.session.id, requestKey = "import-1")
+        engine.cancelSession(t, k.value.id, key = "import-1")
     }
-    val cancelled = engine.cancelSession(t, k.session.id)
-    expect(cancelled.session.isCancelled && cancelled.session.cancelledAt != null, "session cancelled")
+    val cancelled = engine.cancelSession(t, k.value.id)
+    expect(cancelled.value.isCancelled && cancelled.value.cancelledAt != null, "session cancelled")
 }
 
 fun lessonScenarios() {
     section("1:1 lessons (seed scenarios)")
     val store = InMemoryStore()
     val clock = ManualClock(t0)
-    val engine = BookingEngine.inMemory(store, clock = clock)
+    val engine = Engine.inMemory(store, clock = clock)
     val t = Actor.Teacher(teacher)
     val course = uid(500)
     val (s1, s2, s3) = Triple(students[0], students[1], students[2])
@@ -246,7 +246,7 @@ fun lessonScenarios() {
             timeZone = "Europe/Paris",
             recurrence = SlotRecurrence.Weekly(Weekday.MONDAY, "14:00", "15:00", "2030-03-04", null),
         ),
-    ).slot
+    ).value
     expect(weekly.active && weekly.recurrence is SlotRecurrence.Weekly, "weekly slot published")
 
     // 2. One-time slot, for a course that needs approval.
@@ -254,7 +254,7 @@ fun lessonScenarios() {
         t, teacher,
         SlotSpec(courseId = course, timeZone = "Europe/Paris",
             recurrence = SlotRecurrence.OneTime("2030-03-06T10:00", "2030-03-06T11:00")),
-    ).slot
+    ).value
     expect(engine.slots(teacher).size == 2, "two slots")
 
     // Listing in the student's zone.
@@ -267,7 +267,7 @@ fun lessonScenarios() {
     expect(listed[0].viewerLocalStart == "2030-03-04T08:00", "student's wall time (New York)")
 
     // 3. Book without approval: confirmed.
-    val lesson = engine.bookLesson(Actor.Student(s1), weekly.id, listed[0].startsAt, s1).lesson
+    val lesson = engine.bookLesson(Actor.Student(s1), weekly.id, listed[0].startsAt, s1).value
     expect(lesson.status == LessonStatus.CONFIRMED, "booked without approval")
 
     // 5. Double booking of the same occurrence is refused.
@@ -281,104 +281,104 @@ fun lessonScenarios() {
     store.enroll(s2, course)
     store.setCourseApproval(course, true)
     val pending = engine.bookLesson(Actor.Student(s2), oneTime.id, Instant.parse("2030-03-06T09:00:00Z"), s2)
-    expect(pending.lesson.status == LessonStatus.PENDING, "pending approval")
+    expect(pending.value.status == LessonStatus.PENDING, "pending approval")
     expect(pending.events.single().kind is EventKind.LessonRequested, "lesson_requested")
-    val approved = engine.approveLesson(t, pending.lesson.id, meetingLink = "https://meet.example.com/1on1")
-    expect(approved.lesson.status == LessonStatus.CONFIRMED, "approved")
-    expect(approved.lesson.meetingLink == "https://meet.example.com/1on1", "meeting link set on approval")
-    val relinked = engine.setMeetingLink(t, pending.lesson.id, "https://meet.example.com/other")
-    expect(relinked.lesson.meetingLink == "https://meet.example.com/other", "meeting link replaced")
+    val approved = engine.approveLesson(t, pending.value.id, meetingLink = "https://meet.example.com/1on1")
+    expect(approved.value.status == LessonStatus.CONFIRMED, "approved")
+    expect(approved.value.meetingLink == "https://meet.example.com/1on1", "meeting link set on approval")
+    val relinked = engine.setMeetingLink(t, pending.value.id, "https://meet.example.com/other")
+    expect(relinked.value.meetingLink == "https://meet.example.com/other", "meeting link replaced")
 
     // A declined request frees the time.
     engine.setSlotActive(t, oneTime.id, true)
     val other = engine.publishSlot(t, teacher, SlotSpec(courseId = course, timeZone = "UTC",
-        recurrence = SlotRecurrence.OneTime("2030-03-07T10:00", "2030-03-07T11:00"))).slot
-    val request = engine.bookLesson(Actor.Student(s2), other.id, Instant.parse("2030-03-07T10:00:00Z"), s2).lesson
+        recurrence = SlotRecurrence.OneTime("2030-03-07T10:00", "2030-03-07T11:00"))).value
+    val request = engine.bookLesson(Actor.Student(s2), other.id, Instant.parse("2030-03-07T10:00:00Z"), s2).value
     val declined = engine.declineLesson(t, request.id, reason = "away that day")
-    expect(declined.lesson.status == LessonStatus.DECLINED, "declined")
+    expect(declined.value.status == LessonStatus.DECLINED, "declined")
 
     // 7. Recurring series, across the DST change (Paris: 2030-03-31).
     store.setCourseApproval(course, null)
     val series = engine.bookSeries(
         Actor.Student(s3),
         SeriesRequest(weekly.id, s3, Instant.parse("2030-03-11T13:00:00Z"), 1u, SeriesEnd.Count(4u), SeriesMode.ALL_OR_NOTHING),
-    ).series
+    ).value
     expect(series.lessons.size == 4, "4 lessons in the series")
     expect(series.lessons.all { it.localStart.endsWith("T14:00") }, "all at 14:00 Paris time")
     expect(series.lessons[3].startsAt == Instant.parse("2030-04-01T12:00:00Z"), "summer time: 12:00 UTC")
     expect(engine.activeLessons(s3).size == 4, "4 active lessons")
     val cancelledLater = engine.cancelSeriesFrom(Actor.Student(s3), series.lessons[1].id)
-    expect(cancelledLater.lessons.size == 3 && cancelledLater.lessons.all { it.status == LessonStatus.CANCELLED },
+    expect(cancelledLater.value.size == 3 && cancelledLater.value.all { it.status == LessonStatus.CANCELLED },
         "the second and later lessons cancelled")
 
     // Update and deactivate a slot: booked lessons keep their time.
     val moved = engine.updateSlot(t, weekly.id, SlotSpec(timeZone = "Europe/Paris",
         recurrence = SlotRecurrence.Weekly(Weekday.TUESDAY, "09:00", "10:00", "2030-03-04", "2030-12-31")))
-    expect((moved.slot.recurrence as SlotRecurrence.Weekly).weekday == Weekday.TUESDAY, "slot moved")
+    expect((moved.value.recurrence as SlotRecurrence.Weekly).weekday == Weekday.TUESDAY, "slot moved")
     engine.setSlotActive(t, weekly.id, false)
     expect(!engine.slot(weekly.id).active, "deactivated")
     expect(engine.lesson(lesson.id).status == LessonStatus.CONFIRMED, "the booked lesson stays")
 
     // A meeting-link generator written in Kotlin, for lessons confirmed without a link; one
     // that throws leaves the link unset instead of failing the booking.
-    fun linkedEngine(generator: MeetingLinkGenerator): Pair<BookingEngine, String> {
-        val e = BookingEngine.inMemory(InMemoryStore(), clock = ManualClock(t0), meetingLinks = generator)
+    fun linkedEngine(generator: MeetingLinkGenerator): Pair<Engine, String> {
+        val e = Engine.inMemory(InMemoryStore(), clock = ManualClock(t0), meetingLinks = generator)
         val slot = e.publishSlot(t, teacher, SlotSpec(timeZone = "UTC",
-            recurrence = SlotRecurrence.OneTime("2030-03-08T10:00", "2030-03-08T11:00"))).slot
+            recurrence = SlotRecurrence.OneTime("2030-03-08T10:00", "2030-03-08T11:00"))).value
         return e to slot.id
     }
     val (linked, linkSlot) = linkedEngine(object : MeetingLinkGenerator {
         override fun meetingLink(lesson: Lesson): String? = "https://meet.example.com/lesson-${lesson.id}"
     })
-    val withLink = linked.bookLesson(Actor.Student(s1), linkSlot, Instant.parse("2030-03-08T10:00:00Z"), s1).lesson
+    val withLink = linked.bookLesson(Actor.Student(s1), linkSlot, Instant.parse("2030-03-08T10:00:00Z"), s1).value
     expect(withLink.meetingLink == "https://meet.example.com/lesson-${withLink.id}", "generated meeting link")
     val (unlinked, unlinkedSlot) = linkedEngine(object : MeetingLinkGenerator {
         override fun meetingLink(lesson: Lesson): String? = throw IllegalStateException("video service down")
     })
-    val noLink = unlinked.bookLesson(Actor.Student(s1), unlinkedSlot, Instant.parse("2030-03-08T10:00:00Z"), s1).lesson
+    val noLink = unlinked.bookLesson(Actor.Student(s1), unlinkedSlot, Instant.parse("2030-03-08T10:00:00Z"), s1).value
     expect(noLink.status == LessonStatus.CONFIRMED && noLink.meetingLink == null, "a throwing generator sets no link")
 
     // Attendance from the start on, cancellation of a single lesson.
     val single = engine.cancelLesson(Actor.Student(s3), series.lessons[0].id)
-    expect(single.lesson.status == LessonStatus.CANCELLED, "single lesson cancelled")
+    expect(single.value.status == LessonStatus.CANCELLED, "single lesson cancelled")
     clock.set(Instant.parse("2030-03-04T13:30:00Z"))
     val marked = engine.markLessonAttendance(t, lesson.id, true)
-    expect(marked.lesson.status == LessonStatus.ATTENDED, "lesson attended")
+    expect(marked.value.status == LessonStatus.ATTENDED, "lesson attended")
 }
 
 fun errorCodes() {
     section("every error code through real calls")
     val store = InMemoryStore()
     val clock = ManualClock(t0)
-    val engine = BookingEngine.inMemory(store, clock = clock)
+    val engine = Engine.inMemory(store, clock = clock)
     val t = Actor.Teacher(teacher)
     val nobody = uid(999_999)
 
     expectError<BookingException.InvalidInput>("invalid_input", "capacity 0") {
-        engine.createSession(t, newSession(0u, false))
+        engine.createSession(t, newGroupSession(0u, false))
     }
     expectError<BookingException.InvalidInput>("invalid_input", "malformed id") { engine.session("not-a-uuid") }
     expectError<BookingException.UnknownTimeZone>("unknown_time_zone", "zone") {
-        engine.createSession(t, newSession(1u, false).copy(timeZone = "Mars/Olympus"))
+        engine.createSession(t, newGroupSession(1u, false).copy(timeZone = "Mars/Olympus"))
     }
     expectError<BookingException.InvalidMeetingLink>("invalid_meeting_link", "link") {
-        engine.createSession(t, newSession(1u, false).copy(meetingLink = "ftp://example.com"))
+        engine.createSession(t, newGroupSession(1u, false).copy(meetingLink = "ftp://example.com"))
     }
     expectError<BookingException.StartInPast>("start_in_past", "past") {
-        engine.createSession(t, newSession(1u, false, t0.minus(Duration.ofDays(1))))
+        engine.createSession(t, newGroupSession(1u, false, t0.minus(Duration.ofDays(1))))
     }
     expectError<BookingException.TooLarge>("too_large", "listing window") {
         engine.listOccurrences(OccurrenceQuery(teacherId = teacher, from = t0, to = t0.plus(Duration.ofDays(400))))
     }
     expectError<BookingException.NotAuthorized>("not_authorized", "a student creating a teacher's session") {
-        engine.createSession(Actor.Student(students[0]), newSession(1u, false))
+        engine.createSession(Actor.Student(students[0]), newGroupSession(1u, false))
     }
     expectError<BookingException.SessionNotFound>("session_not_found", "session") { engine.session(nobody) }
     expectError<BookingException.BookingNotFound>("booking_not_found", "booking") { engine.seatBooking(nobody) }
     expectError<BookingException.SlotNotFound>("slot_not_found", "slot") { engine.slot(nobody) }
 
-    val s = engine.createSession(t, newSession(2u, false)).session
-    val b0 = engine.bookSeat(Actor.Student(students[0]), s.id, students[0]).booking
+    val s = engine.createSession(t, newGroupSession(2u, false)).value
+    val b0 = engine.bookSeat(Actor.Student(students[0]), s.id, students[0]).value
     engine.bookSeat(Actor.Student(students[1]), s.id, students[1])
     expectError<BookingException.SessionFull>("session_full", "full") {
         engine.bookSeat(Actor.Student(students[2]), s.id, students[2])
@@ -396,7 +396,7 @@ fun errorCodes() {
     expectError<BookingException.InvalidTransition>("invalid_transition", "cancel twice") {
         engine.cancelBooking(Actor.Student(students[0]), b0.id)
     }
-    val doomed = engine.createSession(t, newSession(2u, false)).session
+    val doomed = engine.createSession(t, newGroupSession(2u, false)).value
     engine.cancelSession(t, doomed.id)
     expectError<BookingException.SessionCancelled>("session_cancelled", "book a cancelled session") {
         engine.bookSeat(Actor.Student(students[0]), doomed.id, students[0])
@@ -405,12 +405,12 @@ fun errorCodes() {
     // Lessons.
     val course = uid(600)
     val slot = engine.publishSlot(t, teacher, SlotSpec(timeZone = "UTC",
-        recurrence = SlotRecurrence.OneTime("2030-03-05T10:00", "2030-03-05T11:00"))).slot
+        recurrence = SlotRecurrence.OneTime("2030-03-05T10:00", "2030-03-05T11:00"))).value
     val courseSlot = engine.publishSlot(t, teacher, SlotSpec(courseId = course, timeZone = "UTC",
-        recurrence = SlotRecurrence.OneTime("2030-03-05T12:00", "2030-03-05T13:00"))).slot
+        recurrence = SlotRecurrence.OneTime("2030-03-05T12:00", "2030-03-05T13:00"))).value
     val otherTeacher = uid(2)
     val otherSlot = engine.publishSlot(Actor.Teacher(otherTeacher), otherTeacher, SlotSpec(timeZone = "UTC",
-        recurrence = SlotRecurrence.OneTime("2030-03-05T10:30", "2030-03-05T11:30"))).slot
+        recurrence = SlotRecurrence.OneTime("2030-03-05T10:30", "2030-03-05T11:30"))).value
     val at = Instant.parse("2030-03-05T10:00:00Z")
     expectError<BookingException.OccurrenceNotOffered>("occurrence_not_offered", "wrong start") {
         engine.bookLesson(Actor.Student(students[0]), slot.id, at.plusSeconds(60), students[0])
@@ -418,7 +418,7 @@ fun errorCodes() {
     expectError<BookingException.NotEnrolled>("not_enrolled", "course slot") {
         engine.bookLesson(Actor.Student(students[0]), courseSlot.id, Instant.parse("2030-03-05T12:00:00Z"), students[0])
     }
-    val lesson = engine.bookLesson(Actor.Student(students[0]), slot.id, at, students[0]).lesson
+    val lesson = engine.bookLesson(Actor.Student(students[0]), slot.id, at, students[0]).value
     expectError<BookingException.SlotUnavailable>("slot_unavailable", "taken") {
         engine.bookLesson(Actor.Student(students[1]), slot.id, at, students[1])
     }
@@ -428,7 +428,7 @@ fun errorCodes() {
     expectError<BookingException.LessonNotStarted>("lesson_not_started", "lesson attendance before start") {
         engine.markLessonAttendance(t, lesson.id, true)
     }
-    val later = engine.createSession(t, newSession(2u, false)).session
+    val later = engine.createSession(t, newGroupSession(2u, false)).value
     clock.advance(Duration.ofDays(2))
     expectError<BookingException.LessonStarted>("lesson_started", "cancel after start") {
         engine.cancelLesson(Actor.Student(students[0]), lesson.id)
@@ -436,27 +436,27 @@ fun errorCodes() {
     expectError<BookingException.SessionStarted>("session_started", "book after start") {
         engine.bookSeat(Actor.Student(students[0]), later.id, students[0])
     }
-    engine.createSession(t, newSession(1u, false, t0.plus(Duration.ofDays(5))), requestKey = "k")
+    engine.createSession(t, newGroupSession(1u, false, t0.plus(Duration.ofDays(5))), key = "k")
     expectError<BookingException.RequestKeyReused>("request_key_reused", "key reuse") {
-        engine.createSession(t, newSession(1u, false, t0.plus(Duration.ofDays(6))), requestKey = "k")
+        engine.createSession(t, newGroupSession(1u, false, t0.plus(Duration.ofDays(6))), key = "k")
     }
 
     // Store failures, from Kotlin stores that break on purpose.
     val good = KotlinDocumentStore()
-    val seeded = BookingEngine.withDocumentStore(good, clock = clock)
-    val kept = seeded.createSession(t, newSession(1u, false, t0.plus(Duration.ofDays(5)))).session
+    val seeded = Engine.withDocumentStore(good, clock = clock)
+    val kept = seeded.createSession(t, newGroupSession(1u, false, t0.plus(Duration.ofDays(5)))).value
     expectError<BookingException.Contention>("contention", "every commit conflicts") {
-        BookingEngine.withDocumentStore(BrokenStore(good, "conflict"), clock = clock, maxAttempts = 3u)
+        Engine.withDocumentStore(BrokenStore(good, "conflict"), clock = clock, maxAttempts = 3u)
             .bookSeat(Actor.Student(students[0]), kept.id, students[0])
     }
     expectError<BookingException.CorruptRecord>("corrupt_record", "a document that is not JSON") {
-        BookingEngine.withDocumentStore(BrokenStore(good, "corrupt"), clock = clock).session(kept.id)
+        Engine.withDocumentStore(BrokenStore(good, "corrupt"), clock = clock).session(kept.id)
     }
     expectError<BookingException.Store>("store_error", "the store throws StoreException.Backend") {
-        BookingEngine.withDocumentStore(BrokenStore(good, "backend"), clock = clock).session(kept.id)
+        Engine.withDocumentStore(BrokenStore(good, "backend"), clock = clock).session(kept.id)
     }
     expectError<BookingException.Store>("store_error", "the store throws an unexpected exception") {
-        BookingEngine.withDocumentStore(BrokenStore(good, "unexpected"), clock = clock).session(kept.id)
+        Engine.withDocumentStore(BrokenStore(good, "unexpected"), clock = clock).session(kept.id)
     }
 
     // Every code of the core has been seen as its own exception class.
@@ -476,8 +476,8 @@ fun sqliteStore() {
         run {
             val store = SqliteStore.open(path)
             store.enroll(students[0], course)
-            val engine = BookingEngine.sqlite(store, clock = clock)
-            val s = engine.createSession(Actor.Teacher(teacher), newSession(1u, true)).session
+            val engine = Engine.sqlite(store, clock = clock)
+            val s = engine.createSession(Actor.Teacher(teacher), newGroupSession(1u, true)).value
             engine.bookSeat(Actor.Student(students[0]), s.id, students[0])
             engine.bookSeat(Actor.Student(students[1]), s.id, students[1])
             id = s.id
@@ -487,7 +487,7 @@ fun sqliteStore() {
             expect(store.deleteEventsThrough(outbox.last().id) == 3uL, "outbox drained")
             store.checkIntegrity()
         }
-        val reopened = BookingEngine.sqlite(SqliteStore.open(path), clock = clock)
+        val reopened = Engine.sqlite(SqliteStore.open(path), clock = clock)
         val s = reopened.session(id)
         expect(s.bookedSeats == 1u && s.waitlistedCount == 1u, "the bookings survive reopening the file")
         expectError<BookingException.AlreadyBooked>("already_booked", "sqlite: twice") {
@@ -511,8 +511,8 @@ fun conformance() {
     println("  ${report.checks.count { it.passed }}/${report.checks.size} checks passed")
 
     // The engine over the Kotlin store, from several threads at once: no overbooking.
-    val engine = BookingEngine.withDocumentStore(KotlinDocumentStore())
-    val s = engine.createSession(Actor.Teacher(teacher), newSession(5u, false, Instant.now().plus(Duration.ofDays(1)))).session
+    val engine = Engine.withDocumentStore(KotlinDocumentStore())
+    val s = engine.createSession(Actor.Teacher(teacher), newGroupSession(5u, false, Instant.now().plus(Duration.ofDays(1)))).value
     val threads = students.map { student ->
         Thread { runCatching { engine.bookSeat(Actor.Student(student), s.id, student) } }
     }

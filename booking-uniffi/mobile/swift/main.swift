@@ -55,8 +55,8 @@ let t0 = instant("2030-03-04T09:00:00Z")  // a Monday
 let teacher = uid(1)
 let students = (1...20).map { uid(100 + $0) }
 
-func newSession(_ capacity: UInt32, waitlist: Bool, startsAt: Date = t0.addingTimeInterval(day)) -> NewSession {
-    NewSession(
+func newGroupSession(_ capacity: UInt32, waitlist: Bool, startsAt: Date = t0.addingTimeInterval(day)) -> NewGroupSession {
+    NewGroupSession(
         teacherId: teacher, courseId: nil, title: "Group session", startsAt: startsAt, timeZone: "Europe/Paris",
         durationMinutes: 60, meetingLink: "https://meet.example.com/group", capacity: capacity,
         waitlistEnabled: waitlist)
@@ -91,9 +91,9 @@ final class SwiftDocumentStore: DocumentStore, @unchecked Sendable {
         locked { documents[DocumentKey(kind: kind, id: id)] }
     }
 
-    func locateBooking(bookingId: String) throws -> BookingLocation? { locked { bookings[bookingId] } }
+    func locateBooking(id: String) throws -> BookingLocation? { locked { bookings[id] } }
 
-    func locateSlot(slotId: String) throws -> String? { locked { slots[slotId] } }
+    func locateSlot(id: String) throws -> String? { locked { slots[id] } }
 
     func loadRequest(scope: String, key: String) throws -> String? { locked { requests[scope + "\n" + key] } }
 
@@ -143,8 +143,8 @@ final class BrokenStore: DocumentStore, @unchecked Sendable {
         default: return try inner.load(kind: kind, id: id)
         }
     }
-    func locateBooking(bookingId: String) throws -> BookingLocation? { try inner.locateBooking(bookingId: bookingId) }
-    func locateSlot(slotId: String) throws -> String? { try inner.locateSlot(slotId: slotId) }
+    func locateBooking(id: String) throws -> BookingLocation? { try inner.locateBooking(id: id) }
+    func locateSlot(id: String) throws -> String? { try inner.locateSlot(id: id) }
     func loadRequest(scope: String, key: String) throws -> String? { try inner.loadRequest(scope: scope, key: key) }
     func commit(commit: DocumentCommit) throws {
         if how == "conflict" { throw StoreError.Conflict(detail: "always") }
@@ -173,17 +173,17 @@ func readmeQuickstart() throws {
     let (ana, ben) = (uid(2), uid(3))
     // region: readme-swift-quickstart
     let clock = try ManualClock(now: ISO8601DateFormatter().date(from: "2030-05-01T08:00:00Z")!)
-    let engine = BookingEngine.inMemory(store: InMemoryStore(), clock: clock)
+    let engine = Engine.inMemory(store: InMemoryStore(), clock: clock)
     let session = try engine.createSession(
         actor: .teacher(id: teacher),
-        session: NewSession(
+        session: NewGroupSession(
             teacherId: teacher, courseId: nil, title: "Chess openings",
             startsAt: ISO8601DateFormatter().date(from: "2030-05-02T17:00:00Z")!, timeZone: "Europe/Paris",
             durationMinutes: 90, meetingLink: "https://meet.example.com/chess", capacity: 1, waitlistEnabled: true)
-    ).session
+    ).value
 
-    let first = try engine.bookSeat(actor: .student(id: ana), sessionId: session.id, studentId: ana).booking
-    let second = try engine.bookSeat(actor: .student(id: ben), sessionId: session.id, studentId: ben).booking
+    let first = try engine.bookSeat(actor: .student(id: ana), sessionId: session.id, studentId: ana).value
+    let second = try engine.bookSeat(actor: .student(id: ben), sessionId: session.id, studentId: ben).value
     expect(second.status == .waitlisted, "Ben is waitlisted")
 
     // Ana cancels: Ben is promoted in the same step, and the events say so.
@@ -203,26 +203,26 @@ func readmeQuickstart() throws {
 func groupScenarios() throws {
     section("group sessions (seed scenarios)")
     let clock = try ManualClock(now: t0)
-    let engine = BookingEngine.inMemory(store: InMemoryStore(), clock: clock)
+    let engine = Engine.inMemory(store: InMemoryStore(), clock: clock)
     let t = Actor.teacher(id: teacher)
 
     // 1. Create session: 10 seats, no waitlist.
-    let created = try engine.createSession(actor: t, session: newSession(10, waitlist: false))
-    let s = created.session
+    let created = try engine.createSession(actor: t, session: newGroupSession(10, waitlist: false))
+    let s = created.value
     expect(s.capacity == 10 && s.remainingSeats == 10 && s.version == 1, "created with 10 free seats")
     if case .sessionCreated = created.events[0].kind {} else { expect(false, "session_created event") }
     expect(s.startsAt == t0.addingTimeInterval(day), "instants cross as Date")
-    expect(try engine.sessionAvailability(sessionId: s.id) == .open, "open")
+    expect(try engine.bookingAvailability(sessionId: s.id) == .open, "open")
 
     // 2. Book to capacity: all confirmed, booking closes.
     for i in 0..<10 {
         let r = try engine.bookSeat(actor: .student(id: students[i]), sessionId: s.id, studentId: students[i])
-        expect(r.booking.status == .confirmed, "student \(i) confirmed")
+        expect(r.value.status == .confirmed, "student \(i) confirmed")
         if i == 9 { expect(r.events.contains { $0.name == "session_closed" }, "the 10th booking closes the session") }
     }
     let full = try engine.session(sessionId: s.id)
     expect(full.isFull && full.isClosedForBooking && full.bookedSeats == 10, "full and closed")
-    expect(try engine.sessionAvailability(sessionId: s.id) == .closed, "closed (booking_closed)")
+    expect(try engine.bookingAvailability(sessionId: s.id) == .closed, "closed (booking_closed)")
 
     // 3. Try to overbook.
     expectError("session_full", "11th student") {
@@ -232,13 +232,13 @@ func groupScenarios() throws {
     expect(reopened.events.map { $0.name } == ["booking_cancelled", "session_reopened"], "cancel reopens")
 
     // 4. With waitlist: 15 students on 10 seats.
-    let w = try engine.createSession(actor: t, session: newSession(10, waitlist: true)).session
+    let w = try engine.createSession(actor: t, session: newGroupSession(10, waitlist: true)).value
     let booked = try (0..<15).map {
-        try engine.bookSeat(actor: .student(id: students[$0]), sessionId: w.id, studentId: students[$0]).booking
+        try engine.bookSeat(actor: .student(id: students[$0]), sessionId: w.id, studentId: students[$0]).value
     }
     expect(booked.filter { $0.status == .confirmed }.count == 10, "10 confirmed")
     expect(booked.filter { $0.status == .waitlisted }.count == 5, "5 waitlisted")
-    expect(try engine.sessionAvailability(sessionId: w.id) == .waitlistOnly, "waitlist only")
+    expect(try engine.bookingAvailability(sessionId: w.id) == .waitlistOnly, "waitlist only")
 
     // 5. Cancel and promote.
     let cancel = try engine.cancelBooking(actor: .student(id: students[3]), bookingId: booked[3].id)
@@ -258,22 +258,22 @@ func groupScenarios() throws {
     let grown = try engine.changeCapacity(actor: t, sessionId: w.id, capacity: 12)
     expect(grown.events.filter { $0.name == "booking_promoted" }.count == 2, "2 promoted into added seats")
     _ = try engine.setWaitlist(actor: t, sessionId: w.id, enabled: false)
-    try clock.advance(by: day + 300)
-    expect(try engine.markAttendance(actor: t, bookingId: booked[0].id, attended: true).booking.status == .attended,
+    try clock.advance(delta: day + 300)
+    expect(try engine.markAttendance(actor: t, bookingId: booked[0].id, attended: true).value.status == .attended,
            "attended")
-    let later = newSession(2, waitlist: false, startsAt: t0.addingTimeInterval(3 * day))
-    let k = try engine.createSession(actor: t, session: later, requestKey: "import-1")
-    let again = try engine.createSession(actor: t, session: later, requestKey: "import-1")
-    expect(!k.replayed && again.replayed && again.session.id == k.session.id, "replayed under the same key")
-    let cancelled = try engine.cancelSession(actor: t, sessionId: k.session.id)
-    expect(cancelled.session.isCancelled, "session cancelled")
+    let later = newGroupSession(2, waitlist: false, startsAt: t0.addingTimeInterval(3 * day))
+    let k = try engine.createSession(actor: t, session: later, key: "import-1")
+    let again = try engine.createSession(actor: t, session: later, key: "import-1")
+    expect(!k.replayed && again.replayed && again.value.id == k.value.id, "replayed under the same key")
+    let cancelled = try engine.cancelSession(actor: t, sessionId: k.value.id)
+    expect(cancelled.value.isCancelled, "session cancelled")
 }
 
 func lessonScenarios() throws {
     section("1:1 lessons (seed scenarios)")
     let store = InMemoryStore()
     let clock = try ManualClock(now: t0)
-    let engine = BookingEngine.inMemory(store: store, clock: clock)
+    let engine = Engine.inMemory(store: store, clock: clock)
     let t = Actor.teacher(id: teacher)
     let course = uid(500)
     let (s1, s2, s3) = (students[0], students[1], students[2])
@@ -285,12 +285,12 @@ func lessonScenarios() throws {
             recurrence: .weekly(weekday: .monday, startTime: "14:00", endTime: "15:00", validFrom: "2030-03-04",
                                 validUntil: nil),
             active: true)
-    ).slot
+    ).value
     let oneTime = try engine.publishSlot(
         actor: t, teacherId: teacher,
         slot: SlotSpec(courseId: course, timeZone: "Europe/Paris",
                        recurrence: .oneTime(start: "2030-03-06T10:00", end: "2030-03-06T11:00"), active: true)
-    ).slot
+    ).value
 
     let query = OccurrenceQuery(teacherId: teacher, courseId: nil, studentId: s1, from: t0,
                                 to: t0.addingTimeInterval(14 * day), timeZone: "Asia/Tokyo")
@@ -300,7 +300,7 @@ func lessonScenarios() throws {
     expect(listed[0].viewerLocalStart == "2030-03-04T22:00", "student's wall time (Tokyo)")
 
     let lesson = try engine.bookLesson(actor: .student(id: s1), slotId: weekly.id, startsAt: listed[0].startsAt,
-                                       studentId: s1).lesson
+                                       studentId: s1).value
     expect(lesson.status == .confirmed, "booked without approval")
     expectError("slot_unavailable", "same occurrence twice") {
         _ = try engine.bookLesson(actor: .student(id: s2), slotId: weekly.id, startsAt: listed[0].startsAt,
@@ -313,10 +313,10 @@ func lessonScenarios() throws {
     try store.setCourseApproval(courseId: course, requiresApproval: true)
     let pending = try engine.bookLesson(actor: .student(id: s2), slotId: oneTime.id,
                                         startsAt: instant("2030-03-06T09:00:00Z"), studentId: s2)
-    expect(pending.lesson.status == .pending, "pending approval")
-    let approved = try engine.approveLesson(actor: t, bookingId: pending.lesson.id,
+    expect(pending.value.status == .pending, "pending approval")
+    let approved = try engine.approveLesson(actor: t, bookingId: pending.value.id,
                                             meetingLink: "https://meet.example.com/1on1")
-    expect(approved.lesson.status == .confirmed && approved.lesson.meetingLink == "https://meet.example.com/1on1",
+    expect(approved.value.status == .confirmed && approved.value.meetingLink == "https://meet.example.com/1on1",
            "approved with a meeting link")
 
     try store.setCourseApproval(courseId: course, requiresApproval: nil)
@@ -324,27 +324,27 @@ func lessonScenarios() throws {
         actor: .student(id: s3),
         series: SeriesRequest(slotId: weekly.id, studentId: s3, firstStartsAt: instant("2030-03-11T13:00:00Z"),
                               everyWeeks: 1, end: .count(count: 4), mode: .allOrNothing)
-    ).series
+    ).value
     expect(series.lessons.count == 4, "4 lessons in the series")
     expect(series.lessons[3].startsAt == instant("2030-04-01T12:00:00Z"), "summer time: 12:00 UTC")
     let cancelledLater = try engine.cancelSeriesFrom(actor: .student(id: s3), bookingId: series.lessons[1].id)
-    expect(cancelledLater.lessons.count == 3, "the second and later lessons cancelled")
+    expect(cancelledLater.value.count == 3, "the second and later lessons cancelled")
 
     // A meeting-link generator written in Swift, for lessons confirmed without a link.
-    let linked = BookingEngine.inMemory(store: InMemoryStore(), clock: try ManualClock(now: t0), meetingLinks: Links())
+    let linked = Engine.inMemory(store: InMemoryStore(), clock: try ManualClock(now: t0), meetingLinks: Links())
     let linkSlot = try linked.publishSlot(
         actor: t, teacherId: teacher,
         slot: SlotSpec(courseId: nil, timeZone: "UTC",
                        recurrence: .oneTime(start: "2030-03-08T10:00", end: "2030-03-08T11:00"), active: true)
-    ).slot
+    ).value
     let withLink = try linked.bookLesson(actor: .student(id: s1), slotId: linkSlot.id,
-                                         startsAt: instant("2030-03-08T10:00:00Z"), studentId: s1).lesson
+                                         startsAt: instant("2030-03-08T10:00:00Z"), studentId: s1).value
     expect(withLink.meetingLink == "https://meet.example.com/lesson-\(withLink.id)", "generated meeting link")
 
     _ = try engine.setSlotActive(actor: t, slotId: weekly.id, active: false)
     expect(try !engine.slot(slotId: weekly.id).active, "deactivated")
     try clock.set(now: instant("2030-03-04T13:30:00Z"))
-    expect(try engine.markLessonAttendance(actor: t, bookingId: lesson.id, attended: true).lesson.status == .attended,
+    expect(try engine.markLessonAttendance(actor: t, bookingId: lesson.id, attended: true).value.status == .attended,
            "lesson attended")
 }
 
@@ -352,34 +352,34 @@ func errorCodes() throws {
     section("every error code through real calls")
     let store = InMemoryStore()
     let clock = try ManualClock(now: t0)
-    let engine = BookingEngine.inMemory(store: store, clock: clock)
+    let engine = Engine.inMemory(store: store, clock: clock)
     let t = Actor.teacher(id: teacher)
     let nobody = uid(999_999)
     let st = { (i: Int) in Actor.student(id: students[i]) }
 
-    expectError("invalid_input", "capacity 0") { _ = try engine.createSession(actor: t, session: newSession(0, waitlist: false)) }
-    var badZone = newSession(1, waitlist: false)
+    expectError("invalid_input", "capacity 0") { _ = try engine.createSession(actor: t, session: newGroupSession(0, waitlist: false)) }
+    var badZone = newGroupSession(1, waitlist: false)
     badZone.timeZone = "Mars/Olympus"
     expectError("unknown_time_zone", "zone") { _ = try engine.createSession(actor: t, session: badZone) }
-    var badLink = newSession(1, waitlist: false)
+    var badLink = newGroupSession(1, waitlist: false)
     badLink.meetingLink = "ftp://example.com"
     expectError("invalid_meeting_link", "link") { _ = try engine.createSession(actor: t, session: badLink) }
     expectError("start_in_past", "past") {
-        _ = try engine.createSession(actor: t, session: newSession(1, waitlist: false, startsAt: t0.addingTimeInterval(-day)))
+        _ = try engine.createSession(actor: t, session: newGroupSession(1, waitlist: false, startsAt: t0.addingTimeInterval(-day)))
     }
     expectError("too_large", "listing window") {
         _ = try engine.listOccurrences(query: OccurrenceQuery(teacherId: teacher, courseId: nil, studentId: nil, from: t0,
                                                               to: t0.addingTimeInterval(400 * day), timeZone: nil))
     }
     expectError("not_authorized", "student creating a session") {
-        _ = try engine.createSession(actor: st(0), session: newSession(1, waitlist: false))
+        _ = try engine.createSession(actor: st(0), session: newGroupSession(1, waitlist: false))
     }
     expectError("session_not_found", "session") { _ = try engine.session(sessionId: nobody) }
     expectError("booking_not_found", "booking") { _ = try engine.seatBooking(bookingId: nobody) }
     expectError("slot_not_found", "slot") { _ = try engine.slot(slotId: nobody) }
 
-    let s = try engine.createSession(actor: t, session: newSession(2, waitlist: false)).session
-    let b0 = try engine.bookSeat(actor: st(0), sessionId: s.id, studentId: students[0]).booking
+    let s = try engine.createSession(actor: t, session: newGroupSession(2, waitlist: false)).value
+    let b0 = try engine.bookSeat(actor: st(0), sessionId: s.id, studentId: students[0]).value
     _ = try engine.bookSeat(actor: st(1), sessionId: s.id, studentId: students[1])
     expectError("session_full", "full") { _ = try engine.bookSeat(actor: st(2), sessionId: s.id, studentId: students[2]) }
     expectError("already_booked", "twice") { _ = try engine.bookSeat(actor: st(0), sessionId: s.id, studentId: students[0]) }
@@ -389,7 +389,7 @@ func errorCodes() throws {
     }
     _ = try engine.cancelBooking(actor: st(0), bookingId: b0.id)
     expectError("invalid_transition", "cancel twice") { _ = try engine.cancelBooking(actor: st(0), bookingId: b0.id) }
-    let doomed = try engine.createSession(actor: t, session: newSession(2, waitlist: false)).session
+    let doomed = try engine.createSession(actor: t, session: newGroupSession(2, waitlist: false)).value
     _ = try engine.cancelSession(actor: t, sessionId: doomed.id)
     expectError("session_cancelled", "book a cancelled session") {
         _ = try engine.bookSeat(actor: st(0), sessionId: doomed.id, studentId: students[0])
@@ -399,12 +399,12 @@ func errorCodes() throws {
     let utc = { (start: String, end: String, course: String?) in
         SlotSpec(courseId: course, timeZone: "UTC", recurrence: .oneTime(start: start, end: end), active: true)
     }
-    let slot = try engine.publishSlot(actor: t, teacherId: teacher, slot: utc("2030-03-05T10:00", "2030-03-05T11:00", nil)).slot
+    let slot = try engine.publishSlot(actor: t, teacherId: teacher, slot: utc("2030-03-05T10:00", "2030-03-05T11:00", nil)).value
     let courseSlot = try engine.publishSlot(actor: t, teacherId: teacher,
-                                            slot: utc("2030-03-05T12:00", "2030-03-05T13:00", course)).slot
+                                            slot: utc("2030-03-05T12:00", "2030-03-05T13:00", course)).value
     let other = uid(2)
     let otherSlot = try engine.publishSlot(actor: .teacher(id: other), teacherId: other,
-                                           slot: utc("2030-03-05T10:30", "2030-03-05T11:30", nil)).slot
+                                           slot: utc("2030-03-05T10:30", "2030-03-05T11:30", nil)).value
     let at = instant("2030-03-05T10:00:00Z")
     expectError("occurrence_not_offered", "wrong start") {
         _ = try engine.bookLesson(actor: st(0), slotId: slot.id, startsAt: at.addingTimeInterval(60), studentId: students[0])
@@ -413,7 +413,7 @@ func errorCodes() throws {
         _ = try engine.bookLesson(actor: st(0), slotId: courseSlot.id, startsAt: instant("2030-03-05T12:00:00Z"),
                                   studentId: students[0])
     }
-    let lesson = try engine.bookLesson(actor: st(0), slotId: slot.id, startsAt: at, studentId: students[0]).lesson
+    let lesson = try engine.bookLesson(actor: st(0), slotId: slot.id, startsAt: at, studentId: students[0]).value
     expectError("slot_unavailable", "taken") {
         _ = try engine.bookLesson(actor: st(1), slotId: slot.id, startsAt: at, studentId: students[1])
     }
@@ -424,34 +424,34 @@ func errorCodes() throws {
     expectError("lesson_not_started", "attendance before start") {
         _ = try engine.markLessonAttendance(actor: t, bookingId: lesson.id, attended: true)
     }
-    let later = try engine.createSession(actor: t, session: newSession(2, waitlist: false)).session
-    try clock.advance(by: 2 * day)
+    let later = try engine.createSession(actor: t, session: newGroupSession(2, waitlist: false)).value
+    try clock.advance(delta: 2 * day)
     expectError("lesson_started", "cancel after start") { _ = try engine.cancelLesson(actor: st(0), bookingId: lesson.id) }
     expectError("session_started", "book after start") {
         _ = try engine.bookSeat(actor: st(0), sessionId: later.id, studentId: students[0])
     }
-    _ = try engine.createSession(actor: t, session: newSession(1, waitlist: false, startsAt: t0.addingTimeInterval(5 * day)),
-                                 requestKey: "k")
+    _ = try engine.createSession(actor: t, session: newGroupSession(1, waitlist: false, startsAt: t0.addingTimeInterval(5 * day)),
+                                 key: "k")
     expectError("request_key_reused", "key reuse") {
-        _ = try engine.createSession(actor: t, session: newSession(1, waitlist: false, startsAt: t0.addingTimeInterval(6 * day)),
-                                     requestKey: "k")
+        _ = try engine.createSession(actor: t, session: newGroupSession(1, waitlist: false, startsAt: t0.addingTimeInterval(6 * day)),
+                                     key: "k")
     }
 
     let good = SwiftDocumentStore()
-    let kept = try BookingEngine.withDocumentStore(store: good, clock: clock)
-        .createSession(actor: t, session: newSession(1, waitlist: false, startsAt: t0.addingTimeInterval(5 * day))).session
+    let kept = try Engine.withDocumentStore(store: good, clock: clock)
+        .createSession(actor: t, session: newGroupSession(1, waitlist: false, startsAt: t0.addingTimeInterval(5 * day))).value
     expectError("contention", "every commit conflicts") {
-        _ = try BookingEngine.withDocumentStore(store: BrokenStore(good, "conflict"), clock: clock, maxAttempts: 3)
+        _ = try Engine.withDocumentStore(store: BrokenStore(good, "conflict"), clock: clock, maxAttempts: 3)
             .bookSeat(actor: st(0), sessionId: kept.id, studentId: students[0])
     }
     expectError("corrupt_record", "a document that is not JSON") {
-        _ = try BookingEngine.withDocumentStore(store: BrokenStore(good, "corrupt"), clock: clock).session(sessionId: kept.id)
+        _ = try Engine.withDocumentStore(store: BrokenStore(good, "corrupt"), clock: clock).session(sessionId: kept.id)
     }
     expectError("store_error", "the store throws StoreError.Backend") {
-        _ = try BookingEngine.withDocumentStore(store: BrokenStore(good, "backend"), clock: clock).session(sessionId: kept.id)
+        _ = try Engine.withDocumentStore(store: BrokenStore(good, "backend"), clock: clock).session(sessionId: kept.id)
     }
     expectError("store_error", "the store throws an unexpected error") {
-        _ = try BookingEngine.withDocumentStore(store: BrokenStore(good, "unexpected"), clock: clock).session(sessionId: kept.id)
+        _ = try Engine.withDocumentStore(store: BrokenStore(good, "unexpected"), clock: clock).session(sessionId: kept.id)
     }
 
     let all = allErrorCodes()
@@ -467,15 +467,15 @@ func sqliteStore() throws {
     let path = dir.appendingPathComponent("bookings.db").path
     let clock = try ManualClock(now: t0)
     let store = try SqliteStore.open(path: path)
-    let engine = BookingEngine.sqlite(store: store, clock: clock)
-    let s = try engine.createSession(actor: .teacher(id: teacher), session: newSession(1, waitlist: true)).session
+    let engine = Engine.sqlite(store: store, clock: clock)
+    let s = try engine.createSession(actor: .teacher(id: teacher), session: newGroupSession(1, waitlist: true)).value
     _ = try engine.bookSeat(actor: .student(id: students[0]), sessionId: s.id, studentId: students[0])
     _ = try engine.bookSeat(actor: .student(id: students[1]), sessionId: s.id, studentId: students[1])
     let outbox = try store.eventsSince(after: 0, limit: 100)
     expect(outbox.map { $0.event.name } == ["session_created", "booking_confirmed", "booking_waitlisted"], "outbox")
     try store.checkIntegrity()
 
-    let reopened = BookingEngine.sqlite(store: try SqliteStore.open(path: path), clock: clock)
+    let reopened = Engine.sqlite(store: try SqliteStore.open(path: path), clock: clock)
     let again = try reopened.session(sessionId: s.id)
     expect(again.bookedSeats == 1 && again.waitlistedCount == 1, "the bookings survive reopening the file")
 }
@@ -490,9 +490,9 @@ func conformance() throws {
     expect(report.checks.map { $0.name } == conformanceChecks(), "every check ran")
     print("  \(report.checks.filter { $0.passed }.count)/\(report.checks.count) checks passed")
 
-    let engine = BookingEngine.withDocumentStore(store: SwiftDocumentStore())
+    let engine = Engine.withDocumentStore(store: SwiftDocumentStore())
     let s = try engine.createSession(actor: .teacher(id: teacher),
-                                     session: newSession(5, waitlist: false, startsAt: Date().addingTimeInterval(day))).session
+                                     session: newGroupSession(5, waitlist: false, startsAt: Date().addingTimeInterval(day))).value
     DispatchQueue.concurrentPerform(iterations: students.count) { i in
         _ = try? engine.bookSeat(actor: .student(id: students[i]), sessionId: s.id, studentId: students[i])
     }
