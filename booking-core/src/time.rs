@@ -79,8 +79,10 @@ pub fn resolve_local(tz: Tz, local: NaiveDateTime) -> DateTime<Utc> {
 /// [`resolve_local`], and whether a clock in `tz` shows `local` at the resulting instant (it
 /// does unless `local` lies in a gap), so callers can skip a [`wall_time`] look-up.
 pub(crate) fn resolve_local_shown(tz: Tz, local: NaiveDateTime) -> (DateTime<Utc>, bool) {
-    match tz.from_local_datetime(&local) {
-        LocalResult::Single(instant) | LocalResult::Ambiguous(instant, _) => (instant.with_timezone(&Utc), true),
+    // The offset alone, without building a `DateTime<Tz>` to convert back: this runs for every
+    // candidate occurrence of a listing.
+    match tz.offset_from_local_datetime(&local) {
+        LocalResult::Single(offset) | LocalResult::Ambiguous(offset, _) => ((local - offset.fix()).and_utc(), true),
         LocalResult::None => {
             let (_, offset_before) = GapInfo::new(&local, &tz)
                 .and_then(|gap| gap.begin)
