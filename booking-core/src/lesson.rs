@@ -602,34 +602,9 @@ pub fn bookable_occurrences(
             });
         }
     }
-    // Sorting the large results would move them around many times: sort small integer keys
-    // instead, then put each result in place with one swap. (start, slot) is unique per
-    // occurrence, so the order is total.
-    let mut order: Vec<(i64, u32, u128, usize)> = out
-        .iter()
-        .enumerate()
-        .map(|(i, o)| (o.starts_at.timestamp(), o.starts_at.timestamp_subsec_nanos(), o.slot_id.as_uuid().as_u128(), i))
-        .collect();
-    order.sort_unstable();
-    let mut source: Vec<usize> = order.into_iter().map(|(.., i)| i).collect();
-    permute(&mut out, &mut source);
+    // (start, slot) is unique per occurrence, so an unstable sort gives the same order.
+    out.sort_unstable_by_key(|o| (o.starts_at, o.slot_id));
     Ok(out)
-}
-
-/// Rearranges `items` so that position `k` holds what was at `source[k]` (`source` is a
-/// permutation, consumed on the way), following each cycle with one swap per item.
-fn permute<T>(items: &mut [T], source: &mut [usize]) {
-    for start in 0..source.len() {
-        let mut at = start;
-        while source[at] != usize::MAX {
-            let from = std::mem::replace(&mut source[at], usize::MAX);
-            if from == start {
-                break;
-            }
-            items.swap(at, from);
-            at = from;
-        }
-    }
 }
 
 /// Everything a booking decision reads.
@@ -1085,22 +1060,5 @@ mod tests {
         };
         c.apply(&event);
         assert_eq!(c.holds.iter().map(|h| h.booking_id.as_uuid().as_u128()).collect::<Vec<_>>(), [2, 3]);
-    }
-}
-
-#[cfg(test)]
-mod permute_tests {
-    use proptest::prelude::*;
-
-    proptest! {
-        #[test]
-        fn permute_puts_each_item_where_its_source_says(mut keys in proptest::collection::vec(any::<u16>(), 0..64)) {
-            let items: Vec<u16> = keys.clone();
-            let mut order: Vec<usize> = (0..keys.len()).collect();
-            order.sort_by_key(|&i| (keys[i], i));
-            let expected: Vec<u16> = order.iter().map(|&i| items[i]).collect();
-            super::permute(&mut keys, &mut order);
-            prop_assert_eq!(keys, expected);
-        }
     }
 }
