@@ -66,6 +66,8 @@ pub fn create_session(engine: &BenchEngine, capacity: u32, waitlist: bool) -> Se
         meeting_link: "https://meet.example.com/conversation-club".into(),
         capacity,
         waitlist_enabled: waitlist,
+        waitlist_mode: Default::default(),
+        rules: Default::default(),
     };
     engine.create_session(Actor::Teacher(teacher), new).expect("a valid session").value.id
 }
@@ -219,6 +221,7 @@ pub fn teacher_slots(zone: &str) -> Vec<SlotSpec> {
                 valid_until: None,
             },
             active: true,
+            rules: Default::default(),
         });
     }
     let today = now().date_naive();
@@ -233,6 +236,7 @@ pub fn teacher_slots(zone: &str) -> Vec<SlotSpec> {
                 end: day.and_hms_opt(11, 30, 0).unwrap(),
             },
             active: true,
+            rules: Default::default(),
         });
     }
     specs

@@ -6,7 +6,7 @@
 //! start instant, which [`occurrence_at`] checks in constant time.
 
 use crate::time::{resolve_local, resolve_local_shown, wall_time};
-use crate::{BookingError, CourseId, SlotId, UserId};
+use crate::{BookingError, CourseId, SchedulingRules, SlotId, TimeOffId, UserId};
 use chrono::{DateTime, Datelike, Days, NaiveDate, NaiveDateTime, NaiveTime, TimeDelta, Utc, Weekday};
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
@@ -34,6 +34,60 @@ pub struct AvailabilitySlot {
     pub recurrence: SlotRecurrence,
     /// Whether the slot is offered at all; an inactive slot produces no occurrence.
     pub active: bool,
+    /// The slot's own scheduling rules, which win over the teacher's (see [`crate::rules`]).
+    #[serde(default)]
+    pub rules: SchedulingRules,
+}
+
+/// A teacher's time off (a vacation, or one cancelled day): from the start of `first_day` to
+/// the end of `last_day` in `time_zone`, their slots offer no occurrence that overlaps it.
+/// Lessons already booked then are kept: a booking is a promise, broken only by cancelling it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TimeOff {
+    /// Its id.
+    pub id: TimeOffId,
+    /// The teacher.
+    pub teacher_id: UserId,
+    /// The first day off.
+    pub first_day: NaiveDate,
+    /// The last day off (inclusive; equal to `first_day` for a single day).
+    pub last_day: NaiveDate,
+    /// The zone the days are read in.
+    pub time_zone: Tz,
+    /// A note for the teacher's own use (at most 200 characters).
+    pub note: Option<String>,
+}
+
+impl TimeOff {
+    /// The instant the time off starts: midnight (or the first wall time after it) of
+    /// `first_day`.
+    pub fn starts_at(&self) -> DateTime<Utc> {
+        resolve_local(self.time_zone, self.first_day.and_time(NaiveTime::MIN))
+    }
+
+    /// The instant it ends: the start of the day after `last_day`.
+    pub fn ends_at(&self) -> DateTime<Utc> {
+        let next = self.last_day.succ_opt().unwrap_or(self.last_day);
+        resolve_local(self.time_zone, next.and_time(NaiveTime::MIN))
+    }
+
+    /// Whether `[starts_at, ends_at)` overlaps it.
+    pub fn overlaps(&self, starts_at: DateTime<Utc>, ends_at: DateTime<Utc>) -> bool {
+        crate::time::intervals_overlap(self.starts_at(), self.ends_at(), starts_at, ends_at)
+    }
+}
+
+/// What a teacher fills in to take time off.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TimeOffSpec {
+    /// The first day off.
+    pub first_day: NaiveDate,
+    /// The last day off (inclusive), at most 366 days after `first_day`.
+    pub last_day: NaiveDate,
+    /// The IANA zone the days are read in.
+    pub time_zone: String,
+    /// A note, if any.
+    pub note: Option<String>,
 }
 
 /// When a slot occurs, in wall time in the slot's zone.
@@ -159,6 +213,7 @@ impl AvailabilitySlot {
     ///
     /// [`BookingError::InvalidInput`] naming the offending field.
     pub fn validate(&self) -> Result<(), BookingError> {
+        self.rules.validate()?;
         self.recurrence.validate(self.time_zone)
     }
 }
@@ -533,6 +588,7 @@ mod tests {
             time_zone: tz,
             recurrence,
             active: true,
+            rules: Default::default(),
         }
     }
 

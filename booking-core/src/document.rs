@@ -31,7 +31,7 @@
 //!     teacher_id: teacher, course_id: None, title: "Choir".into(),
 //!     starts_at: Utc::now() + Duration::days(2), time_zone: "Europe/Vienna".into(),
 //!     duration_minutes: 60, meeting_link: "https://meet.example.com/choir".into(),
-//!     capacity: 12, waitlist_enabled: false,
+//!     capacity: 12, waitlist_enabled: false, waitlist_mode: Default::default(), rules: Default::default(),
 //! })?.value;
 //! let stored = engine.repository().store().documents();
 //! assert_eq!(stored.len(), 1);
@@ -45,6 +45,7 @@ use crate::{
     lesson::{ApprovalSettings, Calendar, Lesson},
     repository::{AggregateKey, BookingLocation, Commit, Repository, RequestKey, RequestRecord, StoreError, Write},
 };
+use chrono::{DateTime, Utc};
 use serde::{Serialize, de::DeserializeOwned};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -69,6 +70,10 @@ pub struct DocumentWrite {
     pub version: u64,
     /// The new state, as JSON.
     pub body: String,
+    /// For a session in offer mode: the earliest deadline of its outstanding seat offers,
+    /// `None` when it has none. The store keeps it with the document (replacing the previous
+    /// one) and answers [`DocumentStore::sessions_with_offers_due`] from it.
+    pub offer_deadline: Option<DateTime<Utc>>,
 }
 
 /// The request record a commit stores under `(scope, key)`.
@@ -113,6 +118,8 @@ pub trait DocumentStore: Send + Sync {
     fn approval_settings(&self, course_id: CourseId, teacher_id: UserId) -> Result<ApprovalSettings, StoreError>;
     /// Host-owned: whether the student is enrolled in the course.
     fn is_enrolled(&self, student_id: UserId, course_id: CourseId) -> Result<bool, StoreError>;
+    /// The sessions whose stored [`DocumentWrite::offer_deadline`] is at or before `until`.
+    fn sessions_with_offers_due(&self, until: DateTime<Utc>) -> Result<Vec<SessionId>, StoreError>;
 }
 
 impl<S: DocumentStore + ?Sized> DocumentStore for Arc<S> {
@@ -136,6 +143,9 @@ impl<S: DocumentStore + ?Sized> DocumentStore for Arc<S> {
     }
     fn is_enrolled(&self, student_id: UserId, course_id: CourseId) -> Result<bool, StoreError> {
         (**self).is_enrolled(student_id, course_id)
+    }
+    fn sessions_with_offers_due(&self, until: DateTime<Utc>) -> Result<Vec<SessionId>, StoreError> {
+        (**self).sessions_with_offers_due(until)
     }
 }
 
@@ -163,12 +173,20 @@ pub fn encode_commit(commit: &Commit) -> Result<DocumentCommit, StoreError> {
         .writes
         .iter()
         .map(|write| {
-            let (version, body) = match write {
-                Write::Session { session, .. } => (session.version, encode(&**session, "session")?),
-                Write::Calendar { calendar, .. } => (calendar.version, encode(&**calendar, "calendar")?),
-                Write::Lesson { lesson, .. } => (lesson.version, encode(&**lesson, "lesson")?),
+            let (version, body, offer_deadline) = match write {
+                Write::Session { session, .. } => {
+                    (session.version, encode(&**session, "session")?, session.next_offer_deadline())
+                }
+                Write::Calendar { calendar, .. } => (calendar.version, encode(&**calendar, "calendar")?, None),
+                Write::Lesson { lesson, .. } => (lesson.version, encode(&**lesson, "lesson")?, None),
             };
-            Ok(DocumentWrite { key: write.key(), expected_version: write.expected_version(), version, body })
+            Ok(DocumentWrite {
+                key: write.key(),
+                expected_version: write.expected_version(),
+                version,
+                body,
+                offer_deadline,
+            })
         })
         .collect::<Result<_, StoreError>>()?;
     let request = match &commit.request {
@@ -239,6 +257,10 @@ impl<S: DocumentStore> DocumentRepository<S> {
 }
 
 impl<S: DocumentStore> Repository for DocumentRepository<S> {
+    fn sessions_with_offers_due(&self, until: DateTime<Utc>) -> Result<Vec<SessionId>, StoreError> {
+        self.store.sessions_with_offers_due(until)
+    }
+
     fn load_session(&self, id: SessionId) -> Result<Option<Arc<GroupSession>>, StoreError> {
         self.load_checked(AggregateKey::Session(id), |s: &GroupSession| (AggregateKey::Session(s.id), s.version))
     }
@@ -301,6 +323,7 @@ struct MemoryDocuments {
     requests: HashMap<(String, String), String>,
     approvals: HashMap<(CourseId, UserId), ApprovalSettings>,
     enrollments: std::collections::HashSet<(UserId, CourseId)>,
+    offer_deadlines: HashMap<SessionId, DateTime<Utc>>,
 }
 
 impl MemoryDocumentStore {
@@ -341,6 +364,13 @@ impl DocumentStore for MemoryDocumentStore {
         Ok(self.state().documents.get(&key).cloned())
     }
 
+    fn sessions_with_offers_due(&self, until: DateTime<Utc>) -> Result<Vec<SessionId>, StoreError> {
+        let mut due: Vec<_> =
+            self.state().offer_deadlines.iter().filter(|(_, d)| **d <= until).map(|(s, d)| (*d, *s)).collect();
+        due.sort_unstable();
+        Ok(due.into_iter().map(|(_, s)| s).collect())
+    }
+
     fn locate_booking(&self, id: BookingId) -> Result<Option<BookingLocation>, StoreError> {
         Ok(self.state().bookings.get(&id).copied())
     }
@@ -368,6 +398,12 @@ impl DocumentStore for MemoryDocumentStore {
             return Err(StoreError::DuplicateRequest);
         }
         for write in commit.writes {
+            if let AggregateKey::Session(id) = write.key {
+                match write.offer_deadline {
+                    Some(deadline) => state.offer_deadlines.insert(id, deadline),
+                    None => state.offer_deadlines.remove(&id),
+                };
+            }
             state.documents.insert(write.key, Document { version: write.version, body: write.body });
         }
         state.bookings.extend(commit.new_bookings);

@@ -1,9 +1,9 @@
 //! The engine: loads, decides, commits, retries, and replays idempotent requests.
 
 use crate::{
-    Actor, BookingError, BookingId, Clock, Event, EventKind, GroupSession, IdGenerator, NewGroupSession, RandomIds,
-    SeatBooking, SessionId, SlotId, SystemClock, UserId,
-    availability::AvailabilitySlot,
+    Actor, BookingError, BookingId, Clock, CourseId, Event, EventKind, GroupSession, IdGenerator, NewGroupSession,
+    RandomIds, SchedulingRules, SeatBooking, SessionId, SlotId, SystemClock, TimeOffId, UserId,
+    availability::{AvailabilitySlot, TimeOff, TimeOffSpec},
     group::{self, DecisionContext, SessionCommand},
     lesson::{
         self, BookableOccurrence, BookingContext, Calendar, CourseAccess, Lesson, LessonDecision, MeetingLinkGenerator,
@@ -31,12 +31,30 @@ pub enum Command {
         /// What to create.
         session: NewGroupSession,
     },
-    /// Book a seat (or a waitlist place) for a student.
+    /// Book seats (or a waitlist place) for a student, all or nothing.
     BookSeat {
         /// The session.
         session_id: SessionId,
         /// The student.
         student_id: UserId,
+        /// How many seats (1 when absent from a serialized command).
+        #[serde(default = "crate::group::one_seat")]
+        seats: u32,
+    },
+    /// Accept the seat offered to a waitlisted booking.
+    AcceptOffer {
+        /// The booking.
+        booking_id: BookingId,
+    },
+    /// Decline the seat offered to a waitlisted booking.
+    DeclineOffer {
+        /// The booking.
+        booking_id: BookingId,
+    },
+    /// Expire a session's offers that ran out and offer their seats to the next in line.
+    ExpireOffers {
+        /// The session.
+        session_id: SessionId,
     },
     /// Cancel a booking.
     CancelBooking {
@@ -139,6 +157,38 @@ pub enum Command {
         /// Attended or not.
         attended: bool,
     },
+    /// Move a lesson to another occurrence of its teacher's slots.
+    RescheduleLesson {
+        /// The lesson.
+        booking_id: BookingId,
+        /// The slot of the new occurrence.
+        slot_id: SlotId,
+        /// The new occurrence's start.
+        starts_at: DateTime<Utc>,
+    },
+    /// Set a teacher's scheduling rules, for one course or as their default.
+    SetSchedulingRules {
+        /// The teacher.
+        teacher_id: UserId,
+        /// The course, or `None` for the teacher's default rules.
+        course_id: Option<CourseId>,
+        /// The rules (empty: remove them).
+        rules: SchedulingRules,
+    },
+    /// Take time off.
+    AddTimeOff {
+        /// The teacher.
+        teacher_id: UserId,
+        /// The days.
+        time_off: TimeOffSpec,
+    },
+    /// Withdraw time off.
+    RemoveTimeOff {
+        /// The teacher.
+        teacher_id: UserId,
+        /// The time off.
+        time_off_id: TimeOffId,
+    },
 }
 
 /// Who sends a command, and optionally the request key that makes it idempotent.
@@ -218,7 +268,7 @@ pub const DEFAULT_MAX_ATTEMPTS: u32 = 200;
 ///     teacher_id: teacher, course_id: None, title: "Spanish A1".into(),
 ///     starts_at: Utc.with_ymd_and_hms(2030, 1, 10, 18, 0, 0).unwrap(),
 ///     time_zone: "Europe/Madrid".into(), duration_minutes: 60,
-///     meeting_link: "https://meet.example.com/a1".into(), capacity: 1, waitlist_enabled: true,
+///     meeting_link: "https://meet.example.com/a1".into(), capacity: 1, waitlist_enabled: true, waitlist_mode: Default::default(), rules: Default::default(),
 /// })?.value;
 ///
 /// let seat = engine.book_seat(Actor::Student(student), session.id, student)?;
@@ -352,7 +402,56 @@ impl<R: Repository> Engine<R> {
         session_id: SessionId,
         student_id: UserId,
     ) -> Result<Receipt<SeatBooking>, BookingError> {
-        self.execute(request, Command::BookSeat { session_id, student_id }).and_then(booking_value)
+        self.book_seats(request, session_id, student_id, 1)
+    }
+
+    /// Books `seats` seats in one booking (a parent booking for two children), all or
+    /// nothing: confirmed if that many seats are free and nobody waits, else waitlisted as one
+    /// (when the waitlist is on), else [`BookingError::SessionFull`]. A waiting booking is
+    /// served only when all its seats are free; nobody behind it jumps the queue.
+    pub fn book_seats(
+        &self,
+        request: impl Into<Request>,
+        session_id: SessionId,
+        student_id: UserId,
+        seats: u32,
+    ) -> Result<Receipt<SeatBooking>, BookingError> {
+        self.execute(request, Command::BookSeat { session_id, student_id, seats }).and_then(booking_value)
+    }
+
+    /// Accepts the seat offered to a waitlisted booking (offer mode): it is confirmed.
+    /// An offer that ran out is refused with [`BookingError::OfferExpired`].
+    pub fn accept_offer(
+        &self,
+        request: impl Into<Request>,
+        booking_id: BookingId,
+    ) -> Result<Receipt<SeatBooking>, BookingError> {
+        self.execute(request, Command::AcceptOffer { booking_id }).and_then(booking_value)
+    }
+
+    /// Declines the seat offered to a waitlisted booking: the booking is cancelled and the
+    /// seat is offered to the next in line.
+    pub fn decline_offer(
+        &self,
+        request: impl Into<Request>,
+        booking_id: BookingId,
+    ) -> Result<Receipt<SeatBooking>, BookingError> {
+        self.execute(request, Command::DeclineOffer { booking_id }).and_then(booking_value)
+    }
+
+    /// Expires every seat offer that ran out by `now` and offers the seats to the next in line
+    /// (never after a session's start). The engine runs no threads: the host calls this
+    /// periodically (every minute, say) with the current time. Returns the events, in order.
+    ///
+    /// Offers are also expired by any other command on their session, so a late call never
+    /// lets an expired offer be accepted.
+    pub fn process_expired_offers(&self, now: DateTime<Utc>) -> Result<Vec<Event>, BookingError> {
+        let mut events = Vec::new();
+        for session_id in self.repository.sessions_with_offers_due(now)? {
+            let receipt = self.execute_at(Actor::System.into(), Command::ExpireOffers { session_id }, Some(now))?;
+            events.extend(receipt.events);
+        }
+        Ok(events)
     }
 
     /// Cancels a confirmed or waitlisted booking; a freed seat goes to the head of the waitlist
@@ -426,7 +525,17 @@ impl<R: Repository> Engine<R> {
         request: impl Into<Request>,
         command: Command,
     ) -> Result<Receipt<OutcomeValue>, BookingError> {
-        let Request { actor, key } = request.into();
+        self.execute_at(request.into(), command, None)
+    }
+
+    /// [`execute`](Self::execute), deciding at `now` instead of the clock's instant if given.
+    fn execute_at(
+        &self,
+        request: Request,
+        command: Command,
+        now: Option<DateTime<Utc>>,
+    ) -> Result<Receipt<OutcomeValue>, BookingError> {
+        let Request { actor, key } = request;
         let key = key.map(RequestKey::new).transpose()?;
         let _turn = match &self.queues {
             Some(queues) => self.queue_key(&command)?.map(|k| queues.enter(&k)),
@@ -447,7 +556,8 @@ impl<R: Repository> Engine<R> {
             {
                 return Ok(replayed);
             }
-            let ctx = DecisionContext { actor, now: self.clock.now(), fresh_id: self.ids.next_uuid() };
+            let now = now.unwrap_or_else(|| self.clock.now());
+            let ctx = DecisionContext { actor, now, fresh_id: self.ids.next_uuid() };
             let (outcome, writes) = match self.decide(&ctx, &command) {
                 Ok(decided) => decided,
                 Err(refusal) => {
@@ -492,18 +602,23 @@ impl<R: Repository> Engine<R> {
             Ok(self.repository.locate_slot(slot_id)?.map(AggregateKey::Calendar))
         };
         Ok(match command {
-            Command::CreateSession { .. } => None,
+            Command::CreateSession { session } => Some(AggregateKey::Calendar(session.teacher_id)),
             Command::BookSeat { session_id, .. }
             | Command::ChangeCapacity { session_id, .. }
             | Command::SetWaitlist { session_id, .. }
+            | Command::ExpireOffers { session_id }
             | Command::CancelSession { session_id } => Some(AggregateKey::Session(*session_id)),
-            Command::CancelBooking { booking_id } | Command::MarkAttendance { booking_id, .. } => {
-                match self.repository.locate_booking(*booking_id)? {
-                    Some(BookingLocation::Session(session_id)) => Some(AggregateKey::Session(session_id)),
-                    _ => None,
-                }
-            }
-            Command::PublishSlot { teacher_id, .. } => Some(AggregateKey::Calendar(*teacher_id)),
+            Command::CancelBooking { booking_id }
+            | Command::MarkAttendance { booking_id, .. }
+            | Command::AcceptOffer { booking_id }
+            | Command::DeclineOffer { booking_id } => match self.repository.locate_booking(*booking_id)? {
+                Some(BookingLocation::Session(session_id)) => Some(AggregateKey::Session(session_id)),
+                _ => None,
+            },
+            Command::PublishSlot { teacher_id, .. }
+            | Command::SetSchedulingRules { teacher_id, .. }
+            | Command::AddTimeOff { teacher_id, .. }
+            | Command::RemoveTimeOff { teacher_id, .. } => Some(AggregateKey::Calendar(*teacher_id)),
             Command::UpdateSlot { slot_id, .. }
             | Command::SetSlotActive { slot_id, .. }
             | Command::BookLesson { slot_id, .. } => slot_teacher(*slot_id)?,
@@ -512,6 +627,7 @@ impl<R: Repository> Engine<R> {
             | Command::DeclineLesson { booking_id, .. }
             | Command::CancelLesson { booking_id, .. }
             | Command::SetMeetingLink { booking_id, .. }
+            | Command::RescheduleLesson { booking_id, .. }
             | Command::MarkLessonAttendance { booking_id, .. } => Some(AggregateKey::Lesson(*booking_id)),
         })
     }
@@ -536,17 +652,33 @@ impl<R: Repository> Engine<R> {
             | Command::DeclineLesson { .. }
             | Command::CancelLesson { .. }
             | Command::SetMeetingLink { .. }
-            | Command::MarkLessonAttendance { .. } => return self.decide_lesson(ctx, command),
+            | Command::MarkLessonAttendance { .. }
+            | Command::RescheduleLesson { .. }
+            | Command::SetSchedulingRules { .. }
+            | Command::AddTimeOff { .. }
+            | Command::RemoveTimeOff { .. } => return self.decide_lesson(ctx, command),
             Command::CreateSession { ref session } => {
-                let (session, events) = group::create(ctx, session)?;
+                // The session holds its time in the teacher's calendar, in the same commit:
+                // 1:1 lessons cannot be booked over it, nor it over them.
+                let calendar = self.calendar(session.teacher_id)?;
+                let (session, events) = group::create(ctx, session, &calendar.rules_for_course(session.course_id))?;
+                lesson::check_session_time(&calendar, &session)?;
                 let session = Arc::new(session);
-                let write = Write::Session { expected_version: 0, session: Arc::clone(&session) };
+                let mut writes = vec![Write::Session { expected_version: 0, session: Arc::clone(&session) }];
+                writes.push(calendar_write(&calendar, &events));
                 let outcome = Outcome { value: OutcomeValue::Session { session }, events, version: 1 };
-                return Ok((outcome, vec![write]));
+                return Ok((outcome, writes));
             }
-            Command::BookSeat { session_id, student_id } => {
-                (self.session(session_id)?, SessionCommand::BookSeat { student_id })
+            Command::BookSeat { session_id, student_id, seats } => {
+                (self.session(session_id)?, SessionCommand::BookSeat { student_id, seats })
             }
+            Command::AcceptOffer { booking_id } => {
+                (self.session_of_booking(booking_id)?, SessionCommand::AcceptOffer { booking_id })
+            }
+            Command::DeclineOffer { booking_id } => {
+                (self.session_of_booking(booking_id)?, SessionCommand::DeclineOffer { booking_id })
+            }
+            Command::ExpireOffers { session_id } => (self.session(session_id)?, SessionCommand::ExpireOffers),
             Command::CancelBooking { booking_id } => {
                 (self.session_of_booking(booking_id)?, SessionCommand::CancelBooking { booking_id })
             }
@@ -568,9 +700,10 @@ impl<R: Repository> Engine<R> {
         }
         let booking_id = match session_command {
             SessionCommand::BookSeat { .. } => Some(BookingId(ctx.fresh_id)),
-            SessionCommand::CancelBooking { booking_id } | SessionCommand::MarkAttendance { booking_id, .. } => {
-                Some(booking_id)
-            }
+            SessionCommand::CancelBooking { booking_id }
+            | SessionCommand::MarkAttendance { booking_id, .. }
+            | SessionCommand::AcceptOffer { booking_id }
+            | SessionCommand::DeclineOffer { booking_id } => Some(booking_id),
             _ => None,
         };
         let version = next.version;
@@ -581,11 +714,15 @@ impl<R: Repository> Engine<R> {
             },
             None => OutcomeValue::Session { session: Arc::clone(&next) },
         };
-        let writes = if changed {
+        let mut writes = if changed {
             vec![Write::Session { expected_version: session.version, session: next }]
         } else {
             Vec::new()
         };
+        if events.iter().any(|e| matches!(e.kind, EventKind::SessionCancelled { .. })) {
+            // A cancelled session frees its time in the teacher's calendar, in the same commit.
+            writes.push(calendar_write(&*self.calendar(session.teacher_id)?, &events));
+        }
         Ok((Outcome { value, events, version }, writes))
     }
 }
@@ -735,6 +872,60 @@ impl<R: Repository> Engine<R> {
             .and_then(lesson_value)
     }
 
+    /// Moves a lesson (one lesson of a series, too) to the occurrence of `slot_id` (one of the
+    /// same teacher's slots) starting at `starts_at`, atomically: the new time is taken and the
+    /// old one freed, or nothing changes. The new time is checked like a new booking (booking
+    /// window, buffers, limits, time off, enrollment, overlaps); when the new slot's course
+    /// needs approval and a student moves the lesson, it is pending again. A student may not
+    /// move it within the reschedule cut-off; the teacher or an admin may, and the event says so.
+    pub fn reschedule_lesson(
+        &self,
+        request: impl Into<Request>,
+        booking_id: BookingId,
+        slot_id: SlotId,
+        starts_at: DateTime<Utc>,
+    ) -> Result<Receipt<Arc<Lesson>>, BookingError> {
+        self.execute(request, Command::RescheduleLesson { booking_id, slot_id, starts_at }).and_then(lesson_value)
+    }
+
+    /// Sets a teacher's scheduling rules for `course_id`, or their default rules when `None`;
+    /// empty rules remove that level. Returns the rules now set at that level. See
+    /// [`crate::rules`] for the precedence.
+    pub fn set_scheduling_rules(
+        &self,
+        request: impl Into<Request>,
+        teacher_id: UserId,
+        course_id: Option<CourseId>,
+        rules: SchedulingRules,
+    ) -> Result<Receipt<SchedulingRules>, BookingError> {
+        self.execute(request, Command::SetSchedulingRules { teacher_id, course_id, rules })?.narrow(|value| match value
+        {
+            OutcomeValue::Rules { rules } => Some(rules),
+            _ => None,
+        })
+    }
+
+    /// Takes time off for a teacher: their slots offer nothing on those days. Lessons already
+    /// booked then are kept.
+    pub fn add_time_off(
+        &self,
+        request: impl Into<Request>,
+        teacher_id: UserId,
+        time_off: TimeOffSpec,
+    ) -> Result<Receipt<TimeOff>, BookingError> {
+        self.execute(request, Command::AddTimeOff { teacher_id, time_off }).and_then(time_off_value)
+    }
+
+    /// Withdraws a teacher's time off; returns it.
+    pub fn remove_time_off(
+        &self,
+        request: impl Into<Request>,
+        teacher_id: UserId,
+        time_off_id: TimeOffId,
+    ) -> Result<Receipt<TimeOff>, BookingError> {
+        self.execute(request, Command::RemoveTimeOff { teacher_id, time_off_id }).and_then(time_off_value)
+    }
+
     /// Marks a confirmed lesson attended or no-show, from its start on.
     pub fn mark_lesson_attendance(
         &self,
@@ -855,10 +1046,47 @@ impl<R: Repository> Engine<R> {
                 let target = self.lesson_for_command(*booking_id)?;
                 (lesson::mark_attendance(&target, ctx, *attended)?, Primary::Lesson(*booking_id))
             }
+            Command::RescheduleLesson { booking_id, slot_id, starts_at } => {
+                let target = self.lesson_for_command(*booking_id)?;
+                let teacher = self.calendar(target.teacher_id)?;
+                let course_id = teacher.slot(*slot_id).and_then(|s| s.course_id);
+                let access = self.course_access(course_id, target.student_id, target.teacher_id)?;
+                let booking = BookingContext { decision: ctx, access, links };
+                let student = self.calendar(target.student_id)?;
+                (
+                    lesson::reschedule(&teacher, &student, &booking, &target, *slot_id, *starts_at)?,
+                    Primary::Lesson(*booking_id),
+                )
+            }
+            Command::SetSchedulingRules { teacher_id, course_id, rules } => (
+                lesson::set_scheduling_rules(&*self.calendar(*teacher_id)?, ctx, *course_id, rules)?,
+                Primary::Rules(*course_id),
+            ),
+            Command::AddTimeOff { teacher_id, time_off } => {
+                let d = lesson::add_time_off(&*self.calendar(*teacher_id)?, ctx, time_off)?;
+                let added = d.calendars[0].time_off.iter().find(|t| t.id.0 == ctx.fresh_id).cloned();
+                (d, Primary::TimeOff(added.expect("the decision added the time off")))
+            }
+            Command::RemoveTimeOff { teacher_id, time_off_id } => {
+                let calendar = self.calendar(*teacher_id)?;
+                let removed = calendar.time_off.iter().find(|t| t.id == *time_off_id).cloned();
+                let d = lesson::remove_time_off(&calendar, ctx, *time_off_id)?;
+                (d, Primary::TimeOff(removed.expect("remove_time_off refuses unknown ids")))
+            }
             _ => unreachable!("only lesson commands are routed here"),
         };
         Ok(lesson_outcome(decision, primary))
     }
+}
+
+/// The conditional write of `calendar` with `events` applied.
+fn calendar_write(calendar: &Calendar, events: &[Event]) -> Write {
+    let mut next = calendar.clone();
+    for event in events {
+        next.apply(event);
+    }
+    next.version = calendar.version + 1;
+    Write::Calendar { expected_version: calendar.version, calendar: Arc::new(next) }
 }
 
 /// Which object a lesson command returns.
@@ -867,6 +1095,9 @@ enum Primary {
     Lesson(BookingId),
     Lessons,
     Series,
+    /// The rules of the teacher's calendar at this level (a course, or the default).
+    Rules(Option<CourseId>),
+    TimeOff(TimeOff),
 }
 
 /// Bumps the versions of what a lesson decision changed and turns it into writes and an outcome.
@@ -921,6 +1152,17 @@ fn lesson_outcome(decision: LessonDecision, primary: Primary) -> (Outcome, Vec<W
             (OutcomeValue::Lesson { lesson }, version)
         }
         Primary::Lessons => (OutcomeValue::Lessons { lessons }, teacher_version),
+        Primary::Rules(course_id) => {
+            let calendar = calendars.first().expect("the decision holds the teacher's calendar");
+            let rules = match course_id {
+                None => calendar.rules,
+                Some(id) => {
+                    calendar.course_rules.iter().find(|c| c.course_id == id).map(|c| c.rules).unwrap_or_default()
+                }
+            };
+            (OutcomeValue::Rules { rules }, teacher_version)
+        }
+        Primary::TimeOff(time_off) => (OutcomeValue::TimeOff { time_off }, teacher_version),
         Primary::Series => {
             let series_id = events
                 .iter()
@@ -939,6 +1181,13 @@ fn lesson_outcome(decision: LessonDecision, primary: Primary) -> (Outcome, Vec<W
 fn slot_value(receipt: Receipt<OutcomeValue>) -> Result<Receipt<AvailabilitySlot>, BookingError> {
     receipt.narrow(|value| match value {
         OutcomeValue::Slot { slot } => Some(slot),
+        _ => None,
+    })
+}
+
+fn time_off_value(receipt: Receipt<OutcomeValue>) -> Result<Receipt<TimeOff>, BookingError> {
+    receipt.narrow(|value| match value {
+        OutcomeValue::TimeOff { time_off } => Some(time_off),
         _ => None,
     })
 }

@@ -192,6 +192,55 @@ pub enum BookingError {
         /// The course.
         course_id: crate::CourseId,
     },
+    /// The start falls outside the booking window: sooner than the minimum notice, or further
+    /// ahead than the maximum advance (see [`SchedulingRules`](crate::SchedulingRules)).
+    #[error("{starts_at} is outside the booking window (from {earliest}{})", latest.map(|l| format!(" to {l}")).unwrap_or_default())]
+    OutsideBookingWindow {
+        /// The requested start.
+        starts_at: DateTime<Utc>,
+        /// The earliest start that may be booked now (now plus the minimum notice).
+        earliest: DateTime<Utc>,
+        /// The latest start that may be booked now (now plus the maximum advance), if limited.
+        latest: Option<DateTime<Utc>>,
+    },
+    /// A student may no longer cancel or reschedule this booking: its cut-off has passed. The
+    /// teacher or an admin may still do it.
+    #[error("booking {booking_id} can no longer be {action} by its student: the cut-off was {cutoff_at}")]
+    CutoffPassed {
+        /// The booking.
+        booking_id: crate::BookingId,
+        /// `"cancelled"` or `"rescheduled"`.
+        action: String,
+        /// The last instant the student could do it.
+        cutoff_at: DateTime<Utc>,
+    },
+    /// A booking limit would be exceeded (lessons per day or week for a teacher, or upcoming
+    /// lessons per student in a course); pending lessons count.
+    #[error("limit reached: at most {max} {limit}")]
+    LimitReached {
+        /// Which limit, in words (for instance `"lessons per day for this teacher"`).
+        limit: String,
+        /// The limit.
+        max: u32,
+    },
+    /// The teacher already teaches at that time: a group session cannot be scheduled over an
+    /// active 1:1 lesson.
+    #[error("teacher {teacher_id} has lesson {booking_id} at that time")]
+    TeacherBusy {
+        /// The teacher.
+        teacher_id: crate::UserId,
+        /// The overlapping lesson.
+        booking_id: crate::BookingId,
+    },
+    /// The seat offered to this waitlisted booking was not accepted in time and went to the
+    /// next in line.
+    #[error("the offer to booking {booking_id} expired at {expired_at}")]
+    OfferExpired {
+        /// The booking.
+        booking_id: crate::BookingId,
+        /// When the offer ran out.
+        expired_at: DateTime<Utc>,
+    },
     /// The request key was used before by the same actor for a different command.
     #[error("request key {key:?} was already used for a different command")]
     RequestKeyReused {
@@ -280,6 +329,11 @@ error_codes! {
     OccurrenceNotOffered => "occurrence_not_offered",
     StudentBusy => "student_busy",
     NotEnrolled => "not_enrolled",
+    OutsideBookingWindow => "outside_booking_window",
+    CutoffPassed => "cutoff_passed",
+    LimitReached => "limit_reached",
+    TeacherBusy => "teacher_busy",
+    OfferExpired => "offer_expired",
     RequestKeyReused => "request_key_reused",
     Contention => "contention",
     CorruptRecord => "corrupt_record",

@@ -8,8 +8,9 @@
 //! apply as no-ops.
 
 use crate::{
-    Actor, BookingId, GroupSession, MeetingLink, SeatStatus, SeriesId, SessionId, UserId,
-    availability::AvailabilitySlot,
+    Actor, BookingId, CourseId, GroupSession, MeetingLink, SchedulingRules, SeatStatus, SeriesId, SessionId, SlotId,
+    TimeOffId, UserId,
+    availability::{AvailabilitySlot, TimeOff},
     lesson::{Lesson, LessonStatus},
 };
 use chrono::{DateTime, Utc};
@@ -44,6 +45,9 @@ pub enum EventKind {
         booking_id: BookingId,
         /// The student.
         student_id: UserId,
+        /// Seats it takes.
+        #[serde(default = "crate::group::one_seat")]
+        seats: u32,
     },
     /// A student joined the waitlist of a full session.
     BookingWaitlisted {
@@ -55,6 +59,9 @@ pub enum EventKind {
         student_id: UserId,
         /// 1-based place in the queue when joining.
         position: u32,
+        /// Seats it waits for, as one.
+        #[serde(default = "crate::group::one_seat")]
+        seats: u32,
     },
     /// The head of the waitlist got a freed or added seat.
     BookingPromoted {
@@ -75,6 +82,50 @@ pub enum EventKind {
         student_id: UserId,
         /// Its status before the cancellation.
         previous_status: SeatStatus,
+        /// The teacher, an admin or the system cancelled within the session's cancellation
+        /// cut-off, which binds students only.
+        #[serde(default)]
+        cutoff_overridden: bool,
+    },
+    /// A freed seat is held for the first in line until `expires_at` (offer mode).
+    SeatOffered {
+        /// The session.
+        session_id: SessionId,
+        /// The waitlisted booking.
+        booking_id: BookingId,
+        /// The student.
+        student_id: UserId,
+        /// Seats held.
+        seats: u32,
+        /// When the offer runs out.
+        expires_at: DateTime<Utc>,
+    },
+    /// The student took the offered seat: the booking is confirmed.
+    OfferAccepted {
+        /// The session.
+        session_id: SessionId,
+        /// The booking.
+        booking_id: BookingId,
+        /// The student.
+        student_id: UserId,
+    },
+    /// The student turned the offered seat down: the booking is cancelled.
+    OfferDeclined {
+        /// The session.
+        session_id: SessionId,
+        /// The booking.
+        booking_id: BookingId,
+        /// The student.
+        student_id: UserId,
+    },
+    /// The offer ran out unanswered: the booking left the queue.
+    OfferExpired {
+        /// The session.
+        session_id: SessionId,
+        /// The booking.
+        booking_id: BookingId,
+        /// The student.
+        student_id: UserId,
     },
     /// The session stopped taking bookings: every seat is taken and the waitlist is off.
     SessionClosed {
@@ -172,6 +223,45 @@ pub enum EventKind {
         student_id: UserId,
         /// Its status before.
         previous_status: LessonStatus,
+        /// The teacher, an admin or the system cancelled within the cancellation cut-off,
+        /// which binds students only.
+        #[serde(default)]
+        cutoff_overridden: bool,
+    },
+    /// A lesson moved to another occurrence of its teacher's slots; the old time is free.
+    LessonRescheduled {
+        /// The lesson after the move (new slot, times, and status: pending again when the new
+        /// time needs approval).
+        lesson: Box<Lesson>,
+        /// The slot it was booked from before.
+        previous_slot_id: SlotId,
+        /// Its start before.
+        previous_starts_at: DateTime<Utc>,
+        /// Its end before.
+        previous_ends_at: DateTime<Utc>,
+        /// The teacher, an admin or the system moved it within the reschedule cut-off.
+        cutoff_overridden: bool,
+    },
+    /// A teacher's scheduling rules were set (for one course, or their own default).
+    SchedulingRulesSet {
+        /// The teacher.
+        teacher_id: UserId,
+        /// The course, or `None` for the teacher's default rules.
+        course_id: Option<CourseId>,
+        /// The rules now in force at that level (empty: none).
+        rules: SchedulingRules,
+    },
+    /// A teacher took time off: their slots offer nothing on those days.
+    TimeOffAdded {
+        /// The time off.
+        time_off: TimeOff,
+    },
+    /// A teacher's time off was withdrawn.
+    TimeOffRemoved {
+        /// The teacher.
+        teacher_id: UserId,
+        /// The time off.
+        time_off_id: TimeOffId,
     },
     /// A lesson's meeting link was set or replaced.
     MeetingLinkSet {
@@ -205,6 +295,40 @@ pub enum EventKind {
 }
 
 impl EventKind {
+    /// Every kind's [`name`](EventKind::name), in declaration order (for bindings that mirror
+    /// the kinds as an enum, and check they have them all).
+    pub const NAMES: &'static [&'static str] = &[
+        "session_created",
+        "booking_confirmed",
+        "booking_waitlisted",
+        "booking_promoted",
+        "booking_cancelled",
+        "seat_offered",
+        "offer_accepted",
+        "offer_declined",
+        "offer_expired",
+        "session_closed",
+        "session_reopened",
+        "capacity_changed",
+        "waitlist_changed",
+        "session_cancelled",
+        "attendance_marked",
+        "slot_published",
+        "slot_updated",
+        "lesson_requested",
+        "lesson_booked",
+        "lesson_approved",
+        "lesson_declined",
+        "lesson_cancelled",
+        "lesson_rescheduled",
+        "meeting_link_set",
+        "lesson_attendance_marked",
+        "series_booked",
+        "scheduling_rules_set",
+        "time_off_added",
+        "time_off_removed",
+    ];
+
     /// A stable snake_case name for the kind, for logs and outboxes.
     ///
     /// ```
@@ -235,6 +359,14 @@ impl EventKind {
             EventKind::MeetingLinkSet { .. } => "meeting_link_set",
             EventKind::LessonAttendanceMarked { .. } => "lesson_attendance_marked",
             EventKind::SeriesBooked { .. } => "series_booked",
+            EventKind::SeatOffered { .. } => "seat_offered",
+            EventKind::OfferAccepted { .. } => "offer_accepted",
+            EventKind::OfferDeclined { .. } => "offer_declined",
+            EventKind::OfferExpired { .. } => "offer_expired",
+            EventKind::LessonRescheduled { .. } => "lesson_rescheduled",
+            EventKind::SchedulingRulesSet { .. } => "scheduling_rules_set",
+            EventKind::TimeOffAdded { .. } => "time_off_added",
+            EventKind::TimeOffRemoved { .. } => "time_off_removed",
         }
     }
 
@@ -250,8 +382,14 @@ impl EventKind {
             | EventKind::LessonDeclined { booking_id, .. }
             | EventKind::LessonCancelled { booking_id, .. }
             | EventKind::MeetingLinkSet { booking_id, .. }
-            | EventKind::LessonAttendanceMarked { booking_id, .. } => Some(*booking_id),
-            EventKind::LessonRequested { lesson } | EventKind::LessonBooked { lesson } => Some(lesson.id),
+            | EventKind::LessonAttendanceMarked { booking_id, .. }
+            | EventKind::SeatOffered { booking_id, .. }
+            | EventKind::OfferAccepted { booking_id, .. }
+            | EventKind::OfferDeclined { booking_id, .. }
+            | EventKind::OfferExpired { booking_id, .. } => Some(*booking_id),
+            EventKind::LessonRequested { lesson }
+            | EventKind::LessonBooked { lesson }
+            | EventKind::LessonRescheduled { lesson, .. } => Some(lesson.id),
             _ => None,
         }
     }

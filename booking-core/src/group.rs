@@ -40,7 +40,8 @@
 //! Anything else is refused with [`BookingError::InvalidTransition`].
 
 use crate::{
-    Actor, BookingError, BookingId, CourseId, Event, EventKind, MeetingLink, SessionId, UserId, time::parse_time_zone,
+    Actor, BookingError, BookingId, CourseId, Event, EventKind, MeetingLink, SchedulingRules, SessionId, UserId,
+    time::parse_time_zone,
 };
 use chrono::{DateTime, TimeDelta, Utc};
 use chrono_tz::Tz;
@@ -70,7 +71,7 @@ pub const MAX_DAYS_AHEAD: i64 = 3 * 366;
 ///     duration_minutes: 60,
 ///     meeting_link: "https://meet.example.com/club".into(),
 ///     capacity: 10,
-///     waitlist_enabled: true,
+///     waitlist_enabled: true, waitlist_mode: Default::default(), rules: Default::default(),
 /// };
 /// assert_eq!(new.capacity, 10);
 /// ```
@@ -94,6 +95,30 @@ pub struct NewGroupSession {
     pub capacity: u32,
     /// Whether students may queue once every seat is taken.
     pub waitlist_enabled: bool,
+    /// How a freed seat reaches the waitlist: promoted at once (the default) or offered.
+    #[serde(default)]
+    pub waitlist_mode: WaitlistMode,
+    /// The session's own booking window and cancellation cut-off; unset fields come from the
+    /// teacher's rules (see [`crate::rules`]). Buffers and limits are refused here.
+    #[serde(default)]
+    pub rules: SchedulingRules,
+}
+
+/// How a freed seat reaches the waitlist.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(tag = "mode", rename_all = "snake_case")]
+pub enum WaitlistMode {
+    /// The first in line gets the seat at once (the checklist's behaviour).
+    #[default]
+    Promote,
+    /// The seat is held for the first in line for `hold_minutes`; they accept or decline, and
+    /// an unanswered offer expires and passes to the next. The host processes expiries with
+    /// [`Engine::process_expired_offers`](crate::Engine::process_expired_offers). No offer is made
+    /// once the session has started, and an offer never outlives the start.
+    Offer {
+        /// How long an offer holds the seat, 1 to 10,080 minutes (a week).
+        hold_minutes: u32,
+    },
 }
 
 /// The status of a seat booking; see the [module docs](self) for the transitions.
@@ -104,6 +129,10 @@ pub enum SeatStatus {
     Confirmed,
     /// Queued for a seat.
     Waitlisted,
+    /// Waitlisted, and a freed seat is held for it until the offer expires (offer mode).
+    Offered,
+    /// Its offer was not answered in time; it left the queue.
+    Expired,
     /// Cancelled before the start (by the student, the teacher, an admin, or with the session).
     Cancelled,
     /// Held a seat and came.
@@ -118,20 +147,22 @@ impl SeatStatus {
         match self {
             SeatStatus::Confirmed => "confirmed",
             SeatStatus::Waitlisted => "waitlisted",
+            SeatStatus::Offered => "offered",
+            SeatStatus::Expired => "expired",
             SeatStatus::Cancelled => "cancelled",
             SeatStatus::Attended => "attended",
             SeatStatus::NoShow => "no_show",
         }
     }
 
-    /// Confirmed or waitlisted: the booking still counts as the student's booking here.
+    /// Confirmed, waitlisted or offered: the booking still counts as the student's booking here.
     pub const fn is_active(self) -> bool {
-        matches!(self, SeatStatus::Confirmed | SeatStatus::Waitlisted)
+        matches!(self, SeatStatus::Confirmed | SeatStatus::Waitlisted | SeatStatus::Offered)
     }
 
-    /// Confirmed or attended: the booking takes a seat.
+    /// Confirmed, offered (the seat is held) or attended: the booking takes its seats.
     pub const fn takes_seat(self) -> bool {
-        matches!(self, SeatStatus::Confirmed | SeatStatus::Attended)
+        matches!(self, SeatStatus::Confirmed | SeatStatus::Offered | SeatStatus::Attended)
     }
 }
 
@@ -158,6 +189,17 @@ pub struct SeatBooking {
     pub booked_at: DateTime<Utc>,
     /// When its status last changed.
     pub updated_at: DateTime<Utc>,
+    /// How many seats it takes (a parent booking for two children takes 2); all or nothing,
+    /// also on the waitlist, where the booking waits as one.
+    #[serde(default = "one_seat")]
+    pub seats: u32,
+    /// While [`Offered`](SeatStatus::Offered): when the offer runs out.
+    #[serde(default)]
+    pub offer_expires_at: Option<DateTime<Utc>>,
+}
+
+pub(crate) const fn one_seat() -> u32 {
+    1
 }
 
 /// Whether a group session takes bookings at an instant.
@@ -199,6 +241,12 @@ pub struct GroupSession {
     pub capacity: u32,
     /// Whether new students may join the waitlist.
     pub waitlist_enabled: bool,
+    /// How freed seats reach the waitlist.
+    #[serde(default)]
+    pub waitlist_mode: WaitlistMode,
+    /// The booking window and cancellation cut-off in effect, resolved when it was created.
+    #[serde(default)]
+    pub rules: SchedulingRules,
     /// When it was created.
     pub created_at: DateTime<Utc>,
     /// When it was cancelled, if it was.
@@ -265,6 +313,12 @@ impl GroupSession {
         }
     }
 
+    /// The earliest instant an outstanding seat offer runs out, if any (see
+    /// [`WaitlistMode::Offer`]); stores index sessions by it.
+    pub fn next_offer_deadline(&self) -> Option<DateTime<Utc>> {
+        self.bookings.iter().filter(|b| b.status == SeatStatus::Offered).filter_map(|b| b.offer_expires_at).min()
+    }
+
     /// Whether a student without a booking here could book at `now` (a seat or the waitlist).
     pub fn can_be_booked(&self, now: DateTime<Utc>) -> bool {
         matches!(self.availability(now), BookingAvailability::Open | BookingAvailability::WaitlistOnly)
@@ -329,7 +383,16 @@ impl GroupSession {
         // Decisions work on a clone, whose vector has no spare room: grow it by exactly one
         // rather than let `push` double it (a stored session would keep the spare half).
         self.bookings.reserve_exact(1);
-        self.bookings.push(SeatBooking { id, session_id: self.id, student_id, status, booked_at: at, updated_at: at });
+        self.bookings.push(SeatBooking {
+            id,
+            session_id: self.id,
+            student_id,
+            status,
+            booked_at: at,
+            updated_at: at,
+            seats: 1,
+            offer_expires_at: None,
+        });
     }
 
     fn set_status(&mut self, id: BookingId, status: SeatStatus, at: DateTime<Utc>) {
@@ -343,11 +406,25 @@ impl GroupSession {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "command", rename_all = "snake_case")]
 pub enum SessionCommand {
-    /// Book one seat (or a waitlist place) for a student.
+    /// Book seats (or a waitlist place) for a student, all or nothing.
     BookSeat {
         /// The student.
         student_id: UserId,
+        /// How many seats, at least 1.
+        seats: u32,
     },
+    /// Accept the seat offered to a waitlisted booking.
+    AcceptOffer {
+        /// The booking.
+        booking_id: BookingId,
+    },
+    /// Decline the seat offered to a waitlisted booking; it leaves the queue.
+    DeclineOffer {
+        /// The booking.
+        booking_id: BookingId,
+    },
+    /// Expire the offers that ran out by now and offer their seats to the next in line.
+    ExpireOffers,
     /// Cancel a confirmed or waitlisted booking.
     CancelBooking {
         /// The booking.
@@ -409,7 +486,7 @@ impl DecisionContext {
 ///     teacher_id: teacher, course_id: None, title: "Algebra".into(),
 ///     starts_at: Utc.with_ymd_and_hms(2030, 1, 8, 16, 0, 0).unwrap(),
 ///     time_zone: "America/New_York".into(), duration_minutes: 45,
-///     meeting_link: "https://meet.example.com/algebra".into(), capacity: 5, waitlist_enabled: false,
+///     meeting_link: "https://meet.example.com/algebra".into(), capacity: 5, waitlist_enabled: false, waitlist_mode: Default::default(), rules: Default::default(),
 /// };
 /// let (session, events) = group::create(&ctx, &new).unwrap();
 /// assert_eq!(session.remaining_seats(), 5);
@@ -418,7 +495,11 @@ impl DecisionContext {
 /// new.capacity = 0;
 /// assert_eq!(group::create(&ctx, &new).unwrap_err().code().as_str(), "invalid_input");
 /// ```
-pub fn create(ctx: &DecisionContext, new: &NewGroupSession) -> Result<(GroupSession, Vec<Event>), BookingError> {
+pub fn create(
+    ctx: &DecisionContext,
+    new: &NewGroupSession,
+    teacher_rules: &SchedulingRules,
+) -> Result<(GroupSession, Vec<Event>), BookingError> {
     if !ctx.actor.acts_for_teacher(new.teacher_id) {
         return Err(BookingError::not_authorized(format!(
             "{} cannot create a session for teacher {}",
@@ -453,6 +534,8 @@ pub fn create(ctx: &DecisionContext, new: &NewGroupSession) -> Result<(GroupSess
         meeting_link,
         capacity: new.capacity,
         waitlist_enabled: new.waitlist_enabled,
+        waitlist_mode: new.waitlist_mode,
+        rules: new.rules.or(teacher_rules).for_sessions(),
         created_at: ctx.now,
         cancelled_at: None,
         version: 1,
@@ -494,7 +577,10 @@ pub fn decide(
     let mut d =
         Decision { before_closed: session.is_closed_for_booking(), next: session.clone(), events: Vec::new(), ctx };
     match *command {
-        SessionCommand::BookSeat { student_id } => d.book(student_id)?,
+        SessionCommand::BookSeat { student_id, seats: _ } => d.book(student_id)?,
+        SessionCommand::AcceptOffer { .. } | SessionCommand::DeclineOffer { .. } | SessionCommand::ExpireOffers => {
+            todo!("offers")
+        }
         SessionCommand::CancelBooking { booking_id } => d.cancel_booking(booking_id)?,
         SessionCommand::ChangeCapacity { capacity } => d.change_capacity(capacity)?,
         SessionCommand::SetWaitlist { enabled } => d.set_waitlist(enabled)?,
@@ -578,10 +664,10 @@ impl Decision<'_> {
         }
         let (session_id, booking_id) = (s.id, BookingId(self.ctx.fresh_id));
         if !s.is_full() && s.waitlisted_count() == 0 {
-            self.emit(EventKind::BookingConfirmed { session_id, booking_id, student_id });
+            self.emit(EventKind::BookingConfirmed { session_id, booking_id, student_id, seats: 1 });
         } else if s.waitlist_enabled {
             let position = s.waitlisted_count() + 1;
-            self.emit(EventKind::BookingWaitlisted { session_id, booking_id, student_id, position });
+            self.emit(EventKind::BookingWaitlisted { session_id, booking_id, student_id, position, seats: 1 });
         } else {
             return Err(BookingError::SessionFull { session_id, capacity: s.capacity });
         }
@@ -605,6 +691,7 @@ impl Decision<'_> {
             booking_id,
             student_id: booking.student_id,
             previous_status: booking.status,
+            cutoff_overridden: false,
         });
         self.promote_waitlist();
         Ok(())
@@ -653,6 +740,7 @@ impl Decision<'_> {
                 booking_id: b.id,
                 student_id: b.student_id,
                 previous_status: b.status,
+                cutoff_overridden: false,
             });
         }
         self.emit(EventKind::SessionCancelled { session_id: self.s().id });
@@ -682,7 +770,7 @@ impl Decision<'_> {
                 }
                 Ok(())
             }
-            SeatStatus::Waitlisted | SeatStatus::Cancelled => {
+            SeatStatus::Waitlisted | SeatStatus::Offered | SeatStatus::Cancelled | SeatStatus::Expired => {
                 Err(invalid_transition(&booking, &format!("mark it {}", status.as_str())))
             }
         }

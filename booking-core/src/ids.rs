@@ -74,6 +74,10 @@ id_type!(
     /// A recurring series of 1:1 lessons booked together.
     SeriesId
 );
+id_type!(
+    /// A teacher's time off: days on which their availability offers nothing.
+    TimeOffId
+);
 
 /// Produces fresh identifiers for new entities.
 ///

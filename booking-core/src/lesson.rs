@@ -54,8 +54,8 @@
 //! Anything else is refused with [`BookingError::InvalidTransition`].
 
 use crate::{
-    Actor, BookingError, BookingId, CourseId, Event, EventKind, MeetingLink, SeriesId, SlotId, UserId,
-    availability::{AvailabilitySlot, SlotRecurrence, occurrence_at, occurrence_on},
+    Actor, BookingError, BookingId, CourseId, Event, EventKind, MeetingLink, SchedulingRules, SeriesId, SlotId, UserId,
+    availability::{AvailabilitySlot, SlotRecurrence, TimeOff, occurrence_at, occurrence_on},
     group::DecisionContext,
     time::{parse_time_zone, wall_time},
 };
@@ -69,6 +69,10 @@ pub const MAX_SERIES_LESSONS: u32 = 104;
 /// Longest gap between the lessons of a series, in weeks.
 pub const MAX_SERIES_INTERVAL_WEEKS: u32 = 52;
 
+/// How long a lesson's hold stays in a calendar after the lesson ended: long enough for the
+/// per-day and per-week limits to count every lesson of the current week.
+pub const HOLD_RETENTION_DAYS: i64 = 8;
+
 /// An active lesson's place in a calendar.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Hold {
@@ -76,10 +80,40 @@ pub struct Hold {
     pub booking_id: BookingId,
     /// Its series, if any.
     pub series_id: Option<SeriesId>,
+    /// Its course, if any.
+    pub course_id: Option<CourseId>,
+    /// Its teacher (the calendar's owner when the owner teaches it).
+    pub teacher_id: UserId,
     /// Its start.
     pub starts_at: DateTime<Utc>,
     /// Its end.
     pub ends_at: DateTime<Utc>,
+    /// The start of the time it keeps busy here: its start, less the teacher's buffer before
+    /// it in the teacher's calendar.
+    pub busy_from: DateTime<Utc>,
+    /// The end of the time it keeps busy here: its end, plus the teacher's buffer after it in
+    /// the teacher's calendar.
+    pub busy_until: DateTime<Utc>,
+}
+
+/// A group session the calendar's owner teaches, so 1:1 lessons cannot be booked over it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionHold {
+    /// The session.
+    pub session_id: crate::SessionId,
+    /// Its start.
+    pub starts_at: DateTime<Utc>,
+    /// Its end.
+    pub ends_at: DateTime<Utc>,
+}
+
+/// A teacher's scheduling rules for one course (the seed's `CourseTeacher` settings).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CourseRules {
+    /// The course.
+    pub course_id: CourseId,
+    /// The rules for its slots and sessions with this teacher.
+    pub rules: SchedulingRules,
 }
 
 /// One person's availability slots and active lessons; see the [module docs](self).
@@ -91,14 +125,52 @@ pub struct Calendar {
     pub version: u64,
     /// The availability slots the owner offers as a teacher.
     pub slots: Vec<AvailabilitySlot>,
-    /// The owner's active lessons that have not ended, by start; they never overlap.
+    /// The owner's active lessons (taught or taken), by start, kept until
+    /// [`HOLD_RETENTION_DAYS`] after they end; their busy times never overlap.
     pub holds: Vec<Hold>,
+    /// The group sessions the owner teaches that have not ended, by start.
+    #[serde(default)]
+    pub sessions: Vec<SessionHold>,
+    /// The owner's default scheduling rules as a teacher.
+    #[serde(default)]
+    pub rules: SchedulingRules,
+    /// The owner's scheduling rules per course, which win over `rules`.
+    #[serde(default)]
+    pub course_rules: Vec<CourseRules>,
+    /// The owner's time off, by first day.
+    #[serde(default)]
+    pub time_off: Vec<TimeOff>,
 }
 
 impl Calendar {
     /// An empty calendar, not stored yet.
     pub fn new(owner: UserId) -> Self {
-        Self { owner, version: 0, slots: Vec::new(), holds: Vec::new() }
+        Self {
+            owner,
+            version: 0,
+            slots: Vec::new(),
+            holds: Vec::new(),
+            sessions: Vec::new(),
+            rules: SchedulingRules::default(),
+            course_rules: Vec::new(),
+            time_off: Vec::new(),
+        }
+    }
+
+    /// The owner's rules for a course (their course rules over their default rules), before
+    /// any slot's own rules.
+    pub fn rules_for_course(&self, course_id: Option<CourseId>) -> SchedulingRules {
+        let course = course_id.and_then(|id| self.course_rules.iter().find(|c| c.course_id == id));
+        match course {
+            Some(c) => c.rules.or(&self.rules),
+            None => self.rules,
+        }
+    }
+
+    /// The rules in force for bookings of `slot`: the slot's, then the owner's for its course,
+    /// then the owner's (see [`crate::rules`]).
+    pub fn rules_for_slot(&self, slot: &AvailabilitySlot) -> SchedulingRules {
+        slot.rules.or(&self.rules_for_course(slot.course_id))
     }
 
     /// A slot of this calendar.
@@ -106,22 +178,28 @@ impl Calendar {
         self.slots.iter().find(|s| s.id == id)
     }
 
-    /// The hold overlapping `[starts_at, ends_at)`, if any, ignoring `except`.
-    pub fn overlapping(
-        &self,
-        starts_at: DateTime<Utc>,
-        ends_at: DateTime<Utc>,
-        except: Option<BookingId>,
-    ) -> Option<&Hold> {
-        // Holds are sorted by start and never overlap, so their ends are sorted too: only the
-        // holds just before the first one starting at or after `ends_at` can overlap.
-        let end = self.holds.partition_point(|h| h.starts_at < ends_at);
+    /// The hold whose busy time overlaps `[from, until)`, if any, ignoring `except`.
+    pub fn overlapping(&self, from: DateTime<Utc>, until: DateTime<Utc>, except: Option<BookingId>) -> Option<&Hold> {
+        // Busy times are sorted and never overlap, so their ends are sorted too: only the
+        // holds just before the first one starting at or after `until` can overlap.
+        let end = self.holds.partition_point(|h| h.busy_from < until);
         self.holds[..end]
             .iter()
             .rev()
             .filter(|h| Some(h.booking_id) != except)
-            .take_while(|h| h.ends_at > starts_at)
+            .take_while(|h| h.busy_until > from)
             .next()
+    }
+
+    /// The group session the owner teaches that overlaps `[from, until)`, if any.
+    pub fn overlapping_session(&self, from: DateTime<Utc>, until: DateTime<Utc>) -> Option<&SessionHold> {
+        let end = self.sessions.partition_point(|s| s.starts_at < until);
+        self.sessions[..end].iter().find(|s| s.ends_at > from)
+    }
+
+    /// The owner's time off that overlaps `[from, until)`, if any.
+    pub fn time_off_during(&self, from: DateTime<Utc>, until: DateTime<Utc>) -> Option<&TimeOff> {
+        self.time_off.iter().find(|t| t.overlaps(from, until))
     }
 
     /// The active lessons of a series held in this calendar.
@@ -129,12 +207,40 @@ impl Calendar {
         self.holds.iter().filter(move |h| h.series_id == Some(series_id))
     }
 
-    /// Applies an event. Holds that ended before the event's instant are dropped on the way:
-    /// they can no longer conflict with anything, since nothing is booked in the past.
+    /// Applies an event. Holds that ended more than [`HOLD_RETENTION_DAYS`] before the event's
+    /// instant, and sessions that ended, are dropped on the way: they can no longer conflict
+    /// with anything, since nothing is booked in the past, nor count towards a limit.
     pub fn apply(&mut self, event: &Event) {
         let at = event.occurred_at;
-        self.holds.retain(|h| h.ends_at > at);
+        let retention = chrono::TimeDelta::days(HOLD_RETENTION_DAYS);
+        self.holds.retain(|h| h.ends_at + retention > at);
+        self.sessions.retain(|s| s.ends_at > at);
         match &event.kind {
+            EventKind::SessionCreated { session } if session.teacher_id == self.owner => {
+                let hold =
+                    SessionHold { session_id: session.id, starts_at: session.starts_at, ends_at: session.ends_at() };
+                let at = self.sessions.partition_point(|s| s.starts_at <= hold.starts_at);
+                self.sessions.insert(at, hold);
+            }
+            EventKind::SessionCancelled { session_id } => self.sessions.retain(|s| s.session_id != *session_id),
+            EventKind::SchedulingRulesSet { teacher_id, course_id, rules } if *teacher_id == self.owner => {
+                match course_id {
+                    None => self.rules = *rules,
+                    Some(course_id) => {
+                        self.course_rules.retain(|c| c.course_id != *course_id);
+                        if !rules.is_empty() {
+                            self.course_rules.push(CourseRules { course_id: *course_id, rules: *rules });
+                        }
+                    }
+                }
+            }
+            EventKind::TimeOffAdded { time_off } if time_off.teacher_id == self.owner => {
+                let at = self.time_off.partition_point(|t| t.first_day <= time_off.first_day);
+                self.time_off.insert(at, time_off.clone());
+            }
+            EventKind::TimeOffRemoved { teacher_id, time_off_id } if *teacher_id == self.owner => {
+                self.time_off.retain(|t| t.id != *time_off_id)
+            }
             EventKind::SlotPublished { slot } if slot.teacher_id == self.owner => self.slots.push(slot.clone()),
             EventKind::SlotUpdated { slot } if slot.teacher_id == self.owner => {
                 if let Some(s) = self.slots.iter_mut().find(|s| s.id == slot.id) {
@@ -144,20 +250,43 @@ impl Calendar {
             EventKind::LessonRequested { lesson } | EventKind::LessonBooked { lesson }
                 if lesson.teacher_id == self.owner || lesson.student_id == self.owner =>
             {
-                let hold = Hold {
-                    booking_id: lesson.id,
-                    series_id: lesson.series_id,
-                    starts_at: lesson.starts_at,
-                    ends_at: lesson.ends_at,
-                };
-                let at = self.holds.partition_point(|h| h.starts_at < hold.starts_at);
-                self.holds.insert(at, hold);
+                self.insert_hold(lesson)
+            }
+            EventKind::LessonRescheduled { lesson, .. }
+                if lesson.teacher_id == self.owner || lesson.student_id == self.owner =>
+            {
+                self.holds.retain(|h| h.booking_id != lesson.id);
+                self.insert_hold(lesson)
             }
             EventKind::LessonDeclined { booking_id, .. } | EventKind::LessonCancelled { booking_id, .. } => {
                 self.holds.retain(|h| h.booking_id != *booking_id)
             }
             _ => {}
         }
+    }
+}
+
+impl Calendar {
+    /// Adds the hold of an active lesson, busy with the teacher's buffers when the owner
+    /// teaches it.
+    fn insert_hold(&mut self, lesson: &Lesson) {
+        let (busy_from, busy_until) = if lesson.teacher_id == self.owner {
+            lesson.rules.buffered(lesson.starts_at, lesson.ends_at)
+        } else {
+            (lesson.starts_at, lesson.ends_at)
+        };
+        let hold = Hold {
+            booking_id: lesson.id,
+            series_id: lesson.series_id,
+            course_id: lesson.course_id,
+            teacher_id: lesson.teacher_id,
+            starts_at: lesson.starts_at,
+            ends_at: lesson.ends_at,
+            busy_from,
+            busy_until,
+        };
+        let at = self.holds.partition_point(|h| h.busy_from < hold.busy_from);
+        self.holds.insert(at, hold);
     }
 }
 
@@ -235,6 +364,10 @@ pub struct Lesson {
     pub updated_at: DateTime<Utc>,
     /// Optimistic-concurrency version: 1 when booked, +1 per change.
     pub version: u64,
+    /// The scheduling rules in force when it was booked (or last rescheduled): its cut-offs
+    /// and its buffers in the teacher's calendar.
+    #[serde(default)]
+    pub rules: SchedulingRules,
 }
 
 impl Lesson {
@@ -320,6 +453,9 @@ pub struct SlotSpec {
     pub recurrence: SlotRecurrence,
     /// Whether it is offered.
     pub active: bool,
+    /// The slot's own scheduling rules (unset fields come from the teacher's).
+    #[serde(default)]
+    pub rules: SchedulingRules,
 }
 
 /// How a series ends.
@@ -432,6 +568,7 @@ fn build_slot(id: SlotId, teacher_id: UserId, spec: &SlotSpec) -> Result<Availab
         time_zone: parse_time_zone(&spec.time_zone)?,
         recurrence: spec.recurrence.clone(),
         active: spec.active,
+        rules: spec.rules,
     };
     slot.validate()?;
     Ok(slot)
@@ -481,8 +618,117 @@ pub fn set_slot_active(
         time_zone: slot.time_zone.name().to_owned(),
         recurrence: slot.recurrence.clone(),
         active,
+        rules: slot.rules,
     };
     update_slot(calendar, ctx, slot_id, &spec)
+}
+
+/// Refuses a group session over an active 1:1 lesson of its teacher (whose calendar is
+/// `calendar`), buffers included: the teacher cannot be in both.
+pub fn check_session_time(calendar: &Calendar, session: &crate::GroupSession) -> Result<(), BookingError> {
+    match calendar.overlapping(session.starts_at, session.ends_at(), None) {
+        Some(h) => Err(BookingError::TeacherBusy { teacher_id: calendar.owner, booking_id: h.booking_id }),
+        None => Ok(()),
+    }
+}
+
+/// Sets the scheduling rules of the teacher `calendar.owner` for `course_id`, or their default
+/// rules when `None`; empty rules remove that level.
+pub fn set_scheduling_rules(
+    calendar: &Calendar,
+    ctx: &DecisionContext,
+    course_id: Option<CourseId>,
+    rules: &SchedulingRules,
+) -> Result<LessonDecision, BookingError> {
+    require_teacher(ctx.actor, calendar.owner, "set this teacher's scheduling rules")?;
+    rules.validate()?;
+    let current = match course_id {
+        None => calendar.rules,
+        Some(id) => calendar.course_rules.iter().find(|c| c.course_id == id).map(|c| c.rules).unwrap_or_default(),
+    };
+    let mut d = LessonDecision { calendars: vec![calendar.clone()], ..LessonDecision::default() };
+    if current != *rules {
+        d.emit(ctx, EventKind::SchedulingRulesSet { teacher_id: calendar.owner, course_id, rules: *rules });
+    }
+    Ok(d)
+}
+
+/// Longest time off, in days.
+pub const MAX_TIME_OFF_DAYS: i64 = 366;
+/// Longest time-off note, in characters.
+pub const MAX_NOTE_CHARS: usize = 200;
+
+/// Adds time off to the teacher `calendar.owner`'s calendar (its id is the context's fresh id).
+pub fn add_time_off(
+    calendar: &Calendar,
+    ctx: &DecisionContext,
+    spec: &crate::availability::TimeOffSpec,
+) -> Result<LessonDecision, BookingError> {
+    require_teacher(ctx.actor, calendar.owner, "take time off for this teacher")?;
+    let time_zone = parse_time_zone(&spec.time_zone)?;
+    if spec.last_day < spec.first_day {
+        return Err(BookingError::invalid("last_day", "must not be before first_day"));
+    }
+    let days = (spec.last_day - spec.first_day).num_days() + 1;
+    if days > MAX_TIME_OFF_DAYS {
+        return Err(BookingError::TooLarge {
+            what: "time off in days".into(),
+            requested: days.unsigned_abs(),
+            max: MAX_TIME_OFF_DAYS.unsigned_abs(),
+        });
+    }
+    for (field, day) in [("first_day", spec.first_day), ("last_day", spec.last_day)] {
+        if !(1..=9998).contains(&chrono::Datelike::year(&day)) {
+            return Err(BookingError::invalid(field, "the year must be 1 to 9998"));
+        }
+    }
+    let note = spec.note.as_deref().map(str::trim).filter(|n| !n.is_empty()).map(str::to_owned);
+    if note.as_ref().is_some_and(|n| n.chars().count() > MAX_NOTE_CHARS) {
+        return Err(BookingError::invalid("note", format!("longer than {MAX_NOTE_CHARS} characters")));
+    }
+    let time_off = TimeOff {
+        id: crate::TimeOffId(ctx.fresh_id),
+        teacher_id: calendar.owner,
+        first_day: spec.first_day,
+        last_day: spec.last_day,
+        time_zone,
+        note,
+    };
+    let mut d = LessonDecision { calendars: vec![calendar.clone()], ..LessonDecision::default() };
+    d.emit(ctx, EventKind::TimeOffAdded { time_off });
+    Ok(d)
+}
+
+/// Withdraws time off from the teacher `calendar.owner`'s calendar.
+pub fn remove_time_off(
+    calendar: &Calendar,
+    ctx: &DecisionContext,
+    time_off_id: crate::TimeOffId,
+) -> Result<LessonDecision, BookingError> {
+    if !calendar.time_off.iter().any(|t| t.id == time_off_id) {
+        return Err(BookingError::invalid(
+            "time_off_id",
+            format!("teacher {} has no time off {time_off_id}", calendar.owner),
+        ));
+    }
+    require_teacher(ctx.actor, calendar.owner, "withdraw this teacher's time off")?;
+    let mut d = LessonDecision { calendars: vec![calendar.clone()], ..LessonDecision::default() };
+    d.emit(ctx, EventKind::TimeOffRemoved { teacher_id: calendar.owner, time_off_id });
+    Ok(d)
+}
+
+/// Moves `target` to the occurrence of `slot_id` starting at `starts_at`; see
+/// [`Engine::reschedule_lesson`](crate::Engine::reschedule_lesson).
+pub fn reschedule(
+    teacher: &Calendar,
+    student: &Calendar,
+    ctx: &BookingContext<'_>,
+    target: &Lesson,
+    slot_id: SlotId,
+    starts_at: DateTime<Utc>,
+) -> Result<LessonDecision, BookingError> {
+    let _ = (teacher, student, ctx, target, slot_id, starts_at);
+    todo!("reschedule")
 }
 
 /// Which occurrences to list: a teacher's, in a window, for whom, shown in which zone.
@@ -690,6 +936,7 @@ fn book_one(
         requested_at: now,
         updated_at: now,
         version: 1,
+        rules: SchedulingRules::default(),
     };
     if pending {
         d.emit(ctx.decision, EventKind::LessonRequested { lesson: Box::new(lesson) });
@@ -943,6 +1190,7 @@ pub fn cancel(
                 teacher_id: lesson.teacher_id,
                 student_id: lesson.student_id,
                 previous_status: lesson.status,
+                cutoff_overridden: false,
             },
         );
     }
@@ -1001,8 +1249,12 @@ mod tests {
         Hold {
             booking_id: BookingId::from_uuid(uuid::Uuid::from_u128(n)),
             series_id: None,
+            course_id: None,
+            teacher_id: UserId::from_uuid(uuid::Uuid::from_u128(1)),
             starts_at: at(from.0, from.1),
             ends_at: at(to.0, to.1),
+            busy_from: at(from.0, from.1),
+            busy_until: at(to.0, to.1),
         }
     }
 
@@ -1051,10 +1303,10 @@ mod tests {
     }
 
     #[test]
-    fn holds_expire_when_an_event_is_applied_after_their_end() {
+    fn holds_expire_when_an_event_is_applied_long_after_their_end() {
         let mut c = calendar();
         let event = Event {
-            occurred_at: at(10, 30),
+            occurred_at: at(10, 30) + chrono::TimeDelta::days(HOLD_RETENTION_DAYS),
             actor: Actor::System,
             kind: EventKind::SessionClosed { session_id: crate::SessionId::from_uuid(uuid::Uuid::nil()) },
         };

@@ -23,7 +23,7 @@
 //!     teacher_id: teacher, course_id: None, title: "Chess openings".into(),
 //!     starts_at: Utc.with_ymd_and_hms(2030, 5, 2, 17, 0, 0).unwrap(),
 //!     time_zone: "Europe/Paris".into(), duration_minutes: 90,
-//!     meeting_link: "https://meet.example.com/chess".into(), capacity: 1, waitlist_enabled: true,
+//!     meeting_link: "https://meet.example.com/chess".into(), capacity: 1, waitlist_enabled: true, waitlist_mode: Default::default(), rules: Default::default(),
 //! })?.value;
 //!
 //! let first = engine.book_seat(Actor::Student(ana), session.id, ana)?.value;
@@ -53,6 +53,7 @@ pub mod lesson;
 mod meeting;
 mod memory;
 pub mod repository;
+pub mod rules;
 pub mod time;
 
 #[cfg(feature = "conformance")]
@@ -63,8 +64,11 @@ pub use clock::{Clock, ManualClock, SystemClock};
 pub use engine::{Command, DEFAULT_MAX_ATTEMPTS, Engine, Receipt, Request};
 pub use error::{BookingError, ErrorCode};
 pub use event::{Event, EventKind};
-pub use group::{BookingAvailability, GroupSession, NewGroupSession, SeatBooking, SeatStatus};
-pub use ids::{BookingId, CourseId, IdGenerator, RandomIds, SequentialIds, SeriesId, SessionId, SlotId, UserId};
+pub use group::{BookingAvailability, GroupSession, NewGroupSession, SeatBooking, SeatStatus, WaitlistMode};
+pub use ids::{
+    BookingId, CourseId, IdGenerator, RandomIds, SequentialIds, SeriesId, SessionId, SlotId, TimeOffId, UserId,
+};
 pub use meeting::{MAX_MEETING_LINK_LEN, MeetingLink};
 pub use memory::InMemoryRepository;
 pub use repository::{Outcome, OutcomeValue, Repository, RequestKey, StoreError};
+pub use rules::SchedulingRules;

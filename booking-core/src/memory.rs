@@ -14,6 +14,7 @@ use crate::{
     lesson::{ApprovalSettings, Calendar, Lesson},
     repository::{AggregateKey, BookingLocation, Commit, Repository, RequestKey, RequestRecord, StoreError, Write},
 };
+use chrono::{DateTime, Utc};
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
@@ -67,6 +68,8 @@ pub struct InMemoryRepository {
     course_approval: RwLock<HashMap<CourseId, bool>>,
     teacher_approval: RwLock<HashMap<(UserId, CourseId), bool>>,
     enrollments: RwLock<HashSet<(UserId, CourseId)>>,
+    /// Sessions with an outstanding seat offer, by its earliest deadline.
+    offer_deadlines: Mutex<HashMap<SessionId, DateTime<Utc>>>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -174,6 +177,13 @@ impl Repository for InMemoryRepository {
         Ok(read(&self.enrollments).contains(&(student_id, course_id)))
     }
 
+    fn sessions_with_offers_due(&self, until: DateTime<Utc>) -> Result<Vec<SessionId>, StoreError> {
+        let mut due: Vec<(DateTime<Utc>, SessionId)> =
+            lock(&self.offer_deadlines).iter().filter(|(_, d)| **d <= until).map(|(s, d)| (*d, *s)).collect();
+        due.sort_unstable();
+        Ok(due.into_iter().map(|(_, s)| s).collect())
+    }
+
     fn commit(&self, commit: Commit) -> Result<(), StoreError> {
         // Existing aggregates: lock their cells in key order and check versions.
         let mut existing: Vec<(AggregateKey, &Write, Cell)> = Vec::new();
@@ -223,6 +233,18 @@ impl Repository for InMemoryRepository {
             let mut new_slots = commit.new_slots().peekable();
             if new_slots.peek().is_some() {
                 write(&self.slots).extend(new_slots);
+            }
+            // Still under the sessions' cell locks, so deadlines are indexed in commit order.
+            for w in &commit.writes {
+                if let Write::Session { session, .. } = w
+                    && matches!(session.waitlist_mode, crate::WaitlistMode::Offer { .. })
+                {
+                    let mut deadlines = lock(&self.offer_deadlines);
+                    match session.next_offer_deadline() {
+                        Some(deadline) => deadlines.insert(session.id, deadline),
+                        None => deadlines.remove(&session.id),
+                    };
+                }
             }
         }
         if let (Some(record), Some(requests)) = (commit.request, requests.as_mut()) {

@@ -42,9 +42,9 @@
 //! (an enrollment revoked at the same instant as a booking may let that one booking through).
 
 use crate::{
-    Actor, BookingError, BookingId, Command, CourseId, Event, EventKind, GroupSession, SeatBooking, SessionId, SlotId,
-    UserId,
-    availability::AvailabilitySlot,
+    Actor, BookingError, BookingId, Command, CourseId, Event, EventKind, GroupSession, SchedulingRules, SeatBooking,
+    SessionId, SlotId, UserId,
+    availability::{AvailabilitySlot, TimeOff},
     lesson::{ApprovalSettings, Calendar, Lesson, SeriesBooking},
 };
 use chrono::{DateTime, Utc};
@@ -144,6 +144,16 @@ pub enum OutcomeValue {
     Series {
         /// The series.
         series: SeriesBooking,
+    },
+    /// Scheduling rules (setting a teacher's rules).
+    Rules {
+        /// The rules now in force at the level that was set.
+        rules: SchedulingRules,
+    },
+    /// A teacher's time off (adding or removing it).
+    TimeOff {
+        /// The time off.
+        time_off: TimeOff,
     },
 }
 
@@ -357,6 +367,13 @@ pub trait Repository: Send + Sync {
 
     /// Host-owned: whether the student is enrolled in the course.
     fn is_enrolled(&self, student_id: UserId, course_id: CourseId) -> Result<bool, StoreError>;
+
+    /// The sessions with a seat offer that runs out at or before `until`
+    /// ([`GroupSession::next_offer_deadline`]), for
+    /// [`Engine::process_expired_offers`](crate::Engine::process_expired_offers). A store keeps
+    /// each session's deadline next to it when it writes the session; a stale answer costs a
+    /// wasted decision, never a wrong one.
+    fn sessions_with_offers_due(&self, until: DateTime<Utc>) -> Result<Vec<SessionId>, StoreError>;
 }
 
 /// A store together with something that must live exactly as long as it: a temporary
@@ -418,6 +435,9 @@ macro_rules! forward_repository {
             }
             fn is_enrolled(&self, student_id: UserId, course_id: CourseId) -> Result<bool, StoreError> {
                 (**self).is_enrolled(student_id, course_id)
+            }
+            fn sessions_with_offers_due(&self, until: DateTime<Utc>) -> Result<Vec<SessionId>, StoreError> {
+                (**self).sessions_with_offers_due(until)
             }
         }
     )*};

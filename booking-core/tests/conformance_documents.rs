@@ -29,6 +29,8 @@ mod tampering {
                     meeting_link: "https://meet.example.com/choir".into(),
                     capacity: 2,
                     waitlist_enabled: false,
+                    waitlist_mode: Default::default(),
+                    rules: Default::default(),
                 },
             )
             .unwrap()

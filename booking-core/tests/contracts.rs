@@ -53,6 +53,8 @@ fn played_engine() -> (Engine<InMemoryRepository>, SessionId, Vec<Event>) {
                 meeting_link: "https://meet.example.com/rt".into(),
                 capacity: 1,
                 waitlist_enabled: true,
+                waitlist_mode: Default::default(),
+                rules: Default::default(),
             },
         )
         .unwrap();

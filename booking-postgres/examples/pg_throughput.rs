@@ -109,6 +109,12 @@ impl Repository for Counting {
     fn is_enrolled(&self, student_id: UserId, course_id: CourseId) -> Result<bool, StoreError> {
         self.inner.is_enrolled(student_id, course_id)
     }
+    fn sessions_with_offers_due(
+        &self,
+        until: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Vec<booking_core::SessionId>, StoreError> {
+        self.inner.sessions_with_offers_due(until)
+    }
 }
 
 fn create_sessions(engine: &Engine<Arc<Counting>>, n: u64, seats: u64) -> Vec<SessionId> {
@@ -125,6 +131,8 @@ fn create_sessions(engine: &Engine<Arc<Counting>>, n: u64, seats: u64) -> Vec<Se
                 meeting_link: "https://meet.example.com/s".into(),
                 capacity: u32::try_from(seats).expect("--seats fits u32"),
                 waitlist_enabled: false,
+                waitlist_mode: Default::default(),
+                rules: Default::default(),
             };
             engine.create_session(Actor::Teacher(teacher), new).expect("creating a session").value.id
         })

@@ -17,7 +17,7 @@
 //!     teacher_id: teacher, course_id: None, title: "Algebra review".into(),
 //!     starts_at: Utc::now() + TimeDelta::days(7), time_zone: "Europe/Berlin".into(),
 //!     duration_minutes: 60, meeting_link: "https://meet.example.com/algebra".into(),
-//!     capacity: 10, waitlist_enabled: true,
+//!     capacity: 10, waitlist_enabled: true, waitlist_mode: Default::default(), rules: Default::default(),
 //! })?.value;
 //! let seat = engine.book_seat(Actor::Student(student).with_key("req-81f3"), session.id, student)?;
 //! for event in store.session_events(session.id)? {
@@ -608,6 +608,14 @@ impl PgRepository {
 }
 
 impl Repository for PgRepository {
+    fn sessions_with_offers_due(
+        &self,
+        until: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Vec<booking_core::SessionId>, StoreError> {
+        let _ = until;
+        todo!("index offer deadlines")
+    }
+
     fn load_session(&self, id: SessionId) -> Result<Option<Arc<GroupSession>>, StoreError> {
         self.load(Stmt::LoadSession, id.as_uuid(), AggregateKey::Session(id))
     }

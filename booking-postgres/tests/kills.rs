@@ -55,6 +55,8 @@ fn killed_connections_lose_and_duplicate_nothing() {
                 meeting_link: "https://meet.example.com/killed".into(),
                 capacity: CAPACITY,
                 waitlist_enabled: true,
+                waitlist_mode: Default::default(),
+                rules: Default::default(),
             },
         )
         .expect("creating")

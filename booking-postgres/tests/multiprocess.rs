@@ -28,6 +28,8 @@ pub fn new_session(teacher: UserId, capacity: u32) -> NewGroupSession {
         meeting_link: "https://meet.example.com/hot".into(),
         capacity,
         waitlist_enabled: true,
+        waitlist_mode: Default::default(),
+        rules: Default::default(),
     }
 }
 

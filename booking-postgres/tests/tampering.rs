@@ -25,6 +25,8 @@ fn session(teacher: UserId) -> NewGroupSession {
         meeting_link: "https://meet.example.com/t".into(),
         capacity: 3,
         waitlist_enabled: true,
+        waitlist_mode: Default::default(),
+        rules: Default::default(),
     }
 }
 
@@ -106,6 +108,7 @@ fn a_tampered_request_record_or_calendar_is_corrupt_record() {
             valid_until: None,
         },
         active: true,
+        rules: Default::default(),
     };
     let published: SlotId = engine.publish_slot(Actor::Teacher(teacher), teacher, slot).unwrap().value.id;
     tamper(&test, r#"UPDATE calendars SET body = jsonb_set(body, '{slots}', '{"x": 1}')"#);

@@ -54,6 +54,8 @@ fn connects_over_tls_and_refuses_an_unverified_server() {
         meeting_link: "https://meet.example.com/tls".into(),
         capacity: 2,
         waitlist_enabled: false,
+        waitlist_mode: Default::default(),
+        rules: Default::default(),
     };
     let session = engine.create_session(Actor::Teacher(teacher), new).expect("a command over TLS").value;
     assert_eq!(engine.session(session.id).unwrap().title, "Over TLS");

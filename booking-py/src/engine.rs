@@ -106,6 +106,7 @@ fn slot_spec(
         time_zone: zone_name("time_zone", time_zone)?,
         recurrence,
         active,
+        rules: Default::default(),
     })
 }
 

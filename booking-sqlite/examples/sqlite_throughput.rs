@@ -82,6 +82,8 @@ fn new_session(capacity: u32) -> NewGroupSession {
         meeting_link: "https://meet.example.com/throughput".into(),
         capacity,
         waitlist_enabled: true,
+        waitlist_mode: Default::default(),
+        rules: Default::default(),
     }
 }
 

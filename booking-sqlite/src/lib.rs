@@ -18,7 +18,7 @@
 //!     teacher_id: teacher, course_id: None, title: "Algebra review".into(),
 //!     starts_at: Utc::now() + TimeDelta::days(7), time_zone: "Europe/Berlin".into(),
 //!     duration_minutes: 60, meeting_link: "https://meet.example.com/algebra".into(),
-//!     capacity: 10, waitlist_enabled: true,
+//!     capacity: 10, waitlist_enabled: true, waitlist_mode: Default::default(), rules: Default::default(),
 //! })?.value;
 //! let seat = engine.book_seat(Actor::Student(ana).with_key("ana-1"), session.id, ana)?;
 //! assert_eq!(seat.value.status, SeatStatus::Confirmed);
@@ -749,7 +749,7 @@ impl SqliteRepository {
     ///     teacher_id: teacher, course_id: None, title: "Poetry".into(),
     ///     starts_at: Utc::now() + TimeDelta::days(3), time_zone: "Europe/Rome".into(),
     ///     duration_minutes: 45, meeting_link: "https://meet.example.com/poetry".into(),
-    ///     capacity: 4, waitlist_enabled: false,
+    ///     capacity: 4, waitlist_enabled: false, waitlist_mode: Default::default(), rules: Default::default(),
     /// })?;
     /// let mut last = 0;
     /// for e in engine.repository().events_since(last, 100)? {
@@ -791,7 +791,7 @@ impl SqliteRepository {
     ///     teacher_id: teacher, course_id: None, title: "Poetry".into(),
     ///     starts_at: Utc::now() + TimeDelta::days(3), time_zone: "Europe/Rome".into(),
     ///     duration_minutes: 45, meeting_link: "https://meet.example.com/poetry".into(),
-    ///     capacity: 4, waitlist_enabled: false,
+    ///     capacity: 4, waitlist_enabled: false, waitlist_mode: Default::default(), rules: Default::default(),
     /// })?;
     /// let handled = engine.repository().events_since(0, 100)?;
     /// assert_eq!(engine.repository().delete_events_through(handled.last().unwrap().id)?, 1);
@@ -897,6 +897,14 @@ fn get<'a>(
 }
 
 impl Repository for SqliteRepository {
+    fn sessions_with_offers_due(
+        &self,
+        until: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Vec<booking_core::SessionId>, StoreError> {
+        let _ = until;
+        todo!("index offer deadlines")
+    }
+
     fn load_session(&self, id: SessionId) -> Result<Option<Arc<GroupSession>>, StoreError> {
         self.load(id.as_uuid())
     }

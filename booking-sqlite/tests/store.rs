@@ -34,6 +34,8 @@ fn new_session() -> NewGroupSession {
         meeting_link: "https://meet.example.com/s".into(),
         capacity: 2,
         waitlist_enabled: true,
+        waitlist_mode: Default::default(),
+        rules: Default::default(),
     }
 }
 

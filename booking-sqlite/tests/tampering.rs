@@ -32,6 +32,8 @@ fn booked(path: &Path) -> (Engine<SqliteRepository>, SessionId) {
                 meeting_link: "https://meet.example.com/t".into(),
                 capacity: 2,
                 waitlist_enabled: true,
+                waitlist_mode: Default::default(),
+                rules: Default::default(),
             },
         )
         .unwrap()
@@ -139,6 +141,7 @@ fn corrupt_records_of_every_table_are_typed_errors() {
                     valid_until: None,
                 },
                 active: true,
+                rules: Default::default(),
             },
         )
         .unwrap()

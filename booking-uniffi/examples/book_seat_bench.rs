@@ -43,6 +43,8 @@ fn main() {
                     meeting_link: "https://meet.example.com/bench".into(),
                     capacity: seats as u32,
                     waitlist_enabled: false,
+                    waitlist_mode: Default::default(),
+                    rules: Default::default(),
                 };
                 engine.create_session(Actor::Teacher(teacher), new).expect("created").value.id
             })
@@ -76,6 +78,8 @@ fn main() {
                     meeting_link: "https://meet.example.com/bench".into(),
                     capacity: seats as u32,
                     waitlist_enabled: false,
+                    waitlist_mode: Default::default(),
+                    rules: Default::default(),
                 };
                 facade.create_session(FfiActor::Teacher { id: teacher.clone() }, new, None).expect("created").value.id
             })

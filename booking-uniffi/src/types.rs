@@ -181,6 +181,8 @@ impl NewGroupSession {
             meeting_link: self.meeting_link,
             capacity: self.capacity,
             waitlist_enabled: self.waitlist_enabled,
+            waitlist_mode: Default::default(),
+            rules: Default::default(),
         })
     }
 }
@@ -479,6 +481,7 @@ impl SlotSpec {
             time_zone: self.time_zone,
             recurrence: self.recurrence.into_core()?,
             active: self.active,
+            rules: Default::default(),
         })
     }
 }

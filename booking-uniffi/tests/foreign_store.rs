@@ -101,6 +101,8 @@ fn new_group_session() -> NewGroupSession {
         meeting_link: "https://meet.example.com/choir".into(),
         capacity: 1,
         waitlist_enabled: false,
+        waitlist_mode: Default::default(),
+        rules: Default::default(),
     }
 }
 

@@ -136,7 +136,7 @@ impl Spec {
             course_id: self.course.map(course),
             time_zone: ZONES[usize::from(self.zone) % ZONES.len()].to_owned(),
             recurrence,
-            active: self.active,
+            active: self.active, rules: Default::default(),
         }
     }
 }
@@ -378,7 +378,7 @@ impl Harness {
                         duration_minutes: u32::from(duration % 1500),
                         meeting_link: link(l),
                         capacity: u32::from(capacity % 8),
-                        waitlist_enabled: waitlist,
+                        waitlist_enabled: waitlist, waitlist_mode: Default::default(), rules: Default::default(),
                     },
                 },
             ),

@@ -105,6 +105,8 @@ fn main() {
                 meeting_link: "https://meet.example.com/bench".into(),
                 capacity: u32::try_from(capacity).expect("at most 10,000 seats"),
                 waitlist_enabled: false,
+                waitlist_mode: Default::default(),
+                rules: Default::default(),
             };
             engine.create_session(Actor::System, new).expect("a valid session").value.id
         })

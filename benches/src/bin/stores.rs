@@ -137,6 +137,8 @@ impl<R: Repository> Contestant for EngineContestant<R> {
                     meeting_link: "https://meet.example.com/s".into(),
                     capacity: u32::try_from(seats).expect("seats fit u32"),
                     waitlist_enabled: false,
+                    waitlist_mode: Default::default(),
+                    rules: Default::default(),
                 };
                 self.engine
                     .create_session(Actor::Teacher(self.teacher), new)

@@ -154,6 +154,8 @@ pub(crate) fn new_session(teacher_id: UserId, capacity: u32, waitlist_enabled: b
         meeting_link: "https://meet.example.com/group".to_owned(),
         capacity,
         waitlist_enabled,
+        waitlist_mode: Default::default(),
+        rules: Default::default(),
     }
 }
 

@@ -124,4 +124,11 @@ impl<R: Repository> Repository for HostData<R> {
     fn is_enrolled(&self, student_id: UserId, course_id: CourseId) -> Result<bool, StoreError> {
         Ok(self.enrollments.read().unwrap_or_else(PoisonError::into_inner).contains(&(student_id, course_id)))
     }
+
+    fn sessions_with_offers_due(
+        &self,
+        until: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Vec<crate::SessionId>, StoreError> {
+        self.inner.sessions_with_offers_due(until)
+    }
 }

@@ -89,12 +89,14 @@ fn slot_specs() -> Vec<SlotSpec> {
             valid_until: NaiveDate::from_ymd_opt(2030, 4, 1),
         },
         active: true,
+        rules: Default::default(),
     };
     let once = |zone: &str, start: &str, end: &str| SlotSpec {
         course_id: None,
         time_zone: zone.to_owned(),
         recurrence: SlotRecurrence::OneTime { start: wall(start), end: wall(end) },
         active: true,
+        rules: Default::default(),
     };
     vec![
         weekly("Europe/Berlin", "10:00:00", "11:00:00", None),

@@ -217,6 +217,7 @@ impl ModelSlot {
             time_zone: self.tz.name().to_owned(),
             recurrence: self.recurrence.clone(),
             active: self.active,
+            rules: Default::default(),
         }
     }
 
@@ -229,6 +230,7 @@ impl ModelSlot {
             time_zone: self.tz,
             recurrence: self.recurrence.clone(),
             active: self.active,
+            rules: Default::default(),
         }
     }
 
@@ -1674,7 +1676,7 @@ impl Sut {
                     ensure_eq(Some((*teacher_id, *student_id)), people(*booking_id), &event("teacher and student"))?;
                     ensure_eq(reason.as_deref(), Some(REASON), &event("reason"))?;
                 }
-                EventKind::LessonCancelled { booking_id, teacher_id, student_id, previous_status } => {
+                EventKind::LessonCancelled { booking_id, teacher_id, student_id, previous_status, .. } => {
                     ensure_eq(Some((*teacher_id, *student_id)), people(*booking_id), &event("teacher and student"))?;
                     let old = before.lessons.iter().find(|l| l.id == *booking_id).map(|l| l.status);
                     ensure_eq(Some(*previous_status), old, &event("previous status"))?;
@@ -1732,6 +1734,7 @@ impl Sut {
             requested_at: m.requested_at,
             updated_at: m.updated_at,
             version: m.version,
+            rules: Default::default(),
         }
     }
 

@@ -110,6 +110,7 @@ fn weekly(course_id: Option<CourseId>, zone: &str, weekday: Weekday, start: (u32
             valid_until: None,
         },
         active: true,
+        rules: Default::default(),
     }
 }
 
@@ -124,6 +125,7 @@ fn one_time(zone: &str, start: NaiveDateTime, end: NaiveDateTime) -> SlotSpec {
         time_zone: zone.to_owned(),
         recurrence: SlotRecurrence::OneTime { start, end },
         active: true,
+        rules: Default::default(),
     }
 }
 

@@ -788,7 +788,7 @@ impl Sut {
                 },
             },
             Cmd::Book { session, student: s } => {
-                Command::BookSeat { session_id: self.session_id(session), student_id: student(s) }
+                Command::BookSeat { session_id: self.session_id(session), student_id: student(s), seats: 1 }
             }
             Cmd::CancelBooking { booking } => Command::CancelBooking { booking_id: self.booking_id(booking) },
             Cmd::ChangeCapacity { session, capacity } => {

@@ -40,6 +40,8 @@ pub fn create_session(path: &Path) -> (Arc<GroupSession>, Vec<Event>) {
                 meeting_link: "https://meet.example.com/shared".to_owned(),
                 capacity: CAPACITY,
                 waitlist_enabled: true,
+                waitlist_mode: Default::default(),
+                rules: Default::default(),
             },
         )
         .expect("creating the session");

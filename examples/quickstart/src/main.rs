@@ -290,6 +290,7 @@ fn one_to_one_lessons(store: &Store) -> Result<(), BookingError> {
             valid_until: None,
         },
         active: true,
+        rules: Default::default(),
     };
     let list = |student: UserId, days: i64| {
         let query = OccurrenceQuery {
@@ -336,6 +337,7 @@ fn one_to_one_lessons(store: &Store) -> Result<(), BookingError> {
             end: NaiveDate::from_ymd_opt(2030, 3, 6).unwrap().and_time(t(11)),
         },
         active: true,
+        rules: Default::default(),
     };
     show(&cast, "publish", engine.publish_slot(Actor::Teacher(teacher), teacher, once));
 
