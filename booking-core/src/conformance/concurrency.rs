@@ -30,6 +30,14 @@ const MIXED_CAPACITY: u32 = 3;
 const GRAB_CAPACITY: u32 = 5;
 /// Students each thread books for in the seat-grab race.
 const GRABBERS_PER_THREAD: u32 = 3;
+/// Seats of the multi-seat grab's session (waitlist off).
+const MULTI_GRAB_CAPACITY: u32 = 7;
+
+/// Seats the `j`-th student of a thread books in the mixed race: 1 or 2, so a waiting pair
+/// can block a single behind it.
+fn mixed_seats(j: u32) -> u32 {
+    1 + j % 2
+}
 
 /// The one engine every thread of a race goes through.
 type SharedEngine = Arc<Engine<Arc<dyn Repository>>>;
@@ -55,10 +63,12 @@ impl Rng {
 /// A command a thread sends, as its own student.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Op {
-    /// Book a seat for the student.
+    /// Book seats for the student.
     Book {
         /// The student.
         student: UserId,
+        /// How many seats.
+        seats: u32,
     },
     /// Cancel one of the student's bookings.
     Cancel {
@@ -126,6 +136,8 @@ struct WorkerReport {
 struct Own {
     /// The student.
     id: UserId,
+    /// The seats they book each time.
+    seats: u32,
     /// Their confirmed or waitlisted booking.
     active: Option<BookingId>,
     /// Their bookings cancelled so far.
@@ -135,7 +147,7 @@ struct Own {
 /// The outcome of `op` decided now, from what the thread knows of its students.
 fn expect_fresh(students: &[Own], op: Op) -> Expected {
     match op {
-        Op::Book { student } => match students.iter().find(|s| s.id == student).and_then(|s| s.active) {
+        Op::Book { student, .. } => match students.iter().find(|s| s.id == student).and_then(|s| s.active) {
             Some(_) => Expected::Refused("already_booked"),
             None => Expected::Fresh,
         },
@@ -152,7 +164,12 @@ fn expect_fresh(students: &[Own], op: Op) -> Expected {
 fn mixed_worker(engine: &SharedEngine, session: SessionId, round: u32, thread: u32, barrier: &Barrier) -> WorkerReport {
     let mut rng = Rng::new(round, thread);
     let mut students: Vec<Own> = (0..STUDENTS_PER_THREAD)
-        .map(|j| Own { id: student(1000 + thread * 10 + j), active: None, cancelled: Vec::new() })
+        .map(|j| Own {
+            id: student(1000 + thread * 10 + j),
+            seats: mixed_seats(j),
+            active: None,
+            cancelled: Vec::new(),
+        })
         .collect();
     // Every keyed command: its key, the command, and the attempt that first succeeded with it.
     let mut keyed: Vec<(String, Op, Option<usize>)> = Vec::new();
@@ -178,7 +195,7 @@ fn mixed_worker(engine: &SharedEngine, session: SessionId, round: u32, thread: u
                     None if !own.cancelled.is_empty() && rng.below(5) == 0 => {
                         Op::Cancel { student: own.id, booking: own.cancelled[rng.below(own.cancelled.len())] }
                     }
-                    _ => Op::Book { student: own.id },
+                    _ => Op::Book { student: own.id, seats: own.seats },
                 };
                 let expected = expect_fresh(&students, op);
                 if rng.below(3) == 0 {
@@ -192,8 +209,8 @@ fn mixed_worker(engine: &SharedEngine, session: SessionId, round: u32, thread: u
         };
         last_keyed = keyed_index;
         let result = match op {
-            Op::Book { student } => {
-                engine.book_seat(Request { actor: Actor::Student(student), key: key.clone() }, session, student)
+            Op::Book { student, seats } => {
+                engine.book_seats(Request { actor: Actor::Student(student), key: key.clone() }, session, student, seats)
             }
             Op::Cancel { student, booking } => {
                 engine.cancel_booking(Request { actor: Actor::Student(student), key: key.clone() }, booking)
@@ -203,7 +220,7 @@ fn mixed_worker(engine: &SharedEngine, session: SessionId, round: u32, thread: u
             && !r.replayed
         {
             match op {
-                Op::Book { student } => {
+                Op::Book { student, .. } => {
                     if let Some(own) = students.iter_mut().find(|s| s.id == student) {
                         own.active = Some(r.value.id);
                     }
@@ -297,8 +314,9 @@ fn audit_history(
 }
 
 /// The mixed race: [`THREADS`] threads x [`OPS_PER_THREAD`] commands on one session of
-/// [`MIXED_CAPACITY`] seats with the waitlist on, then the audit of every attempt, of the
-/// session's history and of its final state.
+/// [`MIXED_CAPACITY`] seats with the waitlist on, by students booking one or two seats (see
+/// [`mixed_seats`]), then the audit of every attempt, of the session's history and of its
+/// final state.
 fn mixed_race(factory: StoreFactory<'_>, round: u32) -> Result<(), String> {
     let h = Harness::racing(factory);
     let now = h.engine.now();
@@ -369,12 +387,13 @@ fn mixed_race(factory: StoreFactory<'_>, round: u32) -> Result<(), String> {
     }
     let active: HashSet<BookingId> = stored.bookings.iter().filter(|b| b.status.is_active()).map(|b| b.id).collect();
     ensure_eq(&active, &known, "active bookings")?;
-    let active = active.len() as u32;
+    let asked: u32 = stored.bookings.iter().filter(|b| b.status.is_active()).map(|b| b.seats).sum();
     ensure_eq(
-        (stored.booked_seats(), stored.waitlisted_count()),
-        (active.min(MIXED_CAPACITY), active.saturating_sub(MIXED_CAPACITY)),
-        "final (seats taken, waitlisted) for the active bookings",
+        stored.booked_seats() + stored.waitlisted_seats(),
+        asked,
+        "final seats taken plus seats waited for, against the active bookings' seats",
     )?;
+    check_invariants(&stored, Some(now)).map_err(|e| format!("final state: {e}"))?;
     ensure(stored.capacity == MIXED_CAPACITY && stored.waitlist_enabled, || {
         "capacity and waitlist unchanged".to_owned()
     })
@@ -424,6 +443,65 @@ fn seat_grab(factory: StoreFactory<'_>) -> Result<(), String> {
         (GRAB_CAPACITY, GRAB_CAPACITY as usize),
         "stored (seats taken, bookings)",
     )
+}
+
+/// The multi-seat grab: [`THREADS`] x [`GRABBERS_PER_THREAD`] students book 1, 2 or 3 seats at
+/// once in a session of [`MULTI_GRAB_CAPACITY`] seats without a waitlist. Every booking is
+/// confirmed with all its seats or refused with `session_full`; the seats confirmed never
+/// exceed the capacity, at any version of the history; and every refused booking asked for
+/// more seats than are left at the end (seats are only taken, so it did not fit when refused).
+fn multi_seat_grab(factory: StoreFactory<'_>) -> Result<(), String> {
+    let h = Harness::racing(factory);
+    let now = h.engine.now();
+    let created = h
+        .engine
+        .create_session(Actor::Teacher(teacher(1)), new_session(teacher(1), MULTI_GRAB_CAPACITY, false))
+        .map_err(|e| format!("creating the session: {e}"))?
+        .value;
+    let session = created.id;
+    let engine: SharedEngine = Arc::new(h.engine);
+    let results = race(&engine, |engine, thread, barrier| {
+        barrier.wait();
+        (0..GRABBERS_PER_THREAD)
+            .map(|j| {
+                let s = student(4000 + thread * 10 + j);
+                let seats = 1 + (thread + j) % 3;
+                (s, seats, engine.book_seats(Actor::Student(s), session, s, seats))
+            })
+            .collect::<Vec<_>>()
+    })?;
+    let stored = engine.session(session).map_err(|e| format!("loading the session after the race: {e}"))?;
+    let mut confirmed = Vec::new();
+    let mut refused = Vec::new();
+    let mut failures = Vec::new();
+    for (s, seats, result) in results.iter().flatten() {
+        match result {
+            Ok(r) if r.value.status == SeatStatus::Confirmed && r.value.seats == *seats && !r.replayed => {
+                confirmed.push(r)
+            }
+            Err(e) if e.code().as_str() == "session_full" => refused.push((*s, *seats)),
+            other => failures
+                .push(format!("student {s} ({seats} seats): expected a confirmation or session_full, got {other:?}")),
+        }
+    }
+    if !failures.is_empty() {
+        let total = failures.len();
+        failures.truncate(10);
+        return Err(format!("{total} bookings had the wrong outcome; first ones:\n{}", failures.join("\n")));
+    }
+    audit_history(&created, &stored, &confirmed, now)?;
+    let taken: u32 = confirmed.iter().map(|r| r.value.seats).sum();
+    ensure_eq(
+        (stored.booked_seats(), stored.bookings.len()),
+        (taken, confirmed.len()),
+        "stored (seats taken, bookings)",
+    )?;
+    ensure(taken <= MULTI_GRAB_CAPACITY, || format!("{taken} seats confirmed of {MULTI_GRAB_CAPACITY}"))?;
+    let left = stored.remaining_seats();
+    match refused.iter().find(|(_, seats)| *seats <= left) {
+        Some((s, seats)) => Err(format!("student {s} was refused {seats} seats though {left} are still free")),
+        None => Ok(()),
+    }
 }
 
 /// Checks the outcomes of one command sent at once by [`THREADS`] threads under the same
@@ -499,13 +577,15 @@ fn duplicate_requests(factory: StoreFactory<'_>) -> Result<(), String> {
     Ok(())
 }
 
-/// The concurrency audit: the mixed race (book, cancel, re-book, retries under request keys,
-/// with the waitlist on), the seat grab (no waitlist) and the duplicate-request race. See
-/// [`mixed_race`], [`seat_grab`] and [`duplicate_requests`].
+/// The concurrency audit: the mixed race (book one or two seats, cancel, re-book, retries
+/// under request keys, with the waitlist on), the seat grab (no waitlist), the multi-seat grab
+/// and the duplicate-request race. See [`mixed_race`], [`seat_grab`], [`multi_seat_grab`] and
+/// [`duplicate_requests`].
 pub(crate) fn booking_race_audit(factory: StoreFactory<'_>) -> Result<(), String> {
     for round in 0..MIXED_ROUNDS {
         mixed_race(factory, round).map_err(|e| format!("mixed race, round {round}: {e}"))?;
     }
     seat_grab(factory).map_err(|e| format!("seat grab: {e}"))?;
+    multi_seat_grab(factory).map_err(|e| format!("multi-seat grab: {e}"))?;
     duplicate_requests(factory).map_err(|e| format!("duplicate requests: {e}"))
 }

@@ -3,10 +3,14 @@
 //!
 //! The [`Model`] is written from the rules in the [group module docs](crate::group), not from
 //! its code: it never calls [`group::decide`](crate::group::decide) nor
-//! [`GroupSession::apply`]. It holds sessions (teacher, capacity, waitlist flag, start,
-//! cancelled flag, bookings as `(student, status)` in booking order), the clock, and the request
-//! keys recorded so far, and predicts for every command either the exact list of event kinds
-//! or the exact error code.
+//! [`GroupSession::apply`]. It holds sessions (teacher, capacity, waitlist flag and mode, the
+//! cancellation cut-off, start, cancelled flag, bookings as student, status, seats and offer
+//! deadline in booking order), the clock, and the request keys recorded so far, and predicts
+//! for every command either the exact list of event kinds (a cancellation that overrides the
+//! cut-off is told apart, see [`kinds`]) or the exact error code. It covers bookings of several
+//! seats (all or nothing, strict first come first served), the waitlist by offer (offers,
+//! acceptance, refusal, expiry on every command and by the host's periodic call, the clock
+//! stepping past deadlines and starts), the cancellation cut-off and the minimum notice.
 //!
 //! Commands come from random actors (two teachers, five students, an admin, the system),
 //! authorized or not, some under request keys drawn from a small pool, and a transition may
@@ -21,7 +25,7 @@
 use super::harness::{Harness, StoreFactory, admin, ensure, ensure_eq, new_session, student, t0, teacher};
 use crate::{
     Actor, BookingError, BookingId, Command, Event, EventKind, GroupSession, OutcomeValue, Receipt, Request,
-    SeatStatus, SessionId, group::MAX_CAPACITY,
+    SchedulingRules, SeatStatus, SessionId, WaitlistMode, group::MAX_CAPACITY,
 };
 use chrono::{DateTime, TimeDelta, Utc};
 use proptest::prelude::*;
@@ -120,13 +124,36 @@ enum Cmd {
         waitlist: bool,
         /// Its start in minutes after [`t0`]: absolute, so a resent command is the same command.
         starts: i64,
+        /// Offer mode with this hold in minutes (0 is a bad input), or promote mode.
+        offer: Option<u32>,
+        /// Its cancellation cut-off in minutes, if any.
+        cutoff: Option<u32>,
+        /// Its minimum notice for booking, in minutes, if any.
+        notice: Option<u32>,
     },
-    /// Book a seat.
+    /// Book seats.
     Book {
         /// The session.
         session: SessionRef,
-        /// The student the seat is for.
+        /// The student the seats are for.
         student: u32,
+        /// How many seats (0 is a bad input).
+        seats: u32,
+    },
+    /// Accept an offered seat.
+    AcceptOffer {
+        /// The booking.
+        booking: BookingRef,
+    },
+    /// Decline an offered seat.
+    DeclineOffer {
+        /// The booking.
+        booking: BookingRef,
+    },
+    /// Expire a session's offers that ran out.
+    ExpireOffers {
+        /// The session.
+        session: SessionRef,
     },
     /// Cancel a booking.
     CancelBooking {
@@ -184,6 +211,9 @@ enum Transition {
         /// By this many minutes.
         minutes: i64,
     },
+    /// The host's periodic call: expire every offer due now
+    /// ([`Engine::process_expired_offers`](crate::Engine::process_expired_offers)).
+    ProcessExpired,
 }
 
 /// A seat status of the model.
@@ -193,6 +223,10 @@ enum Status {
     Confirmed,
     /// Queued for a seat.
     Waitlisted,
+    /// Queued, with its seats held for it until its deadline.
+    Offered,
+    /// Its offer ran out.
+    Expired,
     /// Cancelled before the start.
     Cancelled,
     /// Held a seat and came.
@@ -202,14 +236,14 @@ enum Status {
 }
 
 impl Status {
-    /// Confirmed or waitlisted.
+    /// Confirmed, waitlisted or offered.
     fn active(self) -> bool {
-        matches!(self, Status::Confirmed | Status::Waitlisted)
+        matches!(self, Status::Confirmed | Status::Waitlisted | Status::Offered)
     }
 
-    /// Confirmed or attended.
+    /// Confirmed, offered (held) or attended.
     fn takes_seat(self) -> bool {
-        matches!(self, Status::Confirmed | Status::Attended)
+        matches!(self, Status::Confirmed | Status::Offered | Status::Attended)
     }
 
     /// The engine's status with the same meaning.
@@ -217,11 +251,26 @@ impl Status {
         match self {
             Status::Confirmed => SeatStatus::Confirmed,
             Status::Waitlisted => SeatStatus::Waitlisted,
+            Status::Offered => SeatStatus::Offered,
+            Status::Expired => SeatStatus::Expired,
             Status::Cancelled => SeatStatus::Cancelled,
             Status::Attended => SeatStatus::Attended,
             Status::NoShow => SeatStatus::NoShow,
         }
     }
+}
+
+/// A booking of the model.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct ModelBooking {
+    /// The student.
+    student: u32,
+    /// Where it stands.
+    status: Status,
+    /// Seats it takes or waits for.
+    seats: u32,
+    /// While offered (and once expired): the offer's deadline, minutes after [`t0`].
+    deadline: Option<i64>,
 }
 
 /// A session of the model.
@@ -233,23 +282,39 @@ struct ModelSession {
     capacity: u32,
     /// Whether new students may queue.
     waitlist: bool,
+    /// Offer mode with this hold in minutes, or promote mode.
+    offer: Option<i64>,
+    /// Cancellation cut-off in minutes before the start, if any.
+    cutoff: Option<i64>,
+    /// Minimum notice for booking in minutes, if any.
+    notice: Option<i64>,
     /// Minutes after [`t0`].
     starts: i64,
     /// Whether it was cancelled.
     cancelled: bool,
-    /// `(student, status)`, in booking order.
-    bookings: Vec<(u32, Status)>,
+    /// In booking order.
+    bookings: Vec<ModelBooking>,
 }
 
 impl ModelSession {
-    /// Seats taken: confirmed or attended.
+    /// Seats taken: confirmed, offered or attended bookings' seats.
     fn taken(&self) -> u32 {
-        self.bookings.iter().filter(|(_, s)| s.takes_seat()).count() as u32
+        self.bookings.iter().filter(|b| b.status.takes_seat()).map(|b| b.seats).sum()
     }
 
-    /// Every seat taken and the waitlist off.
+    /// Seats free.
+    fn free(&self) -> u32 {
+        self.capacity.saturating_sub(self.taken())
+    }
+
+    /// Whether someone is waitlisted.
+    fn anyone_waits(&self) -> bool {
+        self.bookings.iter().any(|b| b.status == Status::Waitlisted)
+    }
+
+    /// The waitlist is off and a newcomer could not get one seat (none free, or someone waits).
     fn closed(&self) -> bool {
-        !self.waitlist && self.taken() >= self.capacity
+        !self.waitlist && (self.free() == 0 || self.anyone_waits())
     }
 
     /// Seats may change: not cancelled, not started.
@@ -263,13 +328,49 @@ impl ModelSession {
         }
     }
 
-    /// Fills free seats from the waitlist, first booked first.
-    fn promote(&mut self, kinds: &mut Vec<&'static str>) {
-        while self.taken() < self.capacity {
-            let Some(head) = self.bookings.iter_mut().find(|(_, s)| *s == Status::Waitlisted) else { break };
-            head.1 = Status::Confirmed;
-            kinds.push("booking_promoted");
+    /// Serves the waitlist, first booked first, while the head's seats are all free: promoted
+    /// at once, or (offer mode, before the start) offered until `min(now + hold, start)`.
+    fn serve(&mut self, now: i64, kinds: &mut Vec<&'static str>) {
+        loop {
+            let free = self.free();
+            let (offer, starts) = (self.offer, self.starts);
+            let Some(head) = self.bookings.iter_mut().find(|b| b.status == Status::Waitlisted) else { break };
+            if head.seats > free {
+                break;
+            }
+            match offer {
+                None => {
+                    head.status = Status::Confirmed;
+                    kinds.push("booking_promoted");
+                }
+                Some(_) if now >= starts => break,
+                Some(hold) => {
+                    head.status = Status::Offered;
+                    head.deadline = Some((now + hold).min(starts));
+                    kinds.push("seat_offered");
+                }
+            }
         }
+    }
+
+    /// Expires the offers due at `now`, oldest booking first, then serves the waitlist.
+    fn expire_due(&mut self, now: i64, kinds: &mut Vec<&'static str>) {
+        let mut any = false;
+        for b in self.bookings.iter_mut() {
+            if b.status == Status::Offered && b.deadline.is_some_and(|d| d <= now) {
+                b.status = Status::Expired;
+                kinds.push("offer_expired");
+                any = true;
+            }
+        }
+        if any {
+            self.serve(now, kinds);
+        }
+    }
+
+    /// Whether an offer is due at `now`.
+    fn offer_due(&self, now: i64) -> bool {
+        self.bookings.iter().any(|b| b.status == Status::Offered && b.deadline.is_some_and(|d| d <= now))
     }
 }
 
@@ -303,6 +404,11 @@ enum Expect {
     },
     /// Refused with this code, nothing changed.
     Refused(&'static str),
+    /// The host's periodic expiry: these events on these sessions (by index), nothing else.
+    Processed {
+        /// Each changed session with the kinds of its events.
+        sessions: Vec<(usize, Vec<&'static str>)>,
+    },
 }
 
 /// The reference model: plain data and the rules, spelled out.
@@ -326,15 +432,19 @@ impl Model {
         match t {
             Transition::Send { who, key, cmd } => Some((*who, *key, cmd.clone())),
             Transition::Repeat { index } => self.sent_with_key.get(*index).map(|(w, k, c)| (*w, Some(*k), c.clone())),
-            Transition::Advance { .. } => None,
+            Transition::Advance { .. } | Transition::ProcessExpired => None,
         }
     }
 
     /// Applies a transition; returns the prediction for the command it sends, if any.
     fn step(&mut self, t: &Transition) -> Option<Expect> {
-        if let Transition::Advance { minutes } = t {
-            self.now += minutes;
-            return None;
+        match t {
+            Transition::Advance { minutes } => {
+                self.now += minutes;
+                return None;
+            }
+            Transition::ProcessExpired => return Some(self.process_expired()),
+            _ => {}
         }
         let (who, key, cmd) = self.resolve(t)?;
         if let (Transition::Send { .. }, Some(k)) = (t, key) {
@@ -369,6 +479,26 @@ impl Model {
         }
     }
 
+    /// The host's periodic call: every session with an offer due expires it and serves its
+    /// waitlist, as the system, at the model's instant.
+    fn process_expired(&mut self) -> Expect {
+        let now = self.now;
+        let mut sessions = Vec::new();
+        for (i, s) in self.sessions.iter_mut().enumerate() {
+            if !s.offer_due(now) {
+                continue;
+            }
+            let was_closed = s.closed();
+            let mut kinds = Vec::new();
+            s.expire_due(now, &mut kinds);
+            if !s.cancelled && now < s.starts && s.closed() != was_closed {
+                kinds.push(if s.closed() { "session_closed" } else { "session_reopened" });
+            }
+            sessions.push((i, kinds));
+        }
+        Expect::Processed { sessions }
+    }
+
     /// The index of an existing session.
     fn session_index(&self, r: SessionRef) -> Option<usize> {
         match r {
@@ -389,11 +519,11 @@ impl Model {
     /// session's index, else changes nothing and returns the error code.
     fn decide(&mut self, who: Who, cmd: &Cmd) -> Result<(Vec<&'static str>, usize), &'static str> {
         let now = self.now;
-        if let Cmd::Create { teacher, capacity, waitlist, starts } = *cmd {
+        if let Cmd::Create { teacher, capacity, waitlist, starts, offer, cutoff, notice } = *cmd {
             if !who.for_teacher(teacher) {
                 return Err("not_authorized");
             }
-            if capacity == 0 || capacity > MAX_CAPACITY {
+            if capacity == 0 || capacity > MAX_CAPACITY || offer == Some(0) {
                 return Err("invalid_input");
             }
             if starts <= now {
@@ -403,6 +533,9 @@ impl Model {
                 teacher,
                 capacity,
                 waitlist,
+                offer: offer.map(i64::from),
+                cutoff: cutoff.map(i64::from),
+                notice: notice.map(i64::from),
                 starts,
                 cancelled: false,
                 bookings: Vec::new(),
@@ -410,13 +543,17 @@ impl Model {
             return Ok((vec!["session_created"], self.sessions.len() - 1));
         }
         let (index, position) = match *cmd {
-            Cmd::CancelBooking { booking } | Cmd::MarkAttendance { booking, .. } => {
+            Cmd::CancelBooking { booking }
+            | Cmd::MarkAttendance { booking, .. }
+            | Cmd::AcceptOffer { booking }
+            | Cmd::DeclineOffer { booking } => {
                 let (s, p) = self.booking_index(booking).ok_or("booking_not_found")?;
                 (s, Some(p))
             }
             Cmd::Book { session, .. }
             | Cmd::ChangeCapacity { session, .. }
             | Cmd::SetWaitlist { session, .. }
+            | Cmd::ExpireOffers { session }
             | Cmd::CancelSession { session } => (self.session_index(session).ok_or("session_not_found")?, None),
             Cmd::Create { .. } => return Err("model: creation handled above"),
         };
@@ -424,16 +561,24 @@ impl Model {
         let was_closed = s.closed();
         let mut kinds = Vec::new();
         let mut new_booking = None;
+        // Offers due now expire first, whatever the command.
+        s.expire_due(now, &mut kinds);
         match *cmd {
-            Cmd::Book { student, .. } => {
+            Cmd::Book { student, seats, .. } => {
                 if !who.for_student(student) {
                     return Err("not_authorized");
                 }
+                if seats == 0 || seats > s.capacity {
+                    return Err("invalid_input");
+                }
                 s.open_for_changes(now)?;
-                if s.bookings.iter().any(|&(st, status)| st == student && status.active()) {
+                if s.notice.is_some_and(|n| s.starts < now + n) {
+                    return Err("outside_booking_window");
+                }
+                if s.bookings.iter().any(|b| b.student == student && b.status.active()) {
                     return Err("already_booked");
                 }
-                let status = if s.taken() < s.capacity {
+                let status = if s.free() >= seats && !s.anyone_waits() {
                     kinds.push("booking_confirmed");
                     Status::Confirmed
                 } else if s.waitlist {
@@ -442,12 +587,12 @@ impl Model {
                 } else {
                     return Err("session_full");
                 };
-                s.bookings.push((student, status));
+                s.bookings.push(ModelBooking { student, status, seats, deadline: None });
                 new_booking = Some(s.bookings.len() - 1);
             }
             Cmd::CancelBooking { .. } => {
                 let p = position.ok_or("model: no booking")?;
-                let (st, status) = s.bookings[p];
+                let ModelBooking { student: st, status, .. } = s.bookings[p];
                 if !(who.for_student(st) || who.for_teacher(s.teacher)) {
                     return Err("not_authorized");
                 }
@@ -455,9 +600,42 @@ impl Model {
                 if !status.active() {
                     return Err("invalid_transition");
                 }
-                s.bookings[p].1 = Status::Cancelled;
-                kinds.push("booking_cancelled");
-                s.promote(&mut kinds);
+                // Only a confirmed seat is bound by the cut-off, and only for students.
+                let within_cutoff = status == Status::Confirmed && s.cutoff.is_some_and(|c| now > s.starts - c);
+                let overridden = match (within_cutoff, who) {
+                    (true, Who::Student(_)) => return Err("cutoff_passed"),
+                    (within, _) => within,
+                };
+                s.bookings[p].status = Status::Cancelled;
+                s.bookings[p].deadline = None;
+                kinds.push(if overridden { "booking_cancelled!" } else { "booking_cancelled" });
+                s.serve(now, &mut kinds);
+            }
+            Cmd::AcceptOffer { .. } | Cmd::DeclineOffer { .. } => {
+                let p = position.ok_or("model: no booking")?;
+                let ModelBooking { student: st, status, .. } = s.bookings[p];
+                if !(who.for_student(st) || who.for_teacher(s.teacher)) {
+                    return Err("not_authorized");
+                }
+                match status {
+                    Status::Offered => {}
+                    Status::Expired => return Err("offer_expired"),
+                    _ => return Err("invalid_transition"),
+                }
+                s.bookings[p].deadline = None;
+                if matches!(cmd, Cmd::AcceptOffer { .. }) {
+                    s.bookings[p].status = Status::Confirmed;
+                    kinds.push("offer_accepted");
+                } else {
+                    s.bookings[p].status = Status::Cancelled;
+                    kinds.push("offer_declined");
+                    s.serve(now, &mut kinds);
+                }
+            }
+            Cmd::ExpireOffers { .. } => {
+                if !who.for_teacher(s.teacher) {
+                    return Err("not_authorized");
+                }
             }
             Cmd::ChangeCapacity { capacity, .. } => {
                 if !who.for_teacher(s.teacher) {
@@ -473,7 +651,7 @@ impl Model {
                 if capacity != s.capacity {
                     s.capacity = capacity;
                     kinds.push("capacity_changed");
-                    s.promote(&mut kinds);
+                    s.serve(now, &mut kinds);
                 }
             }
             Cmd::SetWaitlist { enabled, .. } => {
@@ -491,8 +669,9 @@ impl Model {
                     return Err("not_authorized");
                 }
                 s.open_for_changes(now)?;
-                for b in s.bookings.iter_mut().filter(|(_, status)| status.active()) {
-                    b.1 = Status::Cancelled;
+                for b in s.bookings.iter_mut().filter(|b| b.status.active()) {
+                    b.status = Status::Cancelled;
+                    b.deadline = None;
                     kinds.push("booking_cancelled");
                 }
                 s.cancelled = true;
@@ -510,14 +689,16 @@ impl Model {
                     return Err("session_not_started");
                 }
                 let target = if attended { Status::Attended } else { Status::NoShow };
-                match s.bookings[p].1 {
+                match s.bookings[p].status {
                     Status::Confirmed | Status::Attended | Status::NoShow => {
-                        if s.bookings[p].1 != target {
-                            s.bookings[p].1 = target;
+                        if s.bookings[p].status != target {
+                            s.bookings[p].status = target;
                             kinds.push("attendance_marked");
                         }
                     }
-                    Status::Waitlisted | Status::Cancelled => return Err("invalid_transition"),
+                    Status::Waitlisted | Status::Offered | Status::Expired | Status::Cancelled => {
+                        return Err("invalid_transition");
+                    }
                 }
             }
             Cmd::Create { .. } => return Err("model: creation handled above"),
@@ -576,7 +757,11 @@ impl ReferenceStateMachine for Reference {
         let now = state.now;
         let teachers: Arc<Vec<u32>> = Arc::new(state.sessions.iter().map(|s| s.teacher).collect());
         let owners: Arc<Vec<(u32, u32)>> = Arc::new(
-            state.bookings.iter().map(|&(s, p)| (state.sessions[s].teacher, state.sessions[s].bookings[p].0)).collect(),
+            state
+                .bookings
+                .iter()
+                .map(|&(s, p)| (state.sessions[s].teacher, state.sessions[s].bookings[p].student))
+                .collect(),
         );
         let sessions = teachers.len();
         let session_ref = if sessions == 0 {
@@ -600,21 +785,69 @@ impl ReferenceStateMachine for Reference {
 
         let create = (
             1..=2u32,
-            prop_oneof![9 => 1..4u32, 1 => Just(0u32)],
+            prop_oneof![6 => 1..=2u32, 3 => 3..=4u32, 1 => Just(0u32)],
             prop::bool::weighted(0.7),
             prop_oneof![9 => 60..=180i64, 1 => -30..=0i64],
+            prop_oneof![
+                4 => Just(None),
+                5 => prop::sample::select(vec![5u32, 10, 30, 60]).prop_map(Some),
+                1 => Just(Some(0u32))
+            ],
+            prop_oneof![2 => Just(None), 1 => prop::sample::select(vec![30u32, 90]).prop_map(Some)],
+            prop_oneof![4 => Just(None), 1 => prop::sample::select(vec![30u32, 120]).prop_map(Some)],
         )
-            .prop_flat_map(move |(t, capacity, waitlist, offset)| {
-                send(who_or(Who::Teacher(t)), Cmd::Create { teacher: t, capacity, waitlist, starts: now + offset })
+            .prop_flat_map(move |(t, capacity, waitlist, offset, offer, cutoff, notice)| {
+                send(
+                    who_or(Who::Teacher(t)),
+                    Cmd::Create { teacher: t, capacity, waitlist, starts: now + offset, offer, cutoff, notice },
+                )
             })
             .boxed();
-        let book = (session_ref.clone(), 1..=5u32)
-            .prop_flat_map(|(session, st)| send(who_or(Who::Student(st)), Cmd::Book { session, student: st }))
+        let book = (session_ref.clone(), 1..=5u32, prop_oneof![14 => Just(1u32), 3 => 2..=3u32, 1 => Just(0u32)])
+            .prop_flat_map(|(session, st, seats)| {
+                send(who_or(Who::Student(st)), Cmd::Book { session, student: st, seats })
+            })
             .boxed();
-        let cancel_booking = {
-            let owners = Arc::clone(&owners);
-            booking_ref
+        // The booking's student, mostly, on an offer.
+        let offer_reply = |booking_ref: BoxedStrategy<BookingRef>, owners: Arc<Vec<(u32, u32)>>| {
+            (booking_ref, any::<bool>())
+                .prop_flat_map(move |(booking, accept)| {
+                    let who = match booking {
+                        BookingRef::Index(i) => {
+                            let (t, st) = owners[i];
+                            prop_oneof![6 => Just(Who::Student(st)), 1 => Just(Who::Teacher(t)), 2 => any_who()].boxed()
+                        }
+                        BookingRef::Unknown => any_who(),
+                    };
+                    let cmd = if accept { Cmd::AcceptOffer { booking } } else { Cmd::DeclineOffer { booking } };
+                    send(who, cmd)
+                })
+                .boxed()
+        };
+        let reply = offer_reply(booking_ref.clone(), Arc::clone(&owners));
+        // Mostly the bookings that are offered now, when there are some.
+        let offered: Vec<usize> = state
+            .bookings
+            .iter()
+            .enumerate()
+            .filter(|&(_, &(s, p))| state.sessions[s].bookings[p].status == Status::Offered)
+            .map(|(i, _)| i)
+            .collect();
+        let any_offered = !offered.is_empty();
+        let reply_offered = if offered.is_empty() {
+            None
+        } else {
+            Some(offer_reply(prop::sample::select(offered).prop_map(BookingRef::Index).boxed(), Arc::clone(&owners)))
+        };
+        let expire_offers = {
+            let by_teacher = by_teacher.clone();
+            session_ref
                 .clone()
+                .prop_flat_map(move |session| send(by_teacher(session), Cmd::ExpireOffers { session }))
+                .boxed()
+        };
+        let cancel = |booking_ref: BoxedStrategy<BookingRef>, owners: Arc<Vec<(u32, u32)>>| {
+            booking_ref
                 .prop_flat_map(move |booking| {
                     let who = match booking {
                         BookingRef::Index(i) => {
@@ -627,6 +860,34 @@ impl ReferenceStateMachine for Reference {
                 })
                 .boxed()
         };
+        let cancel_booking = cancel(booking_ref.clone(), Arc::clone(&owners));
+        // Seats freed where someone waits, before the start: what makes promotions and offers.
+        let blocking: Vec<usize> = (state.bookings.iter().enumerate())
+            .filter(|&(_, &(s, p))| {
+                let session = &state.sessions[s];
+                session.bookings[p].status == Status::Confirmed
+                    && session.anyone_waits()
+                    && session.open_for_changes(now).is_ok()
+            })
+            .map(|(i, _)| i)
+            .collect();
+        let cancel_blocking = (!blocking.is_empty())
+            .then(|| cancel(prop::sample::select(blocking).prop_map(BookingRef::Index).boxed(), Arc::clone(&owners)));
+        // Bookings into the offer-mode sessions still open, to fill them and queue.
+        let open_offer_sessions: Vec<usize> = (state.sessions.iter().enumerate())
+            .filter(|(_, s)| s.offer.is_some() && s.open_for_changes(now).is_ok())
+            .map(|(i, _)| i)
+            .collect();
+        let book_offer = (!open_offer_sessions.is_empty()).then(|| {
+            (prop::sample::select(open_offer_sessions), 1..=5u32, prop_oneof![3 => Just(1u32), 1 => Just(2u32)])
+                .prop_flat_map(|(i, st, seats)| {
+                    send(
+                        Just(Who::Student(st)).boxed(),
+                        Cmd::Book { session: SessionRef::Index(i), student: st, seats },
+                    )
+                })
+                .boxed()
+        });
         let change_capacity = {
             let by_teacher = by_teacher.clone();
             (session_ref.clone(), 0..=6u32)
@@ -659,10 +920,12 @@ impl ReferenceStateMachine for Reference {
                 })
                 .boxed()
         };
-        let advance = (0..=90i64).prop_map(|minutes| Transition::Advance { minutes }).boxed();
+        let advance =
+            prop_oneof![3 => 0..=15i64, 2 => 16..=90i64].prop_map(|minutes| Transition::Advance { minutes }).boxed();
 
         let has_sessions = sessions > 0;
         let has_bookings = !owners.is_empty();
+        let offer_sessions = state.sessions.iter().any(|s| s.offer.is_some());
         let started = state.bookings.iter().any(|&(s, _)| now >= state.sessions[s].starts);
         let mut arms: Vec<(u32, BoxedStrategy<Transition>)> = vec![
             (
@@ -691,7 +954,38 @@ impl ReferenceStateMachine for Reference {
                 },
                 mark_attendance,
             ),
+            (if has_bookings && offer_sessions { 4 } else { 1 }, reply),
+            (if offer_sessions { 2 } else { 1 }, expire_offers),
+            (
+                if any_offered {
+                    6
+                } else if offer_sessions {
+                    2
+                } else {
+                    1
+                },
+                Just(Transition::ProcessExpired).boxed(),
+            ),
         ];
+        if let Some(reply_offered) = reply_offered {
+            arms.push((10, reply_offered));
+        }
+        // Step to the next offer deadline (or just before or after it).
+        let next_deadline = (state.sessions.iter())
+            .flat_map(|s| &s.bookings)
+            .filter(|b| b.status == Status::Offered)
+            .filter_map(|b| b.deadline)
+            .min();
+        if let Some(deadline) = next_deadline {
+            let to = (deadline - now).max(0);
+            arms.push((8, (to.saturating_sub(1)..=to + 1).prop_map(|minutes| Transition::Advance { minutes }).boxed()));
+        }
+        if let Some(cancel_blocking) = cancel_blocking {
+            arms.push((8, cancel_blocking));
+        }
+        if let Some(book_offer) = book_offer {
+            arms.push((10, book_offer));
+        }
         if !state.sent_with_key.is_empty() {
             arms.push((5, (0..state.sent_with_key.len()).prop_map(|index| Transition::Repeat { index }).boxed()));
         }
@@ -717,11 +1011,15 @@ impl ReferenceStateMachine for Reference {
                 Cmd::Book { session, .. }
                 | Cmd::ChangeCapacity { session, .. }
                 | Cmd::SetWaitlist { session, .. }
+                | Cmd::ExpireOffers { session }
                 | Cmd::CancelSession { session } => session_ok(session),
-                Cmd::CancelBooking { booking } | Cmd::MarkAttendance { booking, .. } => booking_ok(booking),
+                Cmd::CancelBooking { booking }
+                | Cmd::MarkAttendance { booking, .. }
+                | Cmd::AcceptOffer { booking }
+                | Cmd::DeclineOffer { booking } => booking_ok(booking),
             },
             Transition::Repeat { index } => *index < state.sent_with_key.len(),
-            Transition::Advance { .. } => true,
+            Transition::Advance { .. } | Transition::ProcessExpired => true,
         }
     }
 }
@@ -743,9 +1041,16 @@ fn key_text(k: u8) -> String {
     if k == BAD_KEY { "bad\nkey".to_owned() } else { format!("key-{k}") }
 }
 
-/// The kind names of events.
+/// The kind names of events, a cancellation that overrode the cut-off written
+/// `booking_cancelled!` (so the model predicts the flag too).
 fn kinds(events: &[Event]) -> Vec<&'static str> {
-    events.iter().map(|e| e.kind.name()).collect()
+    events
+        .iter()
+        .map(|e| match e.kind {
+            EventKind::BookingCancelled { cutoff_overridden: true, .. } => "booking_cancelled!",
+            _ => e.kind.name(),
+        })
+        .collect()
 }
 
 /// An engine result, for a failure message.
@@ -781,15 +1086,27 @@ impl Sut {
     /// The engine command for a model command.
     fn command(&self, cmd: &Cmd) -> Command {
         match *cmd {
-            Cmd::Create { teacher: t, capacity, waitlist, starts } => Command::CreateSession {
+            Cmd::Create { teacher: t, capacity, waitlist, starts, offer, cutoff, notice } => Command::CreateSession {
                 session: crate::NewGroupSession {
                     starts_at: t0() + TimeDelta::minutes(starts),
+                    waitlist_mode: match offer {
+                        Some(hold_minutes) => WaitlistMode::Offer { hold_minutes },
+                        None => WaitlistMode::Promote,
+                    },
+                    rules: SchedulingRules {
+                        cancel_cutoff_minutes: cutoff,
+                        min_notice_minutes: notice,
+                        ..SchedulingRules::default()
+                    },
                     ..new_session(teacher(t), capacity, waitlist)
                 },
             },
-            Cmd::Book { session, student: s } => {
-                Command::BookSeat { session_id: self.session_id(session), student_id: student(s), seats: 1 }
+            Cmd::Book { session, student: s, seats } => {
+                Command::BookSeat { session_id: self.session_id(session), student_id: student(s), seats }
             }
+            Cmd::AcceptOffer { booking } => Command::AcceptOffer { booking_id: self.booking_id(booking) },
+            Cmd::DeclineOffer { booking } => Command::DeclineOffer { booking_id: self.booking_id(booking) },
+            Cmd::ExpireOffers { session } => Command::ExpireOffers { session_id: self.session_id(session) },
             Cmd::CancelBooking { booking } => Command::CancelBooking { booking_id: self.booking_id(booking) },
             Cmd::ChangeCapacity { session, capacity } => {
                 Command::ChangeCapacity { session_id: self.session_id(session), capacity }
@@ -828,6 +1145,15 @@ impl Sut {
                 Transition::Advance { minutes } => self.h.clock.advance(TimeDelta::minutes(*minutes)),
                 _ => return Err("the transition names a command that was never sent".to_owned()),
             },
+            (None, Some(Expect::Processed { sessions })) => {
+                let now = self.h.engine.now();
+                let events = self
+                    .h
+                    .engine
+                    .process_expired_offers(now)
+                    .map_err(|e| format!("processing expired offers: unexpected {} ({e})", e.code()))?;
+                self.check_processed(&before, &sessions, &events)?;
+            }
             (Some((who, key, cmd)), Some(expect)) => {
                 let command = self.command(&cmd);
                 let request = Request { actor: who.actor(), key: key.map(key_text) };
@@ -890,8 +1216,49 @@ impl Sut {
                 }
                 Ok(())
             }
+            (expect @ Expect::Processed { .. }, Ok(r)) => {
+                Err(format!("model: expected {expect:?} from a command, got {r:?}"))
+            }
             (expect, Err(e)) => Err(format!("expected {expect:?}, got error {} ({e})", e.code())),
         }
+    }
+
+    /// Checks the host's periodic expiry: the events of each session the model expects, and
+    /// only those, each session changed exactly as its events say (one version more), the
+    /// others unchanged, every event by the system at the engine's instant.
+    fn check_processed(
+        &self,
+        before: &[Arc<GroupSession>],
+        expected: &[(usize, Vec<&'static str>)],
+        events: &[Event],
+    ) -> Result<(), String> {
+        let now = self.h.engine.now();
+        let mut by_session: Vec<Vec<&Event>> = vec![Vec::new(); before.len()];
+        for e in events {
+            ensure(e.occurred_at == now && e.actor == Actor::System, || {
+                format!("event {e:?} should be the system's at {now}")
+            })?;
+            let i = before
+                .iter()
+                .position(|s| Some(s.id) == session_of(&e.kind))
+                .ok_or_else(|| format!("processing expired offers gave an event of no known session: {e:?}"))?;
+            by_session[i].push(e);
+        }
+        let after = self.load_all()?;
+        for (i, got) in by_session.iter().enumerate() {
+            let want = expected.iter().find(|(s, _)| *s == i).map(|(_, k)| k.clone()).unwrap_or_default();
+            let got_kinds = kinds(&got.iter().map(|e| (*e).clone()).collect::<Vec<_>>());
+            ensure_eq(got_kinds, want, &format!("session #{i}: events of the expiry"))?;
+            let mut state = (*before[i]).clone();
+            for e in got {
+                apply_checked(&mut state, e)?;
+            }
+            if !got.is_empty() {
+                state.version += 1;
+            }
+            ensure_eq(&*after[i], &state, &format!("session #{i}: stored after the expiry vs. its events applied"))?;
+        }
+        Ok(())
     }
 
     /// Checks a creation: a new id, stored as returned and as its event says, nothing else
@@ -972,9 +1339,31 @@ impl Sut {
             let expected =
                 (teacher(m.teacher), m.capacity, m.waitlist, t0() + TimeDelta::minutes(m.starts), m.cancelled);
             ensure_eq(engine, expected, &format!("session #{i}: (teacher, capacity, waitlist, start, cancelled)"))?;
-            let engine: Vec<_> = s.bookings.iter().map(|b| (b.student_id, b.status)).collect();
-            let expected: Vec<_> = m.bookings.iter().map(|&(st, status)| (student(st), status.seat_status())).collect();
-            ensure_eq(engine, expected, &format!("session #{i}: bookings (student, status)"))?;
+            ensure_eq(
+                s.waitlist_mode,
+                m.offer.map_or(WaitlistMode::Promote, |h| WaitlistMode::Offer { hold_minutes: h as u32 }),
+                &format!("session #{i}: waitlist mode"),
+            )?;
+            ensure_eq(
+                (s.rules.cancel_cutoff_minutes.map(i64::from), s.rules.min_notice_minutes.map(i64::from)),
+                (m.cutoff, m.notice),
+                &format!("session #{i}: (cancellation cut-off, minimum notice)"),
+            )?;
+            let engine: Vec<_> =
+                s.bookings.iter().map(|b| (b.student_id, b.status, b.seats, b.offer_expires_at)).collect();
+            let expected: Vec<_> = m
+                .bookings
+                .iter()
+                .map(|b| {
+                    (
+                        student(b.student),
+                        b.status.seat_status(),
+                        b.seats,
+                        b.deadline.map(|d| t0() + TimeDelta::minutes(d)),
+                    )
+                })
+                .collect();
+            ensure_eq(engine, expected, &format!("session #{i}: bookings (student, status, seats, offer deadline)"))?;
         }
         for (n, &(s, p)) in model.bookings.iter().enumerate() {
             let id = stored.get(s).and_then(|s| s.bookings.get(p)).map(|b| b.id);
@@ -984,43 +1373,59 @@ impl Sut {
     }
 }
 
-/// Applies one event to `state` with [`GroupSession::apply`], after checking that it can
-/// describe a change of this session: it names this session, a booking it names exists (or,
-/// for a new booking, does not), a promotion promotes the head of the waitlist into a free
-/// seat, a new booking is confirmed only with a free seat and nobody waiting, a waitlisted one
-/// gets the position at the back of the queue, and a cancellation names the booking's status.
-pub(super) fn apply_checked(state: &mut GroupSession, event: &Event) -> Result<(), String> {
-    let fail = |why: &str| Err(format!("event {event:?} on session {}: {why}", state.id));
-    #[allow(unreachable_patterns)]
-    let session_id = match &event.kind {
-        EventKind::SessionCreated { session } => session.id,
+/// The session a group-session event names.
+fn session_of(kind: &EventKind) -> Option<SessionId> {
+    match kind {
+        EventKind::SessionCreated { session } => Some(session.id),
         EventKind::BookingConfirmed { session_id, .. }
         | EventKind::BookingWaitlisted { session_id, .. }
         | EventKind::BookingPromoted { session_id, .. }
         | EventKind::BookingCancelled { session_id, .. }
+        | EventKind::SeatOffered { session_id, .. }
+        | EventKind::OfferAccepted { session_id, .. }
+        | EventKind::OfferDeclined { session_id, .. }
+        | EventKind::OfferExpired { session_id, .. }
         | EventKind::SessionClosed { session_id }
         | EventKind::SessionReopened { session_id }
         | EventKind::CapacityChanged { session_id, .. }
         | EventKind::WaitlistChanged { session_id, .. }
         | EventKind::SessionCancelled { session_id }
-        | EventKind::AttendanceMarked { session_id, .. } => *session_id,
-        _ => return fail("not a group-session event"),
-    };
+        | EventKind::AttendanceMarked { session_id, .. } => Some(*session_id),
+        _ => None,
+    }
+}
+
+/// Applies one event to `state` with [`GroupSession::apply`], after checking that it can
+/// describe a change of this session: it names this session, a booking it names exists (or,
+/// for a new booking, does not), a new booking is confirmed only with all its seats free and
+/// nobody waiting, a waitlisted one gets the position at the back of the queue, a promotion or
+/// an offer serves the head of the waitlist with all its seats free (an offer only in offer
+/// mode, before the start, for the booking's seats, running out by the start), an offer is
+/// answered or expires only while outstanding (and expires only at its deadline or later), and
+/// a cancellation names the booking's status.
+pub(super) fn apply_checked(state: &mut GroupSession, event: &Event) -> Result<(), String> {
+    let fail = |why: &str| Err(format!("event {event:?} on session {}: {why}", state.id));
+    let Some(session_id) = session_of(&event.kind) else { return fail("not a group-session event") };
     if session_id != state.id {
         return fail("names another session");
     }
     let existing = event.kind.booking_id().and_then(|id| state.booking(id));
+    let free = state.remaining_seats();
+    let head = state.waitlist().next();
     match &event.kind {
         EventKind::SessionCreated { .. } => return fail("a session is created only once"),
-        EventKind::BookingConfirmed { booking_id, .. } | EventKind::BookingWaitlisted { booking_id, .. } => {
+        EventKind::BookingConfirmed { booking_id, seats, .. }
+        | EventKind::BookingWaitlisted { booking_id, seats, .. } => {
             if existing.is_some() {
                 return fail(&format!("booking {booking_id} already exists"));
             }
-            let free = state.booked_seats() < state.capacity;
+            if *seats == 0 || *seats > state.capacity {
+                return fail(&format!("{seats} seats in a session of {}", state.capacity));
+            }
             let waiting = state.waitlisted_count();
             match event.kind {
-                EventKind::BookingConfirmed { .. } if !free || waiting > 0 => {
-                    return fail("confirmed without a free seat, or ahead of the waitlist");
+                EventKind::BookingConfirmed { .. } if *seats > free || waiting > 0 => {
+                    return fail("confirmed without enough free seats, or ahead of the waitlist");
                 }
                 EventKind::BookingWaitlisted { position, .. } if position != waiting + 1 => {
                     return fail(&format!("waitlisted at position {position}, but {waiting} already wait"));
@@ -1028,12 +1433,43 @@ pub(super) fn apply_checked(state: &mut GroupSession, event: &Event) -> Result<(
                 _ => {}
             }
         }
-        EventKind::BookingPromoted { booking_id, .. } => {
-            if state.waitlist().next().map(|b| b.id) != Some(*booking_id) {
-                return fail("promotes a booking that is not the head of the waitlist");
+        EventKind::BookingPromoted { booking_id, .. } | EventKind::SeatOffered { booking_id, .. } => {
+            let Some(head) = head.filter(|h| h.id == *booking_id) else {
+                return fail("serves a booking that is not the head of the waitlist");
+            };
+            if head.seats > free {
+                return fail("serves the head without all its seats free");
             }
-            if state.booked_seats() >= state.capacity {
-                return fail("promotes without a free seat");
+            match (&event.kind, state.waitlist_mode) {
+                (EventKind::BookingPromoted { .. }, WaitlistMode::Promote) => {}
+                (EventKind::SeatOffered { seats, expires_at, .. }, WaitlistMode::Offer { hold_minutes }) => {
+                    let at = event.occurred_at;
+                    if at >= state.starts_at {
+                        return fail("an offer from the start on");
+                    }
+                    let deadline = (at + TimeDelta::minutes(i64::from(hold_minutes))).min(state.starts_at);
+                    if *seats != head.seats || *expires_at != deadline {
+                        return fail(&format!(
+                            "offers {seats} seats until {expires_at}, not {} until {deadline}",
+                            head.seats
+                        ));
+                    }
+                }
+                _ => return fail("served in the wrong waitlist mode"),
+            }
+        }
+        EventKind::OfferAccepted { .. } | EventKind::OfferDeclined { .. } | EventKind::OfferExpired { .. } => {
+            match existing {
+                Some(b) if b.status == SeatStatus::Offered => {
+                    let deadline =
+                        b.offer_expires_at.ok_or_else(|| format!("offered booking {} without a deadline", b.id))?;
+                    let expired = matches!(event.kind, EventKind::OfferExpired { .. });
+                    if expired != (event.occurred_at >= deadline) {
+                        return fail(&format!("the offer runs out at {deadline}"));
+                    }
+                }
+                Some(b) => return fail(&format!("the booking is {}", b.status)),
+                None => return fail("unknown booking"),
             }
         }
         EventKind::BookingCancelled { previous_status, .. } => match existing {
@@ -1055,38 +1491,53 @@ pub(super) fn apply_checked(state: &mut GroupSession, event: &Event) -> Result<(
 }
 
 /// The invariants every stored session satisfies at any time:
-/// - seats taken (confirmed + attended) never exceed the capacity;
+/// - seats taken (the seats of confirmed, offered and attended bookings) never exceed the
+///   capacity;
 /// - booking ids are distinct and bookings are kept in booking order (so the waitlist, the
 ///   waitlisted ones in that order, is first come first served);
-/// - a student holds at most one active (confirmed or waitlisted) booking;
-/// - before the start (`now`, when given) of a session that is not cancelled, nobody waits
-///   while a seat is free.
+/// - a student holds at most one active (confirmed, waitlisted or offered) booking;
+/// - an offered booking has a deadline no later than the start, and only offer-mode sessions
+///   have offers;
+/// - before the start (`now`, when given) of a session that is not cancelled, the head of the
+///   waitlist does not fit in the free seats (nobody waits while their seats are free).
 pub(super) fn check_invariants(s: &GroupSession, now: Option<DateTime<Utc>>) -> Result<(), String> {
-    let taken =
-        s.bookings.iter().filter(|b| matches!(b.status, SeatStatus::Confirmed | SeatStatus::Attended)).count() as u32;
+    let taken: u32 = s
+        .bookings
+        .iter()
+        .filter(|b| matches!(b.status, SeatStatus::Confirmed | SeatStatus::Offered | SeatStatus::Attended))
+        .map(|b| b.seats)
+        .sum();
     ensure(taken <= s.capacity, || format!("session {}: {taken} seats taken of {}", s.id, s.capacity))?;
     let mut ids = HashSet::new();
     let mut active = HashSet::new();
     for b in &s.bookings {
         ensure(ids.insert(b.id), || format!("session {}: booking id {} appears twice", s.id, b.id))?;
         ensure(b.session_id == s.id, || format!("session {}: booking {} names session {}", s.id, b.id, b.session_id))?;
-        if matches!(b.status, SeatStatus::Confirmed | SeatStatus::Waitlisted) {
+        ensure(b.seats >= 1, || format!("session {}: booking {} takes no seat", s.id, b.id))?;
+        if matches!(b.status, SeatStatus::Confirmed | SeatStatus::Waitlisted | SeatStatus::Offered) {
             ensure(active.insert(b.student_id), || {
                 format!("session {}: student {} holds two active bookings", s.id, b.student_id)
             })?;
         }
+        if b.status == SeatStatus::Offered {
+            ensure(
+                matches!(s.waitlist_mode, WaitlistMode::Offer { .. })
+                    && b.offer_expires_at.is_some_and(|d| d <= s.starts_at),
+                || format!("session {}: offer {} without offer mode or past the start", s.id, b.id),
+            )?;
+        }
     }
-    let waiting = s.bookings.iter().filter(|b| b.status == SeatStatus::Waitlisted).count();
+    let head = s.bookings.iter().find(|b| b.status == SeatStatus::Waitlisted);
     if let Some(now) = now
         && s.cancelled_at.is_none()
         && now < s.starts_at
+        && let Some(head) = head
     {
-        ensure(waiting == 0 || taken >= s.capacity, || {
+        let free = s.capacity - taken;
+        ensure(head.seats > free, || {
             format!(
-                "session {}: {waiting} students wait while {} of {} seats are free",
-                s.id,
-                s.capacity - taken,
-                s.capacity
+                "session {}: booking {} waits for {} seats while {free} of {} are free",
+                s.id, head.id, head.seats, s.capacity
             )
         })?;
     }
