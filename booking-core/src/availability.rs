@@ -4,6 +4,19 @@
 //! a pair of UTC instants obtained with [`resolve_local`], so a weekly Monday 14:00 in Berlin is
 //! 13:00Z in winter and 12:00Z in summer. A booking names an occurrence by its slot id and UTC
 //! start instant, which [`occurrence_at`] checks in constant time.
+//!
+//! # Time off
+//! A teacher's vacation or a single cancelled day is a [`TimeOff`]: whole days, from midnight
+//! of its first day to midnight after its last, in the zone it names (taken with
+//! [`Engine::add_time_off`](crate::Engine::add_time_off), withdrawn with
+//! [`Engine::remove_time_off`](crate::Engine::remove_time_off)). The weekly slots are not
+//! edited: an occurrence that overlaps time off is simply not offered, neither listed nor
+//! bookable ([`BookingError::OccurrenceNotOffered`], also for each such date of a series), and
+//! withdrawing the time off offers it again. Lessons booked before the time off was taken are
+//! kept; a booking is a promise, broken only by cancelling it. [`occurrence_at`] says what a
+//! slot produces; whether the teacher is off then is checked with the teacher's calendar
+//! ([`Calendar::time_off_during`](crate::lesson::Calendar::time_off_during)) by every booking,
+//! series and reschedule.
 
 use crate::time::{resolve_local, resolve_local_shown, wall_time};
 use crate::{BookingError, CourseId, SchedulingRules, SlotId, TimeOffId, UserId};
@@ -311,6 +324,7 @@ pub fn check_window(from: DateTime<Utc>, to: DateTime<Utc>) -> Result<(), Bookin
 ///         valid_until: None,
 ///     },
 ///     active: true,
+///     rules: Default::default(),
 /// };
 /// let monday = NaiveDate::from_ymd_opt(2026, 4, 6).unwrap(); // first Monday after Sydney's autumn change
 /// assert_eq!(occurrence_on(&slot, monday).unwrap().starts_at, Utc.with_ymd_and_hms(2026, 4, 6, 4, 0, 0).unwrap());
@@ -367,6 +381,7 @@ pub fn occurrence_on(slot: &AvailabilitySlot, date: NaiveDate) -> Option<Occurre
 ///         valid_until: None,
 ///     },
 ///     active: true,
+///     rules: Default::default(),
 /// };
 /// let from = Utc.with_ymd_and_hms(2026, 3, 20, 0, 0, 0).unwrap();
 /// let to = Utc.with_ymd_and_hms(2026, 4, 3, 0, 0, 0).unwrap();
@@ -517,6 +532,7 @@ impl FusedIterator for Occurrences {}
 ///         valid_until: None,
 ///     },
 ///     active: true,
+///     rules: Default::default(),
 /// };
 /// // 09:00 NST (UTC-3:30) on Monday 2 March 2026.
 /// let starts_at = Utc.with_ymd_and_hms(2026, 3, 2, 12, 30, 0).unwrap();
@@ -1178,5 +1194,23 @@ mod tests {
                 SlotRecurrence::Weekly { weekday, start_time, end_time, valid_from, valid_until };
             check_weekly_listing(&new_slot(tz, recurrence), from, to)?;
         }
+    }
+
+    #[test]
+    fn time_off_covers_whole_local_days() {
+        let off = TimeOff {
+            id: TimeOffId::from_uuid(uuid::Uuid::from_u128(1)),
+            teacher_id: UserId::from_uuid(uuid::Uuid::from_u128(2)),
+            first_day: NaiveDate::from_ymd_opt(2030, 3, 30).unwrap(),
+            last_day: NaiveDate::from_ymd_opt(2030, 3, 31).unwrap(),
+            time_zone: chrono_tz::Europe::Berlin,
+            note: None,
+        };
+        let utc = |d, h, m| Utc.with_ymd_and_hms(2030, 3, d, h, m, 0).unwrap();
+        // Midnight in Berlin is 23:00Z before the spring change, 22:00Z after it.
+        assert_eq!((off.starts_at(), off.ends_at()), (utc(29, 23, 0), utc(31, 22, 0)));
+        assert!(off.overlaps(utc(29, 22, 30), utc(29, 23, 30)));
+        assert!(!off.overlaps(utc(29, 22, 0), utc(29, 23, 0)), "ending at its start does not overlap");
+        assert!(!off.overlaps(utc(31, 22, 0), utc(31, 23, 0)), "starting at its end does not overlap");
     }
 }

@@ -394,8 +394,8 @@ impl<R: Repository> Engine<R> {
         self.execute(request, Command::CreateSession { session }).and_then(session_value)
     }
 
-    /// Books a seat for `student_id`: confirmed if a seat is free, waitlisted if the session is
-    /// full and its waitlist is on, else [`BookingError::SessionFull`].
+    /// Books a seat for `student_id`: confirmed if a seat is free and nobody waits, waitlisted
+    /// if not and the waitlist is on, else [`BookingError::SessionFull`].
     pub fn book_seat(
         &self,
         request: impl Into<Request>,
@@ -454,8 +454,10 @@ impl<R: Repository> Engine<R> {
         Ok(events)
     }
 
-    /// Cancels a confirmed or waitlisted booking; a freed seat goes to the head of the waitlist
-    /// in the same atomic step.
+    /// Cancels a confirmed, waitlisted or offered booking; a freed seat goes to the head of the
+    /// waitlist in the same atomic step (promoted, or offered in offer mode). A student may not
+    /// cancel a confirmed seat within the session's cancellation cut-off
+    /// ([`BookingError::CutoffPassed`]); the teacher or an admin may, and the event says so.
     pub fn cancel_booking(
         &self,
         request: impl Into<Request>,
@@ -464,7 +466,8 @@ impl<R: Repository> Engine<R> {
         self.execute(request, Command::CancelBooking { booking_id }).and_then(booking_value)
     }
 
-    /// Sets the number of seats; waitlisted students are promoted into added seats, in order.
+    /// Sets the number of seats; waitlisted students are promoted into added seats (or offered
+    /// them, in offer mode), in order.
     pub fn change_capacity(
         &self,
         request: impl Into<Request>,
@@ -749,8 +752,18 @@ impl<R: Repository> Engine<R> {
     /// [`lesson::bookable_occurrences`] for what is left out.
     pub fn list_occurrences(&self, query: &OccurrenceQuery) -> Result<Vec<BookableOccurrence>, BookingError> {
         let calendar = self.calendar(query.teacher_id)?;
+        // The student's calendar, for their per-course limit (only when some rule sets one).
+        let limited = calendar.rules.max_upcoming_lessons_per_student.is_some()
+            || calendar.course_rules.iter().any(|c| c.rules.max_upcoming_lessons_per_student.is_some())
+            || calendar.slots.iter().any(|s| s.rules.max_upcoming_lessons_per_student.is_some());
+        let student = match query.student_id {
+            Some(student_id) if limited && student_id != query.teacher_id => Some(self.calendar(student_id)?),
+            _ => None,
+        };
         let mut enrolled: HashMap<crate::CourseId, bool> = HashMap::new();
-        lesson::bookable_occurrences(&calendar, query, self.clock.now(), &mut |course_id| match query.student_id {
+        let now = self.clock.now();
+        lesson::bookable_occurrences(&calendar, student.as_deref(), query, now, &mut |course_id| match query.student_id
+        {
             None => Ok(true),
             Some(student_id) => match enrolled.get(&course_id) {
                 Some(known) => Ok(*known),

@@ -5,7 +5,9 @@
 //!   slots; every calendar holds one [`Hold`] per active (pending or confirmed) lesson the
 //!   person teaches *or* takes that has not ended yet. Holds never overlap, and booking adds
 //!   the lesson's hold to the teacher's and the student's calendars in the same atomic commit,
-//!   so neither can be double-booked, whichever slots the lessons came from. (One person may
+//!   so neither can be double-booked, whichever slots the lessons came from. A teacher's
+//!   calendar also holds their scheduling rules, their time off and the group sessions they
+//!   teach, so every rule a booking is checked against is read under one version check. (One person may
 //!   teach and learn: their one calendar keeps both kinds of lesson apart.)
 //! - A [`Lesson`] is one booking, with its own version: attendance or a meeting link touch only
 //!   the lesson.
@@ -39,6 +41,54 @@
 //!   host-supplied [`MeetingLinkGenerator`] when a lesson is confirmed; the engine never
 //!   invents a URL.
 //!
+//! # Scheduling rules
+//! A booking is governed by the slot's effective [`SchedulingRules`] ([`Calendar::rules_for_slot`]:
+//! the slot's, then the teacher's for its course, then the teacher's; see [`crate::rules`]),
+//! which the lesson keeps as [`Lesson::rules`]: its cut-offs and buffers stay those it was
+//! booked (or last moved) with, whatever the teacher changes later. An occurrence is checked in
+//! this order, and the first rule it breaks is the error:
+//! 1. it starts in the future ([`BookingError::StartInPast`]);
+//! 2. it starts inside the booking window: at least the minimum notice from now, at most the
+//!    maximum advance ([`BookingError::OutsideBookingWindow`]);
+//! 3. it overlaps none of the teacher's time off ([`BookingError::OccurrenceNotOffered`]: the
+//!    slot does not offer it then);
+//! 4. the student is enrolled in the slot's course ([`BookingError::NotEnrolled`]);
+//! 5. the lesson *with its buffers* overlaps no busy time of the teacher: another lesson with
+//!    that lesson's own buffers, a lesson the teacher takes, or one of the teacher's group
+//!    sessions ([`BookingError::SlotUnavailable`], the reason naming the lesson or the
+//!    session). Buffers are the teacher's: the student's calendar keeps the bare times;
+//! 6. the bare lesson overlaps nothing in the student's calendar ([`BookingError::StudentBusy`]);
+//! 7. the limits ([`BookingError::LimitReached`]): the teacher's lessons (pending ones count)
+//!    that day and that ISO week, both read in the slot's zone, are fewer than
+//!    `max_lessons_per_day` and `max_lessons_per_week`; the student's lessons of the slot's
+//!    course that have not ended (for a slot without a course: their lessons without a course
+//!    with this teacher) are fewer than `max_upcoming_lessons_per_student`. The lessons of a
+//!    series count as they are booked, so a series stops (or skips) where a limit is reached.
+//!
+//! **Approval** re-checks 1, 4, 5 and 6 only (with the lesson's own buffers, its own hold left
+//! out). The window, the time off and the limits were checked when the student asked, and the
+//! request has held its time and counted towards the limits ever since; the teacher approving
+//! is deciding to teach it, so approval does not apply the rules the teacher set for the
+//! student's requests to the teacher's own decision.
+//!
+//! **Cut-offs** bind students: a student may not cancel within the lesson's cancellation
+//! cut-off, nor move it within its reschedule cut-off ([`BookingError::CutoffPassed`]); the
+//! teacher, an admin or the system may, and [`EventKind::LessonCancelled`] and
+//! [`EventKind::LessonRescheduled`] record it (`cutoff_overridden`). Cancelling "this lesson and
+//! the later ones" of a series checks the cut-off of the named lesson only: the later ones start
+//! after it.
+//!
+//! **Listings** ([`bookable_occurrences`]) apply the same rules, so what is listed can be booked
+//! (a student's own other lessons aside) and what is not listed cannot.
+//!
+//! **Rescheduling** ([`reschedule`]) moves an active lesson that has not started to another
+//! occurrence of its teacher's slots in one atomic commit: the new time is checked like a new
+//! booking (rules of the new slot, its own hold and count left out), and either the lesson,
+//! both holds and the event change together, or nothing does. It keeps its id, series, meeting
+//! link and request time; a student's move follows the new slot's approval rule (pending when
+//! its course needs approval, confirmed otherwise), while the teacher's, an admin's or the
+//! system's move keeps the status (moving a request is not approving it).
+//!
 //! # Lesson transitions
 //!
 //! | from | to | by |
@@ -47,11 +97,14 @@
 //! | (new) | `Confirmed` | booking, when it is not |
 //! | `Pending` | `Confirmed` | approval by the teacher or an admin, before the start |
 //! | `Pending` | `Declined` | the teacher or an admin |
-//! | `Pending`, `Confirmed` | `Cancelled` | the student, the teacher or an admin, before the start |
+//! | `Pending`, `Confirmed` | `Cancelled` | the student\*, the teacher or an admin, before the start |
+//! | `Pending`, `Confirmed` | moved: `Pending`, `Confirmed` | the student\*, the teacher or an admin, before it |
 //! | `Confirmed` | `Attended`, `NoShow` | the teacher or an admin, from the start |
 //! | `Attended`, `NoShow` | `NoShow`, `Attended` | correcting attendance |
 //!
-//! Anything else is refused with [`BookingError::InvalidTransition`].
+//! \* Not within the lesson's cancellation (reschedule) cut-off. A move by the student follows
+//! the new slot's approval rule; by the teacher or an admin it keeps the status. Anything else
+//! is refused with [`BookingError::InvalidTransition`].
 
 use crate::{
     Actor, BookingError, BookingId, CourseId, Event, EventKind, MeetingLink, SchedulingRules, SeriesId, SlotId, UserId,
@@ -59,9 +112,10 @@ use crate::{
     group::DecisionContext,
     time::{parse_time_zone, wall_time},
 };
-use chrono::{DateTime, Days, NaiveDate, NaiveDateTime, Utc};
+use chrono::{DateTime, Datelike, Days, NaiveDate, NaiveDateTime, Utc};
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
 use std::fmt;
 
 /// Most lessons one series may book.
@@ -379,6 +433,13 @@ impl Lesson {
     /// Applies an event about this lesson (others are ignored).
     pub fn apply(&mut self, event: &Event) {
         let at = event.occurred_at;
+        if let EventKind::LessonRescheduled { lesson, .. } = &event.kind {
+            if lesson.id == self.id {
+                let version = self.version;
+                *self = Lesson { version, updated_at: at, ..(**lesson).clone() };
+            }
+            return;
+        }
         let (id, status, link) = match &event.kind {
             EventKind::LessonApproved { booking_id, meeting_link, .. } => {
                 (*booking_id, LessonStatus::Confirmed, meeting_link.clone())
@@ -718,7 +779,21 @@ pub fn remove_time_off(
 }
 
 /// Moves `target` to the occurrence of `slot_id` starting at `starts_at`; see
-/// [`Engine::reschedule_lesson`](crate::Engine::reschedule_lesson).
+/// [`Engine::reschedule_lesson`](crate::Engine::reschedule_lesson). `teacher` is the lesson's
+/// teacher's calendar (so a slot of another teacher is [`BookingError::SlotNotFound`]),
+/// `student` its student's, and `ctx.access` is the host's word on the new slot's course.
+///
+/// Checked in order: the actor is the lesson's student, its teacher, an admin or the system;
+/// the lesson is pending or confirmed and has not started; the slot exists and offers an
+/// occurrence at `starts_at`; a student is still before the reschedule cut-off of the lesson's
+/// *current* start ([`BookingError::CutoffPassed`]); then the new time like a new booking
+/// (see the module docs), with the lesson's own hold and count left out. Moving a lesson to
+/// the time and slot it already has changes nothing (no event).
+///
+/// The lesson keeps its id, series, meeting link and request time, and takes the new slot's
+/// course, zone and rules. A student's move follows the new slot's approval rule: pending when
+/// it needs approval, confirmed when it does not. The teacher, an admin or the system keeps
+/// its status: a teacher's move of a pending request does not approve it.
 pub fn reschedule(
     teacher: &Calendar,
     student: &Calendar,
@@ -727,8 +802,69 @@ pub fn reschedule(
     slot_id: SlotId,
     starts_at: DateTime<Utc>,
 ) -> Result<LessonDecision, BookingError> {
-    let _ = (teacher, student, ctx, target, slot_id, starts_at);
-    todo!("reschedule")
+    let actor = ctx.decision.actor;
+    let now = ctx.decision.now;
+    if !(actor.acts_for_student(target.student_id) || actor.acts_for_teacher(target.teacher_id)) {
+        return Err(BookingError::not_authorized(format!(
+            "{actor} cannot reschedule lesson {}: only its student, its teacher or an admin can",
+            target.id
+        )));
+    }
+    if !target.status.is_active() {
+        return Err(invalid_transition(target, "reschedule it"));
+    }
+    if target.starts_at <= now {
+        return Err(BookingError::LessonStarted { booking_id: target.id, starts_at: target.starts_at });
+    }
+    let slot = teacher.slot(slot_id).ok_or(BookingError::SlotNotFound { id: slot_id })?;
+    let occurrence = occurrence_at(slot, starts_at)?;
+    let mut d = LessonDecision {
+        calendars: vec![teacher.clone(), student.clone()],
+        lessons: vec![target.clone()],
+        ..LessonDecision::default()
+    };
+    if slot_id == target.slot_id && starts_at == target.starts_at {
+        return Ok(d);
+    }
+    let cutoff = target.rules.reschedule_cutoff(target.starts_at);
+    let cutoff_overridden = crate::rules::cutoff_check(actor, target.id, "rescheduled", cutoff, now)?;
+    let rules = teacher.rules_for_slot(slot);
+    let times = (occurrence.starts_at, occurrence.ends_at);
+    check_occurrence(&d, ctx, slot, &rules, target.student_id, times, Some(target.id), Scope::Booking)?;
+    let status = match actor {
+        Actor::Student(_) if slot.course_id.is_some() && approval_required(ctx.access.approval) => {
+            LessonStatus::Pending
+        }
+        Actor::Student(_) => LessonStatus::Confirmed,
+        _ => target.status,
+    };
+    let mut lesson = Lesson {
+        slot_id,
+        course_id: slot.course_id,
+        starts_at: occurrence.starts_at,
+        ends_at: occurrence.ends_at,
+        time_zone: slot.time_zone,
+        status,
+        updated_at: now,
+        // The version the lesson will have once stored, so the event carries it as it is.
+        version: target.version + 1,
+        rules,
+        ..target.clone()
+    };
+    if status == LessonStatus::Confirmed && target.status == LessonStatus::Pending {
+        lesson.meeting_link = meeting_link_for(ctx, &lesson)?.or(lesson.meeting_link);
+    }
+    d.emit(
+        ctx.decision,
+        EventKind::LessonRescheduled {
+            lesson: Box::new(lesson),
+            previous_slot_id: target.slot_id,
+            previous_starts_at: target.starts_at,
+            previous_ends_at: target.ends_at,
+            cutoff_overridden,
+        },
+    );
+    Ok(d)
 }
 
 /// Which occurrences to list: a teacher's, in a window, for whom, shown in which zone.
@@ -775,15 +911,23 @@ pub struct BookableOccurrence {
 }
 
 /// The occurrences of `calendar`'s active slots that start in `[query.from, query.to)` and can
-/// be booked at `now`: in the future, of a course `offered` says the student may book (asked
-/// once per course), and overlapping none of the teacher's active lessons. Sorted by start,
+/// be booked at `now`, by the rules a booking is checked against (see the module docs): in the
+/// future and inside the booking window of the slot's rules, outside the teacher's time off, of
+/// a course `offered` says the student may book (asked once per course), overlapping none of
+/// the teacher's busy times with the occurrence's buffers (lessons and group sessions), on a
+/// day and in a week where the teacher's limits leave room, and, when `student` (the calendar
+/// of `query.student_id`) is given, within the student's per-course limit. Sorted by start,
 /// then slot id. A teacher viewing their own slots as a student is offered nothing.
+///
+/// The student's own other lessons are not left out (a listing is the teacher's offer; a
+/// booking over them is refused with [`BookingError::StudentBusy`]).
 ///
 /// # Errors
 /// The window's errors ([`crate::availability::check_window`]), an unknown display zone, or
 /// whatever `offered` returns.
 pub fn bookable_occurrences(
     calendar: &Calendar,
+    student: Option<&Calendar>,
     query: &OccurrenceQuery,
     now: DateTime<Utc>,
     offered: &mut dyn FnMut(CourseId) -> Result<bool, BookingError>,
@@ -796,6 +940,14 @@ pub fn bookable_occurrences(
     if from >= query.to || query.student_id == Some(calendar.owner) {
         return Ok(out);
     }
+    let student = student.filter(|s| Some(s.owner) == query.student_id);
+    // Time off resolved once, not per occurrence.
+    let time_off: Vec<(DateTime<Utc>, DateTime<Utc>)> = calendar
+        .time_off
+        .iter()
+        .map(|t| (t.starts_at(), t.ends_at()))
+        .filter(|(s, e)| *s < query.to && *e > from)
+        .collect();
     // Time-zone look-ups are most of the cost: the window's local dates are computed once per
     // zone, one-time slots far from the window are skipped before anything is resolved, and
     // the wall times the expansion already knows are reused.
@@ -816,18 +968,47 @@ pub fn bookable_occurrences(
             continue;
         }
         slot.validate()?;
+        let rules = calendar.rules_for_slot(slot);
+        let earliest = rules.earliest_start(now);
+        let latest = rules.latest_start(now);
+        if latest.is_some_and(|l| l < from) || earliest >= query.to {
+            continue;
+        }
+        if let (Some(max), Some(student)) = (rules.max_upcoming_lessons_per_student, student) {
+            let upcoming = student
+                .holds
+                .iter()
+                .filter(|h| h.teacher_id != student.owner && h.ends_at > now && same_course(h, slot))
+                .count();
+            if upcoming >= max as usize {
+                continue;
+            }
+        }
         if let Some(course_id) = slot.course_id
             && !offered(course_id)?
         {
             continue;
         }
+        let limits = TeacherLoad::new(calendar, &rules, tz);
         let mut expansion = crate::availability::expand(slot, from, query.to, &local);
         while let Some(r) = expansion.next_resolved() {
             let o = r.occurrence;
-            if calendar.overlapping(o.starts_at, o.ends_at, None).is_some() {
+            if o.starts_at < earliest || latest.is_some_and(|l| o.starts_at > l) {
+                continue;
+            }
+            if time_off.iter().any(|&(s, e)| crate::time::intervals_overlap(s, e, o.starts_at, o.ends_at)) {
+                continue;
+            }
+            let (busy_from, busy_until) = rules.buffered(o.starts_at, o.ends_at);
+            if calendar.overlapping(busy_from, busy_until, None).is_some()
+                || calendar.overlapping_session(busy_from, busy_until).is_some()
+            {
                 continue;
             }
             let teacher_local_start = r.wall_start.unwrap_or_else(|| wall_time(o.starts_at, tz));
+            if !limits.has_room(teacher_local_start.date()) {
+                continue;
+            }
             let teacher_local_end = r.wall_end.unwrap_or_else(|| wall_time(o.ends_at, tz));
             let (viewer_local_start, viewer_local_end) = if viewer == tz {
                 (teacher_local_start, teacher_local_end)
@@ -853,6 +1034,38 @@ pub fn bookable_occurrences(
     Ok(out)
 }
 
+/// The lessons a teacher teaches per day and per ISO week in one zone, counted once per slot
+/// for the listing's limit checks (empty when the slot's rules set no limit).
+struct TeacherLoad {
+    per_day: Option<(u32, HashMap<NaiveDate, u32>)>,
+    per_week: Option<(u32, HashMap<chrono::IsoWeek, u32>)>,
+}
+
+impl TeacherLoad {
+    fn new(calendar: &Calendar, rules: &SchedulingRules, tz: Tz) -> Self {
+        if rules.max_lessons_per_day.is_none() && rules.max_lessons_per_week.is_none() {
+            return Self { per_day: None, per_week: None };
+        }
+        let (mut days, mut weeks) = (HashMap::new(), HashMap::new());
+        for h in calendar.holds.iter().filter(|h| h.teacher_id == calendar.owner) {
+            let day = wall_time(h.starts_at, tz).date();
+            *days.entry(day).or_insert(0) += 1;
+            *weeks.entry(day.iso_week()).or_insert(0) += 1;
+        }
+        Self {
+            per_day: rules.max_lessons_per_day.map(|max| (max, days)),
+            per_week: rules.max_lessons_per_week.map(|max| (max, weeks)),
+        }
+    }
+
+    /// Whether one more lesson on `day` stays within the limits.
+    fn has_room(&self, day: NaiveDate) -> bool {
+        let below = |max: u32, count: Option<&u32>| count.copied().unwrap_or(0) < max;
+        self.per_day.as_ref().is_none_or(|(max, days)| below(*max, days.get(&day)))
+            && self.per_week.as_ref().is_none_or(|(max, weeks)| below(*max, weeks.get(&day.iso_week())))
+    }
+}
+
 /// Everything a booking decision reads.
 #[derive(Clone, Copy, Debug)]
 pub struct BookingContext<'a> {
@@ -870,33 +1083,134 @@ impl fmt::Debug for dyn MeetingLinkGenerator + '_ {
     }
 }
 
-/// Why `student_id` cannot take the occurrence `[starts_at, ends_at)` of `slot` now, if so.
+/// How much of the booking rules [`check_occurrence`] applies.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Scope {
+    /// A new booking or a reschedule: every rule.
+    Booking,
+    /// The approval of a pending lesson: what may have changed since the request and must
+    /// still hold (start, enrollment, overlaps); not the booking window, time off or limits,
+    /// which the request passed when it was made and which count it since.
+    Approval,
+}
+
+/// Why `student_id` cannot take the occurrence `[starts_at, ends_at)` of `slot` now under
+/// `rules`, if so. `except` is a lesson whose own hold does not count (the one being approved
+/// or rescheduled). The checks run in this order, and the first failing one is reported:
+/// 1. the start is in the future ([`BookingError::StartInPast`]);
+/// 2. the start is inside the booking window ([`BookingError::OutsideBookingWindow`]);
+/// 3. the teacher has no time off then ([`BookingError::OccurrenceNotOffered`]);
+/// 4. the student is enrolled in the slot's course ([`BookingError::NotEnrolled`]);
+/// 5. the lesson with its buffers overlaps no busy time of the teacher, lesson or group
+///    session ([`BookingError::SlotUnavailable`]);
+/// 6. the bare lesson overlaps no busy time of the student ([`BookingError::StudentBusy`]);
+/// 7. the teacher's per-day and per-week limits and the student's per-course limit
+///    ([`BookingError::LimitReached`]).
+///
+/// Approval ([`Scope::Approval`]) runs 1, 4, 5 and 6 only.
+#[allow(clippy::too_many_arguments)]
 fn check_occurrence(
     d: &LessonDecision,
     ctx: &BookingContext<'_>,
     slot: &AvailabilitySlot,
+    rules: &SchedulingRules,
     student_id: UserId,
-    starts_at: DateTime<Utc>,
-    ends_at: DateTime<Utc>,
+    (starts_at, ends_at): (DateTime<Utc>, DateTime<Utc>),
     except: Option<BookingId>,
+    scope: Scope,
 ) -> Result<(), BookingError> {
-    if starts_at <= ctx.decision.now {
-        return Err(BookingError::StartInPast { starts_at, now: ctx.decision.now });
+    let now = ctx.decision.now;
+    if starts_at <= now {
+        return Err(BookingError::StartInPast { starts_at, now });
+    }
+    let teacher = d.calendar(slot.teacher_id);
+    if scope == Scope::Booking {
+        rules.check_window(starts_at, now)?;
+        if teacher.time_off_during(starts_at, ends_at).is_some() {
+            return Err(BookingError::OccurrenceNotOffered { slot_id: slot.id, starts_at });
+        }
     }
     if let Some(course_id) = slot.course_id
         && !ctx.access.enrolled
     {
         return Err(BookingError::NotEnrolled { student_id, course_id });
     }
-    if let Some(h) = d.calendar(slot.teacher_id).overlapping(starts_at, ends_at, except) {
+    let (busy_from, busy_until) = rules.buffered(starts_at, ends_at);
+    if let Some(h) = teacher.overlapping(busy_from, busy_until, except) {
         return Err(BookingError::SlotUnavailable {
             slot_id: slot.id,
             starts_at,
             reason: format!("the teacher has lesson {} at that time", h.booking_id),
         });
     }
-    if let Some(h) = d.calendar(student_id).overlapping(starts_at, ends_at, except) {
+    if let Some(s) = teacher.overlapping_session(busy_from, busy_until) {
+        return Err(BookingError::SlotUnavailable {
+            slot_id: slot.id,
+            starts_at,
+            reason: format!("the teacher teaches group session {} at that time", s.session_id),
+        });
+    }
+    let student = d.calendar(student_id);
+    if let Some(h) = student.overlapping(starts_at, ends_at, except) {
         return Err(BookingError::StudentBusy { student_id, booking_id: h.booking_id });
+    }
+    if scope == Scope::Booking {
+        check_limits(teacher, student, slot, rules, starts_at, except, now)?;
+    }
+    Ok(())
+}
+
+/// Whether a hold of a lesson `student` takes counts towards the per-student limit of bookings
+/// of `slot`: a lesson of the slot's course, or, for a slot without a course, a lesson without
+/// a course with the same teacher.
+fn same_course(hold: &Hold, slot: &AvailabilitySlot) -> bool {
+    hold.course_id == slot.course_id && (slot.course_id.is_some() || hold.teacher_id == slot.teacher_id)
+}
+
+/// Refuses a booking of `slot` at `starts_at` beyond the teacher's per-day or per-week limit
+/// (lessons the teacher teaches, pending ones too, days and ISO weeks read in the slot's zone)
+/// or the student's limit of lessons of the course that have not ended.
+fn check_limits(
+    teacher: &Calendar,
+    student: &Calendar,
+    slot: &AvailabilitySlot,
+    rules: &SchedulingRules,
+    starts_at: DateTime<Utc>,
+    except: Option<BookingId>,
+    now: DateTime<Utc>,
+) -> Result<(), BookingError> {
+    if rules.max_lessons_per_day.is_some() || rules.max_lessons_per_week.is_some() {
+        let day = wall_time(starts_at, slot.time_zone).date();
+        let (mut per_day, mut per_week) = (0u32, 0u32);
+        for h in teacher.holds.iter().filter(|h| h.teacher_id == teacher.owner && Some(h.booking_id) != except) {
+            let d = wall_time(h.starts_at, slot.time_zone).date();
+            per_day += u32::from(d == day);
+            per_week += u32::from(d.iso_week() == day.iso_week());
+        }
+        if let Some(max) = rules.max_lessons_per_day
+            && per_day >= max
+        {
+            return Err(BookingError::LimitReached { limit: "lessons per day for this teacher".into(), max });
+        }
+        if let Some(max) = rules.max_lessons_per_week
+            && per_week >= max
+        {
+            return Err(BookingError::LimitReached { limit: "lessons per week for this teacher".into(), max });
+        }
+    }
+    if let Some(max) = rules.max_upcoming_lessons_per_student {
+        let upcoming = student
+            .holds
+            .iter()
+            .filter(|h| h.teacher_id != student.owner && Some(h.booking_id) != except && h.ends_at > now)
+            .filter(|h| same_course(h, slot))
+            .count();
+        if upcoming >= max as usize {
+            return Err(BookingError::LimitReached {
+                limit: "upcoming lessons per student in this course".into(),
+                max,
+            });
+        }
     }
     Ok(())
 }
@@ -918,7 +1232,8 @@ fn book_one(
     starts_at: DateTime<Utc>,
     ends_at: DateTime<Utc>,
 ) -> Result<(), BookingError> {
-    check_occurrence(d, ctx, slot, student_id, starts_at, ends_at, None)?;
+    let rules = d.calendar(slot.teacher_id).rules_for_slot(slot);
+    check_occurrence(d, ctx, slot, &rules, student_id, (starts_at, ends_at), None, Scope::Booking)?;
     let pending = slot.course_id.is_some() && approval_required(ctx.access.approval);
     let now = ctx.decision.now;
     let mut lesson = Lesson {
@@ -936,7 +1251,7 @@ fn book_one(
         requested_at: now,
         updated_at: now,
         version: 1,
-        rules: SchedulingRules::default(),
+        rules,
     };
     if pending {
         d.emit(ctx.decision, EventKind::LessonRequested { lesson: Box::new(lesson) });
@@ -1103,7 +1418,8 @@ pub fn approve(
         }
         let slot = teacher.slot(lesson.slot_id).ok_or(BookingError::SlotNotFound { id: lesson.slot_id })?;
         occurrence_at(slot, lesson.starts_at)?;
-        check_occurrence(&d, ctx, slot, lesson.student_id, lesson.starts_at, lesson.ends_at, Some(lesson.id))?;
+        let times = (lesson.starts_at, lesson.ends_at);
+        check_occurrence(&d, ctx, slot, &lesson.rules, lesson.student_id, times, Some(lesson.id), Scope::Approval)?;
         let meeting_link = match &explicit {
             Some(link) => Some(link.clone()),
             None => meeting_link_for(ctx, lesson)?.or_else(|| lesson.meeting_link.clone()),
@@ -1158,6 +1474,13 @@ pub fn decline(
 /// Cancels `target` before its start, and with it every active lesson of `later_in_series`
 /// that starts after it (pass its series' lessons to cancel "this one and all later ones", or
 /// nothing to cancel the target alone).
+///
+/// A student may not cancel within the target's cancellation cut-off (the one snapshot in
+/// [`Lesson::rules`] when it was booked): [`BookingError::CutoffPassed`]. The cut-off is checked
+/// on the target only: the later lessons start after it, so a student who may still cancel the
+/// target may cancel them too. The teacher, an admin or the system may cancel at any time
+/// before the start; each [`EventKind::LessonCancelled`] records whether they acted within that
+/// lesson's cut-off (`cutoff_overridden`).
 pub fn cancel(
     teacher: &Calendar,
     student: &Calendar,
@@ -1178,10 +1501,15 @@ pub fn cancel(
     if target.starts_at <= ctx.now {
         return Err(BookingError::LessonStarted { booking_id: target.id, starts_at: target.starts_at });
     }
+    let cutoff = |lesson: &Lesson| lesson.rules.cancel_cutoff(lesson.starts_at);
+    crate::rules::cutoff_check(actor, target.id, "cancelled", cutoff(target), ctx.now)?;
     let mut d = LessonDecision { calendars: vec![teacher.clone(), student.clone()], ..LessonDecision::default() };
     let later =
         later_in_series.iter().filter(|l| l.id != target.id && l.status.is_active() && l.starts_at > target.starts_at);
     for lesson in std::iter::once(target).chain(later) {
+        // Only the target's cut-off binds a student: the later lessons start after it. For
+        // anyone else each lesson records whether its own cut-off was overridden.
+        let cutoff_overridden = !matches!(actor, Actor::Student(_)) && cutoff(lesson).is_some_and(|at| ctx.now > at);
         d.lessons.push(lesson.clone());
         d.emit(
             ctx,
@@ -1190,7 +1518,7 @@ pub fn cancel(
                 teacher_id: lesson.teacher_id,
                 student_id: lesson.student_id,
                 previous_status: lesson.status,
-                cutoff_overridden: false,
+                cutoff_overridden,
             },
         );
     }
@@ -1312,5 +1640,234 @@ mod tests {
         };
         c.apply(&event);
         assert_eq!(c.holds.iter().map(|h| h.booking_id.as_uuid().as_u128()).collect::<Vec<_>>(), [2, 3]);
+    }
+}
+
+#[cfg(test)]
+mod rules_tests {
+    use super::*;
+    use chrono::{NaiveTime, TimeDelta, TimeZone, Weekday};
+
+    const T: u128 = 1;
+
+    fn user(n: u128) -> UserId {
+        UserId::from_uuid(uuid::Uuid::from_u128(n))
+    }
+
+    /// Monday 7 January 2030 at `h:m` UTC, plus `weeks`.
+    fn monday(weeks: i64, h: u32, m: u32) -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2030, 1, 7, h, m, 0).unwrap() + TimeDelta::weeks(weeks)
+    }
+
+    fn now() -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2030, 1, 1, 9, 0, 0).unwrap()
+    }
+
+    fn ctx(actor: Actor, n: u128) -> DecisionContext {
+        DecisionContext { actor, now: now(), fresh_id: uuid::Uuid::from_u128(1000 + n) }
+    }
+
+    fn slot(
+        n: u128,
+        course: Option<CourseId>,
+        start: (u32, u32),
+        minutes: i64,
+        rules: SchedulingRules,
+    ) -> AvailabilitySlot {
+        let start_time = NaiveTime::from_hms_opt(start.0, start.1, 0).unwrap();
+        AvailabilitySlot {
+            id: SlotId::from_uuid(uuid::Uuid::from_u128(100 + n)),
+            teacher_id: user(T),
+            course_id: course,
+            time_zone: Tz::UTC,
+            recurrence: SlotRecurrence::Weekly {
+                weekday: Weekday::Mon,
+                start_time,
+                end_time: start_time + TimeDelta::minutes(minutes),
+                valid_from: NaiveDate::from_ymd_opt(2030, 1, 1).unwrap(),
+                valid_until: None,
+            },
+            active: true,
+            rules,
+        }
+    }
+
+    fn teacher(rules: SchedulingRules, slots: Vec<AvailabilitySlot>) -> Calendar {
+        Calendar { rules, slots, ..Calendar::new(user(T)) }
+    }
+
+    fn access() -> CourseAccess {
+        CourseAccess { enrolled: true, approval: ApprovalSettings::default() }
+    }
+
+    /// Books for student `s` at `at` and returns the calendars after it and the lesson.
+    fn book(
+        t: &Calendar,
+        st: &Calendar,
+        slot: usize,
+        at: DateTime<Utc>,
+        n: u128,
+    ) -> Result<(Calendar, Calendar, Lesson), BookingError> {
+        let c = ctx(Actor::Student(st.owner), n);
+        let b = BookingContext { decision: &c, access: access(), links: None };
+        let d = book_lesson(t, st, &b, t.slots[slot].id, at, st.owner)?;
+        Ok((d.calendars[0].clone(), d.calendars[1].clone(), d.lessons[0].clone()))
+    }
+
+    #[test]
+    fn buffers_keep_a_gap_in_the_teachers_calendar_only() {
+        let rules =
+            SchedulingRules { buffer_before_minutes: Some(10), buffer_after_minutes: Some(15), ..Default::default() };
+        let t = teacher(
+            rules,
+            vec![
+                slot(1, None, (10, 0), 60, SchedulingRules::default()),
+                slot(2, None, (11, 0), 60, SchedulingRules::default()),
+                slot(3, None, (11, 25), 60, SchedulingRules::default()),
+            ],
+        );
+        let (t, s1, lesson) = book(&t, &Calendar::new(user(11)), 0, monday(0, 10, 0), 1).unwrap();
+        assert_eq!(lesson.rules, rules);
+        assert_eq!((t.holds[0].busy_from, t.holds[0].busy_until), (monday(0, 9, 50), monday(0, 11, 15)));
+        assert_eq!((s1.holds[0].busy_from, s1.holds[0].busy_until), (monday(0, 10, 0), monday(0, 11, 0)));
+        let refused = book(&t, &Calendar::new(user(12)), 1, monday(0, 11, 0), 2).unwrap_err();
+        assert_eq!(refused.code().as_str(), "slot_unavailable");
+        assert!(book(&t, &Calendar::new(user(12)), 2, monday(0, 11, 25), 3).is_ok());
+    }
+
+    #[test]
+    fn the_window_time_off_and_checks_come_in_order() {
+        let rules =
+            SchedulingRules { min_notice_minutes: Some(7 * 24 * 60), max_advance_days: Some(21), ..Default::default() };
+        let mut t = teacher(rules, vec![slot(1, None, (10, 0), 60, SchedulingRules::default())]);
+        let s = Calendar::new(user(11));
+        // 6 days ahead: inside the notice; 4 weeks ahead: beyond the advance.
+        assert_eq!(book(&t, &s, 0, monday(0, 10, 0), 1).unwrap_err().code().as_str(), "outside_booking_window");
+        assert_eq!(book(&t, &s, 0, monday(3, 10, 0), 1).unwrap_err().code().as_str(), "outside_booking_window");
+        t.time_off.push(TimeOff {
+            id: crate::TimeOffId::from_uuid(uuid::Uuid::from_u128(5)),
+            teacher_id: user(T),
+            first_day: NaiveDate::from_ymd_opt(2030, 1, 14).unwrap(),
+            last_day: NaiveDate::from_ymd_opt(2030, 1, 14).unwrap(),
+            time_zone: Tz::UTC,
+            note: None,
+        });
+        assert_eq!(book(&t, &s, 0, monday(1, 10, 0), 1).unwrap_err().code().as_str(), "occurrence_not_offered");
+        assert!(book(&t, &s, 0, monday(2, 10, 0), 1).is_ok());
+        // The window is checked before the time off, and both before the overlaps.
+        assert_eq!(book(&t, &s, 0, monday(0, 10, 0), 1).unwrap_err().code().as_str(), "outside_booking_window");
+    }
+
+    #[test]
+    fn limits_count_pending_lessons_and_the_series_own() {
+        let course = CourseId::from_uuid(uuid::Uuid::from_u128(77));
+        let rules = SchedulingRules {
+            max_lessons_per_day: Some(1),
+            max_upcoming_lessons_per_student: Some(2),
+            ..Default::default()
+        };
+        let t = teacher(
+            rules,
+            vec![
+                slot(1, Some(course), (10, 0), 60, SchedulingRules::default()),
+                slot(2, Some(course), (12, 0), 60, SchedulingRules::default()),
+            ],
+        );
+        let s = Calendar::new(user(11));
+        let (t, s, _) = book(&t, &s, 0, monday(0, 10, 0), 1).unwrap();
+        match book(&t, &Calendar::new(user(12)), 1, monday(0, 12, 0), 2) {
+            Err(BookingError::LimitReached { max: 1, .. }) => {}
+            other => panic!("expected the per-day limit, got {other:?}"),
+        }
+        // The student holds one lesson of the course: a series of three books one more.
+        let c = ctx(Actor::Student(user(11)), 3);
+        let b = BookingContext { decision: &c, access: access(), links: None };
+        let request = SeriesRequest {
+            slot_id: t.slots[1].id,
+            student_id: user(11),
+            first_starts_at: monday(1, 12, 0),
+            every_weeks: 1,
+            end: SeriesEnd::Count(3),
+            mode: SeriesMode::BookAvailable,
+        };
+        let mut n = 0;
+        let d = book_series(&t, &s, &b, &request, || {
+            n += 1;
+            BookingId::from_uuid(uuid::Uuid::from_u128(500 + n))
+        })
+        .unwrap();
+        assert_eq!(d.lessons.len(), 1);
+        assert_eq!(d.skipped.iter().map(|k| k.reason.code().as_str()).collect::<Vec<_>>(), ["limit_reached"; 2]);
+    }
+
+    #[test]
+    fn reschedule_moves_atomically_and_records_overrides() {
+        let rules = SchedulingRules { reschedule_cutoff_minutes: Some(10 * 24 * 60), ..Default::default() };
+        let t = teacher(rules, vec![slot(1, None, (10, 0), 60, SchedulingRules::default())]);
+        let (t, s, lesson) = book(&t, &Calendar::new(user(11)), 0, monday(2, 10, 0), 1).unwrap();
+        let to = |who: Actor, at| {
+            let c = ctx(who, 9);
+            let b = BookingContext { decision: &c, access: access(), links: None };
+            reschedule(&t, &s, &b, &lesson, t.slots[0].id, at)
+        };
+        // The lesson starts 20 days ahead, outside its student's 10-day cut-off.
+        let d = to(Actor::Student(user(11)), monday(3, 10, 0)).unwrap();
+        assert!(matches!(d.events[0].kind, EventKind::LessonRescheduled { cutoff_overridden: false, .. }));
+        assert_eq!((d.lessons[0].starts_at, d.lessons[0].id), (monday(3, 10, 0), lesson.id));
+        for c in &d.calendars {
+            assert_eq!(c.holds.iter().map(|h| h.starts_at).collect::<Vec<_>>(), [monday(3, 10, 0)]);
+        }
+        // The same time: no event.
+        assert!(to(Actor::Student(user(11)), monday(2, 10, 0)).unwrap().events.is_empty());
+        // A lesson a week away is within the cut-off for its student, not for its teacher.
+        let (t2, s2, near) = book(&t, &Calendar::new(user(12)), 0, monday(0, 10, 0), 2).unwrap();
+        let c = ctx(Actor::Student(user(12)), 9);
+        let b = BookingContext { decision: &c, access: access(), links: None };
+        let refused = reschedule(&t2, &s2, &b, &near, t.slots[0].id, monday(1, 10, 0)).unwrap_err();
+        assert_eq!(refused.code().as_str(), "cutoff_passed");
+        let c = ctx(Actor::Teacher(user(T)), 9);
+        let b = BookingContext { decision: &c, access: access(), links: None };
+        let d = reschedule(&t2, &s2, &b, &near, t.slots[0].id, monday(1, 10, 0)).unwrap();
+        assert!(matches!(d.events[0].kind, EventKind::LessonRescheduled { cutoff_overridden: true, .. }));
+    }
+
+    #[test]
+    fn cancellation_cutoff_binds_students_only() {
+        let rules = SchedulingRules { cancel_cutoff_minutes: Some(10 * 24 * 60), ..Default::default() };
+        let t = teacher(rules, vec![slot(1, None, (10, 0), 60, SchedulingRules::default())]);
+        let (t, s, lesson) = book(&t, &Calendar::new(user(11)), 0, monday(0, 10, 0), 1).unwrap();
+        let refused = cancel(&t, &s, &ctx(Actor::Student(user(11)), 2), &lesson, &[]).unwrap_err();
+        assert_eq!(refused.code().as_str(), "cutoff_passed");
+        let d = cancel(&t, &s, &ctx(Actor::Teacher(user(T)), 2), &lesson, &[]).unwrap();
+        assert!(matches!(d.events[0].kind, EventKind::LessonCancelled { cutoff_overridden: true, .. }));
+    }
+
+    #[test]
+    fn listings_leave_out_what_the_rules_forbid() {
+        let rules =
+            SchedulingRules { max_lessons_per_week: Some(1), buffer_after_minutes: Some(30), ..Default::default() };
+        let t = teacher(
+            rules,
+            vec![
+                slot(1, None, (10, 0), 60, SchedulingRules::default()),
+                slot(2, None, (11, 15), 30, SchedulingRules::default()),
+            ],
+        );
+        let (t, _, _) = book(&t, &Calendar::new(user(11)), 0, monday(1, 10, 0), 1).unwrap();
+        let query = OccurrenceQuery {
+            teacher_id: user(T),
+            course_id: None,
+            student_id: Some(user(12)),
+            from: now(),
+            to: now() + TimeDelta::days(21),
+            time_zone: None,
+        };
+        let listed: Vec<_> = bookable_occurrences(&t, None, &query, now(), &mut |_| Ok(true))
+            .unwrap()
+            .into_iter()
+            .map(|o| o.starts_at)
+            .collect();
+        // Week 1 is full (and its 11:15 is in the buffer anyway); weeks 0 and 2 offer both.
+        assert_eq!(listed, [monday(0, 10, 0), monday(0, 11, 15), monday(2, 10, 0), monday(2, 11, 15)]);
     }
 }

@@ -7,10 +7,11 @@
 //! that requires approval, so some lessons are pending) for four weeks around Berlin's switch
 //! to summer time. [`THREADS`] threads, each with its own students, send [`OPS_PER_THREAD`]
 //! commands each: single bookings of random occurrences, series of two or three weeks in both
-//! modes, cancellations of their own lessons (one, or one and the later ones of its series) and
-//! cancellations of lessons they cancelled already. Whether a booking succeeds depends on the
-//! interleaving; what each thread knows for sure is that its own students' lessons change only
-//! through its own commands.
+//! modes, reschedules of their own lessons to random occurrences (racing the other threads'
+//! bookings and reschedules for the same times), cancellations of their own lessons (one, or
+//! one and the later ones of its series) and cancellations of lessons they cancelled already.
+//! Whether a booking or a move succeeds depends on the interleaving; what each thread knows for
+//! sure is that its own students' lessons change only through its own commands.
 
 use super::harness::{Harness, StoreFactory, ensure, ensure_eq, student, teacher};
 use super::host::HostData;
@@ -135,6 +136,11 @@ enum Op {
         and_later: bool,
         expected: Vec<BookingId>,
     },
+    /// Move a lesson (`before`: as the thread knows it) to an occurrence of the pool.
+    Reschedule {
+        before: Box<Lesson>,
+        to: Occ,
+    },
 }
 
 /// What a command returned.
@@ -223,6 +229,9 @@ fn worker(
         } else if (35..42).contains(&roll) && !cancelled.is_empty() {
             let target = &own[cancelled[rng.below(cancelled.len())]].lesson;
             Op::Cancel { student: target.student_id, lesson: target.id, and_later: false, expected: Vec::new() }
+        } else if (55..72).contains(&roll) && !active.is_empty() {
+            let before = own[active[rng.below(active.len())]].lesson.clone();
+            Op::Reschedule { before: Box::new(before), to: pool[rng.below(pool.len())] }
         } else if (42..55).contains(&roll) {
             // Two or three weeks, all within the slot's validity.
             let slot = weekly[rng.below(weekly.len())];
@@ -256,6 +265,9 @@ fn worker(
             Op::Cancel { student, lesson, and_later: true, .. } => {
                 Outcome::Lessons(engine.cancel_series_from(Actor::Student(*student), *lesson))
             }
+            Op::Reschedule { before, to } => {
+                Outcome::Lesson(engine.reschedule_lesson(Actor::Student(before.student_id), before.id, to.0, to.1))
+            }
         };
         // Learn from successes: what was booked, what was cancelled.
         let mut cancel = |ids: &[BookingId]| {
@@ -268,6 +280,11 @@ fn worker(
             (Op::Series { .. }, Outcome::Series(Ok(r))) => {
                 own.extend(r.value.lessons.iter().map(|l| Own { lesson: l.clone(), cancelled: false }))
             }
+            (Op::Reschedule { .. }, Outcome::Lesson(Ok(r))) => {
+                if let Some(o) = own.iter_mut().find(|o| o.lesson.id == r.value.id) {
+                    o.lesson = (*r.value).clone();
+                }
+            }
             (Op::Cancel { .. }, Outcome::Lesson(Ok(r))) => cancel(&[r.value.id]),
             (Op::Cancel { .. }, Outcome::Lessons(Ok(r))) => cancel(&r.value.iter().map(|l| l.id).collect::<Vec<_>>()),
             _ => {}
@@ -277,8 +294,9 @@ fn worker(
     attempts
 }
 
-/// What the audit learns from the attempts: every lesson booked (with the one that booked it)
-/// and every lesson cancelled, and how many successful commands touched each calendar.
+/// What the audit learns from the attempts: every lesson booked (as booked, or as its last
+/// successful move left it) and every lesson cancelled, and how many successful commands
+/// touched each calendar.
 #[derive(Default)]
 struct Ledger {
     booked: BTreeMap<BookingId, Lesson>,
@@ -289,6 +307,11 @@ struct Ledger {
 impl Ledger {
     fn book(&mut self, l: &Lesson) -> Result<(), String> {
         ensure(self.booked.insert(l.id, l.clone()).is_none(), || format!("lesson id {} handed out twice", l.id))
+    }
+
+    fn moved(&mut self, l: &Lesson) -> Result<(), String> {
+        ensure(!self.cancelled.contains(&l.id), || format!("lesson {} moved after it was cancelled", l.id))?;
+        ensure(self.booked.insert(l.id, l.clone()).is_some(), || format!("moved lesson {} was never booked", l.id))
     }
 
     fn cancel(&mut self, id: BookingId) -> Result<(), String> {
@@ -320,7 +343,7 @@ fn audit_attempt(
         let code = e.code().as_str();
         return match &a.op {
             _ if code == "contention" => fail("gave up with contention"),
-            Op::Book { .. } | Op::Series { .. } if BUSY.contains(&code) => Ok(()),
+            Op::Book { .. } | Op::Series { .. } | Op::Reschedule { .. } if BUSY.contains(&code) => Ok(()),
             Op::Cancel { expected, .. } if expected.is_empty() && code == "invalid_transition" => Ok(()),
             _ => fail("unexpected error"),
         };
@@ -362,6 +385,28 @@ fn audit_attempt(
                 ledger.book(l)?;
             }
             ledger.touched(owner, *student);
+        }
+        (Op::Reschedule { before, to }, Outcome::Lesson(Ok(r))) => {
+            let slot = slots.get(&to.0).ok_or_else(|| a.describe("a move to an unknown slot"))?;
+            if (before.slot_id, before.starts_at) == *to {
+                // Already there: nothing happens.
+                ensure(r.events.is_empty() && *r.value == **before, || a.describe("a move to where it is"))?;
+                return Ok(());
+            }
+            let expected = Lesson {
+                slot_id: to.0,
+                course_id: slot.course_id,
+                starts_at: to.1,
+                ends_at: ends[to],
+                time_zone: slot.time_zone,
+                status: booked_status(slot),
+                version: before.version + 1,
+                updated_at: r.value.updated_at,
+                ..(**before).clone()
+            };
+            ensure(*r.value == expected && r.events.len() == 1, || a.describe(&format!("expected {expected:?}")))?;
+            ledger.moved(&r.value)?;
+            ledger.touched(owner, before.student_id);
         }
         (Op::Cancel { student, lesson, expected, .. }, outcome) => {
             let cancelled: Vec<&Lesson> = match outcome {
@@ -421,13 +466,15 @@ fn audit_holds(calendar: &Calendar, active: &[&Lesson]) -> Result<(), String> {
 /// [`ROUNDS`] races, each on a fresh store, and their audits; see the [module docs](self):
 /// - every attempt has one outcome its thread accepts: a booking or series that succeeded
 ///   (confirmed, or pending for the course that needs approval; a series books or skips each
-///   of its dates, skipping only busy ones, and only in the "book available" mode), a booking
-///   refused because the teacher or the student is busy, a cancellation that cancelled exactly
+///   of its dates, skipping only busy ones, and only in the "book available" mode), a move
+///   that put the lesson exactly at the new occurrence (pending again for the approval
+///   course, confirmed otherwise), a booking or a move refused because the teacher or the
+///   student is busy, a cancellation that cancelled exactly
 ///   the thread's lessons it had to, or `invalid_transition` for a lesson cancelled before;
 ///   `contention` (the engine gave up) is a failure;
 /// - no lesson id is handed out twice, none cancelled twice;
-/// - every lesson booked is stored with its booked status, unless a successful cancellation
-///   cancelled it; then it is cancelled;
+/// - every lesson booked is stored as booked or as its last successful move left it, unless a
+///   successful cancellation cancelled it; then it is cancelled;
 /// - the teacher's active lessons never overlap, nor a student's;
 /// - each calendar holds exactly its owner's active lessons, and its version counts the
 ///   successful commands that touched it (no lost update);
@@ -524,11 +571,12 @@ fn race_round(factory: StoreFactory<'_>, round: u32) -> Result<(), String> {
     let mut stored = Vec::with_capacity(ledger.booked.len());
     for (id, booked) in &ledger.booked {
         let l = engine.lesson(*id).map_err(|e| format!("loading lesson {id}: {e}"))?;
-        let expected_status = if ledger.cancelled.contains(id) { LessonStatus::Cancelled } else { booked.status };
+        let cancelled = ledger.cancelled.contains(id);
+        let expected_status = if cancelled { LessonStatus::Cancelled } else { booked.status };
         let expected =
             Lesson { status: expected_status, version: l.version, updated_at: l.updated_at, ..booked.clone() };
         ensure_eq(&*l, &expected, &format!("stored lesson {id}"))?;
-        ensure_eq(l.version, if expected_status == booked.status { 1 } else { 2 }, &format!("version of lesson {id}"))?;
+        ensure_eq(l.version, booked.version + u64::from(cancelled), &format!("version of lesson {id}"))?;
         stored.push(l);
     }
     check_no_overlap(&stored)?;

@@ -27,6 +27,13 @@
 //! The learners are four students and teacher 1 (see [`learner`]), so one calendar holds
 //! lessons its owner teaches and lessons they take.
 //!
+//! Scheduling rules are random too: each teacher's own, per course, and per slot (every field
+//! unset or one of a few values, cut-offs from a day to ten days so that students meet them),
+//! and the model applies them from the [rules docs](crate::rules) with its own arithmetic
+//! (precedence field by field, the window, buffers around the teacher's lessons, limits per
+//! day and ISO week in the slot's zone and per student and course, time off as whole local
+//! days), never through [`SchedulingRules`]' methods.
+//!
 //! # Commands
 //! Listings (random window, viewer, course filter and display zone, some invalid), single
 //! bookings (an occurrence the slot produces, sometimes the time of an earlier lesson, one
@@ -36,17 +43,23 @@
 //! declines (sometimes with a reason that is too long), cancellations of one lesson or of a
 //! lesson and the later ones of its series, slot (de)activation, enrollment and approval-setting
 //! changes by the host (more likely the ones an approval re-checks: a pending lesson's student
-//! leaves its course, its slot is deactivated), and clock advances, sent by random actors (two
-//! teachers, the learners, an admin, the system), authorized or not.
+//! leaves its course, its slot is deactivated), reschedules of lessons (mostly to an occurrence
+//! of their teacher's slots, sometimes to where they already are or to another teacher's slot),
+//! scheduling-rule changes (sometimes invalid), time off taken (sometimes with the last day
+//! before the first) and withdrawn (sometimes another teacher's), and clock advances, sent by
+//! random actors (two teachers, the learners, an admin, the system), authorized or not.
 //!
 //! # After every step
 //! See [`Sut::step`]: the outcome is the model's (error code, or event kinds, actor and instant,
 //! and returned values equal to the stored ones); a refused command changed no calendar and no
 //! lesson; every stored lesson and calendar equals the model's; no person has two overlapping
 //! active lessons ([`check_no_overlap`]); calendars hold every active lesson of their owner that
-//! has not ended and nothing inactive; and a listing of each teacher's next [`AUDIT_WINDOW_DAYS`] days equals the
-//! model's and passes [`check_listing`] (each occurrence produced by its slot at its wall time,
-//! in the future, overlapping no active lesson of the teacher).
+//! has not ended and nothing inactive, each busy with the model's buffers in its teacher's
+//! calendar and bare in its student's; the teachers' rules and time off are the model's; and
+//! a listing of each teacher's next [`AUDIT_WINDOW_DAYS`] days, for nobody in particular and
+//! for the last lesson's student, equals the model's and passes [`check_listing`] (each
+//! occurrence produced by its slot at its wall time, in the future, overlapping no active
+//! lesson of the teacher).
 //!
 //! Runs [`property_cases`](super::property_cases) cases of 1 to 39 transitions with a fixed
 //! seed; set `PROPTEST_RNG_SEED` to explore other sequences.
@@ -55,8 +68,8 @@ use super::harness::{Harness, StoreFactory, admin, ensure, ensure_eq, student, t
 use super::host::HostData;
 use crate::{
     Actor, BookingError, BookingId, Command, CourseId, Event, EventKind, MeetingLink, OutcomeValue, Receipt,
-    Repository, SeriesId, SlotId, UserId,
-    availability::{AvailabilitySlot, Occurrence, SlotRecurrence, occurrence_at, occurrences},
+    Repository, SchedulingRules, SeriesId, SlotId, TimeOffId, UserId,
+    availability::{AvailabilitySlot, Occurrence, SlotRecurrence, TimeOffSpec, occurrence_at, occurrences},
     lesson::{
         BookableOccurrence, Calendar, Lesson, LessonStatus, OccurrenceQuery, SeriesEnd, SeriesMode, SeriesRequest,
         SlotSpec,
@@ -120,6 +133,11 @@ fn unknown_slot() -> SlotId {
 /// A booking id no store ever hands out.
 fn unknown_lesson() -> BookingId {
     BookingId::from_uuid(uuid::Uuid::from_u128(0xdead_1e55_0000_0000_0000_0000_0000_0001))
+}
+
+/// A time-off id no store ever hands out.
+fn unknown_time_off() -> TimeOffId {
+    TimeOffId::from_uuid(uuid::Uuid::from_u128(0xdead_0ff0_0000_0000_0000_0000_0000_0001))
 }
 
 /// Who sends a command: teacher 1 or 2, student 1 to 4, admin 1, or the system.
@@ -208,6 +226,8 @@ struct ModelSlot {
     tz: Tz,
     recurrence: SlotRecurrence,
     active: bool,
+    /// The slot's own scheduling rules.
+    rules: SchedulingRules,
 }
 
 impl ModelSlot {
@@ -217,7 +237,7 @@ impl ModelSlot {
             time_zone: self.tz.name().to_owned(),
             recurrence: self.recurrence.clone(),
             active: self.active,
-            rules: Default::default(),
+            rules: self.rules,
         }
     }
 
@@ -230,7 +250,7 @@ impl ModelSlot {
             time_zone: self.tz,
             recurrence: self.recurrence.clone(),
             active: self.active,
-            rules: Default::default(),
+            rules: self.rules,
         }
     }
 
@@ -310,11 +330,49 @@ struct ModelLesson {
     link: Option<&'static str>,
     requested_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
+    /// The rules in force when it was booked or last moved.
+    rules: SchedulingRules,
 }
 
 impl ModelLesson {
-    fn overlaps(&self, starts: DateTime<Utc>, ends: DateTime<Utc>) -> bool {
-        self.status.active() && self.starts < ends && starts < self.ends
+    /// The time the lesson keeps busy in `p`'s calendar: with its buffers for its teacher,
+    /// bare for its student.
+    fn busy_span(&self, p: Person) -> Span {
+        if p == Person::Teacher(self.teacher) {
+            (
+                self.starts - TimeDelta::minutes(i64::from(self.rules.buffer_before_minutes.unwrap_or(0))),
+                self.ends + TimeDelta::minutes(i64::from(self.rules.buffer_after_minutes.unwrap_or(0))),
+            )
+        } else {
+            (self.starts, self.ends)
+        }
+    }
+
+    /// Whether it is active and keeps `p` busy at some instant of `[starts, ends)`.
+    fn keeps_busy(&self, p: Person, starts: DateTime<Utc>, ends: DateTime<Utc>) -> bool {
+        let (from, until) = self.busy_span(p);
+        self.status.active() && from < ends && starts < until
+    }
+}
+
+/// A teacher's time off in the model: whole days in a zone.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct ModelTimeOff {
+    teacher: u32,
+    first: NaiveDate,
+    last: NaiveDate,
+    tz: Tz,
+    withdrawn: bool,
+}
+
+impl ModelTimeOff {
+    /// From the first day's midnight to the midnight after the last day, in its zone (the
+    /// zones here change their clocks at night, never at midnight).
+    fn span(&self) -> Span {
+        let midnight = |d: NaiveDate| {
+            self.tz.from_local_datetime(&d.and_time(NaiveTime::MIN)).earliest().expect("midnight exists").to_utc()
+        };
+        (midnight(self.first), midnight(self.last + Days::new(1)))
     }
 }
 
@@ -380,6 +438,34 @@ enum Transition {
     Advance {
         minutes: i64,
     },
+    /// Move a lesson to an occurrence.
+    Reschedule {
+        who: Who,
+        lesson: LessonRef,
+        slot: SlotRef,
+        starts: DateTime<Utc>,
+    },
+    /// Set a teacher's rules (for a course, or their default).
+    SetRules {
+        who: Who,
+        teacher: u32,
+        course: Option<u32>,
+        rules: SchedulingRules,
+    },
+    /// Take `days + 1` days off from `first` (a negative `days`: a last day before the first).
+    AddTimeOff {
+        who: Who,
+        teacher: u32,
+        first: NaiveDate,
+        days: i64,
+        tz: Tz,
+    },
+    /// Withdraw time off (by its index in the model, possibly not the teacher's or unknown).
+    RemoveTimeOff {
+        who: Who,
+        teacher: u32,
+        index: usize,
+    },
 }
 
 impl Transition {
@@ -390,7 +476,11 @@ impl Transition {
             | Transition::Approve { who, .. }
             | Transition::Decline { who, .. }
             | Transition::Cancel { who, .. }
-            | Transition::SetActive { who, .. } => Some(*who),
+            | Transition::SetActive { who, .. }
+            | Transition::Reschedule { who, .. }
+            | Transition::SetRules { who, .. }
+            | Transition::AddTimeOff { who, .. }
+            | Transition::RemoveTimeOff { who, .. } => Some(*who),
             _ => None,
         }
     }
@@ -414,13 +504,26 @@ struct Done {
     /// Whether it books a series.
     series: bool,
     skipped: Vec<Skipped>,
-    /// Indices of the lessons it decides on (approve, decline, cancel), the target first.
+    /// Indices of the lessons it decides on (approve, decline, cancel, reschedule), the
+    /// target first.
     decided: Vec<usize>,
+    /// The lesson it returns when it decides on none (a move to where the lesson already is).
+    subject: Option<usize>,
+    /// Whether it adds time off (whose id the engine hands out).
+    time_off_added: bool,
 }
 
 impl Done {
     fn kinds(kinds: Vec<&'static str>) -> Self {
-        Done { kinds, created: 0..0, series: false, skipped: Vec::new(), decided: Vec::new() }
+        Done {
+            kinds,
+            created: 0..0,
+            series: false,
+            skipped: Vec::new(),
+            decided: Vec::new(),
+            subject: None,
+            time_off_added: false,
+        }
     }
 }
 
@@ -453,6 +556,12 @@ struct Model {
     teacher_approval: BTreeMap<(u32, u32), bool>,
     /// Calendar versions (absent: never stored).
     versions: BTreeMap<Person, u64>,
+    /// Each teacher's own rules.
+    teacher_rules: BTreeMap<u32, SchedulingRules>,
+    /// `(teacher, course)` rules.
+    course_rules: BTreeMap<(u32, u32), SchedulingRules>,
+    /// Time off, in the order it was taken.
+    time_off: Vec<ModelTimeOff>,
 }
 
 impl Model {
@@ -461,10 +570,20 @@ impl Model {
         enrolled: BTreeSet<(u32, u32)>,
         course_approval: Vec<Option<bool>>,
         teacher_approval: BTreeMap<(u32, u32), bool>,
+        teacher_rules: BTreeMap<u32, SchedulingRules>,
+        course_rules: BTreeMap<(u32, u32), SchedulingRules>,
     ) -> Self {
         let mut versions = BTreeMap::new();
         for s in &slots {
             *versions.entry(Person::Teacher(s.teacher)).or_insert(0) += 1;
+        }
+        // Each level of rules set is one command on the teacher's calendar.
+        let teacher_rules: BTreeMap<u32, SchedulingRules> =
+            teacher_rules.into_iter().filter(|(_, r)| *r != SchedulingRules::default()).collect();
+        let course_rules: BTreeMap<(u32, u32), SchedulingRules> =
+            course_rules.into_iter().filter(|(_, r)| *r != SchedulingRules::default()).collect();
+        for t in teacher_rules.keys().chain(course_rules.keys().map(|(t, _)| t)) {
+            *versions.entry(Person::Teacher(*t)).or_insert(0) += 1;
         }
         Model {
             now: t0(),
@@ -475,7 +594,94 @@ impl Model {
             course_approval,
             teacher_approval,
             versions,
+            teacher_rules,
+            course_rules,
+            time_off: Vec::new(),
         }
+    }
+
+    /// The rules for bookings of `slot`, field by field: the slot's, else the teacher's for
+    /// the slot's course, else the teacher's.
+    fn effective(&self, slot: usize) -> SchedulingRules {
+        let s = &self.slots[slot];
+        let t = self.teacher_rules.get(&s.teacher).copied().unwrap_or_default();
+        let c = s.course.and_then(|c| self.course_rules.get(&(s.teacher, c)).copied()).unwrap_or_default();
+        let r = s.rules;
+        SchedulingRules {
+            min_notice_minutes: r.min_notice_minutes.or(c.min_notice_minutes).or(t.min_notice_minutes),
+            max_advance_days: r.max_advance_days.or(c.max_advance_days).or(t.max_advance_days),
+            buffer_before_minutes: r.buffer_before_minutes.or(c.buffer_before_minutes).or(t.buffer_before_minutes),
+            buffer_after_minutes: r.buffer_after_minutes.or(c.buffer_after_minutes).or(t.buffer_after_minutes),
+            cancel_cutoff_minutes: r.cancel_cutoff_minutes.or(c.cancel_cutoff_minutes).or(t.cancel_cutoff_minutes),
+            reschedule_cutoff_minutes: r
+                .reschedule_cutoff_minutes
+                .or(c.reschedule_cutoff_minutes)
+                .or(t.reschedule_cutoff_minutes),
+            max_lessons_per_day: r.max_lessons_per_day.or(c.max_lessons_per_day).or(t.max_lessons_per_day),
+            max_lessons_per_week: r.max_lessons_per_week.or(c.max_lessons_per_week).or(t.max_lessons_per_week),
+            max_upcoming_lessons_per_student: r
+                .max_upcoming_lessons_per_student
+                .or(c.max_upcoming_lessons_per_student)
+                .or(t.max_upcoming_lessons_per_student),
+        }
+    }
+
+    /// Whether `starts` is inside the booking window of `rules` now: at least the notice
+    /// after now, at most the advance.
+    fn in_window(&self, rules: &SchedulingRules, starts: DateTime<Utc>) -> bool {
+        let notice = TimeDelta::minutes(i64::from(rules.min_notice_minutes.unwrap_or(0)));
+        starts >= self.now + notice
+            && rules.max_advance_days.is_none_or(|d| starts <= self.now + TimeDelta::days(i64::from(d)))
+    }
+
+    /// Whether teacher `t` has time off overlapping `[starts, ends)`.
+    fn off(&self, t: u32, starts: DateTime<Utc>, ends: DateTime<Utc>) -> bool {
+        self.time_off.iter().filter(|o| o.teacher == t && !o.withdrawn).any(|o| {
+            let (from, until) = o.span();
+            from < ends && starts < until
+        })
+    }
+
+    /// `[starts, ends)` with `rules`' buffers.
+    fn buffered(rules: &SchedulingRules, starts: DateTime<Utc>, ends: DateTime<Utc>) -> Span {
+        (
+            starts - TimeDelta::minutes(i64::from(rules.buffer_before_minutes.unwrap_or(0))),
+            ends + TimeDelta::minutes(i64::from(rules.buffer_after_minutes.unwrap_or(0))),
+        )
+    }
+
+    /// Whether the teacher's per-day or per-week limit leaves no room for one more lesson
+    /// of theirs starting at `starts` (days and ISO weeks in `tz`), `except` aside.
+    fn teacher_full(
+        &self,
+        t: u32,
+        rules: &SchedulingRules,
+        tz: Tz,
+        starts: DateTime<Utc>,
+        except: Option<usize>,
+    ) -> bool {
+        let day = |at: DateTime<Utc>| at.with_timezone(&tz).date_naive();
+        let taught: Vec<NaiveDate> = (self.lessons.iter().enumerate())
+            .filter(|(j, l)| Some(*j) != except && l.teacher == t && l.status.active())
+            .map(|(_, l)| day(l.starts))
+            .collect();
+        let d = day(starts);
+        let per_day = taught.iter().filter(|x| **x == d).count();
+        let per_week = taught.iter().filter(|x| x.iso_week() == d.iso_week()).count();
+        rules.max_lessons_per_day.is_some_and(|m| per_day >= m as usize)
+            || rules.max_lessons_per_week.is_some_and(|m| per_week >= m as usize)
+    }
+
+    /// Whether `student` already has as many not-ended lessons "of the slot's course" as
+    /// `rules` allow: of its course, or for a slot without one, without a course with its
+    /// teacher; `except` aside.
+    fn student_full(&self, slot: usize, student: u32, rules: &SchedulingRules, except: Option<usize>) -> bool {
+        let s = &self.slots[slot];
+        let count = (self.lessons.iter().enumerate())
+            .filter(|(j, l)| Some(*j) != except && l.student == student && l.status.active() && l.ends > self.now)
+            .filter(|(_, l)| l.course == s.course && (s.course.is_some() || l.teacher == s.teacher))
+            .count();
+        rules.max_upcoming_lessons_per_student.is_some_and(|m| count >= m as usize)
     }
 
     fn slot_index(&self, r: SlotRef) -> Option<usize> {
@@ -504,10 +710,14 @@ impl Model {
     /// Whether `p` has an active lesson (teaching or learning) overlapping `[starts, ends)`,
     /// other than `except`.
     fn busy(&self, p: Person, starts: DateTime<Utc>, ends: DateTime<Utc>, except: Option<usize>) -> bool {
-        self.lessons.iter().enumerate().any(|(i, l)| Some(i) != except && p.has(l) && l.overlaps(starts, ends))
+        self.lessons.iter().enumerate().any(|(i, l)| Some(i) != except && p.has(l) && l.keeps_busy(p, starts, ends))
     }
 
-    /// Why `student` cannot take `[starts, ends)` of `slot` now, if so.
+    /// Why `student` cannot take `[starts, ends)` of `slot` now under `rules`, if so: in the
+    /// past; for a booking (`full`) outside the window or on time off; not enrolled; the
+    /// teacher busy within the buffers; the student busy; for a booking, a limit reached.
+    /// An approval (not `full`) re-checks only what may have changed since the request.
+    #[allow(clippy::too_many_arguments)]
     fn check_free(
         &self,
         slot: usize,
@@ -515,21 +725,36 @@ impl Model {
         starts: DateTime<Utc>,
         ends: DateTime<Utc>,
         except: Option<usize>,
+        rules: &SchedulingRules,
+        full: bool,
     ) -> Result<(), &'static str> {
         let s = &self.slots[slot];
         if starts <= self.now {
             return Err("start_in_past");
+        }
+        if full && !self.in_window(rules, starts) {
+            return Err("outside_booking_window");
+        }
+        if full && self.off(s.teacher, starts, ends) {
+            return Err("occurrence_not_offered");
         }
         if let Some(c) = s.course
             && !self.enrolled.contains(&(student, c))
         {
             return Err("not_enrolled");
         }
-        if self.busy(Person::Teacher(s.teacher), starts, ends, except) {
+        let (from, until) = Self::buffered(rules, starts, ends);
+        if self.busy(Person::Teacher(s.teacher), from, until, except) {
             return Err("slot_unavailable");
         }
         if self.busy(Person::learner(student), starts, ends, except) {
             return Err("student_busy");
+        }
+        if full
+            && (self.teacher_full(s.teacher, rules, s.tz, starts, except)
+                || self.student_full(slot, student, rules, except))
+        {
+            return Err("limit_reached");
         }
         Ok(())
     }
@@ -537,6 +762,7 @@ impl Model {
     /// Books `o` of `slot` for `student` (checked already); returns the event kind.
     fn push_lesson(&mut self, slot: usize, student: u32, o: &Occurrence, series: Option<usize>) -> &'static str {
         let pending = self.needs_approval(slot);
+        let rules = self.effective(slot);
         let s = &self.slots[slot];
         self.lessons.push(ModelLesson {
             slot,
@@ -552,6 +778,7 @@ impl Model {
             link: None,
             requested_at: self.now,
             updated_at: self.now,
+            rules,
         });
         if pending { "lesson_requested" } else { "lesson_booked" }
     }
@@ -606,9 +833,11 @@ impl Model {
     }
 
     /// What a listing offers: the occurrences of the teacher's active slots (of the course, if
-    /// one is asked for; of courses the viewing student is enrolled in) that start in the window
-    /// and after now, and overlap no active lesson of the teacher; by start, then slot. Nothing
-    /// when the viewing student is the teacher.
+    /// one is asked for; of courses the viewing student is enrolled in and has room for under
+    /// the per-student limit) that start in the window and after now, inside the slot's booking
+    /// window, off the teacher's time off, whose buffered time overlaps no busy time of the
+    /// teacher, on a day and in a week with room under the teacher's limits; by start, then
+    /// slot. Nothing when the viewing student is the teacher.
     fn list(
         &self,
         teacher: u32,
@@ -642,8 +871,17 @@ impl Model {
             {
                 continue;
             }
+            let rules = self.effective(i);
+            if student.is_some_and(|st| self.student_full(i, st, &rules, None)) {
+                continue;
+            }
             for o in occurrences(&s.offered(), from, to).map_err(|_| "model: the window is valid")? {
-                if !self.busy(Person::Teacher(teacher), o.starts_at, o.ends_at, None) {
+                let (busy_from, busy_until) = Self::buffered(&rules, o.starts_at, o.ends_at);
+                if self.in_window(&rules, o.starts_at)
+                    && !self.off(teacher, o.starts_at, o.ends_at)
+                    && !self.busy(Person::Teacher(teacher), busy_from, busy_until, None)
+                    && !self.teacher_full(teacher, &rules, s.tz, o.starts_at, None)
+                {
                     out.push((i, o.starts_at, o.ends_at));
                 }
             }
@@ -664,7 +902,7 @@ impl Model {
                     return Err("invalid_input");
                 }
                 let o = self.slots[i].offered_at(starts).ok_or("occurrence_not_offered")?;
-                self.check_free(i, student, o.starts_at, o.ends_at, None)?;
+                self.check_free(i, student, o.starts_at, o.ends_at, None, &self.effective(i), true)?;
                 let kind = self.push_lesson(i, student, &o, None);
                 self.touch(self.slots[i].teacher, student);
                 let n = self.lessons.len();
@@ -696,7 +934,7 @@ impl Model {
                     if o.ends_at != l.ends {
                         return Err("model: the slot offers the occurrence with another end");
                     }
-                    self.check_free(l.slot, l.student, l.starts, l.ends, Some(j))?;
+                    self.check_free(l.slot, l.student, l.starts, l.ends, Some(j), &l.rules, false)?;
                 }
                 let (t, s) = (self.lessons[i].teacher, self.lessons[i].student);
                 self.set_status(&group, Status::Confirmed, link);
@@ -733,6 +971,12 @@ impl Model {
                 if target.starts <= self.now {
                     return Err("lesson_started");
                 }
+                // A student may not cancel within the cut-off the lesson was booked with.
+                if let (Who::Student(_), Some(m)) = (who, target.rules.cancel_cutoff_minutes)
+                    && self.now > target.starts - TimeDelta::minutes(i64::from(m))
+                {
+                    return Err("cutoff_passed");
+                }
                 let starts = target.starts;
                 let group =
                     if and_later { self.together(i, |l| l.status.active() && l.starts > starts) } else { vec![i] };
@@ -754,8 +998,111 @@ impl Model {
                 *self.versions.entry(Person::Teacher(t)).or_insert(0) += 1;
                 Ok(Done::kinds(vec!["slot_updated"]))
             }
+            Transition::Reschedule { who, lesson, slot, starts } => self.reschedule(who, lesson, slot, starts),
+            Transition::SetRules { who, teacher: t, course: c, rules } => {
+                if !who.for_teacher(t) {
+                    return Err("not_authorized");
+                }
+                if rules.max_lessons_per_day == Some(0) {
+                    return Err("invalid_input");
+                }
+                let current = match c {
+                    None => self.teacher_rules.get(&t).copied().unwrap_or_default(),
+                    Some(c) => self.course_rules.get(&(t, c)).copied().unwrap_or_default(),
+                };
+                if current == rules {
+                    return Ok(Done::kinds(Vec::new()));
+                }
+                match c {
+                    None => self.teacher_rules.insert(t, rules),
+                    Some(c) => self.course_rules.insert((t, c), rules),
+                };
+                *self.versions.entry(Person::Teacher(t)).or_insert(0) += 1;
+                Ok(Done::kinds(vec!["scheduling_rules_set"]))
+            }
+            Transition::AddTimeOff { who, teacher: t, first, days, tz } => {
+                if !who.for_teacher(t) {
+                    return Err("not_authorized");
+                }
+                if days < 0 {
+                    return Err("invalid_input");
+                }
+                let last = first + TimeDelta::days(days);
+                self.time_off.push(ModelTimeOff { teacher: t, first, last, tz, withdrawn: false });
+                *self.versions.entry(Person::Teacher(t)).or_insert(0) += 1;
+                Ok(Done { time_off_added: true, ..Done::kinds(vec!["time_off_added"]) })
+            }
+            Transition::RemoveTimeOff { who, teacher: t, index } => {
+                // An id the teacher's calendar does not hold is refused before anything else.
+                match self.time_off.get(index) {
+                    Some(o) if o.teacher == t && !o.withdrawn => {}
+                    _ => return Err("invalid_input"),
+                }
+                if !who.for_teacher(t) {
+                    return Err("not_authorized");
+                }
+                self.time_off[index].withdrawn = true;
+                *self.versions.entry(Person::Teacher(t)).or_insert(0) += 1;
+                Ok(Done::kinds(vec!["time_off_removed"]))
+            }
             _ => Err("model: not a command"),
         }
+    }
+
+    /// A move of a lesson: by its student, its teacher, an admin or the system; active and
+    /// not started; to an occurrence of one of its teacher's slots; a student not within the
+    /// reschedule cut-off of the current start; the new time checked like a booking with the
+    /// lesson itself left out; a student's move follows the new slot's approval rule, anyone
+    /// else's keeps the status. Moving to where it is changes nothing.
+    fn reschedule(
+        &mut self,
+        who: Who,
+        lesson: LessonRef,
+        slot: SlotRef,
+        starts: DateTime<Utc>,
+    ) -> Result<Done, &'static str> {
+        let i = self.lesson_index(lesson).ok_or("booking_not_found")?;
+        let l = self.lessons[i].clone();
+        if !(who.for_student(l.student) || who.for_teacher(l.teacher)) {
+            return Err("not_authorized");
+        }
+        if !l.status.active() {
+            return Err("invalid_transition");
+        }
+        if l.starts <= self.now {
+            return Err("lesson_started");
+        }
+        let k = self.slot_index(slot).filter(|&k| self.slots[k].teacher == l.teacher).ok_or("slot_not_found")?;
+        let o = self.slots[k].offered_at(starts).ok_or("occurrence_not_offered")?;
+        if k == l.slot && o.starts_at == l.starts {
+            return Ok(Done { subject: Some(i), ..Done::kinds(Vec::new()) });
+        }
+        if let (Who::Student(_), Some(m)) = (who, l.rules.reschedule_cutoff_minutes)
+            && self.now > l.starts - TimeDelta::minutes(i64::from(m))
+        {
+            return Err("cutoff_passed");
+        }
+        let rules = self.effective(k);
+        self.check_free(k, l.student, o.starts_at, o.ends_at, Some(i), &rules, true)?;
+        let status = match who {
+            Who::Student(_) if self.needs_approval(k) => Status::Pending,
+            Who::Student(_) => Status::Confirmed,
+            _ => l.status,
+        };
+        let s = &self.slots[k];
+        let (course, tz) = (s.course, s.tz);
+        let m = &mut self.lessons[i];
+        m.slot = k;
+        m.course = course;
+        m.tz = tz;
+        m.starts = o.starts_at;
+        m.ends = o.ends_at;
+        m.status = status;
+        m.rules = rules;
+        m.version += 1;
+        m.updated_at = self.now;
+        self.touch(l.teacher, l.student);
+        Ok(Done { decided: vec![i], ..Done::kinds(vec!["lesson_rescheduled"]) })
     }
 
     /// `target`, then the other lessons of its series that `with` accepts, by start.
@@ -808,6 +1155,7 @@ impl Model {
                 .collect(),
         };
         let series = self.series;
+        let rules = self.effective(i);
         let mut next = self.clone();
         let mut kinds = Vec::new();
         let mut skipped = Vec::new();
@@ -815,7 +1163,7 @@ impl Model {
         for date in dates {
             let result = match s.offered_on(date) {
                 None => Err((None, "occurrence_not_offered")),
-                Some(o) => match next.check_free(i, student, o.starts_at, o.ends_at, None) {
+                Some(o) => match next.check_free(i, student, o.starts_at, o.ends_at, None, &rules, true) {
                     Ok(()) => Ok(o),
                     Err(code) => Err((Some(o.starts_at), code)),
                 },
@@ -834,7 +1182,7 @@ impl Model {
         next.touch(s.teacher, student);
         let created = start..next.lessons.len();
         *self = next;
-        Ok(Done { kinds, created, series: true, skipped, decided: Vec::new() })
+        Ok(Done { kinds, created, series: true, skipped, ..Done::kinds(Vec::new()) })
     }
 }
 
@@ -863,6 +1211,38 @@ const NIGHT_SLOTS: &[(Tz, bool, &str, i64)] = &[
     (America::New_York, true, "2030-03-10T02:30:00", 60),
 ];
 
+/// Random scheduling rules, each field set with probability `p`, buffers and limits with `2p`
+/// (always valid: the longest notice is shorter than the shortest advance).
+fn any_rules(p: f64) -> BoxedStrategy<SchedulingRules> {
+    let field = move |values: Vec<u32>| prop::option::weighted(p, select(values));
+    // Buffers and limits twice as often: a case must book next to a lesson, or up to a limit,
+    // to meet them.
+    let limit = move |values: Vec<u32>| prop::option::weighted((2.0 * p).min(0.6), select(values));
+    (
+        field(vec![0, 60, 24 * 60]),
+        field(vec![7, 14, 28]),
+        limit(vec![15, 30]),
+        limit(vec![30, 60]),
+        field(vec![24 * 60, 10 * 24 * 60]),
+        field(vec![24 * 60, 10 * 24 * 60]),
+        limit(vec![1, 2]),
+        limit(vec![1, 2]),
+        limit(vec![1, 2]),
+    )
+        .prop_map(|(notice, advance, before, after, cancel, reschedule, day, week, student)| SchedulingRules {
+            min_notice_minutes: notice,
+            max_advance_days: advance,
+            buffer_before_minutes: before,
+            buffer_after_minutes: after,
+            cancel_cutoff_minutes: cancel,
+            reschedule_cutoff_minutes: reschedule,
+            max_lessons_per_day: day,
+            max_lessons_per_week: week,
+            max_upcoming_lessons_per_student: student,
+        })
+        .boxed()
+}
+
 fn approval_setting() -> BoxedStrategy<Option<bool>> {
     prop_oneof![1 => Just(None), 3 => Just(Some(true)), 1 => Just(Some(false))].boxed()
 }
@@ -888,9 +1268,9 @@ fn grid_slot() -> BoxedStrategy<ModelSlot> {
         0..4u64,
         -7..14i64,
         prop::option::weighted(0.3, 14..70u64),
-        prop::bool::weighted(0.9),
+        (prop::bool::weighted(0.9), any_rules(0.08)),
     )
-        .prop_map(|(t, tz, day, minute, length, course, weekly, week, from, until, active)| {
+        .prop_map(|(t, tz, day, minute, length, course, weekly, week, from, until, (active, rules))| {
             let anchor = day_zero() + Days::new(day + 7 * if weekly { 0 } else { week }) + TimeDelta::minutes(minute);
             let start = wall_time(anchor, tz);
             let recurrence = if weekly {
@@ -905,7 +1285,7 @@ fn grid_slot() -> BoxedStrategy<ModelSlot> {
             } else {
                 SlotRecurrence::OneTime { start, end: start + TimeDelta::minutes(length) }
             };
-            ModelSlot { teacher: t, course, tz, recurrence, active }
+            ModelSlot { teacher: t, course, tz, recurrence, active, rules }
         })
         .boxed()
 }
@@ -927,7 +1307,7 @@ fn night_slot() -> BoxedStrategy<ModelSlot> {
             } else {
                 SlotRecurrence::OneTime { start, end: start + TimeDelta::minutes(length) }
             };
-            ModelSlot { teacher: t, course, tz, recurrence, active: true }
+            ModelSlot { teacher: t, course, tz, recurrence, active: true, rules: SchedulingRules::default() }
         })
         .boxed()
 }
@@ -976,8 +1356,13 @@ impl ReferenceStateMachine for Reference {
                 prop_oneof![6 => Just(None), 1 => any::<bool>().prop_map(Some)],
                 2 * COURSES as usize,
             ),
+            prop::collection::vec(prop_oneof![1 => Just(SchedulingRules::default()), 1 => any_rules(0.25)], 2),
+            prop::collection::vec(
+                prop_oneof![3 => Just(SchedulingRules::default()), 1 => any_rules(0.3)],
+                2 * COURSES as usize,
+            ),
         )
-            .prop_map(|(slots, enrolled, course_approval, overrides)| {
+            .prop_map(|(slots, enrolled, course_approval, overrides, teacher_rules, course_rules)| {
                 let enrolled = (0..=STUDENTS)
                     .flat_map(|s| (0..COURSES).map(move |c| (s, c)))
                     .zip(enrolled)
@@ -988,7 +1373,10 @@ impl ReferenceStateMachine for Reference {
                     .zip(overrides)
                     .filter_map(|(pair, v)| v.map(|v| (pair, v)))
                     .collect();
-                Model::new(slots, enrolled, course_approval, overrides)
+                let teacher_rules = (1..=2u32).zip(teacher_rules).collect();
+                let course_rules =
+                    (1..=2u32).flat_map(|t| (0..COURSES).map(move |c| (t, c))).zip(course_rules).collect();
+                Model::new(slots, enrolled, course_approval, overrides, teacher_rules, course_rules)
             })
             .boxed()
     }
@@ -1243,6 +1631,80 @@ impl ReferenceStateMachine for Reference {
             })
             .boxed();
         arms.push((3, list));
+        if !active.is_empty() {
+            // Moves: mostly to an occurrence of a slot of the lesson's teacher (the lesson's
+            // own slot now and then), sometimes another teacher's, by the student mostly.
+            let (pick, lessons, slots) = (pick.clone(), Arc::clone(&lessons), Arc::clone(&slots));
+            let reschedule = (lesson_ref(&active, lessons.len()), 0..n, any::<Index>(), who_or(), 0..4u32)
+                .prop_map(move |(lesson, i, k, w, how)| {
+                    let (l, natural) = match lesson {
+                        LessonRef::Index(j) => {
+                            let l = &lessons[j];
+                            (Some(l), if how == 0 { Who::Teacher(l.teacher) } else { Who::Student(l.student) })
+                        }
+                        LessonRef::Unknown => (None, Who::Student(1)),
+                    };
+                    // Prefer a slot of the same teacher: the first one at or after `i`.
+                    let i = l
+                        .and_then(|l| {
+                            (0..slots.len()).map(|d| (i + d) % slots.len()).find(|&x| slots[x].0 == l.teacher)
+                        })
+                        .filter(|_| how != 3)
+                        .unwrap_or(i);
+                    let i = match (l, how) {
+                        (Some(l), 1) => l.slot,
+                        _ => i,
+                    };
+                    Transition::Reschedule {
+                        who: w.unwrap_or(natural),
+                        lesson,
+                        slot: SlotRef::Index(i),
+                        starts: pick(i, k),
+                    }
+                })
+                .boxed();
+            arms.push((6, reschedule));
+        }
+        let set_rules = (
+            1..=2u32,
+            prop_oneof![2 => Just(None), 1 => (0..COURSES).prop_map(Some)],
+            prop_oneof![
+                6 => any_rules(0.3),
+                2 => Just(SchedulingRules::default()),
+                1 => Just(SchedulingRules { max_lessons_per_day: Some(0), ..SchedulingRules::default() }),
+            ],
+            who_or(),
+        )
+            .prop_map(|(t, course, rules, w)| Transition::SetRules {
+                who: w.unwrap_or(Who::Teacher(t)),
+                teacher: t,
+                course,
+                rules,
+            })
+            .boxed();
+        arms.push((2, set_rules));
+        let add_time_off =
+            (1..=2u32, 0..21i64, prop_oneof![8 => 0..3i64, 1 => Just(-1i64)], select(ZONES.to_vec()), who_or())
+                .prop_map(move |(t, day, days, tz, w)| Transition::AddTimeOff {
+                    who: w.unwrap_or(Who::Teacher(t)),
+                    teacher: t,
+                    first: now.date_naive() + TimeDelta::days(day),
+                    days,
+                    tz,
+                })
+                .boxed();
+        arms.push((2, add_time_off));
+        if !state.time_off.is_empty() {
+            let owners: Vec<u32> = state.time_off.iter().map(|o| o.teacher).collect();
+            let remove = (0..state.time_off.len() + 1, prop::bool::weighted(0.9), who_or())
+                .prop_map(move |(index, own, w)| {
+                    let t = owners.get(index).copied().unwrap_or(1);
+                    let t = if own { t } else { 3 - t };
+                    Transition::RemoveTimeOff { who: w.unwrap_or(Who::Teacher(t)), teacher: t, index }
+                })
+                .boxed();
+            arms.push((2, remove));
+        }
         let advance = prop_oneof![
             4 => 1..=240i64,
             3 => (1..=4i64).prop_map(|days| days * 1440),
@@ -1273,6 +1735,7 @@ impl ReferenceStateMachine for Reference {
             Transition::Book { slot, .. } | Transition::Series { slot, .. } | Transition::SetActive { slot, .. } => {
                 slot_ok(slot)
             }
+            Transition::Reschedule { slot, lesson, .. } => slot_ok(slot) && lesson_ok(lesson),
             Transition::Approve { lesson, .. }
             | Transition::Decline { lesson, .. }
             | Transition::Cancel { lesson, .. } => lesson_ok(lesson),
@@ -1299,6 +1762,8 @@ struct Sut {
     lessons: Vec<BookingId>,
     /// Model series index to id.
     series: Vec<SeriesId>,
+    /// Model time-off index to id.
+    time_off: Vec<TimeOffId>,
 }
 
 fn describe<T: std::fmt::Debug>(r: &Result<T, BookingError>) -> String {
@@ -1435,6 +1900,14 @@ impl Sut {
         for (&(t, c), &v) in &model.teacher_approval {
             host.set_teacher_approval(teacher(t), course(c), Some(v));
         }
+        let levels = (model.teacher_rules.iter().map(|(t, r)| (*t, None, *r)))
+            .chain(model.course_rules.iter().map(|((t, c), r)| (*t, Some(course(*c)), *r)));
+        for (t, c, rules) in levels {
+            let t = teacher(t);
+            h.engine
+                .set_scheduling_rules(Actor::Teacher(t), t, c, rules)
+                .map_err(|e| format!("setting rules {rules:?} for {c:?}: {} ({e})", e.code()))?;
+        }
         let mut slots = Vec::new();
         for (i, s) in model.slots.iter().enumerate() {
             let t = teacher(s.teacher);
@@ -1446,7 +1919,7 @@ impl Sut {
             ensure(!slots.contains(&r.value.id), || format!("slot #{i} reuses the id {}", r.value.id))?;
             slots.push(r.value.id);
         }
-        Ok(Self { h, host, slots, lessons: Vec::new(), series: Vec::new() })
+        Ok(Self { h, host, slots, lessons: Vec::new(), series: Vec::new(), time_off: Vec::new() })
     }
 
     fn slot_id(&self, r: SlotRef) -> SlotId {
@@ -1492,6 +1965,27 @@ impl Sut {
             Transition::SetActive { slot, active, .. } => {
                 Command::SetSlotActive { slot_id: self.slot_id(slot), active }
             }
+            Transition::Reschedule { lesson, slot, starts, .. } => Command::RescheduleLesson {
+                booking_id: self.lesson_id(lesson),
+                slot_id: self.slot_id(slot),
+                starts_at: starts,
+            },
+            Transition::SetRules { teacher: t, course: c, rules, .. } => {
+                Command::SetSchedulingRules { teacher_id: teacher(t), course_id: c.map(course), rules }
+            }
+            Transition::AddTimeOff { teacher: t, first, days, tz, .. } => Command::AddTimeOff {
+                teacher_id: teacher(t),
+                time_off: TimeOffSpec {
+                    first_day: first,
+                    last_day: first + TimeDelta::days(days),
+                    time_zone: tz.name().to_owned(),
+                    note: None,
+                },
+            },
+            Transition::RemoveTimeOff { teacher: t, index, .. } => Command::RemoveTimeOff {
+                teacher_id: teacher(t),
+                time_off_id: self.time_off.get(index).copied().unwrap_or_else(unknown_time_off),
+            },
             _ => return None,
         })
     }
@@ -1685,6 +2179,18 @@ impl Sut {
                     let calendar = self.h.engine.calendar(slot.teacher_id).map_err(|e| format!("loading: {e}"))?;
                     ensure_eq(Some(slot), calendar.slot(slot.id), &event("the slot"))?;
                 }
+                EventKind::LessonRescheduled {
+                    lesson, previous_slot_id, previous_starts_at, previous_ends_at, ..
+                } => {
+                    ensure_eq(Some(&**lesson), stored_of(lesson.id), &event("the lesson after"))?;
+                    let old =
+                        before.lessons.iter().find(|l| l.id == lesson.id).map(|l| (l.slot_id, l.starts_at, l.ends_at));
+                    ensure_eq(
+                        Some((*previous_slot_id, *previous_starts_at, *previous_ends_at)),
+                        old,
+                        &event("the previous slot and times"),
+                    )?;
+                }
                 _ => {}
             }
         }
@@ -1692,7 +2198,8 @@ impl Sut {
             OutcomeValue::Lesson { lesson } => {
                 ensure_eq(Some(&**lesson), stored_of(lesson.id), "returned lesson vs stored")?;
                 ensure_eq(r.version, lesson.version, "receipt version")?;
-                let expected = created.first().or(decided.first());
+                let subject = done.subject.map(|i| self.lessons[i]);
+                let expected = created.first().or(decided.first()).or(subject.as_ref());
                 ensure_eq(Some(&lesson.id), expected, "the returned lesson")?;
             }
             OutcomeValue::Lessons { lessons } => {
@@ -1711,6 +2218,15 @@ impl Sut {
                 let calendar = self.h.engine.calendar(slot.teacher_id).map_err(|e| format!("loading: {e}"))?;
                 ensure_eq(Some(slot), calendar.slot(slot.id), "returned slot vs stored")?;
                 ensure_eq(r.version, calendar.version, "receipt version (the calendar's)")?;
+            }
+            OutcomeValue::Rules { .. } => {}
+            OutcomeValue::TimeOff { time_off } => {
+                if done.time_off_added {
+                    ensure(!self.time_off.contains(&time_off.id), || {
+                        format!("time off reuses the id {}", time_off.id)
+                    })?;
+                    self.time_off.push(time_off.id);
+                }
             }
             other => return Err(format!("a lesson command returned {other:?}")),
         }
@@ -1734,7 +2250,7 @@ impl Sut {
             requested_at: m.requested_at,
             updated_at: m.updated_at,
             version: m.version,
-            rules: Default::default(),
+            rules: m.rules,
         }
     }
 
@@ -1744,8 +2260,9 @@ impl Sut {
     /// - every calendar is at the model's version; a teacher's holds the model's slots; its
     ///   holds are sorted and disjoint, name active lessons of its owner with their series and
     ///   instants, and include every active lesson of its owner that has not ended;
-    /// - listing each teacher's next [`AUDIT_WINDOW_DAYS`] days gives the model's occurrences
-    ///   and passes [`check_listing`].
+    /// - listing each teacher's next [`AUDIT_WINDOW_DAYS`] days, for nobody in particular and
+    ///   for the last lesson's student, gives the model's occurrences and passes
+    ///   [`check_listing`].
     fn check_state(&self, model: &Model) -> Result<(), String> {
         let now = self.h.engine.now();
         ensure_eq(now, model.now, "clock")?;
@@ -1768,6 +2285,23 @@ impl Sut {
                 Person::Student(_) => Vec::new(),
             };
             ensure_eq(&c.slots, &slots, &format!("{what}: slots"))?;
+            if let Person::Teacher(t) = p {
+                ensure_eq(
+                    c.rules,
+                    model.teacher_rules.get(&t).copied().unwrap_or_default(),
+                    &format!("{what}: rules"),
+                )?;
+                let time_off: Vec<(NaiveDate, NaiveDate)> = (model.time_off.iter())
+                    .filter(|o| o.teacher == t && !o.withdrawn)
+                    .map(|o| (o.first, o.last))
+                    .collect();
+                let mut stored: Vec<(NaiveDate, NaiveDate)> =
+                    c.time_off.iter().map(|o| (o.first_day, o.last_day)).collect();
+                let mut expected = time_off;
+                stored.sort();
+                expected.sort();
+                ensure_eq(stored, expected, &format!("{what}: time off"))?;
+            }
             for w in c.holds.windows(2) {
                 ensure(w[0].ends_at <= w[1].starts_at, || format!("{what}: holds overlap or unsorted: {w:?}"))?;
             }
@@ -1778,8 +2312,8 @@ impl Sut {
                 let m = &model.lessons[i];
                 ensure(p.has(m) && m.status.active(), || format!("{what}: holds lesson #{i} {m:?}"))?;
                 ensure_eq(
-                    (h.series_id, h.starts_at, h.ends_at),
-                    (m.series.and_then(|s| self.series.get(s).copied()), m.starts, m.ends),
+                    (h.series_id, h.starts_at, h.ends_at, (h.busy_from, h.busy_until)),
+                    (m.series.and_then(|s| self.series.get(s).copied()), m.starts, m.ends, m.busy_span(p)),
                     &format!("{what}: hold of lesson #{i}"),
                 )?;
                 held.insert(i);
@@ -1803,6 +2337,12 @@ impl Sut {
             };
             self.check_list(&query, model.list(t, None, None, from, to, zone))
                 .map_err(|e| format!("listing after the step: {e}"))?;
+            // And as the last lesson's student sees it (their per-course limit, their courses).
+            if let Some(l) = model.lessons.last() {
+                let query = OccurrenceQuery { student_id: Some(learner(l.student)), ..query };
+                self.check_list(&query, model.list(t, Some(l.student), None, from, to, zone))
+                    .map_err(|e| format!("a student's listing after the step: {e}"))?;
+            }
         }
         Ok(())
     }

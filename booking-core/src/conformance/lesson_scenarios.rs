@@ -16,18 +16,18 @@ use std::sync::Arc;
 use super::harness::StoreFactory;
 
 /// A fresh engine over the store wrapped with host data (courses, enrollments).
-struct Lessons {
-    engine: Engine<Arc<dyn Repository>>,
-    clock: Arc<ManualClock>,
-    host: Arc<HostData>,
+pub(super) struct Lessons {
+    pub(super) engine: Engine<Arc<dyn Repository>>,
+    pub(super) clock: Arc<ManualClock>,
+    pub(super) host: Arc<HostData>,
 }
 
 impl Lessons {
-    fn new(f: StoreFactory<'_>) -> Self {
+    pub(super) fn new(f: StoreFactory<'_>) -> Self {
         Self::with_engine(f, |e| e)
     }
 
-    fn with_engine(
+    pub(super) fn with_engine(
         f: StoreFactory<'_>,
         configure: impl FnOnce(Engine<Arc<dyn Repository>>) -> Engine<Arc<dyn Repository>>,
     ) -> Self {
@@ -39,21 +39,26 @@ impl Lessons {
         Self { engine: configure(engine), clock, host }
     }
 
-    fn publish(&self, teacher_id: UserId, spec: SlotSpec) -> Result<SlotId, String> {
+    pub(super) fn publish(&self, teacher_id: UserId, spec: SlotSpec) -> Result<SlotId, String> {
         Ok(step("publish a slot", self.engine.publish_slot(Actor::Teacher(teacher_id), teacher_id, spec))?.value.id)
     }
 
-    fn list(&self, teacher_id: UserId, student_id: Option<UserId>, days: i64) -> Result<Vec<DateTime<Utc>>, String> {
+    pub(super) fn list(
+        &self,
+        teacher_id: UserId,
+        student_id: Option<UserId>,
+        days: i64,
+    ) -> Result<Vec<DateTime<Utc>>, String> {
         let query = query(teacher_id, student_id, days);
         Ok(step("list", self.engine.list_occurrences(&query))?.into_iter().map(|o| o.starts_at).collect())
     }
 
-    fn calendars(&self, people: &[UserId]) -> Result<Vec<Arc<Calendar>>, String> {
+    pub(super) fn calendars(&self, people: &[UserId]) -> Result<Vec<Arc<Calendar>>, String> {
         people.iter().map(|p| step("load calendar", self.engine.calendar(*p))).collect()
     }
 
     /// Runs `refused`, expects `code`, and checks the calendars of `people` did not change.
-    fn expect_refused<T: std::fmt::Debug>(
+    pub(super) fn expect_refused<T: std::fmt::Debug>(
         &self,
         people: &[UserId],
         code: &str,
@@ -66,7 +71,7 @@ impl Lessons {
     }
 }
 
-fn query(teacher_id: UserId, student_id: Option<UserId>, days: i64) -> OccurrenceQuery {
+pub(super) fn query(teacher_id: UserId, student_id: Option<UserId>, days: i64) -> OccurrenceQuery {
     OccurrenceQuery {
         teacher_id,
         course_id: None,
@@ -77,28 +82,34 @@ fn query(teacher_id: UserId, student_id: Option<UserId>, days: i64) -> Occurrenc
     }
 }
 
-fn course(n: u128) -> CourseId {
+pub(super) fn course(n: u128) -> CourseId {
     CourseId::from_uuid(uuid::Uuid::from_u128((4 << 64) | n))
 }
 
-fn time(h: u32, m: u32) -> NaiveTime {
+pub(super) fn time(h: u32, m: u32) -> NaiveTime {
     NaiveTime::from_hms_opt(h, m, 0).expect("valid time")
 }
 
-fn date(y: i32, m: u32, d: u32) -> NaiveDate {
+pub(super) fn date(y: i32, m: u32, d: u32) -> NaiveDate {
     NaiveDate::from_ymd_opt(y, m, d).expect("valid date")
 }
 
-fn local(y: i32, m: u32, d: u32, h: u32, min: u32) -> NaiveDateTime {
+pub(super) fn local(y: i32, m: u32, d: u32, h: u32, min: u32) -> NaiveDateTime {
     date(y, m, d).and_time(time(h, min))
 }
 
-fn utc(y: i32, m: u32, d: u32, h: u32, min: u32) -> DateTime<Utc> {
+pub(super) fn utc(y: i32, m: u32, d: u32, h: u32, min: u32) -> DateTime<Utc> {
     Utc.with_ymd_and_hms(y, m, d, h, min, 0).single().expect("valid instant")
 }
 
 /// Weekly on `weekday` from `start` to `end` (hours and minutes), in `zone`, from 1 March 2030.
-fn weekly(course_id: Option<CourseId>, zone: &str, weekday: Weekday, start: (u32, u32), end: (u32, u32)) -> SlotSpec {
+pub(super) fn weekly(
+    course_id: Option<CourseId>,
+    zone: &str,
+    weekday: Weekday,
+    start: (u32, u32),
+    end: (u32, u32),
+) -> SlotSpec {
     SlotSpec {
         course_id,
         time_zone: zone.to_owned(),
@@ -115,11 +126,11 @@ fn weekly(course_id: Option<CourseId>, zone: &str, weekday: Weekday, start: (u32
 }
 
 /// The seed's "Mon 2-3pm", in Berlin, without a course.
-fn monday_two_pm() -> SlotSpec {
+pub(super) fn monday_two_pm() -> SlotSpec {
     weekly(None, "Europe/Berlin", Weekday::Mon, (14, 0), (15, 0))
 }
 
-fn one_time(zone: &str, start: NaiveDateTime, end: NaiveDateTime) -> SlotSpec {
+pub(super) fn one_time(zone: &str, start: NaiveDateTime, end: NaiveDateTime) -> SlotSpec {
     SlotSpec {
         course_id: None,
         time_zone: zone.to_owned(),
@@ -129,11 +140,11 @@ fn one_time(zone: &str, start: NaiveDateTime, end: NaiveDateTime) -> SlotSpec {
     }
 }
 
-fn kinds(events: &[crate::Event]) -> Vec<&'static str> {
+pub(super) fn kinds(events: &[crate::Event]) -> Vec<&'static str> {
     events.iter().map(|e| e.kind.name()).collect()
 }
 
-fn series(
+pub(super) fn series(
     slot_id: SlotId,
     student_id: UserId,
     first: DateTime<Utc>,

@@ -26,11 +26,13 @@
 //! `BOOKING_PROPTEST_CASES` says otherwise).
 
 mod concurrency;
+mod group_rules;
 mod group_scenarios;
 mod harness;
 mod host;
 mod lesson_concurrency;
 mod lesson_model;
+mod lesson_rules;
 mod lesson_scenarios;
 mod model;
 
@@ -57,6 +59,13 @@ pub const CHECKS: &[Check] = &[
     Check::new("group_authorization", group_scenarios::authorization),
     Check::new("group_bad_inputs", group_scenarios::bad_inputs),
     Check::new("idempotent_retries", group_scenarios::idempotent_retries),
+    Check::new("group_multi_seat", group_rules::multi_seat),
+    Check::new("group_offer_cycle", group_rules::offer_cycle),
+    Check::new("group_offer_multi_seat", group_rules::offer_multi_seat),
+    Check::new("group_window_and_cutoff", group_rules::window_and_cutoff),
+    Check::new("group_offer_retries", group_rules::offer_retries),
+    Check::new("group_offer_authorization_and_inputs", group_rules::offer_authorization_and_inputs),
+    Check::new("group_sessions_and_lessons", group_rules::sessions_and_lessons),
     Check::new("seed_lesson_create_availability", lesson_scenarios::seed_create_availability),
     Check::new("seed_lesson_one_time_slot", lesson_scenarios::seed_one_time_slot),
     Check::new("seed_lesson_book_without_approval", lesson_scenarios::seed_book_without_approval),
@@ -78,6 +87,18 @@ pub const CHECKS: &[Check] = &[
     Check::new("lesson_bad_inputs", lesson_scenarios::lesson_bad_inputs),
     Check::new("lesson_idempotent_retries", lesson_scenarios::lesson_idempotent_retries),
     Check::new("lesson_authorization", lesson_scenarios::lesson_authorization),
+    Check::new("lesson_booking_window_precedence", lesson_rules::booking_window_precedence),
+    Check::new("lesson_listings_match_bookings", lesson_rules::listings_match_bookings),
+    Check::new("lesson_buffers", lesson_rules::buffers),
+    Check::new("lesson_cutoffs", lesson_rules::cutoffs),
+    Check::new("lesson_reschedule", lesson_rules::reschedule),
+    Check::new("lesson_reschedule_approval_and_series", lesson_rules::reschedule_approval_and_series),
+    Check::new("lesson_time_off", lesson_rules::time_off_days),
+    Check::new("lesson_sessions_block_lessons", lesson_rules::sessions_block_lessons),
+    Check::new("lesson_limits", lesson_rules::limits),
+    Check::new("lesson_attendance", lesson_rules::lesson_attendance),
+    Check::new("lesson_rules_bad_inputs_and_authorization", lesson_rules::rules_bad_inputs_and_authorization),
+    Check::new("lesson_rules_idempotent_retries", lesson_rules::rules_idempotent_retries),
     Check::new("concurrent_booking_audit", concurrency::booking_race_audit),
     Check::new("property_group_model", model::group_property_test),
     Check::new("concurrent_lesson_audit", lesson_concurrency::lesson_race_audit),
@@ -119,7 +140,14 @@ macro_rules! conformance_tests {
             case_cancel_reopens_or_promotes, case_same_student_twice, group_rebook_after_cancel,
             group_capacity_changes, group_waitlist_toggle, group_cancel_session,
             group_start_freezes_seats, group_attendance, group_authorization, group_bad_inputs,
-            idempotent_retries, seed_lesson_create_availability, seed_lesson_one_time_slot, seed_lesson_book_without_approval, seed_lesson_book_with_approval, seed_lesson_double_booking_prevention, seed_lesson_slot_removal, seed_lesson_recurring_series, lesson_dst_series_other_zones, lesson_enrollment_and_courses, lesson_approval_precedence, lesson_approval_rechecks, lesson_transitions, lesson_no_overlap_across_slots, lesson_student_overlap, lesson_meeting_links, lesson_series_all_or_nothing, lesson_series_approval_and_cancellation, lesson_slot_edits_keep_bookings, lesson_bad_inputs, lesson_idempotent_retries, lesson_authorization,
+            idempotent_retries,
+            group_multi_seat, group_offer_cycle, group_offer_multi_seat, group_window_and_cutoff,
+            group_offer_retries, group_offer_authorization_and_inputs, group_sessions_and_lessons,
+            seed_lesson_create_availability, seed_lesson_one_time_slot, seed_lesson_book_without_approval, seed_lesson_book_with_approval, seed_lesson_double_booking_prevention, seed_lesson_slot_removal, seed_lesson_recurring_series, lesson_dst_series_other_zones, lesson_enrollment_and_courses, lesson_approval_precedence, lesson_approval_rechecks, lesson_transitions, lesson_no_overlap_across_slots, lesson_student_overlap, lesson_meeting_links, lesson_series_all_or_nothing, lesson_series_approval_and_cancellation, lesson_slot_edits_keep_bookings, lesson_bad_inputs, lesson_idempotent_retries, lesson_authorization,
+            lesson_booking_window_precedence, lesson_listings_match_bookings, lesson_buffers,
+            lesson_cutoffs, lesson_reschedule, lesson_reschedule_approval_and_series, lesson_time_off,
+            lesson_sessions_block_lessons, lesson_limits, lesson_attendance,
+            lesson_rules_bad_inputs_and_authorization, lesson_rules_idempotent_retries,
             concurrent_booking_audit, property_group_model, concurrent_lesson_audit, property_lesson_model
         );
     };
