@@ -33,9 +33,10 @@
 //!     duration_minutes: 60, meeting_link: "https://meet.example.com/choir".into(),
 //!     capacity: 12, waitlist_enabled: false, waitlist_mode: Default::default(), rules: Default::default(),
 //! })?.value;
+//! // The session, and the teacher's calendar that holds its time.
 //! let stored = engine.repository().store().documents();
-//! assert_eq!(stored.len(), 1);
-//! assert_eq!(stored[0].0.kind(), "session");
+//! let kinds: Vec<_> = stored.iter().map(|(key, _)| key.kind()).collect();
+//! assert_eq!(kinds, ["session", "calendar"]);
 //! assert_eq!(stored[0].1.version, session.version);
 //! # Ok::<(), booking_core::BookingError>(())
 //! ```
@@ -256,6 +257,45 @@ impl<S: DocumentStore> DocumentRepository<S> {
     }
 }
 
+impl<S: DocumentStore> DocumentRepository<S> {
+    /// A calendar stored by version 0.1, whose holds lack their course, teacher and busy
+    /// time, read with those filled in from the held lessons (0.1 had no buffers: the busy time
+    /// is the lesson's). The document keeps its version and is written in the new form by the
+    /// next command that changes it. `None` if the document is not such a calendar.
+    ///
+    /// (The SQLite and PostgreSQL stores migrate these in their schema migrations instead,
+    /// which also enter group sessions stored by 0.1 into their teachers' calendars; a document
+    /// store's 0.1 sessions do not block 1:1 lessons until the host re-creates them.)
+    fn upgraded_calendar(&self, key: AggregateKey) -> Result<Option<Arc<Calendar>>, StoreError> {
+        let Some(document) = self.store.load(key)? else { return Ok(None) };
+        let Ok(mut body) = serde_json::from_str::<serde_json::Value>(&document.body) else { return Ok(None) };
+        let Some(holds) = body.get_mut("holds").and_then(serde_json::Value::as_array_mut) else { return Ok(None) };
+        for hold in holds.iter_mut().filter_map(serde_json::Value::as_object_mut) {
+            if hold.contains_key("teacher_id") {
+                continue;
+            }
+            let Some(id) = hold.get("booking_id").and_then(|v| v.as_str()).and_then(|s| s.parse().ok()) else {
+                return Ok(None);
+            };
+            let Some(lesson) = self.load_lesson(BookingId(id))? else { return Ok(None) };
+            hold.insert("teacher_id".into(), to_json(&lesson.teacher_id));
+            hold.insert("course_id".into(), to_json(&lesson.course_id));
+            hold.insert("busy_from".into(), to_json(&lesson.starts_at));
+            hold.insert("busy_until".into(), to_json(&lesson.ends_at));
+        }
+        let Ok(calendar) = serde_json::from_value::<Calendar>(body) else { return Ok(None) };
+        if AggregateKey::Calendar(calendar.owner) != key || calendar.version != document.version {
+            return Ok(None);
+        }
+        Ok(Some(Arc::new(calendar)))
+    }
+}
+
+/// A value as JSON (the ids and instants a 0.1 calendar is repaired with always encode).
+fn to_json<T: Serialize>(value: &T) -> serde_json::Value {
+    serde_json::to_value(value).unwrap_or(serde_json::Value::Null)
+}
+
 impl<S: DocumentStore> Repository for DocumentRepository<S> {
     fn sessions_with_offers_due(&self, until: DateTime<Utc>) -> Result<Vec<SessionId>, StoreError> {
         self.store.sessions_with_offers_due(until)
@@ -286,7 +326,14 @@ impl<S: DocumentStore> Repository for DocumentRepository<S> {
     }
 
     fn load_calendar(&self, owner: UserId) -> Result<Option<Arc<Calendar>>, StoreError> {
-        self.load_checked(AggregateKey::Calendar(owner), |c: &Calendar| (AggregateKey::Calendar(c.owner), c.version))
+        let key = AggregateKey::Calendar(owner);
+        match self.load_checked(key, |c: &Calendar| (AggregateKey::Calendar(c.owner), c.version)) {
+            Err(corrupt @ StoreError::Corrupt { .. }) => match self.upgraded_calendar(key)? {
+                Some(calendar) => Ok(Some(calendar)),
+                None => Err(corrupt),
+            },
+            other => other,
+        }
     }
 
     fn load_lesson(&self, id: BookingId) -> Result<Option<Arc<Lesson>>, StoreError> {

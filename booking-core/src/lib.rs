@@ -48,6 +48,7 @@ mod engine;
 mod error;
 mod event;
 pub mod group;
+pub mod ical;
 mod ids;
 pub mod lesson;
 mod meeting;

@@ -67,3 +67,70 @@ mod tampering {
         assert_eq!(error.code().as_str(), "corrupt_record");
     }
 }
+
+/// Calendars stored by 0.1 (holds without course, teacher and busy time) still load, with
+/// those filled in from the held lessons, and the next command writes them in the new form.
+mod upgrade {
+    use booking_core::availability::SlotRecurrence;
+    use booking_core::document::{Document, DocumentRepository, DocumentStore, MemoryDocumentStore};
+    use booking_core::lesson::SlotSpec;
+    use booking_core::repository::{AggregateKey, Repository};
+    use booking_core::{Actor, Engine, ManualClock, UserId};
+    use chrono::{NaiveDate, NaiveTime, TimeZone, Utc, Weekday};
+    use std::sync::Arc;
+
+    #[test]
+    fn a_calendar_of_version_0_1_loads_and_is_rewritten() {
+        let store = Arc::new(MemoryDocumentStore::new());
+        let clock = ManualClock::new(Utc.with_ymd_and_hms(2030, 1, 1, 8, 0, 0).unwrap());
+        let engine = Engine::new(DocumentRepository::new(Arc::clone(&store))).with_clock(clock);
+        let (teacher, student) =
+            (UserId::from_uuid(uuid::Uuid::from_u128(1)), UserId::from_uuid(uuid::Uuid::from_u128(2)));
+        let spec = SlotSpec {
+            course_id: None,
+            time_zone: "UTC".into(),
+            recurrence: SlotRecurrence::Weekly {
+                weekday: Weekday::Mon,
+                start_time: NaiveTime::from_hms_opt(9, 0, 0).unwrap(),
+                end_time: NaiveTime::from_hms_opt(10, 0, 0).unwrap(),
+                valid_from: NaiveDate::from_ymd_opt(2030, 1, 1).unwrap(),
+                valid_until: None,
+            },
+            active: true,
+            rules: Default::default(),
+        };
+        let slot = engine.publish_slot(Actor::Teacher(teacher), teacher, spec).unwrap().value;
+        let starts_at = Utc.with_ymd_and_hms(2030, 1, 7, 9, 0, 0).unwrap();
+        let lesson = engine.book_lesson(Actor::Student(student), slot.id, starts_at, student).unwrap().value;
+
+        // Rewrite both calendars as 0.1 stored them: holds with four fields only.
+        for owner in [teacher, student] {
+            let key = AggregateKey::Calendar(owner);
+            let stored = store.load(key).unwrap().unwrap();
+            let mut body: serde_json::Value = serde_json::from_str(&stored.body).unwrap();
+            for hold in body["holds"].as_array_mut().unwrap() {
+                let hold = hold.as_object_mut().unwrap();
+                for field in ["course_id", "teacher_id", "busy_from", "busy_until"] {
+                    hold.remove(field);
+                }
+            }
+            for field in ["sessions", "rules", "course_rules", "time_off"] {
+                body.as_object_mut().unwrap().remove(field);
+            }
+            store.put_document(key, Document { version: stored.version, body: body.to_string() });
+        }
+
+        let repository = engine.repository();
+        let calendar = repository.load_calendar(teacher).unwrap().unwrap();
+        let hold = calendar.holds[0];
+        assert_eq!((hold.teacher_id, hold.busy_from, hold.busy_until), (teacher, lesson.starts_at, lesson.ends_at));
+        let theirs = repository.load_calendar(student).unwrap().unwrap();
+        assert_eq!(theirs.holds[0].teacher_id, teacher);
+        // The upgraded calendars still keep the lesson's time, and the next command stores the new form.
+        let refused = engine.book_lesson(Actor::Student(student), slot.id, starts_at, student).unwrap_err();
+        assert_eq!(refused.code().as_str(), "slot_unavailable");
+        engine.cancel_lesson(Actor::Student(student), lesson.id).unwrap();
+        let rewritten = store.load(AggregateKey::Calendar(teacher)).unwrap().unwrap();
+        assert!(rewritten.body.contains("\"time_off\""), "{}", rewritten.body);
+    }
+}

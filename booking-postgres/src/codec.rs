@@ -75,6 +75,8 @@ struct WriteRow<'a> {
     course_id: Option<Uuid>,
     starts_at: Option<DateTime<Utc>>,
     status: Option<&'static str>,
+    /// Sessions: [`GroupSession::next_offer_deadline`], kept in `sessions.offer_deadline`.
+    offer_deadline: Option<DateTime<Utc>>,
 }
 
 #[derive(Debug, Serialize)]
@@ -115,6 +117,7 @@ impl<'a> Payload<'a> {
                         course_id: session.course_id.map(|c| c.as_uuid()),
                         starts_at: Some(session.starts_at),
                         status: None,
+                        offer_deadline: session.next_offer_deadline(),
                     },
                     Write::Calendar { calendar, .. } => WriteRow {
                         kind: "calendar",
@@ -127,6 +130,7 @@ impl<'a> Payload<'a> {
                         course_id: None,
                         starts_at: None,
                         status: None,
+                        offer_deadline: None,
                     },
                     Write::Lesson { lesson, .. } => WriteRow {
                         kind: "lesson",
@@ -139,13 +143,19 @@ impl<'a> Payload<'a> {
                         course_id: lesson.course_id.map(|c| c.as_uuid()),
                         starts_at: Some(lesson.starts_at),
                         status: Some(lesson.status.as_str()),
+                        offer_deadline: None,
                     },
                 })
             })
             .collect::<Result<Vec<_>, StoreError>>()?;
-        // A group command writes exactly its session: its events are that session's.
-        let session = match commit.writes.as_slice() {
-            [Write::Session { session, .. }] => Some((session.id.as_uuid(), version(session.version)?)),
+        // A group command writes exactly one session (creating or cancelling it also writes
+        // the teacher's calendar, which holds its time): its events are that session's.
+        let mut sessions = commit.writes.iter().filter_map(|w| match w {
+            Write::Session { session, .. } => Some(session),
+            _ => None,
+        });
+        let session = match (sessions.next(), sessions.next()) {
+            (Some(session), None) => Some((session.id.as_uuid(), version(session.version)?)),
             _ => None,
         };
         let events = commit

@@ -69,20 +69,22 @@
 //! | table | what |
 //! |---|---|
 //! | `sessions`, `calendars`, `lessons` | one row per aggregate: `id`, `version`, `body jsonb` (the engine's JSON), plus copies of fields hosts query (`teacher_id`, `student_id`, `course_id`, `starts_at`, `status`, `updated_at`, indexed by teacher and student) |
+//! | `sessions.offer_deadline` | (version 2) the earliest deadline of the session's outstanding seat offers ([`GroupSession::next_offer_deadline`]), `NULL` without one; written by every commit that writes the session, with a partial index; [`Repository::sessions_with_offers_due`] reads it |
 //! | `booking_index`, `slot_index` | booking id to its session (or "a lesson"); slot id to its teacher |
 //! | `requests` | `(actor, key)` to the recorded outcome, for idempotent retries |
 //! | `events` | the outbox: `id bigserial`, `txid`, `kind`, `session_id`, `session_version`, `booking_id`, `occurred_at`, `body` |
 //! | `course_approval`, `teacher_approval`, `enrollments` | host data, set with [`PgRepository::set_course_approval`], [`set_teacher_approval`](PgRepository::set_teacher_approval), [`enroll`](PgRepository::enroll), [`unenroll`](PgRepository::unenroll) (or by the host's own SQL) |
 //!
-//! The store reads only `version` and `body` of an aggregate row; the other columns are for
-//! hosts. A row that does not decode, or whose body names another id or version than the
+//! The store reads only `version` and `body` of an aggregate row (and `sessions.offer_deadline`
+//! to find the sessions with an offer due); the other columns are for hosts. A row that does not decode, or whose body names another id or version than the
 //! row, is [`StoreError::Corrupt`] (the engine's `corrupt_record`), never a panic.
 //!
 //! ## The commit: one statement, one round trip, no booking rule
 //!
 //! The engine decides in Rust; the store only applies the decided, versioned change set.
 //! [`Repository::commit`] sends it as one `jsonb` argument of the server-side function
-//! `booking_commit(jsonb)` (PL/pgSQL, in `migrations/0001_initial.sql`), called as a
+//! `booking_commit(jsonb)` (PL/pgSQL, in `migrations/0001_initial.sql`, replaced by
+//! `migrations/0002_offer_deadline.sql` to write the offer deadline too), called as a
 //! single autocommit statement: one round trip, and the transaction is exactly that
 //! statement, so no lock is ever held while the client thinks or the network idles. The
 //! function:
@@ -608,12 +610,13 @@ impl PgRepository {
 }
 
 impl Repository for PgRepository {
-    fn sessions_with_offers_due(
-        &self,
-        until: chrono::DateTime<chrono::Utc>,
-    ) -> Result<Vec<booking_core::SessionId>, StoreError> {
-        let _ = until;
-        todo!("index offer deadlines")
+    fn sessions_with_offers_due(&self, until: chrono::DateTime<chrono::Utc>) -> Result<Vec<SessionId>, StoreError> {
+        self.read(|conn| {
+            let rows = conn.query(Stmt::OffersDue, &[&until])?;
+            rows.iter()
+                .map(|row| column::<Uuid>(row, 0, "session with an offer due").map(SessionId::from_uuid))
+                .collect()
+        })
     }
 
     fn load_session(&self, id: SessionId) -> Result<Option<Arc<GroupSession>>, StoreError> {

@@ -5,7 +5,7 @@ use crate::pool::describe;
 use postgres::Client;
 
 /// The schema version this code writes and reads.
-pub const SCHEMA_VERSION: i32 = 1;
+pub const SCHEMA_VERSION: i32 = 2;
 
 /// One step of the schema's history. Released steps are never edited: a change is a new step.
 struct Migration {
@@ -14,8 +14,10 @@ struct Migration {
     sql: &'static str,
 }
 
-const MIGRATIONS: &[Migration] =
-    &[Migration { version: 1, name: "initial", sql: include_str!("../migrations/0001_initial.sql") }];
+const MIGRATIONS: &[Migration] = &[
+    Migration { version: 1, name: "initial", sql: include_str!("../migrations/0001_initial.sql") },
+    Migration { version: 2, name: "offer_deadline", sql: include_str!("../migrations/0002_offer_deadline.sql") },
+];
 
 /// The advisory-lock class that serializes migrations (any value; this one spells "bkmg").
 const LOCK_CLASS: i32 = 0x626b_6d67;

@@ -26,10 +26,11 @@ pub(crate) enum Stmt {
     Enroll,
     Unenroll,
     SessionEvents,
+    OffersDue,
 }
 
 impl Stmt {
-    const COUNT: usize = 16;
+    const COUNT: usize = 17;
 
     fn sql(self) -> (&'static str, &'static [Type]) {
         const UUID: Type = Type::UUID;
@@ -80,6 +81,9 @@ impl Stmt {
             Stmt::Unenroll => ("DELETE FROM enrollments WHERE student_id = $1 AND course_id = $2", &[UUID, UUID]),
             Stmt::SessionEvents => {
                 ("SELECT id, session_version, body FROM events WHERE session_id = $1 ORDER BY id", &[UUID])
+            }
+            Stmt::OffersDue => {
+                ("SELECT id FROM sessions WHERE offer_deadline <= $1 ORDER BY offer_deadline, id", &[Type::TIMESTAMPTZ])
             }
         }
     }

@@ -68,6 +68,9 @@ impl Repository for Counting {
     fn is_enrolled(&self, student_id: UserId, course_id: CourseId) -> Result<bool, StoreError> {
         self.store.is_enrolled(student_id, course_id)
     }
+    fn sessions_with_offers_due(&self, until: chrono::DateTime<Utc>) -> Result<Vec<SessionId>, StoreError> {
+        self.store.sessions_with_offers_due(until)
+    }
 }
 
 fn new_session(capacity: u32) -> NewGroupSession {

@@ -42,6 +42,12 @@
 //!   instead of decoding every body. They are a read-only projection: the store never reads
 //!   them back, the body stays the only source of truth. Calendars get no extra columns: they
 //!   are only ever read by owner.
+//! - `sessions.offer_deadline` (schema version 2): the earliest deadline of the session's
+//!   outstanding seat offers ([`GroupSession::next_offer_deadline`]), `NULL` when it has none,
+//!   written with the body in the same statement and indexed (partially: only sessions with
+//!   one); [`Repository::sessions_with_offers_due`] answers from it, earliest first, so
+//!   [`Engine::process_expired_offers`](booking_core::Engine::process_expired_offers) never
+//!   decodes a session without an offer due. This one column the store does read.
 //! - `booking_index(booking_id, kind, session_id)` and `slot_index(slot_id, teacher_id)`,
 //!   filled from [`Commit::new_bookings`] and [`Commit::new_slots`].
 //! - `requests(actor, key, body, recorded_at)`: the request records (the actor as
@@ -119,7 +125,7 @@ use std::time::Duration;
 ///
 /// ```
 /// use booking_sqlite::SCHEMA_VERSION;
-/// assert_eq!(SCHEMA_VERSION, 1);
+/// assert_eq!(SCHEMA_VERSION, 2);
 /// ```
 pub const SCHEMA_VERSION: i64 = schema::LATEST;
 
@@ -327,7 +333,7 @@ fn table_of(key: &AggregateKey) -> &'static str {
 
 /// The query columns a table keeps beside the body.
 enum Columns {
-    Session { teacher_id: String, course_id: Option<String>, starts_at: String },
+    Session { teacher_id: String, course_id: Option<String>, starts_at: String, offer_deadline: Option<String> },
     Calendar,
     Lesson { teacher_id: String, student_id: String, starts_at: String, status: &'static str },
 }
@@ -356,6 +362,7 @@ impl EncodedWrite {
                     teacher_id: session.teacher_id.to_string(),
                     course_id: session.course_id.map(|c| c.to_string()),
                     starts_at: encode_instant(session.starts_at),
+                    offer_deadline: session.next_offer_deadline().map(encode_instant),
                 },
             ),
             Write::Calendar { calendar, .. } => {
@@ -380,12 +387,12 @@ impl EncodedWrite {
     fn insert(&self, tx: &Transaction<'_>) -> rusqlite::Result<usize> {
         let (id, version, body) = (&self.id, self.version, &self.body);
         match &self.columns {
-            Columns::Session { teacher_id, course_id, starts_at } => tx
+            Columns::Session { teacher_id, course_id, starts_at, offer_deadline } => tx
                 .prepare_cached(
-                    "INSERT INTO sessions (id, version, body, teacher_id, course_id, starts_at) \
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (id) DO NOTHING",
+                    "INSERT INTO sessions (id, version, body, teacher_id, course_id, starts_at, offer_deadline) \
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (id) DO NOTHING",
                 )?
-                .execute(params![id, version, body, teacher_id, course_id, starts_at]),
+                .execute(params![id, version, body, teacher_id, course_id, starts_at, offer_deadline]),
             Columns::Calendar => tx
                 .prepare_cached(
                     "INSERT INTO calendars (id, version, body) VALUES (?1, ?2, ?3) ON CONFLICT (id) DO NOTHING",
@@ -404,12 +411,12 @@ impl EncodedWrite {
     fn update(&self, tx: &Transaction<'_>) -> rusqlite::Result<usize> {
         let (id, version, body, expected) = (&self.id, self.version, &self.body, self.expected);
         match &self.columns {
-            Columns::Session { teacher_id, course_id, starts_at } => tx
+            Columns::Session { teacher_id, course_id, starts_at, offer_deadline } => tx
                 .prepare_cached(
-                    "UPDATE sessions SET version = ?2, body = ?3, teacher_id = ?4, course_id = ?5, starts_at = ?6 \
-                     WHERE id = ?1 AND version = ?7",
+                    "UPDATE sessions SET version = ?2, body = ?3, teacher_id = ?4, course_id = ?5, starts_at = ?6, \
+                     offer_deadline = ?8 WHERE id = ?1 AND version = ?7",
                 )?
-                .execute(params![id, version, body, teacher_id, course_id, starts_at, expected]),
+                .execute(params![id, version, body, teacher_id, course_id, starts_at, expected, offer_deadline]),
             Columns::Calendar => tx
                 .prepare_cached("UPDATE calendars SET version = ?2, body = ?3 WHERE id = ?1 AND version = ?4")?
                 .execute(params![id, version, body, expected]),
@@ -897,12 +904,23 @@ fn get<'a>(
 }
 
 impl Repository for SqliteRepository {
-    fn sessions_with_offers_due(
-        &self,
-        until: chrono::DateTime<chrono::Utc>,
-    ) -> Result<Vec<booking_core::SessionId>, StoreError> {
-        let _ = until;
-        todo!("index offer deadlines")
+    fn sessions_with_offers_due(&self, until: chrono::DateTime<chrono::Utc>) -> Result<Vec<SessionId>, StoreError> {
+        let until = encode_instant(until);
+        self.read(|conn, failure| {
+            let doing = "finding sessions with offers due";
+            let mut stmt = conn
+                .prepare_cached(
+                    "SELECT id FROM sessions WHERE offer_deadline IS NOT NULL AND offer_deadline <= ?1 \
+                     ORDER BY offer_deadline, id",
+                )
+                .map_err(|e| failure.map(doing, e))?;
+            let mut rows = stmt.query([until]).map_err(|e| failure.map(doing, e))?;
+            let mut due = Vec::new();
+            while let Some(row) = rows.next().map_err(|e| failure.map(doing, e))? {
+                due.push(SessionId::from_uuid(Decoder::new("sessions", "?").uuid("id", get(row, 0, failure)?)?));
+            }
+            Ok(due)
+        })
     }
 
     fn load_session(&self, id: SessionId) -> Result<Option<Arc<GroupSession>>, StoreError> {

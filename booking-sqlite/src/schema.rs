@@ -100,8 +100,76 @@ CREATE TABLE enrollments (
 ) WITHOUT ROWID;
 ";
 
+/// Migration 2: `sessions.offer_deadline`, the earliest instant an outstanding seat offer of
+/// the session runs out ([`booking_core::GroupSession::next_offer_deadline`], as RFC 3339 UTC
+/// text like every instant here, so text order is time order), `NULL` when it has none. Written
+/// with every session write, in the same statement as the body; a partial index keeps only the
+/// sessions that have one, which is what
+/// [`Repository::sessions_with_offers_due`](booking_core::Repository::sessions_with_offers_due)
+/// reads. Sessions stored before it cannot have an offer (offers came with it), so `NULL` is
+/// right for every existing row.
+///
+/// It also completes the holds in calendar bodies written before it: a hold now names the
+/// lesson's course and teacher and the busy time around it, which version 1 bodies lack (and
+/// which have no default: the teacher is not in the hold). They are copied from the lesson's
+/// row, and the busy time is the lesson's own (lessons booked before had no buffers); the
+/// calendar's version is bumped with the body, since a version names one state. Only missing
+/// fields are added (`json_insert`); a damaged body is left as it is (loading it reports it)
+/// rather than failing the migration.
+///
+/// And it puts the upcoming group sessions (not cancelled, not ended) in their teacher's
+/// calendar (`sessions`, by start), creating the calendar where the teacher has none: the
+/// engine now keeps them there so 1:1 lessons cannot be booked over them, and version 1 did
+/// not. Lessons already booked over a session stay, as the engine keeps them over time off.
+const MIGRATION_2: &str = "
+ALTER TABLE sessions ADD COLUMN offer_deadline TEXT;
+CREATE INDEX sessions_by_offer_deadline ON sessions (offer_deadline, id) WHERE offer_deadline IS NOT NULL;
+
+UPDATE calendars
+SET version = version + 1,
+    body = json_set(body, '$.version', version + 1, '$.holds', json((
+        SELECT json_group_array(CASE WHEN h.type = 'object' THEN json_insert(h.value,
+            '$.course_id', (SELECT json_extract(l.body, '$.course_id') FROM lessons AS l
+                            WHERE l.id = json_extract(h.value, '$.booking_id')),
+            '$.teacher_id', (SELECT l.teacher_id FROM lessons AS l WHERE l.id = json_extract(h.value, '$.booking_id')),
+            '$.busy_from', json_extract(h.value, '$.starts_at'),
+            '$.busy_until', json_extract(h.value, '$.ends_at')) ELSE json(h.value) END ORDER BY h.key)
+        FROM json_each(calendars.body, '$.holds') AS h)))
+WHERE CASE WHEN json_valid(body) AND json_type(body, '$.holds') = 'array' THEN EXISTS (
+    SELECT 1 FROM json_each(calendars.body, '$.holds') AS h
+    WHERE h.type = 'object' AND (json_type(h.value, '$.teacher_id') IS NULL OR json_type(h.value, '$.busy_from') IS NULL)
+) ELSE 0 END;
+
+CREATE TEMP VIEW upcoming_sessions_v2 AS
+SELECT id, teacher_id, json_extract(body, '$.starts_at') AS starts_at,
+       strftime('%Y-%m-%dT%H:%M:%fZ', json_extract(body, '$.starts_at'),
+                '+' || json_extract(body, '$.duration_minutes') || ' minutes') AS ends_at
+FROM sessions
+WHERE json_valid(body) AND json_type(body, '$.cancelled_at') = 'null'
+  AND json_type(body, '$.duration_minutes') = 'integer'
+  AND julianday(json_extract(body, '$.starts_at')) + json_extract(body, '$.duration_minutes') / 1440.0
+      > julianday('now');
+
+INSERT INTO calendars (id, version, body)
+SELECT teacher_id, 1, json_object('owner', teacher_id, 'version', 1, 'slots', json_array(), 'holds', json_array())
+FROM upcoming_sessions_v2 AS s
+WHERE NOT EXISTS (SELECT 1 FROM calendars AS c WHERE c.id = s.teacher_id)
+GROUP BY teacher_id;
+
+UPDATE calendars
+SET version = version + 1,
+    body = json_set(body, '$.version', version + 1, '$.sessions', json((
+        SELECT json_group_array(json_object('session_id', s.id, 'starts_at', s.starts_at, 'ends_at', s.ends_at)
+                                ORDER BY julianday(s.starts_at), s.id)
+        FROM upcoming_sessions_v2 AS s WHERE s.teacher_id = calendars.id)))
+WHERE json_valid(body) AND json_type(body, '$.sessions') IS NULL
+  AND EXISTS (SELECT 1 FROM upcoming_sessions_v2 AS s WHERE s.teacher_id = calendars.id);
+
+DROP VIEW upcoming_sessions_v2;
+";
+
 /// Every migration, in order: `MIGRATIONS[n - 1]` takes version `n - 1` to `n`.
-const MIGRATIONS: &[&str] = &[MIGRATION_1];
+const MIGRATIONS: &[&str] = &[MIGRATION_1, MIGRATION_2];
 
 /// The schema version this code writes and reads.
 pub(crate) const LATEST: i64 = MIGRATIONS.len() as i64;

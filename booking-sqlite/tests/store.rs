@@ -48,6 +48,7 @@ fn with_booking(session: &GroupSession, n: u128) -> (Arc<GroupSession>, Event) {
             session_id: session.id,
             booking_id: BookingId::from_uuid(uuid::Uuid::from_u128(1000 + n)),
             student_id: user(2, n),
+            seats: 1,
         },
     };
     let mut next = session.clone();
@@ -72,7 +73,9 @@ fn commit_script(store: Arc<dyn Repository>) -> Vec<String> {
     let created = engine.create_session(Actor::System, new_session()).unwrap().value;
     let (v2, e2) = with_booking(&created, 1);
     let (v3, e3) = with_booking(&v2, 2);
-    let calendar = Arc::new(Calendar { version: 1, ..Calendar::new(user(1, 1)) });
+    // Not the teacher's: creating the session stored the teacher's calendar (it holds the
+    // session's time).
+    let calendar = Arc::new(Calendar { version: 1, ..Calendar::new(user(1, 9)) });
     let unknown = Arc::new(GroupSession {
         id: booking_core::SessionId::from_uuid(uuid::Uuid::from_u128(0xdead)),
         version: 2,
@@ -118,7 +121,7 @@ fn commit_script(store: Arc<dyn Repository>) -> Vec<String> {
     for (i, commit) in commits.into_iter().enumerate() {
         let result = store.commit(commit);
         let stored = store.load_session(created.id).unwrap().unwrap();
-        let calendar = store.load_calendar(user(1, 1)).unwrap().map(|c| c.version);
+        let calendar = store.load_calendar(user(1, 9)).unwrap().map(|c| c.version);
         let located: Vec<_> = (1..=2)
             .map(|n| store.locate_booking(BookingId::from_uuid(uuid::Uuid::from_u128(1000 + n))).unwrap())
             .collect();
@@ -324,4 +327,107 @@ fn the_store_is_send_and_sync_and_opens_concurrently() {
     store.check_integrity().unwrap();
     assert!(matches!(store.load_session(booking_core::SessionId::from_uuid(uuid::Uuid::nil())), Ok(None)));
     let _ = StoreError::DuplicateRequest;
+}
+
+/// `session` at the next version with offered seats running out at `deadlines` (none: no offer
+/// left).
+fn with_offers(session: &GroupSession, deadlines: &[DateTime<Utc>]) -> Arc<GroupSession> {
+    let mut next = session.clone();
+    next.version += 1;
+    next.bookings.retain(|b| b.status != SeatStatus::Offered);
+    for (n, deadline) in deadlines.iter().enumerate() {
+        next.bookings.push(booking_core::SeatBooking {
+            id: BookingId::from_uuid(uuid::Uuid::now_v7()),
+            session_id: session.id,
+            student_id: user(3, n as u128),
+            status: SeatStatus::Offered,
+            booked_at: t0(),
+            updated_at: t0(),
+            seats: 1,
+            offer_expires_at: Some(*deadline),
+        });
+    }
+    Arc::new(next)
+}
+
+/// Offer deadlines as a store reports them through a script of session writes.
+fn offer_script(store: Arc<dyn Repository>) -> Vec<Vec<booking_core::SessionId>> {
+    let engine = Engine::new(Arc::clone(&store)).with_clock(ManualClock::new(t0())).with_ids(SequentialIds::default());
+    let offer_mode =
+        || NewGroupSession { waitlist_mode: booking_core::WaitlistMode::Offer { hold_minutes: 30 }, ..new_session() };
+    let a = engine.create_session(Actor::System, offer_mode()).unwrap().value;
+    let b = engine.create_session(Actor::System, offer_mode()).unwrap().value;
+    let at = |minutes: i64| t0() + TimeDelta::minutes(minutes);
+    let due = |store: &Arc<dyn Repository>| -> Vec<Vec<booking_core::SessionId>> {
+        [0, 9, 10, 19, 20, 1000].iter().map(|m| store.sessions_with_offers_due(at(*m)).unwrap()).collect()
+    };
+    let write = |expected: u64, session: &Arc<GroupSession>| {
+        let commit = Commit {
+            writes: vec![Write::Session { expected_version: expected, session: Arc::clone(session) }],
+            request: None,
+            events: vec![],
+        };
+        store.commit(commit).unwrap();
+    };
+    let mut out = due(&store);
+    // a: two offers, the earliest at +20; b: one at +10 (a new deadline on an update).
+    let a2 = with_offers(&a, &[at(25), at(20)]);
+    write(1, &a2);
+    let b2 = with_offers(&b, &[at(10)]);
+    write(1, &b2);
+    out.extend(due(&store));
+    // A stale write changes no deadline.
+    assert!(
+        store
+            .commit(Commit {
+                writes: vec![Write::Session { expected_version: 1, session: with_offers(&b, &[]) }],
+                request: None,
+                events: vec![],
+            })
+            .is_err()
+    );
+    out.extend(due(&store));
+    // b's offer is answered: it leaves the index; a's moves later.
+    write(2, &with_offers(&b2, &[]));
+    write(2, &with_offers(&a2, &[at(25)]));
+    out.extend(due(&store));
+    // The same deadline on both: the order is by session id.
+    let a3 = store.load_session(a.id).unwrap().unwrap();
+    let b3 = store.load_session(b.id).unwrap().unwrap();
+    write(3, &with_offers(&a3, &[at(5)]));
+    write(3, &with_offers(&b3, &[at(5)]));
+    out.extend(due(&store));
+    out
+}
+
+#[test]
+fn offer_deadlines_are_indexed_like_the_in_memory_store() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("s.db");
+    let sqlite = Arc::new(SqliteRepository::open(&path).unwrap());
+    let expected = offer_script(Arc::new(InMemoryRepository::new()));
+    let got = offer_script(Arc::clone(&sqlite) as Arc<dyn Repository>);
+    assert_eq!(got, expected);
+    // Spot checks of the expected answers (shared by both stores).
+    assert!(got[..6].iter().all(Vec::is_empty), "nothing is due before any offer");
+    assert_eq!(got[6..12].iter().map(Vec::len).collect::<Vec<_>>(), [0, 0, 1, 1, 2, 2]);
+    assert_eq!(got[12..18], got[6..12], "a stale write changes nothing");
+    assert_eq!(got[18..24].iter().map(Vec::len).collect::<Vec<_>>(), [0, 0, 0, 0, 0, 1]);
+    let mut both = got[29].clone();
+    assert_eq!(both.len(), 2);
+    both.sort();
+    assert_eq!(got[29], both, "equal deadlines come in session id order");
+    // The column and its index are in the file and survive reopening.
+    drop(sqlite);
+    let reopened = SqliteRepository::open(&path).unwrap();
+    assert_eq!(reopened.sessions_with_offers_due(t0() + TimeDelta::days(1)).unwrap(), got[29]);
+    let plan: String = common::raw(&path)
+        .query_row(
+            "EXPLAIN QUERY PLAN SELECT id FROM sessions WHERE offer_deadline IS NOT NULL AND offer_deadline <= '2031' \
+             ORDER BY offer_deadline, id",
+            [],
+            |r| r.get(3),
+        )
+        .unwrap();
+    assert!(plan.contains("sessions_by_offer_deadline"), "{plan}");
 }

@@ -135,8 +135,8 @@ fn corrupt_records_of_every_table_are_typed_errors() {
                 time_zone: "Europe/Berlin".into(),
                 recurrence: SlotRecurrence::Weekly {
                     weekday: Weekday::Tue,
-                    start_time: NaiveTime::from_hms_opt(10, 0, 0).unwrap(),
-                    end_time: NaiveTime::from_hms_opt(11, 0, 0).unwrap(),
+                    start_time: NaiveTime::from_hms_opt(12, 0, 0).unwrap(),
+                    end_time: NaiveTime::from_hms_opt(13, 0, 0).unwrap(),
                     valid_from: NaiveDate::from_ymd_opt(2030, 3, 1).unwrap(),
                     valid_until: None,
                 },
@@ -146,7 +146,8 @@ fn corrupt_records_of_every_table_are_typed_errors() {
         )
         .unwrap()
         .value;
-    let starts_at = Utc.with_ymd_and_hms(2030, 3, 5, 9, 0, 0).unwrap();
+    // After the session (09:00 to 10:00 UTC), which the teacher's calendar now holds.
+    let starts_at = Utc.with_ymd_and_hms(2030, 3, 5, 11, 0, 0).unwrap();
     let lesson = engine.book_lesson(Actor::Student(user(2, 1)), slot.id, starts_at, user(2, 1)).unwrap().value;
     tamper(
         &path,

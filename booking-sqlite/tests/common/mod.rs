@@ -54,12 +54,12 @@ pub fn ensure(cond: bool, message: impl FnOnce() -> String) -> Result<(), String
 }
 
 /// Checks that `event` may happen to `state` as it is (before applying it): new bookings are
-/// new, a booking is confirmed only while a seat is free and nobody waits, a newcomer queues
-/// at the back, a promotion takes the head of the waitlist into a free seat, and a
-/// cancellation names an active booking with its status.
+/// new, a booking is confirmed only while all its seats are free and nobody waits, a newcomer
+/// queues at the back, a promotion takes the head of the waitlist into seats free for all of
+/// it, and a cancellation names an active booking with its status.
 pub fn check_event(state: &GroupSession, event: &Event) -> Result<(), String> {
     let fail = |why: &str| Err(format!("{} {event:?}: {why}", event.kind.name()));
-    let free = state.booked_seats() < state.capacity;
+    let fits = |seats: u32| state.remaining_seats() >= seats;
     let waiting = state.waitlisted_count();
     match &event.kind {
         EventKind::BookingConfirmed { session_id, booking_id, .. }
@@ -71,21 +71,26 @@ pub fn check_event(state: &GroupSession, event: &Event) -> Result<(), String> {
                 return fail("the booking exists already");
             }
             match event.kind {
-                EventKind::BookingConfirmed { .. } if !free || waiting > 0 => {
-                    fail("confirmed without a free seat, or ahead of the waitlist")
+                EventKind::BookingConfirmed { seats, .. } if !fits(seats) || waiting > 0 => {
+                    fail("confirmed without free seats, or ahead of the waitlist")
                 }
-                EventKind::BookingWaitlisted { position, .. } if position != waiting + 1 || free && waiting == 0 => {
-                    fail(&format!("queued at {position} with {waiting} waiting and a seat free: {free}"))
+                EventKind::BookingWaitlisted { position, seats, .. }
+                    if position != waiting + 1 || fits(seats) && waiting == 0 =>
+                {
+                    fail(&format!(
+                        "queued at {position} with {waiting} waiting and {seats} seats free: {}",
+                        fits(seats)
+                    ))
                 }
                 _ => Ok(()),
             }
         }
         EventKind::BookingPromoted { booking_id, .. } => {
-            if state.waitlist().next().map(|b| b.id) != Some(*booking_id) {
+            let Some(head) = state.waitlist().next().filter(|b| b.id == *booking_id) else {
                 return fail("promoted someone other than the head of the waitlist (not first come, first served)");
-            }
-            if !free {
-                return fail("promoted without a free seat");
+            };
+            if !fits(head.seats) {
+                return fail("promoted without free seats for all of it");
             }
             Ok(())
         }
@@ -98,14 +103,14 @@ pub fn check_event(state: &GroupSession, event: &Event) -> Result<(), String> {
 }
 
 /// The invariants of a session between commands: seats taken within the capacity, one
-/// active booking per student, nobody waiting while a seat is free.
+/// active booking per student, the head of the queue not waiting while its seats are free.
 pub fn check_invariants(s: &GroupSession) -> Result<(), String> {
     ensure(s.booked_seats() <= s.capacity, || format!("{} seats taken of {}", s.booked_seats(), s.capacity))?;
     let mut active = HashSet::new();
     for b in s.bookings.iter().filter(|b| b.status.is_active()) {
         ensure(active.insert(b.student_id), || format!("student {} holds two active bookings", b.student_id))?;
     }
-    ensure(s.waitlisted_count() == 0 || s.is_full(), || {
+    ensure(s.waitlist().next().is_none_or(|head| head.seats > s.remaining_seats()), || {
         format!("{} wait while {} seats are free", s.waitlisted_count(), s.remaining_seats())
     })?;
     let ids: HashSet<BookingId> = s.bookings.iter().map(|b| b.id).collect();

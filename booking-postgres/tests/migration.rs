@@ -1,0 +1,219 @@
+//! A database at schema version 1 with rows written by the previous release (bodies without
+//! the fields added since) is migrated on open, and every record in it still loads and takes
+//! commands. Needs `BOOKING_PG_URL`.
+
+mod common;
+
+use booking_core::{
+    Actor, BookingId, Engine, ManualClock, Repository, SeatStatus, SessionId, UserId, WaitlistMode,
+    lesson::LessonStatus,
+};
+use booking_postgres::SCHEMA_VERSION;
+use chrono::{TimeZone, Utc};
+use postgres::types::Json;
+use serde_json::Value;
+
+/// Bodies written by booking-core 0.1.0 (see the fixture's comment).
+const V1_BODIES: &str = include_str!("fixtures/bodies-v1.json");
+/// The schema of version 1, as released.
+const V1_SCHEMA: &str = include_str!("../migrations/0001_initial.sql");
+
+fn uuid(n: u128) -> uuid::Uuid {
+    uuid::Uuid::from_u128(n)
+}
+
+fn user(kind: u128, n: u128) -> UserId {
+    UserId::from_uuid(uuid((kind << 64) | n))
+}
+
+/// Drops the test's schema when the test ends, passed or not.
+struct DropSchema(String);
+
+impl Drop for DropSchema {
+    fn drop(&mut self) {
+        let _ = common::admin_client().batch_execute(&format!("DROP SCHEMA IF EXISTS \"{}\" CASCADE", self.0));
+    }
+}
+
+/// A schema at version 1 holding the fixture's rows, as booking-postgres 0.1.0 left it.
+fn version_1_schema() -> DropSchema {
+    let name = common::fresh_schema();
+    let guard = DropSchema(name.clone());
+    let mut client = common::admin_client();
+    client.batch_execute(&format!("CREATE SCHEMA \"{name}\"; SET search_path TO \"{name}\"")).unwrap();
+    client.batch_execute(V1_SCHEMA).expect("the version 1 schema");
+    // The bookkeeping of version 1's migrate.rs.
+    client
+        .batch_execute(
+            "CREATE TABLE booking_schema_version (
+                 version    integer     PRIMARY KEY,
+                 name       text        NOT NULL,
+                 applied_at timestamptz NOT NULL DEFAULT now()
+             );
+             INSERT INTO booking_schema_version (version, name) VALUES (1, 'initial');",
+        )
+        .unwrap();
+    let bodies: Value = serde_json::from_str(V1_BODIES).unwrap();
+    let id = |v: &Value, field: &str| uuid::Uuid::parse_str(v[field].as_str().unwrap()).unwrap();
+    let version = |v: &Value| v["version"].as_i64().unwrap();
+    let session = &bodies["session"];
+    client
+        .execute(
+            "INSERT INTO sessions (id, version, teacher_id, course_id, starts_at, body) \
+             VALUES ($1, $2, $3, $4, ($5::text)::timestamptz, $6)",
+            &[
+                &id(session, "id"),
+                &version(session),
+                &id(session, "teacher_id"),
+                &id(session, "course_id"),
+                &session["starts_at"].as_str().unwrap(),
+                &Json(session),
+            ],
+        )
+        .unwrap();
+    for calendar in [&bodies["teacher_calendar"], &bodies["student_calendar"]] {
+        client
+            .execute(
+                "INSERT INTO calendars (owner, version, body) VALUES ($1, $2, $3)",
+                &[&id(calendar, "owner"), &version(calendar), &Json(calendar)],
+            )
+            .unwrap();
+    }
+    let lesson = &bodies["lesson"];
+    client
+        .execute(
+            "INSERT INTO lessons (id, version, teacher_id, student_id, course_id, starts_at, status, body) \
+             VALUES ($1, $2, $3, $4, NULL, ($5::text)::timestamptz, $6, $7)",
+            &[
+                &id(lesson, "id"),
+                &version(lesson),
+                &id(lesson, "teacher_id"),
+                &id(lesson, "student_id"),
+                &lesson["starts_at"].as_str().unwrap(),
+                &lesson["status"].as_str().unwrap(),
+                &Json(lesson),
+            ],
+        )
+        .unwrap();
+    for booking in session["bookings"].as_array().unwrap() {
+        client
+            .execute(
+                "INSERT INTO booking_index (booking_id, kind, session_id) VALUES ($1, 'session', $2)",
+                &[&id(booking, "id"), &id(session, "id")],
+            )
+            .unwrap();
+    }
+    client.execute("INSERT INTO booking_index (booking_id, kind) VALUES ($1, 'lesson')", &[&id(lesson, "id")]).unwrap();
+    client
+        .execute(
+            "INSERT INTO slot_index (slot_id, teacher_id) VALUES ($1, $2)",
+            &[&id(lesson, "slot_id"), &id(lesson, "teacher_id")],
+        )
+        .unwrap();
+    guard
+}
+
+/// A copy of the fixture's session as `id` of `teacher`, starting at `starts_at`, maybe cancelled.
+fn add_v1_session(schema: &str, id: uuid::Uuid, teacher: UserId, starts_at: &str, cancelled: bool) {
+    let cancelled_at = if cancelled { "to_jsonb('2030-03-04T10:00:00Z'::text)" } else { "'null'::jsonb" };
+    common::admin_client()
+        .execute(
+            &format!(
+                "INSERT INTO \"{schema}\".sessions (id, version, teacher_id, course_id, starts_at, body) \
+                 SELECT $1::uuid, version, $2::uuid, course_id, ($3::text)::timestamptz, \
+                        body || jsonb_build_object('id', $1::uuid, 'teacher_id', $2::uuid, 'starts_at', $3::text, \
+                                                   'cancelled_at', {cancelled_at}, 'bookings', '[]'::jsonb) \
+                 FROM \"{schema}\".sessions WHERE id = $4"
+            ),
+            &[&id, &teacher.as_uuid(), &starts_at, &uuid(1)],
+        )
+        .unwrap();
+}
+
+fn schema_versions(schema: &str) -> Vec<i32> {
+    let mut client = common::admin_client();
+    client
+        .query(&format!("SELECT version FROM \"{schema}\".booking_schema_version ORDER BY version"), &[])
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect()
+}
+
+#[test]
+fn a_version_1_database_is_migrated_and_its_rows_still_load() {
+    let schema = version_1_schema();
+    for (id, teacher, starts_at, cancelled) in [
+        (0xa1, user(1, 2), "2999-01-01T10:00:00Z", false),
+        (0xa2, user(1, 2), "2999-01-01T08:00:00Z", true),
+        (0xa3, user(1, 2), "2020-01-01T10:00:00Z", false),
+        (0xa4, user(1, 3), "2020-01-01T10:00:00Z", false),
+    ] {
+        add_v1_session(&schema.0, uuid(id), teacher, starts_at, cancelled);
+    }
+    let store = common::options(&schema.0).open().expect("opening a version 1 database");
+    assert_eq!(SCHEMA_VERSION, 2);
+    assert_eq!(schema_versions(&schema.0), [1, 2]);
+    let deadlines: Vec<Option<chrono::DateTime<Utc>>> = store
+        .with_client(|c| c.query("SELECT offer_deadline FROM sessions", &[]))
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    assert!(deadlines.len() == 5 && deadlines.iter().all(Option::is_none), "a session of version 1 has no offer");
+    assert!(store.sessions_with_offers_due(Utc.with_ymd_and_hms(2100, 1, 1, 0, 0, 0).unwrap()).unwrap().is_empty());
+
+    let session = store.load_session(SessionId::from_uuid(uuid(1))).unwrap().expect("the session");
+    assert_eq!(session.title, "Written by 0.1");
+    assert_eq!(session.waitlist_mode, WaitlistMode::Promote);
+    assert_eq!(session.rules, Default::default());
+    assert!(session.bookings.iter().all(|b| b.seats == 1 && b.offer_expires_at.is_none()));
+    let lesson = store.load_lesson(BookingId::from_uuid(uuid(5))).unwrap().expect("the lesson");
+    assert_eq!((lesson.status, lesson.rules), (LessonStatus::Confirmed, Default::default()));
+    let teacher = store.load_calendar(user(1, 1)).unwrap().expect("the teacher's calendar");
+    let student = store.load_calendar(user(2, 1)).unwrap().expect("the student's calendar");
+    assert_eq!(teacher.slots[0].rules, Default::default());
+    // The migration completed the holds from the lesson, put the session in its teacher's
+    // calendar while it has not ended, and bumped the calendars' versions.
+    let held = u64::from(session.ends_at() > Utc::now());
+    assert_eq!((teacher.version, student.version), (3 + held, 2));
+    assert_eq!(teacher.sessions.len() as u64, held);
+    if let Some(s) = teacher.sessions.first() {
+        assert_eq!((s.session_id, s.starts_at, s.ends_at), (session.id, session.starts_at, session.ends_at()));
+    }
+    assert!(student.sessions.is_empty());
+    for hold in [teacher.holds[0], student.holds[0]] {
+        assert_eq!((hold.booking_id, hold.teacher_id, hold.course_id), (lesson.id, user(1, 1), None));
+        assert_eq!((hold.busy_from, hold.busy_until), (lesson.starts_at, lesson.ends_at));
+    }
+    // A teacher without a calendar: an upcoming session, a cancelled one, one long ended;
+    // another teacher with only an ended session.
+    let other = store.load_calendar(user(1, 2)).unwrap().expect("a calendar for the other teacher");
+    assert_eq!(other.sessions.len(), 1);
+    let held = other.sessions[0];
+    assert_eq!(held.session_id, SessionId::from_uuid(uuid(0xa1)));
+    assert_eq!(held.starts_at, Utc.with_ymd_and_hms(2999, 1, 1, 10, 0, 0).unwrap());
+    assert_eq!(held.ends_at, Utc.with_ymd_and_hms(2999, 1, 1, 11, 0, 0).unwrap());
+    assert!(other.slots.is_empty() && other.holds.is_empty());
+    assert!(store.load_calendar(user(1, 3)).unwrap().is_none(), "no calendar for ended sessions");
+    drop(store);
+
+    // Opening again changes nothing.
+    common::options(&schema.0).open().expect("reopening");
+    assert_eq!(schema_versions(&schema.0), [1, 2]);
+}
+
+#[test]
+fn rows_written_by_version_1_take_commands() {
+    let schema = version_1_schema();
+    let now = Utc.with_ymd_and_hms(2030, 3, 4, 10, 0, 0).unwrap();
+    let engine = Engine::new(common::options(&schema.0).open().unwrap()).with_clock(ManualClock::new(now));
+    let receipt = engine.cancel_booking(Actor::Student(user(2, 1)), BookingId::from_uuid(uuid(2))).unwrap();
+    let kinds: Vec<_> = receipt.events.iter().map(|e| e.kind.name()).collect();
+    assert_eq!(kinds, ["booking_cancelled", "booking_promoted"]);
+    assert_eq!(engine.seat_booking(BookingId::from_uuid(uuid(3))).unwrap().status, SeatStatus::Confirmed);
+    let lesson = engine.cancel_lesson(Actor::Student(user(2, 1)), BookingId::from_uuid(uuid(5))).unwrap();
+    assert_eq!(lesson.value.status, LessonStatus::Cancelled);
+    assert!(engine.calendar(user(1, 1)).unwrap().holds.is_empty());
+    assert!(engine.calendar(user(2, 1)).unwrap().holds.is_empty());
+}

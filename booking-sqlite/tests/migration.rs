@@ -1,0 +1,203 @@
+//! A file written by the previous release (schema version 1, bodies without the fields added
+//! since) opens, is migrated to the current schema, and every record in it still loads and
+//! takes commands.
+
+mod common;
+
+use booking_core::{
+    Actor, BookingId, Engine, ManualClock, Repository, SeatStatus, SessionId, UserId, WaitlistMode,
+    lesson::LessonStatus,
+};
+use booking_sqlite::{SCHEMA_VERSION, SqliteRepository};
+use chrono::{TimeZone, Utc};
+use std::path::Path;
+
+/// The database of booking-sqlite 0.1.0 (see the fixture's header).
+const V1_DUMP: &str = include_str!("fixtures/schema-v1.sql");
+
+fn uuid(n: u128) -> uuid::Uuid {
+    uuid::Uuid::from_u128(n)
+}
+
+fn user(kind: u128, n: u128) -> UserId {
+    UserId::from_uuid(uuid((kind << 64) | n))
+}
+
+const SESSION: u128 = 1;
+const CONFIRMED_SEAT: u128 = 2;
+const WAITLISTED_SEAT: u128 = 3;
+const LESSON: u128 = 5;
+
+/// Writes the version 1 database at `path`.
+fn write_v1(path: &Path) {
+    let conn = common::raw(path);
+    conn.execute_batch(V1_DUMP).expect("loading the version 1 dump");
+    let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
+    assert_eq!(version, 1);
+}
+
+fn columns(path: &Path, table: &str) -> Vec<String> {
+    let conn = common::raw(path);
+    let mut stmt = conn.prepare(&format!("SELECT name FROM pragma_table_info('{table}')")).unwrap();
+    stmt.query_map([], |r| r.get(0)).unwrap().collect::<Result<_, _>>().unwrap()
+}
+
+#[test]
+fn a_version_1_file_is_migrated_on_open() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("v1.db");
+    write_v1(&path);
+    assert!(!columns(&path, "sessions").contains(&"offer_deadline".to_owned()));
+
+    let store = SqliteRepository::open(&path).expect("opening a version 1 file");
+    let version: i64 = common::raw(&path).query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
+    assert_eq!(version, SCHEMA_VERSION);
+    assert_eq!(SCHEMA_VERSION, 2);
+    assert!(columns(&path, "sessions").contains(&"offer_deadline".to_owned()));
+    let deadlines: Vec<Option<String>> = common::raw(&path)
+        .prepare("SELECT offer_deadline FROM sessions")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(deadlines, [None], "a session of version 1 has no offer");
+    assert!(store.sessions_with_offers_due(Utc.with_ymd_and_hms(2100, 1, 1, 0, 0, 0).unwrap()).unwrap().is_empty());
+    drop(store);
+
+    // Opening again (already migrated) changes nothing.
+    SqliteRepository::open(&path).expect("reopening");
+    SqliteRepository::open(&path).expect("reopening");
+    store_check_integrity(&path);
+}
+
+fn store_check_integrity(path: &Path) {
+    SqliteRepository::open(path).unwrap().check_integrity().expect("a sound file");
+}
+
+#[test]
+fn bodies_written_by_version_1_still_load() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("v1.db");
+    write_v1(&path);
+    let store = SqliteRepository::open(&path).unwrap();
+
+    let session = store.load_session(SessionId::from_uuid(uuid(SESSION))).unwrap().expect("the session");
+    assert_eq!(session.title, "Written by 0.1");
+    assert_eq!(session.waitlist_mode, WaitlistMode::Promote);
+    assert_eq!(session.rules, Default::default());
+    assert_eq!(session.next_offer_deadline(), None);
+    assert!(session.bookings.iter().all(|b| b.seats == 1 && b.offer_expires_at.is_none()));
+    assert_eq!(
+        session.bookings.iter().map(|b| b.status).collect::<Vec<_>>(),
+        [SeatStatus::Confirmed, SeatStatus::Waitlisted]
+    );
+
+    let lesson = store.load_lesson(BookingId::from_uuid(uuid(LESSON))).unwrap().expect("the lesson");
+    assert_eq!(lesson.status, LessonStatus::Confirmed);
+    assert_eq!(lesson.rules, Default::default());
+
+    let teacher = store.load_calendar(user(1, 1)).unwrap().expect("the teacher's calendar");
+    assert_eq!(teacher.slots.len(), 1);
+    assert_eq!(teacher.slots[0].rules, Default::default());
+    assert_eq!(teacher.holds.len(), 1);
+    let student = store.load_calendar(user(2, 1)).unwrap().expect("the student's calendar");
+    assert_eq!(student.holds.len(), 1);
+    // The migration completed the holds from the lesson, and bumped the calendars' versions
+    // (the teacher's once more when the session, not ended yet, was put in it).
+    let held = u64::from(session.ends_at() > Utc::now());
+    assert_eq!((teacher.version, student.version), (3 + held, 2));
+    for hold in [teacher.holds[0], student.holds[0]] {
+        assert_eq!(hold.booking_id, lesson.id);
+        assert_eq!(hold.teacher_id, user(1, 1));
+        assert_eq!(hold.course_id, lesson.course_id);
+        assert_eq!((hold.starts_at, hold.ends_at), (lesson.starts_at, lesson.ends_at));
+        assert_eq!((hold.busy_from, hold.busy_until), (lesson.starts_at, lesson.ends_at));
+    }
+    assert!(student.sessions.is_empty());
+}
+
+/// A copy of the fixture's session, as `id` of `teacher`, starting at `starts_at`, maybe cancelled.
+fn add_v1_session(path: &Path, id: u128, teacher: UserId, starts_at: &str, cancelled: bool) {
+    let id = uuid(id).to_string();
+    let cancelled_at = if cancelled { "'2030-03-04T10:00:00Z'" } else { "NULL" };
+    common::raw(path)
+        .execute(
+            &format!(
+                "INSERT INTO sessions (id, version, body, teacher_id, course_id, starts_at) \
+                 SELECT ?1, version, json_set(body, '$.id', ?1, '$.teacher_id', ?2, '$.starts_at', ?3, \
+                 '$.cancelled_at', {cancelled_at}, '$.bookings', json_array()), ?2, course_id, ?3 FROM sessions \
+                 WHERE id = ?4"
+            ),
+            rusqlite::params![id, teacher.to_string(), starts_at, uuid(SESSION).to_string()],
+        )
+        .unwrap();
+}
+
+#[test]
+fn upcoming_group_sessions_are_put_in_their_teachers_calendars() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("v1.db");
+    write_v1(&path);
+    // A teacher without a calendar: an upcoming session, a cancelled one, one long ended.
+    add_v1_session(&path, 0xa1, user(1, 2), "2999-01-01T10:00:00Z", false);
+    add_v1_session(&path, 0xa2, user(1, 2), "2999-01-01T08:00:00Z", true);
+    add_v1_session(&path, 0xa3, user(1, 2), "2020-01-01T10:00:00Z", false);
+    // Another teacher with only an ended session.
+    add_v1_session(&path, 0xa4, user(1, 3), "2020-01-01T10:00:00Z", false);
+    let store = SqliteRepository::open(&path).unwrap();
+
+    let other = store.load_calendar(user(1, 2)).unwrap().expect("a calendar for the other teacher");
+    assert_eq!(other.sessions.len(), 1);
+    let held = other.sessions[0];
+    assert_eq!(held.session_id, SessionId::from_uuid(uuid(0xa1)));
+    assert_eq!(held.starts_at, Utc.with_ymd_and_hms(2999, 1, 1, 10, 0, 0).unwrap());
+    assert_eq!(held.ends_at, Utc.with_ymd_and_hms(2999, 1, 1, 11, 0, 0).unwrap());
+    assert!(other.overlapping_session(held.starts_at, held.ends_at).is_some());
+    assert!(other.slots.is_empty() && other.holds.is_empty());
+    assert!(store.load_calendar(user(1, 3)).unwrap().is_none(), "no calendar for ended sessions");
+
+    // The fixture's session is held by its teacher while it has not ended.
+    let teacher = store.load_calendar(user(1, 1)).unwrap().unwrap();
+    let session = store.load_session(SessionId::from_uuid(uuid(SESSION))).unwrap().unwrap();
+    if session.ends_at() > Utc::now() {
+        assert_eq!(teacher.sessions.iter().map(|s| s.session_id).collect::<Vec<_>>(), [session.id]);
+        assert_eq!(
+            (teacher.sessions[0].starts_at, teacher.sessions[0].ends_at),
+            (session.starts_at, session.ends_at())
+        );
+    } else {
+        assert!(teacher.sessions.is_empty());
+    }
+}
+
+#[test]
+fn records_written_by_version_1_take_commands() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("v1.db");
+    write_v1(&path);
+    let now = Utc.with_ymd_and_hms(2030, 3, 4, 10, 0, 0).unwrap();
+    let engine = Engine::new(SqliteRepository::open(&path).unwrap()).with_clock(ManualClock::new(now));
+
+    // The confirmed student cancels; the waitlisted one is promoted, as before.
+    let first = BookingId::from_uuid(uuid(CONFIRMED_SEAT));
+    let receipt = engine.cancel_booking(Actor::Student(user(2, 1)), first).expect("cancelling an old booking");
+    let kinds: Vec<_> = receipt.events.iter().map(|e| e.kind.name()).collect();
+    assert_eq!(kinds, ["booking_cancelled", "booking_promoted"]);
+    let second = engine.seat_booking(BookingId::from_uuid(uuid(WAITLISTED_SEAT))).unwrap();
+    assert_eq!(second.status, SeatStatus::Confirmed);
+
+    // The old lesson is cancelled: both calendars (old bodies) are rewritten.
+    let lesson = engine
+        .cancel_lesson(Actor::Student(user(2, 1)), BookingId::from_uuid(uuid(LESSON)))
+        .expect("cancelling an old lesson");
+    assert_eq!(lesson.value.status, LessonStatus::Cancelled);
+    assert!(engine.calendar(user(2, 1)).unwrap().holds.is_empty());
+    assert!(engine.calendar(user(1, 1)).unwrap().holds.is_empty());
+
+    // The outbox continues after the old events.
+    let outbox = engine.repository().events_since(0, 100).unwrap();
+    assert_eq!(outbox.first().map(|e| e.event.kind.name()), Some("session_created"));
+    assert!(outbox.windows(2).all(|w| w[0].id < w[1].id));
+    assert_eq!(outbox.len(), 5 + 3);
+}
