@@ -52,6 +52,12 @@ impl Repository for Unavailable {
     fn is_enrolled(&self, _: UserId, _: CourseId) -> std::result::Result<bool, StoreError> {
         self.fail()
     }
+    fn sessions_with_offers_due(
+        &self,
+        _: chrono::DateTime<chrono::Utc>,
+    ) -> std::result::Result<Vec<SessionId>, StoreError> {
+        self.fail()
+    }
 }
 
 /// The outcome of one conformance check.

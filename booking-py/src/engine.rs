@@ -3,13 +3,13 @@
 use crate::convert::{PyActor, enum_value, instant, opt_uuid, uuid_of, zone_name};
 use crate::errors::{Error, Result, guarded, invalid};
 use crate::objects::{
-    PyAvailabilitySlot, PyBookableOccurrence, PyCalendar, PyGroupSession, PyLesson, PyOneTimeSlot, PyReceipt,
-    PySeatBooking, PyWeeklySlot, ReceiptValue,
+    PyAvailabilitySlot, PyBookableOccurrence, PyCalendar, PyEvent, PyGroupSession, PyLesson, PyOneTimeSlot, PyReceipt,
+    PySchedulingRules, PySeatBooking, PyWaitlistMode, PyWeeklySlot, ReceiptValue,
 };
 use booking_core::{
-    BookingError, BookingId, CourseId, Engine, ManualClock, NewGroupSession, Repository, Request, SessionId, SlotId,
-    UserId,
-    availability::SlotRecurrence,
+    BookingError, BookingId, CourseId, Engine, ManualClock, NewGroupSession, Repository, Request, SchedulingRules,
+    SessionId, SlotId, TimeOffId, UserId, WaitlistMode,
+    availability::{SlotRecurrence, TimeOffSpec},
     lesson::{Lesson, MeetingLinkGenerator, OccurrenceQuery, SeriesEnd, SeriesMode, SeriesRequest, SlotSpec},
 };
 use chrono::{DateTime, Utc};
@@ -81,11 +81,43 @@ fn count(field: &str, value: i64) -> Result<u32> {
     u32::try_from(value).map_err(|_| invalid(field, format!("must be between 0 and {}", u32::MAX)))
 }
 
+/// Optional `SchedulingRules` (`None`: none set at this level).
+fn rules_of(field: &str, value: Option<&Bound<'_, PyAny>>) -> Result<SchedulingRules> {
+    match value.filter(|v| !v.is_none()) {
+        None => Ok(SchedulingRules::default()),
+        Some(v) => match v.cast::<PySchedulingRules>() {
+            Ok(r) => Ok(r.get().0),
+            Err(_) => Err(invalid(field, "expected a SchedulingRules")),
+        },
+    }
+}
+
+/// An optional `WaitlistMode` (`None`: promote).
+fn waitlist_mode_of(value: Option<&Bound<'_, PyAny>>) -> Result<WaitlistMode> {
+    match value.filter(|v| !v.is_none()) {
+        None => Ok(WaitlistMode::Promote),
+        Some(v) => match v.cast::<PyWaitlistMode>() {
+            Ok(m) => Ok(m.get().0),
+            Err(_) => Err(invalid("waitlist_mode", "expected a WaitlistMode (WaitlistMode.promote() or .offer(...))")),
+        },
+    }
+}
+
+/// Booking ids from any iterable of ids.
+fn booking_ids(field: &str, values: &Bound<'_, PyAny>) -> Result<Vec<BookingId>> {
+    if values.is_instance_of::<pyo3::types::PyString>() {
+        return Err(invalid(field, "expected an iterable of booking ids, not a string"));
+    }
+    let items = values.try_iter().map_err(|_| invalid(field, "expected an iterable of booking ids"))?;
+    items.map(|item| Ok(BookingId(uuid_of(field, &item?)?))).collect()
+}
+
 fn slot_spec(
     recurrence: &Bound<'_, PyAny>,
     time_zone: &Bound<'_, PyAny>,
     course_id: Option<&Bound<'_, PyAny>>,
     active: bool,
+    rules: Option<&Bound<'_, PyAny>>,
 ) -> Result<SlotSpec> {
     let recurrence = if let Ok(w) = recurrence.cast::<PyWeeklySlot>() {
         let w = w.get();
@@ -106,7 +138,7 @@ fn slot_spec(
         time_zone: zone_name("time_zone", time_zone)?,
         recurrence,
         active,
-        rules: Default::default(),
+        rules: rules_of("rules", rules)?,
     })
 }
 
@@ -159,9 +191,11 @@ impl PyEngine {
 
     // --- group sessions ---------------------------------------------------------------
 
-    /// Creates a group session.
+    /// Creates a group session. `waitlist_mode` (a `WaitlistMode`, default promote) says how
+    /// freed seats reach the waitlist; `rules` (a `SchedulingRules`: booking window and
+    /// cancellation cut-off only) win over the teacher's rules for the session.
     #[pyo3(signature = (actor, *, teacher_id, title, starts_at, time_zone, duration_minutes, meeting_link, capacity,
-        waitlist_enabled = false, course_id = None, key = None))]
+        waitlist_enabled = false, course_id = None, waitlist_mode = None, rules = None, key = None))]
     #[allow(clippy::too_many_arguments)]
     fn create_session(
         &self,
@@ -176,6 +210,8 @@ impl PyEngine {
         capacity: i64,
         waitlist_enabled: bool,
         course_id: Option<&Bound<'_, PyAny>>,
+        waitlist_mode: Option<&Bound<'_, PyAny>>,
+        rules: Option<&Bound<'_, PyAny>>,
         key: Option<String>,
     ) -> Result<PyReceipt> {
         let session = NewGroupSession {
@@ -188,27 +224,73 @@ impl PyEngine {
             meeting_link,
             capacity: count("capacity", capacity)?,
             waitlist_enabled,
+            waitlist_mode: waitlist_mode_of(waitlist_mode)?,
+            rules: rules_of("rules", rules)?,
         };
         let request = request(actor, key);
         let r = self.run(py, move |e| e.create_session(request, session))?;
         Ok(PyReceipt::new(r, ReceiptValue::Session))
     }
 
-    /// Books a seat: confirmed if one is free, waitlisted if the session is full and its
-    /// waitlist is on, else `SessionFullError`.
-    #[pyo3(signature = (actor, session_id, student_id, *, key = None))]
+    /// Books `seats` seats (default 1; a parent booking for two children books 2) in one
+    /// booking, all or nothing: confirmed if that many are free and nobody waits, waitlisted
+    /// as one if the session is full and its waitlist is on, else `SessionFullError`.
+    #[pyo3(signature = (actor, session_id, student_id, *, seats = 1, key = None))]
     fn book_seat(
         &self,
         py: Python<'_>,
         actor: &PyActor,
         session_id: &Bound<'_, PyAny>,
         student_id: &Bound<'_, PyAny>,
+        seats: i64,
         key: Option<String>,
     ) -> Result<PyReceipt> {
         let (s, st) = (SessionId(uuid_of("session_id", session_id)?), UserId(uuid_of("student_id", student_id)?));
+        let n = count("seats", seats)?;
         let request = request(actor, key);
-        let r = self.run(py, move |e| e.book_seat(request, s, st))?;
+        let r = self.run(py, move |e| e.book_seats(request, s, st, n))?;
         Ok(PyReceipt::new(r, ReceiptValue::Seat))
+    }
+
+    /// Accepts the seat offered to a waitlisted booking (offer mode): it is confirmed. An
+    /// offer that ran out is refused with `OfferExpiredError`.
+    #[pyo3(signature = (actor, booking_id, *, key = None))]
+    fn accept_offer(
+        &self,
+        py: Python<'_>,
+        actor: &PyActor,
+        booking_id: &Bound<'_, PyAny>,
+        key: Option<String>,
+    ) -> Result<PyReceipt> {
+        let b = BookingId(uuid_of("booking_id", booking_id)?);
+        let request = request(actor, key);
+        let r = self.run(py, move |e| e.accept_offer(request, b))?;
+        Ok(PyReceipt::new(r, ReceiptValue::Seat))
+    }
+
+    /// Declines the seat offered to a waitlisted booking: the booking is cancelled and the
+    /// seat is offered to the next in line.
+    #[pyo3(signature = (actor, booking_id, *, key = None))]
+    fn decline_offer(
+        &self,
+        py: Python<'_>,
+        actor: &PyActor,
+        booking_id: &Bound<'_, PyAny>,
+        key: Option<String>,
+    ) -> Result<PyReceipt> {
+        let b = BookingId(uuid_of("booking_id", booking_id)?);
+        let request = request(actor, key);
+        let r = self.run(py, move |e| e.decline_offer(request, b))?;
+        Ok(PyReceipt::new(r, ReceiptValue::Seat))
+    }
+
+    /// Expires every seat offer that ran out by `now` (an aware datetime) and offers the seats
+    /// to the next in line (never after a session's start), as the system. The engine runs no
+    /// threads: call this periodically (every minute, say). Returns the events, in order.
+    fn process_expired_offers<'py>(&self, py: Python<'py>, now: &Bound<'py, PyAny>) -> Result<Bound<'py, PyList>> {
+        let now = instant("now", now)?;
+        let events = self.run(py, move |e| e.process_expired_offers(now))?;
+        Ok(crate::objects::list_of(py, events, PyEvent)?)
     }
 
     /// Cancels a seat booking; a freed seat goes to the head of the waitlist in the same step.
@@ -291,8 +373,10 @@ impl PyEngine {
 
     // --- availability and 1:1 lessons ---------------------------------------------------
 
-    /// Publishes an availability slot (`WeeklySlot` or `OneTimeSlot`) for a teacher.
-    #[pyo3(signature = (actor, teacher_id, recurrence, *, time_zone, course_id = None, active = true, key = None))]
+    /// Publishes an availability slot (`WeeklySlot` or `OneTimeSlot`) for a teacher, with its
+    /// own `rules` (a `SchedulingRules`, winning over the teacher's) if given.
+    #[pyo3(signature = (actor, teacher_id, recurrence, *, time_zone, course_id = None, active = true, rules = None,
+        key = None))]
     #[allow(clippy::too_many_arguments)]
     fn publish_slot(
         &self,
@@ -303,17 +387,20 @@ impl PyEngine {
         time_zone: &Bound<'_, PyAny>,
         course_id: Option<&Bound<'_, PyAny>>,
         active: bool,
+        rules: Option<&Bound<'_, PyAny>>,
         key: Option<String>,
     ) -> Result<PyReceipt> {
         let t = UserId(uuid_of("teacher_id", teacher_id)?);
-        let spec = slot_spec(recurrence, time_zone, course_id, active)?;
+        let spec = slot_spec(recurrence, time_zone, course_id, active, rules)?;
         let request = request(actor, key);
         let r = self.run(py, move |e| e.publish_slot(request, t, spec))?;
         Ok(PyReceipt::new(r, ReceiptValue::Slot))
     }
 
-    /// Replaces a slot's course, zone, times and active flag; booked lessons keep their time.
-    #[pyo3(signature = (actor, slot_id, recurrence, *, time_zone, course_id = None, active = true, key = None))]
+    /// Replaces a slot's course, zone, times, active flag and rules; booked lessons keep their
+    /// time.
+    #[pyo3(signature = (actor, slot_id, recurrence, *, time_zone, course_id = None, active = true, rules = None,
+        key = None))]
     #[allow(clippy::too_many_arguments)]
     fn update_slot(
         &self,
@@ -324,10 +411,11 @@ impl PyEngine {
         time_zone: &Bound<'_, PyAny>,
         course_id: Option<&Bound<'_, PyAny>>,
         active: bool,
+        rules: Option<&Bound<'_, PyAny>>,
         key: Option<String>,
     ) -> Result<PyReceipt> {
         let s = SlotId(uuid_of("slot_id", slot_id)?);
-        let spec = slot_spec(recurrence, time_zone, course_id, active)?;
+        let spec = slot_spec(recurrence, time_zone, course_id, active, rules)?;
         let request = request(actor, key);
         let r = self.run(py, move |e| e.update_slot(request, s, spec))?;
         Ok(PyReceipt::new(r, ReceiptValue::Slot))
@@ -509,6 +597,96 @@ impl PyEngine {
         Ok(PyReceipt::new(r, ReceiptValue::Lesson))
     }
 
+    /// Moves a lesson (confirmed or pending; one occurrence of a series too) to the occurrence
+    /// of `slot_id` (same teacher) starting at `starts_at`, atomically: the new time is taken
+    /// and the old one freed, or nothing changes. The new time is checked like a booking; a
+    /// student moving to a time that needs approval makes it pending again. A student is
+    /// refused within the reschedule cut-off (`CutoffPassedError`); a teacher or admin may,
+    /// and the event records `cutoff_overridden`.
+    #[pyo3(signature = (actor, booking_id, slot_id, starts_at, *, key = None))]
+    fn reschedule_lesson(
+        &self,
+        py: Python<'_>,
+        actor: &PyActor,
+        booking_id: &Bound<'_, PyAny>,
+        slot_id: &Bound<'_, PyAny>,
+        starts_at: &Bound<'_, PyAny>,
+        key: Option<String>,
+    ) -> Result<PyReceipt> {
+        let b = BookingId(uuid_of("booking_id", booking_id)?);
+        let s = SlotId(uuid_of("slot_id", slot_id)?);
+        let at = instant("starts_at", starts_at)?;
+        let request = request(actor, key);
+        let r = self.run(py, move |e| e.reschedule_lesson(request, b, s, at))?;
+        Ok(PyReceipt::new(r, ReceiptValue::Lesson))
+    }
+
+    /// Sets a teacher's scheduling rules for `course_id`, or their default rules when `None`;
+    /// empty rules (`SchedulingRules()`) remove that level. The value is the rules now set at
+    /// that level. Precedence per field: slot, then the teacher's course rules, then default.
+    #[pyo3(signature = (actor, teacher_id, rules, *, course_id = None, key = None))]
+    fn set_scheduling_rules(
+        &self,
+        py: Python<'_>,
+        actor: &PyActor,
+        teacher_id: &Bound<'_, PyAny>,
+        rules: &Bound<'_, PyAny>,
+        course_id: Option<&Bound<'_, PyAny>>,
+        key: Option<String>,
+    ) -> Result<PyReceipt> {
+        let t = UserId(uuid_of("teacher_id", teacher_id)?);
+        let rules = rules_of("rules", Some(rules))?;
+        let c = opt_uuid("course_id", course_id)?.map(CourseId);
+        let request = request(actor, key);
+        let r = self.run(py, move |e| e.set_scheduling_rules(request, t, c, rules))?;
+        Ok(PyReceipt::new(r, ReceiptValue::Rules))
+    }
+
+    /// Takes time off for a teacher from `first_day` to `last_day` (inclusive `datetime.date`s,
+    /// read in `time_zone`): their slots offer nothing that overlaps it; lessons already
+    /// booked then are kept. The value is the `TimeOff`.
+    #[pyo3(signature = (actor, teacher_id, first_day, last_day, time_zone, *, note = None, key = None))]
+    #[allow(clippy::too_many_arguments)]
+    fn add_time_off(
+        &self,
+        py: Python<'_>,
+        actor: &PyActor,
+        teacher_id: &Bound<'_, PyAny>,
+        first_day: &Bound<'_, PyAny>,
+        last_day: &Bound<'_, PyAny>,
+        time_zone: &Bound<'_, PyAny>,
+        note: Option<String>,
+        key: Option<String>,
+    ) -> Result<PyReceipt> {
+        let t = UserId(uuid_of("teacher_id", teacher_id)?);
+        let spec = TimeOffSpec {
+            first_day: crate::convert::date("first_day", first_day)?,
+            last_day: crate::convert::date("last_day", last_day)?,
+            time_zone: zone_name("time_zone", time_zone)?,
+            note,
+        };
+        let request = request(actor, key);
+        let r = self.run(py, move |e| e.add_time_off(request, t, spec))?;
+        Ok(PyReceipt::new(r, ReceiptValue::TimeOff))
+    }
+
+    /// Withdraws a teacher's time off; the value is the `TimeOff` removed.
+    #[pyo3(signature = (actor, teacher_id, time_off_id, *, key = None))]
+    fn remove_time_off(
+        &self,
+        py: Python<'_>,
+        actor: &PyActor,
+        teacher_id: &Bound<'_, PyAny>,
+        time_off_id: &Bound<'_, PyAny>,
+        key: Option<String>,
+    ) -> Result<PyReceipt> {
+        let t = UserId(uuid_of("teacher_id", teacher_id)?);
+        let id = TimeOffId(uuid_of("time_off_id", time_off_id)?);
+        let request = request(actor, key);
+        let r = self.run(py, move |e| e.remove_time_off(request, t, id))?;
+        Ok(PyReceipt::new(r, ReceiptValue::TimeOff))
+    }
+
     // --- reads ---------------------------------------------------------------------------
 
     /// The session with this id (`SessionNotFoundError` if none).
@@ -539,6 +717,29 @@ impl PyEngine {
     fn slot(&self, py: Python<'_>, slot_id: &Bound<'_, PyAny>) -> Result<PyAvailabilitySlot> {
         let s = SlotId(uuid_of("slot_id", slot_id)?);
         Ok(PyAvailabilitySlot(self.run(py, move |e| e.slot(s))?))
+    }
+
+    /// The group session as an iCalendar (RFC 5545) file, the teacher's view: one `VEVENT`
+    /// with the stable `UID` `session-<id>@booking-engine`, a `SEQUENCE` that grows with every
+    /// change, and `STATUS` `CONFIRMED` or `CANCELLED` (`SessionNotFoundError` if none).
+    fn session_ical(&self, py: Python<'_>, session_id: &Bound<'_, PyAny>) -> Result<String> {
+        let s = SessionId(uuid_of("session_id", session_id)?);
+        self.run(py, move |e| e.session_ical(s))
+    }
+
+    /// One booking as an iCalendar file: a seat booking as its student sees the session, or a
+    /// 1:1 lesson; `UID` `booking-<id>@booking-engine`, stable across reschedules
+    /// (`BookingNotFoundError` if none).
+    fn booking_ical(&self, py: Python<'_>, booking_id: &Bound<'_, PyAny>) -> Result<String> {
+        let b = BookingId(uuid_of("booking_id", booking_id)?);
+        self.run(py, move |e| e.booking_ical(b))
+    }
+
+    /// Several 1:1 lessons (a series: its lessons' ids) as one iCalendar file, one `VEVENT`
+    /// per lesson; `booking_ids` is any iterable of ids.
+    fn lessons_ical(&self, py: Python<'_>, booking_ids: &Bound<'_, PyAny>) -> Result<String> {
+        let ids = self::booking_ids("booking_ids", booking_ids)?;
+        self.run(py, move |e| e.lessons_ical(&ids))
     }
 
     /// The bookable occurrences of a teacher's slots starting in `[start, end)`, for a

@@ -53,6 +53,10 @@ fn _booking(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<objects::PySeriesBooking>()?;
     m.add_class::<objects::PyEvent>()?;
     m.add_class::<objects::PyReceipt>()?;
+    m.add_class::<objects::PySchedulingRules>()?;
+    m.add_class::<objects::PyWaitlistMode>()?;
+    m.add_class::<objects::PyTimeOff>()?;
+    m.add_class::<objects::PySessionHold>()?;
     m.add_class::<conformance::PyCheckOutcome>()?;
     m.add_class::<conformance::PyConformanceReport>()?;
     m.add_function(wrap_pyfunction!(conformance::run_conformance, m)?)?;
@@ -62,6 +66,7 @@ fn _booking(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("ERROR_CODES", pyo3::types::PyTuple::new(m.py(), codes)?)?;
     let invalid: Vec<&str> = ErrorCode::ALL.iter().filter(|c| c.is_invalid_input()).map(|c| c.as_str()).collect();
     m.add("INVALID_INPUT_CODES", pyo3::types::PyTuple::new(m.py(), invalid)?)?;
+    m.add("EVENT_KINDS", pyo3::types::PyTuple::new(m.py(), booking_core::EventKind::NAMES)?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }
@@ -106,6 +111,11 @@ fn sample_error(py: Python<'_>, code: &str) -> PyResult<Py<PyAny>> {
         C::OccurrenceNotOffered => E::OccurrenceNotOffered { slot_id: SlotId(id), starts_at: at },
         C::StudentBusy => E::StudentBusy { student_id: UserId(id), booking_id: BookingId(id) },
         C::NotEnrolled => E::NotEnrolled { student_id: UserId(id), course_id: CourseId(id) },
+        C::OutsideBookingWindow => E::OutsideBookingWindow { starts_at: at, earliest: at, latest: Some(at) },
+        C::CutoffPassed => E::CutoffPassed { booking_id: BookingId(id), action: "cancelled".into(), cutoff_at: at },
+        C::LimitReached => E::LimitReached { limit: "lessons per day for this teacher".into(), max: 1 },
+        C::TeacherBusy => E::TeacherBusy { teacher_id: UserId(id), booking_id: BookingId(id) },
+        C::OfferExpired => E::OfferExpired { booking_id: BookingId(id), expired_at: at },
         C::RequestKeyReused => E::RequestKeyReused { key: s() },
         C::Contention => E::Contention { attempts: 3 },
         C::CorruptRecord => E::CorruptRecord { record: s(), detail: s() },

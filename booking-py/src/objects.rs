@@ -6,14 +6,14 @@
 use crate::convert::{BOOKING_AVAILABILITY, EVENT_KIND, Id, LESSON_STATUS, PyActor, SEAT_STATUS, WEEKDAY};
 use crate::errors::{self, Result};
 use booking_core::{
-    BookingId, Event, EventKind, GroupSession, SeatBooking, UserId,
-    availability::{AvailabilitySlot, SlotRecurrence},
-    lesson::{BookableOccurrence, Calendar, Hold, Lesson, SeriesBooking, SkippedOccurrence},
+    BookingId, CourseId, Event, EventKind, GroupSession, SchedulingRules, SeatBooking, UserId, WaitlistMode,
+    availability::{AvailabilitySlot, SlotRecurrence, TimeOff},
+    lesson::{BookableOccurrence, Calendar, Hold, Lesson, SeriesBooking, SessionHold, SkippedOccurrence},
 };
 use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, Utc};
 use pyo3::IntoPyObjectExt;
 use pyo3::prelude::*;
-use pyo3::types::{PyList, PyTuple, PyType};
+use pyo3::types::{PyDict, PyList, PyTuple, PyType};
 use std::sync::Arc;
 
 /// `Name(field=repr, ...)`, skipping `None` fields.
@@ -97,6 +97,17 @@ impl PySeatBooking {
     fn updated_at(&self) -> DateTime<Utc> {
         self.0.updated_at
     }
+    /// How many seats it takes (a parent booking for two children takes 2), all or nothing;
+    /// on the waitlist it waits for them as one.
+    #[getter]
+    fn seats(&self) -> u32 {
+        self.0.seats
+    }
+    /// While `OFFERED`: when the offer runs out.
+    #[getter]
+    fn offer_expires_at(&self) -> Option<DateTime<Utc>> {
+        self.0.offer_expires_at
+    }
     fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
         repr_of(
             "SeatBooking",
@@ -105,6 +116,8 @@ impl PySeatBooking {
                 ("session_id", obj(py, self.session_id())?),
                 ("student_id", obj(py, self.student_id())?),
                 ("status", self.status(py)?),
+                ("seats", obj(py, self.0.seats)?),
+                ("offer_expires_at", obj(py, self.0.offer_expires_at)?),
                 ("booked_at", obj(py, self.0.booked_at)?),
             ],
         )
@@ -178,6 +191,21 @@ impl PyGroupSession {
     fn waitlist_enabled(&self) -> bool {
         self.0.waitlist_enabled
     }
+    /// How a freed seat reaches the waitlist (`WaitlistMode`).
+    #[getter]
+    fn waitlist_mode(&self) -> PyWaitlistMode {
+        PyWaitlistMode(self.0.waitlist_mode)
+    }
+    /// The booking window and cancellation cut-off in effect, resolved when it was created.
+    #[getter]
+    fn rules(&self) -> PySchedulingRules {
+        PySchedulingRules(self.0.rules)
+    }
+    /// The earliest instant an outstanding seat offer runs out, if any.
+    #[getter]
+    fn next_offer_deadline(&self) -> Option<DateTime<Utc>> {
+        self.0.next_offer_deadline()
+    }
     /// When it was created.
     #[getter]
     fn created_at(&self) -> DateTime<Utc> {
@@ -203,7 +231,7 @@ impl PyGroupSession {
     fn waitlist<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
         list_of(py, self.0.waitlist().cloned(), PySeatBooking)
     }
-    /// Seats taken (confirmed and attended).
+    /// Seats taken (confirmed, offered and attended bookings, counted in seats).
     #[getter]
     fn booked_seats(&self) -> u32 {
         self.0.booked_seats()
@@ -250,7 +278,7 @@ impl PyGroupSession {
         let id = BookingId(crate::convert::uuid_of("id", id)?);
         Ok(self.0.booking(id).cloned().map(PySeatBooking))
     }
-    /// The student's active (confirmed or waitlisted) booking here, if any.
+    /// The student's active (confirmed, waitlisted or offered) booking here, if any.
     fn active_booking_of(&self, student_id: &Bound<'_, PyAny>) -> Result<Option<PySeatBooking>> {
         let id = UserId(crate::convert::uuid_of("student_id", student_id)?);
         Ok(self.0.active_booking_of(id).cloned().map(PySeatBooking))
@@ -439,6 +467,11 @@ impl PyAvailabilitySlot {
     fn active(&self) -> bool {
         self.0.active
     }
+    /// The slot's own scheduling rules (they win over the teacher's).
+    #[getter]
+    fn rules(&self) -> PySchedulingRules {
+        PySchedulingRules(self.0.rules)
+    }
     fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
         repr_of(
             "AvailabilitySlot",
@@ -541,6 +574,12 @@ impl PyLesson {
     fn version(&self) -> u64 {
         self.0.version
     }
+    /// The scheduling rules in force when it was booked (or last rescheduled): its cut-offs
+    /// and its buffers in the teacher's calendar.
+    #[getter]
+    fn rules(&self) -> PySchedulingRules {
+        PySchedulingRules(self.0.rules)
+    }
     fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
         repr_of(
             "Lesson",
@@ -574,6 +613,16 @@ impl PyHold {
     fn series_id(&self) -> Option<Id> {
         self.0.series_id.map(|s| Id(s.as_uuid()))
     }
+    /// Its course, if any.
+    #[getter]
+    fn course_id(&self) -> Option<Id> {
+        self.0.course_id.map(|c| Id(c.as_uuid()))
+    }
+    /// Its teacher (the calendar's owner when the owner teaches it).
+    #[getter]
+    fn teacher_id(&self) -> Id {
+        Id(self.0.teacher_id.as_uuid())
+    }
     /// Start.
     #[getter]
     fn starts_at(&self) -> DateTime<Utc> {
@@ -584,6 +633,18 @@ impl PyHold {
     fn ends_at(&self) -> DateTime<Utc> {
         self.0.ends_at
     }
+    /// Start of the time it keeps busy here: the start, less the teacher's buffer before it
+    /// (in the teacher's calendar).
+    #[getter]
+    fn busy_from(&self) -> DateTime<Utc> {
+        self.0.busy_from
+    }
+    /// End of the time it keeps busy here: the end, plus the teacher's buffer after it (in
+    /// the teacher's calendar).
+    #[getter]
+    fn busy_until(&self) -> DateTime<Utc> {
+        self.0.busy_until
+    }
     fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
         repr_of(
             "Hold",
@@ -592,6 +653,8 @@ impl PyHold {
                 ("series_id", obj(py, self.series_id())?),
                 ("starts_at", obj(py, self.starts_at())?),
                 ("ends_at", obj(py, self.ends_at())?),
+                ("busy_from", obj(py, self.busy_from())?),
+                ("busy_until", obj(py, self.busy_until())?),
             ],
         )
     }
@@ -624,10 +687,47 @@ impl PyCalendar {
     fn slots<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
         list_of(py, self.0.slots.iter().cloned(), PyAvailabilitySlot)
     }
-    /// The active lessons' holds.
+    /// The active lessons' holds, by busy time (kept a few days after they end, so the
+    /// per-day and per-week limits can count them).
     #[getter]
     fn holds<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
         list_of(py, self.0.holds.iter().copied(), PyHold)
+    }
+    /// The group sessions the owner teaches that have not ended, by start.
+    #[getter]
+    fn sessions<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
+        list_of(py, self.0.sessions.iter().copied(), PySessionHold)
+    }
+    /// The owner's default scheduling rules as a teacher.
+    #[getter]
+    fn rules(&self) -> PySchedulingRules {
+        PySchedulingRules(self.0.rules)
+    }
+    /// The owner's scheduling rules per course (a dict by course id), which win over `rules`.
+    #[getter]
+    fn course_rules<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let dict = PyDict::new(py);
+        for c in &self.0.course_rules {
+            dict.set_item(Id(c.course_id.as_uuid()), PySchedulingRules(c.rules))?;
+        }
+        Ok(dict)
+    }
+    /// The owner's time off, by first day.
+    #[getter]
+    fn time_off<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
+        list_of(py, self.0.time_off.iter().cloned(), PyTimeOff)
+    }
+    /// The owner's rules for a course (their course rules over their default rules), before
+    /// any slot's own rules; `None`: the default rules.
+    #[pyo3(signature = (course_id = None))]
+    fn rules_for_course(&self, course_id: Option<&Bound<'_, PyAny>>) -> Result<PySchedulingRules> {
+        let course = crate::convert::opt_uuid("course_id", course_id)?.map(CourseId);
+        Ok(PySchedulingRules(self.0.rules_for_course(course)))
+    }
+    /// The rules in force for bookings of one of this calendar's slots: the slot's, then the
+    /// owner's for its course, then the owner's.
+    fn rules_for_slot(&self, slot: &PyAvailabilitySlot) -> PySchedulingRules {
+        PySchedulingRules(self.0.rules_for_slot(&slot.0))
     }
     fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
         repr_of(
@@ -637,6 +737,300 @@ impl PyCalendar {
                 ("version", obj(py, self.version())?),
                 ("slots", obj(py, self.0.slots.len())?),
                 ("holds", obj(py, self.0.holds.len())?),
+                ("sessions", obj(py, self.0.sessions.len())?),
+                ("time_off", obj(py, self.0.time_off.len())?),
+            ],
+        )
+    }
+}
+
+/// A `u32` from a Python `int`, refusing negatives and overflow as invalid input.
+fn u32_of(field: &str, value: i64) -> Result<u32> {
+    u32::try_from(value).map_err(|_| errors::invalid(field, format!("must be between 0 and {}", u32::MAX)))
+}
+
+/// Scheduling rules: every field optional (`None`: fall back to the next, less specific
+/// level: slot, then the teacher's rules for the course, then the teacher's own).
+#[pyclass(frozen, eq, hash, module = "booking._booking", name = "SchedulingRules")]
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub(crate) struct PySchedulingRules(pub(crate) SchedulingRules);
+
+/// The field names of `SchedulingRules`, in order.
+const RULE_FIELDS: [&str; 9] = [
+    "min_notice_minutes",
+    "max_advance_days",
+    "buffer_before_minutes",
+    "buffer_after_minutes",
+    "cancel_cutoff_minutes",
+    "reschedule_cutoff_minutes",
+    "max_lessons_per_day",
+    "max_lessons_per_week",
+    "max_upcoming_lessons_per_student",
+];
+
+impl PySchedulingRules {
+    fn values(&self) -> [Option<u32>; 9] {
+        let r = &self.0;
+        [
+            r.min_notice_minutes,
+            r.max_advance_days,
+            r.buffer_before_minutes,
+            r.buffer_after_minutes,
+            r.cancel_cutoff_minutes,
+            r.reschedule_cutoff_minutes,
+            r.max_lessons_per_day,
+            r.max_lessons_per_week,
+            r.max_upcoming_lessons_per_student,
+        ]
+    }
+}
+
+#[pymethods]
+impl PySchedulingRules {
+    /// Rules with the given fields set; the core checks every range (`InvalidInputError`
+    /// naming the field).
+    #[new]
+    #[pyo3(signature = (*, min_notice_minutes = None, max_advance_days = None, buffer_before_minutes = None,
+        buffer_after_minutes = None, cancel_cutoff_minutes = None, reschedule_cutoff_minutes = None,
+        max_lessons_per_day = None, max_lessons_per_week = None, max_upcoming_lessons_per_student = None))]
+    #[allow(clippy::too_many_arguments)]
+    fn new(
+        min_notice_minutes: Option<i64>,
+        max_advance_days: Option<i64>,
+        buffer_before_minutes: Option<i64>,
+        buffer_after_minutes: Option<i64>,
+        cancel_cutoff_minutes: Option<i64>,
+        reschedule_cutoff_minutes: Option<i64>,
+        max_lessons_per_day: Option<i64>,
+        max_lessons_per_week: Option<i64>,
+        max_upcoming_lessons_per_student: Option<i64>,
+    ) -> Result<Self> {
+        let f = |field: &str, v: Option<i64>| v.map(|v| u32_of(field, v)).transpose();
+        let rules = SchedulingRules {
+            min_notice_minutes: f("min_notice_minutes", min_notice_minutes)?,
+            max_advance_days: f("max_advance_days", max_advance_days)?,
+            buffer_before_minutes: f("buffer_before_minutes", buffer_before_minutes)?,
+            buffer_after_minutes: f("buffer_after_minutes", buffer_after_minutes)?,
+            cancel_cutoff_minutes: f("cancel_cutoff_minutes", cancel_cutoff_minutes)?,
+            reschedule_cutoff_minutes: f("reschedule_cutoff_minutes", reschedule_cutoff_minutes)?,
+            max_lessons_per_day: f("max_lessons_per_day", max_lessons_per_day)?,
+            max_lessons_per_week: f("max_lessons_per_week", max_lessons_per_week)?,
+            max_upcoming_lessons_per_student: f("max_upcoming_lessons_per_student", max_upcoming_lessons_per_student)?,
+        };
+        rules.validate()?;
+        Ok(Self(rules))
+    }
+    /// Bookings must start at least this many minutes after now.
+    #[getter]
+    fn min_notice_minutes(&self) -> Option<u32> {
+        self.0.min_notice_minutes
+    }
+    /// Bookings must start at most this many days after now.
+    #[getter]
+    fn max_advance_days(&self) -> Option<u32> {
+        self.0.max_advance_days
+    }
+    /// Minutes kept free before each 1:1 lesson in the teacher's calendar.
+    #[getter]
+    fn buffer_before_minutes(&self) -> Option<u32> {
+        self.0.buffer_before_minutes
+    }
+    /// Minutes kept free after each 1:1 lesson in the teacher's calendar.
+    #[getter]
+    fn buffer_after_minutes(&self) -> Option<u32> {
+        self.0.buffer_after_minutes
+    }
+    /// A student may not cancel within this many minutes of the start.
+    #[getter]
+    fn cancel_cutoff_minutes(&self) -> Option<u32> {
+        self.0.cancel_cutoff_minutes
+    }
+    /// A student may not reschedule within this many minutes of the start.
+    #[getter]
+    fn reschedule_cutoff_minutes(&self) -> Option<u32> {
+        self.0.reschedule_cutoff_minutes
+    }
+    /// At most this many 1:1 lessons per day for the teacher.
+    #[getter]
+    fn max_lessons_per_day(&self) -> Option<u32> {
+        self.0.max_lessons_per_day
+    }
+    /// At most this many 1:1 lessons per ISO week for the teacher.
+    #[getter]
+    fn max_lessons_per_week(&self) -> Option<u32> {
+        self.0.max_lessons_per_week
+    }
+    /// At most this many not-yet-ended 1:1 lessons per student in one course.
+    #[getter]
+    fn max_upcoming_lessons_per_student(&self) -> Option<u32> {
+        self.0.max_upcoming_lessons_per_student
+    }
+    /// Whether no field is set.
+    #[getter]
+    fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+    /// Field by field: this value's setting, else `fallback`'s.
+    fn or_(&self, fallback: &PySchedulingRules) -> PySchedulingRules {
+        PySchedulingRules(self.0.or(&fallback.0))
+    }
+    /// The fields that are set, as a dict (for forms, JSON, `SchedulingRules(**d)`).
+    fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let dict = PyDict::new(py);
+        for (name, value) in RULE_FIELDS.iter().zip(self.values()) {
+            if let Some(v) = value {
+                dict.set_item(*name, v)?;
+            }
+        }
+        Ok(dict)
+    }
+    fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
+        let fields = RULE_FIELDS
+            .iter()
+            .zip(self.values())
+            .map(|(name, value)| Ok((*name, obj(py, value)?)))
+            .collect::<PyResult<Vec<_>>>()?;
+        repr_of("SchedulingRules", &fields)
+    }
+}
+
+/// How a freed seat reaches a session's waitlist: `WaitlistMode.promote()` (the first in line
+/// gets it at once, the default) or `WaitlistMode.offer(hold_minutes=...)` (it is held for the
+/// first in line, who accepts or declines; an unanswered offer expires and passes on).
+#[pyclass(frozen, eq, hash, module = "booking._booking", name = "WaitlistMode")]
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) struct PyWaitlistMode(pub(crate) WaitlistMode);
+
+#[pymethods]
+impl PyWaitlistMode {
+    /// The first in line gets a freed seat at once.
+    #[staticmethod]
+    fn promote() -> Self {
+        Self(WaitlistMode::Promote)
+    }
+    /// A freed seat is held for the first in line for `hold_minutes` (1 to 10,080; the core
+    /// checks it when the session is created).
+    #[staticmethod]
+    fn offer(hold_minutes: i64) -> Result<Self> {
+        Ok(Self(WaitlistMode::Offer { hold_minutes: u32_of("hold_minutes", hold_minutes)? }))
+    }
+    /// `"promote"` or `"offer"`.
+    #[getter]
+    fn mode(&self) -> &'static str {
+        match self.0 {
+            WaitlistMode::Promote => "promote",
+            WaitlistMode::Offer { .. } => "offer",
+        }
+    }
+    /// How long an offer holds the seat (offer mode), else `None`.
+    #[getter]
+    fn hold_minutes(&self) -> Option<u32> {
+        match self.0 {
+            WaitlistMode::Promote => None,
+            WaitlistMode::Offer { hold_minutes } => Some(hold_minutes),
+        }
+    }
+    fn __repr__(&self) -> String {
+        match self.0 {
+            WaitlistMode::Promote => "WaitlistMode.promote()".to_owned(),
+            WaitlistMode::Offer { hold_minutes } => format!("WaitlistMode.offer(hold_minutes={hold_minutes})"),
+        }
+    }
+}
+
+/// A teacher's time off (a vacation, or one cancelled day): from the start of `first_day` to
+/// the end of `last_day` in `time_zone`, their slots offer no occurrence that overlaps it.
+/// Lessons already booked then are kept.
+#[pyclass(frozen, eq, module = "booking._booking", name = "TimeOff")]
+#[derive(PartialEq)]
+pub(crate) struct PyTimeOff(pub(crate) TimeOff);
+
+#[pymethods]
+impl PyTimeOff {
+    /// Its id (to remove it).
+    #[getter]
+    fn id(&self) -> Id {
+        Id(self.0.id.as_uuid())
+    }
+    /// The teacher.
+    #[getter]
+    fn teacher_id(&self) -> Id {
+        Id(self.0.teacher_id.as_uuid())
+    }
+    /// The first day off.
+    #[getter]
+    fn first_day(&self) -> NaiveDate {
+        self.0.first_day
+    }
+    /// The last day off (inclusive).
+    #[getter]
+    fn last_day(&self) -> NaiveDate {
+        self.0.last_day
+    }
+    /// The zone the days are read in.
+    #[getter]
+    fn time_zone(&self) -> chrono_tz::Tz {
+        self.0.time_zone
+    }
+    /// The teacher's note, if any.
+    #[getter]
+    fn note(&self) -> Option<&str> {
+        self.0.note.as_deref()
+    }
+    /// The instant it starts (the start of `first_day` in its zone).
+    #[getter]
+    fn starts_at(&self) -> DateTime<Utc> {
+        self.0.starts_at()
+    }
+    /// The instant it ends (the start of the day after `last_day`).
+    #[getter]
+    fn ends_at(&self) -> DateTime<Utc> {
+        self.0.ends_at()
+    }
+    fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
+        repr_of(
+            "TimeOff",
+            &[
+                ("id", obj(py, self.id())?),
+                ("teacher_id", obj(py, self.teacher_id())?),
+                ("first_day", obj(py, self.0.first_day)?),
+                ("last_day", obj(py, self.0.last_day)?),
+                ("time_zone", obj(py, self.0.time_zone)?),
+                ("note", obj(py, self.note())?),
+            ],
+        )
+    }
+}
+
+/// A group session the calendar's owner teaches: 1:1 lessons cannot be booked over it.
+#[pyclass(frozen, eq, module = "booking._booking", name = "SessionHold")]
+#[derive(PartialEq)]
+pub(crate) struct PySessionHold(pub(crate) SessionHold);
+
+#[pymethods]
+impl PySessionHold {
+    /// The session.
+    #[getter]
+    fn session_id(&self) -> Id {
+        Id(self.0.session_id.as_uuid())
+    }
+    /// Its start.
+    #[getter]
+    fn starts_at(&self) -> DateTime<Utc> {
+        self.0.starts_at
+    }
+    /// Its end.
+    #[getter]
+    fn ends_at(&self) -> DateTime<Utc> {
+        self.0.ends_at
+    }
+    fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
+        repr_of(
+            "SessionHold",
+            &[
+                ("session_id", obj(py, self.session_id())?),
+                ("starts_at", obj(py, self.starts_at())?),
+                ("ends_at", obj(py, self.ends_at())?),
             ],
         )
     }
@@ -811,7 +1205,11 @@ impl PyEvent {
             | K::CapacityChanged { session_id, .. }
             | K::WaitlistChanged { session_id, .. }
             | K::SessionCancelled { session_id }
-            | K::AttendanceMarked { session_id, .. } => Some(*session_id),
+            | K::AttendanceMarked { session_id, .. }
+            | K::SeatOffered { session_id, .. }
+            | K::OfferAccepted { session_id, .. }
+            | K::OfferDeclined { session_id, .. }
+            | K::OfferExpired { session_id, .. } => Some(*session_id),
             _ => None,
         }
         .map(|id| Id(id.as_uuid()))
@@ -835,8 +1233,14 @@ impl PyEvent {
             | K::LessonDeclined { student_id, .. }
             | K::LessonCancelled { student_id, .. }
             | K::LessonAttendanceMarked { student_id, .. }
-            | K::SeriesBooked { student_id, .. } => Some(*student_id),
-            K::LessonRequested { lesson } | K::LessonBooked { lesson } => Some(lesson.student_id),
+            | K::SeriesBooked { student_id, .. }
+            | K::SeatOffered { student_id, .. }
+            | K::OfferAccepted { student_id, .. }
+            | K::OfferDeclined { student_id, .. }
+            | K::OfferExpired { student_id, .. } => Some(*student_id),
+            K::LessonRequested { lesson } | K::LessonBooked { lesson } | K::LessonRescheduled { lesson, .. } => {
+                Some(lesson.student_id)
+            }
             _ => None,
         }
         .map(|id| Id(id.as_uuid()))
@@ -848,11 +1252,16 @@ impl PyEvent {
         match &self.0.kind {
             K::SessionCreated { session } => Some(session.teacher_id),
             K::SlotPublished { slot } | K::SlotUpdated { slot } => Some(slot.teacher_id),
-            K::LessonRequested { lesson } | K::LessonBooked { lesson } => Some(lesson.teacher_id),
+            K::LessonRequested { lesson } | K::LessonBooked { lesson } | K::LessonRescheduled { lesson, .. } => {
+                Some(lesson.teacher_id)
+            }
+            K::TimeOffAdded { time_off } => Some(time_off.teacher_id),
             K::LessonApproved { teacher_id, .. }
             | K::LessonDeclined { teacher_id, .. }
             | K::LessonCancelled { teacher_id, .. }
-            | K::LessonAttendanceMarked { teacher_id, .. } => Some(*teacher_id),
+            | K::LessonAttendanceMarked { teacher_id, .. }
+            | K::SchedulingRulesSet { teacher_id, .. }
+            | K::TimeOffRemoved { teacher_id, .. } => Some(*teacher_id),
             _ => None,
         }
         .map(|id| Id(id.as_uuid()))
@@ -929,13 +1338,108 @@ impl PyEvent {
             _ => None,
         }
     }
-    /// `LESSON_REQUESTED` / `LESSON_BOOKED`: the lesson.
+    /// `LESSON_REQUESTED` / `LESSON_BOOKED`: the lesson; `LESSON_RESCHEDULED`: the lesson
+    /// after the move.
     #[getter]
     fn lesson(&self) -> Option<PyLesson> {
         match &self.0.kind {
-            EventKind::LessonRequested { lesson } | EventKind::LessonBooked { lesson } => {
-                Some(PyLesson(Arc::new((**lesson).clone())))
+            EventKind::LessonRequested { lesson }
+            | EventKind::LessonBooked { lesson }
+            | EventKind::LessonRescheduled { lesson, .. } => Some(PyLesson(Arc::new((**lesson).clone()))),
+            _ => None,
+        }
+    }
+    /// `BOOKING_CONFIRMED`, `BOOKING_WAITLISTED`, `SEAT_OFFERED`: how many seats the booking
+    /// takes (or waits for, as one).
+    #[getter]
+    fn seats(&self) -> Option<u32> {
+        match &self.0.kind {
+            EventKind::BookingConfirmed { seats, .. }
+            | EventKind::BookingWaitlisted { seats, .. }
+            | EventKind::SeatOffered { seats, .. } => Some(*seats),
+            _ => None,
+        }
+    }
+    /// `SEAT_OFFERED`: when the offer runs out.
+    #[getter]
+    fn expires_at(&self) -> Option<DateTime<Utc>> {
+        match &self.0.kind {
+            EventKind::SeatOffered { expires_at, .. } => Some(*expires_at),
+            _ => None,
+        }
+    }
+    /// `BOOKING_CANCELLED`, `LESSON_CANCELLED`, `LESSON_RESCHEDULED`: whether a teacher, an
+    /// admin or the system acted within the cut-off that binds students (an override).
+    #[getter]
+    fn cutoff_overridden(&self) -> Option<bool> {
+        match &self.0.kind {
+            EventKind::BookingCancelled { cutoff_overridden, .. }
+            | EventKind::LessonCancelled { cutoff_overridden, .. }
+            | EventKind::LessonRescheduled { cutoff_overridden, .. } => Some(*cutoff_overridden),
+            _ => None,
+        }
+    }
+    /// `LESSON_RESCHEDULED`: the slot the lesson was booked from before.
+    #[getter]
+    fn previous_slot_id(&self) -> Option<Id> {
+        match &self.0.kind {
+            EventKind::LessonRescheduled { previous_slot_id, .. } => Some(Id(previous_slot_id.as_uuid())),
+            _ => None,
+        }
+    }
+    /// `LESSON_RESCHEDULED`: its start before.
+    #[getter]
+    fn previous_starts_at(&self) -> Option<DateTime<Utc>> {
+        match &self.0.kind {
+            EventKind::LessonRescheduled { previous_starts_at, .. } => Some(*previous_starts_at),
+            _ => None,
+        }
+    }
+    /// `LESSON_RESCHEDULED`: its end before.
+    #[getter]
+    fn previous_ends_at(&self) -> Option<DateTime<Utc>> {
+        match &self.0.kind {
+            EventKind::LessonRescheduled { previous_ends_at, .. } => Some(*previous_ends_at),
+            _ => None,
+        }
+    }
+    /// `SCHEDULING_RULES_SET`: the rules now in force at that level.
+    #[getter]
+    fn rules(&self) -> Option<PySchedulingRules> {
+        match &self.0.kind {
+            EventKind::SchedulingRulesSet { rules, .. } => Some(PySchedulingRules(*rules)),
+            _ => None,
+        }
+    }
+    /// `SESSION_CREATED`: the session's course; `SCHEDULING_RULES_SET`: the course whose rules
+    /// were set (`None` for the teacher's default rules); lesson events: the lesson's course.
+    #[getter]
+    fn course_id(&self) -> Option<Id> {
+        use EventKind as K;
+        match &self.0.kind {
+            K::SessionCreated { session } => session.course_id,
+            K::SchedulingRulesSet { course_id, .. } => *course_id,
+            K::LessonRequested { lesson } | K::LessonBooked { lesson } | K::LessonRescheduled { lesson, .. } => {
+                lesson.course_id
             }
+            _ => None,
+        }
+        .map(|c| Id(c.as_uuid()))
+    }
+    /// `TIME_OFF_ADDED`: the time off.
+    #[getter]
+    fn time_off(&self) -> Option<PyTimeOff> {
+        match &self.0.kind {
+            EventKind::TimeOffAdded { time_off } => Some(PyTimeOff(time_off.clone())),
+            _ => None,
+        }
+    }
+    /// `TIME_OFF_ADDED` / `TIME_OFF_REMOVED`: the time off's id.
+    #[getter]
+    fn time_off_id(&self) -> Option<Id> {
+        match &self.0.kind {
+            EventKind::TimeOffAdded { time_off } => Some(Id(time_off.id.as_uuid())),
+            EventKind::TimeOffRemoved { time_off_id, .. } => Some(Id(time_off_id.as_uuid())),
             _ => None,
         }
     }
@@ -961,9 +1465,9 @@ impl PyEvent {
     fn series_id(&self) -> Option<Id> {
         match &self.0.kind {
             EventKind::SeriesBooked { series_id, .. } => Some(Id(series_id.as_uuid())),
-            EventKind::LessonRequested { lesson } | EventKind::LessonBooked { lesson } => {
-                lesson.series_id.map(|s| Id(s.as_uuid()))
-            }
+            EventKind::LessonRequested { lesson }
+            | EventKind::LessonBooked { lesson }
+            | EventKind::LessonRescheduled { lesson, .. } => lesson.series_id.map(|s| Id(s.as_uuid())),
             _ => None,
         }
     }
@@ -1002,6 +1506,11 @@ impl PyEvent {
                 ("status", obj(py, self.status(py)?)?),
                 ("capacity", obj(py, self.capacity())?),
                 ("enabled", obj(py, self.enabled())?),
+                ("seats", obj(py, self.seats())?),
+                ("expires_at", obj(py, self.expires_at())?),
+                ("cutoff_overridden", obj(py, self.cutoff_overridden())?),
+                ("previous_starts_at", obj(py, self.previous_starts_at())?),
+                ("time_off_id", obj(py, self.time_off_id())?),
                 ("series_id", obj(py, self.series_id())?),
             ],
         )
@@ -1022,6 +1531,10 @@ pub(crate) enum ReceiptValue {
     Series(SeriesBooking),
     /// A list of `Lesson`s.
     Lessons(Vec<Arc<Lesson>>),
+    /// `SchedulingRules`.
+    Rules(SchedulingRules),
+    /// `TimeOff`.
+    TimeOff(TimeOff),
 }
 
 impl ReceiptValue {
@@ -1033,6 +1546,8 @@ impl ReceiptValue {
             ReceiptValue::Lesson(v) => Py::new(py, PyLesson(v))?.into_any(),
             ReceiptValue::Series(v) => Py::new(py, PySeriesBooking(v))?.into_any(),
             ReceiptValue::Lessons(v) => list_of(py, v, PyLesson)?.into_any().unbind(),
+            ReceiptValue::Rules(v) => Py::new(py, PySchedulingRules(v))?.into_any(),
+            ReceiptValue::TimeOff(v) => Py::new(py, PyTimeOff(v))?.into_any(),
         })
     }
 }

@@ -14,6 +14,7 @@ use booking_core::{
 };
 use booking_postgres::{PgOptions, PgRepository};
 use booking_sqlite::SqliteRepository;
+use chrono::{DateTime, Utc};
 use pyo3::prelude::*;
 use pyo3::types::{PyList, PyTuple};
 use std::sync::Arc;
@@ -298,10 +299,28 @@ impl DocumentStore for PyDocumentStore {
                 .is_truthy()
         })
     }
+
+    fn sessions_with_offers_due(&self, until: DateTime<Utc>) -> std::result::Result<Vec<SessionId>, StoreError> {
+        callback(|py| {
+            let found = self.0.bind(py).call_method1(pyo3::intern!(py, "sessions_with_offers_due"), (until,))?;
+            found
+                .try_iter()?
+                .map(|id| Ok(SessionId(uuid_of("session_id", &id?).map_err(PyErr::from)?)))
+                .collect::<PyResult<Vec<_>>>()
+        })
+    }
 }
 
-const PROTOCOL: &[&str] =
-    &["load", "locate_booking", "locate_slot", "load_request", "commit", "approval_settings", "is_enrolled"];
+const PROTOCOL: &[&str] = &[
+    "load",
+    "locate_booking",
+    "locate_slot",
+    "load_request",
+    "commit",
+    "approval_settings",
+    "is_enrolled",
+    "sessions_with_offers_due",
+];
 
 /// The repository behind a store argument: one of the Rust store classes, or a Python object
 /// with the `DocumentStore` methods.
@@ -344,13 +363,19 @@ pub(crate) struct PyDocumentWrite {
     /// The new state (JSON).
     #[pyo3(get)]
     body: String,
+    /// For a session in offer mode: the earliest deadline of its outstanding seat offers
+    /// (`None` when it has none, and for calendars and lessons). Keep it with the document,
+    /// replacing the previous one, and answer `sessions_with_offers_due` from it.
+    #[pyo3(get)]
+    offer_deadline: Option<DateTime<Utc>>,
 }
 
 #[pymethods]
 impl PyDocumentWrite {
     fn __repr__(&self) -> String {
+        let deadline = self.offer_deadline.map(|d| format!(", offer_deadline={}", d.to_rfc3339())).unwrap_or_default();
         format!(
-            "DocumentWrite(kind={:?}, id=UUID('{}'), expected_version={}, version={})",
+            "DocumentWrite(kind={:?}, id=UUID('{}'), expected_version={}, version={}{deadline})",
             self.kind, self.id.0, self.expected_version, self.version
         )
     }
@@ -394,6 +419,7 @@ impl PyDocumentCommit {
                 expected_version: w.expected_version,
                 version: w.version,
                 body: w.body.clone(),
+                offer_deadline: w.offer_deadline,
             })?;
         }
         Ok(list)

@@ -12,6 +12,11 @@ def test_reference_python_store_passes_the_whole_suite() -> None:
     assert {"concurrent_booking_audit", "concurrent_lesson_audit", "property_group_model"} <= {
         c.name for c in report.checks
     }
+    # Issue 8's checks run too: offers (through the store's offer-deadline index), multi-seat
+    # bookings, buffers, rescheduling, time off.
+    assert {"group_offer_cycle", "group_multi_seat", "lesson_buffers", "lesson_reschedule", "lesson_time_off"} <= {
+        c.name for c in report.checks
+    }
 
 
 def test_rust_store_through_a_factory() -> None:

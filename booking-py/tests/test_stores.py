@@ -62,7 +62,9 @@ def test_python_store_holds_json_documents(clock: booking.ManualClock, teacher: 
     session = create_session(engine, teacher, 3)
     student = new_id()
     seat = engine.book_seat(Actor.student(student), session.id, student, key="k").value
-    assert store.document_count() == 1
+    # The session, and its teacher's calendar (which holds the session's time).
+    assert store.document_count() == 2
+    assert store.load("calendar", teacher) is not None
     loaded = store.load("session", session.id)
     assert loaded is not None and loaded[0] == 2
     assert json.loads(loaded[1])["bookings"][0]["id"] == str(seat.id)

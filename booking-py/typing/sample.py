@@ -4,11 +4,22 @@ and ``py.typed`` of the installed package, and run by scripts/test-python."""
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, time, timedelta, timezone
+from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 import booking
-from booking import Actor, Engine, EventKind, GroupSession, Receipt, SeatBooking, SeatStatus
+from booking import (
+    Actor,
+    Engine,
+    EventKind,
+    GroupSession,
+    Receipt,
+    SchedulingRules,
+    SeatBooking,
+    SeatStatus,
+    TimeOff,
+    WaitlistMode,
+)
 
 
 def create(engine: Engine, teacher: uuid.UUID, capacity: int) -> GroupSession:
@@ -43,7 +54,64 @@ def outbox(events: list[booking.Event]) -> list[str]:
             lines.append(f"mail {event.student_id}: you got a seat")
         elif event.kind is EventKind.BOOKING_WAITLISTED:
             lines.append(f"mail {event.student_id}: you are number {event.position}")
+        elif event.kind is EventKind.SEAT_OFFERED and event.expires_at is not None:
+            lines.append(f"mail {event.student_id}: a seat is yours until {event.expires_at.isoformat()}")
+        elif event.kind is EventKind.LESSON_CANCELLED and event.cutoff_overridden:
+            lines.append(f"mail {event.student_id}: your teacher cancelled at short notice")
     return lines
+
+
+def offers(engine: Engine, teacher: uuid.UUID) -> list[str]:
+    session = engine.create_session(
+        Actor.teacher(teacher),
+        teacher_id=teacher,
+        title="Choir",
+        starts_at=datetime.now(timezone.utc) + timedelta(days=5),
+        time_zone="UTC",
+        duration_minutes=60,
+        meeting_link="https://meet.example.com/choir",
+        capacity=2,
+        waitlist_enabled=True,
+        waitlist_mode=WaitlistMode.offer(hold_minutes=30),
+        rules=SchedulingRules(cancel_cutoff_minutes=60),
+    ).value
+    parent, other = uuid.uuid4(), uuid.uuid4()
+    twins = engine.book_seat(Actor.student(parent), session.id, parent, seats=2).value
+    waiting = engine.book_seat(Actor.student(other), session.id, other).value
+    freed = engine.cancel_booking(Actor.student(parent), twins.id)
+    offered: SeatBooking = engine.seat_booking(waiting.id)
+    assert offered.status is SeatStatus.OFFERED and offered.offer_expires_at is not None
+    engine.accept_offer(Actor.student(other), waiting.id)
+    expired: list[booking.Event] = engine.process_expired_offers(datetime.now(timezone.utc))
+    return outbox(freed.events + expired)
+
+
+def lessons(engine: Engine, teacher: uuid.UUID, student: uuid.UUID) -> None:
+    t = Actor.teacher(teacher)
+    rules: Receipt[SchedulingRules] = engine.set_scheduling_rules(
+        t, teacher, SchedulingRules(min_notice_minutes=60, buffer_after_minutes=15, cancel_cutoff_minutes=24 * 60)
+    )
+    assert rules.value.buffer_after_minutes == 15
+    today = datetime.now(timezone.utc).date()
+    off: TimeOff = engine.add_time_off(t, teacher, today, today + timedelta(days=1), "Europe/Paris", note="away").value
+    first_day: date = off.first_day
+    slot = engine.publish_slot(
+        t,
+        teacher,
+        booking.WeeklySlot(booking.Weekday.TUESDAY, time(9), time(10), first_day),
+        time_zone="Europe/Paris",
+        rules=SchedulingRules(max_lessons_per_day=4),
+    ).value
+    now = engine.now()
+    free = engine.list_occurrences(teacher, now, now + timedelta(days=21))
+    lesson = engine.book_lesson(Actor.student(student), slot.id, free[0].starts_at, student).value
+    moved = engine.reschedule_lesson(Actor.student(student), lesson.id, slot.id, free[1].starts_at)
+    previous: datetime | None = moved.events[0].previous_starts_at
+    print(f"moved from {previous} to {moved.value.starts_at}")
+    engine.remove_time_off(t, teacher, off.id)
+    calendar = engine.calendar(teacher)
+    per_course: dict[uuid.UUID, SchedulingRules] = calendar.course_rules
+    print(len(calendar.holds), len(calendar.sessions), len(per_course), calendar.rules)
 
 
 def main() -> None:
@@ -67,6 +135,8 @@ def main() -> None:
     lesson = engine.book_lesson(Actor.student(ben), slot.id, free[0].starts_at, ben).value
     status: booking.LessonStatus = lesson.status
     print(f"lesson {lesson.id} {status.value} at {lesson.starts_at.isoformat()}")
+    print("\n".join(offers(engine, uuid.uuid4())))
+    lessons(engine, uuid.uuid4(), uuid.uuid4())
 
 
 if __name__ == "__main__":

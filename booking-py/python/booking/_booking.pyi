@@ -3,7 +3,7 @@
 Import everything from ``booking``, not from here.
 """
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import date, datetime, time, timedelta
 from typing import Any, Generic, TypeVar, final
 from uuid import UUID
@@ -31,6 +31,7 @@ __all__ = [
     "DocumentRequest",
     "DocumentWrite",
     "ERROR_CODES",
+    "EVENT_KINDS",
     "Engine",
     "Event",
     "GroupSession",
@@ -42,10 +43,14 @@ __all__ = [
     "OneTimeSlot",
     "PostgresStore",
     "Receipt",
+    "SchedulingRules",
     "SeatBooking",
     "SeriesBooking",
+    "SessionHold",
     "SkippedOccurrence",
     "SqliteStore",
+    "TimeOff",
+    "WaitlistMode",
     "WeeklySlot",
     "__version__",
     "conformance_checks",
@@ -56,6 +61,8 @@ ERROR_CODES: tuple[str, ...]
 """Every stable error code of the core, in declaration order (``ErrorCode::ALL``)."""
 INVALID_INPUT_CODES: tuple[str, ...]
 """The codes whose exceptions are also ``ValueError``."""
+EVENT_KINDS: tuple[str, ...]
+"""Every event kind's stable name, in the core's order (``EventKind::NAMES``)."""
 
 @final
 class Actor:
@@ -135,6 +142,11 @@ class DocumentWrite:
     def version(self) -> int: ...
     @property
     def body(self) -> str: ...
+    @property
+    def offer_deadline(self) -> datetime | None:
+        """For a session in offer mode: the earliest deadline of its outstanding seat offers
+        (``None`` when it has none, and for calendars and lessons). Keep it with the document
+        (replacing the previous one) and answer ``sessions_with_offers_due`` from it."""
 
 @final
 class DocumentRequest:
@@ -180,6 +192,110 @@ class SeatBooking:
     def booked_at(self) -> datetime: ...
     @property
     def updated_at(self) -> datetime: ...
+    @property
+    def seats(self) -> int:
+        """How many seats it takes (all or nothing; on the waitlist it waits as one)."""
+    @property
+    def offer_expires_at(self) -> datetime | None:
+        """While ``OFFERED``: when the offer runs out."""
+    def __eq__(self, value: object, /) -> bool: ...
+
+@final
+class SchedulingRules:
+    """Scheduling rules; every field optional (``None`` falls back to the next, less specific
+    level: the slot's, then the teacher's for the course, then the teacher's own)."""
+
+    def __new__(
+        cls,
+        *,
+        min_notice_minutes: int | None = None,
+        max_advance_days: int | None = None,
+        buffer_before_minutes: int | None = None,
+        buffer_after_minutes: int | None = None,
+        cancel_cutoff_minutes: int | None = None,
+        reschedule_cutoff_minutes: int | None = None,
+        max_lessons_per_day: int | None = None,
+        max_lessons_per_week: int | None = None,
+        max_upcoming_lessons_per_student: int | None = None,
+    ) -> SchedulingRules: ...
+    @property
+    def min_notice_minutes(self) -> int | None: ...
+    @property
+    def max_advance_days(self) -> int | None: ...
+    @property
+    def buffer_before_minutes(self) -> int | None: ...
+    @property
+    def buffer_after_minutes(self) -> int | None: ...
+    @property
+    def cancel_cutoff_minutes(self) -> int | None: ...
+    @property
+    def reschedule_cutoff_minutes(self) -> int | None: ...
+    @property
+    def max_lessons_per_day(self) -> int | None: ...
+    @property
+    def max_lessons_per_week(self) -> int | None: ...
+    @property
+    def max_upcoming_lessons_per_student(self) -> int | None: ...
+    @property
+    def is_empty(self) -> bool: ...
+    def or_(self, fallback: SchedulingRules) -> SchedulingRules:
+        """Field by field: this value's setting, else ``fallback``'s."""
+    def to_dict(self) -> dict[str, int]:
+        """The fields that are set."""
+    def __eq__(self, value: object, /) -> bool: ...
+    def __hash__(self) -> int: ...
+
+@final
+class WaitlistMode:
+    """How a freed seat reaches a session's waitlist."""
+
+    @staticmethod
+    def promote() -> WaitlistMode:
+        """The first in line gets it at once (the default)."""
+    @staticmethod
+    def offer(hold_minutes: int) -> WaitlistMode:
+        """It is held for the first in line for ``hold_minutes``; they accept or decline, and
+        an unanswered offer expires and passes to the next."""
+    @property
+    def mode(self) -> str:
+        """``"promote"`` or ``"offer"``."""
+    @property
+    def hold_minutes(self) -> int | None: ...
+    def __eq__(self, value: object, /) -> bool: ...
+    def __hash__(self) -> int: ...
+
+@final
+class TimeOff:
+    """A teacher's time off: no occurrence overlapping it is offered."""
+
+    @property
+    def id(self) -> UUID: ...
+    @property
+    def teacher_id(self) -> UUID: ...
+    @property
+    def first_day(self) -> date: ...
+    @property
+    def last_day(self) -> date: ...
+    @property
+    def time_zone(self) -> ZoneInfo: ...
+    @property
+    def note(self) -> str | None: ...
+    @property
+    def starts_at(self) -> datetime: ...
+    @property
+    def ends_at(self) -> datetime: ...
+    def __eq__(self, value: object, /) -> bool: ...
+
+@final
+class SessionHold:
+    """A group session the calendar's owner teaches (1:1 lessons cannot overlap it)."""
+
+    @property
+    def session_id(self) -> UUID: ...
+    @property
+    def starts_at(self) -> datetime: ...
+    @property
+    def ends_at(self) -> datetime: ...
     def __eq__(self, value: object, /) -> bool: ...
 
 @final
@@ -212,6 +328,13 @@ class GroupSession:
     def capacity(self) -> int: ...
     @property
     def waitlist_enabled(self) -> bool: ...
+    @property
+    def waitlist_mode(self) -> WaitlistMode: ...
+    @property
+    def rules(self) -> SchedulingRules:
+        """The booking window and cancellation cut-off in effect (resolved at creation)."""
+    @property
+    def next_offer_deadline(self) -> datetime | None: ...
     @property
     def created_at(self) -> datetime: ...
     @property
@@ -287,6 +410,8 @@ class AvailabilitySlot:
     def recurrence(self) -> WeeklySlot | OneTimeSlot: ...
     @property
     def active(self) -> bool: ...
+    @property
+    def rules(self) -> SchedulingRules: ...
     def __eq__(self, value: object, /) -> bool: ...
 
 @final
@@ -327,6 +452,9 @@ class Lesson:
     def updated_at(self) -> datetime: ...
     @property
     def version(self) -> int: ...
+    @property
+    def rules(self) -> SchedulingRules:
+        """The rules in force when it was booked (or last rescheduled)."""
     def __eq__(self, value: object, /) -> bool: ...
 
 @final
@@ -338,9 +466,19 @@ class Hold:
     @property
     def series_id(self) -> UUID | None: ...
     @property
+    def course_id(self) -> UUID | None: ...
+    @property
+    def teacher_id(self) -> UUID: ...
+    @property
     def starts_at(self) -> datetime: ...
     @property
     def ends_at(self) -> datetime: ...
+    @property
+    def busy_from(self) -> datetime:
+        """The start less the teacher's buffer before it (teacher's calendar)."""
+    @property
+    def busy_until(self) -> datetime:
+        """The end plus the teacher's buffer after it (teacher's calendar)."""
     def __eq__(self, value: object, /) -> bool: ...
 
 @final
@@ -359,6 +497,18 @@ class Calendar:
     def slots(self) -> list[AvailabilitySlot]: ...
     @property
     def holds(self) -> list[Hold]: ...
+    @property
+    def sessions(self) -> list[SessionHold]: ...
+    @property
+    def rules(self) -> SchedulingRules:
+        """The owner's default scheduling rules as a teacher."""
+    @property
+    def course_rules(self) -> dict[UUID, SchedulingRules]:
+        """The owner's rules per course, which win over ``rules``."""
+    @property
+    def time_off(self) -> list[TimeOff]: ...
+    def rules_for_course(self, course_id: _Id | None = None) -> SchedulingRules: ...
+    def rules_for_slot(self, slot: AvailabilitySlot) -> SchedulingRules: ...
     def __eq__(self, value: object, /) -> bool: ...
 
 @final
@@ -423,8 +573,15 @@ class Event:
       LESSON_CANCELLED (LessonStatus); ``status``: ATTENDANCE_MARKED, LESSON_ATTENDANCE_MARKED;
     - ``previous_capacity``, ``capacity``: CAPACITY_CHANGED; ``enabled``: WAITLIST_CHANGED;
     - ``session``: SESSION_CREATED; ``slot``: SLOT_PUBLISHED, SLOT_UPDATED; ``lesson``:
-      LESSON_REQUESTED, LESSON_BOOKED; ``meeting_link``: LESSON_APPROVED, MEETING_LINK_SET;
-      ``reason``: LESSON_DECLINED; ``series_id``, ``lessons``, ``skipped``: SERIES_BOOKED.
+      LESSON_REQUESTED, LESSON_BOOKED, LESSON_RESCHEDULED (after the move); ``meeting_link``:
+      LESSON_APPROVED, MEETING_LINK_SET; ``reason``: LESSON_DECLINED; ``series_id``,
+      ``lessons``, ``skipped``: SERIES_BOOKED;
+    - ``seats``: BOOKING_CONFIRMED, BOOKING_WAITLISTED, SEAT_OFFERED; ``expires_at``:
+      SEAT_OFFERED; ``cutoff_overridden``: BOOKING_CANCELLED, LESSON_CANCELLED,
+      LESSON_RESCHEDULED; ``previous_slot_id``, ``previous_starts_at``,
+      ``previous_ends_at``: LESSON_RESCHEDULED; ``rules``, ``course_id``: SCHEDULING_RULES_SET
+      (``course_id`` also on SESSION_CREATED and lesson events); ``time_off``:
+      TIME_OFF_ADDED; ``time_off_id``: TIME_OFF_ADDED, TIME_OFF_REMOVED.
     """
 
     @property
@@ -469,6 +626,26 @@ class Event:
     def lessons(self) -> list[UUID] | None: ...
     @property
     def skipped(self) -> int | None: ...
+    @property
+    def seats(self) -> int | None: ...
+    @property
+    def expires_at(self) -> datetime | None: ...
+    @property
+    def cutoff_overridden(self) -> bool | None: ...
+    @property
+    def previous_slot_id(self) -> UUID | None: ...
+    @property
+    def previous_starts_at(self) -> datetime | None: ...
+    @property
+    def previous_ends_at(self) -> datetime | None: ...
+    @property
+    def rules(self) -> SchedulingRules | None: ...
+    @property
+    def course_id(self) -> UUID | None: ...
+    @property
+    def time_off(self) -> TimeOff | None: ...
+    @property
+    def time_off_id(self) -> UUID | None: ...
     def to_json(self) -> str:
         """The event as the core serializes it, for an outbox."""
     def __eq__(self, value: object, /) -> bool: ...
@@ -518,9 +695,18 @@ class Engine:
         capacity: int,
         waitlist_enabled: bool = False,
         course_id: _Id | None = None,
+        waitlist_mode: WaitlistMode | None = None,
+        rules: SchedulingRules | None = None,
         key: str | None = None,
     ) -> Receipt[GroupSession]: ...
-    def book_seat(self, actor: Actor, session_id: _Id, student_id: _Id, *, key: str | None = None) -> Receipt[SeatBooking]: ...
+    def book_seat(
+        self, actor: Actor, session_id: _Id, student_id: _Id, *, seats: int = 1, key: str | None = None
+    ) -> Receipt[SeatBooking]: ...
+    def accept_offer(self, actor: Actor, booking_id: _Id, *, key: str | None = None) -> Receipt[SeatBooking]: ...
+    def decline_offer(self, actor: Actor, booking_id: _Id, *, key: str | None = None) -> Receipt[SeatBooking]: ...
+    def process_expired_offers(self, now: datetime) -> list[Event]:
+        """Expires the seat offers that ran out by ``now`` and offers their seats on; call it
+        periodically. Returns the events."""
     def cancel_booking(self, actor: Actor, booking_id: _Id, *, key: str | None = None) -> Receipt[SeatBooking]: ...
     def change_capacity(
         self, actor: Actor, session_id: _Id, capacity: int, *, key: str | None = None
@@ -539,6 +725,7 @@ class Engine:
         time_zone: _Zone,
         course_id: _Id | None = None,
         active: bool = True,
+        rules: SchedulingRules | None = None,
         key: str | None = None,
     ) -> Receipt[AvailabilitySlot]: ...
     def update_slot(
@@ -550,6 +737,7 @@ class Engine:
         time_zone: _Zone,
         course_id: _Id | None = None,
         active: bool = True,
+        rules: SchedulingRules | None = None,
         key: str | None = None,
     ) -> Receipt[AvailabilitySlot]: ...
     def set_slot_active(
@@ -585,11 +773,35 @@ class Engine:
     def mark_lesson_attendance(
         self, actor: Actor, booking_id: _Id, attended: bool, *, key: str | None = None
     ) -> Receipt[Lesson]: ...
+    def reschedule_lesson(
+        self, actor: Actor, booking_id: _Id, slot_id: _Id, starts_at: datetime, *, key: str | None = None
+    ) -> Receipt[Lesson]: ...
+    def set_scheduling_rules(
+        self, actor: Actor, teacher_id: _Id, rules: SchedulingRules, *, course_id: _Id | None = None, key: str | None = None
+    ) -> Receipt[SchedulingRules]: ...
+    def add_time_off(
+        self,
+        actor: Actor,
+        teacher_id: _Id,
+        first_day: date,
+        last_day: date,
+        time_zone: _Zone,
+        *,
+        note: str | None = None,
+        key: str | None = None,
+    ) -> Receipt[TimeOff]: ...
+    def remove_time_off(self, actor: Actor, teacher_id: _Id, time_off_id: _Id, *, key: str | None = None) -> Receipt[TimeOff]: ...
     def session(self, session_id: _Id) -> GroupSession: ...
     def seat_booking(self, booking_id: _Id) -> SeatBooking: ...
     def calendar(self, owner: _Id) -> Calendar: ...
     def lesson(self, booking_id: _Id) -> Lesson: ...
     def slot(self, slot_id: _Id) -> AvailabilitySlot: ...
+    def session_ical(self, session_id: _Id) -> str:
+        """The session as an iCalendar (RFC 5545) file (stable ``UID``, growing ``SEQUENCE``)."""
+    def booking_ical(self, booking_id: _Id) -> str:
+        """A seat booking (its session as the student sees it) or a lesson, as iCalendar."""
+    def lessons_ical(self, booking_ids: Iterable[_Id]) -> str:
+        """Several lessons (a series) as one iCalendar file, one ``VEVENT`` each."""
     def list_occurrences(
         self,
         teacher_id: _Id,

@@ -14,6 +14,11 @@ class SeatStatus(str, enum.Enum):
     """Holds a seat."""
     WAITLISTED = "waitlisted"
     """Queued for a seat."""
+    OFFERED = "offered"
+    """Waitlisted, and a freed seat is held for it until ``offer_expires_at`` (offer mode):
+    accept or decline it. Takes its seats meanwhile."""
+    EXPIRED = "expired"
+    """Its offer was not answered in time; it left the queue."""
     CANCELLED = "cancelled"
     """Cancelled before the start."""
     ATTENDED = "attended"
@@ -46,13 +51,19 @@ class BookingAvailability(str, enum.Enum):
 
 
 class EventKind(str, enum.Enum):
-    """What an :class:`~booking.Event` reports (the core's stable event names)."""
+    """What an :class:`~booking.Event` reports (the core's stable event names, in the core's
+    order: ``booking.EVENT_KINDS``)."""
 
     SESSION_CREATED = "session_created"
     BOOKING_CONFIRMED = "booking_confirmed"
     BOOKING_WAITLISTED = "booking_waitlisted"
     BOOKING_PROMOTED = "booking_promoted"
     BOOKING_CANCELLED = "booking_cancelled"
+    SEAT_OFFERED = "seat_offered"
+    """A freed seat is held for the first in line until ``expires_at`` (offer mode)."""
+    OFFER_ACCEPTED = "offer_accepted"
+    OFFER_DECLINED = "offer_declined"
+    OFFER_EXPIRED = "offer_expired"
     SESSION_CLOSED = "session_closed"
     SESSION_REOPENED = "session_reopened"
     CAPACITY_CHANGED = "capacity_changed"
@@ -66,9 +77,14 @@ class EventKind(str, enum.Enum):
     LESSON_APPROVED = "lesson_approved"
     LESSON_DECLINED = "lesson_declined"
     LESSON_CANCELLED = "lesson_cancelled"
+    LESSON_RESCHEDULED = "lesson_rescheduled"
+    """A lesson moved to another occurrence; its old time is free."""
     MEETING_LINK_SET = "meeting_link_set"
     LESSON_ATTENDANCE_MARKED = "lesson_attendance_marked"
     SERIES_BOOKED = "series_booked"
+    SCHEDULING_RULES_SET = "scheduling_rules_set"
+    TIME_OFF_ADDED = "time_off_added"
+    TIME_OFF_REMOVED = "time_off_removed"
 
 
 class Role(str, enum.Enum):

@@ -27,9 +27,13 @@ __all__ = [
     "LessonNotStartedError",
     "LessonStartedError",
     "NotAuthorizedError",
+    "CutoffPassedError",
+    "LimitReachedError",
     "NotEnrolledError",
     "NotFoundError",
     "OccurrenceNotOfferedError",
+    "OfferExpiredError",
+    "OutsideBookingWindowError",
     "RequestKeyReusedError",
     "SessionCancelledError",
     "SessionFullError",
@@ -41,6 +45,7 @@ __all__ = [
     "StartInPastError",
     "StoreError",
     "StudentBusyError",
+    "TeacherBusyError",
     "TooLargeError",
     "UnknownTimeZoneError",
 ]
@@ -197,6 +202,40 @@ class NotEnrolledError(BookingError):
     code = "not_enrolled"
 
 
+class OutsideBookingWindowError(BookingError):
+    """The start is sooner than the minimum notice or further ahead than the maximum advance
+    (``details["earliest"]``, ``details["latest"]``)."""
+
+    code = "outside_booking_window"
+
+
+class CutoffPassedError(BookingError):
+    """A student may no longer cancel or reschedule this booking: its cut-off
+    (``details["cutoff_at"]``) has passed. The teacher or an admin still may."""
+
+    code = "cutoff_passed"
+
+
+class LimitReachedError(BookingError):
+    """A booking limit would be exceeded (lessons per day or week for a teacher, upcoming
+    lessons per student in a course; pending lessons count)."""
+
+    code = "limit_reached"
+
+
+class TeacherBusyError(BookingError):
+    """The teacher has a 1:1 lesson at that time: a group session cannot be scheduled over it."""
+
+    code = "teacher_busy"
+
+
+class OfferExpiredError(BookingError):
+    """The seat offered to this waitlisted booking was not accepted in time and went to the
+    next in line."""
+
+    code = "offer_expired"
+
+
 class RequestKeyReusedError(BookingError):
     """The request key was used before by the same actor for a different command."""
 
@@ -265,6 +304,11 @@ BY_CODE: dict[str, type[BookingError]] = {
         OccurrenceNotOfferedError,
         StudentBusyError,
         NotEnrolledError,
+        OutsideBookingWindowError,
+        CutoffPassedError,
+        LimitReachedError,
+        TeacherBusyError,
+        OfferExpiredError,
         RequestKeyReusedError,
         ContentionError,
         CorruptRecordError,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from datetime import datetime
 from typing import Literal, Protocol, runtime_checkable
 from uuid import UUID
 
@@ -20,10 +21,11 @@ class DocumentStore(Protocol):
     """A store written in Python: pass one to :class:`booking.Engine`.
 
     The engine keeps each aggregate (a group session, a person's calendar, a 1:1 lesson) as an
-    opaque JSON **document** with a version; the store keeps those documents, two small
-    indexes (booking id to its location, slot id to its teacher), the request records of
-    idempotent commands, and answers two questions about host data (enrollment, approval).
-    It never interprets a document: it knows no booking rule.
+    opaque JSON **document** with a version; the store keeps those documents, three small
+    indexes (booking id to its location, slot id to its teacher, session id to its next
+    seat-offer deadline), the request records of idempotent commands, and answers two
+    questions about host data (enrollment, approval). It never interprets a document: it
+    knows no booking rule.
 
     The one hard requirement is :meth:`commit`: atomic and conditional. Every method may be
     called from several threads at once (the GIL is taken for each call): guard the state
@@ -56,7 +58,8 @@ class DocumentStore(Protocol):
     def commit(self, commit: DocumentCommit) -> None:
         """Apply everything or nothing: each write only if the stored version of its
         aggregate is ``expected_version`` (0: nothing stored), the request only if its
-        ``(scope, key)`` is new; index ``new_bookings`` and ``new_slots``."""
+        ``(scope, key)`` is new; index ``new_bookings`` and ``new_slots``, and keep each
+        session write's ``offer_deadline`` (replacing the previous one; ``None`` clears it)."""
         ...
 
     def approval_settings(self, course_id: UUID, teacher_id: UUID) -> tuple[bool | None, bool | None]:
@@ -66,6 +69,12 @@ class DocumentStore(Protocol):
 
     def is_enrolled(self, student_id: UUID, course_id: UUID) -> bool:
         """Host data: whether the student is enrolled in the course."""
+        ...
+
+    def sessions_with_offers_due(self, until: datetime) -> list[UUID]:
+        """The sessions whose stored ``offer_deadline`` is at or before ``until`` (an aware
+        datetime), earliest first: what :meth:`booking.Engine.process_expired_offers` visits.
+        A stale answer costs a wasted decision, never a wrong one."""
         ...
 
 
@@ -83,6 +92,7 @@ class MemoryDocumentStore:
         self._course_approval: dict[UUID, bool] = {}
         self._teacher_approval: dict[tuple[UUID, UUID], bool] = {}
         self._enrollments: set[tuple[UUID, UUID]] = set()
+        self._offer_deadlines: dict[UUID, datetime] = {}
         self._keep_events = keep_events
         self.events: list[Event] = []
         """Every committed event, in order (with ``keep_events=True``): an outbox."""
@@ -119,6 +129,11 @@ class MemoryDocumentStore:
                 raise DuplicateRequestError(f"request {request.key!r} of {request.scope} is already recorded")
             for w in writes:
                 self._documents[(w.kind, w.id)] = (w.version, w.body)
+                if w.kind == "session":
+                    if w.offer_deadline is None:
+                        self._offer_deadlines.pop(w.id, None)
+                    else:
+                        self._offer_deadlines[w.id] = w.offer_deadline
             for booking_id, kind, session_id in commit.new_bookings:
                 self._bookings[booking_id] = (kind, session_id)
             for slot_id, teacher_id in commit.new_slots:
@@ -134,6 +149,11 @@ class MemoryDocumentStore:
     def is_enrolled(self, student_id: UUID, course_id: UUID) -> bool:
         with self._lock:
             return (student_id, course_id) in self._enrollments
+
+    def sessions_with_offers_due(self, until: datetime) -> list[UUID]:
+        with self._lock:
+            due = sorted((d, s) for s, d in self._offer_deadlines.items() if d <= until)
+        return [s for _, s in due]
 
     # --- host data ------------------------------------------------------------------------
 

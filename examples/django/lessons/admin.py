@@ -20,7 +20,7 @@ class GroupSessionAdmin(ReadOnly):
 
 @admin.register(models.SeatBooking)
 class SeatBookingAdmin(ReadOnly):
-    list_display = ["session", "student_id", "status", "position", "booked_at"]
+    list_display = ["session", "student_id", "status", "seats", "offer_expires_at", "position", "booked_at"]
     list_filter = ["status"]
 
 

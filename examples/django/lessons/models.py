@@ -66,6 +66,12 @@ class GroupSession(Document):
     waitlisted = models.PositiveIntegerField()
     enable_waitlist = models.BooleanField()
     cancelled = models.BooleanField()
+    offer_deadline = models.DateTimeField(
+        null=True,
+        blank=True,
+        db_index=True,
+        help_text="Index: the earliest deadline of the session's outstanding seat offers (offer mode).",
+    )
 
     def __str__(self) -> str:
         return f"{self.title} ({self.starts_at:%Y-%m-%d %H:%M})"
@@ -78,6 +84,8 @@ class SeatBooking(models.Model):
     session = models.ForeignKey(GroupSession, on_delete=models.CASCADE, related_name="seat_bookings")
     student_id = models.UUIDField(db_index=True)
     status = models.CharField(max_length=20)
+    seats = models.PositiveIntegerField(default=1, help_text="Seats it takes (all or nothing).")
+    offer_expires_at = models.DateTimeField(null=True, blank=True, help_text="While offered: when the offer runs out.")
     position = models.PositiveIntegerField(help_text="Order of booking in the session (the waitlist order).")
     booked_at = models.DateTimeField()
 

@@ -3,8 +3,9 @@
 ``commit`` is the one method that matters: in one database transaction it locks the rows it
 is about to replace (``select_for_update``, in primary-key order so two commits never wait on
 each other in a cycle), checks their versions, writes the new documents, refreshes the
-projections (session columns, ``SeatBooking`` rows, ``Slot`` rows, lesson columns), indexes
-new bookings and slots, stores the request record and the events (the outbox). Anything wrong
+projections (session columns, ``SeatBooking`` rows, ``Slot`` rows, lesson columns), keeps each
+session's next seat-offer deadline in an indexed column (what ``sessions_with_offers_due``
+reads), indexes new bookings and slots, stores the request record and the events (the outbox). Anything wrong
 raises before the transaction commits, so it is all or nothing:
 
 - a row not at ``expected_version`` (or already there when it should be new): ``ConflictError``,
@@ -18,6 +19,7 @@ decided into columns, using the binding's own decoders (``GroupSession.from_docu
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from typing import Any
 
 import booking
@@ -72,8 +74,8 @@ def _refresh_related(kind: str, id: uuid.UUID, body: str) -> None:
             models.SeatBooking.objects.update_or_create(
                 id=b.id,
                 defaults=dict(
-                    session_id=s.id, student_id=b.student_id, status=b.status.value, position=position,
-                    booked_at=b.booked_at,
+                    session_id=s.id, student_id=b.student_id, status=b.status.value, seats=b.seats,
+                    offer_expires_at=b.offer_expires_at, position=position, booked_at=b.booked_at,
                 ),
             )
     elif kind == "calendar":
@@ -122,6 +124,14 @@ class DjangoDocumentStore:
     def is_enrolled(self, student_id: uuid.UUID, course_id: uuid.UUID) -> bool:
         return models.Enrollment.objects.filter(course_id=course_id, student_id=student_id).exists()
 
+    def sessions_with_offers_due(self, until: datetime) -> list[uuid.UUID]:
+        # An index range scan on GroupSession.offer_deadline, earliest first.
+        return list(
+            models.GroupSession.objects.filter(offer_deadline__lte=until)
+            .order_by("offer_deadline", "id")
+            .values_list("id", flat=True)
+        )
+
     # --- the commit -------------------------------------------------------------------------
 
     def commit(self, commit: booking.DocumentCommit) -> None:
@@ -153,6 +163,9 @@ class DjangoDocumentStore:
     def _write(self, w: booking.DocumentWrite) -> None:
         model = DOCUMENTS[w.kind]
         columns = dict(version=w.version, document=w.body, **_projection(w.kind, w.body))
+        if w.kind == "session":
+            # The engine's own figure, replacing the previous one (None clears it).
+            columns["offer_deadline"] = w.offer_deadline
         if w.expected_version == 0:
             # Must not exist; a concurrent insert of the same key fails on the primary key.
             with transaction.atomic():

@@ -6,13 +6,15 @@ Run: ``BOOKING_PG_URL=postgres://postgres@127.0.0.1:5432/booking python manage.p
 
 from __future__ import annotations
 
+import io
 import threading
 import uuid
 from datetime import date, datetime, time, timedelta, timezone
 from unittest import skipUnless
 
 import booking
-from booking import Actor, EventKind, LessonStatus, SeatStatus
+from booking import Actor, EventKind, LessonStatus, SchedulingRules, SeatStatus, WaitlistMode
+from django.core.management import call_command
 from django.db import connection
 from django.test import TestCase, TransactionTestCase
 
@@ -34,7 +36,9 @@ class Scenario(TestCase):
         self.engine = booking.Engine(DjangoDocumentStore(), clock=self.clock)
         self.teacher = new_id()
 
-    def session(self, capacity: int, waitlist: bool = False) -> booking.GroupSession:
+    def session(
+        self, capacity: int, waitlist: bool = False, mode: WaitlistMode | None = None
+    ) -> booking.GroupSession:
         return self.engine.create_session(
             Actor.teacher(self.teacher),
             teacher_id=self.teacher,
@@ -45,6 +49,7 @@ class Scenario(TestCase):
             meeting_link="https://meet.example.com/a1",
             capacity=capacity,
             waitlist_enabled=waitlist,
+            waitlist_mode=mode,
         ).value
 
     def book(self, session: booking.GroupSession, student: uuid.UUID) -> booking.SeatBooking:
@@ -183,6 +188,121 @@ class LessonTests(Scenario):
         self.assertEqual(models.Lesson.objects.filter(series_id=series.series_id, status="confirmed").count(), 6)
         self.engine.cancel_series_from(Actor.student(student), series.lessons[2].id)
         self.assertEqual(models.Lesson.objects.filter(series_id=series.series_id, status="cancelled").count(), 4)
+
+
+class OfferTests(Scenario):
+    """Waitlist by offer and multi-seat bookings over the Django store."""
+
+    def test_offer_expires_through_the_indexed_deadline(self) -> None:
+        s = self.session(1, waitlist=True, mode=WaitlistMode.offer(hold_minutes=30))
+        first, second, third = self.book(s, new_id()), self.book(s, new_id()), self.book(s, new_id())
+        self.engine.cancel_booking(Actor.system(), first.id)
+        deadline = NOW + timedelta(minutes=30)
+        self.assertEqual(models.GroupSession.objects.get(pk=s.id).offer_deadline, deadline)
+        row = models.SeatBooking.objects.get(pk=second.id)
+        self.assertEqual((row.status, row.offer_expires_at), ("offered", deadline))
+        store = DjangoDocumentStore()
+        self.assertEqual(store.sessions_with_offers_due(deadline - timedelta(seconds=1)), [])
+        self.assertEqual(store.sessions_with_offers_due(deadline), [s.id])
+        self.clock.advance(timedelta(minutes=31))
+        events = self.engine.process_expired_offers(self.clock.now())
+        self.assertEqual([e.kind for e in events], [EventKind.OFFER_EXPIRED, EventKind.SEAT_OFFERED])
+        self.assertEqual(models.SeatBooking.objects.get(pk=second.id).status, "expired")
+        self.assertEqual(models.SeatBooking.objects.get(pk=third.id).status, "offered")
+        self.assertEqual(
+            models.GroupSession.objects.get(pk=s.id).offer_deadline, self.clock.now() + timedelta(minutes=30)
+        )
+        accepted = self.engine.accept_offer(Actor.system(), third.id).value
+        self.assertIs(accepted.status, SeatStatus.CONFIRMED)
+        self.assertIsNone(models.GroupSession.objects.get(pk=s.id).offer_deadline)
+        self.assertEqual(models.OutboxEvent.objects.filter(kind="offer_accepted").count(), 1)
+
+    def test_expire_offers_command(self) -> None:
+        # Offers made two hours ago (engine clock), expired by the command at the real time.
+        real_now = datetime.now(timezone.utc)
+        self.clock.set(real_now - timedelta(hours=2))
+        s = self.engine.create_session(
+            Actor.teacher(self.teacher), teacher_id=self.teacher, title="Later", starts_at=real_now + timedelta(days=1),
+            time_zone="UTC", duration_minutes=60, meeting_link="https://meet.example.com/later", capacity=1,
+            waitlist_enabled=True, waitlist_mode=WaitlistMode.offer(hold_minutes=30),
+        ).value
+        first, second = self.book(s, new_id()), self.book(s, new_id())
+        self.engine.cancel_booking(Actor.system(), first.id)
+        out = io.StringIO()
+        call_command("expire_offers", stdout=out)
+        self.assertIn("offer_expired", out.getvalue())
+        self.assertEqual(models.SeatBooking.objects.get(pk=second.id).status, "expired")
+        self.assertIsNone(models.GroupSession.objects.get(pk=s.id).offer_deadline)
+
+    def test_multi_seat_and_offer_views(self) -> None:
+        s = self.session(3, waitlist=True, mode=WaitlistMode.offer(hold_minutes=60))
+        parent = new_id()
+        self.engine.book_seat(Actor.student(parent), s.id, parent, seats=2)
+        row = models.GroupSession.objects.get(pk=s.id)
+        self.assertEqual(row.booked_seats, 2)
+        self.assertEqual(models.SeatBooking.objects.get(student_id=parent).seats, 2)
+        # The views use the project's engine (system clock); the session is in 2030.
+        family = str(new_id())
+        waiting = self.client.post(f"/sessions/{s.id}/book/", {"student": family, "seats": "2"})
+        self.assertEqual((waiting.status_code, waiting.json()["status"]), (201, "waitlisted"))
+        seat = self.engine.session(s.id).active_booking_of(parent)
+        assert seat is not None
+        self.engine.cancel_booking(Actor.student(parent), seat.id)
+        booking_id = waiting.json()["booking"]
+        wrong = self.client.post(f"/bookings/{booking_id}/accept/", {"student": str(new_id())})
+        self.assertEqual(wrong.status_code, 403)
+        ok = self.client.post(f"/bookings/{booking_id}/accept/", {"student": family})
+        self.assertEqual((ok.status_code, ok.json()["status"], ok.json()["events"]), (200, "confirmed", ["offer_accepted"]))
+        self.assertEqual(models.GroupSession.objects.get(pk=s.id).booked_seats, 2)
+
+    def test_calendar_view(self) -> None:
+        s = self.session(4)
+        response = self.client.get(f"/sessions/{s.id}/calendar.ics")
+        self.assertEqual(response.status_code, 200)
+        self.assertTrue(response["Content-Type"].startswith("text/calendar"))
+        body = response.content.decode()
+        self.assertIn(f"UID:session-{s.id}@booking-engine\r\n", body)
+        self.assertIn("STATUS:CONFIRMED\r\n", body)
+        self.assertEqual(self.client.get(f"/sessions/{new_id()}/calendar.ics").status_code, 404)
+
+
+class RulesTests(Scenario):
+    """Scheduling rules, time off and rescheduling over the Django store."""
+
+    def slot(self) -> booking.AvailabilitySlot:
+        return self.engine.publish_slot(
+            Actor.teacher(self.teacher),
+            self.teacher,
+            booking.WeeklySlot(booking.Weekday.MONDAY, time(14), time(15), MONDAY),
+            time_zone="Europe/Paris",
+        ).value
+
+    def test_reschedule_updates_the_lesson_row(self) -> None:
+        slot, student = self.slot(), new_id()
+        at = datetime(2030, 5, 6, 12, tzinfo=timezone.utc)
+        lesson = self.engine.book_lesson(Actor.student(student), slot.id, at, student).value
+        moved = self.engine.reschedule_lesson(Actor.student(student), lesson.id, slot.id, at + timedelta(weeks=1))
+        self.assertEqual([e.kind for e in moved.events], [EventKind.LESSON_RESCHEDULED])
+        self.assertEqual(models.Lesson.objects.get(pk=lesson.id).starts_at, at + timedelta(weeks=1))
+        listed = [o.starts_at for o in self.engine.list_occurrences(self.teacher, NOW, NOW + timedelta(days=8))]
+        self.assertIn(at, listed)
+
+    def test_rules_time_off_and_cutoff(self) -> None:
+        t = Actor.teacher(self.teacher)
+        self.engine.set_scheduling_rules(t, self.teacher, SchedulingRules(cancel_cutoff_minutes=48 * 60))
+        slot, student = self.slot(), new_id()
+        off = self.engine.add_time_off(t, self.teacher, MONDAY, MONDAY, "Europe/Paris", note="conference").value
+        with self.assertRaises(booking.OccurrenceNotOfferedError):
+            self.engine.book_lesson(Actor.student(student), slot.id, datetime(2030, 5, 6, 12, tzinfo=timezone.utc), student)
+        self.assertEqual(self.engine.calendar(self.teacher).time_off, [off])
+        at = datetime(2030, 5, 13, 12, tzinfo=timezone.utc)
+        lesson = self.engine.book_lesson(Actor.student(student), slot.id, at, student).value
+        self.clock.set(at - timedelta(hours=47))
+        with self.assertRaises(booking.CutoffPassedError):
+            self.engine.cancel_lesson(Actor.student(student), lesson.id)
+        cancelled = self.engine.cancel_lesson(t, lesson.id)
+        self.assertIs(cancelled.events[0].cutoff_overridden, True)
+        self.assertEqual(models.Lesson.objects.get(pk=lesson.id).status, "cancelled")
 
 
 def _race(engine: booking.Engine, session_id: uuid.UUID, students: list[uuid.UUID]) -> dict[str, int]:
