@@ -4,12 +4,13 @@
 use crate::error::{BookingError, guard};
 use crate::stores::{DocumentStore, InMemoryStore, SqliteStore, foreign_repository};
 use crate::types::{
-    self, Actor, AvailabilitySlot, AvailabilitySlotReceipt, BookableOccurrence, BookingAvailability, GroupSession,
-    GroupSessionReceipt, Lesson, LessonReceipt, LessonsReceipt, NewGroupSession, OccurrenceQuery, SeatBooking,
-    SeatBookingReceipt, SeriesBookingReceipt, SeriesRequest, SlotSpec, id_in, instant_in, instant_out, receipt_out,
+    self, Actor, AvailabilitySlot, AvailabilitySlotReceipt, BookableOccurrence, BookingAvailability, Event,
+    GroupSession, GroupSessionReceipt, Lesson, LessonReceipt, LessonsReceipt, NewGroupSession, OccurrenceQuery,
+    SchedulingRules, SchedulingRulesReceipt, SeatBooking, SeatBookingReceipt, SeriesBookingReceipt, SeriesRequest,
+    SlotSpec, TimeOff, TimeOffReceipt, TimeOffSpec, events_out, id_in, instant_in, instant_out, opt_id_in, receipt_out,
     request_in,
 };
-use booking_core::{BookingId, Repository, SessionId, SlotId, UserId};
+use booking_core::{BookingId, CourseId, Repository, SessionId, SlotId, TimeOffId, UserId};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
@@ -221,7 +222,75 @@ impl Engine {
         })
     }
 
-    /// Cancels a seat booking; a freed seat goes to the head of the waitlist in the same step.
+    /// Books `seats` seats in one booking (a parent booking for two children), all or
+    /// nothing: confirmed if that many seats are free and nobody waits, else waitlisted as one
+    /// (when the waitlist is on), else `SessionFull`. A waiting booking is served only when all
+    /// its seats are free; nobody behind it jumps the queue.
+    #[uniffi::method(default(key = None))]
+    pub fn book_seats(
+        &self,
+        actor: Actor,
+        session_id: String,
+        student_id: String,
+        seats: u32,
+        key: Option<String>,
+    ) -> Result<SeatBookingReceipt, BookingError> {
+        guard(|| {
+            let receipt = self.inner.book_seats(
+                request_in(actor, key)?,
+                id_in::<SessionId>("session_id", &session_id)?,
+                id_in::<UserId>("student_id", &student_id)?,
+                seats,
+            )?;
+            Ok(receipt_out(receipt, |b| SeatBooking::from(b)))
+        })
+    }
+
+    /// Accepts the seats offered to a waitlisted booking (offer mode): it is confirmed. An
+    /// offer that ran out is refused with `OfferExpired`.
+    #[uniffi::method(default(key = None))]
+    pub fn accept_offer(
+        &self,
+        actor: Actor,
+        booking_id: String,
+        key: Option<String>,
+    ) -> Result<SeatBookingReceipt, BookingError> {
+        guard(|| {
+            let receipt =
+                self.inner.accept_offer(request_in(actor, key)?, id_in::<BookingId>("booking_id", &booking_id)?)?;
+            Ok(receipt_out(receipt, |b| SeatBooking::from(b)))
+        })
+    }
+
+    /// Declines the seats offered to a waitlisted booking: the booking is cancelled and the
+    /// seats are offered to the next in line.
+    #[uniffi::method(default(key = None))]
+    pub fn decline_offer(
+        &self,
+        actor: Actor,
+        booking_id: String,
+        key: Option<String>,
+    ) -> Result<SeatBookingReceipt, BookingError> {
+        guard(|| {
+            let receipt =
+                self.inner.decline_offer(request_in(actor, key)?, id_in::<BookingId>("booking_id", &booking_id)?)?;
+            Ok(receipt_out(receipt, |b| SeatBooking::from(b)))
+        })
+    }
+
+    /// Expires every seat offer that ran out by `now` and offers the seats to the next in line
+    /// (never after a session's start); returns the events, in order. The engine runs no
+    /// threads: the host calls this periodically (every minute, say) with the current time.
+    /// Any other command on a session also expires its due offers first, so a late call never
+    /// lets an expired offer be accepted.
+    pub fn process_expired_offers(&self, now: SystemTime) -> Result<Vec<Event>, BookingError> {
+        guard(|| Ok(events_out(&self.inner.process_expired_offers(instant_in("now", now)?)?)))
+    }
+
+    /// Cancels a seat booking; freed seats go to the head of the waitlist in the same step
+    /// (promoted, or offered in offer mode). A student may not give up a confirmed seat within
+    /// the session's cancellation cut-off (`CutoffPassed`); the teacher or an admin may, and
+    /// the `BookingCancelled` event says so (`cutoffOverridden`).
     #[uniffi::method(default(key = None))]
     pub fn cancel_booking(
         &self,
@@ -236,7 +305,8 @@ impl Engine {
         })
     }
 
-    /// Sets the number of seats; waitlisted students are promoted into added seats, in order.
+    /// Sets the number of seats; waitlisted students are served into added seats, in order
+    /// (promoted, or offered in offer mode).
     #[uniffi::method(default(key = None))]
     pub fn change_capacity(
         &self,
@@ -551,20 +621,160 @@ impl Engine {
         })
     }
 
+    /// Moves a lesson (one lesson of a series, too) to the occurrence of `slot_id` (one of the
+    /// same teacher's slots) starting at `starts_at`, atomically: the new time is taken and
+    /// the old one freed, or nothing changes. The new time is checked like a new booking; a
+    /// student moving to a slot whose course needs approval makes it pending again. A student
+    /// may not move it within the reschedule cut-off (`CutoffPassed`); the teacher or an admin
+    /// may, and the `LessonRescheduled` event says so (`cutoffOverridden`).
+    #[uniffi::method(default(key = None))]
+    pub fn reschedule_lesson(
+        &self,
+        actor: Actor,
+        booking_id: String,
+        slot_id: String,
+        starts_at: SystemTime,
+        key: Option<String>,
+    ) -> Result<LessonReceipt, BookingError> {
+        guard(|| {
+            let receipt = self.inner.reschedule_lesson(
+                request_in(actor, key)?,
+                id_in::<BookingId>("booking_id", &booking_id)?,
+                id_in::<SlotId>("slot_id", &slot_id)?,
+                instant_in("starts_at", starts_at)?,
+            )?;
+            Ok(receipt_out(receipt, |l| Lesson::from(&**l)))
+        })
+    }
+
+    /// Sets a teacher's scheduling rules for `course_id`, or their default rules when it is
+    /// `None`; empty rules remove that level. Returns the rules now set at that level.
+    /// Precedence, field by field: a slot's own rules, then these for its course, then the
+    /// default ones.
+    #[uniffi::method(default(key = None))]
+    pub fn set_scheduling_rules(
+        &self,
+        actor: Actor,
+        teacher_id: String,
+        course_id: Option<String>,
+        rules: SchedulingRules,
+        key: Option<String>,
+    ) -> Result<SchedulingRulesReceipt, BookingError> {
+        guard(|| {
+            let receipt = self.inner.set_scheduling_rules(
+                request_in(actor, key)?,
+                id_in::<UserId>("teacher_id", &teacher_id)?,
+                opt_id_in::<CourseId>("course_id", course_id.as_deref())?,
+                rules.into(),
+            )?;
+            Ok(receipt_out(receipt, |r| SchedulingRules::from(*r)))
+        })
+    }
+
+    /// The rules in force for a teacher's bookings in `course_id` (`None`: outside any course):
+    /// their rules for the course over their default rules, field by field (the core's
+    /// `Calendar::rules_for_course`). A slot's own rules win over these.
+    pub fn rules_for_course(
+        &self,
+        teacher_id: String,
+        course_id: Option<String>,
+    ) -> Result<SchedulingRules, BookingError> {
+        guard(|| {
+            let calendar = self.inner.calendar(id_in("teacher_id", &teacher_id)?)?;
+            Ok(calendar.rules_for_course(opt_id_in("course_id", course_id.as_deref())?).into())
+        })
+    }
+
+    /// Takes time off for a teacher: their slots offer nothing on those days (listings leave
+    /// the occurrences out, bookings are refused with `OccurrenceNotOffered`). Lessons already
+    /// booked then are kept.
+    #[uniffi::method(default(key = None))]
+    pub fn add_time_off(
+        &self,
+        actor: Actor,
+        teacher_id: String,
+        time_off: TimeOffSpec,
+        key: Option<String>,
+    ) -> Result<TimeOffReceipt, BookingError> {
+        guard(|| {
+            let receipt = self.inner.add_time_off(
+                request_in(actor, key)?,
+                id_in::<UserId>("teacher_id", &teacher_id)?,
+                time_off.into_core()?,
+            )?;
+            Ok(receipt_out(receipt, |t| TimeOff::from(t)))
+        })
+    }
+
+    /// Withdraws a teacher's time off; returns it.
+    #[uniffi::method(default(key = None))]
+    pub fn remove_time_off(
+        &self,
+        actor: Actor,
+        teacher_id: String,
+        time_off_id: String,
+        key: Option<String>,
+    ) -> Result<TimeOffReceipt, BookingError> {
+        guard(|| {
+            let receipt = self.inner.remove_time_off(
+                request_in(actor, key)?,
+                id_in::<UserId>("teacher_id", &teacher_id)?,
+                id_in::<TimeOffId>("time_off_id", &time_off_id)?,
+            )?;
+            Ok(receipt_out(receipt, |t| TimeOff::from(t)))
+        })
+    }
+
+    /// A teacher's time off, by first day.
+    pub fn time_off(&self, teacher_id: String) -> Result<Vec<TimeOff>, BookingError> {
+        guard(|| {
+            Ok(self.inner.calendar(id_in("teacher_id", &teacher_id)?)?.time_off.iter().map(TimeOff::from).collect())
+        })
+    }
+
+    // ----- iCalendar export (RFC 5545) ----------------------------------------------------------
+
+    /// A group session as an iCalendar file (one `VEVENT`, UID `session-<id>@booking-engine`,
+    /// `SEQUENCE` growing with every change, `STATUS` confirmed or cancelled); `DTSTAMP` is the
+    /// engine clock's now (`booking_core::ical`).
+    pub fn session_ical(&self, session_id: String) -> Result<String, BookingError> {
+        guard(|| self.inner.session_ical(id_in("session_id", &session_id)?))
+    }
+
+    /// One booking as an iCalendar file: a seat booking as its student sees the session (UID
+    /// `booking-<id>@booking-engine`), or a 1:1 lesson (the same UID form, kept when the lesson
+    /// is rescheduled, with a higher `SEQUENCE`, so calendar apps move the event).
+    pub fn booking_ical(&self, booking_id: String) -> Result<String, BookingError> {
+        guard(|| self.inner.booking_ical(id_in("booking_id", &booking_id)?))
+    }
+
+    /// Several 1:1 lessons in one iCalendar file, one `VEVENT` each (a series: pass its lesson
+    /// ids); duplicates are exported once, and an empty list is `invalid_input`.
+    pub fn lessons_ical(&self, booking_ids: Vec<String>) -> Result<String, BookingError> {
+        guard(|| {
+            let ids = booking_ids.iter().map(|id| id_in("booking_ids", id)).collect::<Result<Vec<BookingId>, _>>()?;
+            self.inner.lessons_ical(&ids)
+        })
+    }
+
     /// The lesson with this id.
     pub fn lesson(&self, booking_id: String) -> Result<Lesson, BookingError> {
         guard(|| Ok(Lesson::from(&*self.inner.lesson(id_in("booking_id", &booking_id)?)?)))
     }
 
-    /// The active (pending or confirmed) lessons of a teacher or student, by start.
+    /// The active (pending or confirmed) lessons of a teacher or student, by start. (A
+    /// calendar keeps a lesson's hold for a few days after it ends, for the per-day and
+    /// per-week limits; lessons marked attended or no-show are left out here.)
     pub fn active_lessons(&self, user_id: String) -> Result<Vec<Lesson>, BookingError> {
         guard(|| {
             let calendar = self.inner.calendar(id_in("user_id", &user_id)?)?;
-            let mut lessons = calendar
-                .holds
-                .iter()
-                .map(|hold| self.inner.lesson(hold.booking_id).map(|l| Lesson::from(&*l)))
-                .collect::<Result<Vec<_>, _>>()?;
+            let mut lessons = Vec::with_capacity(calendar.holds.len());
+            for hold in &calendar.holds {
+                let lesson = self.inner.lesson(hold.booking_id)?;
+                if lesson.status.is_active() {
+                    lessons.push(Lesson::from(&*lesson));
+                }
+            }
             lessons.sort_by_key(|l| l.starts_at);
             Ok(lessons)
         })

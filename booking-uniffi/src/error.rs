@@ -80,7 +80,8 @@ booking_errors! {
     SessionNotFound, BookingNotFound, SlotNotFound, SessionFull, AlreadyBooked, SessionStarted,
     SessionNotStarted, LessonStarted, LessonNotStarted, SessionCancelled, CapacityBelowBooked,
     InvalidTransition, SlotUnavailable, OccurrenceNotOffered, StudentBusy, NotEnrolled,
-    RequestKeyReused, Contention, CorruptRecord, Store,
+    OutsideBookingWindow, CutoffPassed, LimitReached, TeacherBusy, OfferExpired, RequestKeyReused,
+    Contention, CorruptRecord, Store,
 }
 
 #[uniffi::export]
@@ -207,6 +208,11 @@ mod tests {
             ("name", serde_json::json!("x")),
             ("link", serde_json::json!("x")),
             ("starts_at", serde_json::json!("2030-01-01T00:00:00Z")),
+            ("earliest", serde_json::json!("2030-01-01T00:00:00Z")),
+            ("cutoff_at", serde_json::json!("2030-01-01T00:00:00Z")),
+            ("expired_at", serde_json::json!("2030-01-01T00:00:00Z")),
+            ("limit", serde_json::json!("x")),
+            ("teacher_id", serde_json::json!(uuid::Uuid::nil())),
             ("now", serde_json::json!("2030-01-01T00:00:00Z")),
             ("what", serde_json::json!("x")),
             ("requested", serde_json::json!(1)),

@@ -5,7 +5,10 @@
 //! it converts types ([`types`], the only place that does) and maps errors ([`error`], the
 //! only place that does); every rule stays in `booking-core`.
 //!
-//! - [`Engine`]: the engine over a store; every command and read of the core.
+//! - [`Engine`]: the engine over a store; every command and read of the core, the scheduling
+//!   rules (booking windows, buffers, cut-offs, limits: [`SchedulingRules`](types::SchedulingRules)),
+//!   time off, rescheduling, multi-seat bookings, waitlist offers
+//!   ([`Engine::process_expired_offers`]) and the iCalendar export.
 //! - Stores: [`InMemoryStore`], [`SqliteStore`] (a file on the device), and [`DocumentStore`],
 //!   a foreign trait a Kotlin or Swift class implements, which [`run_conformance`] checks
 //!   against the core's conformance suite in one call.

@@ -3,13 +3,15 @@
 //! `booking_core::document::DocumentRepository`).
 
 use crate::error::{BookingError, StoreError, guard, panic_message};
-use crate::types::{self, ApprovalSettings, Event, id_in};
+use crate::types::{self, ApprovalSettings, Event, id_in, instant_out};
 use booking_core::document::{self as core_doc, DocumentRepository};
 use booking_core::repository::{AggregateKey, BookingLocation as CoreLocation, StoreError as CoreStoreError};
 use booking_core::{BookingId, CourseId, InMemoryRepository, Repository, SessionId, SlotId, UserId};
 use booking_sqlite::SqliteRepository;
+use chrono::{DateTime, Utc};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
+use std::time::SystemTime;
 
 // ---------------------------------------------------------------------------------------------
 // In memory
@@ -219,6 +221,11 @@ pub struct DocumentWrite {
     pub version: u64,
     /// The new state, as JSON.
     pub body: String,
+    /// For a session whose waitlist works by offer: the earliest instant one of its
+    /// outstanding seat offers runs out, `None` when it has none (and for every other
+    /// aggregate). The store keeps it with the document, replacing the previous one, and
+    /// answers [`DocumentStore::sessions_with_offers_due`] from it.
+    pub offer_deadline: Option<SystemTime>,
 }
 
 /// A booking created by a commit, for [`DocumentStore::locate_booking`].
@@ -292,6 +299,9 @@ pub trait DocumentStore: Send + Sync {
     fn approval_settings(&self, course_id: String, teacher_id: String) -> Result<ApprovalSettings, StoreError>;
     /// Host data: whether the student is enrolled in the course.
     fn is_enrolled(&self, student_id: String, course_id: String) -> Result<bool, StoreError>;
+    /// The ids of the sessions whose stored [`DocumentWrite::offer_deadline`] is at or before
+    /// `until` (earliest first, if convenient), for `Engine.processExpiredOffers`.
+    fn sessions_with_offers_due(&self, until: SystemTime) -> Result<Vec<String>, StoreError>;
 }
 
 /// A foreign [`DocumentStore`] as a core repository.
@@ -347,7 +357,14 @@ fn commit_out(commit: core_doc::DocumentCommit) -> DocumentCommit {
             .into_iter()
             .map(|w| {
                 let (kind, id) = key_out(w.key);
-                DocumentWrite { kind, id, expected_version: w.expected_version, version: w.version, body: w.body }
+                DocumentWrite {
+                    kind,
+                    id,
+                    expected_version: w.expected_version,
+                    version: w.version,
+                    body: w.body,
+                    offer_deadline: w.offer_deadline.map(instant_out),
+                }
             })
             .collect(),
         new_bookings: commit
@@ -408,5 +425,12 @@ impl core_doc::DocumentStore for ForeignDocuments {
 
     fn is_enrolled(&self, student_id: UserId, course_id: CourseId) -> Result<bool, CoreStoreError> {
         self.call("is_enrolled", |s| s.is_enrolled(student_id.to_string(), course_id.to_string()))
+    }
+
+    fn sessions_with_offers_due(&self, until: DateTime<Utc>) -> Result<Vec<SessionId>, CoreStoreError> {
+        self.call("sessions_with_offers_due", |s| s.sessions_with_offers_due(instant_out(until)))?
+            .iter()
+            .map(|id| index_id::<SessionId>("offer deadline index", id))
+            .collect()
     }
 }

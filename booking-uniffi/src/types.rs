@@ -13,7 +13,7 @@
 
 use booking_core::{
     BookingError as CoreError,
-    availability::{AvailabilitySlot as CoreSlot, SlotRecurrence as CoreRecurrence},
+    availability::{AvailabilitySlot as CoreSlot, SlotRecurrence as CoreRecurrence, TimeOff as CoreTimeOff},
     lesson::{self as core_lesson},
 };
 use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, Timelike, Utc};
@@ -142,8 +142,179 @@ pub(crate) fn request_in(actor: Actor, key: Option<String>) -> Result<booking_co
 }
 
 // ---------------------------------------------------------------------------------------------
+// Scheduling rules and time off
+// ---------------------------------------------------------------------------------------------
+
+/// Scheduling rules (`booking_core::SchedulingRules`); every field unset by default.
+///
+/// Precedence, field by field: a slot's own rules, then the teacher's rules for the slot's
+/// course, then the teacher's default rules. A group session takes its booking window and
+/// cancellation cut-off from its own `rules`, then the teacher's, when it is created.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, uniffi::Record)]
+pub struct SchedulingRules {
+    /// Bookings must start at least this many minutes after now.
+    #[uniffi(default = None)]
+    pub min_notice_minutes: Option<u32>,
+    /// Bookings must start at most this many days after now.
+    #[uniffi(default = None)]
+    pub max_advance_days: Option<u32>,
+    /// Minutes kept free before each 1:1 lesson in the teacher's calendar.
+    #[uniffi(default = None)]
+    pub buffer_before_minutes: Option<u32>,
+    /// Minutes kept free after each 1:1 lesson in the teacher's calendar.
+    #[uniffi(default = None)]
+    pub buffer_after_minutes: Option<u32>,
+    /// A student may not cancel within this many minutes of the start (the teacher or an admin
+    /// may, and the event records the override).
+    #[uniffi(default = None)]
+    pub cancel_cutoff_minutes: Option<u32>,
+    /// A student may not reschedule within this many minutes of the start.
+    #[uniffi(default = None)]
+    pub reschedule_cutoff_minutes: Option<u32>,
+    /// At most this many 1:1 lessons per day for the teacher (pending ones count).
+    #[uniffi(default = None)]
+    pub max_lessons_per_day: Option<u32>,
+    /// At most this many 1:1 lessons per ISO week for the teacher (pending ones count).
+    #[uniffi(default = None)]
+    pub max_lessons_per_week: Option<u32>,
+    /// At most this many not-yet-ended 1:1 lessons per student in one course.
+    #[uniffi(default = None)]
+    pub max_upcoming_lessons_per_student: Option<u32>,
+}
+
+impl From<SchedulingRules> for booking_core::SchedulingRules {
+    fn from(r: SchedulingRules) -> Self {
+        booking_core::SchedulingRules {
+            min_notice_minutes: r.min_notice_minutes,
+            max_advance_days: r.max_advance_days,
+            buffer_before_minutes: r.buffer_before_minutes,
+            buffer_after_minutes: r.buffer_after_minutes,
+            cancel_cutoff_minutes: r.cancel_cutoff_minutes,
+            reschedule_cutoff_minutes: r.reschedule_cutoff_minutes,
+            max_lessons_per_day: r.max_lessons_per_day,
+            max_lessons_per_week: r.max_lessons_per_week,
+            max_upcoming_lessons_per_student: r.max_upcoming_lessons_per_student,
+        }
+    }
+}
+
+impl From<booking_core::SchedulingRules> for SchedulingRules {
+    fn from(r: booking_core::SchedulingRules) -> Self {
+        SchedulingRules {
+            min_notice_minutes: r.min_notice_minutes,
+            max_advance_days: r.max_advance_days,
+            buffer_before_minutes: r.buffer_before_minutes,
+            buffer_after_minutes: r.buffer_after_minutes,
+            cancel_cutoff_minutes: r.cancel_cutoff_minutes,
+            reschedule_cutoff_minutes: r.reschedule_cutoff_minutes,
+            max_lessons_per_day: r.max_lessons_per_day,
+            max_lessons_per_week: r.max_lessons_per_week,
+            max_upcoming_lessons_per_student: r.max_upcoming_lessons_per_student,
+        }
+    }
+}
+
+/// What a teacher fills in to take time off (`booking_core::availability::TimeOffSpec`): from
+/// the start of `first_day` to the end of `last_day` in `time_zone`, their slots offer no
+/// occurrence that overlaps it. Lessons already booked then are kept.
+#[derive(Clone, Debug, PartialEq, Eq, uniffi::Record)]
+pub struct TimeOffSpec {
+    /// The first day off, e.g. `"2030-05-06"`.
+    pub first_day: String,
+    /// The last day off (inclusive; the same as `first_day` for a single day), at most 366
+    /// days after `first_day`.
+    pub last_day: String,
+    /// The IANA zone the days are read in.
+    pub time_zone: String,
+    /// A note for the teacher's own use (at most 200 characters).
+    #[uniffi(default = None)]
+    pub note: Option<String>,
+}
+
+impl TimeOffSpec {
+    pub(crate) fn into_core(self) -> Result<booking_core::availability::TimeOffSpec, CoreError> {
+        Ok(booking_core::availability::TimeOffSpec {
+            first_day: date_in("first_day", &self.first_day)?,
+            last_day: date_in("last_day", &self.last_day)?,
+            time_zone: self.time_zone,
+            note: self.note,
+        })
+    }
+}
+
+/// A teacher's time off (`booking_core::availability::TimeOff`).
+#[derive(Clone, Debug, PartialEq, Eq, uniffi::Record)]
+pub struct TimeOff {
+    /// Its id (withdraw it with `removeTimeOff`).
+    pub id: String,
+    /// The teacher.
+    pub teacher_id: String,
+    /// The first day off, e.g. `"2030-05-06"`.
+    pub first_day: String,
+    /// The last day off (inclusive).
+    pub last_day: String,
+    /// The IANA zone the days are read in.
+    pub time_zone: String,
+    /// The teacher's note, if any.
+    pub note: Option<String>,
+    /// The instant it starts: the start of `first_day` in `time_zone`.
+    pub starts_at: SystemTime,
+    /// The instant it ends: the start of the day after `last_day`.
+    pub ends_at: SystemTime,
+}
+
+impl From<&CoreTimeOff> for TimeOff {
+    fn from(t: &CoreTimeOff) -> Self {
+        TimeOff {
+            id: id_out(t.id),
+            teacher_id: id_out(t.teacher_id),
+            first_day: date_out(t.first_day),
+            last_day: date_out(t.last_day),
+            time_zone: t.time_zone.name().to_owned(),
+            note: t.note.clone(),
+            starts_at: instant_out(t.starts_at()),
+            ends_at: instant_out(t.ends_at()),
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
 // Group sessions
 // ---------------------------------------------------------------------------------------------
+
+/// How a freed seat reaches a session's waitlist (`booking_core::WaitlistMode`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, uniffi::Enum)]
+pub enum WaitlistMode {
+    /// The first in line gets the seat at once.
+    #[default]
+    Promote,
+    /// The seat is held for the first in line for `hold_minutes` (1 to 10,080); they accept
+    /// (`acceptOffer`) or decline (`declineOffer`), and an unanswered offer expires
+    /// (`processExpiredOffers`) and passes to the next. No offer is made once the session has
+    /// started, and an offer never outlives the start.
+    Offer {
+        /// How long an offer holds the seat, in minutes.
+        hold_minutes: u32,
+    },
+}
+
+impl From<WaitlistMode> for booking_core::WaitlistMode {
+    fn from(m: WaitlistMode) -> Self {
+        match m {
+            WaitlistMode::Promote => booking_core::WaitlistMode::Promote,
+            WaitlistMode::Offer { hold_minutes } => booking_core::WaitlistMode::Offer { hold_minutes },
+        }
+    }
+}
+
+impl From<booking_core::WaitlistMode> for WaitlistMode {
+    fn from(m: booking_core::WaitlistMode) -> Self {
+        match m {
+            booking_core::WaitlistMode::Promote => WaitlistMode::Promote,
+            booking_core::WaitlistMode::Offer { hold_minutes } => WaitlistMode::Offer { hold_minutes },
+        }
+    }
+}
 
 /// What a teacher fills in for a new group session.
 #[derive(Clone, Debug, PartialEq, Eq, uniffi::Record)]
@@ -167,6 +338,15 @@ pub struct NewGroupSession {
     pub capacity: u32,
     /// Whether students may queue once every seat is taken.
     pub waitlist_enabled: bool,
+    /// How a freed seat reaches the waitlist; `None` (the default) is
+    /// [`WaitlistMode::Promote`], the core's default (uniffi cannot default a field to an
+    /// enum case with data).
+    #[uniffi(default = None)]
+    pub waitlist_mode: Option<WaitlistMode>,
+    /// The session's own booking window and cancellation cut-off; unset fields come from the
+    /// teacher's rules. Buffers and limits are refused here (`invalid_input`).
+    #[uniffi(default)]
+    pub rules: SchedulingRules,
 }
 
 impl NewGroupSession {
@@ -181,8 +361,8 @@ impl NewGroupSession {
             meeting_link: self.meeting_link,
             capacity: self.capacity,
             waitlist_enabled: self.waitlist_enabled,
-            waitlist_mode: Default::default(),
-            rules: Default::default(),
+            waitlist_mode: self.waitlist_mode.unwrap_or_default().into(),
+            rules: self.rules.into(),
         })
     }
 }
@@ -194,6 +374,10 @@ pub enum SeatStatus {
     Confirmed,
     /// Queued for a seat.
     Waitlisted,
+    /// Waitlisted, and freed seats are held for it until its offer expires (offer mode).
+    Offered,
+    /// Its offer was not answered in time; it left the queue.
+    Expired,
     /// Cancelled before the start.
     Cancelled,
     /// Held a seat and came.
@@ -207,6 +391,8 @@ impl From<booking_core::SeatStatus> for SeatStatus {
         match s {
             booking_core::SeatStatus::Confirmed => SeatStatus::Confirmed,
             booking_core::SeatStatus::Waitlisted => SeatStatus::Waitlisted,
+            booking_core::SeatStatus::Offered => SeatStatus::Offered,
+            booking_core::SeatStatus::Expired => SeatStatus::Expired,
             booking_core::SeatStatus::Cancelled => SeatStatus::Cancelled,
             booking_core::SeatStatus::Attended => SeatStatus::Attended,
             booking_core::SeatStatus::NoShow => SeatStatus::NoShow,
@@ -256,6 +442,10 @@ pub struct SeatBooking {
     pub booked_at: SystemTime,
     /// When its status last changed.
     pub updated_at: SystemTime,
+    /// How many seats it takes (a parent booking for two children takes 2).
+    pub seats: u32,
+    /// While `Offered`: when the offer runs out.
+    pub offer_expires_at: Option<SystemTime>,
 }
 
 impl From<&booking_core::SeatBooking> for SeatBooking {
@@ -267,6 +457,8 @@ impl From<&booking_core::SeatBooking> for SeatBooking {
             status: b.status.into(),
             booked_at: instant_out(b.booked_at),
             updated_at: instant_out(b.updated_at),
+            seats: b.seats,
+            offer_expires_at: b.offer_expires_at.map(instant_out),
         }
     }
 }
@@ -296,6 +488,10 @@ pub struct GroupSession {
     pub capacity: u32,
     /// Whether students may queue once every seat is taken.
     pub waitlist_enabled: bool,
+    /// How freed seats reach the waitlist.
+    pub waitlist_mode: WaitlistMode,
+    /// The booking window and cancellation cut-off in effect, resolved when it was created.
+    pub rules: SchedulingRules,
     /// When it was created.
     pub created_at: SystemTime,
     /// When it was cancelled, if it was.
@@ -304,18 +500,24 @@ pub struct GroupSession {
     pub version: u64,
     /// Every booking ever made, in booking order (the waitlist order).
     pub bookings: Vec<SeatBooking>,
-    /// Seats taken (confirmed and attended).
+    /// Seats taken (confirmed, offered and attended bookings, counting each booking's seats).
     pub booked_seats: u32,
     /// Seats still free.
     pub remaining_seats: u32,
-    /// Bookings on the waitlist.
+    /// Bookings on the waitlist (a booking for several seats counts once).
     pub waitlisted_count: u32,
+    /// Seats the waitlisted bookings ask for.
+    pub waitlisted_seats: u32,
+    /// Seats held by outstanding offers (offer mode).
+    pub offered_seats: u32,
     /// Whether every seat is taken.
     pub is_full: bool,
     /// Full with the waitlist off: takes no bookings (the seed's `booking_closed`).
     pub is_closed_for_booking: bool,
     /// Whether it was cancelled.
     pub is_cancelled: bool,
+    /// The earliest instant an outstanding seat offer runs out, if any.
+    pub next_offer_deadline: Option<SystemTime>,
 }
 
 impl From<&booking_core::GroupSession> for GroupSession {
@@ -332,6 +534,8 @@ impl From<&booking_core::GroupSession> for GroupSession {
             meeting_link: s.meeting_link.as_str().to_owned(),
             capacity: s.capacity,
             waitlist_enabled: s.waitlist_enabled,
+            waitlist_mode: s.waitlist_mode.into(),
+            rules: s.rules.into(),
             created_at: instant_out(s.created_at),
             cancelled_at: s.cancelled_at.map(instant_out),
             version: s.version,
@@ -339,9 +543,12 @@ impl From<&booking_core::GroupSession> for GroupSession {
             booked_seats: s.booked_seats(),
             remaining_seats: s.remaining_seats(),
             waitlisted_count: s.waitlisted_count(),
+            waitlisted_seats: s.waitlisted_seats(),
+            offered_seats: s.offered_seats(),
             is_full: s.is_full(),
             is_closed_for_booking: s.is_closed_for_booking(),
             is_cancelled: s.is_cancelled(),
+            next_offer_deadline: s.next_offer_deadline().map(instant_out),
         }
     }
 }
@@ -472,6 +679,10 @@ pub struct SlotSpec {
     /// Whether it is offered.
     #[uniffi(default = true)]
     pub active: bool,
+    /// The slot's own scheduling rules, which win over the teacher's (unset fields come from
+    /// the teacher's rules for the course, then their default rules).
+    #[uniffi(default)]
+    pub rules: SchedulingRules,
 }
 
 impl SlotSpec {
@@ -481,7 +692,7 @@ impl SlotSpec {
             time_zone: self.time_zone,
             recurrence: self.recurrence.into_core()?,
             active: self.active,
-            rules: Default::default(),
+            rules: self.rules.into(),
         })
     }
 }
@@ -501,6 +712,8 @@ pub struct AvailabilitySlot {
     pub recurrence: SlotRecurrence,
     /// Whether it is offered.
     pub active: bool,
+    /// The slot's own scheduling rules.
+    pub rules: SchedulingRules,
 }
 
 impl From<&CoreSlot> for AvailabilitySlot {
@@ -512,6 +725,7 @@ impl From<&CoreSlot> for AvailabilitySlot {
             time_zone: s.time_zone.name().to_owned(),
             recurrence: SlotRecurrence::from_core(&s.recurrence),
             active: s.active,
+            rules: s.rules.into(),
         }
     }
 }
@@ -581,6 +795,9 @@ pub struct Lesson {
     pub updated_at: SystemTime,
     /// Its version.
     pub version: u64,
+    /// The scheduling rules in force when it was booked (or last rescheduled): its cut-offs
+    /// and its buffers in the teacher's calendar.
+    pub rules: SchedulingRules,
 }
 
 impl From<&core_lesson::Lesson> for Lesson {
@@ -603,6 +820,7 @@ impl From<&core_lesson::Lesson> for Lesson {
             requested_at: instant_out(l.requested_at),
             updated_at: instant_out(l.updated_at),
             version: l.version,
+            rules: l.rules.into(),
         }
     }
 }
@@ -830,7 +1048,7 @@ pub enum EventKind {
         /// The session as created.
         session: GroupSession,
     },
-    /// A student got a seat straight away.
+    /// A student got their seats straight away.
     BookingConfirmed {
         /// The session.
         session_id: String,
@@ -838,6 +1056,8 @@ pub enum EventKind {
         booking_id: String,
         /// The student.
         student_id: String,
+        /// Seats it takes.
+        seats: u32,
     },
     /// A student joined the waitlist (`position` is 1-based).
     BookingWaitlisted {
@@ -849,6 +1069,8 @@ pub enum EventKind {
         student_id: String,
         /// Its 1-based place in the queue when joining.
         position: u32,
+        /// Seats it waits for, as one.
+        seats: u32,
     },
     /// The head of the waitlist got a freed or added seat.
     BookingPromoted {
@@ -869,6 +1091,49 @@ pub enum EventKind {
         student_id: String,
         /// Its status before.
         previous_status: SeatStatus,
+        /// The teacher, an admin or the system cancelled within the session's cancellation
+        /// cut-off, which binds students only.
+        cutoff_overridden: bool,
+    },
+    /// Freed seats are held for the first in line until `expires_at` (offer mode).
+    SeatOffered {
+        /// The session.
+        session_id: String,
+        /// The waitlisted booking.
+        booking_id: String,
+        /// The student.
+        student_id: String,
+        /// Seats held.
+        seats: u32,
+        /// When the offer runs out.
+        expires_at: SystemTime,
+    },
+    /// The student took the offered seats: the booking is confirmed.
+    OfferAccepted {
+        /// The session.
+        session_id: String,
+        /// The booking.
+        booking_id: String,
+        /// The student.
+        student_id: String,
+    },
+    /// The student turned the offer down: the booking is cancelled.
+    OfferDeclined {
+        /// The session.
+        session_id: String,
+        /// The booking.
+        booking_id: String,
+        /// The student.
+        student_id: String,
+    },
+    /// The offer ran out unanswered: the booking left the queue.
+    OfferExpired {
+        /// The session.
+        session_id: String,
+        /// The booking.
+        booking_id: String,
+        /// The student.
+        student_id: String,
     },
     /// Every seat is taken and the waitlist is off.
     SessionClosed {
@@ -964,6 +1229,43 @@ pub enum EventKind {
         student_id: String,
         /// Its status before.
         previous_status: LessonStatus,
+        /// The teacher, an admin or the system cancelled within the cancellation cut-off,
+        /// which binds students only.
+        cutoff_overridden: bool,
+    },
+    /// A lesson moved to another occurrence of its teacher's slots; the old time is free.
+    LessonRescheduled {
+        /// The lesson after the move (pending again when the new time needs approval).
+        lesson: Lesson,
+        /// The slot it was booked from before.
+        previous_slot_id: String,
+        /// Its start before.
+        previous_starts_at: SystemTime,
+        /// Its end before.
+        previous_ends_at: SystemTime,
+        /// The teacher, an admin or the system moved it within the reschedule cut-off.
+        cutoff_overridden: bool,
+    },
+    /// A teacher's scheduling rules were set (for one course, or their default).
+    SchedulingRulesSet {
+        /// The teacher.
+        teacher_id: String,
+        /// The course, or `None` for the teacher's default rules.
+        course_id: Option<String>,
+        /// The rules now in force at that level (empty: none).
+        rules: SchedulingRules,
+    },
+    /// A teacher took time off.
+    TimeOffAdded {
+        /// The time off.
+        time_off: TimeOff,
+    },
+    /// A teacher's time off was withdrawn.
+    TimeOffRemoved {
+        /// The teacher.
+        teacher_id: String,
+        /// The time off.
+        time_off_id: String,
     },
     /// A lesson's meeting link was set.
     MeetingLinkSet {
@@ -1003,30 +1305,57 @@ impl From<&booking_core::Event> for Event {
         use booking_core::EventKind as K;
         let kind = match &e.kind {
             K::SessionCreated { session } => EventKind::SessionCreated { session: GroupSession::from(&**session) },
-            K::BookingConfirmed { session_id, booking_id, student_id } => EventKind::BookingConfirmed {
+            K::BookingConfirmed { session_id, booking_id, student_id, seats } => EventKind::BookingConfirmed {
                 session_id: id_out(session_id),
                 booking_id: id_out(booking_id),
                 student_id: id_out(student_id),
+                seats: *seats,
             },
-            K::BookingWaitlisted { session_id, booking_id, student_id, position } => EventKind::BookingWaitlisted {
-                session_id: id_out(session_id),
-                booking_id: id_out(booking_id),
-                student_id: id_out(student_id),
-                position: *position,
-            },
+            K::BookingWaitlisted { session_id, booking_id, student_id, position, seats } => {
+                EventKind::BookingWaitlisted {
+                    session_id: id_out(session_id),
+                    booking_id: id_out(booking_id),
+                    student_id: id_out(student_id),
+                    position: *position,
+                    seats: *seats,
+                }
+            }
             K::BookingPromoted { session_id, booking_id, student_id } => EventKind::BookingPromoted {
                 session_id: id_out(session_id),
                 booking_id: id_out(booking_id),
                 student_id: id_out(student_id),
             },
-            K::BookingCancelled { session_id, booking_id, student_id, previous_status } => {
+            K::BookingCancelled { session_id, booking_id, student_id, previous_status, cutoff_overridden } => {
                 EventKind::BookingCancelled {
                     session_id: id_out(session_id),
                     booking_id: id_out(booking_id),
                     student_id: id_out(student_id),
                     previous_status: (*previous_status).into(),
+                    cutoff_overridden: *cutoff_overridden,
                 }
             }
+            K::SeatOffered { session_id, booking_id, student_id, seats, expires_at } => EventKind::SeatOffered {
+                session_id: id_out(session_id),
+                booking_id: id_out(booking_id),
+                student_id: id_out(student_id),
+                seats: *seats,
+                expires_at: instant_out(*expires_at),
+            },
+            K::OfferAccepted { session_id, booking_id, student_id } => EventKind::OfferAccepted {
+                session_id: id_out(session_id),
+                booking_id: id_out(booking_id),
+                student_id: id_out(student_id),
+            },
+            K::OfferDeclined { session_id, booking_id, student_id } => EventKind::OfferDeclined {
+                session_id: id_out(session_id),
+                booking_id: id_out(booking_id),
+                student_id: id_out(student_id),
+            },
+            K::OfferExpired { session_id, booking_id, student_id } => EventKind::OfferExpired {
+                session_id: id_out(session_id),
+                booking_id: id_out(booking_id),
+                student_id: id_out(student_id),
+            },
             K::SessionClosed { session_id } => EventKind::SessionClosed { session_id: id_out(session_id) },
             K::SessionReopened { session_id } => EventKind::SessionReopened { session_id: id_out(session_id) },
             K::CapacityChanged { session_id, previous, capacity } => {
@@ -1058,12 +1387,37 @@ impl From<&booking_core::Event> for Event {
                 student_id: id_out(student_id),
                 reason: reason.clone(),
             },
-            K::LessonCancelled { booking_id, teacher_id, student_id, previous_status } => EventKind::LessonCancelled {
-                booking_id: id_out(booking_id),
-                teacher_id: id_out(teacher_id),
-                student_id: id_out(student_id),
-                previous_status: (*previous_status).into(),
+            K::LessonCancelled { booking_id, teacher_id, student_id, previous_status, cutoff_overridden } => {
+                EventKind::LessonCancelled {
+                    booking_id: id_out(booking_id),
+                    teacher_id: id_out(teacher_id),
+                    student_id: id_out(student_id),
+                    previous_status: (*previous_status).into(),
+                    cutoff_overridden: *cutoff_overridden,
+                }
+            }
+            K::LessonRescheduled {
+                lesson,
+                previous_slot_id,
+                previous_starts_at,
+                previous_ends_at,
+                cutoff_overridden,
+            } => EventKind::LessonRescheduled {
+                lesson: Lesson::from(&**lesson),
+                previous_slot_id: id_out(previous_slot_id),
+                previous_starts_at: instant_out(*previous_starts_at),
+                previous_ends_at: instant_out(*previous_ends_at),
+                cutoff_overridden: *cutoff_overridden,
             },
+            K::SchedulingRulesSet { teacher_id, course_id, rules } => EventKind::SchedulingRulesSet {
+                teacher_id: id_out(teacher_id),
+                course_id: course_id.map(id_out),
+                rules: (*rules).into(),
+            },
+            K::TimeOffAdded { time_off } => EventKind::TimeOffAdded { time_off: TimeOff::from(time_off) },
+            K::TimeOffRemoved { teacher_id, time_off_id } => {
+                EventKind::TimeOffRemoved { teacher_id: id_out(teacher_id), time_off_id: id_out(time_off_id) }
+            }
             K::MeetingLinkSet { booking_id, meeting_link } => EventKind::MeetingLinkSet {
                 booking_id: id_out(booking_id),
                 meeting_link: meeting_link.as_str().to_owned(),
@@ -1152,6 +1506,11 @@ receipts! {
     LessonsReceipt(Vec<Lesson>)
     /// What booking a series returns (`Receipt<SeriesBooking>` in the core).
     SeriesBookingReceipt(SeriesBooking)
+    /// What setting scheduling rules returns: the rules now set at that level
+    /// (`Receipt<SchedulingRules>` in the core).
+    SchedulingRulesReceipt(SchedulingRules)
+    /// What adding or removing time off returns (`Receipt<TimeOff>` in the core).
+    TimeOffReceipt(TimeOff)
 }
 
 /// Converts a core receipt, with `convert` for its value.
@@ -1160,4 +1519,78 @@ pub(crate) fn receipt_out<T, R: ReceiptOut>(
     convert: impl FnOnce(&T) -> R::Value,
 ) -> R {
     R::new(convert(&receipt.value), events_out(&receipt.events), receipt.version, receipt.replayed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The core's event kinds this binding maps to a variant of their own (not `Other`), in the
+    /// core's order; update it with the `From<&booking_core::Event>` match.
+    const MAPPED_EVENT_KINDS: &[&str] = &[
+        "session_created",
+        "booking_confirmed",
+        "booking_waitlisted",
+        "booking_promoted",
+        "booking_cancelled",
+        "seat_offered",
+        "offer_accepted",
+        "offer_declined",
+        "offer_expired",
+        "session_closed",
+        "session_reopened",
+        "capacity_changed",
+        "waitlist_changed",
+        "session_cancelled",
+        "attendance_marked",
+        "slot_published",
+        "slot_updated",
+        "lesson_requested",
+        "lesson_booked",
+        "lesson_approved",
+        "lesson_declined",
+        "lesson_cancelled",
+        "lesson_rescheduled",
+        "meeting_link_set",
+        "lesson_attendance_marked",
+        "series_booked",
+        "scheduling_rules_set",
+        "time_off_added",
+        "time_off_removed",
+    ];
+
+    #[test]
+    fn every_core_event_kind_is_mapped() {
+        assert_eq!(MAPPED_EVENT_KINDS, booking_core::EventKind::NAMES, "map the new event kind in types.rs");
+    }
+
+    #[test]
+    fn scheduling_rules_round_trip() {
+        let rules = SchedulingRules {
+            min_notice_minutes: Some(1),
+            max_advance_days: Some(2),
+            buffer_before_minutes: Some(3),
+            buffer_after_minutes: Some(4),
+            cancel_cutoff_minutes: Some(5),
+            reschedule_cutoff_minutes: Some(6),
+            max_lessons_per_day: Some(7),
+            max_lessons_per_week: Some(8),
+            max_upcoming_lessons_per_student: Some(9),
+        };
+        let core = booking_core::SchedulingRules::from(rules);
+        assert_eq!(core.max_upcoming_lessons_per_student, Some(9));
+        assert_eq!(core.buffer_before_minutes, Some(3));
+        assert_eq!(SchedulingRules::from(core), rules);
+        assert_eq!(
+            booking_core::SchedulingRules::from(SchedulingRules::default()),
+            booking_core::SchedulingRules::default()
+        );
+    }
+
+    #[test]
+    fn waitlist_mode_defaults_to_promote() {
+        assert_eq!(booking_core::WaitlistMode::from(WaitlistMode::default()), booking_core::WaitlistMode::Promote);
+        let offer = WaitlistMode::Offer { hold_minutes: 30 };
+        assert_eq!(WaitlistMode::from(booking_core::WaitlistMode::from(offer)), offer);
+    }
 }

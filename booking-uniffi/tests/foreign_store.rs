@@ -2,10 +2,10 @@
 //! the foreign [`DocumentStore`] trait (the same steps as the Kotlin and Swift test stores) runs
 //! through the adapter, the engine facade and the conformance entry point.
 
-use booking_uniffi::types::{Actor, ApprovalSettings, NewGroupSession};
+use booking_uniffi::types::{Actor, ApprovalSettings, NewGroupSession, SeatStatus, WaitlistMode};
 use booking_uniffi::{
-    AggregateKind, BookingError, BookingLocation, Document, DocumentCommit, DocumentStore, Engine, StoreError,
-    StoreFactory, conformance_checks, run_conformance,
+    AggregateKind, BookingError, BookingLocation, Document, DocumentCommit, DocumentStore, Engine, ManualClock,
+    StoreError, StoreFactory, conformance_checks, run_conformance,
 };
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
@@ -18,6 +18,7 @@ struct State {
     slots: HashMap<String, String>,
     requests: HashMap<(String, String), String>,
     enrollments: HashSet<(String, String)>,
+    offer_deadlines: HashMap<String, SystemTime>,
 }
 
 #[derive(Default)]
@@ -59,6 +60,12 @@ impl DocumentStore for MirrorStore {
             return Err(StoreError::DuplicateRequest);
         }
         for w in commit.writes {
+            if w.kind == AggregateKind::Session {
+                match w.offer_deadline {
+                    Some(deadline) => state.offer_deadlines.insert(w.id.clone(), deadline),
+                    None => state.offer_deadlines.remove(&w.id),
+                };
+            }
             state.documents.insert((w.kind, w.id), Document { version: w.version, body: w.body });
         }
         for b in commit.new_bookings {
@@ -77,6 +84,12 @@ impl DocumentStore for MirrorStore {
     }
     fn is_enrolled(&self, student_id: String, course_id: String) -> Result<bool, StoreError> {
         Ok(self.state.lock().unwrap().enrollments.contains(&(student_id, course_id)))
+    }
+    fn sessions_with_offers_due(&self, until: SystemTime) -> Result<Vec<String>, StoreError> {
+        let state = self.state.lock().unwrap();
+        let mut due: Vec<_> = state.offer_deadlines.iter().filter(|(_, d)| **d <= until).collect();
+        due.sort_by_key(|(id, d)| (**d, (*id).clone()));
+        Ok(due.into_iter().map(|(id, _)| id.clone()).collect())
     }
 }
 
@@ -113,6 +126,9 @@ fn a_document_store_passes_conformance_checks_through_the_adapter() {
         "idempotent_retries",
         "seed_lesson_book_with_approval",
         "seed_lesson_recurring_series",
+        "group_offer_cycle",
+        "group_offer_retries",
+        "lesson_reschedule",
         "concurrent_booking_audit",
     ]
     .map(String::from)
@@ -139,4 +155,38 @@ fn store_failures_arrive_with_their_codes() {
     let panicked = code_of("panic");
     assert!(matches!(panicked, BookingError::Store { .. }), "{panicked:?}");
     assert!(panicked.detail().contains("the store blew up"));
+}
+
+#[test]
+fn offer_deadlines_reach_the_store_and_drive_expiry() {
+    let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_900_000_000);
+    let clock = ManualClock::new(now).unwrap();
+    let store = Arc::new(MirrorStore::default());
+    let engine =
+        Engine::with_document_store(Arc::clone(&store) as Arc<dyn DocumentStore>, Some(clock.clone()), None, None);
+    let teacher = Actor::Teacher { id: TEACHER.into() };
+    let new = NewGroupSession {
+        starts_at: now + Duration::from_secs(86_400),
+        waitlist_enabled: true,
+        waitlist_mode: Some(WaitlistMode::Offer { hold_minutes: 30 }),
+        ..new_group_session()
+    };
+    let session = engine.create_session(teacher, new, None).unwrap().value;
+    let (ana, ben) = ("00000000-0000-0000-0000-000000000002", "00000000-0000-0000-0000-000000000003");
+    let student = |id: &str| Actor::Student { id: id.into() };
+    let first = engine.book_seat(student(ana), session.id.clone(), ana.into(), None).unwrap().value;
+    let second = engine.book_seat(student(ben), session.id.clone(), ben.into(), None).unwrap().value;
+    assert!(store.state.lock().unwrap().offer_deadlines.is_empty(), "no offer yet");
+
+    engine.cancel_booking(student(ana), first.id, None).unwrap();
+    let deadline = now + Duration::from_secs(30 * 60);
+    assert_eq!(store.state.lock().unwrap().offer_deadlines.get(&session.id), Some(&deadline), "the write carried it");
+    assert_eq!(store.sessions_with_offers_due(deadline).unwrap(), vec![session.id.clone()]);
+    assert!(engine.process_expired_offers(now).unwrap().is_empty(), "not due yet");
+
+    clock.advance(Duration::from_secs(31 * 60)).unwrap();
+    let events = engine.process_expired_offers(clock.now()).unwrap();
+    assert_eq!(events.iter().map(|e| e.name.as_str()).collect::<Vec<_>>(), ["offer_expired"]);
+    assert_eq!(engine.seat_booking(second.id).unwrap().status, SeatStatus::Expired);
+    assert!(store.state.lock().unwrap().offer_deadlines.is_empty(), "the deadline is cleared with the offer");
 }
