@@ -115,6 +115,7 @@ fn slot(input: &Input) -> Option<AvailabilitySlot> {
         time_zone,
         recurrence,
         active: input.active,
+        rules: Default::default(),
     })
 }
 

@@ -2,20 +2,25 @@
 //! under request keys, some retried), host-data changes and clock steps, applied through an
 //! `Engine` over the in-memory store. After every step:
 //!
-//! - every session: seats taken <= capacity, at most one active booking per student, nobody
-//!   waits while a seat is free before the start, booking ids distinct (the property test's
-//!   `check_invariants`);
+//! - every session: seats taken (summed over multi-seat bookings, offered seats included) <=
+//!   capacity, at most one active booking per student, the head of the queue never waits while
+//!   its seats are free before the start, offers only in offer mode and never past the start,
+//!   booking ids distinct;
 //! - every person: no two active (pending or confirmed) lessons overlap; their calendar's holds
-//!   are sorted, do not overlap, and hold every active lesson of theirs that has not ended;
+//!   are sorted, their busy times (buffers included) do not overlap, and they hold every active
+//!   lesson of theirs that has not ended; a teacher's lessons never overlap their own group
+//!   sessions;
 //! - a refused command, a replay, a command without events and a listing changed nothing:
 //!   every stored session, calendar and lesson, the indexes and the request record are as
 //!   before, and no aggregate appeared;
 //! - no command fails with a store, contention or corrupt-record error;
-//! - listings are sorted, within the window, in the future, free in the teacher's calendar,
-//!   and name real occurrences.
+//! - listings are sorted, within the window, in the future, free in the teacher's calendar
+//!   (buffers, group sessions and time off included), and name real occurrences;
+//! - processing expired offers never fails, and leaves no offer past its deadline.
 #![no_main]
 
 use arbitrary::Arbitrary;
+use booking_core::availability::TimeOffSpec;
 use booking_core::availability::{SlotRecurrence, occurrence_at, occurrences};
 use booking_core::lesson::{
     Calendar, Lesson, LessonStatus, OccurrenceQuery, SeriesEnd, SeriesMode, SeriesRequest, SlotSpec,
@@ -23,7 +28,8 @@ use booking_core::lesson::{
 use booking_core::repository::{BookingLocation, Repository, RequestRecord};
 use booking_core::{
     Actor, BookingId, Command, CourseId, Engine, EventKind, GroupSession, InMemoryRepository, ManualClock,
-    NewGroupSession, OutcomeValue, Receipt, Request, RequestKey, SeatStatus, SequentialIds, SessionId, SlotId, UserId,
+    NewGroupSession, OutcomeValue, Receipt, Request, RequestKey, SchedulingRules, SeatStatus, SequentialIds, SessionId,
+    SlotId, TimeOffId, UserId, WaitlistMode,
 };
 use chrono::{DateTime, Days, NaiveDate, NaiveTime, TimeDelta, TimeZone, Utc, Weekday};
 use libfuzzer_sys::fuzz_target;
@@ -112,6 +118,45 @@ struct Spec {
     /// Weeks a weekly slot stays valid, if not open-ended.
     valid_weeks: Option<u8>,
     active: bool,
+    rules: Rules,
+}
+
+/// Scheduling rules, each field small so that they bite (or out of range, to be refused).
+#[derive(Clone, Copy, Debug, Arbitrary)]
+struct Rules {
+    /// Minimum notice, in hours.
+    notice: Option<u8>,
+    /// Maximum advance, in days (0 is refused).
+    advance: Option<u8>,
+    /// Buffers, in quarter hours.
+    before: Option<u8>,
+    after: Option<u8>,
+    /// Cut-offs, in hours.
+    cancel: Option<u8>,
+    reschedule: Option<u8>,
+    /// Limits (0 is refused).
+    per_day: Option<u8>,
+    per_week: Option<u8>,
+    per_student: Option<u8>,
+}
+
+impl Rules {
+    fn rules(self) -> SchedulingRules {
+        let hours = |h: Option<u8>| h.map(|h| u32::from(h % 100) * 60);
+        let quarters = |q: Option<u8>| q.map(|q| u32::from(q % 8) * 15);
+        let small = |n: Option<u8>| n.map(|n| u32::from(n % 6));
+        SchedulingRules {
+            min_notice_minutes: hours(self.notice),
+            max_advance_days: self.advance.map(|d| u32::from(d % 60)),
+            buffer_before_minutes: quarters(self.before),
+            buffer_after_minutes: quarters(self.after),
+            cancel_cutoff_minutes: hours(self.cancel),
+            reschedule_cutoff_minutes: hours(self.reschedule),
+            max_lessons_per_day: small(self.per_day),
+            max_lessons_per_week: small(self.per_week),
+            max_upcoming_lessons_per_student: small(self.per_student),
+        }
+    }
 }
 
 impl Spec {
@@ -136,7 +181,8 @@ impl Spec {
             course_id: self.course.map(course),
             time_zone: ZONES[usize::from(self.zone) % ZONES.len()].to_owned(),
             recurrence,
-            active: self.active, rules: Default::default(),
+            active: self.active,
+            rules: self.rules.rules(),
         }
     }
 }
@@ -159,11 +205,52 @@ enum Op {
         zone: u8,
         link: u8,
         title: u8,
+        /// Offer mode, with the hold in minutes (0 is refused).
+        offer: Option<u8>,
+        rules: Rules,
     },
     BookSeat {
         by: By,
         session: u8,
         student: u8,
+        /// Seats (0 is refused).
+        seats: u8,
+    },
+    AcceptOffer {
+        by: By,
+        booking: u8,
+    },
+    DeclineOffer {
+        by: By,
+        booking: u8,
+    },
+    /// The host's periodic call, with the clock's now.
+    ProcessExpiredOffers,
+    RescheduleLesson {
+        by: By,
+        lesson: u8,
+        slot: u8,
+        pick: u8,
+    },
+    SetSchedulingRules {
+        by: By,
+        teacher: u8,
+        course: Option<u8>,
+        rules: Rules,
+    },
+    AddTimeOff {
+        by: By,
+        teacher: u8,
+        /// Days after the first day.
+        day: u8,
+        /// Days off after the first (0 as given: a last day before the first, refused).
+        days: u8,
+        zone: u8,
+    },
+    RemoveTimeOff {
+        by: By,
+        teacher: u8,
+        time_off: u8,
     },
     CancelBooking {
         by: By,
@@ -291,6 +378,7 @@ struct Harness {
     seats: Vec<BookingId>,
     slots: Vec<SlotId>,
     lessons: Vec<BookingId>,
+    time_off: Vec<TimeOffId>,
     sent: Vec<(Request, Command)>,
 }
 
@@ -316,6 +404,7 @@ impl Harness {
             seats: Vec::new(),
             slots: Vec::new(),
             lessons: Vec::new(),
+            time_off: Vec::new(),
             sent: Vec::new(),
         }
     }
@@ -366,7 +455,19 @@ impl Harness {
         let lesson = |i| pick(&self.lessons, i, BookingId::from_uuid(unknown_uuid()));
         let link = |i: u8| LINKS[usize::from(i) % LINKS.len()].to_owned();
         Some(match *op {
-            Op::CreateSession { by, teacher, starts_in_hours, duration, capacity, waitlist, zone, link: l, title } => (
+            Op::CreateSession {
+                by,
+                teacher,
+                starts_in_hours,
+                duration,
+                capacity,
+                waitlist,
+                zone,
+                link: l,
+                title,
+                offer,
+                rules,
+            } => (
                 by.request(),
                 Command::CreateSession {
                     session: NewGroupSession {
@@ -378,13 +479,53 @@ impl Harness {
                         duration_minutes: u32::from(duration % 1500),
                         meeting_link: link(l),
                         capacity: u32::from(capacity % 8),
-                        waitlist_enabled: waitlist, waitlist_mode: Default::default(), rules: Default::default(),
+                        waitlist_enabled: waitlist,
+                        waitlist_mode: match offer {
+                            None => WaitlistMode::Promote,
+                            Some(m) => WaitlistMode::Offer { hold_minutes: u32::from(m) * 5 },
+                        },
+                        rules: rules.rules(),
                     },
                 },
             ),
-            Op::BookSeat { by, session: s, student } => {
-                (by.request(), Command::BookSeat { session_id: session(s), student_id: person(student) })
+            Op::BookSeat { by, session: s, student, seats } => (
+                by.request(),
+                Command::BookSeat { session_id: session(s), student_id: person(student), seats: u32::from(seats % 4) },
+            ),
+            Op::AcceptOffer { by, booking } => (by.request(), Command::AcceptOffer { booking_id: seat(booking) }),
+            Op::DeclineOffer { by, booking } => (by.request(), Command::DeclineOffer { booking_id: seat(booking) }),
+            Op::RescheduleLesson { by, lesson: l, slot: s, pick } => {
+                let slot_id = slot(s);
+                let starts_at = self.occurrence(slot_id, pick);
+                (by.request(), Command::RescheduleLesson { booking_id: lesson(l), slot_id, starts_at })
             }
+            Op::SetSchedulingRules { by, teacher, course: c, rules } => (
+                by.request(),
+                Command::SetSchedulingRules {
+                    teacher_id: person(teacher),
+                    course_id: c.map(course),
+                    rules: rules.rules(),
+                },
+            ),
+            Op::AddTimeOff { by, teacher, day, days, zone } => {
+                let first_day = start().date_naive() + Days::new(u64::from(day % 60));
+                let last_day =
+                    if days == 0 { first_day - Days::new(1) } else { first_day + Days::new(u64::from(days % 20)) };
+                let time_off = TimeOffSpec {
+                    first_day,
+                    last_day,
+                    time_zone: ZONES[usize::from(zone) % ZONES.len()].to_owned(),
+                    note: None,
+                };
+                (by.request(), Command::AddTimeOff { teacher_id: person(teacher), time_off })
+            }
+            Op::RemoveTimeOff { by, teacher, time_off } => (
+                by.request(),
+                Command::RemoveTimeOff {
+                    teacher_id: person(teacher),
+                    time_off_id: pick(&self.time_off, time_off, TimeOffId::from_uuid(unknown_uuid())),
+                },
+            ),
             Op::CancelBooking { by, booking } => (by.request(), Command::CancelBooking { booking_id: seat(booking) }),
             Op::ChangeCapacity { by, session: s, capacity } => {
                 (by.request(), Command::ChangeCapacity { session_id: session(s), capacity: u32::from(capacity % 10) })
@@ -484,6 +625,21 @@ impl Harness {
                 self.list(teacher, c, student, days, zone, from_hours);
                 return;
             }
+            Op::ProcessExpiredOffers => {
+                let now = self.now();
+                let events = self.engine.process_expired_offers(now).expect("processing expiries never fails here");
+                for id in &self.sessions {
+                    let s = self.store.load_session(*id).unwrap().expect("a created session is stored");
+                    for b in s.bookings.iter().filter(|b| b.status == SeatStatus::Offered) {
+                        assert!(
+                            b.offer_expires_at.is_some_and(|d| d > now),
+                            "an offer past its deadline: {b:?} ({events:?})"
+                        );
+                    }
+                }
+                self.check();
+                return;
+            }
             _ => {}
         }
         let Some((request, command)) = self.command(op) else { return };
@@ -531,6 +687,7 @@ impl Harness {
                 EventKind::LessonBooked { lesson } | EventKind::LessonRequested { lesson } => {
                     push_new(&mut self.lessons, lesson.id)
                 }
+                EventKind::TimeOffAdded { time_off } => push_new(&mut self.time_off, time_off.id),
                 _ => {}
             }
         }
@@ -562,7 +719,25 @@ impl Harness {
             let calendar = self.store.load_calendar(p).unwrap();
             let holds = calendar.as_ref().map_or(&[][..], |c| &c.holds[..]);
             for pair in holds.windows(2) {
-                assert!(pair[0].ends_at <= pair[1].starts_at, "person {p}: holds unsorted or overlapping: {pair:?}");
+                assert!(
+                    pair[0].busy_until <= pair[1].busy_from,
+                    "person {p}: busy times unsorted or overlapping: {pair:?}"
+                );
+            }
+            for h in holds {
+                assert!(
+                    h.busy_from <= h.starts_at && h.ends_at <= h.busy_until,
+                    "person {p}: busy time short of {h:?}"
+                );
+            }
+            let sessions = calendar.as_ref().map_or(&[][..], |c| &c.sessions[..]);
+            for l in mine.iter().filter(|l| l.teacher_id == p && l.ends_at > now) {
+                let (from, until) = l.rules.buffered(l.starts_at, l.ends_at);
+                if let Some(s) = sessions.iter().find(|s| s.starts_at < until && from < s.ends_at) {
+                    let session = self.store.load_session(s.session_id).unwrap().expect("a held session is stored");
+                    // A session created before the lesson was booked blocks it; the other way round is refused.
+                    panic!("teacher {p}: lesson {l:?} overlaps their group session {session:?}");
+                }
             }
             for l in &mine {
                 if l.ends_at > now {
@@ -615,6 +790,8 @@ impl Harness {
         }
         let calendar = self.engine.calendar(query.teacher_id).expect("a calendar");
         for o in &listed {
+            assert!(calendar.overlapping_session(o.starts_at, o.ends_at).is_none(), "{o:?} overlaps a group session");
+            assert!(calendar.time_off_during(o.starts_at, o.ends_at).is_none(), "{o:?} falls in time off");
             assert!(
                 o.starts_at > now && query.from <= o.starts_at && o.starts_at < query.to,
                 "{o:?} outside the window"
@@ -639,7 +816,7 @@ fn push_new<T: PartialEq>(ids: &mut Vec<T>, id: T) {
 
 /// The property test's invariants of a session.
 fn check_session(s: &GroupSession, now: DateTime<Utc>) {
-    let taken = s.bookings.iter().filter(|b| b.status.takes_seat()).count() as u32;
+    let taken: u32 = s.bookings.iter().filter(|b| b.status.takes_seat()).map(|b| b.seats).sum();
     assert!(taken <= s.capacity, "session {}: {taken} seats taken of {}", s.id, s.capacity);
     let mut ids = HashSet::new();
     let mut active = HashSet::new();
@@ -655,9 +832,22 @@ fn check_session(s: &GroupSession, now: DateTime<Utc>) {
             );
         }
     }
-    let waiting = s.bookings.iter().filter(|b| b.status == SeatStatus::Waitlisted).count();
-    if s.cancelled_at.is_none() && now < s.starts_at {
-        assert!(waiting == 0 || taken >= s.capacity, "session {}: {waiting} wait while seats are free", s.id);
+    let head = s.bookings.iter().find(|b| b.status == SeatStatus::Waitlisted);
+    if s.cancelled_at.is_none()
+        && now < s.starts_at
+        && let Some(head) = head
+    {
+        assert!(
+            taken + head.seats > s.capacity,
+            "session {}: {head:?} waits while its seats are free ({taken} of {} taken)",
+            s.id,
+            s.capacity
+        );
+    }
+    for b in s.bookings.iter().filter(|b| b.status == SeatStatus::Offered) {
+        assert!(matches!(s.waitlist_mode, WaitlistMode::Offer { .. }), "session {}: an offer in promote mode", s.id);
+        let deadline = b.offer_expires_at.expect("an offer has a deadline");
+        assert!(deadline <= s.starts_at, "session {}: the offer {b:?} outlives the start", s.id);
     }
     if s.cancelled_at.is_some() {
         assert_eq!(active.len(), 0, "a cancelled session {} has active bookings", s.id);

@@ -1,13 +1,15 @@
 //! Every input the public API parses: time zone names, meeting links, request keys, and the
-//! JSON of every public type. Never a panic; whatever decodes re-encodes, and decoding that
-//! again gives an equal value.
+//! JSON of every public type (scheduling rules, waitlist modes and time off included). Never a
+//! panic; whatever decodes re-encodes, and decoding that again gives an equal value.
 #![no_main]
 
-use booking_core::availability::AvailabilitySlot;
+use booking_core::availability::{AvailabilitySlot, TimeOff, TimeOffSpec};
 use booking_core::lesson::{Calendar, Lesson, OccurrenceQuery, SeriesRequest, SlotSpec};
 use booking_core::repository::RequestRecord;
 use booking_core::time::parse_time_zone;
-use booking_core::{BookingError, Command, Event, GroupSession, MeetingLink, RequestKey};
+use booking_core::{
+    BookingError, Command, Event, GroupSession, MeetingLink, RequestKey, SchedulingRules, WaitlistMode,
+};
 use libfuzzer_sys::fuzz_target;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -64,4 +66,8 @@ fuzz_target!(|data: &[u8]| {
     round_trip::<RequestRecord>(data);
     round_trip::<MeetingLink>(data);
     round_trip::<RequestKey>(data);
+    round_trip::<SchedulingRules>(data);
+    round_trip::<WaitlistMode>(data);
+    round_trip::<TimeOff>(data);
+    round_trip::<TimeOffSpec>(data);
 });

@@ -1,5 +1,7 @@
 //! Plays the seed checklist's scenarios (group sessions, then 1:1 lessons) on the booking
-//! engine, stored in a SQLite file, and prints what happened, step by step.
+//! engine, stored in a SQLite file, and prints what happened, step by step; then the rules
+//! beyond the checklist (waitlist offers, seats for a family, scheduling rules, time off,
+//! rescheduling, calendar export).
 //!
 //! ```text
 //! cargo run -p quickstart                      # plays the scenarios into ./quickstart.db
@@ -9,10 +11,11 @@
 //! ```
 
 use booking_core::availability::SlotRecurrence;
+use booking_core::availability::TimeOffSpec;
 use booking_core::lesson::{OccurrenceQuery, SeriesEnd, SeriesMode, SeriesRequest, SlotSpec};
 use booking_core::{
-    Actor, BookingError, CourseId, Engine, Event, EventKind, ManualClock, NewGroupSession, Receipt, SeatBooking,
-    SequentialIds, SessionId, UserId,
+    Actor, BookingError, CourseId, Engine, Event, EventKind, ManualClock, NewGroupSession, Receipt, SchedulingRules,
+    SeatBooking, SequentialIds, SessionId, UserId, WaitlistMode,
 };
 use booking_sqlite::SqliteRepository;
 use chrono::{NaiveDate, NaiveTime, TimeDelta, TimeZone, Utc, Weekday};
@@ -84,6 +87,31 @@ impl Cast {
             EventKind::SeriesBooked { lessons, skipped, .. } => {
                 format!("series booked: {} lessons, {skipped} skipped", lessons.len())
             }
+            EventKind::SeatOffered { student_id, seats, expires_at, .. } => format!(
+                "{seats} seat(s) offered to {} until {}",
+                self.name(*student_id),
+                expires_at.format("%d %b %H:%M UTC")
+            ),
+            EventKind::OfferAccepted { student_id, .. } => format!("{} accepted the offer", self.name(*student_id)),
+            EventKind::OfferDeclined { student_id, .. } => format!("{} declined the offer", self.name(*student_id)),
+            EventKind::OfferExpired { student_id, .. } => {
+                format!("{}'s offer expired unanswered", self.name(*student_id))
+            }
+            EventKind::LessonCancelled { student_id, cutoff_overridden, .. } => format!(
+                "{}'s lesson was cancelled{}",
+                self.name(*student_id),
+                if *cutoff_overridden { " (within the cut-off: overridden)" } else { "" }
+            ),
+            EventKind::LessonRescheduled { lesson, previous_starts_at, .. } => format!(
+                "{}'s lesson moved from {} to {} UTC ({})",
+                self.name(lesson.student_id),
+                previous_starts_at.format("%d %b %H:%M"),
+                lesson.starts_at.format("%d %b %H:%M"),
+                lesson.status
+            ),
+            EventKind::TimeOffAdded { time_off } => {
+                format!("time off from {} to {} ({})", time_off.first_day, time_off.last_day, time_off.time_zone)
+            }
             other => other.name().replace('_', " "),
         }
     }
@@ -147,6 +175,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     group_sessions(&store);
     println!();
     one_to_one_lessons(&store)?;
+    println!();
+    beyond_the_checklist(&store)?;
     println!("\nAll of this is stored in {}: run again to see it, or pass --fresh to start clean.", path.display());
     Ok(())
 }
@@ -199,6 +229,8 @@ fn group_sessions(store: &Store) {
         meeting_link: "https://meet.example.com/rivera".to_owned(),
         capacity,
         waitlist_enabled,
+        waitlist_mode: WaitlistMode::Promote,
+        rules: SchedulingRules::default(),
     };
     let book =
         |session: SessionId, n: usize| engine.book_seat(Actor::Student(students[n - 1]), session, students[n - 1]);
@@ -393,6 +425,147 @@ fn one_to_one_lessons(store: &Store) -> Result<(), BookingError> {
                 lesson.local_times().0.format("%H:%M")
             );
         }
+    }
+    Ok(())
+}
+
+fn beyond_the_checklist(store: &Store) -> Result<(), BookingError> {
+    println!("=== Beyond the checklist ===\n");
+    let clock = Arc::new(ManualClock::new(Utc.with_ymd_and_hms(2030, 10, 7, 8, 0, 0).unwrap()));
+    let engine =
+        Engine::new(Arc::clone(store)).with_clock(Arc::clone(&clock)).with_ids(SequentialIds::starting_after(2 << 20));
+    let mut cast = Cast { names: HashMap::new() };
+    let teacher = cast.person(3000, "Mme Dubois");
+    let (lea, tom, ana) = (cast.person(41, "Lea"), cast.person(42, "Tom"), cast.person(43, "Ana"));
+    use booking_core::Clock as _;
+
+    println!("1. Waitlist by offer: 2 seats; a freed seat is held for the first in line for 30 minutes");
+    let new = NewGroupSession {
+        teacher_id: teacher,
+        course_id: None,
+        title: "Conversation club".to_owned(),
+        starts_at: Utc.with_ymd_and_hms(2030, 10, 9, 17, 0, 0).unwrap(),
+        time_zone: "Europe/Paris".to_owned(),
+        duration_minutes: 60,
+        meeting_link: "https://meet.example.com/dubois".to_owned(),
+        capacity: 2,
+        waitlist_enabled: true,
+        waitlist_mode: WaitlistMode::Offer { hold_minutes: 30 },
+        rules: SchedulingRules { cancel_cutoff_minutes: Some(120), ..SchedulingRules::default() },
+    };
+    let Some(club) = show(&cast, "create", engine.create_session(Actor::Teacher(teacher), new)) else {
+        return Ok(());
+    };
+    let lea_seat = show(&cast, "Lea books", engine.book_seat(Actor::Student(lea), club.id, lea));
+    show(&cast, "Tom books", engine.book_seat(Actor::Student(tom), club.id, tom));
+    let ana_wait = show(
+        &cast,
+        "Ana books for herself and her brother (2 seats)",
+        engine.book_seats(Actor::Student(ana), club.id, ana, 2),
+    );
+    if let Some(seat) = lea_seat {
+        show(&cast, "Lea cancels", engine.cancel_booking(Actor::Student(lea), seat.id));
+    }
+    println!("  (Ana needs 2 seats and only 1 is free: she keeps her place, and nobody jumps ahead of her)");
+    let lea_wait = show(&cast, "Lea books again", engine.book_seat(Actor::Student(lea), club.id, lea));
+    status_line(&engine, club.id);
+
+    println!("\n2. Offers: the teacher adds seats; Lea accepts, Ana's offer runs out");
+    show(&cast, "the teacher raises the capacity to 4", engine.change_capacity(Actor::Teacher(teacher), club.id, 4));
+    if let Some(wait) = lea_wait {
+        show(&cast, "Lea accepts", engine.accept_offer(Actor::Student(lea), wait.id));
+    }
+    println!("  (the host calls process_expired_offers(now) every minute; 31 minutes later:)");
+    clock.advance(TimeDelta::minutes(31));
+    let expired = engine.process_expired_offers(clock.now())?;
+    let described: Vec<String> = expired.iter().map(|e| cast.describe(e)).collect();
+    println!(
+        "  process_expired_offers: {}",
+        if described.is_empty() { "nothing due".to_owned() } else { described.join("; ") }
+    );
+    if let Some(wait) = ana_wait {
+        show(&cast, "Ana accepts too late", engine.accept_offer(Actor::Student(ana), wait.id));
+    }
+    status_line(&engine, club.id);
+
+    println!(
+        "\n3. Scheduling rules: 24 hours' notice, 15 minutes after each lesson, no student cancellation within 12 hours"
+    );
+    let rules = SchedulingRules {
+        min_notice_minutes: Some(24 * 60),
+        buffer_after_minutes: Some(15),
+        cancel_cutoff_minutes: Some(12 * 60),
+        ..SchedulingRules::default()
+    };
+    show(&cast, "set the teacher's rules", engine.set_scheduling_rules(Actor::Teacher(teacher), teacher, None, rules));
+    let t = |h: u32, m: u32| NaiveTime::from_hms_opt(h, m, 0).unwrap();
+    let slot = |day: u32, from: NaiveTime, to: NaiveTime| SlotSpec {
+        course_id: None,
+        time_zone: "Europe/Paris".to_owned(),
+        recurrence: SlotRecurrence::OneTime {
+            start: NaiveDate::from_ymd_opt(2030, 10, day).unwrap().and_time(from),
+            end: NaiveDate::from_ymd_opt(2030, 10, day).unwrap().and_time(to),
+        },
+        active: true,
+        rules: SchedulingRules::default(),
+    };
+    let publish = |spec| engine.publish_slot(Actor::Teacher(teacher), teacher, spec);
+    let (Some(tomorrow), Some(nine), Some(ten), Some(friday)) = (
+        show(&cast, "publish Tuesday 8 October 9:00-10:00", publish(slot(8, t(9, 0), t(10, 0)))),
+        show(&cast, "publish Thursday 10 October 9:00-10:00", publish(slot(10, t(9, 0), t(10, 0)))),
+        show(&cast, "publish Thursday 10 October 10:00-11:00", publish(slot(10, t(10, 0), t(11, 0)))),
+        show(&cast, "publish Friday 11 October 9:00-10:00", publish(slot(11, t(9, 0), t(10, 0)))),
+    ) else {
+        return Ok(());
+    };
+    let start = |s: &booking_core::availability::AvailabilitySlot| {
+        booking_core::availability::occurrences(s, clock.now(), clock.now() + TimeDelta::days(7))
+            .ok()
+            .and_then(|mut o| o.next())
+            .map(|o| o.starts_at)
+            .expect("the slot occurs this week")
+    };
+    show(
+        &cast,
+        "Tom books Tuesday 9:00 (less than 24 hours ahead)",
+        engine.book_lesson(Actor::Student(tom), tomorrow.id, start(&tomorrow), tom),
+    );
+    let lesson =
+        show(&cast, "Tom books Thursday 9:00", engine.book_lesson(Actor::Student(tom), nine.id, start(&nine), tom));
+    show(
+        &cast,
+        "Lea books Thursday 10:00 (inside Tom's 15-minute buffer)",
+        engine.book_lesson(Actor::Student(lea), ten.id, start(&ten), lea),
+    );
+
+    println!("\n4. Time off: Mme Dubois takes Friday off; the slot stays, Friday is not offered");
+    let off = TimeOffSpec {
+        first_day: NaiveDate::from_ymd_opt(2030, 10, 11).unwrap(),
+        last_day: NaiveDate::from_ymd_opt(2030, 10, 11).unwrap(),
+        time_zone: "Europe/Paris".to_owned(),
+        note: Some("training day".to_owned()),
+    };
+    show(&cast, "take Friday off", engine.add_time_off(Actor::Teacher(teacher), teacher, off));
+    show(&cast, "Lea books Friday 9:00", engine.book_lesson(Actor::Student(lea), friday.id, start(&friday), lea));
+
+    println!("\n5. Reschedule and cut-offs");
+    if let Some(lesson) = lesson {
+        show(
+            &cast,
+            "Tom moves his lesson to Thursday 10:00",
+            engine.reschedule_lesson(Actor::Student(tom), lesson.id, ten.id, start(&ten)),
+        );
+        clock.set(start(&ten) - TimeDelta::hours(3));
+        show(&cast, "Tom cancels 3 hours before", engine.cancel_lesson(Actor::Student(tom), lesson.id));
+        println!("  the lesson in iCalendar (calendar apps update it by UID and SEQUENCE):");
+        if let Ok(text) = engine.booking_ical(lesson.id) {
+            for line in text.lines().filter(|l| {
+                l.starts_with("UID") || l.starts_with("SEQUENCE") || l.starts_with("DTSTART") || l.starts_with("STATUS")
+            }) {
+                println!("      {line}");
+            }
+        }
+        show(&cast, "Mme Dubois cancels it", engine.cancel_lesson(Actor::Teacher(teacher), lesson.id));
     }
     Ok(())
 }
