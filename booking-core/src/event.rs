@@ -394,3 +394,35 @@ impl EventKind {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every name in [`EventKind::NAMES`] is the serde tag of a kind (decoding `{"type": name}`
+    /// fails for a missing field, never for an unknown variant), and names are unique; and a
+    /// kind's [`EventKind::name`] is its serde tag.
+    #[test]
+    fn names_are_the_kinds_tags() {
+        for name in EventKind::NAMES {
+            let err = serde_json::from_value::<EventKind>(serde_json::json!({ "type": name }))
+                .err()
+                .map(|e| e.to_string())
+                .unwrap_or_default();
+            assert!(!err.contains("unknown variant"), "{name}: {err}");
+        }
+        let mut sorted = EventKind::NAMES.to_vec();
+        sorted.sort_unstable();
+        sorted.dedup();
+        assert_eq!(sorted.len(), EventKind::NAMES.len(), "duplicate names");
+        let kind = EventKind::TimeOffRemoved {
+            teacher_id: UserId::from_uuid(uuid::Uuid::nil()),
+            time_off_id: TimeOffId::from_uuid(uuid::Uuid::nil()),
+        };
+        let tag = serde_json::to_value(&kind).unwrap()["type"].as_str().unwrap().to_owned();
+        assert_eq!(kind.name(), tag);
+        // The check above can fail: a name that is no kind is reported as an unknown variant.
+        let unknown = serde_json::from_value::<EventKind>(serde_json::json!({ "type": "no_such_kind" })).unwrap_err();
+        assert!(unknown.to_string().contains("unknown variant"), "{unknown}");
+    }
+}
