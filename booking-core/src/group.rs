@@ -896,6 +896,11 @@ impl Decision<'_> {
     /// Expires every offer whose deadline is `now` or earlier, oldest booking first, then
     /// offers the freed seats to the next in line (before the start only).
     fn expire_due_offers(&mut self) {
+        // Only offer-mode sessions have offers (the mode is fixed at creation): the common
+        // promote-mode command skips the scan.
+        if self.s().waitlist_mode == WaitlistMode::Promote {
+            return;
+        }
         let now = self.ctx.now;
         let due: Vec<SeatBooking> =
             self.s().offers().filter(|b| b.offer_expires_at.is_some_and(|at| at <= now)).cloned().collect();
