@@ -248,13 +248,14 @@ pub enum EventKind {
         teacher_id: UserId,
         /// The course, or `None` for the teacher's default rules.
         course_id: Option<CourseId>,
-        /// The rules now in force at that level (empty: none).
-        rules: SchedulingRules,
+        /// The rules now in force at that level (empty: none). Boxed, like the other large
+        /// payloads, to keep every event small.
+        rules: Box<SchedulingRules>,
     },
     /// A teacher took time off: their slots offer nothing on those days.
     TimeOffAdded {
         /// The time off.
-        time_off: TimeOff,
+        time_off: Box<TimeOff>,
     },
     /// A teacher's time off was withdrawn.
     TimeOffRemoved {

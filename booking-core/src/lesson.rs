@@ -279,18 +279,18 @@ impl Calendar {
             EventKind::SessionCancelled { session_id } => self.sessions.retain(|s| s.session_id != *session_id),
             EventKind::SchedulingRulesSet { teacher_id, course_id, rules } if *teacher_id == self.owner => {
                 match course_id {
-                    None => self.rules = *rules,
+                    None => self.rules = **rules,
                     Some(course_id) => {
                         self.course_rules.retain(|c| c.course_id != *course_id);
                         if !rules.is_empty() {
-                            self.course_rules.push(CourseRules { course_id: *course_id, rules: *rules });
+                            self.course_rules.push(CourseRules { course_id: *course_id, rules: **rules });
                         }
                     }
                 }
             }
             EventKind::TimeOffAdded { time_off } if time_off.teacher_id == self.owner => {
                 let at = self.time_off.partition_point(|t| t.first_day <= time_off.first_day);
-                self.time_off.insert(at, time_off.clone());
+                self.time_off.insert(at, (**time_off).clone());
             }
             EventKind::TimeOffRemoved { teacher_id, time_off_id } if *teacher_id == self.owner => {
                 self.time_off.retain(|t| t.id != *time_off_id)
@@ -709,7 +709,7 @@ pub fn set_scheduling_rules(
     };
     let mut d = LessonDecision { calendars: vec![calendar.clone()], ..LessonDecision::default() };
     if current != *rules {
-        d.emit(ctx, EventKind::SchedulingRulesSet { teacher_id: calendar.owner, course_id, rules: *rules });
+        d.emit(ctx, EventKind::SchedulingRulesSet { teacher_id: calendar.owner, course_id, rules: Box::new(*rules) });
     }
     Ok(d)
 }
@@ -756,7 +756,7 @@ pub fn add_time_off(
         note,
     };
     let mut d = LessonDecision { calendars: vec![calendar.clone()], ..LessonDecision::default() };
-    d.emit(ctx, EventKind::TimeOffAdded { time_off });
+    d.emit(ctx, EventKind::TimeOffAdded { time_off: Box::new(time_off) });
     Ok(d)
 }
 

@@ -1407,7 +1407,7 @@ impl PyEvent {
     #[getter]
     fn rules(&self) -> Option<PySchedulingRules> {
         match &self.0.kind {
-            EventKind::SchedulingRulesSet { rules, .. } => Some(PySchedulingRules(*rules)),
+            EventKind::SchedulingRulesSet { rules, .. } => Some(PySchedulingRules(**rules)),
             _ => None,
         }
     }
@@ -1430,7 +1430,7 @@ impl PyEvent {
     #[getter]
     fn time_off(&self) -> Option<PyTimeOff> {
         match &self.0.kind {
-            EventKind::TimeOffAdded { time_off } => Some(PyTimeOff(time_off.clone())),
+            EventKind::TimeOffAdded { time_off } => Some(PyTimeOff((**time_off).clone())),
             _ => None,
         }
     }

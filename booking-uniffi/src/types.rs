@@ -1412,9 +1412,9 @@ impl From<&booking_core::Event> for Event {
             K::SchedulingRulesSet { teacher_id, course_id, rules } => EventKind::SchedulingRulesSet {
                 teacher_id: id_out(teacher_id),
                 course_id: course_id.map(id_out),
-                rules: (*rules).into(),
+                rules: (**rules).into(),
             },
-            K::TimeOffAdded { time_off } => EventKind::TimeOffAdded { time_off: TimeOff::from(time_off) },
+            K::TimeOffAdded { time_off } => EventKind::TimeOffAdded { time_off: TimeOff::from(&**time_off) },
             K::TimeOffRemoved { teacher_id, time_off_id } => {
                 EventKind::TimeOffRemoved { teacher_id: id_out(teacher_id), time_off_id: id_out(time_off_id) }
             }

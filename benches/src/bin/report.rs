@@ -1,7 +1,8 @@
 //! Prints the ratio table of the latest criterion run (medians), as Markdown for
 //! `BENCHMARKS.md`: `cargo run --release -p booking-benches --bin report [CRITERION_DIR]`.
 //!
-//! The criterion directory defaults to `$CRITERION_HOME`, else `target/criterion`.
+//! The criterion directory defaults to `$CRITERION_HOME`, else `$CARGO_TARGET_DIR/criterion`
+//! (where criterion writes when the target directory is moved), else `target/criterion`.
 
 use std::path::{Path, PathBuf};
 
@@ -34,6 +35,7 @@ fn main() {
         .nth(1)
         .map(PathBuf::from)
         .or_else(|| std::env::var_os("CRITERION_HOME").map(PathBuf::from))
+        .or_else(|| std::env::var_os("CARGO_TARGET_DIR").map(|t| PathBuf::from(t).join("criterion")))
         .unwrap_or_else(|| PathBuf::from("target/criterion"));
     let m = |id: &str| median(&dir, id);
     const US: f64 = 1e3;
