@@ -1167,13 +1167,7 @@ fn lesson_outcome(decision: LessonDecision, primary: Primary) -> (Outcome, Vec<W
         Primary::Lessons => (OutcomeValue::Lessons { lessons }, teacher_version),
         Primary::Rules(course_id) => {
             let calendar = calendars.first().expect("the decision holds the teacher's calendar");
-            let rules = match course_id {
-                None => calendar.rules,
-                Some(id) => {
-                    calendar.course_rules.iter().find(|c| c.course_id == id).map(|c| c.rules).unwrap_or_default()
-                }
-            };
-            (OutcomeValue::Rules { rules }, teacher_version)
+            (OutcomeValue::Rules { rules: calendar.rules_set_at(course_id) }, teacher_version)
         }
         Primary::TimeOff(time_off) => (OutcomeValue::TimeOff { time_off }, teacher_version),
         Primary::Series => {

@@ -211,14 +211,34 @@ impl Calendar {
         }
     }
 
+    /// The rules set at one level: the owner's for `course_id`, or their default rules when
+    /// `None` (empty when nothing is set there). Unlike [`rules_for_course`](Self::rules_for_course),
+    /// nothing falls back to another level.
+    pub fn rules_set_at(&self, course_id: Option<CourseId>) -> SchedulingRules {
+        match course_id {
+            None => self.rules,
+            Some(id) => self.course_rules.iter().find(|c| c.course_id == id).map(|c| c.rules).unwrap_or_default(),
+        }
+    }
+
     /// The owner's rules for a course (their course rules over their default rules), before
     /// any slot's own rules.
     pub fn rules_for_course(&self, course_id: Option<CourseId>) -> SchedulingRules {
-        let course = course_id.and_then(|id| self.course_rules.iter().find(|c| c.course_id == id));
-        match course {
-            Some(c) => c.rules.or(&self.rules),
+        match course_id {
+            Some(_) => self.rules_set_at(course_id).or(&self.rules),
             None => self.rules,
         }
+    }
+
+    /// How many lessons the owner takes as a student that have not ended at `now`, of the
+    /// course of `slot` (for a slot without a course: course-less lessons with the same
+    /// teacher), leaving out `except`: what the per-student limit counts.
+    fn upcoming_lessons_like(&self, slot: &AvailabilitySlot, now: DateTime<Utc>, except: Option<BookingId>) -> usize {
+        self.holds
+            .iter()
+            .filter(|h| h.teacher_id != self.owner && Some(h.booking_id) != except && h.ends_at > now)
+            .filter(|h| same_course(h, slot))
+            .count()
     }
 
     /// The rules in force for bookings of `slot`: the slot's, then the owner's for its course,
@@ -703,10 +723,7 @@ pub fn set_scheduling_rules(
 ) -> Result<LessonDecision, BookingError> {
     require_teacher(ctx.actor, calendar.owner, "set this teacher's scheduling rules")?;
     rules.validate()?;
-    let current = match course_id {
-        None => calendar.rules,
-        Some(id) => calendar.course_rules.iter().find(|c| c.course_id == id).map(|c| c.rules).unwrap_or_default(),
-    };
+    let current = calendar.rules_set_at(course_id);
     let mut d = LessonDecision { calendars: vec![calendar.clone()], ..LessonDecision::default() };
     if current != *rules {
         d.emit(ctx, EventKind::SchedulingRulesSet { teacher_id: calendar.owner, course_id, rules: Box::new(*rules) });
@@ -974,15 +991,10 @@ pub fn bookable_occurrences(
         if latest.is_some_and(|l| l < from) || earliest >= query.to {
             continue;
         }
-        if let (Some(max), Some(student)) = (rules.max_upcoming_lessons_per_student, student) {
-            let upcoming = student
-                .holds
-                .iter()
-                .filter(|h| h.teacher_id != student.owner && h.ends_at > now && same_course(h, slot))
-                .count();
-            if upcoming >= max as usize {
-                continue;
-            }
+        if let (Some(max), Some(student)) = (rules.max_upcoming_lessons_per_student, student)
+            && student.upcoming_lessons_like(slot, now, None) >= max as usize
+        {
+            continue;
         }
         if let Some(course_id) = slot.course_id
             && !offered(course_id)?
@@ -1198,19 +1210,10 @@ fn check_limits(
             return Err(BookingError::LimitReached { limit: "lessons per week for this teacher".into(), max });
         }
     }
-    if let Some(max) = rules.max_upcoming_lessons_per_student {
-        let upcoming = student
-            .holds
-            .iter()
-            .filter(|h| h.teacher_id != student.owner && Some(h.booking_id) != except && h.ends_at > now)
-            .filter(|h| same_course(h, slot))
-            .count();
-        if upcoming >= max as usize {
-            return Err(BookingError::LimitReached {
-                limit: "upcoming lessons per student in this course".into(),
-                max,
-            });
-        }
+    if let Some(max) = rules.max_upcoming_lessons_per_student
+        && student.upcoming_lessons_like(slot, now, except) >= max as usize
+    {
+        return Err(BookingError::LimitReached { limit: "upcoming lessons per student in this course".into(), max });
     }
     Ok(())
 }

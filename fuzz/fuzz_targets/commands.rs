@@ -733,11 +733,9 @@ impl Harness {
             let sessions = calendar.as_ref().map_or(&[][..], |c| &c.sessions[..]);
             for l in mine.iter().filter(|l| l.teacher_id == p && l.ends_at > now) {
                 let (from, until) = l.rules.buffered(l.starts_at, l.ends_at);
-                if let Some(s) = sessions.iter().find(|s| s.starts_at < until && from < s.ends_at) {
-                    let session = self.store.load_session(s.session_id).unwrap().expect("a held session is stored");
-                    // A session created before the lesson was booked blocks it; the other way round is refused.
-                    panic!("teacher {p}: lesson {l:?} overlaps their group session {session:?}");
-                }
+                // A session blocks a lesson booked after it, and a session is refused over a lesson.
+                let clash = sessions.iter().find(|s| s.starts_at < until && from < s.ends_at);
+                assert!(clash.is_none(), "teacher {p}: lesson {l:?} overlaps their group session {clash:?}");
             }
             for l in &mine {
                 if l.ends_at > now {
