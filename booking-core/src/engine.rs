@@ -287,6 +287,7 @@ pub struct Engine<R> {
     links: Option<Arc<dyn MeetingLinkGenerator>>,
     max_attempts: u32,
     queues: Option<LocalQueues>,
+    ical: crate::ical::IcalOptions,
 }
 
 /// How many in-process queues commands are spread over (see [`Engine::execute`]).
@@ -328,6 +329,7 @@ impl<R: Repository> Engine<R> {
             links: None,
             max_attempts: DEFAULT_MAX_ATTEMPTS,
             queues: Some(LocalQueues::new()),
+            ical: crate::ical::IcalOptions::default(),
         }
     }
 
@@ -362,6 +364,28 @@ impl<R: Repository> Engine<R> {
     pub fn with_max_attempts(mut self, attempts: u32) -> Self {
         self.max_attempts = attempts.max(1);
         self
+    }
+
+    /// Uses `options` (the `PRODID` and the domain of the `UID`s) in the iCalendar exports
+    /// ([`session_ical`](Self::session_ical) and the others). Values from outside the code are
+    /// best checked first with [`IcalOptions::validated`](crate::ical::IcalOptions::validated).
+    ///
+    /// ```
+    /// use booking_core::{Engine, InMemoryRepository, ical::IcalOptions};
+    /// let options = IcalOptions::default().uid_domain("school.example.com").validated()?;
+    /// let engine = Engine::new(InMemoryRepository::new()).with_ical_options(options);
+    /// assert_eq!(engine.ical_options().uid_domain, "school.example.com");
+    /// # Ok::<(), booking_core::BookingError>(())
+    /// ```
+    pub fn with_ical_options(mut self, options: crate::ical::IcalOptions) -> Self {
+        self.ical = options;
+        self
+    }
+
+    /// The options of the iCalendar exports (the defaults unless
+    /// [`with_ical_options`](Self::with_ical_options) set others).
+    pub fn ical_options(&self) -> &crate::ical::IcalOptions {
+        &self.ical
     }
 
     /// The store.
@@ -929,7 +953,8 @@ impl<R: Repository> Engine<R> {
         self.execute(request, Command::AddTimeOff { teacher_id, time_off }).and_then(time_off_value)
     }
 
-    /// Withdraws a teacher's time off; returns it.
+    /// Withdraws a teacher's time off; returns it. `time_off_not_found` if the teacher's
+    /// calendar holds no time off with this id (also when it was already withdrawn).
     pub fn remove_time_off(
         &self,
         request: impl Into<Request>,

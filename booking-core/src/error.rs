@@ -86,6 +86,15 @@ pub enum BookingError {
         /// The id asked for.
         id: crate::SlotId,
     },
+    /// The teacher's calendar holds no time off with this id (never taken, or already
+    /// withdrawn).
+    #[error("teacher {teacher_id} has no time off {id}")]
+    TimeOffNotFound {
+        /// The teacher.
+        teacher_id: crate::UserId,
+        /// The id asked for.
+        id: crate::TimeOffId,
+    },
     /// Every seat is taken and the session has no open waitlist.
     #[error("session {session_id} is full ({capacity} seats)")]
     SessionFull {
@@ -316,6 +325,7 @@ error_codes! {
     SessionNotFound => "session_not_found",
     BookingNotFound => "booking_not_found",
     SlotNotFound => "slot_not_found",
+    TimeOffNotFound => "time_off_not_found",
     SessionFull => "session_full",
     AlreadyBooked => "already_booked",
     SessionStarted => "session_started",

@@ -95,11 +95,19 @@ pub const DEFAULT_UID_DOMAIN: &str = "booking-engine";
 /// The `SUMMARY` of a 1:1 lesson (a lesson has no title of its own).
 pub const LESSON_SUMMARY: &str = "Lesson";
 
+/// Longest [`IcalOptions::uid_domain`] that [`IcalOptions::validated`] accepts (a DNS name's
+/// limit).
+pub const MAX_UID_DOMAIN_CHARS: usize = 253;
+
+/// Longest [`IcalOptions::prodid`] that [`IcalOptions::validated`] accepts.
+pub const MAX_PRODID_CHARS: usize = 255;
+
 /// What a host may set in its exports: the `PRODID` and the domain of the `UID`s.
 ///
-/// The defaults are [`DEFAULT_PRODID`] and [`DEFAULT_UID_DOMAIN`], which the engine methods
-/// use. A host that wants its own calls the methods here with the values it loaded. Keep the
-/// domain once chosen: it is part of every `UID`, and a new one makes apps see new events.
+/// The defaults are [`DEFAULT_PRODID`] and [`DEFAULT_UID_DOMAIN`]. A host that wants its own
+/// gives them to the engine ([`Engine::with_ical_options`](crate::Engine::with_ical_options)),
+/// or calls the methods here itself. Keep the domain once chosen: it is part of every `UID`,
+/// and a new one makes apps see new events.
 ///
 /// ```
 /// use booking_core::{BookingId, ical::IcalOptions};
@@ -142,6 +150,41 @@ impl IcalOptions {
     pub fn uid_domain(mut self, domain: impl Into<String>) -> Self {
         self.uid_domain = domain.into();
         self
+    }
+
+    /// The options with their values checked, for values that come from outside the code (a
+    /// host's settings, a binding's caller). The writer escapes whatever it is given, so
+    /// unchecked values cannot break a file, but they can make odd `UID`s.
+    ///
+    /// `invalid_input` unless: `uid_domain` is 1 to 253 characters with no whitespace, control
+    /// character or `@`; `prodid` is 1 to 255 characters, not only whitespace, with no control
+    /// character.
+    ///
+    /// ```
+    /// use booking_core::ical::IcalOptions;
+    /// assert!(IcalOptions::default().uid_domain("school.example.com").validated().is_ok());
+    /// let refused = IcalOptions::default().uid_domain("my school").validated().unwrap_err();
+    /// assert_eq!(refused.code().as_str(), "invalid_input");
+    /// assert!(IcalOptions::default().prodid(" ").validated().is_err());
+    /// ```
+    pub fn validated(self) -> Result<Self, BookingError> {
+        let domain = &self.uid_domain;
+        if domain.is_empty() || domain.chars().count() > MAX_UID_DOMAIN_CHARS {
+            return Err(BookingError::invalid("uid_domain", format!("must be 1 to {MAX_UID_DOMAIN_CHARS} characters")));
+        }
+        if let Some(c) = domain.chars().find(|c| c.is_whitespace() || c.is_control() || *c == '@') {
+            return Err(BookingError::invalid("uid_domain", format!("must not contain {c:?}")));
+        }
+        if self.prodid.trim().is_empty() || self.prodid.chars().count() > MAX_PRODID_CHARS {
+            return Err(BookingError::invalid(
+                "prodid",
+                format!("must be 1 to {MAX_PRODID_CHARS} characters, not only whitespace"),
+            ));
+        }
+        if self.prodid.chars().any(char::is_control) {
+            return Err(BookingError::invalid("prodid", "must not contain control characters"));
+        }
+        Ok(self)
     }
 
     /// The `UID` of a group session: `session-<id>@<domain>`.
@@ -517,7 +560,7 @@ impl<R: Repository> crate::Engine<R> {
     /// # Ok::<(), BookingError>(())
     /// ```
     pub fn session_ical(&self, session_id: SessionId) -> Result<String, BookingError> {
-        Ok(session(&*self.session(session_id)?, self.now()))
+        Ok(self.ical_options().session(&*self.session(session_id)?, self.now()))
     }
 
     /// One booking as an iCalendar file, `DTSTAMP` the engine clock's now: a seat booking as
@@ -546,9 +589,9 @@ impl<R: Repository> crate::Engine<R> {
             Some(BookingLocation::Session(session_id)) => {
                 let session = self.session(session_id)?;
                 let booking = session.booking(booking_id).ok_or(BookingError::BookingNotFound { id: booking_id })?;
-                Ok(seat_booking(&session, booking, now))
+                Ok(self.ical_options().seat_booking(&session, booking, now))
             }
-            Some(BookingLocation::Lesson) => Ok(lesson(&*self.lesson(booking_id)?, now)),
+            Some(BookingLocation::Lesson) => Ok(self.ical_options().lesson(&*self.lesson(booking_id)?, now)),
             None => Err(BookingError::BookingNotFound { id: booking_id }),
         }
     }
@@ -575,7 +618,7 @@ impl<R: Repository> crate::Engine<R> {
             .filter(|id| seen.insert(**id))
             .map(|id| self.lesson(*id))
             .collect::<Result<Vec<_>, _>>()?;
-        Ok(lessons(loaded.iter().map(|l| &**l), self.now()))
+        Ok(self.ical_options().lessons(loaded.iter().map(|l| &**l), self.now()))
     }
 }
 
@@ -868,5 +911,40 @@ mod tests {
         assert_eq!(got, [TENTATIVE, CONFIRMED, CANCELLED, CANCELLED, CONFIRMED, CONFIRMED]);
         assert_eq!(sequence(0), 0);
         assert_eq!(sequence(u64::from(u32::MAX)), i32::MAX as u32);
+    }
+
+    #[test]
+    fn the_engine_exports_with_its_options() {
+        let options = IcalOptions::default().uid_domain("school.example.com").prodid("-//School//Bookings//EN");
+        let (engine, _, _) = engine();
+        let engine = engine.with_ical_options(options.clone().validated().unwrap());
+        let session = engine.create_session(Actor::Teacher(user(1)), new_session("Choir", 2)).unwrap().value;
+        let seat = engine.book_seat(Actor::Student(user(2)), session.id, user(2)).unwrap().value;
+        let ics = engine.session_ical(session.id).unwrap();
+        assert_eq!(value(&ics, "UID"), options.session_uid(session.id));
+        assert_eq!(value(&ics, "PRODID"), "-//School//Bookings//EN");
+        assert!(value(&engine.booking_ical(seat.id).unwrap(), "UID").ends_with("@school.example.com"));
+    }
+
+    #[test]
+    fn validated_options_refuse_what_makes_odd_uids() {
+        let ok = IcalOptions::default().uid_domain("xn--schle-kva.example").prodid("-//Schüle//Kurse//DE");
+        assert_eq!(ok.clone().validated(), Ok(ok));
+        let long = "a".repeat(MAX_UID_DOMAIN_CHARS + 1);
+        for (field, options) in [
+            ("uid_domain", IcalOptions::default().uid_domain("")),
+            ("uid_domain", IcalOptions::default().uid_domain("my school")),
+            ("uid_domain", IcalOptions::default().uid_domain("a@b")),
+            ("uid_domain", IcalOptions::default().uid_domain("a\nb")),
+            ("uid_domain", IcalOptions::default().uid_domain(long.as_str())),
+            ("prodid", IcalOptions::default().prodid("  ")),
+            ("prodid", IcalOptions::default().prodid("a\r\nX-EVIL:1")),
+            ("prodid", IcalOptions::default().prodid("p".repeat(MAX_PRODID_CHARS + 1))),
+        ] {
+            match options.validated() {
+                Err(BookingError::InvalidInput { field: f, .. }) => assert_eq!(f, field),
+                other => panic!("{field}: expected invalid_input, got {other:?}"),
+            }
+        }
     }
 }

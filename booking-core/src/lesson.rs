@@ -784,10 +784,7 @@ pub fn remove_time_off(
     time_off_id: crate::TimeOffId,
 ) -> Result<LessonDecision, BookingError> {
     if !calendar.time_off.iter().any(|t| t.id == time_off_id) {
-        return Err(BookingError::invalid(
-            "time_off_id",
-            format!("teacher {} has no time off {time_off_id}", calendar.owner),
-        ));
+        return Err(BookingError::TimeOffNotFound { teacher_id: calendar.owner, id: time_off_id });
     }
     require_teacher(ctx.actor, calendar.owner, "withdraw this teacher's time off")?;
     let mut d = LessonDecision { calendars: vec![calendar.clone()], ..LessonDecision::default() };

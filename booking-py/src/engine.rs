@@ -66,7 +66,8 @@ impl MeetingLinkGenerator for PyLinks {
 }
 
 /// The booking engine over a store. Share one engine between threads: every call releases
-/// the GIL while the engine and a Rust store work.
+/// the GIL while the engine and a Rust store work. `ical_uid_domain` and `ical_prodid` set the
+/// `UID` domain and `PRODID` of the calendar exports (checked: `InvalidInputError`).
 #[pyclass(frozen, module = "booking._booking", name = "Engine")]
 pub(crate) struct PyEngine {
     engine: Engine<Arc<dyn Repository>>,
@@ -157,13 +158,17 @@ impl PyEngine {
 #[pymethods]
 impl PyEngine {
     #[new]
-    #[pyo3(signature = (store, *, clock = None, max_attempts = None, local_queueing = true, meeting_links = None))]
+    #[pyo3(signature = (store, *, clock = None, max_attempts = None, local_queueing = true, meeting_links = None,
+        ical_uid_domain = None, ical_prodid = None))]
+    #[allow(clippy::too_many_arguments)]
     fn new(
         store: &Bound<'_, PyAny>,
         clock: Option<&Bound<'_, PyManualClock>>,
         max_attempts: Option<u32>,
         local_queueing: bool,
         meeting_links: Option<&Bound<'_, PyAny>>,
+        ical_uid_domain: Option<String>,
+        ical_prodid: Option<String>,
     ) -> PyResult<Self> {
         let mut engine = Engine::new(crate::stores::repository(store)?).with_local_queueing(local_queueing);
         if let Some(clock) = clock {
@@ -174,6 +179,16 @@ impl PyEngine {
         }
         if let Some(links) = meeting_links.filter(|l| !l.is_none()) {
             engine = engine.with_meeting_links(PyLinks(links.clone().unbind()));
+        }
+        if ical_uid_domain.is_some() || ical_prodid.is_some() {
+            let mut options = booking_core::ical::IcalOptions::default();
+            if let Some(domain) = ical_uid_domain {
+                options = options.uid_domain(domain);
+            }
+            if let Some(prodid) = ical_prodid {
+                options = options.prodid(prodid);
+            }
+            engine = engine.with_ical_options(options.validated().map_err(Error::from)?);
         }
         Ok(Self { engine, store: store.clone().unbind() })
     }

@@ -76,7 +76,7 @@ fn _booking(m: &Bound<'_, PyModule>) -> PyResult<()> {
 /// the binding's own tests of the error mapping.
 #[pyfunction]
 fn sample_error(py: Python<'_>, code: &str) -> PyResult<Py<PyAny>> {
-    use booking_core::{BookingError as E, BookingId, CourseId, ErrorCode as C, SessionId, SlotId, UserId};
+    use booking_core::{BookingError as E, BookingId, CourseId, ErrorCode as C, SessionId, SlotId, TimeOffId, UserId};
     let id = uuid::Uuid::from_u128(1);
     let at = chrono::DateTime::<chrono::Utc>::UNIX_EPOCH;
     if code == "internal" {
@@ -98,6 +98,7 @@ fn sample_error(py: Python<'_>, code: &str) -> PyResult<Py<PyAny>> {
         C::SessionNotFound => E::SessionNotFound { id: SessionId(id) },
         C::BookingNotFound => E::BookingNotFound { id: BookingId(id) },
         C::SlotNotFound => E::SlotNotFound { id: SlotId(id) },
+        C::TimeOffNotFound => E::TimeOffNotFound { teacher_id: UserId(id), id: TimeOffId(id) },
         C::SessionFull => E::SessionFull { session_id: SessionId(id), capacity: 1 },
         C::AlreadyBooked => E::AlreadyBooked { student_id: UserId(id), booking_id: BookingId(id) },
         C::SessionStarted => E::SessionStarted { session_id: SessionId(id), starts_at: at },

@@ -164,3 +164,33 @@ def test_times_are_instants(memory_engine: booking.Engine, teacher: uuid.UUID) -
     session = create_session(memory_engine, teacher, 2, starts_at=datetime(2030, 10, 27, 2, 30, tzinfo=PARIS, fold=1))
     event = one(memory_engine.session_ical(session.id))
     assert start(event) == datetime(2030, 10, 27, 1, 30, tzinfo=timezone.utc)
+
+
+def test_engine_options_set_uid_domain_and_prodid(clock: booking.ManualClock, teacher: uuid.UUID) -> None:
+    engine = booking.Engine(
+        booking.InMemoryStore(), clock=clock, ical_uid_domain="school.example.com", ical_prodid="-//School//Kurse//DE"
+    )
+    session = create_session(engine, teacher, 2)
+    text = engine.session_ical(session.id)
+    assert str(one(text)["UID"]) == f"session-{session.id}@school.example.com"
+    assert str(icalendar.Calendar.from_ical(text)["PRODID"]) == "-//School//Kurse//DE"
+    seat = book(engine, session, new_id())
+    assert str(one(engine.booking_ical(seat.id))["UID"]) == f"booking-{seat.id}@school.example.com"
+
+
+@pytest.mark.parametrize(
+    ("options", "field"),
+    [
+        ({"ical_uid_domain": ""}, "uid_domain"),
+        ({"ical_uid_domain": "my school"}, "uid_domain"),
+        ({"ical_uid_domain": "a@b"}, "uid_domain"),
+        ({"ical_prodid": "  "}, "prodid"),
+        ({"ical_prodid": "x\r\nX-EVIL:1"}, "prodid"),
+    ],
+)
+def test_bad_engine_options_are_refused(options: dict[str, str], field: str) -> None:
+    with pytest.raises(booking.InvalidInputError) as refused:
+        booking.Engine(
+            booking.InMemoryStore(), ical_uid_domain=options.get("ical_uid_domain"), ical_prodid=options.get("ical_prodid")
+        )
+    assert refused.value.details["field"] == field

@@ -446,6 +446,9 @@ def test_time_off(engine: booking.Engine, teacher: uuid.UUID) -> None:
     assert removed.value == off and removed.events[0].kind is EventKind.TIME_OFF_REMOVED
     assert removed.events[0].time_off_id == off.id
     assert engine.calendar(teacher).time_off == []
+    with pytest.raises(booking.TimeOffNotFoundError) as refused:
+        engine.remove_time_off(t, teacher, off.id)
+    assert isinstance(refused.value, LookupError) and refused.value.code == "time_off_not_found"
     assert lesson(engine, s, paris(week(0), 14), new_id()).status is LessonStatus.CONFIRMED
 
 

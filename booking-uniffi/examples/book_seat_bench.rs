@@ -61,7 +61,7 @@ fn main() {
     }
 
     // The binding's facade: the same call as Kotlin makes, minus the FFI.
-    let facade = booking_uniffi::Engine::in_memory(InMemoryStore::new(), None, None, None);
+    let facade = booking_uniffi::Engine::in_memory(InMemoryStore::new(), None, None, None, None);
     let teacher = teacher.to_string();
     let students: Vec<String> = students.iter().map(ToString::to_string).collect();
     let mut wrapped = Vec::new();

@@ -54,6 +54,42 @@ impl ManualClock {
     }
 }
 
+/// The `UID` domain and `PRODID` of an engine's calendar exports
+/// (`booking_core::ical::IcalOptions`), checked when made. Pass it to an engine's constructor
+/// as `ical`; without one the exports use `booking-engine` and the engine's own `PRODID`.
+#[derive(Debug, uniffi::Object)]
+pub struct IcalOptions {
+    inner: booking_core::ical::IcalOptions,
+}
+
+#[uniffi::export]
+impl IcalOptions {
+    /// Options with `uid_domain` (the part of every `UID` after the `@`; keep it once chosen,
+    /// since a new one makes calendar apps see new events) and, optionally, `prodid`.
+    /// `InvalidInput` for a domain with whitespace, `@` or a control character, or a blank
+    /// `PRODID`.
+    #[uniffi::constructor(default(prodid = None))]
+    pub fn new(uid_domain: String, prodid: Option<String>) -> Result<Arc<Self>, BookingError> {
+        guard(|| {
+            let mut options = booking_core::ical::IcalOptions::default().uid_domain(uid_domain);
+            if let Some(prodid) = prodid {
+                options = options.prodid(prodid);
+            }
+            Ok(Arc::new(Self { inner: options.validated()? }))
+        })
+    }
+
+    /// The domain of the `UID`s.
+    pub fn uid_domain(&self) -> String {
+        self.inner.uid_domain.clone()
+    }
+
+    /// The `PRODID`.
+    pub fn prodid(&self) -> String {
+        self.inner.prodid.clone()
+    }
+}
+
 /// Produces meeting links for lessons as they are confirmed without one (a video-call
 /// integration, say), implemented in Kotlin or Swift. It may be called more than once for one
 /// lesson (a command decided again after losing a race), so derive the link from the lesson's
@@ -119,11 +155,12 @@ struct Options {
     clock: Option<Arc<ManualClock>>,
     max_attempts: Option<u32>,
     meeting_links: Option<Arc<dyn MeetingLinkGenerator>>,
+    ical: Option<Arc<IcalOptions>>,
 }
 
 impl Engine {
     fn over(repository: Arc<dyn Repository>, options: Options) -> Arc<Self> {
-        let Options { clock, max_attempts, meeting_links } = options;
+        let Options { clock, max_attempts, meeting_links, ical } = options;
         let mut engine = booking_core::Engine::new(repository);
         if let Some(links) = meeting_links {
             engine = engine.with_meeting_links(ForeignLinks(links));
@@ -133,6 +170,9 @@ impl Engine {
         }
         if let Some(attempts) = max_attempts {
             engine = engine.with_max_attempts(attempts);
+        }
+        if let Some(ical) = ical {
+            engine = engine.with_ical_options(ical.inner.clone());
         }
         Arc::new(Self { inner: engine })
     }
@@ -147,38 +187,42 @@ impl Engine {
 impl Engine {
     /// An engine over an in-memory store. Options: `clock`, a manual clock (default: the
     /// system's); `max_attempts`, how often a command is decided again after losing a race
-    /// (default 200); `meeting_links`, a generator of links for lessons confirmed without one.
-    #[uniffi::constructor(default(clock = None, max_attempts = None, meeting_links = None))]
+    /// (default 200); `meeting_links`, a generator of links for lessons confirmed without one;
+    /// `ical`, the `UID` domain and `PRODID` of the calendar exports.
+    #[uniffi::constructor(default(clock = None, max_attempts = None, meeting_links = None, ical = None))]
     pub fn in_memory(
         store: Arc<InMemoryStore>,
         clock: Option<Arc<ManualClock>>,
         max_attempts: Option<u32>,
         meeting_links: Option<Arc<dyn MeetingLinkGenerator>>,
+        ical: Option<Arc<IcalOptions>>,
     ) -> Arc<Self> {
-        Self::over(store.repository(), Options { clock, max_attempts, meeting_links })
+        Self::over(store.repository(), Options { clock, max_attempts, meeting_links, ical })
     }
 
     /// An engine over a SQLite store (options as for [`Engine::in_memory`]).
-    #[uniffi::constructor(default(clock = None, max_attempts = None, meeting_links = None))]
+    #[uniffi::constructor(default(clock = None, max_attempts = None, meeting_links = None, ical = None))]
     pub fn sqlite(
         store: Arc<SqliteStore>,
         clock: Option<Arc<ManualClock>>,
         max_attempts: Option<u32>,
         meeting_links: Option<Arc<dyn MeetingLinkGenerator>>,
+        ical: Option<Arc<IcalOptions>>,
     ) -> Arc<Self> {
-        Self::over(store.repository(), Options { clock, max_attempts, meeting_links })
+        Self::over(store.repository(), Options { clock, max_attempts, meeting_links, ical })
     }
 
     /// An engine over a store written in Kotlin or Swift (see [`DocumentStore`]; options as
     /// for [`Engine::in_memory`]).
-    #[uniffi::constructor(default(clock = None, max_attempts = None, meeting_links = None))]
+    #[uniffi::constructor(default(clock = None, max_attempts = None, meeting_links = None, ical = None))]
     pub fn with_document_store(
         store: Arc<dyn DocumentStore>,
         clock: Option<Arc<ManualClock>>,
         max_attempts: Option<u32>,
         meeting_links: Option<Arc<dyn MeetingLinkGenerator>>,
+        ical: Option<Arc<IcalOptions>>,
     ) -> Arc<Self> {
-        Self::over(foreign_repository(store), Options { clock, max_attempts, meeting_links })
+        Self::over(foreign_repository(store), Options { clock, max_attempts, meeting_links, ical })
     }
 
     /// The engine clock's current instant.

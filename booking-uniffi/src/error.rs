@@ -77,7 +77,7 @@ macro_rules! booking_errors {
 
 booking_errors! {
     InvalidInput, UnknownTimeZone, InvalidMeetingLink, StartInPast, TooLarge, NotAuthorized,
-    SessionNotFound, BookingNotFound, SlotNotFound, SessionFull, AlreadyBooked, SessionStarted,
+    SessionNotFound, BookingNotFound, SlotNotFound, TimeOffNotFound, SessionFull, AlreadyBooked, SessionStarted,
     SessionNotStarted, LessonStarted, LessonNotStarted, SessionCancelled, CapacityBelowBooked,
     InvalidTransition, SlotUnavailable, OccurrenceNotOffered, StudentBusy, NotEnrolled,
     OutsideBookingWindow, CutoffPassed, LimitReached, TeacherBusy, OfferExpired, RequestKeyReused,

@@ -40,7 +40,7 @@ mod stores;
 pub mod types;
 
 pub use conformance::{CheckOutcome, ConformanceReport, StoreFactory, conformance_checks, run_conformance};
-pub use engine::{Engine, ManualClock, MeetingLinkError, MeetingLinkGenerator};
+pub use engine::{Engine, IcalOptions, ManualClock, MeetingLinkError, MeetingLinkGenerator};
 pub use error::{BookingError, StoreError, all_error_codes};
 pub use stores::{
     AggregateKind, BookingLocation, Document, DocumentCommit, DocumentRequest, DocumentStore, DocumentWrite,

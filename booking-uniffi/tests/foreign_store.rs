@@ -142,11 +142,16 @@ fn a_document_store_passes_conformance_checks_through_the_adapter() {
 #[test]
 fn store_failures_arrive_with_their_codes() {
     let teacher = Actor::Teacher { id: TEACHER.into() };
-    let good = Engine::with_document_store(Arc::new(MirrorStore::default()), None, None, None);
+    let good = Engine::with_document_store(Arc::new(MirrorStore::default()), None, None, None, None);
     let session = good.create_session(teacher, new_group_session(), None).unwrap().value;
     let code_of = |failure: &'static str| {
-        let engine =
-            Engine::with_document_store(Arc::new(MirrorStore { failure, ..Default::default() }), None, None, None);
+        let engine = Engine::with_document_store(
+            Arc::new(MirrorStore { failure, ..Default::default() }),
+            None,
+            None,
+            None,
+            None,
+        );
         engine.session(session.id.clone()).unwrap_err()
     };
     assert_eq!(code_of("backend").code(), "store_error");
@@ -162,8 +167,13 @@ fn offer_deadlines_reach_the_store_and_drive_expiry() {
     let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_900_000_000);
     let clock = ManualClock::new(now).unwrap();
     let store = Arc::new(MirrorStore::default());
-    let engine =
-        Engine::with_document_store(Arc::clone(&store) as Arc<dyn DocumentStore>, Some(clock.clone()), None, None);
+    let engine = Engine::with_document_store(
+        Arc::clone(&store) as Arc<dyn DocumentStore>,
+        Some(clock.clone()),
+        None,
+        None,
+        None,
+    );
     let teacher = Actor::Teacher { id: TEACHER.into() };
     let new = NewGroupSession {
         starts_at: now + Duration::from_secs(86_400),

@@ -1036,7 +1036,7 @@ impl Model {
                 // An id the teacher's calendar does not hold is refused before anything else.
                 match self.time_off.get(index) {
                     Some(o) if o.teacher == t && !o.withdrawn => {}
-                    _ => return Err("invalid_input"),
+                    _ => return Err("time_off_not_found"),
                 }
                 if !who.for_teacher(t) {
                     return Err("not_authorized");

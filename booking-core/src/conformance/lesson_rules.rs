@@ -522,7 +522,7 @@ pub(crate) fn time_off_days(f: StoreFactory<'_>) -> Result<(), String> {
     l.expect_refused(&people, "not_authorized", "another teacher", || {
         l.engine.add_time_off(t(2), teacher(1), time_off((2030, 3, 11), (2030, 3, 11)))
     })?;
-    l.expect_refused(&people, "invalid_input", "removing unknown time off", || {
+    l.expect_refused(&people, "time_off_not_found", "removing unknown time off", || {
         l.engine.remove_time_off(t(1), teacher(1), range.id)
     })?;
     let again = step(

@@ -81,6 +81,7 @@ from ._errors import (
     StoreError,
     StudentBusyError,
     TeacherBusyError,
+    TimeOffNotFoundError,
     TooLargeError,
     UnknownTimeZoneError,
 )
@@ -160,6 +161,7 @@ __all__ = [
     "StudentBusyError",
     "TeacherBusyError",
     "TimeOff",
+    "TimeOffNotFoundError",
     "TooLargeError",
     "UnknownTimeZoneError",
     "WaitlistMode",

@@ -678,6 +678,8 @@ class Engine:
         max_attempts: int | None = None,
         local_queueing: bool = True,
         meeting_links: Callable[[Lesson], str | None] | None = None,
+        ical_uid_domain: str | None = None,
+        ical_prodid: str | None = None,
     ) -> Engine: ...
     @property
     def store(self) -> Any: ...

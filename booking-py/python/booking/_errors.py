@@ -46,6 +46,7 @@ __all__ = [
     "StoreError",
     "StudentBusyError",
     "TeacherBusyError",
+    "TimeOffNotFoundError",
     "TooLargeError",
     "UnknownTimeZoneError",
 ]
@@ -122,6 +123,10 @@ class BookingNotFoundError(NotFoundError):
 
 class SlotNotFoundError(NotFoundError):
     code = "slot_not_found"
+
+
+class TimeOffNotFoundError(NotFoundError):
+    code = "time_off_not_found"
 
 
 class SessionFullError(BookingError):
@@ -291,6 +296,7 @@ BY_CODE: dict[str, type[BookingError]] = {
         SessionNotFoundError,
         BookingNotFoundError,
         SlotNotFoundError,
+        TimeOffNotFoundError,
         SessionFullError,
         AlreadyBookedError,
         SessionStartedError,

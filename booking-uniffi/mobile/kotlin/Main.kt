@@ -664,6 +664,9 @@ fun timeOff() {
     val removed = e.removeTimeOff(t, teacher, off.id)
     expect(removed.value.id == off.id && removed.events.single().kind is EventKind.TimeOffRemoved, "time_off_removed")
     expect(e.timeOff(teacher).isEmpty() && at("2030-03-11T14:00:00Z") in starts(e, 28), "offered again")
+    expectError<BookingException.TimeOffNotFound>("time_off_not_found", "withdrawing it twice") {
+        e.removeTimeOff(t, teacher, off.id)
+    }
     expectError<BookingException.InvalidInput>("invalid_input", "last day before the first") {
         e.addTimeOff(t, teacher, TimeOffSpec("2030-03-12", "2030-03-11", "UTC"))
     }
@@ -827,7 +830,8 @@ fun icalValue(ics: String, name: String): String? =
 
 fun calendarExport() {
     section("iCalendar export (RFC 5545): stable UIDs, SEQUENCE, STATUS")
-    val engine = Fixture().engine
+    val fixture = Fixture()
+    val engine = fixture.engine
     val e = engine
     val t = Actor.Teacher(teacher)
     val s = students[0]
@@ -873,6 +877,17 @@ fun calendarExport() {
     expect(icalValue(cancelled, "SEQUENCE")!!.toInt() > icalValue(sessionIcs, "SEQUENCE")!!.toInt(), "and its SEQUENCE grew")
     expectError<BookingException.BookingNotFound>("booking_not_found", "exporting an unknown booking") { e.bookingIcal(uid(999_998)) }
     expectError<BookingException.InvalidInput>("invalid_input", "exporting no lessons") { e.lessonsIcal(emptyList()) }
+
+    // The host chooses the UIDs' domain (once: a new one makes apps see new events) and the PRODID.
+    val ical = IcalOptions("school.example.com", prodid = "-//School//Lessons//EN")
+    expect(ical.uidDomain() == "school.example.com" && ical.prodid() == "-//School//Lessons//EN", "IcalOptions keeps its values")
+    val school = Engine.inMemory(fixture.store, clock = fixture.clock, ical = ical)
+    val ours = school.sessionIcal(session.id)
+    expect(icalValue(ours, "UID") == "session-${session.id}@school.example.com", "the host's UID domain")
+    expect(icalValue(ours, "PRODID") == "-//School//Lessons//EN", "the host's PRODID")
+    expect(icalValue(school.bookingIcal(seat.id), "UID") == "booking-${seat.id}@school.example.com", "also for bookings")
+    expectError<BookingException.InvalidInput>("invalid_input", "a UID domain with a space") { IcalOptions("my school") }
+    expectError<BookingException.InvalidInput>("invalid_input", "a blank PRODID") { IcalOptions("example.com", prodid = " ") }
 }
 
 fun sqliteStore() {
@@ -952,7 +967,7 @@ fun main() {
 
     // Every code of the core has been triggered through real calls, each as its own exception class.
     val all = allErrorCodes()
-    expect(all.size == 31 && all.toSet().size == all.size, "31 distinct codes: $all")
+    expect(all.size == 32 && all.toSet().size == all.size, "32 distinct codes: $all")
     expect(codesSeen == all.toSortedSet(), "codes not triggered: ${all.toSortedSet() - codesSeen}")
     val ms = (System.nanoTime() - started) / 1_000_000
     println("kotlin: $checks checks, $failures failed, ${codesSeen.size} error codes seen (${ms} ms)")

@@ -677,6 +677,9 @@ func timeOff() throws {
     let removed = try e.removeTimeOff(actor: t, teacherId: teacher, timeOffId: off.id)
     expect(removed.value.id == off.id && removed.events.map { $0.name } == ["time_off_removed"], "time_off_removed")
     expect(try e.timeOff(teacherId: teacher).isEmpty && starts(e, days: 28).contains(instant("2030-03-11T14:00:00Z")), "offered again")
+    expectError("time_off_not_found", "withdrawing it twice") {
+        _ = try e.removeTimeOff(actor: t, teacherId: teacher, timeOffId: off.id)
+    }
 }
 
 func sessionsBlockLessons() throws {
@@ -840,7 +843,8 @@ func icalValue(_ ics: String, _ name: String) -> String? {
 
 func calendarExport() throws {
     section("iCalendar export (RFC 5545): stable UIDs, SEQUENCE, STATUS")
-    let engine = try Fixture().engine
+    let fixture = try Fixture()
+    let engine = fixture.engine
     let e = engine
     let t = Actor.teacher(id: teacher)
     let s = students[0]
@@ -889,6 +893,17 @@ func calendarExport() throws {
     expect(Int(icalValue(cancelled, "SEQUENCE")!)! > Int(icalValue(sessionIcs, "SEQUENCE")!)!, "and its SEQUENCE grew")
     expectError("booking_not_found", "exporting an unknown booking") { _ = try e.bookingIcal(bookingId: uid(999_998)) }
     expectError("invalid_input", "exporting no lessons") { _ = try e.lessonsIcal(bookingIds: []) }
+
+    // The host chooses the UIDs' domain (once: a new one makes apps see new events) and the PRODID.
+    let ical = try IcalOptions(uidDomain: "school.example.com", prodid: "-//School//Lessons//EN")
+    expect(ical.uidDomain() == "school.example.com" && ical.prodid() == "-//School//Lessons//EN", "IcalOptions keeps its values")
+    let school = Engine.inMemory(store: fixture.store, clock: fixture.clock, ical: ical)
+    let ours = try school.sessionIcal(sessionId: session.id)
+    expect(icalValue(ours, "UID") == "session-\(session.id)@school.example.com", "the host's UID domain")
+    expect(icalValue(ours, "PRODID") == "-//School//Lessons//EN", "the host's PRODID")
+    expect(icalValue(try school.bookingIcal(bookingId: seat.id), "UID") == "booking-\(seat.id)@school.example.com", "also for bookings")
+    expectError("invalid_input", "a UID domain with a space") { _ = try IcalOptions(uidDomain: "my school") }
+    expectError("invalid_input", "a blank PRODID") { _ = try IcalOptions(uidDomain: "example.com", prodid: " ") }
 }
 
 func sqliteStore() throws {
@@ -955,7 +970,7 @@ do {
 }
 // Every code of the core has been triggered through real calls, each as its own error case.
 let all = allErrorCodes()
-expect(all.count == 31 && Set(all).count == all.count, "31 distinct codes")
+expect(all.count == 32 && Set(all).count == all.count, "32 distinct codes")
 expect(codesSeen == Set(all), "codes not triggered: \(Set(all).subtracting(codesSeen).sorted())")
 print("swift: \(checks) checks, \(failures) failed, \(codesSeen.count) error codes seen "
       + "(\(Int(Date().timeIntervalSince(started) * 1000)) ms)")
