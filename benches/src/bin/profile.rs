@@ -9,7 +9,8 @@
 //!
 //! Workloads: `listing DAYS N` lists the availability teacher (see `availability_engine`)
 //! N times over DAYS days; `expand DAYS N` only expands its slots; `book N` books N seats
-//! round robin over 10,000 sessions of 10 seats; `hot N` runs N hot-session rounds on one
+//! round robin over 10,000 sessions of 10 seats; `cancel N` books all 100,000 of those seats,
+//! then cancels N of them; `hot N` runs N hot-session rounds on one
 //! thread. Setup is included in the counts: compare with N = 0 to subtract it.
 
 use booking_benches::{availability_engine, book, cancel, create_session, engine, query, slot_teacher, student};
@@ -45,6 +46,20 @@ fn main() {
             let sessions: Vec<SessionId> = (0..10_000).map(|_| create_session(&e, 10, true)).collect();
             for k in 0..num(1, 100_000).min(100_000) {
                 black_box(book(&e, sessions[(k % 10_000) as usize], student(k / 10_000)));
+            }
+        }
+        Some("cancel") => {
+            // Books all 100,000 seats first (as `book 100000` does), then cancels N of them.
+            let e = engine();
+            let sessions: Vec<SessionId> = (0..10_000).map(|_| create_session(&e, 10, true)).collect();
+            let booked: Vec<(BookingId, UserId)> = (0..100_000u64)
+                .map(|k| {
+                    let st = student(k / 10_000);
+                    (book(&e, sessions[(k % 10_000) as usize], st), st)
+                })
+                .collect();
+            for &(id, st) in booked.iter().take(num(1, 100_000) as usize) {
+                cancel(&e, black_box(id), st);
             }
         }
         Some("hot") => {
