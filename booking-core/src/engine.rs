@@ -1182,7 +1182,7 @@ fn lesson_outcome(decision: LessonDecision, primary: Primary) -> (Outcome, Vec<W
         Primary::Slot(id) => {
             let slot =
                 calendars.first().and_then(|c| c.slot(id)).cloned().expect("the decision holds the slot's calendar");
-            (OutcomeValue::Slot { slot }, teacher_version)
+            (OutcomeValue::Slot { slot: Box::new(slot) }, teacher_version)
         }
         Primary::Lesson(id) => {
             let lesson = lessons.iter().find(|l| l.id == id).cloned().expect("the decision holds its lesson");
@@ -1212,7 +1212,7 @@ fn lesson_outcome(decision: LessonDecision, primary: Primary) -> (Outcome, Vec<W
 
 fn slot_value(receipt: Receipt<OutcomeValue>) -> Result<Receipt<AvailabilitySlot>, BookingError> {
     receipt.narrow(|value| match value {
-        OutcomeValue::Slot { slot } => Some(slot),
+        OutcomeValue::Slot { slot } => Some(*slot),
         _ => None,
     })
 }

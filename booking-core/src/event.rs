@@ -173,13 +173,13 @@ pub enum EventKind {
     },
     /// A teacher published an availability slot.
     SlotPublished {
-        /// The slot.
-        slot: AvailabilitySlot,
+        /// The slot (boxed: a slot with its rules would double the size of every event).
+        slot: Box<AvailabilitySlot>,
     },
     /// A teacher edited a slot (or (de)activated it); booked lessons keep their time.
     SlotUpdated {
-        /// The slot after the edit.
-        slot: AvailabilitySlot,
+        /// The slot after the edit (boxed, as in [`EventKind::SlotPublished`]).
+        slot: Box<AvailabilitySlot>,
     },
     /// A student requested a lesson that needs the teacher's approval; it holds its time.
     LessonRequested {

@@ -315,10 +315,10 @@ impl Calendar {
             EventKind::TimeOffRemoved { teacher_id, time_off_id } if *teacher_id == self.owner => {
                 self.time_off.retain(|t| t.id != *time_off_id)
             }
-            EventKind::SlotPublished { slot } if slot.teacher_id == self.owner => self.slots.push(slot.clone()),
+            EventKind::SlotPublished { slot } if slot.teacher_id == self.owner => self.slots.push((**slot).clone()),
             EventKind::SlotUpdated { slot } if slot.teacher_id == self.owner => {
                 if let Some(s) = self.slots.iter_mut().find(|s| s.id == slot.id) {
-                    *s = slot.clone();
+                    *s = (**slot).clone();
                 }
             }
             EventKind::LessonRequested { lesson } | EventKind::LessonBooked { lesson }
@@ -664,7 +664,7 @@ pub fn publish_slot(
     require_teacher(ctx.actor, calendar.owner, "publish availability for this teacher")?;
     let slot = build_slot(SlotId(ctx.fresh_id), calendar.owner, spec)?;
     let mut d = LessonDecision { calendars: vec![calendar.clone()], ..LessonDecision::default() };
-    d.emit(ctx, EventKind::SlotPublished { slot });
+    d.emit(ctx, EventKind::SlotPublished { slot: Box::new(slot) });
     Ok(d)
 }
 
@@ -681,7 +681,7 @@ pub fn update_slot(
     let slot = build_slot(slot_id, calendar.owner, spec)?;
     let mut d = LessonDecision { calendars: vec![calendar.clone()], ..LessonDecision::default() };
     if slot != *current {
-        d.emit(ctx, EventKind::SlotUpdated { slot });
+        d.emit(ctx, EventKind::SlotUpdated { slot: Box::new(slot) });
     }
     Ok(d)
 }

@@ -127,8 +127,8 @@ pub enum OutcomeValue {
     },
     /// An availability slot (slot commands).
     Slot {
-        /// The slot after the command.
-        slot: AvailabilitySlot,
+        /// The slot after the command (boxed, as in the slot events).
+        slot: Box<AvailabilitySlot>,
     },
     /// A 1:1 lesson (lesson commands).
     Lesson {

@@ -1333,7 +1333,7 @@ impl PyEvent {
     fn slot(&self) -> Option<PyAvailabilitySlot> {
         match &self.0.kind {
             EventKind::SlotPublished { slot } | EventKind::SlotUpdated { slot } => {
-                Some(PyAvailabilitySlot(slot.clone()))
+                Some(PyAvailabilitySlot((**slot).clone()))
             }
             _ => None,
         }

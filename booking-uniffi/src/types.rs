@@ -1371,8 +1371,8 @@ impl From<&booking_core::Event> for Event {
                 student_id: id_out(student_id),
                 status: (*status).into(),
             },
-            K::SlotPublished { slot } => EventKind::SlotPublished { slot: slot.into() },
-            K::SlotUpdated { slot } => EventKind::SlotUpdated { slot: slot.into() },
+            K::SlotPublished { slot } => EventKind::SlotPublished { slot: (&**slot).into() },
+            K::SlotUpdated { slot } => EventKind::SlotUpdated { slot: (&**slot).into() },
             K::LessonRequested { lesson } => EventKind::LessonRequested { lesson: Lesson::from(&**lesson) },
             K::LessonBooked { lesson } => EventKind::LessonBooked { lesson: Lesson::from(&**lesson) },
             K::LessonApproved { booking_id, teacher_id, student_id, meeting_link } => EventKind::LessonApproved {

@@ -2177,7 +2177,7 @@ impl Sut {
                 }
                 EventKind::SlotUpdated { slot } => {
                     let calendar = self.h.engine.calendar(slot.teacher_id).map_err(|e| format!("loading: {e}"))?;
-                    ensure_eq(Some(slot), calendar.slot(slot.id), &event("the slot"))?;
+                    ensure_eq(Some(&**slot), calendar.slot(slot.id), &event("the slot"))?;
                 }
                 EventKind::LessonRescheduled {
                     lesson, previous_slot_id, previous_starts_at, previous_ends_at, ..
@@ -2216,7 +2216,7 @@ impl Sut {
             }
             OutcomeValue::Slot { slot } => {
                 let calendar = self.h.engine.calendar(slot.teacher_id).map_err(|e| format!("loading: {e}"))?;
-                ensure_eq(Some(slot), calendar.slot(slot.id), "returned slot vs stored")?;
+                ensure_eq(Some(&**slot), calendar.slot(slot.id), "returned slot vs stored")?;
                 ensure_eq(r.version, calendar.version, "receipt version (the calendar's)")?;
             }
             OutcomeValue::Rules { .. } => {}
