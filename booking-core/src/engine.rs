@@ -6,8 +6,8 @@ use crate::{
     availability::{AvailabilitySlot, TimeOff, TimeOffSpec},
     group::{self, DecisionContext, SessionCommand},
     lesson::{
-        self, BookableOccurrence, BookingContext, Calendar, CourseAccess, Lesson, LessonDecision, MeetingLinkGenerator,
-        OccurrenceQuery, SeriesBooking, SeriesRequest, SlotSpec,
+        self, BookableOccurrence, BookingContext, Calendar, CourseAccess, Lesson, LessonDecision, LessonStatus,
+        MeetingLinkGenerator, OccurrenceQuery, SeriesBooking, SeriesRequest, SlotSpec,
     },
     repository::{
         AggregateKey, BookingLocation, Commit, Outcome, OutcomeValue, Repository, RequestKey, RequestRecord,
@@ -1049,12 +1049,20 @@ impl<R: Repository> Engine<R> {
             Command::ApproveLesson { booking_id, meeting_link } => {
                 let target = self.lesson_for_command(*booking_id)?;
                 let teacher = self.calendar(target.teacher_id)?;
-                let access = self.course_access(target.course_id, target.student_id, target.teacher_id)?;
-                let booking = BookingContext { decision: ctx, access, links };
                 let series = self.series_lessons(&teacher, &target)?;
+                // The host's word on the course of each pending lesson's slot: a reschedule may
+                // have moved a lesson of the series to a slot of another course.
+                let mut courses = Vec::new();
+                for lesson in std::iter::once(&*target).chain(&series).filter(|l| l.status == LessonStatus::Pending) {
+                    let course = teacher.slot(lesson.slot_id).and_then(|s| s.course_id);
+                    if !courses.iter().any(|(c, _)| *c == course) {
+                        courses.push((course, self.course_access(course, target.student_id, target.teacher_id)?));
+                    }
+                }
+                let booking = BookingContext { decision: ctx, access: CourseAccess::default(), links };
                 let student = self.calendar(target.student_id)?;
                 (
-                    lesson::approve(&teacher, &student, &booking, &target, &series, meeting_link.as_deref())?,
+                    lesson::approve(&teacher, &student, &booking, &courses, &target, &series, meeting_link.as_deref())?,
                     Primary::Lesson(*booking_id),
                 )
             }

@@ -1398,10 +1398,16 @@ fn invalid_transition(lesson: &Lesson, action: &str) -> BookingError {
 /// Approves a pending lesson (and the rest of its series), re-checking everything that may
 /// have changed. `series` holds the target's active series lessons (empty for a single
 /// lesson); `link` is the teacher's meeting link, else the generator's is used.
+///
+/// Each lesson's enrollment is checked against the course of its own slot, with the host's
+/// word from `courses` (a lesson of a series moved by a reschedule may sit on a slot of
+/// another course than its siblings); `ctx.access` is not read. A course missing from
+/// `courses` counts as not enrolled.
 pub fn approve(
     teacher: &Calendar,
     student: &Calendar,
     ctx: &BookingContext<'_>,
+    courses: &[(Option<CourseId>, CourseAccess)],
     target: &Lesson,
     series: &[Lesson],
     link: Option<&str>,
@@ -1419,6 +1425,13 @@ pub fn approve(
         let slot = teacher.slot(lesson.slot_id).ok_or(BookingError::SlotNotFound { id: lesson.slot_id })?;
         occurrence_at(slot, lesson.starts_at)?;
         let times = (lesson.starts_at, lesson.ends_at);
+        let access = match slot.course_id {
+            None => CourseAccess { enrolled: true, ..CourseAccess::default() },
+            Some(course) => {
+                courses.iter().find(|(c, _)| *c == Some(course)).map_or_else(CourseAccess::default, |a| a.1)
+            }
+        };
+        let ctx = &BookingContext { access, ..*ctx };
         check_occurrence(&d, ctx, slot, &lesson.rules, lesson.student_id, times, Some(lesson.id), Scope::Approval)?;
         let meeting_link = match &explicit {
             Some(link) => Some(link.clone()),

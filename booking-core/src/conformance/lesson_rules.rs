@@ -432,7 +432,24 @@ pub(crate) fn reschedule_approval_and_series(f: StoreFactory<'_>) -> Result<(), 
         "not_enrolled",
         "not enrolled any more",
         l.engine.reschedule_lesson(s(1), out.id, approved, utc(2030, 4, 11, 10, 0)),
-    )
+    )?;
+    // Approving checks each lesson of the series against the course of its own slot: the
+    // series waits in course 1, the teacher moved one lesson to the free slot (no course),
+    // and the student left course 1. Approving the moved lesson approves its siblings too,
+    // so it is refused, with nothing changed, until the student is enrolled again.
+    l.host.enroll(student(2), course(1));
+    let req = series(approved, student(2), utc(2030, 4, 11, 10, 0), SeriesEnd::Count(3), SeriesMode::AllOrNothing);
+    let waiting = step("a series waiting for approval", l.engine.book_series(s(2), req))?.value;
+    let last = waiting.lessons[2].id;
+    let moved = step("the teacher moves one", l.engine.reschedule_lesson(t(1), last, free, utc(2030, 4, 22, 10, 0)))?;
+    ensure_eq((moved.value.status, moved.value.course_id), (LessonStatus::Pending, None), "pending, without a course")?;
+    l.host.unenroll(student(2), course(1));
+    l.expect_refused(&[teacher(1), student(2)], "not_enrolled", "approving with siblings in a left course", || {
+        l.engine.approve_lesson(t(1), last, None)
+    })?;
+    l.host.enroll(student(2), course(1));
+    let approved_all = step("approve once enrolled again", l.engine.approve_lesson(t(1), last, None))?;
+    ensure_eq(approved_all.events.len(), 3, "the whole series approved")
 }
 
 /// Time off removes occurrences without editing the slots: a single day, a range; lessons
