@@ -32,6 +32,10 @@ pub const MAX_WINDOW_DAYS: i64 = 366;
 /// Years that slot dates and listing instants may fall in: the four-digit years of RFC 3339.
 const SUPPORTED_YEARS: RangeInclusive<i32> = 1..=9999;
 
+/// The last wall date an occurrence may fall on: in a zone ahead of UTC, the last instants of
+/// year 9999 are already in year 10000 on the wall, which no other function accepts.
+const LAST_SUPPORTED_DATE: NaiveDate = NaiveDate::from_ymd_opt(9999, 12, 31).expect("a valid date");
+
 /// A teacher's availability: when students may book 1:1 lessons with them.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AvailabilitySlot {
@@ -454,7 +458,8 @@ pub(crate) fn expand(
             // Candidates outside the window are filtered by their instant.
             let earliest = window.earliest.max(valid_from);
             let first = earliest + Days::new(weekday.days_since(earliest.weekday()).into());
-            (first.and_time(start_time), valid_until.map_or(window.latest, |until| until.min(window.latest)))
+            let last = valid_until.map_or(window.latest, |until| until.min(window.latest));
+            (first.and_time(start_time), last.min(LAST_SUPPORTED_DATE))
         }
         SlotRecurrence::OneTime { start, .. } => (start, start.date()),
     };
@@ -562,7 +567,12 @@ pub fn occurrence_at(slot: &AvailabilitySlot, starts_at: DateTime<Utc>) -> Resul
             let date = wall_time(starts_at, tz).date();
             [date, date - Days::new(1)]
                 .into_iter()
-                .filter(|&d| d.weekday() == weekday && valid_from <= d && valid_until.is_none_or(|until| d <= until))
+                .filter(|&d| {
+                    d.weekday() == weekday
+                        && valid_from <= d
+                        && valid_until.is_none_or(|until| d <= until)
+                        && d <= LAST_SUPPORTED_DATE
+                })
                 .find_map(|d| starting_here(d.and_time(start_time)))
         }
         SlotRecurrence::OneTime { start, .. } => starting_here(start),
@@ -606,6 +616,29 @@ mod tests {
             active: true,
             rules: Default::default(),
         }
+    }
+
+    #[test]
+    fn no_occurrence_falls_on_a_wall_date_after_year_9999() {
+        // In Tokyo the last hours of 9999 (UTC) are already 10000-01-01 on the wall.
+        let new_year = NaiveDate::from_ymd_opt(10_000, 1, 1).unwrap();
+        let slot = new_slot(
+            Asia::Tokyo,
+            SlotRecurrence::Weekly {
+                weekday: new_year.weekday(),
+                start_time: time("05:00"),
+                end_time: time("06:00"),
+                valid_from: date("9999-12-01"),
+                valid_until: None,
+            },
+        );
+        let (from, to) = (utc("9999-12-20T00:00:00Z"), utc("9999-12-31T23:59:00Z"));
+        let listed: Vec<_> = occurrences(&slot, from, to).unwrap().collect();
+        assert_eq!(listed.len(), 1, "only the week before: {listed:?}");
+        assert!(listed.iter().all(|o| o.local_date.year() == 9999));
+        assert!(occurrence_at(&slot, utc("9999-12-31T20:00:00Z")).is_err());
+        assert_eq!(occurrence_on(&slot, new_year), None);
+        assert_eq!(occurrence_at(&slot, listed[0].starts_at).as_ref(), Ok(&listed[0]));
     }
 
     fn weekly(tz: Tz, weekday: Weekday, start: &str, end: &str) -> AvailabilitySlot {
