@@ -32,10 +32,6 @@ pub const MAX_WINDOW_DAYS: i64 = 366;
 /// Years that slot dates and listing instants may fall in: the four-digit years of RFC 3339.
 const SUPPORTED_YEARS: RangeInclusive<i32> = 1..=9999;
 
-/// The last wall date an occurrence may fall on: in a zone ahead of UTC, the last instants of
-/// year 9999 are already in year 10000 on the wall, which no other function accepts.
-const LAST_SUPPORTED_DATE: NaiveDate = NaiveDate::from_ymd_opt(9999, 12, 31).expect("a valid date");
-
 /// A teacher's availability: when students may book 1:1 lessons with them.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AvailabilitySlot {
@@ -261,6 +257,11 @@ fn occurrence(
     wall_length: TimeDelta,
     wanted: impl FnOnce(DateTime<Utc>) -> bool,
 ) -> Option<Resolved> {
+    // Near the ends of time a wall date can leave the supported years (in a zone ahead of UTC,
+    // the last UTC hours of 9999 are 10000-01-01 on the wall), which no other function accepts.
+    if !SUPPORTED_YEARS.contains(&local_start.year()) {
+        return None;
+    }
     let (starts_at, start_shown) = resolve_local_shown(tz, local_start);
     if !wanted(starts_at) {
         return None;
@@ -458,8 +459,7 @@ pub(crate) fn expand(
             // Candidates outside the window are filtered by their instant.
             let earliest = window.earliest.max(valid_from);
             let first = earliest + Days::new(weekday.days_since(earliest.weekday()).into());
-            let last = valid_until.map_or(window.latest, |until| until.min(window.latest));
-            (first.and_time(start_time), last.min(LAST_SUPPORTED_DATE))
+            (first.and_time(start_time), valid_until.map_or(window.latest, |until| until.min(window.latest)))
         }
         SlotRecurrence::OneTime { start, .. } => (start, start.date()),
     };
@@ -567,12 +567,7 @@ pub fn occurrence_at(slot: &AvailabilitySlot, starts_at: DateTime<Utc>) -> Resul
             let date = wall_time(starts_at, tz).date();
             [date, date - Days::new(1)]
                 .into_iter()
-                .filter(|&d| {
-                    d.weekday() == weekday
-                        && valid_from <= d
-                        && valid_until.is_none_or(|until| d <= until)
-                        && d <= LAST_SUPPORTED_DATE
-                })
+                .filter(|&d| d.weekday() == weekday && valid_from <= d && valid_until.is_none_or(|until| d <= until))
                 .find_map(|d| starting_here(d.and_time(start_time)))
         }
         SlotRecurrence::OneTime { start, .. } => starting_here(start),
