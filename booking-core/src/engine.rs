@@ -1059,10 +1059,18 @@ impl<R: Repository> Engine<R> {
                         courses.push((course, self.course_access(course, target.student_id, target.teacher_id)?));
                     }
                 }
-                let booking = BookingContext { decision: ctx, access: CourseAccess::default(), links };
                 let student = self.calendar(target.student_id)?;
                 (
-                    lesson::approve(&teacher, &student, &booking, &courses, &target, &series, meeting_link.as_deref())?,
+                    lesson::approve(
+                        &teacher,
+                        &student,
+                        ctx,
+                        links,
+                        &courses,
+                        &target,
+                        &series,
+                        meeting_link.as_deref(),
+                    )?,
                     Primary::Lesson(*booking_id),
                 )
             }

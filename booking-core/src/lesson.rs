@@ -1401,37 +1401,33 @@ fn invalid_transition(lesson: &Lesson, action: &str) -> BookingError {
 ///
 /// Each lesson's enrollment is checked against the course of its own slot, with the host's
 /// word from `courses` (a lesson of a series moved by a reschedule may sit on a slot of
-/// another course than its siblings); `ctx.access` is not read. A course missing from
-/// `courses` counts as not enrolled.
+/// another course than its siblings). A course missing from `courses` counts as not enrolled.
+#[allow(clippy::too_many_arguments)]
 pub fn approve(
     teacher: &Calendar,
     student: &Calendar,
-    ctx: &BookingContext<'_>,
+    decision: &DecisionContext,
+    links: Option<&dyn MeetingLinkGenerator>,
     courses: &[(Option<CourseId>, CourseAccess)],
     target: &Lesson,
     series: &[Lesson],
     link: Option<&str>,
 ) -> Result<LessonDecision, BookingError> {
-    require_teacher(ctx.decision.actor, target.teacher_id, "approve this lesson")?;
+    require_teacher(decision.actor, target.teacher_id, "approve this lesson")?;
     if target.status != LessonStatus::Pending {
         return Err(invalid_transition(target, "approve it"));
     }
     let explicit = link.map(MeetingLink::parse).transpose()?;
     let mut d = LessonDecision { calendars: vec![teacher.clone(), student.clone()], ..LessonDecision::default() };
-    for lesson in decided_together(target, series, ctx.decision.now) {
-        if lesson.starts_at <= ctx.decision.now {
+    for lesson in decided_together(target, series, decision.now) {
+        if lesson.starts_at <= decision.now {
             return Err(BookingError::LessonStarted { booking_id: lesson.id, starts_at: lesson.starts_at });
         }
         let slot = teacher.slot(lesson.slot_id).ok_or(BookingError::SlotNotFound { id: lesson.slot_id })?;
         occurrence_at(slot, lesson.starts_at)?;
         let times = (lesson.starts_at, lesson.ends_at);
-        let access = match slot.course_id {
-            None => CourseAccess { enrolled: true, ..CourseAccess::default() },
-            Some(course) => {
-                courses.iter().find(|(c, _)| *c == Some(course)).map_or_else(CourseAccess::default, |a| a.1)
-            }
-        };
-        let ctx = &BookingContext { access, ..*ctx };
+        let access = courses.iter().find(|(c, _)| *c == slot.course_id).map_or_else(CourseAccess::default, |a| a.1);
+        let ctx = &BookingContext { decision, access, links };
         check_occurrence(&d, ctx, slot, &lesson.rules, lesson.student_id, times, Some(lesson.id), Scope::Approval)?;
         let meeting_link = match &explicit {
             Some(link) => Some(link.clone()),
