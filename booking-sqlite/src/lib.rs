@@ -555,7 +555,23 @@ fn enable_wal(conn: &Connection, failure: &Failure) -> Result<(), StoreError> {
     if current.eq_ignore_ascii_case("wal") {
         return Ok(());
     }
-    let now = mode(conn, "PRAGMA journal_mode = WAL").map_err(|e| failure.map("switching to WAL", e))?;
+    // Switching needs an exclusive lock. When two connections open a new file at once, SQLite
+    // may answer one of them SQLITE_BUSY at once, without waiting in the busy handler (it would
+    // deadlock), so the switch is retried here until the busy timeout.
+    let deadline = std::time::Instant::now() + failure.busy_timeout;
+    let now = loop {
+        match mode(conn, "PRAGMA journal_mode = WAL") {
+            Err(e)
+                if matches!(
+                    e.sqlite_error_code(),
+                    Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
+                ) && std::time::Instant::now() < deadline =>
+            {
+                std::thread::sleep(std::time::Duration::from_millis(5));
+            }
+            other => break other.map_err(|e| failure.map("switching to WAL", e))?,
+        }
+    };
     if now.eq_ignore_ascii_case("wal") {
         Ok(())
     } else {
