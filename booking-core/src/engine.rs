@@ -914,7 +914,9 @@ impl<R: Repository> Engine<R> {
     /// old one freed, or nothing changes. The new time is checked like a new booking (booking
     /// window, buffers, limits, time off, enrollment, overlaps); when the new slot's course
     /// needs approval and a student moves the lesson, it is pending again. A student may not
-    /// move it within the reschedule cut-off; the teacher or an admin may, and the event says so.
+    /// move it within the reschedule cut-off, or within the cancellation cut-off when the
+    /// lesson's rules set no reschedule cut-off; the teacher or an admin may, and the event
+    /// says so.
     pub fn reschedule_lesson(
         &self,
         request: impl Into<Request>,

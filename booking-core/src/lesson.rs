@@ -74,9 +74,14 @@
 //! **Cut-offs** bind students: a student may not cancel within the lesson's cancellation
 //! cut-off, nor move it within its reschedule cut-off ([`BookingError::CutoffPassed`]); the
 //! teacher, an admin or the system may, and [`EventKind::LessonCancelled`] and
-//! [`EventKind::LessonRescheduled`] record it (`cutoff_overridden`). Cancelling "this lesson and
-//! the later ones" of a series checks the cut-off of the named lesson only: the later ones start
-//! after it.
+//! [`EventKind::LessonRescheduled`] record it (`cutoff_overridden`). **A lesson whose rules set
+//! no reschedule cut-off is moved under its cancellation cut-off**: a move is refused to a
+//! student (action `"rescheduled"`) and recorded as an override for anyone else exactly where a
+//! cancellation would be, so moving a lesson away and cancelling it at its new time cannot
+//! escape the cancellation cut-off. A reschedule cut-off the teacher set explicitly governs
+//! moves alone (see [`crate::rules`] for the consequence of a shorter one). Cancelling "this
+//! lesson and the later ones" of a series checks the cut-off of the named lesson only: the
+//! later ones start after it.
 //!
 //! **Listings** ([`bookable_occurrences`]) apply the same rules, so what is listed can be booked
 //! (a student's own other lessons aside) and what is not listed cannot.
@@ -102,7 +107,8 @@
 //! | `Confirmed` | `Attended`, `NoShow` | the teacher or an admin, from the start |
 //! | `Attended`, `NoShow` | `NoShow`, `Attended` | correcting attendance |
 //!
-//! \* Not within the lesson's cancellation (reschedule) cut-off. A move by the student follows
+//! \* Not within the lesson's cancellation (reschedule) cut-off; a lesson without a reschedule
+//! cut-off is moved under its cancellation cut-off. A move by the student follows
 //! the new slot's approval rule; by the teacher or an admin it keeps the status. Anything else
 //! is refused with [`BookingError::InvalidTransition`].
 
@@ -800,7 +806,9 @@ pub fn remove_time_off(
 /// Checked in order: the actor is the lesson's student, its teacher, an admin or the system;
 /// the lesson is pending or confirmed and has not started; the slot exists and offers an
 /// occurrence at `starts_at`; a student is still before the reschedule cut-off of the lesson's
-/// *current* start ([`BookingError::CutoffPassed`]); then the new time like a new booking
+/// *current* start, or, when the lesson's rules set none, before its cancellation cut-off
+/// ([`BookingError::CutoffPassed`], action `"rescheduled"`; anyone else acting after it is
+/// recorded as `cutoff_overridden`); then the new time like a new booking
 /// (see the module docs), with the lesson's own hold and count left out. Moving a lesson to
 /// the time and slot it already has changes nothing (no event).
 ///
@@ -1849,6 +1857,27 @@ mod rules_tests {
         assert_eq!(refused.code().as_str(), "cutoff_passed");
         let d = cancel(&t, &s, &ctx(Actor::Teacher(user(T)), 2), &lesson, &[]).unwrap();
         assert!(matches!(d.events[0].kind, EventKind::LessonCancelled { cutoff_overridden: true, .. }));
+    }
+
+    #[test]
+    fn without_a_reschedule_cutoff_the_cancellation_cutoff_governs_moves() {
+        let rules = SchedulingRules { cancel_cutoff_minutes: Some(10 * 24 * 60), ..Default::default() };
+        let t = teacher(rules, vec![slot(1, None, (10, 0), 60, SchedulingRules::default())]);
+        let (t, s, lesson) = book(&t, &Calendar::new(user(11)), 0, monday(0, 10, 0), 1).unwrap();
+        let to = |who: Actor, lesson: &Lesson| {
+            let c = ctx(who, 2);
+            let b = BookingContext { decision: &c, access: access(), links: None };
+            reschedule(&t, &s, &b, lesson, t.slots[0].id, monday(2, 10, 0))
+        };
+        let refused = to(Actor::Student(user(11)), &lesson).unwrap_err();
+        assert!(matches!(&refused, BookingError::CutoffPassed { action, .. } if action == "rescheduled"), "{refused}");
+        let d = to(Actor::Teacher(user(T)), &lesson).unwrap();
+        assert!(matches!(d.events[0].kind, EventKind::LessonRescheduled { cutoff_overridden: true, .. }));
+        // An explicit reschedule cut-off, even a shorter one, governs moves alone.
+        let late =
+            Lesson { rules: SchedulingRules { reschedule_cutoff_minutes: Some(60), ..lesson.rules }, ..lesson.clone() };
+        let d = to(Actor::Student(user(11)), &late).unwrap();
+        assert!(matches!(d.events[0].kind, EventKind::LessonRescheduled { cutoff_overridden: false, .. }));
     }
 
     #[test]

@@ -28,10 +28,18 @@
 //!   overlap the buffered time, and a lesson's buffered time may not overlap another lesson's
 //!   buffered time. Two back-to-back lessons are therefore at least `after + before` apart.
 //!   Buffers are the teacher's; a student's calendar keeps the bare lesson times.
-//! - **Cut-offs**: a student may not cancel (or reschedule) within `cancel_cutoff_minutes`
-//!   (`reschedule_cutoff_minutes`) of the start ([`BookingError::CutoffPassed`]). The teacher, an
-//!   admin or the system may; when they act within a cut-off the event records it
-//!   (`cutoff_overridden: true`).
+//! - **Cut-offs**: a student may not cancel within `cancel_cutoff_minutes` of the start, nor
+//!   reschedule within `reschedule_cutoff_minutes` of it ([`BookingError::CutoffPassed`], action
+//!   `"cancelled"` or `"rescheduled"`). **When `reschedule_cutoff_minutes` is unset, the
+//!   cancellation cut-off governs rescheduling too**: otherwise a student could move a lesson
+//!   that starts in an hour to next week and cancel it there freely, escaping the cancellation
+//!   cut-off. A reschedule cut-off set explicitly (at any level) governs moves alone, whether
+//!   shorter or longer than the cancellation cut-off: a teacher who sets a shorter one allows
+//!   late moves on purpose, and accepts the consequence that a student may move a lesson
+//!   inside its cancellation cut-off to a later time and then cancel it under the cut-off of
+//!   its new time. The cut-offs compared are the lesson's own (the rules it was booked or last
+//!   moved with). The teacher, an admin or the system may act within the governing cut-off;
+//!   the event then records it (`cutoff_overridden: true`, also on a move).
 //! - **Limits** (1:1 lessons, pending ones count): at most `max_lessons_per_day` lessons on one
 //!   day and `max_lessons_per_week` in one ISO week (Monday to Sunday) for the teacher, days and
 //!   weeks read in the zone of the slot being booked; and at most
@@ -202,10 +210,24 @@ impl SchedulingRules {
         self.cancel_cutoff_minutes.map(|m| starts_at - TimeDelta::minutes(i64::from(m)))
     }
 
-    /// The last instant a student may reschedule a booking starting at `starts_at`, if there
-    /// is a cut-off.
+    /// The last instant a student may reschedule a booking starting at `starts_at`, if a
+    /// cut-off governs moves: the reschedule cut-off when one is set, else the cancellation
+    /// cut-off (a move may not escape it; see the [module docs](self)).
+    ///
+    /// ```
+    /// use booking_core::SchedulingRules;
+    /// use chrono::{TimeDelta, TimeZone, Utc};
+    /// let start = Utc.with_ymd_and_hms(2030, 1, 2, 10, 0, 0).unwrap();
+    /// let cancel_only = SchedulingRules { cancel_cutoff_minutes: Some(24 * 60), ..Default::default() };
+    /// assert_eq!(cancel_only.reschedule_cutoff(start), Some(start - TimeDelta::hours(24)));
+    /// let late_moves = SchedulingRules { reschedule_cutoff_minutes: Some(60), ..cancel_only };
+    /// assert_eq!(late_moves.reschedule_cutoff(start), Some(start - TimeDelta::hours(1)));
+    /// assert_eq!(SchedulingRules::default().reschedule_cutoff(start), None);
+    /// ```
     pub fn reschedule_cutoff(&self, starts_at: DateTime<Utc>) -> Option<DateTime<Utc>> {
-        self.reschedule_cutoff_minutes.map(|m| starts_at - TimeDelta::minutes(i64::from(m)))
+        self.reschedule_cutoff_minutes
+            .or(self.cancel_cutoff_minutes)
+            .map(|m| starts_at - TimeDelta::minutes(i64::from(m)))
     }
 
     /// The time a lesson `[starts_at, ends_at)` keeps busy in its teacher's calendar: the

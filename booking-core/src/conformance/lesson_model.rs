@@ -1051,7 +1051,9 @@ impl Model {
 
     /// A move of a lesson: by its student, its teacher, an admin or the system; active and
     /// not started; to an occurrence of one of its teacher's slots; a student not within the
-    /// reschedule cut-off of the current start; the new time checked like a booking with the
+    /// reschedule cut-off of the current start (the cancellation cut-off when the lesson has no
+    /// reschedule cut-off), anyone else's move within it recorded as an override
+    /// (`lesson_rescheduled!`); the new time checked like a booking with the
     /// lesson itself left out; a student's move follows the new slot's approval rule, anyone
     /// else's keeps the status. Moving to where it is changes nothing.
     fn reschedule(
@@ -1077,9 +1079,11 @@ impl Model {
         if k == l.slot && o.starts_at == l.starts {
             return Ok(Done { subject: Some(i), ..Done::kinds(Vec::new()) });
         }
-        if let (Who::Student(_), Some(m)) = (who, l.rules.reschedule_cutoff_minutes)
-            && self.now > l.starts - TimeDelta::minutes(i64::from(m))
-        {
+        // The reschedule cut-off governs moves; a lesson without one is moved under its
+        // cancellation cut-off. A student may not act after it; anyone else overrides it.
+        let governing = l.rules.reschedule_cutoff_minutes.or(l.rules.cancel_cutoff_minutes);
+        let within = governing.is_some_and(|m| self.now > l.starts - TimeDelta::minutes(i64::from(m)));
+        if within && matches!(who, Who::Student(_)) {
             return Err("cutoff_passed");
         }
         let rules = self.effective(k);
@@ -1102,7 +1106,8 @@ impl Model {
         m.version += 1;
         m.updated_at = self.now;
         self.touch(l.teacher, l.student);
-        Ok(Done { decided: vec![i], ..Done::kinds(vec!["lesson_rescheduled"]) })
+        let kind = if within { "lesson_rescheduled!" } else { "lesson_rescheduled" };
+        Ok(Done { decided: vec![i], ..Done::kinds(vec![kind]) })
     }
 
     /// `target`, then the other lessons of its series that `with` accepts, by start.
@@ -1773,8 +1778,16 @@ fn describe<T: std::fmt::Debug>(r: &Result<T, BookingError>) -> String {
     }
 }
 
+/// The kind names of events, a move that overrode the governing cut-off written
+/// `lesson_rescheduled!` (so the model predicts the flag too).
 fn kinds(events: &[Event]) -> Vec<&'static str> {
-    events.iter().map(|e| e.kind.name()).collect()
+    events
+        .iter()
+        .map(|e| match e.kind {
+            EventKind::LessonRescheduled { cutoff_overridden: true, .. } => "lesson_rescheduled!",
+            _ => e.kind.name(),
+        })
+        .collect()
 }
 
 /// Checks that no person has two overlapping active lessons: no teacher, no student, and no

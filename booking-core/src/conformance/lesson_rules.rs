@@ -250,6 +250,79 @@ pub(crate) fn cutoffs(f: StoreFactory<'_>) -> Result<(), String> {
     Ok(())
 }
 
+/// A reschedule does not escape the cancellation cut-off: without a reschedule cut-off of its
+/// own, a lesson's cancellation cut-off governs a student's move too (else a student could
+/// move a lesson starting in an hour to next week and cancel it there freely), and a teacher's
+/// or an admin's move within it is recorded as an override. A reschedule cut-off the teacher
+/// set explicitly governs moves alone, shorter than the cancellation cut-off or not.
+pub(crate) fn reschedule_within_cancel_cutoff(f: StoreFactory<'_>) -> Result<(), String> {
+    let l = Lessons::new(f);
+    l.set_rules(teacher(1), None, SchedulingRules { cancel_cutoff_minutes: Some(24 * 60), ..Default::default() })?;
+    let tue = l.publish(teacher(1), utc_weekly(Weekday::Tue, (10, 0), (11, 0), SchedulingRules::default()))?;
+    let mon = l.publish(teacher(1), utc_weekly(Weekday::Mon, (10, 0), (11, 0), SchedulingRules::default()))?;
+    // Tuesday 5 March 10:00 is 25 hours away; its cancellation cut-off is Monday 4 March 10:00.
+    let a = l.book(1, tue, utc(2030, 3, 5, 10, 0))?;
+    let b = l.book(2, tue, utc(2030, 3, 12, 10, 0))?;
+    let people = [teacher(1), student(1), student(2), student(3), student(4)];
+    l.clock.set(utc(2030, 3, 4, 11, 0)); // 23 hours before a
+    let before = step("lesson", l.engine.lesson(a))?;
+    l.expect_refused(&people, "cutoff_passed", "the student moves a lesson within its cancellation cut-off", || {
+        l.engine.reschedule_lesson(s(1), a, mon, utc(2030, 3, 11, 10, 0))
+    })?;
+    ensure_eq(step("lesson", l.engine.lesson(a))?, before, "the refused lesson is unchanged")?;
+    match l.engine.reschedule_lesson(s(1), a, tue, utc(2030, 3, 19, 10, 0)) {
+        Err(crate::BookingError::CutoffPassed { booking_id, action, cutoff_at }) => ensure_eq(
+            (booking_id, action.as_str(), cutoff_at),
+            (a, "rescheduled", utc(2030, 3, 4, 10, 0)),
+            "the refusal names the lesson, the move and the cancellation cut-off",
+        )?,
+        other => return Err(format!("expected cutoff_passed, got {other:?}")),
+    }
+    let r = step(
+        "the teacher moves it within the cut-off",
+        l.engine.reschedule_lesson(t(1), a, mon, utc(2030, 3, 11, 10, 0)),
+    )?;
+    ensure(only(&r.events, |k| matches!(k, EventKind::LessonRescheduled { cutoff_overridden: true, .. })), || {
+        format!("the teacher's move within the cancellation cut-off is an override: {:?}", r.events)
+    })?;
+    // Before the cut-off the student may move it, and nothing is overridden.
+    let r =
+        step("the student moves b a week ahead", l.engine.reschedule_lesson(s(2), b, tue, utc(2030, 3, 19, 10, 0)))?;
+    ensure(only(&r.events, |k| matches!(k, EventKind::LessonRescheduled { cutoff_overridden: false, .. })), || {
+        format!("no override before the cut-off: {:?}", r.events)
+    })?;
+
+    // An explicit reschedule cut-off of an hour: the teacher allows late moves, and a moved
+    // lesson is cancelled under the cut-off of its new time.
+    let late_moves = SchedulingRules {
+        cancel_cutoff_minutes: Some(24 * 60),
+        reschedule_cutoff_minutes: Some(60),
+        ..Default::default()
+    };
+    l.set_rules(teacher(1), None, late_moves)?;
+    let c = l.book(3, tue, utc(2030, 3, 5, 10, 0))?; // 23 hours away: inside the cancellation cut-off
+    l.expect_refused(&people, "cutoff_passed", "the student cancels c", || l.engine.cancel_lesson(s(3), c))?;
+    let r = step("the student moves c", l.engine.reschedule_lesson(s(3), c, mon, utc(2030, 3, 18, 10, 0)))?;
+    ensure(only(&r.events, |k| matches!(k, EventKind::LessonRescheduled { cutoff_overridden: false, .. })), || {
+        format!("a move before the reschedule cut-off overrides nothing: {:?}", r.events)
+    })?;
+    step("the student cancels the moved lesson", l.engine.cancel_lesson(s(3), c))?;
+    let d = l.book(4, tue, utc(2030, 3, 5, 10, 0))?;
+    let r = step("the teacher moves d", l.engine.reschedule_lesson(t(1), d, mon, utc(2030, 3, 25, 10, 0)))?;
+    ensure(only(&r.events, |k| matches!(k, EventKind::LessonRescheduled { cutoff_overridden: false, .. })), || {
+        format!("the reschedule cut-off governs the teacher's move too: {:?}", r.events)
+    })?;
+    l.clock.set(utc(2030, 3, 25, 9, 30)); // within d's hour
+    l.expect_refused(&people, "cutoff_passed", "the student moves d within its reschedule cut-off", || {
+        l.engine.reschedule_lesson(s(4), d, tue, utc(2030, 3, 26, 10, 0))
+    })?;
+    let r =
+        step("an admin moves d", l.engine.reschedule_lesson(Actor::Admin(admin(1)), d, tue, utc(2030, 3, 26, 10, 0)))?;
+    ensure(only(&r.events, |k| matches!(k, EventKind::LessonRescheduled { cutoff_overridden: true, .. })), || {
+        format!("the admin's move within the reschedule cut-off is an override: {:?}", r.events)
+    })
+}
+
 /// What a reschedule returns.
 type Moved = Result<crate::Receipt<std::sync::Arc<crate::lesson::Lesson>>, crate::BookingError>;
 

@@ -91,6 +91,7 @@ pub const CHECKS: &[Check] = &[
     Check::new("lesson_listings_match_bookings", lesson_rules::listings_match_bookings),
     Check::new("lesson_buffers", lesson_rules::buffers),
     Check::new("lesson_cutoffs", lesson_rules::cutoffs),
+    Check::new("lesson_reschedule_within_cancel_cutoff", lesson_rules::reschedule_within_cancel_cutoff),
     Check::new("lesson_reschedule", lesson_rules::reschedule),
     Check::new("lesson_reschedule_approval_and_series", lesson_rules::reschedule_approval_and_series),
     Check::new("lesson_time_off", lesson_rules::time_off_days),
@@ -145,7 +146,7 @@ macro_rules! conformance_tests {
             group_offer_retries, group_offer_authorization_and_inputs, group_sessions_and_lessons,
             seed_lesson_create_availability, seed_lesson_one_time_slot, seed_lesson_book_without_approval, seed_lesson_book_with_approval, seed_lesson_double_booking_prevention, seed_lesson_slot_removal, seed_lesson_recurring_series, lesson_dst_series_other_zones, lesson_enrollment_and_courses, lesson_approval_precedence, lesson_approval_rechecks, lesson_transitions, lesson_no_overlap_across_slots, lesson_student_overlap, lesson_meeting_links, lesson_series_all_or_nothing, lesson_series_approval_and_cancellation, lesson_slot_edits_keep_bookings, lesson_bad_inputs, lesson_idempotent_retries, lesson_authorization,
             lesson_booking_window_precedence, lesson_listings_match_bookings, lesson_buffers,
-            lesson_cutoffs, lesson_reschedule, lesson_reschedule_approval_and_series, lesson_time_off,
+            lesson_cutoffs, lesson_reschedule_within_cancel_cutoff, lesson_reschedule, lesson_reschedule_approval_and_series, lesson_time_off,
             lesson_sessions_block_lessons, lesson_limits, lesson_attendance,
             lesson_rules_bad_inputs_and_authorization, lesson_rules_idempotent_retries,
             concurrent_booking_audit, property_group_model, concurrent_lesson_audit, property_lesson_model
