@@ -4,7 +4,7 @@ use crate::{
     Actor, BookingError, BookingId, Clock, CourseId, Event, EventKind, GroupSession, IdGenerator, NewGroupSession,
     RandomIds, SchedulingRules, SeatBooking, SessionId, SlotId, SystemClock, TimeOffId, UserId,
     availability::{AvailabilitySlot, TimeOff, TimeOffSpec},
-    group::{self, DecisionContext, SessionCommand},
+    group::{self, DecisionContext, SeatAccess, SessionCommand},
     lesson::{
         self, BookableOccurrence, BookingContext, Calendar, CourseAccess, Lesson, LessonDecision, LessonStatus,
         MeetingLinkGenerator, OccurrenceQuery, SeriesBooking, SeriesRequest, SlotSpec,
@@ -432,7 +432,8 @@ impl<R: Repository> Engine<R> {
     /// Books `seats` seats in one booking (a parent booking for two children), all or
     /// nothing: confirmed if that many seats are free and nobody waits, else waitlisted as one
     /// (when the waitlist is on), else [`BookingError::SessionFull`]. A waiting booking is
-    /// served only when all its seats are free; nobody behind it jumps the queue.
+    /// served only when all its seats are free; nobody behind it jumps the queue. In a session
+    /// of a course the student must be enrolled in it ([`BookingError::NotEnrolled`]).
     pub fn book_seats(
         &self,
         request: impl Into<Request>,
@@ -444,7 +445,8 @@ impl<R: Repository> Engine<R> {
     }
 
     /// Accepts the seat offered to a waitlisted booking (offer mode): it is confirmed.
-    /// An offer that ran out is refused with [`BookingError::OfferExpired`].
+    /// An offer that ran out is refused with [`BookingError::OfferExpired`]; in a session of a
+    /// course, one whose student is no longer enrolled with [`BookingError::NotEnrolled`].
     pub fn accept_offer(
         &self,
         request: impl Into<Request>,
@@ -720,7 +722,18 @@ impl<R: Repository> Engine<R> {
                 (self.session_of_booking(booking_id)?, SessionCommand::MarkAttendance { booking_id, attended })
             }
         };
-        let (mut next, events) = group::decide(&session, ctx, &session_command)?;
+        // The host's word on the student a booking or an acceptance is for (see the group
+        // module's enrollment rule); the decision itself reads nothing.
+        let seat_student = match session_command {
+            SessionCommand::BookSeat { student_id, .. } => Some(student_id),
+            SessionCommand::AcceptOffer { booking_id } => session.booking(booking_id).map(|b| b.student_id),
+            _ => None,
+        };
+        let access = match seat_student {
+            Some(student_id) => SeatAccess { enrolled: self.enrolled(session.course_id, student_id)? },
+            None => SeatAccess::default(),
+        };
+        let (mut next, events) = group::decide(&session, ctx, access, &session_command)?;
         let changed = !events.is_empty();
         if changed {
             next.version = session.version + 1;
@@ -988,12 +1001,21 @@ impl<R: Repository> Engine<R> {
         student_id: UserId,
         teacher_id: UserId,
     ) -> Result<CourseAccess, BookingError> {
+        let enrolled = self.enrolled(course_id, student_id)?;
         match course_id {
-            None => Ok(CourseAccess { enrolled: true, ..CourseAccess::default() }),
-            Some(course_id) => Ok(CourseAccess {
-                enrolled: self.repository.is_enrolled(student_id, course_id)?,
-                approval: self.repository.approval_settings(course_id, teacher_id)?,
-            }),
+            None => Ok(CourseAccess { enrolled, ..CourseAccess::default() }),
+            Some(course_id) => {
+                Ok(CourseAccess { enrolled, approval: self.repository.approval_settings(course_id, teacher_id)? })
+            }
+        }
+    }
+
+    /// The host's word on whether the student is enrolled in `course_id` (`true` without a
+    /// course): what 1:1 bookings ([`course_access`](Self::course_access)) and seats ask.
+    fn enrolled(&self, course_id: Option<crate::CourseId>, student_id: UserId) -> Result<bool, BookingError> {
+        match course_id {
+            None => Ok(true),
+            Some(course_id) => Ok(self.repository.is_enrolled(student_id, course_id)?),
         }
     }
 

@@ -193,7 +193,7 @@ pub enum BookingError {
         /// The overlapping lesson.
         booking_id: crate::BookingId,
     },
-    /// The slot belongs to a course the student is not enrolled in.
+    /// The slot or the group session belongs to a course the student is not enrolled in.
     #[error("student {student_id} is not enrolled in course {course_id}")]
     NotEnrolled {
         /// The student.

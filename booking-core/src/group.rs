@@ -47,6 +47,20 @@
 //!   and at most `max_advance_days` ahead), else [`BookingError::OutsideBookingWindow`].
 //!   The window governs booking, not creating sessions (a teacher may create a session that
 //!   starts sooner than the notice), nor accepting an offer the engine made.
+//! - **Enrollment**: a session of a course ([`GroupSession::course_id`]) takes seats only for
+//!   students enrolled in that course, as 1:1 slots of a course do
+//!   ([`BookingError::NotEnrolled`]). It is checked when a booking is made (one seat or
+//!   several, on a seat or on the waitlist), whoever makes it (the student, an admin, the
+//!   system), and again when an offer is accepted (by the student or by the teacher for them):
+//!   the commands by which a student takes a seat. The engine asks the host
+//!   ([`Repository::is_enrolled`](crate::Repository::is_enrolled)) and passes the answer in
+//!   [`SeatAccess`]; the decision itself reads nothing. Leaving a course does not cancel bookings
+//!   already made: the student may still cancel or decline, and a waitlisted booking is still
+//!   promoted in order (promotion is the queue keeping its promise, decided inside another
+//!   person's command, not the student taking a seat); in offer mode the offer is made and the
+//!   student cannot accept it, so it passes on when declined or expired. A host that wants
+//!   bookings to end with the enrollment cancels them (as the system) when it unenrolls the
+//!   student. A session without a course is open to every student.
 //! - **Cancellation cut-off**: a student may not cancel a confirmed seat after
 //!   `starts_at - cancel_cutoff_minutes` ([`BookingError::CutoffPassed`], action
 //!   `"cancelled"`); the session's teacher, an admin or the system may, and the
@@ -63,7 +77,7 @@
 //!
 //! The checks of a command run in this order: the booking or session exists, the actor may
 //! send it, its input is valid, then the session's state (cancelled, started, the booking's
-//! status, the booking window, the cut-off, the seats).
+//! status, the booking window, the student's enrollment, the cut-off, the seats).
 //!
 //! # Seat booking transitions
 //!
@@ -556,6 +570,18 @@ impl DecisionContext {
     }
 }
 
+/// The host's word on the student a seat command books or confirms (see the enrollment rule
+/// in the [module docs](self)): the engine asks
+/// [`Repository::is_enrolled`](crate::Repository::is_enrolled) before deciding, so [`decide`]
+/// stays pure. Only booking and accepting an offer in a session of a course read it; the
+/// default (not enrolled) refuses them.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct SeatAccess {
+    /// Whether the student is enrolled in the session's course (`true` for a session without
+    /// one).
+    pub enrolled: bool,
+}
+
 /// Validates `new` and creates the session it describes (version 1, no bookings), with its
 /// `SessionCreated` event. Pure: nothing is stored.
 ///
@@ -695,14 +721,20 @@ fn check_duration(minutes: u32) -> Result<(), BookingError> {
 ///
 /// The returned state is `session` with every returned event [applied](GroupSession::apply);
 /// an empty event list means the command changed nothing (for instance setting the capacity it
-/// already has).
+/// already has). `access` is the host's word on the student a booking or an acceptance is for.
 pub fn decide(
     session: &GroupSession,
     ctx: &DecisionContext,
+    access: SeatAccess,
     command: &SessionCommand,
 ) -> Result<(GroupSession, Vec<Event>), BookingError> {
-    let mut d =
-        Decision { before_closed: session.is_closed_for_booking(), next: session.clone(), events: Vec::new(), ctx };
+    let mut d = Decision {
+        before_closed: session.is_closed_for_booking(),
+        next: session.clone(),
+        events: Vec::new(),
+        ctx,
+        access,
+    };
     // Offers that ran out by now expire before anything else is decided.
     d.expire_due_offers();
     match *command {
@@ -724,6 +756,7 @@ struct Decision<'a> {
     next: GroupSession,
     events: Vec<Event>,
     ctx: &'a DecisionContext,
+    access: SeatAccess,
 }
 
 impl Decision<'_> {
@@ -779,6 +812,14 @@ impl Decision<'_> {
         self.s().booking(booking_id).cloned().ok_or(BookingError::BookingNotFound { id: booking_id })
     }
 
+    /// Refuses a seat to a student not enrolled in the session's course.
+    fn require_enrolled(&self, student_id: UserId) -> Result<(), BookingError> {
+        match self.s().course_id {
+            Some(course_id) if !self.access.enrolled => Err(BookingError::NotEnrolled { student_id, course_id }),
+            _ => Ok(()),
+        }
+    }
+
     fn book(&mut self, student_id: UserId, seats: u32) -> Result<(), BookingError> {
         if !self.ctx.actor.acts_for_student(student_id) {
             return Err(BookingError::not_authorized(format!(
@@ -796,6 +837,8 @@ impl Decision<'_> {
         self.require_open_for_changes()?;
         let s = self.s();
         s.rules.check_window(s.starts_at, self.ctx.now)?;
+        self.require_enrolled(student_id)?;
+        let s = self.s();
         if let Some(existing) = s.active_booking_of(student_id) {
             return Err(BookingError::AlreadyBooked { student_id, booking_id: existing.id });
         }
@@ -872,6 +915,7 @@ impl Decision<'_> {
         let booking = self.find(booking_id)?;
         self.require_student_or_teacher(&booking, "accept the offer")?;
         self.require_offered(&booking, "accept an offer")?;
+        self.require_enrolled(booking.student_id)?;
         self.emit(EventKind::OfferAccepted {
             session_id: booking.session_id,
             booking_id,
@@ -1040,6 +1084,8 @@ mod tests {
         session: GroupSession,
         now: DateTime<Utc>,
         next_id: u128,
+        /// The host's word on enrollment for every command.
+        enrolled: bool,
     }
 
     impl Fixture {
@@ -1060,7 +1106,7 @@ mod tests {
             let ctx =
                 DecisionContext { actor: Actor::Teacher(teacher()), now: t0(), fresh_id: uuid::Uuid::from_u128(1) };
             let (session, _) = create(&ctx, &new, &SchedulingRules::default()).unwrap();
-            Self { session, now: t0(), next_id: 100 }
+            Self { session, now: t0(), next_id: 100, enrolled: true }
         }
 
         fn offer(capacity: u32, hold_minutes: u32) -> Self {
@@ -1070,7 +1116,7 @@ mod tests {
         fn run(&mut self, actor: Actor, command: SessionCommand) -> Result<Vec<&'static str>, BookingError> {
             self.next_id += 1;
             let ctx = DecisionContext { actor, now: self.now, fresh_id: uuid::Uuid::from_u128(self.next_id) };
-            let (next, events) = decide(&self.session, &ctx, &command)?;
+            let (next, events) = decide(&self.session, &ctx, SeatAccess { enrolled: self.enrolled }, &command)?;
             let mut replayed = self.session.clone();
             for e in &events {
                 replayed.apply(e);
@@ -1229,16 +1275,18 @@ mod tests {
         // Leaving the queue is not bound by the cut-off.
         f.run(Actor::Student(student(3)), SessionCommand::CancelBooking { booking_id: x }).unwrap();
         let ctx = DecisionContext { actor: Actor::Teacher(teacher()), now: f.now, fresh_id: uuid::Uuid::from_u128(7) };
-        let (_, events) = decide(&f.session, &ctx, &SessionCommand::CancelBooking { booking_id: a }).unwrap();
+        let (_, events) =
+            decide(&f.session, &ctx, SeatAccess::default(), &SessionCommand::CancelBooking { booking_id: a }).unwrap();
         assert!(matches!(events[0].kind, EventKind::BookingCancelled { cutoff_overridden: true, .. }));
         assert!(matches!(events[1].kind, EventKind::BookingPromoted { booking_id, .. } if booking_id == w));
         // Cancelling the session is not an override.
-        let (_, events) = decide(&f.session, &ctx, &SessionCommand::CancelSession).unwrap();
+        let (_, events) = decide(&f.session, &ctx, SeatAccess::default(), &SessionCommand::CancelSession).unwrap();
         assert!(events.iter().all(|e| !matches!(e.kind, EventKind::BookingCancelled { cutoff_overridden: true, .. })));
         // Before the cut-off the student may.
         f.now = f.session.starts_at - TimeDelta::hours(25);
         let ctx = DecisionContext { actor: Actor::Student(student(1)), now: f.now, fresh_id: uuid::Uuid::from_u128(8) };
-        let (_, events) = decide(&f.session, &ctx, &SessionCommand::CancelBooking { booking_id: a }).unwrap();
+        let (_, events) =
+            decide(&f.session, &ctx, SeatAccess::default(), &SessionCommand::CancelBooking { booking_id: a }).unwrap();
         assert!(matches!(events[0].kind, EventKind::BookingCancelled { cutoff_overridden: false, .. }));
     }
 
@@ -1355,5 +1403,33 @@ mod tests {
         let kinds = f.run(Actor::Teacher(teacher()), SessionCommand::CancelSession).unwrap();
         assert_eq!(kinds, vec!["booking_cancelled", "booking_cancelled", "booking_cancelled", "session_cancelled"]);
         assert_eq!(f.session.next_offer_deadline(), None);
+    }
+
+    #[test]
+    fn a_course_session_seats_only_enrolled_students() {
+        let mut f = Fixture::offer(1, 60);
+        let course = CourseId::from_uuid(uuid::Uuid::from_u128(9));
+        f.session.course_id = Some(course);
+        let (a, _) = f.book(1, 1).unwrap();
+        let (b, _) = f.book(2, 1).unwrap();
+        f.enrolled = false;
+        let e = f.book(3, 1).unwrap_err();
+        assert!(
+            matches!(e, BookingError::NotEnrolled { student_id, course_id } if student_id == student(3) && course_id == course)
+        );
+        let e = f.run(Actor::System, SessionCommand::BookSeat { student_id: student(3), seats: 1 }).unwrap_err();
+        assert_eq!(code(e), "not_enrolled", "an admin or the system books under the same rule");
+        // Cancelling and offering need no enrollment; accepting does, whoever accepts.
+        let kinds = f.run(Actor::Student(student(1)), SessionCommand::CancelBooking { booking_id: a }).unwrap();
+        assert_eq!(kinds, vec!["booking_cancelled", "seat_offered"]);
+        let e = f.run(Actor::Teacher(teacher()), SessionCommand::AcceptOffer { booking_id: b }).unwrap_err();
+        assert_eq!(code(e), "not_enrolled");
+        f.enrolled = true;
+        f.run(Actor::Student(student(2)), SessionCommand::AcceptOffer { booking_id: b }).unwrap();
+        // Without a course nobody is asked.
+        f.session.course_id = None;
+        f.enrolled = false;
+        f.run(Actor::Teacher(teacher()), SessionCommand::ChangeCapacity { capacity: 2 }).unwrap();
+        f.book(4, 1).unwrap();
     }
 }

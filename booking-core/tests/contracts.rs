@@ -40,12 +40,13 @@ fn played_engine() -> (Engine<InMemoryRepository>, SessionId, Vec<Event>) {
         .with_clock(ManualClock::new(Utc.with_ymd_and_hms(2030, 1, 1, 0, 0, 0).unwrap()))
         .with_ids(SequentialIds::default());
     let teacher = UserId::from_uuid(uuid::Uuid::from_u128(100));
+    let course = CourseId::from_uuid(uuid::Uuid::from_u128(7));
     let created = engine
         .create_session(
             Actor::Teacher(teacher),
             NewGroupSession {
                 teacher_id: teacher,
-                course_id: Some(CourseId::from_uuid(uuid::Uuid::from_u128(7))),
+                course_id: Some(course),
                 title: "Round trip".into(),
                 starts_at: Utc.with_ymd_and_hms(2030, 1, 2, 0, 0, 0).unwrap(),
                 time_zone: "Australia/Adelaide".into(),
@@ -61,6 +62,7 @@ fn played_engine() -> (Engine<InMemoryRepository>, SessionId, Vec<Event>) {
     let mut events = created.events;
     for n in 1..=2 {
         let s = UserId::from_uuid(uuid::Uuid::from_u128(n));
+        engine.repository().enroll(s, course);
         events.extend(engine.book_seat(Actor::Student(s), created.value.id, s).unwrap().events);
     }
     (engine, created.value.id, events)

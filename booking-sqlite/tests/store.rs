@@ -26,7 +26,7 @@ fn t0() -> DateTime<Utc> {
 fn new_session() -> NewGroupSession {
     NewGroupSession {
         teacher_id: user(1, 1),
-        course_id: Some(CourseId::from_uuid(uuid::Uuid::from_u128(77))),
+        course_id: None,
         title: "Store".into(),
         starts_at: t0() + TimeDelta::days(1),
         time_zone: "Europe/Berlin".into(),
@@ -163,9 +163,11 @@ fn everything_survives_reopening() {
     let (ana, key) = (user(2, 1), "ana-1");
     let (session, first) = {
         let engine = Engine::new(SqliteRepository::open(&path).unwrap()).with_clock(ManualClock::new(t0()));
-        let session = engine.create_session(Actor::System, new_session()).unwrap().value;
+        let course = CourseId::from_uuid(uuid::Uuid::from_u128(77));
+        let new = NewGroupSession { course_id: Some(course), ..new_session() };
+        let session = engine.create_session(Actor::System, new).unwrap().value;
+        engine.repository().enroll(ana, course).unwrap();
         let first = engine.book_seat(Actor::Student(ana).with_key(key), session.id, ana).unwrap();
-        engine.repository().enroll(ana, session.course_id.unwrap()).unwrap();
         (session, first)
     };
     let engine = Engine::new(SqliteRepository::open(&path).unwrap()).with_clock(ManualClock::new(t0()));

@@ -1,10 +1,12 @@
 //! The rules issue 8 adds to group sessions, as checks: several seats in one booking, the
 //! waitlist by offer, the booking window and the cancellation cut-off for seats, and a
-//! session's time in its teacher's calendar (see the [group module docs](crate::group)).
+//! session's time in its teacher's calendar; and the rules of the hardening issue: enrollment
+//! in a session's course (see the [group module docs](crate::group)).
 
 use super::harness::{
     Harness, StoreFactory, admin, ensure, ensure_eq, expect_error, new_session, step, student, t0, teacher,
 };
+use super::lesson_scenarios::course;
 use crate::availability::SlotRecurrence;
 use crate::lesson::SlotSpec;
 use crate::{
@@ -621,4 +623,83 @@ pub(crate) fn sessions_and_lessons(f: StoreFactory<'_>) -> Result<(), String> {
         h.engine.book_lesson(Actor::Student(student(2)), slot, lesson_start, student(2)),
     )?;
     Ok(())
+}
+
+/// Enrollment governs seats as it governs 1:1 lessons: a session of a course takes bookings
+/// only for students enrolled in it (`not_enrolled`, whoever books: the student, an admin or
+/// the system), and accepting an offer re-checks it, also when the teacher accepts for the
+/// student. A session without a course is open to every student. Bookings already made are
+/// kept when a student leaves the course: they may still cancel or decline, and a waitlisted
+/// one is still promoted.
+pub(crate) fn enrollment(f: StoreFactory<'_>) -> Result<(), String> {
+    let (h, host) = Harness::with_host(f);
+    let t = Actor::Teacher(teacher(1));
+    let c = course(1);
+    let of_course = |capacity, mode| NewGroupSession {
+        course_id: Some(c),
+        waitlist_mode: mode,
+        ..new_session(teacher(1), capacity, true)
+    };
+    let s = create(&h, of_course(3, WaitlistMode::Promote))?;
+    h.expect_refused(s.id, "not_enrolled", "a student not enrolled books", || {
+        h.engine.book_seat(Actor::Student(student(1)), s.id, student(1))
+    })?;
+    match h.engine.book_seat(Actor::Student(student(1)), s.id, student(1)) {
+        Err(BookingError::NotEnrolled { student_id, course_id }) => {
+            ensure_eq((student_id, course_id), (student(1), c), "the error names the student and the course")?
+        }
+        other => return Err(format!("expected not_enrolled, got {other:?}")),
+    }
+    for (what, actor) in [("an admin", Actor::Admin(admin(1))), ("the system", Actor::System)] {
+        h.expect_refused(s.id, "not_enrolled", &format!("{what} books for a student not enrolled"), || {
+            h.engine.book_seat(actor, s.id, student(1))
+        })?;
+    }
+    h.expect_refused(s.id, "not_authorized", "who may book comes first", || {
+        h.engine.book_seat(Actor::Student(student(2)), s.id, student(1))
+    })?;
+    host.enroll(student(1), c);
+    ensure_eq(book(&h, s.id, 1, 1)?.status, SeatStatus::Confirmed, "an enrolled student books")?;
+    host.enroll(student(2), course(2));
+    h.expect_refused(s.id, "not_enrolled", "enrolled in another course", || {
+        h.engine.book_seat(Actor::Student(student(2)), s.id, student(2))
+    })?;
+    host.enroll(student(2), c);
+    let two =
+        step("an admin books for an enrolled student", h.engine.book_seat(Actor::Admin(admin(1)), s.id, student(2)))?;
+    ensure_eq(two.value.status, SeatStatus::Confirmed, "booked by an admin")?;
+    // Leaving the course keeps the booking; the student may still cancel it.
+    host.unenroll(student(2), c);
+    step("a student who left the course cancels", h.engine.cancel_booking(Actor::Student(student(2)), two.value.id))?;
+    let open = create(&h, new_session(teacher(1), 3, true))?;
+    ensure_eq(book(&h, open.id, 4, 1)?.status, SeatStatus::Confirmed, "a session without a course is open to all")?;
+
+    // Offers: accepting re-checks enrollment, whoever accepts; declining does not.
+    host.enroll(student(2), c);
+    host.enroll(student(3), c);
+    let s = create(&h, of_course(1, WaitlistMode::Offer { hold_minutes: 60 }))?;
+    let b: Vec<SeatBooking> = (1..=3).map(|n| book(&h, s.id, n, 1)).collect::<Result<_, _>>()?;
+    host.unenroll(student(2), c);
+    let r = step("1 cancels", h.engine.cancel_booking(Actor::Student(student(1)), b[0].id))?;
+    ensure_eq(offers(&r.events).iter().map(|o| o.0).collect::<Vec<_>>(), vec![b[1].id], "the offer goes to the head")?;
+    h.expect_refused(s.id, "not_enrolled", "a student who left the course accepts", || {
+        h.engine.accept_offer(Actor::Student(student(2)), b[1].id)
+    })?;
+    h.expect_refused(s.id, "not_enrolled", "the teacher accepts for a student who left the course", || {
+        h.engine.accept_offer(t, b[1].id)
+    })?;
+    let r = step("2 declines", h.engine.decline_offer(Actor::Student(student(2)), b[1].id))?;
+    ensure_eq(kinds(&r.events), vec!["offer_declined", "seat_offered"], "declining passes the seat on")?;
+    let r = step("3 accepts", h.engine.accept_offer(Actor::Student(student(3)), b[2].id))?;
+    ensure_eq(r.value.status, SeatStatus::Confirmed, "an enrolled student accepts")?;
+
+    // Promote mode: a waitlisted booking is promoted even if its student left the course since.
+    host.enroll(student(2), c);
+    let s = create(&h, of_course(1, WaitlistMode::Promote))?;
+    let first = book(&h, s.id, 1, 1)?;
+    let waiting = book(&h, s.id, 2, 1)?;
+    host.unenroll(student(2), c);
+    let r = step("1 cancels", h.engine.cancel_booking(Actor::Student(student(1)), first.id))?;
+    ensure_eq(kinds(&r.events), vec!["booking_cancelled", "booking_promoted"], "the waitlisted booking is kept")?;
+    ensure_eq(status(&h, s.id, waiting.id)?, Some(SeatStatus::Confirmed), "promoted")
 }

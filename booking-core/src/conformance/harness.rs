@@ -108,6 +108,14 @@ impl Harness {
         Self { engine, clock }
     }
 
+    /// Like [`Harness::new`], over the store wrapped with host data, so the check decides who
+    /// is enrolled in which course.
+    pub fn with_host(factory: StoreFactory<'_>) -> (Self, Arc<super::host::HostData>) {
+        let host = super::host::HostData::new(factory());
+        let Self { engine, clock } = Self::new(&|| Arc::clone(&host) as Arc<dyn Repository>);
+        (Self { engine, clock }, host)
+    }
+
     /// Like [`Harness::new`], with the engine's in-process queueing off, so concurrent
     /// commands race through the store's version check (what the race audits test).
     pub fn racing(factory: StoreFactory<'_>) -> Self {

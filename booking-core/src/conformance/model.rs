@@ -5,12 +5,16 @@
 //! its code: it never calls [`group::decide`](crate::group::decide) nor
 //! [`GroupSession::apply`]. It holds sessions (teacher, capacity, waitlist flag and mode, the
 //! cancellation cut-off, start, cancelled flag, bookings as student, status, seats and offer
-//! deadline in booking order), the clock, and the request keys recorded so far, and predicts
+//! deadline in booking order, whether it belongs to the course), the students enrolled in the
+//! course (host data, changed during the case), the clock, and the request keys recorded so
+//! far, and predicts
 //! for every command either the exact list of event kinds (a cancellation that overrides the
 //! cut-off is told apart, see [`kinds`]) or the exact error code. It covers bookings of several
 //! seats (all or nothing, strict first come first served), the waitlist by offer (offers,
 //! acceptance, refusal, expiry on every command and by the host's periodic call, the clock
-//! stepping past deadlines and starts), the cancellation cut-off and the minimum notice.
+//! stepping past deadlines and starts), the cancellation cut-off, the minimum notice, and
+//! enrollment in a session's course (booking and accepting an offer need it, whoever acts;
+//! cancelling, declining and promotion do not).
 //!
 //! Commands come from random actors (two teachers, five students, an admin, the system),
 //! authorized or not, some under request keys drawn from a small pool, and a transition may
@@ -23,6 +27,8 @@
 //! seed (so a run is reproducible); set `PROPTEST_RNG_SEED` to explore other sequences.
 
 use super::harness::{Harness, StoreFactory, admin, ensure, ensure_eq, new_session, student, t0, teacher};
+use super::host::HostData;
+use super::lesson_scenarios::course;
 use crate::{
     Actor, BookingError, BookingId, Command, Event, EventKind, GroupSession, OutcomeValue, Receipt, Request,
     SchedulingRules, SeatStatus, SessionId, WaitlistMode, group::MAX_CAPACITY,
@@ -130,6 +136,8 @@ enum Cmd {
         cutoff: Option<u32>,
         /// Its minimum notice for booking, in minutes, if any.
         notice: Option<u32>,
+        /// Whether it belongs to the course (the only one of the case).
+        course: bool,
     },
     /// Book seats.
     Book {
@@ -214,6 +222,13 @@ enum Transition {
     /// The host's periodic call: expire every offer due now
     /// ([`Engine::process_expired_offers`](crate::Engine::process_expired_offers)).
     ProcessExpired,
+    /// Host data: enroll a student in the course, or take them out of it.
+    Enroll {
+        /// The student.
+        student: u32,
+        /// Enrolled or not.
+        enrolled: bool,
+    },
 }
 
 /// A seat status of the model.
@@ -290,6 +305,8 @@ struct ModelSession {
     notice: Option<i64>,
     /// Minutes after [`t0`].
     starts: i64,
+    /// Whether it belongs to the course.
+    course: bool,
     /// Whether it was cancelled.
     cancelled: bool,
     /// In booking order.
@@ -418,6 +435,8 @@ struct Model {
     now: i64,
     /// Every session created, in order.
     sessions: Vec<ModelSession>,
+    /// The students enrolled in the course.
+    enrolled: HashSet<u32>,
     /// Every booking made, in order: `(session index, index in that session's bookings)`.
     bookings: Vec<(usize, usize)>,
     /// Every command sent with a key, for [`Transition::Repeat`].
@@ -432,7 +451,7 @@ impl Model {
         match t {
             Transition::Send { who, key, cmd } => Some((*who, *key, cmd.clone())),
             Transition::Repeat { index } => self.sent_with_key.get(*index).map(|(w, k, c)| (*w, Some(*k), c.clone())),
-            Transition::Advance { .. } | Transition::ProcessExpired => None,
+            Transition::Advance { .. } | Transition::ProcessExpired | Transition::Enroll { .. } => None,
         }
     }
 
@@ -444,6 +463,14 @@ impl Model {
                 return None;
             }
             Transition::ProcessExpired => return Some(self.process_expired()),
+            Transition::Enroll { student, enrolled } => {
+                if *enrolled {
+                    self.enrolled.insert(*student);
+                } else {
+                    self.enrolled.remove(student);
+                }
+                return None;
+            }
             _ => {}
         }
         let (who, key, cmd) = self.resolve(t)?;
@@ -519,7 +546,7 @@ impl Model {
     /// session's index, else changes nothing and returns the error code.
     fn decide(&mut self, who: Who, cmd: &Cmd) -> Result<(Vec<&'static str>, usize), &'static str> {
         let now = self.now;
-        if let Cmd::Create { teacher, capacity, waitlist, starts, offer, cutoff, notice } = *cmd {
+        if let Cmd::Create { teacher, capacity, waitlist, starts, offer, cutoff, notice, course } = *cmd {
             if !who.for_teacher(teacher) {
                 return Err("not_authorized");
             }
@@ -537,6 +564,7 @@ impl Model {
                 cutoff: cutoff.map(i64::from),
                 notice: notice.map(i64::from),
                 starts,
+                course,
                 cancelled: false,
                 bookings: Vec::new(),
             });
@@ -574,6 +602,10 @@ impl Model {
                 s.open_for_changes(now)?;
                 if s.notice.is_some_and(|n| s.starts < now + n) {
                     return Err("outside_booking_window");
+                }
+                // A session of the course seats only its students, whoever books for them.
+                if s.course && !self.enrolled.contains(&student) {
+                    return Err("not_enrolled");
                 }
                 if s.bookings.iter().any(|b| b.student == student && b.status.active()) {
                     return Err("already_booked");
@@ -622,8 +654,13 @@ impl Model {
                     Status::Expired => return Err("offer_expired"),
                     _ => return Err("invalid_transition"),
                 }
+                // Taking the offered seat needs the enrollment, whoever accepts; declining not.
+                let accept = matches!(cmd, Cmd::AcceptOffer { .. });
+                if accept && s.course && !self.enrolled.contains(&st) {
+                    return Err("not_enrolled");
+                }
                 s.bookings[p].deadline = None;
-                if matches!(cmd, Cmd::AcceptOffer { .. }) {
+                if accept {
                     s.bookings[p].status = Status::Confirmed;
                     kinds.push("offer_accepted");
                 } else {
@@ -749,8 +786,14 @@ impl ReferenceStateMachine for Reference {
     type State = Model;
     type Transition = Transition;
 
+    /// No sessions yet; each student enrolled in the course or not.
     fn init_state() -> BoxedStrategy<Model> {
-        Just(Model::default()).boxed()
+        prop::collection::vec(prop::bool::weighted(0.6), 5)
+            .prop_map(|enrolled| Model {
+                enrolled: (1..=5u32).zip(enrolled).filter(|(_, e)| *e).map(|(s, _)| s).collect(),
+                ..Model::default()
+            })
+            .boxed()
     }
 
     fn transitions(state: &Model) -> BoxedStrategy<Transition> {
@@ -795,11 +838,12 @@ impl ReferenceStateMachine for Reference {
             ],
             prop_oneof![2 => Just(None), 1 => prop::sample::select(vec![30u32, 90]).prop_map(Some)],
             prop_oneof![4 => Just(None), 1 => prop::sample::select(vec![30u32, 120]).prop_map(Some)],
+            prop::bool::weighted(0.4),
         )
-            .prop_flat_map(move |(t, capacity, waitlist, offset, offer, cutoff, notice)| {
+            .prop_flat_map(move |(t, capacity, waitlist, offset, offer, cutoff, notice, course)| {
                 send(
                     who_or(Who::Teacher(t)),
-                    Cmd::Create { teacher: t, capacity, waitlist, starts: now + offset, offer, cutoff, notice },
+                    Cmd::Create { teacher: t, capacity, waitlist, starts: now + offset, offer, cutoff, notice, course },
                 )
             })
             .boxed();
@@ -922,6 +966,18 @@ impl ReferenceStateMachine for Reference {
         };
         let advance =
             prop_oneof![3 => 0..=15i64, 2 => 16..=90i64].prop_map(|minutes| Transition::Advance { minutes }).boxed();
+        let enroll = (1..=5u32, prop::bool::weighted(0.7))
+            .prop_map(|(student, enrolled)| Transition::Enroll { student, enrolled })
+            .boxed();
+        let course_sessions = state.sessions.iter().any(|s| s.course);
+        // Students offered a seat of the course, still enrolled: leaving the course now is what
+        // an acceptance re-checks.
+        let offered_in_course: Vec<u32> = (state.sessions.iter())
+            .filter(|s| s.course)
+            .flat_map(|s| &s.bookings)
+            .filter(|b| b.status == Status::Offered && state.enrolled.contains(&b.student))
+            .map(|b| b.student)
+            .collect();
 
         let has_sessions = sessions > 0;
         let has_bookings = !owners.is_empty();
@@ -939,6 +995,7 @@ impl ReferenceStateMachine for Reference {
                 create,
             ),
             (5, advance),
+            (if course_sessions { 4 } else { 1 }, enroll),
             (if has_sessions { 20 } else { 1 }, book),
             (if has_bookings { 10 } else { 1 }, cancel_booking),
             (if has_sessions { 5 } else { 1 }, change_capacity),
@@ -980,6 +1037,12 @@ impl ReferenceStateMachine for Reference {
             let to = (deadline - now).max(0);
             arms.push((8, (to.saturating_sub(1)..=to + 1).prop_map(|minutes| Transition::Advance { minutes }).boxed()));
         }
+        if !offered_in_course.is_empty() {
+            let leave = prop::sample::select(offered_in_course)
+                .prop_map(|student| Transition::Enroll { student, enrolled: false })
+                .boxed();
+            arms.push((3, leave));
+        }
         if let Some(cancel_blocking) = cancel_blocking {
             arms.push((8, cancel_blocking));
         }
@@ -1019,7 +1082,7 @@ impl ReferenceStateMachine for Reference {
                 | Cmd::DeclineOffer { booking } => booking_ok(booking),
             },
             Transition::Repeat { index } => *index < state.sent_with_key.len(),
-            Transition::Advance { .. } | Transition::ProcessExpired => true,
+            Transition::Advance { .. } | Transition::ProcessExpired | Transition::Enroll { .. } => true,
         }
     }
 }
@@ -1028,6 +1091,8 @@ impl ReferenceStateMachine for Reference {
 struct Sut {
     /// The engine, its clock and its store.
     h: Harness,
+    /// The host data beside the store: who is enrolled in the course.
+    host: Arc<HostData>,
     /// Model session index to id.
     sessions: Vec<SessionId>,
     /// Model booking index to id.
@@ -1064,7 +1129,8 @@ fn describe<T: std::fmt::Debug>(r: &Result<T, BookingError>) -> String {
 impl Sut {
     /// A fresh engine over a fresh store from `factory`.
     fn new(factory: StoreFactory<'_>) -> Self {
-        Self { h: Harness::new(factory), sessions: Vec::new(), bookings: Vec::new(), first_runs: Vec::new() }
+        let (h, host) = Harness::with_host(factory);
+        Self { h, host, sessions: Vec::new(), bookings: Vec::new(), first_runs: Vec::new() }
     }
 
     /// The engine id of a model session.
@@ -1086,21 +1152,24 @@ impl Sut {
     /// The engine command for a model command.
     fn command(&self, cmd: &Cmd) -> Command {
         match *cmd {
-            Cmd::Create { teacher: t, capacity, waitlist, starts, offer, cutoff, notice } => Command::CreateSession {
-                session: crate::NewGroupSession {
-                    starts_at: t0() + TimeDelta::minutes(starts),
-                    waitlist_mode: match offer {
-                        Some(hold_minutes) => WaitlistMode::Offer { hold_minutes },
-                        None => WaitlistMode::Promote,
+            Cmd::Create { teacher: t, capacity, waitlist, starts, offer, cutoff, notice, course: c } => {
+                Command::CreateSession {
+                    session: crate::NewGroupSession {
+                        course_id: c.then(|| course(1)),
+                        starts_at: t0() + TimeDelta::minutes(starts),
+                        waitlist_mode: match offer {
+                            Some(hold_minutes) => WaitlistMode::Offer { hold_minutes },
+                            None => WaitlistMode::Promote,
+                        },
+                        rules: SchedulingRules {
+                            cancel_cutoff_minutes: cutoff,
+                            min_notice_minutes: notice,
+                            ..SchedulingRules::default()
+                        },
+                        ..new_session(teacher(t), capacity, waitlist)
                     },
-                    rules: SchedulingRules {
-                        cancel_cutoff_minutes: cutoff,
-                        min_notice_minutes: notice,
-                        ..SchedulingRules::default()
-                    },
-                    ..new_session(teacher(t), capacity, waitlist)
-                },
-            },
+                }
+            }
             Cmd::Book { session, student: s, seats } => {
                 Command::BookSeat { session_id: self.session_id(session), student_id: student(s), seats }
             }
@@ -1143,6 +1212,8 @@ impl Sut {
         match (sent, expect) {
             (None, None) => match t {
                 Transition::Advance { minutes } => self.h.clock.advance(TimeDelta::minutes(*minutes)),
+                Transition::Enroll { student: st, enrolled: true } => self.host.enroll(student(*st), course(1)),
+                Transition::Enroll { student: st, enrolled: false } => self.host.unenroll(student(*st), course(1)),
                 _ => return Err("the transition names a command that was never sent".to_owned()),
             },
             (None, Some(Expect::Processed { sessions })) => {
@@ -1335,10 +1406,20 @@ impl Sut {
     fn compare_with_model(&self, model: &Model, stored: &[Arc<GroupSession>]) -> Result<(), String> {
         ensure_eq(stored.len(), model.sessions.len(), "number of sessions")?;
         for (i, (m, s)) in model.sessions.iter().zip(stored).enumerate() {
-            let engine = (s.teacher_id, s.capacity, s.waitlist_enabled, s.starts_at, s.is_cancelled());
-            let expected =
-                (teacher(m.teacher), m.capacity, m.waitlist, t0() + TimeDelta::minutes(m.starts), m.cancelled);
-            ensure_eq(engine, expected, &format!("session #{i}: (teacher, capacity, waitlist, start, cancelled)"))?;
+            let engine = (s.teacher_id, s.course_id, s.capacity, s.waitlist_enabled, s.starts_at, s.is_cancelled());
+            let expected = (
+                teacher(m.teacher),
+                m.course.then(|| course(1)),
+                m.capacity,
+                m.waitlist,
+                t0() + TimeDelta::minutes(m.starts),
+                m.cancelled,
+            );
+            ensure_eq(
+                engine,
+                expected,
+                &format!("session #{i}: (teacher, course, capacity, waitlist, start, cancelled)"),
+            )?;
             ensure_eq(
                 s.waitlist_mode,
                 m.offer.map_or(WaitlistMode::Promote, |h| WaitlistMode::Offer { hold_minutes: h as u32 }),
@@ -1552,6 +1633,9 @@ fn run_case(
     seen: Option<&AtomicUsize>,
 ) -> Result<(), String> {
     let mut sut = Sut::new(factory);
+    for &st in &init.enrolled {
+        sut.host.enroll(student(st), course(1));
+    }
     let mut model = init;
     for (n, t) in transitions.iter().enumerate() {
         if let Some(seen) = seen {
@@ -1577,9 +1661,11 @@ pub(crate) fn group_property_test(factory: StoreFactory<'_>) -> Result<(), Strin
     match result {
         Ok(()) => Ok(()),
         Err(TestError::Abort(reason)) => Err(format!("property test aborted: {reason}")),
-        Err(TestError::Fail(reason, (_, transitions, _))) => {
+        Err(TestError::Fail(reason, (init, transitions, _))) => {
+            let mut enrolled: Vec<u32> = init.enrolled.into_iter().collect();
+            enrolled.sort_unstable();
             let mut message = format!(
-                "property test failed: {reason}\nminimal failing sequence ({} transitions):",
+                "property test failed: {reason}\nstudents enrolled in the course at first: {enrolled:?}\nminimal failing sequence ({} transitions):",
                 transitions.len()
             );
             for (n, t) in transitions.iter().enumerate() {
