@@ -261,7 +261,10 @@ fn the_file_is_set_up_as_documented() {
         SqliteRepository::open_with(&path, SqliteOptions::default().synchronous(Synchronous::Normal)).unwrap(),
     )
     .with_clock(ManualClock::new(t0()));
-    let session = engine.create_session(Actor::System, new_session()).unwrap().value;
+    let course = CourseId::from_uuid(uuid::Uuid::from_u128(77));
+    let session = engine.create_session(Actor::System, NewGroupSession { course_id: Some(course), ..new_session() });
+    let session = session.unwrap().value;
+    engine.repository().enroll(user(2, 1), course).unwrap();
     engine.book_seat(Actor::Student(user(2, 1)), session.id, user(2, 1)).unwrap();
 
     let conn = common::raw(&path);
