@@ -433,7 +433,9 @@ impl<R: Repository> Engine<R> {
     /// nothing: confirmed if that many seats are free and nobody waits, else waitlisted as one
     /// (when the waitlist is on), else [`BookingError::SessionFull`]. A waiting booking is
     /// served only when all its seats are free; nobody behind it jumps the queue. In a session
-    /// of a course the student must be enrolled in it ([`BookingError::NotEnrolled`]).
+    /// of a course the student must be enrolled in it ([`BookingError::NotEnrolled`]). One
+    /// booking takes at most the session's seats per booking, 1 unless the teacher set more
+    /// ([`BookingError::LimitReached`]; see [`crate::rules`]).
     pub fn book_seats(
         &self,
         request: impl Into<Request>,

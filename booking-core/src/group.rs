@@ -11,6 +11,16 @@
 //! - **Several seats in one booking** (a parent booking for two children): a booking takes
 //!   [`SeatBooking::seats`] seats, 1 to the capacity, all or nothing: it is confirmed only if
 //!   that many seats are free, and otherwise waits as one on the waitlist.
+//! - **Seats per booking**: a booking takes at most the session's `max_seats_per_booking`
+//!   ([`GroupSession::rules`]), else [`BookingError::LimitReached`] (on a seat or on the
+//!   waitlist alike). The teacher sets it on the session, for a course or as their default
+//!   ([`crate::rules`]); **unset everywhere it is 1**
+//!   ([`DEFAULT_MAX_SEATS_PER_BOOKING`](crate::rules::DEFAULT_MAX_SEATS_PER_BOOKING)), so one
+//!   student cannot take every seat in one call unless the teacher allowed bookings of several
+//!   seats. The limit is fixed when the session is created and a booking's seats never change,
+//!   so it is checked where a booking is made; accepting an offer or a promotion confirms a
+//!   booking that passed it. A session stored before the limit existed records none and keeps
+//!   its old behaviour: no limit but the capacity.
 //! - **One active booking per student**: a student holds at most one `Confirmed`, `Waitlisted`
 //!   or `Offered` booking per session. A cancelled (or expired) booking does not block: the
 //!   student may book again, and gets a new booking at the back of the queue.
@@ -76,7 +86,8 @@
 //!   `SessionReopened` are reported only before the start.
 //!
 //! The checks of a command run in this order: the booking or session exists, the actor may
-//! send it, its input is valid, then the session's state (cancelled, started, the booking's
+//! send it, its input is valid (for a booking: seats 1 to the capacity, then at most the
+//! seats per booking), then the session's state (cancelled, started, the booking's
 //! status, the booking window, the student's enrollment, the cut-off, the seats).
 //!
 //! # Seat booking transitions
@@ -156,8 +167,10 @@ pub struct NewGroupSession {
     /// How a freed seat reaches the waitlist: promoted at once (the default) or offered.
     #[serde(default)]
     pub waitlist_mode: WaitlistMode,
-    /// The session's own booking window and cancellation cut-off; unset fields come from the
-    /// teacher's rules (see [`crate::rules`]). Buffers and limits are refused here.
+    /// The session's own booking window, cancellation cut-off and seats per booking; unset
+    /// fields come from the teacher's rules (see [`crate::rules`]), the seats per booking from
+    /// the default of 1 when no level sets it. Buffers, the reschedule cut-off and the lesson
+    /// limits are refused here.
     #[serde(default)]
     pub rules: SchedulingRules,
 }
@@ -302,7 +315,9 @@ pub struct GroupSession {
     /// How freed seats reach the waitlist.
     #[serde(default)]
     pub waitlist_mode: WaitlistMode,
-    /// The booking window and cancellation cut-off in effect, resolved when it was created.
+    /// The booking window, cancellation cut-off and seats per booking in effect, resolved when
+    /// it was created. `max_seats_per_booking` is always set in a session created since that
+    /// rule exists; a session stored before it has none: no limit but the capacity.
     #[serde(default)]
     pub rules: SchedulingRules,
     /// When it was created.
@@ -631,8 +646,10 @@ pub fn create(
     check_capacity(new.capacity)?;
     let meeting_link = MeetingLink::parse(&new.meeting_link)?;
     check_session_rules(&new.rules)?;
-    let rules = new.rules.or(teacher_rules).for_sessions();
+    let mut rules = new.rules.or(teacher_rules).for_sessions();
     rules.validate()?;
+    // The limit in force is recorded, so it stays what the session was created with.
+    rules.max_seats_per_booking.get_or_insert(crate::rules::DEFAULT_MAX_SEATS_PER_BOOKING);
     check_waitlist_mode(new.waitlist_mode)?;
     if new.starts_at <= ctx.now {
         return Err(BookingError::StartInPast { starts_at: new.starts_at, now: ctx.now });
@@ -665,8 +682,8 @@ pub fn create(
 /// Longest seat offer, in minutes (a week).
 pub const MAX_OFFER_HOLD_MINUTES: u32 = 7 * 24 * 60;
 
-/// A session's own rules: valid, and only the fields that apply to seats (the booking window
-/// and the cancellation cut-off).
+/// A session's own rules: valid, and only the fields that apply to seats (the booking window,
+/// the cancellation cut-off and the seats per booking).
 fn check_session_rules(rules: &SchedulingRules) -> Result<(), BookingError> {
     rules.validate()?;
     let lesson_only = [
@@ -680,7 +697,7 @@ fn check_session_rules(rules: &SchedulingRules) -> Result<(), BookingError> {
     match lesson_only.iter().find(|(_, v)| v.is_some()) {
         Some((field, _)) => Err(BookingError::invalid(
             *field,
-            "applies to 1:1 lessons only; a group session takes a booking window and a cancellation cut-off",
+            "applies to 1:1 lessons only; a group session takes a booking window, a cancellation cut-off and seats per booking",
         )),
         None => Ok(()),
     }
@@ -833,6 +850,11 @@ impl Decision<'_> {
                 "seats",
                 format!("must be between 1 and the capacity {}, got {seats}", s.capacity),
             ));
+        }
+        if let Some(max) = s.rules.max_seats_per_booking
+            && seats > max
+        {
+            return Err(BookingError::LimitReached { limit: "seats per booking in this session".to_owned(), max });
         }
         self.require_open_for_changes()?;
         let s = self.s();
@@ -1109,8 +1131,10 @@ mod tests {
             Self { session, now: t0(), next_id: 100, enrolled: true }
         }
 
+        /// An offer-mode session whose bookings may take every seat.
         fn offer(capacity: u32, hold_minutes: u32) -> Self {
-            Self::new(capacity, true, WaitlistMode::Offer { hold_minutes }, SchedulingRules::default())
+            let rules = SchedulingRules { max_seats_per_booking: Some(capacity), ..SchedulingRules::default() };
+            Self::new(capacity, true, WaitlistMode::Offer { hold_minutes }, rules)
         }
 
         fn run(&mut self, actor: Actor, command: SessionCommand) -> Result<Vec<&'static str>, BookingError> {
@@ -1187,16 +1211,47 @@ mod tests {
             SchedulingRules {
                 cancel_cutoff_minutes: Some(60),
                 min_notice_minutes: Some(3 * 24 * 60),
+                max_seats_per_booking: Some(1),
                 ..Default::default()
-            }
+            },
+            "unset everywhere, one seat per booking is recorded"
         );
+        // Seats per booking: the session's own, else the teacher's, else 1; 0 is refused.
+        let teacher_rules = SchedulingRules { max_seats_per_booking: Some(4), ..Default::default() };
+        assert_eq!(create(&ctx, &new, &teacher_rules).unwrap().0.rules.max_seats_per_booking, Some(4));
+        new.rules = SchedulingRules { max_seats_per_booking: Some(2), ..Default::default() };
+        assert_eq!(create(&ctx, &new, &teacher_rules).unwrap().0.rules.max_seats_per_booking, Some(2));
+        new.rules = SchedulingRules { max_seats_per_booking: Some(0), ..Default::default() };
+        let err = create(&ctx, &new, &none).unwrap_err();
+        assert!(err.to_string().contains("max_seats_per_booking"), "{err}");
+    }
+
+    #[test]
+    fn one_booking_takes_at_most_the_seats_per_booking() {
+        let mut f = Fixture::new(4, true, WaitlistMode::Promote, SchedulingRules::default());
+        let before = f.session.clone();
+        let e = f.book(1, 2).unwrap_err();
+        assert!(matches!(&e, BookingError::LimitReached { max: 1, .. }), "{e}");
+        assert_eq!(f.session, before, "a refusal changes nothing");
+        assert_eq!(code(f.book(1, 5).unwrap_err()), "invalid_input", "the capacity is checked first");
+        let rules = SchedulingRules { max_seats_per_booking: Some(2), ..Default::default() };
+        let mut f = Fixture::new(3, true, WaitlistMode::Promote, rules);
+        f.book(1, 2).unwrap();
+        assert_eq!(code(f.book(2, 3).unwrap_err()), "limit_reached", "also on the waitlist");
+        let (w, _) = f.book(2, 2).unwrap();
+        assert_eq!(f.status(w), SeatStatus::Waitlisted);
+        // A session stored before the rule existed records no limit: the capacity bounds it.
+        f.session.rules.max_seats_per_booking = None;
+        f.book(3, 3).unwrap();
     }
 
     #[test]
     fn multi_seat_bookings_are_all_or_nothing_and_wait_as_one() {
-        let mut f = Fixture::new(4, true, WaitlistMode::Promote, SchedulingRules::default());
+        let rules = SchedulingRules { max_seats_per_booking: Some(3), ..Default::default() };
+        let mut f = Fixture::new(4, true, WaitlistMode::Promote, rules);
         assert_eq!(code(f.book(1, 0).unwrap_err()), "invalid_input");
         assert_eq!(code(f.book(1, 5).unwrap_err()), "invalid_input");
+        assert_eq!(code(f.book(1, 4).unwrap_err()), "limit_reached");
         let (a, kinds) = f.book(1, 3).unwrap();
         assert_eq!((f.status(a), kinds), (SeatStatus::Confirmed, vec!["booking_confirmed"]));
         assert_eq!((f.session.booked_seats(), f.session.remaining_seats()), (3, 1));
@@ -1224,7 +1279,8 @@ mod tests {
 
     #[test]
     fn a_waiting_group_blocks_without_a_waitlist_and_closes_the_session() {
-        let mut f = Fixture::new(3, true, WaitlistMode::Promote, SchedulingRules::default());
+        let rules = SchedulingRules { max_seats_per_booking: Some(2), ..Default::default() };
+        let mut f = Fixture::new(3, true, WaitlistMode::Promote, rules);
         f.book(1, 2).unwrap();
         let (g, _) = f.book(2, 2).unwrap();
         assert!(!f.session.is_closed_for_booking());

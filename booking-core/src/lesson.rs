@@ -248,9 +248,10 @@ impl Calendar {
     }
 
     /// The rules in force for bookings of `slot`: the slot's, then the owner's for its course,
-    /// then the owner's (see [`crate::rules`]).
+    /// then the owner's (see [`crate::rules`]), without the seats per booking (a group-session
+    /// rule).
     pub fn rules_for_slot(&self, slot: &AvailabilitySlot) -> SchedulingRules {
-        slot.rules.or(&self.rules_for_course(slot.course_id))
+        slot.rules.or(&self.rules_for_course(slot.course_id)).for_lessons()
     }
 
     /// A slot of this calendar.
@@ -540,7 +541,8 @@ pub struct SlotSpec {
     pub recurrence: SlotRecurrence,
     /// Whether it is offered.
     pub active: bool,
-    /// The slot's own scheduling rules (unset fields come from the teacher's).
+    /// The slot's own scheduling rules (unset fields come from the teacher's); the seats per
+    /// booking, a group-session rule, is refused here.
     #[serde(default)]
     pub rules: SchedulingRules,
 }
@@ -658,6 +660,12 @@ fn build_slot(id: SlotId, teacher_id: UserId, spec: &SlotSpec) -> Result<Availab
         rules: spec.rules,
     };
     slot.validate()?;
+    if spec.rules.max_seats_per_booking.is_some() {
+        return Err(BookingError::invalid(
+            "max_seats_per_booking",
+            "applies to group sessions only; set it on a session, for a course or as the teacher's default",
+        ));
+    }
     Ok(slot)
 }
 

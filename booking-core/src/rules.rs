@@ -16,8 +16,10 @@
 //!
 //! A group session takes its rules when it is created: the session's own
 //! ([`NewGroupSession::rules`](crate::NewGroupSession::rules)), then its teacher's rules for
-//! its course, then the teacher's. Only the booking window and the cancellation cut-off apply
-//! to seats; buffers and limits are about 1:1 lessons.
+//! its course, then the teacher's, then the default of 1 seat per booking. Only the booking
+//! window, the cancellation cut-off and the seats per booking apply to seats; buffers, the
+//! reschedule cut-off and the lesson limits are about 1:1 lessons, and the seats per booking
+//! about seats only (a slot's own rules may not set it; lessons do not keep it).
 //!
 //! # What each rule does
 //! - **Minimum notice** and **maximum advance**: an occurrence (or a session) may be booked
@@ -45,6 +47,16 @@
 //!   weeks read in the zone of the slot being booked; and at most
 //!   `max_upcoming_lessons_per_student` lessons of one course a student holds that have not
 //!   ended yet ([`BookingError::LimitReached`]).
+//! - **Seats per booking** (group sessions): one booking takes at most `max_seats_per_booking`
+//!   seats (1 to 10,000); a booking for more is refused with [`BookingError::LimitReached`]
+//!   (limit `"seats per booking in this session"`) and changes nothing. **Unset at every level
+//!   it is [`DEFAULT_MAX_SEATS_PER_BOOKING`], 1**: one student takes one seat, as in the seed,
+//!   and booking several seats in one booking (a parent for two children) is a teacher's
+//!   deliberate choice, so nobody can take a whole session in one call unless the teacher
+//!   allowed it. A session records the limit in force when it was created
+//!   ([`GroupSession::rules`](crate::GroupSession::rules) always has it set); a session stored
+//!   before this rule existed has none recorded and keeps the behaviour it was created with:
+//!   no limit but its capacity.
 
 use crate::BookingError;
 use chrono::{DateTime, TimeDelta, Utc};
@@ -58,6 +70,9 @@ pub const MAX_ADVANCE_DAYS: u32 = 3 * 366;
 pub const MAX_BUFFER_MINUTES: u32 = 24 * 60;
 /// Largest booking limit.
 pub const MAX_LIMIT: u32 = 10_000;
+/// Seats one booking of a group session may take when no level sets
+/// [`SchedulingRules::max_seats_per_booking`].
+pub const DEFAULT_MAX_SEATS_PER_BOOKING: u32 = 1;
 
 /// Scheduling rules; every field unset by default. See the [module docs](self).
 ///
@@ -91,6 +106,9 @@ pub struct SchedulingRules {
     pub max_lessons_per_week: Option<u32>,
     /// At most this many not-yet-ended 1:1 lessons per student in one course.
     pub max_upcoming_lessons_per_student: Option<u32>,
+    /// At most this many seats in one booking of a group session (unset everywhere:
+    /// [`DEFAULT_MAX_SEATS_PER_BOOKING`]).
+    pub max_seats_per_booking: Option<u32>,
 }
 
 impl SchedulingRules {
@@ -108,6 +126,7 @@ impl SchedulingRules {
             max_upcoming_lessons_per_student: self
                 .max_upcoming_lessons_per_student
                 .or(fallback.max_upcoming_lessons_per_student),
+            max_seats_per_booking: self.max_seats_per_booking.or(fallback.max_seats_per_booking),
         }
     }
 
@@ -116,15 +135,21 @@ impl SchedulingRules {
         *self == SchedulingRules::default()
     }
 
-    /// Only the fields that apply to group sessions: the booking window and the cancellation
-    /// cut-off.
+    /// Only the fields that apply to group sessions: the booking window, the cancellation
+    /// cut-off and the seats per booking.
     pub fn for_sessions(&self) -> SchedulingRules {
         SchedulingRules {
             min_notice_minutes: self.min_notice_minutes,
             max_advance_days: self.max_advance_days,
             cancel_cutoff_minutes: self.cancel_cutoff_minutes,
+            max_seats_per_booking: self.max_seats_per_booking,
             ..SchedulingRules::default()
         }
+    }
+
+    /// Only the fields that apply to 1:1 lessons: all but the seats per booking.
+    pub fn for_lessons(&self) -> SchedulingRules {
+        SchedulingRules { max_seats_per_booking: None, ..*self }
     }
 
     /// Checks every set field's range.
@@ -132,7 +157,7 @@ impl SchedulingRules {
     /// # Errors
     /// [`BookingError::InvalidInput`] naming the field: notice and cut-offs up to
     /// [`MAX_NOTICE_MINUTES`], advance 1 to [`MAX_ADVANCE_DAYS`] days, buffers up to
-    /// [`MAX_BUFFER_MINUTES`], limits 1 to [`MAX_LIMIT`].
+    /// [`MAX_BUFFER_MINUTES`], limits (seats per booking too) 1 to [`MAX_LIMIT`].
     ///
     /// ```
     /// use booking_core::SchedulingRules;
@@ -155,6 +180,7 @@ impl SchedulingRules {
         range("max_lessons_per_day", self.max_lessons_per_day, 1, MAX_LIMIT)?;
         range("max_lessons_per_week", self.max_lessons_per_week, 1, MAX_LIMIT)?;
         range("max_upcoming_lessons_per_student", self.max_upcoming_lessons_per_student, 1, MAX_LIMIT)?;
+        range("max_seats_per_booking", self.max_seats_per_booking, 1, MAX_LIMIT)?;
         if let (Some(notice), Some(days)) = (self.min_notice_minutes, self.max_advance_days)
             && i64::from(notice) > i64::from(days) * 24 * 60
         {

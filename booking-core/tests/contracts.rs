@@ -103,3 +103,45 @@ fn engine_and_store_are_send_and_sync() {
     assert_send_sync::<Engine<std::sync::Arc<dyn Repository>>>();
     assert_send_sync::<BookingError>();
 }
+
+#[test]
+fn sessions_stored_before_the_seat_limit_keep_no_limit_but_the_capacity() {
+    let engine = Engine::new(InMemoryRepository::new())
+        .with_clock(ManualClock::new(Utc.with_ymd_and_hms(2030, 1, 1, 0, 0, 0).unwrap()))
+        .with_ids(SequentialIds::default());
+    let teacher = UserId::from_uuid(uuid::Uuid::from_u128(100));
+    let new = NewGroupSession {
+        teacher_id: teacher,
+        course_id: None,
+        title: "Stored long ago".into(),
+        starts_at: Utc.with_ymd_and_hms(2030, 1, 2, 0, 0, 0).unwrap(),
+        time_zone: "UTC".into(),
+        duration_minutes: 30,
+        meeting_link: "https://meet.example.com/old".into(),
+        capacity: 3,
+        waitlist_enabled: false,
+        waitlist_mode: Default::default(),
+        rules: Default::default(),
+    };
+    let session = engine.create_session(Actor::Teacher(teacher), new).unwrap().value;
+    let json = serde_json::to_string(&*session).unwrap();
+    assert!(json.contains("\"max_seats_per_booking\":1"), "new sessions record the default: {json}");
+    let old: GroupSession = serde_json::from_str(&json.replace(",\"max_seats_per_booking\":1", "")).unwrap();
+    assert_eq!(old.rules.max_seats_per_booking, None);
+    let student = UserId::from_uuid(uuid::Uuid::from_u128(1));
+    let ctx = group::DecisionContext {
+        actor: Actor::Student(student),
+        now: Utc.with_ymd_and_hms(2030, 1, 1, 1, 0, 0).unwrap(),
+        fresh_id: uuid::Uuid::from_u128(77),
+    };
+    let book = |session: &GroupSession, seats| {
+        group::decide(
+            session,
+            &ctx,
+            group::SeatAccess::default(),
+            &group::SessionCommand::BookSeat { student_id: student, seats },
+        )
+    };
+    assert_eq!(book(&session, 3).unwrap_err().code().as_str(), "limit_reached");
+    assert_eq!(book(&old, 3).unwrap().0.booked_seats(), 3, "the old session keeps its old behaviour");
+}

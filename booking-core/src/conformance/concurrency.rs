@@ -33,6 +33,14 @@ const GRABBERS_PER_THREAD: u32 = 3;
 /// Seats of the multi-seat grab's session (waitlist off).
 const MULTI_GRAB_CAPACITY: u32 = 7;
 
+/// `new` with bookings of up to 3 seats allowed (the default is 1 seat per booking).
+fn several_seats(new: crate::NewGroupSession) -> crate::NewGroupSession {
+    crate::NewGroupSession {
+        rules: crate::SchedulingRules { max_seats_per_booking: Some(3), ..Default::default() },
+        ..new
+    }
+}
+
 /// Seats the `j`-th student of a thread books in the mixed race: 1 or 2, so a waiting pair
 /// can block a single behind it.
 fn mixed_seats(j: u32) -> u32 {
@@ -322,7 +330,7 @@ fn mixed_race(factory: StoreFactory<'_>, round: u32) -> Result<(), String> {
     let now = h.engine.now();
     let created = h
         .engine
-        .create_session(Actor::Teacher(teacher(1)), new_session(teacher(1), MIXED_CAPACITY, true))
+        .create_session(Actor::Teacher(teacher(1)), several_seats(new_session(teacher(1), MIXED_CAPACITY, true)))
         .map_err(|e| format!("creating the session: {e}"))?
         .value;
     let session = created.id;
@@ -455,7 +463,7 @@ fn multi_seat_grab(factory: StoreFactory<'_>) -> Result<(), String> {
     let now = h.engine.now();
     let created = h
         .engine
-        .create_session(Actor::Teacher(teacher(1)), new_session(teacher(1), MULTI_GRAB_CAPACITY, false))
+        .create_session(Actor::Teacher(teacher(1)), several_seats(new_session(teacher(1), MULTI_GRAB_CAPACITY, false)))
         .map_err(|e| format!("creating the session: {e}"))?
         .value;
     let session = created.id;

@@ -28,14 +28,21 @@ fn create(h: &Harness, new: NewGroupSession) -> Result<Arc<GroupSession>, String
     Ok(step("create a session", h.engine.create_session(Actor::Teacher(new.teacher_id), new))?.value)
 }
 
-/// A session of teacher 1 whose waitlist works by offers held `hold_minutes`.
+/// A session of teacher 1 whose bookings may take every seat (the teacher allows bookings
+/// of several seats).
+fn multi_seat_session(capacity: u32, waitlist_enabled: bool) -> NewGroupSession {
+    NewGroupSession {
+        rules: SchedulingRules { max_seats_per_booking: Some(capacity), ..Default::default() },
+        ..new_session(teacher(1), capacity, waitlist_enabled)
+    }
+}
+
+/// A session of teacher 1 whose waitlist works by offers held `hold_minutes`, and whose
+/// bookings may take every seat.
 fn offer_session(h: &Harness, capacity: u32, hold_minutes: u32) -> Result<Arc<GroupSession>, String> {
     create(
         h,
-        NewGroupSession {
-            waitlist_mode: WaitlistMode::Offer { hold_minutes },
-            ..new_session(teacher(1), capacity, true)
-        },
+        NewGroupSession { waitlist_mode: WaitlistMode::Offer { hold_minutes }, ..multi_seat_session(capacity, true) },
     )
 }
 
@@ -64,12 +71,12 @@ fn offers(events: &[Event]) -> Vec<(BookingId, u32, DateTime<Utc>)> {
         .collect()
 }
 
-/// Several seats in one booking: all or nothing, the group waits as one, the waitlist is
-/// strictly first come first served, capacity counts seats.
+/// Several seats in one booking (where the teacher allows it): all or nothing, the group waits
+/// as one, the waitlist is strictly first come first served, capacity counts seats.
 pub(crate) fn multi_seat(f: StoreFactory<'_>) -> Result<(), String> {
     let h = Harness::new(f);
     let t = Actor::Teacher(teacher(1));
-    let s = h.session(4, true)?;
+    let s = create(&h, multi_seat_session(4, true))?;
     h.expect_refused(s.id, "invalid_input", "0 seats", || {
         h.engine.book_seats(Actor::Student(student(1)), s.id, student(1), 0)
     })?;
@@ -111,7 +118,7 @@ pub(crate) fn multi_seat(f: StoreFactory<'_>) -> Result<(), String> {
     ensure_eq((stored.booked_seats(), stored.waitlisted_count()), (3, 0), "after the promotions")?;
 
     // Strict FIFO across a capacity change: a group at the head blocks until it fits.
-    let s = h.session(2, true)?;
+    let s = create(&h, multi_seat_session(2, true))?;
     book(&h, s.id, 1, 2)?;
     let g = book(&h, s.id, 2, 2)?;
     let one = book(&h, s.id, 3, 1)?;
@@ -126,7 +133,7 @@ pub(crate) fn multi_seat(f: StoreFactory<'_>) -> Result<(), String> {
     )?;
 
     // Without a waitlist: all or nothing.
-    let s = h.session(3, false)?;
+    let s = create(&h, multi_seat_session(3, false))?;
     book(&h, s.id, 1, 2)?;
     h.expect_refused(s.id, "session_full", "two seats with one free and no waitlist", || {
         h.engine.book_seats(Actor::Student(student(2)), s.id, student(2), 2)
@@ -330,7 +337,12 @@ pub(crate) fn window_and_cutoff(f: StoreFactory<'_>) -> Result<(), String> {
     let s = create(&h, NewGroupSession { rules: own, ..new_session(teacher(1), 1, true) })?;
     ensure_eq(
         s.rules,
-        SchedulingRules { cancel_cutoff_minutes: Some(6 * 60), max_advance_days: Some(30), ..Default::default() },
+        SchedulingRules {
+            cancel_cutoff_minutes: Some(6 * 60),
+            max_advance_days: Some(30),
+            max_seats_per_booking: Some(1),
+            ..Default::default()
+        },
         "effective session rules",
     )?;
     let b: Vec<SeatBooking> = (1..=3).map(|n| book(&h, s.id, n, 1)).collect::<Result<_, _>>()?;
@@ -638,7 +650,7 @@ pub(crate) fn enrollment(f: StoreFactory<'_>) -> Result<(), String> {
     let of_course = |capacity, mode| NewGroupSession {
         course_id: Some(c),
         waitlist_mode: mode,
-        ..new_session(teacher(1), capacity, true)
+        ..multi_seat_session(capacity, true)
     };
     let s = create(&h, of_course(3, WaitlistMode::Promote))?;
     h.expect_refused(s.id, "not_enrolled", "a student not enrolled books", || {
@@ -650,6 +662,9 @@ pub(crate) fn enrollment(f: StoreFactory<'_>) -> Result<(), String> {
         }
         other => return Err(format!("expected not_enrolled, got {other:?}")),
     }
+    h.expect_refused(s.id, "not_enrolled", "a student not enrolled books several seats", || {
+        h.engine.book_seats(Actor::Student(student(1)), s.id, student(1), 2)
+    })?;
     for (what, actor) in [("an admin", Actor::Admin(admin(1))), ("the system", Actor::System)] {
         h.expect_refused(s.id, "not_enrolled", &format!("{what} books for a student not enrolled"), || {
             h.engine.book_seat(actor, s.id, student(1))
@@ -702,4 +717,96 @@ pub(crate) fn enrollment(f: StoreFactory<'_>) -> Result<(), String> {
     let r = step("1 cancels", h.engine.cancel_booking(Actor::Student(student(1)), first.id))?;
     ensure_eq(kinds(&r.events), vec!["booking_cancelled", "booking_promoted"], "the waitlisted booking is kept")?;
     ensure_eq(status(&h, s.id, waiting.id)?, Some(SeatStatus::Confirmed), "promoted")
+}
+
+/// One booking takes at most the session's seats per booking: 1 unless the teacher set more
+/// (on the session, for the course or as their default, the session's own winning), on a
+/// seat or on the waitlist alike, whoever books; a refusal (`limit_reached`) changes nothing.
+/// A slot may not set it (a group-session rule).
+pub(crate) fn seat_limit(f: StoreFactory<'_>) -> Result<(), String> {
+    let (h, host) = Harness::with_host(f);
+    let t = Actor::Teacher(teacher(1));
+    let s = h.session(5, true)?;
+    ensure_eq(s.rules.max_seats_per_booking, Some(1), "unset everywhere, the session records 1 seat per booking")?;
+    h.expect_refused(s.id, "limit_reached", "a student books 2 seats by default", || {
+        h.engine.book_seats(Actor::Student(student(1)), s.id, student(1), 2)
+    })?;
+    match h.engine.book_seats(Actor::Student(student(1)), s.id, student(1), 5) {
+        Err(BookingError::LimitReached { limit, max }) => {
+            ensure_eq((limit.as_str(), max), ("seats per booking in this session", 1), "the error names the limit")?
+        }
+        other => return Err(format!("taking every seat in one call: expected limit_reached, got {other:?}")),
+    }
+    h.expect_refused(s.id, "limit_reached", "an admin books 2 seats for a student", || {
+        h.engine.book_seats(Actor::Admin(admin(1)), s.id, student(1), 2)
+    })?;
+    h.expect_refused(s.id, "invalid_input", "more seats than the capacity is bad input first", || {
+        h.engine.book_seats(Actor::Student(student(1)), s.id, student(1), 6)
+    })?;
+    ensure_eq(book(&h, s.id, 1, 1)?.status, SeatStatus::Confirmed, "one seat")?;
+
+    // The session's own limit; on the waitlist too.
+    let own = SchedulingRules { max_seats_per_booking: Some(3), ..Default::default() };
+    let s = create(&h, NewGroupSession { rules: own, ..new_session(teacher(1), 4, true) })?;
+    ensure_eq(book(&h, s.id, 1, 3)?.seats, 3, "3 seats in one booking")?;
+    h.expect_refused(s.id, "limit_reached", "4 seats on the waitlist", || {
+        h.engine.book_seats(Actor::Student(student(2)), s.id, student(2), 4)
+    })?;
+    ensure_eq(book(&h, s.id, 2, 3)?.status, SeatStatus::Waitlisted, "3 seats wait as one")?;
+
+    // Precedence: the session's own, then the teacher's for the course, then the teacher's.
+    let c = course(1);
+    let limit = |n| SchedulingRules { max_seats_per_booking: Some(n), ..Default::default() };
+    step("teacher's default", h.engine.set_scheduling_rules(t, teacher(1), None, limit(2)))?;
+    step("teacher's for the course", h.engine.set_scheduling_rules(t, teacher(1), Some(c), limit(4)))?;
+    let later = |n: i64| new_session(teacher(1), 6, true).starts_at + TimeDelta::hours(2 * n);
+    let plain = create(&h, NewGroupSession { starts_at: later(1), ..new_session(teacher(1), 6, true) })?;
+    let of_course =
+        create(&h, NewGroupSession { starts_at: later(2), course_id: Some(c), ..new_session(teacher(1), 6, true) })?;
+    let own = create(
+        &h,
+        NewGroupSession {
+            starts_at: later(3),
+            course_id: Some(c),
+            rules: limit(1),
+            ..new_session(teacher(1), 6, true)
+        },
+    )?;
+    ensure_eq(
+        (plain.rules.max_seats_per_booking, of_course.rules.max_seats_per_booking, own.rules.max_seats_per_booking),
+        (Some(2), Some(4), Some(1)),
+        "(teacher's, course's, session's own)",
+    )?;
+    host.enroll(student(1), c);
+    ensure_eq(book(&h, of_course.id, 1, 4)?.seats, 4, "the course allows 4")?;
+    h.expect_refused(plain.id, "limit_reached", "the teacher's default allows 2", || {
+        h.engine.book_seats(Actor::Student(student(1)), plain.id, student(1), 3)
+    })?;
+    // The limit stays what the session was created with.
+    step("the teacher lowers the default", h.engine.set_scheduling_rules(t, teacher(1), None, limit(1)))?;
+    ensure_eq(book(&h, plain.id, 1, 2)?.seats, 2, "a rule change does not reach an existing session")?;
+
+    // Bad values create or set nothing; a slot may not set it.
+    h.expect_refused(s.id, "invalid_input", "0 seats per booking on a session", || {
+        h.engine.create_session(t, NewGroupSession { rules: limit(0), ..new_session(teacher(1), 2, true) })
+    })?;
+    expect_error(
+        "invalid_input",
+        "more seats per booking than allowed",
+        h.engine.set_scheduling_rules(t, teacher(1), None, limit(crate::rules::MAX_LIMIT + 1)),
+    )?;
+    let slot = SlotSpec {
+        course_id: None,
+        time_zone: "UTC".to_owned(),
+        recurrence: SlotRecurrence::OneTime {
+            start: (t0() + TimeDelta::days(3)).naive_utc(),
+            end: (t0() + TimeDelta::days(3) + TimeDelta::hours(1)).naive_utc(),
+        },
+        active: true,
+        rules: limit(2),
+    };
+    match h.engine.publish_slot(t, teacher(1), slot) {
+        Err(BookingError::InvalidInput { field, .. }) if field == "max_seats_per_booking" => Ok(()),
+        other => Err(format!("a slot's seats per booking: expected invalid_input, got {other:?}")),
+    }
 }

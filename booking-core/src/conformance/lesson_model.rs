@@ -623,6 +623,8 @@ impl Model {
                 .max_upcoming_lessons_per_student
                 .or(c.max_upcoming_lessons_per_student)
                 .or(t.max_upcoming_lessons_per_student),
+            // The seats per booking is a group-session rule: lessons do not keep it.
+            max_seats_per_booking: None,
         }
     }
 
@@ -1244,6 +1246,7 @@ fn any_rules(p: f64) -> BoxedStrategy<SchedulingRules> {
             max_lessons_per_day: day,
             max_lessons_per_week: week,
             max_upcoming_lessons_per_student: student,
+            max_seats_per_booking: None,
         })
         .boxed()
 }
@@ -1675,6 +1678,8 @@ impl ReferenceStateMachine for Reference {
             prop_oneof![2 => Just(None), 1 => (0..COURSES).prop_map(Some)],
             prop_oneof![
                 6 => any_rules(0.3),
+                // A teacher's seats per booking (for their sessions) is theirs to set too.
+                1 => any_rules(0.3).prop_map(|r| SchedulingRules { max_seats_per_booking: Some(2), ..r }),
                 2 => Just(SchedulingRules::default()),
                 1 => Just(SchedulingRules { max_lessons_per_day: Some(0), ..SchedulingRules::default() }),
             ],

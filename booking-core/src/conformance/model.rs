@@ -12,7 +12,8 @@
 //! cut-off is told apart, see [`kinds`]) or the exact error code. It covers bookings of several
 //! seats (all or nothing, strict first come first served), the waitlist by offer (offers,
 //! acceptance, refusal, expiry on every command and by the host's periodic call, the clock
-//! stepping past deadlines and starts), the cancellation cut-off, the minimum notice, and
+//! stepping past deadlines and starts), the cancellation cut-off, the minimum notice, the
+//! seats per booking (the session's own, else 1), and
 //! enrollment in a session's course (booking and accepting an offer need it, whoever acts;
 //! cancelling, declining and promotion do not).
 //!
@@ -138,6 +139,8 @@ enum Cmd {
         notice: Option<u32>,
         /// Whether it belongs to the course (the only one of the case).
         course: bool,
+        /// Its own seats per booking, if any (0 is a bad input).
+        max_seats: Option<u32>,
     },
     /// Book seats.
     Book {
@@ -307,6 +310,8 @@ struct ModelSession {
     starts: i64,
     /// Whether it belongs to the course.
     course: bool,
+    /// At most this many seats in one booking: its own setting, else 1.
+    max_seats: u32,
     /// Whether it was cancelled.
     cancelled: bool,
     /// In booking order.
@@ -546,11 +551,11 @@ impl Model {
     /// session's index, else changes nothing and returns the error code.
     fn decide(&mut self, who: Who, cmd: &Cmd) -> Result<(Vec<&'static str>, usize), &'static str> {
         let now = self.now;
-        if let Cmd::Create { teacher, capacity, waitlist, starts, offer, cutoff, notice, course } = *cmd {
+        if let Cmd::Create { teacher, capacity, waitlist, starts, offer, cutoff, notice, course, max_seats } = *cmd {
             if !who.for_teacher(teacher) {
                 return Err("not_authorized");
             }
-            if capacity == 0 || capacity > MAX_CAPACITY || offer == Some(0) {
+            if capacity == 0 || capacity > MAX_CAPACITY || offer == Some(0) || max_seats == Some(0) {
                 return Err("invalid_input");
             }
             if starts <= now {
@@ -565,6 +570,7 @@ impl Model {
                 notice: notice.map(i64::from),
                 starts,
                 course,
+                max_seats: max_seats.unwrap_or(1),
                 cancelled: false,
                 bookings: Vec::new(),
             });
@@ -598,6 +604,9 @@ impl Model {
                 }
                 if seats == 0 || seats > s.capacity {
                     return Err("invalid_input");
+                }
+                if seats > s.max_seats {
+                    return Err("limit_reached");
                 }
                 s.open_for_changes(now)?;
                 if s.notice.is_some_and(|n| s.starts < now + n) {
@@ -839,11 +848,13 @@ impl ReferenceStateMachine for Reference {
             prop_oneof![2 => Just(None), 1 => prop::sample::select(vec![30u32, 90]).prop_map(Some)],
             prop_oneof![4 => Just(None), 1 => prop::sample::select(vec![30u32, 120]).prop_map(Some)],
             prop::bool::weighted(0.4),
+            prop_oneof![4 => Just(None), 5 => (1..=3u32).prop_map(Some), 1 => Just(Some(0u32))],
         )
-            .prop_flat_map(move |(t, capacity, waitlist, offset, offer, cutoff, notice, course)| {
+            .prop_flat_map(move |(t, capacity, waitlist, offset, offer, cutoff, notice, course, max_seats)| {
+                let starts = now + offset;
                 send(
                     who_or(Who::Teacher(t)),
-                    Cmd::Create { teacher: t, capacity, waitlist, starts: now + offset, offer, cutoff, notice, course },
+                    Cmd::Create { teacher: t, capacity, waitlist, starts, offer, cutoff, notice, course, max_seats },
                 )
             })
             .boxed();
@@ -1152,7 +1163,7 @@ impl Sut {
     /// The engine command for a model command.
     fn command(&self, cmd: &Cmd) -> Command {
         match *cmd {
-            Cmd::Create { teacher: t, capacity, waitlist, starts, offer, cutoff, notice, course: c } => {
+            Cmd::Create { teacher: t, capacity, waitlist, starts, offer, cutoff, notice, course: c, max_seats } => {
                 Command::CreateSession {
                     session: crate::NewGroupSession {
                         course_id: c.then(|| course(1)),
@@ -1164,6 +1175,7 @@ impl Sut {
                         rules: SchedulingRules {
                             cancel_cutoff_minutes: cutoff,
                             min_notice_minutes: notice,
+                            max_seats_per_booking: max_seats,
                             ..SchedulingRules::default()
                         },
                         ..new_session(teacher(t), capacity, waitlist)
@@ -1426,9 +1438,13 @@ impl Sut {
                 &format!("session #{i}: waitlist mode"),
             )?;
             ensure_eq(
-                (s.rules.cancel_cutoff_minutes.map(i64::from), s.rules.min_notice_minutes.map(i64::from)),
-                (m.cutoff, m.notice),
-                &format!("session #{i}: (cancellation cut-off, minimum notice)"),
+                (
+                    s.rules.cancel_cutoff_minutes.map(i64::from),
+                    s.rules.min_notice_minutes.map(i64::from),
+                    s.rules.max_seats_per_booking,
+                ),
+                (m.cutoff, m.notice, Some(m.max_seats)),
+                &format!("session #{i}: (cancellation cut-off, minimum notice, seats per booking)"),
             )?;
             let engine: Vec<_> =
                 s.bookings.iter().map(|b| (b.student_id, b.status, b.seats, b.offer_expires_at)).collect();
@@ -1502,6 +1518,9 @@ pub(super) fn apply_checked(state: &mut GroupSession, event: &Event) -> Result<(
             }
             if *seats == 0 || *seats > state.capacity {
                 return fail(&format!("{seats} seats in a session of {}", state.capacity));
+            }
+            if state.rules.max_seats_per_booking.is_some_and(|max| *seats > max) {
+                return fail(&format!("{seats} seats in one booking, beyond the session's seats per booking"));
             }
             let waiting = state.waitlisted_count();
             match event.kind {
@@ -1577,6 +1596,8 @@ pub(super) fn apply_checked(state: &mut GroupSession, event: &Event) -> Result<(
 /// - booking ids are distinct and bookings are kept in booking order (so the waitlist, the
 ///   waitlisted ones in that order, is first come first served);
 /// - a student holds at most one active (confirmed, waitlisted or offered) booking;
+/// - no booking takes more seats than the session's seats per booking (when it records one:
+///   sessions stored before the rule record none);
 /// - an offered booking has a deadline no later than the start, and only offer-mode sessions
 ///   have offers;
 /// - before the start (`now`, when given) of a session that is not cancelled, the head of the
@@ -1595,6 +1616,9 @@ pub(super) fn check_invariants(s: &GroupSession, now: Option<DateTime<Utc>>) -> 
         ensure(ids.insert(b.id), || format!("session {}: booking id {} appears twice", s.id, b.id))?;
         ensure(b.session_id == s.id, || format!("session {}: booking {} names session {}", s.id, b.id, b.session_id))?;
         ensure(b.seats >= 1, || format!("session {}: booking {} takes no seat", s.id, b.id))?;
+        ensure(s.rules.max_seats_per_booking.is_none_or(|max| b.seats <= max), || {
+            format!("session {}: booking {} takes {} seats, beyond the seats per booking", s.id, b.id, b.seats)
+        })?;
         if matches!(b.status, SeatStatus::Confirmed | SeatStatus::Waitlisted | SeatStatus::Offered) {
             ensure(active.insert(b.student_id), || {
                 format!("session {}: student {} holds two active bookings", s.id, b.student_id)
