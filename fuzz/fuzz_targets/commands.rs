@@ -3,9 +3,12 @@
 //! `Engine` over the in-memory store. After every step:
 //!
 //! - every session: seats taken (summed over multi-seat bookings, offered seats included) <=
-//!   capacity, at most one active booking per student, the head of the queue never waits while
-//!   its seats are free before the start, offers only in offer mode and never past the start,
-//!   booking ids distinct;
+//!   capacity, no booking takes more seats than the session's seats per booking, at most one
+//!   active booking per student, the head of the queue never waits while its seats are free
+//!   before the start, offers only in offer mode and never past the start, booking ids
+//!   distinct;
+//! - a seat is booked, queued for or accepted in a session of a course only for a student
+//!   enrolled in it at that moment;
 //! - every person: no two active (pending or confirmed) lessons overlap; their calendar's holds
 //!   are sorted, their busy times (buffers included) do not overlap, and they hold every active
 //!   lesson of theirs that has not ended; a teacher's lessons never overlap their own group
@@ -138,6 +141,8 @@ struct Rules {
     per_day: Option<u8>,
     per_week: Option<u8>,
     per_student: Option<u8>,
+    /// Seats per booking of a group session (0 is refused; a slot refuses any).
+    seats: Option<u8>,
 }
 
 impl Rules {
@@ -155,6 +160,7 @@ impl Rules {
             max_lessons_per_day: small(self.per_day),
             max_lessons_per_week: small(self.per_week),
             max_upcoming_lessons_per_student: small(self.per_student),
+            max_seats_per_booking: small(self.seats),
         }
     }
 }
@@ -182,7 +188,11 @@ impl Spec {
             time_zone: ZONES[usize::from(self.zone) % ZONES.len()].to_owned(),
             recurrence,
             active: self.active,
-            rules: self.rules.rules(),
+            // A slot refuses a seats per booking: set it only now and then, so most slots stand.
+            rules: SchedulingRules {
+                max_seats_per_booking: self.rules.seats.filter(|n| n % 16 == 1).map(u32::from),
+                ..self.rules.rules()
+            },
         }
     }
 }
@@ -208,6 +218,7 @@ enum Op {
         /// Offer mode, with the hold in minutes (0 is refused).
         offer: Option<u8>,
         rules: Rules,
+        course: Option<u8>,
     },
     BookSeat {
         by: By,
@@ -467,12 +478,13 @@ impl Harness {
                 title,
                 offer,
                 rules,
+                course: c,
             } => (
                 by.request(),
                 Command::CreateSession {
                     session: NewGroupSession {
                         teacher_id: person(teacher),
-                        course_id: None,
+                        course_id: c.map(course),
                         title: TITLES[usize::from(title) % TITLES.len()].to_owned(),
                         starts_at: self.now() + TimeDelta::minutes(15 * i64::from(starts_in_hours)),
                         time_zone: ZONES[usize::from(zone) % ZONES.len()].to_owned(),
@@ -658,6 +670,9 @@ impl Harness {
             }
             Ok(receipt) => {
                 self.track(&receipt);
+                if !receipt.replayed {
+                    self.check_enrolled(&receipt);
+                }
                 let after = self.snapshot(Some(&request));
                 if receipt.replayed || receipt.events.is_empty() {
                     let (mut b, mut a) = (before, after);
@@ -689,6 +704,26 @@ impl Harness {
                 }
                 EventKind::TimeOffAdded { time_off } => push_new(&mut self.time_off, time_off.id),
                 _ => {}
+            }
+        }
+    }
+
+    /// A command decided now seats, queues or confirms a student in a session of a course only
+    /// if the student is enrolled in it (host data does not change during a command).
+    fn check_enrolled(&self, receipt: &Receipt<OutcomeValue>) {
+        for event in &receipt.events {
+            let (session_id, student_id) = match &event.kind {
+                EventKind::BookingConfirmed { session_id, student_id, .. }
+                | EventKind::BookingWaitlisted { session_id, student_id, .. }
+                | EventKind::OfferAccepted { session_id, student_id, .. } => (*session_id, *student_id),
+                _ => continue,
+            };
+            let session = self.store.load_session(session_id).unwrap().expect("the session is stored");
+            if let Some(course_id) = session.course_id {
+                assert!(
+                    self.store.is_enrolled(student_id, course_id).unwrap(),
+                    "{event:?}: student {student_id} is not enrolled in course {course_id}"
+                );
             }
         }
     }
@@ -821,6 +856,9 @@ fn check_session(s: &GroupSession, now: DateTime<Utc>) {
     for b in &s.bookings {
         assert!(ids.insert(b.id), "session {}: booking {} twice", s.id, b.id);
         assert_eq!(b.session_id, s.id);
+        // Every session here was created with the rule: it always records its seats per booking.
+        let max = s.rules.max_seats_per_booking.expect("a new session records its seats per booking");
+        assert!(b.seats <= max, "session {}: {b:?} takes more than {max} seats per booking", s.id);
         if b.status.is_active() {
             assert!(
                 active.insert(b.student_id),

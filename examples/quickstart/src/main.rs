@@ -439,7 +439,10 @@ fn beyond_the_checklist(store: &Store) -> Result<(), BookingError> {
     let (lea, tom, ana) = (cast.person(41, "Lea"), cast.person(42, "Tom"), cast.person(43, "Ana"));
     use booking_core::Clock as _;
 
-    println!("1. Waitlist by offer: 2 seats; a freed seat is held for the first in line for 30 minutes");
+    println!(
+        "1. Waitlist by offer: 2 seats; a freed seat is held for the first in line for 30 minutes; \
+         a booking may take both seats (one seat per booking unless the teacher allows more)"
+    );
     let new = NewGroupSession {
         teacher_id: teacher,
         course_id: None,
@@ -451,7 +454,11 @@ fn beyond_the_checklist(store: &Store) -> Result<(), BookingError> {
         capacity: 2,
         waitlist_enabled: true,
         waitlist_mode: WaitlistMode::Offer { hold_minutes: 30 },
-        rules: SchedulingRules { cancel_cutoff_minutes: Some(120), ..SchedulingRules::default() },
+        rules: SchedulingRules {
+            cancel_cutoff_minutes: Some(120),
+            max_seats_per_booking: Some(2),
+            ..SchedulingRules::default()
+        },
     };
     let Some(club) = show(&cast, "create", engine.create_session(Actor::Teacher(teacher), new)) else {
         return Ok(());
@@ -486,6 +493,8 @@ fn beyond_the_checklist(store: &Store) -> Result<(), BookingError> {
     if let Some(wait) = ana_wait {
         show(&cast, "Ana accepts too late", engine.accept_offer(Actor::Student(ana), wait.id));
     }
+    let max = cast.person(44, "Max");
+    show(&cast, "Max tries to book 3 seats in one booking", engine.book_seats(Actor::Student(max), club.id, max, 3));
     status_line(&engine, club.id);
 
     println!(
@@ -555,8 +564,16 @@ fn beyond_the_checklist(store: &Store) -> Result<(), BookingError> {
             "Tom moves his lesson to Thursday 10:00",
             engine.reschedule_lesson(Actor::Student(tom), lesson.id, ten.id, start(&ten)),
         );
+        let next_week = show(&cast, "publish Wednesday 16 October 10:00-11:00", publish(slot(16, t(10, 0), t(11, 0))));
         clock.set(start(&ten) - TimeDelta::hours(3));
         show(&cast, "Tom cancels 3 hours before", engine.cancel_lesson(Actor::Student(tom), lesson.id));
+        if let Some(later) = next_week {
+            show(
+                &cast,
+                "Tom moves it to next Wednesday instead (no reschedule cut-off: the cancellation cut-off governs)",
+                engine.reschedule_lesson(Actor::Student(tom), lesson.id, later.id, start(&later)),
+            );
+        }
         println!("  the lesson in iCalendar (calendar apps update it by UID and SEQUENCE):");
         if let Ok(text) = engine.booking_ical(lesson.id) {
             for line in text.lines().filter(|l| {
