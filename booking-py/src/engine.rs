@@ -207,8 +207,9 @@ impl PyEngine {
     // --- group sessions ---------------------------------------------------------------
 
     /// Creates a group session. `waitlist_mode` (a `WaitlistMode`, default promote) says how
-    /// freed seats reach the waitlist; `rules` (a `SchedulingRules`: booking window and
-    /// cancellation cut-off only) win over the teacher's rules for the session.
+    /// freed seats reach the waitlist; `rules` (a `SchedulingRules`: booking window,
+    /// cancellation cut-off and seats per booking only) win over the teacher's rules for the
+    /// session; the seats per booking is 1 when no level sets it.
     #[pyo3(signature = (actor, *, teacher_id, title, starts_at, time_zone, duration_minutes, meeting_link, capacity,
         waitlist_enabled = false, course_id = None, waitlist_mode = None, rules = None, key = None))]
     #[allow(clippy::too_many_arguments)]
@@ -249,7 +250,10 @@ impl PyEngine {
 
     /// Books `seats` seats (default 1; a parent booking for two children books 2) in one
     /// booking, all or nothing: confirmed if that many are free and nobody waits, waitlisted
-    /// as one if the session is full and its waitlist is on, else `SessionFullError`.
+    /// as one if the session is full and its waitlist is on, else `SessionFullError`. More
+    /// seats than the session's seats per booking (1 unless the teacher set more):
+    /// `LimitReachedError`; a session of a course the student is not enrolled in:
+    /// `NotEnrolledError`.
     #[pyo3(signature = (actor, session_id, student_id, *, seats = 1, key = None))]
     fn book_seat(
         &self,

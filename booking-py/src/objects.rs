@@ -756,7 +756,7 @@ fn u32_of(field: &str, value: i64) -> Result<u32> {
 pub(crate) struct PySchedulingRules(pub(crate) SchedulingRules);
 
 /// The field names of `SchedulingRules`, in order.
-const RULE_FIELDS: [&str; 9] = [
+const RULE_FIELDS: [&str; 10] = [
     "min_notice_minutes",
     "max_advance_days",
     "buffer_before_minutes",
@@ -766,10 +766,11 @@ const RULE_FIELDS: [&str; 9] = [
     "max_lessons_per_day",
     "max_lessons_per_week",
     "max_upcoming_lessons_per_student",
+    "max_seats_per_booking",
 ];
 
 impl PySchedulingRules {
-    fn values(&self) -> [Option<u32>; 9] {
+    fn values(&self) -> [Option<u32>; 10] {
         let r = &self.0;
         [
             r.min_notice_minutes,
@@ -781,6 +782,7 @@ impl PySchedulingRules {
             r.max_lessons_per_day,
             r.max_lessons_per_week,
             r.max_upcoming_lessons_per_student,
+            r.max_seats_per_booking,
         ]
     }
 }
@@ -792,7 +794,8 @@ impl PySchedulingRules {
     #[new]
     #[pyo3(signature = (*, min_notice_minutes = None, max_advance_days = None, buffer_before_minutes = None,
         buffer_after_minutes = None, cancel_cutoff_minutes = None, reschedule_cutoff_minutes = None,
-        max_lessons_per_day = None, max_lessons_per_week = None, max_upcoming_lessons_per_student = None))]
+        max_lessons_per_day = None, max_lessons_per_week = None, max_upcoming_lessons_per_student = None,
+        max_seats_per_booking = None))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         min_notice_minutes: Option<i64>,
@@ -804,6 +807,7 @@ impl PySchedulingRules {
         max_lessons_per_day: Option<i64>,
         max_lessons_per_week: Option<i64>,
         max_upcoming_lessons_per_student: Option<i64>,
+        max_seats_per_booking: Option<i64>,
     ) -> Result<Self> {
         let f = |field: &str, v: Option<i64>| v.map(|v| u32_of(field, v)).transpose();
         let rules = SchedulingRules {
@@ -816,6 +820,7 @@ impl PySchedulingRules {
             max_lessons_per_day: f("max_lessons_per_day", max_lessons_per_day)?,
             max_lessons_per_week: f("max_lessons_per_week", max_lessons_per_week)?,
             max_upcoming_lessons_per_student: f("max_upcoming_lessons_per_student", max_upcoming_lessons_per_student)?,
+            max_seats_per_booking: f("max_seats_per_booking", max_seats_per_booking)?,
         };
         rules.validate()?;
         Ok(Self(rules))
@@ -864,6 +869,12 @@ impl PySchedulingRules {
     #[getter]
     fn max_upcoming_lessons_per_student(&self) -> Option<u32> {
         self.0.max_upcoming_lessons_per_student
+    }
+    /// At most this many seats in one booking of a group session (unset everywhere: 1; a
+    /// session records the limit in force when it was created).
+    #[getter]
+    fn max_seats_per_booking(&self) -> Option<u32> {
+        self.0.max_seats_per_booking
     }
     /// Whether no field is set.
     #[getter]

@@ -390,7 +390,8 @@ def test_no_offer_outlives_the_start(engine: booking.Engine, clock: booking.Manu
 
 
 def test_multi_seat_all_or_nothing(engine: booking.Engine, teacher: uuid.UUID) -> None:
-    session = create_session(engine, teacher, 3, waitlist=True)
+    several = SchedulingRules(max_seats_per_booking=3)
+    session = create_session(engine, teacher, 3, waitlist=True, rules=several)
     parent, family, single = new_id(), new_id(), new_id()
     two = engine.book_seat(Actor.student(parent), session.id, parent, seats=2)
     assert two.value.status is SeatStatus.CONFIRMED and two.value.seats == 2 and two.events[0].seats == 2
@@ -405,7 +406,7 @@ def test_multi_seat_all_or_nothing(engine: booking.Engine, teacher: uuid.UUID) -
     assert promoted == [waiting.id, behind.id]
     assert engine.session(session.id).booked_seats == 3
     # Without a waitlist: all or nothing.
-    closed = create_session(engine, teacher, 3)
+    closed = create_session(engine, teacher, 3, rules=several)
     assert engine.book_seat(Actor.student(parent), closed.id, parent, seats=2).value.seats == 2
     before = engine.session(closed.id)
     with pytest.raises(booking.SessionFullError):
@@ -416,6 +417,59 @@ def test_multi_seat_all_or_nothing(engine: booking.Engine, teacher: uuid.UUID) -
     for impossible in (0, 4):
         with pytest.raises(booking.InvalidInputError):
             engine.book_seat(Actor.system(), session.id, new_id(), seats=impossible)
+
+
+def test_seats_per_booking(engine: booking.Engine, teacher: uuid.UUID) -> None:
+    t = Actor.teacher(teacher)
+    session = create_session(engine, teacher, 5, waitlist=True)
+    assert session.rules.max_seats_per_booking == 1, "unset everywhere: one seat per booking"
+    grabber = new_id()
+    with pytest.raises(booking.LimitReachedError) as refused:
+        engine.book_seat(Actor.student(grabber), session.id, grabber, seats=5)
+    assert refused.value.code == "limit_reached" and refused.value.details["max"] == 1
+    assert engine.session(session.id) == session, "a refusal changes nothing"
+    # The teacher's rules reach sessions created after them; the session's own win.
+    engine.set_scheduling_rules(t, teacher, SchedulingRules(max_seats_per_booking=2))
+    theirs = create_session(engine, teacher, 5, waitlist=True)
+    own = create_session(engine, teacher, 5, waitlist=True, rules=SchedulingRules(max_seats_per_booking=4))
+    assert (theirs.rules.max_seats_per_booking, own.rules.max_seats_per_booking) == (2, 4)
+    assert engine.book_seat(Actor.student(grabber), theirs.id, grabber, seats=2).value.seats == 2
+    with pytest.raises(booking.LimitReachedError):
+        engine.book_seat(Actor.student(grabber), own.id, grabber, seats=5)
+    assert SchedulingRules(max_seats_per_booking=3).to_dict() == {"max_seats_per_booking": 3}
+    with pytest.raises(booking.InvalidInputError):
+        SchedulingRules(max_seats_per_booking=0)
+    with pytest.raises(booking.InvalidInputError) as slot_refused:
+        slot(engine, teacher, rules=SchedulingRules(max_seats_per_booking=2))
+    assert slot_refused.value.details["field"] == "max_seats_per_booking"
+
+
+def test_course_sessions_seat_enrolled_students_only(memory_engine: booking.Engine, teacher: uuid.UUID) -> None:
+    engine, course, student = memory_engine, new_id(), new_id()
+    session = create_session(engine, teacher, 2, waitlist=True, course_id=course)
+    with pytest.raises(booking.NotEnrolledError):
+        engine.book_seat(Actor.student(student), session.id, student)
+    with pytest.raises(booking.NotEnrolledError):
+        engine.book_seat(Actor.system(), session.id, student)
+    assert engine.session(session.id) == session
+    engine.store.enroll(student, course)
+    assert engine.book_seat(Actor.student(student), session.id, student).value.status is SeatStatus.CONFIRMED
+
+
+def test_a_move_does_not_escape_the_cancellation_cutoff(
+    engine: booking.Engine, clock: booking.ManualClock, teacher: uuid.UUID
+) -> None:
+    engine.set_scheduling_rules(Actor.teacher(teacher), teacher, SchedulingRules(cancel_cutoff_minutes=24 * 60))
+    s = slot(engine, teacher)
+    student = new_id()
+    soon = lesson(engine, s, paris(week(0), 14), student)
+    clock.set(paris(week(0), 14) - timedelta(hours=1))
+    with pytest.raises(booking.CutoffPassedError) as refused:
+        engine.reschedule_lesson(Actor.student(student), soon.id, s.id, paris(week(1), 14))
+    assert refused.value.details["action"] == "rescheduled"
+    assert engine.lesson(soon.id) == soon
+    moved = engine.reschedule_lesson(Actor.teacher(teacher), soon.id, s.id, paris(week(1), 14))
+    assert moved.events[0].cutoff_overridden is True
 
 
 # --- time off ------------------------------------------------------------------------------------

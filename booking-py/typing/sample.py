@@ -73,7 +73,7 @@ def offers(engine: Engine, teacher: uuid.UUID) -> list[str]:
         capacity=2,
         waitlist_enabled=True,
         waitlist_mode=WaitlistMode.offer(hold_minutes=30),
-        rules=SchedulingRules(cancel_cutoff_minutes=60),
+        rules=SchedulingRules(cancel_cutoff_minutes=60, max_seats_per_booking=2),
     ).value
     parent, other = uuid.uuid4(), uuid.uuid4()
     twins = engine.book_seat(Actor.student(parent), session.id, parent, seats=2).value

@@ -148,8 +148,9 @@ pub(crate) fn request_in(actor: Actor, key: Option<String>) -> Result<booking_co
 /// Scheduling rules (`booking_core::SchedulingRules`); every field unset by default.
 ///
 /// Precedence, field by field: a slot's own rules, then the teacher's rules for the slot's
-/// course, then the teacher's default rules. A group session takes its booking window and
-/// cancellation cut-off from its own `rules`, then the teacher's, when it is created.
+/// course, then the teacher's default rules. A group session takes its booking window,
+/// cancellation cut-off and seats per booking from its own `rules`, then the teacher's (seats
+/// per booking: 1 when no level sets it), when it is created.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, uniffi::Record)]
 pub struct SchedulingRules {
     /// Bookings must start at least this many minutes after now.
@@ -168,7 +169,8 @@ pub struct SchedulingRules {
     /// may, and the event records the override).
     #[uniffi(default = None)]
     pub cancel_cutoff_minutes: Option<u32>,
-    /// A student may not reschedule within this many minutes of the start.
+    /// A student may not reschedule within this many minutes of the start (unset: the
+    /// cancellation cut-off governs moves too).
     #[uniffi(default = None)]
     pub reschedule_cutoff_minutes: Option<u32>,
     /// At most this many 1:1 lessons per day for the teacher (pending ones count).
@@ -180,6 +182,10 @@ pub struct SchedulingRules {
     /// At most this many not-yet-ended 1:1 lessons per student in one course.
     #[uniffi(default = None)]
     pub max_upcoming_lessons_per_student: Option<u32>,
+    /// At most this many seats in one booking of a group session (unset everywhere: 1; a slot
+    /// refuses it).
+    #[uniffi(default = None)]
+    pub max_seats_per_booking: Option<u32>,
 }
 
 impl From<SchedulingRules> for booking_core::SchedulingRules {
@@ -194,6 +200,7 @@ impl From<SchedulingRules> for booking_core::SchedulingRules {
             max_lessons_per_day: r.max_lessons_per_day,
             max_lessons_per_week: r.max_lessons_per_week,
             max_upcoming_lessons_per_student: r.max_upcoming_lessons_per_student,
+            max_seats_per_booking: r.max_seats_per_booking,
         }
     }
 }
@@ -210,6 +217,7 @@ impl From<booking_core::SchedulingRules> for SchedulingRules {
             max_lessons_per_day: r.max_lessons_per_day,
             max_lessons_per_week: r.max_lessons_per_week,
             max_upcoming_lessons_per_student: r.max_upcoming_lessons_per_student,
+            max_seats_per_booking: r.max_seats_per_booking,
         }
     }
 }
@@ -343,8 +351,9 @@ pub struct NewGroupSession {
     /// enum case with data).
     #[uniffi(default = None)]
     pub waitlist_mode: Option<WaitlistMode>,
-    /// The session's own booking window and cancellation cut-off; unset fields come from the
-    /// teacher's rules. Buffers and limits are refused here (`invalid_input`).
+    /// The session's own booking window, cancellation cut-off and seats per booking; unset
+    /// fields come from the teacher's rules (seats per booking: 1 when no level sets it).
+    /// Buffers, the reschedule cut-off and the lesson limits are refused here (`invalid_input`).
     #[uniffi(default)]
     pub rules: SchedulingRules,
 }
@@ -1576,9 +1585,11 @@ mod tests {
             max_lessons_per_day: Some(7),
             max_lessons_per_week: Some(8),
             max_upcoming_lessons_per_student: Some(9),
+            max_seats_per_booking: Some(10),
         };
         let core = booking_core::SchedulingRules::from(rules);
         assert_eq!(core.max_upcoming_lessons_per_student, Some(9));
+        assert_eq!(core.max_seats_per_booking, Some(10));
         assert_eq!(core.buffer_before_minutes, Some(3));
         assert_eq!(SchedulingRules::from(core), rules);
         assert_eq!(

@@ -641,6 +641,16 @@ fun reschedule() {
     val byTeacher = e.rescheduleLesson(t, lesson.id, wednesday.id, at("2030-04-03T10:00:00Z"))
     expect((byTeacher.events.single().kind as EventKind.LessonRescheduled).cutoffOverridden, "the override is recorded")
     expect(byTeacher.value.status == LessonStatus.CONFIRMED, "a teacher's move keeps the lesson confirmed")
+
+    // Without a reschedule cut-off the cancellation cut-off governs moves: a move cannot escape it.
+    e.setSchedulingRules(t, teacher, null, SchedulingRules(cancelCutoffMinutes = 24u * 60u))
+    val soon = e.bookLesson(Actor.Student(s1), wednesday.id, at("2030-03-27T10:00:00Z"), s1).value
+    f.clock.set(at("2030-03-26T11:00:00Z"))
+    expectError<BookingException.CutoffPassed>("cutoff_passed", "a student moving a lesson within its cancellation cut-off") {
+        e.rescheduleLesson(Actor.Student(s1), soon.id, wednesday.id, at("2030-04-10T10:00:00Z"))
+    }
+    val late = e.rescheduleLesson(t, soon.id, wednesday.id, at("2030-04-10T10:00:00Z"))
+    expect((late.events.single().kind as EventKind.LessonRescheduled).cutoffOverridden, "the teacher's move within it is an override")
 }
 
 fun timeOff() {
@@ -737,7 +747,13 @@ fun multiSeat() {
     val e = Fixture().engine
     val t = Actor.Teacher(teacher)
     val (parent, group, single) = Triple(students[0], students[1], students[2])
-    val s = e.createSession(t, newGroupSession(3u, true)).value
+    val oneEach = e.createSession(t, newGroupSession(3u, true)).value
+    expect(oneEach.rules.maxSeatsPerBooking == 1u, "unset everywhere: one seat per booking")
+    expectError<BookingException.LimitReached>("limit_reached", "2 seats where the teacher allows 1") {
+        e.bookSeats(Actor.Student(parent), oneEach.id, parent, 2u)
+    }
+    val s = e.createSession(t, newGroupSession(3u, true).copy(rules = SchedulingRules(maxSeatsPerBooking = 3u))).value
+    expect(s.rules.maxSeatsPerBooking == 3u, "the teacher allows 3 seats per booking")
     val two = e.bookSeats(Actor.Student(parent), s.id, parent, 2u)
     expect(two.value.seats == 2u && two.value.status == SeatStatus.CONFIRMED, "2 seats in one booking")
     expect((two.events.single().kind as EventKind.BookingConfirmed).seats == 2u, "booking_confirmed carries the seats")

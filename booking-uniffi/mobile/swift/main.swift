@@ -650,6 +650,20 @@ func reschedule() throws {
     if case .lessonRescheduled(_, _, _, _, let overridden) = byTeacher.events[0].kind {
         expect(overridden && byTeacher.value.status == .confirmed, "the override is recorded; still confirmed")
     } else { expect(false, "lesson_rescheduled event") }
+
+    // Without a reschedule cut-off the cancellation cut-off governs moves: a move cannot escape it.
+    _ = try e.setSchedulingRules(actor: t, teacherId: teacher, courseId: nil, rules: SchedulingRules(cancelCutoffMinutes: 24 * 60))
+    let soon = try e.bookLesson(actor: .student(id: s1), slotId: wednesday.id, startsAt: instant("2030-03-27T10:00:00Z"),
+                                studentId: s1).value
+    try f.clock.set(now: instant("2030-03-26T11:00:00Z"))
+    expectError("cutoff_passed", "a student moving a lesson within its cancellation cut-off") {
+        _ = try e.rescheduleLesson(actor: .student(id: s1), bookingId: soon.id, slotId: wednesday.id,
+                                   startsAt: instant("2030-04-10T10:00:00Z"))
+    }
+    let late = try e.rescheduleLesson(actor: t, bookingId: soon.id, slotId: wednesday.id, startsAt: instant("2030-04-10T10:00:00Z"))
+    if case .lessonRescheduled(_, _, _, _, let overridden) = late.events[0].kind {
+        expect(overridden, "the teacher's move within it is an override")
+    } else { expect(false, "lesson_rescheduled event") }
 }
 
 func timeOff() throws {
@@ -746,7 +760,15 @@ func multiSeat() throws {
     let e = try Fixture().engine
     let t = Actor.teacher(id: teacher)
     let (parent, group, single) = (students[0], students[1], students[2])
-    let s = try e.createSession(actor: t, session: newGroupSession(3, waitlist: true)).value
+    let oneEach = try e.createSession(actor: t, session: newGroupSession(3, waitlist: true)).value
+    expect(oneEach.rules.maxSeatsPerBooking == 1, "unset everywhere: one seat per booking")
+    expectError("limit_reached", "2 seats where the teacher allows 1") {
+        _ = try e.bookSeats(actor: .student(id: parent), sessionId: oneEach.id, studentId: parent, seats: 2)
+    }
+    var several = newGroupSession(3, waitlist: true)
+    several.rules = SchedulingRules(maxSeatsPerBooking: 3)
+    let s = try e.createSession(actor: t, session: several).value
+    expect(s.rules.maxSeatsPerBooking == 3, "the teacher allows 3 seats per booking")
     let two = try e.bookSeats(actor: .student(id: parent), sessionId: s.id, studentId: parent, seats: 2)
     expect(two.value.seats == 2 && two.value.status == .confirmed, "2 seats in one booking")
     if case .bookingConfirmed(_, _, _, let seats) = two.events[0].kind { expect(seats == 2, "booking_confirmed carries the seats") }

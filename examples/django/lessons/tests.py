@@ -37,7 +37,11 @@ class Scenario(TestCase):
         self.teacher = new_id()
 
     def session(
-        self, capacity: int, waitlist: bool = False, mode: WaitlistMode | None = None
+        self,
+        capacity: int,
+        waitlist: bool = False,
+        mode: WaitlistMode | None = None,
+        rules: SchedulingRules | None = None,
     ) -> booking.GroupSession:
         return self.engine.create_session(
             Actor.teacher(self.teacher),
@@ -50,6 +54,7 @@ class Scenario(TestCase):
             capacity=capacity,
             waitlist_enabled=waitlist,
             waitlist_mode=mode,
+            rules=rules,
         ).value
 
     def book(self, session: booking.GroupSession, student: uuid.UUID) -> booking.SeatBooking:
@@ -235,7 +240,9 @@ class OfferTests(Scenario):
         self.assertIsNone(models.GroupSession.objects.get(pk=s.id).offer_deadline)
 
     def test_multi_seat_and_offer_views(self) -> None:
-        s = self.session(3, waitlist=True, mode=WaitlistMode.offer(hold_minutes=60))
+        s = self.session(
+            3, waitlist=True, mode=WaitlistMode.offer(hold_minutes=60), rules=SchedulingRules(max_seats_per_booking=2)
+        )
         parent = new_id()
         self.engine.book_seat(Actor.student(parent), s.id, parent, seats=2)
         row = models.GroupSession.objects.get(pk=s.id)
