@@ -150,13 +150,14 @@ def test_booking_window_and_precedence(engine: booking.Engine, teacher: uuid.UUI
 def test_session_window(engine: booking.Engine, teacher: uuid.UUID) -> None:
     engine.set_scheduling_rules(Actor.teacher(teacher), teacher, SchedulingRules(min_notice_minutes=3 * 24 * 60))
     soon = create_session(engine, teacher, 3)  # in 2 days
-    assert soon.rules == SchedulingRules(min_notice_minutes=3 * 24 * 60)
+    # The session records the seats per booking in force: 1, as no level sets it.
+    assert soon.rules == SchedulingRules(min_notice_minutes=3 * 24 * 60, max_seats_per_booking=1)
     with pytest.raises(booking.OutsideBookingWindowError):
         book(engine, soon, new_id())
     own = create_session(
         engine, teacher, 3, starts_at=NOW + timedelta(days=4), rules=SchedulingRules(max_advance_days=30)
     )
-    assert own.rules == SchedulingRules(min_notice_minutes=3 * 24 * 60, max_advance_days=30)
+    assert own.rules == SchedulingRules(min_notice_minutes=3 * 24 * 60, max_advance_days=30, max_seats_per_booking=1)
     assert book(engine, own, new_id()).status is SeatStatus.CONFIRMED
     # Buffers and limits are about 1:1 lessons: refused for a session.
     with pytest.raises(booking.InvalidInputError):
