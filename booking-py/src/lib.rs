@@ -75,7 +75,8 @@ fn _booking(m: &Bound<'_, PyModule>) -> PyResult<()> {
 /// `booking.InternalError` for `"internal"` (raised from a real panic, to test that path). For
 /// the binding's own tests of the error mapping.
 #[pyfunction]
-fn sample_error(py: Python<'_>, code: &str) -> PyResult<Py<PyAny>> {
+fn sample_error(py: Python<'_>, code: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+    let code = &convert::text("code", code)?;
     use booking_core::{BookingError as E, BookingId, CourseId, ErrorCode as C, SessionId, SlotId, TimeOffId, UserId};
     let id = uuid::Uuid::from_u128(1);
     let at = chrono::DateTime::<chrono::Utc>::UNIX_EPOCH;
@@ -85,7 +86,7 @@ fn sample_error(py: Python<'_>, code: &str) -> PyResult<Py<PyAny>> {
         return Err(failed.expect_err("the closure panics").into());
     }
     let Some(c) = C::ALL.iter().find(|c| c.as_str() == code) else {
-        return Err(pyo3::exceptions::PyValueError::new_err(format!("unknown error code {code:?}")));
+        return Err(errors::invalid("code", format!("unknown error code {code:?}")).into());
     };
     let s = || "sample".to_owned();
     let error = match c {

@@ -116,7 +116,8 @@ class SqliteStore:
 
 @final
 class PostgresStore:
-    """The PostgreSQL store at a connection string (``postgres://user@host:port/db``)."""
+    """The PostgreSQL store at a connection string (``postgres://user@host:port/db``).
+    ``max_connections``: 0 (counts as 1) to 262,143."""
 
     def __new__(cls, url: str, *, schema: str | None = None, max_connections: int | None = None) -> PostgresStore: ...
     @property
