@@ -12,6 +12,8 @@
 //! - `src/stores.rs`: the in-memory, SQLite and PostgreSQL stores, and the adapter that lets a
 //!   Python object be a store through the core's
 //!   [`DocumentRepository`](booking_core::document::DocumentRepository);
+//! - `src/pg_tls.rs`: the libpq TLS parameters (`sslmode`, `sslrootcert`) of a PostgreSQL
+//!   connection string, as `booking-postgres`'s TLS settings;
 //! - `src/conformance.rs`: the core's store conformance suite for Python stores.
 //!
 //! The Python-facing documentation is `booking-py/README.md` and the stub
@@ -23,6 +25,7 @@ pub(crate) mod convert;
 pub(crate) mod engine;
 pub(crate) mod errors;
 pub(crate) mod objects;
+pub(crate) mod pg_tls;
 pub(crate) mod stores;
 
 use pyo3::prelude::*;

@@ -12,7 +12,7 @@ use booking_core::{
     lesson::ApprovalSettings,
     repository::{AggregateKey, BookingLocation, StoreError},
 };
-use booking_postgres::{PgOptions, PgRepository};
+use booking_postgres::PgRepository;
 use booking_sqlite::SqliteRepository;
 use chrono::{DateTime, Utc};
 use pyo3::prelude::*;
@@ -175,8 +175,9 @@ host_methods!(PySqliteStore {
     }
 });
 
-/// The PostgreSQL store: a connection string (`postgres://user@host:port/db`), an optional
-/// schema for its tables, and a pool size.
+/// The PostgreSQL store: a connection string (`postgres://user@host:port/db`, or libpq's
+/// key-value form), an optional schema for its tables, and a pool size. TLS follows the
+/// string's libpq parameters `sslmode` and `sslrootcert` (see [`pg_tls`](crate::pg_tls)).
 #[pyclass(frozen, module = "booking._booking", name = "PostgresStore")]
 pub(crate) struct PyPostgresStore(RustStore, Option<String>);
 
@@ -205,10 +206,7 @@ host_methods!(PyPostgresStore {
         };
         let shown = schema.clone();
         let store = guarded(py, move || {
-            let mut options = PgOptions::new(&url).map_err(|e| match e {
-                booking_postgres::OpenError::Config(m) => invalid("url", m),
-                other => Error::from(StoreError::Backend(other.to_string())),
-            })?;
+            let (mut options, tls) = crate::pg_tls::options(&url)?;
             if let Some(schema) = schema {
                 options = options.schema(schema);
             }
@@ -218,6 +216,11 @@ host_methods!(PyPostgresStore {
             options.open().map_err(|e| match e {
                 // The connection string was read above: what `open` refuses is the schema name.
                 booking_postgres::OpenError::Config(m) => invalid("schema", m),
+                // A failed handshake says what the certificate had to satisfy.
+                booking_postgres::OpenError::Connect(m) if m.contains("TLS") && tls.is_some() => {
+                    let how = tls.as_deref().unwrap_or_default();
+                    Error::from(StoreError::Backend(format!("cannot connect to PostgreSQL over TLS: {m} ({how})")))
+                }
                 other => Error::from(StoreError::Backend(other.to_string())),
             })
         })?;
