@@ -1327,7 +1327,10 @@ pub fn book_series(
         return Err(BookingError::invalid("slot_id", "a series needs a weekly slot"));
     }
     if request.every_weeks == 0 || request.every_weeks > MAX_SERIES_INTERVAL_WEEKS {
-        return Err(BookingError::invalid("every_weeks", format!("must be 1 to {MAX_SERIES_INTERVAL_WEEKS}")));
+        return Err(BookingError::invalid(
+            "every_weeks",
+            format!("must be 1 to {MAX_SERIES_INTERVAL_WEEKS}, got {}", request.every_weeks),
+        ));
     }
     let first = occurrence_at(&slot, request.first_starts_at)?;
     let step = Days::new(7 * u64::from(request.every_weeks));

@@ -136,8 +136,12 @@ pub(crate) fn conformance_checks() -> Vec<&'static str> {
 pub(crate) fn run_conformance(
     py: Python<'_>,
     factory: Bound<'_, PyAny>,
-    checks: Option<Vec<String>>,
+    checks: Option<&Bound<'_, PyAny>>,
 ) -> Result<PyConformanceReport> {
+    let checks = match checks.filter(|c| !c.is_none()) {
+        None => None,
+        Some(names) => Some(crate::convert::texts("checks", names)?),
+    };
     let factory = factory.unbind();
     let report = guarded(py, move || {
         let make = || -> Arc<dyn Repository> {

@@ -1,11 +1,41 @@
-//! Python values in: ids, instants, zones, enums, actors. Every input conversion lives here.
+//! Python values in: strings, integers, flags, ids, instants, zones, enums, actors. Every input
+//! conversion lives here.
+//!
+//! Whatever a caller passes, a conversion either yields the core's value or refuses it with
+//! `booking.InvalidInputError` naming the argument and showing the value: a wrong type, a
+//! string holding a lone surrogate (`"\ud800"`, which no UTF-8 string can carry), an int of
+//! any size, a naive or out-of-range datetime. Nothing surfaces as `TypeError`,
+//! `OverflowError` or `UnicodeEncodeError`. Only the shape of a call (an unknown keyword, a
+//! missing argument) is left to Python's own `TypeError`, and so is an object that is not a
+//! store where a store is expected.
+//!
+//! # Integers
+//!
+//! Every count the engine takes (capacity, minutes, seats, weeks, rules, ...) is a `u32` in the
+//! core, which checks its range and names the field in its refusal. A Python `int` has no
+//! bound, so [`count`] passes one that fits a `u32` as it is, and one that does not (negative,
+//! or past `u32::MAX`) as the stand-in [`OUT_OF_TYPE`] (`u32::MAX`), which lies outside every
+//! range the engine accepts (asserted below from the core's own bounds). The core then refuses
+//! it with exactly the message it gives for any out-of-range value, and [`Count::restate`]
+//! shows the caller's own value in that message instead of the stand-in. So `capacity=2**70`,
+//! `capacity=-1` and `capacity=10_001` get one message, the core's, with the core's range and
+//! the value as given; the binding keeps no copy of any range. The alternative, a table of the
+//! core's bounds in the binding, would be a second copy of each rule and its wording.
+//!
+//! The few integers that no engine rule bounds (an engine's `max_attempts`, a PostgreSQL
+//! pool's size, a `Weekday`) are checked here against the range of the Rust type (or of
+//! PostgreSQL) they become, by [`int_in`].
 
-use crate::errors::{Result, invalid};
-use booking_core::Actor;
-use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, Utc};
+use crate::errors::{Error, Result, invalid};
+use booking_core::{Actor, BookingError};
+use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, TimeDelta, Utc};
+use pyo3::exceptions::{PyException, PyOverflowError, PyTypeError, PyUnicodeEncodeError};
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
-use pyo3::types::{IntoPyDict, PyDateTime, PyString, PyType, PyTzInfo, PyTzInfoAccess};
+use pyo3::types::{
+    IntoPyDict, PyBool, PyDate, PyDateTime, PyDelta, PyInt, PyString, PyTime, PyType, PyTzInfo, PyTzInfoAccess,
+};
+use std::ops::RangeInclusive;
 use uuid::Uuid;
 
 /// `uuid.UUID`, imported once.
@@ -54,9 +84,10 @@ pub(crate) fn uuid_of(field: &str, value: &Bound<'_, PyAny>) -> Result<Uuid> {
         return Ok(Uuid::from_u128(u128_of(&value.getattr(pyo3::intern!(py, "int"))?)?));
     }
     if let Ok(s) = value.cast::<PyString>() {
-        return Uuid::parse_str(&s.to_cow()?).map_err(|e| invalid(field, format!("not a UUID: {e}")));
+        let text = str_text(field, s)?;
+        return Uuid::parse_str(&text).map_err(|e| invalid(field, format!("not a UUID ({}): {e}", shown(value))));
     }
-    value.extract::<Uuid>().map_err(|_| invalid(field, format!("expected a uuid.UUID, got {}", type_name(value))))
+    value.extract::<Uuid>().map_err(|_| invalid(field, format!("expected a uuid.UUID, got {}", got(value))))
 }
 
 /// A UUID on its way out, as a `uuid.UUID`.
@@ -174,35 +205,309 @@ fn type_name(value: &Bound<'_, PyAny>) -> String {
     value.get_type().name().map(|n| n.to_string()).unwrap_or_else(|_| "?".to_owned())
 }
 
+/// What a caller passed, for a message: its type and `repr` (`int 1180591620717411303424`).
+pub(crate) fn got(value: &Bound<'_, PyAny>) -> String {
+    format!("{} {}", type_name(value), shown(value))
+}
+
+/// `repr(value)` for a message, cut to a readable length (a lone surrogate shows escaped).
+fn shown(value: &Bound<'_, PyAny>) -> String {
+    const LONGEST: usize = 80;
+    let repr = value.repr().and_then(|r| r.to_cow().map(|c| c.into_owned())).unwrap_or_else(|_| "?".to_owned());
+    match repr.char_indices().nth(LONGEST) {
+        Some((at, _)) => format!("{}...", &repr[..at]),
+        None => repr,
+    }
+}
+
+/// A Python exception raised while reading an argument (a tzinfo's `utcoffset` failing, a
+/// datetime that overflows in UTC, an iterator raising, ...) as a refusal of that argument.
+/// `KeyboardInterrupt`, `SystemExit` and other non-`Exception`s pass through untouched.
+fn refused_by_python(field: &str, value: &Bound<'_, PyAny>, err: PyErr) -> Error {
+    let py = value.py();
+    if !err.is_instance_of::<PyException>(py) {
+        return Error::Python(err);
+    }
+    let kind = err.get_type(py).name().map(|n| n.to_string()).unwrap_or_else(|_| "an exception".to_owned());
+    invalid(field, format!("{} could not be read: {kind}: {}", shown(value), err.value(py)))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Strings
+
+/// The text of a Python `str`. A `str` may hold lone surrogates (`"\ud800"`), which are not
+/// characters and which no UTF-8 string (so no Rust `String`) can carry: refused, naming the
+/// field and where the surrogate is.
+fn str_text(field: &str, s: &Bound<'_, PyString>) -> Result<String> {
+    match s.to_cow() {
+        Ok(text) => Ok(text.into_owned()),
+        Err(err) if err.is_instance_of::<PyUnicodeEncodeError>(s.py()) => {
+            let at = err.value(s.py()).getattr("start").and_then(|v| v.extract::<usize>()).ok();
+            let surrogate = at.and_then(|i| s.as_any().get_item(i).ok()).map(|c| shown(&c));
+            let (at, surrogate) = (at.unwrap_or(0), surrogate.unwrap_or_else(|| "?".to_owned()));
+            Err(invalid(
+                field,
+                format!(
+                    "{} holds a lone surrogate ({surrogate} at index {at}), which is not a character: \
+                     pass valid Unicode text",
+                    shown(s.as_any())
+                ),
+            ))
+        }
+        Err(err) => Err(err.into()),
+    }
+}
+
+/// A `str` argument.
+pub(crate) fn text(field: &str, value: &Bound<'_, PyAny>) -> Result<String> {
+    match value.cast::<PyString>() {
+        Ok(s) => str_text(field, s),
+        Err(_) => Err(invalid(field, format!("expected a str, got {}", got(value)))),
+    }
+}
+
+/// An optional `str` argument (`None` allowed).
+pub(crate) fn opt_text(field: &str, value: Option<&Bound<'_, PyAny>>) -> Result<Option<String>> {
+    match value {
+        Some(v) if !v.is_none() => text(field, v).map(Some),
+        _ => Ok(None),
+    }
+}
+
+/// A list of strings from any iterable of `str` (a single `str` is refused, not split into
+/// characters).
+pub(crate) fn texts(field: &str, values: &Bound<'_, PyAny>) -> Result<Vec<String>> {
+    each(field, values, "strings", |item| text(field, item))
+}
+
+/// Every item of an iterable argument, converted by `convert`; `what` names the items for
+/// the message refusing a plain `str` or a non-iterable.
+pub(crate) fn each<T>(
+    field: &str,
+    values: &Bound<'_, PyAny>,
+    what: &str,
+    mut convert: impl FnMut(&Bound<'_, PyAny>) -> Result<T>,
+) -> Result<Vec<T>> {
+    if values.is_instance_of::<PyString>() {
+        return Err(invalid(field, format!("expected an iterable of {what}, not a str")));
+    }
+    let items = values
+        .try_iter()
+        .map_err(|_| invalid(field, format!("expected an iterable of {what}, got {}", got(values))))?;
+    let mut out = Vec::new();
+    for item in items {
+        let item = item.map_err(|e| refused_by_python(field, values, e))?;
+        out.push(convert(&item)?);
+    }
+    Ok(out)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Integers (see the module docs)
+
+/// What the engine receives for a Python `int` that does not fit the core's `u32`: a value
+/// every engine range leaves out, so the core refuses it with its own message.
+pub(crate) const OUT_OF_TYPE: u32 = u32::MAX;
+
+// The ranges every `count` argument feeds, read from the core: each ends below the stand-in.
+// (`seats` is at most the session's capacity.)
+const _: () = {
+    use booking_core::{group, lesson, rules};
+    assert!(group::MAX_CAPACITY < OUT_OF_TYPE);
+    assert!(group::MAX_DURATION_MINUTES < OUT_OF_TYPE);
+    assert!(group::MAX_OFFER_HOLD_MINUTES < OUT_OF_TYPE);
+    assert!(lesson::MAX_SERIES_INTERVAL_WEEKS < OUT_OF_TYPE);
+    assert!(lesson::MAX_SERIES_LESSONS < OUT_OF_TYPE);
+    assert!(rules::MAX_NOTICE_MINUTES < OUT_OF_TYPE);
+    assert!(rules::MAX_ADVANCE_DAYS < OUT_OF_TYPE);
+    assert!(rules::MAX_BUFFER_MINUTES < OUT_OF_TYPE);
+    assert!(rules::MAX_LIMIT < OUT_OF_TYPE);
+};
+
+/// An integer argument on its way to the engine, which checks its range.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub(crate) struct Count {
+    field: &'static str,
+    /// What the engine gets: the caller's value, or [`OUT_OF_TYPE`] if it does not fit.
+    pub(crate) value: u32,
+    /// The caller's value in decimal, when it did not fit a `u32`.
+    given: Option<Box<str>>,
+}
+
+impl Count {
+    /// The engine's refusal of this argument, showing the caller's value where the core's
+    /// message (and the error's details) show the stand-in. Any other error is returned as
+    /// it is.
+    pub(crate) fn restate(&self, error: Error) -> Error {
+        let Some(given) = &self.given else { return error };
+        match error {
+            Error::Booking(e) if self.refused_by(&e) => Error::Restated { error: e, given: given.clone() },
+            other => other,
+        }
+    }
+
+    fn refused_by(&self, error: &BookingError) -> bool {
+        match error {
+            BookingError::InvalidInput { field, .. } => field == self.field,
+            BookingError::TooLarge { requested, .. } => *requested == u64::from(OUT_OF_TYPE),
+            _ => false,
+        }
+    }
+
+    /// Whether the caller's int did not fit the core's type (the engine gets [`OUT_OF_TYPE`]).
+    pub(crate) fn is_out_of_type(&self) -> bool {
+        self.given.is_some()
+    }
+
+    /// The caller's value as a Python `int`.
+    pub(crate) fn to_object<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        match &self.given {
+            Some(given) => py.get_type::<PyInt>().call1((&**given,)),
+            None => Ok(self.value.into_pyobject(py)?.into_any()),
+        }
+    }
+}
+
+/// [`Count::restate`] for each of a call's integer arguments.
+pub(crate) fn restate(error: Error, counts: &[&Count]) -> Error {
+    counts.iter().fold(error, |error, count| count.restate(error))
+}
+
+/// A Python `int` argument: any object with `__index__` but a `bool` (`capacity=True` is a
+/// bug, not a 1). Returns its value as a `u32` if it fits one, and the exact `int`.
+fn int_arg<'py>(field: &str, value: &Bound<'py, PyAny>) -> Result<(Option<u32>, Bound<'py, PyAny>)> {
+    let not_an_int = || invalid(field, format!("expected an int, got {}", got(value)));
+    if value.is_instance_of::<PyBool>() {
+        return Err(not_an_int());
+    }
+    match value.extract::<u32>() {
+        Ok(n) => Ok((Some(n), value.clone())),
+        Err(e) if e.is_instance_of::<PyOverflowError>(value.py()) => {
+            let exact = value.py().import("operator")?.call_method1("index", (value,))?;
+            Ok((None, exact))
+        }
+        Err(e) if e.is_instance_of::<PyTypeError>(value.py()) => Err(not_an_int()),
+        Err(e) => Err(e.into()),
+    }
+}
+
+fn decimal(int: &Bound<'_, PyAny>) -> Result<Box<str>> {
+    Ok(int.str()?.to_cow()?.into())
+}
+
+/// An integer the engine checks (see the module docs).
+pub(crate) fn count(field: &'static str, value: &Bound<'_, PyAny>) -> Result<Count> {
+    match int_arg(field, value)? {
+        (Some(value), _) => Ok(Count { field, value, given: None }),
+        (None, exact) => Ok(Count { field, value: OUT_OF_TYPE, given: Some(decimal(&exact)?) }),
+    }
+}
+
+/// An optional [`count`] (`None` allowed).
+pub(crate) fn opt_count(field: &'static str, value: Option<&Bound<'_, PyAny>>) -> Result<Option<Count>> {
+    match value {
+        Some(v) if !v.is_none() => count(field, v).map(Some),
+        _ => Ok(None),
+    }
+}
+
+/// A [`count`] with a default (pyo3 cannot give a `&Bound` argument an `int` default, so the
+/// signature Python sees states it, and `None` stands for it here).
+pub(crate) fn count_or(field: &'static str, value: Option<&Bound<'_, PyAny>>, default: u32) -> Result<Count> {
+    match value {
+        Some(v) if !v.is_none() => count(field, v),
+        _ => Ok(Count { field, value: default, given: None }),
+    }
+}
+
+/// An integer no engine rule bounds, in `range` (the range of what it becomes); `meaning`
+/// follows the range in the message (`""`, or `" (0 = Monday)"`, ...).
+pub(crate) fn int_in(field: &str, value: &Bound<'_, PyAny>, range: RangeInclusive<u32>, meaning: &str) -> Result<u32> {
+    let (fits, exact) = int_arg(field, value)?;
+    match fits {
+        Some(n) if range.contains(&n) => Ok(n),
+        _ => Err(invalid(
+            field,
+            format!("must be between {} and {}{meaning}, got {}", range.start(), range.end(), decimal(&exact)?),
+        )),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Flags, durations
+
+/// A `bool` argument (only `True` or `False`: `1` and `"yes"` are refused).
+pub(crate) fn flag(field: &str, value: &Bound<'_, PyAny>) -> Result<bool> {
+    match value.cast::<PyBool>() {
+        Ok(b) => Ok(b.is_true()),
+        Err(_) => Err(invalid(field, format!("expected a bool (True or False), got {}", got(value)))),
+    }
+}
+
+/// An optional `bool` argument (`None` allowed).
+pub(crate) fn opt_flag(field: &str, value: &Bound<'_, PyAny>) -> Result<Option<bool>> {
+    if value.is_none() { Ok(None) } else { flag(field, value).map(Some) }
+}
+
+/// Converters for `bool` arguments with a default, for `#[pyo3(from_py_with = ...)]` (which
+/// keeps the default in the signature but passes the converter no name): one per argument.
+pub(crate) mod flags {
+    use pyo3::prelude::*;
+    macro_rules! flag_arguments {
+        ($($name:ident),* $(,)?) => {$(
+            #[doc = concat!("The `", stringify!($name), "` argument (see [`flag`](super::flag)).")]
+            pub(crate) fn $name(value: &Bound<'_, PyAny>) -> PyResult<bool> {
+                Ok(super::flag(stringify!($name), value)?)
+            }
+        )*};
+    }
+    flag_arguments!(active, local_queueing, waitlist_enabled);
+}
+
+/// A `datetime.timedelta` argument.
+pub(crate) fn duration(field: &str, value: &Bound<'_, PyAny>) -> Result<TimeDelta> {
+    if !value.is_instance_of::<PyDelta>() {
+        return Err(invalid(field, format!("expected a datetime.timedelta, got {}", got(value))));
+    }
+    value.extract::<TimeDelta>().map_err(|e| refused_by_python(field, value, e))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Instants, wall times, dates, zones, enums
+
 static UTC: PyOnceLock<Py<PyTzInfo>> = PyOnceLock::new();
 
 /// An instant from a timezone-aware `datetime` (any tzinfo: `ZoneInfo`, `timezone.utc`, ...).
-/// A naive datetime is refused: it names no instant.
+/// A naive datetime is refused: it names no instant. So is one whose tzinfo fails, or whose
+/// UTC instant falls outside the years 1 to 9999 Python can hold (`datetime.min` in a zone
+/// ahead of UTC).
 pub(crate) fn instant(field: &str, value: &Bound<'_, PyAny>) -> Result<DateTime<Utc>> {
     let py = value.py();
     let Ok(dt) = value.cast::<PyDateTime>() else {
-        return Err(invalid(field, format!("expected a timezone-aware datetime, got {}", type_name(value))));
+        return Err(invalid(field, format!("expected a timezone-aware datetime, got {}", got(value))));
     };
     let utc = UTC.get_or_try_init(py, || PyTzInfo::utc(py).map(|u| u.to_owned().unbind()))?.bind(py);
     // The common case, a datetime in `timezone.utc` (every instant the engine returns), is
     // read as it is.
     if dt.get_tzinfo().is_some_and(|tz| tz.is(utc)) {
-        return Ok(dt.extract::<DateTime<Utc>>()?);
+        return dt.extract::<DateTime<Utc>>().map_err(|e| refused_by_python(field, value, e));
     }
-    if dt.call_method0(pyo3::intern!(py, "utcoffset"))?.is_none() {
+    let offset = dt.call_method0(pyo3::intern!(py, "utcoffset")).map_err(|e| refused_by_python(field, value, e))?;
+    if offset.is_none() {
         return Err(invalid(
             field,
             "naive datetime: pass a timezone-aware datetime (tzinfo=ZoneInfo(...) or timezone.utc)",
         ));
     }
-    let in_utc = dt.call_method1(pyo3::intern!(py, "astimezone"), (utc,))?;
-    Ok(in_utc.extract::<DateTime<Utc>>()?)
+    dt.call_method1(pyo3::intern!(py, "astimezone"), (utc,))
+        .and_then(|in_utc| in_utc.extract::<DateTime<Utc>>())
+        .map_err(|e| refused_by_python(field, value, e))
 }
 
 /// A wall time (a naive `datetime`), read in a slot's zone by the core.
 pub(crate) fn wall_time(field: &str, value: &Bound<'_, PyAny>) -> Result<NaiveDateTime> {
     let Ok(dt) = value.cast::<PyDateTime>() else {
-        return Err(invalid(field, format!("expected a naive datetime (wall time), got {}", type_name(value))));
+        return Err(invalid(field, format!("expected a naive datetime (wall time), got {}", got(value))));
     };
     if dt.get_tzinfo().is_some() {
         return Err(invalid(
@@ -210,48 +515,92 @@ pub(crate) fn wall_time(field: &str, value: &Bound<'_, PyAny>) -> Result<NaiveDa
             "a slot's times are wall times in the slot's zone: pass a naive datetime (no tzinfo)",
         ));
     }
-    Ok(dt.extract::<NaiveDateTime>()?)
+    dt.extract::<NaiveDateTime>().map_err(|e| refused_by_python(field, value, e))
 }
 
-/// A `datetime.date`.
+/// A `datetime.date` (not a `datetime`, whose time would be dropped).
 pub(crate) fn date(field: &str, value: &Bound<'_, PyAny>) -> Result<NaiveDate> {
     if value.is_instance_of::<PyDateTime>() {
         return Err(invalid(field, "expected a date, got a datetime"));
     }
-    value
-        .extract::<NaiveDate>()
-        .map_err(|_| invalid(field, format!("expected a datetime.date, got {}", type_name(value))))
+    if !value.is_instance_of::<PyDate>() {
+        return Err(invalid(field, format!("expected a datetime.date, got {}", got(value))));
+    }
+    value.extract::<NaiveDate>().map_err(|e| refused_by_python(field, value, e))
 }
 
-/// A `datetime.time` without tzinfo.
+/// A `datetime.time` without tzinfo (a wall time).
 pub(crate) fn time(field: &str, value: &Bound<'_, PyAny>) -> Result<NaiveTime> {
-    value
-        .extract::<NaiveTime>()
-        .map_err(|_| invalid(field, format!("expected a naive datetime.time, got {}", type_name(value))))
+    let Ok(t) = value.cast::<PyTime>() else {
+        return Err(invalid(field, format!("expected a naive datetime.time, got {}", got(value))));
+    };
+    if t.get_tzinfo().is_some() {
+        return Err(invalid(field, "a slot's times are wall times in the slot's zone: pass a time without tzinfo"));
+    }
+    t.extract::<NaiveTime>().map_err(|e| refused_by_python(field, value, e))
 }
 
 /// An IANA zone name, from a `zoneinfo.ZoneInfo` (its `key`) or a string. The core checks it.
 pub(crate) fn zone_name(field: &str, value: &Bound<'_, PyAny>) -> Result<String> {
     if let Ok(s) = value.cast::<PyString>() {
-        return Ok(s.to_cow()?.into_owned());
+        return str_text(field, s);
     }
     match value.getattr(pyo3::intern!(value.py(), "key")) {
-        Ok(key) if !key.is_none() => Ok(key.extract::<String>()?),
-        _ => {
-            Err(invalid(field, format!("expected a zoneinfo.ZoneInfo or an IANA zone name, got {}", type_name(value))))
-        }
+        Ok(key) if key.is_instance_of::<PyString>() => text(field, &key),
+        _ => Err(invalid(field, format!("expected a zoneinfo.ZoneInfo or an IANA zone name, got {}", got(value)))),
     }
 }
 
 /// The `value` of a Python enum member, or a plain string.
 pub(crate) fn enum_value(field: &str, value: &Bound<'_, PyAny>) -> Result<String> {
-    let value = match value.getattr(pyo3::intern!(value.py(), "value")) {
-        Ok(v) if !value.is_instance_of::<PyString>() => v,
-        _ => value.clone(),
-    };
-    value
-        .extract::<String>()
-        .map_err(|_| invalid(field, format!("expected an enum member or a string, got {}", type_name(&value))))
+    if let Ok(s) = value.cast::<PyString>() {
+        return str_text(field, s);
+    }
+    match value.getattr(pyo3::intern!(value.py(), "value")) {
+        Ok(v) if v.is_instance_of::<PyString>() => text(field, &v),
+        _ => Err(invalid(field, format!("expected an enum member or a string, got {}", got(value)))),
+    }
+}
+
+/// An argument that must be an instance of one of the binding's classes; `what` names it in
+/// the message (`"a SchedulingRules"`).
+pub(crate) fn instance<'a, 'py, T: pyo3::type_object::PyTypeCheck>(
+    field: &str,
+    value: &'a Bound<'py, PyAny>,
+    what: &str,
+) -> Result<&'a Bound<'py, T>> {
+    value.cast::<T>().map_err(|_| invalid(field, format!("expected {what}, got {}", got(value))))
+}
+
+/// The `Actor` argument of a command.
+pub(crate) fn actor(value: &Bound<'_, PyAny>) -> Result<Actor> {
+    match value.cast::<PyActor>() {
+        Ok(a) => Ok(a.get().0),
+        Err(_) => Err(invalid(
+            "actor",
+            format!(
+                "expected an Actor (Actor.teacher(id), Actor.student(id), Actor.admin(id) or Actor.system()), got {}",
+                got(value)
+            ),
+        )),
+    }
+}
+
+/// A filesystem path (`str` or `os.PathLike`), as Python's `os.fsencode` reads it (so a name
+/// with undecodable bytes, held as surrogate escapes, is kept). A NUL byte, which no C path
+/// can hold, is refused.
+pub(crate) fn path(field: &str, value: &Bound<'_, PyAny>) -> Result<std::path::PathBuf> {
+    let path = value.extract::<std::path::PathBuf>().map_err(|e| {
+        if e.is_instance_of::<PyTypeError>(value.py()) {
+            invalid(field, format!("expected a str or os.PathLike, got {}", got(value)))
+        } else {
+            refused_by_python(field, value, e)
+        }
+    })?;
+    if path.as_os_str().as_encoded_bytes().contains(&0) {
+        return Err(invalid(field, format!("{} holds a NUL character, which no file name can", shown(value))));
+    }
+    Ok(path)
 }
 
 /// Where the binding's Python enums live, cached per class with their members.

@@ -1,6 +1,9 @@
 //! `booking.Engine`: the core's [`Engine`] over any store, with the GIL released while it works.
 
-use crate::convert::{PyActor, enum_value, instant, opt_uuid, uuid_of, zone_name};
+use crate::convert::{
+    self, Count, count, enum_value, flag, flags, instant, opt_count, opt_text, opt_uuid, restate, text, uuid_of,
+    zone_name,
+};
 use crate::errors::{Error, Result, guarded, invalid};
 use crate::objects::{
     PyAvailabilitySlot, PyBookableOccurrence, PyCalendar, PyEvent, PyGroupSession, PyLesson, PyOneTimeSlot, PyReceipt,
@@ -36,9 +39,22 @@ impl PyManualClock {
         self.0.set(instant("now", now)?);
         Ok(())
     }
-    /// Moves the clock forward by a `datetime.timedelta`.
-    fn advance(&self, delta: chrono::TimeDelta) {
-        self.0.advance(delta);
+    /// Moves the clock forward by a `datetime.timedelta` (backwards if negative). A move past
+    /// the years 1 to 9999 is refused (`InvalidInputError`) and leaves the clock as it was.
+    fn advance(&self, py: Python<'_>, delta: &Bound<'_, PyAny>) -> Result<()> {
+        let delta = convert::duration("delta", delta)?;
+        let clock = Arc::clone(&self.0);
+        guarded(py, move || {
+            let now = booking_core::Clock::now(&*clock);
+            // Python's datetime ends at year 9999 (and so does every instant Python can read back).
+            match now.checked_add_signed(delta).filter(|t| (1..=9999).contains(&chrono::Datelike::year(t))) {
+                Some(_) => {
+                    clock.advance(delta);
+                    Ok(())
+                }
+                None => Err(invalid("delta", format!("moves the clock ({now}) past the years 1 to 9999, by {delta}"))),
+            }
+        })
     }
     fn __repr__(&self) -> String {
         format!("ManualClock({})", booking_core::Clock::now(&*self.0).to_rfc3339())
@@ -74,43 +90,38 @@ pub(crate) struct PyEngine {
     store: Py<PyAny>,
 }
 
-fn request(actor: &PyActor, key: Option<String>) -> Request {
-    Request { actor: actor.0, key }
-}
-
-fn count(field: &str, value: i64) -> Result<u32> {
-    u32::try_from(value).map_err(|_| invalid(field, format!("must be between 0 and {}", u32::MAX)))
+/// The request of a command: its actor and optional idempotency key.
+fn request(actor: &Bound<'_, PyAny>, key: Option<&Bound<'_, PyAny>>) -> Result<Request> {
+    Ok(Request { actor: convert::actor(actor)?, key: opt_text("key", key)? })
 }
 
 /// Optional `SchedulingRules` (`None`: none set at this level).
 fn rules_of(field: &str, value: Option<&Bound<'_, PyAny>>) -> Result<SchedulingRules> {
     match value.filter(|v| !v.is_none()) {
         None => Ok(SchedulingRules::default()),
-        Some(v) => match v.cast::<PySchedulingRules>() {
-            Ok(r) => Ok(r.get().0),
-            Err(_) => Err(invalid(field, "expected a SchedulingRules")),
-        },
+        Some(v) => Ok(convert::instance::<PySchedulingRules>(field, v, "a SchedulingRules")?.get().0),
     }
 }
 
-/// An optional `WaitlistMode` (`None`: promote).
-fn waitlist_mode_of(value: Option<&Bound<'_, PyAny>>) -> Result<WaitlistMode> {
+/// An optional `WaitlistMode` (`None`: promote), with its `hold_minutes` as given (for
+/// [`Count::restate`]).
+fn waitlist_mode_of(value: Option<&Bound<'_, PyAny>>) -> Result<(WaitlistMode, Option<Count>)> {
     match value.filter(|v| !v.is_none()) {
-        None => Ok(WaitlistMode::Promote),
-        Some(v) => match v.cast::<PyWaitlistMode>() {
-            Ok(m) => Ok(m.get().0),
-            Err(_) => Err(invalid("waitlist_mode", "expected a WaitlistMode (WaitlistMode.promote() or .offer(...))")),
-        },
+        None => Ok((WaitlistMode::Promote, None)),
+        Some(v) => {
+            let m = convert::instance::<PyWaitlistMode>(
+                "waitlist_mode",
+                v,
+                "a WaitlistMode (WaitlistMode.promote() or WaitlistMode.offer(...))",
+            )?;
+            Ok((m.get().core_mode(), m.get().out_of_type_hold().cloned()))
+        }
     }
 }
 
 /// Booking ids from any iterable of ids.
 fn booking_ids(field: &str, values: &Bound<'_, PyAny>) -> Result<Vec<BookingId>> {
-    if values.is_instance_of::<pyo3::types::PyString>() {
-        return Err(invalid(field, "expected an iterable of booking ids, not a string"));
-    }
-    let items = values.try_iter().map_err(|_| invalid(field, "expected an iterable of booking ids"))?;
-    items.map(|item| Ok(BookingId(uuid_of(field, &item?)?))).collect()
+    convert::each(field, values, "booking ids", |item| Ok(BookingId(uuid_of(field, item)?)))
 }
 
 fn slot_spec(
@@ -132,7 +143,10 @@ fn slot_spec(
     } else if let Ok(o) = recurrence.cast::<PyOneTimeSlot>() {
         SlotRecurrence::OneTime { start: o.get().start, end: o.get().end }
     } else {
-        return Err(invalid("recurrence", "expected a WeeklySlot or a OneTimeSlot"));
+        return Err(invalid(
+            "recurrence",
+            format!("expected a WeeklySlot or a OneTimeSlot, got {}", convert::got(recurrence)),
+        ));
     };
     Ok(SlotSpec {
         course_id: opt_uuid("course_id", course_id)?.map(CourseId),
@@ -153,6 +167,17 @@ impl PyEngine {
         let engine = &self.engine;
         guarded(py, move || f(engine).map_err(Error::from))
     }
+
+    /// [`run`](Self::run) for a command with integer arguments: a refusal of one the caller
+    /// gave out of the core's type shows the caller's value ([`Count::restate`]).
+    fn run_counting<T: Send>(
+        &self,
+        py: Python<'_>,
+        counts: &[&Count],
+        f: impl FnOnce(&Engine<Arc<dyn Repository>>) -> std::result::Result<T, BookingError> + Send,
+    ) -> Result<T> {
+        self.run(py, f).map_err(|e| restate(e, counts))
+    }
 }
 
 #[pymethods]
@@ -163,21 +188,40 @@ impl PyEngine {
     #[allow(clippy::too_many_arguments)]
     fn new(
         store: &Bound<'_, PyAny>,
-        clock: Option<&Bound<'_, PyManualClock>>,
-        max_attempts: Option<u32>,
-        local_queueing: bool,
+        clock: Option<&Bound<'_, PyAny>>,
+        max_attempts: Option<&Bound<'_, PyAny>>,
+        #[pyo3(from_py_with = flags::local_queueing)] local_queueing: bool,
         meeting_links: Option<&Bound<'_, PyAny>>,
-        ical_uid_domain: Option<String>,
-        ical_prodid: Option<String>,
+        ical_uid_domain: Option<&Bound<'_, PyAny>>,
+        ical_prodid: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Self> {
-        let mut engine = Engine::new(crate::stores::repository(store)?).with_local_queueing(local_queueing);
+        let repository = crate::stores::repository(store)?;
+        let clock = match clock.filter(|c| !c.is_none()) {
+            None => None,
+            Some(c) => Some(Arc::clone(&convert::instance::<PyManualClock>("clock", c, "a ManualClock")?.get().0)),
+        };
+        // No engine rule bounds the attempts: any u32 (0 counts as 1).
+        let max_attempts = match max_attempts.filter(|n| !n.is_none()) {
+            None => None,
+            Some(n) => Some(convert::int_in("max_attempts", n, 0..=u32::MAX, " (0 counts as 1)")?),
+        };
+        let links = match meeting_links.filter(|l| !l.is_none()) {
+            Some(links) if !links.is_callable() => {
+                let message = format!("expected a callable taking a Lesson, got {}", convert::got(links));
+                return Err(invalid("meeting_links", message).into());
+            }
+            links => links,
+        };
+        let ical_uid_domain = opt_text("ical_uid_domain", ical_uid_domain)?;
+        let ical_prodid = opt_text("ical_prodid", ical_prodid)?;
+        let mut engine = Engine::new(repository).with_local_queueing(local_queueing);
         if let Some(clock) = clock {
-            engine = engine.with_clock(Arc::clone(&clock.get().0));
+            engine = engine.with_clock(clock);
         }
         if let Some(n) = max_attempts {
             engine = engine.with_max_attempts(n);
         }
-        if let Some(links) = meeting_links.filter(|l| !l.is_none()) {
+        if let Some(links) = links {
             engine = engine.with_meeting_links(PyLinks(links.clone().unbind()));
         }
         if ical_uid_domain.is_some() || ical_prodid.is_some() {
@@ -216,35 +260,39 @@ impl PyEngine {
     fn create_session(
         &self,
         py: Python<'_>,
-        actor: &PyActor,
+        actor: &Bound<'_, PyAny>,
         teacher_id: &Bound<'_, PyAny>,
-        title: String,
+        title: &Bound<'_, PyAny>,
         starts_at: &Bound<'_, PyAny>,
         time_zone: &Bound<'_, PyAny>,
-        duration_minutes: i64,
-        meeting_link: String,
-        capacity: i64,
-        waitlist_enabled: bool,
+        duration_minutes: &Bound<'_, PyAny>,
+        meeting_link: &Bound<'_, PyAny>,
+        capacity: &Bound<'_, PyAny>,
+        #[pyo3(from_py_with = flags::waitlist_enabled)] waitlist_enabled: bool,
         course_id: Option<&Bound<'_, PyAny>>,
         waitlist_mode: Option<&Bound<'_, PyAny>>,
         rules: Option<&Bound<'_, PyAny>>,
-        key: Option<String>,
+        key: Option<&Bound<'_, PyAny>>,
     ) -> Result<PyReceipt> {
+        let (duration_minutes, capacity) = (count("duration_minutes", duration_minutes)?, count("capacity", capacity)?);
+        let (waitlist_mode, hold_minutes) = waitlist_mode_of(waitlist_mode)?;
         let session = NewGroupSession {
             teacher_id: UserId(uuid_of("teacher_id", teacher_id)?),
             course_id: opt_uuid("course_id", course_id)?.map(CourseId),
-            title,
+            title: text("title", title)?,
             starts_at: instant("starts_at", starts_at)?,
             time_zone: zone_name("time_zone", time_zone)?,
-            duration_minutes: count("duration_minutes", duration_minutes)?,
-            meeting_link,
-            capacity: count("capacity", capacity)?,
+            duration_minutes: duration_minutes.value,
+            meeting_link: text("meeting_link", meeting_link)?,
+            capacity: capacity.value,
             waitlist_enabled,
-            waitlist_mode: waitlist_mode_of(waitlist_mode)?,
+            waitlist_mode,
             rules: rules_of("rules", rules)?,
         };
-        let request = request(actor, key);
-        let r = self.run(py, move |e| e.create_session(request, session))?;
+        let request = request(actor, key)?;
+        let counts: Vec<&Count> =
+            [Some(&duration_minutes), Some(&capacity), hold_minutes.as_ref()].into_iter().flatten().collect();
+        let r = self.run_counting(py, &counts, move |e| e.create_session(request, session))?;
         Ok(PyReceipt::new(r, ReceiptValue::Session))
     }
 
@@ -254,20 +302,22 @@ impl PyEngine {
     /// seats than the session's seats per booking (1 unless the teacher set more):
     /// `LimitReachedError`; a session of a course the student is not enrolled in:
     /// `NotEnrolledError`.
-    #[pyo3(signature = (actor, session_id, student_id, *, seats = 1, key = None))]
+    #[pyo3(signature = (actor, session_id, student_id, *, seats = None, key = None),
+        text_signature = "($self, actor, session_id, student_id, *, seats=1, key=None)")]
     fn book_seat(
         &self,
         py: Python<'_>,
-        actor: &PyActor,
+        actor: &Bound<'_, PyAny>,
         session_id: &Bound<'_, PyAny>,
         student_id: &Bound<'_, PyAny>,
-        seats: i64,
-        key: Option<String>,
+        seats: Option<&Bound<'_, PyAny>>,
+        key: Option<&Bound<'_, PyAny>>,
     ) -> Result<PyReceipt> {
         let (s, st) = (SessionId(uuid_of("session_id", session_id)?), UserId(uuid_of("student_id", student_id)?));
-        let n = count("seats", seats)?;
-        let request = request(actor, key);
-        let r = self.run(py, move |e| e.book_seats(request, s, st, n))?;
+        let seats = convert::count_or("seats", seats, 1)?;
+        let request = request(actor, key)?;
+        let n = seats.value;
+        let r = self.run_counting(py, &[&seats], move |e| e.book_seats(request, s, st, n))?;
         Ok(PyReceipt::new(r, ReceiptValue::Seat))
     }
 
@@ -277,12 +327,12 @@ impl PyEngine {
     fn accept_offer(
         &self,
         py: Python<'_>,
-        actor: &PyActor,
+        actor: &Bound<'_, PyAny>,
         booking_id: &Bound<'_, PyAny>,
-        key: Option<String>,
+        key: Option<&Bound<'_, PyAny>>,
     ) -> Result<PyReceipt> {
         let b = BookingId(uuid_of("booking_id", booking_id)?);
-        let request = request(actor, key);
+        let request = request(actor, key)?;
         let r = self.run(py, move |e| e.accept_offer(request, b))?;
         Ok(PyReceipt::new(r, ReceiptValue::Seat))
     }
@@ -293,12 +343,12 @@ impl PyEngine {
     fn decline_offer(
         &self,
         py: Python<'_>,
-        actor: &PyActor,
+        actor: &Bound<'_, PyAny>,
         booking_id: &Bound<'_, PyAny>,
-        key: Option<String>,
+        key: Option<&Bound<'_, PyAny>>,
     ) -> Result<PyReceipt> {
         let b = BookingId(uuid_of("booking_id", booking_id)?);
-        let request = request(actor, key);
+        let request = request(actor, key)?;
         let r = self.run(py, move |e| e.decline_offer(request, b))?;
         Ok(PyReceipt::new(r, ReceiptValue::Seat))
     }
@@ -317,12 +367,12 @@ impl PyEngine {
     fn cancel_booking(
         &self,
         py: Python<'_>,
-        actor: &PyActor,
+        actor: &Bound<'_, PyAny>,
         booking_id: &Bound<'_, PyAny>,
-        key: Option<String>,
+        key: Option<&Bound<'_, PyAny>>,
     ) -> Result<PyReceipt> {
         let b = BookingId(uuid_of("booking_id", booking_id)?);
-        let request = request(actor, key);
+        let request = request(actor, key)?;
         let r = self.run(py, move |e| e.cancel_booking(request, b))?;
         Ok(PyReceipt::new(r, ReceiptValue::Seat))
     }
@@ -332,14 +382,15 @@ impl PyEngine {
     fn change_capacity(
         &self,
         py: Python<'_>,
-        actor: &PyActor,
+        actor: &Bound<'_, PyAny>,
         session_id: &Bound<'_, PyAny>,
-        capacity: i64,
-        key: Option<String>,
+        capacity: &Bound<'_, PyAny>,
+        key: Option<&Bound<'_, PyAny>>,
     ) -> Result<PyReceipt> {
-        let (s, c) = (SessionId(uuid_of("session_id", session_id)?), count("capacity", capacity)?);
-        let request = request(actor, key);
-        let r = self.run(py, move |e| e.change_capacity(request, s, c))?;
+        let (s, capacity) = (SessionId(uuid_of("session_id", session_id)?), count("capacity", capacity)?);
+        let request = request(actor, key)?;
+        let c = capacity.value;
+        let r = self.run_counting(py, &[&capacity], move |e| e.change_capacity(request, s, c))?;
         Ok(PyReceipt::new(r, ReceiptValue::Session))
     }
 
@@ -348,13 +399,14 @@ impl PyEngine {
     fn set_waitlist(
         &self,
         py: Python<'_>,
-        actor: &PyActor,
+        actor: &Bound<'_, PyAny>,
         session_id: &Bound<'_, PyAny>,
-        enabled: bool,
-        key: Option<String>,
+        enabled: &Bound<'_, PyAny>,
+        key: Option<&Bound<'_, PyAny>>,
     ) -> Result<PyReceipt> {
         let s = SessionId(uuid_of("session_id", session_id)?);
-        let request = request(actor, key);
+        let enabled = flag("enabled", enabled)?;
+        let request = request(actor, key)?;
         let r = self.run(py, move |e| e.set_waitlist(request, s, enabled))?;
         Ok(PyReceipt::new(r, ReceiptValue::Session))
     }
@@ -364,12 +416,12 @@ impl PyEngine {
     fn cancel_session(
         &self,
         py: Python<'_>,
-        actor: &PyActor,
+        actor: &Bound<'_, PyAny>,
         session_id: &Bound<'_, PyAny>,
-        key: Option<String>,
+        key: Option<&Bound<'_, PyAny>>,
     ) -> Result<PyReceipt> {
         let s = SessionId(uuid_of("session_id", session_id)?);
-        let request = request(actor, key);
+        let request = request(actor, key)?;
         let r = self.run(py, move |e| e.cancel_session(request, s))?;
         Ok(PyReceipt::new(r, ReceiptValue::Session))
     }
@@ -379,13 +431,14 @@ impl PyEngine {
     fn mark_attendance(
         &self,
         py: Python<'_>,
-        actor: &PyActor,
+        actor: &Bound<'_, PyAny>,
         booking_id: &Bound<'_, PyAny>,
-        attended: bool,
-        key: Option<String>,
+        attended: &Bound<'_, PyAny>,
+        key: Option<&Bound<'_, PyAny>>,
     ) -> Result<PyReceipt> {
         let b = BookingId(uuid_of("booking_id", booking_id)?);
-        let request = request(actor, key);
+        let attended = flag("attended", attended)?;
+        let request = request(actor, key)?;
         let r = self.run(py, move |e| e.mark_attendance(request, b, attended))?;
         Ok(PyReceipt::new(r, ReceiptValue::Seat))
     }
@@ -400,18 +453,18 @@ impl PyEngine {
     fn publish_slot(
         &self,
         py: Python<'_>,
-        actor: &PyActor,
+        actor: &Bound<'_, PyAny>,
         teacher_id: &Bound<'_, PyAny>,
         recurrence: &Bound<'_, PyAny>,
         time_zone: &Bound<'_, PyAny>,
         course_id: Option<&Bound<'_, PyAny>>,
-        active: bool,
+        #[pyo3(from_py_with = flags::active)] active: bool,
         rules: Option<&Bound<'_, PyAny>>,
-        key: Option<String>,
+        key: Option<&Bound<'_, PyAny>>,
     ) -> Result<PyReceipt> {
         let t = UserId(uuid_of("teacher_id", teacher_id)?);
         let spec = slot_spec(recurrence, time_zone, course_id, active, rules)?;
-        let request = request(actor, key);
+        let request = request(actor, key)?;
         let r = self.run(py, move |e| e.publish_slot(request, t, spec))?;
         Ok(PyReceipt::new(r, ReceiptValue::Slot))
     }
@@ -424,18 +477,18 @@ impl PyEngine {
     fn update_slot(
         &self,
         py: Python<'_>,
-        actor: &PyActor,
+        actor: &Bound<'_, PyAny>,
         slot_id: &Bound<'_, PyAny>,
         recurrence: &Bound<'_, PyAny>,
         time_zone: &Bound<'_, PyAny>,
         course_id: Option<&Bound<'_, PyAny>>,
-        active: bool,
+        #[pyo3(from_py_with = flags::active)] active: bool,
         rules: Option<&Bound<'_, PyAny>>,
-        key: Option<String>,
+        key: Option<&Bound<'_, PyAny>>,
     ) -> Result<PyReceipt> {
         let s = SlotId(uuid_of("slot_id", slot_id)?);
         let spec = slot_spec(recurrence, time_zone, course_id, active, rules)?;
-        let request = request(actor, key);
+        let request = request(actor, key)?;
         let r = self.run(py, move |e| e.update_slot(request, s, spec))?;
         Ok(PyReceipt::new(r, ReceiptValue::Slot))
     }
@@ -445,13 +498,14 @@ impl PyEngine {
     fn set_slot_active(
         &self,
         py: Python<'_>,
-        actor: &PyActor,
+        actor: &Bound<'_, PyAny>,
         slot_id: &Bound<'_, PyAny>,
-        active: bool,
-        key: Option<String>,
+        active: &Bound<'_, PyAny>,
+        key: Option<&Bound<'_, PyAny>>,
     ) -> Result<PyReceipt> {
         let s = SlotId(uuid_of("slot_id", slot_id)?);
-        let request = request(actor, key);
+        let active = flag("active", active)?;
+        let request = request(actor, key)?;
         let r = self.run(py, move |e| e.set_slot_active(request, s, active))?;
         Ok(PyReceipt::new(r, ReceiptValue::Slot))
     }
@@ -462,16 +516,16 @@ impl PyEngine {
     fn book_lesson(
         &self,
         py: Python<'_>,
-        actor: &PyActor,
+        actor: &Bound<'_, PyAny>,
         slot_id: &Bound<'_, PyAny>,
         starts_at: &Bound<'_, PyAny>,
         student_id: &Bound<'_, PyAny>,
-        key: Option<String>,
+        key: Option<&Bound<'_, PyAny>>,
     ) -> Result<PyReceipt> {
         let s = SlotId(uuid_of("slot_id", slot_id)?);
         let at = instant("starts_at", starts_at)?;
         let st = UserId(uuid_of("student_id", student_id)?);
-        let request = request(actor, key);
+        let request = request(actor, key)?;
         let r = self.run(py, move |e| e.book_lesson(request, s, at, st))?;
         Ok(PyReceipt::new(r, ReceiptValue::Lesson))
     }
@@ -479,25 +533,33 @@ impl PyEngine {
     /// Books a weekly series from one slot: `count` lessons or lessons `until` a date (one of
     /// the two), every `every_weeks` weeks; `mode` is `SeriesMode.ALL_OR_NOTHING` (default)
     /// or `SeriesMode.BOOK_AVAILABLE`.
-    #[pyo3(signature = (actor, slot_id, student_id, first_starts_at, *, every_weeks = 1, count = None, until = None,
-        mode = None, key = None))]
+    #[pyo3(signature = (actor, slot_id, student_id, first_starts_at, *, every_weeks = None, count = None, until = None,
+        mode = None, key = None),
+        text_signature = "($self, actor, slot_id, student_id, first_starts_at, *, every_weeks=1, count=None, until=None, \
+                          mode=None, key=None)")]
     #[allow(clippy::too_many_arguments)]
     fn book_series(
         &self,
         py: Python<'_>,
-        actor: &PyActor,
+        actor: &Bound<'_, PyAny>,
         slot_id: &Bound<'_, PyAny>,
         student_id: &Bound<'_, PyAny>,
         first_starts_at: &Bound<'_, PyAny>,
-        every_weeks: i64,
-        count: Option<i64>,
+        every_weeks: Option<&Bound<'_, PyAny>>,
+        count: Option<&Bound<'_, PyAny>>,
         until: Option<&Bound<'_, PyAny>>,
         mode: Option<&Bound<'_, PyAny>>,
-        key: Option<String>,
+        key: Option<&Bound<'_, PyAny>>,
     ) -> Result<PyReceipt> {
-        let end = match (count, until.filter(|u| !u.is_none())) {
-            (Some(n), None) => SeriesEnd::Count(self::count("count", n)?),
-            (None, Some(date)) => SeriesEnd::Until(crate::convert::date("until", date)?),
+        let every_weeks = convert::count_or("every_weeks", every_weeks, 1)?;
+        let count = opt_count("count", count)?;
+        let until = match until.filter(|u| !u.is_none()) {
+            Some(date) => Some(convert::date("until", date)?),
+            None => None,
+        };
+        let end = match (&count, until) {
+            (Some(n), None) => SeriesEnd::Count(n.value),
+            (None, Some(date)) => SeriesEnd::Until(date),
             _ => return Err(invalid("count", "give exactly one of count= and until=")),
         };
         let mode = match mode.filter(|m| !m.is_none()) {
@@ -512,12 +574,13 @@ impl PyEngine {
             slot_id: SlotId(uuid_of("slot_id", slot_id)?),
             student_id: UserId(uuid_of("student_id", student_id)?),
             first_starts_at: instant("first_starts_at", first_starts_at)?,
-            every_weeks: self::count("every_weeks", every_weeks)?,
+            every_weeks: every_weeks.value,
             end,
             mode,
         };
-        let request = request(actor, key);
-        let r = self.run(py, move |e| e.book_series(request, series))?;
+        let request = request(actor, key)?;
+        let counts: Vec<&Count> = [Some(&every_weeks), count.as_ref()].into_iter().flatten().collect();
+        let r = self.run_counting(py, &counts, move |e| e.book_series(request, series))?;
         Ok(PyReceipt::new(r, ReceiptValue::Series))
     }
 
@@ -526,13 +589,14 @@ impl PyEngine {
     fn approve_lesson(
         &self,
         py: Python<'_>,
-        actor: &PyActor,
+        actor: &Bound<'_, PyAny>,
         booking_id: &Bound<'_, PyAny>,
-        meeting_link: Option<String>,
-        key: Option<String>,
+        meeting_link: Option<&Bound<'_, PyAny>>,
+        key: Option<&Bound<'_, PyAny>>,
     ) -> Result<PyReceipt> {
         let b = BookingId(uuid_of("booking_id", booking_id)?);
-        let request = request(actor, key);
+        let meeting_link = opt_text("meeting_link", meeting_link)?;
+        let request = request(actor, key)?;
         let r = self.run(py, move |e| e.approve_lesson(request, b, meeting_link))?;
         Ok(PyReceipt::new(r, ReceiptValue::Lesson))
     }
@@ -542,13 +606,14 @@ impl PyEngine {
     fn decline_lesson(
         &self,
         py: Python<'_>,
-        actor: &PyActor,
+        actor: &Bound<'_, PyAny>,
         booking_id: &Bound<'_, PyAny>,
-        reason: Option<String>,
-        key: Option<String>,
+        reason: Option<&Bound<'_, PyAny>>,
+        key: Option<&Bound<'_, PyAny>>,
     ) -> Result<PyReceipt> {
         let b = BookingId(uuid_of("booking_id", booking_id)?);
-        let request = request(actor, key);
+        let reason = opt_text("reason", reason)?;
+        let request = request(actor, key)?;
         let r = self.run(py, move |e| e.decline_lesson(request, b, reason))?;
         Ok(PyReceipt::new(r, ReceiptValue::Lesson))
     }
@@ -558,12 +623,12 @@ impl PyEngine {
     fn cancel_lesson(
         &self,
         py: Python<'_>,
-        actor: &PyActor,
+        actor: &Bound<'_, PyAny>,
         booking_id: &Bound<'_, PyAny>,
-        key: Option<String>,
+        key: Option<&Bound<'_, PyAny>>,
     ) -> Result<PyReceipt> {
         let b = BookingId(uuid_of("booking_id", booking_id)?);
-        let request = request(actor, key);
+        let request = request(actor, key)?;
         let r = self.run(py, move |e| e.cancel_lesson(request, b))?;
         Ok(PyReceipt::new(r, ReceiptValue::Lesson))
     }
@@ -574,12 +639,12 @@ impl PyEngine {
     fn cancel_series_from(
         &self,
         py: Python<'_>,
-        actor: &PyActor,
+        actor: &Bound<'_, PyAny>,
         booking_id: &Bound<'_, PyAny>,
-        key: Option<String>,
+        key: Option<&Bound<'_, PyAny>>,
     ) -> Result<PyReceipt> {
         let b = BookingId(uuid_of("booking_id", booking_id)?);
-        let request = request(actor, key);
+        let request = request(actor, key)?;
         let r = self.run(py, move |e| e.cancel_series_from(request, b))?;
         Ok(PyReceipt::new(r, ReceiptValue::Lessons))
     }
@@ -589,13 +654,14 @@ impl PyEngine {
     fn set_meeting_link(
         &self,
         py: Python<'_>,
-        actor: &PyActor,
+        actor: &Bound<'_, PyAny>,
         booking_id: &Bound<'_, PyAny>,
-        meeting_link: String,
-        key: Option<String>,
+        meeting_link: &Bound<'_, PyAny>,
+        key: Option<&Bound<'_, PyAny>>,
     ) -> Result<PyReceipt> {
         let b = BookingId(uuid_of("booking_id", booking_id)?);
-        let request = request(actor, key);
+        let meeting_link = text("meeting_link", meeting_link)?;
+        let request = request(actor, key)?;
         let r = self.run(py, move |e| e.set_meeting_link(request, b, meeting_link))?;
         Ok(PyReceipt::new(r, ReceiptValue::Lesson))
     }
@@ -605,13 +671,14 @@ impl PyEngine {
     fn mark_lesson_attendance(
         &self,
         py: Python<'_>,
-        actor: &PyActor,
+        actor: &Bound<'_, PyAny>,
         booking_id: &Bound<'_, PyAny>,
-        attended: bool,
-        key: Option<String>,
+        attended: &Bound<'_, PyAny>,
+        key: Option<&Bound<'_, PyAny>>,
     ) -> Result<PyReceipt> {
         let b = BookingId(uuid_of("booking_id", booking_id)?);
-        let request = request(actor, key);
+        let attended = flag("attended", attended)?;
+        let request = request(actor, key)?;
         let r = self.run(py, move |e| e.mark_lesson_attendance(request, b, attended))?;
         Ok(PyReceipt::new(r, ReceiptValue::Lesson))
     }
@@ -626,16 +693,16 @@ impl PyEngine {
     fn reschedule_lesson(
         &self,
         py: Python<'_>,
-        actor: &PyActor,
+        actor: &Bound<'_, PyAny>,
         booking_id: &Bound<'_, PyAny>,
         slot_id: &Bound<'_, PyAny>,
         starts_at: &Bound<'_, PyAny>,
-        key: Option<String>,
+        key: Option<&Bound<'_, PyAny>>,
     ) -> Result<PyReceipt> {
         let b = BookingId(uuid_of("booking_id", booking_id)?);
         let s = SlotId(uuid_of("slot_id", slot_id)?);
         let at = instant("starts_at", starts_at)?;
-        let request = request(actor, key);
+        let request = request(actor, key)?;
         let r = self.run(py, move |e| e.reschedule_lesson(request, b, s, at))?;
         Ok(PyReceipt::new(r, ReceiptValue::Lesson))
     }
@@ -647,16 +714,16 @@ impl PyEngine {
     fn set_scheduling_rules(
         &self,
         py: Python<'_>,
-        actor: &PyActor,
+        actor: &Bound<'_, PyAny>,
         teacher_id: &Bound<'_, PyAny>,
         rules: &Bound<'_, PyAny>,
         course_id: Option<&Bound<'_, PyAny>>,
-        key: Option<String>,
+        key: Option<&Bound<'_, PyAny>>,
     ) -> Result<PyReceipt> {
         let t = UserId(uuid_of("teacher_id", teacher_id)?);
         let rules = rules_of("rules", Some(rules))?;
         let c = opt_uuid("course_id", course_id)?.map(CourseId);
-        let request = request(actor, key);
+        let request = request(actor, key)?;
         let r = self.run(py, move |e| e.set_scheduling_rules(request, t, c, rules))?;
         Ok(PyReceipt::new(r, ReceiptValue::Rules))
     }
@@ -669,22 +736,22 @@ impl PyEngine {
     fn add_time_off(
         &self,
         py: Python<'_>,
-        actor: &PyActor,
+        actor: &Bound<'_, PyAny>,
         teacher_id: &Bound<'_, PyAny>,
         first_day: &Bound<'_, PyAny>,
         last_day: &Bound<'_, PyAny>,
         time_zone: &Bound<'_, PyAny>,
-        note: Option<String>,
-        key: Option<String>,
+        note: Option<&Bound<'_, PyAny>>,
+        key: Option<&Bound<'_, PyAny>>,
     ) -> Result<PyReceipt> {
         let t = UserId(uuid_of("teacher_id", teacher_id)?);
         let spec = TimeOffSpec {
             first_day: crate::convert::date("first_day", first_day)?,
             last_day: crate::convert::date("last_day", last_day)?,
             time_zone: zone_name("time_zone", time_zone)?,
-            note,
+            note: opt_text("note", note)?,
         };
-        let request = request(actor, key);
+        let request = request(actor, key)?;
         let r = self.run(py, move |e| e.add_time_off(request, t, spec))?;
         Ok(PyReceipt::new(r, ReceiptValue::TimeOff))
     }
@@ -694,14 +761,14 @@ impl PyEngine {
     fn remove_time_off(
         &self,
         py: Python<'_>,
-        actor: &PyActor,
+        actor: &Bound<'_, PyAny>,
         teacher_id: &Bound<'_, PyAny>,
         time_off_id: &Bound<'_, PyAny>,
-        key: Option<String>,
+        key: Option<&Bound<'_, PyAny>>,
     ) -> Result<PyReceipt> {
         let t = UserId(uuid_of("teacher_id", teacher_id)?);
         let id = TimeOffId(uuid_of("time_off_id", time_off_id)?);
-        let request = request(actor, key);
+        let request = request(actor, key)?;
         let r = self.run(py, move |e| e.remove_time_off(request, t, id))?;
         Ok(PyReceipt::new(r, ReceiptValue::TimeOff))
     }

@@ -27,6 +27,16 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 pub(crate) enum Error {
     /// A refusal or a store failure from the core.
     Booking(BookingError),
+    /// The core's refusal of an integer argument the binding passed as
+    /// [`OUT_OF_TYPE`](crate::convert::OUT_OF_TYPE) because the caller's int does not fit a
+    /// `u32`: raised as the core's error, with the caller's value (`given`, in decimal) shown
+    /// wherever the stand-in appears. See [`Count::restate`](crate::convert::Count::restate).
+    Restated {
+        /// The core's refusal.
+        error: BookingError,
+        /// The caller's value.
+        given: Box<str>,
+    },
     /// A bug: a panic caught at the boundary.
     Internal(String),
     /// An exception raised by Python code (a conversion, a callback).
@@ -56,6 +66,10 @@ impl From<Error> for PyErr {
         match e {
             Error::Python(e) => e,
             Error::Booking(e) => Python::attach(|py| match exception(py, &e) {
+                Ok(instance) => PyErr::from_value(instance),
+                Err(lookup_failed) => lookup_failed,
+            }),
+            Error::Restated { error, given } => Python::attach(|py| match exception_as(py, &error, Some(&given)) {
                 Ok(instance) => PyErr::from_value(instance),
                 Err(lookup_failed) => lookup_failed,
             }),
@@ -89,6 +103,12 @@ fn errors_class<'py>(
 /// The exception instance (not raised) for a booking error: the class registered for its
 /// code, with the message and the error's fields as `details`.
 pub(crate) fn exception<'py>(py: Python<'py>, error: &BookingError) -> PyResult<Bound<'py, PyAny>> {
+    exception_as(py, error, None)
+}
+
+/// [`exception`], with `given` (an int in decimal) shown for every
+/// [`OUT_OF_TYPE`](crate::convert::OUT_OF_TYPE) in the message and the details.
+fn exception_as<'py>(py: Python<'py>, error: &BookingError, given: Option<&str>) -> PyResult<Bound<'py, PyAny>> {
     let by_code = BY_CODE.import(py, "booking._errors", "BY_CODE")?;
     let code = error.code().as_str();
     let (class, known) = match by_code.get_item(code)? {
@@ -100,11 +120,15 @@ pub(crate) fn exception<'py>(py: Python<'py>, error: &BookingError) -> PyResult<
     let details = match serde_json::to_value(error) {
         Ok(serde_json::Value::Object(mut fields)) => {
             fields.remove("code");
-            json_to_py(py, &serde_json::Value::Object(fields))?
+            json_to_py(py, &serde_json::Value::Object(fields), given)?
         }
         _ => PyDict::new(py).into_any(),
     };
-    let instance = class.call1((error.to_string(), details))?;
+    let message = match given {
+        Some(given) => put_back(&error.to_string(), given),
+        None => error.to_string(),
+    };
+    let instance = class.call1((message, details))?;
     if !known {
         instance.setattr("code", code)?;
     }
@@ -122,9 +146,39 @@ pub(crate) fn internal_error(py: Python<'_>, message: &str) -> PyErr {
     }
 }
 
-/// A JSON value as plain Python values (dict, list, str, int, float, bool, None).
-pub(crate) fn json_to_py<'py>(py: Python<'py>, value: &serde_json::Value) -> PyResult<Bound<'py, PyAny>> {
+/// `text` with `given` in place of each whole number equal to
+/// [`OUT_OF_TYPE`](crate::convert::OUT_OF_TYPE).
+fn put_back(text: &str, given: &str) -> String {
+    let stand_in = crate::convert::OUT_OF_TYPE.to_string();
+    let digit_at = |i: usize| text.as_bytes().get(i).is_some_and(u8::is_ascii_digit);
+    let mut out = String::with_capacity(text.len() + given.len());
+    let mut copied = 0;
+    for (at, _) in text.match_indices(&stand_in) {
+        let end = at + stand_in.len();
+        if (at == 0 || !digit_at(at - 1)) && !digit_at(end) {
+            out.push_str(&text[copied..at]);
+            out.push_str(given);
+            copied = end;
+        }
+    }
+    out.push_str(&text[copied..]);
+    out
+}
+
+/// A JSON value as plain Python values (dict, list, str, int, float, bool, None), with `given`
+/// (an int in decimal) for every [`OUT_OF_TYPE`](crate::convert::OUT_OF_TYPE), as a number or
+/// within a string, if set.
+fn json_to_py<'py>(py: Python<'py>, value: &serde_json::Value, given: Option<&str>) -> PyResult<Bound<'py, PyAny>> {
     use serde_json::Value;
+    if let Some(given) = given {
+        match value {
+            Value::Number(n) if n.as_u64() == Some(u64::from(crate::convert::OUT_OF_TYPE)) => {
+                return py.get_type::<pyo3::types::PyInt>().call1((given,));
+            }
+            Value::String(s) => return Ok(put_back(s, given).into_pyobject(py)?.into_any()),
+            _ => {}
+        }
+    }
     Ok(match value {
         Value::Null => py.None().into_bound(py),
         Value::Bool(b) => b.into_pyobject(py)?.to_owned().into_any(),
@@ -137,14 +191,14 @@ pub(crate) fn json_to_py<'py>(py: Python<'py>, value: &serde_json::Value) -> PyR
         Value::Array(items) => {
             let list = PyList::empty(py);
             for item in items {
-                list.append(json_to_py(py, item)?)?;
+                list.append(json_to_py(py, item, given)?)?;
             }
             list.into_any()
         }
         Value::Object(fields) => {
             let dict = PyDict::new(py);
             for (k, v) in fields {
-                dict.set_item(k, json_to_py(py, v)?)?;
+                dict.set_item(k, json_to_py(py, v, given)?)?;
             }
             dict.into_any()
         }

@@ -12,6 +12,8 @@
 //! - `src/stores.rs`: the in-memory, SQLite and PostgreSQL stores, and the adapter that lets a
 //!   Python object be a store through the core's
 //!   [`DocumentRepository`](booking_core::document::DocumentRepository);
+//! - `src/pg_tls.rs`: the libpq TLS parameters (`sslmode`, `sslrootcert`) of a PostgreSQL
+//!   connection string, as `booking-postgres`'s TLS settings;
 //! - `src/conformance.rs`: the core's store conformance suite for Python stores.
 //!
 //! The Python-facing documentation is `booking-py/README.md` and the stub
@@ -23,6 +25,7 @@ pub(crate) mod convert;
 pub(crate) mod engine;
 pub(crate) mod errors;
 pub(crate) mod objects;
+pub(crate) mod pg_tls;
 pub(crate) mod stores;
 
 use pyo3::prelude::*;
@@ -75,7 +78,8 @@ fn _booking(m: &Bound<'_, PyModule>) -> PyResult<()> {
 /// `booking.InternalError` for `"internal"` (raised from a real panic, to test that path). For
 /// the binding's own tests of the error mapping.
 #[pyfunction]
-fn sample_error(py: Python<'_>, code: &str) -> PyResult<Py<PyAny>> {
+fn sample_error(py: Python<'_>, code: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+    let code = &convert::text("code", code)?;
     use booking_core::{BookingError as E, BookingId, CourseId, ErrorCode as C, SessionId, SlotId, TimeOffId, UserId};
     let id = uuid::Uuid::from_u128(1);
     let at = chrono::DateTime::<chrono::Utc>::UNIX_EPOCH;
@@ -85,7 +89,7 @@ fn sample_error(py: Python<'_>, code: &str) -> PyResult<Py<PyAny>> {
         return Err(failed.expect_err("the closure panics").into());
     }
     let Some(c) = C::ALL.iter().find(|c| c.as_str() == code) else {
-        return Err(pyo3::exceptions::PyValueError::new_err(format!("unknown error code {code:?}")));
+        return Err(errors::invalid("code", format!("unknown error code {code:?}")).into());
     };
     let s = || "sample".to_owned();
     let error = match c {

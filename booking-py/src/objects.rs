@@ -3,7 +3,7 @@
 //! Each class keeps the core's value and converts a field when it is read, so returning a
 //! result costs one allocation, whatever its size. Every output conversion lives here.
 
-use crate::convert::{BOOKING_AVAILABILITY, EVENT_KIND, Id, LESSON_STATUS, PyActor, SEAT_STATUS, WEEKDAY};
+use crate::convert::{self, BOOKING_AVAILABILITY, Count, EVENT_KIND, Id, LESSON_STATUS, PyActor, SEAT_STATUS, WEEKDAY};
 use crate::errors::{self, Result};
 use booking_core::{
     BookingId, CourseId, Event, EventKind, GroupSession, SchedulingRules, SeatBooking, UserId, WaitlistMode,
@@ -133,8 +133,8 @@ pub(crate) struct PyGroupSession(pub(crate) Arc<GroupSession>);
 impl PyGroupSession {
     /// Decodes a stored session document (a `DocumentStore` body), for projections.
     #[staticmethod]
-    fn from_document(body: &str) -> Result<Self> {
-        Ok(Self(Arc::new(from_document::<GroupSession>("session document", body)?)))
+    fn from_document(body: &Bound<'_, PyAny>) -> Result<Self> {
+        Ok(Self(Arc::new(from_document::<GroupSession>("session document", &convert::text("body", body)?)?)))
     }
     /// The session's id.
     #[getter]
@@ -194,7 +194,7 @@ impl PyGroupSession {
     /// How a freed seat reaches the waitlist (`WaitlistMode`).
     #[getter]
     fn waitlist_mode(&self) -> PyWaitlistMode {
-        PyWaitlistMode(self.0.waitlist_mode)
+        PyWaitlistMode::from(self.0.waitlist_mode)
     }
     /// The booking window and cancellation cut-off in effect, resolved when it was created.
     #[getter]
@@ -328,9 +328,10 @@ impl PyWeeklySlot {
         valid_from: &Bound<'_, PyAny>,
         valid_until: Option<&Bound<'_, PyAny>>,
     ) -> Result<Self> {
-        let day: u8 = weekday.extract().map_err(|_| errors::invalid("weekday", "expected a Weekday (0 = Monday)"))?;
-        let weekday =
-            chrono::Weekday::try_from(day).map_err(|_| errors::invalid("weekday", "must be 0 (Monday) to 6"))?;
+        // A `Weekday` member is an int; chrono's days are the range.
+        let day = convert::int_in("weekday", weekday, 0..=6, " (Weekday.MONDAY to Weekday.SUNDAY)")?;
+        let weekday = chrono::Weekday::try_from(day as u8)
+            .map_err(|_| errors::invalid("weekday", format!("no weekday {day}")))?;
         Ok(Self {
             weekday,
             start_time: crate::convert::time("start_time", start_time)?,
@@ -496,8 +497,8 @@ pub(crate) struct PyLesson(pub(crate) Arc<Lesson>);
 impl PyLesson {
     /// Decodes a stored lesson document (a `DocumentStore` body), for projections.
     #[staticmethod]
-    fn from_document(body: &str) -> Result<Self> {
-        Ok(Self(Arc::new(from_document::<Lesson>("lesson document", body)?)))
+    fn from_document(body: &Bound<'_, PyAny>) -> Result<Self> {
+        Ok(Self(Arc::new(from_document::<Lesson>("lesson document", &convert::text("body", body)?)?)))
     }
     /// The lesson's (booking) id.
     #[getter]
@@ -669,8 +670,8 @@ pub(crate) struct PyCalendar(pub(crate) Arc<Calendar>);
 impl PyCalendar {
     /// Decodes a stored calendar document (a `DocumentStore` body), for projections.
     #[staticmethod]
-    fn from_document(body: &str) -> Result<Self> {
-        Ok(Self(Arc::new(from_document::<Calendar>("calendar document", body)?)))
+    fn from_document(body: &Bound<'_, PyAny>) -> Result<Self> {
+        Ok(Self(Arc::new(from_document::<Calendar>("calendar document", &convert::text("body", body)?)?)))
     }
     /// Whose calendar.
     #[getter]
@@ -726,8 +727,9 @@ impl PyCalendar {
     }
     /// The rules in force for bookings of one of this calendar's slots: the slot's, then the
     /// owner's for its course, then the owner's.
-    fn rules_for_slot(&self, slot: &PyAvailabilitySlot) -> PySchedulingRules {
-        PySchedulingRules(self.0.rules_for_slot(&slot.0))
+    fn rules_for_slot(&self, slot: &Bound<'_, PyAny>) -> Result<PySchedulingRules> {
+        let slot = convert::instance::<PyAvailabilitySlot>("slot", slot, "an AvailabilitySlot")?;
+        Ok(PySchedulingRules(self.0.rules_for_slot(&slot.get().0)))
     }
     fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
         repr_of(
@@ -742,11 +744,6 @@ impl PyCalendar {
             ],
         )
     }
-}
-
-/// A `u32` from a Python `int`, refusing negatives and overflow as invalid input.
-fn u32_of(field: &str, value: i64) -> Result<u32> {
-    u32::try_from(value).map_err(|_| errors::invalid(field, format!("must be between 0 and {}", u32::MAX)))
 }
 
 /// Scheduling rules: every field optional (`None`: fall back to the next, less specific
@@ -798,31 +795,45 @@ impl PySchedulingRules {
         max_seats_per_booking = None))]
     #[allow(clippy::too_many_arguments)]
     fn new(
-        min_notice_minutes: Option<i64>,
-        max_advance_days: Option<i64>,
-        buffer_before_minutes: Option<i64>,
-        buffer_after_minutes: Option<i64>,
-        cancel_cutoff_minutes: Option<i64>,
-        reschedule_cutoff_minutes: Option<i64>,
-        max_lessons_per_day: Option<i64>,
-        max_lessons_per_week: Option<i64>,
-        max_upcoming_lessons_per_student: Option<i64>,
-        max_seats_per_booking: Option<i64>,
+        min_notice_minutes: Option<&Bound<'_, PyAny>>,
+        max_advance_days: Option<&Bound<'_, PyAny>>,
+        buffer_before_minutes: Option<&Bound<'_, PyAny>>,
+        buffer_after_minutes: Option<&Bound<'_, PyAny>>,
+        cancel_cutoff_minutes: Option<&Bound<'_, PyAny>>,
+        reschedule_cutoff_minutes: Option<&Bound<'_, PyAny>>,
+        max_lessons_per_day: Option<&Bound<'_, PyAny>>,
+        max_lessons_per_week: Option<&Bound<'_, PyAny>>,
+        max_upcoming_lessons_per_student: Option<&Bound<'_, PyAny>>,
+        max_seats_per_booking: Option<&Bound<'_, PyAny>>,
     ) -> Result<Self> {
-        let f = |field: &str, v: Option<i64>| v.map(|v| u32_of(field, v)).transpose();
+        let given = [
+            convert::opt_count(RULE_FIELDS[0], min_notice_minutes)?,
+            convert::opt_count(RULE_FIELDS[1], max_advance_days)?,
+            convert::opt_count(RULE_FIELDS[2], buffer_before_minutes)?,
+            convert::opt_count(RULE_FIELDS[3], buffer_after_minutes)?,
+            convert::opt_count(RULE_FIELDS[4], cancel_cutoff_minutes)?,
+            convert::opt_count(RULE_FIELDS[5], reschedule_cutoff_minutes)?,
+            convert::opt_count(RULE_FIELDS[6], max_lessons_per_day)?,
+            convert::opt_count(RULE_FIELDS[7], max_lessons_per_week)?,
+            convert::opt_count(RULE_FIELDS[8], max_upcoming_lessons_per_student)?,
+            convert::opt_count(RULE_FIELDS[9], max_seats_per_booking)?,
+        ];
+        let v = |i: usize| given[i].as_ref().map(|c| c.value);
         let rules = SchedulingRules {
-            min_notice_minutes: f("min_notice_minutes", min_notice_minutes)?,
-            max_advance_days: f("max_advance_days", max_advance_days)?,
-            buffer_before_minutes: f("buffer_before_minutes", buffer_before_minutes)?,
-            buffer_after_minutes: f("buffer_after_minutes", buffer_after_minutes)?,
-            cancel_cutoff_minutes: f("cancel_cutoff_minutes", cancel_cutoff_minutes)?,
-            reschedule_cutoff_minutes: f("reschedule_cutoff_minutes", reschedule_cutoff_minutes)?,
-            max_lessons_per_day: f("max_lessons_per_day", max_lessons_per_day)?,
-            max_lessons_per_week: f("max_lessons_per_week", max_lessons_per_week)?,
-            max_upcoming_lessons_per_student: f("max_upcoming_lessons_per_student", max_upcoming_lessons_per_student)?,
-            max_seats_per_booking: f("max_seats_per_booking", max_seats_per_booking)?,
+            min_notice_minutes: v(0),
+            max_advance_days: v(1),
+            buffer_before_minutes: v(2),
+            buffer_after_minutes: v(3),
+            cancel_cutoff_minutes: v(4),
+            reschedule_cutoff_minutes: v(5),
+            max_lessons_per_day: v(6),
+            max_lessons_per_week: v(7),
+            max_upcoming_lessons_per_student: v(8),
+            max_seats_per_booking: v(9),
         };
-        rules.validate()?;
+        // The core checks every range; a value out of the core's type reads as given.
+        let counts: Vec<&Count> = given.iter().flatten().collect();
+        rules.validate().map_err(|e| convert::restate(e.into(), &counts))?;
         Ok(Self(rules))
     }
     /// Bookings must start at least this many minutes after now.
@@ -882,8 +893,9 @@ impl PySchedulingRules {
         self.0.is_empty()
     }
     /// Field by field: this value's setting, else `fallback`'s.
-    fn or_(&self, fallback: &PySchedulingRules) -> PySchedulingRules {
-        PySchedulingRules(self.0.or(&fallback.0))
+    fn or_(&self, fallback: &Bound<'_, PyAny>) -> Result<PySchedulingRules> {
+        let fallback = convert::instance::<PySchedulingRules>("fallback", fallback, "a SchedulingRules")?;
+        Ok(PySchedulingRules(self.0.or(&fallback.get().0)))
     }
     /// The fields that are set, as a dict (for forms, JSON, `SchedulingRules(**d)`).
     fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
@@ -909,43 +921,70 @@ impl PySchedulingRules {
 /// gets it at once, the default) or `WaitlistMode.offer(hold_minutes=...)` (it is held for the
 /// first in line, who accepts or declines; an unanswered offer expires and passes on).
 #[pyclass(frozen, eq, hash, module = "booking._booking", name = "WaitlistMode")]
-#[derive(Clone, Copy, PartialEq, Eq, Hash)]
-pub(crate) struct PyWaitlistMode(pub(crate) WaitlistMode);
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub(crate) struct PyWaitlistMode {
+    /// The mode the engine gets.
+    mode: WaitlistMode,
+    /// An offer's `hold_minutes` as the caller gave it, when that int does not fit the core's
+    /// type (`mode` then holds the stand-in, and the core's refusal shows this value).
+    out_of_type: Option<Count>,
+}
+
+impl From<WaitlistMode> for PyWaitlistMode {
+    fn from(mode: WaitlistMode) -> Self {
+        Self { mode, out_of_type: None }
+    }
+}
+
+impl PyWaitlistMode {
+    /// The core's mode.
+    pub(crate) fn core_mode(&self) -> WaitlistMode {
+        self.mode
+    }
+    /// `hold_minutes` as given, when it did not fit the core's type (for
+    /// [`Count::restate`]).
+    pub(crate) fn out_of_type_hold(&self) -> Option<&Count> {
+        self.out_of_type.as_ref()
+    }
+}
 
 #[pymethods]
 impl PyWaitlistMode {
     /// The first in line gets a freed seat at once.
     #[staticmethod]
     fn promote() -> Self {
-        Self(WaitlistMode::Promote)
+        WaitlistMode::Promote.into()
     }
-    /// A freed seat is held for the first in line for `hold_minutes` (1 to 10,080; the core
-    /// checks it when the session is created).
+    /// A freed seat is held for the first in line for `hold_minutes`; the core checks its
+    /// range when the session is created.
     #[staticmethod]
-    fn offer(hold_minutes: i64) -> Result<Self> {
-        Ok(Self(WaitlistMode::Offer { hold_minutes: u32_of("hold_minutes", hold_minutes)? }))
+    fn offer(hold_minutes: &Bound<'_, PyAny>) -> Result<Self> {
+        let hold = convert::count("hold_minutes", hold_minutes)?;
+        let mode = WaitlistMode::Offer { hold_minutes: hold.value };
+        Ok(Self { mode, out_of_type: hold.is_out_of_type().then_some(hold) })
     }
     /// `"promote"` or `"offer"`.
     #[getter]
     fn mode(&self) -> &'static str {
-        match self.0 {
+        match self.mode {
             WaitlistMode::Promote => "promote",
             WaitlistMode::Offer { .. } => "offer",
         }
     }
     /// How long an offer holds the seat (offer mode), else `None`.
     #[getter]
-    fn hold_minutes(&self) -> Option<u32> {
-        match self.0 {
-            WaitlistMode::Promote => None,
-            WaitlistMode::Offer { hold_minutes } => Some(hold_minutes),
+    fn hold_minutes<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyAny>>> {
+        match (self.mode, &self.out_of_type) {
+            (WaitlistMode::Promote, _) => Ok(None),
+            (WaitlistMode::Offer { .. }, Some(given)) => given.to_object(py).map(Some),
+            (WaitlistMode::Offer { hold_minutes }, None) => Ok(Some(hold_minutes.into_pyobject(py)?.into_any())),
         }
     }
-    fn __repr__(&self) -> String {
-        match self.0 {
-            WaitlistMode::Promote => "WaitlistMode.promote()".to_owned(),
-            WaitlistMode::Offer { hold_minutes } => format!("WaitlistMode.offer(hold_minutes={hold_minutes})"),
-        }
+    fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
+        Ok(match self.hold_minutes(py)? {
+            None => "WaitlistMode.promote()".to_owned(),
+            Some(hold) => format!("WaitlistMode.offer(hold_minutes={})", hold.repr()?.to_cow()?),
+        })
     }
 }
 

@@ -3,8 +3,8 @@
 //! protocol (through the core's [`DocumentRepository`], so a Python store runs exactly the
 //! engine code every other store runs).
 
-use crate::convert::{Id, uuid_of};
-use crate::errors::{Error, Result, callback, guarded};
+use crate::convert::{Id, int_in, opt_flag, opt_text, text, uuid_of};
+use crate::errors::{Error, Result, callback, guarded, invalid};
 use crate::objects::PyEvent;
 use booking_core::{
     BookingId, CourseId, InMemoryRepository, Repository, SessionId, SlotId, UserId,
@@ -12,7 +12,7 @@ use booking_core::{
     lesson::ApprovalSettings,
     repository::{AggregateKey, BookingLocation, StoreError},
 };
-use booking_postgres::{PgOptions, PgRepository};
+use booking_postgres::PgRepository;
 use booking_sqlite::SqliteRepository;
 use chrono::{DateTime, Utc};
 use pyo3::prelude::*;
@@ -116,9 +116,10 @@ macro_rules! host_methods {
                 &self,
                 py: Python<'_>,
                 course_id: &Bound<'_, PyAny>,
-                requires_approval: Option<bool>,
+                requires_approval: &Bound<'_, PyAny>,
             ) -> Result<()> {
                 let c = CourseId(uuid_of("course_id", course_id)?);
+                let requires_approval = opt_flag("requires_approval", requires_approval)?;
                 self.0.host(py, move |h| h.set_course_approval(c, requires_approval))
             }
             /// Host data: a teacher's approval override for a course (`None` removes it).
@@ -127,10 +128,11 @@ macro_rules! host_methods {
                 py: Python<'_>,
                 teacher_id: &Bound<'_, PyAny>,
                 course_id: &Bound<'_, PyAny>,
-                requires_approval: Option<bool>,
+                requires_approval: &Bound<'_, PyAny>,
             ) -> Result<()> {
                 let t = UserId(uuid_of("teacher_id", teacher_id)?);
                 let c = CourseId(uuid_of("course_id", course_id)?);
+                let requires_approval = opt_flag("requires_approval", requires_approval)?;
                 self.0.host(py, move |h| h.set_teacher_approval(t, c, requires_approval))
             }
         }
@@ -157,7 +159,8 @@ pub(crate) struct PySqliteStore(RustStore, String);
 
 host_methods!(PySqliteStore {
     #[new]
-    fn new(py: Python<'_>, path: std::path::PathBuf) -> Result<Self> {
+    fn new(py: Python<'_>, path: &Bound<'_, PyAny>) -> Result<Self> {
+        let path = crate::convert::path("path", path)?;
         let shown = path.display().to_string();
         let store = guarded(py, move || Ok(SqliteRepository::open(&path)?))?;
         Ok(Self(RustStore::new(store), shown))
@@ -172,29 +175,52 @@ host_methods!(PySqliteStore {
     }
 });
 
-/// The PostgreSQL store: a connection string (`postgres://user@host:port/db`), an optional
-/// schema for its tables, and a pool size.
+/// The PostgreSQL store: a connection string (`postgres://user@host:port/db`, or libpq's
+/// key-value form), an optional schema for its tables, and a pool size. TLS follows the
+/// string's libpq parameters `sslmode` and `sslrootcert` (see [`pg_tls`](crate::pg_tls)).
 #[pyclass(frozen, module = "booking._booking", name = "PostgresStore")]
 pub(crate) struct PyPostgresStore(RustStore, Option<String>);
+
+/// The most connections a pool may open: PostgreSQL's own ceiling on connections to a server
+/// (its `max_connections` setting is at most 262,143). A larger pool could never be filled,
+/// and the pool library sizes buffers by it (`2**32 - 1` would abort the process).
+const MAX_POOL_CONNECTIONS: u32 = (1 << 18) - 1;
 
 host_methods!(PyPostgresStore {
     #[new]
     #[pyo3(signature = (url, *, schema = None, max_connections = None))]
-    fn new(py: Python<'_>, url: String, schema: Option<String>, max_connections: Option<u32>) -> Result<Self> {
+    fn new(
+        py: Python<'_>,
+        url: &Bound<'_, PyAny>,
+        schema: Option<&Bound<'_, PyAny>>,
+        max_connections: Option<&Bound<'_, PyAny>>,
+    ) -> Result<Self> {
+        let url = text("url", url)?;
+        if url.contains('\0') {
+            return Err(invalid("url", "holds a NUL character, which no connection parameter can"));
+        }
+        let schema = opt_text("schema", schema)?;
+        let max_connections = match max_connections.filter(|n| !n.is_none()) {
+            None => None,
+            Some(n) => Some(int_in("max_connections", n, 0..=MAX_POOL_CONNECTIONS, " (0 counts as 1)")?),
+        };
         let shown = schema.clone();
         let store = guarded(py, move || {
-            let open = || -> std::result::Result<PgRepository, booking_postgres::OpenError> {
-                let mut options = PgOptions::new(&url)?;
-                if let Some(schema) = schema {
-                    options = options.schema(schema);
+            let (mut options, tls) = crate::pg_tls::options(&url)?;
+            if let Some(schema) = schema {
+                options = options.schema(schema);
+            }
+            if let Some(n) = max_connections {
+                options = options.max_connections(n);
+            }
+            options.open().map_err(|e| match e {
+                // The connection string was read above: what `open` refuses is the schema name.
+                booking_postgres::OpenError::Config(m) => invalid("schema", m),
+                // A failed handshake says what the certificate had to satisfy.
+                booking_postgres::OpenError::Connect(m) if m.contains("TLS") && tls.is_some() => {
+                    let how = tls.as_deref().unwrap_or_default();
+                    Error::from(StoreError::Backend(format!("cannot connect to PostgreSQL over TLS: {m} ({how})")))
                 }
-                if let Some(n) = max_connections {
-                    options = options.max_connections(n);
-                }
-                options.open()
-            };
-            open().map_err(|e| match e {
-                booking_postgres::OpenError::Config(m) => Error::from(booking_core::BookingError::invalid("url", m)),
                 other => Error::from(StoreError::Backend(other.to_string())),
             })
         })?;

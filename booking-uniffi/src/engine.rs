@@ -43,11 +43,16 @@ impl ManualClock {
         })
     }
 
-    /// Moves it forward by `delta`.
+    /// Moves it forward by `delta`. `InvalidInput` (and the clock unchanged) if that would
+    /// move it past the last instant the engine can represent.
     pub fn advance(&self, delta: Duration) -> Result<(), BookingError> {
+        use booking_core::Clock;
         guard(|| {
-            let delta = chrono::TimeDelta::from_std(delta)
-                .map_err(|_| booking_core::BookingError::invalid("delta", "duration out of range"))?;
+            let out_of_range = || booking_core::BookingError::invalid("delta", format!("{delta:?} is out of range"));
+            let delta = chrono::TimeDelta::from_std(delta).map_err(|_| out_of_range())?;
+            if self.inner.now().checked_add_signed(delta).is_none() {
+                return Err(out_of_range());
+            }
             self.inner.advance(delta);
             Ok(())
         })

@@ -116,7 +116,10 @@ class SqliteStore:
 
 @final
 class PostgresStore:
-    """The PostgreSQL store at a connection string (``postgres://user@host:port/db``)."""
+    """The PostgreSQL store at a connection string (``postgres://user@host:port/db``, or libpq's
+    key-value form). TLS follows libpq's ``sslmode`` (``disable``, ``prefer``, ``require``,
+    ``verify-full``; the certificate is always verified) and ``sslrootcert`` (a PEM file of CA
+    certificates; default: the public CAs). ``max_connections``: 0 (counts as 1) to 262,143."""
 
     def __new__(cls, url: str, *, schema: str | None = None, max_connections: int | None = None) -> PostgresStore: ...
     @property

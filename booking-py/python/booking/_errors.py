@@ -73,8 +73,9 @@ class BookingError(Exception):
 
 
 class InvalidInputError(BookingError, ValueError):
-    """A value is out of range or malformed (``details["field"]`` names it); also raised for
-    a naive datetime where an instant is expected."""
+    """A value is out of range or malformed (``details["field"]`` names it): an ``int`` outside
+    the engine's range (whatever its size), a wrong type, a string with a lone surrogate, a
+    naive datetime where an instant is expected. The message shows the value."""
 
     code = "invalid_input"
 

@@ -906,6 +906,130 @@ fun calendarExport() {
     expectError<BookingException.InvalidInput>("invalid_input", "a blank PRODID") { IcalOptions("example.com", prodid = " ") }
 }
 
+/**
+ * Runs [block], which must be refused as invalid input (`InvalidInput`, or its kin `TooLarge`,
+ * `UnknownTimeZone`, `InvalidMeetingLink`) with a detail that names one of [names].
+ */
+fun expectInvalid(what: String, vararg names: String, block: () -> Unit) {
+    try {
+        block()
+        expect(false, "$what: expected an invalid-input error, nothing was thrown")
+    } catch (e: BookingException) {
+        val invalid = e is BookingException.InvalidInput || e is BookingException.TooLarge ||
+            e is BookingException.UnknownTimeZone || e is BookingException.InvalidMeetingLink
+        expect(invalid, "$what: expected an invalid-input error, got ${e::class.simpleName} (${e.message})")
+        expect(names.any { e.errorDetail().contains(it) }, "$what: the detail names none of ${names.toList()}: ${e.errorDetail()}")
+    }
+}
+
+fun hostileInputs() {
+    section("hostile inputs: integers out of the engine's range, lone surrogates, NUL, extreme instants")
+    val store = InMemoryStore()
+    val clock = ManualClock(t0)
+    // No rule bounds the attempts: any UInt is taken as it is.
+    val engine = Engine.inMemory(store, clock = clock, maxAttempts = UInt.MAX_VALUE)
+    val t = Actor.Teacher(teacher)
+    val s = engine.createSession(t, newGroupSession(3u, true)).value
+    val slot = engine.publishSlot(t, teacher, weeklyUtc(Weekday.MONDAY, "10:00", "11:00")).value
+    val monday = starts(engine, 14).first()
+    val student = students[0]
+    val state = { listOf(engine.session(s.id), engine.slots(teacher), engine.activeLessons(student), engine.rulesForCourse(teacher, null)) }
+    val before = state()
+    val unchanged = { state() == before }
+
+    // Every UInt the engine's range leaves out (it is narrower than the type) is refused naming the field.
+    for (n in listOf(0u, 10_001u, Int.MAX_VALUE.toUInt() + 1u, UInt.MAX_VALUE)) {
+        expectInvalid("capacity $n", "capacity") { engine.createSession(t, newGroupSession(n, false)) }
+        expectInvalid("changing the capacity to $n", "capacity") { engine.changeCapacity(t, s.id, n) }
+    }
+    for (n in listOf(0u, 24u * 60u + 1u, UInt.MAX_VALUE)) {
+        expectInvalid("duration $n", "duration_minutes") { engine.createSession(t, newGroupSession(3u, false).copy(durationMinutes = n)) }
+    }
+    for (n in listOf(0u, 4u, UInt.MAX_VALUE)) {
+        expectInvalid("$n seats", "seats") { engine.bookSeats(Actor.Student(student), s.id, student, n) }
+    }
+    for (n in listOf(0u, 7u * 24u * 60u + 1u, UInt.MAX_VALUE)) {
+        expectInvalid("an offer held $n minutes", "hold_minutes") {
+            engine.createSession(t, newGroupSession(3u, true).copy(waitlistMode = WaitlistMode.Offer(n)))
+        }
+    }
+    for (n in listOf(0u, 53u, UInt.MAX_VALUE)) {
+        expectInvalid("every $n weeks", "every_weeks") {
+            engine.bookSeries(Actor.Student(student), SeriesRequest(slot.id, student, monday, n, SeriesEnd.Count(2u), SeriesMode.ALL_OR_NOTHING))
+        }
+    }
+    expectInvalid("a series of 0 lessons", "end") {
+        engine.bookSeries(Actor.Student(student), SeriesRequest(slot.id, student, monday, 1u, SeriesEnd.Count(0u), SeriesMode.ALL_OR_NOTHING))
+    }
+    expectError<BookingException.TooLarge>("too_large", "a series of UInt.MAX_VALUE lessons") {
+        engine.bookSeries(Actor.Student(student), SeriesRequest(slot.id, student, monday, 1u, SeriesEnd.Count(UInt.MAX_VALUE), SeriesMode.ALL_OR_NOTHING))
+    }
+    val rules = listOf(
+        "min_notice_minutes" to SchedulingRules(minNoticeMinutes = UInt.MAX_VALUE),
+        "max_advance_days" to SchedulingRules(maxAdvanceDays = UInt.MAX_VALUE),
+        "buffer_before_minutes" to SchedulingRules(bufferBeforeMinutes = UInt.MAX_VALUE),
+        "buffer_after_minutes" to SchedulingRules(bufferAfterMinutes = UInt.MAX_VALUE),
+        "cancel_cutoff_minutes" to SchedulingRules(cancelCutoffMinutes = UInt.MAX_VALUE),
+        "reschedule_cutoff_minutes" to SchedulingRules(rescheduleCutoffMinutes = UInt.MAX_VALUE),
+        "max_lessons_per_day" to SchedulingRules(maxLessonsPerDay = 0u),
+        "max_lessons_per_week" to SchedulingRules(maxLessonsPerWeek = UInt.MAX_VALUE),
+        "max_upcoming_lessons_per_student" to SchedulingRules(maxUpcomingLessonsPerStudent = UInt.MAX_VALUE),
+    )
+    for ((field, r) in rules) {
+        expectInvalid("rules with $field out of range", field) { engine.setSchedulingRules(t, teacher, null, r) }
+        expectInvalid("a slot with $field out of range", field) {
+            engine.publishSlot(t, teacher, weeklyUtc(Weekday.TUESDAY, "10:00", "11:00", rules = r))
+        }
+    }
+
+    // A Kotlin String may hold a lone surrogate, which UTF-8 cannot carry: uniffi's encoder
+    // refuses it (CharacterCodingException) in Kotlin, before anything reaches the engine.
+    for (text in listOf("\uD800", "Chess \uDC00 openings")) {
+        try {
+            engine.createSession(t, newGroupSession(3u, false).copy(title = text))
+            expect(false, "a title with a lone surrogate: expected CharacterCodingException")
+        } catch (e: java.nio.charset.CharacterCodingException) {
+            expect(true, "a lone surrogate is refused in Kotlin")
+        }
+        try {
+            engine.session(text)
+            expect(false, "an id with a lone surrogate: expected CharacterCodingException")
+        } catch (e: java.nio.charset.CharacterCodingException) {
+            expect(true, "a lone surrogate is refused in Kotlin")
+        }
+    }
+    // NUL crosses as it is; the engine names the field it refuses it in.
+    expectInvalid("a NUL in an id", "session_id") { engine.session("\u0000") }
+    expectInvalid("a NUL in a request key", "request_key") { engine.cancelSession(t, s.id, key = "a\u0000b") }
+    expectInvalid("a NUL in a zone", "time zone") { engine.createSession(t, newGroupSession(3u, false).copy(timeZone = "\u0000")) }
+    expectInvalid("a NUL for a meeting link", "meeting link") {
+        engine.createSession(t, newGroupSession(3u, false).copy(meetingLink = "\u0000"))
+    }
+    // Within free text, a NUL is the engine's to keep or refuse, naming the field; never anything else.
+    for ((field, new) in listOf(
+        "title" to newGroupSession(3u, false).copy(title = "Chess\u0000openings"),
+        "meeting link" to newGroupSession(3u, false).copy(meetingLink = "https://meet.example.com/a\u0000b"),
+    )) {
+        try {
+            val made = engine.createSession(t, new).value
+            expect(made.title == new.title && made.meetingLink == new.meetingLink, "a NUL in the $field is kept as it is")
+            engine.cancelSession(t, made.id)
+        } catch (e: BookingException) {
+            expect(e.errorDetail().contains(field), "a NUL in the $field is refused naming it: ${e.errorDetail()}")
+        }
+    }
+    // Instants beyond what the engine represents.
+    for (instant in listOf(Instant.MAX, Instant.MIN)) {
+        expectInvalid("a session starting at $instant", "starts_at") { engine.createSession(t, newGroupSession(3u, false, instant)) }
+        expectInvalid("the clock set to $instant", "now") { clock.set(instant) }
+    }
+    val now = clock.now()
+    expectInvalid("moving the clock 300,000 years on", "delta") { clock.advance(Duration.ofDays(365L * 300_000)) }
+    expectInvalid("moving the clock Long.MAX_VALUE seconds on", "delta") { clock.advance(Duration.ofSeconds(Long.MAX_VALUE)) }
+    expect(clock.now() == now, "a refused move leaves the clock")
+    expect(unchanged(), "nothing refused changed anything")
+}
+
 fun sqliteStore() {
     section("SQLite store in a temporary directory")
     val dir = Files.createTempDirectory("booking-kotlin")
@@ -978,6 +1102,7 @@ fun main() {
     multiSeat()
     offerScenarios()
     calendarExport()
+    hostileInputs()
     sqliteStore()
     conformance()
 

@@ -928,6 +928,139 @@ func calendarExport() throws {
     expectError("invalid_input", "a blank PRODID") { _ = try IcalOptions(uidDomain: "example.com", prodid: " ") }
 }
 
+/// Runs `block`, which must be refused as invalid input (`InvalidInput`, or its kin `TooLarge`,
+/// `UnknownTimeZone`, `InvalidMeetingLink`) with a detail that names one of `names`.
+func expectInvalid(_ what: String, _ names: [String], _ block: () throws -> Void) {
+    do {
+        try block()
+        expect(false, "\(what): expected an invalid-input error, nothing was thrown")
+    } catch let e as BookingError {
+        let kin = ["invalid_input", "too_large", "unknown_time_zone", "invalid_meeting_link"]
+        expect(kin.contains(e.errorCode()), "\(what): expected an invalid-input error, got \(e)")
+        expect(names.contains { e.errorDetail().contains($0) }, "\(what): the detail names none of \(names): \(e.errorDetail())")
+    } catch {
+        expect(false, "\(what): expected BookingError, got \(error)")
+    }
+}
+
+func hostileInputs() throws {
+    section("hostile inputs: integers out of the engine's range, lone surrogates, NUL, extreme instants")
+    let store = InMemoryStore()
+    let clock = try ManualClock(now: t0)
+    // No rule bounds the attempts: any UInt32 is taken as it is.
+    let engine = Engine.inMemory(store: store, clock: clock, maxAttempts: UInt32.max)
+    let t = Actor.teacher(id: teacher)
+    let s = try engine.createSession(actor: t, session: newGroupSession(3, waitlist: true)).value
+    let slot = try engine.publishSlot(actor: t, teacherId: teacher, slot: weeklyUtc(.monday, "10:00", "11:00")).value
+    let monday = try starts(engine, days: 14)[0]
+    let student = students[0]
+    func state() throws -> String {
+        "\(try engine.session(sessionId: s.id)) \(try engine.slots(teacherId: teacher)) "
+            + "\(try engine.activeLessons(userId: student)) \(try engine.rulesForCourse(teacherId: teacher, courseId: nil))"
+    }
+    let before = try state()
+
+    // Every UInt32 the engine's range leaves out (it is narrower than the type) is refused naming the field.
+    for n: UInt32 in [0, 10_001, UInt32(Int32.max) + 1, UInt32.max] {
+        expectInvalid("capacity \(n)", ["capacity"]) { _ = try engine.createSession(actor: t, session: newGroupSession(n, waitlist: false)) }
+        expectInvalid("changing the capacity to \(n)", ["capacity"]) { _ = try engine.changeCapacity(actor: t, sessionId: s.id, capacity: n) }
+    }
+    for n: UInt32 in [0, 24 * 60 + 1, UInt32.max] {
+        var new = newGroupSession(3, waitlist: false)
+        new.durationMinutes = n
+        expectInvalid("duration \(n)", ["duration_minutes"]) { _ = try engine.createSession(actor: t, session: new) }
+    }
+    for n: UInt32 in [0, 4, UInt32.max] {
+        expectInvalid("\(n) seats", ["seats"]) {
+            _ = try engine.bookSeats(actor: .student(id: student), sessionId: s.id, studentId: student, seats: n)
+        }
+    }
+    for n: UInt32 in [0, 7 * 24 * 60 + 1, UInt32.max] {
+        var new = newGroupSession(3, waitlist: true)
+        new.waitlistMode = .offer(holdMinutes: n)
+        expectInvalid("an offer held \(n) minutes", ["hold_minutes"]) { _ = try engine.createSession(actor: t, session: new) }
+    }
+    func series(_ every: UInt32, _ end: SeriesEnd) -> SeriesRequest {
+        SeriesRequest(slotId: slot.id, studentId: student, firstStartsAt: monday, everyWeeks: every, end: end, mode: .allOrNothing)
+    }
+    for n: UInt32 in [0, 53, UInt32.max] {
+        expectInvalid("every \(n) weeks", ["every_weeks"]) {
+            _ = try engine.bookSeries(actor: .student(id: student), series: series(n, .count(count: 2)))
+        }
+    }
+    expectInvalid("a series of 0 lessons", ["end"]) {
+        _ = try engine.bookSeries(actor: .student(id: student), series: series(1, .count(count: 0)))
+    }
+    expectError("too_large", "a series of UInt32.max lessons") {
+        _ = try engine.bookSeries(actor: .student(id: student), series: series(1, .count(count: UInt32.max)))
+    }
+    let rules: [(String, SchedulingRules)] = [
+        ("min_notice_minutes", SchedulingRules(minNoticeMinutes: UInt32.max)),
+        ("max_advance_days", SchedulingRules(maxAdvanceDays: UInt32.max)),
+        ("buffer_before_minutes", SchedulingRules(bufferBeforeMinutes: UInt32.max)),
+        ("buffer_after_minutes", SchedulingRules(bufferAfterMinutes: UInt32.max)),
+        ("cancel_cutoff_minutes", SchedulingRules(cancelCutoffMinutes: UInt32.max)),
+        ("reschedule_cutoff_minutes", SchedulingRules(rescheduleCutoffMinutes: UInt32.max)),
+        ("max_lessons_per_day", SchedulingRules(maxLessonsPerDay: 0)),
+        ("max_lessons_per_week", SchedulingRules(maxLessonsPerWeek: UInt32.max)),
+        ("max_upcoming_lessons_per_student", SchedulingRules(maxUpcomingLessonsPerStudent: UInt32.max)),
+    ]
+    for (field, r) in rules {
+        expectInvalid("rules with \(field) out of range", [field]) {
+            _ = try engine.setSchedulingRules(actor: t, teacherId: teacher, courseId: nil, rules: r)
+        }
+        expectInvalid("a slot with \(field) out of range", [field]) {
+            _ = try engine.publishSlot(actor: t, teacherId: teacher, slot: weeklyUtc(.tuesday, "10:00", "11:00", rules: r))
+        }
+    }
+
+    // A Swift String cannot hold a lone surrogate: decoding one from UTF-16 repairs it to
+    // U+FFFD, so what crosses is valid text, kept as it is.
+    let repaired = String(decoding: [0xD800, 0x61] as [UInt16], as: UTF16.self)
+    expect(repaired == "\u{FFFD}a", "a lone surrogate becomes U+FFFD in Swift")
+    var titled = newGroupSession(3, waitlist: false)
+    titled.title = repaired
+    let kept = try engine.createSession(actor: t, session: titled).value
+    expect(kept.title == "\u{FFFD}a", "the repaired title is kept as it is")
+    _ = try engine.cancelSession(actor: t, sessionId: kept.id)
+    // NUL crosses as it is; the engine names the field it refuses it in.
+    expectInvalid("a NUL in an id", ["session_id"]) { _ = try engine.session(sessionId: "\0") }
+    expectInvalid("a NUL in a request key", ["request_key"]) { _ = try engine.cancelSession(actor: t, sessionId: s.id, key: "a\0b") }
+    var zoned = newGroupSession(3, waitlist: false)
+    zoned.timeZone = "\0"
+    expectInvalid("a NUL in a zone", ["time zone"]) { _ = try engine.createSession(actor: t, session: zoned) }
+    var linked = newGroupSession(3, waitlist: false)
+    linked.meetingLink = "\0"
+    expectInvalid("a NUL for a meeting link", ["meeting link"]) { _ = try engine.createSession(actor: t, session: linked) }
+    // Within free text, a NUL is the engine's to keep or refuse, naming the field; never anything else.
+    var withTitle = newGroupSession(3, waitlist: false)
+    withTitle.title = "Chess\0openings"
+    var withLink = newGroupSession(3, waitlist: false)
+    withLink.meetingLink = "https://meet.example.com/a\0b"
+    for (field, new) in [("title", withTitle), ("meeting link", withLink)] {
+        do {
+            let made = try engine.createSession(actor: t, session: new).value
+            expect(made.title == new.title && made.meetingLink == new.meetingLink, "a NUL in the \(field) is kept as it is")
+            _ = try engine.cancelSession(actor: t, sessionId: made.id)
+        } catch let e as BookingError {
+            expect(e.errorDetail().contains(field), "a NUL in the \(field) is refused naming it: \(e.errorDetail())")
+        }
+    }
+    // Instants beyond what the engine represents (a Date past ±2^63 s, or NaN, traps in
+    // uniffi's generated Swift before the call: not something to pass).
+    for date in [Date(timeIntervalSince1970: 1e18), Date(timeIntervalSince1970: -1e18), Date.distantFuture] {
+        expectInvalid("a session starting at \(date)", ["starts_at"]) {
+            _ = try engine.createSession(actor: t, session: newGroupSession(3, waitlist: false, startsAt: date))
+        }
+    }
+    expectInvalid("the clock set 10^18 s after 1970", ["now"]) { try clock.set(now: Date(timeIntervalSince1970: 1e18)) }
+    let now = clock.now()
+    expectInvalid("moving the clock 300,000 years on", ["delta"]) { try clock.advance(delta: 365 * 300_000 * day) }
+    expectInvalid("moving the clock 10^16 s on", ["delta"]) { try clock.advance(delta: 1e16) }
+    expect(clock.now() == now, "a refused move leaves the clock")
+    expect(try state() == before, "nothing refused changed anything")
+}
+
 func sqliteStore() throws {
     section("SQLite store in a temporary directory")
     let dir = FileManager.default.temporaryDirectory.appendingPathComponent("booking-swift-\(UUID().uuidString)")
@@ -984,6 +1117,7 @@ do {
     try multiSeat()
     try offerScenarios()
     try calendarExport()
+    try hostileInputs()
     try sqliteStore()
     try conformance()
 } catch {
