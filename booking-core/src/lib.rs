@@ -62,7 +62,7 @@ pub mod conformance;
 
 pub use actor::Actor;
 pub use clock::{Clock, ManualClock, SystemClock};
-pub use engine::{Command, DEFAULT_MAX_ATTEMPTS, Engine, Receipt, Request};
+pub use engine::{Command, DEFAULT_MAX_ATTEMPTS, Engine, OfferSweep, Receipt, Request};
 pub use error::{BookingError, ErrorCode};
 pub use event::{Event, EventKind};
 pub use group::{BookingAvailability, GroupSession, NewGroupSession, SeatBooking, SeatStatus, WaitlistMode};

@@ -35,6 +35,7 @@ mod lesson_model;
 mod lesson_rules;
 mod lesson_scenarios;
 mod model;
+mod offer_sweep;
 
 pub use harness::{Check, CheckOutcome, Report, StoreFactory};
 
@@ -99,6 +100,7 @@ pub const CHECKS: &[Check] = &[
     Check::new("lesson_attendance", lesson_rules::lesson_attendance),
     Check::new("lesson_rules_bad_inputs_and_authorization", lesson_rules::rules_bad_inputs_and_authorization),
     Check::new("lesson_rules_idempotent_retries", lesson_rules::rules_idempotent_retries),
+    Check::new("group_offer_sweep_isolates_failures", offer_sweep::offer_sweep_isolates_failures),
     Check::new("concurrent_booking_audit", concurrency::booking_race_audit),
     Check::new("property_group_model", model::group_property_test),
     Check::new("concurrent_lesson_audit", lesson_concurrency::lesson_race_audit),
@@ -148,6 +150,7 @@ macro_rules! conformance_tests {
             lesson_cutoffs, lesson_reschedule, lesson_reschedule_approval_and_series, lesson_time_off,
             lesson_sessions_block_lessons, lesson_limits, lesson_attendance,
             lesson_rules_bad_inputs_and_authorization, lesson_rules_idempotent_retries,
+            group_offer_sweep_isolates_failures,
             concurrent_booking_audit, property_group_model, concurrent_lesson_audit, property_lesson_model
         );
     };
