@@ -67,7 +67,8 @@ pub struct TimeOff {
     pub last_day: NaiveDate,
     /// The zone the days are read in.
     pub time_zone: Tz,
-    /// A note for the teacher's own use (at most 200 characters).
+    /// A note for the teacher's own use (at most 200 characters; line breaks stored as line
+    /// feeds, see [`crate::text`]).
     pub note: Option<String>,
 }
 
@@ -99,7 +100,8 @@ pub struct TimeOffSpec {
     pub last_day: NaiveDate,
     /// The IANA zone the days are read in.
     pub time_zone: String,
-    /// A note, if any.
+    /// A note, if any: multi-line text without other control characters (see
+    /// [`crate::text`]), at most 200 characters once trimmed.
     pub note: Option<String>,
 }
 

@@ -133,7 +133,7 @@ pub enum Command {
     DeclineLesson {
         /// The lesson.
         booking_id: BookingId,
-        /// The teacher's reason, if any.
+        /// The teacher's reason, if any: multi-line text (see [`crate::text`]).
         reason: Option<String>,
     },
     /// Cancel a lesson, or a lesson and every later one of its series.

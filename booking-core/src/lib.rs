@@ -55,6 +55,7 @@ mod meeting;
 mod memory;
 pub mod repository;
 pub mod rules;
+pub mod text;
 pub mod time;
 
 #[cfg(feature = "conformance")]

@@ -64,8 +64,10 @@ const LINKS: &[&str] = &[
     "ftp://files.example.com",
     "not a link",
     " https://a.b",
+    "https://meet.example.com/x\nATTACH:https://evil.example/a",
+    "HTTPS://Meet.Example.com/a b",
 ];
-const TITLES: &[&str] = &["Algebra", "", "   ", "Ünïcode ✓"];
+const TITLES: &[&str] = &["Algebra", "", "   ", "Ünïcode ✓", "Algebra\u{0}", "END:VEVENT\r\nBEGIN:VEVENT"];
 
 #[derive(Clone, Copy, Debug, Arbitrary)]
 enum Who {
