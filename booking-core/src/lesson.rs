@@ -1023,7 +1023,7 @@ pub fn bookable_occurrences(
             if !limits.has_room(teacher_local_start.date()) {
                 continue;
             }
-            let teacher_local_end = r.wall_end.unwrap_or_else(|| wall_time(o.ends_at, tz));
+            let teacher_local_end = wall_time(o.ends_at, tz);
             let (viewer_local_start, viewer_local_end) = if viewer == tz {
                 (teacher_local_start, teacher_local_end)
             } else {
