@@ -1,8 +1,10 @@
 //! Teachers' availability slots and the bookable occurrences they produce.
 //!
 //! A slot is defined in wall time in the teacher's zone (weekly, or once); every occurrence is
-//! a pair of UTC instants obtained with [`resolve_local`], so a weekly Monday 14:00 in Berlin is
-//! 13:00Z in winter and 12:00Z in summer. A booking names an occurrence by its slot id and UTC
+//! a pair of UTC instants: its start obtained with [`resolve_local`], so a weekly Monday 14:00
+//! in Berlin is 13:00Z in winter and 12:00Z in summer, and its end the slot's
+//! [length](SlotRecurrence::length) later (the rule on clock-change days is in
+//! [`crate::time`]). A booking names an occurrence by its slot id and UTC
 //! start instant, which [`occurrence_at`] checks in constant time.
 //!
 //! # Time off
@@ -67,7 +69,8 @@ pub struct TimeOff {
     pub last_day: NaiveDate,
     /// The zone the days are read in.
     pub time_zone: Tz,
-    /// A note for the teacher's own use (at most 200 characters).
+    /// A note for the teacher's own use (at most 200 characters; line breaks stored as line
+    /// feeds, see [`crate::text`]).
     pub note: Option<String>,
 }
 
@@ -99,7 +102,8 @@ pub struct TimeOffSpec {
     pub last_day: NaiveDate,
     /// The IANA zone the days are read in.
     pub time_zone: String,
-    /// A note, if any.
+    /// A note, if any: multi-line text without other control characters (see
+    /// [`crate::text`]), at most 200 characters once trimmed.
     pub note: Option<String>,
 }
 
@@ -147,7 +151,7 @@ pub struct Occurrence {
 }
 
 impl SlotRecurrence {
-    /// Checks the recurrence's own consistency, reading its wall times in `tz`.
+    /// Checks the recurrence's own consistency (its wall times are read in `tz`).
     ///
     /// # Errors
     ///
@@ -155,7 +159,8 @@ impl SlotRecurrence {
     /// - `end_time`: a weekly slot whose end time equals its start time (zero length);
     /// - `valid_until`: before `valid_from`;
     /// - `end`: a one-time slot that does not end after it starts, or lasts more than 24
-    ///   hours (both measured between the resolved instants);
+    ///   hours (both measured in wall-clock time, end minus start: the occurrence lasts
+    ///   exactly that long, see [`SlotRecurrence::length`]);
     /// - `valid_from`, `valid_until`, `start`, `end`: a year outside 1–9999.
     ///
     /// ```
@@ -178,6 +183,9 @@ impl SlotRecurrence {
     /// assert!(matches!(err, BookingError::InvalidInput { field, .. } if field == "end"));
     /// ```
     pub fn validate(&self, tz: Tz) -> Result<(), BookingError> {
+        // Every check is in wall time (an occurrence lasts its wall-clock length in any zone);
+        // the zone stays a parameter for the callers that have one.
+        let _ = tz;
         match *self {
             SlotRecurrence::Weekly { start_time, end_time, valid_from, valid_until, .. } => {
                 check_year("valid_from", valid_from)?;
@@ -195,7 +203,7 @@ impl SlotRecurrence {
             SlotRecurrence::OneTime { start, end } => {
                 check_year("start", start.date())?;
                 check_year("end", end.date())?;
-                let length = resolve_local(tz, end) - resolve_local(tz, start);
+                let length = end - start;
                 if length <= TimeDelta::zero() {
                     Err(BookingError::invalid("end", "must be after start"))
                 } else if length > TimeDelta::days(1) {
@@ -207,8 +215,23 @@ impl SlotRecurrence {
         }
     }
 
-    /// Wall-clock length of each occurrence: local end minus local start.
-    fn wall_length(&self) -> TimeDelta {
+    /// The length of each occurrence: the wall-clock end minus the wall-clock start (a day
+    /// more for an overnight weekly slot), as a duration. Every occurrence lasts exactly this
+    /// long, also across a clock change (see [`crate::time`]).
+    ///
+    /// ```
+    /// use booking_core::availability::SlotRecurrence;
+    /// use chrono::{NaiveDate, NaiveTime, TimeDelta, Weekday};
+    /// let overnight = SlotRecurrence::Weekly {
+    ///     weekday: Weekday::Sat,
+    ///     start_time: NaiveTime::from_hms_opt(23, 30, 0).unwrap(),
+    ///     end_time: NaiveTime::from_hms_opt(1, 0, 0).unwrap(),
+    ///     valid_from: NaiveDate::from_ymd_opt(2027, 1, 1).unwrap(),
+    ///     valid_until: None,
+    /// };
+    /// assert_eq!(overnight.length(), TimeDelta::minutes(90));
+    /// ```
+    pub fn length(&self) -> TimeDelta {
         match *self {
             SlotRecurrence::Weekly { start_time, end_time, .. } => {
                 let same_day = end_time - start_time;
@@ -239,22 +262,24 @@ fn check_year(field: &str, date: NaiveDate) -> Result<(), BookingError> {
     }
 }
 
-/// An occurrence with the wall times a clock in the slot's zone shows at its ends, when they
-/// are known without another time-zone look-up (`None` when the end fell in a gap).
+/// An occurrence with the wall time a clock in the slot's zone shows at its start, when it is
+/// known without another time-zone look-up (`None` when the start fell in a gap).
 #[derive(Clone, Debug)]
 pub(crate) struct Resolved {
     pub(crate) occurrence: Occurrence,
     pub(crate) wall_start: Option<NaiveDateTime>,
-    pub(crate) wall_end: Option<NaiveDateTime>,
 }
 
-/// The occurrence starting at wall time `local_start`, if its start instant is `wanted` and
-/// its end comes after it.
+/// The occurrence starting at wall time `local_start`, if its start instant is `wanted`: the
+/// one place where a slot's wall times become an occurrence's instants, for listing, booking,
+/// series, holds and exports alike. The start is resolved by the
+/// [rule for wall times](crate::time#clock-changes), and the occurrence lasts exactly
+/// `length`, the slot's wall-clock length, whatever the clocks do meanwhile.
 fn occurrence(
     slot_id: SlotId,
     tz: Tz,
     local_start: NaiveDateTime,
-    wall_length: TimeDelta,
+    length: TimeDelta,
     wanted: impl FnOnce(DateTime<Utc>) -> bool,
 ) -> Option<Resolved> {
     // Near the ends of time a wall date can leave the supported years (in a zone ahead of UTC,
@@ -266,12 +291,12 @@ fn occurrence(
     if !wanted(starts_at) {
         return None;
     }
-    let local_end = local_start + wall_length;
-    let (ends_at, end_shown) = resolve_local_shown(tz, local_end);
-    (ends_at > starts_at).then_some(Resolved {
+    // `length` is positive (validated) and at most a day, and `starts_at` within the supported
+    // years, so the end is a representable instant after the start.
+    let ends_at = starts_at + length;
+    Some(Resolved {
         occurrence: Occurrence { slot_id, starts_at, ends_at, local_date: local_start.date() },
         wall_start: start_shown.then_some(local_start),
-        wall_end: end_shown.then_some(local_end),
     })
 }
 
@@ -309,7 +334,7 @@ pub fn check_window(from: DateTime<Utc>, to: DateTime<Utc>) -> Result<(), Bookin
 }
 
 /// The occurrence a weekly slot produces on the local date `date`, if it produces one (the
-/// right weekday, within the validity dates, active, and not emptied by a DST gap). One-time
+/// right weekday, within the validity dates, and active). One-time
 /// slots produce theirs on their start date.
 ///
 /// ```
@@ -346,20 +371,19 @@ pub fn occurrence_on(slot: &AvailabilitySlot, date: NaiveDate) -> Option<Occurre
         }
         SlotRecurrence::OneTime { start, .. } => (start.date() == date).then_some(start)?,
     };
-    occurrence(slot.id, slot.time_zone, local_start, slot.recurrence.wall_length(), |_| true).map(|r| r.occurrence)
+    occurrence(slot.id, slot.time_zone, local_start, slot.recurrence.length(), |_| true).map(|r| r.occurrence)
 }
 
 /// Every occurrence of `slot` whose start lies in `[from, to)`, in ascending order.
 ///
-/// Both ends of each occurrence are wall times resolved with [`resolve_local`]: a weekly slot
-/// keeps its wall time across DST changes, a start in a spring gap moves forward by the gap's
-/// length, a start in an autumn fold takes the earlier instant, and `ends_at - starts_at` is the
-/// real elapsed time. An occurrence whose resolved end is not after its resolved start (a
-/// 02:30–03:00 slot on the day Berlin skips from 02:00 to 03:00) is skipped. An inactive slot
-/// produces nothing.
+/// Each occurrence starts at the slot's wall time resolved with [`resolve_local`] (a weekly
+/// slot keeps its wall time across clock changes, a start in a spring gap moves forward by the
+/// gap's length, a start in an autumn fold takes the earlier instant) and lasts exactly the
+/// slot's [`length`](SlotRecurrence::length), on clock-change days too: see
+/// [the rule](crate::time#clock-changes). An inactive slot produces nothing.
 ///
 /// The listing is lazy and allocation-free: it steps from one candidate week to the next and
-/// costs two time-zone look-ups per occurrence.
+/// costs one time-zone look-up per candidate.
 ///
 /// # Errors
 ///
@@ -451,7 +475,7 @@ pub(crate) fn expand(
 ) -> Occurrences {
     debug_assert_eq!(window.tz, slot.time_zone);
     let tz = slot.time_zone;
-    let wall_length = slot.recurrence.wall_length();
+    let length = slot.recurrence.length();
     let (next, last) = match slot.recurrence {
         // No candidate: the first one would start after the last date.
         _ if !slot.active => (NaiveDateTime::MAX, NaiveDate::MIN),
@@ -463,7 +487,7 @@ pub(crate) fn expand(
         }
         SlotRecurrence::OneTime { start, .. } => (start, start.date()),
     };
-    Occurrences { slot_id: slot.id, tz, from, to, next, last, wall_length }
+    Occurrences { slot_id: slot.id, tz, from, to, next, last, length }
 }
 
 /// The lazy listing returned by [`occurrences`]: occurrences in ascending order of start.
@@ -477,7 +501,7 @@ pub struct Occurrences {
     next: NaiveDateTime,
     /// The last date a candidate may start on.
     last: NaiveDate,
-    wall_length: TimeDelta,
+    length: TimeDelta,
 }
 
 impl Occurrences {
@@ -487,7 +511,7 @@ impl Occurrences {
             let local_start = self.next;
             self.next += TimeDelta::weeks(1);
             let (from, to) = (self.from, self.to);
-            let found = occurrence(self.slot_id, self.tz, local_start, self.wall_length, |starts_at| {
+            let found = occurrence(self.slot_id, self.tz, local_start, self.length, |starts_at| {
                 from <= starts_at && starts_at < to
             });
             if found.is_some() {
@@ -557,9 +581,9 @@ pub fn occurrence_at(slot: &AvailabilitySlot, starts_at: DateTime<Utc>) -> Resul
         return Err(not_offered());
     }
     let tz = slot.time_zone;
-    let wall_length = slot.recurrence.wall_length();
+    let length = slot.recurrence.length();
     let starting_here =
-        |local_start| occurrence(slot.id, tz, local_start, wall_length, |s| s == starts_at).map(|r| r.occurrence);
+        |local_start| occurrence(slot.id, tz, local_start, length, |s| s == starts_at).map(|r| r.occurrence);
     match slot.recurrence {
         SlotRecurrence::Weekly { weekday, start_time, valid_from, valid_until, .. } => {
             // The start's wall date is the rule's date, or the next day if a gap pushed it
@@ -796,7 +820,8 @@ mod tests {
             assert_eq!(o.starts_at, utc(instant), "{}", case.tz);
             assert_eq!(o.local_date, local(wall).date());
             assert_eq!(wall_time(o.starts_at, case.tz), local(wall) + TimeDelta::minutes(gap_minutes));
-            assert_eq!(o.ends_at - o.starts_at, TimeDelta::minutes(90 - gap_minutes), "{}", case.tz);
+            // Moved, not shortened: the occurrence lasts the slot's 90 minutes.
+            assert_eq!(o.ends_at - o.starts_at, TimeDelta::minutes(90), "{}", case.tz);
             assert_eq!(occurrence_at(&slot, o.starts_at).as_ref(), Ok(o));
             for neighbour in [&found[0], &found[2]] {
                 assert_eq!(neighbour.ends_at - neighbour.starts_at, TimeDelta::minutes(90));
@@ -814,7 +839,8 @@ mod tests {
             let o = &found[1];
             assert_eq!(o.starts_at, utc(instant), "{}", case.tz);
             assert_eq!(wall_time(o.starts_at, case.tz), local(wall));
-            assert_eq!(o.ends_at - o.starts_at, TimeDelta::minutes(90 + fold_minutes), "{}", case.tz);
+            // Not stretched by the repeated time: the occurrence lasts the slot's 90 minutes.
+            assert_eq!(o.ends_at - o.starts_at, TimeDelta::minutes(90), "{}", case.tz);
             assert_eq!(occurrence_at(&slot, o.starts_at).as_ref(), Ok(o));
             let later = o.starts_at + TimeDelta::minutes(fold_minutes);
             assert_eq!(wall_time(later, case.tz), local(wall));
@@ -822,16 +848,159 @@ mod tests {
         }
     }
 
+    /// Slots on the days of the 2027 clock changes: (zone, wall start, wall end, the
+    /// occurrence's start and end). Every one lasts its wall-clock length; resolving each end on
+    /// its own would skip the spring ones (or shorten them) and stretch the autumn ones.
+    const CHANGE_DAYS_2027: &[(Tz, &str, &str, &str, &str)] = &[
+        // New York springs from 02:00 to 03:00 on Sunday 14 March, falls back from 02:00 to 01:00
+        // on Sunday 7 November.
+        (
+            America::New_York,
+            "2027-03-14T02:30:00",
+            "2027-03-14T03:30:00",
+            "2027-03-14T07:30:00Z",
+            "2027-03-14T08:30:00Z",
+        ),
+        (
+            America::New_York,
+            "2027-03-14T01:30:00",
+            "2027-03-14T02:30:00",
+            "2027-03-14T06:30:00Z",
+            "2027-03-14T07:30:00Z",
+        ),
+        (
+            America::New_York,
+            "2027-03-14T02:30:00",
+            "2027-03-14T04:00:00",
+            "2027-03-14T07:30:00Z",
+            "2027-03-14T09:00:00Z",
+        ),
+        (
+            America::New_York,
+            "2027-11-07T01:30:00",
+            "2027-11-07T02:30:00",
+            "2027-11-07T05:30:00Z",
+            "2027-11-07T06:30:00Z",
+        ),
+        (
+            America::New_York,
+            "2027-11-07T00:30:00",
+            "2027-11-07T01:30:00",
+            "2027-11-07T04:30:00Z",
+            "2027-11-07T05:30:00Z",
+        ),
+        (
+            America::New_York,
+            "2027-11-06T23:00:00",
+            "2027-11-07T02:00:00",
+            "2027-11-07T03:00:00Z",
+            "2027-11-07T06:00:00Z",
+        ),
+        // Sydney (southern hemisphere) falls back from 03:00 to 02:00 on Sunday 4 April and
+        // springs from 02:00 to 03:00 on Sunday 3 October.
+        (
+            Australia::Sydney,
+            "2027-04-04T02:30:00",
+            "2027-04-04T03:30:00",
+            "2027-04-03T15:30:00Z",
+            "2027-04-03T16:30:00Z",
+        ),
+        (
+            Australia::Sydney,
+            "2027-10-03T02:30:00",
+            "2027-10-03T03:30:00",
+            "2027-10-02T16:30:00Z",
+            "2027-10-02T17:30:00Z",
+        ),
+        (
+            Australia::Sydney,
+            "2027-10-03T01:00:00",
+            "2027-10-03T04:00:00",
+            "2027-10-02T15:00:00Z",
+            "2027-10-02T18:00:00Z",
+        ),
+        // Havana changes at midnight: from 00:00 to 01:00 on Sunday 14 March, from 01:00 back
+        // to 00:00 on Sunday 7 November.
+        (America::Havana, "2027-03-14T00:30:00", "2027-03-14T01:30:00", "2027-03-14T05:30:00Z", "2027-03-14T06:30:00Z"),
+        (America::Havana, "2027-03-13T23:30:00", "2027-03-14T00:30:00", "2027-03-14T04:30:00Z", "2027-03-14T05:30:00Z"),
+        (America::Havana, "2027-11-07T00:30:00", "2027-11-07T01:30:00", "2027-11-07T04:30:00Z", "2027-11-07T05:30:00Z"),
+        (America::Havana, "2027-11-06T23:30:00", "2027-11-07T00:30:00", "2027-11-07T03:30:00Z", "2027-11-07T04:30:00Z"),
+        // Lord Howe Island moves by 30 minutes: from 02:00 back to 01:30 on Sunday 4 April,
+        // from 02:00 to 02:30 on Sunday 3 October.
+        (
+            Australia::Lord_Howe,
+            "2027-04-04T01:30:00",
+            "2027-04-04T02:30:00",
+            "2027-04-03T14:30:00Z",
+            "2027-04-03T15:30:00Z",
+        ),
+        (
+            Australia::Lord_Howe,
+            "2027-10-03T02:15:00",
+            "2027-10-03T03:15:00",
+            "2027-10-02T15:45:00Z",
+            "2027-10-02T16:45:00Z",
+        ),
+        (
+            Australia::Lord_Howe,
+            "2027-10-03T02:00:00",
+            "2027-10-03T02:30:00",
+            "2027-10-02T15:30:00Z",
+            "2027-10-02T16:00:00Z",
+        ),
+    ];
+
     #[test]
-    fn slots_emptied_by_a_gap_are_skipped() {
-        // 02:30-03:00 on the spring day resolves to 01:30Z-01:00Z: no lesson that week.
+    fn every_occurrence_lasts_the_slot_s_wall_clock_length() {
+        for &(tz, start, end, starts_at, ends_at) in CHANGE_DAYS_2027 {
+            let (start, end) = (local(start), local(end));
+            let expected = |slot: &AvailabilitySlot| Occurrence {
+                slot_id: slot.id,
+                starts_at: utc(starts_at),
+                ends_at: utc(ends_at),
+                local_date: start.date(),
+            };
+            let what = format!("{tz} {start} to {end}");
+            assert_eq!(utc(ends_at) - utc(starts_at), end - start, "{what}: the table itself");
+            let weekly_slot = new_slot(
+                tz,
+                SlotRecurrence::Weekly {
+                    weekday: start.weekday(),
+                    start_time: start.time(),
+                    end_time: end.time(),
+                    valid_from: date("2027-01-01"),
+                    valid_until: None,
+                },
+            );
+            let once = one_time(tz, &start.to_string().replace(' ', "T"), &end.to_string().replace(' ', "T"));
+            for slot in [weekly_slot, once] {
+                let o = expected(&slot);
+                assert_eq!(slot.recurrence.length(), end - start, "{what}");
+                // Listing, booking (by start instant) and series (by local date) agree.
+                let window = (utc(starts_at) - TimeDelta::days(8), utc(starts_at) + TimeDelta::days(8));
+                let listed: Vec<_> = occurrences(&slot, window.0, window.1).unwrap().collect();
+                assert!(listed.contains(&o), "{what}: {listed:?}");
+                assert!(listed.iter().all(|l| l.ends_at - l.starts_at == end - start), "{what}: {listed:?}");
+                assert_eq!(occurrence_at(&slot, o.starts_at), Ok(o.clone()), "{what}");
+                assert_eq!(occurrence_on(&slot, o.local_date), Some(o.clone()), "{what}");
+                // The wall clock shows the start (moved by a gap) and the start plus the length.
+                let shown = wall_time(o.starts_at, tz);
+                assert!(shown == start || tz.from_local_datetime(&start) == LocalResult::None, "{what}: {shown}");
+            }
+        }
+    }
+
+    #[test]
+    fn slots_inside_a_gap_are_moved_not_skipped() {
+        // 02:30-03:00 lies entirely in the spring gap: the lesson is 03:30-04:00 CEST that week.
         let slot = weekly(Europe::Berlin, Weekday::Sun, "02:30", "03:00");
         assert_eq!(
             starts(&slot, "2026-03-20T00:00:00Z", "2026-04-10T00:00:00Z"),
-            [utc("2026-03-22T01:30:00Z"), utc("2026-04-05T00:30:00Z")]
+            [utc("2026-03-22T01:30:00Z"), utc("2026-03-29T01:30:00Z"), utc("2026-04-05T00:30:00Z")]
         );
-        let skipped = utc("2026-03-29T01:30:00Z");
-        assert_eq!(occurrence_at(&slot, skipped), not_offered(&slot, skipped));
+        let moved = occurrence_at(&slot, utc("2026-03-29T01:30:00Z")).unwrap();
+        assert_eq!(moved.ends_at, utc("2026-03-29T02:00:00Z"));
+        assert_eq!(wall_time(moved.ends_at, Europe::Berlin), local("2026-03-29T04:00:00"));
     }
 
     #[test]
@@ -847,10 +1016,10 @@ mod tests {
                 local_date: date("2026-01-09"),
             }]
         );
-        // Across the spring gap, 23:30-03:30 lasts three hours.
+        // Across the spring gap, 23:30-03:30 still lasts four hours (to 04:30 CEST).
         let slot = weekly(Europe::Berlin, Weekday::Sat, "23:30", "03:30");
         let o = occurrence_at(&slot, utc("2026-03-28T22:30:00Z")).unwrap();
-        assert_eq!((o.ends_at, o.local_date), (utc("2026-03-29T01:30:00Z"), date("2026-03-28")));
+        assert_eq!((o.ends_at, o.local_date), (utc("2026-03-29T02:30:00Z"), date("2026-03-28")));
         // Far from UTC, an overnight slot's start is listed from the UTC window it falls in.
         let slot = weekly(Pacific::Kiritimati, Weekday::Mon, "23:00", "02:00");
         let found = list(&slot, "2026-01-05T09:00:00Z", "2026-01-05T10:00:00Z");
@@ -938,10 +1107,12 @@ mod tests {
         assert_eq!(occurrence_at(&slot, expected.starts_at), Ok(expected));
         let off = utc("2026-06-01T12:31:00Z");
         assert_eq!(occurrence_at(&slot, off), not_offered(&slot, off));
-        // 23 wall hours across the autumn fold are exactly one day: the longest slot allowed.
-        let slot = one_time(Europe::Berlin, "2026-10-24T12:00:00", "2026-10-25T11:00:00");
+        // 24 wall hours across the autumn fold are one day (the longest slot allowed), ending
+        // at 11:00 on the wall.
+        let slot = one_time(Europe::Berlin, "2026-10-24T12:00:00", "2026-10-25T12:00:00");
         let o = occurrence_at(&slot, utc("2026-10-24T10:00:00Z")).unwrap();
         assert_eq!(o.ends_at - o.starts_at, TimeDelta::days(1));
+        assert_eq!(wall_time(o.ends_at, Europe::Berlin), local("2026-10-25T11:00:00"));
     }
 
     #[test]
@@ -1016,10 +1187,8 @@ mod tests {
             (one("2026-01-05T14:00:00", "2026-01-05T14:00:00"), "end"),
             (one("2026-01-05T14:00:00", "2026-01-05T13:00:00"), "end"),
             (one("2026-01-05T14:00:00", "2026-01-06T14:00:01"), "end"),
-            // Both ends resolve to 01:30Z and 01:00Z on the spring day.
-            (one("2026-03-29T02:30:00", "2026-03-29T03:00:00"), "end"),
-            // 24 wall hours across the autumn fold are 25 real hours.
-            (one("2026-10-24T12:00:00", "2026-10-25T12:00:00"), "end"),
+            // Lengths are wall-clock lengths: 25 wall hours, even across the spring gap.
+            (one("2026-03-28T12:00:00", "2026-03-29T13:00:00"), "end"),
             (one("0000-12-31T23:00:00", "0001-01-01T01:00:00"), "start"),
             (one("9999-12-31T23:00:00", "+10000-01-01T01:00:00"), "end"),
         ];
@@ -1036,7 +1205,10 @@ mod tests {
         for ok in [
             weekly_with("23:00", "01:00", "2026-01-01", Some("2026-01-01")),
             one("2026-01-05T14:00:00", "2026-01-06T14:00:00"),
-            one("2026-03-28T12:00:00", "2026-03-29T13:00:00"),
+            // In the spring gap: moved to 03:30 CEST, 30 minutes long.
+            one("2026-03-29T02:30:00", "2026-03-29T03:00:00"),
+            // 24 wall hours across the autumn fold: 24 hours long.
+            one("2026-10-24T12:00:00", "2026-10-25T12:00:00"),
         ] {
             assert_eq!(ok.validate(tz), Ok(()), "{ok:?}");
         }
@@ -1153,7 +1325,7 @@ mod tests {
 
         for o in &listed {
             prop_assert!(from <= o.starts_at && o.starts_at < to);
-            prop_assert!(o.starts_at < o.ends_at);
+            prop_assert_eq!(o.ends_at - o.starts_at, slot.recurrence.length());
             prop_assert!(offered(o.local_date));
             let wall = o.local_date.and_time(start_time);
             let expected_wall = match tz.from_local_datetime(&wall) {
@@ -1174,9 +1346,10 @@ mod tests {
         while day <= to.date_naive() + Days::new(3) {
             if offered(day) {
                 let starts_at = resolve_local(tz, day.and_time(start_time));
+                // The wall-clock length, whatever the clocks do meanwhile.
                 let end_day = if end_time > start_time { day } else { day.succ_opt().unwrap() };
-                let ends_at = resolve_local(tz, end_day.and_time(end_time));
-                if from <= starts_at && starts_at < to && starts_at < ends_at {
+                let ends_at = starts_at + (end_day.and_time(end_time) - day.and_time(start_time));
+                if from <= starts_at && starts_at < to {
                     let local_date = day;
                     reference.push(Occurrence { slot_id: slot.id, starts_at, ends_at, local_date });
                 }

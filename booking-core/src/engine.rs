@@ -133,7 +133,7 @@ pub enum Command {
     DeclineLesson {
         /// The lesson.
         booking_id: BookingId,
-        /// The teacher's reason, if any.
+        /// The teacher's reason, if any: multi-line text (see [`crate::text`]).
         reason: Option<String>,
     },
     /// Cancel a lesson, or a lesson and every later one of its series.
@@ -246,6 +246,51 @@ impl Receipt<OutcomeValue> {
         })?;
         Ok(Receipt { value, events, version, replayed })
     }
+}
+
+/// What one [`Engine::process_expired_offers`] call did: the events of every session it
+/// processed, and the sessions it could not process, each with its error.
+///
+/// A failure concerns its session only: that session is unchanged (and still due, so the next
+/// call tries it again), and every other due session was processed.
+///
+/// ```
+/// use booking_core::*;
+/// use chrono::{TimeDelta, TimeZone, Utc};
+///
+/// let now = Utc.with_ymd_and_hms(2030, 5, 1, 8, 0, 0).unwrap();
+/// let clock = std::sync::Arc::new(ManualClock::new(now));
+/// let engine = Engine::new(InMemoryRepository::new()).with_clock(clock.clone());
+/// let teacher = UserId::from_uuid(uuid::Uuid::from_u128(1));
+/// let [ana, ben, cleo] = [2, 3, 4].map(|n| UserId::from_uuid(uuid::Uuid::from_u128(n)));
+/// let session = engine.create_session(Actor::Teacher(teacher), NewGroupSession {
+///     teacher_id: teacher, course_id: None, title: "Chess".into(),
+///     starts_at: now + TimeDelta::days(2), time_zone: "Europe/Paris".into(), duration_minutes: 60,
+///     meeting_link: "https://meet.example.com/chess".into(), capacity: 1, waitlist_enabled: true,
+///     waitlist_mode: WaitlistMode::Offer { hold_minutes: 30 }, rules: Default::default(),
+/// })?.value;
+/// let first = engine.book_seat(Actor::Student(ana), session.id, ana)?.value;
+/// engine.book_seat(Actor::Student(ben), session.id, ben)?;
+/// engine.book_seat(Actor::Student(cleo), session.id, cleo)?;
+/// engine.cancel_booking(Actor::Student(ana), first.id)?; // the seat is offered to Ben
+///
+/// // Ben does not answer within 30 minutes: the seat goes to Cleo.
+/// clock.advance(TimeDelta::minutes(30));
+/// let sweep = engine.process_expired_offers(clock.now())?;
+/// assert!(sweep.failures.is_empty());
+/// let kinds: Vec<_> = sweep.events.iter().map(|e| e.kind.name()).collect();
+/// assert_eq!(kinds, ["offer_expired", "seat_offered"]);
+/// for (session_id, error) in &sweep.failures {
+///     eprintln!("session {session_id}: {error}"); // log it; the next sweep tries it again
+/// }
+/// # Ok::<(), BookingError>(())
+/// ```
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct OfferSweep {
+    /// The events of every session processed, session after session.
+    pub events: Vec<Event>,
+    /// The sessions that could not be processed, in the order they were tried, with why.
+    pub failures: Vec<(SessionId, BookingError)>,
 }
 
 /// How many times a command is decided again after losing a race, by default.
@@ -469,17 +514,32 @@ impl<R: Repository> Engine<R> {
 
     /// Expires every seat offer that ran out by `now` and offers the seats to the next in line
     /// (never after a session's start). The engine runs no threads: the host calls this
-    /// periodically (every minute, say) with the current time. Returns the events, in order.
+    /// periodically (every minute, say) with the current time.
+    ///
+    /// Each session with an offer due is processed on its own, in its own atomic commit: one
+    /// that fails (its store refuses the commit, its record is corrupt) is reported in
+    /// [`OfferSweep::failures`] and changes nothing, and the others are processed all the same.
+    /// [`OfferSweep::events`] holds the events of every session processed, in order. A failed
+    /// session stays due, so the next call tries it again.
     ///
     /// Offers are also expired by any other command on their session, so a late call never
     /// lets an expired offer be accepted.
-    pub fn process_expired_offers(&self, now: DateTime<Utc>) -> Result<Vec<Event>, BookingError> {
-        let mut events = Vec::new();
+    ///
+    /// # Errors
+    ///
+    /// Only when the store cannot say which sessions are due
+    /// ([`Repository::sessions_with_offers_due`]); then nothing was processed.
+    ///
+    /// See [`OfferSweep`] for an example.
+    pub fn process_expired_offers(&self, now: DateTime<Utc>) -> Result<OfferSweep, BookingError> {
+        let mut sweep = OfferSweep::default();
         for session_id in self.repository.sessions_with_offers_due(now)? {
-            let receipt = self.execute_at(Actor::System.into(), Command::ExpireOffers { session_id }, Some(now))?;
-            events.extend(receipt.events);
+            match self.execute_at(Actor::System.into(), Command::ExpireOffers { session_id }, Some(now)) {
+                Ok(receipt) => sweep.events.extend(receipt.events),
+                Err(error) => sweep.failures.push((session_id, error)),
+            }
         }
-        Ok(events)
+        Ok(sweep)
     }
 
     /// Cancels a confirmed, waitlisted or offered booking; a freed seat goes to the head of the

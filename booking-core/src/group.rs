@@ -150,7 +150,8 @@ pub struct NewGroupSession {
     pub teacher_id: UserId,
     /// The course it belongs to, if any.
     pub course_id: Option<CourseId>,
-    /// A title shown to students (1 to 200 characters, trimmed).
+    /// A title shown to students (1 to 200 characters, trimmed, one line without control
+    /// characters: see [`crate::text`]).
     pub title: String,
     /// The start instant.
     pub starts_at: DateTime<Utc>,
@@ -634,7 +635,8 @@ pub fn create(
             ctx.actor, new.teacher_id
         )));
     }
-    let title = new.title.trim();
+    let title = crate::text::check_text("title", &new.title, crate::text::TextKind::SingleLine)?;
+    let title = title.trim();
     if title.is_empty() {
         return Err(BookingError::invalid("title", "must not be empty"));
     }

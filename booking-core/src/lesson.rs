@@ -774,7 +774,12 @@ pub fn add_time_off(
             return Err(BookingError::invalid(field, "the year must be 1 to 9998"));
         }
     }
-    let note = spec.note.as_deref().map(str::trim).filter(|n| !n.is_empty()).map(str::to_owned);
+    let note = spec
+        .note
+        .as_deref()
+        .map(|n| crate::text::check_text("note", n, crate::text::TextKind::MultiLine))
+        .transpose()?;
+    let note = note.as_deref().map(str::trim).filter(|n| !n.is_empty()).map(str::to_owned);
     if note.as_ref().is_some_and(|n| n.chars().count() > MAX_NOTE_CHARS) {
         return Err(BookingError::invalid("note", format!("longer than {MAX_NOTE_CHARS} characters")));
     }
@@ -1034,7 +1039,7 @@ pub fn bookable_occurrences(
             if !limits.has_room(teacher_local_start.date()) {
                 continue;
             }
-            let teacher_local_end = r.wall_end.unwrap_or_else(|| wall_time(o.ends_at, tz));
+            let teacher_local_end = wall_time(o.ends_at, tz);
             let (viewer_local_start, viewer_local_end) = if viewer == tz {
                 (teacher_local_start, teacher_local_end)
             } else {
@@ -1479,7 +1484,8 @@ pub fn decline(
     if target.status != LessonStatus::Pending {
         return Err(invalid_transition(target, "decline it"));
     }
-    let reason = reason.map(str::trim).filter(|r| !r.is_empty()).map(str::to_owned);
+    let reason = reason.map(|r| crate::text::check_text("reason", r, crate::text::TextKind::MultiLine)).transpose()?;
+    let reason = reason.as_deref().map(str::trim).filter(|r| !r.is_empty()).map(str::to_owned);
     if reason.as_ref().is_some_and(|r| r.chars().count() > 1000) {
         return Err(BookingError::invalid("reason", "longer than 1000 characters"));
     }

@@ -55,6 +55,7 @@ mod meeting;
 mod memory;
 pub mod repository;
 pub mod rules;
+pub mod text;
 pub mod time;
 
 #[cfg(feature = "conformance")]
@@ -62,7 +63,7 @@ pub mod conformance;
 
 pub use actor::Actor;
 pub use clock::{Clock, ManualClock, SystemClock};
-pub use engine::{Command, DEFAULT_MAX_ATTEMPTS, Engine, Receipt, Request};
+pub use engine::{Command, DEFAULT_MAX_ATTEMPTS, Engine, OfferSweep, Receipt, Request};
 pub use error::{BookingError, ErrorCode};
 pub use event::{Event, EventKind};
 pub use group::{BookingAvailability, GroupSession, NewGroupSession, SeatBooking, SeatStatus, WaitlistMode};

@@ -4,6 +4,43 @@
 //! and overlap checks work on UTC instants. [`resolve_local`] is the only bridge from the first
 //! to the second, so every part of the engine agrees on what a wall time means on days when the
 //! clocks change.
+//!
+//! # Clock changes
+//!
+//! This is the engine's one rule for days when the clocks change. Listing, booking, series,
+//! reschedules, the holds in the calendars and the iCalendar export all follow it, because they
+//! all take an occurrence's instants from one helper in [`crate::availability`].
+//!
+//! **The start** of an occurrence is the slot's wall start time resolved by [`resolve_local`],
+//! by the rule of RFC 5545 (section 3.3.5) and of JavaScript Temporal's `"compatible"`
+//! disambiguation:
+//!
+//! - a wall time that occurs once maps to that instant;
+//! - a wall time that occurs twice (the clocks were turned back, an autumn *fold*) maps to the
+//!   **earlier** of the two instants;
+//! - a wall time that never occurs (the clocks were turned forward, a spring *gap*) is read with
+//!   the UTC offset in force just **before** the gap, which lands it after the gap, later by the
+//!   gap's length: 02:30 on the day Berlin springs from 02:00 to 03:00 is 03:30 CEST.
+//!
+//! **The length** of every occurrence, weekly or one-time, is exactly the slot's wall-clock
+//! length (its end time minus its start time, as a duration:
+//! [`SlotRecurrence::length`](crate::availability::SlotRecurrence::length)): the end is the
+//! start plus that length, as for an RFC 5545 event given by `DTSTART` and `DURATION`, and as
+//! calendar apps do. The end's wall time is not resolved on its own, so on a clock-change day
+//! the clock shows another end time than the slot's, and no occurrence is ever skipped or
+//! stretched by a change. In America/New_York in 2027:
+//!
+//! | day | slot | occurrence | on the wall |
+//! |---|---|---|---|
+//! | Sunday 14 March (02:00 jumps to 03:00) | 02:30–03:30 | 07:30Z–08:30Z | 03:30–04:30 EDT |
+//! | | 01:30–02:30 | 06:30Z–07:30Z | 01:30 EST–03:30 EDT |
+//! | Sunday 7 November (02:00 falls back to 01:00) | 01:30–02:30 | 05:30Z–06:30Z | 01:30 EDT–01:30 EST |
+//! | | 00:30–01:30 | 04:30Z–05:30Z | 00:30–01:30 EDT |
+//!
+//! The same holds for gaps and folds of any length (30 minutes on Lord Howe Island, a whole
+//! day in Samoa at the end of 2011), for changes at midnight (Havana jumps from 00:00 to 01:00)
+//! and for zones with non-whole-hour offsets. One-time slots are checked in wall time too: at
+//! most 24 hours from start to end, which is how long the occurrence lasts.
 
 use crate::BookingError;
 use chrono::offset::LocalResult;
@@ -35,20 +72,8 @@ pub fn parse_time_zone(name: &str) -> Result<Tz, BookingError> {
 }
 
 /// The instant at which the wall time `local` occurs in `tz`: the single rule for wall times,
-/// used for listing, booking and series alike.
-///
-/// The rule is the one of RFC 5545 (section 3.3.5) and of JavaScript Temporal's `"compatible"`
-/// disambiguation:
-///
-/// - a wall time that occurs once maps to that instant;
-/// - a wall time that occurs twice (the clocks were turned back, an autumn *fold*) maps to the
-///   **earlier** of the two instants;
-/// - a wall time that never occurs (the clocks were turned forward, a spring *gap*) is read with
-///   the UTC offset in force just **before** the gap, which lands it after the gap, later by the
-///   gap's length: 02:30 on the day Berlin springs from 02:00 to 03:00 is 03:30 CEST.
-///
-/// The same holds for gaps of any length (30 minutes on Lord Howe Island, a whole day in Samoa
-/// at the end of 2011) and for zones with non-whole-hour offsets.
+/// used for listing, booking and series alike. A time in a fold is the earlier instant, a time
+/// in a gap is moved forward by the gap's length; see [clock changes](self#clock-changes).
 ///
 /// ```
 /// use booking_core::time::resolve_local;

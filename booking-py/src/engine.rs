@@ -6,7 +6,7 @@ use crate::convert::{
 };
 use crate::errors::{Error, Result, guarded, invalid};
 use crate::objects::{
-    PyAvailabilitySlot, PyBookableOccurrence, PyCalendar, PyEvent, PyGroupSession, PyLesson, PyOneTimeSlot, PyReceipt,
+    PyAvailabilitySlot, PyBookableOccurrence, PyCalendar, PyGroupSession, PyLesson, PyOneTimeSlot, PyReceipt,
     PySchedulingRules, PySeatBooking, PyWaitlistMode, PyWeeklySlot, ReceiptValue,
 };
 use booking_core::{
@@ -355,11 +355,14 @@ impl PyEngine {
 
     /// Expires every seat offer that ran out by `now` (an aware datetime) and offers the seats
     /// to the next in line (never after a session's start), as the system. The engine runs no
-    /// threads: call this periodically (every minute, say). Returns the events, in order.
-    fn process_expired_offers<'py>(&self, py: Python<'py>, now: &Bound<'py, PyAny>) -> Result<Bound<'py, PyList>> {
+    /// threads: call this periodically (every minute, say). Each due session is processed on
+    /// its own: returns an `OfferSweep` with the events of every session processed and the
+    /// sessions that failed, each with its error (not raised). Raises only when the store
+    /// cannot say which sessions are due.
+    fn process_expired_offers(&self, py: Python<'_>, now: &Bound<'_, PyAny>) -> Result<crate::objects::PyOfferSweep> {
         let now = instant("now", now)?;
-        let events = self.run(py, move |e| e.process_expired_offers(now))?;
-        Ok(crate::objects::list_of(py, events, PyEvent)?)
+        let sweep = self.run(py, move |e| e.process_expired_offers(now))?;
+        Ok(crate::objects::PyOfferSweep(sweep))
     }
 
     /// Cancels a seat booking; a freed seat goes to the head of the waitlist in the same step.

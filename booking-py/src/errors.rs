@@ -240,7 +240,14 @@ pub(crate) fn callback<T>(f: impl FnOnce(Python<'_>) -> PyResult<T>) -> Result<T
                 return Err(StoreError::DuplicateRequest);
             }
             let message = format!("the Python store raised {}", describe(py, &err));
-            CALLBACK_FAILURE.with(|slot| *slot.borrow_mut() = Some(CallbackFailure::Python(err)));
+            CALLBACK_FAILURE.with(|slot| {
+                let mut slot = slot.borrow_mut();
+                // An interrupt (KeyboardInterrupt, SystemExit, ...) is kept over later failures:
+                // the entry point raises it even if the engine went on (an offer sweep does).
+                if !matches!(&*slot, Some(CallbackFailure::Python(kept)) if !is_exception(py, kept)) {
+                    *slot = Some(CallbackFailure::Python(err));
+                }
+            });
             Err(StoreError::Backend(message))
         }
         Err(panic) => {
@@ -249,6 +256,11 @@ pub(crate) fn callback<T>(f: impl FnOnce(Python<'_>) -> PyResult<T>) -> Result<T
             Err(StoreError::Backend(format!("internal error while calling the Python store: {message}")))
         }
     })
+}
+
+/// Whether `err` is an `Exception` (not a `KeyboardInterrupt`, `SystemExit`, ...).
+fn is_exception(py: Python<'_>, err: &PyErr) -> bool {
+    err.is_instance_of::<pyo3::exceptions::PyException>(py)
 }
 
 fn describe(py: Python<'_>, err: &PyErr) -> String {
@@ -268,15 +280,13 @@ pub(crate) fn guarded<T: Send>(py: Python<'_>, f: impl FnOnce() -> Result<T> + S
         (result, failure)
     });
     match result {
+        // KeyboardInterrupt, SystemExit, ...: not ours to wrap, nor to swallow, even when the
+        // engine went on after it (an offer sweep reports a failed session and goes on).
+        (_, Some(CallbackFailure::Python(original))) if !is_exception(py, &original) => Err(Error::Python(original)),
         (Ok(value), _) => Ok(value),
         (Err(e), None) => Err(e),
         (Err(_), Some(CallbackFailure::Panic(message))) => Err(Error::Internal(message)),
         (Err(e), Some(CallbackFailure::Python(original))) => {
-            let is_exception = original.is_instance_of::<pyo3::exceptions::PyException>(py);
-            if !is_exception {
-                // KeyboardInterrupt, SystemExit, ...: not ours to wrap.
-                return Err(Error::Python(original));
-            }
             let err: PyErr = e.into();
             err.set_cause(py, Some(original));
             Err(Error::Python(err))

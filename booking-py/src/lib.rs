@@ -55,6 +55,7 @@ fn _booking(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<objects::PySkippedOccurrence>()?;
     m.add_class::<objects::PySeriesBooking>()?;
     m.add_class::<objects::PyEvent>()?;
+    m.add_class::<objects::PyOfferSweep>()?;
     m.add_class::<objects::PyReceipt>()?;
     m.add_class::<objects::PySchedulingRules>()?;
     m.add_class::<objects::PyWaitlistMode>()?;

@@ -1218,6 +1218,39 @@ impl PySeriesBooking {
     }
 }
 
+/// What one `Engine.process_expired_offers` call did: the events of every session it
+/// processed, and the sessions it could not process, each with its error (not raised).
+#[pyclass(frozen, eq, module = "booking._booking", name = "OfferSweep")]
+#[derive(PartialEq)]
+pub(crate) struct PyOfferSweep(pub(crate) booking_core::OfferSweep);
+
+#[pymethods]
+impl PyOfferSweep {
+    /// The events of every session processed, session after session.
+    #[getter]
+    fn events<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
+        list_of(py, self.0.events.iter().cloned(), PyEvent)
+    }
+    /// The sessions that could not be processed, in the order they were tried: `(session id,
+    /// the BookingError it failed with)`. Each is unchanged and tried again by the next call.
+    #[getter]
+    fn failures<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
+        let failures = self
+            .0
+            .failures
+            .iter()
+            .map(|(session, error)| (Id(session.as_uuid()), errors::exception(py, error)?).into_bound_py_any(py))
+            .collect::<PyResult<Vec<_>>>()?;
+        PyList::new(py, failures)
+    }
+    fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
+        repr_of(
+            "OfferSweep",
+            &[("events", obj(py, self.0.events.len())?), ("failures", obj(py, self.0.failures.len())?)],
+        )
+    }
+}
+
 /// Something that happened: `kind` says what, the other fields are set when the kind has them.
 #[pyclass(frozen, eq, module = "booking._booking", name = "Event")]
 #[derive(PartialEq)]

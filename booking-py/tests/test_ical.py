@@ -194,3 +194,143 @@ def test_bad_engine_options_are_refused(options: dict[str, str], field: str) -> 
             booking.InMemoryStore(), ical_uid_domain=options.get("ical_uid_domain"), ical_prodid=options.get("ical_prodid")
         )
     assert refused.value.details["field"] == field
+
+
+# --- hostile input ------------------------------------------------------------------------------
+
+INJECTION = "END:VEVENT\r\nBEGIN:VEVENT\r\nUID:evil\r\nATTACH:https://evil.example/a\r\nEND:VEVENT"
+"""Text that would add an event, a property and a component if a line break got through."""
+
+HOSTILE_TEXT = [
+    "line\nfeed",
+    "carriage\rreturn",
+    "crlf\r\nATTENDEE:mailto:a@evil.example",
+    "tab\there",
+    "nul\x00byte",
+    "escape \x1b[31m and del \x7f and c1 \x85",
+    "semi;colon, comma, back\\slash; \\n \\, \\;",
+    "Ünïcödé 老师 😀 עברית \u2028 line separator",
+    INJECTION,
+    "END:VEVENT BEGIN:VEVENT SUMMARY:on one line",
+    "x" * 10_000,
+    ";,\\" * 3_400,
+]
+
+HOSTILE_LINKS = [
+    "https://meet.example.com/x\nATTACH:https://evil.example/a",
+    "https://meet.example.com/x\r\nATTENDEE:mailto:a@evil.example",
+    "https://meet.example.com/x\tATTACH:https://evil.example/a",
+    "https://meet.example.com/x\x00",
+    "https://meet.example.com/" + INJECTION,
+    "https://meet.example.com/room?a=1,b=2;c\\d",
+    "https://meet.example.com/x?q=END:VEVENT%0D%0ABEGIN:VEVENT",
+    'https://meet.example.com/a b"c<d>',
+    "HTTPS://Meet.Example.COM:443/Raum?name=Grüße",
+    "https://bücher.example/会議/😀",
+    "https://meet.example.com/" + "a;," * 3_400,
+]
+
+EVENT_PROPERTIES = ["UID", "DTSTAMP", "SEQUENCE", "DTSTART", "DTEND", "SUMMARY", "STATUS"]
+LINK_PROPERTIES = ["LOCATION", "URL"]
+
+
+def shape(text: str) -> Any:
+    """Parses an export with ``icalendar`` and checks it has exactly the engine's shape: one
+    VCALENDAR with its four properties, holding one VEVENT with its own properties, each once.
+    Returns the event."""
+    # Every content line, unfolded: no more lines than the engine writes.
+    (calendar,) = icalendar.Calendar.from_ical(text, multiple=True)
+    assert [c.name for c in calendar.walk()] == ["VCALENDAR", "VEVENT"]
+    assert sorted(calendar.keys()) == ["CALSCALE", "METHOD", "PRODID", "VERSION"]
+    (event,) = calendar.subcomponents
+    assert not event.subcomponents
+    names = list(event.keys())
+    assert len(names) == len(set(names)) and all(not isinstance(event[n], list) for n in names), names
+    assert set(EVENT_PROPERTIES) <= set(names) <= set(EVENT_PROPERTIES + LINK_PROPERTIES + ["DESCRIPTION"])
+    # The raw text agrees: CRLF line ends only, at most 75 octets a line, one line per property.
+    assert text.endswith("\r\n") and "\r" not in text.replace("\r\n", "") and "\n" not in text.replace("\r\n", "")
+    lines = text.replace("\r\n ", "").split("\r\n")[:-1]
+    assert all(len(line.encode()) <= 75 for line in text.split("\r\n")), "folded at 75 octets"
+    assert len(lines) == 2 + 4 + 2 + len(names)
+    return event
+
+
+def attempt(call: Any, *errors: type[booking.BookingError]) -> Any:
+    """The command's value, or ``None`` when it is refused with one of ``errors``."""
+    try:
+        return call().value
+    except errors:
+        return None
+
+
+@pytest.mark.parametrize("text", HOSTILE_TEXT, ids=range(len(HOSTILE_TEXT)))
+def test_hostile_titles_never_change_the_shape_of_an_export(engine: booking.Engine, teacher: uuid.UUID, text: str) -> None:
+    session = attempt(lambda: engine.create_session(
+        Actor.teacher(teacher), teacher_id=teacher, title=text, starts_at=NOW + timedelta(days=2),
+        time_zone="Europe/Paris", duration_minutes=60, meeting_link="https://meet.example.com/x", capacity=1,
+        waitlist_enabled=True,
+    ), booking.InvalidInputError)
+    has_control = any(ord(c) < 0x20 or 0x7F <= ord(c) <= 0x9F for c in text)
+    if session is None:
+        assert has_control or len(text.strip()) > 200
+        return
+    assert not has_control and session.title == text.strip()
+    event = shape(engine.session_ical(session.id))
+    assert str(event["SUMMARY"]) == session.title
+    seat = book(engine, session, new_id())
+    waiting = book(engine, session, new_id())
+    assert str(shape(engine.booking_ical(seat.id))["SUMMARY"]) == session.title
+    assert "DESCRIPTION" in shape(engine.booking_ical(waiting.id))
+
+
+@pytest.mark.parametrize("link", HOSTILE_LINKS, ids=range(len(HOSTILE_LINKS)))
+def test_hostile_links_are_refused_or_normalized(engine: booking.Engine, teacher: uuid.UUID, link: str) -> None:
+    def create() -> Any:
+        return engine.create_session(
+            Actor.teacher(teacher), teacher_id=teacher, title="Links", starts_at=NOW + timedelta(days=2),
+            time_zone="Europe/Paris", duration_minutes=60, meeting_link=link, capacity=2,
+        )
+
+    session = attempt(create, booking.InvalidMeetingLinkError)
+    has_control = any(ord(c) < 0x20 or 0x7F <= ord(c) <= 0x9F for c in link)
+    if session is None:
+        assert has_control or len(link.encode()) > 2048
+        return
+    assert not has_control
+    stored = session.meeting_link
+    assert stored.isascii() and " " not in stored and stored.startswith(("https://", "http://"))
+    event = shape(engine.session_ical(session.id))
+    assert str(event["URL"]) == stored and str(event["LOCATION"]) == stored
+
+
+@pytest.mark.parametrize("text", HOSTILE_TEXT, ids=range(len(HOSTILE_TEXT)))
+def test_hostile_reasons_notes_and_lesson_links_never_change_a_lesson_export(
+    engine: booking.Engine, teacher: uuid.UUID, text: str
+) -> None:
+    store = engine.store
+    course, student = new_id(), new_id()
+    store.enroll(student, course)
+    store.set_course_approval(course, True)
+    slot = engine.publish_slot(
+        Actor.teacher(teacher), teacher,
+        booking.WeeklySlot(booking.Weekday.MONDAY, time(14), time(15), MONDAY),
+        time_zone="Europe/Paris", course_id=course,
+    ).value
+    at = datetime(2030, 5, 6, 14, tzinfo=PARIS)
+    pending = engine.book_lesson(Actor.student(student), slot.id, at, student).value
+    multi_line_ok = all(ord(c) >= 0x20 and not 0x7F <= ord(c) <= 0x9F or c in "\r\n" for c in text)
+    note = attempt(lambda: engine.add_time_off(
+        Actor.teacher(teacher), teacher, date(2030, 6, 1), date(2030, 6, 2), "Europe/Paris", note=text,
+    ), booking.InvalidInputError)
+    assert (note is not None) == (multi_line_ok and len(text.strip()) <= 200)
+    if note is not None:
+        assert note.note == text.strip().replace("\r\n", "\n").replace("\r", "\n")
+    for link in [text, "https://meet.example.com/" + text]:
+        attempt(lambda: engine.set_meeting_link(Actor.teacher(teacher), pending.id, link), booking.InvalidMeetingLinkError)
+        shape(engine.booking_ical(pending.id))
+    declined = attempt(
+        lambda: engine.decline_lesson(Actor.teacher(teacher), pending.id, reason=text), booking.InvalidInputError
+    )
+    assert (declined is not None) == (multi_line_ok and len(text.strip()) <= 1000)
+    event = shape(engine.booking_ical(pending.id))
+    assert str(event["STATUS"]) == ("CANCELLED" if declined is not None else "TENTATIVE")

@@ -339,16 +339,19 @@ def test_offer_cycle(engine: booking.Engine, clock: booking.ManualClock, teacher
     current = engine.session(session.id)
     assert current.next_offer_deadline == NOW + timedelta(minutes=30) and current.remaining_seats == 0
     # Nothing is due before the deadline; after it, the host's periodic call moves the offer on.
-    assert engine.process_expired_offers(NOW + timedelta(minutes=29)) == []
+    assert engine.process_expired_offers(NOW + timedelta(minutes=29)).events == []
     clock.advance(timedelta(minutes=31))
-    events = engine.process_expired_offers(clock.now())
+    sweep = engine.process_expired_offers(clock.now())
+    assert sweep.failures == []
+    events = sweep.events
     assert [(x.kind, x.booking_id) for x in events] == [
         (EventKind.OFFER_EXPIRED, seat_b.id),
         (EventKind.SEAT_OFFERED, seat_c.id),
     ]
     assert all(x.actor == Actor.system() for x in events)
     assert engine.seat_booking(seat_b.id).status is SeatStatus.EXPIRED
-    assert engine.process_expired_offers(clock.now()) == []
+    again = engine.process_expired_offers(clock.now())
+    assert (again.events, again.failures) == ([], [])
     with pytest.raises(booking.OfferExpiredError):
         engine.accept_offer(Actor.student(b), seat_b.id)
     # Accept.
@@ -369,7 +372,7 @@ def test_offer_cycle(engine: booking.Engine, clock: booking.ManualClock, teacher
     with pytest.raises(booking.OfferExpiredError) as late:
         engine.accept_offer(Actor.student(e), seat_e.id)
     assert late.value.details["booking_id"] == str(seat_e.id)
-    expired = engine.process_expired_offers(clock.now())
+    expired = engine.process_expired_offers(clock.now()).events
     assert [x.kind for x in expired][:1] == [EventKind.OFFER_EXPIRED]
     assert engine.seat_booking(seat_e.id).status is SeatStatus.EXPIRED
 
@@ -383,7 +386,7 @@ def test_no_offer_outlives_the_start(engine: booking.Engine, clock: booking.Manu
     assert freed.events[-1].kind is EventKind.SEAT_OFFERED
     assert freed.events[-1].expires_at == session.starts_at
     clock.set(session.starts_at + timedelta(minutes=1))
-    events = engine.process_expired_offers(clock.now())
+    events = engine.process_expired_offers(clock.now()).events
     assert EventKind.OFFER_EXPIRED in [x.kind for x in events]
     assert EventKind.SEAT_OFFERED not in [x.kind for x in events]
     assert engine.seat_booking(seat_b.id).status is SeatStatus.EXPIRED
@@ -617,6 +620,60 @@ def test_python_store_indexes_offer_deadlines(clock: booking.ManualClock, teache
     clock.advance(timedelta(minutes=20))
     engine.process_expired_offers(clock.now())
     assert seen[-1].offer_deadline is None and store.sessions_with_offers_due(clock.now()) == []
+
+
+def test_the_offer_sweep_goes_on_past_a_session_that_fails(clock: booking.ManualClock) -> None:
+    """A store that refuses every commit of one session: the sweep still processes the others,
+    returns their events, and reports that session with its error; the next sweep does it."""
+    refused: set[uuid.UUID] = set()
+
+    class Refusing(booking.MemoryDocumentStore):
+        def commit(self, commit: booking.DocumentCommit) -> None:
+            if any(w.kind == "session" and w.id in refused for w in commit.writes):
+                raise OSError("disk full")
+            super().commit(commit)
+
+    store = Refusing()
+    engine = booking.Engine(store, clock=clock)
+    offered: dict[uuid.UUID, booking.SeatBooking] = {}
+    for n in range(3):
+        teacher = new_id()
+        session = create_session(engine, teacher, 1, waitlist=True, waitlist_mode=WaitlistMode.offer(hold_minutes=15))
+        first, second = new_id(), new_id()
+        seat = book(engine, session, first)
+        offered[session.id] = book(engine, session, second)
+        engine.cancel_booking(Actor.student(first), seat.id)
+    clock.advance(timedelta(minutes=15))
+    due = store.sessions_with_offers_due(clock.now())
+    assert sorted(due) == sorted(offered)
+    refused.add(due[1])
+
+    sweep = engine.process_expired_offers(clock.now())
+    assert [session_id for session_id, _ in sweep.failures] == [due[1]]
+    (_, error), = sweep.failures
+    assert isinstance(error, booking.StoreError) and error.code == "store_error"
+    assert "OSError: disk full" in str(error)
+    expired = [e.session_id for e in sweep.events if e.kind is EventKind.OFFER_EXPIRED]
+    assert expired == [due[0], due[2]]
+    for session_id, waiting in offered.items():
+        status = engine.seat_booking(waiting.id).status
+        assert status is (SeatStatus.OFFERED if session_id == due[1] else SeatStatus.EXPIRED)
+    assert "failures=1" in repr(sweep)
+
+    # An interrupt in the store is raised, not reported as a failed session.
+    def interrupt(commit: booking.DocumentCommit) -> None:
+        raise KeyboardInterrupt
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(store, "commit", interrupt)
+        with pytest.raises(KeyboardInterrupt):
+            engine.process_expired_offers(clock.now())
+
+    refused.clear()
+    again = engine.process_expired_offers(clock.now())
+    assert again.failures == []
+    assert [e.session_id for e in again.events if e.kind is EventKind.OFFER_EXPIRED] == [due[1]]
+    assert engine.seat_booking(offered[due[1]].id).status is SeatStatus.EXPIRED
 
 
 def test_a_store_without_the_offer_index_is_not_a_store() -> None:

@@ -82,8 +82,10 @@ def offers(engine: Engine, teacher: uuid.UUID) -> list[str]:
     offered: SeatBooking = engine.seat_booking(waiting.id)
     assert offered.status is SeatStatus.OFFERED and offered.offer_expires_at is not None
     engine.accept_offer(Actor.student(other), waiting.id)
-    expired: list[booking.Event] = engine.process_expired_offers(datetime.now(timezone.utc))
-    return outbox(freed.events + expired)
+    sweep: booking.OfferSweep = engine.process_expired_offers(datetime.now(timezone.utc))
+    failed: list[tuple[uuid.UUID, booking.BookingError]] = sweep.failures
+    assert not failed
+    return outbox(freed.events + sweep.events)
 
 
 def lessons(engine: Engine, teacher: uuid.UUID, student: uuid.UUID) -> None:

@@ -4,11 +4,10 @@
 use crate::error::{BookingError, guard};
 use crate::stores::{DocumentStore, InMemoryStore, SqliteStore, foreign_repository};
 use crate::types::{
-    self, Actor, AvailabilitySlot, AvailabilitySlotReceipt, BookableOccurrence, BookingAvailability, Event,
-    GroupSession, GroupSessionReceipt, Lesson, LessonReceipt, LessonsReceipt, NewGroupSession, OccurrenceQuery,
+    self, Actor, AvailabilitySlot, AvailabilitySlotReceipt, BookableOccurrence, BookingAvailability, GroupSession,
+    GroupSessionReceipt, Lesson, LessonReceipt, LessonsReceipt, NewGroupSession, OccurrenceQuery, OfferSweep,
     SchedulingRules, SchedulingRulesReceipt, SeatBooking, SeatBookingReceipt, SeriesBookingReceipt, SeriesRequest,
-    SlotSpec, TimeOff, TimeOffReceipt, TimeOffSpec, events_out, id_in, instant_in, instant_out, opt_id_in, receipt_out,
-    request_in,
+    SlotSpec, TimeOff, TimeOffReceipt, TimeOffSpec, id_in, instant_in, instant_out, opt_id_in, receipt_out, request_in,
 };
 use booking_core::{BookingId, CourseId, Repository, SessionId, SlotId, TimeOffId, UserId};
 use std::sync::Arc;
@@ -328,12 +327,15 @@ impl Engine {
     }
 
     /// Expires every seat offer that ran out by `now` and offers the seats to the next in line
-    /// (never after a session's start); returns the events, in order. The engine runs no
-    /// threads: the host calls this periodically (every minute, say) with the current time.
+    /// (never after a session's start). The engine runs no threads: the host calls this
+    /// periodically (every minute, say) with the current time. Each due session is processed
+    /// on its own: the result holds the events of every session processed and the sessions that
+    /// failed, each with its error's code and detail (a failed session is unchanged and tried
+    /// again by the next call). Throws only when the store cannot say which sessions are due.
     /// Any other command on a session also expires its due offers first, so a late call never
     /// lets an expired offer be accepted.
-    pub fn process_expired_offers(&self, now: SystemTime) -> Result<Vec<Event>, BookingError> {
-        guard(|| Ok(events_out(&self.inner.process_expired_offers(instant_in("now", now)?)?)))
+    pub fn process_expired_offers(&self, now: SystemTime) -> Result<OfferSweep, BookingError> {
+        guard(|| Ok(OfferSweep::from(self.inner.process_expired_offers(instant_in("now", now)?)?)))
     }
 
     /// Cancels a seat booking; freed seats go to the head of the waitlist in the same step

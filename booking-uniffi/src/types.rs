@@ -1461,6 +1461,47 @@ pub(crate) fn events_out(events: &[booking_core::Event]) -> Vec<Event> {
     events.iter().map(Event::from).collect()
 }
 
+/// What one `processExpiredOffers` call did (see `booking_core::OfferSweep`): the events of
+/// every session it processed, and the sessions it could not process. A failed session is
+/// unchanged and tried again by the next call; every other due session was processed.
+#[derive(Clone, Debug, PartialEq, Eq, uniffi::Record)]
+pub struct OfferSweep {
+    /// The events of every session processed, session after session.
+    pub events: Vec<Event>,
+    /// The sessions that could not be processed, in the order they were tried.
+    pub failures: Vec<OfferSweepFailure>,
+}
+
+/// A session an offer sweep could not process, and why: the error it failed with (not
+/// thrown), as its `code` and `detail`.
+#[derive(Clone, Debug, PartialEq, Eq, uniffi::Record)]
+pub struct OfferSweepFailure {
+    /// The session.
+    pub session_id: String,
+    /// The error's stable code, e.g. `store_error`.
+    pub code: String,
+    /// The error's message.
+    pub detail: String,
+}
+
+impl From<booking_core::OfferSweep> for OfferSweep {
+    fn from(sweep: booking_core::OfferSweep) -> Self {
+        let failures = sweep
+            .failures
+            .into_iter()
+            .map(|(session, error)| {
+                let error = crate::error::BookingError::from(error);
+                OfferSweepFailure {
+                    session_id: session.to_string(),
+                    code: error.code().to_owned(),
+                    detail: error.detail().to_owned(),
+                }
+            })
+            .collect();
+        OfferSweep { events: events_out(&sweep.events), failures }
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Receipts
 // ---------------------------------------------------------------------------------------------

@@ -1,8 +1,9 @@
 //! Availability expansion with random slots (any IANA zone of `chrono_tz::TZ_VARIANTS`,
 //! weekly or one-time, any wall times and dates, including the edges of the supported years)
 //! and random windows: `occurrences` never panics, lists in ascending order, only occurrences
-//! within the window, each of which `occurrence_at` (by its start) and `occurrence_on` (by its
-//! local date) find again; `occurrence_at` at a random instant finds only what starts there.
+//! within the window, each lasting the slot's wall-clock length, each of which `occurrence_at`
+//! (by its start) and `occurrence_on` (by its local date) find again; `occurrence_at` at a
+//! random instant finds only what starts there.
 #![no_main]
 
 use arbitrary::Arbitrary;
@@ -137,6 +138,8 @@ fuzz_target!(|input: Input| {
             for o in &listed {
                 assert!(from <= o.starts_at && o.starts_at < to, "{o:?} outside [{from}, {to})");
                 assert!(o.starts_at < o.ends_at, "{o:?} does not end after it starts");
+                // Whatever the clocks do, an occurrence lasts the slot's wall-clock length.
+                assert_eq!(o.ends_at - o.starts_at, slot.recurrence.length(), "{o:?} of {slot:?}");
                 assert_eq!(o.slot_id, slot.id);
                 assert_eq!(occurrence_at(&slot, o.starts_at).as_ref(), Ok(o), "occurrence_at does not find {o:?}");
                 assert_eq!(occurrence_on(&slot, o.local_date).as_ref(), Some(o), "occurrence_on does not find {o:?}");
@@ -158,6 +161,7 @@ fuzz_target!(|input: Input| {
             assert!(slot.active && slot.validate().is_ok());
             assert_eq!(o.starts_at, probe);
             assert!(o.starts_at < o.ends_at);
+            assert_eq!(o.ends_at - o.starts_at, slot.recurrence.length());
             assert_eq!(occurrence_on(&slot, o.local_date).as_ref(), Some(&o));
         }
         Err(e) => {

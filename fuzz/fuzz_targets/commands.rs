@@ -67,8 +67,10 @@ const LINKS: &[&str] = &[
     "ftp://files.example.com",
     "not a link",
     " https://a.b",
+    "https://meet.example.com/x\nATTACH:https://evil.example/a",
+    "HTTPS://Meet.Example.com/a b",
 ];
-const TITLES: &[&str] = &["Algebra", "", "   ", "Ünïcode ✓"];
+const TITLES: &[&str] = &["Algebra", "", "   ", "Ünïcode ✓", "Algebra\u{0}", "END:VEVENT\r\nBEGIN:VEVENT"];
 
 #[derive(Clone, Copy, Debug, Arbitrary)]
 enum Who {
@@ -639,7 +641,9 @@ impl Harness {
             }
             Op::ProcessExpiredOffers => {
                 let now = self.now();
-                let events = self.engine.process_expired_offers(now).expect("processing expiries never fails here");
+                let sweep = self.engine.process_expired_offers(now).expect("listing the due sessions never fails here");
+                assert!(sweep.failures.is_empty(), "processing expiries never fails here: {:?}", sweep.failures);
+                let events = sweep.events;
                 for id in &self.sessions {
                     let s = self.store.load_session(*id).unwrap().expect("a created session is stored");
                     for b in s.bookings.iter().filter(|b| b.status == SeatStatus::Offered) {

@@ -7,6 +7,7 @@ use super::harness::{
     Harness, StoreFactory, admin, ensure, ensure_eq, expect_error, new_session, step, student, t0, teacher,
 };
 use super::lesson_scenarios::course;
+use super::offer_sweep::swept;
 use crate::availability::SlotRecurrence;
 use crate::lesson::SlotSpec;
 use crate::{
@@ -174,10 +175,10 @@ pub(crate) fn offer_cycle(f: StoreFactory<'_>) -> Result<(), String> {
     ensure_eq(offers(&r.events), vec![(b[2].id, 1, deadline)], "the seat goes to 3")?;
 
     h.clock.advance(TimeDelta::minutes(30));
-    let events = step("process before the deadline", h.engine.process_expired_offers(h.engine.now()))?;
+    let events = swept(step("process before the deadline", h.engine.process_expired_offers(h.engine.now()))?)?;
     ensure(events.is_empty(), || format!("nothing is due yet: {events:?}"))?;
     h.clock.set(deadline);
-    let events = step("process at the deadline", h.engine.process_expired_offers(h.engine.now()))?;
+    let events = swept(step("process at the deadline", h.engine.process_expired_offers(h.engine.now()))?)?;
     ensure_eq(kinds(&events), vec!["offer_expired", "seat_offered"], "expiry passes the seat on")?;
     ensure_eq(offers(&events), vec![(b[3].id, 1, deadline + TimeDelta::minutes(60))], "the seat goes to 4")?;
     ensure_eq(status(&h, s.id, b[2].id)?, Some(SeatStatus::Expired), "3 expired")?;
@@ -241,7 +242,7 @@ pub(crate) fn offer_cycle(f: StoreFactory<'_>) -> Result<(), String> {
     let r = step("the teacher cancels 1", h.engine.cancel_booking(t, e[0].id))?;
     ensure_eq(offers(&r.events), vec![(e[1].id, 1, s.starts_at)], "an offer never outlives the start")?;
     h.clock.set(s.starts_at);
-    let events = step("process at the start", h.engine.process_expired_offers(h.engine.now()))?;
+    let events = swept(step("process at the start", h.engine.process_expired_offers(h.engine.now()))?)?;
     let ours: Vec<&'static str> = events
         .iter()
         .filter(|ev| match &ev.kind {

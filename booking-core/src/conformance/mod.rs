@@ -26,6 +26,7 @@
 //! `BOOKING_PROPTEST_CASES` says otherwise).
 
 mod concurrency;
+mod dst_lengths;
 mod group_rules;
 mod group_scenarios;
 mod harness;
@@ -35,6 +36,8 @@ mod lesson_model;
 mod lesson_rules;
 mod lesson_scenarios;
 mod model;
+mod offer_sweep;
+mod untrusted_input;
 
 pub use harness::{Check, CheckOutcome, Report, StoreFactory};
 
@@ -102,6 +105,10 @@ pub const CHECKS: &[Check] = &[
     Check::new("lesson_attendance", lesson_rules::lesson_attendance),
     Check::new("lesson_rules_bad_inputs_and_authorization", lesson_rules::rules_bad_inputs_and_authorization),
     Check::new("lesson_rules_idempotent_retries", lesson_rules::rules_idempotent_retries),
+    Check::new("group_offer_sweep_isolates_failures", offer_sweep::offer_sweep_isolates_failures),
+    Check::new("lesson_dst_occurrence_lengths", dst_lengths::dst_occurrence_lengths),
+    Check::new("ical_hostile_input_keeps_its_shape", untrusted_input::ical_hostile_input_keeps_its_shape),
+    Check::new("text_control_characters_refused", untrusted_input::text_control_characters_refused),
     Check::new("concurrent_booking_audit", concurrency::booking_race_audit),
     Check::new("property_group_model", model::group_property_test),
     Check::new("concurrent_lesson_audit", lesson_concurrency::lesson_race_audit),
@@ -152,6 +159,8 @@ macro_rules! conformance_tests {
             lesson_cutoffs, lesson_reschedule_within_cancel_cutoff, lesson_reschedule, lesson_reschedule_approval_and_series, lesson_time_off,
             lesson_sessions_block_lessons, lesson_limits, lesson_attendance,
             lesson_rules_bad_inputs_and_authorization, lesson_rules_idempotent_retries,
+            group_offer_sweep_isolates_failures, lesson_dst_occurrence_lengths,
+            ical_hostile_input_keeps_its_shape, text_control_characters_refused,
             concurrent_booking_audit, property_group_model, concurrent_lesson_audit, property_lesson_model
         );
     };

@@ -1234,7 +1234,8 @@ impl Sut {
                     .h
                     .engine
                     .process_expired_offers(now)
-                    .map_err(|e| format!("processing expired offers: unexpected {} ({e})", e.code()))?;
+                    .map_err(|e| format!("processing expired offers: unexpected {} ({e})", e.code()))
+                    .and_then(super::offer_sweep::swept)?;
                 self.check_processed(&before, &sessions, &events)?;
             }
             (Some((who, key, cmd)), Some(expect)) => {

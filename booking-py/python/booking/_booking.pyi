@@ -40,6 +40,7 @@ __all__ = [
     "InMemoryStore",
     "Lesson",
     "ManualClock",
+    "OfferSweep",
     "OneTimeSlot",
     "PostgresStore",
     "Receipt",
@@ -568,6 +569,20 @@ class SeriesBooking:
     def __eq__(self, value: object, /) -> bool: ...
 
 @final
+class OfferSweep:
+    """What one ``Engine.process_expired_offers`` call did. A failed session is unchanged and
+    is tried again by the next call; every other due session was processed."""
+
+    @property
+    def events(self) -> list[Event]:
+        """The events of every session processed, session after session."""
+    @property
+    def failures(self) -> list[tuple[UUID, BookingError]]:
+        """The sessions that could not be processed, in the order tried, each with the
+        ``BookingError`` (not raised) it failed with."""
+    def __eq__(self, value: object, /) -> bool: ...
+
+@final
 class Event:
     """Something that happened. ``kind`` says what; the other fields are set (not ``None``)
     when the kind carries them:
@@ -712,9 +727,10 @@ class Engine:
     ) -> Receipt[SeatBooking]: ...
     def accept_offer(self, actor: Actor, booking_id: _Id, *, key: str | None = None) -> Receipt[SeatBooking]: ...
     def decline_offer(self, actor: Actor, booking_id: _Id, *, key: str | None = None) -> Receipt[SeatBooking]: ...
-    def process_expired_offers(self, now: datetime) -> list[Event]:
+    def process_expired_offers(self, now: datetime) -> OfferSweep:
         """Expires the seat offers that ran out by ``now`` and offers their seats on; call it
-        periodically. Returns the events."""
+        periodically. Each due session is processed on its own: returns the events of every
+        session processed and the sessions that failed, with their errors (not raised)."""
     def cancel_booking(self, actor: Actor, booking_id: _Id, *, key: str | None = None) -> Receipt[SeatBooking]: ...
     def change_capacity(
         self, actor: Actor, session_id: _Id, capacity: int, *, key: str | None = None

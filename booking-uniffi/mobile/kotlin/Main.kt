@@ -795,7 +795,7 @@ fun offers(name: String, engine: Engine, clock: ManualClock) {
     expect(held.status == SeatStatus.OFFERED && held.offerExpiresAt == deadline, "offered until the deadline")
     val holding = engine.session(s.id)
     expect(holding.nextOfferDeadline == deadline && holding.bookedSeats == 1u && holding.offeredSeats == 1u, "an offer holds the seat")
-    expect(engine.processExpiredOffers(clock.now()).isEmpty(), "nothing is due yet")
+    expect(engine.processExpiredOffers(clock.now()).events.isEmpty(), "nothing is due yet")
 
     val declined = engine.declineOffer(Actor.Student(b), second.id)
     expect(declined.value.status == SeatStatus.CANCELLED, "declined: the booking is cancelled")
@@ -803,12 +803,14 @@ fun offers(name: String, engine: Engine, clock: ManualClock) {
 
     // Nobody answers: the host's periodic call expires the offer.
     clock.advance(Duration.ofMinutes(31))
-    val expired = engine.processExpiredOffers(clock.now())
+    val sweep = engine.processExpiredOffers(clock.now())
+    expect(sweep.failures.isEmpty(), "no session failed: ${sweep.failures}")
+    val expired = sweep.events
     expect(expired.map { it.name } == listOf("offer_expired"), "expired: ${expired.map { it.name }}")
     expect((expired.single().kind as EventKind.OfferExpired).bookingId == third.id, "the third booking's offer ran out")
     expect(engine.seatBooking(third.id).status == SeatStatus.EXPIRED, "expired, out of the queue")
     expect(engine.session(s.id).nextOfferDeadline == null && engine.session(s.id).bookedSeats == 0u, "the seat is free again")
-    expect(engine.processExpiredOffers(clock.now()).isEmpty(), "expiring is done once")
+    expect(engine.processExpiredOffers(clock.now()).events.isEmpty(), "expiring is done once")
 
     // Accepting in time confirms.
     val fourth = engine.bookSeat(Actor.Student(d), s.id, d).value
@@ -836,8 +838,58 @@ fun offerScenarios() {
         e.acceptOffer(Actor.Student(students[1]), waiting.id)
     }
     // A refused command writes nothing: the host's call records the expiry.
-    expect(e.processExpiredOffers(f.clock.now()).map { it.name } == listOf("offer_expired"), "then the host's call expires it")
+    expect(e.processExpiredOffers(f.clock.now()).events.map { it.name } == listOf("offer_expired"), "then the host's call expires it")
     expect(e.seatBooking(waiting.id).status == SeatStatus.EXPIRED, "expired")
+}
+
+/** A store that refuses every commit of the sessions in [refused], as a full disk would. */
+class RefusingStore(private val inner: KotlinDocumentStore) : DocumentStore by inner {
+    val refused: MutableSet<String> = java.util.Collections.synchronizedSet(HashSet())
+
+    override fun commit(commit: DocumentCommit) {
+        if (commit.writes.any { it.kind == AggregateKind.SESSION && it.id in refused }) throw StoreException.Backend("disk full")
+        inner.commit(commit)
+    }
+}
+
+fun offerSweepFailures() {
+    section("offer sweep: a session that fails does not stop the others")
+    val clock = ManualClock(t0)
+    val store = RefusingStore(KotlinDocumentStore())
+    val engine = Engine.withDocumentStore(store, clock = clock)
+    val waiting = HashMap<String, String>()
+    for (n in 0 until 3) {
+        val t = uid(50 + n)
+        val s = engine.createSession(Actor.Teacher(t), newGroupSession(1u, true).copy(teacherId = t, waitlistMode = WaitlistMode.Offer(30u))).value
+        val (first, second) = students[2 * n] to students[2 * n + 1]
+        val seat = engine.bookSeat(Actor.Student(first), s.id, first).value
+        waiting[s.id] = engine.bookSeat(Actor.Student(second), s.id, second).value.id
+        engine.cancelBooking(Actor.Student(first), seat.id)
+    }
+    clock.advance(Duration.ofMinutes(30))
+    val due = store.sessionsWithOffersDue(clock.now())
+    expect(due.toSet() == waiting.keys, "three sessions are due")
+    store.refused.add(due[1])
+
+    // region: readme-kotlin-sweep
+    // The host's periodic call (every minute, say). Each due session is processed on its own:
+    // one that fails is reported with its error and left as it was, the others go ahead.
+    val sweep = engine.processExpiredOffers(clock.now())
+    for (event in sweep.events) println("  notify: ${event.name}")
+    for (failure in sweep.failures) println("  session ${failure.sessionId} failed: ${failure.code} (${failure.detail})")
+    // endregion
+    expect(sweep.failures.map { it.sessionId to it.code } == listOf(due[1] to "store_error"), "the refused session is reported: ${sweep.failures}")
+    expect(sweep.failures.single().detail.contains("disk full"), "with the store's message")
+    val expired = sweep.events.map { it.kind }.filterIsInstance<EventKind.OfferExpired>().map { it.sessionId }
+    expect(expired == listOf(due[0], due[2]), "the other sessions were processed, in order: $expired")
+    for ((session, booking) in waiting) {
+        val status = engine.seatBooking(booking).status
+        expect(status == (if (session == due[1]) SeatStatus.OFFERED else SeatStatus.EXPIRED), "session $session: $status")
+    }
+    store.refused.clear()
+    val again = engine.processExpiredOffers(clock.now())
+    expect(again.failures.isEmpty(), "the next sweep succeeds")
+    expect(again.events.map { it.kind }.filterIsInstance<EventKind.OfferExpired>().map { it.sessionId } == listOf(due[1]), "and processes it")
 }
 
 /** The value of the first content line named [name] in an iCalendar text. */
@@ -1101,6 +1153,7 @@ fun main() {
     limits()
     multiSeat()
     offerScenarios()
+    offerSweepFailures()
     calendarExport()
     hostileInputs()
     sqliteStore()

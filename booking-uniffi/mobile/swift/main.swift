@@ -819,17 +819,19 @@ func offers(_ name: String, _ engine: Engine, _ clock: ManualClock) throws {
     expect(held.status == .offered && held.offerExpiresAt == deadline, "offered until the deadline")
     let holding = try engine.session(sessionId: s.id)
     expect(holding.nextOfferDeadline == deadline && holding.bookedSeats == 1 && holding.offeredSeats == 1, "an offer holds the seat")
-    expect(try engine.processExpiredOffers(now: clock.now()).isEmpty, "nothing is due yet")
+    expect(try engine.processExpiredOffers(now: clock.now()).events.isEmpty, "nothing is due yet")
 
     let declined = try engine.declineOffer(actor: .student(id: b), bookingId: second.id)
     expect(declined.value.status == .cancelled && declined.events.map { $0.name } == ["offer_declined", "seat_offered"],
            "declined: the seat goes to the next")
     try clock.advance(delta: 31 * 60)
-    let expired = try engine.processExpiredOffers(now: clock.now())
+    let sweep = try engine.processExpiredOffers(now: clock.now())
+    expect(sweep.failures.isEmpty, "no session failed: \(sweep.failures)")
+    let expired = sweep.events
     expect(expired.map { $0.name } == ["offer_expired"], "expired by the host's call")
     expect(try engine.seatBooking(bookingId: third.id).status == .expired, "expired, out of the queue")
     expect(try engine.session(sessionId: s.id).nextOfferDeadline == nil, "no offer left")
-    expect(try engine.processExpiredOffers(now: clock.now()).isEmpty, "expiring is done once")
+    expect(try engine.processExpiredOffers(now: clock.now()).events.isEmpty, "expiring is done once")
 
     let fourth = try engine.bookSeat(actor: .student(id: d), sessionId: s.id, studentId: d).value
     let fifth = try engine.bookSeat(actor: .student(id: x), sessionId: s.id, studentId: x).value
@@ -854,8 +856,88 @@ func offerScenarios() throws {
     expectError("offer_expired", "accepting after the deadline") {
         _ = try e.acceptOffer(actor: .student(id: students[1]), bookingId: waiting.id)
     }
-    expect(try e.processExpiredOffers(now: f.clock.now()).map { $0.name } == ["offer_expired"], "then the host's call expires it")
+    expect(try e.processExpiredOffers(now: f.clock.now()).events.map { $0.name } == ["offer_expired"], "then the host's call expires it")
     expect(try e.seatBooking(bookingId: waiting.id).status == .expired, "expired")
+}
+
+/// A store that refuses every commit of the sessions in `refused`, as a full disk would.
+final class RefusingStore: DocumentStore, @unchecked Sendable {
+    let inner = SwiftDocumentStore()
+    private let lock = NSLock()
+    private var refusedIds = Set<String>()
+    var refused: Set<String> {
+        get { lock.lock(); defer { lock.unlock() }; return refusedIds }
+        set { lock.lock(); defer { lock.unlock() }; refusedIds = newValue }
+    }
+
+    func load(kind: AggregateKind, id: String) throws -> Document? { try inner.load(kind: kind, id: id) }
+    func locateBooking(id: String) throws -> BookingLocation? { try inner.locateBooking(id: id) }
+    func locateSlot(id: String) throws -> String? { try inner.locateSlot(id: id) }
+    func loadRequest(scope: String, key: String) throws -> String? { try inner.loadRequest(scope: scope, key: key) }
+    func commit(commit: DocumentCommit) throws {
+        let refused = self.refused
+        if commit.writes.contains(where: { $0.kind == .session && refused.contains($0.id) }) {
+            throw StoreError.Backend(detail: "disk full")
+        }
+        try inner.commit(commit: commit)
+    }
+    func approvalSettings(courseId: String, teacherId: String) throws -> ApprovalSettings {
+        try inner.approvalSettings(courseId: courseId, teacherId: teacherId)
+    }
+    func isEnrolled(studentId: String, courseId: String) throws -> Bool {
+        try inner.isEnrolled(studentId: studentId, courseId: courseId)
+    }
+    func sessionsWithOffersDue(until: Date) throws -> [String] { try inner.sessionsWithOffersDue(until: until) }
+}
+
+/// The sessions of the `offer_expired` events among `events`, in order.
+func expiredSessions(_ events: [Event]) -> [String] {
+    events.compactMap { event -> String? in
+        if case .offerExpired(let sessionId, _, _) = event.kind { return sessionId }
+        return nil
+    }
+}
+
+func offerSweepFailures() throws {
+    section("offer sweep: a session that fails does not stop the others")
+    let clock = try ManualClock(now: t0)
+    let store = RefusingStore()
+    let engine = try Engine.withDocumentStore(store: store, clock: clock)
+    var waiting: [String: String] = [:]
+    for n in 0..<3 {
+        let t = uid(50 + n)
+        var new = newGroupSession(1, waitlist: true)
+        new.teacherId = t
+        new.waitlistMode = .offer(holdMinutes: 30)
+        let s = try engine.createSession(actor: .teacher(id: t), session: new).value
+        let (first, second) = (students[2 * n], students[2 * n + 1])
+        let seat = try engine.bookSeat(actor: .student(id: first), sessionId: s.id, studentId: first).value
+        waiting[s.id] = try engine.bookSeat(actor: .student(id: second), sessionId: s.id, studentId: second).value.id
+        _ = try engine.cancelBooking(actor: .student(id: first), bookingId: seat.id)
+    }
+    try clock.advance(delta: 30 * 60)
+    let due = try store.sessionsWithOffersDue(until: clock.now())
+    expect(Set(due) == Set(waiting.keys), "three sessions are due")
+    store.refused = [due[1]]
+
+    // region: readme-swift-sweep
+    // The host's periodic call (every minute, say). Each due session is processed on its own:
+    // one that fails is reported with its error and left as it was, the others go ahead.
+    let sweep = try engine.processExpiredOffers(now: clock.now())
+    for event in sweep.events { print("  notify: \(event.name)") }
+    for failure in sweep.failures { print("  session \(failure.sessionId) failed: \(failure.code) (\(failure.detail))") }
+    // endregion
+    expect(sweep.failures.map { [$0.sessionId, $0.code] } == [[due[1], "store_error"]], "the refused session is reported: \(sweep.failures)")
+    expect(sweep.failures.first?.detail.contains("disk full") == true, "with the store's message")
+    expect(expiredSessions(sweep.events) == [due[0], due[2]], "the other sessions were processed, in order")
+    for (session, booking) in waiting {
+        let status = try engine.seatBooking(bookingId: booking).status
+        expect(status == (session == due[1] ? .offered : .expired), "session \(session): \(status)")
+    }
+    store.refused = []
+    let again = try engine.processExpiredOffers(now: clock.now())
+    expect(again.failures.isEmpty, "the next sweep succeeds")
+    expect(expiredSessions(again.events) == [due[1]], "and processes it")
 }
 
 /// The value of the first content line named `name` in an iCalendar text.
@@ -1116,6 +1198,7 @@ do {
     try limits()
     try multiSeat()
     try offerScenarios()
+    try offerSweepFailures()
     try calendarExport()
     try hostileInputs()
     try sqliteStore()

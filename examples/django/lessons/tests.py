@@ -210,8 +210,9 @@ class OfferTests(Scenario):
         self.assertEqual(store.sessions_with_offers_due(deadline - timedelta(seconds=1)), [])
         self.assertEqual(store.sessions_with_offers_due(deadline), [s.id])
         self.clock.advance(timedelta(minutes=31))
-        events = self.engine.process_expired_offers(self.clock.now())
-        self.assertEqual([e.kind for e in events], [EventKind.OFFER_EXPIRED, EventKind.SEAT_OFFERED])
+        sweep = self.engine.process_expired_offers(self.clock.now())
+        self.assertEqual(sweep.failures, [])
+        self.assertEqual([e.kind for e in sweep.events], [EventKind.OFFER_EXPIRED, EventKind.SEAT_OFFERED])
         self.assertEqual(models.SeatBooking.objects.get(pk=second.id).status, "expired")
         self.assertEqual(models.SeatBooking.objects.get(pk=third.id).status, "offered")
         self.assertEqual(

@@ -484,8 +484,12 @@ fn beyond_the_checklist(store: &Store) -> Result<(), BookingError> {
     }
     println!("  (the host calls process_expired_offers(now) every minute; 31 minutes later:)");
     clock.advance(TimeDelta::minutes(31));
-    let expired = engine.process_expired_offers(clock.now())?;
-    let described: Vec<String> = expired.iter().map(|e| cast.describe(e)).collect();
+    let sweep = engine.process_expired_offers(clock.now())?;
+    // A session the store could not process is reported and tried again by the next call.
+    for (session_id, error) in &sweep.failures {
+        println!("  session {session_id} not processed: {error}");
+    }
+    let described: Vec<String> = sweep.events.iter().map(|e| cast.describe(e)).collect();
     println!(
         "  process_expired_offers: {}",
         if described.is_empty() { "nothing due".to_owned() } else { described.join("; ") }

@@ -17,7 +17,11 @@ class Command(BaseCommand):
     help = "Expire seat offers that ran out and pass the seats on (run it every minute)."
 
     def handle(self, *args: Any, **options: Any) -> None:
-        events = get_engine().process_expired_offers(datetime.now(timezone.utc))
-        for event in events:
+        sweep = get_engine().process_expired_offers(datetime.now(timezone.utc))
+        for event in sweep.events:
             self.stdout.write(f"{event.kind.value} session={event.session_id} booking={event.booking_id}")
-        self.stdout.write(f"{len(events)} event(s)")
+        # A session that failed is unchanged and is tried again on the next run; the others
+        # were processed all the same.
+        for session_id, error in sweep.failures:
+            self.stderr.write(f"session {session_id} not processed: {error.code} {error}")
+        self.stdout.write(f"{len(sweep.events)} event(s), {len(sweep.failures)} session(s) failed")
