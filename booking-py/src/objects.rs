@@ -67,6 +67,12 @@ pub(crate) struct PySeatBooking(pub(crate) SeatBooking);
 
 #[pymethods]
 impl PySeatBooking {
+    /// Decodes a finished booking's body from the booking history
+    /// (`DocumentCommit.finished_bookings`), for projections.
+    #[staticmethod]
+    fn from_document(body: &str) -> Result<Self> {
+        Ok(Self(from_document::<SeatBooking>("seat booking document", body)?))
+    }
     /// The booking's id.
     #[getter]
     fn id(&self) -> Id {
