@@ -227,7 +227,8 @@ impl PyGroupSession {
     fn version(&self) -> u64 {
         self.0.version
     }
-    /// Every booking, in the order they were made.
+    /// The live bookings, in the order they were made; finished ones (cancelled, declined,
+    /// expired) are in the store's booking history, read by id with `Engine.seat_booking`.
     #[getter]
     fn bookings<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
         list_of(py, self.0.bookings.iter().cloned(), PySeatBooking)

@@ -335,7 +335,7 @@ impl Engine {
     /// how many. A retry with a deleted key is decided afresh, as a new command. Not a
     /// command: it checks no actor, so never run it on a user's behalf.
     pub fn prune_requests(&self, recorded_before: SystemTime) -> Result<u64, BookingError> {
-        guard(|| Ok(self.inner.prune_requests(instant_in("recorded_before", recorded_before)?)?))
+        guard(|| self.inner.prune_requests(instant_in("recorded_before", recorded_before)?))
     }
 
     /// Cancels a seat booking; freed seats go to the head of the waitlist in the same step
