@@ -140,13 +140,13 @@ def test_prune_requests(engine: booking.Engine, clock: booking.ManualClock, teac
 def test_prune_events_on_sqlite(tmp_path: Path, clock: booking.ManualClock, teacher: uuid.UUID) -> None:
     store = booking.SqliteStore(tmp_path / "outbox.db")
     engine = booking.Engine(store, clock=clock)
-    session = create_session(engine, teacher, 2)
-    clock.advance(timedelta(days=2))
+    session = create_session(engine, teacher, 2)  # starts in two days
+    clock.advance(timedelta(days=1))
     student = new_id()
     engine.book_seat(Actor.student(student), session.id, student)
     assert store.prune_events(NOW) == 0
-    assert store.prune_events(NOW + timedelta(days=1)) == 1
-    assert store.prune_events(NOW + timedelta(days=3)) == 1
+    assert store.prune_events(NOW + timedelta(hours=12)) == 1
+    assert store.prune_events(NOW + timedelta(days=1, seconds=1)) == 1
 
 
 @pytest.mark.skipif(not os.environ.get("BOOKING_PG_URL"), reason="BOOKING_PG_URL is not set")
