@@ -20,6 +20,33 @@
 //! [`MemoryDocumentStore`] is the reference implementation, short enough to port: it passes
 //! the conformance suite through [`DocumentRepository`].
 //!
+//! # Booking history and retention
+//! A commit that finishes seat bookings (cancelled, declined, expired) moves them out of the
+//! session document it writes and hands them over in [`DocumentCommit::finished_bookings`], as
+//! JSON bodies keyed by booking id: the store keeps them in the same atomic step (replacing a
+//! body already kept under the same id) and returns one from
+//! [`DocumentStore::load_finished_booking`]. The request record of a commit comes with its
+//! [`DocumentRequest::recorded_at`], which the store keeps beside the body so that
+//! [`DocumentStore::prune_requests`] can delete the records recorded before an instant (an
+//! operator's action, through [`Engine::prune_requests`](crate::Engine::prune_requests)). See
+//! [`crate::repository`], "Booking history" and "Retention", for why.
+//!
+//! # Upgrading a store written against the previous contract
+//! The contract gained two methods and two fields; a store written before adds:
+//! 1. **A booking history**: a table (or map) from booking id to a JSON body. In
+//!    [`DocumentStore::commit`], after the checks and in the same transaction as the writes,
+//!    insert-or-replace every `(id, body)` of [`DocumentCommit::finished_bookings`];
+//!    [`DocumentStore::load_finished_booking`] returns the body stored under an id, or `None`.
+//! 2. **`recorded_at` beside each request record**: store [`DocumentRequest::recorded_at`]
+//!    with the body; [`DocumentStore::prune_requests`] deletes the records with `recorded_at`
+//!    before the instant given and returns how many it deleted. Records stored before the
+//!    upgrade have the instant in their body (the `"recorded_at"` field of the JSON, RFC 3339):
+//!    fill the new column from it in the migration that adds it.
+//!
+//! Nothing else changes and no stored document needs rewriting: a session stored with its
+//! finished bookings in it (as every session was before) is read as it is, and the engine
+//! moves them out with the session's next change.
+//!
 //! ```
 //! use booking_core::document::{DocumentRepository, MemoryDocumentStore};
 //! use booking_core::{Actor, Engine, NewGroupSession, UserId};
@@ -42,7 +69,7 @@
 //! ```
 
 use crate::{
-    Actor, BookingId, CourseId, Event, GroupSession, SessionId, SlotId, UserId,
+    Actor, BookingId, CourseId, Event, GroupSession, SeatBooking, SessionId, SlotId, UserId,
     lesson::{ApprovalSettings, Calendar, Lesson},
     repository::{AggregateKey, BookingLocation, Commit, Repository, RequestKey, RequestRecord, StoreError, Write},
 };
@@ -86,6 +113,9 @@ pub struct DocumentRequest {
     pub key: String,
     /// The record (command and outcome), as JSON.
     pub body: String,
+    /// When the command was decided (the record's `recorded_at`): keep it beside the body for
+    /// [`DocumentStore::prune_requests`].
+    pub recorded_at: DateTime<Utc>,
 }
 
 /// Everything one command changes, in document form; apply all of it or none.
@@ -101,6 +131,10 @@ pub struct DocumentCommit {
     pub request: Option<DocumentRequest>,
     /// The command's events; a store may keep them (an outbox) or ignore them.
     pub events: Vec<Event>,
+    /// Seat bookings this commit finishes, moved out of the session it writes, as JSON
+    /// bodies keyed by booking id: keep each in the booking history, replacing a body already
+    /// kept under the same id, for [`DocumentStore::load_finished_booking`].
+    pub finished_bookings: Vec<(BookingId, String)>,
 }
 
 /// A versioned document store. See the [module docs](self) for what it must guarantee.
@@ -121,6 +155,12 @@ pub trait DocumentStore: Send + Sync {
     fn is_enrolled(&self, student_id: UserId, course_id: CourseId) -> Result<bool, StoreError>;
     /// The sessions whose stored [`DocumentWrite::offer_deadline`] is at or before `until`.
     fn sessions_with_offers_due(&self, until: DateTime<Utc>) -> Result<Vec<SessionId>, StoreError>;
+    /// The body kept under this id in the booking history (from
+    /// [`DocumentCommit::finished_bookings`]), or `None`.
+    fn load_finished_booking(&self, id: BookingId) -> Result<Option<String>, StoreError>;
+    /// Operator action: deletes the request records whose [`DocumentRequest::recorded_at`] is
+    /// before `recorded_before`; returns how many it deleted.
+    fn prune_requests(&self, recorded_before: DateTime<Utc>) -> Result<u64, StoreError>;
 }
 
 impl<S: DocumentStore + ?Sized> DocumentStore for Arc<S> {
@@ -147,6 +187,12 @@ impl<S: DocumentStore + ?Sized> DocumentStore for Arc<S> {
     }
     fn sessions_with_offers_due(&self, until: DateTime<Utc>) -> Result<Vec<SessionId>, StoreError> {
         (**self).sessions_with_offers_due(until)
+    }
+    fn load_finished_booking(&self, id: BookingId) -> Result<Option<String>, StoreError> {
+        (**self).load_finished_booking(id)
+    }
+    fn prune_requests(&self, recorded_before: DateTime<Utc>) -> Result<u64, StoreError> {
+        (**self).prune_requests(recorded_before)
     }
 }
 
@@ -195,6 +241,7 @@ pub fn encode_commit(commit: &Commit) -> Result<DocumentCommit, StoreError> {
             scope: actor_scope(&record.actor),
             key: record.key.as_str().to_owned(),
             body: encode(record, "request record")?,
+            recorded_at: record.recorded_at,
         }),
         None => None,
     };
@@ -204,6 +251,11 @@ pub fn encode_commit(commit: &Commit) -> Result<DocumentCommit, StoreError> {
         new_slots: commit.new_slots().collect(),
         request,
         events: commit.events.clone(),
+        finished_bookings: commit
+            .finished_bookings
+            .iter()
+            .map(|b| Ok((b.id, encode(b, "finished booking")?)))
+            .collect::<Result<_, StoreError>>()?,
     })
 }
 
@@ -340,6 +392,23 @@ impl<S: DocumentStore> Repository for DocumentRepository<S> {
         self.load_checked(AggregateKey::Lesson(id), |l: &Lesson| (AggregateKey::Lesson(l.id), l.version))
     }
 
+    fn load_finished_booking(&self, id: BookingId) -> Result<Option<SeatBooking>, StoreError> {
+        let Some(body) = self.store.load_finished_booking(id)? else { return Ok(None) };
+        let record = || format!("finished booking {id}");
+        let booking: SeatBooking = decode(&body, record)?;
+        if booking.id != id {
+            return Err(StoreError::Corrupt {
+                record: record(),
+                detail: format!("the body is booking {}", booking.id),
+            });
+        }
+        Ok(Some(booking))
+    }
+
+    fn prune_requests(&self, recorded_before: DateTime<Utc>) -> Result<u64, StoreError> {
+        self.store.prune_requests(recorded_before)
+    }
+
     fn locate_slot(&self, id: SlotId) -> Result<Option<UserId>, StoreError> {
         self.store.locate_slot(id)
     }
@@ -367,7 +436,10 @@ struct MemoryDocuments {
     documents: HashMap<AggregateKey, Document>,
     bookings: HashMap<BookingId, BookingLocation>,
     slots: HashMap<SlotId, UserId>,
-    requests: HashMap<(String, String), String>,
+    /// Request bodies and when they were recorded, by `(scope, key)`.
+    requests: HashMap<(String, String), (String, DateTime<Utc>)>,
+    /// The booking history: finished seat bookings' bodies, by id.
+    finished: HashMap<BookingId, String>,
     approvals: HashMap<(CourseId, UserId), ApprovalSettings>,
     enrollments: std::collections::HashSet<(UserId, CourseId)>,
     offer_deadlines: HashMap<SessionId, DateTime<Utc>>,
@@ -427,7 +499,7 @@ impl DocumentStore for MemoryDocumentStore {
     }
 
     fn load_request(&self, scope: &str, key: &str) -> Result<Option<String>, StoreError> {
-        Ok(self.state().requests.get(&(scope.to_owned(), key.to_owned())).cloned())
+        Ok(self.state().requests.get(&(scope.to_owned(), key.to_owned())).map(|(body, _)| body.clone()))
     }
 
     fn commit(&self, commit: DocumentCommit) -> Result<(), StoreError> {
@@ -455,10 +527,22 @@ impl DocumentStore for MemoryDocumentStore {
         }
         state.bookings.extend(commit.new_bookings);
         state.slots.extend(commit.new_slots);
+        state.finished.extend(commit.finished_bookings);
         if let Some(request) = commit.request {
-            state.requests.insert((request.scope, request.key), request.body);
+            state.requests.insert((request.scope, request.key), (request.body, request.recorded_at));
         }
         Ok(())
+    }
+
+    fn load_finished_booking(&self, id: BookingId) -> Result<Option<String>, StoreError> {
+        Ok(self.state().finished.get(&id).cloned())
+    }
+
+    fn prune_requests(&self, recorded_before: DateTime<Utc>) -> Result<u64, StoreError> {
+        let requests = &mut self.state().requests;
+        let before = requests.len();
+        requests.retain(|_, (_, recorded_at)| *recorded_at >= recorded_before);
+        Ok((before - requests.len()) as u64)
     }
 
     fn approval_settings(&self, course_id: CourseId, teacher_id: UserId) -> Result<ApprovalSettings, StoreError> {

@@ -448,10 +448,79 @@ impl<R: Repository> Engine<R> {
         self.repository.load_session(id)?.ok_or(BookingError::SessionNotFound { id })
     }
 
-    /// The seat booking with this id.
+    /// The seat booking with this id: a live one from its session, a finished one (cancelled,
+    /// declined, expired) from the store's booking history (see [`crate::repository`]).
     pub fn seat_booking(&self, id: BookingId) -> Result<SeatBooking, BookingError> {
+        Ok(self.find_seat_booking(id)?.1)
+    }
+
+    /// The seat booking with this id and its session as stored now: a live booking from the
+    /// session, a finished one from the booking history.
+    pub(crate) fn find_seat_booking(&self, id: BookingId) -> Result<(Arc<GroupSession>, SeatBooking), BookingError> {
         let session = self.session_of_booking(id)?;
-        session.booking(id).cloned().ok_or(BookingError::BookingNotFound { id })
+        if let Some(booking) = session.booking(id) {
+            let booking = booking.clone();
+            return Ok((session, booking));
+        }
+        let booking = self.finished_booking(&session, id)?.ok_or(BookingError::BookingNotFound { id })?;
+        Ok((session, booking))
+    }
+
+    /// The finished booking `id` of `session` from the booking history, checked to be that
+    /// booking of that session.
+    fn finished_booking(&self, session: &GroupSession, id: BookingId) -> Result<Option<SeatBooking>, BookingError> {
+        let Some(booking) = self.repository.load_finished_booking(id)? else { return Ok(None) };
+        if booking.id != id || booking.session_id != session.id {
+            return Err(BookingError::CorruptRecord {
+                record: format!("finished booking {id}"),
+                detail: format!(
+                    "the history holds booking {} of session {} under it, but the index names session {}",
+                    booking.id, booking.session_id, session.id
+                ),
+            });
+        }
+        Ok(Some(booking))
+    }
+
+    /// The session of the booking a seat command names, as the decision sees it: with the
+    /// booking in it even when it is finished and lives in the booking history, so a command
+    /// on a finished booking is refused exactly as while the session still held it (where it
+    /// sits in the list does not matter: a finished booking counts for nothing).
+    fn session_for_command(&self, id: BookingId) -> Result<Arc<GroupSession>, BookingError> {
+        let mut session = self.session_of_booking(id)?;
+        if session.booking(id).is_none()
+            && let Some(booking) = self.finished_booking(&session, id)?
+        {
+            Arc::make_mut(&mut session).bookings.push(booking);
+        }
+        Ok(session)
+    }
+
+    /// Operator action: deletes the request records recorded before `recorded_before` (the
+    /// engine's instant when each command was decided); returns how many were deleted. Call it
+    /// from a maintenance job with a retention well above the longest time a client may retry
+    /// (say `now - 30 days`); never on behalf of a user, since it is not a command and checks
+    /// no actor. A retry with a key older than the retention is decided afresh, as a new
+    /// command; see [`crate::repository`], "Retention".
+    ///
+    /// ```
+    /// # use booking_core::*;
+    /// # use chrono::{TimeDelta, Utc};
+    /// let clock = std::sync::Arc::new(ManualClock::new(Utc::now()));
+    /// let engine = Engine::new(InMemoryRepository::new()).with_clock(clock.clone());
+    /// let teacher = UserId::from_uuid(uuid::Uuid::from_u128(1));
+    /// # let new = NewGroupSession {
+    /// #     teacher_id: teacher, course_id: None, title: "Choir".into(), starts_at: Utc::now() + TimeDelta::days(9),
+    /// #     time_zone: "UTC".into(), duration_minutes: 60, meeting_link: "https://meet.example.com/c".into(),
+    /// #     capacity: 2, waitlist_enabled: true, waitlist_mode: Default::default(), rules: Default::default(),
+    /// # };
+    /// engine.create_session(Actor::Teacher(teacher).with_key("create-1"), new)?;
+    /// clock.advance(TimeDelta::days(31));
+    /// assert_eq!(engine.prune_requests(engine.now() - TimeDelta::days(30))?, 1);
+    /// # Ok::<(), BookingError>(())
+    /// ```
+    pub fn prune_requests(&self, recorded_before: DateTime<Utc>) -> Result<u64, BookingError> {
+        Ok(self.repository.prune_requests(recorded_before)?)
     }
 
     /// Creates a group session; see [`group::create`] for the checks.
@@ -649,7 +718,7 @@ impl<R: Repository> Engine<R> {
             }
             let now = now.unwrap_or_else(|| self.clock.now());
             let ctx = DecisionContext { actor, now, fresh_id: self.ids.next_uuid() };
-            let (outcome, writes) = match self.decide(&ctx, &command) {
+            let (outcome, writes, finished_bookings) = match self.decide(&ctx, &command) {
                 Ok(decided) => decided,
                 Err(refusal) => {
                     // A retry racing its own first run may have looked the key up just before that
@@ -676,7 +745,8 @@ impl<R: Repository> Engine<R> {
                 outcome: outcome.clone(),
                 recorded_at: ctx.now,
             });
-            match self.repository.commit(Commit { writes, request, events: outcome.events.clone() }) {
+            let commit = Commit { writes, request, events: outcome.events.clone(), finished_bookings };
+            match self.repository.commit(commit) {
                 Ok(()) => return Ok(receipt(outcome, false)),
                 Err(StoreError::Conflict(_) | StoreError::DuplicateRequest) => back_off(attempt),
                 Err(e) => return Err(e.into()),
@@ -731,8 +801,9 @@ impl<R: Repository> Engine<R> {
         }
     }
 
-    /// Loads what `command` needs and decides it, without storing anything.
-    fn decide(&self, ctx: &DecisionContext, command: &Command) -> Result<(Outcome, Vec<Write>), BookingError> {
+    /// Loads what `command` needs and decides it, without storing anything: the outcome, the
+    /// writes, and the seat bookings the writes move to the booking history.
+    fn decide(&self, ctx: &DecisionContext, command: &Command) -> Result<Decided, BookingError> {
         let (session, session_command) = match *command {
             Command::PublishSlot { .. }
             | Command::UpdateSlot { .. }
@@ -747,7 +818,10 @@ impl<R: Repository> Engine<R> {
             | Command::RescheduleLesson { .. }
             | Command::SetSchedulingRules { .. }
             | Command::AddTimeOff { .. }
-            | Command::RemoveTimeOff { .. } => return self.decide_lesson(ctx, command),
+            | Command::RemoveTimeOff { .. } => {
+                let (outcome, writes) = self.decide_lesson(ctx, command)?;
+                return Ok((outcome, writes, Vec::new()));
+            }
             Command::CreateSession { ref session } => {
                 // The session holds its time in the teacher's calendar, in the same commit:
                 // 1:1 lessons cannot be booked over it, nor it over them.
@@ -758,20 +832,20 @@ impl<R: Repository> Engine<R> {
                 let mut writes = vec![Write::Session { expected_version: 0, session: Arc::clone(&session) }];
                 writes.push(calendar_write(&calendar, &events));
                 let outcome = Outcome { value: OutcomeValue::Session { session }, events, version: 1 };
-                return Ok((outcome, writes));
+                return Ok((outcome, writes, Vec::new()));
             }
             Command::BookSeat { session_id, student_id, seats } => {
                 (self.session(session_id)?, SessionCommand::BookSeat { student_id, seats })
             }
             Command::AcceptOffer { booking_id } => {
-                (self.session_of_booking(booking_id)?, SessionCommand::AcceptOffer { booking_id })
+                (self.session_for_command(booking_id)?, SessionCommand::AcceptOffer { booking_id })
             }
             Command::DeclineOffer { booking_id } => {
-                (self.session_of_booking(booking_id)?, SessionCommand::DeclineOffer { booking_id })
+                (self.session_for_command(booking_id)?, SessionCommand::DeclineOffer { booking_id })
             }
             Command::ExpireOffers { session_id } => (self.session(session_id)?, SessionCommand::ExpireOffers),
             Command::CancelBooking { booking_id } => {
-                (self.session_of_booking(booking_id)?, SessionCommand::CancelBooking { booking_id })
+                (self.session_for_command(booking_id)?, SessionCommand::CancelBooking { booking_id })
             }
             Command::ChangeCapacity { session_id, capacity } => {
                 (self.session(session_id)?, SessionCommand::ChangeCapacity { capacity })
@@ -781,7 +855,7 @@ impl<R: Repository> Engine<R> {
             }
             Command::CancelSession { session_id } => (self.session(session_id)?, SessionCommand::CancelSession),
             Command::MarkAttendance { booking_id, attended } => {
-                (self.session_of_booking(booking_id)?, SessionCommand::MarkAttendance { booking_id, attended })
+                (self.session_for_command(booking_id)?, SessionCommand::MarkAttendance { booking_id, attended })
             }
         };
         // The host's word on the student a booking or an acceptance is for (see the group
@@ -809,11 +883,16 @@ impl<R: Repository> Engine<R> {
             _ => None,
         };
         let version = next.version;
+        let booking = match booking_id {
+            Some(id) => Some(next.booking(id).cloned().ok_or(BookingError::BookingNotFound { id })?),
+            None => None,
+        };
+        // Finished bookings leave the stored session for the booking history, in this commit
+        // (also those of a session stored before this rule, on its first change).
+        let finished = if changed { next.take_finished() } else { Vec::new() };
         let next = Arc::new(next);
-        let value = match booking_id {
-            Some(id) => OutcomeValue::SeatBooking {
-                booking: next.booking(id).cloned().ok_or(BookingError::BookingNotFound { id })?,
-            },
+        let value = match booking {
+            Some(booking) => OutcomeValue::SeatBooking { booking },
             None => OutcomeValue::Session { session: Arc::clone(&next) },
         };
         let mut writes = if changed {
@@ -825,9 +904,12 @@ impl<R: Repository> Engine<R> {
             // A cancelled session frees its time in the teacher's calendar, in the same commit.
             writes.push(calendar_write(&*self.calendar(session.teacher_id)?, &events));
         }
-        Ok((Outcome { value, events, version }, writes))
+        Ok((Outcome { value, events, version }, writes, finished))
     }
 }
+
+/// A decided command: its outcome, its writes, and the seat bookings it finished.
+type Decided = (Outcome, Vec<Write>, Vec<SeatBooking>);
 
 /// The 1:1 lesson side of the engine.
 impl<R: Repository> Engine<R> {

@@ -24,6 +24,13 @@
 //! - **One active booking per student**: a student holds at most one `Confirmed`, `Waitlisted`
 //!   or `Offered` booking per session. A cancelled (or expired) booking does not block: the
 //!   student may book again, and gets a new booking at the back of the queue.
+//! - **Finished bookings leave the session**: a cancelled (or declined) or expired booking
+//!   counts for nothing here and never changes again, so the engine moves it out of
+//!   [`GroupSession::bookings`] into the store's booking history in the commit that finishes
+//!   it ([`SeatStatus::is_finished`]); it is still read by id
+//!   ([`Engine::seat_booking`](crate::Engine::seat_booking)), and a command on it is refused
+//!   as before. The session stays the size of its live bookings however often students book
+//!   and cancel (see [`crate::repository`], "Booking history").
 //! - **The waitlist is strictly first come, first served**: a newcomer is confirmed only if
 //!   enough seats are free *and nobody is waitlisted*; otherwise they queue at the back. When
 //!   seats free up (a cancellation, a capacity increase, a declined or expired offer) the head
@@ -236,6 +243,15 @@ impl SeatStatus {
     pub const fn takes_seat(self) -> bool {
         matches!(self, SeatStatus::Confirmed | SeatStatus::Offered | SeatStatus::Attended)
     }
+
+    /// Cancelled (a declined offer included) or expired: the booking is over, no command
+    /// changes it again, and it no longer counts for anything in its session. The engine moves
+    /// such a booking out of [`GroupSession::bookings`] into the store's booking history, in
+    /// the commit that finishes it (see [`crate::repository`], "Booking history").
+    /// Attended and no-show bookings are not finished: they hold their seats.
+    pub const fn is_finished(self) -> bool {
+        matches!(self, SeatStatus::Cancelled | SeatStatus::Expired)
+    }
 }
 
 impl fmt::Display for SeatStatus {
@@ -327,7 +343,13 @@ pub struct GroupSession {
     pub cancelled_at: Option<DateTime<Utc>>,
     /// Optimistic-concurrency version: 1 when created, +1 per change.
     pub version: u64,
-    /// Every booking ever made, oldest first. The waitlist is the `Waitlisted` ones, in order.
+    /// The live bookings (confirmed, waitlisted, offered, attended, no-show), oldest first.
+    /// The waitlist is the `Waitlisted` ones, in order. Finished bookings (cancelled,
+    /// declined, expired: [`SeatStatus::is_finished`]) are not kept here: the engine moves each
+    /// to the store's booking history in the commit that finishes it, and
+    /// [`Engine::seat_booking`](crate::Engine::seat_booking) still reads it by id. (Until
+    /// this, every booking ever made stayed here; a session stored so sheds its finished
+    /// bookings on its next change.)
     pub bookings: Vec<SeatBooking>,
 }
 
@@ -418,7 +440,41 @@ impl GroupSession {
         matches!(self.availability(now), BookingAvailability::Open | BookingAvailability::WaitlistOnly)
     }
 
-    /// A booking of this session.
+    /// Moves the finished bookings ([`SeatStatus::is_finished`]) out of [`bookings`](Self::bookings),
+    /// keeping the order of the others; returns them in their order. The engine does this to
+    /// every session state it stores.
+    ///
+    /// ```
+    /// # use booking_core::*;
+    /// # let now = chrono::Utc::now();
+    /// # let teacher = UserId::from_uuid(uuid::Uuid::from_u128(1));
+    /// # let ctx = booking_core::group::DecisionContext { actor: Actor::Teacher(teacher), now, fresh_id: uuid::Uuid::from_u128(2) };
+    /// # let (mut session, _) = booking_core::group::create(&ctx, &NewGroupSession {
+    /// #     teacher_id: teacher, course_id: None, title: "Choir".into(), starts_at: now + chrono::TimeDelta::days(1),
+    /// #     time_zone: "UTC".into(), duration_minutes: 60, meeting_link: "https://meet.example.com/c".into(),
+    /// #     capacity: 2, waitlist_enabled: true, waitlist_mode: Default::default(), rules: Default::default(),
+    /// # }, &Default::default()).unwrap();
+    /// let booking = |n: u128, status| SeatBooking {
+    ///     id: BookingId::from_uuid(uuid::Uuid::from_u128(n)), session_id: session.id,
+    ///     student_id: UserId::from_uuid(uuid::Uuid::from_u128(n)), status, booked_at: now, updated_at: now,
+    ///     seats: 1, offer_expires_at: None,
+    /// };
+    /// session.bookings = vec![booking(10, SeatStatus::Cancelled), booking(11, SeatStatus::Confirmed), booking(12, SeatStatus::Expired)];
+    /// let finished = session.take_finished();
+    /// assert_eq!(finished.iter().map(|b| b.status).collect::<Vec<_>>(), [SeatStatus::Cancelled, SeatStatus::Expired]);
+    /// assert_eq!(session.bookings.len(), 1);
+    /// ```
+    pub fn take_finished(&mut self) -> Vec<SeatBooking> {
+        if !self.bookings.iter().any(|b| b.status.is_finished()) {
+            return Vec::new();
+        }
+        let (finished, live) = std::mem::take(&mut self.bookings).into_iter().partition(|b| b.status.is_finished());
+        self.bookings = live;
+        finished
+    }
+
+    /// A live booking of this session (finished ones are in the store's booking history; see
+    /// [`bookings`](Self::bookings)).
     pub fn booking(&self, id: BookingId) -> Option<&SeatBooking> {
         self.bookings.iter().find(|b| b.id == id)
     }

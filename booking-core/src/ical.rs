@@ -613,10 +613,9 @@ impl<R: Repository> crate::Engine<R> {
     pub fn booking_ical(&self, booking_id: BookingId) -> Result<String, BookingError> {
         let now = self.now();
         match self.repository().locate_booking(booking_id)? {
-            Some(BookingLocation::Session(session_id)) => {
-                let session = self.session(session_id)?;
-                let booking = session.booking(booking_id).ok_or(BookingError::BookingNotFound { id: booking_id })?;
-                Ok(self.ical_options().seat_booking(&session, booking, now))
+            Some(BookingLocation::Session(_)) => {
+                let (session, booking) = self.find_seat_booking(booking_id)?;
+                Ok(self.ical_options().seat_booking(&session, &booking, now))
             }
             Some(BookingLocation::Lesson) => Ok(self.ical_options().lesson(&*self.lesson(booking_id)?, now)),
             None => Err(BookingError::BookingNotFound { id: booking_id }),

@@ -6,11 +6,14 @@
 //! booking and slot indexes, request records) are held only for a hash-map lookup or insert.
 //!
 //! Lock order, which rules out deadlocks: aggregate cells in ascending [`AggregateKey`] order,
-//! then the request records, then the aggregate map, then the indexes. Nothing is locked
-//! while a decision runs.
+//! then the request records, then the aggregate map, then the booking history, then the
+//! indexes. Nothing is locked while a decision runs.
+//!
+//! Finished seat bookings go to the booking history before their session's cell is swapped
+//! (both under the cell's lock), so a reader never misses a booking that is in neither place.
 
 use crate::{
-    Actor, BookingId, CourseId, GroupSession, SessionId, SlotId, UserId,
+    Actor, BookingId, CourseId, GroupSession, SeatBooking, SessionId, SlotId, UserId,
     lesson::{ApprovalSettings, Calendar, Lesson},
     repository::{AggregateKey, BookingLocation, Commit, Repository, RequestKey, RequestRecord, StoreError, Write},
 };
@@ -65,6 +68,8 @@ pub struct InMemoryRepository {
     bookings: RwLock<HashMap<BookingId, BookingLocation>>,
     slots: RwLock<HashMap<SlotId, UserId>>,
     requests: Mutex<HashMap<(Actor, RequestKey), RequestRecord>>,
+    /// The booking history: finished seat bookings, by id.
+    finished: RwLock<HashMap<BookingId, SeatBooking>>,
     course_approval: RwLock<HashMap<CourseId, bool>>,
     teacher_approval: RwLock<HashMap<(UserId, CourseId), bool>>,
     enrollments: RwLock<HashSet<(UserId, CourseId)>>,
@@ -184,6 +189,17 @@ impl Repository for InMemoryRepository {
         Ok(due.into_iter().map(|(_, s)| s).collect())
     }
 
+    fn load_finished_booking(&self, id: BookingId) -> Result<Option<SeatBooking>, StoreError> {
+        Ok(read(&self.finished).get(&id).cloned())
+    }
+
+    fn prune_requests(&self, recorded_before: DateTime<Utc>) -> Result<u64, StoreError> {
+        let mut requests = lock(&self.requests);
+        let before = requests.len();
+        requests.retain(|_, record| record.recorded_at >= recorded_before);
+        Ok((before - requests.len()) as u64)
+    }
+
     fn commit(&self, commit: Commit) -> Result<(), StoreError> {
         // Existing aggregates: lock their cells in key order and check versions.
         let mut existing: Vec<(AggregateKey, &Write, Cell)> = Vec::new();
@@ -221,6 +237,10 @@ impl Repository for InMemoryRepository {
             for (key, w) in created {
                 aggregates.insert(key, Arc::new(Mutex::new(Stored::from_write(w))));
             }
+        }
+        if !commit.finished_bookings.is_empty() {
+            let mut finished = write(&self.finished);
+            finished.extend(commit.finished_bookings.iter().map(|b| (b.id, b.clone())));
         }
         for (guard, (_, w, _)) in guards.iter_mut().zip(&existing) {
             **guard = Stored::from_write(w);

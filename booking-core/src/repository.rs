@@ -30,10 +30,43 @@
 //!
 //! # Aggregates and indexes
 //! A store keeps three kinds of aggregate, each versioned on its own ([`AggregateKey`]):
-//! group sessions (with their seat bookings), calendars (one per person: availability slots
+//! group sessions (with their live seat bookings), calendars (one per person: availability slots
 //! and holds of active lessons) and lessons. It also keeps two indexes, filled from each
 //! commit: booking id to where the booking lives ([`Commit::new_bookings`]) and slot id to its
-//! teacher ([`Commit::new_slots`]), and the request records.
+//! teacher ([`Commit::new_slots`]), the request records, and the booking history (finished seat
+//! bookings by id, from [`Commit::finished_bookings`]).
+//!
+//! # Booking history
+//! A group session is one aggregate, rewritten whole by every command on it, so it keeps only
+//! its live seat bookings. A booking that finishes (cancelled, a declined offer, an expired offer:
+//! [`SeatStatus::is_finished`](crate::SeatStatus::is_finished)) leaves
+//! [`GroupSession::bookings`] in the commit that finishes it, which carries it in
+//! [`Commit::finished_bookings`]; the store keeps it, keyed by its id, in the same atomic step, and
+//! [`Repository::load_finished_booking`] reads it back. A booking, once finished, never changes
+//! again; should the same id come again, a store replaces what it holds (an upsert, never a
+//! conflict). So a student booking and cancelling in a loop leaves the session the size of its
+//! live bookings, and the history grows by one small record per finished booking: a stored
+//! session's JSON is about 720 bytes plus about 280 per live booking, whatever its history (after
+//! 50,000 book/cancel cycles by one student, 719 bytes, and a book or cancel on it costs what it
+//! costs on a fresh session: `BENCHMARKS.md`, "A session's history"). A session
+//! stored by an earlier version, which kept every booking, sheds its finished ones on its next
+//! change: no data migration is needed (the SQLite and PostgreSQL stores move them eagerly in a
+//! schema migration all the same).
+//!
+//! The booking index ([`Repository::locate_booking`]) keeps naming the session of a finished
+//! booking; the engine looks a booking up in its session first and in the history second.
+//!
+//! # Retention
+//! Request records accumulate, one per keyed command. [`Repository::prune_requests`] deletes the
+//! ones recorded (their [`RequestRecord::recorded_at`], the engine's instant when it decided)
+//! before an instant; the host calls it as an operator action, through
+//! [`Engine::prune_requests`](crate::Engine::prune_requests), from a maintenance job, never on a
+//! user's behalf. The trade-off: a retry sent with a key older than the retention is decided
+//! afresh, like a new command (the rules still hold: a student never holds two active bookings of
+//! one session; but a retried "book" of a booking cancelled since books again, and a retried
+//! "cancel" is refused with `invalid_transition` instead of replaying its first outcome). Keep the
+//! retention well above the longest time a client may retry (days, not minutes). Stores that keep
+//! an outbox prune it separately (`SqliteRepository::prune_events`, `PgRepository::prune_events`).
 //!
 //! # Host-owned data
 //! Enrollments and course approval settings belong to the host platform.
@@ -269,7 +302,7 @@ impl Write {
 }
 
 /// Everything one command changes, to be applied atomically (see the [module docs](self)).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Commit {
     /// The new aggregate states, each conditional on its expected version.
     pub writes: Vec<Write>,
@@ -277,6 +310,12 @@ pub struct Commit {
     pub request: Option<RequestRecord>,
     /// The events of the command; a store may keep them (an outbox), or not.
     pub events: Vec<Event>,
+    /// Seat bookings this commit finishes (cancelled or expired), moved out of the session it
+    /// writes: the store keeps each in its booking history, keyed by id (replacing what it
+    /// holds under that id), for [`Repository::load_finished_booking`]. See the
+    /// [module docs](self), "Booking history".
+    #[serde(default)]
+    pub finished_bookings: Vec<SeatBooking>,
 }
 
 impl Commit {
@@ -374,6 +413,17 @@ pub trait Repository: Send + Sync {
     /// each session's deadline next to it when it writes the session; a stale answer costs a
     /// wasted decision, never a wrong one.
     fn sessions_with_offers_due(&self, until: DateTime<Utc>) -> Result<Vec<SessionId>, StoreError>;
+
+    /// A finished seat booking (cancelled or expired) from the booking history, as the commit
+    /// that finished it handed it over in [`Commit::finished_bookings`]; `None` if the history
+    /// holds no booking with this id (a live booking is in its session). See the
+    /// [module docs](self), "Booking history".
+    fn load_finished_booking(&self, id: BookingId) -> Result<Option<SeatBooking>, StoreError>;
+
+    /// Operator action: deletes the request records recorded before `recorded_before` (by
+    /// [`RequestRecord::recorded_at`]); returns how many were deleted. A retry with a deleted
+    /// key is decided afresh; see the [module docs](self), "Retention".
+    fn prune_requests(&self, recorded_before: DateTime<Utc>) -> Result<u64, StoreError>;
 }
 
 /// A store together with something that must live exactly as long as it: a temporary
@@ -438,6 +488,12 @@ macro_rules! forward_repository {
             }
             fn sessions_with_offers_due(&self, until: DateTime<Utc>) -> Result<Vec<SessionId>, StoreError> {
                 (**self).sessions_with_offers_due(until)
+            }
+            fn load_finished_booking(&self, id: BookingId) -> Result<Option<SeatBooking>, StoreError> {
+                (**self).load_finished_booking(id)
+            }
+            fn prune_requests(&self, recorded_before: DateTime<Utc>) -> Result<u64, StoreError> {
+                (**self).prune_requests(recorded_before)
             }
         }
     )*};

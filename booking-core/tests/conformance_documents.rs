@@ -134,3 +134,86 @@ mod upgrade {
         assert!(rewritten.body.contains("\"time_off\""), "{}", rewritten.body);
     }
 }
+
+/// Sessions stored before finished bookings left the session (every booking ever made in
+/// `bookings`) load as they are; the next change moves their finished bookings to the
+/// history, and they stay readable by id throughout.
+mod legacy_sessions {
+    use booking_core::document::{Document, DocumentRepository, DocumentStore, MemoryDocumentStore};
+    use booking_core::repository::{AggregateKey, Repository};
+    use booking_core::{Actor, BookingId, Engine, GroupSession, NewGroupSession, SeatBooking, SeatStatus, UserId};
+    use chrono::{Duration, Utc};
+    use std::sync::Arc;
+
+    #[test]
+    fn a_session_holding_finished_bookings_sheds_them_on_its_next_change() {
+        let store = Arc::new(MemoryDocumentStore::new());
+        let engine = Engine::new(DocumentRepository::new(Arc::clone(&store)));
+        let teacher = UserId::from_uuid(uuid::Uuid::from_u128(1));
+        let student = |n: u128| UserId::from_uuid(uuid::Uuid::from_u128(100 + n));
+        let session = engine
+            .create_session(
+                Actor::Teacher(teacher),
+                NewGroupSession {
+                    teacher_id: teacher,
+                    course_id: None,
+                    title: "Choir".into(),
+                    starts_at: Utc::now() + Duration::days(2),
+                    time_zone: "Europe/Vienna".into(),
+                    duration_minutes: 60,
+                    meeting_link: "https://meet.example.com/choir".into(),
+                    capacity: 1,
+                    waitlist_enabled: true,
+                    waitlist_mode: Default::default(),
+                    rules: Default::default(),
+                },
+            )
+            .unwrap()
+            .value;
+        let seat = engine.book_seat(Actor::Student(student(1)), session.id, student(1)).unwrap().value;
+        let key = AggregateKey::Session(session.id);
+        // Store it as an earlier version did: a cancelled and an expired booking kept inside
+        // (their ids indexed as an earlier version indexed them).
+        let stored = store.load(key).unwrap().unwrap();
+        let mut old: GroupSession = serde_json::from_str(&stored.body).unwrap();
+        let gone = |n: u128, status| SeatBooking {
+            id: BookingId::from_uuid(uuid::Uuid::from_u128(900 + n)),
+            student_id: student(n),
+            status,
+            ..seat.clone()
+        };
+        old.bookings.insert(0, gone(2, SeatStatus::Cancelled));
+        old.bookings.push(gone(3, SeatStatus::Expired));
+        store.put_document(key, Document { version: stored.version, body: serde_json::to_string(&old).unwrap() });
+        // Index the old bookings by booking them through a tiny commit of the store itself.
+        let index = booking_core::document::DocumentCommit {
+            writes: vec![],
+            new_bookings: [2, 3]
+                .map(|n| {
+                    (gone(n, SeatStatus::Cancelled).id, booking_core::repository::BookingLocation::Session(session.id))
+                })
+                .to_vec(),
+            new_slots: vec![],
+            request: None,
+            events: vec![],
+            finished_bookings: vec![],
+        };
+        store.commit(index).unwrap();
+
+        // Read as it is: the finished bookings are found in the session.
+        assert_eq!(engine.seat_booking(gone(2, SeatStatus::Cancelled).id).unwrap().status, SeatStatus::Cancelled);
+        assert_eq!(engine.session(session.id).unwrap().bookings.len(), 3);
+        let refused = engine.cancel_booking(Actor::Student(student(3)), gone(3, SeatStatus::Expired).id).unwrap_err();
+        assert_eq!(refused.code().as_str(), "invalid_transition");
+
+        // The next change moves them to the history.
+        let waiting = engine.book_seat(Actor::Student(student(4)), session.id, student(4)).unwrap().value;
+        let now = engine.repository().load_session(session.id).unwrap().unwrap();
+        assert_eq!(now.bookings.iter().map(|b| b.id).collect::<Vec<_>>(), [seat.id, waiting.id]);
+        for (n, status) in [(2, SeatStatus::Cancelled), (3, SeatStatus::Expired)] {
+            let id = gone(n, status).id;
+            assert_eq!(engine.repository().load_finished_booking(id).unwrap().map(|b| b.status), Some(status));
+            assert_eq!(engine.seat_booking(id).unwrap(), gone(n, status));
+        }
+    }
+}

@@ -115,6 +115,12 @@ impl Repository for Counting {
     ) -> Result<Vec<booking_core::SessionId>, StoreError> {
         self.inner.sessions_with_offers_due(until)
     }
+    fn load_finished_booking(&self, id: BookingId) -> Result<Option<booking_core::SeatBooking>, StoreError> {
+        self.inner.load_finished_booking(id)
+    }
+    fn prune_requests(&self, recorded_before: chrono::DateTime<chrono::Utc>) -> Result<u64, StoreError> {
+        self.inner.prune_requests(recorded_before)
+    }
 }
 
 fn create_sessions(engine: &Engine<Arc<Counting>>, n: u64, seats: u64) -> Vec<SessionId> {

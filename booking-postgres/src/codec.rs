@@ -2,7 +2,7 @@
 //! and the decoding of stored rows (which reports [`StoreError::Corrupt`], never panics).
 
 use booking_core::{
-    Actor, Event, EventKind, GroupSession,
+    Actor, Event, EventKind, GroupSession, SeatBooking,
     lesson::{Calendar, Lesson},
     repository::{BookingLocation, Commit, RequestRecord, StoreError, Write},
 };
@@ -31,6 +31,8 @@ pub(crate) struct Payload<'a> {
     bookings: Vec<BookingRow>,
     slots: Vec<SlotRow>,
     writes: Vec<WriteRow<'a>>,
+    /// [`Commit::finished_bookings`], kept in `finished_bookings` (schema version 3).
+    finished: &'a [SeatBooking],
     events: Vec<EventRow<'a>>,
 }
 
@@ -194,6 +196,7 @@ impl<'a> Payload<'a> {
                 .map(|(slot, teacher)| SlotRow { id: slot.as_uuid(), teacher_id: teacher.as_uuid() })
                 .collect(),
             writes,
+            finished: &commit.finished_bookings,
             events,
         })
     }

@@ -71,7 +71,8 @@
 //! | `sessions`, `calendars`, `lessons` | one row per aggregate: `id`, `version`, `body jsonb` (the engine's JSON), plus copies of fields hosts query (`teacher_id`, `student_id`, `course_id`, `starts_at`, `status`, `updated_at`, indexed by teacher and student) |
 //! | `sessions.offer_deadline` | (version 2) the earliest deadline of the session's outstanding seat offers ([`GroupSession::next_offer_deadline`]), `NULL` without one; written by every commit that writes the session, with a partial index; [`Repository::sessions_with_offers_due`] reads it |
 //! | `booking_index`, `slot_index` | booking id to its session (or "a lesson"); slot id to its teacher |
-//! | `requests` | `(actor, key)` to the recorded outcome, for idempotent retries |
+//! | `requests` | `(actor, key)` to the recorded outcome, for idempotent retries; pruned by `recorded_at` with [`Repository::prune_requests`] (through [`Engine::prune_requests`](booking_core::Engine::prune_requests)) |
+//! | `finished_bookings` | (version 3) the booking history: seat bookings that finished (cancelled, declined, expired), moved out of their session's body by the commit that finished them, in its transaction; `body jsonb` read by [`Repository::load_finished_booking`], plus `session_id`, `student_id`, `status`, `finished_at` for hosts |
 //! | `events` | the outbox: `id bigserial`, `txid`, `kind`, `session_id`, `session_version`, `booking_id`, `occurred_at`, `body` |
 //! | `course_approval`, `teacher_approval`, `enrollments` | host data, set with [`PgRepository::set_course_approval`], [`set_teacher_approval`](PgRepository::set_teacher_approval), [`enroll`](PgRepository::enroll), [`unenroll`](PgRepository::unenroll) (or by the host's own SQL) |
 //!
@@ -84,7 +85,8 @@
 //! The engine decides in Rust; the store only applies the decided, versioned change set.
 //! [`Repository::commit`] sends it as one `jsonb` argument of the server-side function
 //! `booking_commit(jsonb)` (PL/pgSQL, in `migrations/0001_initial.sql`, replaced by
-//! `migrations/0002_offer_deadline.sql` to write the offer deadline too), called as a
+//! `migrations/0002_offer_deadline.sql` to write the offer deadline too and by
+//! `migrations/0003_booking_history.sql` to keep the finished bookings), called as a
 //! single autocommit statement: one round trip, and the transaction is exactly that
 //! statement, so no lock is ever held while the client thinks or the network idles. The
 //! function:
@@ -98,8 +100,11 @@
 //!    id = $id AND version = $expected`, or for a new one `INSERT ... ON CONFLICT (id) DO
 //!    NOTHING`; if no row was written it raises SQLSTATE `BKC01` ([`SQLSTATE_CONFLICT`]) →
 //!    [`StoreError::Conflict`], and the engine decides again on fresh state;
-//! 4. appends the events to the outbox, last, so the row locks taken in step 3 are held only
-//!    for the outbox insert and the commit itself.
+//! 4. inserts (or replaces, by id) the seat bookings the commit finished into
+//!    `finished_bookings`: after the aggregates, so a competing commit on the same session has
+//!    already failed on its row lock or waits for it;
+//! 5. appends the events to the outbox, last, so the row locks taken in step 3 are held only
+//!    for the history and outbox inserts and the commit itself.
 //!
 //! A raise rolls the whole statement back, so a commit is all or nothing. The function holds
 //! no booking rule: it compares versions and copies what it is given. Serialization
@@ -143,8 +148,9 @@
 //!   session take turns instead of losing races in the database; other processes still meet
 //!   in `booking_commit`'s version check.
 //!
-//! The session body (the engine's JSON, holding every booking ever made) is rewritten by
-//! every booking, so its size sets the cost of a booking; the body columns use lz4
+//! The session body (the engine's JSON, holding the session's live bookings; finished ones are
+//! in `finished_bookings`) is rewritten by every booking, so its size sets the cost of a
+//! booking; the body columns use lz4
 //! compression where the server has it. Bookings per second measured with
 //! `examples/pg_throughput.rs` (16 client threads, request keys, PostgreSQL 15 with `fsync` on,
 //! client and server sharing one 2-core machine; medians of three runs):
@@ -198,7 +204,10 @@
 //!
 //! - Prepared statements are per connection: behind PgBouncer use session pooling (or
 //!   PgBouncer 1.21+ with `max_prepared_statements`).
-//! - The outbox grows without bound: a relay deletes (or partitions and drops) what it sent.
+//! - The outbox grows without bound unless a relay deletes (or partitions and drops) what it
+//!   sent, or an operator prunes it by age ([`PgRepository::prune_events`]). Request records
+//!   likewise: prune them with [`Engine::prune_requests`](booking_core::Engine::prune_requests)
+//!   (a retry with a pruned key is decided afresh; see [`booking_core::repository`]).
 #![warn(missing_docs)]
 
 mod cache;
@@ -210,7 +219,7 @@ pub use migrate::SCHEMA_VERSION;
 pub use pool::{SQLSTATE_CONFLICT, SQLSTATE_DUPLICATE_REQUEST};
 
 use booking_core::{
-    Actor, BookingId, CourseId, Event, GroupSession, SessionId, SlotId, UserId,
+    Actor, BookingId, CourseId, Event, GroupSession, SeatBooking, SessionId, SlotId, UserId,
     lesson::{ApprovalSettings, Calendar, Lesson},
     repository::{AggregateKey, BookingLocation, Commit, Repository, RequestKey, RequestRecord, StoreError, Write},
 };
@@ -562,6 +571,14 @@ impl PgRepository {
         self.write(Stmt::Unenroll, &[&student_id.as_uuid(), &course_id.as_uuid()])
     }
 
+    /// Retention of the outbox: deletes the events that occurred before `occurred_before`
+    /// (whether a relay has sent them or not); returns how many were deleted. An operator's
+    /// action, like [`Engine::prune_requests`](booking_core::Engine::prune_requests); a relay
+    /// deletes what it sent with its own SQL (see the [crate docs](crate#the-outbox)).
+    pub fn prune_events(&self, occurred_before: chrono::DateTime<chrono::Utc>) -> Result<u64, StoreError> {
+        self.conn()?.execute(Stmt::PruneEvents, &[&occurred_before])
+    }
+
     /// The outbox events of one session, in commit order.
     pub fn session_events(&self, session_id: SessionId) -> Result<Vec<OutboxEvent>, StoreError> {
         self.read(|conn| {
@@ -682,6 +699,23 @@ impl Repository for PgRepository {
             let row = conn.query_one(Stmt::IsEnrolled, &[&student_id.as_uuid(), &course_id.as_uuid()])?;
             column(&row, 0, "enrollment")
         })
+    }
+
+    fn load_finished_booking(&self, id: BookingId) -> Result<Option<SeatBooking>, StoreError> {
+        self.read(|conn| {
+            let Some(row) = conn.query_opt(Stmt::LoadFinishedBooking, &[&id.as_uuid()])? else { return Ok(None) };
+            let record = record_name("finished booking", id);
+            let body: RawJson<'_> = column(&row, 0, &record)?;
+            let booking: SeatBooking = decode_json(body.0, &record)?;
+            if booking.id != id {
+                return Err(StoreError::Corrupt { record, detail: format!("the body is booking {}", booking.id) });
+            }
+            Ok(Some(booking))
+        })
+    }
+
+    fn prune_requests(&self, recorded_before: chrono::DateTime<chrono::Utc>) -> Result<u64, StoreError> {
+        self.conn()?.execute(Stmt::PruneRequests, &[&recorded_before])
     }
 
     fn commit(&self, commit: Commit) -> Result<(), StoreError> {

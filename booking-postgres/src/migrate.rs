@@ -5,7 +5,7 @@ use crate::pool::describe;
 use postgres::Client;
 
 /// The schema version this code writes and reads.
-pub const SCHEMA_VERSION: i32 = 2;
+pub const SCHEMA_VERSION: i32 = 3;
 
 /// One step of the schema's history. Released steps are never edited: a change is a new step.
 struct Migration {
@@ -17,6 +17,7 @@ struct Migration {
 const MIGRATIONS: &[Migration] = &[
     Migration { version: 1, name: "initial", sql: include_str!("../migrations/0001_initial.sql") },
     Migration { version: 2, name: "offer_deadline", sql: include_str!("../migrations/0002_offer_deadline.sql") },
+    Migration { version: 3, name: "booking_history", sql: include_str!("../migrations/0003_booking_history.sql") },
 ];
 
 /// The advisory-lock class that serializes migrations (any value; this one spells "bkmg").

@@ -27,10 +27,13 @@ pub(crate) enum Stmt {
     Unenroll,
     SessionEvents,
     OffersDue,
+    LoadFinishedBooking,
+    PruneRequests,
+    PruneEvents,
 }
 
 impl Stmt {
-    const COUNT: usize = 17;
+    const COUNT: usize = 20;
 
     fn sql(self) -> (&'static str, &'static [Type]) {
         const UUID: Type = Type::UUID;
@@ -85,6 +88,9 @@ impl Stmt {
             Stmt::OffersDue => {
                 ("SELECT id FROM sessions WHERE offer_deadline <= $1 ORDER BY offer_deadline, id", &[Type::TIMESTAMPTZ])
             }
+            Stmt::LoadFinishedBooking => ("SELECT body FROM finished_bookings WHERE booking_id = $1", &[UUID]),
+            Stmt::PruneRequests => ("DELETE FROM requests WHERE recorded_at < $1", &[Type::TIMESTAMPTZ]),
+            Stmt::PruneEvents => ("DELETE FROM events WHERE occurred_at < $1", &[Type::TIMESTAMPTZ]),
         }
     }
 }

@@ -57,3 +57,45 @@ fn setters_mirror_the_in_memory_store() {
     memory.unenroll(student, other);
     same("removed");
 }
+
+/// Retention of the outbox: events that occurred strictly before the instant go, the others
+/// stay (the session's events are read in commit order as before).
+#[test]
+fn prune_events_deletes_by_instant() {
+    use booking_core::{Actor, Engine, ManualClock, NewGroupSession};
+    use chrono::{TimeDelta, TimeZone, Utc};
+    let test = common::test_store();
+    let t0 = Utc.with_ymd_and_hms(2030, 3, 4, 9, 0, 0).unwrap();
+    let clock = std::sync::Arc::new(ManualClock::new(t0));
+    let engine = Engine::new(test.store.clone()).with_clock(clock.clone());
+    let teacher = UserId::from_uuid(uuid::Uuid::from_u128(1));
+    let session = engine
+        .create_session(
+            Actor::Teacher(teacher),
+            NewGroupSession {
+                teacher_id: teacher,
+                course_id: None,
+                title: "Retention".into(),
+                starts_at: t0 + TimeDelta::days(30),
+                time_zone: "Europe/Berlin".into(),
+                duration_minutes: 60,
+                meeting_link: "https://meet.example.com/r".into(),
+                capacity: 3,
+                waitlist_enabled: true,
+                waitlist_mode: Default::default(),
+                rules: Default::default(),
+            },
+        )
+        .unwrap()
+        .value;
+    clock.advance(TimeDelta::days(2));
+    let student = UserId::from_uuid(uuid::Uuid::from_u128(2));
+    engine.book_seat(Actor::Student(student), session.id, student).unwrap();
+    let kinds = |events: Vec<booking_postgres::OutboxEvent>| -> Vec<&'static str> {
+        events.iter().map(|e| e.event.kind.name()).collect()
+    };
+    assert_eq!(kinds(test.store.session_events(session.id).unwrap()), ["session_created", "booking_confirmed"]);
+    assert_eq!(test.store.prune_events(t0).unwrap(), 0, "nothing occurred before t0");
+    assert_eq!(test.store.prune_events(t0 + TimeDelta::days(1)).unwrap(), 1);
+    assert_eq!(kinds(test.store.session_events(session.id).unwrap()), ["booking_confirmed"]);
+}

@@ -116,10 +116,22 @@ fn killed_connections_lose_and_duplicate_nothing() {
     // No duplicate booking, no lost confirmation.
     let booked = tally.booked.lock().unwrap();
     let cancelled = tally.cancelled.lock().unwrap();
-    let created = stored.bookings.len();
+    // The live bookings are in the session, the cancelled ones in the booking history.
+    let finished: i64 = test
+        .store
+        .with_client(|c| {
+            c.query_one("SELECT count(*) FROM finished_bookings WHERE session_id = $1", &[&session.as_uuid()])
+        })
+        .expect("counting the history")
+        .get(0);
+    let created = stored.bookings.len() + finished as usize;
     assert_eq!(created, booked.len(), "bookings stored {created} != book receipts {}", booked.len());
     for (key, id) in booked.iter() {
-        let booking = stored.booking(*id).unwrap_or_else(|| panic!("{key}: booking {id} is lost"));
+        let booking = stored
+            .booking(*id)
+            .cloned()
+            .or_else(|| test.store.load_finished_booking(*id).expect("reading the history"))
+            .unwrap_or_else(|| panic!("{key}: booking {id} is lost"));
         let was_cancelled = cancelled.values().any(|c| c == id);
         assert_eq!(booking.status == SeatStatus::Cancelled, was_cancelled, "{key}: {booking:?}");
     }

@@ -152,8 +152,8 @@ fn a_version_1_database_is_migrated_and_its_rows_still_load() {
         add_v1_session(&schema.0, uuid(id), teacher, starts_at, cancelled);
     }
     let store = common::options(&schema.0).open().expect("opening a version 1 database");
-    assert_eq!(SCHEMA_VERSION, 2);
-    assert_eq!(schema_versions(&schema.0), [1, 2]);
+    assert_eq!(SCHEMA_VERSION, 3);
+    assert_eq!(schema_versions(&schema.0), [1, 2, 3]);
     let deadlines: Vec<Option<chrono::DateTime<Utc>>> = store
         .with_client(|c| c.query("SELECT offer_deadline FROM sessions", &[]))
         .unwrap()
@@ -200,7 +200,7 @@ fn a_version_1_database_is_migrated_and_its_rows_still_load() {
 
     // Opening again changes nothing.
     common::options(&schema.0).open().expect("reopening");
-    assert_eq!(schema_versions(&schema.0), [1, 2]);
+    assert_eq!(schema_versions(&schema.0), [1, 2, 3]);
 }
 
 #[test]
@@ -216,4 +216,64 @@ fn rows_written_by_version_1_take_commands() {
     assert_eq!(lesson.value.status, LessonStatus::Cancelled);
     assert!(engine.calendar(user(1, 1)).unwrap().holds.is_empty());
     assert!(engine.calendar(user(2, 1)).unwrap().holds.is_empty());
+}
+
+/// Migration 3 moves the finished bookings that session bodies still hold to
+/// `finished_bookings`, bumping the session's version; they stay readable by id, and commands
+/// on them are refused as before.
+#[test]
+fn finished_bookings_move_out_of_stored_sessions() {
+    let schema = version_1_schema();
+    let mut admin = common::admin_client();
+    let updated = admin
+        .execute(
+            &format!(
+                "UPDATE \"{}\".sessions SET body = jsonb_set(body, '{{bookings}}', jsonb_build_array(jsonb_build_object(\
+                 'id', $1::uuid, 'session_id', id, 'student_id', $2::uuid, 'status', 'cancelled', \
+                 'booked_at', '2030-03-04T08:00:00Z', 'updated_at', '2030-03-04T08:30:00Z')) || (body->'bookings')) \
+                 WHERE id = $3",
+                schema.0
+            ),
+            &[&uuid(0x99), &user(2, 7).as_uuid(), &uuid(1)],
+        )
+        .unwrap();
+    assert_eq!(updated, 1);
+    admin
+        .execute(
+            &format!(
+                "INSERT INTO \"{}\".booking_index (booking_id, kind, session_id) VALUES ($1, 'session', $2)",
+                schema.0
+            ),
+            &[&uuid(0x99), &uuid(1)],
+        )
+        .unwrap();
+    let before: i64 = admin
+        .query_one(&format!("SELECT version FROM \"{}\".sessions WHERE id = $1", schema.0), &[&uuid(1)])
+        .unwrap()
+        .get(0);
+
+    let now = Utc.with_ymd_and_hms(2030, 3, 4, 10, 0, 0).unwrap();
+    let engine = Engine::new(common::options(&schema.0).open().unwrap()).with_clock(ManualClock::new(now));
+    let session = engine.session(SessionId::from_uuid(uuid(1))).unwrap();
+    assert_eq!(session.version as i64, before + 1, "the migration bumps the version of a session it changes");
+    assert_eq!(
+        session.bookings.iter().map(|b| (b.id.as_uuid(), b.status)).collect::<Vec<_>>(),
+        [(uuid(2), SeatStatus::Confirmed), (uuid(3), SeatStatus::Waitlisted)]
+    );
+    let id = BookingId::from_uuid(uuid(0x99));
+    let finished = engine.repository().load_finished_booking(id).unwrap().expect("in the history");
+    assert_eq!((finished.status, finished.seats, finished.student_id), (SeatStatus::Cancelled, 1, user(2, 7)));
+    assert_eq!(engine.seat_booking(id).unwrap(), finished);
+    let refused = engine.cancel_booking(Actor::Student(user(2, 7)), id).unwrap_err();
+    assert_eq!(refused.code().as_str(), "invalid_transition");
+    // A cancellation now moves the booking in the commit's transaction.
+    engine.cancel_booking(Actor::Student(user(2, 1)), BookingId::from_uuid(uuid(2))).unwrap();
+    let rows: Vec<(uuid::Uuid, String)> = admin
+        .query(&format!("SELECT booking_id, status FROM \"{}\".finished_bookings ORDER BY finished_at", schema.0), &[])
+        .unwrap()
+        .iter()
+        .map(|r| (r.get(0), r.get(1)))
+        .collect();
+    assert_eq!(rows, [(uuid(0x99), "cancelled".to_owned()), (uuid(2), "cancelled".to_owned())]);
+    assert_eq!(engine.session(session.id).unwrap().bookings.len(), 1);
 }

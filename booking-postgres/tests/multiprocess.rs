@@ -165,7 +165,12 @@ fn audit(test: &common::TestStore, session_id: SessionId, lines: &[Line]) {
     let stored = test.store.load_session(session_id).unwrap().unwrap();
     for line in firsts.iter().filter(|l| l.op == "book") {
         let id = line.receipt.as_ref().unwrap().value.id;
-        let booking = stored.booking(id).unwrap_or_else(|| panic!("booking {id} is lost"));
+        // Live in the session, or cancelled and kept in the booking history.
+        let booking = stored
+            .booking(id)
+            .cloned()
+            .or_else(|| test.store.load_finished_booking(id).unwrap())
+            .unwrap_or_else(|| panic!("booking {id} is lost"));
         let expect_cancelled = cancelled.contains(&id);
         assert_eq!(booking.status == SeatStatus::Cancelled, expect_cancelled, "booking {id}: {booking:?}");
     }

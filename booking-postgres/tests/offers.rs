@@ -64,6 +64,7 @@ fn offer_script(store: Arc<dyn Repository>) -> Vec<Vec<SessionId>> {
         [0, 9, 10, 19, 20, 1000].iter().map(|m| store.sessions_with_offers_due(at(*m)).unwrap()).collect()
     };
     let session_commit = |expected: u64, session: Arc<GroupSession>| Commit {
+        finished_bookings: vec![],
         writes: vec![Write::Session { expected_version: expected, session }],
         request: None,
         events: vec![],

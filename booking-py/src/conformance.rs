@@ -58,6 +58,15 @@ impl Repository for Unavailable {
     ) -> std::result::Result<Vec<SessionId>, StoreError> {
         self.fail()
     }
+    fn load_finished_booking(
+        &self,
+        _: BookingId,
+    ) -> std::result::Result<Option<booking_core::SeatBooking>, StoreError> {
+        self.fail()
+    }
+    fn prune_requests(&self, _: chrono::DateTime<chrono::Utc>) -> std::result::Result<u64, StoreError> {
+        self.fail()
+    }
 }
 
 /// The outcome of one conformance check.

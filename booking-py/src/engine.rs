@@ -365,6 +365,14 @@ impl PyEngine {
         Ok(crate::objects::PyOfferSweep(sweep))
     }
 
+    /// Operator action: deletes the request records recorded before `recorded_before` (an
+    /// aware datetime); returns how many. A retry with a deleted key is decided afresh. Not a
+    /// command: it checks no actor, so never run it on a user's behalf.
+    fn prune_requests(&self, py: Python<'_>, recorded_before: &Bound<'_, PyAny>) -> Result<u64> {
+        let before = instant("recorded_before", recorded_before)?;
+        self.run(py, move |e| e.prune_requests(before))
+    }
+
     /// Cancels a seat booking; a freed seat goes to the head of the waitlist in the same step.
     #[pyo3(signature = (actor, booking_id, *, key = None))]
     fn cancel_booking(

@@ -67,6 +67,12 @@ pub(crate) struct PySeatBooking(pub(crate) SeatBooking);
 
 #[pymethods]
 impl PySeatBooking {
+    /// Decodes a finished booking's body from the booking history
+    /// (`DocumentCommit.finished_bookings`), for projections.
+    #[staticmethod]
+    fn from_document(body: &str) -> Result<Self> {
+        Ok(Self(from_document::<SeatBooking>("seat booking document", body)?))
+    }
     /// The booking's id.
     #[getter]
     fn id(&self) -> Id {
@@ -221,7 +227,8 @@ impl PyGroupSession {
     fn version(&self) -> u64 {
         self.0.version
     }
-    /// Every booking, in the order they were made.
+    /// The live bookings, in the order they were made; finished ones (cancelled, declined,
+    /// expired) are in the store's booking history, read by id with `Engine.seat_booking`.
     #[getter]
     fn bookings<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
         list_of(py, self.0.bookings.iter().cloned(), PySeatBooking)

@@ -85,7 +85,10 @@ struct RustStore {
 
 impl RustStore {
     fn new<R: Repository + HostData + 'static>(store: R) -> Self {
-        let store = Arc::new(store);
+        Self::shared(Arc::new(store))
+    }
+
+    fn shared<R: Repository + HostData + 'static>(store: Arc<R>) -> Self {
         Self { repository: store.clone(), host: store }
     }
 
@@ -155,15 +158,22 @@ host_methods!(PyInMemoryStore {
 
 /// The SQLite store (WAL; created and migrated on open). Share one per file and process.
 #[pyclass(frozen, module = "booking._booking", name = "SqliteStore")]
-pub(crate) struct PySqliteStore(RustStore, String);
+pub(crate) struct PySqliteStore(RustStore, String, Arc<SqliteRepository>);
 
 host_methods!(PySqliteStore {
+    /// Retention of the outbox: deletes the events that occurred before `occurred_before` (an
+    /// aware datetime); returns how many. An operator's action.
+    fn prune_events(&self, py: Python<'_>, occurred_before: &Bound<'_, PyAny>) -> Result<u64> {
+        let before = crate::convert::instant("occurred_before", occurred_before)?;
+        let store = Arc::clone(&self.2);
+        guarded(py, move || Ok(store.prune_events(before)? as u64))
+    }
     #[new]
     fn new(py: Python<'_>, path: &Bound<'_, PyAny>) -> Result<Self> {
         let path = crate::convert::path("path", path)?;
         let shown = path.display().to_string();
-        let store = guarded(py, move || Ok(SqliteRepository::open(&path)?))?;
-        Ok(Self(RustStore::new(store), shown))
+        let store = Arc::new(guarded(py, move || Ok(SqliteRepository::open(&path)?))?);
+        Ok(Self(RustStore::shared(Arc::clone(&store)), shown, store))
     }
     /// The database file.
     #[getter]
@@ -179,7 +189,7 @@ host_methods!(PySqliteStore {
 /// key-value form), an optional schema for its tables, and a pool size. TLS follows the
 /// string's libpq parameters `sslmode` and `sslrootcert` (see [`pg_tls`](crate::pg_tls)).
 #[pyclass(frozen, module = "booking._booking", name = "PostgresStore")]
-pub(crate) struct PyPostgresStore(RustStore, Option<String>);
+pub(crate) struct PyPostgresStore(RustStore, Option<String>, PgRepository);
 
 /// The most connections a pool may open: PostgreSQL's own ceiling on connections to a server
 /// (its `max_connections` setting is at most 262,143). A larger pool could never be filled,
@@ -187,6 +197,13 @@ pub(crate) struct PyPostgresStore(RustStore, Option<String>);
 const MAX_POOL_CONNECTIONS: u32 = (1 << 18) - 1;
 
 host_methods!(PyPostgresStore {
+    /// Retention of the outbox: deletes the events that occurred before `occurred_before` (an
+    /// aware datetime); returns how many. An operator's action.
+    fn prune_events(&self, py: Python<'_>, occurred_before: &Bound<'_, PyAny>) -> Result<u64> {
+        let before = crate::convert::instant("occurred_before", occurred_before)?;
+        let store = self.2.clone();
+        guarded(py, move || Ok(store.prune_events(before)?))
+    }
     #[new]
     #[pyo3(signature = (url, *, schema = None, max_connections = None))]
     fn new(
@@ -224,7 +241,7 @@ host_methods!(PyPostgresStore {
                 other => Error::from(StoreError::Backend(other.to_string())),
             })
         })?;
-        Ok(Self(RustStore::new(store), shown))
+        Ok(Self(RustStore::new(store.clone()), shown, store))
     }
     /// The schema holding the tables, if one was given.
     #[getter]
@@ -326,6 +343,16 @@ impl DocumentStore for PyDocumentStore {
         })
     }
 
+    fn load_finished_booking(&self, id: BookingId) -> std::result::Result<Option<String>, StoreError> {
+        callback(|py| {
+            self.0.bind(py).call_method1(pyo3::intern!(py, "load_finished_booking"), (Id(id.as_uuid()),))?.extract()
+        })
+    }
+
+    fn prune_requests(&self, recorded_before: DateTime<Utc>) -> std::result::Result<u64, StoreError> {
+        callback(|py| self.0.bind(py).call_method1(pyo3::intern!(py, "prune_requests"), (recorded_before,))?.extract())
+    }
+
     fn sessions_with_offers_due(&self, until: DateTime<Utc>) -> std::result::Result<Vec<SessionId>, StoreError> {
         callback(|py| {
             let found = self.0.bind(py).call_method1(pyo3::intern!(py, "sessions_with_offers_due"), (until,))?;
@@ -346,6 +373,8 @@ const PROTOCOL: &[&str] = &[
     "approval_settings",
     "is_enrolled",
     "sessions_with_offers_due",
+    "load_finished_booking",
+    "prune_requests",
 ];
 
 /// The repository behind a store argument: one of the Rust store classes, or a Python object
@@ -419,6 +448,9 @@ pub(crate) struct PyDocumentRequest {
     /// The record (JSON).
     #[pyo3(get)]
     body: String,
+    /// When the command was decided: keep it beside the body, for `prune_requests`.
+    #[pyo3(get)]
+    recorded_at: DateTime<Utc>,
 }
 
 #[pymethods]
@@ -489,7 +521,15 @@ impl PyDocumentCommit {
             scope: r.scope.clone(),
             key: r.key.clone(),
             body: r.body.clone(),
+            recorded_at: r.recorded_at,
         })
+    }
+    /// Seat bookings this commit finished, moved out of the session it writes:
+    /// `(booking_id, body)`. Keep each in the booking history (replacing a body kept under the
+    /// same id) and return it from `load_finished_booking`.
+    #[getter]
+    fn finished_bookings(&self) -> Vec<(Id, String)> {
+        self.0.finished_bookings.iter().map(|(id, body)| (Id(id.as_uuid()), body.clone())).collect()
     }
     /// The command's events (keep them as an outbox, or ignore them).
     #[getter]
@@ -498,12 +538,13 @@ impl PyDocumentCommit {
     }
     fn __repr__(&self) -> String {
         format!(
-            "DocumentCommit(writes={}, new_bookings={}, new_slots={}, request={}, events={})",
+            "DocumentCommit(writes={}, new_bookings={}, new_slots={}, request={}, events={}, finished_bookings={})",
             self.0.writes.len(),
             self.0.new_bookings.len(),
             self.0.new_slots.len(),
             self.0.request.is_some(),
-            self.0.events.len()
+            self.0.events.len(),
+            self.0.finished_bookings.len()
         )
     }
 }

@@ -71,6 +71,12 @@ impl Repository for Counting {
     fn sessions_with_offers_due(&self, until: chrono::DateTime<Utc>) -> Result<Vec<SessionId>, StoreError> {
         self.store.sessions_with_offers_due(until)
     }
+    fn load_finished_booking(&self, id: BookingId) -> Result<Option<booking_core::SeatBooking>, StoreError> {
+        self.store.load_finished_booking(id)
+    }
+    fn prune_requests(&self, recorded_before: chrono::DateTime<Utc>) -> Result<u64, StoreError> {
+        self.store.prune_requests(recorded_before)
+    }
 }
 
 fn new_session(capacity: u32) -> NewGroupSession {

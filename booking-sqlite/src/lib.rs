@@ -51,8 +51,16 @@
 //! - `booking_index(booking_id, kind, session_id)` and `slot_index(slot_id, teacher_id)`,
 //!   filled from [`Commit::new_bookings`] and [`Commit::new_slots`].
 //! - `requests(actor, key, body, recorded_at)`: the request records (the actor as
-//!   `teacher:<uuid>`, `student:<uuid>`, `admin:<uuid>` or `system`).
-//! - `events(id, occurred_at, kind, body)`: the outbox (see [`SqliteRepository::events_since`]).
+//!   `teacher:<uuid>`, `student:<uuid>`, `admin:<uuid>` or `system`); pruned by `recorded_at`
+//!   with [`Repository::prune_requests`] (an operator's action, through
+//!   [`Engine::prune_requests`](booking_core::Engine::prune_requests)).
+//! - `finished_bookings(booking_id, session_id, student_id, status, finished_at, body)`
+//!   (schema version 3): the booking history. A commit that cancels or expires seat bookings
+//!   moves them out of the session's body into this table, in the same transaction;
+//!   [`Repository::load_finished_booking`] reads the body back. The other columns are a
+//!   projection for the host, indexed by session and by student.
+//! - `events(id, occurred_at, kind, body)`: the outbox (see [`SqliteRepository::events_since`],
+//!   [`SqliteRepository::delete_events_through`] and [`SqliteRepository::prune_events`]).
 //! - `course_approval`, `teacher_approval`, `enrollments`: host-owned data, set with
 //!   [`SqliteRepository::set_course_approval`], [`SqliteRepository::set_teacher_approval`],
 //!   [`SqliteRepository::enroll`] and [`SqliteRepository::unenroll`], or by the host's own SQL.
@@ -66,7 +74,8 @@
 //! version 0 is an `INSERT` (the row existing already is a [`StoreError::Conflict`]), every
 //! other one an `UPDATE ... WHERE id = ? AND version = ?` (no row changed is a `Conflict`);
 //! then the request record (already recorded: [`StoreError::DuplicateRequest`]), the booking
-//! and slot indexes and the events; then `COMMIT`. Any failure rolls all of it back.
+//! and slot indexes, the finished bookings (insert or replace by id) and the events; then
+//! `COMMIT`. Any failure rolls all of it back.
 //! `BEGIN IMMEDIATE` takes the write lock before the first read, so no other connection, in
 //! this process or another, can commit between the version checks and the writes.
 //!
@@ -96,9 +105,10 @@
 //! # Performance
 //! `cargo run --release -p booking-sqlite --example sqlite_throughput` measures bookings per second.
 //! Spread over many sessions, a commit costs about one `fsync` (`FULL`) or less (`NORMAL`).
-//! On one hot session every command reads and rewrites the whole session, which keeps every
-//! booking ever made (about 256 bytes of JSON each), so the cost grows with the session's
-//! history, and concurrent writers on it mostly lose the optimistic race and decide again.
+//! On one hot session every command reads and rewrites the whole session, which keeps its live
+//! bookings only (about 256 bytes of JSON each; finished ones are in `finished_bookings`), so
+//! the cost grows with the seats and the waitlist, not with how often students booked and
+//! cancelled; concurrent writers on it mostly lose the optimistic race and decide again.
 //!
 //! # Damaged data
 //! A row that does not decode (tampered JSON, an unknown enum value, an unknown time zone, a
@@ -110,7 +120,7 @@ mod schema;
 mod sql;
 
 use booking_core::{
-    Actor, BookingError, BookingId, CourseId, Event, GroupSession, SessionId, SlotId, StoreError, UserId,
+    Actor, BookingError, BookingId, CourseId, Event, GroupSession, SeatBooking, SessionId, SlotId, StoreError, UserId,
     lesson::{ApprovalSettings, Calendar, Lesson},
     repository::{AggregateKey, BookingLocation, Commit, Repository, RequestKey, RequestRecord, Write},
 };
@@ -125,7 +135,7 @@ use std::time::Duration;
 ///
 /// ```
 /// use booking_sqlite::SCHEMA_VERSION;
-/// assert_eq!(SCHEMA_VERSION, 2);
+/// assert_eq!(SCHEMA_VERSION, 3);
 /// ```
 pub const SCHEMA_VERSION: i64 = schema::LATEST;
 
@@ -448,6 +458,8 @@ struct EncodedCommit {
     request: Option<[String; 4]>,
     bookings: Vec<(String, &'static str, Option<String>)>,
     slots: Vec<(String, String)>,
+    /// `(booking_id, session_id, student_id, status, finished_at, body)`.
+    finished: Vec<[String; 6]>,
     events: Vec<(String, &'static str, String)>,
 }
 
@@ -478,7 +490,21 @@ impl EncodedCommit {
             .iter()
             .map(|e| Ok((encode_instant(e.occurred_at), e.kind.name(), encode_json(e, "an event")?)))
             .collect::<Result<Vec<_>, StoreError>>()?;
-        Ok(Self { writes, request, bookings, slots, events })
+        let finished = commit
+            .finished_bookings
+            .iter()
+            .map(|b| {
+                Ok([
+                    b.id.to_string(),
+                    b.session_id.to_string(),
+                    b.student_id.to_string(),
+                    b.status.as_str().to_owned(),
+                    encode_instant(b.updated_at),
+                    encode_json(b, "a finished booking")?,
+                ])
+            })
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        Ok(Self { writes, request, bookings, slots, finished, events })
     }
 
     /// Writes it all, or fails with the first reason not to.
@@ -521,6 +547,16 @@ impl EncodedCommit {
             )
             .and_then(|mut s| s.execute(params![slot, teacher]))
             .map_err(db("indexing a slot"))?;
+        }
+        for [booking, session, student, status, finished_at, body] in &self.finished {
+            tx.prepare_cached(
+                "INSERT INTO finished_bookings (booking_id, session_id, student_id, status, finished_at, body) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (booking_id) DO UPDATE SET session_id = excluded.session_id, \
+                 student_id = excluded.student_id, status = excluded.status, finished_at = excluded.finished_at, \
+                 body = excluded.body",
+            )
+            .and_then(|mut s| s.execute(params![booking, session, student, status, finished_at, body]))
+            .map_err(db("keeping a finished booking"))?;
         }
         for (occurred_at, kind, body) in &self.events {
             tx.prepare_cached("INSERT INTO events (occurred_at, kind, body) VALUES (?1, ?2, ?3)")
@@ -825,6 +861,36 @@ impl SqliteRepository {
         self.write("deleting handled events", |tx| tx.execute("DELETE FROM events WHERE id <= ?1", params![id]))
     }
 
+    /// Retention of the outbox: deletes the events that occurred before `occurred_before`
+    /// (whether a consumer has handled them or not); returns how many were deleted. Later ids
+    /// are never reused. An operator's action, like
+    /// [`Engine::prune_requests`](booking_core::Engine::prune_requests); a consumer that
+    /// deletes what it handled uses [`delete_events_through`](Self::delete_events_through).
+    ///
+    /// ```
+    /// use booking_core::{Actor, Engine, ManualClock, NewGroupSession, UserId};
+    /// use booking_sqlite::SqliteRepository;
+    /// use chrono::{TimeDelta, Utc};
+    /// let dir = tempfile::tempdir()?;
+    /// let clock = std::sync::Arc::new(ManualClock::new(Utc::now()));
+    /// let engine = Engine::new(SqliteRepository::open(dir.path().join("b.db"))?).with_clock(clock.clone());
+    /// let teacher = UserId::from_uuid(uuid::Uuid::from_u128(1));
+    /// engine.create_session(Actor::Teacher(teacher), NewGroupSession {
+    ///     teacher_id: teacher, course_id: None, title: "Poetry".into(),
+    ///     starts_at: Utc::now() + TimeDelta::days(90), time_zone: "Europe/Rome".into(),
+    ///     duration_minutes: 45, meeting_link: "https://meet.example.com/poetry".into(),
+    ///     capacity: 4, waitlist_enabled: false, waitlist_mode: Default::default(), rules: Default::default(),
+    /// })?;
+    /// clock.advance(TimeDelta::days(31));
+    /// assert_eq!(engine.repository().prune_events(engine.now() - TimeDelta::days(30))?, 1);
+    /// assert!(engine.repository().events_since(0, 100)?.is_empty());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn prune_events(&self, occurred_before: chrono::DateTime<chrono::Utc>) -> Result<usize, BookingError> {
+        let before = encode_instant(occurred_before);
+        self.write("pruning the outbox", |tx| tx.execute("DELETE FROM events WHERE occurred_at < ?1", params![before]))
+    }
+
     /// Runs SQLite's `PRAGMA integrity_check`: `Ok` if the file is sound, else
     /// [`BookingError::CorruptRecord`] with what SQLite found.
     ///
@@ -1035,6 +1101,33 @@ impl Repository for SqliteRepository {
                 .and_then(|mut s| s.query_row(params![student_id.to_string(), course_id.to_string()], |r| r.get(0)))
                 .map_err(|e| failure.map("reading an enrollment", e))
         })
+    }
+
+    fn load_finished_booking(&self, id: BookingId) -> Result<Option<SeatBooking>, StoreError> {
+        self.read(|conn, failure| {
+            let doing = "loading a finished booking";
+            let mut stmt = conn
+                .prepare_cached("SELECT body FROM finished_bookings WHERE booking_id = ?1")
+                .map_err(|e| failure.map(doing, e))?;
+            let mut rows = stmt.query([id.to_string()]).map_err(|e| failure.map(doing, e))?;
+            let Some(row) = rows.next().map_err(|e| failure.map(doing, e))? else { return Ok(None) };
+            let decoder = Decoder::new("finished_bookings", id);
+            let booking: SeatBooking = decoder.json("body", get(row, 0, failure)?)?;
+            if booking.id != id {
+                return Err(decoder.corrupt(format!("the body is booking {}", booking.id)));
+            }
+            Ok(Some(booking))
+        })
+    }
+
+    fn prune_requests(&self, recorded_before: chrono::DateTime<chrono::Utc>) -> Result<u64, StoreError> {
+        let before = encode_instant(recorded_before);
+        let mut conn = lock(&self.writer);
+        let deleted = write_transaction(&mut conn, &self.failure, |tx| {
+            tx.execute("DELETE FROM requests WHERE recorded_at < ?1", params![before])
+                .map_err(|e| self.failure.map("pruning request records", e))
+        })?;
+        Ok(deleted as u64)
     }
 
     fn commit(&self, commit: Commit) -> Result<(), StoreError> {

@@ -168,8 +168,64 @@ WHERE json_valid(body) AND json_type(body, '$.sessions') IS NULL
 DROP VIEW upcoming_sessions_v2;
 ";
 
+/// Migration 3: the booking history, and indexes for retention.
+///
+/// - `finished_bookings`: seat bookings that finished (cancelled, declined, expired), moved out
+///   of their session's body by the commit that finished them
+///   ([`Commit::finished_bookings`](booking_core::repository::Commit::finished_bookings)), in
+///   the same transaction. `body` is the booking as JSON (the source of truth, read by
+///   [`Repository::load_finished_booking`](booking_core::Repository::load_finished_booking));
+///   `session_id`, `student_id`, `status` and `finished_at` (the booking's `updated_at`) are a
+///   projection for the host's own queries ("my past bookings"), indexed by session and by
+///   student.
+/// - The finished bookings that session bodies written before still hold are moved there now,
+///   and each such session's version is bumped with its body (a version names one state). The
+///   engine would move them on the session's next change anyway; doing it here makes every hot
+///   session small at once. A body that is not valid JSON is left as it is (loading it reports
+///   it).
+/// - `requests_by_recorded_at` and `events_by_occurred_at`: indexes for
+///   [`Repository::prune_requests`](booking_core::Repository::prune_requests) and
+///   [`SqliteRepository::prune_events`](crate::SqliteRepository::prune_events).
+const MIGRATION_3: &str = "
+CREATE TABLE finished_bookings (
+    booking_id TEXT NOT NULL PRIMARY KEY,
+    session_id TEXT NOT NULL,
+    student_id TEXT NOT NULL,
+    status TEXT NOT NULL,
+    finished_at TEXT NOT NULL,
+    body TEXT NOT NULL
+);
+CREATE INDEX finished_bookings_by_session ON finished_bookings (session_id);
+CREATE INDEX finished_bookings_by_student ON finished_bookings (student_id, finished_at);
+CREATE INDEX requests_by_recorded_at ON requests (recorded_at);
+CREATE INDEX events_by_occurred_at ON events (occurred_at);
+
+INSERT INTO finished_bookings (booking_id, session_id, student_id, status, finished_at, body)
+SELECT json_extract(b.value, '$.id'), s.id, json_extract(b.value, '$.student_id'), json_extract(b.value, '$.status'),
+       json_extract(b.value, '$.updated_at'), json(b.value)
+FROM sessions AS s, json_each(s.body, '$.bookings') AS b
+WHERE json_valid(s.body) AND json_type(s.body, '$.bookings') = 'array' AND b.type = 'object'
+  AND json_extract(b.value, '$.status') IN ('cancelled', 'expired')
+  AND json_type(b.value, '$.id') = 'text' AND json_type(b.value, '$.student_id') = 'text'
+  AND json_type(b.value, '$.updated_at') = 'text'
+ON CONFLICT (booking_id) DO NOTHING;
+
+UPDATE sessions
+SET version = version + 1,
+    body = json_set(body, '$.version', version + 1, '$.bookings', json((
+        SELECT json_group_array(json(b.value) ORDER BY b.key)
+        FROM json_each(sessions.body, '$.bookings') AS b
+        WHERE NOT EXISTS (SELECT 1 FROM finished_bookings AS f
+                          WHERE b.type = 'object' AND f.booking_id = json_extract(b.value, '$.id')
+                            AND f.session_id = sessions.id))))
+WHERE json_valid(body) AND json_type(body, '$.bookings') = 'array' AND EXISTS (
+    SELECT 1 FROM json_each(sessions.body, '$.bookings') AS b, finished_bookings AS f
+    WHERE b.type = 'object' AND f.booking_id = json_extract(b.value, '$.id') AND f.session_id = sessions.id
+);
+";
+
 /// Every migration, in order: `MIGRATIONS[n - 1]` takes version `n - 1` to `n`.
-const MIGRATIONS: &[&str] = &[MIGRATION_1, MIGRATION_2];
+const MIGRATIONS: &[&str] = &[MIGRATION_1, MIGRATION_2, MIGRATION_3];
 
 /// The schema version this code writes and reads.
 pub(crate) const LATEST: i64 = MIGRATIONS.len() as i64;

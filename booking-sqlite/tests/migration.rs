@@ -52,7 +52,7 @@ fn a_version_1_file_is_migrated_on_open() {
     let store = SqliteRepository::open(&path).expect("opening a version 1 file");
     let version: i64 = common::raw(&path).query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
     assert_eq!(version, SCHEMA_VERSION);
-    assert_eq!(SCHEMA_VERSION, 2);
+    assert_eq!(SCHEMA_VERSION, 3);
     assert!(columns(&path, "sessions").contains(&"offer_deadline".to_owned()));
     let deadlines: Vec<Option<String>> = common::raw(&path)
         .prepare("SELECT offer_deadline FROM sessions")
@@ -186,6 +186,10 @@ fn records_written_by_version_1_take_commands() {
     assert_eq!(kinds, ["booking_cancelled", "booking_promoted"]);
     let second = engine.seat_booking(BookingId::from_uuid(uuid(WAITLISTED_SEAT))).unwrap();
     assert_eq!(second.status, SeatStatus::Confirmed);
+    // The cancelled booking left the session for the history.
+    let session = engine.session(SessionId::from_uuid(uuid(SESSION))).unwrap();
+    assert_eq!(session.bookings.iter().map(|b| b.id).collect::<Vec<_>>(), [second.id]);
+    assert_eq!(engine.seat_booking(first).unwrap().status, SeatStatus::Cancelled);
 
     // The old lesson is cancelled: both calendars (old bodies) are rewritten.
     let lesson = engine
@@ -200,4 +204,54 @@ fn records_written_by_version_1_take_commands() {
     assert_eq!(outbox.first().map(|e| e.event.kind.name()), Some("session_created"));
     assert!(outbox.windows(2).all(|w| w[0].id < w[1].id));
     assert_eq!(outbox.len(), 5 + 3);
+}
+
+/// Migration 3 moves the finished bookings that session bodies still hold to
+/// `finished_bookings`, bumping the session's version; they stay readable by id, and commands
+/// on them are refused as before.
+#[test]
+fn finished_bookings_move_out_of_stored_sessions() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("v1.db");
+    write_v1(&path);
+    let gone = uuid(0x99).to_string();
+    let session_id = uuid(SESSION).to_string();
+    let raw = common::raw(&path);
+    raw.execute(
+        "UPDATE sessions SET body = json_set(body, '$.bookings', json_array(json_object('id', ?1, 'session_id', ?2, \
+         'student_id', ?3, 'status', 'cancelled', 'booked_at', '2030-03-04T08:00:00Z', 'updated_at', \
+         '2030-03-04T08:30:00Z'), json_extract(body, '$.bookings[0]'), json_extract(body, '$.bookings[1]'))) WHERE id = ?2",
+        rusqlite::params![gone, session_id, user(2, 7).to_string()],
+    )
+    .unwrap();
+    raw.execute(
+        "INSERT INTO booking_index (booking_id, kind, session_id) VALUES (?1, 'session', ?2)",
+        [&gone, &session_id],
+    )
+    .unwrap();
+    drop(raw);
+
+    let now = Utc.with_ymd_and_hms(2030, 3, 4, 10, 0, 0).unwrap();
+    let engine = Engine::new(SqliteRepository::open(&path).unwrap()).with_clock(ManualClock::new(now));
+    let session = engine.session(SessionId::from_uuid(uuid(SESSION))).unwrap();
+    assert_eq!(session.version, 4, "the migration bumps the version of a session it changes");
+    assert_eq!(
+        session.bookings.iter().map(|b| (b.id.as_uuid(), b.status)).collect::<Vec<_>>(),
+        [(uuid(CONFIRMED_SEAT), SeatStatus::Confirmed), (uuid(WAITLISTED_SEAT), SeatStatus::Waitlisted)]
+    );
+    let id = BookingId::from_uuid(uuid(0x99));
+    let finished = engine.repository().load_finished_booking(id).unwrap().expect("in the history");
+    assert_eq!((finished.status, finished.seats, finished.student_id), (SeatStatus::Cancelled, 1, user(2, 7)));
+    assert_eq!(engine.seat_booking(id).unwrap(), finished);
+    let refused = engine.cancel_booking(Actor::Student(user(2, 7)), id).unwrap_err();
+    assert_eq!(refused.code().as_str(), "invalid_transition");
+    let columns: (String, String, String) = common::raw(&path)
+        .query_row(
+            "SELECT session_id, status, finished_at FROM finished_bookings WHERE booking_id = ?1",
+            [&gone],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .unwrap();
+    assert_eq!(columns, (session_id, "cancelled".to_owned(), "2030-03-04T08:30:00Z".to_owned()));
+    store_check_integrity(&path);
 }

@@ -152,6 +152,13 @@ fn four_processes_share_one_session() -> Result<(), String> {
         })?;
         history.extend(r.events.iter().cloned());
     }
+    // The finished bookings left the session for the booking history, as the receipts left them.
+    for finished in state.take_finished() {
+        let kept = store.load_finished_booking(finished.id).map_err(|e| e.to_string())?;
+        ensure(kept.as_ref() == Some(&finished), || {
+            format!("finished booking {}: the history holds {kept:?}", finished.id)
+        })?;
+    }
     ensure(state == *stored, || format!("the receipts replayed give\n{state:?}\nbut the store holds\n{stored:?}"))?;
 
     // The outbox holds exactly those events, in version (= commit) order.

@@ -87,35 +87,53 @@ fn commit_script(store: Arc<dyn Repository>) -> Vec<String> {
     };
     let commits = vec![
         // A stale version, the session not stored, a second creation: conflicts.
-        Commit { writes: vec![session(2, &v3)], request: None, events: vec![e3.clone()] },
-        Commit { writes: vec![session(1, &unknown)], request: None, events: vec![] },
-        Commit { writes: vec![session(0, &created)], request: None, events: vec![] },
+        Commit { finished_bookings: vec![], writes: vec![session(2, &v3)], request: None, events: vec![e3.clone()] },
+        Commit { finished_bookings: vec![], writes: vec![session(1, &unknown)], request: None, events: vec![] },
+        Commit { finished_bookings: vec![], writes: vec![session(0, &created)], request: None, events: vec![] },
         // A good one with a request record.
-        Commit { writes: vec![session(1, &v2)], request: Some(record("a", &v2)), events: vec![e2.clone()] },
+        Commit {
+            finished_bookings: vec![],
+            writes: vec![session(1, &v2)],
+            request: Some(record("a", &v2)),
+            events: vec![e2.clone()],
+        },
         // The same key again, with a good write: a duplicate, and the write is not applied.
-        Commit { writes: vec![session(2, &v3)], request: Some(record("a", &v3)), events: vec![e3.clone()] },
+        Commit {
+            finished_bookings: vec![],
+            writes: vec![session(2, &v3)],
+            request: Some(record("a", &v3)),
+            events: vec![e3.clone()],
+        },
         // A stale write and a duplicate key: the conflict is reported first.
-        Commit { writes: vec![session(1, &v2)], request: Some(record("a", &v2)), events: vec![] },
+        Commit {
+            finished_bookings: vec![],
+            writes: vec![session(1, &v2)],
+            request: Some(record("a", &v2)),
+            events: vec![],
+        },
         // A new calendar with a stale session: neither is applied.
         Commit {
+            finished_bookings: vec![],
             writes: vec![Write::Calendar { expected_version: 0, calendar: Arc::clone(&calendar) }, session(1, &v3)],
             request: Some(record("b", &v3)),
             events: vec![e3.clone()],
         },
         // A duplicate key with a new calendar: the calendar is not created.
         Commit {
+            finished_bookings: vec![],
             writes: vec![Write::Calendar { expected_version: 0, calendar: Arc::clone(&calendar) }],
             request: Some(record("a", &v3)),
             events: vec![],
         },
         // Both at once, applied.
         Commit {
+            finished_bookings: vec![],
             writes: vec![Write::Calendar { expected_version: 0, calendar }, session(2, &v3)],
             request: Some(record("b", &v3)),
             events: vec![e3],
         },
         // An empty commit with only a key.
-        Commit { writes: vec![], request: Some(record("c", &v3)), events: vec![] },
+        Commit { finished_bookings: vec![], writes: vec![], request: Some(record("c", &v3)), events: vec![] },
     ];
     let mut out = Vec::new();
     for (i, commit) in commits.into_iter().enumerate() {
@@ -294,6 +312,7 @@ fn the_file_is_set_up_as_documented() {
             "course_approval",
             "enrollments",
             "events",
+            "finished_bookings",
             "lessons",
             "requests",
             "sessions",
@@ -368,6 +387,7 @@ fn offer_script(store: Arc<dyn Repository>) -> Vec<Vec<booking_core::SessionId>>
     };
     let write = |expected: u64, session: &Arc<GroupSession>| {
         let commit = Commit {
+            finished_bookings: vec![],
             writes: vec![Write::Session { expected_version: expected, session: Arc::clone(session) }],
             request: None,
             events: vec![],
@@ -385,6 +405,7 @@ fn offer_script(store: Arc<dyn Repository>) -> Vec<Vec<booking_core::SessionId>>
     assert!(
         store
             .commit(Commit {
+                finished_bookings: vec![],
                 writes: vec![Write::Session { expected_version: 1, session: with_offers(&b, &[]) }],
                 request: None,
                 events: vec![],

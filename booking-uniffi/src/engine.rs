@@ -338,6 +338,13 @@ impl Engine {
         guard(|| Ok(OfferSweep::from(self.inner.process_expired_offers(instant_in("now", now)?)?)))
     }
 
+    /// Operator action: deletes the request records recorded before `recorded_before`; returns
+    /// how many. A retry with a deleted key is decided afresh, as a new command. Not a
+    /// command: it checks no actor, so never run it on a user's behalf.
+    pub fn prune_requests(&self, recorded_before: SystemTime) -> Result<u64, BookingError> {
+        guard(|| self.inner.prune_requests(instant_in("recorded_before", recorded_before)?))
+    }
+
     /// Cancels a seat booking; freed seats go to the head of the waitlist in the same step
     /// (promoted, or offered in offer mode). A student may not give up a confirmed seat within
     /// the session's cancellation cut-off (`CutoffPassed`); the teacher or an admin may, and

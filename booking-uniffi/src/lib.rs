@@ -44,7 +44,7 @@ pub use engine::{Engine, IcalOptions, ManualClock, MeetingLinkError, MeetingLink
 pub use error::{BookingError, StoreError, all_error_codes};
 pub use stores::{
     AggregateKind, BookingLocation, Document, DocumentCommit, DocumentRequest, DocumentStore, DocumentWrite,
-    InMemoryStore, NewBooking, NewSlot, OutboxEvent, SqliteStore,
+    FinishedBooking, InMemoryStore, NewBooking, NewSlot, OutboxEvent, SqliteStore,
 };
 
 uniffi::setup_scaffolding!();

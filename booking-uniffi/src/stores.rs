@@ -166,6 +166,12 @@ impl SqliteStore {
         guard(|| Ok(self.inner.delete_events_through(id)? as u64))
     }
 
+    /// Retention of the outbox: deletes the events that occurred before `occurred_before`,
+    /// handled or not; returns how many were deleted. An operator's action.
+    pub fn prune_events(&self, occurred_before: SystemTime) -> Result<u64, BookingError> {
+        guard(|| Ok(self.inner.prune_events(types::instant_in("occurred_before", occurred_before)?)? as u64))
+    }
+
     /// Checks that every stored record decodes and the indexes agree with the aggregates.
     pub fn check_integrity(&self) -> Result<(), BookingError> {
         guard(|| self.inner.check_integrity())
@@ -255,6 +261,20 @@ pub struct DocumentRequest {
     pub key: String,
     /// The record, as JSON.
     pub body: String,
+    /// When the command was decided: keep it beside the body, for
+    /// [`DocumentStore::prune_requests`].
+    pub recorded_at: SystemTime,
+}
+
+/// A seat booking a commit finished (cancelled, declined, expired), moved out of the session
+/// the commit writes: keep it in the booking history for
+/// [`DocumentStore::load_finished_booking`].
+#[derive(Clone, Debug, PartialEq, Eq, uniffi::Record)]
+pub struct FinishedBooking {
+    /// The booking's id.
+    pub booking_id: String,
+    /// The booking, as JSON.
+    pub body: String,
 }
 
 /// Everything one command changes; a store applies all of it or none.
@@ -270,11 +290,20 @@ pub struct DocumentCommit {
     pub request: Option<DocumentRequest>,
     /// The command's events (keep them as an outbox, or ignore them).
     pub events: Vec<Event>,
+    /// Seat bookings the commit finished: keep each in the booking history, replacing a body
+    /// kept under the same id.
+    pub finished_bookings: Vec<FinishedBooking>,
 }
 
 /// A store written in Kotlin or Swift: a versioned document store, mirroring
 /// `booking_core::document::DocumentStore`. It keeps each aggregate as an opaque JSON document
-/// with a version, two small indexes, the request records, and the host data. The engine
+/// with a version, two small indexes, the request records (with the instant each was
+/// recorded), a booking history (finished seat bookings' JSON by id), and the host data. A
+/// session's document holds only its live bookings: the engine moves a booking out, into
+/// [`DocumentCommit::finished_bookings`], when it is cancelled, declined or expires. (A store
+/// written before the booking history adds [`load_finished_booking`](Self::load_finished_booking),
+/// [`prune_requests`](Self::prune_requests) and keeps those two new fields of the commit; stored
+/// documents need no change.) The engine
 /// wraps it in the core's `DocumentRepository`, so it needs to know no booking rule.
 ///
 /// What it must guarantee: [`commit`](DocumentStore::commit) applies every write only if the
@@ -302,6 +331,12 @@ pub trait DocumentStore: Send + Sync {
     /// The ids of the sessions whose stored [`DocumentWrite::offer_deadline`] is at or before
     /// `until` (earliest first, if convenient), for `Engine.processExpiredOffers`.
     fn sessions_with_offers_due(&self, until: SystemTime) -> Result<Vec<String>, StoreError>;
+    /// The body kept in the booking history under this booking id (from
+    /// [`DocumentCommit::finished_bookings`]), if any.
+    fn load_finished_booking(&self, id: String) -> Result<Option<String>, StoreError>;
+    /// Operator action: deletes the request records recorded before `recorded_before` (by the
+    /// [`DocumentRequest::recorded_at`] they came with); returns how many.
+    fn prune_requests(&self, recorded_before: SystemTime) -> Result<u64, StoreError>;
 }
 
 /// A foreign [`DocumentStore`] as a core repository.
@@ -377,8 +412,18 @@ fn commit_out(commit: core_doc::DocumentCommit) -> DocumentCommit {
             .into_iter()
             .map(|(slot, teacher)| NewSlot { slot_id: slot.to_string(), teacher_id: teacher.to_string() })
             .collect(),
-        request: commit.request.map(|r| DocumentRequest { scope: r.scope, key: r.key, body: r.body }),
+        request: commit.request.map(|r| DocumentRequest {
+            scope: r.scope,
+            key: r.key,
+            body: r.body,
+            recorded_at: instant_out(r.recorded_at),
+        }),
         events: types::events_out(&commit.events),
+        finished_bookings: commit
+            .finished_bookings
+            .into_iter()
+            .map(|(id, body)| FinishedBooking { booking_id: id.to_string(), body })
+            .collect(),
     }
 }
 
@@ -425,6 +470,14 @@ impl core_doc::DocumentStore for ForeignDocuments {
 
     fn is_enrolled(&self, student_id: UserId, course_id: CourseId) -> Result<bool, CoreStoreError> {
         self.call("is_enrolled", |s| s.is_enrolled(student_id.to_string(), course_id.to_string()))
+    }
+
+    fn load_finished_booking(&self, id: BookingId) -> Result<Option<String>, CoreStoreError> {
+        self.call("load_finished_booking", |s| s.load_finished_booking(id.to_string()))
+    }
+
+    fn prune_requests(&self, recorded_before: DateTime<Utc>) -> Result<u64, CoreStoreError> {
+        self.call("prune_requests", |s| s.prune_requests(instant_out(recorded_before)))
     }
 
     fn sessions_with_offers_due(&self, until: DateTime<Utc>) -> Result<Vec<SessionId>, CoreStoreError> {

@@ -507,7 +507,9 @@ pub struct GroupSession {
     pub cancelled_at: Option<SystemTime>,
     /// Its version (1 when created, +1 per change).
     pub version: u64,
-    /// Every booking ever made, in booking order (the waitlist order).
+    /// The live bookings (not cancelled, declined or expired), in booking order (the waitlist
+    /// order); finished ones are in the store's booking history, read by id with
+    /// `Engine.seatBooking`.
     pub bookings: Vec<SeatBooking>,
     /// Seats taken (confirmed, offered and attended bookings, counting each booking's seats).
     pub booked_seats: u32,

@@ -16,7 +16,8 @@ struct State {
     documents: HashMap<(AggregateKind, String), Document>,
     bookings: HashMap<String, BookingLocation>,
     slots: HashMap<String, String>,
-    requests: HashMap<(String, String), String>,
+    requests: HashMap<(String, String), (String, SystemTime)>,
+    finished: HashMap<String, String>,
     enrollments: HashSet<(String, String)>,
     offer_deadlines: HashMap<String, SystemTime>,
 }
@@ -44,7 +45,7 @@ impl DocumentStore for MirrorStore {
         Ok(self.state.lock().unwrap().slots.get(&id).cloned())
     }
     fn load_request(&self, scope: String, key: String) -> Result<Option<String>, StoreError> {
-        Ok(self.state.lock().unwrap().requests.get(&(scope, key)).cloned())
+        Ok(self.state.lock().unwrap().requests.get(&(scope, key)).map(|(body, _)| body.clone()))
     }
     fn commit(&self, commit: DocumentCommit) -> Result<(), StoreError> {
         let mut state = self.state.lock().unwrap();
@@ -74,8 +75,11 @@ impl DocumentStore for MirrorStore {
         for s in commit.new_slots {
             state.slots.insert(s.slot_id, s.teacher_id);
         }
+        for f in commit.finished_bookings {
+            state.finished.insert(f.booking_id, f.body);
+        }
         if let Some(r) = commit.request {
-            state.requests.insert((r.scope, r.key), r.body);
+            state.requests.insert((r.scope, r.key), (r.body, r.recorded_at));
         }
         Ok(())
     }
@@ -90,6 +94,15 @@ impl DocumentStore for MirrorStore {
         let mut due: Vec<_> = state.offer_deadlines.iter().filter(|(_, d)| **d <= until).collect();
         due.sort_by_key(|(id, d)| (**d, (*id).clone()));
         Ok(due.into_iter().map(|(id, _)| id.clone()).collect())
+    }
+    fn load_finished_booking(&self, id: String) -> Result<Option<String>, StoreError> {
+        Ok(self.state.lock().unwrap().finished.get(&id).cloned())
+    }
+    fn prune_requests(&self, recorded_before: SystemTime) -> Result<u64, StoreError> {
+        let requests = &mut self.state.lock().unwrap().requests;
+        let before = requests.len();
+        requests.retain(|_, (_, at)| *at >= recorded_before);
+        Ok((before - requests.len()) as u64)
     }
 }
 
@@ -130,6 +143,8 @@ fn a_document_store_passes_conformance_checks_through_the_adapter() {
         "group_offer_retries",
         "lesson_reschedule",
         "concurrent_booking_audit",
+        "group_finished_bookings_leave_the_session",
+        "prune_request_records",
     ]
     .map(String::from)
     .to_vec();

@@ -6,7 +6,9 @@
 //!   capacity, no booking takes more seats than the session's seats per booking, at most one
 //!   active booking per student, the head of the queue never waits while its seats are free
 //!   before the start, offers only in offer mode and never past the start, booking ids
-//!   distinct;
+//!   distinct, and no finished (cancelled, expired) booking in the stored session;
+//! - every seat booking ever made is found exactly once: live in its session, or finished in the
+//!   booking history (with its session's id);
 //! - a seat is booked, queued for or accepted in a session of a course only for a student
 //!   enrolled in it at that moment;
 //! - every person: no two active (pending or confirmed) lessons overlap; their calendar's holds
@@ -14,8 +16,8 @@
 //!   lesson of theirs that has not ended; a teacher's lessons never overlap their own group
 //!   sessions;
 //! - a refused command, a replay, a command without events and a listing changed nothing:
-//!   every stored session, calendar and lesson, the indexes and the request record are as
-//!   before, and no aggregate appeared;
+//!   every stored session, calendar and lesson, the indexes, the booking history and the
+//!   request record are as before, and no aggregate appeared;
 //! - no command fails with a store, contention or corrupt-record error;
 //! - listings are sorted, within the window, in the future, free in the teacher's calendar
 //!   (buffers, group sessions and time off included), and name real occurrences;
@@ -31,7 +33,8 @@ use booking_core::lesson::{
 use booking_core::repository::{BookingLocation, Repository, RequestRecord};
 use booking_core::{
     Actor, BookingId, Command, CourseId, Engine, EventKind, GroupSession, InMemoryRepository, ManualClock,
-    NewGroupSession, OutcomeValue, Receipt, Request, RequestKey, SchedulingRules, SeatStatus, SequentialIds, SessionId,
+    NewGroupSession, OutcomeValue, Receipt, Request, RequestKey, SchedulingRules, SeatBooking, SeatStatus, SequentialIds,
+    SessionId,
     SlotId, TimeOffId, UserId, WaitlistMode,
 };
 use chrono::{DateTime, Days, NaiveDate, NaiveTime, TimeDelta, TimeZone, Utc, Weekday};
@@ -378,6 +381,7 @@ struct Snapshot {
     calendars: Vec<Option<Arc<Calendar>>>,
     lessons: Vec<Option<Arc<Lesson>>>,
     seat_index: Vec<Option<BookingLocation>>,
+    finished: Vec<Option<SeatBooking>>,
     lesson_index: Vec<Option<BookingLocation>>,
     slot_index: Vec<Option<UserId>>,
     request: Option<RequestRecord>,
@@ -442,6 +446,7 @@ impl Harness {
             calendars: self.people().map(|p| s.load_calendar(p).unwrap()).collect(),
             lessons: self.lessons.iter().map(|id| s.load_lesson(*id).unwrap()).collect(),
             seat_index: self.seats.iter().map(|id| s.locate_booking(*id).unwrap()).collect(),
+            finished: self.seats.iter().map(|id| s.load_finished_booking(*id).unwrap()).collect(),
             lesson_index: self.lessons.iter().map(|id| s.locate_booking(*id).unwrap()).collect(),
             slot_index: self.slots.iter().map(|id| s.locate_slot(*id).unwrap()).collect(),
             request,
@@ -739,6 +744,21 @@ impl Harness {
             let s = self.store.load_session(*id).unwrap().expect("a created session is stored");
             check_session(&s, now);
         }
+        for id in &self.seats {
+            let Some(BookingLocation::Session(session)) = self.store.locate_booking(*id).unwrap() else {
+                panic!("seat booking {id} is not indexed to a session");
+            };
+            let s = self.store.load_session(session).unwrap().expect("a booking's session is stored");
+            let finished = self.store.load_finished_booking(*id).unwrap();
+            match (s.booking(*id), finished) {
+                (Some(_), None) => {}
+                (None, Some(b)) => assert!(
+                    b.session_id == session && b.status.is_finished(),
+                    "the history holds {b:?} for session {session}"
+                ),
+                (live, finished) => panic!("booking {id}: in the session {live:?}, in the history {finished:?}"),
+            }
+        }
         let lessons: Vec<Arc<Lesson>> = self
             .lessons
             .iter()
@@ -853,6 +873,12 @@ fn push_new<T: PartialEq>(ids: &mut Vec<T>, id: T) {
 
 /// The property test's invariants of a session.
 fn check_session(s: &GroupSession, now: DateTime<Utc>) {
+    assert!(
+        s.bookings.iter().all(|b| !matches!(b.status, SeatStatus::Cancelled | SeatStatus::Expired)),
+        "session {}: a finished booking stayed in the stored session: {:?}",
+        s.id,
+        s.bookings
+    );
     let taken: u32 = s.bookings.iter().filter(|b| b.status.takes_seat()).map(|b| b.seats).sum();
     assert!(taken <= s.capacity, "session {}: {taken} seats taken of {}", s.id, s.capacity);
     let mut ids = HashSet::new();

@@ -7,7 +7,7 @@
 //! or be refused and with which code.
 
 use super::harness::{Harness, StoreFactory, ensure, ensure_eq, new_session, student, teacher};
-use super::model::{apply_checked, check_invariants};
+use super::model::{apply_checked, check_invariants, check_stored, split_finished};
 use crate::{
     Actor, BookingError, BookingId, Engine, GroupSession, Receipt, Repository, Request, SeatBooking, SeatStatus,
     SessionId, UserId,
@@ -285,7 +285,7 @@ fn audit_history(
     stored: &GroupSession,
     receipts: &[&Receipt<SeatBooking>],
     now: DateTime<Utc>,
-) -> Result<(), String> {
+) -> Result<Vec<SeatBooking>, String> {
     let mut by_version: Vec<&Receipt<SeatBooking>> = receipts.to_vec();
     by_version.sort_by_key(|r| r.version);
     let versions: Vec<u64> = by_version.iter().map(|r| r.version).collect();
@@ -316,9 +316,12 @@ fn audit_history(
             &format!("the booking returned at version {}", r.version),
         )?;
     }
+    // The store keeps the finished bookings in its history, not in the session.
+    let finished = split_finished(&mut state);
     ensure(state == *stored, || {
         format!("replaying every event onto the created session gives\n{state:?}\nbut the store holds\n{stored:?}")
-    })
+    })?;
+    Ok(finished)
 }
 
 /// The mixed race: [`THREADS`] threads x [`OPS_PER_THREAD`] commands on one session of
@@ -382,7 +385,10 @@ fn mixed_race(factory: StoreFactory<'_>, round: u32) -> Result<(), String> {
         .filter_map(|a| a.result.as_ref().ok())
         .filter(|r| !r.replayed)
         .collect();
-    audit_history(&created, &stored, &receipts, now)?;
+    for finished in audit_history(&created, &stored, &receipts, now)? {
+        let read = engine.seat_booking(finished.id).map_err(|e| format!("reading finished booking: {e}"))?;
+        ensure_eq(read, finished, "a finished booking read back by id vs. its events")?;
+    }
 
     // The final state is what the threads know: their students' active bookings, seats
     // filled first, the rest waiting.
@@ -401,7 +407,7 @@ fn mixed_race(factory: StoreFactory<'_>, round: u32) -> Result<(), String> {
         asked,
         "final seats taken plus seats waited for, against the active bookings' seats",
     )?;
-    check_invariants(&stored, Some(now)).map_err(|e| format!("final state: {e}"))?;
+    check_stored(&stored, Some(now)).map_err(|e| format!("final state: {e}"))?;
     ensure(stored.capacity == MIXED_CAPACITY && stored.waitlist_enabled, || {
         "capacity and waitlist unchanged".to_owned()
     })

@@ -56,9 +56,14 @@ fn book(h: &Harness, session: SessionId, n: u32, seats: u32) -> Result<SeatBooki
     .value)
 }
 
-/// The stored status of a booking.
+/// The stored status of a booking of `session` (live in it, or finished in the history).
 fn status(h: &Harness, session: SessionId, booking: BookingId) -> Result<Option<SeatStatus>, String> {
-    Ok(h.load(session)?.booking(booking).map(|b| b.status))
+    match h.engine.seat_booking(booking) {
+        Ok(b) if b.session_id == session => Ok(Some(b.status)),
+        Ok(b) => Err(format!("booking {booking} is of session {}, not {session}", b.session_id)),
+        Err(e) if e.code().as_str() == "booking_not_found" => Ok(None),
+        Err(e) => Err(format!("reading booking {booking}: {e}")),
+    }
 }
 
 /// The seats and deadline of every `SeatOffered` event, by booking.
@@ -254,9 +259,8 @@ pub(crate) fn offer_cycle(f: StoreFactory<'_>) -> Result<(), String> {
         .map(|ev| ev.kind.name())
         .collect();
     ensure_eq(ours, vec!["offer_expired"], "no new offer at the start")?;
-    let stored = h.load(s.id)?;
     ensure_eq(
-        (stored.booking(e[1].id).map(|x| x.status), stored.booking(e[2].id).map(|x| x.status)),
+        (status(&h, s.id, e[1].id)?, status(&h, s.id, e[2].id)?),
         (Some(SeatStatus::Expired), Some(SeatStatus::Waitlisted)),
         "2 expired, 3 still waits",
     )?;

@@ -131,4 +131,12 @@ impl<R: Repository> Repository for HostData<R> {
     ) -> Result<Vec<crate::SessionId>, StoreError> {
         self.inner.sessions_with_offers_due(until)
     }
+
+    fn load_finished_booking(&self, id: BookingId) -> Result<Option<crate::SeatBooking>, StoreError> {
+        self.inner.load_finished_booking(id)
+    }
+
+    fn prune_requests(&self, recorded_before: chrono::DateTime<chrono::Utc>) -> Result<u64, StoreError> {
+        self.inner.prune_requests(recorded_before)
+    }
 }

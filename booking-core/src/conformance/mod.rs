@@ -27,6 +27,7 @@
 
 mod concurrency;
 mod dst_lengths;
+mod group_history;
 mod group_rules;
 mod group_scenarios;
 mod harness;
@@ -71,6 +72,8 @@ pub const CHECKS: &[Check] = &[
     Check::new("group_sessions_and_lessons", group_rules::sessions_and_lessons),
     Check::new("group_enrollment", group_rules::enrollment),
     Check::new("group_seat_limit", group_rules::seat_limit),
+    Check::new("group_finished_bookings_leave_the_session", group_history::finished_bookings_leave_the_session),
+    Check::new("prune_request_records", group_history::prune_request_records),
     Check::new("seed_lesson_create_availability", lesson_scenarios::seed_create_availability),
     Check::new("seed_lesson_one_time_slot", lesson_scenarios::seed_one_time_slot),
     Check::new("seed_lesson_book_without_approval", lesson_scenarios::seed_book_without_approval),
@@ -154,6 +157,7 @@ macro_rules! conformance_tests {
             group_multi_seat, group_offer_cycle, group_offer_multi_seat, group_window_and_cutoff,
             group_offer_retries, group_offer_authorization_and_inputs, group_sessions_and_lessons,
             group_enrollment, group_seat_limit,
+            group_finished_bookings_leave_the_session, prune_request_records,
             seed_lesson_create_availability, seed_lesson_one_time_slot, seed_lesson_book_without_approval, seed_lesson_book_with_approval, seed_lesson_double_booking_prevention, seed_lesson_slot_removal, seed_lesson_recurring_series, lesson_dst_series_other_zones, lesson_enrollment_and_courses, lesson_approval_precedence, lesson_approval_rechecks, lesson_transitions, lesson_no_overlap_across_slots, lesson_student_overlap, lesson_meeting_links, lesson_series_all_or_nothing, lesson_series_approval_and_cancellation, lesson_slot_edits_keep_bookings, lesson_bad_inputs, lesson_idempotent_retries, lesson_authorization,
             lesson_booking_window_precedence, lesson_listings_match_bookings, lesson_buffers,
             lesson_cutoffs, lesson_reschedule_within_cancel_cutoff, lesson_reschedule, lesson_reschedule_approval_and_series, lesson_time_off,

@@ -24,6 +24,12 @@
 //! command). After every step the check compares the stored sessions with the model and with
 //! the receipt's events (see [`Sut::step`]), and checks the invariants of [`check_invariants`].
 //!
+//! The model keeps every booking, finished or not; the store keeps only the live ones in the
+//! session and the finished ones (cancelled, expired) in its booking history. The comparison
+//! adapts: a stored session must hold exactly the model's live bookings, in order, and every
+//! booking the model knows is read back by id (from the session or the history) as the model
+//! has it (see [`Sut::compare_with_model`]).
+//!
 //! Runs [`property_cases`](super::property_cases) cases of 1 to 59 transitions with a fixed
 //! seed (so a run is reproducible); set `PROPTEST_RNG_SEED` to explore other sequences.
 
@@ -32,7 +38,7 @@ use super::host::HostData;
 use super::lesson_scenarios::course;
 use crate::{
     Actor, BookingError, BookingId, Command, Event, EventKind, GroupSession, OutcomeValue, Receipt, Request,
-    SchedulingRules, SeatStatus, SessionId, WaitlistMode, group::MAX_CAPACITY,
+    SchedulingRules, SeatBooking, SeatStatus, SessionId, WaitlistMode, group::MAX_CAPACITY,
 };
 use chrono::{DateTime, TimeDelta, Utc};
 use proptest::prelude::*;
@@ -257,6 +263,11 @@ impl Status {
     /// Confirmed, waitlisted or offered.
     fn active(self) -> bool {
         matches!(self, Status::Confirmed | Status::Waitlisted | Status::Offered)
+    }
+
+    /// Cancelled or expired: over, kept in the store's booking history, not in its session.
+    fn finished(self) -> bool {
+        matches!(self, Status::Cancelled | Status::Expired)
     }
 
     /// Confirmed, offered (held) or attended.
@@ -1110,6 +1121,8 @@ struct Sut {
     bookings: Vec<BookingId>,
     /// The first run of each recorded command, parallel to `Model::records`.
     first_runs: Vec<Receipt<OutcomeValue>>,
+    /// Model bookings already read back finished as the model has them.
+    finished_seen: std::cell::RefCell<HashSet<usize>>,
 }
 
 /// The request key with this number.
@@ -1141,7 +1154,7 @@ impl Sut {
     /// A fresh engine over a fresh store from `factory`.
     fn new(factory: StoreFactory<'_>) -> Self {
         let (h, host) = Harness::with_host(factory);
-        Self { h, host, sessions: Vec::new(), bookings: Vec::new(), first_runs: Vec::new() }
+        Self { h, host, sessions: Vec::new(), bookings: Vec::new(), first_runs: Vec::new(), finished_seen: Default::default() }
     }
 
     /// The engine id of a model session.
@@ -1202,6 +1215,11 @@ impl Sut {
         }
     }
 
+    /// A seat booking as the engine reads it by id (from its session or the booking history).
+    fn read_booking(&self, id: BookingId) -> Result<SeatBooking, String> {
+        self.h.engine.seat_booking(id).map_err(|e| format!("reading booking {id}: unexpected {} ({e})", e.code()))
+    }
+
     /// Every session created so far, as stored now.
     fn load_all(&self) -> Result<Vec<Arc<GroupSession>>, String> {
         self.sessions.iter().map(|&id| self.h.load(id)).collect()
@@ -1249,7 +1267,7 @@ impl Sut {
         let after = self.load_all()?;
         let now = self.h.engine.now();
         for s in &after {
-            check_invariants(s, Some(now))?;
+            check_stored(s, Some(now))?;
         }
         self.compare_with_model(model, &after)
     }
@@ -1340,6 +1358,7 @@ impl Sut {
             if !got.is_empty() {
                 state.version += 1;
             }
+            split_finished(&mut state);
             ensure_eq(&*after[i], &state, &format!("session #{i}: stored after the expiry vs. its events applied"))?;
         }
         Ok(())
@@ -1383,6 +1402,8 @@ impl Sut {
         if !r.events.is_empty() {
             expected.version += 1;
         }
+        // The bookings the command finished left the session for the history, as they are.
+        let finished = split_finished(&mut expected);
         // A new booking: learn its id (the model pushed it already).
         if model.bookings.len() > self.bookings.len() {
             let OutcomeValue::SeatBooking { booking } = &r.value else {
@@ -1401,11 +1422,14 @@ impl Sut {
             "stored session after the command vs. the session before with the receipt's events applied",
         )?;
         ensure_eq(r.version, stored.version, "receipt version")?;
+        for b in &finished {
+            ensure_eq(self.read_booking(b.id)?, b.clone(), "a booking the command finished, read back by id")?;
+        }
         #[allow(unreachable_patterns)]
         match &r.value {
             OutcomeValue::Session { session } => ensure_eq(&**session, &**stored, "returned session")?,
             OutcomeValue::SeatBooking { booking } => {
-                ensure_eq(Some(booking), stored.booking(booking.id), "returned booking")?
+                ensure_eq(booking.clone(), self.read_booking(booking.id)?, "returned booking")?
             }
             other => return Err(format!("a group command returned {other:?}")),
         }
@@ -1447,25 +1471,41 @@ impl Sut {
                 (m.cutoff, m.notice, Some(m.max_seats)),
                 &format!("session #{i}: (cancellation cut-off, minimum notice, seats per booking)"),
             )?;
-            let engine: Vec<_> =
-                s.bookings.iter().map(|b| (b.student_id, b.status, b.seats, b.offer_expires_at)).collect();
-            let expected: Vec<_> = m
-                .bookings
-                .iter()
-                .map(|b| {
-                    (
-                        student(b.student),
-                        b.status.seat_status(),
-                        b.seats,
-                        b.deadline.map(|d| t0() + TimeDelta::minutes(d)),
-                    )
-                })
+            // The session holds exactly the model's live bookings, in booking order.
+            let held: Vec<Option<BookingId>> = s.bookings.iter().map(|b| Some(b.id)).collect();
+            let live: Vec<Option<BookingId>> = (model.bookings.iter().enumerate())
+                .filter(|(_, (ms, p))| *ms == i && !m.bookings[*p].status.finished())
+                .map(|(n, _)| self.bookings.get(n).copied())
                 .collect();
-            ensure_eq(engine, expected, &format!("session #{i}: bookings (student, status, seats, offer deadline)"))?;
+            ensure_eq(held, live, &format!("session #{i}: ids of the live bookings it holds, in order"))?;
         }
-        for (n, &(s, p)) in model.bookings.iter().enumerate() {
-            let id = stored.get(s).and_then(|s| s.bookings.get(p)).map(|b| b.id);
-            ensure_eq(id, self.bookings.get(n).copied(), &format!("id of booking #{n}"))?;
+        // Every booking is the model's: a live one as its session holds it, a finished one as
+        // read back by id from the history (once: a finished booking never changes).
+        for (n, &(ms, p)) in model.bookings.iter().enumerate() {
+            let (Some(m), Some(&id)) = (model.sessions.get(ms), self.bookings.get(n)) else {
+                return Err(format!("model: booking #{n} is unknown"));
+            };
+            let b = &m.bookings[p];
+            let read = if b.status.finished() {
+                if !self.finished_seen.borrow_mut().insert(n) {
+                    continue;
+                }
+                self.read_booking(id)?
+            } else {
+                let held = stored.get(ms).and_then(|s| s.booking(id)).cloned();
+                held.ok_or_else(|| format!("booking #{n} ({id}) is live but not in its session"))?
+            };
+            ensure_eq(
+                (read.session_id, read.student_id, read.status, read.seats, read.offer_expires_at),
+                (
+                    stored.get(ms).map_or(read.session_id, |s| s.id),
+                    student(b.student),
+                    b.status.seat_status(),
+                    b.seats,
+                    b.deadline.map(|d| t0() + TimeDelta::minutes(d)),
+                ),
+                &format!("booking #{n} read by id: (session, student, status, seats, offer deadline)"),
+            )?;
         }
         Ok(())
     }
@@ -1648,6 +1688,25 @@ pub(super) fn check_invariants(s: &GroupSession, now: Option<DateTime<Utc>>) -> 
         })?;
     }
     Ok(())
+}
+
+/// Moves the finished bookings (cancelled, expired) out of `s`, as a store keeps a session:
+/// what a session holds after the events applied to it.
+pub(super) fn split_finished(s: &mut GroupSession) -> Vec<SeatBooking> {
+    let (finished, live) = std::mem::take(&mut s.bookings)
+        .into_iter()
+        .partition(|b| matches!(b.status, SeatStatus::Cancelled | SeatStatus::Expired));
+    s.bookings = live;
+    finished
+}
+
+/// [`check_invariants`] of a stored session, which also holds no finished (cancelled or
+/// expired) booking: those live in the store's booking history.
+pub(super) fn check_stored(s: &GroupSession, now: Option<DateTime<Utc>>) -> Result<(), String> {
+    if let Some(b) = s.bookings.iter().find(|b| matches!(b.status, SeatStatus::Cancelled | SeatStatus::Expired)) {
+        return Err(format!("session {}: the stored session holds the finished booking {} ({})", s.id, b.id, b.status));
+    }
+    check_invariants(s, now)
 }
 
 /// Runs one generated case; `seen` counts the transitions run (it helps shrinking).

@@ -79,6 +79,16 @@ pub fn replay_outbox(store: &PgRepository, session_id: SessionId) -> Result<Repl
     }
     let mut rebuilt = state.clone();
     rebuilt.version = stored.version;
+    // The finished bookings are in the booking history, as the events left them.
+    for finished in rebuilt.take_finished() {
+        let kept = store.load_finished_booking(finished.id).map_err(|e| format!("reading the history: {e}"))?;
+        if kept.as_ref() != Some(&finished) {
+            return Err(format!(
+                "finished booking {}: the history holds {kept:?}, the outbox {finished:?}",
+                finished.id
+            ));
+        }
+    }
     if rebuilt != *stored {
         return Err(format!("the outbox rebuilds a different session:\nrebuilt {rebuilt:#?}\nstored {stored:#?}"));
     }

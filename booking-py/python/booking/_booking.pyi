@@ -110,6 +110,9 @@ class SqliteStore:
     def __new__(cls, path: str | Any) -> SqliteStore: ...
     @property
     def path(self) -> str: ...
+    def prune_events(self, occurred_before: datetime) -> int:
+        """Retention of the outbox: deletes the events that occurred before the instant;
+        returns how many. An operator's action."""
     def enroll(self, student_id: _Id, course_id: _Id) -> None: ...
     def unenroll(self, student_id: _Id, course_id: _Id) -> None: ...
     def set_course_approval(self, course_id: _Id, requires_approval: bool | None) -> None: ...
@@ -125,6 +128,9 @@ class PostgresStore:
     def __new__(cls, url: str, *, schema: str | None = None, max_connections: int | None = None) -> PostgresStore: ...
     @property
     def schema(self) -> str | None: ...
+    def prune_events(self, occurred_before: datetime) -> int:
+        """Retention of the outbox: deletes the events that occurred before the instant;
+        returns how many. An operator's action."""
     def enroll(self, student_id: _Id, course_id: _Id) -> None: ...
     def unenroll(self, student_id: _Id, course_id: _Id) -> None: ...
     def set_course_approval(self, course_id: _Id, requires_approval: bool | None) -> None: ...
@@ -162,6 +168,9 @@ class DocumentRequest:
     def key(self) -> str: ...
     @property
     def body(self) -> str: ...
+    @property
+    def recorded_at(self) -> datetime:
+        """When the command was decided: keep it beside the body, for ``prune_requests``."""
 
 @final
 class DocumentCommit:
@@ -179,10 +188,20 @@ class DocumentCommit:
     def request(self) -> DocumentRequest | None: ...
     @property
     def events(self) -> list[Event]: ...
+    @property
+    def finished_bookings(self) -> list[tuple[UUID, str]]:
+        """``(booking_id, body)`` of the seat bookings this commit finished (cancelled,
+        declined, expired), moved out of the session it writes: keep each in the booking
+        history (replacing a body kept under the same id) for ``load_finished_booking``."""
 
 @final
 class SeatBooking:
     """One student's booking in a group session."""
+
+    @staticmethod
+    def from_document(body: str) -> SeatBooking:
+        """Decodes a finished booking's body (``DocumentCommit.finished_bookings``), for
+        projections."""
 
     @property
     def id(self) -> UUID: ...
@@ -349,7 +368,9 @@ class GroupSession:
     @property
     def version(self) -> int: ...
     @property
-    def bookings(self) -> list[SeatBooking]: ...
+    def bookings(self) -> list[SeatBooking]:
+        """The live bookings, oldest first; finished ones (cancelled, declined, expired) are in
+        the store's booking history, read by id with :meth:`Engine.seat_booking`."""
     @property
     def waitlist(self) -> list[SeatBooking]: ...
     @property
@@ -731,6 +752,10 @@ class Engine:
         """Expires the seat offers that ran out by ``now`` and offers their seats on; call it
         periodically. Each due session is processed on its own: returns the events of every
         session processed and the sessions that failed, with their errors (not raised)."""
+    def prune_requests(self, recorded_before: datetime) -> int:
+        """Operator action: deletes the request records recorded before the instant; returns
+        how many. A retry with a deleted key is decided afresh, as a new command. Not a
+        command: it checks no actor, so never run it on a user's behalf."""
     def cancel_booking(self, actor: Actor, booking_id: _Id, *, key: str | None = None) -> Receipt[SeatBooking]: ...
     def change_capacity(
         self, actor: Actor, session_id: _Id, capacity: int, *, key: str | None = None

@@ -23,9 +23,14 @@ class DocumentStore(Protocol):
     The engine keeps each aggregate (a group session, a person's calendar, a 1:1 lesson) as an
     opaque JSON **document** with a version; the store keeps those documents, three small
     indexes (booking id to its location, slot id to its teacher, session id to its next
-    seat-offer deadline), the request records of idempotent commands, and answers two
-    questions about host data (enrollment, approval). It never interprets a document: it
-    knows no booking rule.
+    seat-offer deadline), the request records of idempotent commands (with the instant each was
+    recorded, for pruning), a booking history (the JSON bodies of finished seat bookings, by
+    id), and answers two questions about host data (enrollment, approval). It never interprets
+    a document: it knows no booking rule.
+
+    Upgrading a store written before the booking history: add ``load_finished_booking`` and
+    ``prune_requests``; in ``commit``, keep ``commit.finished_bookings`` and
+    ``commit.request.recorded_at``. Stored documents need no change.
 
     The one hard requirement is :meth:`commit`: atomic and conditional. Every method may be
     called from several threads at once (the GIL is taken for each call): guard the state
@@ -57,9 +62,21 @@ class DocumentStore(Protocol):
 
     def commit(self, commit: DocumentCommit) -> None:
         """Apply everything or nothing: each write only if the stored version of its
-        aggregate is ``expected_version`` (0: nothing stored), the request only if its
-        ``(scope, key)`` is new; index ``new_bookings`` and ``new_slots``, and keep each
-        session write's ``offer_deadline`` (replacing the previous one; ``None`` clears it)."""
+        aggregate is ``expected_version`` (0: nothing stored), the request (with its
+        ``recorded_at``) only if its ``(scope, key)`` is new; index ``new_bookings`` and
+        ``new_slots``, keep each session write's ``offer_deadline`` (replacing the previous one;
+        ``None`` clears it), and keep each ``(booking_id, body)`` of ``finished_bookings`` in the
+        booking history (replacing a body kept under the same id)."""
+        ...
+
+    def load_finished_booking(self, id: UUID) -> str | None:
+        """The body kept in the booking history under this booking id (from
+        ``DocumentCommit.finished_bookings``), or ``None``."""
+        ...
+
+    def prune_requests(self, recorded_before: datetime) -> int:
+        """Operator action: delete the request records recorded before ``recorded_before`` (an
+        aware datetime; by the ``recorded_at`` their commit came with); return how many."""
         ...
 
     def approval_settings(self, course_id: UUID, teacher_id: UUID) -> tuple[bool | None, bool | None]:
@@ -88,7 +105,8 @@ class MemoryDocumentStore:
         self._documents: dict[tuple[str, UUID], tuple[int, str]] = {}
         self._bookings: dict[UUID, tuple[str, UUID | None]] = {}
         self._slots: dict[UUID, UUID] = {}
-        self._requests: dict[tuple[str, str], str] = {}
+        self._requests: dict[tuple[str, str], tuple[str, datetime]] = {}
+        self._finished: dict[UUID, str] = {}
         self._course_approval: dict[UUID, bool] = {}
         self._teacher_approval: dict[tuple[UUID, UUID], bool] = {}
         self._enrollments: set[tuple[UUID, UUID]] = set()
@@ -113,7 +131,8 @@ class MemoryDocumentStore:
 
     def load_request(self, scope: str, key: str) -> str | None:
         with self._lock:
-            return self._requests.get((scope, key))
+            found = self._requests.get((scope, key))
+            return found[0] if found is not None else None
 
     def commit(self, commit: DocumentCommit) -> None:
         writes = commit.writes
@@ -138,9 +157,22 @@ class MemoryDocumentStore:
                 self._bookings[booking_id] = (kind, session_id)
             for slot_id, teacher_id in commit.new_slots:
                 self._slots[slot_id] = teacher_id
+            for booking_id, body in commit.finished_bookings:
+                self._finished[booking_id] = body
             if request is not None:
-                self._requests[(request.scope, request.key)] = request.body
+                self._requests[(request.scope, request.key)] = (request.body, request.recorded_at)
             self.events.extend(events)
+
+    def load_finished_booking(self, id: UUID) -> str | None:
+        with self._lock:
+            return self._finished.get(id)
+
+    def prune_requests(self, recorded_before: datetime) -> int:
+        with self._lock:
+            old = [k for k, (_, at) in self._requests.items() if at < recorded_before]
+            for k in old:
+                del self._requests[k]
+            return len(old)
 
     def approval_settings(self, course_id: UUID, teacher_id: UUID) -> tuple[bool | None, bool | None]:
         with self._lock:

@@ -140,6 +140,13 @@ pub fn audit_outbox(store: &SqliteRepository, created: &GroupSession, creation: 
     let mut state = created.clone();
     replay(&mut state, &events[creation.len()..]).map_err(|e| format!("replaying the outbox: {e}"))?;
     state.version = stored.version;
+    // The finished bookings are in the booking history, as the events left them.
+    for finished in state.take_finished() {
+        let kept = store.load_finished_booking(finished.id).map_err(|e| e.to_string())?;
+        ensure(kept.as_ref() == Some(&finished), || {
+            format!("finished booking {}: the history holds {kept:?}, the outbox says {finished:?}", finished.id)
+        })?;
+    }
     ensure(state == *stored, || {
         format!("the outbox replayed onto the created session gives\n{state:?}\nbut the store holds\n{stored:?}")
     })?;
@@ -147,7 +154,7 @@ pub fn audit_outbox(store: &SqliteRepository, created: &GroupSession, creation: 
 }
 
 /// Every booking of the session is in the booking index (pointing at the session), and the
-/// index has no booking the session does not have.
+/// index has no booking the session does not have (in it, or finished in its booking history).
 pub fn audit_index(store: &SqliteRepository, session: &GroupSession) -> Result<(), String> {
     for b in &session.bookings {
         let located = store.locate_booking(b.id).map_err(|e| e.to_string())?;
@@ -156,7 +163,15 @@ pub fn audit_index(store: &SqliteRepository, session: &GroupSession) -> Result<(
         })?;
     }
     let indexed = indexed_bookings(store.path());
-    let in_session: BTreeSet<String> = session.bookings.iter().map(|b| b.id.to_string()).collect();
+    let mut in_session: BTreeSet<String> = session.bookings.iter().map(|b| b.id.to_string()).collect();
+    // Finished bookings stay indexed: their ids name the session's booking history.
+    for id in &indexed {
+        let id: BookingId = id.parse().map_err(|e| format!("indexed id {id}: {e}"))?;
+        if let Some(b) = store.load_finished_booking(id).map_err(|e| e.to_string())? {
+            ensure(b.session_id == session.id, || format!("finished booking {id} names session {}", b.session_id))?;
+            in_session.insert(id.to_string());
+        }
+    }
     ensure(indexed == in_session, || {
         format!(
             "the booking index lists bookings the session does not have: {:?}",

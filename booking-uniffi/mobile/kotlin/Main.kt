@@ -70,7 +70,8 @@ class KotlinDocumentStore : DocumentStore {
     private val documents = HashMap<Pair<AggregateKind, String>, Document>()
     private val bookings = HashMap<String, BookingLocation>()
     private val slots = HashMap<String, String>()
-    private val requests = HashMap<Pair<String, String>, String>()
+    private val requests = HashMap<Pair<String, String>, Pair<String, Instant>>()
+    private val finished = HashMap<String, String>()
     private val approvals = HashMap<Pair<String, String>, ApprovalSettings>()
     private val enrollments = HashSet<Pair<String, String>>()
     private val offerDeadlines = HashMap<String, Instant>()
@@ -81,7 +82,7 @@ class KotlinDocumentStore : DocumentStore {
 
     override fun locateSlot(id: String): String? = synchronized(lock) { slots[id] }
 
-    override fun loadRequest(scope: String, key: String): String? = synchronized(lock) { requests[scope to key] }
+    override fun loadRequest(scope: String, key: String): String? = synchronized(lock) { requests[scope to key]?.first }
 
     override fun commit(commit: DocumentCommit) = synchronized(lock) {
         // Check everything first, then apply: all or nothing.
@@ -102,7 +103,16 @@ class KotlinDocumentStore : DocumentStore {
         }
         for (booking in commit.newBookings) bookings[booking.bookingId] = booking.location
         for (slot in commit.newSlots) slots[slot.slotId] = slot.teacherId
-        if (request != null) requests[request.scope to request.key] = request.body
+        for (booking in commit.finishedBookings) finished[booking.bookingId] = booking.body
+        if (request != null) requests[request.scope to request.key] = request.body to request.recordedAt
+    }
+
+    override fun loadFinishedBooking(id: String): String? = synchronized(lock) { finished[id] }
+
+    override fun pruneRequests(recordedBefore: Instant): ULong = synchronized(lock) {
+        val old = requests.filterValues { it.second < recordedBefore }.keys
+        requests.keys.removeAll(old)
+        old.size.toULong()
     }
 
     override fun approvalSettings(courseId: String, teacherId: String): ApprovalSettings =
@@ -1102,6 +1112,21 @@ fun sqliteStore() {
             expect(outbox.map { it.event.name } == listOf("session_created", "booking_confirmed", "booking_waitlisted"),
                 "outbox: ${outbox.map { it.event.name }}")
             expect(store.deleteEventsThrough(outbox.last().id) == 3uL, "outbox drained")
+            // Retention, an operator's action: request records and outbox events by age.
+            val later = t0.plus(Duration.ofHours(1))
+            clock.set(later)
+            val left = engine.bookSeat(Actor.Student(students[2]), s.id, students[2], key = "k-2").value
+            engine.cancelBooking(Actor.Student(students[2]), left.id)
+            expect(engine.session(s.id).bookings.size == 2, "the cancelled booking left the session")
+            expect(engine.seatBooking(left.id).status == SeatStatus.CANCELLED, "and is read by id from the history")
+            expect(engine.pruneRequests(later) == 0uL, "nothing recorded before the instant")
+            expect(engine.pruneRequests(later.plusSeconds(1)) == 1uL, "the keyed booking's record pruned")
+            val afresh = engine.bookSeat(Actor.Student(students[2]), s.id, students[2], key = "k-2")
+            expect(!afresh.replayed, "a pruned key is decided afresh")
+            engine.cancelBooking(Actor.Student(students[2]), afresh.value.id)
+            expect(store.pruneEvents(later) == 0uL, "no event before the instant")
+            expect(store.pruneEvents(later.plusSeconds(1)) == 4uL, "the events of the last hour pruned")
+            clock.set(t0)
             store.checkIntegrity()
         }
         val reopened = Engine.sqlite(SqliteStore.open(path), clock = clock)

@@ -80,7 +80,8 @@ final class SwiftDocumentStore: DocumentStore, @unchecked Sendable {
     private var documents: [DocumentKey: Document] = [:]
     private var bookings: [String: BookingLocation] = [:]
     private var slots: [String: String] = [:]
-    private var requests: [String: String] = [:]
+    private var requests: [String: (body: String, recordedAt: Date)] = [:]
+    private var finished: [String: String] = [:]
     private var enrollments = Set<String>()
     private var offerDeadlines: [String: Date] = [:]
 
@@ -98,7 +99,7 @@ final class SwiftDocumentStore: DocumentStore, @unchecked Sendable {
 
     func locateSlot(id: String) throws -> String? { locked { slots[id] } }
 
-    func loadRequest(scope: String, key: String) throws -> String? { locked { requests[scope + "\n" + key] } }
+    func loadRequest(scope: String, key: String) throws -> String? { locked { requests[scope + "\n" + key]?.body } }
 
     func commit(commit: DocumentCommit) throws {
         try locked {
@@ -116,7 +117,20 @@ final class SwiftDocumentStore: DocumentStore, @unchecked Sendable {
             }
             for booking in commit.newBookings { bookings[booking.bookingId] = booking.location }
             for slot in commit.newSlots { slots[slot.slotId] = slot.teacherId }
-            if let request = commit.request { requests[request.scope + "\n" + request.key] = request.body }
+            for booking in commit.finishedBookings { finished[booking.bookingId] = booking.body }
+            if let request = commit.request {
+                requests[request.scope + "\n" + request.key] = (request.body, request.recordedAt)
+            }
+        }
+    }
+
+    func loadFinishedBooking(id: String) throws -> String? { locked { finished[id] } }
+
+    func pruneRequests(recordedBefore: Date) throws -> UInt64 {
+        locked {
+            let old = requests.filter { $0.value.recordedAt < recordedBefore }.map { $0.key }
+            for key in old { requests.removeValue(forKey: key) }
+            return UInt64(old.count)
         }
     }
 
@@ -165,6 +179,8 @@ final class BrokenStore: DocumentStore, @unchecked Sendable {
         try inner.isEnrolled(studentId: studentId, courseId: courseId)
     }
     func sessionsWithOffersDue(until: Date) throws -> [String] { try inner.sessionsWithOffersDue(until: until) }
+    func loadFinishedBooking(id: String) throws -> String? { try inner.loadFinishedBooking(id: id) }
+    func pruneRequests(recordedBefore: Date) throws -> UInt64 { try inner.pruneRequests(recordedBefore: recordedBefore) }
 }
 
 final class Links: MeetingLinkGenerator, @unchecked Sendable {
@@ -1157,6 +1173,18 @@ func sqliteStore() throws {
     _ = try engine.bookSeat(actor: .student(id: students[1]), sessionId: s.id, studentId: students[1])
     let outbox = try store.eventsSince(after: 0, limit: 100)
     expect(outbox.map { $0.event.name } == ["session_created", "booking_confirmed", "booking_waitlisted"], "outbox")
+    // Retention, an operator's action: request records and outbox events by age.
+    let left = try engine.bookSeat(actor: .student(id: students[2]), sessionId: s.id, studentId: students[2], key: "k-2").value
+    _ = try engine.cancelBooking(actor: .student(id: students[2]), bookingId: left.id)
+    expect(try engine.session(sessionId: s.id).bookings.count == 2, "the cancelled booking left the session")
+    expect(try engine.seatBooking(bookingId: left.id).status == .cancelled, "and is read by id from the history")
+    expect(try engine.pruneRequests(recordedBefore: t0) == 0, "nothing recorded before the instant")
+    expect(try engine.pruneRequests(recordedBefore: t0.addingTimeInterval(1)) == 1, "the keyed booking's record pruned")
+    let afresh = try engine.bookSeat(actor: .student(id: students[2]), sessionId: s.id, studentId: students[2], key: "k-2")
+    expect(!afresh.replayed, "a pruned key is decided afresh")
+    _ = try engine.cancelBooking(actor: .student(id: students[2]), bookingId: afresh.value.id)
+    expect(try store.pruneEvents(occurredBefore: t0) == 0, "no event before the instant")
+    expect(try store.pruneEvents(occurredBefore: t0.addingTimeInterval(1)) == 7, "every event so far pruned")
     try store.checkIntegrity()
 
     let reopened = Engine.sqlite(store: try SqliteStore.open(path: path), clock: clock)

@@ -130,12 +130,25 @@ class BookingLocation(models.Model):
     session_id = models.UUIDField(null=True, blank=True)
 
 
+class FinishedBooking(models.Model):
+    """The booking history: seat bookings that finished (cancelled, declined, expired), moved
+    out of their session's document by the commit that finished them. The engine's truth for
+    those bookings (``load_finished_booking``); their ``SeatBooking`` rows keep the projection."""
+
+    booking_id = models.UUIDField(primary_key=True)
+    session_id = models.UUIDField(db_index=True)
+    document = models.TextField(help_text="The engine's JSON of the booking, exactly as committed.")
+
+
 class RequestRecord(models.Model):
     """Idempotency: the outcome of a command sent with a request key."""
 
     scope = models.CharField(max_length=64)
     key = models.CharField(max_length=255)
     body = models.TextField()
+    recorded_at = models.DateTimeField(
+        null=True, db_index=True, help_text="When the engine decided the command (for prune_requests)."
+    )
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["scope", "key"], name="one_record_per_key")]

@@ -5,8 +5,10 @@ is about to replace (``select_for_update``, in primary-key order so two commits 
 each other in a cycle), checks their versions, writes the new documents, refreshes the
 projections (session columns, ``SeatBooking`` rows, ``Slot`` rows, lesson columns), keeps each
 session's next seat-offer deadline in an indexed column (what ``sessions_with_offers_due``
-reads), indexes new bookings and slots, stores the request record and the events (the outbox). Anything wrong
-raises before the transaction commits, so it is all or nothing:
+reads), indexes new bookings and slots, keeps the bookings the commit finished in the booking
+history (``FinishedBooking``, refreshing their ``SeatBooking`` rows), stores the request record
+(with the instant it was recorded) and the events (the outbox). Anything wrong raises before the
+transaction commits, so it is all or nothing:
 
 - a row not at ``expected_version`` (or already there when it should be new): ``ConflictError``,
   and the engine decides the command again on fresh state;
@@ -124,6 +126,22 @@ class DjangoDocumentStore:
     def is_enrolled(self, student_id: uuid.UUID, course_id: uuid.UUID) -> bool:
         return models.Enrollment.objects.filter(course_id=course_id, student_id=student_id).exists()
 
+    def load_finished_booking(self, id: uuid.UUID) -> str | None:
+        return models.FinishedBooking.objects.filter(pk=id).values_list("document", flat=True).first()
+
+    # --- retention (operator actions) -------------------------------------------------------
+
+    def prune_requests(self, recorded_before: datetime) -> int:
+        """Deletes the request records recorded before the instant (``engine.prune_requests``
+        calls this); a retry with a deleted key is decided afresh."""
+        deleted, _ = models.RequestRecord.objects.filter(recorded_at__lt=recorded_before).delete()
+        return deleted
+
+    def prune_events(self, created_before: datetime) -> int:
+        """Deletes the outbox events written before the instant, sent or not; returns how many."""
+        deleted, _ = models.OutboxEvent.objects.filter(created_at__lt=created_before).delete()
+        return deleted
+
     def sessions_with_offers_due(self, until: datetime) -> list[uuid.UUID]:
         # An index range scan on GroupSession.offer_deadline, earliest first.
         return list(
@@ -146,11 +164,21 @@ class DjangoDocumentStore:
                     models.Slot.objects.get_or_create(id=slot_id, defaults={"teacher_id": teacher_id})
                 for w in writes:
                     _refresh_related(w.kind, w.id, w.body)
+                for booking_id, body in commit.finished_bookings:
+                    finished = booking.SeatBooking.from_document(body)
+                    models.FinishedBooking.objects.update_or_create(
+                        booking_id=booking_id, defaults=dict(session_id=finished.session_id, document=body)
+                    )
+                    models.SeatBooking.objects.filter(id=booking_id).update(
+                        status=finished.status.value, offer_expires_at=finished.offer_expires_at
+                    )
                 request = commit.request
                 if request is not None:
                     try:
                         with transaction.atomic():
-                            models.RequestRecord.objects.create(scope=request.scope, key=request.key, body=request.body)
+                            models.RequestRecord.objects.create(
+                                scope=request.scope, key=request.key, body=request.body, recorded_at=request.recorded_at
+                            )
                     except IntegrityError:
                         raise booking.DuplicateRequestError(f"request {request.key!r} is already recorded") from None
                 models.OutboxEvent.objects.bulk_create(

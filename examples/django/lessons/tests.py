@@ -101,6 +101,36 @@ class GroupSessionTests(Scenario):
         self.assertIn(EventKind.SESSION_REOPENED, [e.kind for e in receipt.events])
         self.assertIs(self.book(s, new_id()).status, SeatStatus.CONFIRMED)
 
+    def test_finished_bookings_go_to_the_history(self) -> None:
+        s = self.session(1, waitlist=True)
+        seat = self.book(s, new_id())
+        looper = new_id()
+        cancelled = []
+        for n in range(20):
+            waiting = self.book(s, looper)
+            self.engine.cancel_booking(Actor.student(looper), waiting.id, key=f"leave-{n}")
+            cancelled.append(waiting.id)
+        row = models.GroupSession.objects.get(pk=s.id)
+        self.assertEqual([b.id for b in booking.GroupSession.from_document(row.document).bookings], [seat.id])
+        self.assertEqual(models.FinishedBooking.objects.filter(session_id=s.id).count(), 20)
+        self.assertEqual(models.SeatBooking.objects.get(pk=cancelled[0]).status, "cancelled")
+        self.assertIs(self.engine.seat_booking(cancelled[0]).status, SeatStatus.CANCELLED)
+        with self.assertRaises(booking.InvalidTransitionError):
+            self.engine.cancel_booking(Actor.student(looper), cancelled[0])
+
+    def test_prune_requests_and_events(self) -> None:
+        s = self.session(2)
+        student = new_id()
+        self.engine.book_seat(Actor.student(student), s.id, student, key="k1")
+        record = models.RequestRecord.objects.get(key="k1")
+        self.assertEqual(record.recorded_at, NOW)
+        self.assertEqual(self.engine.prune_requests(NOW), 0)
+        self.assertEqual(self.engine.prune_requests(NOW + timedelta(seconds=1)), 1)
+        self.assertFalse(models.RequestRecord.objects.exists())
+        store = DjangoDocumentStore()
+        self.assertEqual(store.prune_events(datetime(2000, 1, 1, tzinfo=timezone.utc)), 0)
+        self.assertEqual(store.prune_events(datetime.now(timezone.utc) + timedelta(seconds=1)), 2)
+
     def test_same_student_twice(self) -> None:
         s = self.session(5)
         student = new_id()
