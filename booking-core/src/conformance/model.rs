@@ -1154,7 +1154,14 @@ impl Sut {
     /// A fresh engine over a fresh store from `factory`.
     fn new(factory: StoreFactory<'_>) -> Self {
         let (h, host) = Harness::with_host(factory);
-        Self { h, host, sessions: Vec::new(), bookings: Vec::new(), first_runs: Vec::new(), finished_seen: Default::default() }
+        Self {
+            h,
+            host,
+            sessions: Vec::new(),
+            bookings: Vec::new(),
+            first_runs: Vec::new(),
+            finished_seen: Default::default(),
+        }
     }
 
     /// The engine id of a model session.

@@ -4,8 +4,8 @@
 use super::harness::{Harness, StoreFactory, ensure, ensure_eq, new_session, step, student, t0, teacher};
 use crate::repository::{BookingLocation, Commit, RequestKey, RequestRecord, StoreError, Write};
 use crate::{
-    Actor, BookingId, CourseId, Event, EventKind, GroupSession, NewGroupSession, OfferSweep, Repository, SeatStatus,
-    SessionId, SlotId, UserId, WaitlistMode,
+    Actor, BookingId, CourseId, Event, EventKind, GroupSession, NewGroupSession, OfferSweep, Repository, SeatBooking,
+    SeatStatus, SessionId, SlotId, UserId, WaitlistMode,
     lesson::{ApprovalSettings, Calendar, Lesson},
 };
 use chrono::{DateTime, TimeDelta, Utc};
@@ -68,6 +68,12 @@ impl Repository for RefusingSession {
     }
     fn sessions_with_offers_due(&self, until: DateTime<Utc>) -> Result<Vec<SessionId>, StoreError> {
         self.inner.sessions_with_offers_due(until)
+    }
+    fn load_finished_booking(&self, id: BookingId) -> Result<Option<SeatBooking>, StoreError> {
+        self.inner.load_finished_booking(id)
+    }
+    fn prune_requests(&self, recorded_before: DateTime<Utc>) -> Result<u64, StoreError> {
+        self.inner.prune_requests(recorded_before)
     }
 }
 
