@@ -195,6 +195,7 @@ host_methods!(PyPostgresStore {
             };
             open().map_err(|e| match e {
                 booking_postgres::OpenError::Config(m) => Error::from(booking_core::BookingError::invalid("url", m)),
+                booking_postgres::OpenError::Unavailable(m) => Error::from(StoreError::Unavailable(m)),
                 other => Error::from(StoreError::Backend(other.to_string())),
             })
         })?;
