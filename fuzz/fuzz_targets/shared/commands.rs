@@ -1,6 +1,8 @@
-//! Random sequences of group and lesson commands by random actors (authorized or not, some
-//! under request keys, some retried), host-data changes and clock steps, applied through an
-//! `Engine` over the in-memory store. After every step:
+//! The command-sequence harness of the `commands` and `commands_sqlite` targets: random
+//! sequences of group and lesson commands by random actors (authorized or not, some under
+//! request keys, some retried), host-data changes and clock steps, applied through an `Engine`
+//! over a store ([`Store`]: the in-memory one, or SQLite in a temporary file). After every
+//! step:
 //!
 //! - every session: seats taken (summed over multi-seat bookings, offered seats included) <=
 //!   capacity, at most one active booking per student, the head of the queue never waits while
@@ -17,8 +19,6 @@
 //! - listings are sorted, within the window, in the future, free in the teacher's calendar
 //!   (buffers, group sessions and time off included), and name real occurrences;
 //! - processing expired offers never fails, and leaves no offer past its deadline.
-#![no_main]
-
 use arbitrary::Arbitrary;
 use booking_core::availability::TimeOffSpec;
 use booking_core::availability::{SlotRecurrence, occurrence_at, occurrences};
@@ -27,18 +27,18 @@ use booking_core::lesson::{
 };
 use booking_core::repository::{BookingLocation, Repository, RequestRecord};
 use booking_core::{
-    Actor, BookingId, Command, CourseId, Engine, EventKind, GroupSession, InMemoryRepository, ManualClock,
+    Actor, BookingId, Command, CourseId, Engine, Event, EventKind, GroupSession, InMemoryRepository, ManualClock,
     NewGroupSession, OutcomeValue, Receipt, Request, RequestKey, SchedulingRules, SeatStatus, SequentialIds, SessionId,
     SlotId, TimeOffId, UserId, WaitlistMode,
 };
 use chrono::{DateTime, Days, NaiveDate, NaiveTime, TimeDelta, TimeZone, Utc, Weekday};
-use libfuzzer_sys::fuzz_target;
 use std::collections::HashSet;
 use std::sync::Arc;
 
 /// People 0 to 4 (any of them may act as a teacher or a student), plus an admin.
 const PEOPLE: u8 = 5;
-const MAX_OPS: usize = 96;
+/// Steps played of one input.
+pub const MAX_OPS: usize = 96;
 
 fn person(n: u8) -> UserId {
     UserId::from_uuid(uuid::Uuid::from_u128(0x100 + u128::from(n % PEOPLE)))
@@ -68,7 +68,7 @@ const LINKS: &[&str] = &[
 const TITLES: &[&str] = &["Algebra", "", "   ", "Ünïcode ✓"];
 
 #[derive(Clone, Copy, Debug, Arbitrary)]
-enum Who {
+pub enum Who {
     Teacher(u8),
     Student(u8),
     Admin,
@@ -88,7 +88,7 @@ impl Who {
 
 /// Who sends a command, and under which request key: one of four, or an invalid one.
 #[derive(Clone, Copy, Debug, Arbitrary)]
-struct By {
+pub struct By {
     who: Who,
     key: Option<u8>,
 }
@@ -104,7 +104,7 @@ impl By {
 }
 
 #[derive(Clone, Copy, Debug, Arbitrary)]
-struct Spec {
+pub struct Spec {
     course: Option<u8>,
     zone: u8,
     weekly: bool,
@@ -123,7 +123,7 @@ struct Spec {
 
 /// Scheduling rules, each field small so that they bite (or out of range, to be refused).
 #[derive(Clone, Copy, Debug, Arbitrary)]
-struct Rules {
+pub struct Rules {
     /// Minimum notice, in hours.
     notice: Option<u8>,
     /// Maximum advance, in days (0 is refused).
@@ -188,13 +188,13 @@ impl Spec {
 }
 
 #[derive(Clone, Copy, Debug, Arbitrary)]
-enum End {
+pub enum End {
     Count(u8),
     Weeks(u8),
 }
 
 #[derive(Clone, Debug, Arbitrary)]
-enum Op {
+pub enum Op {
     CreateSession {
         by: By,
         teacher: u8,
@@ -370,9 +370,49 @@ struct Snapshot {
     request: Option<RequestRecord>,
 }
 
-struct Harness {
-    store: Arc<InMemoryRepository>,
-    engine: Engine<Arc<InMemoryRepository>>,
+/// A store under test, with what the harness needs beyond [`Repository`]: its size and the
+/// host data. Every call must succeed (the harness panics otherwise).
+pub trait Store: Repository + Sized + 'static {
+    /// How many aggregates (sessions, calendars, lessons) are stored.
+    fn aggregate_count(&self) -> usize;
+    /// Enrolls the student in the course, or removes the enrollment.
+    fn enroll(&self, student: UserId, course: CourseId, enrolled: bool);
+    /// Sets or removes a course's approval setting.
+    fn set_course_approval(&self, course: CourseId, setting: Option<bool>);
+    /// Sets or removes a teacher's approval override for a course.
+    fn set_teacher_approval(&self, teacher: UserId, course: CourseId, setting: Option<bool>);
+    /// The store's own checks at the end of an input; `committed` is every event of every
+    /// command that changed something, in the order the engine reported them.
+    fn check_end(&self, committed: &[Event]) {
+        let _ = committed;
+    }
+}
+
+impl Store for InMemoryRepository {
+    fn aggregate_count(&self) -> usize {
+        InMemoryRepository::aggregate_count(self)
+    }
+
+    fn enroll(&self, student: UserId, course: CourseId, enrolled: bool) {
+        if enrolled {
+            InMemoryRepository::enroll(self, student, course);
+        } else {
+            self.unenroll(student, course);
+        }
+    }
+
+    fn set_course_approval(&self, course: CourseId, setting: Option<bool>) {
+        InMemoryRepository::set_course_approval(self, course, setting);
+    }
+
+    fn set_teacher_approval(&self, teacher: UserId, course: CourseId, setting: Option<bool>) {
+        InMemoryRepository::set_teacher_approval(self, teacher, course, setting);
+    }
+}
+
+struct Harness<S: Store> {
+    store: Arc<S>,
+    engine: Engine<Arc<S>>,
     clock: Arc<ManualClock>,
     sessions: Vec<SessionId>,
     seats: Vec<BookingId>,
@@ -380,6 +420,8 @@ struct Harness {
     lessons: Vec<BookingId>,
     time_off: Vec<TimeOffId>,
     sent: Vec<(Request, Command)>,
+    /// The events of every command that changed something, in order.
+    committed: Vec<Event>,
 }
 
 /// The `i`-th of `ids`, or an id nobody has (255, or while there is none).
@@ -391,9 +433,9 @@ fn unknown_uuid() -> uuid::Uuid {
     uuid::Uuid::from_u128(0xdead_0000_0000_0000_0000_0000_0000_0001)
 }
 
-impl Harness {
-    fn new() -> Self {
-        let store = Arc::new(InMemoryRepository::new());
+impl<S: Store> Harness<S> {
+    fn new(store: S) -> Self {
+        let store = Arc::new(store);
         let clock = Arc::new(ManualClock::new(start()));
         let engine = Engine::new(Arc::clone(&store)).with_clock(Arc::clone(&clock)).with_ids(SequentialIds::default());
         Harness {
@@ -406,6 +448,7 @@ impl Harness {
             lessons: Vec::new(),
             time_off: Vec::new(),
             sent: Vec::new(),
+            committed: Vec::new(),
         }
     }
 
@@ -421,7 +464,7 @@ impl Harness {
         let s = &self.store;
         let request = request.and_then(|r| {
             let key = RequestKey::new(r.key.clone()?).ok()?;
-            s.load_request(&r.actor, &key).expect("the in-memory store never fails")
+            s.load_request(&r.actor, &key).expect("the store works")
         });
         Snapshot {
             aggregates: s.aggregate_count(),
@@ -606,11 +649,7 @@ impl Harness {
                 return;
             }
             Op::Enroll { student, course: c, enrolled } => {
-                if enrolled {
-                    self.store.enroll(person(student), course(c));
-                } else {
-                    self.store.unenroll(person(student), course(c));
-                }
+                self.store.enroll(person(student), course(c), enrolled);
                 return;
             }
             Op::CourseApproval { course: c, setting } => {
@@ -628,6 +667,7 @@ impl Harness {
             Op::ProcessExpiredOffers => {
                 let now = self.now();
                 let events = self.engine.process_expired_offers(now).expect("processing expiries never fails here");
+                self.committed.extend(events.iter().cloned());
                 for id in &self.sessions {
                     let s = self.store.load_session(*id).unwrap().expect("a created session is stored");
                     for b in s.bookings.iter().filter(|b| b.status == SeatStatus::Offered) {
@@ -658,6 +698,9 @@ impl Harness {
             }
             Ok(receipt) => {
                 self.track(&receipt);
+                if !receipt.replayed {
+                    self.committed.extend(receipt.events.iter().cloned());
+                }
                 let after = self.snapshot(Some(&request));
                 if receipt.replayed || receipt.events.is_empty() {
                     let (mut b, mut a) = (before, after);
@@ -852,9 +895,12 @@ fn check_session(s: &GroupSession, now: DateTime<Utc>) {
     }
 }
 
-fuzz_target!(|ops: Vec<Op>| {
-    let mut h = Harness::new();
+/// Plays `ops` (at most [`MAX_OPS`] of them) on a fresh `store`, checking the invariants after
+/// every step and the store's own ones ([`Store::check_end`]) at the end.
+pub fn run<S: Store>(store: S, ops: &[Op]) {
+    let mut h = Harness::new(store);
     for op in ops.iter().take(MAX_OPS) {
         h.step(op);
     }
-});
+    h.store.check_end(&h.committed);
+}
