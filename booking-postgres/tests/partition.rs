@@ -388,7 +388,7 @@ impl Client {
     }
 }
 
-fn ev<'a>(line: &'a Value) -> &'a str {
+fn ev(line: &Value) -> &str {
     line["ev"].as_str().unwrap_or("")
 }
 
