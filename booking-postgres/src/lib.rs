@@ -223,11 +223,18 @@
 //! - **Migrations**: the lz4 step is PostgreSQL-specific (it is skipped where unsupported),
 //!   `fillfactor` is ignored elsewhere, and the advisory lock that serializes migrations must
 //!   exist or be replaced by a lock row.
+//! - **Session settings**: every pooled connection sets `statement_timeout`,
+//!   `idle_in_transaction_session_timeout`, `tcp_user_timeout` and `tcp_keepalives_*` (see
+//!   [Timeouts](#timeouts-a-silent-network-never-hangs-a-call)); a database that lacks one of
+//!   them refuses the connection, and the `SET`s would need to be trimmed to what it knows.
 //!
 //! ## Operations
 //!
 //! - Prepared statements are per connection: behind PgBouncer use session pooling (or
-//!   PgBouncer 1.21+ with `max_prepared_statements`).
+//!   PgBouncer 1.21+ with `max_prepared_statements`). The session's timeouts are `SET` once per
+//!   connection (not startup parameters), which session pooling keeps.
+//! - `tcp_user_timeout` needs PostgreSQL 12 or newer on the server (the store already needs 13
+//!   for `pg_current_xact_id()`).
 //! - The outbox grows without bound: a relay deletes (or partitions and drops) what it sent.
 #![warn(missing_docs)]
 
@@ -295,7 +302,9 @@ pub enum OpenError {
 /// let options = PgOptions::new("postgres://booking@127.0.0.1:5432/app")?
 ///     .schema("booking")
 ///     .max_connections(32)
-///     .connection_timeout(Duration::from_secs(5));
+///     .connection_timeout(Duration::from_secs(5))
+///     .network_timeout(Duration::from_secs(5))
+///     .statement_timeout(Duration::from_secs(10));
 /// # let _ = options;
 /// # Ok::<(), booking_postgres::OpenError>(())
 /// ```

@@ -140,7 +140,12 @@ impl Netns {
         let (host_if, ns_if) = (format!("bkp{pid}h"), format!("bkp{pid}n"));
         let (host_ip, ns_ip) = free_subnet(pid);
         let net = Netns { name, host_if, host_ip, ns_ip };
-        ip(&["link", "add", &net.host_if, "type", "veth", "peer", "name", &ns_if, "netns", &net.name]);
+        if let Err(e) =
+            run("ip", &["link", "add", &net.host_if, "type", "veth", "peer", "name", &ns_if, "netns", &net.name])
+        {
+            skip(&format!("no veth pair can be made here: {e}"));
+            return None;
+        }
         ip(&["addr", "add", &format!("{}/30", net.host_ip), "dev", &net.host_if]);
         ip(&["link", "set", &net.host_if, "up"]);
         ip(&["-n", &net.name, "addr", "add", &format!("{}/30", net.ns_ip), "dev", &ns_if]);
@@ -203,7 +208,7 @@ fn free_subnet(seed: u32) -> (String, String) {
         let (a, b) = (block / 256, block % 256);
         let host = format!("10.213.{a}.{}", b + 1);
         let ns = format!("10.213.{a}.{}", b + 2);
-        if !used.contains(&format!("10.213.{a}.{} ", b + 1)) && !used.contains(&format!("{host}/")) {
+        if !used.contains(&format!("{host}/")) && !used.contains(&format!("{ns}/")) {
             return (host, ns);
         }
     }
