@@ -23,7 +23,7 @@ use booking_core::{
 use booking_sqlite::{SqliteOptions, SqliteRepository, Synchronous};
 use chrono::{DateTime, SecondsFormat, Utc};
 use libfuzzer_sys::fuzz_target;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex, OnceLock};
 
 /// The SQLite store in a temporary directory, removed with it.
@@ -39,19 +39,20 @@ fn scratch() -> PathBuf {
     if shm.is_dir() { shm } else { std::env::temp_dir() }
 }
 
-/// A freshly migrated, empty database, made once per process: each input starts from a copy
-/// of it, which costs a file copy instead of the migrations.
-fn template() -> &'static Path {
-    static TEMPLATE: OnceLock<tempfile::TempDir> = OnceLock::new();
-    let dir = TEMPLATE.get_or_init(|| {
+/// The bytes of a freshly migrated, empty database, made once per process: each input starts
+/// from a copy of them, which costs a file write instead of the migrations. (Kept in memory, so
+/// that no template file outlives the process.)
+fn template() -> &'static [u8] {
+    static TEMPLATE: OnceLock<Vec<u8>> = OnceLock::new();
+    TEMPLATE.get_or_init(|| {
         let dir = tempfile::Builder::new().prefix("booking-fuzz-template-").tempdir_in(scratch()).expect("a directory");
-        let store = SqliteRepository::open(dir.path().join("empty.db")).expect("creating the template database");
+        let path = dir.path().join("empty.db");
+        let store = SqliteRepository::open(&path).expect("creating the template database");
         store.check_integrity().expect("a sound template");
-        // Closing the last connection checkpoints the WAL into the file.
+        // Closing the last connection checkpoints the WAL into the file and removes the WAL.
         drop(store);
-        dir
-    });
-    dir.path()
+        std::fs::read(&path).expect("reading the template database")
+    })
 }
 
 impl SqliteStore {
@@ -59,7 +60,7 @@ impl SqliteStore {
         let dir =
             tempfile::Builder::new().prefix("booking-fuzz-").tempdir_in(scratch()).expect("a temporary directory");
         let path = dir.path().join("fuzz.db");
-        std::fs::copy(template().join("empty.db"), &path).expect("copying the template database");
+        std::fs::write(&path, template()).expect("writing a copy of the template database");
         // On tmpfs durability is moot; NORMAL still exercises WAL commits and checkpoints. One
         // thread calls the store: one idle reader connection is enough.
         let options = SqliteOptions::default().synchronous(Synchronous::Normal).readers(1);
