@@ -277,6 +277,17 @@ pub enum BookingError {
         /// The store's own message.
         message: String,
     },
+    /// The store could not be reached in time: the network or the database server went silent
+    /// or away (a partition, a restart, a timeout), so the command's fate is unknown: it may
+    /// have been applied just before the connection was lost. Retry later with the **same
+    /// request key**: a command that was applied replays its first outcome
+    /// (`replayed: true`), one that was not is decided then. See
+    /// [`ErrorCode::is_retryable`].
+    #[error("store unavailable, retry later: {message}")]
+    StoreUnavailable {
+        /// What failed and after how long, in the store's words.
+        message: String,
+    },
 }
 
 macro_rules! error_codes {
@@ -348,6 +359,7 @@ error_codes! {
     Contention => "contention",
     CorruptRecord => "corrupt_record",
     Store => "store_error",
+    StoreUnavailable => "store_unavailable",
 }
 
 impl std::fmt::Display for ErrorCode {
@@ -367,6 +379,23 @@ impl ErrorCode {
                 | ErrorCode::StartInPast
                 | ErrorCode::TooLarge
         )
+    }
+}
+
+impl ErrorCode {
+    /// Whether the same command, sent again later under the same request key, may succeed
+    /// without anything changing on the caller's side: `store_unavailable` (the store could not
+    /// be reached in time) and `contention` (concurrent writers kept winning). A host may retry
+    /// these with a backoff; every other code is an answer, or a failure a retry will not fix
+    /// by itself.
+    ///
+    /// ```
+    /// use booking_core::ErrorCode;
+    /// assert!(ErrorCode::StoreUnavailable.is_retryable());
+    /// assert!(!ErrorCode::SessionFull.is_retryable());
+    /// ```
+    pub const fn is_retryable(self) -> bool {
+        matches!(self, ErrorCode::StoreUnavailable | ErrorCode::Contention)
     }
 }
 

@@ -28,6 +28,15 @@
 //!
 //! Loads may return stale data (the version check catches it), but never a torn aggregate.
 //!
+//! # Failures
+//! A store that cannot answer in time (a network partition, a database server down or
+//! restarting, a connection or statement timeout) returns [`StoreError::Unavailable`] within
+//! a bound of its own (its timeouts), never hangs: the caller gets `store_unavailable` and
+//! retries later with the same request key. A commit that failed so may have been applied;
+//! the request key makes the retry safe (it replays the recorded outcome). Any other failure
+//! is [`StoreError::Backend`] (`store_error`), and a record that does not decode
+//! [`StoreError::Corrupt`].
+//!
 //! # Aggregates and indexes
 //! A store keeps three kinds of aggregate, each versioned on its own ([`AggregateKey`]):
 //! group sessions (with their live seat bookings), calendars (one per person: availability slots
@@ -365,12 +374,19 @@ pub enum StoreError {
     /// The backend failed (I/O, connection, ...).
     #[error("{0}")]
     Backend(String),
+    /// The backend could not be reached in time (a network partition, a server that is down
+    /// or restarting, a connection or network timeout): whether a commit was applied is
+    /// unknown. The engine returns it as [`BookingError::StoreUnavailable`]; the caller retries
+    /// later with the same request key.
+    #[error("{0}")]
+    Unavailable(String),
 }
 
 impl From<StoreError> for BookingError {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::Corrupt { record, detail } => BookingError::CorruptRecord { record, detail },
+            StoreError::Unavailable(message) => BookingError::StoreUnavailable { message },
             other => BookingError::Store { message: other.to_string() },
         }
     }

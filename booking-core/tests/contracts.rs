@@ -30,6 +30,17 @@ fn error_json_carries_its_code() {
 }
 
 #[test]
+fn retryable_codes_are_flagged() {
+    let retryable: Vec<&str> = ErrorCode::ALL.iter().filter(|c| c.is_retryable()).map(|c| c.as_str()).collect();
+    assert_eq!(retryable, ["contention", "store_unavailable"]);
+    let lost = StoreError::Unavailable("timed out".into());
+    let e = BookingError::from(lost);
+    assert_eq!(e.code().as_str(), "store_unavailable");
+    assert_eq!(e.to_string(), "store unavailable, retry later: timed out");
+    assert!(!BookingError::from(StoreError::Backend("disk full".into())).code().is_retryable());
+}
+
+#[test]
 fn invalid_input_codes_are_flagged() {
     assert!(ErrorCode::UnknownTimeZone.is_invalid_input());
     assert!(!ErrorCode::SessionFull.is_invalid_input());

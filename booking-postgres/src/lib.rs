@@ -48,9 +48,39 @@
 //! connection is not tested at checkout (that would cost a round trip per call); instead an
 //! error that shows the connection broken (I/O, closed socket, SQLSTATE class `08` or `57`
 //! such as `pg_terminate_backend`, a `FATAL`) marks it, and the pool drops it when it comes
-//! back. A read that failed that way is sent once more on a fresh connection; a commit never
-//! is (it may have been applied): it fails with [`StoreError::Backend`], and the engine's
-//! request keys make sending the command again safe (the retry replays the first outcome).
+//! back. A read that failed that way is sent once more on a fresh connection (unless its
+//! connection timed out: see below); a commit never is (it may have been applied): it fails
+//! with [`StoreError::Unavailable`], and the engine's request keys make sending the command
+//! again safe (the retry replays the first outcome).
+//!
+//! ## Timeouts: a silent network never hangs a call
+//!
+//! A network partition closes nothing: packets vanish, and without limits the kernel
+//! retransmits for 15 minutes and more while the call waits, and the server keeps the cut-off
+//! client's session (and whatever its transaction locked) just as long. Every call of the store
+//! ends within a bound instead, with [`StoreError::Unavailable`] (the engine's
+//! `store_unavailable`, which [`ErrorCode::is_retryable`](booking_core::ErrorCode::is_retryable)
+//! says to retry later with the same request key):
+//!
+//! | what | ends after (default) | set with |
+//! |---|---|---|
+//! | opening a TCP connection | 10 s | [`PgOptions::connect_timeout`] (or `connect_timeout` in the connection string) |
+//! | waiting for a connection of the pool | 10 s | [`PgOptions::connection_timeout`] |
+//! | a connection gone silent: a request not acknowledged, or its answer not coming while keepalive probes go unanswered | 10 s, at most 4/3 of it | [`PgOptions::network_timeout`]: `TCP_USER_TIMEOUT` and TCP keepalives on the socket |
+//! | a statement running on the server (waiting for a lock, ...) | 30 s, then cancelled and rolled back | [`PgOptions::statement_timeout`] (server side) |
+//! | a transaction left idle (a host's in [`PgRepository::with_client`], or one whose client was cut off) | 30 s, then the server ends the session and releases its locks | [`PgOptions::idle_in_transaction_timeout`] (server side) |
+//!
+//! The server also learns of a client it can no longer reach: each pooled session sets
+//! `tcp_user_timeout` and `tcp_keepalives_*` from the network timeout, so the server closes
+//! the sessions of a partitioned client after about as long (an idle session holds no lock
+//! anyway: the store's commits are single statements). One call of the store on a network gone
+//! silent thus fails within `connection_timeout` + 4/3 × `network_timeout` (about 23 s with
+//! the defaults); a command fails at its first failing call. The bounds come from the kernel
+//! (`TCP_USER_TIMEOUT` is Linux-only; elsewhere the keepalives alone end a silent idle
+//! connection, and a request never acknowledged waits for the system's retransmission
+//! timeout). `tests/partition.rs` cuts a client off in a network namespace mid-run and checks
+//! all of this, and that every command retried after the partition heals returns its first
+//! outcome.
 //!
 //! TLS is the cargo feature `tls`: rustls through `tokio-postgres-rustls` with the `ring`
 //! provider, so no system OpenSSL is needed ([`PgOptions::tls`],
@@ -199,11 +229,18 @@
 //! - **Migrations**: the lz4 step is PostgreSQL-specific (it is skipped where unsupported),
 //!   `fillfactor` is ignored elsewhere, and the advisory lock that serializes migrations must
 //!   exist or be replaced by a lock row.
+//! - **Session settings**: every pooled connection sets `statement_timeout`,
+//!   `idle_in_transaction_session_timeout`, `tcp_user_timeout` and `tcp_keepalives_*` (see
+//!   [Timeouts](#timeouts-a-silent-network-never-hangs-a-call)); a database that lacks one of
+//!   them refuses the connection, and the `SET`s would need to be trimmed to what it knows.
 //!
 //! ## Operations
 //!
 //! - Prepared statements are per connection: behind PgBouncer use session pooling (or
-//!   PgBouncer 1.21+ with `max_prepared_statements`).
+//!   PgBouncer 1.21+ with `max_prepared_statements`). The session's timeouts are `SET` once per
+//!   connection (not startup parameters), which session pooling keeps.
+//! - `tcp_user_timeout` needs PostgreSQL 12 or newer on the server (the store already needs 13
+//!   for `pg_current_xact_id()`).
 //! - The outbox grows without bound unless a relay deletes (or partitions and drops) what it
 //!   sent, or an operator prunes it by age ([`PgRepository::prune_events`]). Request records
 //!   likewise: prune them with [`Engine::prune_requests`](booking_core::Engine::prune_requests)
@@ -238,9 +275,15 @@ pub enum OpenError {
     /// The connection string or an option is invalid.
     #[error("invalid configuration: {0}")]
     Config(String),
-    /// The server could not be reached or refused the connection.
+    /// The server refused the connection (authentication, an unknown database, a TLS
+    /// certificate that does not verify, ...).
     #[error("cannot connect to PostgreSQL: {0}")]
     Connect(String),
+    /// The server could not be reached in time (refused, unreachable, timed out, shutting
+    /// down, too many connections): trying again later may work. The engine's counterpart is
+    /// [`StoreError::Unavailable`].
+    #[error("PostgreSQL is unavailable: {0}")]
+    Unavailable(String),
     /// The database was migrated by a newer version of this crate: this code would not
     /// understand it, so it refuses to touch it. Upgrade the code.
     #[error("the database schema is at version {found}, newer than the {supported} this code supports")]
@@ -268,7 +311,9 @@ pub enum OpenError {
 /// let options = PgOptions::new("postgres://booking@127.0.0.1:5432/app")?
 ///     .schema("booking")
 ///     .max_connections(32)
-///     .connection_timeout(Duration::from_secs(5));
+///     .connection_timeout(Duration::from_secs(5))
+///     .network_timeout(Duration::from_secs(5))
+///     .statement_timeout(Duration::from_secs(10));
 /// # let _ = options;
 /// # Ok::<(), booking_postgres::OpenError>(())
 /// ```
@@ -279,6 +324,9 @@ pub struct PgOptions {
     max_connections: u32,
     min_idle: u32,
     connection_timeout: Duration,
+    network_timeout: Duration,
+    statement_timeout: Duration,
+    idle_in_transaction_timeout: Duration,
     snapshot_cache: bool,
     #[cfg(feature = "tls")]
     tls: Option<Arc<rustls::ClientConfig>>,
@@ -293,6 +341,10 @@ impl std::fmt::Debug for PgOptions {
             .field("max_connections", &self.max_connections)
             .field("min_idle", &self.min_idle)
             .field("connection_timeout", &self.connection_timeout)
+            .field("connect_timeout", &self.config.get_connect_timeout())
+            .field("network_timeout", &self.network_timeout)
+            .field("statement_timeout", &self.statement_timeout)
+            .field("idle_in_transaction_timeout", &self.idle_in_transaction_timeout)
             .field("snapshot_cache", &self.snapshot_cache)
             .finish_non_exhaustive()
     }
@@ -314,6 +366,9 @@ impl PgOptions {
             max_connections: 16,
             min_idle: 1,
             connection_timeout: Duration::from_secs(10),
+            network_timeout: DEFAULT_NETWORK_TIMEOUT,
+            statement_timeout: DEFAULT_STATEMENT_TIMEOUT,
+            idle_in_transaction_timeout: DEFAULT_IDLE_IN_TRANSACTION_TIMEOUT,
             snapshot_cache: true,
             #[cfg(feature = "tls")]
             tls: None,
@@ -342,9 +397,52 @@ impl PgOptions {
     }
 
     /// How long a call waits for a free connection before failing with
-    /// [`StoreError::Backend`] (default 10 s).
+    /// [`StoreError::Unavailable`] (default 10 s).
     pub fn connection_timeout(mut self, timeout: Duration) -> Self {
         self.connection_timeout = timeout;
+        self
+    }
+
+    /// How long opening a TCP connection may take before it fails (default
+    /// [`DEFAULT_CONNECT_TIMEOUT`], 10 s; `connect_timeout` in the connection string sets it
+    /// too). See [Timeouts](crate#timeouts-a-silent-network-never-hangs-a-call).
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.config.connect_timeout(timeout);
+        self
+    }
+
+    /// How long a connection may go silent, with a request unanswered or unacknowledged,
+    /// before the call fails with [`StoreError::Unavailable`] (default
+    /// [`DEFAULT_NETWORK_TIMEOUT`], 10 s; at least 1 s). It sets `TCP_USER_TIMEOUT` and TCP
+    /// keepalives (idle and interval a third of it, 3 probes) on the client's socket, and the
+    /// same through the session's `tcp_user_timeout` and `tcp_keepalives_*` on the server's
+    /// side, so the server also drops a client it can no longer reach. A slow statement does
+    /// not trip it (the server's kernel answers keepalives while the statement runs); see
+    /// [`statement_timeout`](Self::statement_timeout) for that. See
+    /// [Timeouts](crate#timeouts-a-silent-network-never-hangs-a-call).
+    pub fn network_timeout(mut self, timeout: Duration) -> Self {
+        self.network_timeout = timeout.max(Duration::from_secs(1));
+        self
+    }
+
+    /// The server-side `statement_timeout` of the pooled connections (default
+    /// [`DEFAULT_STATEMENT_TIMEOUT`], 30 s; `Duration::ZERO` turns it off): a statement that
+    /// runs longer, waiting for a lock for instance, is cancelled and fails with
+    /// [`StoreError::Unavailable`], rolled back. The migrations at [`open`](Self::open) are
+    /// exempt.
+    pub fn statement_timeout(mut self, timeout: Duration) -> Self {
+        self.statement_timeout = timeout;
+        self
+    }
+
+    /// The server-side `idle_in_transaction_session_timeout` of the pooled connections (default
+    /// [`DEFAULT_IDLE_IN_TRANSACTION_TIMEOUT`], 30 s; `Duration::ZERO` turns it off): a
+    /// transaction left open and idle that long, by a host's code in
+    /// [`PgRepository::with_client`] or by a client cut off by the network, is ended by the
+    /// server and its locks released. The store's own commits are single statements and never
+    /// idle in a transaction.
+    pub fn idle_in_transaction_timeout(mut self, timeout: Duration) -> Self {
+        self.idle_in_transaction_timeout = timeout;
         self
     }
 
@@ -395,6 +493,21 @@ impl PgOptions {
         Box::new(|config: &postgres::Config| config.connect(postgres::NoTls))
     }
 
+    /// The `SET` statements run on every new pooled connection: the server-side timeouts.
+    fn session_setup(&self) -> String {
+        let ms = |d: Duration| d.as_millis().min(i32::MAX as u128);
+        let keepalive = keepalive_step(self.network_timeout);
+        [
+            format!("SET statement_timeout = {}", ms(self.statement_timeout)),
+            format!("SET idle_in_transaction_session_timeout = {}", ms(self.idle_in_transaction_timeout)),
+            format!("SET tcp_user_timeout = {}", ms(self.network_timeout)),
+            format!("SET tcp_keepalives_idle = {}", keepalive.as_secs()),
+            format!("SET tcp_keepalives_interval = {}", keepalive.as_secs()),
+            format!("SET tcp_keepalives_count = {KEEPALIVE_PROBES}"),
+        ]
+        .join("; ")
+    }
+
     /// Connects, brings the schema to [`SCHEMA_VERSION`] (refusing a newer one), and
     /// returns the store with its connection pool.
     pub fn open(self) -> Result<PgRepository, OpenError> {
@@ -402,8 +515,17 @@ impl PgOptions {
         if config.get_connect_timeout().is_none() {
             // Without one, connecting to an unreachable host waits for the kernel's TCP
             // timeout (minutes). `connect_timeout` in the connection string overrides this.
-            config.connect_timeout(Duration::from_secs(10));
+            config.connect_timeout(DEFAULT_CONNECT_TIMEOUT);
         }
+        // A silent network ends a call after about `network_timeout`, not after the kernel's
+        // retransmissions (15 minutes and more on Linux).
+        let keepalive = keepalive_step(self.network_timeout);
+        config
+            .tcp_user_timeout(self.network_timeout)
+            .keepalives(true)
+            .keepalives_idle(keepalive)
+            .keepalives_interval(keepalive)
+            .keepalives_retries(KEEPALIVE_PROBES);
         if let Some(schema) = &self.schema {
             check_identifier(schema)?;
             let options = match config.get_options() {
@@ -412,8 +534,14 @@ impl PgOptions {
             };
             config.options(&options);
         }
-        let manager = Manager { config, connector: self.connector() };
-        let mut first = manager.open().map_err(|e| OpenError::Connect(pool::describe(&e)))?;
+        let manager = Manager { config, connector: self.connector(), session_setup: self.session_setup() };
+        let mut first = manager.open_bare().map_err(|e| {
+            if pool::is_unavailable(&e) {
+                OpenError::Unavailable(pool::describe(&e))
+            } else {
+                OpenError::Connect(pool::describe(&e))
+            }
+        })?;
         migrate::migrate(first.client(), self.schema.as_deref())?;
         let pool = r2d2::Pool::builder()
             .max_size(self.max_connections)
@@ -429,6 +557,25 @@ impl PgOptions {
             inner: Arc::new(Inner { pool, schema: self.schema, cache: self.snapshot_cache.then(SnapshotCache::new) }),
         })
     }
+}
+
+/// The default of [`PgOptions::connect_timeout`].
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// The default of [`PgOptions::network_timeout`].
+pub const DEFAULT_NETWORK_TIMEOUT: Duration = Duration::from_secs(10);
+/// The default of [`PgOptions::statement_timeout`].
+pub const DEFAULT_STATEMENT_TIMEOUT: Duration = Duration::from_secs(30);
+/// The default of [`PgOptions::idle_in_transaction_timeout`].
+pub const DEFAULT_IDLE_IN_TRANSACTION_TIMEOUT: Duration = Duration::from_secs(30);
+/// Unanswered keepalive probes after which a connection is dead.
+const KEEPALIVE_PROBES: u32 = 3;
+
+/// The keepalive idle time and interval for a network timeout: a third of it, in whole
+/// seconds, at least 1 s. A silent connection then sends its first probe after a third of the
+/// timeout, and `TCP_USER_TIMEOUT` ends it once the timeout has passed with a probe out: about
+/// 4/3 of the timeout at most.
+fn keepalive_step(network_timeout: Duration) -> Duration {
+    Duration::from_secs((network_timeout.as_secs() / 3).max(1))
 }
 
 fn check_identifier(name: &str) -> Result<(), OpenError> {
@@ -504,15 +651,17 @@ impl PgRepository {
     }
 
     fn conn(&self) -> Result<r2d2::PooledConnection<Manager>, StoreError> {
-        self.inner.pool.get().map_err(|e| StoreError::Backend(format!("no database connection: {e}")))
+        self.inner.pool.get().map_err(|e| StoreError::Unavailable(format!("no database connection: {e}")))
     }
 
-    /// Runs a read, once more on a fresh connection if the first one turned out broken (a
-    /// read changes nothing, so repeating it is always safe).
+    /// Runs a read, once more on a fresh connection if the first one turned out closed (a
+    /// read changes nothing, so repeating it is always safe): a server restart or a killed
+    /// backend costs the caller nothing. A read whose connection timed out is not repeated:
+    /// the network is likely still down, and the call must end within its timeout.
     fn read<T>(&self, f: impl Fn(&mut Conn) -> Result<T, StoreError>) -> Result<T, StoreError> {
         let mut conn = self.conn()?;
         match f(&mut conn) {
-            Err(StoreError::Backend(_)) if conn.is_broken() => {
+            Err(StoreError::Backend(_) | StoreError::Unavailable(_)) if conn.is_broken() && !conn.timed_out() => {
                 drop(conn);
                 f(&mut *self.conn()?)
             }

@@ -101,6 +101,9 @@ pub(crate) struct Conn {
     statements: [Option<Statement>; Stmt::COUNT],
     /// Set when an error left the connection unusable; the pool then discards it.
     broken: bool,
+    /// Set when the connection went silent until a timeout ended it (rather than being closed
+    /// by the other side): a read is then not sent again, since the network is likely still down.
+    timed_out: bool,
 }
 
 impl fmt::Debug for Conn {
@@ -113,12 +116,17 @@ type Params<'a> = &'a [&'a (dyn ToSql + Sync)];
 
 impl Conn {
     pub(crate) fn new(client: Client) -> Self {
-        Self { client, statements: Default::default(), broken: false }
+        Self { client, statements: Default::default(), broken: false, timed_out: false }
     }
 
     /// Whether an error showed this connection is unusable.
     pub(crate) fn is_broken(&self) -> bool {
         self.broken || self.client.is_closed()
+    }
+
+    /// Whether the connection ended in a timeout (a silent network or server).
+    pub(crate) fn timed_out(&self) -> bool {
+        self.timed_out
     }
 
     /// Marks the connection unusable: the pool discards it.
@@ -145,6 +153,9 @@ impl Conn {
     fn fail(&mut self, e: postgres::Error) -> StoreError {
         if breaks_connection(&e) {
             self.broken = true;
+        }
+        if io_error(&e).is_some_and(|io| io.kind() == std::io::ErrorKind::TimedOut) {
+            self.timed_out = true;
         }
         store_error(&e)
     }
@@ -191,7 +202,63 @@ pub(crate) fn store_error(e: &postgres::Error) -> StoreError {
             _ => {}
         }
     }
+    if is_unavailable(e) {
+        return StoreError::Unavailable(describe(e));
+    }
     StoreError::Backend(describe(e))
+}
+
+/// SQLSTATEs that mean "the server cannot serve this now; later it can": class 08 (connection
+/// exception), `57014` (query canceled: the statement timeout, or a cancel), `57P01`..`57P03`
+/// (the server is shutting down, crashed, or not yet accepting connections), `53300` (too many
+/// connections), `25P03` (a transaction idled past the idle-in-transaction timeout and was
+/// ended) and `55P03` (a lock not available in time).
+fn sqlstate_unavailable(code: &str) -> bool {
+    code.starts_with("08") || matches!(code, "57014" | "57P01" | "57P02" | "57P03" | "53300" | "25P03" | "55P03")
+}
+
+/// The I/O error behind `e`, if it has one.
+pub(crate) fn io_error(e: &postgres::Error) -> Option<&std::io::Error> {
+    let mut source = std::error::Error::source(e);
+    while let Some(cause) = source {
+        if let Some(io) = cause.downcast_ref::<std::io::Error>() {
+            return Some(io);
+        }
+        source = cause.source();
+    }
+    None
+}
+
+/// Whether `e` says the server could not be reached or answered in time, or went away, so
+/// that the same call may work later: the connection is closed, a network error (timed out,
+/// refused, reset, unreachable, ...), or one of the SQLSTATEs of [`sqlstate_unavailable`]. Not
+/// an error the server answered about the statement itself, nor a TLS certificate or
+/// authentication failure.
+pub(crate) fn is_unavailable(e: &postgres::Error) -> bool {
+    use std::io::ErrorKind as K;
+    if let Some(db) = e.as_db_error() {
+        return sqlstate_unavailable(db.code().code());
+    }
+    if e.is_closed() {
+        return true;
+    }
+    io_error(e).is_some_and(|io| {
+        matches!(
+            io.kind(),
+            K::TimedOut
+                | K::ConnectionRefused
+                | K::ConnectionReset
+                | K::ConnectionAborted
+                | K::NotConnected
+                | K::BrokenPipe
+                | K::UnexpectedEof
+                | K::HostUnreachable
+                | K::NetworkUnreachable
+                | K::NetworkDown
+                | K::AddrNotAvailable
+                | K::Interrupted
+        )
+    })
 }
 
 /// The error with its causes, on one line.
@@ -234,6 +301,9 @@ pub(crate) type Connector = Box<dyn Fn(&postgres::Config) -> Result<Client, post
 pub(crate) struct Manager {
     pub(crate) config: postgres::Config,
     pub(crate) connector: Connector,
+    /// `SET` statements run on every new pooled connection (the server-side timeouts), or
+    /// empty.
+    pub(crate) session_setup: String,
 }
 
 impl fmt::Debug for Manager {
@@ -243,8 +313,19 @@ impl fmt::Debug for Manager {
 }
 
 impl Manager {
-    pub(crate) fn open(&self) -> Result<Conn, postgres::Error> {
+    /// A connection with the store's socket settings but without the session's `SET`s (for the
+    /// migration, which must not run into the statement timeout).
+    pub(crate) fn open_bare(&self) -> Result<Conn, postgres::Error> {
         (self.connector)(&self.config).map(Conn::new)
+    }
+
+    /// A connection for the pool.
+    pub(crate) fn open(&self) -> Result<Conn, postgres::Error> {
+        let mut conn = self.open_bare()?;
+        if !self.session_setup.is_empty() {
+            conn.client.batch_execute(&self.session_setup)?;
+        }
+        Ok(conn)
     }
 }
 

@@ -149,8 +149,13 @@ fn a_schema_newer_than_the_code_is_refused_with_a_typed_error() {
 
 #[test]
 fn connection_failures_are_typed_errors_not_panics() {
-    // Port 1 on loopback: nothing listens there.
+    // Port 1 on loopback: nothing listens there. Refused: unavailable, try again later.
     let err = PgOptions::new("postgres://nobody@127.0.0.1:1/none?connect_timeout=2").unwrap().open().unwrap_err();
+    assert!(matches!(err, OpenError::Unavailable(_)), "{err:?}");
+    // A server that answers, but not to this user: a refusal, not worth retrying.
+    let mut config: postgres::Config = common::url().parse().unwrap();
+    config.user("no_such_role_here");
+    let err = PgOptions::from_config(config).open().unwrap_err();
     assert!(matches!(err, OpenError::Connect(_)), "{err:?}");
     assert!(matches!(PgOptions::new("postgres://[bad"), Err(OpenError::Config(_))));
     let err = common::options("Not-An-Identifier").open().unwrap_err();

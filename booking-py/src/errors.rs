@@ -91,6 +91,7 @@ static BOOKING_ERROR: PyOnceLock<Py<PyType>> = PyOnceLock::new();
 static INTERNAL_ERROR: PyOnceLock<Py<PyType>> = PyOnceLock::new();
 static CONFLICT_ERROR: PyOnceLock<Py<PyType>> = PyOnceLock::new();
 static DUPLICATE_ERROR: PyOnceLock<Py<PyType>> = PyOnceLock::new();
+static UNAVAILABLE_ERROR: PyOnceLock<Py<PyType>> = PyOnceLock::new();
 
 fn errors_class<'py>(
     py: Python<'py>,
@@ -226,8 +227,9 @@ fn panic_message(panic: Box<dyn std::any::Any + Send>) -> String {
 
 /// Runs a call back into Python (a store method) for the engine: the GIL is taken for it, a
 /// panic is caught, and a Python exception becomes a [`StoreError`]: `booking.ConflictError`
-/// is a version conflict, `booking.DuplicateRequestError` a duplicate request key, anything
-/// else a backend failure whose original exception is kept for [`guarded`].
+/// is a version conflict, `booking.DuplicateRequestError` a duplicate request key,
+/// `booking.StoreUnavailableError` an unreachable store ([`StoreError::Unavailable`]), anything
+/// else a backend failure; the original exception of the last two is kept for [`guarded`].
 pub(crate) fn callback<T>(f: impl FnOnce(Python<'_>) -> PyResult<T>) -> Result<T, StoreError> {
     Python::attach(|py| match catch_unwind(AssertUnwindSafe(|| f(py))) {
         Ok(Ok(value)) => Ok(value),
@@ -240,6 +242,7 @@ pub(crate) fn callback<T>(f: impl FnOnce(Python<'_>) -> PyResult<T>) -> Result<T
                 return Err(StoreError::DuplicateRequest);
             }
             let message = format!("the Python store raised {}", describe(py, &err));
+            let unavailable = is(&UNAVAILABLE_ERROR, "StoreUnavailableError");
             CALLBACK_FAILURE.with(|slot| {
                 let mut slot = slot.borrow_mut();
                 // An interrupt (KeyboardInterrupt, SystemExit, ...) is kept over later failures:
@@ -248,7 +251,7 @@ pub(crate) fn callback<T>(f: impl FnOnce(Python<'_>) -> PyResult<T>) -> Result<T
                     *slot = Some(CallbackFailure::Python(err));
                 }
             });
-            Err(StoreError::Backend(message))
+            Err(if unavailable { StoreError::Unavailable(message) } else { StoreError::Backend(message) })
         }
         Err(panic) => {
             let message = panic_message(panic);

@@ -70,6 +70,8 @@ fn _booking(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("ERROR_CODES", pyo3::types::PyTuple::new(m.py(), codes)?)?;
     let invalid: Vec<&str> = ErrorCode::ALL.iter().filter(|c| c.is_invalid_input()).map(|c| c.as_str()).collect();
     m.add("INVALID_INPUT_CODES", pyo3::types::PyTuple::new(m.py(), invalid)?)?;
+    let retryable: Vec<&str> = ErrorCode::ALL.iter().filter(|c| c.is_retryable()).map(|c| c.as_str()).collect();
+    m.add("RETRYABLE_CODES", pyo3::types::PyTuple::new(m.py(), retryable)?)?;
     m.add("EVENT_KINDS", pyo3::types::PyTuple::new(m.py(), booking_core::EventKind::NAMES)?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
@@ -126,6 +128,7 @@ fn sample_error(py: Python<'_>, code: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> 
         C::Contention => E::Contention { attempts: 3 },
         C::CorruptRecord => E::CorruptRecord { record: s(), detail: s() },
         C::Store => E::Store { message: s() },
+        C::StoreUnavailable => E::StoreUnavailable { message: s() },
         other => {
             return Err(pyo3::exceptions::PyValueError::new_err(format!("no sample for {other}")));
         }

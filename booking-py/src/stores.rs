@@ -238,6 +238,7 @@ host_methods!(PyPostgresStore {
                     let how = tls.as_deref().unwrap_or_default();
                     Error::from(StoreError::Backend(format!("cannot connect to PostgreSQL over TLS: {m} ({how})")))
                 }
+                booking_postgres::OpenError::Unavailable(m) => Error::from(StoreError::Unavailable(m)),
                 other => Error::from(StoreError::Backend(other.to_string())),
             })
         })?;

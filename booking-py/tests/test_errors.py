@@ -197,3 +197,19 @@ def test_meeting_link_generator_errors_are_unraisable(clock: booking.ManualClock
         sys.unraisablehook = old
     assert lesson.meeting_link is None
     assert seen and isinstance(seen[0], RuntimeError)
+
+
+def test_unreachable_python_store_is_store_unavailable(clock: booking.ManualClock, teacher: uuid.UUID) -> None:
+    cause = booking.StoreUnavailableError("the database host does not answer", {})
+    engine = booking.Engine(FailingStore(failure=cause), clock=clock)
+    with pytest.raises(booking.StoreUnavailableError) as caught:
+        engine.create_session(Actor.teacher(teacher), **_session_args(teacher))
+    assert caught.value.code == "store_unavailable" and caught.value.code in booking.RETRYABLE_CODES
+    assert isinstance(caught.value, booking.StoreError)
+    assert caught.value.__cause__ is cause
+
+
+def test_retryable_codes() -> None:
+    assert set(booking.RETRYABLE_CODES) == {"store_unavailable", "contention"}
+    assert set(booking.RETRYABLE_CODES) <= set(booking.ERROR_CODES)
+    assert issubclass(booking.StoreUnavailableError, booking.StoreError)

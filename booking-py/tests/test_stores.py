@@ -54,7 +54,7 @@ def test_postgres_store_and_host_data(clock: booking.ManualClock, teacher: uuid.
 def test_postgres_bad_url() -> None:
     with pytest.raises(booking.InvalidInputError):
         booking.PostgresStore("this is not a connection string ===")
-    with pytest.raises(booking.StoreError):
+    with pytest.raises(booking.StoreUnavailableError):
         booking.PostgresStore("postgres://nobody@127.0.0.1:1/none?connect_timeout=1")
 
 

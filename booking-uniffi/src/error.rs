@@ -81,7 +81,7 @@ booking_errors! {
     SessionNotStarted, LessonStarted, LessonNotStarted, SessionCancelled, CapacityBelowBooked,
     InvalidTransition, SlotUnavailable, OccurrenceNotOffered, StudentBusy, NotEnrolled,
     OutsideBookingWindow, CutoffPassed, LimitReached, TeacherBusy, OfferExpired, RequestKeyReused,
-    Contention, CorruptRecord, Store,
+    Contention, CorruptRecord, Store, StoreUnavailable,
 }
 
 #[uniffi::export]
@@ -95,6 +95,13 @@ impl BookingError {
     /// The human-readable detail of any variant.
     pub fn error_detail(&self) -> String {
         self.detail().to_owned()
+    }
+
+    /// Whether the same call, sent again later with the same request key, may succeed
+    /// (`store_unavailable`, `contention`; the core's `ErrorCode::is_retryable`): retry these
+    /// with a backoff.
+    pub fn is_retryable(&self) -> bool {
+        ErrorCode::ALL.iter().any(|c| c.as_str() == self.code() && c.is_retryable())
     }
 }
 
@@ -136,6 +143,14 @@ pub enum StoreError {
         /// What failed.
         detail: String,
     },
+    /// The store could not be reached in time (a server down, a network gone, a timeout):
+    /// whether a commit was applied is unknown. The caller gets `store_unavailable` and
+    /// retries later with the same request key.
+    #[error("{detail}")]
+    Unavailable {
+        /// What failed.
+        detail: String,
+    },
 }
 
 impl From<uniffi::UnexpectedUniFFICallbackError> for StoreError {
@@ -151,6 +166,7 @@ impl From<StoreError> for booking_core::StoreError {
             StoreError::DuplicateRequest => booking_core::StoreError::DuplicateRequest,
             StoreError::Corrupt { record, detail } => booking_core::StoreError::Corrupt { record, detail },
             StoreError::Backend { detail } => booking_core::StoreError::Backend(detail),
+            StoreError::Unavailable { detail } => booking_core::StoreError::Unavailable(detail),
         }
     }
 }

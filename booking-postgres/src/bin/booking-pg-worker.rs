@@ -14,8 +14,8 @@
 //! an active booking books a seat and one with a booking cancels it. Every `repeat-every`-th
 //! attempt sends the previous command again under the same key (a client retry): the line
 //! says `"repeat_of"`, and the engine must replay the first outcome. A command that fails
-//! with `contention` or `store_error` is sent again under its key, up to 50 times, and its
-//! line counts the `tries`. The process exits 0 after printing every line.
+//! with `contention`, `store_unavailable` or `store_error` is sent again under its key, up to
+//! 50 times, and its line counts the `tries`. The process exits 0 after printing every line.
 
 use booking_core::{Actor, BookingError, Engine, Receipt, SeatBooking, SeatStatus, SessionId, UserId};
 use booking_postgres::PgOptions;
@@ -82,7 +82,7 @@ enum Op {
 }
 
 /// Sends `op` under `key` until it succeeds, is refused, or 50 tries failed for a transient
-/// reason (`contention`, `store_error`).
+/// reason (`contention`, `store_unavailable`, `store_error`).
 fn run<R: booking_core::Repository>(
     engine: &Engine<R>,
     session: SessionId,
@@ -99,7 +99,7 @@ fn run<R: booking_core::Repository>(
             Op::Cancel(booking) => engine.cancel_booking(request, *booking),
         };
         match &result {
-            Err(e) if matches!(e.code().as_str(), "contention" | "store_error") && tries < 50 => {
+            Err(e) if (e.code().is_retryable() || e.code().as_str() == "store_error") && tries < 50 => {
                 std::thread::sleep(Duration::from_millis(5));
             }
             _ => return (result, tries),

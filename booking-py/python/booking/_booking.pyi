@@ -37,6 +37,7 @@ __all__ = [
     "GroupSession",
     "Hold",
     "INVALID_INPUT_CODES",
+    "RETRYABLE_CODES",
     "InMemoryStore",
     "Lesson",
     "ManualClock",
@@ -62,6 +63,9 @@ ERROR_CODES: tuple[str, ...]
 """Every stable error code of the core, in declaration order (``ErrorCode::ALL``)."""
 INVALID_INPUT_CODES: tuple[str, ...]
 """The codes whose exceptions are also ``ValueError``."""
+RETRYABLE_CODES: tuple[str, ...]
+"""The codes after which the same command, sent again later under the same request key, may
+succeed (``store_unavailable``, ``contention``): retry these with a backoff."""
 EVENT_KINDS: tuple[str, ...]
 """Every event kind's stable name, in the core's order (``EventKind::NAMES``)."""
 

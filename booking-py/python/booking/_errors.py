@@ -44,6 +44,7 @@ __all__ = [
     "SlotUnavailableError",
     "StartInPastError",
     "StoreError",
+    "StoreUnavailableError",
     "StudentBusyError",
     "TeacherBusyError",
     "TimeOffNotFoundError",
@@ -268,6 +269,17 @@ class StoreError(BookingError):
     code = "store_error"
 
 
+class StoreUnavailableError(StoreError):
+    """The store could not be reached in time (a network partition, a database server that is
+    down or restarting, a timeout): whether the command was applied is unknown. Retry later
+    with the **same request key**: a command that was applied replays its first outcome
+    (``replayed`` is true), one that was not is decided then. A Python store raises it (or a
+    subclass) to say so; its exception is then this error's ``__cause__``. A ``StoreError``,
+    so ``except StoreError`` catches it too."""
+
+    code = "store_unavailable"
+
+
 class ConflictError(StoreError):
     """Raised by a Python store's ``commit`` when an aggregate is no longer at the expected
     version (or already exists when ``expected_version`` is 0). The engine decides the
@@ -320,6 +332,7 @@ BY_CODE: dict[str, type[BookingError]] = {
         ContentionError,
         CorruptRecordError,
         StoreError,
+        StoreUnavailableError,
         InternalError,
     )
 }

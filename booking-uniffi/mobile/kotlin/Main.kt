@@ -134,6 +134,7 @@ class BrokenStore(private val inner: KotlinDocumentStore, private val how: Strin
     override fun load(kind: AggregateKind, id: String): Document? = when (how) {
         "corrupt" -> inner.load(kind, id)?.let { Document(it.version, "{not json") }
         "backend" -> throw StoreException.Backend("disk on fire")
+        "unavailable" -> throw StoreException.Unavailable("the database server is not answering")
         "unexpected" -> throw IllegalStateException("a bug in the store")
         else -> inner.load(kind, id)
     }
@@ -481,6 +482,19 @@ fun errorCodes() {
     }
     expectError<BookingException.Store>("store_error", "the store throws an unexpected exception") {
         Engine.withDocumentStore(BrokenStore(good, "unexpected"), clock = clock).session(kept.id)
+    }
+    expectError<BookingException.StoreUnavailable>("store_unavailable", "the store throws StoreException.Unavailable") {
+        Engine.withDocumentStore(BrokenStore(good, "unavailable"), clock = clock).session(kept.id)
+    }
+    try {
+        Engine.withDocumentStore(BrokenStore(good, "unavailable"), clock = clock).session(kept.id)
+    } catch (e: BookingException) {
+        expect(e.isRetryable(), "store_unavailable is retryable")
+    }
+    try {
+        Engine.withDocumentStore(BrokenStore(good, "backend"), clock = clock).session(kept.id)
+    } catch (e: BookingException) {
+        expect(!e.isRetryable(), "store_error is not retryable")
     }
 
 }
@@ -1186,7 +1200,7 @@ fun main() {
 
     // Every code of the core has been triggered through real calls, each as its own exception class.
     val all = allErrorCodes()
-    expect(all.size == 32 && all.toSet().size == all.size, "32 distinct codes: $all")
+    expect(all.size == 33 && all.toSet().size == all.size, "33 distinct codes: $all")
     expect(codesSeen == all.toSortedSet(), "codes not triggered: ${all.toSortedSet() - codesSeen}")
     val ms = (System.nanoTime() - started) / 1_000_000
     println("kotlin: $checks checks, $failures failed, ${codesSeen.size} error codes seen (${ms} ms)")

@@ -161,6 +161,7 @@ final class BrokenStore: DocumentStore, @unchecked Sendable {
         switch how {
         case "corrupt": return try inner.load(kind: kind, id: id).map { Document(version: $0.version, body: "{not json") }
         case "backend": throw StoreError.Backend(detail: "disk on fire")
+        case "unavailable": throw StoreError.Unavailable(detail: "the database server is not answering")
         case "unexpected": throw CocoaError(.featureUnsupported)
         default: return try inner.load(kind: kind, id: id)
         }
@@ -477,6 +478,19 @@ func errorCodes() throws {
     }
     expectError("store_error", "the store throws an unexpected error") {
         _ = try Engine.withDocumentStore(store: BrokenStore(good, "unexpected"), clock: clock).session(sessionId: kept.id)
+    }
+    expectError("store_unavailable", "the store throws StoreError.Unavailable") {
+        _ = try Engine.withDocumentStore(store: BrokenStore(good, "unavailable"), clock: clock).session(sessionId: kept.id)
+    }
+    do {
+        _ = try Engine.withDocumentStore(store: BrokenStore(good, "unavailable"), clock: clock).session(sessionId: kept.id)
+    } catch let e as BookingError {
+        expect(e.isRetryable(), "store_unavailable is retryable")
+    }
+    do {
+        _ = try Engine.withDocumentStore(store: BrokenStore(good, "backend"), clock: clock).session(sessionId: kept.id)
+    } catch let e as BookingError {
+        expect(!e.isRetryable(), "store_error is not retryable")
     }
 
 }
@@ -1237,7 +1251,7 @@ do {
 }
 // Every code of the core has been triggered through real calls, each as its own error case.
 let all = allErrorCodes()
-expect(all.count == 32 && Set(all).count == all.count, "32 distinct codes")
+expect(all.count == 33 && Set(all).count == all.count, "33 distinct codes")
 expect(codesSeen == Set(all), "codes not triggered: \(Set(all).subtracting(codesSeen).sorted())")
 print("swift: \(checks) checks, \(failures) failed, \(codesSeen.count) error codes seen "
       + "(\(Int(Date().timeIntervalSince(started) * 1000)) ms)")
