@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import ast
 import functools
+import json
 import re
 import sqlite3
 import uuid
@@ -256,6 +257,9 @@ CASES: dict[str, Case] = {
         lambda w: dict(path=str(w.tmp_path / "new.db")), lambda w, **kw: booking.SqliteStore(**kw), NO_STATE
     ),
     **{f"SqliteStore.{m}": c for m, c in host_cases("sqlite", sqlite_state).items()},
+    "SqliteStore.prune_events": Case(
+        lambda w: dict(occurred_before=NOW), lambda w, **kw: w.sqlite.prune_events(**kw), sqlite_state
+    ),
     "PostgresStore.__new__": Case(
         lambda w: dict(url=PG_URL, schema=f"t_{uuid.uuid4().hex}", max_connections=2),
         lambda w, **kw: booking.PostgresStore(**kw),
@@ -265,6 +269,7 @@ CASES: dict[str, Case] = {
         f"PostgresStore.{m}": Case(c.args, pg_host_call(m), pg_state)
         for m, c in host_cases("postgres", NO_STATE).items()
     },
+    "PostgresStore.prune_events": Case(lambda w: dict(occurred_before=NOW), pg_host_call("prune_events"), pg_state),
     "SchedulingRules.__new__": Case(lambda w: {}, lambda w, **kw: SchedulingRules(**kw), NO_STATE),
     "SchedulingRules.or_": Case(
         lambda w: dict(fallback=SchedulingRules()), lambda w, **kw: SchedulingRules().or_(**kw), NO_STATE
@@ -301,6 +306,11 @@ CASES: dict[str, Case] = {
         lambda w, **kw: booking.OneTimeSlot(**kw),
         NO_STATE,
     ),
+    "SeatBooking.from_document": Case(
+        lambda w: dict(body=json.dumps(json.loads(w.document("session", w.session.id))["bookings"][0])),
+        lambda w, **kw: booking.SeatBooking.from_document(**kw),
+        NO_STATE,
+    ),
     "Lesson.from_document": Case(
         lambda w: dict(body=w.document("lesson", w.lesson.id)),
         lambda w, **kw: booking.Lesson.from_document(**kw),
@@ -325,6 +335,7 @@ CASES: dict[str, Case] = {
     "Engine.accept_offer": engine_case("accept_offer", lambda w: dict(actor=w.S, booking_id=w.seat.id)),
     "Engine.decline_offer": engine_case("decline_offer", lambda w: dict(actor=w.S, booking_id=w.seat.id)),
     "Engine.process_expired_offers": engine_case("process_expired_offers", lambda w: dict(now=NOW)),
+    "Engine.prune_requests": engine_case("prune_requests", lambda w: dict(recorded_before=NOW)),
     "Engine.cancel_booking": engine_case("cancel_booking", lambda w: dict(actor=w.S, booking_id=w.seat.id)),
     "Engine.change_capacity": engine_case(
         "change_capacity", lambda w: dict(actor=w.T, session_id=w.session.id, capacity=5)
@@ -432,7 +443,7 @@ MAYBE: dict[tuple[str, str], set[Any]] = {
 OTHER_ERRORS: dict[tuple[str, str], dict[str, type[Exception]]] = {
     # Not JSON: a stored document that does not decode.
     (f"{kind}.from_document", "body"): {NUL: booking.CorruptRecordError}
-    for kind in ("GroupSession", "Lesson", "Calendar")
+    for kind in ("GroupSession", "SeatBooking", "Lesson", "Calendar")
 }
 # Where the core names a value otherwise than the Python parameter (message text / field).
 ALIASES: dict[str, tuple[str, ...]] = {
