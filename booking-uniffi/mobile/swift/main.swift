@@ -918,6 +918,8 @@ final class RefusingStore: DocumentStore, @unchecked Sendable {
         try inner.isEnrolled(studentId: studentId, courseId: courseId)
     }
     func sessionsWithOffersDue(until: Date) throws -> [String] { try inner.sessionsWithOffersDue(until: until) }
+    func loadFinishedBooking(id: String) throws -> String? { try inner.loadFinishedBooking(id: id) }
+    func pruneRequests(recordedBefore: Date) throws -> UInt64 { try inner.pruneRequests(recordedBefore: recordedBefore) }
 }
 
 /// The sessions of the `offer_expired` events among `events`, in order.
