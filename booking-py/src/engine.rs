@@ -575,11 +575,11 @@ impl PyEngine {
         };
         let mode = match mode.filter(|m| !m.is_none()) {
             None => SeriesMode::AllOrNothing,
-            Some(m) => match enum_value("mode", m)?.as_str() {
-                "all_or_nothing" => SeriesMode::AllOrNothing,
-                "book_available" => SeriesMode::BookAvailable,
-                other => return Err(invalid("mode", format!("unknown series mode {other:?}"))),
-            },
+            Some(m) => {
+                let name = enum_value("mode", m)?;
+                crate::enums::from_name::<SeriesMode>(&name)
+                    .ok_or_else(|| invalid("mode", format!("unknown series mode {name:?}")))?
+            }
         };
         let series = SeriesRequest {
             slot_id: SlotId(uuid_of("slot_id", slot_id)?),

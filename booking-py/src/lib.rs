@@ -23,6 +23,7 @@
 pub(crate) mod conformance;
 pub(crate) mod convert;
 pub(crate) mod engine;
+pub(crate) mod enums;
 pub(crate) mod errors;
 pub(crate) mod objects;
 pub(crate) mod pg_tls;
