@@ -4,6 +4,13 @@
 //! result costs one allocation, whatever its size. Every output conversion lives here: one
 //! [`ToPy`] impl per core type, and each class's getters and `repr` are declared by
 //! [`py_methods!`] from the list of the core fields it shows.
+//!
+//! `Event`'s attributes come from one table, [`event_fields!`]: each kind names every field it
+//! has (no `..`), so a field added to a kind in the core fails to compile here; a kind added to
+//! the core fails the compile-time check that the table has as many kinds as
+//! `EventKind::NAMES` (the enum is `#[non_exhaustive]`, so no `match` outside the core can be
+//! exhaustive), and at run time an unmirrored kind raises `InternalError` rather than reading
+//! as `None`.
 
 use crate::convert::{self, Count, Id, PyActor};
 use crate::errors::{self, Result};
@@ -140,10 +147,6 @@ impl ToPy for SlotRecurrence {
         };
         Ok(made)
     }
-}
-
-fn obj<'py, T: IntoPyObject<'py>>(py: Python<'py>, value: T) -> PyResult<Bound<'py, PyAny>> {
-    value.into_bound_py_any(py)
 }
 
 /// `Name(field=repr, ...)`, skipping `None` fields.
@@ -872,343 +875,202 @@ py_methods! {
 #[derive(PartialEq)]
 pub(crate) struct PyEvent(pub(crate) Event);
 
-#[pymethods]
-impl PyEvent {
-    /// The engine clock's instant when the command was decided.
-    #[getter]
-    fn occurred_at(&self) -> DateTime<Utc> {
-        self.0.occurred_at
-    }
-    /// Who ran the command.
-    #[getter]
-    fn actor(&self) -> PyActor {
-        PyActor(self.0.actor)
-    }
-    /// What happened (`EventKind`; its value is the core's stable name).
-    #[getter]
-    fn kind<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        self.0.kind.to_py(py)
-    }
-    /// The session concerned.
-    #[getter]
-    fn session_id(&self) -> Option<Id> {
-        use EventKind as K;
-        match &self.0.kind {
-            K::SessionCreated { session } => Some(session.id),
-            K::BookingConfirmed { session_id, .. }
-            | K::BookingWaitlisted { session_id, .. }
-            | K::BookingPromoted { session_id, .. }
-            | K::BookingCancelled { session_id, .. }
-            | K::SessionClosed { session_id }
-            | K::SessionReopened { session_id }
-            | K::CapacityChanged { session_id, .. }
-            | K::WaitlistChanged { session_id, .. }
-            | K::SessionCancelled { session_id }
-            | K::AttendanceMarked { session_id, .. }
-            | K::SeatOffered { session_id, .. }
-            | K::OfferAccepted { session_id, .. }
-            | K::OfferDeclined { session_id, .. }
-            | K::OfferExpired { session_id, .. } => Some(*session_id),
-            _ => None,
+/// `Event`'s attributes that some kinds carry, then the table of which kind carries which.
+///
+/// The first list declares the attributes (a getter each, `None` for a kind without it). In
+/// the table, each kind names every field it has, in a pattern without `..`; a field becomes
+/// the attribute of the same name (`field: attribute` for another name), and `+ expression`
+/// adds the attributes derived from the fields (a lesson's student, ...).
+macro_rules! event_fields {
+    // `EventFields { attribute: Some(field), .., ..base }`, one kind's fields at a time.
+    (@set ($base:expr) [$($set:tt)*]) => { EventFields { $($set)* ..$base } };
+    (@set ($base:expr) [$($set:tt)*] $field:ident : $attribute:ident $(, $($rest:tt)*)?) => {
+        event_fields!(@set ($base) [$($set)* $attribute: Some($attribute),] $($($rest)*)?)
+    };
+    (@set ($base:expr) [$($set:tt)*] $field:ident $(, $($rest:tt)*)?) => {
+        event_fields!(@set ($base) [$($set)* $field: Some($field),] $($($rest)*)?)
+    };
+    (@derived $derived:expr) => { $derived };
+    (@derived) => { EventFields::default() };
+    (
+        attributes { $( $(#[$attr:meta])* $name:ident ),* $(,)? }
+        repr($($r:ident),* $(,)?);
+        kinds { $( $kind:ident { $( $field:ident $(: $renamed:ident)? ),* } $(+ $derived:expr)? ),* $(,)? }
+    ) => {
+        /// For one event, the attributes its kind carries (a reference into the core's event).
+        #[derive(Default)]
+        struct EventFields<'a> {
+            $( $name: Option<&'a dyn ToPy>, )*
         }
-        .map(|id| Id(id.as_uuid()))
-    }
-    /// The booking (seat or lesson) concerned.
-    #[getter]
-    fn booking_id(&self) -> Option<Id> {
-        self.0.kind.booking_id().map(|id| Id(id.as_uuid()))
-    }
-    /// The student concerned.
-    #[getter]
-    fn student_id(&self) -> Option<Id> {
-        use EventKind as K;
-        match &self.0.kind {
-            K::BookingConfirmed { student_id, .. }
-            | K::BookingWaitlisted { student_id, .. }
-            | K::BookingPromoted { student_id, .. }
-            | K::BookingCancelled { student_id, .. }
-            | K::AttendanceMarked { student_id, .. }
-            | K::LessonApproved { student_id, .. }
-            | K::LessonDeclined { student_id, .. }
-            | K::LessonCancelled { student_id, .. }
-            | K::LessonAttendanceMarked { student_id, .. }
-            | K::SeriesBooked { student_id, .. }
-            | K::SeatOffered { student_id, .. }
-            | K::OfferAccepted { student_id, .. }
-            | K::OfferDeclined { student_id, .. }
-            | K::OfferExpired { student_id, .. } => Some(*student_id),
-            K::LessonRequested { lesson } | K::LessonBooked { lesson } | K::LessonRescheduled { lesson, .. } => {
-                Some(lesson.student_id)
+
+        // `EventKind` is `#[non_exhaustive]`: count the kinds instead of a compiler check.
+        const _: () = assert!(
+            [$(stringify!($kind)),*].len() == EventKind::NAMES.len(),
+            "booking-py: the core has an event kind the Event table in src/objects.rs does not mirror"
+        );
+
+        /// The attributes `kind` carries; an unmirrored kind (see the assertion above) is an
+        /// internal error, not an event without attributes.
+        fn event_fields(kind: &EventKind) -> Result<EventFields<'_>> {
+            Ok(match kind {
+                $(
+                    EventKind::$kind { $($field $(: $renamed)?),* } => event_fields!(
+                        @set (event_fields!(@derived $($derived)?)) [] $($field $(: $renamed)?),*
+                    ),
+                )*
+                other => {
+                    return Err(errors::Error::Internal(format!(
+                        "the binding does not mirror the event kind {:?}",
+                        other.name()
+                    )));
+                }
+            })
+        }
+
+        py_methods! {
+            PyEvent(Event) repr(kind, occurred_at, actor, $($r),*) {
+                /// The engine clock's instant when the command was decided.
+                occurred_at,
+                /// Who ran the command.
+                actor,
+                /// What happened (`EventKind`; its value is the core's stable name).
+                kind,
+                $( $(#[$attr])* $name = |e| event_fields(&e.kind)?.$name, )*
             }
-            _ => None,
-        }
-        .map(|id| Id(id.as_uuid()))
-    }
-    /// The teacher concerned.
-    #[getter]
-    fn teacher_id(&self) -> Option<Id> {
-        use EventKind as K;
-        match &self.0.kind {
-            K::SessionCreated { session } => Some(session.teacher_id),
-            K::SlotPublished { slot } | K::SlotUpdated { slot } => Some(slot.teacher_id),
-            K::LessonRequested { lesson } | K::LessonBooked { lesson } | K::LessonRescheduled { lesson, .. } => {
-                Some(lesson.teacher_id)
+
+            /// The event as the core serializes it (JSON), for an outbox.
+            fn to_json(&self) -> Result<String> {
+                serde_json::to_string(&self.0).map_err(|e| errors::Error::Internal(format!("encoding an event: {e}")))
             }
-            K::TimeOffAdded { time_off } => Some(time_off.teacher_id),
-            K::LessonApproved { teacher_id, .. }
-            | K::LessonDeclined { teacher_id, .. }
-            | K::LessonCancelled { teacher_id, .. }
-            | K::LessonAttendanceMarked { teacher_id, .. }
-            | K::SchedulingRulesSet { teacher_id, .. }
-            | K::TimeOffRemoved { teacher_id, .. } => Some(*teacher_id),
-            _ => None,
         }
-        .map(|id| Id(id.as_uuid()))
+    };
+}
+
+/// The attributes of a session as an event carries it.
+fn session_fields(session: &GroupSession) -> EventFields<'_> {
+    EventFields {
+        session_id: Some(&session.id),
+        teacher_id: Some(&session.teacher_id),
+        course_id: Some(&session.course_id),
+        ..EventFields::default()
     }
-    /// `BOOKING_WAITLISTED`: 1-based place in the queue when joining.
-    #[getter]
-    fn position(&self) -> Option<u32> {
-        match &self.0.kind {
-            EventKind::BookingWaitlisted { position, .. } => Some(*position),
-            _ => None,
-        }
+}
+
+/// The attributes of a lesson as an event carries it.
+fn lesson_fields(lesson: &Lesson) -> EventFields<'_> {
+    EventFields {
+        booking_id: Some(&lesson.id),
+        student_id: Some(&lesson.student_id),
+        teacher_id: Some(&lesson.teacher_id),
+        course_id: Some(&lesson.course_id),
+        series_id: Some(&lesson.series_id),
+        ..EventFields::default()
     }
-    /// `BOOKING_CANCELLED` (`SeatStatus`) or `LESSON_CANCELLED` (`LessonStatus`): the status before.
-    #[getter]
-    fn previous_status<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyAny>>> {
-        match &self.0.kind {
-            EventKind::BookingCancelled { previous_status, .. } => previous_status.to_py(py).map(Some),
-            EventKind::LessonCancelled { previous_status, .. } => previous_status.to_py(py).map(Some),
-            _ => Ok(None),
-        }
+}
+
+event_fields! {
+    attributes {
+        /// The session concerned.
+        session_id,
+        /// The booking (seat or lesson) concerned.
+        booking_id,
+        /// The student concerned.
+        student_id,
+        /// The teacher concerned.
+        teacher_id,
+        /// `BOOKING_WAITLISTED`: 1-based place in the queue when joining.
+        position,
+        /// `BOOKING_CANCELLED` (`SeatStatus`) or `LESSON_CANCELLED` (`LessonStatus`): the status before.
+        previous_status,
+        /// `ATTENDANCE_MARKED` (`SeatStatus`) or `LESSON_ATTENDANCE_MARKED` (`LessonStatus`).
+        status,
+        /// `CAPACITY_CHANGED`: seats before.
+        previous_capacity,
+        /// `CAPACITY_CHANGED`: seats now.
+        capacity,
+        /// `WAITLIST_CHANGED`: whether the waitlist is now on.
+        enabled,
+        /// `SESSION_CREATED`: the session as created.
+        session,
+        /// `SLOT_PUBLISHED` / `SLOT_UPDATED`: the slot.
+        slot,
+        /// `LESSON_REQUESTED` / `LESSON_BOOKED`: the lesson; `LESSON_RESCHEDULED`: the lesson
+        /// after the move.
+        lesson,
+        /// `BOOKING_CONFIRMED`, `BOOKING_WAITLISTED`, `SEAT_OFFERED`: how many seats the booking
+        /// takes (or waits for, as one).
+        seats,
+        /// `SEAT_OFFERED`: when the offer runs out.
+        expires_at,
+        /// `BOOKING_CANCELLED`, `LESSON_CANCELLED`, `LESSON_RESCHEDULED`: whether a teacher, an
+        /// admin or the system acted within the cut-off that binds students (an override).
+        cutoff_overridden,
+        /// `LESSON_RESCHEDULED`: the slot the lesson was booked from before.
+        previous_slot_id,
+        /// `LESSON_RESCHEDULED`: its start before.
+        previous_starts_at,
+        /// `LESSON_RESCHEDULED`: its end before.
+        previous_ends_at,
+        /// `SCHEDULING_RULES_SET`: the rules now in force at that level.
+        rules,
+        /// `SESSION_CREATED`: the session's course; `SCHEDULING_RULES_SET`: the course whose rules
+        /// were set (`None` for the teacher's default rules); lesson events: the lesson's course.
+        course_id,
+        /// `TIME_OFF_ADDED`: the time off.
+        time_off,
+        /// `TIME_OFF_ADDED` / `TIME_OFF_REMOVED`: the time off's id.
+        time_off_id,
+        /// `LESSON_APPROVED` / `MEETING_LINK_SET`: the meeting link.
+        meeting_link,
+        /// `LESSON_DECLINED`: the teacher's reason.
+        reason,
+        /// `SERIES_BOOKED` (and lessons of a series): the series.
+        series_id,
+        /// `SERIES_BOOKED`: its lessons' ids, in order.
+        lessons,
+        /// `SERIES_BOOKED`: how many occurrences were skipped.
+        skipped,
     }
-    /// `ATTENDANCE_MARKED` (`SeatStatus`) or `LESSON_ATTENDANCE_MARKED` (`LessonStatus`).
-    #[getter]
-    fn status<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyAny>>> {
-        match &self.0.kind {
-            EventKind::AttendanceMarked { status, .. } => status.to_py(py).map(Some),
-            EventKind::LessonAttendanceMarked { status, .. } => status.to_py(py).map(Some),
-            _ => Ok(None),
-        }
-    }
-    /// `CAPACITY_CHANGED`: seats before.
-    #[getter]
-    fn previous_capacity(&self) -> Option<u32> {
-        match &self.0.kind {
-            EventKind::CapacityChanged { previous, .. } => Some(*previous),
-            _ => None,
-        }
-    }
-    /// `CAPACITY_CHANGED`: seats now.
-    #[getter]
-    fn capacity(&self) -> Option<u32> {
-        match &self.0.kind {
-            EventKind::CapacityChanged { capacity, .. } => Some(*capacity),
-            _ => None,
-        }
-    }
-    /// `WAITLIST_CHANGED`: whether the waitlist is now on.
-    #[getter]
-    fn enabled(&self) -> Option<bool> {
-        match &self.0.kind {
-            EventKind::WaitlistChanged { enabled, .. } => Some(*enabled),
-            _ => None,
-        }
-    }
-    /// `SESSION_CREATED`: the session as created.
-    #[getter]
-    fn session(&self) -> Option<PyGroupSession> {
-        match &self.0.kind {
-            EventKind::SessionCreated { session } => Some(PyGroupSession(Arc::new((**session).clone()))),
-            _ => None,
-        }
-    }
-    /// `SLOT_PUBLISHED` / `SLOT_UPDATED`: the slot.
-    #[getter]
-    fn slot(&self) -> Option<PyAvailabilitySlot> {
-        match &self.0.kind {
-            EventKind::SlotPublished { slot } | EventKind::SlotUpdated { slot } => {
-                Some(PyAvailabilitySlot((**slot).clone()))
-            }
-            _ => None,
-        }
-    }
-    /// `LESSON_REQUESTED` / `LESSON_BOOKED`: the lesson; `LESSON_RESCHEDULED`: the lesson
-    /// after the move.
-    #[getter]
-    fn lesson(&self) -> Option<PyLesson> {
-        match &self.0.kind {
-            EventKind::LessonRequested { lesson }
-            | EventKind::LessonBooked { lesson }
-            | EventKind::LessonRescheduled { lesson, .. } => Some(PyLesson(Arc::new((**lesson).clone()))),
-            _ => None,
-        }
-    }
-    /// `BOOKING_CONFIRMED`, `BOOKING_WAITLISTED`, `SEAT_OFFERED`: how many seats the booking
-    /// takes (or waits for, as one).
-    #[getter]
-    fn seats(&self) -> Option<u32> {
-        match &self.0.kind {
-            EventKind::BookingConfirmed { seats, .. }
-            | EventKind::BookingWaitlisted { seats, .. }
-            | EventKind::SeatOffered { seats, .. } => Some(*seats),
-            _ => None,
-        }
-    }
-    /// `SEAT_OFFERED`: when the offer runs out.
-    #[getter]
-    fn expires_at(&self) -> Option<DateTime<Utc>> {
-        match &self.0.kind {
-            EventKind::SeatOffered { expires_at, .. } => Some(*expires_at),
-            _ => None,
-        }
-    }
-    /// `BOOKING_CANCELLED`, `LESSON_CANCELLED`, `LESSON_RESCHEDULED`: whether a teacher, an
-    /// admin or the system acted within the cut-off that binds students (an override).
-    #[getter]
-    fn cutoff_overridden(&self) -> Option<bool> {
-        match &self.0.kind {
-            EventKind::BookingCancelled { cutoff_overridden, .. }
-            | EventKind::LessonCancelled { cutoff_overridden, .. }
-            | EventKind::LessonRescheduled { cutoff_overridden, .. } => Some(*cutoff_overridden),
-            _ => None,
-        }
-    }
-    /// `LESSON_RESCHEDULED`: the slot the lesson was booked from before.
-    #[getter]
-    fn previous_slot_id(&self) -> Option<Id> {
-        match &self.0.kind {
-            EventKind::LessonRescheduled { previous_slot_id, .. } => Some(Id(previous_slot_id.as_uuid())),
-            _ => None,
-        }
-    }
-    /// `LESSON_RESCHEDULED`: its start before.
-    #[getter]
-    fn previous_starts_at(&self) -> Option<DateTime<Utc>> {
-        match &self.0.kind {
-            EventKind::LessonRescheduled { previous_starts_at, .. } => Some(*previous_starts_at),
-            _ => None,
-        }
-    }
-    /// `LESSON_RESCHEDULED`: its end before.
-    #[getter]
-    fn previous_ends_at(&self) -> Option<DateTime<Utc>> {
-        match &self.0.kind {
-            EventKind::LessonRescheduled { previous_ends_at, .. } => Some(*previous_ends_at),
-            _ => None,
-        }
-    }
-    /// `SCHEDULING_RULES_SET`: the rules now in force at that level.
-    #[getter]
-    fn rules(&self) -> Option<PySchedulingRules> {
-        match &self.0.kind {
-            EventKind::SchedulingRulesSet { rules, .. } => Some(PySchedulingRules(**rules)),
-            _ => None,
-        }
-    }
-    /// `SESSION_CREATED`: the session's course; `SCHEDULING_RULES_SET`: the course whose rules
-    /// were set (`None` for the teacher's default rules); lesson events: the lesson's course.
-    #[getter]
-    fn course_id(&self) -> Option<Id> {
-        use EventKind as K;
-        match &self.0.kind {
-            K::SessionCreated { session } => session.course_id,
-            K::SchedulingRulesSet { course_id, .. } => *course_id,
-            K::LessonRequested { lesson } | K::LessonBooked { lesson } | K::LessonRescheduled { lesson, .. } => {
-                lesson.course_id
-            }
-            _ => None,
-        }
-        .map(|c| Id(c.as_uuid()))
-    }
-    /// `TIME_OFF_ADDED`: the time off.
-    #[getter]
-    fn time_off(&self) -> Option<PyTimeOff> {
-        match &self.0.kind {
-            EventKind::TimeOffAdded { time_off } => Some(PyTimeOff((**time_off).clone())),
-            _ => None,
-        }
-    }
-    /// `TIME_OFF_ADDED` / `TIME_OFF_REMOVED`: the time off's id.
-    #[getter]
-    fn time_off_id(&self) -> Option<Id> {
-        match &self.0.kind {
-            EventKind::TimeOffAdded { time_off } => Some(Id(time_off.id.as_uuid())),
-            EventKind::TimeOffRemoved { time_off_id, .. } => Some(Id(time_off_id.as_uuid())),
-            _ => None,
-        }
-    }
-    /// `LESSON_APPROVED` / `MEETING_LINK_SET`: the meeting link.
-    #[getter]
-    fn meeting_link(&self) -> Option<String> {
-        match &self.0.kind {
-            EventKind::LessonApproved { meeting_link, .. } => meeting_link.as_ref().map(|l| l.as_str().to_owned()),
-            EventKind::MeetingLinkSet { meeting_link, .. } => Some(meeting_link.as_str().to_owned()),
-            _ => None,
-        }
-    }
-    /// `LESSON_DECLINED`: the teacher's reason.
-    #[getter]
-    fn reason(&self) -> Option<String> {
-        match &self.0.kind {
-            EventKind::LessonDeclined { reason, .. } => reason.clone(),
-            _ => None,
-        }
-    }
-    /// `SERIES_BOOKED` (and lessons of a series): the series.
-    #[getter]
-    fn series_id(&self) -> Option<Id> {
-        match &self.0.kind {
-            EventKind::SeriesBooked { series_id, .. } => Some(Id(series_id.as_uuid())),
-            EventKind::LessonRequested { lesson }
-            | EventKind::LessonBooked { lesson }
-            | EventKind::LessonRescheduled { lesson, .. } => lesson.series_id.map(|s| Id(s.as_uuid())),
-            _ => None,
-        }
-    }
-    /// `SERIES_BOOKED`: its lessons' ids, in order.
-    #[getter]
-    fn lessons(&self) -> Option<Vec<Id>> {
-        match &self.0.kind {
-            EventKind::SeriesBooked { lessons, .. } => Some(lessons.iter().map(|l| Id(l.as_uuid())).collect()),
-            _ => None,
-        }
-    }
-    /// `SERIES_BOOKED`: how many occurrences were skipped.
-    #[getter]
-    fn skipped(&self) -> Option<u32> {
-        match &self.0.kind {
-            EventKind::SeriesBooked { skipped, .. } => Some(*skipped),
-            _ => None,
-        }
-    }
-    /// The event as the core serializes it (JSON), for an outbox.
-    fn to_json(&self) -> Result<String> {
-        serde_json::to_string(&self.0).map_err(|e| errors::Error::Internal(format!("encoding an event: {e}")))
-    }
-    fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
-        repr_of(
-            "Event",
-            &[
-                ("kind", self.kind(py)?),
-                ("occurred_at", obj(py, self.occurred_at())?),
-                ("actor", obj(py, self.actor())?),
-                ("session_id", obj(py, self.session_id())?),
-                ("booking_id", obj(py, self.booking_id())?),
-                ("student_id", obj(py, self.student_id())?),
-                ("position", obj(py, self.position())?),
-                ("previous_status", obj(py, self.previous_status(py)?)?),
-                ("status", obj(py, self.status(py)?)?),
-                ("capacity", obj(py, self.capacity())?),
-                ("enabled", obj(py, self.enabled())?),
-                ("seats", obj(py, self.seats())?),
-                ("expires_at", obj(py, self.expires_at())?),
-                ("cutoff_overridden", obj(py, self.cutoff_overridden())?),
-                ("previous_starts_at", obj(py, self.previous_starts_at())?),
-                ("time_off_id", obj(py, self.time_off_id())?),
-                ("series_id", obj(py, self.series_id())?),
-            ],
-        )
+    repr(
+        session_id, booking_id, student_id, position, previous_status, status, capacity, enabled, seats,
+        expires_at, cutoff_overridden, previous_starts_at, time_off_id, series_id,
+    );
+    kinds {
+        SessionCreated { session } + session_fields(session),
+        BookingConfirmed { session_id, booking_id, student_id, seats },
+        BookingWaitlisted { session_id, booking_id, student_id, position, seats },
+        BookingPromoted { session_id, booking_id, student_id },
+        BookingCancelled { session_id, booking_id, student_id, previous_status, cutoff_overridden },
+        SeatOffered { session_id, booking_id, student_id, seats, expires_at },
+        OfferAccepted { session_id, booking_id, student_id },
+        OfferDeclined { session_id, booking_id, student_id },
+        OfferExpired { session_id, booking_id, student_id },
+        SessionClosed { session_id },
+        SessionReopened { session_id },
+        CapacityChanged { session_id, previous: previous_capacity, capacity },
+        WaitlistChanged { session_id, enabled },
+        SessionCancelled { session_id },
+        AttendanceMarked { session_id, booking_id, student_id, status },
+        SlotPublished { slot } + EventFields { teacher_id: Some(&slot.teacher_id), ..EventFields::default() },
+        SlotUpdated { slot } + EventFields { teacher_id: Some(&slot.teacher_id), ..EventFields::default() },
+        LessonRequested { lesson } + lesson_fields(lesson),
+        LessonBooked { lesson } + lesson_fields(lesson),
+        LessonApproved { booking_id, teacher_id, student_id, meeting_link },
+        LessonDeclined { booking_id, teacher_id, student_id, reason },
+        LessonCancelled { booking_id, teacher_id, student_id, previous_status, cutoff_overridden },
+        LessonRescheduled {
+            lesson, previous_slot_id, previous_starts_at, previous_ends_at, cutoff_overridden
+        } + lesson_fields(lesson),
+        SchedulingRulesSet { teacher_id, course_id, rules },
+        TimeOffAdded { time_off } + EventFields {
+            teacher_id: Some(&time_off.teacher_id),
+            time_off_id: Some(&time_off.id),
+            ..EventFields::default()
+        },
+        TimeOffRemoved { teacher_id, time_off_id },
+        MeetingLinkSet { booking_id, meeting_link },
+        LessonAttendanceMarked { booking_id, teacher_id, student_id, status },
+        SeriesBooked { series_id, student_id, lessons, skipped },
     }
 }
 
