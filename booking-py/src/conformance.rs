@@ -1,77 +1,25 @@
 //! `booking.run_conformance`: the core's store conformance suite, run against a store made
 //! by a Python factory (a Python `DocumentStore` above all).
+//!
+//! The suite, and proptest under its property checks, is test code: it is compiled only with
+//! this crate's `conformance` feature (off by default), which `scripts/test-python` turns on
+//! for the wheel it tests. A wheel built without it has the same API (the stub is true of
+//! both builds): `run_conformance` and `conformance_checks` raise `RuntimeError` saying how to
+//! get a build that has the suite.
 
-use crate::errors::{Result, guarded};
-use booking_core::{
-    BookingId, CourseId, GroupSession, Repository, SessionId, SlotId, UserId,
-    conformance::{self, CheckOutcome, Report},
-    lesson::{ApprovalSettings, Calendar, Lesson},
-    repository::{BookingLocation, Commit, RequestKey, RequestRecord, StoreError},
-};
 use pyo3::prelude::*;
-use std::sync::Arc;
 
-/// A store the factory failed to make: every call reports why, so the check fails with it.
-struct Unavailable(String);
-
-impl Unavailable {
-    fn fail<T>(&self) -> std::result::Result<T, StoreError> {
-        Err(StoreError::Backend(format!("the store factory failed: {}", self.0)))
-    }
-}
-
-impl Repository for Unavailable {
-    fn load_session(&self, _: SessionId) -> std::result::Result<Option<Arc<GroupSession>>, StoreError> {
-        self.fail()
-    }
-    fn locate_booking(&self, _: BookingId) -> std::result::Result<Option<BookingLocation>, StoreError> {
-        self.fail()
-    }
-    fn load_request(
-        &self,
-        _: &booking_core::Actor,
-        _: &RequestKey,
-    ) -> std::result::Result<Option<RequestRecord>, StoreError> {
-        self.fail()
-    }
-    fn commit(&self, _: Commit) -> std::result::Result<(), StoreError> {
-        self.fail()
-    }
-    fn load_calendar(&self, _: UserId) -> std::result::Result<Option<Arc<Calendar>>, StoreError> {
-        self.fail()
-    }
-    fn load_lesson(&self, _: BookingId) -> std::result::Result<Option<Arc<Lesson>>, StoreError> {
-        self.fail()
-    }
-    fn locate_slot(&self, _: SlotId) -> std::result::Result<Option<UserId>, StoreError> {
-        self.fail()
-    }
-    fn approval_settings(&self, _: CourseId, _: UserId) -> std::result::Result<ApprovalSettings, StoreError> {
-        self.fail()
-    }
-    fn is_enrolled(&self, _: UserId, _: CourseId) -> std::result::Result<bool, StoreError> {
-        self.fail()
-    }
-    fn sessions_with_offers_due(
-        &self,
-        _: chrono::DateTime<chrono::Utc>,
-    ) -> std::result::Result<Vec<SessionId>, StoreError> {
-        self.fail()
-    }
-    fn load_finished_booking(
-        &self,
-        _: BookingId,
-    ) -> std::result::Result<Option<booking_core::SeatBooking>, StoreError> {
-        self.fail()
-    }
-    fn prune_requests(&self, _: chrono::DateTime<chrono::Utc>) -> std::result::Result<u64, StoreError> {
-        self.fail()
-    }
+/// One check's outcome, as the core reports it.
+#[derive(Clone)]
+struct Outcome {
+    name: String,
+    passed: bool,
+    detail: String,
 }
 
 /// The outcome of one conformance check.
 #[pyclass(frozen, module = "booking._booking", name = "CheckOutcome")]
-pub(crate) struct PyCheckOutcome(CheckOutcome);
+pub(crate) struct PyCheckOutcome(Outcome);
 
 #[pymethods]
 impl PyCheckOutcome {
@@ -97,42 +45,48 @@ impl PyCheckOutcome {
 
 /// The results of a conformance run; `str()` lists every check.
 #[pyclass(frozen, module = "booking._booking", name = "ConformanceReport")]
-pub(crate) struct PyConformanceReport(Report);
+pub(crate) struct PyConformanceReport {
+    checks: Vec<Outcome>,
+    /// The core's verdict: every check passed, and at least one ran.
+    passed: bool,
+    /// The core's listing of the checks.
+    text: String,
+}
 
 #[pymethods]
 impl PyConformanceReport {
     /// Whether every check passed (and at least one ran).
     #[getter]
     fn passed(&self) -> bool {
-        self.0.passed()
+        self.passed
     }
     /// Every check's outcome, in order.
     #[getter]
     fn checks(&self) -> Vec<PyCheckOutcome> {
-        self.0.checks.iter().cloned().map(PyCheckOutcome).collect()
+        self.checks.iter().cloned().map(PyCheckOutcome).collect()
     }
     /// The failed checks.
     #[getter]
     fn failures(&self) -> Vec<PyCheckOutcome> {
-        self.0.failures().cloned().map(PyCheckOutcome).collect()
+        self.checks.iter().filter(|c| !c.passed).cloned().map(PyCheckOutcome).collect()
     }
-    fn __str__(&self) -> String {
-        self.0.to_string()
+    fn __str__(&self) -> &str {
+        &self.text
     }
     fn __repr__(&self) -> String {
         format!(
             "ConformanceReport(passed={}, checks={}, failures={})",
-            self.0.passed(),
-            self.0.checks.len(),
-            self.0.failures().count()
+            self.passed,
+            self.checks.len(),
+            self.checks.iter().filter(|c| !c.passed).count()
         )
     }
 }
 
 /// The names of the conformance checks, in the order `run_conformance` runs them.
 #[pyfunction]
-pub(crate) fn conformance_checks() -> Vec<&'static str> {
-    conformance::CHECKS.iter().map(|c| c.name).collect()
+pub(crate) fn conformance_checks() -> PyResult<Vec<&'static str>> {
+    suite::checks()
 }
 
 /// Runs the core's conformance suite (or the named checks) against stores made by
@@ -146,26 +100,138 @@ pub(crate) fn run_conformance(
     py: Python<'_>,
     factory: Bound<'_, PyAny>,
     checks: Option<&Bound<'_, PyAny>>,
-) -> Result<PyConformanceReport> {
-    let checks = match checks.filter(|c| !c.is_none()) {
-        None => None,
-        Some(names) => Some(crate::convert::texts("checks", names)?),
+) -> crate::errors::Result<PyConformanceReport> {
+    suite::run(py, factory, checks)
+}
+
+/// The suite's absence in the default build.
+#[cfg(not(feature = "conformance"))]
+mod suite {
+    use super::PyConformanceReport;
+    use pyo3::prelude::*;
+
+    fn not_built() -> PyErr {
+        pyo3::exceptions::PyRuntimeError::new_err(
+            "this build of booking has no conformance suite (a test tool, left out of the default build): \
+             build the wheel with `maturin build --features conformance` (as scripts/test-python does)",
+        )
+    }
+
+    pub(super) fn checks() -> PyResult<Vec<&'static str>> {
+        Err(not_built())
+    }
+
+    pub(super) fn run(
+        _: Python<'_>,
+        _: Bound<'_, PyAny>,
+        _: Option<&Bound<'_, PyAny>>,
+    ) -> crate::errors::Result<PyConformanceReport> {
+        Err(not_built().into())
+    }
+}
+
+#[cfg(feature = "conformance")]
+mod suite {
+    use super::{Outcome, PyConformanceReport};
+    use crate::errors::{Result, guarded};
+    use booking_core::{
+        BookingId, CourseId, GroupSession, Repository, SessionId, SlotId, UserId,
+        conformance::{self, Report},
+        lesson::{ApprovalSettings, Calendar, Lesson},
+        repository::{BookingLocation, Commit, RequestKey, RequestRecord, StoreError},
     };
-    let factory = factory.unbind();
-    let report = guarded(py, move || {
-        let make = || -> Arc<dyn Repository> {
-            Python::attach(|py| {
-                let made = factory.bind(py).call0().and_then(|store| crate::stores::repository(&store));
-                made.unwrap_or_else(|e| Arc::new(Unavailable(e.to_string())))
-            })
+    use pyo3::prelude::*;
+    use std::sync::Arc;
+
+    /// A store the factory failed to make: every call reports why, so the check fails with it.
+    struct Unavailable(String);
+
+    impl Unavailable {
+        fn fail<T>(&self) -> std::result::Result<T, StoreError> {
+            Err(StoreError::Backend(format!("the store factory failed: {}", self.0)))
+        }
+    }
+
+    impl Repository for Unavailable {
+        fn load_session(&self, _: SessionId) -> std::result::Result<Option<Arc<GroupSession>>, StoreError> {
+            self.fail()
+        }
+        fn locate_booking(&self, _: BookingId) -> std::result::Result<Option<BookingLocation>, StoreError> {
+            self.fail()
+        }
+        fn load_request(
+            &self,
+            _: &booking_core::Actor,
+            _: &RequestKey,
+        ) -> std::result::Result<Option<RequestRecord>, StoreError> {
+            self.fail()
+        }
+        fn commit(&self, _: Commit) -> std::result::Result<(), StoreError> {
+            self.fail()
+        }
+        fn load_calendar(&self, _: UserId) -> std::result::Result<Option<Arc<Calendar>>, StoreError> {
+            self.fail()
+        }
+        fn load_lesson(&self, _: BookingId) -> std::result::Result<Option<Arc<Lesson>>, StoreError> {
+            self.fail()
+        }
+        fn locate_slot(&self, _: SlotId) -> std::result::Result<Option<UserId>, StoreError> {
+            self.fail()
+        }
+        fn approval_settings(&self, _: CourseId, _: UserId) -> std::result::Result<ApprovalSettings, StoreError> {
+            self.fail()
+        }
+        fn is_enrolled(&self, _: UserId, _: CourseId) -> std::result::Result<bool, StoreError> {
+            self.fail()
+        }
+        fn sessions_with_offers_due(
+            &self,
+            _: chrono::DateTime<chrono::Utc>,
+        ) -> std::result::Result<Vec<SessionId>, StoreError> {
+            self.fail()
+        }
+        fn load_finished_booking(
+            &self,
+            _: BookingId,
+        ) -> std::result::Result<Option<booking_core::SeatBooking>, StoreError> {
+            self.fail()
+        }
+        fn prune_requests(&self, _: chrono::DateTime<chrono::Utc>) -> std::result::Result<u64, StoreError> {
+            self.fail()
+        }
+    }
+
+    pub(super) fn checks() -> PyResult<Vec<&'static str>> {
+        Ok(conformance::CHECKS.iter().map(|c| c.name).collect())
+    }
+
+    pub(super) fn run(
+        py: Python<'_>,
+        factory: Bound<'_, PyAny>,
+        checks: Option<&Bound<'_, PyAny>>,
+    ) -> Result<PyConformanceReport> {
+        let checks = match checks.filter(|c| !c.is_none()) {
+            None => None,
+            Some(names) => Some(crate::convert::texts("checks", names)?),
         };
-        Ok(match &checks {
-            None => conformance::run_suite(&make),
-            Some(names) => {
-                let names: Vec<&str> = names.iter().map(String::as_str).collect();
-                conformance::run_checks(&make, &names)
-            }
-        })
-    })?;
-    Ok(PyConformanceReport(report))
+        let factory = factory.unbind();
+        let report: Report = guarded(py, move || {
+            let make = || -> Arc<dyn Repository> {
+                Python::attach(|py| {
+                    let made = factory.bind(py).call0().and_then(|store| crate::stores::repository(&store));
+                    made.unwrap_or_else(|e| Arc::new(Unavailable(e.to_string())))
+                })
+            };
+            Ok(match &checks {
+                None => conformance::run_suite(&make),
+                Some(names) => {
+                    let names: Vec<&str> = names.iter().map(String::as_str).collect();
+                    conformance::run_checks(&make, &names)
+                }
+            })
+        })?;
+        let outcomes =
+            report.checks.iter().map(|c| Outcome { name: c.name.clone(), passed: c.passed, detail: c.detail.clone() });
+        Ok(PyConformanceReport { checks: outcomes.collect(), passed: report.passed(), text: report.to_string() })
+    }
 }

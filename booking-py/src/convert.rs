@@ -276,6 +276,7 @@ pub(crate) fn opt_text(field: &str, value: Option<&Bound<'_, PyAny>>) -> Result<
 
 /// A list of strings from any iterable of `str` (a single `str` is refused, not split into
 /// characters).
+#[cfg_attr(not(feature = "conformance"), allow(dead_code))] // `run_conformance`'s `checks`
 pub(crate) fn texts(field: &str, values: &Bound<'_, PyAny>) -> Result<Vec<String>> {
     each(field, values, "strings", |item| text(field, item))
 }

@@ -14,7 +14,9 @@
 //!   [`DocumentRepository`](booking_core::document::DocumentRepository);
 //! - `src/pg_tls.rs`: the libpq TLS parameters (`sslmode`, `sslrootcert`) of a PostgreSQL
 //!   connection string, as `booking-postgres`'s TLS settings;
-//! - `src/conformance.rs`: the core's store conformance suite for Python stores.
+//! - `src/conformance.rs`: the core's store conformance suite for Python stores, built with
+//!   the crate's `conformance` feature only (test code: the default wheel has the same API, and
+//!   its `run_conformance` raises `RuntimeError`).
 //!
 //! The Python-facing documentation is `booking-py/README.md` and the stub
 //! `python/booking/_booking.pyi`.
