@@ -249,8 +249,8 @@ py_methods! {
     /// Decodes a finished booking's body from the booking history
     /// (`DocumentCommit.finished_bookings`), for projections.
     #[staticmethod]
-    fn from_document(body: &str) -> Result<Self> {
-        Ok(Self(from_document::<SeatBooking>("seat booking document", body)?))
+    fn from_document(body: &Bound<'_, PyAny>) -> Result<Self> {
+        Ok(Self(from_document::<SeatBooking>("seat booking document", &convert::text("body", body)?)?))
     }
 }
 

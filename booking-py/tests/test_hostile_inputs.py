@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import ast
 import functools
+import json
 import re
 import sqlite3
 import uuid
@@ -256,6 +257,9 @@ CASES: dict[str, Case] = {
         lambda w: dict(path=str(w.tmp_path / "new.db")), lambda w, **kw: booking.SqliteStore(**kw), NO_STATE
     ),
     **{f"SqliteStore.{m}": c for m, c in host_cases("sqlite", sqlite_state).items()},
+    "SqliteStore.prune_events": Case(
+        lambda w: dict(occurred_before=NOW), lambda w, **kw: w.sqlite.prune_events(**kw), sqlite_state
+    ),
     "PostgresStore.__new__": Case(
         lambda w: dict(url=PG_URL, schema=f"t_{uuid.uuid4().hex}", max_connections=2),
         lambda w, **kw: booking.PostgresStore(**kw),
@@ -265,6 +269,7 @@ CASES: dict[str, Case] = {
         f"PostgresStore.{m}": Case(c.args, pg_host_call(m), pg_state)
         for m, c in host_cases("postgres", NO_STATE).items()
     },
+    "PostgresStore.prune_events": Case(lambda w: dict(occurred_before=NOW), pg_host_call("prune_events"), pg_state),
     "SchedulingRules.__new__": Case(lambda w: {}, lambda w, **kw: SchedulingRules(**kw), NO_STATE),
     "SchedulingRules.or_": Case(
         lambda w: dict(fallback=SchedulingRules()), lambda w, **kw: SchedulingRules().or_(**kw), NO_STATE
@@ -275,6 +280,11 @@ CASES: dict[str, Case] = {
         lambda w, **kw: w.engine.create_session(
             **session_args(w), waitlist_enabled=True, waitlist_mode=WaitlistMode.offer(**kw)
         ),
+    ),
+    "SeatBooking.from_document": Case(
+        lambda w: dict(body=json.dumps(json.loads(w.document("session", w.session.id))["bookings"][0])),
+        lambda w, **kw: booking.SeatBooking.from_document(**kw),
+        NO_STATE,
     ),
     "GroupSession.from_document": Case(
         lambda w: dict(body=w.document("session", w.session.id)),
@@ -394,6 +404,7 @@ CASES: dict[str, Case] = {
     "Engine.calendar": engine_case("calendar", lambda w: dict(owner=w.teacher)),
     "Engine.lesson": engine_case("lesson", lambda w: dict(booking_id=w.lesson.id)),
     "Engine.slot": engine_case("slot", lambda w: dict(slot_id=w.slot.id)),
+    "Engine.prune_requests": engine_case("prune_requests", lambda w: dict(recorded_before=NOW)),
     "Engine.session_ical": engine_case("session_ical", lambda w: dict(session_id=w.session.id)),
     "Engine.booking_ical": engine_case("booking_ical", lambda w: dict(booking_id=w.seat.id)),
     "Engine.lessons_ical": engine_case("lessons_ical", lambda w: dict(booking_ids=[w.lesson.id])),
@@ -432,7 +443,7 @@ MAYBE: dict[tuple[str, str], set[Any]] = {
 OTHER_ERRORS: dict[tuple[str, str], dict[str, type[Exception]]] = {
     # Not JSON: a stored document that does not decode.
     (f"{kind}.from_document", "body"): {NUL: booking.CorruptRecordError}
-    for kind in ("GroupSession", "Lesson", "Calendar")
+    for kind in ("SeatBooking", "GroupSession", "Lesson", "Calendar")
 }
 # Where the core names a value otherwise than the Python parameter (message text / field).
 ALIASES: dict[str, tuple[str, ...]] = {
