@@ -5,7 +5,8 @@
 //! this crate's `conformance` feature (off by default), which `scripts/test-python` turns on
 //! for the wheel it tests. A wheel built without it has the same API (the stub is true of
 //! both builds): `run_conformance` and `conformance_checks` raise `RuntimeError` saying how to
-//! get a build that has the suite.
+//! get a build that has the suite. The test build also carries `_core_names`, the core's names
+//! for the binding's completeness test (`tests/test_completeness.py`).
 
 use pyo3::prelude::*;
 
@@ -131,6 +132,9 @@ mod suite {
 }
 
 #[cfg(feature = "conformance")]
+pub(crate) use suite::core_names;
+
+#[cfg(feature = "conformance")]
 mod suite {
     use super::{Outcome, PyConformanceReport};
     use crate::errors::{Result, guarded};
@@ -141,6 +145,7 @@ mod suite {
         repository::{BookingLocation, Commit, RequestKey, RequestRecord, StoreError},
     };
     use pyo3::prelude::*;
+    use pyo3::types::PyDict;
     use std::sync::Arc;
 
     /// A store the factory failed to make: every call reports why, so the check fails with it.
@@ -233,5 +238,51 @@ mod suite {
         let outcomes =
             report.checks.iter().map(|c| Outcome { name: c.name.clone(), passed: c.passed, detail: c.detail.clone() });
         Ok(PyConformanceReport { checks: outcomes.collect(), passed: report.passed(), text: report.to_string() })
+    }
+
+    /// The variants of a core enum, as its serde derive names them: the names its "unknown
+    /// variant" refusal of `probe` lists (every variant, in declaration order). Empty if the
+    /// message has no list, which the completeness test reports.
+    fn variants<T: serde::de::DeserializeOwned>(probe: serde_json::Value) -> Vec<String> {
+        let message = match serde_json::from_value::<T>(probe) {
+            Ok(_) => return Vec::new(),
+            Err(e) => e.to_string(),
+        };
+        match message.split_once("expected") {
+            Some((_, expected)) => expected.split('`').skip(1).step_by(2).map(str::to_owned).collect(),
+            None => Vec::new(),
+        }
+    }
+
+    /// The core's names the binding must mirror, read from the core itself (its constants and
+    /// its serde derives), for `tests/test_completeness.py`: the event kinds (serde's, and
+    /// `EventKind::NAMES`, in its own order), the commands, the error codes, the enums' variants
+    /// and the scheduling rules' fields (serde's, in alphabetical order).
+    #[pyfunction]
+    pub(crate) fn core_names(py: Python<'_>) -> PyResult<Bound<'_, PyDict>> {
+        use booking_core::{
+            Actor, BookingAvailability, Command, ErrorCode, EventKind, SchedulingRules, SeatStatus, WaitlistMode,
+            lesson::{LessonStatus, SeriesMode},
+        };
+        use serde_json::json;
+        let probe = "-";
+        let rule_fields: Vec<String> = match serde_json::to_value(SchedulingRules::default()) {
+            Ok(serde_json::Value::Object(fields)) => fields.keys().cloned().collect(),
+            _ => Vec::new(),
+        };
+        let names = PyDict::new(py);
+        names.set_item("event_kinds", variants::<EventKind>(json!({ "type": probe })))?;
+        names.set_item("event_kind_names", EventKind::NAMES)?;
+        names.set_item("commands", variants::<Command>(json!({ "command": probe })))?;
+        // `ErrorCode::ALL` and the enum are made from one list in the core.
+        names.set_item("error_codes", ErrorCode::ALL.iter().map(|c| c.as_str()).collect::<Vec<_>>())?;
+        names.set_item("seat_statuses", variants::<SeatStatus>(json!(probe)))?;
+        names.set_item("lesson_statuses", variants::<LessonStatus>(json!(probe)))?;
+        names.set_item("booking_availabilities", variants::<BookingAvailability>(json!(probe)))?;
+        names.set_item("series_modes", variants::<SeriesMode>(json!(probe)))?;
+        names.set_item("waitlist_modes", variants::<WaitlistMode>(json!({ "mode": probe })))?;
+        names.set_item("roles", variants::<Actor>(json!({ "role": probe })))?;
+        names.set_item("rule_fields", rule_fields)?;
+        Ok(names)
     }
 }
