@@ -193,6 +193,42 @@ impl<'py> IntoPyObject<'py> for &Id {
     }
 }
 
+/// An argument converted by its type alone, for the command table of `engine.rs`: an id
+/// from a `uuid.UUID` (or its string), a flag, a text, an instant.
+pub(crate) trait FromArg: Sized {
+    /// The argument `field`'s value.
+    fn from_arg(field: &'static str, value: &Bound<'_, PyAny>) -> Result<Self>;
+}
+
+macro_rules! id_arguments {
+    ($($id:ident),*) => {$(
+        impl FromArg for booking_core::$id {
+            fn from_arg(field: &'static str, value: &Bound<'_, PyAny>) -> Result<Self> {
+                Ok(Self(uuid_of(field, value)?))
+            }
+        }
+    )*};
+}
+id_arguments!(BookingId, SessionId, SlotId, UserId, TimeOffId);
+
+impl FromArg for bool {
+    fn from_arg(field: &'static str, value: &Bound<'_, PyAny>) -> Result<Self> {
+        flag(field, value)
+    }
+}
+
+impl FromArg for String {
+    fn from_arg(field: &'static str, value: &Bound<'_, PyAny>) -> Result<Self> {
+        text(field, value)
+    }
+}
+
+impl FromArg for DateTime<Utc> {
+    fn from_arg(field: &'static str, value: &Bound<'_, PyAny>) -> Result<Self> {
+        instant(field, value)
+    }
+}
+
 /// An optional UUID (`None` allowed).
 pub(crate) fn opt_uuid(field: &str, value: Option<&Bound<'_, PyAny>>) -> Result<Option<Uuid>> {
     match value {
