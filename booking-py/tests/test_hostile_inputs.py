@@ -281,11 +281,6 @@ CASES: dict[str, Case] = {
             **session_args(w), waitlist_enabled=True, waitlist_mode=WaitlistMode.offer(**kw)
         ),
     ),
-    "SeatBooking.from_document": Case(
-        lambda w: dict(body=json.dumps(json.loads(w.document("session", w.session.id))["bookings"][0])),
-        lambda w, **kw: booking.SeatBooking.from_document(**kw),
-        NO_STATE,
-    ),
     "GroupSession.from_document": Case(
         lambda w: dict(body=w.document("session", w.session.id)),
         lambda w, **kw: booking.GroupSession.from_document(**kw),
@@ -309,6 +304,11 @@ CASES: dict[str, Case] = {
     "OneTimeSlot.__new__": Case(
         lambda w: dict(start=datetime(2030, 5, 6, 10), end=datetime(2030, 5, 6, 11)),
         lambda w, **kw: booking.OneTimeSlot(**kw),
+        NO_STATE,
+    ),
+    "SeatBooking.from_document": Case(
+        lambda w: dict(body=json.dumps(json.loads(w.document("session", w.session.id))["bookings"][0])),
+        lambda w, **kw: booking.SeatBooking.from_document(**kw),
         NO_STATE,
     ),
     "Lesson.from_document": Case(
@@ -335,6 +335,7 @@ CASES: dict[str, Case] = {
     "Engine.accept_offer": engine_case("accept_offer", lambda w: dict(actor=w.S, booking_id=w.seat.id)),
     "Engine.decline_offer": engine_case("decline_offer", lambda w: dict(actor=w.S, booking_id=w.seat.id)),
     "Engine.process_expired_offers": engine_case("process_expired_offers", lambda w: dict(now=NOW)),
+    "Engine.prune_requests": engine_case("prune_requests", lambda w: dict(recorded_before=NOW)),
     "Engine.cancel_booking": engine_case("cancel_booking", lambda w: dict(actor=w.S, booking_id=w.seat.id)),
     "Engine.change_capacity": engine_case(
         "change_capacity", lambda w: dict(actor=w.T, session_id=w.session.id, capacity=5)
@@ -404,7 +405,6 @@ CASES: dict[str, Case] = {
     "Engine.calendar": engine_case("calendar", lambda w: dict(owner=w.teacher)),
     "Engine.lesson": engine_case("lesson", lambda w: dict(booking_id=w.lesson.id)),
     "Engine.slot": engine_case("slot", lambda w: dict(slot_id=w.slot.id)),
-    "Engine.prune_requests": engine_case("prune_requests", lambda w: dict(recorded_before=NOW)),
     "Engine.session_ical": engine_case("session_ical", lambda w: dict(session_id=w.session.id)),
     "Engine.booking_ical": engine_case("booking_ical", lambda w: dict(booking_id=w.seat.id)),
     "Engine.lessons_ical": engine_case("lessons_ical", lambda w: dict(booking_ids=[w.lesson.id])),
@@ -443,7 +443,7 @@ MAYBE: dict[tuple[str, str], set[Any]] = {
 OTHER_ERRORS: dict[tuple[str, str], dict[str, type[Exception]]] = {
     # Not JSON: a stored document that does not decode.
     (f"{kind}.from_document", "body"): {NUL: booking.CorruptRecordError}
-    for kind in ("SeatBooking", "GroupSession", "Lesson", "Calendar")
+    for kind in ("GroupSession", "SeatBooking", "Lesson", "Calendar")
 }
 # Where the core names a value otherwise than the Python parameter (message text / field).
 ALIASES: dict[str, tuple[str, ...]] = {
