@@ -193,6 +193,42 @@ impl<'py> IntoPyObject<'py> for &Id {
     }
 }
 
+/// An argument converted by its type alone, for the command table of `engine.rs`: an id
+/// from a `uuid.UUID` (or its string), a flag, a text, an instant.
+pub(crate) trait FromArg: Sized {
+    /// The argument `field`'s value.
+    fn from_arg(field: &'static str, value: &Bound<'_, PyAny>) -> Result<Self>;
+}
+
+macro_rules! id_arguments {
+    ($($id:ident),*) => {$(
+        impl FromArg for booking_core::$id {
+            fn from_arg(field: &'static str, value: &Bound<'_, PyAny>) -> Result<Self> {
+                Ok(Self(uuid_of(field, value)?))
+            }
+        }
+    )*};
+}
+id_arguments!(BookingId, SessionId, SlotId, UserId, TimeOffId);
+
+impl FromArg for bool {
+    fn from_arg(field: &'static str, value: &Bound<'_, PyAny>) -> Result<Self> {
+        flag(field, value)
+    }
+}
+
+impl FromArg for String {
+    fn from_arg(field: &'static str, value: &Bound<'_, PyAny>) -> Result<Self> {
+        text(field, value)
+    }
+}
+
+impl FromArg for DateTime<Utc> {
+    fn from_arg(field: &'static str, value: &Bound<'_, PyAny>) -> Result<Self> {
+        instant(field, value)
+    }
+}
+
 /// An optional UUID (`None` allowed).
 pub(crate) fn opt_uuid(field: &str, value: Option<&Bound<'_, PyAny>>) -> Result<Option<Uuid>> {
     match value {
@@ -276,6 +312,7 @@ pub(crate) fn opt_text(field: &str, value: Option<&Bound<'_, PyAny>>) -> Result<
 
 /// A list of strings from any iterable of `str` (a single `str` is refused, not split into
 /// characters).
+#[cfg_attr(not(feature = "conformance"), allow(dead_code))] // `run_conformance`'s `checks`
 pub(crate) fn texts(field: &str, values: &Bound<'_, PyAny>) -> Result<Vec<String>> {
     each(field, values, "strings", |item| text(field, item))
 }
@@ -603,61 +640,6 @@ pub(crate) fn path(field: &str, value: &Bound<'_, PyAny>) -> Result<std::path::P
     Ok(path)
 }
 
-/// Where the binding's Python enums live, cached per class with their members.
-pub(crate) struct EnumClass {
-    name: &'static str,
-    cell: PyOnceLock<Py<PyType>>,
-    /// Every member with its value as a string (`str(value)` for the `IntEnum`), in
-    /// definition order: a lookup compares Rust strings, with no Python call.
-    members: PyOnceLock<Vec<(String, Py<PyAny>)>>,
-}
-
-impl EnumClass {
-    pub(crate) const fn new(name: &'static str) -> Self {
-        Self { name, cell: PyOnceLock::new(), members: PyOnceLock::new() }
-    }
-
-    fn class<'py>(&self, py: Python<'py>) -> PyResult<&Bound<'py, PyType>> {
-        self.cell.import(py, "booking._enums", self.name)
-    }
-
-    /// The member whose value is `value` (`SeatStatus("confirmed")`; `"3"` for
-    /// `Weekday.THURSDAY`).
-    pub(crate) fn member<'py>(&self, py: Python<'py>, value: &str) -> PyResult<Bound<'py, PyAny>> {
-        let members = self.members.get_or_try_init(py, || -> PyResult<_> {
-            let mut members = Vec::new();
-            for member in self.class(py)?.try_iter()? {
-                let member = member?;
-                let v = member.getattr(pyo3::intern!(py, "value"))?;
-                let key = match v.cast::<PyString>() {
-                    Ok(s) => s.to_cow()?.into_owned(),
-                    Err(_) => v.str()?.to_cow()?.into_owned(),
-                };
-                members.push((key, member.unbind()));
-            }
-            Ok(members)
-        })?;
-        match members.iter().find(|(key, _)| key == value) {
-            Some((_, member)) => Ok(member.bind(py).clone()),
-            // Not a member: let the class raise its own error.
-            None => self.class(py)?.call1((value,)),
-        }
-    }
-
-    /// The member of the `Weekday` class for a day (Monday = 0).
-    pub(crate) fn weekday<'py>(&self, py: Python<'py>, day: chrono::Weekday) -> PyResult<Bound<'py, PyAny>> {
-        const DAYS: [&str; 7] = ["0", "1", "2", "3", "4", "5", "6"];
-        self.member(py, DAYS[day.num_days_from_monday() as usize])
-    }
-}
-
-pub(crate) static SEAT_STATUS: EnumClass = EnumClass::new("SeatStatus");
-pub(crate) static LESSON_STATUS: EnumClass = EnumClass::new("LessonStatus");
-pub(crate) static BOOKING_AVAILABILITY: EnumClass = EnumClass::new("BookingAvailability");
-pub(crate) static EVENT_KIND: EnumClass = EnumClass::new("EventKind");
-pub(crate) static WEEKDAY: EnumClass = EnumClass::new("Weekday");
-pub(crate) static ROLE: EnumClass = EnumClass::new("Role");
-
 /// Who sends a command: `Actor.teacher(id)`, `Actor.student(id)`, `Actor.admin(id)`,
 /// `Actor.system()`.
 #[pyclass(frozen, eq, hash, module = "booking._booking", name = "Actor")]
@@ -693,7 +675,7 @@ impl PyActor {
     /// `Role.TEACHER`, `Role.STUDENT`, `Role.ADMIN` or `Role.SYSTEM`.
     #[getter]
     fn role<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        ROLE.member(py, role_name(&self.0))
+        crate::enums::ROLE.member(py, role_name(&self.0))
     }
 
     /// The person behind the actor (`None` for the system).

@@ -1,7 +1,7 @@
 //! `booking.Engine`: the core's [`Engine`] over any store, with the GIL released while it works.
 
 use crate::convert::{
-    self, Count, count, enum_value, flag, flags, instant, opt_count, opt_text, opt_uuid, restate, text, uuid_of,
+    self, Count, FromArg, count, enum_value, flags, instant, opt_count, opt_text, opt_uuid, restate, text, uuid_of,
     zone_name,
 };
 use crate::errors::{Error, Result, guarded, invalid};
@@ -180,8 +180,81 @@ impl PyEngine {
     }
 }
 
-#[pymethods]
-impl PyEngine {
+/// `Engine`'s `#[pymethods]` (pyo3 takes one block per class): first the commands of the
+/// table, each `fn name(argument: Type, ...) -> Value;` made into
+/// `name(actor, argument, ..., *, key=None)`, which converts each argument by its type
+/// ([`FromArg`]: the argument's name is the field an `InvalidInputError` names), then the
+/// request (`actor`, `key`), runs the core's `Engine::name` with the GIL released and returns
+/// its receipt, the value as `ReceiptValue::Value`; then the hand-written methods.
+macro_rules! engine_methods {
+    (
+        commands { $( $(#[$attr:meta])* fn $name:ident($($arg:ident: $ty:ty),*) -> $value:ident; )* }
+        $($methods:tt)*
+    ) => {
+        #[pymethods]
+        impl PyEngine {
+            $(
+                $(#[$attr])*
+                #[pyo3(signature = (actor, $($arg),*, *, key = None))]
+                fn $name(
+                    &self,
+                    py: Python<'_>,
+                    actor: &Bound<'_, PyAny>,
+                    $($arg: &Bound<'_, PyAny>,)*
+                    key: Option<&Bound<'_, PyAny>>,
+                ) -> Result<PyReceipt> {
+                    $(let $arg = <$ty as FromArg>::from_arg(stringify!($arg), $arg)?;)*
+                    let request = request(actor, key)?;
+                    let r = self.run(py, move |e| e.$name(request, $($arg),*))?;
+                    Ok(PyReceipt::new(r, ReceiptValue::$value))
+                }
+            )*
+            $($methods)*
+        }
+    };
+}
+
+engine_methods! {
+    commands {
+        /// Accepts the seat offered to a waitlisted booking (offer mode): it is confirmed. An
+        /// offer that ran out is refused with `OfferExpiredError`.
+        fn accept_offer(booking_id: BookingId) -> Seat;
+        /// Declines the seat offered to a waitlisted booking: the booking is cancelled and the
+        /// seat is offered to the next in line.
+        fn decline_offer(booking_id: BookingId) -> Seat;
+        /// Cancels a seat booking; a freed seat goes to the head of the waitlist in the same step.
+        fn cancel_booking(booking_id: BookingId) -> Seat;
+        /// Turns the waitlist on or off.
+        fn set_waitlist(session_id: SessionId, enabled: bool) -> Session;
+        /// Cancels a session and every active booking in it.
+        fn cancel_session(session_id: SessionId) -> Session;
+        /// Marks a seat booking attended (`True`) or no-show (`False`), from the session's start.
+        fn mark_attendance(booking_id: BookingId, attended: bool) -> Seat;
+        /// Activates or deactivates a slot.
+        fn set_slot_active(slot_id: SlotId, active: bool) -> Slot;
+        /// Books the occurrence of a slot starting at `starts_at`: confirmed, or pending when the
+        /// course needs approval.
+        fn book_lesson(slot_id: SlotId, starts_at: DateTime<Utc>, student_id: UserId) -> Lesson;
+        /// Cancels one lesson before its start.
+        fn cancel_lesson(booking_id: BookingId) -> Lesson;
+        /// Cancels a lesson of a series and every later active lesson of it; the value is the
+        /// list of lessons.
+        fn cancel_series_from(booking_id: BookingId) -> Lessons;
+        /// Sets or replaces an active lesson's meeting link.
+        fn set_meeting_link(booking_id: BookingId, meeting_link: String) -> Lesson;
+        /// Marks a confirmed lesson attended (`True`) or no-show (`False`), from its start.
+        fn mark_lesson_attendance(booking_id: BookingId, attended: bool) -> Lesson;
+        /// Moves a lesson (confirmed or pending; one occurrence of a series too) to the occurrence
+        /// of `slot_id` (same teacher) starting at `starts_at`, atomically: the new time is taken
+        /// and the old one freed, or nothing changes. The new time is checked like a booking; a
+        /// student moving to a time that needs approval makes it pending again. A student is
+        /// refused within the reschedule cut-off (`CutoffPassedError`); a teacher or admin may,
+        /// and the event records `cutoff_overridden`.
+        fn reschedule_lesson(booking_id: BookingId, slot_id: SlotId, starts_at: DateTime<Utc>) -> Lesson;
+        /// Withdraws a teacher's time off; the value is the `TimeOff` removed.
+        fn remove_time_off(teacher_id: UserId, time_off_id: TimeOffId) -> TimeOff;
+    }
+
     #[new]
     #[pyo3(signature = (store, *, clock = None, max_attempts = None, local_queueing = true, meeting_links = None,
         ical_uid_domain = None, ical_prodid = None))]
@@ -321,38 +394,6 @@ impl PyEngine {
         Ok(PyReceipt::new(r, ReceiptValue::Seat))
     }
 
-    /// Accepts the seat offered to a waitlisted booking (offer mode): it is confirmed. An
-    /// offer that ran out is refused with `OfferExpiredError`.
-    #[pyo3(signature = (actor, booking_id, *, key = None))]
-    fn accept_offer(
-        &self,
-        py: Python<'_>,
-        actor: &Bound<'_, PyAny>,
-        booking_id: &Bound<'_, PyAny>,
-        key: Option<&Bound<'_, PyAny>>,
-    ) -> Result<PyReceipt> {
-        let b = BookingId(uuid_of("booking_id", booking_id)?);
-        let request = request(actor, key)?;
-        let r = self.run(py, move |e| e.accept_offer(request, b))?;
-        Ok(PyReceipt::new(r, ReceiptValue::Seat))
-    }
-
-    /// Declines the seat offered to a waitlisted booking: the booking is cancelled and the
-    /// seat is offered to the next in line.
-    #[pyo3(signature = (actor, booking_id, *, key = None))]
-    fn decline_offer(
-        &self,
-        py: Python<'_>,
-        actor: &Bound<'_, PyAny>,
-        booking_id: &Bound<'_, PyAny>,
-        key: Option<&Bound<'_, PyAny>>,
-    ) -> Result<PyReceipt> {
-        let b = BookingId(uuid_of("booking_id", booking_id)?);
-        let request = request(actor, key)?;
-        let r = self.run(py, move |e| e.decline_offer(request, b))?;
-        Ok(PyReceipt::new(r, ReceiptValue::Seat))
-    }
-
     /// Expires every seat offer that ran out by `now` (an aware datetime) and offers the seats
     /// to the next in line (never after a session's start), as the system. The engine runs no
     /// threads: call this periodically (every minute, say). Each due session is processed on
@@ -373,21 +414,6 @@ impl PyEngine {
         self.run(py, move |e| e.prune_requests(before))
     }
 
-    /// Cancels a seat booking; a freed seat goes to the head of the waitlist in the same step.
-    #[pyo3(signature = (actor, booking_id, *, key = None))]
-    fn cancel_booking(
-        &self,
-        py: Python<'_>,
-        actor: &Bound<'_, PyAny>,
-        booking_id: &Bound<'_, PyAny>,
-        key: Option<&Bound<'_, PyAny>>,
-    ) -> Result<PyReceipt> {
-        let b = BookingId(uuid_of("booking_id", booking_id)?);
-        let request = request(actor, key)?;
-        let r = self.run(py, move |e| e.cancel_booking(request, b))?;
-        Ok(PyReceipt::new(r, ReceiptValue::Seat))
-    }
-
     /// Sets the number of seats (waitlisted students are promoted into added seats).
     #[pyo3(signature = (actor, session_id, capacity, *, key = None))]
     fn change_capacity(
@@ -403,55 +429,6 @@ impl PyEngine {
         let c = capacity.value;
         let r = self.run_counting(py, &[&capacity], move |e| e.change_capacity(request, s, c))?;
         Ok(PyReceipt::new(r, ReceiptValue::Session))
-    }
-
-    /// Turns the waitlist on or off.
-    #[pyo3(signature = (actor, session_id, enabled, *, key = None))]
-    fn set_waitlist(
-        &self,
-        py: Python<'_>,
-        actor: &Bound<'_, PyAny>,
-        session_id: &Bound<'_, PyAny>,
-        enabled: &Bound<'_, PyAny>,
-        key: Option<&Bound<'_, PyAny>>,
-    ) -> Result<PyReceipt> {
-        let s = SessionId(uuid_of("session_id", session_id)?);
-        let enabled = flag("enabled", enabled)?;
-        let request = request(actor, key)?;
-        let r = self.run(py, move |e| e.set_waitlist(request, s, enabled))?;
-        Ok(PyReceipt::new(r, ReceiptValue::Session))
-    }
-
-    /// Cancels a session and every active booking in it.
-    #[pyo3(signature = (actor, session_id, *, key = None))]
-    fn cancel_session(
-        &self,
-        py: Python<'_>,
-        actor: &Bound<'_, PyAny>,
-        session_id: &Bound<'_, PyAny>,
-        key: Option<&Bound<'_, PyAny>>,
-    ) -> Result<PyReceipt> {
-        let s = SessionId(uuid_of("session_id", session_id)?);
-        let request = request(actor, key)?;
-        let r = self.run(py, move |e| e.cancel_session(request, s))?;
-        Ok(PyReceipt::new(r, ReceiptValue::Session))
-    }
-
-    /// Marks a seat booking attended (`True`) or no-show (`False`), from the session's start.
-    #[pyo3(signature = (actor, booking_id, attended, *, key = None))]
-    fn mark_attendance(
-        &self,
-        py: Python<'_>,
-        actor: &Bound<'_, PyAny>,
-        booking_id: &Bound<'_, PyAny>,
-        attended: &Bound<'_, PyAny>,
-        key: Option<&Bound<'_, PyAny>>,
-    ) -> Result<PyReceipt> {
-        let b = BookingId(uuid_of("booking_id", booking_id)?);
-        let attended = flag("attended", attended)?;
-        let request = request(actor, key)?;
-        let r = self.run(py, move |e| e.mark_attendance(request, b, attended))?;
-        Ok(PyReceipt::new(r, ReceiptValue::Seat))
     }
 
     // --- availability and 1:1 lessons ---------------------------------------------------
@@ -504,43 +481,6 @@ impl PyEngine {
         Ok(PyReceipt::new(r, ReceiptValue::Slot))
     }
 
-    /// Activates or deactivates a slot.
-    #[pyo3(signature = (actor, slot_id, active, *, key = None))]
-    fn set_slot_active(
-        &self,
-        py: Python<'_>,
-        actor: &Bound<'_, PyAny>,
-        slot_id: &Bound<'_, PyAny>,
-        active: &Bound<'_, PyAny>,
-        key: Option<&Bound<'_, PyAny>>,
-    ) -> Result<PyReceipt> {
-        let s = SlotId(uuid_of("slot_id", slot_id)?);
-        let active = flag("active", active)?;
-        let request = request(actor, key)?;
-        let r = self.run(py, move |e| e.set_slot_active(request, s, active))?;
-        Ok(PyReceipt::new(r, ReceiptValue::Slot))
-    }
-
-    /// Books the occurrence of a slot starting at `starts_at`: confirmed, or pending when the
-    /// course needs approval.
-    #[pyo3(signature = (actor, slot_id, starts_at, student_id, *, key = None))]
-    fn book_lesson(
-        &self,
-        py: Python<'_>,
-        actor: &Bound<'_, PyAny>,
-        slot_id: &Bound<'_, PyAny>,
-        starts_at: &Bound<'_, PyAny>,
-        student_id: &Bound<'_, PyAny>,
-        key: Option<&Bound<'_, PyAny>>,
-    ) -> Result<PyReceipt> {
-        let s = SlotId(uuid_of("slot_id", slot_id)?);
-        let at = instant("starts_at", starts_at)?;
-        let st = UserId(uuid_of("student_id", student_id)?);
-        let request = request(actor, key)?;
-        let r = self.run(py, move |e| e.book_lesson(request, s, at, st))?;
-        Ok(PyReceipt::new(r, ReceiptValue::Lesson))
-    }
-
     /// Books a weekly series from one slot: `count` lessons or lessons `until` a date (one of
     /// the two), every `every_weeks` weeks; `mode` is `SeriesMode.ALL_OR_NOTHING` (default)
     /// or `SeriesMode.BOOK_AVAILABLE`.
@@ -575,11 +515,11 @@ impl PyEngine {
         };
         let mode = match mode.filter(|m| !m.is_none()) {
             None => SeriesMode::AllOrNothing,
-            Some(m) => match enum_value("mode", m)?.as_str() {
-                "all_or_nothing" => SeriesMode::AllOrNothing,
-                "book_available" => SeriesMode::BookAvailable,
-                other => return Err(invalid("mode", format!("unknown series mode {other:?}"))),
-            },
+            Some(m) => {
+                let name = enum_value("mode", m)?;
+                crate::enums::from_name::<SeriesMode>(&name)
+                    .ok_or_else(|| invalid("mode", format!("unknown series mode {name:?}")))?
+            }
         };
         let series = SeriesRequest {
             slot_id: SlotId(uuid_of("slot_id", slot_id)?),
@@ -629,95 +569,6 @@ impl PyEngine {
         Ok(PyReceipt::new(r, ReceiptValue::Lesson))
     }
 
-    /// Cancels one lesson before its start.
-    #[pyo3(signature = (actor, booking_id, *, key = None))]
-    fn cancel_lesson(
-        &self,
-        py: Python<'_>,
-        actor: &Bound<'_, PyAny>,
-        booking_id: &Bound<'_, PyAny>,
-        key: Option<&Bound<'_, PyAny>>,
-    ) -> Result<PyReceipt> {
-        let b = BookingId(uuid_of("booking_id", booking_id)?);
-        let request = request(actor, key)?;
-        let r = self.run(py, move |e| e.cancel_lesson(request, b))?;
-        Ok(PyReceipt::new(r, ReceiptValue::Lesson))
-    }
-
-    /// Cancels a lesson of a series and every later active lesson of it; the value is the
-    /// list of lessons.
-    #[pyo3(signature = (actor, booking_id, *, key = None))]
-    fn cancel_series_from(
-        &self,
-        py: Python<'_>,
-        actor: &Bound<'_, PyAny>,
-        booking_id: &Bound<'_, PyAny>,
-        key: Option<&Bound<'_, PyAny>>,
-    ) -> Result<PyReceipt> {
-        let b = BookingId(uuid_of("booking_id", booking_id)?);
-        let request = request(actor, key)?;
-        let r = self.run(py, move |e| e.cancel_series_from(request, b))?;
-        Ok(PyReceipt::new(r, ReceiptValue::Lessons))
-    }
-
-    /// Sets or replaces an active lesson's meeting link.
-    #[pyo3(signature = (actor, booking_id, meeting_link, *, key = None))]
-    fn set_meeting_link(
-        &self,
-        py: Python<'_>,
-        actor: &Bound<'_, PyAny>,
-        booking_id: &Bound<'_, PyAny>,
-        meeting_link: &Bound<'_, PyAny>,
-        key: Option<&Bound<'_, PyAny>>,
-    ) -> Result<PyReceipt> {
-        let b = BookingId(uuid_of("booking_id", booking_id)?);
-        let meeting_link = text("meeting_link", meeting_link)?;
-        let request = request(actor, key)?;
-        let r = self.run(py, move |e| e.set_meeting_link(request, b, meeting_link))?;
-        Ok(PyReceipt::new(r, ReceiptValue::Lesson))
-    }
-
-    /// Marks a confirmed lesson attended (`True`) or no-show (`False`), from its start.
-    #[pyo3(signature = (actor, booking_id, attended, *, key = None))]
-    fn mark_lesson_attendance(
-        &self,
-        py: Python<'_>,
-        actor: &Bound<'_, PyAny>,
-        booking_id: &Bound<'_, PyAny>,
-        attended: &Bound<'_, PyAny>,
-        key: Option<&Bound<'_, PyAny>>,
-    ) -> Result<PyReceipt> {
-        let b = BookingId(uuid_of("booking_id", booking_id)?);
-        let attended = flag("attended", attended)?;
-        let request = request(actor, key)?;
-        let r = self.run(py, move |e| e.mark_lesson_attendance(request, b, attended))?;
-        Ok(PyReceipt::new(r, ReceiptValue::Lesson))
-    }
-
-    /// Moves a lesson (confirmed or pending; one occurrence of a series too) to the occurrence
-    /// of `slot_id` (same teacher) starting at `starts_at`, atomically: the new time is taken
-    /// and the old one freed, or nothing changes. The new time is checked like a booking; a
-    /// student moving to a time that needs approval makes it pending again. A student is
-    /// refused within the reschedule cut-off (`CutoffPassedError`); a teacher or admin may,
-    /// and the event records `cutoff_overridden`.
-    #[pyo3(signature = (actor, booking_id, slot_id, starts_at, *, key = None))]
-    fn reschedule_lesson(
-        &self,
-        py: Python<'_>,
-        actor: &Bound<'_, PyAny>,
-        booking_id: &Bound<'_, PyAny>,
-        slot_id: &Bound<'_, PyAny>,
-        starts_at: &Bound<'_, PyAny>,
-        key: Option<&Bound<'_, PyAny>>,
-    ) -> Result<PyReceipt> {
-        let b = BookingId(uuid_of("booking_id", booking_id)?);
-        let s = SlotId(uuid_of("slot_id", slot_id)?);
-        let at = instant("starts_at", starts_at)?;
-        let request = request(actor, key)?;
-        let r = self.run(py, move |e| e.reschedule_lesson(request, b, s, at))?;
-        Ok(PyReceipt::new(r, ReceiptValue::Lesson))
-    }
-
     /// Sets a teacher's scheduling rules for `course_id`, or their default rules when `None`;
     /// empty rules (`SchedulingRules()`) remove that level. The value is the rules now set at
     /// that level. Precedence per field: slot, then the teacher's course rules, then default.
@@ -764,23 +615,6 @@ impl PyEngine {
         };
         let request = request(actor, key)?;
         let r = self.run(py, move |e| e.add_time_off(request, t, spec))?;
-        Ok(PyReceipt::new(r, ReceiptValue::TimeOff))
-    }
-
-    /// Withdraws a teacher's time off; the value is the `TimeOff` removed.
-    #[pyo3(signature = (actor, teacher_id, time_off_id, *, key = None))]
-    fn remove_time_off(
-        &self,
-        py: Python<'_>,
-        actor: &Bound<'_, PyAny>,
-        teacher_id: &Bound<'_, PyAny>,
-        time_off_id: &Bound<'_, PyAny>,
-        key: Option<&Bound<'_, PyAny>>,
-    ) -> Result<PyReceipt> {
-        let t = UserId(uuid_of("teacher_id", teacher_id)?);
-        let id = TimeOffId(uuid_of("time_off_id", time_off_id)?);
-        let request = request(actor, key)?;
-        let r = self.run(py, move |e| e.remove_time_off(request, t, id))?;
         Ok(PyReceipt::new(r, ReceiptValue::TimeOff))
     }
 

@@ -6,6 +6,7 @@
 //!
 //! - `src/convert.rs`: Python values in (UUIDs, timezone-aware datetimes, zones, actors);
 //! - `src/objects.rs`: the core's results out, as frozen Python objects converting lazily;
+//! - `src/enums.rs`: the Python enums, and the core enums they mirror;
 //! - `src/errors.rs`: every failure out ([`BookingError`](booking_core::BookingError) to the
 //!   exception registered for its code, panics to `booking.InternalError`);
 //! - `src/engine.rs`: `booking.Engine`, the core's engine with the GIL released while it works;
@@ -14,7 +15,9 @@
 //!   [`DocumentRepository`](booking_core::document::DocumentRepository);
 //! - `src/pg_tls.rs`: the libpq TLS parameters (`sslmode`, `sslrootcert`) of a PostgreSQL
 //!   connection string, as `booking-postgres`'s TLS settings;
-//! - `src/conformance.rs`: the core's store conformance suite for Python stores.
+//! - `src/conformance.rs`: the core's store conformance suite for Python stores, built with
+//!   the crate's `conformance` feature only (test code: the default wheel has the same API, and
+//!   its `run_conformance` raises `RuntimeError`).
 //!
 //! The Python-facing documentation is `booking-py/README.md` and the stub
 //! `python/booking/_booking.pyi`.
@@ -23,6 +26,7 @@
 pub(crate) mod conformance;
 pub(crate) mod convert;
 pub(crate) mod engine;
+pub(crate) mod enums;
 pub(crate) mod errors;
 pub(crate) mod objects;
 pub(crate) mod pg_tls;
@@ -66,6 +70,9 @@ fn _booking(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(conformance::run_conformance, m)?)?;
     m.add_function(wrap_pyfunction!(conformance::conformance_checks, m)?)?;
     m.add_function(wrap_pyfunction!(sample_error, m)?)?;
+    // Test support of the test build, left out of `__all__` (and of the stub).
+    #[cfg(feature = "conformance")]
+    m.setattr("_core_names", wrap_pyfunction!(conformance::core_names, m)?)?;
     let codes: Vec<&str> = ErrorCode::ALL.iter().map(|c| c.as_str()).collect();
     m.add("ERROR_CODES", pyo3::types::PyTuple::new(m.py(), codes)?)?;
     let invalid: Vec<&str> = ErrorCode::ALL.iter().filter(|c| c.is_invalid_input()).map(|c| c.as_str()).collect();

@@ -19,6 +19,23 @@ NOW = datetime(2030, 5, 1, 8, 0, tzinfo=timezone.utc)
 PG_URL = os.environ.get("BOOKING_PG_URL")
 
 
+def _has_conformance_suite() -> bool:
+    try:
+        booking.conformance_checks()
+    except RuntimeError:
+        return False
+    return True
+
+
+TEST_BUILD = _has_conformance_suite()
+"""Whether the wheel under test was built with ``--features conformance`` (the core's
+conformance suite), as ``scripts/test-python`` builds the wheel it tests; the default wheel
+has none."""
+if os.environ.get("BOOKING_PY_TEST_BUILD", str(int(TEST_BUILD))) != str(int(TEST_BUILD)):
+    raise RuntimeError(f"BOOKING_PY_TEST_BUILD={os.environ['BOOKING_PY_TEST_BUILD']}, but the wheel is not that build")
+needs_test_build = pytest.mark.skipif(not TEST_BUILD, reason="a wheel built without --features conformance")
+
+
 def new_id() -> uuid.UUID:
     return uuid.uuid4()
 

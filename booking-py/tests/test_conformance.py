@@ -1,10 +1,24 @@
-"""The core's conformance suite, run against stores from Python."""
+"""The core's conformance suite, run against stores from Python (in the test build, the wheel
+built with ``--features conformance``), and its absence from the default wheel."""
 
 from __future__ import annotations
+
+import pytest
+from conftest import TEST_BUILD, needs_test_build
 
 import booking
 
 
+@pytest.mark.skipif(TEST_BUILD, reason="the test build has the suite")
+def test_the_default_build_has_no_suite_and_says_so() -> None:
+    for call in (lambda: booking.run_conformance(booking.MemoryDocumentStore), booking.conformance_checks):
+        with pytest.raises(RuntimeError, match=r"no conformance suite .* --features conformance"):
+            call()
+    # The API is the same in both builds (one stub): the report classes are there.
+    assert booking.ConformanceReport.__module__ == booking.CheckOutcome.__module__ == "booking._booking"
+
+
+@needs_test_build
 def test_reference_python_store_passes_the_whole_suite() -> None:
     report = booking.run_conformance(booking.MemoryDocumentStore)
     assert report.passed, str(report)
@@ -19,11 +33,13 @@ def test_reference_python_store_passes_the_whole_suite() -> None:
     }
 
 
+@needs_test_build
 def test_rust_store_through_a_factory() -> None:
     report = booking.run_conformance(booking.InMemoryStore, ["seed_group_try_overbook", "idempotent_retries"])
     assert report.passed and len(report.checks) == 2 and report.failures == []
 
 
+@needs_test_build
 def test_a_broken_store_fails_with_reasons() -> None:
     class Forgetful(booking.MemoryDocumentStore):
         def commit(self, commit: booking.DocumentCommit) -> None:
@@ -36,6 +52,7 @@ def test_a_broken_store_fails_with_reasons() -> None:
     assert "seed_group_book_to_capacity" in str(report)
 
 
+@needs_test_build
 def test_a_failing_factory_is_reported() -> None:
     def factory() -> booking.MemoryDocumentStore:
         raise RuntimeError("no database today")

@@ -889,10 +889,14 @@ class ConformanceReport:
     def failures(self) -> list[CheckOutcome]: ...
 
 def conformance_checks() -> list[str]:
-    """The names of the conformance checks, in order."""
+    """The names of the conformance checks, in order. ``RuntimeError`` in a wheel built without
+    the suite (see :func:`run_conformance`)."""
 
 def run_conformance(factory: Callable[[], Any], checks: Sequence[str] | None = None) -> ConformanceReport:
-    """Runs the core's store conformance suite against fresh stores from ``factory``."""
+    """Runs the core's store conformance suite against fresh stores from ``factory``.
+
+    The suite is test code, in the wheel built with ``maturin build --features conformance``
+    (``scripts/test-python`` builds one); the default wheel raises ``RuntimeError`` saying so."""
 
 def sample_error(code: str) -> BookingError:
     """For tests: the exception the binding maps a sample error with this code to."""
