@@ -1,5 +1,6 @@
 //! Four worker processes book, cancel and book again on one session, with request keys and
 //! client retries; then the test audits every attempt and the outbox. Needs `BOOKING_PG_URL`.
+//! The workers are this test binary again (`common::worker`).
 
 mod common;
 
@@ -8,10 +9,13 @@ use booking_core::{
     repository::Repository,
 };
 use chrono::{TimeDelta, Utc};
+use common::worker;
 use serde_json::Value;
 use std::collections::{HashMap, HashSet};
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 
+/// The test whose process the workers run in.
+const TEST_NAME: &str = "four_processes_book_cancel_and_rebook_one_session";
 const WORKERS: u32 = 4;
 const STUDENTS: u32 = 4;
 const ROUNDS: u32 = 15;
@@ -61,6 +65,7 @@ fn parse(line: &str) -> Result<Line, String> {
 
 #[test]
 fn four_processes_book_cancel_and_rebook_one_session() {
+    worker::run_if_worker();
     let test = common::test_store();
     let teacher = UserId::from_uuid(uuid::Uuid::from_u128(7 << 96));
     let engine = Engine::new(test.store.clone());
@@ -71,10 +76,28 @@ fn four_processes_book_cancel_and_rebook_one_session() {
     let start_at = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() + 1500;
     let children: Vec<_> = (0..WORKERS)
         .map(|w| {
-            Command::new(env!("CARGO_BIN_EXE_booking-pg-worker"))
-                .args(["--url", &common::url(), "--schema", &test.guard.name, "--session", &session.id.to_string()])
-                .args(["--worker", &w.to_string(), "--students", &STUDENTS.to_string()])
-                .args(["--rounds", &ROUNDS.to_string(), "--repeat-every", "3", "--start-at", &start_at.to_string()])
+            let args: Vec<String> = [
+                "--url",
+                &common::url(),
+                "--schema",
+                &test.guard.name,
+                "--session",
+                &session.id.to_string(),
+                "--worker",
+                &w.to_string(),
+                "--students",
+                &STUDENTS.to_string(),
+                "--rounds",
+                &ROUNDS.to_string(),
+                "--repeat-every",
+                "3",
+                "--start-at",
+                &start_at.to_string(),
+            ]
+            .iter()
+            .map(|arg| arg.to_string())
+            .collect();
+            worker::command(TEST_NAME, &args)
                 .stdout(Stdio::piped())
                 .stderr(Stdio::piped())
                 .spawn()
@@ -91,7 +114,7 @@ fn four_processes_book_cancel_and_rebook_one_session() {
             output.status,
             String::from_utf8_lossy(&output.stderr)
         );
-        for line in stdout.lines() {
+        for line in stdout.lines().filter(|line| worker::is_report(line)) {
             lines.push(parse(line).unwrap_or_else(|e| panic!("worker {w}: {e}")));
         }
     }

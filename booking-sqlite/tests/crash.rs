@@ -1,5 +1,6 @@
 //! Worker processes writing without pause are killed with SIGKILL mid-run, again and again;
-//! after each kill the database opens, is sound, and its state is consistent.
+//! after each kill the database opens, is sound, and its state is consistent. The workers are
+//! this test binary again (`common::worker`).
 
 #![cfg(unix)]
 
@@ -7,14 +8,19 @@ mod common;
 
 use booking_core::Repository;
 use booking_sqlite::SqliteRepository;
-use common::{Attempt, WORKER, audit_index, audit_outbox, ensure, summary};
+use common::{Attempt, audit_index, audit_outbox, ensure, summary, worker};
 use std::io::{BufRead, BufReader};
 use std::os::unix::process::ExitStatusExt;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
+
+/// The test whose process the writers run in (as workers).
+const WRITERS_TEST: &str = "killed_writers_leave_a_consistent_database";
+/// The test whose process the workers that create the database run in.
+const CREATING_TEST: &str = "killed_while_creating_the_database";
 
 /// Rounds of kills.
 const ROUNDS: u64 = 6;
@@ -28,13 +34,12 @@ struct Running {
     reader: JoinHandle<Vec<String>>,
 }
 
-fn spawn(path: &std::path::Path, session: &str, worker: u32) -> Running {
-    let mut child = Command::new(WORKER)
-        .args([path.to_str().expect("a UTF-8 path"), session, &worker.to_string(), "churn"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawning a worker");
+fn spawn(path: &std::path::Path, session: &str, number: u32) -> Running {
+    let mut child =
+        worker::command(WRITERS_TEST, &[path.to_str().expect("a UTF-8 path"), session, &number.to_string(), "churn"])
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("spawning a worker");
     let out = BufReader::new(child.stdout.take().expect("stdout"));
     let lines = Arc::new(AtomicUsize::new(0));
     let counter = Arc::clone(&lines);
@@ -42,6 +47,7 @@ fn spawn(path: &std::path::Path, session: &str, worker: u32) -> Running {
     let reader = std::thread::spawn(move || {
         out.lines()
             .map_while(Result::ok)
+            .filter(|line| worker::is_report(line))
             .inspect(|_| {
                 counter.fetch_add(1, Ordering::SeqCst);
             })
@@ -83,6 +89,7 @@ fn audit(
 
 #[test]
 fn killed_writers_leave_a_consistent_database() -> Result<(), String> {
+    worker::run_if_worker();
     let dir = tempfile::tempdir().expect("a temporary directory");
     let path = dir.path().join("crash.db");
     let (created, creation) = common::create_session(&path);
@@ -112,17 +119,18 @@ fn killed_writers_leave_a_consistent_database() -> Result<(), String> {
 
 #[test]
 fn killed_while_creating_the_database() -> Result<(), String> {
+    worker::run_if_worker();
     let dir = tempfile::tempdir().expect("a temporary directory");
     for i in 0..8u64 {
         let path = dir.path().join(format!("new-{i}.db"));
         // The session does not exist: the worker opens (creates and migrates) the file, then
         // fails, unless it is killed first, at a different moment each time.
-        let mut child = Command::new(WORKER)
-            .args([path.to_str().expect("a UTF-8 path"), &uuid::Uuid::nil().to_string(), "1", "churn"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .map_err(|e| e.to_string())?;
+        let mut child = worker::command(
+            CREATING_TEST,
+            &[path.to_str().expect("a UTF-8 path"), &uuid::Uuid::nil().to_string(), "1", "churn"],
+        )
+        .spawn()
+        .map_err(|e| e.to_string())?;
         std::thread::sleep(Duration::from_micros(500 * i));
         child.kill().map_err(|e| e.to_string())?;
         child.wait().map_err(|e| e.to_string())?;

@@ -1,15 +1,18 @@
 //! Four processes book, cancel and re-book seats of one session in one database file at
-//! once; then every attempt, the session's history and the final state are audited.
+//! once; then every attempt, the session's history and the final state are audited. The
+//! processes are this test binary again (`common::worker`).
 
 mod common;
 
 use booking_core::{Receipt, Repository, SeatBooking, UserId};
 use booking_sqlite::SqliteRepository;
-use common::{Attempt, CAPACITY, WORKER, audit_index, audit_outbox, check_invariants, ensure, replay, summary};
+use common::{Attempt, CAPACITY, audit_index, audit_outbox, check_invariants, ensure, replay, summary, worker};
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::{BufRead, BufReader, Write};
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 
+/// The test whose process the workers run in.
+const TEST_NAME: &str = "four_processes_share_one_session";
 /// Worker processes.
 const PROCESSES: u32 = 4;
 /// Commands per process.
@@ -26,8 +29,8 @@ struct Report {
 fn run_workers(path: &std::path::Path, session: &str) -> Vec<Report> {
     let mut children: Vec<_> = (1..=PROCESSES)
         .map(|w| {
-            Command::new(WORKER)
-                .args([path.to_str().expect("a UTF-8 path"), session, &w.to_string(), "mixed", &COMMANDS.to_string()])
+            let args = [path.to_str().expect("a UTF-8 path"), session, &w.to_string(), "mixed", &COMMANDS.to_string()];
+            worker::command(TEST_NAME, &args)
                 .stdin(Stdio::piped())
                 .stdout(Stdio::piped())
                 .stderr(Stdio::piped())
@@ -38,8 +41,16 @@ fn run_workers(path: &std::path::Path, session: &str) -> Vec<Report> {
     // Every worker has opened the database before any starts.
     let mut outputs: Vec<_> = children.iter_mut().map(|c| BufReader::new(c.stdout.take().expect("stdout"))).collect();
     for (w, out) in outputs.iter_mut().enumerate() {
+        // The harness's own lines come first.
         let mut ready = String::new();
-        out.read_line(&mut ready).expect("reading a worker");
+        while !worker::is_report(&ready) {
+            ready.clear();
+            assert!(
+                out.read_line(&mut ready).expect("reading a worker") > 0,
+                "worker {} ended before it started",
+                w + 1
+            );
+        }
         assert!(ready.contains("\"ready\""), "worker {} did not start: {ready:?}", w + 1);
     }
     for child in &mut children {
@@ -58,7 +69,7 @@ fn run_workers(path: &std::path::Path, session: &str) -> Vec<Report> {
         assert!(status.success(), "worker {} failed ({status}): {stderr}", w + 1);
         let mut attempts = Vec::new();
         let mut active = None;
-        for line in &lines {
+        for line in lines.iter().filter(|line| worker::is_report(line)) {
             match Attempt::parse(line).expect("a well-formed line") {
                 Some(a) => attempts.push(a),
                 None => {
@@ -121,6 +132,7 @@ fn audit_attempts(reports: &[Report]) -> Result<Vec<&Receipt<SeatBooking>>, Stri
 
 #[test]
 fn four_processes_share_one_session() -> Result<(), String> {
+    worker::run_if_worker();
     let dir = tempfile::tempdir().expect("a temporary directory");
     let path = dir.path().join("shared.db");
     let (created, creation) = common::create_session(&path);

@@ -67,3 +67,4 @@ pub fn admin_client() -> postgres::Client {
 }
 
 pub mod audit;
+pub mod worker;

@@ -1,4 +1,4 @@
-//! What the process tests share: a session to race on, the worker binary, and the audits.
+//! What the process tests share: a session to race on, the worker process, and the audits.
 
 #![allow(dead_code)]
 
@@ -12,8 +12,7 @@ use std::collections::{BTreeSet, HashSet};
 use std::path::Path;
 use std::sync::Arc;
 
-/// The worker binary of this crate.
-pub const WORKER: &str = env!("CARGO_BIN_EXE_booking-sqlite-worker");
+pub mod worker;
 
 /// The session every process books on: 3 seats, waitlist on, a month ahead.
 pub const CAPACITY: u32 = 3;

@@ -1,14 +1,17 @@
-//! Drives one booking database from its own process, for the multi-process and crash tests
-//! (and to load a database file by hand).
+//! A worker process for the multi-process and crash tests: it drives one booking database
+//! from its own process. The worker is the test binary itself, started again by [`command`]
+//! with the worker's arguments in [`WORKER_ENV`]; the test it names calls [`run_if_worker`]
+//! first, which runs the worker and exits. So no worker binary ships with the crate.
 //!
 //! ```text
-//! booking-sqlite-worker <db> <session-id> <worker-number> mixed <commands>
-//! booking-sqlite-worker <db> <session-id> <worker-number> churn
+//! <db> <session-id> <worker-number> mixed <commands>
+//! <db> <session-id> <worker-number> churn
 //! ```
 //!
 //! The worker books seats in the session for its own three students (student ids
 //! `2 << 64 | worker * 100 + j`), cancels them and books again, under request keys now and then,
-//! and writes every attempt with its outcome as one JSON line to stdout:
+//! and writes every attempt with its outcome as one JSON line to stdout (the test harness's own
+//! lines, such as `running 1 test`, are not JSON: [`is_report`] tells them apart):
 //!
 //! ```text
 //! {"type":"attempt","worker":1,"n":0,"op":"book","student":"..","booking":null,"key":"w1-0",
@@ -26,7 +29,7 @@ use booking_core::{Actor, BookingError, BookingId, Engine, Receipt, Request, Sea
 use booking_sqlite::SqliteRepository;
 use serde_json::{Value, json};
 use std::io::{BufRead, Write};
-use std::process::ExitCode;
+use std::process::{Command, Stdio};
 
 /// Students per worker.
 const STUDENTS: u128 = 3;
@@ -238,7 +241,7 @@ impl Worker {
 }
 
 fn run(args: &[String]) -> Result<(), String> {
-    let usage = "usage: booking-sqlite-worker <db> <session-id> <worker-number> (mixed <commands> | churn)";
+    let usage = "worker arguments: <db> <session-id> <worker-number> (mixed <commands> | churn)";
     let [db, session, number, mode, rest @ ..] = args else { return Err(usage.to_owned()) };
     let session: SessionId = session.parse().map_err(|e| format!("session id: {e}"))?;
     let number: u32 = number.parse().map_err(|e| format!("worker number: {e}"))?;
@@ -268,13 +271,50 @@ fn run(args: &[String]) -> Result<(), String> {
     }
 }
 
-fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    match run(&args) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(message) => {
-            eprintln!("booking-sqlite-worker: {message}");
-            ExitCode::FAILURE
-        }
+/// Set in a worker's environment: its arguments, as a JSON array of strings.
+pub const WORKER_ENV: &str = "BOOKING_SQLITE_WORKER";
+
+/// A worker process with `args`: this test binary again, running only the test `test` (which
+/// must call [`run_if_worker`] first). Its stdin, stdout and stderr are null until set.
+pub fn command(test: &str, args: &[&str]) -> Command {
+    let exe = std::env::current_exe().expect("the test binary");
+    let mut command = Command::new(exe);
+    command
+        .args(["--exact", test, "--nocapture", "--test-threads", "1"])
+        .env(WORKER_ENV, json!(args).to_string())
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    command
+}
+
+/// Whether a line of a worker's stdout is one of its JSON reports (not a line of the harness).
+pub fn is_report(line: &str) -> bool {
+    line.starts_with('{')
+}
+
+/// In a process started by [`command`], runs the worker and exits the process: 0 when it is
+/// done, 1 with the reason on stderr when it fails. Anywhere else, returns at once.
+pub fn run_if_worker() {
+    let Ok(args) = std::env::var(WORKER_ENV) else { return };
+    // The harness has printed `test NAME ... ` without ending the line: end it, so that every
+    // report starts a line of its own.
+    let mut stdout = std::io::stdout();
+    if writeln!(stdout).and_then(|()| stdout.flush()).is_err() {
+        std::process::exit(1);
     }
+    let code = match serde_json::from_str::<Vec<String>>(&args) {
+        Ok(args) => match run(&args) {
+            Ok(()) => 0,
+            Err(message) => {
+                eprintln!("worker: {message}");
+                1
+            }
+        },
+        Err(e) => {
+            eprintln!("worker: {WORKER_ENV} is not a JSON array of strings: {e}");
+            1
+        }
+    };
+    std::process::exit(code);
 }

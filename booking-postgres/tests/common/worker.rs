@@ -1,10 +1,12 @@
-//! A load worker for one group session, used by the multi-process test and handy for
-//! trying a deployment: its students book, cancel and book again, every command under a
-//! request key, and it prints one JSON line per attempt on stdout.
+//! A load worker for one group session, for the multi-process test: its students book,
+//! cancel and book again, every command under a request key, and it prints one JSON line per
+//! attempt on stdout. The worker is the test binary itself, started again by [`command`] with
+//! the worker's arguments in [`WORKER_ENV`]; the test it names calls [`run_if_worker`] first,
+//! which runs the worker and exits. So no worker binary ships with the crate.
 //!
 //! ```text
-//! booking-pg-worker --url URL [--schema NAME] --session UUID --worker N
-//!                   [--students 4] [--rounds 6] [--repeat-every 3] [--start-at UNIX_MS]
+//! --url URL [--schema NAME] --session UUID --worker N
+//! [--students 4] [--rounds 6] [--repeat-every 3] [--start-at UNIX_MS]
 //! ```
 //!
 //! With `--start-at`, the worker opens the store and then waits until that instant (Unix
@@ -16,12 +18,14 @@
 //! says `"repeat_of"`, and the engine must replay the first outcome. A command that fails
 //! with `contention`, `store_unavailable` or `store_error` is sent again under its key, up to
 //! 50 times, and its line counts the `tries`. The process exits 0 after printing every line.
+//! The test harness's own lines on stdout (such as `running 1 test`) are not JSON:
+//! [`is_report`] tells them apart.
 
 use booking_core::{Actor, BookingError, Engine, Receipt, SeatBooking, SeatStatus, SessionId, UserId};
 use booking_postgres::PgOptions;
 use serde_json::json;
 use std::io::Write as _;
-use std::process::ExitCode;
+use std::process::{Command, Stdio};
 use std::time::Duration;
 
 struct Args {
@@ -35,14 +39,14 @@ struct Args {
     start_at: Option<u64>,
 }
 
-fn parse_args() -> Result<Args, String> {
+fn parse_args(args: &[String]) -> Result<Args, String> {
     let mut url = None;
     let mut schema = None;
     let mut session = None;
     let mut worker = None;
     let (mut students, mut rounds, mut repeat_every) = (4, 6, 3);
     let mut start_at = None;
-    let mut it = std::env::args().skip(1);
+    let mut it = args.iter().cloned();
     while let Some(flag) = it.next() {
         let mut value = || it.next().ok_or_else(|| format!("{flag} needs a value"));
         let number = |v: String| v.parse::<u32>().map_err(|e| format!("{v}: {e}"));
@@ -107,31 +111,14 @@ fn run<R: booking_core::Repository>(
     }
 }
 
-fn main() -> ExitCode {
-    let args = match parse_args() {
-        Ok(a) => a,
-        Err(e) => {
-            eprintln!("booking-pg-worker: {e}");
-            return ExitCode::from(2);
-        }
-    };
-    let mut options = match PgOptions::new(&args.url) {
-        Ok(o) => o.max_connections(4).min_idle(0),
-        Err(e) => {
-            eprintln!("booking-pg-worker: {e}");
-            return ExitCode::from(2);
-        }
-    };
+/// Runs the worker with `args` (the flags above).
+fn run_worker(args: &[String]) -> Result<(), String> {
+    let args = parse_args(args)?;
+    let mut options = PgOptions::new(&args.url).map_err(|e| e.to_string())?.max_connections(4).min_idle(0);
     if let Some(schema) = &args.schema {
         options = options.schema(schema.clone());
     }
-    let store = match options.open() {
-        Ok(s) => s,
-        Err(e) => {
-            eprintln!("booking-pg-worker: {e}");
-            return ExitCode::FAILURE;
-        }
-    };
+    let store = options.open().map_err(|e| format!("opening the store: {e}"))?;
     let engine = Engine::new(store);
     if let Some(start_at) = args.start_at {
         let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
@@ -176,14 +163,57 @@ fn main() -> ExitCode {
                 "receipt": result.as_ref().ok(),
                 "error": result.as_ref().err().map(|e| e.code().as_str()),
             });
-            if writeln!(out, "{line}").is_err() {
-                return ExitCode::FAILURE;
-            }
+            writeln!(out, "{line}").map_err(|e| format!("writing to stdout: {e}"))?;
             if repeat_of.is_none() {
                 last = Some((attempt, who, op, key));
             }
             attempt += 1;
         }
     }
-    ExitCode::SUCCESS
+    out.flush().map_err(|e| format!("writing to stdout: {e}"))
+}
+
+/// Set in a worker's environment: its arguments, as a JSON array of strings.
+pub const WORKER_ENV: &str = "BOOKING_PG_WORKER";
+
+/// A worker process with `args`: this test binary again, running only the test `test` (which
+/// must call [`run_if_worker`] first). Its stdin, stdout and stderr are null until set.
+pub fn command(test: &str, args: &[String]) -> Command {
+    let exe = std::env::current_exe().expect("the test binary");
+    let mut command = Command::new(exe);
+    command
+        .args(["--exact", test, "--nocapture", "--test-threads", "1"])
+        .env(WORKER_ENV, json!(args).to_string())
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    command
+}
+
+/// Whether a line of a worker's stdout is one of its JSON reports (not a line of the harness).
+pub fn is_report(line: &str) -> bool {
+    line.starts_with('{')
+}
+
+/// In a process started by [`command`], runs the worker and exits the process: 0 when it is
+/// done, 1 with the reason on stderr when it fails. Anywhere else, returns at once.
+pub fn run_if_worker() {
+    let Ok(args) = std::env::var(WORKER_ENV) else { return };
+    // The harness has printed `test NAME ... ` without ending the line: end it, so that every
+    // report starts a line of its own.
+    let mut stdout = std::io::stdout();
+    if writeln!(stdout).and_then(|()| stdout.flush()).is_err() {
+        std::process::exit(1);
+    }
+    let result = serde_json::from_str::<Vec<String>>(&args)
+        .map_err(|e| format!("{WORKER_ENV} is not a JSON array of strings: {e}"))
+        .and_then(|args| run_worker(&args));
+    let code = match result {
+        Ok(()) => 0,
+        Err(message) => {
+            eprintln!("worker: {message}");
+            1
+        }
+    };
+    std::process::exit(code);
 }
