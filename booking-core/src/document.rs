@@ -99,7 +99,7 @@ pub struct DocumentWrite {
     /// The new state, as JSON.
     pub body: String,
     /// For a session in offer mode: the earliest deadline of its outstanding seat offers,
-    /// `None` when it has none. The store keeps it with the document (replacing the previous
+    /// `None` when it has none ([`SessionIndex::offer_deadline`](crate::index::SessionIndex::offer_deadline)). The store keeps it with the document (replacing the previous
     /// one) and answers [`DocumentStore::sessions_with_offers_due`] from it.
     pub offer_deadline: Option<DateTime<Utc>>,
 }
@@ -220,19 +220,18 @@ pub fn encode_commit(commit: &Commit) -> Result<DocumentCommit, StoreError> {
         .writes
         .iter()
         .map(|write| {
-            let (version, body, offer_deadline) = match write {
-                Write::Session { session, .. } => {
-                    (session.version, encode(&**session, "session")?, session.next_offer_deadline())
-                }
-                Write::Calendar { calendar, .. } => (calendar.version, encode(&**calendar, "calendar")?, None),
-                Write::Lesson { lesson, .. } => (lesson.version, encode(&**lesson, "lesson")?, None),
+            let (version, body) = match write {
+                Write::Session { session, .. } => (session.version, encode(&**session, "session")?),
+                Write::Calendar { calendar, .. } => (calendar.version, encode(&**calendar, "calendar")?),
+                Write::Lesson { lesson, .. } => (lesson.version, encode(&**lesson, "lesson")?),
             };
+            let index = write.index();
             Ok(DocumentWrite {
                 key: write.key(),
                 expected_version: write.expected_version(),
                 version,
                 body,
-                offer_deadline,
+                offer_deadline: index.session().and_then(|s| s.offer_deadline),
             })
         })
         .collect::<Result<_, StoreError>>()?;

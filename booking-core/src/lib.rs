@@ -50,6 +50,7 @@ mod event;
 pub mod group;
 pub mod ical;
 mod ids;
+pub mod index;
 pub mod lesson;
 mod meeting;
 mod memory;

@@ -14,6 +14,7 @@
 
 use crate::{
     Actor, BookingId, CourseId, GroupSession, SeatBooking, SessionId, SlotId, UserId,
+    index::SessionIndex,
     lesson::{ApprovalSettings, Calendar, Lesson},
     repository::{AggregateKey, BookingLocation, Commit, Repository, RequestKey, RequestRecord, StoreError, Write},
 };
@@ -260,7 +261,7 @@ impl Repository for InMemoryRepository {
                     && matches!(session.waitlist_mode, crate::WaitlistMode::Offer { .. })
                 {
                     let mut deadlines = lock(&self.offer_deadlines);
-                    match session.next_offer_deadline() {
+                    match SessionIndex::of(session).offer_deadline {
                         Some(deadline) => deadlines.insert(session.id, deadline),
                         None => deadlines.remove(&session.id),
                     };

@@ -308,6 +308,16 @@ impl Write {
             Write::Lesson { lesson, .. } => AggregateKey::Lesson(lesson.id),
         }
     }
+
+    /// What a store keeps beside the written aggregate's body (see [`crate::index`]).
+    pub fn index(&self) -> crate::index::IndexEntries {
+        use crate::index::{CalendarIndex, IndexEntries, LessonIndex, SessionIndex};
+        match self {
+            Write::Session { session, .. } => IndexEntries::Session(SessionIndex::of(session)),
+            Write::Calendar { calendar, .. } => IndexEntries::Calendar(CalendarIndex::of(calendar)),
+            Write::Lesson { lesson, .. } => IndexEntries::Lesson(LessonIndex::of(lesson)),
+        }
+    }
 }
 
 /// Everything one command changes, to be applied atomically (see the [module docs](self)).
@@ -426,8 +436,9 @@ pub trait Repository: Send + Sync {
     /// The sessions with a seat offer that runs out at or before `until`
     /// ([`GroupSession::next_offer_deadline`]), for
     /// [`Engine::process_expired_offers`](crate::Engine::process_expired_offers). A store keeps
-    /// each session's deadline next to it when it writes the session; a stale answer costs a
-    /// wasted decision, never a wrong one.
+    /// each session's deadline ([`SessionIndex::offer_deadline`](crate::index::SessionIndex::offer_deadline))
+    /// next to it when it writes the session; a stale answer costs a wasted decision, never a
+    /// wrong one.
     fn sessions_with_offers_due(&self, until: DateTime<Utc>) -> Result<Vec<SessionId>, StoreError>;
 
     /// A finished seat booking (cancelled or expired) from the booking history, as the commit

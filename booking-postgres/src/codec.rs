@@ -3,6 +3,7 @@
 
 use booking_core::{
     Actor, Event, EventKind, GroupSession, SeatBooking,
+    index::IndexEntries,
     lesson::{Calendar, Lesson},
     repository::{BookingLocation, Commit, RequestRecord, StoreError, Write},
 };
@@ -72,13 +73,12 @@ struct WriteRow<'a> {
     expected: i64,
     version: i64,
     body: Body<'a>,
-    teacher_id: Option<Uuid>,
-    student_id: Option<Uuid>,
-    course_id: Option<Uuid>,
-    starts_at: Option<DateTime<Utc>>,
-    status: Option<&'static str>,
-    /// Sessions: [`GroupSession::next_offer_deadline`], kept in `sessions.offer_deadline`.
-    offer_deadline: Option<DateTime<Utc>>,
+    /// The columns kept beside the body ([`Write::index`]), one field per column, named as
+    /// the column: sessions `teacher_id`, `course_id`, `starts_at`, `offer_deadline` (version
+    /// 2); lessons `teacher_id`, `student_id`, `course_id`, `starts_at`, `status`. A column a
+    /// kind lacks is absent, which `booking_commit` reads as `NULL`.
+    #[serde(flatten)]
+    index: IndexEntries,
 }
 
 #[derive(Debug, Serialize)]
@@ -107,47 +107,18 @@ impl<'a> Payload<'a> {
             .into_iter()
             .map(|w| {
                 let expected = version(w.expected_version())?;
-                Ok(match w {
-                    Write::Session { session, .. } => WriteRow {
-                        kind: "session",
-                        id: session.id.as_uuid(),
-                        expected,
-                        version: version(session.version)?,
-                        body: Body::Session(session),
-                        teacher_id: Some(session.teacher_id.as_uuid()),
-                        student_id: None,
-                        course_id: session.course_id.map(|c| c.as_uuid()),
-                        starts_at: Some(session.starts_at),
-                        status: None,
-                        offer_deadline: session.next_offer_deadline(),
-                    },
-                    Write::Calendar { calendar, .. } => WriteRow {
-                        kind: "calendar",
-                        id: calendar.owner.as_uuid(),
-                        expected,
-                        version: version(calendar.version)?,
-                        body: Body::Calendar(calendar),
-                        teacher_id: None,
-                        student_id: None,
-                        course_id: None,
-                        starts_at: None,
-                        status: None,
-                        offer_deadline: None,
-                    },
-                    Write::Lesson { lesson, .. } => WriteRow {
-                        kind: "lesson",
-                        id: lesson.id.as_uuid(),
-                        expected,
-                        version: version(lesson.version)?,
-                        body: Body::Lesson(lesson),
-                        teacher_id: Some(lesson.teacher_id.as_uuid()),
-                        student_id: Some(lesson.student_id.as_uuid()),
-                        course_id: lesson.course_id.map(|c| c.as_uuid()),
-                        starts_at: Some(lesson.starts_at),
-                        status: Some(lesson.status.as_str()),
-                        offer_deadline: None,
-                    },
-                })
+                let (kind, id, new_version, body) = match w {
+                    Write::Session { session, .. } => {
+                        ("session", session.id.as_uuid(), session.version, Body::Session(session))
+                    }
+                    Write::Calendar { calendar, .. } => {
+                        ("calendar", calendar.owner.as_uuid(), calendar.version, Body::Calendar(calendar))
+                    }
+                    Write::Lesson { lesson, .. } => {
+                        ("lesson", lesson.id.as_uuid(), lesson.version, Body::Lesson(lesson))
+                    }
+                };
+                Ok(WriteRow { kind, id, expected, version: version(new_version)?, body, index: w.index() })
             })
             .collect::<Result<Vec<_>, StoreError>>()?;
         // A group command writes exactly one session (creating or cancelling it also writes

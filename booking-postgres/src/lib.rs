@@ -107,7 +107,9 @@
 //! | `course_approval`, `teacher_approval`, `enrollments` | host data, set with [`PgRepository::set_course_approval`], [`set_teacher_approval`](PgRepository::set_teacher_approval), [`enroll`](PgRepository::enroll), [`unenroll`](PgRepository::unenroll) (or by the host's own SQL) |
 //!
 //! The store reads only `version` and `body` of an aggregate row (and `sessions.offer_deadline`
-//! to find the sessions with an offer due); the other columns are for hosts. A row that does not decode, or whose body names another id or version than the
+//! to find the sessions with an offer due); the other columns are for hosts. The values of
+//! the columns beside a body are the core's [`booking_core::index`] of it, computed there once
+//! for every store and sent to `booking_commit` field by field, named as the columns. A row that does not decode, or whose body names another id or version than the
 //! row, is [`StoreError::Corrupt`] (the engine's `corrupt_record`), never a panic.
 //!
 //! ## The commit: one statement, one round trip, no booking rule

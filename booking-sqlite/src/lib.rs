@@ -37,7 +37,8 @@
 //!   `id TEXT PRIMARY KEY, version INTEGER, body TEXT`: the body is the aggregate as JSON
 //!   (serde), the version its optimistic-concurrency version. Sessions also keep
 //!   `teacher_id`, `course_id` and `starts_at`, lessons `teacher_id`, `student_id`,
-//!   `starts_at` and `status`, copied from the body in the same statement, with indexes: a
+//!   `starts_at` and `status`, copied from the body in the same statement (the values of the
+//!   core's [`booking_core::index`], computed there once for every store), with indexes: a
 //!   host lists "this teacher's upcoming sessions" or "this student's lessons" with plain SQL
 //!   instead of decoding every body. They are a read-only projection: the store never reads
 //!   them back, the body stays the only source of truth. Calendars get no extra columns: they
@@ -121,6 +122,7 @@ mod sql;
 
 use booking_core::{
     Actor, BookingError, BookingId, CourseId, Event, GroupSession, SeatBooking, SessionId, SlotId, StoreError, UserId,
+    index::{FinishedBookingIndex, IndexEntries},
     lesson::{ApprovalSettings, Calendar, Lesson},
     repository::{AggregateKey, BookingLocation, Commit, Repository, RequestKey, RequestRecord, Write},
 };
@@ -341,11 +343,34 @@ fn table_of(key: &AggregateKey) -> &'static str {
     }
 }
 
-/// The query columns a table keeps beside the body.
+/// The query columns a table keeps beside the body, encoded from the core's
+/// [`index`](booking_core::index) of the aggregate.
 enum Columns {
     Session { teacher_id: String, course_id: Option<String>, starts_at: String, offer_deadline: Option<String> },
     Calendar,
     Lesson { teacher_id: String, student_id: String, starts_at: String, status: &'static str },
+}
+
+impl Columns {
+    /// The columns of `index` this store keeps (a lesson's `course_id` it does not: hosts
+    /// read it from the body).
+    fn new(index: IndexEntries) -> Self {
+        match index {
+            IndexEntries::Session(s) => Columns::Session {
+                teacher_id: s.teacher_id.to_string(),
+                course_id: s.course_id.map(|c| c.to_string()),
+                starts_at: encode_instant(s.starts_at),
+                offer_deadline: s.offer_deadline.map(encode_instant),
+            },
+            IndexEntries::Calendar(_) => Columns::Calendar,
+            IndexEntries::Lesson(l) => Columns::Lesson {
+                teacher_id: l.teacher_id.to_string(),
+                student_id: l.student_id.to_string(),
+                starts_at: encode_instant(l.starts_at),
+                status: l.status,
+            },
+        }
+    }
 }
 
 /// One [`Write`], encoded before the write lock is taken.
@@ -363,33 +388,16 @@ impl EncodedWrite {
         let key = write.key();
         let what = format!("{key:?}");
         let expected = encode_version(write.expected_version(), &what)?;
-        let (id, version, body, columns) = match write {
-            Write::Session { session, .. } => (
-                session.id.to_string(),
-                session.version,
-                encode_json(&**session, &what)?,
-                Columns::Session {
-                    teacher_id: session.teacher_id.to_string(),
-                    course_id: session.course_id.map(|c| c.to_string()),
-                    starts_at: encode_instant(session.starts_at),
-                    offer_deadline: session.next_offer_deadline().map(encode_instant),
-                },
-            ),
-            Write::Calendar { calendar, .. } => {
-                (calendar.owner.to_string(), calendar.version, encode_json(&**calendar, &what)?, Columns::Calendar)
+        let (id, version, body) = match write {
+            Write::Session { session, .. } => {
+                (session.id.to_string(), session.version, encode_json(&**session, &what)?)
             }
-            Write::Lesson { lesson, .. } => (
-                lesson.id.to_string(),
-                lesson.version,
-                encode_json(&**lesson, &what)?,
-                Columns::Lesson {
-                    teacher_id: lesson.teacher_id.to_string(),
-                    student_id: lesson.student_id.to_string(),
-                    starts_at: encode_instant(lesson.starts_at),
-                    status: lesson.status.as_str(),
-                },
-            ),
+            Write::Calendar { calendar, .. } => {
+                (calendar.owner.to_string(), calendar.version, encode_json(&**calendar, &what)?)
+            }
+            Write::Lesson { lesson, .. } => (lesson.id.to_string(), lesson.version, encode_json(&**lesson, &what)?),
         };
+        let columns = Columns::new(write.index());
         Ok(Self { key, id, expected, version: encode_version(version, &what)?, body, columns })
     }
 
@@ -494,12 +502,13 @@ impl EncodedCommit {
             .finished_bookings
             .iter()
             .map(|b| {
+                let index = FinishedBookingIndex::of(b);
                 Ok([
                     b.id.to_string(),
-                    b.session_id.to_string(),
-                    b.student_id.to_string(),
-                    b.status.as_str().to_owned(),
-                    encode_instant(b.updated_at),
+                    index.session_id.to_string(),
+                    index.student_id.to_string(),
+                    index.status.to_owned(),
+                    encode_instant(index.finished_at),
                     encode_json(b, "a finished booking")?,
                 ])
             })
