@@ -145,6 +145,7 @@ fn a_document_store_passes_conformance_checks_through_the_adapter() {
         "concurrent_booking_audit",
         "group_finished_bookings_leave_the_session",
         "prune_request_records",
+        "store_index_queries_agree_with_the_core",
     ]
     .map(String::from)
     .to_vec();
