@@ -42,39 +42,6 @@ impl InMemoryStore {
     pub fn aggregate_count(&self) -> u64 {
         self.inner.aggregate_count() as u64
     }
-
-    /// Host data: enrolls a student in a course.
-    pub fn enroll(&self, student_id: UserId, course_id: CourseId) -> Result<(), BookingError> {
-        self.inner.enroll(student_id, course_id);
-        Ok(())
-    }
-
-    /// Host data: removes a student from a course.
-    pub fn unenroll(&self, student_id: UserId, course_id: CourseId) -> Result<(), BookingError> {
-        self.inner.unenroll(student_id, course_id);
-        Ok(())
-    }
-
-    /// Host data: the course's own approval setting (`None` removes it).
-    pub fn set_course_approval(
-        &self,
-        course_id: CourseId,
-        requires_approval: Option<bool>,
-    ) -> Result<(), BookingError> {
-        self.inner.set_course_approval(course_id, requires_approval);
-        Ok(())
-    }
-
-    /// Host data: a teacher's approval override for a course (`None` removes it).
-    pub fn set_teacher_approval(
-        &self,
-        teacher_id: UserId,
-        course_id: CourseId,
-        requires_approval: Option<bool>,
-    ) -> Result<(), BookingError> {
-        self.inner.set_teacher_approval(teacher_id, course_id, requires_approval);
-        Ok(())
-    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -116,35 +83,6 @@ impl SqliteStore {
         self.inner.path().display().to_string()
     }
 
-    /// Host data: enrolls a student in a course.
-    pub fn enroll(&self, student_id: UserId, course_id: CourseId) -> Result<(), BookingError> {
-        guard(|| self.inner.enroll(student_id, course_id))
-    }
-
-    /// Host data: removes a student from a course.
-    pub fn unenroll(&self, student_id: UserId, course_id: CourseId) -> Result<(), BookingError> {
-        guard(|| self.inner.unenroll(student_id, course_id))
-    }
-
-    /// Host data: the course's own approval setting (`None` removes it).
-    pub fn set_course_approval(
-        &self,
-        course_id: CourseId,
-        requires_approval: Option<bool>,
-    ) -> Result<(), BookingError> {
-        guard(|| self.inner.set_course_approval(course_id, requires_approval))
-    }
-
-    /// Host data: a teacher's approval override for a course (`None` removes it).
-    pub fn set_teacher_approval(
-        &self,
-        teacher_id: UserId,
-        course_id: CourseId,
-        requires_approval: Option<bool>,
-    ) -> Result<(), BookingError> {
-        guard(|| self.inner.set_teacher_approval(teacher_id, course_id, requires_approval))
-    }
-
     /// Up to `limit` outbox events with an id above `after`, oldest first.
     pub fn events_since(&self, after: i64, limit: u32) -> Result<Vec<OutboxEvent>, BookingError> {
         guard(|| {
@@ -173,6 +111,58 @@ impl SqliteStore {
         guard(|| self.inner.check_integrity())
     }
 }
+
+/// What a host-data call of a store returns, as a result.
+trait Done {
+    fn done(self) -> Result<(), booking_core::BookingError>;
+}
+
+impl Done for () {
+    fn done(self) -> Result<(), booking_core::BookingError> {
+        Ok(())
+    }
+}
+
+impl Done for Result<(), booking_core::BookingError> {
+    fn done(self) -> Result<(), booking_core::BookingError> {
+        self
+    }
+}
+
+/// The host data (enrollments, approval settings) of the in-memory and SQLite stores.
+macro_rules! host_data {
+    ($($store:ty),*) => {$(
+        #[uniffi::export]
+        impl $store {
+            /// Host data: enrolls a student in a course.
+            pub fn enroll(&self, student_id: UserId, course_id: CourseId) -> Result<(), BookingError> {
+                guard(|| self.inner.enroll(student_id, course_id).done())
+            }
+
+            /// Host data: removes a student from a course.
+            pub fn unenroll(&self, student_id: UserId, course_id: CourseId) -> Result<(), BookingError> {
+                guard(|| self.inner.unenroll(student_id, course_id).done())
+            }
+
+            /// Host data: the course's own approval setting (`None` removes it).
+            pub fn set_course_approval(&self, course_id: CourseId, requires_approval: Option<bool>) -> Result<(), BookingError> {
+                guard(|| self.inner.set_course_approval(course_id, requires_approval).done())
+            }
+
+            /// Host data: a teacher's approval override for a course (`None` removes it).
+            pub fn set_teacher_approval(
+                &self,
+                teacher_id: UserId,
+                course_id: CourseId,
+                requires_approval: Option<bool>,
+            ) -> Result<(), BookingError> {
+                guard(|| self.inner.set_teacher_approval(teacher_id, course_id, requires_approval).done())
+            }
+        }
+    )*};
+}
+
+host_data!(InMemoryStore, SqliteStore);
 
 // ---------------------------------------------------------------------------------------------
 // Stores written in Kotlin or Swift

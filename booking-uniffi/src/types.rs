@@ -422,54 +422,36 @@ impl<T> Out<T> for T {
     }
 }
 
-impl Out<GroupSession> for Box<booking_core::GroupSession> {
-    fn out(self) -> GroupSession {
-        GroupSession::from(&*self)
-    }
+macro_rules! out {
+    ($($from:ty => $to:ty = |$v:ident| $convert:expr;)*) => {$(
+        impl Out<$to> for $from {
+            fn out(self) -> $to {
+                let $v = self;
+                $convert
+            }
+        }
+    )*};
 }
 
-impl Out<Lesson> for Box<core_lesson::Lesson> {
-    fn out(self) -> Lesson {
-        Lesson::from(&*self)
-    }
-}
-
-impl Out<TimeOff> for Box<CoreTimeOff> {
-    fn out(self) -> TimeOff {
-        TimeOff::from(&*self)
-    }
-}
-
-impl Out<AvailabilitySlot> for Box<AvailabilitySlot> {
-    fn out(self) -> AvailabilitySlot {
-        *self
-    }
-}
-
-impl Out<SchedulingRules> for Box<SchedulingRules> {
-    fn out(self) -> SchedulingRules {
-        *self
-    }
-}
-
-impl Out<String> for MeetingLink {
-    fn out(self) -> String {
-        self.as_str().to_owned()
-    }
-}
-
-impl Out<Option<String>> for Option<MeetingLink> {
-    fn out(self) -> Option<String> {
-        self.map(Out::out)
-    }
+out! {
+    Box<booking_core::GroupSession> => GroupSession = |s| GroupSession::from(&*s);
+    Box<core_lesson::Lesson> => Lesson = |l| Lesson::from(&*l);
+    Box<CoreTimeOff> => TimeOff = |t| TimeOff::from(&*t);
+    Box<AvailabilitySlot> => AvailabilitySlot = |s| *s;
+    Box<SchedulingRules> => SchedulingRules = |r| *r;
+    MeetingLink => String = |m| m.as_str().to_owned();
+    Option<MeetingLink> => Option<String> = |m| m.map(Out::out);
 }
 
 /// Declares [`EventKind`] (the core's kinds with the same fields, plus `Other`) and its
 /// conversion from the core's, field by field: a field the core adds fails to compile here.
 macro_rules! event_kinds {
     ($($(#[$vdoc:meta])* $variant:ident { $($(#[$fdoc:meta])* $field:ident: $ty:ty),* $(,)? }),* $(,)?) => {
-        /// The kinds of domain events (see `booking_core::EventKind`).
+        /// The kinds of domain events (see `booking_core::EventKind`). The fields `session_id`,
+        /// `booking_id`, `student_id` and `teacher_id` name the session, booking, student and
+        /// teacher the event is about.
         #[derive(Clone, Debug, PartialEq, Eq, uniffi::Enum)]
+        #[allow(missing_docs)]
         pub enum EventKind {
             $($(#[$vdoc])* $variant { $($(#[$fdoc])* $field: $ty),* },)*
             /// An event kind added to the core after this binding was built.
@@ -499,22 +481,16 @@ event_kinds! {
     },
     /// A student got their seats straight away.
     BookingConfirmed {
-        /// The session.
         session_id: SessionId,
-        /// The booking.
         booking_id: BookingId,
-        /// The student.
         student_id: UserId,
         /// Seats it takes.
         seats: u32,
     },
     /// A student joined the waitlist (`position` is 1-based).
     BookingWaitlisted {
-        /// The session.
         session_id: SessionId,
-        /// The booking.
         booking_id: BookingId,
-        /// The student.
         student_id: UserId,
         /// Its 1-based place in the queue when joining.
         position: u32,
@@ -523,20 +499,14 @@ event_kinds! {
     },
     /// The head of the waitlist got a freed or added seat.
     BookingPromoted {
-        /// The session.
         session_id: SessionId,
-        /// The booking.
         booking_id: BookingId,
-        /// The student.
         student_id: UserId,
     },
     /// A seat booking was cancelled.
     BookingCancelled {
-        /// The session.
         session_id: SessionId,
-        /// The booking.
         booking_id: BookingId,
-        /// The student.
         student_id: UserId,
         /// Its status before.
         previous_status: SeatStatus,
@@ -546,11 +516,9 @@ event_kinds! {
     },
     /// Freed seats are held for the first in line until `expires_at` (offer mode).
     SeatOffered {
-        /// The session.
         session_id: SessionId,
         /// The waitlisted booking.
         booking_id: BookingId,
-        /// The student.
         student_id: UserId,
         /// Seats held.
         seats: u32,
@@ -559,44 +527,32 @@ event_kinds! {
     },
     /// The student took the offered seats: the booking is confirmed.
     OfferAccepted {
-        /// The session.
         session_id: SessionId,
-        /// The booking.
         booking_id: BookingId,
-        /// The student.
         student_id: UserId,
     },
     /// The student turned the offer down: the booking is cancelled.
     OfferDeclined {
-        /// The session.
         session_id: SessionId,
-        /// The booking.
         booking_id: BookingId,
-        /// The student.
         student_id: UserId,
     },
     /// The offer ran out unanswered: the booking left the queue.
     OfferExpired {
-        /// The session.
         session_id: SessionId,
-        /// The booking.
         booking_id: BookingId,
-        /// The student.
         student_id: UserId,
     },
     /// Every seat is taken and the waitlist is off.
     SessionClosed {
-        /// The session.
         session_id: SessionId,
     },
     /// A closed session takes bookings again.
     SessionReopened {
-        /// The session.
         session_id: SessionId,
     },
     /// The number of seats changed.
     CapacityChanged {
-        /// The session.
         session_id: SessionId,
         /// Seats before.
         previous: u32,
@@ -605,23 +561,18 @@ event_kinds! {
     },
     /// The waitlist was turned on or off.
     WaitlistChanged {
-        /// The session.
         session_id: SessionId,
         /// Whether new students may now join the waitlist.
         enabled: bool,
     },
     /// The whole session was cancelled.
     SessionCancelled {
-        /// The session.
         session_id: SessionId,
     },
     /// Attendance of a seat booking was marked.
     AttendanceMarked {
-        /// The session.
         session_id: SessionId,
-        /// The booking.
         booking_id: BookingId,
-        /// The student.
         student_id: UserId,
         /// Attended or no-show.
         status: SeatStatus,
@@ -648,33 +599,24 @@ event_kinds! {
     },
     /// A pending lesson was approved.
     LessonApproved {
-        /// The booking.
         booking_id: BookingId,
-        /// The teacher.
         teacher_id: UserId,
-        /// The student.
         student_id: UserId,
         /// The link.
         meeting_link: Option<String>,
     },
     /// A pending lesson was declined.
     LessonDeclined {
-        /// The booking.
         booking_id: BookingId,
-        /// The teacher.
         teacher_id: UserId,
-        /// The student.
         student_id: UserId,
         /// The teacher's reason, if given.
         reason: Option<String>,
     },
     /// A lesson was cancelled.
     LessonCancelled {
-        /// The booking.
         booking_id: BookingId,
-        /// The teacher.
         teacher_id: UserId,
-        /// The student.
         student_id: UserId,
         /// Its status before.
         previous_status: LessonStatus,
@@ -697,7 +639,6 @@ event_kinds! {
     },
     /// A teacher's scheduling rules were set (for one course, or their default).
     SchedulingRulesSet {
-        /// The teacher.
         teacher_id: UserId,
         /// The course, or `None` for the teacher's default rules.
         course_id: Option<CourseId>,
@@ -711,25 +652,20 @@ event_kinds! {
     },
     /// A teacher's time off was withdrawn.
     TimeOffRemoved {
-        /// The teacher.
         teacher_id: UserId,
         /// The time off.
         time_off_id: TimeOffId,
     },
     /// A lesson's meeting link was set.
     MeetingLinkSet {
-        /// The booking.
         booking_id: BookingId,
         /// The link.
         meeting_link: String,
     },
     /// Attendance of a lesson was marked.
     LessonAttendanceMarked {
-        /// The booking.
         booking_id: BookingId,
-        /// The teacher.
         teacher_id: UserId,
-        /// The student.
         student_id: UserId,
         /// Attended or no-show.
         status: LessonStatus,
@@ -738,7 +674,6 @@ event_kinds! {
     SeriesBooked {
         /// The series.
         series_id: SeriesId,
-        /// The student.
         student_id: UserId,
         /// Its lessons, in order.
         lessons: Vec<BookingId>,
