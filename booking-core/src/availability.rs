@@ -35,6 +35,7 @@ pub const MAX_WINDOW_DAYS: i64 = 366;
 const SUPPORTED_YEARS: RangeInclusive<i32> = 1..=9999;
 
 /// A teacher's availability: when students may book 1:1 lessons with them.
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AvailabilitySlot {
     /// The slot's id; bookings name occurrences by it.
@@ -94,6 +95,7 @@ impl TimeOff {
 }
 
 /// What a teacher fills in to take time off.
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TimeOffSpec {
     /// The first day off.
@@ -104,10 +106,12 @@ pub struct TimeOffSpec {
     pub time_zone: String,
     /// A note, if any: multi-line text without other control characters (see
     /// [`crate::text`]), at most 200 characters once trimmed.
+    #[cfg_attr(feature = "uniffi", uniffi(default = None))]
     pub note: Option<String>,
 }
 
 /// When a slot occurs, in wall time in the slot's zone.
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum SlotRecurrence {

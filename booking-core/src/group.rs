@@ -184,6 +184,7 @@ pub struct NewGroupSession {
 }
 
 /// How a freed seat reaches the waitlist.
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(tag = "mode", rename_all = "snake_case")]
 pub enum WaitlistMode {
@@ -201,6 +202,7 @@ pub enum WaitlistMode {
 }
 
 /// The status of a seat booking; see the [module docs](self) for the transitions.
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum SeatStatus {
@@ -261,6 +263,7 @@ impl fmt::Display for SeatStatus {
 }
 
 /// One student's booking in a group session.
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SeatBooking {
     /// The booking.
@@ -291,6 +294,7 @@ pub(crate) const fn one_seat() -> u32 {
 }
 
 /// Whether a group session takes bookings at an instant.
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum BookingAvailability {

@@ -372,6 +372,7 @@ impl Calendar {
 }
 
 /// The status of a lesson; see the [module docs](self) for the transitions.
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum LessonStatus {
@@ -490,11 +491,14 @@ impl Lesson {
 }
 
 /// The host's settings that decide whether 1:1 bookings of a course need approval.
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ApprovalSettings {
     /// The course's setting (`Course.requires_booking_approval`), if it has one.
+    #[cfg_attr(feature = "uniffi", uniffi(default = None))]
     pub course: Option<bool>,
     /// The teacher's override for this course (`CourseTeacher.requires_booking_approval`).
+    #[cfg_attr(feature = "uniffi", uniffi(default = None))]
     pub teacher_override: Option<bool>,
 }
 
@@ -531,19 +535,23 @@ pub trait MeetingLinkGenerator: Send + Sync {
 }
 
 /// What a teacher fills in for an availability slot.
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SlotSpec {
     /// The course the slot is for, if any.
+    #[cfg_attr(feature = "uniffi", uniffi(default = None))]
     pub course_id: Option<CourseId>,
     /// The IANA zone its wall times are in.
     pub time_zone: String,
     /// Weekly or one-time, with its wall times.
     pub recurrence: SlotRecurrence,
     /// Whether it is offered.
+    #[cfg_attr(feature = "uniffi", uniffi(default = true))]
     pub active: bool,
     /// The slot's own scheduling rules (unset fields come from the teacher's); the seats per
     /// booking, a group-session rule, is refused here.
     #[serde(default)]
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub rules: SchedulingRules,
 }
 
@@ -558,6 +566,7 @@ pub enum SeriesEnd {
 }
 
 /// What to do with occurrences of a series that cannot be booked.
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum SeriesMode {
@@ -903,24 +912,29 @@ pub fn reschedule(
 }
 
 /// Which occurrences to list: a teacher's, in a window, for whom, shown in which zone.
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OccurrenceQuery {
     /// The teacher.
     pub teacher_id: UserId,
     /// Only slots of this course (`None`: every course, and slots without one).
+    #[cfg_attr(feature = "uniffi", uniffi(default = None))]
     pub course_id: Option<CourseId>,
     /// The student asking: slots of courses they are not enrolled in are left out. `None`
     /// lists every course (a teacher's or an admin's view).
+    #[cfg_attr(feature = "uniffi", uniffi(default = None))]
     pub student_id: Option<UserId>,
     /// The window's start (inclusive).
     pub from: DateTime<Utc>,
     /// The window's end (exclusive); at most [`MAX_WINDOW_DAYS`](crate::availability::MAX_WINDOW_DAYS) after `from`.
     pub to: DateTime<Utc>,
     /// The IANA zone to show wall times in, besides the teacher's (`None`: UTC).
+    #[cfg_attr(feature = "uniffi", uniffi(default = None))]
     pub time_zone: Option<String>,
 }
 
 /// One bookable occurrence, as an instant and as wall times.
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BookableOccurrence {
     /// The slot producing it (book it with this id and `starts_at`).

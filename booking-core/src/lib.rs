@@ -58,9 +58,14 @@ pub mod repository;
 pub mod rules;
 pub mod text;
 pub mod time;
+#[cfg(feature = "uniffi")]
+pub mod uniffi_support;
 
 #[cfg(feature = "conformance")]
 pub mod conformance;
+
+#[cfg(feature = "uniffi")]
+uniffi::setup_scaffolding!();
 
 pub use actor::Actor;
 pub use clock::{Clock, ManualClock, SystemClock};

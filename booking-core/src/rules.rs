@@ -85,29 +85,40 @@ pub const DEFAULT_MAX_SEATS_PER_BOOKING: u32 = 1;
 /// assert_eq!(effective.buffer_after_minutes, Some(15)); // the teacher fills the gap
 /// assert!(effective.validate().is_ok());
 /// ```
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(default)]
 pub struct SchedulingRules {
     /// Bookings must start at least this many minutes after now.
+    #[cfg_attr(feature = "uniffi", uniffi(default = None))]
     pub min_notice_minutes: Option<u32>,
     /// Bookings must start at most this many days after now.
+    #[cfg_attr(feature = "uniffi", uniffi(default = None))]
     pub max_advance_days: Option<u32>,
     /// Minutes kept free before each 1:1 lesson in the teacher's calendar.
+    #[cfg_attr(feature = "uniffi", uniffi(default = None))]
     pub buffer_before_minutes: Option<u32>,
     /// Minutes kept free after each 1:1 lesson in the teacher's calendar.
+    #[cfg_attr(feature = "uniffi", uniffi(default = None))]
     pub buffer_after_minutes: Option<u32>,
     /// A student may not cancel within this many minutes of the start.
+    #[cfg_attr(feature = "uniffi", uniffi(default = None))]
     pub cancel_cutoff_minutes: Option<u32>,
     /// A student may not reschedule within this many minutes of the start.
+    #[cfg_attr(feature = "uniffi", uniffi(default = None))]
     pub reschedule_cutoff_minutes: Option<u32>,
     /// At most this many 1:1 lessons per day for the teacher.
+    #[cfg_attr(feature = "uniffi", uniffi(default = None))]
     pub max_lessons_per_day: Option<u32>,
     /// At most this many 1:1 lessons per ISO week for the teacher.
+    #[cfg_attr(feature = "uniffi", uniffi(default = None))]
     pub max_lessons_per_week: Option<u32>,
     /// At most this many not-yet-ended 1:1 lessons per student in one course.
+    #[cfg_attr(feature = "uniffi", uniffi(default = None))]
     pub max_upcoming_lessons_per_student: Option<u32>,
     /// At most this many seats in one booking of a group session (unset everywhere:
     /// [`DEFAULT_MAX_SEATS_PER_BOOKING`]).
+    #[cfg_attr(feature = "uniffi", uniffi(default = None))]
     pub max_seats_per_booking: Option<u32>,
 }
 

@@ -4,6 +4,7 @@
 // 3 warm-up rounds are discarded and the median of the others is printed. Run it with bench/run.
 
 import org.booking.*
+import org.booking.core.*
 import java.time.Duration
 import java.time.Instant
 

@@ -10,7 +10,7 @@ use booking_core::{Actor, Engine, InMemoryRepository, NewGroupSession, UserId};
 use booking_uniffi::InMemoryStore;
 use booking_uniffi::types::Actor as FfiActor;
 use chrono::{Duration, Utc};
-use std::time::{Instant, SystemTime};
+use std::time::Instant;
 
 const WARMUPS: usize = 3;
 
@@ -62,17 +62,15 @@ fn main() {
 
     // The binding's facade: the same call as Kotlin makes, minus the FFI.
     let facade = booking_uniffi::Engine::in_memory(InMemoryStore::new(), None, None, None, None);
-    let teacher = teacher.to_string();
-    let students: Vec<String> = students.iter().map(ToString::to_string).collect();
     let mut wrapped = Vec::new();
     for round in 0..WARMUPS + repeats {
-        let ids: Vec<String> = (0..sessions)
+        let ids: Vec<_> = (0..sessions)
             .map(|_| {
                 let new = booking_uniffi::types::NewGroupSession {
-                    teacher_id: teacher.clone(),
+                    teacher_id: teacher,
                     course_id: None,
                     title: "Bench".into(),
-                    starts_at: SystemTime::now() + std::time::Duration::from_secs(86_400),
+                    starts_at: chrono::Utc::now() + chrono::TimeDelta::days(1),
                     time_zone: "Europe/Paris".into(),
                     duration_minutes: 60,
                     meeting_link: "https://meet.example.com/bench".into(),
@@ -81,15 +79,13 @@ fn main() {
                     waitlist_mode: Default::default(),
                     rules: Default::default(),
                 };
-                facade.create_session(FfiActor::Teacher { id: teacher.clone() }, new, None).expect("created").value.id
+                facade.create_session(FfiActor::Teacher { id: teacher }, new, None).expect("created").value.id
             })
             .collect();
         let started = Instant::now();
         for id in &ids {
             for student in &students {
-                facade
-                    .book_seat(FfiActor::Student { id: student.clone() }, id.clone(), student.clone(), None)
-                    .expect("booked");
+                facade.book_seat(FfiActor::Student { id: *student }, *id, *student, None).expect("booked");
             }
         }
         if round >= WARMUPS {

@@ -4,14 +4,18 @@
 use crate::error::{BookingError, guard};
 use crate::stores::{DocumentStore, InMemoryStore, SqliteStore, foreign_repository};
 use crate::types::{
-    self, Actor, AvailabilitySlot, AvailabilitySlotReceipt, BookableOccurrence, BookingAvailability, GroupSession,
-    GroupSessionReceipt, Lesson, LessonReceipt, LessonsReceipt, NewGroupSession, OccurrenceQuery, OfferSweep,
-    SchedulingRules, SchedulingRulesReceipt, SeatBooking, SeatBookingReceipt, SeriesBookingReceipt, SeriesRequest,
-    SlotSpec, TimeOff, TimeOffReceipt, TimeOffSpec, id_in, instant_in, instant_out, opt_id_in, receipt_out, request_in,
+    Actor, GroupSession, GroupSessionReceipt, Lesson, LessonReceipt, LessonsReceipt, NewGroupSession, OfferSweep,
+    SeatBookingReceipt, SeriesBookingReceipt, SeriesRequest, TimeOff, TimeOffReceipt, request_in,
 };
-use booking_core::{BookingId, CourseId, Repository, SessionId, SlotId, TimeOffId, UserId};
+use booking_core::availability::{AvailabilitySlot, TimeOffSpec};
+use booking_core::lesson::{BookableOccurrence, OccurrenceQuery, SlotSpec};
+use booking_core::uniffi_support::Timestamp;
+use booking_core::{
+    BookingAvailability, BookingId, CourseId, Repository, SchedulingRules, SeatBooking, SessionId, SlotId, TimeOffId,
+    UserId,
+};
 use std::sync::Arc;
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 /// A clock that only moves when told to, for tests and replays (`booking_core::ManualClock`).
 /// Pass it to an engine's constructor; without one an engine reads the system clock.
@@ -24,22 +28,20 @@ pub struct ManualClock {
 impl ManualClock {
     /// A clock showing `now`.
     #[uniffi::constructor]
-    pub fn new(now: SystemTime) -> Result<Arc<Self>, BookingError> {
-        guard(|| Ok(Arc::new(Self { inner: Arc::new(booking_core::ManualClock::new(instant_in("now", now)?)) })))
+    pub fn new(now: Timestamp) -> Result<Arc<Self>, BookingError> {
+        Ok(Arc::new(Self { inner: Arc::new(booking_core::ManualClock::new(now)) }))
     }
 
     /// The instant it shows.
-    pub fn now(&self) -> SystemTime {
+    pub fn now(&self) -> Timestamp {
         use booking_core::Clock;
-        instant_out(self.inner.now())
+        self.inner.now()
     }
 
     /// Moves it to `now` (backwards too).
-    pub fn set(&self, now: SystemTime) -> Result<(), BookingError> {
-        guard(|| {
-            self.inner.set(instant_in("now", now)?);
-            Ok(())
-        })
+    pub fn set(&self, now: Timestamp) -> Result<(), BookingError> {
+        self.inner.set(now);
+        Ok(())
     }
 
     /// Moves it forward by `delta`. `InvalidInput` (and the clock unchanged) if that would
@@ -230,100 +232,8 @@ impl Engine {
     }
 
     /// The engine clock's current instant.
-    pub fn now(&self) -> SystemTime {
-        instant_out(self.inner.now())
-    }
-
-    // ----- group sessions -------------------------------------------------------------------
-
-    /// Creates a group session.
-    #[uniffi::method(default(key = None))]
-    pub fn create_session(
-        &self,
-        actor: Actor,
-        session: NewGroupSession,
-        key: Option<String>,
-    ) -> Result<GroupSessionReceipt, BookingError> {
-        guard(|| {
-            let receipt = self.inner.create_session(request_in(actor, key)?, session.into_core()?)?;
-            Ok(receipt_out(receipt, |s| GroupSession::from(&**s)))
-        })
-    }
-
-    /// Books a seat: confirmed if one is free, waitlisted if the session is full with its
-    /// waitlist on, else `SessionFull`.
-    #[uniffi::method(default(key = None))]
-    pub fn book_seat(
-        &self,
-        actor: Actor,
-        session_id: String,
-        student_id: String,
-        key: Option<String>,
-    ) -> Result<SeatBookingReceipt, BookingError> {
-        guard(|| {
-            let receipt = self.inner.book_seat(
-                request_in(actor, key)?,
-                id_in::<SessionId>("session_id", &session_id)?,
-                id_in::<UserId>("student_id", &student_id)?,
-            )?;
-            Ok(receipt_out(receipt, |b| SeatBooking::from(b)))
-        })
-    }
-
-    /// Books `seats` seats in one booking (a parent booking for two children), all or
-    /// nothing: confirmed if that many seats are free and nobody waits, else waitlisted as one
-    /// (when the waitlist is on), else `SessionFull`. A waiting booking is served only when all
-    /// its seats are free; nobody behind it jumps the queue.
-    #[uniffi::method(default(key = None))]
-    pub fn book_seats(
-        &self,
-        actor: Actor,
-        session_id: String,
-        student_id: String,
-        seats: u32,
-        key: Option<String>,
-    ) -> Result<SeatBookingReceipt, BookingError> {
-        guard(|| {
-            let receipt = self.inner.book_seats(
-                request_in(actor, key)?,
-                id_in::<SessionId>("session_id", &session_id)?,
-                id_in::<UserId>("student_id", &student_id)?,
-                seats,
-            )?;
-            Ok(receipt_out(receipt, |b| SeatBooking::from(b)))
-        })
-    }
-
-    /// Accepts the seats offered to a waitlisted booking (offer mode): it is confirmed. An
-    /// offer that ran out is refused with `OfferExpired`.
-    #[uniffi::method(default(key = None))]
-    pub fn accept_offer(
-        &self,
-        actor: Actor,
-        booking_id: String,
-        key: Option<String>,
-    ) -> Result<SeatBookingReceipt, BookingError> {
-        guard(|| {
-            let receipt =
-                self.inner.accept_offer(request_in(actor, key)?, id_in::<BookingId>("booking_id", &booking_id)?)?;
-            Ok(receipt_out(receipt, |b| SeatBooking::from(b)))
-        })
-    }
-
-    /// Declines the seats offered to a waitlisted booking: the booking is cancelled and the
-    /// seats are offered to the next in line.
-    #[uniffi::method(default(key = None))]
-    pub fn decline_offer(
-        &self,
-        actor: Actor,
-        booking_id: String,
-        key: Option<String>,
-    ) -> Result<SeatBookingReceipt, BookingError> {
-        guard(|| {
-            let receipt =
-                self.inner.decline_offer(request_in(actor, key)?, id_in::<BookingId>("booking_id", &booking_id)?)?;
-            Ok(receipt_out(receipt, |b| SeatBooking::from(b)))
-        })
+    pub fn now(&self) -> Timestamp {
+        self.inner.now()
     }
 
     /// Expires every seat offer that ran out by `now` and offers the seats to the next in line
@@ -334,241 +244,47 @@ impl Engine {
     /// again by the next call). Throws only when the store cannot say which sessions are due.
     /// Any other command on a session also expires its due offers first, so a late call never
     /// lets an expired offer be accepted.
-    pub fn process_expired_offers(&self, now: SystemTime) -> Result<OfferSweep, BookingError> {
-        guard(|| Ok(OfferSweep::from(self.inner.process_expired_offers(instant_in("now", now)?)?)))
+    pub fn process_expired_offers(&self, now: Timestamp) -> Result<OfferSweep, BookingError> {
+        guard(|| Ok(self.inner.process_expired_offers(now)?.into()))
     }
 
     /// Operator action: deletes the request records recorded before `recorded_before`; returns
     /// how many. A retry with a deleted key is decided afresh, as a new command. Not a
     /// command: it checks no actor, so never run it on a user's behalf.
-    pub fn prune_requests(&self, recorded_before: SystemTime) -> Result<u64, BookingError> {
-        guard(|| self.inner.prune_requests(instant_in("recorded_before", recorded_before)?))
-    }
-
-    /// Cancels a seat booking; freed seats go to the head of the waitlist in the same step
-    /// (promoted, or offered in offer mode). A student may not give up a confirmed seat within
-    /// the session's cancellation cut-off (`CutoffPassed`); the teacher or an admin may, and
-    /// the `BookingCancelled` event says so (`cutoffOverridden`).
-    #[uniffi::method(default(key = None))]
-    pub fn cancel_booking(
-        &self,
-        actor: Actor,
-        booking_id: String,
-        key: Option<String>,
-    ) -> Result<SeatBookingReceipt, BookingError> {
-        guard(|| {
-            let receipt =
-                self.inner.cancel_booking(request_in(actor, key)?, id_in::<BookingId>("booking_id", &booking_id)?)?;
-            Ok(receipt_out(receipt, |b| SeatBooking::from(b)))
-        })
-    }
-
-    /// Sets the number of seats; waitlisted students are served into added seats, in order
-    /// (promoted, or offered in offer mode).
-    #[uniffi::method(default(key = None))]
-    pub fn change_capacity(
-        &self,
-        actor: Actor,
-        session_id: String,
-        capacity: u32,
-        key: Option<String>,
-    ) -> Result<GroupSessionReceipt, BookingError> {
-        guard(|| {
-            let receipt = self.inner.change_capacity(
-                request_in(actor, key)?,
-                id_in::<SessionId>("session_id", &session_id)?,
-                capacity,
-            )?;
-            Ok(receipt_out(receipt, |s| GroupSession::from(&**s)))
-        })
-    }
-
-    /// Turns the waitlist on or off.
-    #[uniffi::method(default(key = None))]
-    pub fn set_waitlist(
-        &self,
-        actor: Actor,
-        session_id: String,
-        enabled: bool,
-        key: Option<String>,
-    ) -> Result<GroupSessionReceipt, BookingError> {
-        guard(|| {
-            let receipt = self.inner.set_waitlist(
-                request_in(actor, key)?,
-                id_in::<SessionId>("session_id", &session_id)?,
-                enabled,
-            )?;
-            Ok(receipt_out(receipt, |s| GroupSession::from(&**s)))
-        })
-    }
-
-    /// Cancels the session and every active booking in it.
-    #[uniffi::method(default(key = None))]
-    pub fn cancel_session(
-        &self,
-        actor: Actor,
-        session_id: String,
-        key: Option<String>,
-    ) -> Result<GroupSessionReceipt, BookingError> {
-        guard(|| {
-            let receipt =
-                self.inner.cancel_session(request_in(actor, key)?, id_in::<SessionId>("session_id", &session_id)?)?;
-            Ok(receipt_out(receipt, |s| GroupSession::from(&**s)))
-        })
-    }
-
-    /// Marks a confirmed seat booking attended (`true`) or no-show, from the session's start on.
-    #[uniffi::method(default(key = None))]
-    pub fn mark_attendance(
-        &self,
-        actor: Actor,
-        booking_id: String,
-        attended: bool,
-        key: Option<String>,
-    ) -> Result<SeatBookingReceipt, BookingError> {
-        guard(|| {
-            let receipt = self.inner.mark_attendance(
-                request_in(actor, key)?,
-                id_in::<BookingId>("booking_id", &booking_id)?,
-                attended,
-            )?;
-            Ok(receipt_out(receipt, |b| SeatBooking::from(b)))
-        })
+    pub fn prune_requests(&self, recorded_before: Timestamp) -> Result<u64, BookingError> {
+        guard(|| self.inner.prune_requests(recorded_before))
     }
 
     /// The session with this id.
-    pub fn session(&self, session_id: String) -> Result<GroupSession, BookingError> {
-        guard(|| Ok(GroupSession::from(&*self.inner.session(id_in("session_id", &session_id)?)?)))
+    pub fn session(&self, session_id: SessionId) -> Result<GroupSession, BookingError> {
+        guard(|| Ok(GroupSession::from(&*self.inner.session(session_id)?)))
     }
 
     /// Whether the session takes bookings now, by the engine's clock (the core's
     /// `GroupSession::availability(now)`).
-    pub fn booking_availability(&self, session_id: String) -> Result<BookingAvailability, BookingError> {
-        guard(|| {
-            let session = self.inner.session(id_in("session_id", &session_id)?)?;
-            Ok(session.availability(self.inner.now()).into())
-        })
+    pub fn booking_availability(&self, session_id: SessionId) -> Result<BookingAvailability, BookingError> {
+        guard(|| Ok(self.inner.session(session_id)?.availability(self.inner.now())))
     }
 
     /// The seat booking with this id.
-    pub fn seat_booking(&self, booking_id: String) -> Result<SeatBooking, BookingError> {
-        guard(|| Ok(SeatBooking::from(&self.inner.seat_booking(id_in("booking_id", &booking_id)?)?)))
-    }
-
-    // ----- availability and 1:1 lessons -----------------------------------------------------
-
-    /// Publishes an availability slot for `teacher_id`.
-    #[uniffi::method(default(key = None))]
-    pub fn publish_slot(
-        &self,
-        actor: Actor,
-        teacher_id: String,
-        slot: SlotSpec,
-        key: Option<String>,
-    ) -> Result<AvailabilitySlotReceipt, BookingError> {
-        guard(|| {
-            let receipt = self.inner.publish_slot(
-                request_in(actor, key)?,
-                id_in::<UserId>("teacher_id", &teacher_id)?,
-                slot.into_core()?,
-            )?;
-            Ok(receipt_out(receipt, |s| AvailabilitySlot::from(s)))
-        })
-    }
-
-    /// Replaces a slot's course, zone, times and active flag; booked lessons keep their time.
-    #[uniffi::method(default(key = None))]
-    pub fn update_slot(
-        &self,
-        actor: Actor,
-        slot_id: String,
-        slot: SlotSpec,
-        key: Option<String>,
-    ) -> Result<AvailabilitySlotReceipt, BookingError> {
-        guard(|| {
-            let receipt = self.inner.update_slot(
-                request_in(actor, key)?,
-                id_in::<SlotId>("slot_id", &slot_id)?,
-                slot.into_core()?,
-            )?;
-            Ok(receipt_out(receipt, |s| AvailabilitySlot::from(s)))
-        })
-    }
-
-    /// Activates or deactivates a slot; booked lessons keep their time.
-    #[uniffi::method(default(key = None))]
-    pub fn set_slot_active(
-        &self,
-        actor: Actor,
-        slot_id: String,
-        active: bool,
-        key: Option<String>,
-    ) -> Result<AvailabilitySlotReceipt, BookingError> {
-        guard(|| {
-            let receipt =
-                self.inner.set_slot_active(request_in(actor, key)?, id_in::<SlotId>("slot_id", &slot_id)?, active)?;
-            Ok(receipt_out(receipt, |s| AvailabilitySlot::from(s)))
-        })
+    pub fn seat_booking(&self, booking_id: BookingId) -> Result<SeatBooking, BookingError> {
+        guard(|| self.inner.seat_booking(booking_id))
     }
 
     /// The slot with this id.
-    pub fn slot(&self, slot_id: String) -> Result<AvailabilitySlot, BookingError> {
-        guard(|| Ok(AvailabilitySlot::from(&self.inner.slot(id_in("slot_id", &slot_id)?)?)))
+    pub fn slot(&self, slot_id: SlotId) -> Result<AvailabilitySlot, BookingError> {
+        guard(|| self.inner.slot(slot_id))
     }
 
     /// Every slot of a teacher (active or not), in publication order.
-    pub fn slots(&self, teacher_id: String) -> Result<Vec<AvailabilitySlot>, BookingError> {
-        guard(|| {
-            Ok(self
-                .inner
-                .calendar(id_in("teacher_id", &teacher_id)?)?
-                .slots
-                .iter()
-                .map(AvailabilitySlot::from)
-                .collect())
-        })
+    pub fn slots(&self, teacher_id: UserId) -> Result<Vec<AvailabilitySlot>, BookingError> {
+        guard(|| Ok(self.inner.calendar(teacher_id)?.slots.clone()))
     }
 
     /// The occurrences of a teacher's slots that can be booked now, in the query's window,
     /// with wall times in the teacher's and the viewer's zone.
     pub fn list_occurrences(&self, query: OccurrenceQuery) -> Result<Vec<BookableOccurrence>, BookingError> {
-        guard(|| Ok(self.inner.list_occurrences(&query.into_core()?)?.iter().map(BookableOccurrence::from).collect()))
-    }
-
-    /// Books the occurrence of `slot_id` starting at `starts_at`: confirmed, or pending when
-    /// the course needs the teacher's approval.
-    #[uniffi::method(default(key = None))]
-    pub fn book_lesson(
-        &self,
-        actor: Actor,
-        slot_id: String,
-        starts_at: SystemTime,
-        student_id: String,
-        key: Option<String>,
-    ) -> Result<LessonReceipt, BookingError> {
-        guard(|| {
-            let receipt = self.inner.book_lesson(
-                request_in(actor, key)?,
-                id_in::<SlotId>("slot_id", &slot_id)?,
-                instant_in("starts_at", starts_at)?,
-                id_in::<UserId>("student_id", &student_id)?,
-            )?;
-            Ok(receipt_out(receipt, |l| Lesson::from(&**l)))
-        })
-    }
-
-    /// Books a recurring series of lessons from a weekly slot.
-    #[uniffi::method(default(key = None))]
-    pub fn book_series(
-        &self,
-        actor: Actor,
-        series: SeriesRequest,
-        key: Option<String>,
-    ) -> Result<SeriesBookingReceipt, BookingError> {
-        guard(|| {
-            let receipt = self.inner.book_series(request_in(actor, key)?, series.into_core()?)?;
-            Ok(receipt_out(receipt, |s| types::SeriesBooking::from(s)))
-        })
+        guard(|| self.inner.list_occurrences(&query))
     }
 
     /// Approves a pending lesson (and the rest of its series), optionally setting its
@@ -577,18 +293,11 @@ impl Engine {
     pub fn approve_lesson(
         &self,
         actor: Actor,
-        booking_id: String,
+        booking_id: BookingId,
         meeting_link: Option<String>,
         key: Option<String>,
     ) -> Result<LessonReceipt, BookingError> {
-        guard(|| {
-            let receipt = self.inner.approve_lesson(
-                request_in(actor, key)?,
-                id_in::<BookingId>("booking_id", &booking_id)?,
-                meeting_link,
-            )?;
-            Ok(receipt_out(receipt, |l| Lesson::from(&**l)))
-        })
+        guard(|| Ok(self.inner.approve_lesson(request_in(actor, key), booking_id, meeting_link)?.into()))
     }
 
     /// Declines a pending lesson (and the rest of its series); its time is free again.
@@ -596,49 +305,11 @@ impl Engine {
     pub fn decline_lesson(
         &self,
         actor: Actor,
-        booking_id: String,
+        booking_id: BookingId,
         reason: Option<String>,
         key: Option<String>,
     ) -> Result<LessonReceipt, BookingError> {
-        guard(|| {
-            let receipt = self.inner.decline_lesson(
-                request_in(actor, key)?,
-                id_in::<BookingId>("booking_id", &booking_id)?,
-                reason,
-            )?;
-            Ok(receipt_out(receipt, |l| Lesson::from(&**l)))
-        })
-    }
-
-    /// Cancels one lesson before its start; its time is free again.
-    #[uniffi::method(default(key = None))]
-    pub fn cancel_lesson(
-        &self,
-        actor: Actor,
-        booking_id: String,
-        key: Option<String>,
-    ) -> Result<LessonReceipt, BookingError> {
-        guard(|| {
-            let receipt =
-                self.inner.cancel_lesson(request_in(actor, key)?, id_in::<BookingId>("booking_id", &booking_id)?)?;
-            Ok(receipt_out(receipt, |l| Lesson::from(&**l)))
-        })
-    }
-
-    /// Cancels a lesson of a series and every later active lesson of that series.
-    #[uniffi::method(default(key = None))]
-    pub fn cancel_series_from(
-        &self,
-        actor: Actor,
-        booking_id: String,
-        key: Option<String>,
-    ) -> Result<LessonsReceipt, BookingError> {
-        guard(|| {
-            let receipt = self
-                .inner
-                .cancel_series_from(request_in(actor, key)?, id_in::<BookingId>("booking_id", &booking_id)?)?;
-            Ok(receipt_out(receipt, |ls| ls.iter().map(|l| Lesson::from(&**l)).collect()))
-        })
+        guard(|| Ok(self.inner.decline_lesson(request_in(actor, key), booking_id, reason)?.into()))
     }
 
     /// Sets or replaces an active lesson's meeting link.
@@ -646,87 +317,11 @@ impl Engine {
     pub fn set_meeting_link(
         &self,
         actor: Actor,
-        booking_id: String,
+        booking_id: BookingId,
         meeting_link: String,
         key: Option<String>,
     ) -> Result<LessonReceipt, BookingError> {
-        guard(|| {
-            let receipt = self.inner.set_meeting_link(
-                request_in(actor, key)?,
-                id_in::<BookingId>("booking_id", &booking_id)?,
-                meeting_link,
-            )?;
-            Ok(receipt_out(receipt, |l| Lesson::from(&**l)))
-        })
-    }
-
-    /// Marks a confirmed lesson attended (`true`) or no-show, from its start on.
-    #[uniffi::method(default(key = None))]
-    pub fn mark_lesson_attendance(
-        &self,
-        actor: Actor,
-        booking_id: String,
-        attended: bool,
-        key: Option<String>,
-    ) -> Result<LessonReceipt, BookingError> {
-        guard(|| {
-            let receipt = self.inner.mark_lesson_attendance(
-                request_in(actor, key)?,
-                id_in::<BookingId>("booking_id", &booking_id)?,
-                attended,
-            )?;
-            Ok(receipt_out(receipt, |l| Lesson::from(&**l)))
-        })
-    }
-
-    /// Moves a lesson (one lesson of a series, too) to the occurrence of `slot_id` (one of the
-    /// same teacher's slots) starting at `starts_at`, atomically: the new time is taken and
-    /// the old one freed, or nothing changes. The new time is checked like a new booking; a
-    /// student moving to a slot whose course needs approval makes it pending again. A student
-    /// may not move it within the reschedule cut-off (`CutoffPassed`); the teacher or an admin
-    /// may, and the `LessonRescheduled` event says so (`cutoffOverridden`).
-    #[uniffi::method(default(key = None))]
-    pub fn reschedule_lesson(
-        &self,
-        actor: Actor,
-        booking_id: String,
-        slot_id: String,
-        starts_at: SystemTime,
-        key: Option<String>,
-    ) -> Result<LessonReceipt, BookingError> {
-        guard(|| {
-            let receipt = self.inner.reschedule_lesson(
-                request_in(actor, key)?,
-                id_in::<BookingId>("booking_id", &booking_id)?,
-                id_in::<SlotId>("slot_id", &slot_id)?,
-                instant_in("starts_at", starts_at)?,
-            )?;
-            Ok(receipt_out(receipt, |l| Lesson::from(&**l)))
-        })
-    }
-
-    /// Sets a teacher's scheduling rules for `course_id`, or their default rules when it is
-    /// `None`; empty rules remove that level. Returns the rules now set at that level.
-    /// Precedence, field by field: a slot's own rules, then these for its course, then the
-    /// default ones.
-    #[uniffi::method(default(key = None))]
-    pub fn set_scheduling_rules(
-        &self,
-        actor: Actor,
-        teacher_id: String,
-        course_id: Option<String>,
-        rules: SchedulingRules,
-        key: Option<String>,
-    ) -> Result<SchedulingRulesReceipt, BookingError> {
-        guard(|| {
-            let receipt = self.inner.set_scheduling_rules(
-                request_in(actor, key)?,
-                id_in::<UserId>("teacher_id", &teacher_id)?,
-                opt_id_in::<CourseId>("course_id", course_id.as_deref())?,
-                rules.into(),
-            )?;
-            Ok(receipt_out(receipt, |r| SchedulingRules::from(*r)))
-        })
+        guard(|| Ok(self.inner.set_meeting_link(request_in(actor, key), booking_id, meeting_link)?.into()))
     }
 
     /// The rules in force for a teacher's bookings in `course_id` (`None`: outside any course):
@@ -734,60 +329,15 @@ impl Engine {
     /// `Calendar::rules_for_course`). A slot's own rules win over these.
     pub fn rules_for_course(
         &self,
-        teacher_id: String,
-        course_id: Option<String>,
+        teacher_id: UserId,
+        course_id: Option<CourseId>,
     ) -> Result<SchedulingRules, BookingError> {
-        guard(|| {
-            let calendar = self.inner.calendar(id_in("teacher_id", &teacher_id)?)?;
-            Ok(calendar.rules_for_course(opt_id_in("course_id", course_id.as_deref())?).into())
-        })
-    }
-
-    /// Takes time off for a teacher: their slots offer nothing on those days (listings leave
-    /// the occurrences out, bookings are refused with `OccurrenceNotOffered`). Lessons already
-    /// booked then are kept.
-    #[uniffi::method(default(key = None))]
-    pub fn add_time_off(
-        &self,
-        actor: Actor,
-        teacher_id: String,
-        time_off: TimeOffSpec,
-        key: Option<String>,
-    ) -> Result<TimeOffReceipt, BookingError> {
-        guard(|| {
-            let receipt = self.inner.add_time_off(
-                request_in(actor, key)?,
-                id_in::<UserId>("teacher_id", &teacher_id)?,
-                time_off.into_core()?,
-            )?;
-            Ok(receipt_out(receipt, |t| TimeOff::from(t)))
-        })
-    }
-
-    /// Withdraws a teacher's time off; returns it.
-    #[uniffi::method(default(key = None))]
-    pub fn remove_time_off(
-        &self,
-        actor: Actor,
-        teacher_id: String,
-        time_off_id: String,
-        key: Option<String>,
-    ) -> Result<TimeOffReceipt, BookingError> {
-        guard(|| {
-            let receipt = self.inner.remove_time_off(
-                request_in(actor, key)?,
-                id_in::<UserId>("teacher_id", &teacher_id)?,
-                id_in::<TimeOffId>("time_off_id", &time_off_id)?,
-            )?;
-            Ok(receipt_out(receipt, |t| TimeOff::from(t)))
-        })
+        guard(|| Ok(self.inner.calendar(teacher_id)?.rules_for_course(course_id)))
     }
 
     /// A teacher's time off, by first day.
-    pub fn time_off(&self, teacher_id: String) -> Result<Vec<TimeOff>, BookingError> {
-        guard(|| {
-            Ok(self.inner.calendar(id_in("teacher_id", &teacher_id)?)?.time_off.iter().map(TimeOff::from).collect())
-        })
+    pub fn time_off(&self, teacher_id: UserId) -> Result<Vec<TimeOff>, BookingError> {
+        guard(|| Ok(self.inner.calendar(teacher_id)?.time_off.iter().map(TimeOff::from).collect()))
     }
 
     // ----- iCalendar export (RFC 5545) ----------------------------------------------------------
@@ -795,37 +345,34 @@ impl Engine {
     /// A group session as an iCalendar file (one `VEVENT`, UID `session-<id>@booking-engine`,
     /// `SEQUENCE` growing with every change, `STATUS` confirmed or cancelled); `DTSTAMP` is the
     /// engine clock's now (`booking_core::ical`).
-    pub fn session_ical(&self, session_id: String) -> Result<String, BookingError> {
-        guard(|| self.inner.session_ical(id_in("session_id", &session_id)?))
+    pub fn session_ical(&self, session_id: SessionId) -> Result<String, BookingError> {
+        guard(|| self.inner.session_ical(session_id))
     }
 
     /// One booking as an iCalendar file: a seat booking as its student sees the session (UID
     /// `booking-<id>@booking-engine`), or a 1:1 lesson (the same UID form, kept when the lesson
     /// is rescheduled, with a higher `SEQUENCE`, so calendar apps move the event).
-    pub fn booking_ical(&self, booking_id: String) -> Result<String, BookingError> {
-        guard(|| self.inner.booking_ical(id_in("booking_id", &booking_id)?))
+    pub fn booking_ical(&self, booking_id: BookingId) -> Result<String, BookingError> {
+        guard(|| self.inner.booking_ical(booking_id))
     }
 
     /// Several 1:1 lessons in one iCalendar file, one `VEVENT` each (a series: pass its lesson
     /// ids); duplicates are exported once, and an empty list is `invalid_input`.
-    pub fn lessons_ical(&self, booking_ids: Vec<String>) -> Result<String, BookingError> {
-        guard(|| {
-            let ids = booking_ids.iter().map(|id| id_in("booking_ids", id)).collect::<Result<Vec<BookingId>, _>>()?;
-            self.inner.lessons_ical(&ids)
-        })
+    pub fn lessons_ical(&self, booking_ids: Vec<BookingId>) -> Result<String, BookingError> {
+        guard(|| self.inner.lessons_ical(&booking_ids))
     }
 
     /// The lesson with this id.
-    pub fn lesson(&self, booking_id: String) -> Result<Lesson, BookingError> {
-        guard(|| Ok(Lesson::from(&*self.inner.lesson(id_in("booking_id", &booking_id)?)?)))
+    pub fn lesson(&self, booking_id: BookingId) -> Result<Lesson, BookingError> {
+        guard(|| Ok(Lesson::from(&*self.inner.lesson(booking_id)?)))
     }
 
     /// The active (pending or confirmed) lessons of a teacher or student, by start. (A
     /// calendar keeps a lesson's hold for a few days after it ends, for the per-day and
     /// per-week limits; lessons marked attended or no-show are left out here.)
-    pub fn active_lessons(&self, user_id: String) -> Result<Vec<Lesson>, BookingError> {
+    pub fn active_lessons(&self, user_id: UserId) -> Result<Vec<Lesson>, BookingError> {
         guard(|| {
-            let calendar = self.inner.calendar(id_in("user_id", &user_id)?)?;
+            let calendar = self.inner.calendar(user_id)?;
             let mut lessons = Vec::with_capacity(calendar.holds.len());
             for hold in &calendar.holds {
                 let lesson = self.inner.lesson(hold.booking_id)?;
@@ -837,4 +384,89 @@ impl Engine {
             Ok(lessons)
         })
     }
+}
+
+/// Declares the engine's commands: each takes the acting [`Actor`] first and an optional
+/// idempotency `key` last (default `null`/`nil`), converts its arguments with `From` into the
+/// core's, calls the core engine's method of the same name and converts its receipt.
+macro_rules! commands {
+    ($($(#[$doc:meta])* fn $name:ident($($arg:ident: $ty:ty),*) -> $receipt:ty;)*) => {
+        #[uniffi::export]
+        impl Engine {$(
+            $(#[$doc])*
+            #[uniffi::method(default(key = None))]
+            #[allow(clippy::useless_conversion)]
+            pub fn $name(&self, actor: Actor, $($arg: $ty,)* key: Option<String>) -> Result<$receipt, BookingError> {
+                guard(|| Ok(self.inner.$name(request_in(actor, key), $($arg.into()),*)?.into()))
+            }
+        )*}
+    };
+}
+
+commands! {
+    /// Creates a group session.
+    fn create_session(session: NewGroupSession) -> GroupSessionReceipt;
+    /// Books a seat: confirmed if one is free, waitlisted if the session is full with its
+    /// waitlist on, else `SessionFull`.
+    fn book_seat(session_id: SessionId, student_id: UserId) -> SeatBookingReceipt;
+    /// Books `seats` seats in one booking (a parent booking for two children), all or
+    /// nothing: confirmed if that many seats are free and nobody waits, else waitlisted as one
+    /// (when the waitlist is on), else `SessionFull`. A waiting booking is served only when all
+    /// its seats are free; nobody behind it jumps the queue.
+    fn book_seats(session_id: SessionId, student_id: UserId, seats: u32) -> SeatBookingReceipt;
+    /// Accepts the seats offered to a waitlisted booking (offer mode): it is confirmed. An
+    /// offer that ran out is refused with `OfferExpired`.
+    fn accept_offer(booking_id: BookingId) -> SeatBookingReceipt;
+    /// Declines the seats offered to a waitlisted booking: the booking is cancelled and the
+    /// seats are offered to the next in line.
+    fn decline_offer(booking_id: BookingId) -> SeatBookingReceipt;
+    /// Cancels a seat booking; freed seats go to the head of the waitlist in the same step
+    /// (promoted, or offered in offer mode). A student may not give up a confirmed seat within
+    /// the session's cancellation cut-off (`CutoffPassed`); the teacher or an admin may, and
+    /// the `BookingCancelled` event says so (`cutoffOverridden`).
+    fn cancel_booking(booking_id: BookingId) -> SeatBookingReceipt;
+    /// Sets the number of seats; waitlisted students are served into added seats, in order
+    /// (promoted, or offered in offer mode).
+    fn change_capacity(session_id: SessionId, capacity: u32) -> GroupSessionReceipt;
+    /// Turns the waitlist on or off.
+    fn set_waitlist(session_id: SessionId, enabled: bool) -> GroupSessionReceipt;
+    /// Cancels the session and every active booking in it.
+    fn cancel_session(session_id: SessionId) -> GroupSessionReceipt;
+    /// Marks a confirmed seat booking attended (`true`) or no-show, from the session's start on.
+    fn mark_attendance(booking_id: BookingId, attended: bool) -> SeatBookingReceipt;
+    /// Publishes an availability slot for `teacher_id`.
+    fn publish_slot(teacher_id: UserId, slot: SlotSpec) -> crate::types::AvailabilitySlotReceipt;
+    /// Replaces a slot's course, zone, times and active flag; booked lessons keep their time.
+    fn update_slot(slot_id: SlotId, slot: SlotSpec) -> crate::types::AvailabilitySlotReceipt;
+    /// Activates or deactivates a slot; booked lessons keep their time.
+    fn set_slot_active(slot_id: SlotId, active: bool) -> crate::types::AvailabilitySlotReceipt;
+    /// Books the occurrence of `slot_id` starting at `starts_at`: confirmed, or pending when
+    /// the course needs the teacher's approval.
+    fn book_lesson(slot_id: SlotId, starts_at: Timestamp, student_id: UserId) -> LessonReceipt;
+    /// Books a recurring series of lessons from a weekly slot.
+    fn book_series(series: SeriesRequest) -> SeriesBookingReceipt;
+    /// Cancels one lesson before its start; its time is free again.
+    fn cancel_lesson(booking_id: BookingId) -> LessonReceipt;
+    /// Cancels a lesson of a series and every later active lesson of that series.
+    fn cancel_series_from(booking_id: BookingId) -> LessonsReceipt;
+    /// Marks a confirmed lesson attended (`true`) or no-show, from its start on.
+    fn mark_lesson_attendance(booking_id: BookingId, attended: bool) -> LessonReceipt;
+    /// Moves a lesson (one lesson of a series, too) to the occurrence of `slot_id` (one of the
+    /// same teacher's slots) starting at `starts_at`, atomically: the new time is taken and
+    /// the old one freed, or nothing changes. The new time is checked like a new booking; a
+    /// student moving to a slot whose course needs approval makes it pending again. A student
+    /// may not move it within the reschedule cut-off (`CutoffPassed`); the teacher or an admin
+    /// may, and the `LessonRescheduled` event says so (`cutoffOverridden`).
+    fn reschedule_lesson(booking_id: BookingId, slot_id: SlotId, starts_at: Timestamp) -> LessonReceipt;
+    /// Sets a teacher's scheduling rules for `course_id`, or their default rules when it is
+    /// `None`; empty rules remove that level. Returns the rules now set at that level.
+    /// Precedence, field by field: a slot's own rules, then these for its course, then the
+    /// default ones.
+    fn set_scheduling_rules(teacher_id: UserId, course_id: Option<CourseId>, rules: SchedulingRules) -> crate::types::SchedulingRulesReceipt;
+    /// Takes time off for a teacher: their slots offer nothing on those days (listings leave
+    /// the occurrences out, bookings are refused with `OccurrenceNotOffered`). Lessons already
+    /// booked then are kept.
+    fn add_time_off(teacher_id: UserId, time_off: TimeOffSpec) -> TimeOffReceipt;
+    /// Withdraws a teacher's time off; returns it.
+    fn remove_time_off(teacher_id: UserId, time_off_id: TimeOffId) -> TimeOffReceipt;
 }

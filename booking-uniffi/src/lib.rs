@@ -2,22 +2,24 @@
 //!
 //! The Kotlin and Swift binding of the booking engine, made with
 //! [uniffi](https://mozilla.github.io/uniffi-rs/) (proc-macro style). It is a thin facade:
-//! it converts types ([`types`], the only place that does) and maps errors ([`error`], the
-//! only place that does); every rule stays in `booking-core`.
+//! the core's data types cross the FFI as they are (they derive uniffi's `Record` and `Enum`
+//! with the core's `uniffi` feature, which also gives the custom types of ids, instants, zones
+//! and wall times, and the [`BookingError`] thrown), [`types`] holds the few whose mobile shape
+//! differs, and [`error`] maps panics; every rule stays in `booking-core`.
 //!
 //! - [`Engine`]: the engine over a store; every command and read of the core, the scheduling
-//!   rules (booking windows, buffers, cut-offs, limits: [`SchedulingRules`](types::SchedulingRules)),
+//!   rules (booking windows, buffers, cut-offs, limits: `SchedulingRules`),
 //!   time off, rescheduling, multi-seat bookings, waitlist offers
 //!   ([`Engine::process_expired_offers`]) and the iCalendar export.
 //! - Stores: [`InMemoryStore`], [`SqliteStore`] (a file on the device), and [`DocumentStore`],
-//!   a foreign trait a Kotlin or Swift class implements, which [`run_conformance`] checks
-//!   against the core's conformance suite in one call.
+//!   a foreign trait a Kotlin or Swift class implements, which `run_conformance` (feature
+//!   `conformance`, test builds only) checks against the core's conformance suite in one call.
 //! - Errors: [`BookingError`], one variant per stable code of the core (Kotlin:
 //!   `BookingException.SessionFull`, …; Swift: `BookingError.SessionFull`, …).
 //!
 //! Names are the core's and the Python binding's for the same things ([`Engine`],
-//! [`GroupSession`](types::GroupSession), [`AvailabilitySlot`](types::AvailabilitySlot),
-//! [`BookingAvailability`](types::BookingAvailability), the idempotency `key`, …). The core's
+//! [`GroupSession`](types::GroupSession), `AvailabilitySlot`,
+//! `BookingAvailability`, the idempotency `key`, …). The core's
 //! generic `Receipt<T>` becomes one record per value type (`GroupSessionReceipt`, …, each with
 //! the core's `value`, `events`, `version`, `replayed`), since uniffi has no generics; the
 //! crate's README lists every difference and its reason.
@@ -33,12 +35,14 @@
 //! crate's README.
 #![warn(missing_docs)]
 
+#[cfg(feature = "conformance")]
 mod conformance;
 mod engine;
 pub mod error;
 mod stores;
 pub mod types;
 
+#[cfg(feature = "conformance")]
 pub use conformance::{CheckOutcome, ConformanceReport, StoreFactory, conformance_checks, run_conformance};
 pub use engine::{Engine, IcalOptions, ManualClock, MeetingLinkError, MeetingLinkGenerator};
 pub use error::{BookingError, StoreError, all_error_codes};

@@ -3,15 +3,15 @@
 //! `booking_core::document::DocumentRepository`).
 
 use crate::error::{BookingError, StoreError, guard, panic_message};
-use crate::types::{self, ApprovalSettings, Event, id_in, instant_out};
+use crate::types::{self, Event};
 use booking_core::document::{self as core_doc, DocumentRepository};
+use booking_core::lesson::ApprovalSettings;
 use booking_core::repository::{AggregateKey, BookingLocation as CoreLocation, StoreError as CoreStoreError};
+use booking_core::uniffi_support::Timestamp;
 use booking_core::{BookingId, CourseId, InMemoryRepository, Repository, SessionId, SlotId, UserId};
 use booking_sqlite::SqliteRepository;
-use chrono::{DateTime, Utc};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
-use std::time::SystemTime;
 
 // ---------------------------------------------------------------------------------------------
 // In memory
@@ -41,44 +41,6 @@ impl InMemoryStore {
     /// How many aggregates (sessions, calendars, lessons) are stored.
     pub fn aggregate_count(&self) -> u64 {
         self.inner.aggregate_count() as u64
-    }
-
-    /// Host data: enrolls a student in a course.
-    pub fn enroll(&self, student_id: String, course_id: String) -> Result<(), BookingError> {
-        guard(|| {
-            self.inner.enroll(id_in("student_id", &student_id)?, id_in("course_id", &course_id)?);
-            Ok(())
-        })
-    }
-
-    /// Host data: removes a student from a course.
-    pub fn unenroll(&self, student_id: String, course_id: String) -> Result<(), BookingError> {
-        guard(|| {
-            self.inner.unenroll(id_in("student_id", &student_id)?, id_in("course_id", &course_id)?);
-            Ok(())
-        })
-    }
-
-    /// Host data: the course's own approval setting (`None` removes it).
-    pub fn set_course_approval(&self, course_id: String, requires_approval: Option<bool>) -> Result<(), BookingError> {
-        guard(|| {
-            self.inner.set_course_approval(id_in("course_id", &course_id)?, requires_approval);
-            Ok(())
-        })
-    }
-
-    /// Host data: a teacher's approval override for a course (`None` removes it).
-    pub fn set_teacher_approval(
-        &self,
-        teacher_id: String,
-        course_id: String,
-        requires_approval: Option<bool>,
-    ) -> Result<(), BookingError> {
-        guard(|| {
-            let (teacher, course) = (id_in("teacher_id", &teacher_id)?, id_in("course_id", &course_id)?);
-            self.inner.set_teacher_approval(teacher, course, requires_approval);
-            Ok(())
-        })
     }
 }
 
@@ -121,34 +83,6 @@ impl SqliteStore {
         self.inner.path().display().to_string()
     }
 
-    /// Host data: enrolls a student in a course.
-    pub fn enroll(&self, student_id: String, course_id: String) -> Result<(), BookingError> {
-        guard(|| self.inner.enroll(id_in("student_id", &student_id)?, id_in("course_id", &course_id)?))
-    }
-
-    /// Host data: removes a student from a course.
-    pub fn unenroll(&self, student_id: String, course_id: String) -> Result<(), BookingError> {
-        guard(|| self.inner.unenroll(id_in("student_id", &student_id)?, id_in("course_id", &course_id)?))
-    }
-
-    /// Host data: the course's own approval setting (`None` removes it).
-    pub fn set_course_approval(&self, course_id: String, requires_approval: Option<bool>) -> Result<(), BookingError> {
-        guard(|| self.inner.set_course_approval(id_in("course_id", &course_id)?, requires_approval))
-    }
-
-    /// Host data: a teacher's approval override for a course (`None` removes it).
-    pub fn set_teacher_approval(
-        &self,
-        teacher_id: String,
-        course_id: String,
-        requires_approval: Option<bool>,
-    ) -> Result<(), BookingError> {
-        guard(|| {
-            let (teacher, course) = (id_in("teacher_id", &teacher_id)?, id_in("course_id", &course_id)?);
-            self.inner.set_teacher_approval(teacher, course, requires_approval)
-        })
-    }
-
     /// Up to `limit` outbox events with an id above `after`, oldest first.
     pub fn events_since(&self, after: i64, limit: u32) -> Result<Vec<OutboxEvent>, BookingError> {
         guard(|| {
@@ -168,8 +102,8 @@ impl SqliteStore {
 
     /// Retention of the outbox: deletes the events that occurred before `occurred_before`,
     /// handled or not; returns how many were deleted. An operator's action.
-    pub fn prune_events(&self, occurred_before: SystemTime) -> Result<u64, BookingError> {
-        guard(|| Ok(self.inner.prune_events(types::instant_in("occurred_before", occurred_before)?)? as u64))
+    pub fn prune_events(&self, occurred_before: Timestamp) -> Result<u64, BookingError> {
+        guard(|| Ok(self.inner.prune_events(occurred_before)? as u64))
     }
 
     /// Checks that every stored record decodes and the indexes agree with the aggregates.
@@ -177,6 +111,58 @@ impl SqliteStore {
         guard(|| self.inner.check_integrity())
     }
 }
+
+/// What a host-data call of a store returns, as a result.
+trait Done {
+    fn done(self) -> Result<(), booking_core::BookingError>;
+}
+
+impl Done for () {
+    fn done(self) -> Result<(), booking_core::BookingError> {
+        Ok(())
+    }
+}
+
+impl Done for Result<(), booking_core::BookingError> {
+    fn done(self) -> Result<(), booking_core::BookingError> {
+        self
+    }
+}
+
+/// The host data (enrollments, approval settings) of the in-memory and SQLite stores.
+macro_rules! host_data {
+    ($($store:ty),*) => {$(
+        #[uniffi::export]
+        impl $store {
+            /// Host data: enrolls a student in a course.
+            pub fn enroll(&self, student_id: UserId, course_id: CourseId) -> Result<(), BookingError> {
+                guard(|| self.inner.enroll(student_id, course_id).done())
+            }
+
+            /// Host data: removes a student from a course.
+            pub fn unenroll(&self, student_id: UserId, course_id: CourseId) -> Result<(), BookingError> {
+                guard(|| self.inner.unenroll(student_id, course_id).done())
+            }
+
+            /// Host data: the course's own approval setting (`None` removes it).
+            pub fn set_course_approval(&self, course_id: CourseId, requires_approval: Option<bool>) -> Result<(), BookingError> {
+                guard(|| self.inner.set_course_approval(course_id, requires_approval).done())
+            }
+
+            /// Host data: a teacher's approval override for a course (`None` removes it).
+            pub fn set_teacher_approval(
+                &self,
+                teacher_id: UserId,
+                course_id: CourseId,
+                requires_approval: Option<bool>,
+            ) -> Result<(), BookingError> {
+                guard(|| self.inner.set_teacher_approval(teacher_id, course_id, requires_approval).done())
+            }
+        }
+    )*};
+}
+
+host_data!(InMemoryStore, SqliteStore);
 
 // ---------------------------------------------------------------------------------------------
 // Stores written in Kotlin or Swift
@@ -231,7 +217,7 @@ pub struct DocumentWrite {
     /// outstanding seat offers runs out, `None` when it has none (and for every other
     /// aggregate). The store keeps it with the document, replacing the previous one, and
     /// answers [`DocumentStore::sessions_with_offers_due`] from it.
-    pub offer_deadline: Option<SystemTime>,
+    pub offer_deadline: Option<Timestamp>,
 }
 
 /// A booking created by a commit, for [`DocumentStore::locate_booking`].
@@ -263,7 +249,7 @@ pub struct DocumentRequest {
     pub body: String,
     /// When the command was decided: keep it beside the body, for
     /// [`DocumentStore::prune_requests`].
-    pub recorded_at: SystemTime,
+    pub recorded_at: Timestamp,
 }
 
 /// A seat booking a commit finished (cancelled, declined, expired), moved out of the session
@@ -330,13 +316,13 @@ pub trait DocumentStore: Send + Sync {
     fn is_enrolled(&self, student_id: String, course_id: String) -> Result<bool, StoreError>;
     /// The ids of the sessions whose stored [`DocumentWrite::offer_deadline`] is at or before
     /// `until` (earliest first, if convenient), for `Engine.processExpiredOffers`.
-    fn sessions_with_offers_due(&self, until: SystemTime) -> Result<Vec<String>, StoreError>;
+    fn sessions_with_offers_due(&self, until: Timestamp) -> Result<Vec<String>, StoreError>;
     /// The body kept in the booking history under this booking id (from
     /// [`DocumentCommit::finished_bookings`]), if any.
     fn load_finished_booking(&self, id: String) -> Result<Option<String>, StoreError>;
     /// Operator action: deletes the request records recorded before `recorded_before` (by the
     /// [`DocumentRequest::recorded_at`] they came with); returns how many.
-    fn prune_requests(&self, recorded_before: SystemTime) -> Result<u64, StoreError>;
+    fn prune_requests(&self, recorded_before: Timestamp) -> Result<u64, StoreError>;
 }
 
 /// A foreign [`DocumentStore`] as a core repository.
@@ -398,7 +384,7 @@ fn commit_out(commit: core_doc::DocumentCommit) -> DocumentCommit {
                     expected_version: w.expected_version,
                     version: w.version,
                     body: w.body,
-                    offer_deadline: w.offer_deadline.map(instant_out),
+                    offer_deadline: w.offer_deadline,
                 }
             })
             .collect(),
@@ -416,7 +402,7 @@ fn commit_out(commit: core_doc::DocumentCommit) -> DocumentCommit {
             scope: r.scope,
             key: r.key,
             body: r.body,
-            recorded_at: instant_out(r.recorded_at),
+            recorded_at: r.recorded_at,
         }),
         events: types::events_out(&commit.events),
         finished_bookings: commit
@@ -446,7 +432,7 @@ impl core_doc::DocumentStore for ForeignDocuments {
 
     fn locate_slot(&self, id: SlotId) -> Result<Option<UserId>, CoreStoreError> {
         self.call("locate_slot", |s| s.locate_slot(id.to_string()))?
-            .map(|teacher| index_id::<UserId>("slot index", &teacher))
+            .map(|teacher: String| index_id::<UserId>("slot index", &teacher))
             .transpose()
     }
 
@@ -459,13 +445,8 @@ impl core_doc::DocumentStore for ForeignDocuments {
         self.call("commit", |s| s.commit(commit))
     }
 
-    fn approval_settings(
-        &self,
-        course_id: CourseId,
-        teacher_id: UserId,
-    ) -> Result<booking_core::lesson::ApprovalSettings, CoreStoreError> {
+    fn approval_settings(&self, course_id: CourseId, teacher_id: UserId) -> Result<ApprovalSettings, CoreStoreError> {
         self.call("approval_settings", |s| s.approval_settings(course_id.to_string(), teacher_id.to_string()))
-            .map(Into::into)
     }
 
     fn is_enrolled(&self, student_id: UserId, course_id: CourseId) -> Result<bool, CoreStoreError> {
@@ -476,12 +457,12 @@ impl core_doc::DocumentStore for ForeignDocuments {
         self.call("load_finished_booking", |s| s.load_finished_booking(id.to_string()))
     }
 
-    fn prune_requests(&self, recorded_before: DateTime<Utc>) -> Result<u64, CoreStoreError> {
-        self.call("prune_requests", |s| s.prune_requests(instant_out(recorded_before)))
+    fn prune_requests(&self, recorded_before: Timestamp) -> Result<u64, CoreStoreError> {
+        self.call("prune_requests", |s| s.prune_requests(recorded_before))
     }
 
-    fn sessions_with_offers_due(&self, until: DateTime<Utc>) -> Result<Vec<SessionId>, CoreStoreError> {
-        self.call("sessions_with_offers_due", |s| s.sessions_with_offers_due(instant_out(until)))?
+    fn sessions_with_offers_due(&self, until: Timestamp) -> Result<Vec<SessionId>, CoreStoreError> {
+        self.call("sessions_with_offers_due", |s| s.sessions_with_offers_due(until))?
             .iter()
             .map(|id| index_id::<SessionId>("offer deadline index", id))
             .collect()

@@ -1,98 +1,26 @@
-//! The records and enums that cross the FFI, and every conversion between them and the core's
-//! types (this module is the only place types are converted).
-//!
-//! Conventions, the same in Kotlin and Swift:
-//! - **ids** are UUID strings (`"0190a3c5-…"`); a malformed one is refused with
-//!   `invalid_input` naming the argument;
-//! - **instants** are `std::time::SystemTime`, which uniffi turns into `java.time.Instant`
-//!   (Kotlin) and `Date` (Swift);
-//! - **zones** are IANA names (`"Europe/Paris"`);
-//! - **wall times** of availability slots are ISO-8601 strings in the slot's zone: times
-//!   `"14:00"` (or `"14:00:30"`), dates `"2030-05-06"`, date-times `"2030-05-06T14:00"`;
-//! - **statuses** are enums.
+//! The records and enums that cross the FFI besides the core's own (which derive uniffi's
+//! `Record` and `Enum` in `booking_core` with its `uniffi` feature; see
+//! `booking_core::uniffi_support` for how ids, instants, zones and wall times cross): the ones
+//! whose mobile shape differs from the core's. Objects with computed fields ([`GroupSession`],
+//! [`Lesson`], [`TimeOff`]), the inputs whose defaults uniffi cannot express on the core type
+//! ([`NewGroupSession`], [`SeriesRequest`]), the [`Actor`] and [`Event`] shapes, and one receipt
+//! record per value type (uniffi has no generics). This module is the only place they are
+//! converted.
 
+use booking_core::availability::{AvailabilitySlot, TimeOff as CoreTimeOff};
+use booking_core::lesson::{self as core_lesson, LessonStatus};
+use booking_core::uniffi_support::Timestamp;
 use booking_core::{
-    BookingError as CoreError,
-    availability::{AvailabilitySlot as CoreSlot, SlotRecurrence as CoreRecurrence, TimeOff as CoreTimeOff},
-    lesson::{self as core_lesson},
+    BookingId, CourseId, MeetingLink, SchedulingRules, SeatBooking, SeatStatus, SeriesId, SessionId, SlotId, TimeOffId,
+    UserId, WaitlistMode,
 };
-use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, Timelike, Utc};
-use std::time::{SystemTime, UNIX_EPOCH};
+use chrono::{NaiveDate, NaiveDateTime};
+use chrono_tz::Tz;
 
-// ---------------------------------------------------------------------------------------------
-// Scalars
-// ---------------------------------------------------------------------------------------------
-
-/// Parses the UUID text of argument `field`.
-pub(crate) fn id_in<T: From<uuid::Uuid>>(field: &str, text: &str) -> Result<T, CoreError> {
-    uuid::Uuid::parse_str(text).map(T::from).map_err(|e| CoreError::invalid(field, format!("not a UUID: {e}")))
-}
-
-/// Parses an optional id.
-pub(crate) fn opt_id_in<T: From<uuid::Uuid>>(field: &str, text: Option<&str>) -> Result<Option<T>, CoreError> {
-    text.map(|t| id_in(field, t)).transpose()
-}
-
-fn id_out(id: impl std::fmt::Display) -> String {
-    id.to_string()
-}
-
-/// An instant from the FFI (`Instant` / `Date`) as a UTC date-time.
-pub(crate) fn instant_in(field: &str, instant: SystemTime) -> Result<DateTime<Utc>, CoreError> {
-    let out_of_range = || CoreError::invalid(field, "instant out of range");
-    let converted = match instant.duration_since(UNIX_EPOCH) {
-        Ok(after) => {
-            DateTime::from_timestamp(i64::try_from(after.as_secs()).map_err(|_| out_of_range())?, after.subsec_nanos())
-        }
-        Err(before) => {
-            let before = before.duration();
-            let secs = i64::try_from(before.as_secs()).map_err(|_| out_of_range())?;
-            match before.subsec_nanos() {
-                0 => DateTime::from_timestamp(-secs, 0),
-                nanos => DateTime::from_timestamp(-secs - 1, 1_000_000_000 - nanos),
-            }
-        }
-    };
-    converted.ok_or_else(out_of_range)
-}
-
-/// A UTC date-time as an instant for the FFI.
-pub(crate) fn instant_out(instant: DateTime<Utc>) -> SystemTime {
-    SystemTime::from(instant)
-}
-
-fn time_in(field: &str, text: &str) -> Result<NaiveTime, CoreError> {
-    NaiveTime::parse_from_str(text, "%H:%M")
-        .or_else(|_| NaiveTime::parse_from_str(text, "%H:%M:%S"))
-        .map_err(|e| CoreError::invalid(field, format!("expected a wall time like 14:00: {e}")))
-}
-
-fn time_out(time: NaiveTime) -> String {
-    if time.second() == 0 && time.nanosecond() == 0 { time.format("%H:%M").to_string() } else { time.to_string() }
-}
-
-fn date_in(field: &str, text: &str) -> Result<NaiveDate, CoreError> {
-    NaiveDate::parse_from_str(text, "%Y-%m-%d")
-        .map_err(|e| CoreError::invalid(field, format!("expected a date like 2030-05-06: {e}")))
-}
-
-fn date_out(date: NaiveDate) -> String {
-    date.format("%Y-%m-%d").to_string()
-}
-
-fn local_in(field: &str, text: &str) -> Result<NaiveDateTime, CoreError> {
-    NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M")
-        .or_else(|_| NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S"))
-        .map_err(|e| CoreError::invalid(field, format!("expected a wall time like 2030-05-06T14:00: {e}")))
-}
-
-fn local_out(local: NaiveDateTime) -> String {
-    format!("{}T{}", date_out(local.date()), time_out(local.time()))
-}
-
-// ---------------------------------------------------------------------------------------------
-// Actors
-// ---------------------------------------------------------------------------------------------
+uniffi::use_remote_type!(booking_core::Timestamp);
+uniffi::use_remote_type!(booking_core::Tz);
+uniffi::use_remote_type!(booking_core::NaiveDate);
+uniffi::use_remote_type!(booking_core::NaiveDateTime);
 
 /// Who runs a command; the engine checks what each may do (see `booking_core::Actor`).
 #[derive(Clone, Debug, PartialEq, Eq, uniffi::Enum)]
@@ -100,242 +28,90 @@ pub enum Actor {
     /// A teacher, acting on their own sessions and availability.
     Teacher {
         /// The teacher's user id.
-        id: String,
+        id: UserId,
     },
     /// A student, acting for themselves.
     Student {
         /// The student's user id.
-        id: String,
+        id: UserId,
     },
     /// A platform administrator: may act on anything.
     Admin {
         /// The admin's user id.
-        id: String,
+        id: UserId,
     },
     /// The host platform itself (jobs, imports): trusted like an admin.
     System,
 }
 
-impl Actor {
-    pub(crate) fn into_core(self) -> Result<booking_core::Actor, CoreError> {
-        Ok(match self {
-            Actor::Teacher { id } => booking_core::Actor::Teacher(id_in("actor", &id)?),
-            Actor::Student { id } => booking_core::Actor::Student(id_in("actor", &id)?),
-            Actor::Admin { id } => booking_core::Actor::Admin(id_in("actor", &id)?),
-            Actor::System => booking_core::Actor::System,
-        })
-    }
-
-    fn from_core(actor: booking_core::Actor) -> Self {
+impl From<Actor> for booking_core::Actor {
+    fn from(actor: Actor) -> Self {
         match actor {
-            booking_core::Actor::Teacher(id) => Actor::Teacher { id: id_out(id) },
-            booking_core::Actor::Student(id) => Actor::Student { id: id_out(id) },
-            booking_core::Actor::Admin(id) => Actor::Admin { id: id_out(id) },
+            Actor::Teacher { id } => booking_core::Actor::Teacher(id),
+            Actor::Student { id } => booking_core::Actor::Student(id),
+            Actor::Admin { id } => booking_core::Actor::Admin(id),
+            Actor::System => booking_core::Actor::System,
+        }
+    }
+}
+
+impl From<booking_core::Actor> for Actor {
+    fn from(actor: booking_core::Actor) -> Self {
+        match actor {
+            booking_core::Actor::Teacher(id) => Actor::Teacher { id },
+            booking_core::Actor::Student(id) => Actor::Student { id },
+            booking_core::Actor::Admin(id) => Actor::Admin { id },
             booking_core::Actor::System => Actor::System,
         }
     }
 }
 
 /// The core request of `actor` under an optional idempotency key.
-pub(crate) fn request_in(actor: Actor, key: Option<String>) -> Result<booking_core::Request, CoreError> {
-    Ok(booking_core::Request { actor: actor.into_core()?, key })
+pub(crate) fn request_in(actor: Actor, key: Option<String>) -> booking_core::Request {
+    booking_core::Request { actor: actor.into(), key }
 }
 
-// ---------------------------------------------------------------------------------------------
-// Scheduling rules and time off
-// ---------------------------------------------------------------------------------------------
-
-/// Scheduling rules (`booking_core::SchedulingRules`); every field unset by default.
-///
-/// Precedence, field by field: a slot's own rules, then the teacher's rules for the slot's
-/// course, then the teacher's default rules. A group session takes its booking window,
-/// cancellation cut-off and seats per booking from its own `rules`, then the teacher's (seats
-/// per booking: 1 when no level sets it), when it is created.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, uniffi::Record)]
-pub struct SchedulingRules {
-    /// Bookings must start at least this many minutes after now.
-    #[uniffi(default = None)]
-    pub min_notice_minutes: Option<u32>,
-    /// Bookings must start at most this many days after now.
-    #[uniffi(default = None)]
-    pub max_advance_days: Option<u32>,
-    /// Minutes kept free before each 1:1 lesson in the teacher's calendar.
-    #[uniffi(default = None)]
-    pub buffer_before_minutes: Option<u32>,
-    /// Minutes kept free after each 1:1 lesson in the teacher's calendar.
-    #[uniffi(default = None)]
-    pub buffer_after_minutes: Option<u32>,
-    /// A student may not cancel within this many minutes of the start (the teacher or an admin
-    /// may, and the event records the override).
-    #[uniffi(default = None)]
-    pub cancel_cutoff_minutes: Option<u32>,
-    /// A student may not reschedule within this many minutes of the start (unset: the
-    /// cancellation cut-off governs moves too).
-    #[uniffi(default = None)]
-    pub reschedule_cutoff_minutes: Option<u32>,
-    /// At most this many 1:1 lessons per day for the teacher (pending ones count).
-    #[uniffi(default = None)]
-    pub max_lessons_per_day: Option<u32>,
-    /// At most this many 1:1 lessons per ISO week for the teacher (pending ones count).
-    #[uniffi(default = None)]
-    pub max_lessons_per_week: Option<u32>,
-    /// At most this many not-yet-ended 1:1 lessons per student in one course.
-    #[uniffi(default = None)]
-    pub max_upcoming_lessons_per_student: Option<u32>,
-    /// At most this many seats in one booking of a group session (unset everywhere: 1; a slot
-    /// refuses it).
-    #[uniffi(default = None)]
-    pub max_seats_per_booking: Option<u32>,
-}
-
-impl From<SchedulingRules> for booking_core::SchedulingRules {
-    fn from(r: SchedulingRules) -> Self {
-        booking_core::SchedulingRules {
-            min_notice_minutes: r.min_notice_minutes,
-            max_advance_days: r.max_advance_days,
-            buffer_before_minutes: r.buffer_before_minutes,
-            buffer_after_minutes: r.buffer_after_minutes,
-            cancel_cutoff_minutes: r.cancel_cutoff_minutes,
-            reschedule_cutoff_minutes: r.reschedule_cutoff_minutes,
-            max_lessons_per_day: r.max_lessons_per_day,
-            max_lessons_per_week: r.max_lessons_per_week,
-            max_upcoming_lessons_per_student: r.max_upcoming_lessons_per_student,
-            max_seats_per_booking: r.max_seats_per_booking,
-        }
-    }
-}
-
-impl From<booking_core::SchedulingRules> for SchedulingRules {
-    fn from(r: booking_core::SchedulingRules) -> Self {
-        SchedulingRules {
-            min_notice_minutes: r.min_notice_minutes,
-            max_advance_days: r.max_advance_days,
-            buffer_before_minutes: r.buffer_before_minutes,
-            buffer_after_minutes: r.buffer_after_minutes,
-            cancel_cutoff_minutes: r.cancel_cutoff_minutes,
-            reschedule_cutoff_minutes: r.reschedule_cutoff_minutes,
-            max_lessons_per_day: r.max_lessons_per_day,
-            max_lessons_per_week: r.max_lessons_per_week,
-            max_upcoming_lessons_per_student: r.max_upcoming_lessons_per_student,
-            max_seats_per_booking: r.max_seats_per_booking,
-        }
-    }
-}
-
-/// What a teacher fills in to take time off (`booking_core::availability::TimeOffSpec`): from
-/// the start of `first_day` to the end of `last_day` in `time_zone`, their slots offer no
-/// occurrence that overlaps it. Lessons already booked then are kept.
-#[derive(Clone, Debug, PartialEq, Eq, uniffi::Record)]
-pub struct TimeOffSpec {
-    /// The first day off, e.g. `"2030-05-06"`.
-    pub first_day: String,
-    /// The last day off (inclusive; the same as `first_day` for a single day), at most 366
-    /// days after `first_day`.
-    pub last_day: String,
-    /// The IANA zone the days are read in.
-    pub time_zone: String,
-    /// A note for the teacher's own use (at most 200 characters).
-    #[uniffi(default = None)]
-    pub note: Option<String>,
-}
-
-impl TimeOffSpec {
-    pub(crate) fn into_core(self) -> Result<booking_core::availability::TimeOffSpec, CoreError> {
-        Ok(booking_core::availability::TimeOffSpec {
-            first_day: date_in("first_day", &self.first_day)?,
-            last_day: date_in("last_day", &self.last_day)?,
-            time_zone: self.time_zone,
-            note: self.note,
-        })
-    }
-}
-
-/// A teacher's time off (`booking_core::availability::TimeOff`).
+/// A teacher's time off (`booking_core::availability::TimeOff`), with the instants it covers.
 #[derive(Clone, Debug, PartialEq, Eq, uniffi::Record)]
 pub struct TimeOff {
     /// Its id (withdraw it with `removeTimeOff`).
-    pub id: String,
+    pub id: TimeOffId,
     /// The teacher.
-    pub teacher_id: String,
+    pub teacher_id: UserId,
     /// The first day off, e.g. `"2030-05-06"`.
-    pub first_day: String,
+    pub first_day: NaiveDate,
     /// The last day off (inclusive).
-    pub last_day: String,
+    pub last_day: NaiveDate,
     /// The IANA zone the days are read in.
-    pub time_zone: String,
+    pub time_zone: Tz,
     /// The teacher's note, if any.
     pub note: Option<String>,
     /// The instant it starts: the start of `first_day` in `time_zone`.
-    pub starts_at: SystemTime,
+    pub starts_at: Timestamp,
     /// The instant it ends: the start of the day after `last_day`.
-    pub ends_at: SystemTime,
+    pub ends_at: Timestamp,
 }
 
 impl From<&CoreTimeOff> for TimeOff {
     fn from(t: &CoreTimeOff) -> Self {
-        TimeOff {
-            id: id_out(t.id),
-            teacher_id: id_out(t.teacher_id),
-            first_day: date_out(t.first_day),
-            last_day: date_out(t.last_day),
-            time_zone: t.time_zone.name().to_owned(),
-            note: t.note.clone(),
-            starts_at: instant_out(t.starts_at()),
-            ends_at: instant_out(t.ends_at()),
-        }
+        let CoreTimeOff { id, teacher_id, first_day, last_day, time_zone, ref note } = *t;
+        let (starts_at, ends_at) = (t.starts_at(), t.ends_at());
+        TimeOff { id, teacher_id, first_day, last_day, time_zone, note: note.clone(), starts_at, ends_at }
     }
 }
 
-// ---------------------------------------------------------------------------------------------
-// Group sessions
-// ---------------------------------------------------------------------------------------------
-
-/// How a freed seat reaches a session's waitlist (`booking_core::WaitlistMode`).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, uniffi::Enum)]
-pub enum WaitlistMode {
-    /// The first in line gets the seat at once.
-    #[default]
-    Promote,
-    /// The seat is held for the first in line for `hold_minutes` (1 to 10,080); they accept
-    /// (`acceptOffer`) or decline (`declineOffer`), and an unanswered offer expires
-    /// (`processExpiredOffers`) and passes to the next. No offer is made once the session has
-    /// started, and an offer never outlives the start.
-    Offer {
-        /// How long an offer holds the seat, in minutes.
-        hold_minutes: u32,
-    },
-}
-
-impl From<WaitlistMode> for booking_core::WaitlistMode {
-    fn from(m: WaitlistMode) -> Self {
-        match m {
-            WaitlistMode::Promote => booking_core::WaitlistMode::Promote,
-            WaitlistMode::Offer { hold_minutes } => booking_core::WaitlistMode::Offer { hold_minutes },
-        }
-    }
-}
-
-impl From<booking_core::WaitlistMode> for WaitlistMode {
-    fn from(m: booking_core::WaitlistMode) -> Self {
-        match m {
-            booking_core::WaitlistMode::Promote => WaitlistMode::Promote,
-            booking_core::WaitlistMode::Offer { hold_minutes } => WaitlistMode::Offer { hold_minutes },
-        }
-    }
-}
-
-/// What a teacher fills in for a new group session.
+/// What a teacher fills in for a new group session (`booking_core::NewGroupSession`).
 #[derive(Clone, Debug, PartialEq, Eq, uniffi::Record)]
 pub struct NewGroupSession {
     /// The teacher who runs it.
-    pub teacher_id: String,
+    pub teacher_id: UserId,
     /// The course it belongs to, if any.
     #[uniffi(default = None)]
-    pub course_id: Option<String>,
+    pub course_id: Option<CourseId>,
     /// Its title.
     pub title: String,
     /// When it starts.
-    pub starts_at: SystemTime,
+    pub starts_at: Timestamp,
     /// The IANA zone it is scheduled in.
     pub time_zone: String,
     /// How long it lasts.
@@ -346,9 +122,8 @@ pub struct NewGroupSession {
     pub capacity: u32,
     /// Whether students may queue once every seat is taken.
     pub waitlist_enabled: bool,
-    /// How a freed seat reaches the waitlist; `None` (the default) is
-    /// [`WaitlistMode::Promote`], the core's default (uniffi cannot default a field to an
-    /// enum case with data).
+    /// How a freed seat reaches the waitlist; `None` (the default) is `WaitlistMode.Promote`,
+    /// the core's default (uniffi cannot default a field to an enum case with data).
     #[uniffi(default = None)]
     pub waitlist_mode: Option<WaitlistMode>,
     /// The session's own booking window, cancellation cut-off and seats per booking; unset
@@ -358,137 +133,46 @@ pub struct NewGroupSession {
     pub rules: SchedulingRules,
 }
 
-impl NewGroupSession {
-    pub(crate) fn into_core(self) -> Result<booking_core::NewGroupSession, CoreError> {
-        Ok(booking_core::NewGroupSession {
-            teacher_id: id_in("teacher_id", &self.teacher_id)?,
-            course_id: opt_id_in("course_id", self.course_id.as_deref())?,
-            title: self.title,
-            starts_at: instant_in("starts_at", self.starts_at)?,
-            time_zone: self.time_zone,
-            duration_minutes: self.duration_minutes,
-            meeting_link: self.meeting_link,
-            capacity: self.capacity,
-            waitlist_enabled: self.waitlist_enabled,
-            waitlist_mode: self.waitlist_mode.unwrap_or_default().into(),
-            rules: self.rules.into(),
-        })
-    }
-}
-
-/// The status of a seat booking.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, uniffi::Enum)]
-pub enum SeatStatus {
-    /// Holds a seat.
-    Confirmed,
-    /// Queued for a seat.
-    Waitlisted,
-    /// Waitlisted, and freed seats are held for it until its offer expires (offer mode).
-    Offered,
-    /// Its offer was not answered in time; it left the queue.
-    Expired,
-    /// Cancelled before the start.
-    Cancelled,
-    /// Held a seat and came.
-    Attended,
-    /// Held a seat and did not come.
-    NoShow,
-}
-
-impl From<booking_core::SeatStatus> for SeatStatus {
-    fn from(s: booking_core::SeatStatus) -> Self {
-        match s {
-            booking_core::SeatStatus::Confirmed => SeatStatus::Confirmed,
-            booking_core::SeatStatus::Waitlisted => SeatStatus::Waitlisted,
-            booking_core::SeatStatus::Offered => SeatStatus::Offered,
-            booking_core::SeatStatus::Expired => SeatStatus::Expired,
-            booking_core::SeatStatus::Cancelled => SeatStatus::Cancelled,
-            booking_core::SeatStatus::Attended => SeatStatus::Attended,
-            booking_core::SeatStatus::NoShow => SeatStatus::NoShow,
+impl From<NewGroupSession> for booking_core::NewGroupSession {
+    fn from(s: NewGroupSession) -> Self {
+        let NewGroupSession { teacher_id, course_id, title, starts_at, time_zone, duration_minutes, .. } = s;
+        let (meeting_link, capacity, waitlist_enabled, rules) =
+            (s.meeting_link, s.capacity, s.waitlist_enabled, s.rules);
+        let waitlist_mode = s.waitlist_mode.unwrap_or_default();
+        booking_core::NewGroupSession {
+            teacher_id,
+            course_id,
+            title,
+            starts_at,
+            time_zone,
+            duration_minutes,
+            meeting_link,
+            capacity,
+            waitlist_enabled,
+            waitlist_mode,
+            rules,
         }
     }
 }
 
-/// Whether a group session takes bookings now.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, uniffi::Enum)]
-pub enum BookingAvailability {
-    /// Seats are free.
-    Open,
-    /// Every seat is taken; new bookings join the waitlist.
-    WaitlistOnly,
-    /// Every seat is taken and the waitlist is off (the seed's `booking_closed`).
-    Closed,
-    /// The session has started; seats are frozen.
-    Started,
-    /// The session was cancelled.
-    Cancelled,
-}
-
-impl From<booking_core::BookingAvailability> for BookingAvailability {
-    fn from(a: booking_core::BookingAvailability) -> Self {
-        match a {
-            booking_core::BookingAvailability::Open => BookingAvailability::Open,
-            booking_core::BookingAvailability::WaitlistOnly => BookingAvailability::WaitlistOnly,
-            booking_core::BookingAvailability::Closed => BookingAvailability::Closed,
-            booking_core::BookingAvailability::Started => BookingAvailability::Started,
-            booking_core::BookingAvailability::Cancelled => BookingAvailability::Cancelled,
-        }
-    }
-}
-
-/// One student's booking in a group session.
-#[derive(Clone, Debug, PartialEq, Eq, uniffi::Record)]
-pub struct SeatBooking {
-    /// The booking.
-    pub id: String,
-    /// Its session.
-    pub session_id: String,
-    /// The student.
-    pub student_id: String,
-    /// Where it stands.
-    pub status: SeatStatus,
-    /// When it was made (the waitlist order is the order of `GroupSession.bookings`).
-    pub booked_at: SystemTime,
-    /// When its status last changed.
-    pub updated_at: SystemTime,
-    /// How many seats it takes (a parent booking for two children takes 2).
-    pub seats: u32,
-    /// While `Offered`: when the offer runs out.
-    pub offer_expires_at: Option<SystemTime>,
-}
-
-impl From<&booking_core::SeatBooking> for SeatBooking {
-    fn from(b: &booking_core::SeatBooking) -> Self {
-        SeatBooking {
-            id: id_out(b.id),
-            session_id: id_out(b.session_id),
-            student_id: id_out(b.student_id),
-            status: b.status.into(),
-            booked_at: instant_out(b.booked_at),
-            updated_at: instant_out(b.updated_at),
-            seats: b.seats,
-            offer_expires_at: b.offer_expires_at.map(instant_out),
-        }
-    }
-}
-
-/// A seat-based group session with its bookings, in the order they were made.
+/// A seat-based group session with its bookings, in the order they were made, and the counts
+/// the core computes from them.
 #[derive(Clone, Debug, PartialEq, Eq, uniffi::Record)]
 pub struct GroupSession {
     /// The session.
-    pub id: String,
+    pub id: SessionId,
     /// Its teacher.
-    pub teacher_id: String,
+    pub teacher_id: UserId,
     /// Its course, if any.
-    pub course_id: Option<String>,
+    pub course_id: Option<CourseId>,
     /// Its title.
     pub title: String,
     /// When it starts.
-    pub starts_at: SystemTime,
+    pub starts_at: Timestamp,
     /// When it ends.
-    pub ends_at: SystemTime,
+    pub ends_at: Timestamp,
     /// The IANA zone it is scheduled in.
-    pub time_zone: String,
+    pub time_zone: Tz,
     /// How long it lasts.
     pub duration_minutes: u32,
     /// The meeting link.
@@ -502,9 +186,9 @@ pub struct GroupSession {
     /// The booking window and cancellation cut-off in effect, resolved when it was created.
     pub rules: SchedulingRules,
     /// When it was created.
-    pub created_at: SystemTime,
+    pub created_at: Timestamp,
     /// When it was cancelled, if it was.
-    pub cancelled_at: Option<SystemTime>,
+    pub cancelled_at: Option<Timestamp>,
     /// Its version (1 when created, +1 per change).
     pub version: u64,
     /// The live bookings (not cancelled, declined or expired), in booking order (the waitlist
@@ -528,29 +212,29 @@ pub struct GroupSession {
     /// Whether it was cancelled.
     pub is_cancelled: bool,
     /// The earliest instant an outstanding seat offer runs out, if any.
-    pub next_offer_deadline: Option<SystemTime>,
+    pub next_offer_deadline: Option<Timestamp>,
 }
 
 impl From<&booking_core::GroupSession> for GroupSession {
     fn from(s: &booking_core::GroupSession) -> Self {
         GroupSession {
-            id: id_out(s.id),
-            teacher_id: id_out(s.teacher_id),
-            course_id: s.course_id.map(id_out),
+            id: s.id,
+            teacher_id: s.teacher_id,
+            course_id: s.course_id,
             title: s.title.clone(),
-            starts_at: instant_out(s.starts_at),
-            ends_at: instant_out(s.ends_at()),
-            time_zone: s.time_zone.name().to_owned(),
+            starts_at: s.starts_at,
+            ends_at: s.ends_at(),
+            time_zone: s.time_zone,
             duration_minutes: s.duration_minutes,
             meeting_link: s.meeting_link.as_str().to_owned(),
             capacity: s.capacity,
             waitlist_enabled: s.waitlist_enabled,
-            waitlist_mode: s.waitlist_mode.into(),
-            rules: s.rules.into(),
-            created_at: instant_out(s.created_at),
-            cancelled_at: s.cancelled_at.map(instant_out),
+            waitlist_mode: s.waitlist_mode,
+            rules: s.rules,
+            created_at: s.created_at,
+            cancelled_at: s.cancelled_at,
             version: s.version,
-            bookings: s.bookings.iter().map(SeatBooking::from).collect(),
+            bookings: s.bookings.clone(),
             booked_seats: s.booked_seats(),
             remaining_seats: s.remaining_seats(),
             waitlisted_count: s.waitlisted_count(),
@@ -559,251 +243,44 @@ impl From<&booking_core::GroupSession> for GroupSession {
             is_full: s.is_full(),
             is_closed_for_booking: s.is_closed_for_booking(),
             is_cancelled: s.is_cancelled(),
-            next_offer_deadline: s.next_offer_deadline().map(instant_out),
+            next_offer_deadline: s.next_offer_deadline(),
         }
     }
 }
 
-// ---------------------------------------------------------------------------------------------
-// Availability and lessons
-// ---------------------------------------------------------------------------------------------
-
-/// A day of the week.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, uniffi::Enum)]
-pub enum Weekday {
-    /// Monday.
-    Monday,
-    /// Tuesday.
-    Tuesday,
-    /// Wednesday.
-    Wednesday,
-    /// Thursday.
-    Thursday,
-    /// Friday.
-    Friday,
-    /// Saturday.
-    Saturday,
-    /// Sunday.
-    Sunday,
-}
-
-impl From<Weekday> for chrono::Weekday {
-    fn from(d: Weekday) -> Self {
-        match d {
-            Weekday::Monday => chrono::Weekday::Mon,
-            Weekday::Tuesday => chrono::Weekday::Tue,
-            Weekday::Wednesday => chrono::Weekday::Wed,
-            Weekday::Thursday => chrono::Weekday::Thu,
-            Weekday::Friday => chrono::Weekday::Fri,
-            Weekday::Saturday => chrono::Weekday::Sat,
-            Weekday::Sunday => chrono::Weekday::Sun,
-        }
-    }
-}
-
-impl From<chrono::Weekday> for Weekday {
-    fn from(d: chrono::Weekday) -> Self {
-        match d {
-            chrono::Weekday::Mon => Weekday::Monday,
-            chrono::Weekday::Tue => Weekday::Tuesday,
-            chrono::Weekday::Wed => Weekday::Wednesday,
-            chrono::Weekday::Thu => Weekday::Thursday,
-            chrono::Weekday::Fri => Weekday::Friday,
-            chrono::Weekday::Sat => Weekday::Saturday,
-            chrono::Weekday::Sun => Weekday::Sunday,
-        }
-    }
-}
-
-/// When a slot occurs, as wall times in the slot's zone.
-#[derive(Clone, Debug, PartialEq, Eq, uniffi::Enum)]
-pub enum SlotRecurrence {
-    /// Every week on `weekday` from `start_time` to `end_time` (the next day if `end_time` is
-    /// not after `start_time`), from `valid_from` to `valid_until` (dates, inclusive).
-    Weekly {
-        /// The day each occurrence starts on.
-        weekday: Weekday,
-        /// Wall time, e.g. `"14:00"`.
-        start_time: String,
-        /// Wall time, e.g. `"15:00"`.
-        end_time: String,
-        /// First date, e.g. `"2030-05-06"`.
-        valid_from: String,
-        /// Last date, or `None` for open-ended.
-        valid_until: Option<String>,
-    },
-    /// Once, from `start` to `end` (wall date-times like `"2030-05-06T14:00"`).
-    OneTime {
-        /// Wall date-time of the start.
-        start: String,
-        /// Wall date-time of the end.
-        end: String,
-    },
-}
-
-impl SlotRecurrence {
-    fn into_core(self) -> Result<CoreRecurrence, CoreError> {
-        Ok(match self {
-            SlotRecurrence::Weekly { weekday, start_time, end_time, valid_from, valid_until } => {
-                CoreRecurrence::Weekly {
-                    weekday: weekday.into(),
-                    start_time: time_in("start_time", &start_time)?,
-                    end_time: time_in("end_time", &end_time)?,
-                    valid_from: date_in("valid_from", &valid_from)?,
-                    valid_until: valid_until.as_deref().map(|d| date_in("valid_until", d)).transpose()?,
-                }
-            }
-            SlotRecurrence::OneTime { start, end } => {
-                CoreRecurrence::OneTime { start: local_in("start", &start)?, end: local_in("end", &end)? }
-            }
-        })
-    }
-
-    fn from_core(r: &CoreRecurrence) -> Self {
-        match r {
-            CoreRecurrence::Weekly { weekday, start_time, end_time, valid_from, valid_until } => {
-                SlotRecurrence::Weekly {
-                    weekday: (*weekday).into(),
-                    start_time: time_out(*start_time),
-                    end_time: time_out(*end_time),
-                    valid_from: date_out(*valid_from),
-                    valid_until: valid_until.map(date_out),
-                }
-            }
-            CoreRecurrence::OneTime { start, end } => {
-                SlotRecurrence::OneTime { start: local_out(*start), end: local_out(*end) }
-            }
-        }
-    }
-}
-
-/// What a teacher fills in for an availability slot.
-#[derive(Clone, Debug, PartialEq, Eq, uniffi::Record)]
-pub struct SlotSpec {
-    /// The course the slot is reserved for, if any.
-    #[uniffi(default = None)]
-    pub course_id: Option<String>,
-    /// The IANA zone its wall times are in.
-    pub time_zone: String,
-    /// Weekly or one-time.
-    pub recurrence: SlotRecurrence,
-    /// Whether it is offered.
-    #[uniffi(default = true)]
-    pub active: bool,
-    /// The slot's own scheduling rules, which win over the teacher's (unset fields come from
-    /// the teacher's rules for the course, then their default rules).
-    #[uniffi(default)]
-    pub rules: SchedulingRules,
-}
-
-impl SlotSpec {
-    pub(crate) fn into_core(self) -> Result<core_lesson::SlotSpec, CoreError> {
-        Ok(core_lesson::SlotSpec {
-            course_id: opt_id_in("course_id", self.course_id.as_deref())?,
-            time_zone: self.time_zone,
-            recurrence: self.recurrence.into_core()?,
-            active: self.active,
-            rules: self.rules.into(),
-        })
-    }
-}
-
-/// A teacher's availability slot.
-#[derive(Clone, Debug, PartialEq, Eq, uniffi::Record)]
-pub struct AvailabilitySlot {
-    /// The slot; bookings name occurrences by it.
-    pub id: String,
-    /// The teacher who offers it.
-    pub teacher_id: String,
-    /// The course it is reserved for, if any.
-    pub course_id: Option<String>,
-    /// The IANA zone its wall times are read in.
-    pub time_zone: String,
-    /// When it occurs.
-    pub recurrence: SlotRecurrence,
-    /// Whether it is offered.
-    pub active: bool,
-    /// The slot's own scheduling rules.
-    pub rules: SchedulingRules,
-}
-
-impl From<&CoreSlot> for AvailabilitySlot {
-    fn from(s: &CoreSlot) -> Self {
-        AvailabilitySlot {
-            id: id_out(s.id),
-            teacher_id: id_out(s.teacher_id),
-            course_id: s.course_id.map(id_out),
-            time_zone: s.time_zone.name().to_owned(),
-            recurrence: SlotRecurrence::from_core(&s.recurrence),
-            active: s.active,
-            rules: s.rules.into(),
-        }
-    }
-}
-
-/// The status of a 1:1 lesson.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, uniffi::Enum)]
-pub enum LessonStatus {
-    /// Waiting for the teacher's approval; holds its time.
-    Pending,
-    /// Booked.
-    Confirmed,
-    /// Refused by the teacher.
-    Declined,
-    /// Cancelled before the start.
-    Cancelled,
-    /// Took place.
-    Attended,
-    /// The student did not come.
-    NoShow,
-}
-
-impl From<core_lesson::LessonStatus> for LessonStatus {
-    fn from(s: core_lesson::LessonStatus) -> Self {
-        match s {
-            core_lesson::LessonStatus::Pending => LessonStatus::Pending,
-            core_lesson::LessonStatus::Confirmed => LessonStatus::Confirmed,
-            core_lesson::LessonStatus::Declined => LessonStatus::Declined,
-            core_lesson::LessonStatus::Cancelled => LessonStatus::Cancelled,
-            core_lesson::LessonStatus::Attended => LessonStatus::Attended,
-            core_lesson::LessonStatus::NoShow => LessonStatus::NoShow,
-        }
-    }
-}
-
-/// A 1:1 lesson booked from an availability slot.
+/// A 1:1 lesson booked from an availability slot, with its wall times.
 #[derive(Clone, Debug, PartialEq, Eq, uniffi::Record)]
 pub struct Lesson {
     /// The lesson (a booking id).
-    pub id: String,
+    pub id: BookingId,
     /// Its teacher.
-    pub teacher_id: String,
+    pub teacher_id: UserId,
     /// Its student.
-    pub student_id: String,
+    pub student_id: UserId,
     /// The slot it was booked from.
-    pub slot_id: String,
+    pub slot_id: SlotId,
     /// The slot's course, if any.
-    pub course_id: Option<String>,
+    pub course_id: Option<CourseId>,
     /// Its series, if it was booked as part of one.
-    pub series_id: Option<String>,
+    pub series_id: Option<SeriesId>,
     /// When it starts.
-    pub starts_at: SystemTime,
+    pub starts_at: Timestamp,
     /// When it ends.
-    pub ends_at: SystemTime,
+    pub ends_at: Timestamp,
     /// The slot's IANA zone.
-    pub time_zone: String,
+    pub time_zone: Tz,
     /// Start as a wall time in that zone, e.g. `"2030-05-06T14:00"`.
-    pub local_start: String,
+    pub local_start: NaiveDateTime,
     /// End as a wall time in that zone.
-    pub local_end: String,
+    pub local_end: NaiveDateTime,
     /// Where it stands.
     pub status: LessonStatus,
     /// Its meeting link, once set.
     pub meeting_link: Option<String>,
     /// When it was requested.
-    pub requested_at: SystemTime,
+    pub requested_at: Timestamp,
     /// When it last changed.
-    pub updated_at: SystemTime,
+    pub updated_at: Timestamp,
     /// Its version.
     pub version: u64,
     /// The scheduling rules in force when it was booked (or last rescheduled): its cut-offs
@@ -815,98 +292,23 @@ impl From<&core_lesson::Lesson> for Lesson {
     fn from(l: &core_lesson::Lesson) -> Self {
         let (local_start, local_end) = l.local_times();
         Lesson {
-            id: id_out(l.id),
-            teacher_id: id_out(l.teacher_id),
-            student_id: id_out(l.student_id),
-            slot_id: id_out(l.slot_id),
-            course_id: l.course_id.map(id_out),
-            series_id: l.series_id.map(id_out),
-            starts_at: instant_out(l.starts_at),
-            ends_at: instant_out(l.ends_at),
-            time_zone: l.time_zone.name().to_owned(),
-            local_start: local_out(local_start),
-            local_end: local_out(local_end),
-            status: l.status.into(),
+            id: l.id,
+            teacher_id: l.teacher_id,
+            student_id: l.student_id,
+            slot_id: l.slot_id,
+            course_id: l.course_id,
+            series_id: l.series_id,
+            starts_at: l.starts_at,
+            ends_at: l.ends_at,
+            time_zone: l.time_zone,
+            local_start,
+            local_end,
+            status: l.status,
             meeting_link: l.meeting_link.as_ref().map(|m| m.as_str().to_owned()),
-            requested_at: instant_out(l.requested_at),
-            updated_at: instant_out(l.updated_at),
+            requested_at: l.requested_at,
+            updated_at: l.updated_at,
             version: l.version,
-            rules: l.rules.into(),
-        }
-    }
-}
-
-/// Which bookable occurrences to list.
-#[derive(Clone, Debug, PartialEq, Eq, uniffi::Record)]
-pub struct OccurrenceQuery {
-    /// The teacher.
-    pub teacher_id: String,
-    /// Only slots of this course (`None`: every course, and slots without one).
-    #[uniffi(default = None)]
-    pub course_id: Option<String>,
-    /// The student asking: courses they are not enrolled in are left out (`None`: all).
-    #[uniffi(default = None)]
-    pub student_id: Option<String>,
-    /// The window's start (inclusive).
-    pub from: SystemTime,
-    /// The window's end (exclusive), at most 366 days after `from`.
-    pub to: SystemTime,
-    /// The IANA zone to show wall times in besides the teacher's (the student's; `None`: UTC).
-    #[uniffi(default = None)]
-    pub time_zone: Option<String>,
-}
-
-impl OccurrenceQuery {
-    pub(crate) fn into_core(self) -> Result<core_lesson::OccurrenceQuery, CoreError> {
-        Ok(core_lesson::OccurrenceQuery {
-            teacher_id: id_in("teacher_id", &self.teacher_id)?,
-            course_id: opt_id_in("course_id", self.course_id.as_deref())?,
-            student_id: opt_id_in("student_id", self.student_id.as_deref())?,
-            from: instant_in("from", self.from)?,
-            to: instant_in("to", self.to)?,
-            time_zone: self.time_zone,
-        })
-    }
-}
-
-/// One bookable occurrence of a slot, as an instant and as wall times.
-#[derive(Clone, Debug, PartialEq, Eq, uniffi::Record)]
-pub struct BookableOccurrence {
-    /// The slot producing it (book it with this id and `starts_at`).
-    pub slot_id: String,
-    /// The slot's course, if any.
-    pub course_id: Option<String>,
-    /// Its start.
-    pub starts_at: SystemTime,
-    /// Its end.
-    pub ends_at: SystemTime,
-    /// The teacher's (the slot's) zone.
-    pub teacher_time_zone: String,
-    /// Start as a wall time in the teacher's zone.
-    pub teacher_local_start: String,
-    /// End as a wall time in the teacher's zone.
-    pub teacher_local_end: String,
-    /// The zone the query asked for.
-    pub viewer_time_zone: String,
-    /// Start as a wall time in the viewer's zone.
-    pub viewer_local_start: String,
-    /// End as a wall time in the viewer's zone.
-    pub viewer_local_end: String,
-}
-
-impl From<&core_lesson::BookableOccurrence> for BookableOccurrence {
-    fn from(o: &core_lesson::BookableOccurrence) -> Self {
-        BookableOccurrence {
-            slot_id: id_out(o.slot_id),
-            course_id: o.course_id.map(id_out),
-            starts_at: instant_out(o.starts_at),
-            ends_at: instant_out(o.ends_at),
-            teacher_time_zone: o.teacher_time_zone.name().to_owned(),
-            teacher_local_start: local_out(o.teacher_local_start),
-            teacher_local_end: local_out(o.teacher_local_end),
-            viewer_time_zone: o.viewer_time_zone.name().to_owned(),
-            viewer_local_start: local_out(o.viewer_local_start),
-            viewer_local_end: local_out(o.viewer_local_end),
+            rules: l.rules,
         }
     }
 }
@@ -922,54 +324,37 @@ pub enum SeriesEnd {
     /// With the last lesson on or before this date in the slot's zone (`"2030-06-30"`).
     Until {
         /// The last date.
-        date: String,
+        date: NaiveDate,
     },
 }
 
-/// What to do with occurrences of a series that cannot be booked.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, uniffi::Enum)]
-pub enum SeriesMode {
-    /// Refuse the whole series.
-    #[default]
-    AllOrNothing,
-    /// Book the free occurrences and report the others.
-    BookAvailable,
-}
-
-/// A student's request for a recurring series of lessons from one weekly slot.
+/// A student's request for a recurring series of lessons from one weekly slot
+/// (`booking_core::lesson::SeriesRequest`).
 #[derive(Clone, Debug, PartialEq, Eq, uniffi::Record)]
 pub struct SeriesRequest {
     /// The weekly slot.
-    pub slot_id: String,
+    pub slot_id: SlotId,
     /// The student.
-    pub student_id: String,
+    pub student_id: UserId,
     /// The start of the first lesson (an occurrence of the slot).
-    pub first_starts_at: SystemTime,
+    pub first_starts_at: Timestamp,
     /// Weeks between lessons (1 to 52).
     #[uniffi(default = 1)]
     pub every_weeks: u32,
     /// When it ends.
     pub end: SeriesEnd,
     /// All or nothing, or what is free.
-    pub mode: SeriesMode,
+    pub mode: core_lesson::SeriesMode,
 }
 
-impl SeriesRequest {
-    pub(crate) fn into_core(self) -> Result<core_lesson::SeriesRequest, CoreError> {
-        Ok(core_lesson::SeriesRequest {
-            slot_id: id_in("slot_id", &self.slot_id)?,
-            student_id: id_in("student_id", &self.student_id)?,
-            first_starts_at: instant_in("first_starts_at", self.first_starts_at)?,
-            every_weeks: self.every_weeks,
-            end: match self.end {
-                SeriesEnd::Count { count } => core_lesson::SeriesEnd::Count(count),
-                SeriesEnd::Until { date } => core_lesson::SeriesEnd::Until(date_in("end", &date)?),
-            },
-            mode: match self.mode {
-                SeriesMode::AllOrNothing => core_lesson::SeriesMode::AllOrNothing,
-                SeriesMode::BookAvailable => core_lesson::SeriesMode::BookAvailable,
-            },
-        })
+impl From<SeriesRequest> for core_lesson::SeriesRequest {
+    fn from(r: SeriesRequest) -> Self {
+        let end = match r.end {
+            SeriesEnd::Count { count } => core_lesson::SeriesEnd::Count(count),
+            SeriesEnd::Until { date } => core_lesson::SeriesEnd::Until(date),
+        };
+        let SeriesRequest { slot_id, student_id, first_starts_at, every_weeks, mode, .. } = r;
+        core_lesson::SeriesRequest { slot_id, student_id, first_starts_at, every_weeks, end, mode }
     }
 }
 
@@ -977,9 +362,9 @@ impl SeriesRequest {
 #[derive(Clone, Debug, PartialEq, Eq, uniffi::Record)]
 pub struct SkippedOccurrence {
     /// Its date in the slot's zone.
-    pub local_date: String,
+    pub local_date: NaiveDate,
     /// Its start, if the slot offers one that day.
-    pub starts_at: Option<SystemTime>,
+    pub starts_at: Option<Timestamp>,
     /// The stable code of the reason, e.g. `slot_unavailable`.
     pub reason_code: String,
     /// The reason, in words.
@@ -990,7 +375,7 @@ pub struct SkippedOccurrence {
 #[derive(Clone, Debug, PartialEq, Eq, uniffi::Record)]
 pub struct SeriesBooking {
     /// The series.
-    pub series_id: String,
+    pub series_id: SeriesId,
     /// Its lessons, in order.
     pub lessons: Vec<Lesson>,
     /// Occurrences not booked (`BookAvailable` only).
@@ -999,44 +384,19 @@ pub struct SeriesBooking {
 
 impl From<&core_lesson::SeriesBooking> for SeriesBooking {
     fn from(s: &core_lesson::SeriesBooking) -> Self {
+        let skipped = s.skipped.iter().map(|k| SkippedOccurrence {
+            local_date: k.local_date,
+            starts_at: k.starts_at,
+            reason_code: k.reason.code().as_str().to_owned(),
+            reason: k.reason.to_string(),
+        });
         SeriesBooking {
-            series_id: id_out(s.series_id),
+            series_id: s.series_id,
             lessons: s.lessons.iter().map(Lesson::from).collect(),
-            skipped: s
-                .skipped
-                .iter()
-                .map(|k| SkippedOccurrence {
-                    local_date: date_out(k.local_date),
-                    starts_at: k.starts_at.map(instant_out),
-                    reason_code: k.reason.code().as_str().to_owned(),
-                    reason: k.reason.to_string(),
-                })
-                .collect(),
+            skipped: skipped.collect(),
         }
     }
 }
-
-/// The host's settings that decide whether 1:1 bookings of a course need approval: the
-/// teacher's override wins, then the course's setting, else no approval.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, uniffi::Record)]
-pub struct ApprovalSettings {
-    /// The course's setting, if it has one.
-    #[uniffi(default = None)]
-    pub course: Option<bool>,
-    /// The teacher's override for this course, if any.
-    #[uniffi(default = None)]
-    pub teacher_override: Option<bool>,
-}
-
-impl From<ApprovalSettings> for core_lesson::ApprovalSettings {
-    fn from(a: ApprovalSettings) -> Self {
-        core_lesson::ApprovalSettings { course: a.course, teacher_override: a.teacher_override }
-    }
-}
-
-// ---------------------------------------------------------------------------------------------
-// Events
-// ---------------------------------------------------------------------------------------------
 
 /// Something that happened, when, and at whose command.
 #[derive(Clone, Debug, PartialEq, Eq, uniffi::Record)]
@@ -1044,16 +404,76 @@ pub struct Event {
     /// The kind's stable snake_case name, e.g. `booking_promoted` (for logs and outboxes).
     pub name: String,
     /// The engine clock's instant when the command was decided.
-    pub occurred_at: SystemTime,
+    pub occurred_at: Timestamp,
     /// Who ran the command.
     pub actor: Actor,
     /// What happened.
     pub kind: EventKind,
 }
 
-/// The kinds of domain events (see `booking_core::EventKind`).
-#[derive(Clone, Debug, PartialEq, Eq, uniffi::Enum)]
-pub enum EventKind {
+/// A core event field as the binding's field of the same name.
+trait Out<T> {
+    fn out(self) -> T;
+}
+
+impl<T> Out<T> for T {
+    fn out(self) -> T {
+        self
+    }
+}
+
+macro_rules! out {
+    ($($from:ty => $to:ty = |$v:ident| $convert:expr;)*) => {$(
+        impl Out<$to> for $from {
+            fn out(self) -> $to {
+                let $v = self;
+                $convert
+            }
+        }
+    )*};
+}
+
+out! {
+    Box<booking_core::GroupSession> => GroupSession = |s| GroupSession::from(&*s);
+    Box<core_lesson::Lesson> => Lesson = |l| Lesson::from(&*l);
+    Box<CoreTimeOff> => TimeOff = |t| TimeOff::from(&*t);
+    Box<AvailabilitySlot> => AvailabilitySlot = |s| *s;
+    Box<SchedulingRules> => SchedulingRules = |r| *r;
+    MeetingLink => String = |m| m.as_str().to_owned();
+    Option<MeetingLink> => Option<String> = |m| m.map(Out::out);
+}
+
+/// Declares [`EventKind`] (the core's kinds with the same fields, plus `Other`) and its
+/// conversion from the core's, field by field: a field the core adds fails to compile here.
+macro_rules! event_kinds {
+    ($($(#[$vdoc:meta])* $variant:ident { $($(#[$fdoc:meta])* $field:ident: $ty:ty),* $(,)? }),* $(,)?) => {
+        /// The kinds of domain events (see `booking_core::EventKind`). The fields `session_id`,
+        /// `booking_id`, `student_id` and `teacher_id` name the session, booking, student and
+        /// teacher the event is about.
+        #[derive(Clone, Debug, PartialEq, Eq, uniffi::Enum)]
+        #[allow(missing_docs)]
+        pub enum EventKind {
+            $($(#[$vdoc])* $variant { $($(#[$fdoc])* $field: $ty),* },)*
+            /// An event kind added to the core after this binding was built.
+            Other,
+        }
+
+        /// The core's kinds with a variant of their own, in declaration order.
+        #[cfg(test)]
+        const MAPPED_EVENT_KINDS: &[&str] = &[$(stringify!($variant)),*];
+
+        impl From<booking_core::EventKind> for EventKind {
+            fn from(kind: booking_core::EventKind) -> Self {
+                match kind {
+                    $(booking_core::EventKind::$variant { $($field),* } => EventKind::$variant { $($field: Out::out($field)),* },)*
+                    _ => EventKind::Other,
+                }
+            }
+        }
+    };
+}
+
+event_kinds! {
     /// A group session was created.
     SessionCreated {
         /// The session as created.
@@ -1061,23 +481,17 @@ pub enum EventKind {
     },
     /// A student got their seats straight away.
     BookingConfirmed {
-        /// The session.
-        session_id: String,
-        /// The booking.
-        booking_id: String,
-        /// The student.
-        student_id: String,
+        session_id: SessionId,
+        booking_id: BookingId,
+        student_id: UserId,
         /// Seats it takes.
         seats: u32,
     },
     /// A student joined the waitlist (`position` is 1-based).
     BookingWaitlisted {
-        /// The session.
-        session_id: String,
-        /// The booking.
-        booking_id: String,
-        /// The student.
-        student_id: String,
+        session_id: SessionId,
+        booking_id: BookingId,
+        student_id: UserId,
         /// Its 1-based place in the queue when joining.
         position: u32,
         /// Seats it waits for, as one.
@@ -1085,21 +499,15 @@ pub enum EventKind {
     },
     /// The head of the waitlist got a freed or added seat.
     BookingPromoted {
-        /// The session.
-        session_id: String,
-        /// The booking.
-        booking_id: String,
-        /// The student.
-        student_id: String,
+        session_id: SessionId,
+        booking_id: BookingId,
+        student_id: UserId,
     },
     /// A seat booking was cancelled.
     BookingCancelled {
-        /// The session.
-        session_id: String,
-        /// The booking.
-        booking_id: String,
-        /// The student.
-        student_id: String,
+        session_id: SessionId,
+        booking_id: BookingId,
+        student_id: UserId,
         /// Its status before.
         previous_status: SeatStatus,
         /// The teacher, an admin or the system cancelled within the session's cancellation
@@ -1108,58 +516,44 @@ pub enum EventKind {
     },
     /// Freed seats are held for the first in line until `expires_at` (offer mode).
     SeatOffered {
-        /// The session.
-        session_id: String,
+        session_id: SessionId,
         /// The waitlisted booking.
-        booking_id: String,
-        /// The student.
-        student_id: String,
+        booking_id: BookingId,
+        student_id: UserId,
         /// Seats held.
         seats: u32,
         /// When the offer runs out.
-        expires_at: SystemTime,
+        expires_at: Timestamp,
     },
     /// The student took the offered seats: the booking is confirmed.
     OfferAccepted {
-        /// The session.
-        session_id: String,
-        /// The booking.
-        booking_id: String,
-        /// The student.
-        student_id: String,
+        session_id: SessionId,
+        booking_id: BookingId,
+        student_id: UserId,
     },
     /// The student turned the offer down: the booking is cancelled.
     OfferDeclined {
-        /// The session.
-        session_id: String,
-        /// The booking.
-        booking_id: String,
-        /// The student.
-        student_id: String,
+        session_id: SessionId,
+        booking_id: BookingId,
+        student_id: UserId,
     },
     /// The offer ran out unanswered: the booking left the queue.
     OfferExpired {
-        /// The session.
-        session_id: String,
-        /// The booking.
-        booking_id: String,
-        /// The student.
-        student_id: String,
+        session_id: SessionId,
+        booking_id: BookingId,
+        student_id: UserId,
     },
     /// Every seat is taken and the waitlist is off.
     SessionClosed {
-        /// The session.
-        session_id: String,
+        session_id: SessionId,
     },
     /// A closed session takes bookings again.
     SessionReopened {
-        /// The session.
-        session_id: String,
+        session_id: SessionId,
     },
     /// The number of seats changed.
     CapacityChanged {
-        /// The session.
-        session_id: String,
+        session_id: SessionId,
         /// Seats before.
         previous: u32,
         /// Seats now.
@@ -1167,24 +561,19 @@ pub enum EventKind {
     },
     /// The waitlist was turned on or off.
     WaitlistChanged {
-        /// The session.
-        session_id: String,
+        session_id: SessionId,
         /// Whether new students may now join the waitlist.
         enabled: bool,
     },
     /// The whole session was cancelled.
     SessionCancelled {
-        /// The session.
-        session_id: String,
+        session_id: SessionId,
     },
     /// Attendance of a seat booking was marked.
     AttendanceMarked {
-        /// The session.
-        session_id: String,
-        /// The booking.
-        booking_id: String,
-        /// The student.
-        student_id: String,
+        session_id: SessionId,
+        booking_id: BookingId,
+        student_id: UserId,
         /// Attended or no-show.
         status: SeatStatus,
     },
@@ -1210,34 +599,25 @@ pub enum EventKind {
     },
     /// A pending lesson was approved.
     LessonApproved {
-        /// The booking.
-        booking_id: String,
-        /// The teacher.
-        teacher_id: String,
-        /// The student.
-        student_id: String,
+        booking_id: BookingId,
+        teacher_id: UserId,
+        student_id: UserId,
         /// The link.
         meeting_link: Option<String>,
     },
     /// A pending lesson was declined.
     LessonDeclined {
-        /// The booking.
-        booking_id: String,
-        /// The teacher.
-        teacher_id: String,
-        /// The student.
-        student_id: String,
+        booking_id: BookingId,
+        teacher_id: UserId,
+        student_id: UserId,
         /// The teacher's reason, if given.
         reason: Option<String>,
     },
     /// A lesson was cancelled.
     LessonCancelled {
-        /// The booking.
-        booking_id: String,
-        /// The teacher.
-        teacher_id: String,
-        /// The student.
-        student_id: String,
+        booking_id: BookingId,
+        teacher_id: UserId,
+        student_id: UserId,
         /// Its status before.
         previous_status: LessonStatus,
         /// The teacher, an admin or the system cancelled within the cancellation cut-off,
@@ -1249,20 +629,19 @@ pub enum EventKind {
         /// The lesson after the move (pending again when the new time needs approval).
         lesson: Lesson,
         /// The slot it was booked from before.
-        previous_slot_id: String,
+        previous_slot_id: SlotId,
         /// Its start before.
-        previous_starts_at: SystemTime,
+        previous_starts_at: Timestamp,
         /// Its end before.
-        previous_ends_at: SystemTime,
+        previous_ends_at: Timestamp,
         /// The teacher, an admin or the system moved it within the reschedule cut-off.
         cutoff_overridden: bool,
     },
     /// A teacher's scheduling rules were set (for one course, or their default).
     SchedulingRulesSet {
-        /// The teacher.
-        teacher_id: String,
+        teacher_id: UserId,
         /// The course, or `None` for the teacher's default rules.
-        course_id: Option<String>,
+        course_id: Option<CourseId>,
         /// The rules now in force at that level (empty: none).
         rules: SchedulingRules,
     },
@@ -1273,188 +652,40 @@ pub enum EventKind {
     },
     /// A teacher's time off was withdrawn.
     TimeOffRemoved {
-        /// The teacher.
-        teacher_id: String,
+        teacher_id: UserId,
         /// The time off.
-        time_off_id: String,
+        time_off_id: TimeOffId,
     },
     /// A lesson's meeting link was set.
     MeetingLinkSet {
-        /// The booking.
-        booking_id: String,
+        booking_id: BookingId,
         /// The link.
         meeting_link: String,
     },
     /// Attendance of a lesson was marked.
     LessonAttendanceMarked {
-        /// The booking.
-        booking_id: String,
-        /// The teacher.
-        teacher_id: String,
-        /// The student.
-        student_id: String,
+        booking_id: BookingId,
+        teacher_id: UserId,
+        student_id: UserId,
         /// Attended or no-show.
         status: LessonStatus,
     },
     /// A recurring series was booked.
     SeriesBooked {
         /// The series.
-        series_id: String,
-        /// The student.
-        student_id: String,
+        series_id: SeriesId,
+        student_id: UserId,
         /// Its lessons, in order.
-        lessons: Vec<String>,
+        lessons: Vec<BookingId>,
         /// How many occurrences were skipped.
         skipped: u32,
     },
-    /// An event kind added to the core after this binding was built.
-    Other,
 }
 
 impl From<&booking_core::Event> for Event {
     fn from(e: &booking_core::Event) -> Self {
-        use booking_core::EventKind as K;
-        let kind = match &e.kind {
-            K::SessionCreated { session } => EventKind::SessionCreated { session: GroupSession::from(&**session) },
-            K::BookingConfirmed { session_id, booking_id, student_id, seats } => EventKind::BookingConfirmed {
-                session_id: id_out(session_id),
-                booking_id: id_out(booking_id),
-                student_id: id_out(student_id),
-                seats: *seats,
-            },
-            K::BookingWaitlisted { session_id, booking_id, student_id, position, seats } => {
-                EventKind::BookingWaitlisted {
-                    session_id: id_out(session_id),
-                    booking_id: id_out(booking_id),
-                    student_id: id_out(student_id),
-                    position: *position,
-                    seats: *seats,
-                }
-            }
-            K::BookingPromoted { session_id, booking_id, student_id } => EventKind::BookingPromoted {
-                session_id: id_out(session_id),
-                booking_id: id_out(booking_id),
-                student_id: id_out(student_id),
-            },
-            K::BookingCancelled { session_id, booking_id, student_id, previous_status, cutoff_overridden } => {
-                EventKind::BookingCancelled {
-                    session_id: id_out(session_id),
-                    booking_id: id_out(booking_id),
-                    student_id: id_out(student_id),
-                    previous_status: (*previous_status).into(),
-                    cutoff_overridden: *cutoff_overridden,
-                }
-            }
-            K::SeatOffered { session_id, booking_id, student_id, seats, expires_at } => EventKind::SeatOffered {
-                session_id: id_out(session_id),
-                booking_id: id_out(booking_id),
-                student_id: id_out(student_id),
-                seats: *seats,
-                expires_at: instant_out(*expires_at),
-            },
-            K::OfferAccepted { session_id, booking_id, student_id } => EventKind::OfferAccepted {
-                session_id: id_out(session_id),
-                booking_id: id_out(booking_id),
-                student_id: id_out(student_id),
-            },
-            K::OfferDeclined { session_id, booking_id, student_id } => EventKind::OfferDeclined {
-                session_id: id_out(session_id),
-                booking_id: id_out(booking_id),
-                student_id: id_out(student_id),
-            },
-            K::OfferExpired { session_id, booking_id, student_id } => EventKind::OfferExpired {
-                session_id: id_out(session_id),
-                booking_id: id_out(booking_id),
-                student_id: id_out(student_id),
-            },
-            K::SessionClosed { session_id } => EventKind::SessionClosed { session_id: id_out(session_id) },
-            K::SessionReopened { session_id } => EventKind::SessionReopened { session_id: id_out(session_id) },
-            K::CapacityChanged { session_id, previous, capacity } => {
-                EventKind::CapacityChanged { session_id: id_out(session_id), previous: *previous, capacity: *capacity }
-            }
-            K::WaitlistChanged { session_id, enabled } => {
-                EventKind::WaitlistChanged { session_id: id_out(session_id), enabled: *enabled }
-            }
-            K::SessionCancelled { session_id } => EventKind::SessionCancelled { session_id: id_out(session_id) },
-            K::AttendanceMarked { session_id, booking_id, student_id, status } => EventKind::AttendanceMarked {
-                session_id: id_out(session_id),
-                booking_id: id_out(booking_id),
-                student_id: id_out(student_id),
-                status: (*status).into(),
-            },
-            K::SlotPublished { slot } => EventKind::SlotPublished { slot: (&**slot).into() },
-            K::SlotUpdated { slot } => EventKind::SlotUpdated { slot: (&**slot).into() },
-            K::LessonRequested { lesson } => EventKind::LessonRequested { lesson: Lesson::from(&**lesson) },
-            K::LessonBooked { lesson } => EventKind::LessonBooked { lesson: Lesson::from(&**lesson) },
-            K::LessonApproved { booking_id, teacher_id, student_id, meeting_link } => EventKind::LessonApproved {
-                booking_id: id_out(booking_id),
-                teacher_id: id_out(teacher_id),
-                student_id: id_out(student_id),
-                meeting_link: meeting_link.as_ref().map(|m| m.as_str().to_owned()),
-            },
-            K::LessonDeclined { booking_id, teacher_id, student_id, reason } => EventKind::LessonDeclined {
-                booking_id: id_out(booking_id),
-                teacher_id: id_out(teacher_id),
-                student_id: id_out(student_id),
-                reason: reason.clone(),
-            },
-            K::LessonCancelled { booking_id, teacher_id, student_id, previous_status, cutoff_overridden } => {
-                EventKind::LessonCancelled {
-                    booking_id: id_out(booking_id),
-                    teacher_id: id_out(teacher_id),
-                    student_id: id_out(student_id),
-                    previous_status: (*previous_status).into(),
-                    cutoff_overridden: *cutoff_overridden,
-                }
-            }
-            K::LessonRescheduled {
-                lesson,
-                previous_slot_id,
-                previous_starts_at,
-                previous_ends_at,
-                cutoff_overridden,
-            } => EventKind::LessonRescheduled {
-                lesson: Lesson::from(&**lesson),
-                previous_slot_id: id_out(previous_slot_id),
-                previous_starts_at: instant_out(*previous_starts_at),
-                previous_ends_at: instant_out(*previous_ends_at),
-                cutoff_overridden: *cutoff_overridden,
-            },
-            K::SchedulingRulesSet { teacher_id, course_id, rules } => EventKind::SchedulingRulesSet {
-                teacher_id: id_out(teacher_id),
-                course_id: course_id.map(id_out),
-                rules: (**rules).into(),
-            },
-            K::TimeOffAdded { time_off } => EventKind::TimeOffAdded { time_off: TimeOff::from(&**time_off) },
-            K::TimeOffRemoved { teacher_id, time_off_id } => {
-                EventKind::TimeOffRemoved { teacher_id: id_out(teacher_id), time_off_id: id_out(time_off_id) }
-            }
-            K::MeetingLinkSet { booking_id, meeting_link } => EventKind::MeetingLinkSet {
-                booking_id: id_out(booking_id),
-                meeting_link: meeting_link.as_str().to_owned(),
-            },
-            K::LessonAttendanceMarked { booking_id, teacher_id, student_id, status } => {
-                EventKind::LessonAttendanceMarked {
-                    booking_id: id_out(booking_id),
-                    teacher_id: id_out(teacher_id),
-                    student_id: id_out(student_id),
-                    status: (*status).into(),
-                }
-            }
-            K::SeriesBooked { series_id, student_id, lessons, skipped } => EventKind::SeriesBooked {
-                series_id: id_out(series_id),
-                student_id: id_out(student_id),
-                lessons: lessons.iter().map(id_out).collect(),
-                skipped: *skipped,
-            },
-            _ => EventKind::Other,
-        };
-        Event {
-            name: e.kind.name().to_owned(),
-            occurred_at: instant_out(e.occurred_at),
-            actor: Actor::from_core(e.actor),
-            kind,
-        }
+        let name = e.kind.name().to_owned();
+        Event { name, occurred_at: e.occurred_at, actor: e.actor.into(), kind: e.kind.clone().into() }
     }
 }
 
@@ -1479,7 +710,7 @@ pub struct OfferSweep {
 #[derive(Clone, Debug, PartialEq, Eq, uniffi::Record)]
 pub struct OfferSweepFailure {
     /// The session.
-    pub session_id: String,
+    pub session_id: SessionId,
     /// The error's stable code, e.g. `store_error`.
     pub code: String,
     /// The error's message.
@@ -1488,28 +719,16 @@ pub struct OfferSweepFailure {
 
 impl From<booking_core::OfferSweep> for OfferSweep {
     fn from(sweep: booking_core::OfferSweep) -> Self {
-        let failures = sweep
-            .failures
-            .into_iter()
-            .map(|(session, error)| {
-                let error = crate::error::BookingError::from(error);
-                OfferSweepFailure {
-                    session_id: session.to_string(),
-                    code: error.code().to_owned(),
-                    detail: error.detail().to_owned(),
-                }
-            })
-            .collect();
-        OfferSweep { events: events_out(&sweep.events), failures }
+        let failures = sweep.failures.into_iter().map(|(session_id, error)| {
+            let error = crate::BookingError::from(error);
+            OfferSweepFailure { session_id, code: error.code().to_owned(), detail: error.detail().to_owned() }
+        });
+        OfferSweep { events: events_out(&sweep.events), failures: failures.collect() }
     }
 }
 
-// ---------------------------------------------------------------------------------------------
-// Receipts
-// ---------------------------------------------------------------------------------------------
-
 macro_rules! receipts {
-    ($($(#[$doc:meta])* $name:ident($ty:ty))*) => {$(
+    ($($(#[$doc:meta])* $name:ident($ty:ty) from $core:ty = |$v:ident| $convert:expr;)*) => {$(
         $(#[$doc])*
         #[derive(Clone, Debug, PartialEq, Eq, uniffi::Record)]
         pub struct $name {
@@ -1524,127 +743,56 @@ macro_rules! receipts {
             pub replayed: bool,
         }
 
-        impl ReceiptOut for $name {
-            type Value = $ty;
-
-            fn new(value: $ty, events: Vec<Event>, version: u64, replayed: bool) -> Self {
-                $name { value, events, version, replayed }
+        impl From<booking_core::Receipt<$core>> for $name {
+            fn from(receipt: booking_core::Receipt<$core>) -> Self {
+                let $v = receipt.value;
+                $name { value: $convert, events: events_out(&receipt.events), version: receipt.version, replayed: receipt.replayed }
             }
         }
     )*};
-}
-
-/// A receipt record built from the parts of a core receipt.
-pub(crate) trait ReceiptOut {
-    /// The converted value.
-    type Value;
-    /// The receipt of `value`.
-    fn new(value: Self::Value, events: Vec<Event>, version: u64, replayed: bool) -> Self;
 }
 
 // One record per value type, since uniffi has no generics: `booking_core::Receipt<T>` (the
 // Python binding's `Receipt[T]`) becomes `<T>Receipt`, with the same fields.
 receipts! {
     /// What a group-session command returns (`Receipt<GroupSession>` in the core).
-    GroupSessionReceipt(GroupSession)
+    GroupSessionReceipt(GroupSession) from std::sync::Arc<booking_core::GroupSession> = |s| GroupSession::from(&*s);
     /// What a seat-booking command returns (`Receipt<SeatBooking>` in the core).
-    SeatBookingReceipt(SeatBooking)
+    SeatBookingReceipt(SeatBooking) from SeatBooking = |b| b;
     /// What a slot command returns (`Receipt<AvailabilitySlot>` in the core).
-    AvailabilitySlotReceipt(AvailabilitySlot)
+    AvailabilitySlotReceipt(AvailabilitySlot) from AvailabilitySlot = |s| s;
     /// What a lesson command returns (`Receipt<Lesson>` in the core).
-    LessonReceipt(Lesson)
+    LessonReceipt(Lesson) from std::sync::Arc<core_lesson::Lesson> = |l| Lesson::from(&*l);
     /// What cancelling a series from a lesson on returns: the cancelled lessons
     /// (`Receipt<Vec<Lesson>>` in the core).
-    LessonsReceipt(Vec<Lesson>)
+    LessonsReceipt(Vec<Lesson>) from Vec<std::sync::Arc<core_lesson::Lesson>> = |ls| ls.iter().map(|l| Lesson::from(&**l)).collect();
     /// What booking a series returns (`Receipt<SeriesBooking>` in the core).
-    SeriesBookingReceipt(SeriesBooking)
+    SeriesBookingReceipt(SeriesBooking) from core_lesson::SeriesBooking = |s| SeriesBooking::from(&s);
     /// What setting scheduling rules returns: the rules now set at that level
     /// (`Receipt<SchedulingRules>` in the core).
-    SchedulingRulesReceipt(SchedulingRules)
+    SchedulingRulesReceipt(SchedulingRules) from SchedulingRules = |r| r;
     /// What adding or removing time off returns (`Receipt<TimeOff>` in the core).
-    TimeOffReceipt(TimeOff)
-}
-
-/// Converts a core receipt, with `convert` for its value.
-pub(crate) fn receipt_out<T, R: ReceiptOut>(
-    receipt: booking_core::Receipt<T>,
-    convert: impl FnOnce(&T) -> R::Value,
-) -> R {
-    R::new(convert(&receipt.value), events_out(&receipt.events), receipt.version, receipt.replayed)
+    TimeOffReceipt(TimeOff) from CoreTimeOff = |t| TimeOff::from(&t);
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    /// The core's event kinds this binding maps to a variant of their own (not `Other`), in the
-    /// core's order; update it with the `From<&booking_core::Event>` match.
-    const MAPPED_EVENT_KINDS: &[&str] = &[
-        "session_created",
-        "booking_confirmed",
-        "booking_waitlisted",
-        "booking_promoted",
-        "booking_cancelled",
-        "seat_offered",
-        "offer_accepted",
-        "offer_declined",
-        "offer_expired",
-        "session_closed",
-        "session_reopened",
-        "capacity_changed",
-        "waitlist_changed",
-        "session_cancelled",
-        "attendance_marked",
-        "slot_published",
-        "slot_updated",
-        "lesson_requested",
-        "lesson_booked",
-        "lesson_approved",
-        "lesson_declined",
-        "lesson_cancelled",
-        "lesson_rescheduled",
-        "meeting_link_set",
-        "lesson_attendance_marked",
-        "series_booked",
-        "scheduling_rules_set",
-        "time_off_added",
-        "time_off_removed",
-    ];
-
     #[test]
     fn every_core_event_kind_is_mapped() {
-        assert_eq!(MAPPED_EVENT_KINDS, booking_core::EventKind::NAMES, "map the new event kind in types.rs");
-    }
-
-    #[test]
-    fn scheduling_rules_round_trip() {
-        let rules = SchedulingRules {
-            min_notice_minutes: Some(1),
-            max_advance_days: Some(2),
-            buffer_before_minutes: Some(3),
-            buffer_after_minutes: Some(4),
-            cancel_cutoff_minutes: Some(5),
-            reschedule_cutoff_minutes: Some(6),
-            max_lessons_per_day: Some(7),
-            max_lessons_per_week: Some(8),
-            max_upcoming_lessons_per_student: Some(9),
-            max_seats_per_booking: Some(10),
+        let snake = |name: &str| {
+            name.chars().enumerate().fold(String::new(), |mut out, (i, c)| {
+                if c.is_uppercase() && i > 0 {
+                    out.push('_');
+                }
+                out.push(c.to_ascii_lowercase());
+                out
+            })
         };
-        let core = booking_core::SchedulingRules::from(rules);
-        assert_eq!(core.max_upcoming_lessons_per_student, Some(9));
-        assert_eq!(core.max_seats_per_booking, Some(10));
-        assert_eq!(core.buffer_before_minutes, Some(3));
-        assert_eq!(SchedulingRules::from(core), rules);
-        assert_eq!(
-            booking_core::SchedulingRules::from(SchedulingRules::default()),
-            booking_core::SchedulingRules::default()
-        );
-    }
-
-    #[test]
-    fn waitlist_mode_defaults_to_promote() {
-        assert_eq!(booking_core::WaitlistMode::from(WaitlistMode::default()), booking_core::WaitlistMode::Promote);
-        let offer = WaitlistMode::Offer { hold_minutes: 30 };
-        assert_eq!(WaitlistMode::from(booking_core::WaitlistMode::from(offer)), offer);
+        let mapped: std::collections::BTreeSet<String> = MAPPED_EVENT_KINDS.iter().map(|n| snake(n)).collect();
+        let core: std::collections::BTreeSet<String> =
+            booking_core::EventKind::NAMES.iter().map(|n| (*n).to_owned()).collect();
+        assert_eq!(mapped, core, "map the new event kind in types.rs");
     }
 }

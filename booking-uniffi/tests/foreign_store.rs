@@ -2,24 +2,28 @@
 //! the foreign [`DocumentStore`] trait (the same steps as the Kotlin and Swift test stores) runs
 //! through the adapter, the engine facade and the conformance entry point.
 
-use booking_uniffi::types::{Actor, ApprovalSettings, NewGroupSession, SeatStatus, WaitlistMode};
+use booking_core::lesson::ApprovalSettings;
+use booking_core::uniffi_support::Timestamp;
+use booking_core::{SeatStatus, UserId, WaitlistMode};
+use booking_uniffi::types::{Actor, NewGroupSession};
 use booking_uniffi::{
     AggregateKind, BookingError, BookingLocation, Document, DocumentCommit, DocumentStore, Engine, ManualClock,
     StoreError, StoreFactory, conformance_checks, run_conformance,
 };
+use chrono::{DateTime, TimeDelta, Utc};
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 #[derive(Default)]
 struct State {
     documents: HashMap<(AggregateKind, String), Document>,
     bookings: HashMap<String, BookingLocation>,
     slots: HashMap<String, String>,
-    requests: HashMap<(String, String), (String, SystemTime)>,
+    requests: HashMap<(String, String), (String, Timestamp)>,
     finished: HashMap<String, String>,
     enrollments: HashSet<(String, String)>,
-    offer_deadlines: HashMap<String, SystemTime>,
+    offer_deadlines: HashMap<String, Timestamp>,
 }
 
 #[derive(Default)]
@@ -89,7 +93,7 @@ impl DocumentStore for MirrorStore {
     fn is_enrolled(&self, student_id: String, course_id: String) -> Result<bool, StoreError> {
         Ok(self.state.lock().unwrap().enrollments.contains(&(student_id, course_id)))
     }
-    fn sessions_with_offers_due(&self, until: SystemTime) -> Result<Vec<String>, StoreError> {
+    fn sessions_with_offers_due(&self, until: Timestamp) -> Result<Vec<String>, StoreError> {
         let state = self.state.lock().unwrap();
         let mut due: Vec<_> = state.offer_deadlines.iter().filter(|(_, d)| **d <= until).collect();
         due.sort_by_key(|(id, d)| (**d, (*id).clone()));
@@ -98,7 +102,7 @@ impl DocumentStore for MirrorStore {
     fn load_finished_booking(&self, id: String) -> Result<Option<String>, StoreError> {
         Ok(self.state.lock().unwrap().finished.get(&id).cloned())
     }
-    fn prune_requests(&self, recorded_before: SystemTime) -> Result<u64, StoreError> {
+    fn prune_requests(&self, recorded_before: Timestamp) -> Result<u64, StoreError> {
         let requests = &mut self.state.lock().unwrap().requests;
         let before = requests.len();
         requests.retain(|_, (_, at)| *at >= recorded_before);
@@ -116,12 +120,16 @@ impl StoreFactory for Factory {
 
 const TEACHER: &str = "00000000-0000-0000-0000-000000000001";
 
+fn user(id: &str) -> UserId {
+    id.parse().unwrap()
+}
+
 fn new_group_session() -> NewGroupSession {
     NewGroupSession {
-        teacher_id: TEACHER.into(),
+        teacher_id: user(TEACHER),
         course_id: None,
         title: "Choir".into(),
-        starts_at: SystemTime::now() + Duration::from_secs(86_400),
+        starts_at: Utc::now() + TimeDelta::days(1),
         time_zone: "Europe/Vienna".into(),
         duration_minutes: 60,
         meeting_link: "https://meet.example.com/choir".into(),
@@ -157,7 +165,7 @@ fn a_document_store_passes_conformance_checks_through_the_adapter() {
 
 #[test]
 fn store_failures_arrive_with_their_codes() {
-    let teacher = Actor::Teacher { id: TEACHER.into() };
+    let teacher = Actor::Teacher { id: user(TEACHER) };
     let good = Engine::with_document_store(Arc::new(MirrorStore::default()), None, None, None, None);
     let session = good.create_session(teacher, new_group_session(), None).unwrap().value;
     let code_of = |failure: &'static str| {
@@ -168,7 +176,7 @@ fn store_failures_arrive_with_their_codes() {
             None,
             None,
         );
-        engine.session(session.id.clone()).unwrap_err()
+        engine.session(session.id).unwrap_err()
     };
     assert_eq!(code_of("backend").code(), "store_error");
     assert_eq!(code_of("corrupt").code(), "corrupt_record");
@@ -180,7 +188,7 @@ fn store_failures_arrive_with_their_codes() {
 
 #[test]
 fn offer_deadlines_reach_the_store_and_drive_expiry() {
-    let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_900_000_000);
+    let now = DateTime::<Utc>::from_timestamp(1_900_000_000, 0).unwrap();
     let clock = ManualClock::new(now).unwrap();
     let store = Arc::new(MirrorStore::default());
     let engine = Engine::with_document_store(
@@ -190,24 +198,28 @@ fn offer_deadlines_reach_the_store_and_drive_expiry() {
         None,
         None,
     );
-    let teacher = Actor::Teacher { id: TEACHER.into() };
+    let teacher = Actor::Teacher { id: user(TEACHER) };
     let new = NewGroupSession {
-        starts_at: now + Duration::from_secs(86_400),
+        starts_at: now + TimeDelta::days(1),
         waitlist_enabled: true,
         waitlist_mode: Some(WaitlistMode::Offer { hold_minutes: 30 }),
         ..new_group_session()
     };
     let session = engine.create_session(teacher, new, None).unwrap().value;
     let (ana, ben) = ("00000000-0000-0000-0000-000000000002", "00000000-0000-0000-0000-000000000003");
-    let student = |id: &str| Actor::Student { id: id.into() };
-    let first = engine.book_seat(student(ana), session.id.clone(), ana.into(), None).unwrap().value;
-    let second = engine.book_seat(student(ben), session.id.clone(), ben.into(), None).unwrap().value;
+    let student = |id: &str| Actor::Student { id: user(id) };
+    let first = engine.book_seat(student(ana), session.id, user(ana), None).unwrap().value;
+    let second = engine.book_seat(student(ben), session.id, user(ben), None).unwrap().value;
     assert!(store.state.lock().unwrap().offer_deadlines.is_empty(), "no offer yet");
 
     engine.cancel_booking(student(ana), first.id, None).unwrap();
-    let deadline = now + Duration::from_secs(30 * 60);
-    assert_eq!(store.state.lock().unwrap().offer_deadlines.get(&session.id), Some(&deadline), "the write carried it");
-    assert_eq!(store.sessions_with_offers_due(deadline).unwrap(), vec![session.id.clone()]);
+    let deadline = now + TimeDelta::minutes(30);
+    assert_eq!(
+        store.state.lock().unwrap().offer_deadlines.get(&session.id.to_string()),
+        Some(&deadline),
+        "the write carried it"
+    );
+    assert_eq!(store.sessions_with_offers_due(deadline).unwrap(), vec![session.id.to_string()]);
     let early = engine.process_expired_offers(now).unwrap();
     assert!(early.events.is_empty() && early.failures.is_empty(), "not due yet");
 

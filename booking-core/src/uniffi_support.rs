@@ -1,0 +1,298 @@
+//! What the Kotlin and Swift binding (`booking-uniffi`) needs from the core (feature `uniffi`):
+//! the uniffi custom types of the core's scalars, and the error the binding throws.
+//!
+//! With the feature, the core's data types derive uniffi's `Record` and `Enum` (each marked
+//! `#[cfg_attr(feature = "uniffi", ...)]` where it is declared), so the binding exports them as
+//! they are instead of mirroring them. Their scalars cross the FFI as:
+//! - **ids** ([`UserId`], [`SessionId`], …): UUID strings; a malformed one is refused with
+//!   [`BookingError::InvalidInput`] naming the id's kind (`session_id`, …);
+//! - **instants** (`DateTime<Utc>`, the custom type [`Timestamp`]): `java.time.Instant` in
+//!   Kotlin, `Date` in Swift (uniffi's timestamp);
+//! - **zones** ([`Tz`]): IANA names (`"Europe/Paris"`);
+//! - **wall times** of availability slots: ISO-8601 strings, times `"14:00"` (or `"14:00:30"`),
+//!   dates `"2030-05-06"`, date-times `"2030-05-06T14:00"`;
+//! - **weekdays**: the enum [`WeekdayName`] (`Weekday.MONDAY`, …).
+//!
+//! Kotlin puts these types in their own package (`org.booking.core`, see `uniffi.toml`); Swift
+//! compiles both generated files into one module.
+
+use crate::{
+    BookingError as CoreError, BookingId, CourseId, ErrorCode, SeriesId, SessionId, SlotId, TimeOffId, UserId,
+};
+use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, Timelike, Utc, Weekday};
+use chrono_tz::Tz;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+/// An instant (`DateTime<Utc>`), the name of the custom type the bindings see.
+pub type Timestamp = DateTime<Utc>;
+
+/// An `InvalidInput` error for a value that cannot be lifted.
+fn invalid(field: &str, reason: String) -> uniffi::deps::anyhow::Error {
+    BookingError::from(CoreError::invalid(field, reason)).into()
+}
+
+macro_rules! ids {
+    ($($id:ident $field:literal),* $(,)?) => {$(
+        uniffi::custom_type!($id, String, {
+            try_lift: |s| uuid::Uuid::parse_str(&s).map($id).map_err(|e| invalid($field, format!("not a UUID: {e}"))),
+            lower: |id| id.to_string(),
+        });
+    )*};
+}
+
+ids! {
+    UserId "user_id", SessionId "session_id", BookingId "booking_id", SlotId "slot_id",
+    CourseId "course_id", SeriesId "series_id", TimeOffId "time_off_id",
+}
+
+uniffi::custom_type!(Timestamp, SystemTime, {
+    remote,
+    try_lift: |t| instant_in(t).ok_or_else(|| invalid("instant", "out of range".to_owned())),
+    lower: |t| SystemTime::from(t),
+});
+
+/// A `SystemTime` as a UTC date-time, if it is in chrono's range.
+fn instant_in(instant: SystemTime) -> Option<DateTime<Utc>> {
+    match instant.duration_since(UNIX_EPOCH) {
+        Ok(after) => DateTime::from_timestamp(i64::try_from(after.as_secs()).ok()?, after.subsec_nanos()),
+        Err(before) => {
+            let before = before.duration();
+            let secs = i64::try_from(before.as_secs()).ok()?;
+            match before.subsec_nanos() {
+                0 => DateTime::from_timestamp(-secs, 0),
+                nanos => DateTime::from_timestamp(-secs - 1, 1_000_000_000 - nanos),
+            }
+        }
+    }
+}
+
+uniffi::custom_type!(Tz, String, {
+    remote,
+    try_lift: |s| s.parse::<Tz>().map_err(|_| BookingError::from(CoreError::UnknownTimeZone { name: s }).into()),
+    lower: |tz| tz.name().to_owned(),
+});
+
+uniffi::custom_type!(NaiveTime, String, {
+    remote,
+    try_lift: |s| NaiveTime::parse_from_str(&s, "%H:%M")
+        .or_else(|_| NaiveTime::parse_from_str(&s, "%H:%M:%S"))
+        .map_err(|e| invalid("time", format!("expected a wall time like 14:00: {e}"))),
+    lower: |t| time_out(t),
+});
+
+uniffi::custom_type!(NaiveDate, String, {
+    remote,
+    try_lift: |s| NaiveDate::parse_from_str(&s, "%Y-%m-%d")
+        .map_err(|e| invalid("date", format!("expected a date like 2030-05-06: {e}"))),
+    lower: |d| d.format("%Y-%m-%d").to_string(),
+});
+
+uniffi::custom_type!(NaiveDateTime, String, {
+    remote,
+    try_lift: |s| NaiveDateTime::parse_from_str(&s, "%Y-%m-%dT%H:%M")
+        .or_else(|_| NaiveDateTime::parse_from_str(&s, "%Y-%m-%dT%H:%M:%S"))
+        .map_err(|e| invalid("date_time", format!("expected a wall time like 2030-05-06T14:00: {e}"))),
+    lower: |t| format!("{}T{}", t.date().format("%Y-%m-%d"), time_out(t.time())),
+});
+
+/// A wall time as `14:00`, or `14:00:30` when it has seconds.
+fn time_out(time: NaiveTime) -> String {
+    if time.second() == 0 && time.nanosecond() == 0 { time.format("%H:%M").to_string() } else { time.to_string() }
+}
+
+/// A day of the week, as the bindings see `chrono::Weekday` (Kotlin and Swift name the type
+/// `Weekday`, an alias of this enum).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, uniffi::Enum)]
+pub enum WeekdayName {
+    /// Monday.
+    Monday,
+    /// Tuesday.
+    Tuesday,
+    /// Wednesday.
+    Wednesday,
+    /// Thursday.
+    Thursday,
+    /// Friday.
+    Friday,
+    /// Saturday.
+    Saturday,
+    /// Sunday.
+    Sunday,
+}
+
+const WEEKDAYS: [(Weekday, WeekdayName); 7] = [
+    (Weekday::Mon, WeekdayName::Monday),
+    (Weekday::Tue, WeekdayName::Tuesday),
+    (Weekday::Wed, WeekdayName::Wednesday),
+    (Weekday::Thu, WeekdayName::Thursday),
+    (Weekday::Fri, WeekdayName::Friday),
+    (Weekday::Sat, WeekdayName::Saturday),
+    (Weekday::Sun, WeekdayName::Sunday),
+];
+
+uniffi::custom_type!(Weekday, WeekdayName, {
+    remote,
+    try_lift: |n| Ok(WEEKDAYS.iter().find(|(_, name)| *name == n).map_or(Weekday::Mon, |(d, _)| *d)),
+    lower: |d| WEEKDAYS[d.num_days_from_monday() as usize].1,
+});
+
+macro_rules! booking_errors {
+    ($($variant:ident),* $(,)?) => {
+        /// Why a call was refused, or why the store could not carry it out, as the bindings
+        /// throw it: one variant per stable code of the core ([`ErrorCode`]), each with the
+        /// `code` string and the core's message as `detail` (`message` itself is taken by
+        /// Kotlin's `Throwable`). Kotlin sees a sealed `BookingException` class, Swift a
+        /// `BookingError` enum.
+        #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error, uniffi::Error)]
+        pub enum BookingError {
+            $(
+                /// The core's error of the same name and code.
+                #[error("{code}: {detail}")]
+                $variant {
+                    /// The stable machine-readable code, e.g. `session_full`.
+                    code: String,
+                    /// What happened, in words (the core's message).
+                    detail: String,
+                },
+            )*
+            /// A panic caught at the FFI boundary (code `internal`). Never a booking rule.
+            #[error("{code}: {detail}")]
+            Internal {
+                /// `internal`.
+                code: String,
+                /// What happened, in words.
+                detail: String,
+            },
+        }
+
+        /// The codes with a variant of their own, in the core's declaration order.
+        #[cfg(test)]
+        const MAPPED_CODES: &[ErrorCode] = &[$(ErrorCode::$variant),*];
+
+        impl From<CoreError> for BookingError {
+            fn from(error: CoreError) -> Self {
+                let code = error.code();
+                let (code_str, detail) = (code.as_str().to_owned(), error.to_string());
+                match code {
+                    $(ErrorCode::$variant => BookingError::$variant { code: code_str, detail },)*
+                }
+            }
+        }
+
+        impl BookingError {
+            /// The stable code.
+            pub fn code(&self) -> &str {
+                match self {
+                    $(BookingError::$variant { code, .. })|* | BookingError::Internal { code, .. } => code,
+                }
+            }
+
+            /// The human-readable detail.
+            pub fn detail(&self) -> &str {
+                match self {
+                    $(BookingError::$variant { detail, .. })|* | BookingError::Internal { detail, .. } => detail,
+                }
+            }
+        }
+    };
+}
+
+booking_errors! {
+    InvalidInput, UnknownTimeZone, InvalidMeetingLink, StartInPast, TooLarge, NotAuthorized,
+    SessionNotFound, BookingNotFound, SlotNotFound, TimeOffNotFound, SessionFull, AlreadyBooked, SessionStarted,
+    SessionNotStarted, LessonStarted, LessonNotStarted, SessionCancelled, CapacityBelowBooked,
+    InvalidTransition, SlotUnavailable, OccurrenceNotOffered, StudentBusy, NotEnrolled,
+    OutsideBookingWindow, CutoffPassed, LimitReached, TeacherBusy, OfferExpired, RequestKeyReused,
+    Contention, CorruptRecord, Store, StoreUnavailable,
+}
+
+/// The code of [`BookingError::Internal`] for a caught panic.
+pub const INTERNAL_CODE: &str = "internal";
+
+#[uniffi::export]
+impl BookingError {
+    /// The stable code of any variant (Kotlin: `e.errorCode()` on a `BookingException`; Swift:
+    /// `error.errorCode()`), for code that handles every refusal alike.
+    pub fn error_code(&self) -> String {
+        self.code().to_owned()
+    }
+
+    /// The human-readable detail of any variant.
+    pub fn error_detail(&self) -> String {
+        self.detail().to_owned()
+    }
+
+    /// Whether the same call, sent again later with the same request key, may succeed
+    /// (`store_unavailable`, `contention`; [`ErrorCode::is_retryable`]): retry these with a
+    /// backoff.
+    pub fn is_retryable(&self) -> bool {
+        ErrorCode::ALL.iter().any(|c| c.as_str() == self.code() && c.is_retryable())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_core_code_has_its_own_variant() {
+        assert_eq!(MAPPED_CODES, ErrorCode::ALL, "add the new code to booking_errors! in uniffi_support.rs");
+        for code in ErrorCode::ALL {
+            let mapped = BookingError::from(sample(*code));
+            assert_eq!(mapped.code(), code.as_str());
+            assert!(!matches!(mapped, BookingError::Internal { .. }), "{code} falls through to Internal");
+        }
+    }
+
+    /// A core error with the given code, built from its serialized form (tagged by the
+    /// variant's snake_case name) with placeholder fields.
+    fn sample(code: ErrorCode) -> CoreError {
+        let (text, instant, id, number) = (
+            serde_json::json!("x"),
+            serde_json::json!("2030-01-01T00:00:00Z"),
+            serde_json::json!(uuid::Uuid::nil()),
+            serde_json::json!(1),
+        );
+        let mut object = serde_json::Map::new();
+        for field in ["field", "reason", "name", "link", "limit", "what", "from", "action", "key"] {
+            object.insert(field.to_owned(), text.clone());
+        }
+        for field in ["record", "detail", "message"] {
+            object.insert(field.to_owned(), text.clone());
+        }
+        for field in ["starts_at", "earliest", "cutoff_at", "expired_at", "now"] {
+            object.insert(field.to_owned(), instant.clone());
+        }
+        for field in ["teacher_id", "id", "session_id", "booking_id", "slot_id", "student_id", "course_id"] {
+            object.insert(field.to_owned(), id.clone());
+        }
+        for field in ["requested", "max", "capacity", "taken", "attempts"] {
+            object.insert(field.to_owned(), number.clone());
+        }
+        let tag: String = format!("{code:?}")
+            .chars()
+            .enumerate()
+            .flat_map(|(i, c)| {
+                let sep = (c.is_uppercase() && i > 0).then_some('_');
+                sep.into_iter().chain(std::iter::once(c.to_ascii_lowercase()))
+            })
+            .collect();
+        object.insert("code".to_owned(), serde_json::json!(tag));
+        serde_json::from_value(serde_json::Value::Object(object)).expect("a sample error of every code")
+    }
+
+    #[test]
+    fn weekdays_round_trip() {
+        for (day, name) in WEEKDAYS {
+            assert_eq!(WEEKDAYS[day.num_days_from_monday() as usize].1, name);
+        }
+    }
+
+    #[test]
+    fn instants_before_the_epoch_keep_their_nanoseconds() {
+        let before = UNIX_EPOCH - std::time::Duration::new(1, 250_000_000);
+        let at = instant_in(before).unwrap();
+        assert_eq!((at.timestamp(), at.timestamp_subsec_nanos()), (-2, 750_000_000));
+        assert_eq!(SystemTime::from(at), before);
+    }
+}
