@@ -112,10 +112,11 @@
 //! the new slot's approval rule; by the teacher or an admin it keeps the status. Anything else
 //! is refused with [`BookingError::InvalidTransition`].
 
+pub use crate::state::{Lesson, LessonStatus};
 use crate::{
     Actor, BookingError, BookingId, CourseId, Event, EventKind, MeetingLink, SchedulingRules, SeriesId, SlotId, UserId,
     availability::{AvailabilitySlot, SlotRecurrence, TimeOff, occurrence_at, occurrence_on},
-    group::DecisionContext,
+    event::DecisionContext,
     time::{parse_time_zone, wall_time},
 };
 use chrono::{DateTime, Datelike, Days, NaiveDate, NaiveDateTime, Utc};
@@ -371,92 +372,7 @@ impl Calendar {
     }
 }
 
-/// The status of a lesson; see the [module docs](self) for the transitions.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum LessonStatus {
-    /// Waiting for the teacher's approval; holds its time.
-    Pending,
-    /// Booked.
-    Confirmed,
-    /// Refused by the teacher.
-    Declined,
-    /// Cancelled before the start.
-    Cancelled,
-    /// Took place.
-    Attended,
-    /// The student did not come.
-    NoShow,
-}
-
-impl LessonStatus {
-    /// The status as a snake_case string.
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            LessonStatus::Pending => "pending",
-            LessonStatus::Confirmed => "confirmed",
-            LessonStatus::Declined => "declined",
-            LessonStatus::Cancelled => "cancelled",
-            LessonStatus::Attended => "attended",
-            LessonStatus::NoShow => "no_show",
-        }
-    }
-
-    /// Pending or confirmed: the lesson holds its time.
-    pub const fn is_active(self) -> bool {
-        matches!(self, LessonStatus::Pending | LessonStatus::Confirmed)
-    }
-}
-
-impl fmt::Display for LessonStatus {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-/// A 1:1 lesson booked from an availability slot.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Lesson {
-    /// The booking.
-    pub id: BookingId,
-    /// The teacher.
-    pub teacher_id: UserId,
-    /// The student.
-    pub student_id: UserId,
-    /// The slot it was booked from.
-    pub slot_id: SlotId,
-    /// The slot's course, if any.
-    pub course_id: Option<CourseId>,
-    /// Its series, if booked as one.
-    pub series_id: Option<SeriesId>,
-    /// Its start.
-    pub starts_at: DateTime<Utc>,
-    /// Its end.
-    pub ends_at: DateTime<Utc>,
-    /// The slot's zone, for display.
-    pub time_zone: Tz,
-    /// Where it stands.
-    pub status: LessonStatus,
-    /// Where it takes place, once known.
-    pub meeting_link: Option<MeetingLink>,
-    /// When it was requested.
-    pub requested_at: DateTime<Utc>,
-    /// When it last changed.
-    pub updated_at: DateTime<Utc>,
-    /// Optimistic-concurrency version: 1 when booked, +1 per change.
-    pub version: u64,
-    /// The scheduling rules in force when it was booked (or last rescheduled): its cut-offs
-    /// and its buffers in the teacher's calendar.
-    #[serde(default)]
-    pub rules: SchedulingRules,
-}
-
 impl Lesson {
-    /// Start and end as wall times in the slot's zone.
-    pub fn local_times(&self) -> (NaiveDateTime, NaiveDateTime) {
-        (wall_time(self.starts_at, self.time_zone), wall_time(self.ends_at, self.time_zone))
-    }
-
     /// Applies an event about this lesson (others are ignored).
     pub fn apply(&mut self, event: &Event) {
         let at = event.occurred_at;

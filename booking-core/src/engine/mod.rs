@@ -4,192 +4,21 @@ use crate::{
     Actor, BookingError, BookingId, Clock, CourseId, Event, EventKind, GroupSession, IdGenerator, NewGroupSession,
     RandomIds, SchedulingRules, SeatBooking, SessionId, SlotId, SystemClock, TimeOffId, UserId,
     availability::{AvailabilitySlot, TimeOff, TimeOffSpec},
+    command::{Command, Outcome, OutcomeValue, RequestKey, RequestRecord},
     group::{self, DecisionContext, SeatAccess, SessionCommand},
     lesson::{
         self, BookableOccurrence, BookingContext, Calendar, CourseAccess, Lesson, LessonDecision, LessonStatus,
         MeetingLinkGenerator, OccurrenceQuery, SeriesBooking, SeriesRequest, SlotSpec,
     },
-    repository::{
-        AggregateKey, BookingLocation, Commit, Outcome, OutcomeValue, Repository, RequestKey, RequestRecord,
-        StoreError, Write,
-    },
+    repository::{AggregateKey, BookingLocation, Commit, Repository, StoreError, Write},
 };
+mod ical;
+
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
-
-/// Every command the engine runs, as data: what [`Engine::execute`] takes, and what a request
-/// record keeps so a reused key is recognised.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "command", rename_all = "snake_case")]
-#[non_exhaustive]
-pub enum Command {
-    /// Create a group session.
-    CreateSession {
-        /// What to create.
-        session: NewGroupSession,
-    },
-    /// Book seats (or a waitlist place) for a student, all or nothing.
-    BookSeat {
-        /// The session.
-        session_id: SessionId,
-        /// The student.
-        student_id: UserId,
-        /// How many seats (1 when absent from a serialized command).
-        #[serde(default = "crate::group::one_seat")]
-        seats: u32,
-    },
-    /// Accept the seat offered to a waitlisted booking.
-    AcceptOffer {
-        /// The booking.
-        booking_id: BookingId,
-    },
-    /// Decline the seat offered to a waitlisted booking.
-    DeclineOffer {
-        /// The booking.
-        booking_id: BookingId,
-    },
-    /// Expire a session's offers that ran out and offer their seats to the next in line.
-    ExpireOffers {
-        /// The session.
-        session_id: SessionId,
-    },
-    /// Cancel a booking.
-    CancelBooking {
-        /// The booking.
-        booking_id: BookingId,
-    },
-    /// Set a session's number of seats.
-    ChangeCapacity {
-        /// The session.
-        session_id: SessionId,
-        /// The new number of seats.
-        capacity: u32,
-    },
-    /// Turn a session's waitlist on or off.
-    SetWaitlist {
-        /// The session.
-        session_id: SessionId,
-        /// On or off.
-        enabled: bool,
-    },
-    /// Cancel a session and all its bookings.
-    CancelSession {
-        /// The session.
-        session_id: SessionId,
-    },
-    /// Mark a seat booking attended (`true`) or no-show (`false`).
-    MarkAttendance {
-        /// The booking.
-        booking_id: BookingId,
-        /// Attended or not.
-        attended: bool,
-    },
-    /// Publish an availability slot for a teacher.
-    PublishSlot {
-        /// The teacher.
-        teacher_id: UserId,
-        /// The slot.
-        slot: SlotSpec,
-    },
-    /// Replace a slot's course, zone, times and active flag.
-    UpdateSlot {
-        /// The slot.
-        slot_id: SlotId,
-        /// What it becomes.
-        slot: SlotSpec,
-    },
-    /// Activate or deactivate a slot.
-    SetSlotActive {
-        /// The slot.
-        slot_id: SlotId,
-        /// Offered or not.
-        active: bool,
-    },
-    /// Book one occurrence of a slot.
-    BookLesson {
-        /// The slot.
-        slot_id: SlotId,
-        /// The occurrence's start.
-        starts_at: DateTime<Utc>,
-        /// The student.
-        student_id: UserId,
-    },
-    /// Book a recurring series.
-    BookSeries {
-        /// What to book.
-        series: SeriesRequest,
-    },
-    /// Approve a pending lesson (and the rest of its series).
-    ApproveLesson {
-        /// The lesson.
-        booking_id: BookingId,
-        /// The meeting link to set, if any.
-        meeting_link: Option<String>,
-    },
-    /// Decline a pending lesson (and the rest of its series).
-    DeclineLesson {
-        /// The lesson.
-        booking_id: BookingId,
-        /// The teacher's reason, if any: multi-line text (see [`crate::text`]).
-        reason: Option<String>,
-    },
-    /// Cancel a lesson, or a lesson and every later one of its series.
-    CancelLesson {
-        /// The lesson.
-        booking_id: BookingId,
-        /// Also cancel the later lessons of its series.
-        and_later_in_series: bool,
-    },
-    /// Set a lesson's meeting link.
-    SetMeetingLink {
-        /// The lesson.
-        booking_id: BookingId,
-        /// The link.
-        meeting_link: String,
-    },
-    /// Mark a lesson attended (`true`) or no-show (`false`).
-    MarkLessonAttendance {
-        /// The lesson.
-        booking_id: BookingId,
-        /// Attended or not.
-        attended: bool,
-    },
-    /// Move a lesson to another occurrence of its teacher's slots.
-    RescheduleLesson {
-        /// The lesson.
-        booking_id: BookingId,
-        /// The slot of the new occurrence.
-        slot_id: SlotId,
-        /// The new occurrence's start.
-        starts_at: DateTime<Utc>,
-    },
-    /// Set a teacher's scheduling rules, for one course or as their default.
-    SetSchedulingRules {
-        /// The teacher.
-        teacher_id: UserId,
-        /// The course, or `None` for the teacher's default rules.
-        course_id: Option<CourseId>,
-        /// The rules (empty: remove them).
-        rules: SchedulingRules,
-    },
-    /// Take time off.
-    AddTimeOff {
-        /// The teacher.
-        teacher_id: UserId,
-        /// The days.
-        time_off: TimeOffSpec,
-    },
-    /// Withdraw time off.
-    RemoveTimeOff {
-        /// The teacher.
-        teacher_id: UserId,
-        /// The time off.
-        time_off_id: TimeOffId,
-    },
-}
 
 /// Who sends a command, and optionally the request key that makes it idempotent.
 ///
