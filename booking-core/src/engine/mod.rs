@@ -7,8 +7,8 @@ use crate::{
     command::{Command, Outcome, OutcomeValue, RequestKey, RequestRecord},
     group::{self, DecisionContext, SeatAccess, SessionCommand},
     lesson::{
-        self, BookableOccurrence, BookingContext, Calendar, CourseAccess, Lesson, LessonDecision, LessonStatus,
-        MeetingLinkGenerator, OccurrenceQuery, SeriesBooking, SeriesRequest, SlotSpec,
+        self, BookableOccurrence, Calendar, CourseAccess, Lesson, LessonCommand, LessonContext, LessonDecision,
+        LessonState, LessonStatus, MeetingLinkGenerator, OccurrenceQuery, SeriesBooking, SeriesRequest, SlotSpec,
     },
     repository::{AggregateKey, BookingLocation, Commit, Repository, StoreError, Write},
 };
@@ -1007,125 +1007,139 @@ impl<R: Repository> Engine<R> {
     }
 
     fn decide_lesson(&self, ctx: &DecisionContext, command: &Command) -> Result<(Outcome, Vec<Write>), BookingError> {
-        let links = self.links.as_deref();
-        let (decision, primary) = match command {
+        // Loaded per command below, and borrowed by the state.
+        let (teacher, student, target, series);
+        let mut courses = Vec::new();
+        let (state, lesson_command, primary) = match command {
             Command::PublishSlot { teacher_id, slot } => {
-                (lesson::publish_slot(&*self.calendar(*teacher_id)?, ctx, slot)?, Primary::Slot(SlotId(ctx.fresh_id)))
+                teacher = self.calendar(*teacher_id)?;
+                let state = LessonState { teacher: Some(&teacher), ..LessonState::default() };
+                (state, LessonCommand::PublishSlot { slot }, Primary::Slot(SlotId(ctx.fresh_id)))
             }
             Command::UpdateSlot { slot_id, slot } => {
-                (lesson::update_slot(&*self.teacher_of_slot(*slot_id)?, ctx, *slot_id, slot)?, Primary::Slot(*slot_id))
+                teacher = self.teacher_of_slot(*slot_id)?;
+                let state = LessonState { teacher: Some(&teacher), ..LessonState::default() };
+                (state, LessonCommand::UpdateSlot { slot_id: *slot_id, slot }, Primary::Slot(*slot_id))
             }
-            Command::SetSlotActive { slot_id, active } => (
-                lesson::set_slot_active(&*self.teacher_of_slot(*slot_id)?, ctx, *slot_id, *active)?,
-                Primary::Slot(*slot_id),
-            ),
+            Command::SetSlotActive { slot_id, active } => {
+                teacher = self.teacher_of_slot(*slot_id)?;
+                let state = LessonState { teacher: Some(&teacher), ..LessonState::default() };
+                (state, LessonCommand::SetSlotActive { slot_id: *slot_id, active: *active }, Primary::Slot(*slot_id))
+            }
             Command::BookLesson { slot_id, starts_at, student_id } => {
-                let teacher = self.teacher_of_slot(*slot_id)?;
+                teacher = self.teacher_of_slot(*slot_id)?;
                 let course_id = teacher.slot(*slot_id).and_then(|s| s.course_id);
-                let access = self.course_access(course_id, *student_id, teacher.owner)?;
-                let booking = BookingContext { decision: ctx, access, links };
-                let d = lesson::book_lesson(
-                    &teacher,
-                    &*self.calendar(*student_id)?,
-                    &booking,
-                    *slot_id,
-                    *starts_at,
-                    *student_id,
-                )?;
-                (d, Primary::Lesson(BookingId(ctx.fresh_id)))
+                courses.push((course_id, self.course_access(course_id, *student_id, teacher.owner)?));
+                student = self.calendar(*student_id)?;
+                let state = LessonState { teacher: Some(&teacher), student: Some(&student), ..LessonState::default() };
+                let command =
+                    LessonCommand::BookLesson { slot_id: *slot_id, starts_at: *starts_at, student_id: *student_id };
+                (state, command, Primary::Lesson(BookingId(ctx.fresh_id)))
             }
             Command::BookSeries { series } => {
-                let teacher = self.teacher_of_slot(series.slot_id)?;
+                teacher = self.teacher_of_slot(series.slot_id)?;
                 let course_id = teacher.slot(series.slot_id).and_then(|s| s.course_id);
-                let access = self.course_access(course_id, series.student_id, teacher.owner)?;
-                let booking = BookingContext { decision: ctx, access, links };
-                let student = self.calendar(series.student_id)?;
-                let d = lesson::book_series(&teacher, &student, &booking, series, || BookingId(self.ids.next_uuid()))?;
-                (d, Primary::Series)
+                courses.push((course_id, self.course_access(course_id, series.student_id, teacher.owner)?));
+                student = self.calendar(series.student_id)?;
+                let state = LessonState { teacher: Some(&teacher), student: Some(&student), ..LessonState::default() };
+                (state, LessonCommand::BookSeries { series }, Primary::Series)
             }
             Command::ApproveLesson { booking_id, meeting_link } => {
-                let target = self.lesson_for_command(*booking_id)?;
-                let teacher = self.calendar(target.teacher_id)?;
-                let series = self.series_lessons(&teacher, &target)?;
+                target = self.lesson_for_command(*booking_id)?;
+                teacher = self.calendar(target.teacher_id)?;
+                series = self.series_lessons(&teacher, &target)?;
                 // The host's word on the course of each pending lesson's slot: a reschedule may
                 // have moved a lesson of the series to a slot of another course.
-                let mut courses = Vec::new();
                 for lesson in std::iter::once(&*target).chain(&series).filter(|l| l.status == LessonStatus::Pending) {
                     let course = teacher.slot(lesson.slot_id).and_then(|s| s.course_id);
                     if !courses.iter().any(|(c, _)| *c == course) {
                         courses.push((course, self.course_access(course, target.student_id, target.teacher_id)?));
                     }
                 }
-                let student = self.calendar(target.student_id)?;
-                (
-                    lesson::approve(
-                        &teacher,
-                        &student,
-                        ctx,
-                        links,
-                        &courses,
-                        &target,
-                        &series,
-                        meeting_link.as_deref(),
-                    )?,
-                    Primary::Lesson(*booking_id),
-                )
+                student = self.calendar(target.student_id)?;
+                let state = LessonState {
+                    teacher: Some(&teacher),
+                    student: Some(&student),
+                    lesson: Some(&target),
+                    series: &series,
+                };
+                (state, LessonCommand::Approve { meeting_link: meeting_link.as_deref() }, Primary::Lesson(*booking_id))
             }
             Command::DeclineLesson { booking_id, reason } => {
-                let target = self.lesson_for_command(*booking_id)?;
-                let teacher = self.calendar(target.teacher_id)?;
-                let series = self.series_lessons(&teacher, &target)?;
-                let student = self.calendar(target.student_id)?;
-                (
-                    lesson::decline(&teacher, &student, ctx, &target, &series, reason.as_deref())?,
-                    Primary::Lesson(*booking_id),
-                )
+                target = self.lesson_for_command(*booking_id)?;
+                teacher = self.calendar(target.teacher_id)?;
+                series = self.series_lessons(&teacher, &target)?;
+                student = self.calendar(target.student_id)?;
+                let state = LessonState {
+                    teacher: Some(&teacher),
+                    student: Some(&student),
+                    lesson: Some(&target),
+                    series: &series,
+                };
+                (state, LessonCommand::Decline { reason: reason.as_deref() }, Primary::Lesson(*booking_id))
             }
             Command::CancelLesson { booking_id, and_later_in_series } => {
-                let target = self.lesson_for_command(*booking_id)?;
-                let teacher = self.calendar(target.teacher_id)?;
-                let later = if *and_later_in_series { self.series_lessons(&teacher, &target)? } else { Vec::new() };
-                let student = self.calendar(target.student_id)?;
-                let d = lesson::cancel(&teacher, &student, ctx, &target, &later)?;
-                (d, if *and_later_in_series { Primary::Lessons } else { Primary::Lesson(*booking_id) })
+                target = self.lesson_for_command(*booking_id)?;
+                teacher = self.calendar(target.teacher_id)?;
+                series = if *and_later_in_series { self.series_lessons(&teacher, &target)? } else { Vec::new() };
+                student = self.calendar(target.student_id)?;
+                let state = LessonState {
+                    teacher: Some(&teacher),
+                    student: Some(&student),
+                    lesson: Some(&target),
+                    series: &series,
+                };
+                let primary = if *and_later_in_series { Primary::Lessons } else { Primary::Lesson(*booking_id) };
+                (state, LessonCommand::Cancel, primary)
             }
             Command::SetMeetingLink { booking_id, meeting_link } => {
-                let target = self.lesson_for_command(*booking_id)?;
-                (lesson::set_meeting_link(&target, ctx, meeting_link)?, Primary::Lesson(*booking_id))
+                target = self.lesson_for_command(*booking_id)?;
+                let state = LessonState { lesson: Some(&target), ..LessonState::default() };
+                (state, LessonCommand::SetMeetingLink { meeting_link }, Primary::Lesson(*booking_id))
             }
             Command::MarkLessonAttendance { booking_id, attended } => {
-                let target = self.lesson_for_command(*booking_id)?;
-                (lesson::mark_attendance(&target, ctx, *attended)?, Primary::Lesson(*booking_id))
+                target = self.lesson_for_command(*booking_id)?;
+                let state = LessonState { lesson: Some(&target), ..LessonState::default() };
+                (state, LessonCommand::MarkAttendance { attended: *attended }, Primary::Lesson(*booking_id))
             }
             Command::RescheduleLesson { booking_id, slot_id, starts_at } => {
-                let target = self.lesson_for_command(*booking_id)?;
-                let teacher = self.calendar(target.teacher_id)?;
+                target = self.lesson_for_command(*booking_id)?;
+                teacher = self.calendar(target.teacher_id)?;
                 let course_id = teacher.slot(*slot_id).and_then(|s| s.course_id);
-                let access = self.course_access(course_id, target.student_id, target.teacher_id)?;
-                let booking = BookingContext { decision: ctx, access, links };
-                let student = self.calendar(target.student_id)?;
-                (
-                    lesson::reschedule(&teacher, &student, &booking, &target, *slot_id, *starts_at)?,
-                    Primary::Lesson(*booking_id),
-                )
+                courses.push((course_id, self.course_access(course_id, target.student_id, target.teacher_id)?));
+                student = self.calendar(target.student_id)?;
+                let state = LessonState {
+                    teacher: Some(&teacher),
+                    student: Some(&student),
+                    lesson: Some(&target),
+                    ..LessonState::default()
+                };
+                let command = LessonCommand::Reschedule { slot_id: *slot_id, starts_at: *starts_at };
+                (state, command, Primary::Lesson(*booking_id))
             }
-            Command::SetSchedulingRules { teacher_id, course_id, rules } => (
-                lesson::set_scheduling_rules(&*self.calendar(*teacher_id)?, ctx, *course_id, rules)?,
-                Primary::Rules(*course_id),
-            ),
+            Command::SetSchedulingRules { teacher_id, course_id, rules } => {
+                teacher = self.calendar(*teacher_id)?;
+                let state = LessonState { teacher: Some(&teacher), ..LessonState::default() };
+                (state, LessonCommand::SetSchedulingRules { course_id: *course_id, rules }, Primary::Rules(*course_id))
+            }
             Command::AddTimeOff { teacher_id, time_off } => {
-                let d = lesson::add_time_off(&*self.calendar(*teacher_id)?, ctx, time_off)?;
-                let added = d.calendars[0].time_off.iter().find(|t| t.id.0 == ctx.fresh_id).cloned();
-                (d, Primary::TimeOff(added.expect("the decision added the time off")))
+                teacher = self.calendar(*teacher_id)?;
+                let state = LessonState { teacher: Some(&teacher), ..LessonState::default() };
+                (state, LessonCommand::AddTimeOff { time_off }, Primary::AddedTimeOff(TimeOffId(ctx.fresh_id)))
             }
             Command::RemoveTimeOff { teacher_id, time_off_id } => {
-                let calendar = self.calendar(*teacher_id)?;
-                let removed = calendar.time_off.iter().find(|t| t.id == *time_off_id).cloned();
-                let d = lesson::remove_time_off(&calendar, ctx, *time_off_id)?;
-                (d, Primary::TimeOff(removed.expect("remove_time_off refuses unknown ids")))
+                teacher = self.calendar(*teacher_id)?;
+                let removed = teacher.time_off.iter().find(|t| t.id == *time_off_id).cloned();
+                let state = LessonState { teacher: Some(&teacher), ..LessonState::default() };
+                let command = LessonCommand::RemoveTimeOff { time_off_id: *time_off_id };
+                (state, command, Primary::RemovedTimeOff(removed))
             }
             _ => unreachable!("only lesson commands are routed here"),
         };
+        let lesson_ids = || BookingId(self.ids.next_uuid());
+        let context =
+            LessonContext { decision: ctx, courses: &courses, links: self.links.as_deref(), lesson_ids: &lesson_ids };
+        let decision = lesson::decide(&state, &context, &lesson_command)?;
         Ok(lesson_outcome(decision, primary))
     }
 }
@@ -1148,7 +1162,10 @@ enum Primary {
     Series,
     /// The rules of the teacher's calendar at this level (a course, or the default).
     Rules(Option<CourseId>),
-    TimeOff(TimeOff),
+    /// The time off the decision added, by id (found in the teacher's calendar).
+    AddedTimeOff(TimeOffId),
+    /// The time off a removal names, as it was before (the decision refuses an unknown one).
+    RemovedTimeOff(Option<TimeOff>),
 }
 
 /// Bumps the versions of what a lesson decision changed and turns it into writes and an outcome.
@@ -1207,7 +1224,15 @@ fn lesson_outcome(decision: LessonDecision, primary: Primary) -> (Outcome, Vec<W
             let calendar = calendars.first().expect("the decision holds the teacher's calendar");
             (OutcomeValue::Rules { rules: calendar.rules_set_at(course_id) }, teacher_version)
         }
-        Primary::TimeOff(time_off) => (OutcomeValue::TimeOff { time_off }, teacher_version),
+        Primary::AddedTimeOff(id) => {
+            let calendar = calendars.first().expect("the decision holds the teacher's calendar");
+            let added = calendar.time_off.iter().find(|t| t.id == id).cloned();
+            (OutcomeValue::TimeOff { time_off: added.expect("the decision added the time off") }, teacher_version)
+        }
+        Primary::RemovedTimeOff(removed) => {
+            let time_off = removed.expect("remove_time_off refuses unknown ids");
+            (OutcomeValue::TimeOff { time_off }, teacher_version)
+        }
         Primary::Series => {
             let series_id = events
                 .iter()

@@ -20,7 +20,7 @@ use super::*;
 /// course, zone and rules. A student's move follows the new slot's approval rule: pending when
 /// it needs approval, confirmed when it does not. The teacher, an admin or the system keeps
 /// its status: a teacher's move of a pending request does not approve it.
-pub fn reschedule(
+pub(super) fn reschedule(
     teacher: &Calendar,
     student: &Calendar,
     ctx: &BookingContext<'_>,
@@ -56,7 +56,7 @@ pub fn reschedule(
     let cutoff_overridden = crate::rules::cutoff_check(actor, target.id, "rescheduled", cutoff, now)?;
     let rules = teacher.rules_for_slot(slot);
     let times = (occurrence.starts_at, occurrence.ends_at);
-    check_occurrence(&d, ctx, slot, &rules, target.student_id, times, Some(target.id), Scope::Booking)?;
+    check_occurrence(&d, ctx, slot, &rules, target.student_id, times, Scope::Booking { except: Some(target.id) })?;
     let status = match actor {
         Actor::Student(_) if slot.course_id.is_some() && approval_required(ctx.access.approval) => {
             LessonStatus::Pending
@@ -95,7 +95,7 @@ pub fn reschedule(
 
 /// Everything a booking decision reads.
 #[derive(Clone, Copy, Debug)]
-pub struct BookingContext<'a> {
+pub(crate) struct BookingContext<'a> {
     /// Who, when, and a fresh id.
     pub decision: &'a DecisionContext,
     /// The host's word on the slot's course.
@@ -110,20 +110,26 @@ impl fmt::Debug for dyn MeetingLinkGenerator + '_ {
     }
 }
 
-/// How much of the booking rules [`check_occurrence`] applies.
+/// How much of the booking rules [`check_occurrence`] applies, and which lesson's own hold
+/// does not count (the one being rescheduled or approved).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) enum Scope {
-    /// A new booking or a reschedule: every rule.
-    Booking,
+    /// A new booking (`except: None`) or a reschedule (the moved lesson): every rule.
+    Booking {
+        /// The lesson whose hold does not count.
+        except: Option<BookingId>,
+    },
     /// The approval of a pending lesson: what may have changed since the request and must
     /// still hold (start, enrollment, overlaps); not the booking window, time off or limits,
     /// which the request passed when it was made and which count it since.
-    Approval,
+    Approval {
+        /// The lesson approved, whose hold does not count.
+        except: BookingId,
+    },
 }
 
 /// Why `student_id` cannot take the occurrence `[starts_at, ends_at)` of `slot` now under
-/// `rules`, if so. `except` is a lesson whose own hold does not count (the one being approved
-/// or rescheduled). The checks run in this order, and the first failing one is reported:
+/// `rules`, if so (the scope names a lesson whose own hold does not count). The checks run in this order, and the first failing one is reported:
 /// 1. the start is in the future ([`BookingError::StartInPast`]);
 /// 2. the start is inside the booking window ([`BookingError::OutsideBookingWindow`]);
 /// 3. the teacher has no time off then ([`BookingError::OccurrenceNotOffered`]);
@@ -135,7 +141,6 @@ pub(super) enum Scope {
 ///    ([`BookingError::LimitReached`]).
 ///
 /// Approval ([`Scope::Approval`]) runs 1, 4, 5 and 6 only.
-#[allow(clippy::too_many_arguments)]
 pub(super) fn check_occurrence(
     d: &LessonDecision,
     ctx: &BookingContext<'_>,
@@ -143,15 +148,19 @@ pub(super) fn check_occurrence(
     rules: &SchedulingRules,
     student_id: UserId,
     (starts_at, ends_at): (DateTime<Utc>, DateTime<Utc>),
-    except: Option<BookingId>,
     scope: Scope,
 ) -> Result<(), BookingError> {
+    let except = match scope {
+        Scope::Booking { except } => except,
+        Scope::Approval { except } => Some(except),
+    };
+    let booking = matches!(scope, Scope::Booking { .. });
     let now = ctx.decision.now;
     if starts_at <= now {
         return Err(BookingError::StartInPast { starts_at, now });
     }
     let teacher = d.calendar(slot.teacher_id);
-    if scope == Scope::Booking {
+    if booking {
         rules.check_window(starts_at, now)?;
         if teacher.time_off_during(starts_at, ends_at).is_some() {
             return Err(BookingError::OccurrenceNotOffered { slot_id: slot.id, starts_at });
@@ -181,7 +190,7 @@ pub(super) fn check_occurrence(
     if let Some(h) = student.overlapping(starts_at, ends_at, except) {
         return Err(BookingError::StudentBusy { student_id, booking_id: h.booking_id });
     }
-    if scope == Scope::Booking {
+    if booking {
         check_limits(teacher, student, slot, rules, starts_at, except, now)?;
     }
     Ok(())
@@ -239,7 +248,6 @@ pub(super) fn meeting_link_for(ctx: &BookingContext<'_>, lesson: &Lesson) -> Res
 
 /// Books the lesson `[starts_at, ends_at)` of `slot` in `d` (whose calendars are the teacher's
 /// and the student's), pending or confirmed by the approval rule.
-#[allow(clippy::too_many_arguments)]
 pub(super) fn book_one(
     d: &mut LessonDecision,
     ctx: &BookingContext<'_>,
@@ -247,11 +255,10 @@ pub(super) fn book_one(
     student_id: UserId,
     id: BookingId,
     series_id: Option<SeriesId>,
-    starts_at: DateTime<Utc>,
-    ends_at: DateTime<Utc>,
+    (starts_at, ends_at): (DateTime<Utc>, DateTime<Utc>),
 ) -> Result<(), BookingError> {
     let rules = d.calendar(slot.teacher_id).rules_for_slot(slot);
-    check_occurrence(d, ctx, slot, &rules, student_id, (starts_at, ends_at), None, Scope::Booking)?;
+    check_occurrence(d, ctx, slot, &rules, student_id, (starts_at, ends_at), Scope::Booking { except: None })?;
     let pending = slot.course_id.is_some() && approval_required(ctx.access.approval);
     let now = ctx.decision.now;
     let mut lesson = Lesson {
@@ -301,7 +308,7 @@ pub(super) fn start_booking(
 }
 
 /// Books one occurrence of a slot of `teacher` for `student_id`, whose calendar is `student`.
-pub fn book_lesson(
+pub(super) fn book_lesson(
     teacher: &Calendar,
     student: &Calendar,
     ctx: &BookingContext<'_>,
@@ -311,13 +318,13 @@ pub fn book_lesson(
 ) -> Result<LessonDecision, BookingError> {
     let (mut d, slot) = start_booking(teacher, student, ctx, slot_id, student_id)?;
     let occurrence = occurrence_at(&slot, starts_at)?;
-    book_one(&mut d, ctx, &slot, student_id, BookingId(ctx.decision.fresh_id), None, starts_at, occurrence.ends_at)?;
+    book_one(&mut d, ctx, &slot, student_id, BookingId(ctx.decision.fresh_id), None, (starts_at, occurrence.ends_at))?;
     Ok(d)
 }
 
 /// Books a recurring series; `booking_ids` yields a fresh id per lesson. The series id is the
 /// context's fresh id.
-pub fn book_series(
+pub(super) fn book_series(
     teacher: &Calendar,
     student: &Calendar,
     ctx: &BookingContext<'_>,
@@ -361,10 +368,16 @@ pub fn book_series(
     let series_id = SeriesId(ctx.decision.fresh_id);
     for date in dates {
         let result = match occurrence_on(&slot, date) {
-            Some(o) => {
-                book_one(&mut d, ctx, &slot, request.student_id, booking_ids(), Some(series_id), o.starts_at, o.ends_at)
-                    .map_err(|e| (Some(o.starts_at), e))
-            }
+            Some(o) => book_one(
+                &mut d,
+                ctx,
+                &slot,
+                request.student_id,
+                booking_ids(),
+                Some(series_id),
+                (o.starts_at, o.ends_at),
+            )
+            .map_err(|e| (Some(o.starts_at), e)),
             None => Err((
                 None,
                 BookingError::OccurrenceNotOffered { slot_id: slot.id, starts_at: resolve_start(&slot, date) },

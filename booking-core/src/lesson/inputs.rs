@@ -124,7 +124,7 @@ pub struct SeriesBooking {
 /// The result of a lesson decision: changed calendars and lessons (versions not bumped yet),
 /// with the events that changed them.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct LessonDecision {
+pub(crate) struct LessonDecision {
     /// Calendars to write (changed, or read in a way that must be serialized).
     pub calendars: Vec<Calendar>,
     /// Lessons created or changed.

@@ -86,7 +86,7 @@
 //! **Listings** ([`bookable_occurrences`]) apply the same rules, so what is listed can be booked
 //! (a student's own other lessons aside) and what is not listed cannot.
 //!
-//! **Rescheduling** ([`reschedule`]) moves an active lesson that has not started to another
+//! **Rescheduling** ([`Engine::reschedule_lesson`](crate::Engine::reschedule_lesson)) moves an active lesson that has not started to another
 //! occurrence of its teacher's slots in one atomic commit: the new time is checked like a new
 //! booking (rules of the new slot, its own hold and count left out), and either the lesson,
 //! both holds and the event change together, or nothing does. It keeps its id, series, meeting
@@ -114,6 +114,7 @@
 
 mod booking;
 mod calendar;
+mod decide;
 mod inputs;
 mod listing;
 #[cfg(test)]
@@ -130,14 +131,15 @@ use crate::{
     event::DecisionContext,
     time::{parse_time_zone, wall_time},
 };
-pub use booking::*;
+pub(crate) use booking::*;
 pub use calendar::*;
 use chrono::{DateTime, Datelike, Days, NaiveDate, NaiveDateTime, Utc};
 use chrono_tz::Tz;
+pub(crate) use decide::{LessonCommand, LessonContext, LessonState, decide};
 pub use inputs::*;
 pub use listing::*;
 use serde::{Deserialize, Serialize};
-pub use settings::*;
+pub(crate) use settings::*;
 use std::collections::HashMap;
 use std::fmt;
-pub use transitions::*;
+use transitions::*;

@@ -31,7 +31,7 @@ pub(super) fn build_slot(id: SlotId, teacher_id: UserId, spec: &SlotSpec) -> Res
 }
 
 /// Publishes a new slot in the teacher's calendar (`calendar.owner`).
-pub fn publish_slot(
+pub(super) fn publish_slot(
     calendar: &Calendar,
     ctx: &DecisionContext,
     spec: &SlotSpec,
@@ -45,7 +45,7 @@ pub fn publish_slot(
 
 /// Replaces a slot's course, zone, times and active flag. Lessons already booked from it keep
 /// their time and status.
-pub fn update_slot(
+pub(super) fn update_slot(
     calendar: &Calendar,
     ctx: &DecisionContext,
     slot_id: SlotId,
@@ -62,7 +62,7 @@ pub fn update_slot(
 }
 
 /// Activates or deactivates a slot; booked lessons keep their time.
-pub fn set_slot_active(
+pub(super) fn set_slot_active(
     calendar: &Calendar,
     ctx: &DecisionContext,
     slot_id: SlotId,
@@ -81,7 +81,7 @@ pub fn set_slot_active(
 
 /// Refuses a group session over an active 1:1 lesson of its teacher (whose calendar is
 /// `calendar`), buffers included: the teacher cannot be in both.
-pub fn check_session_time(calendar: &Calendar, session: &crate::GroupSession) -> Result<(), BookingError> {
+pub(crate) fn check_session_time(calendar: &Calendar, session: &crate::GroupSession) -> Result<(), BookingError> {
     match calendar.overlapping(session.starts_at, session.ends_at(), None) {
         Some(h) => Err(BookingError::TeacherBusy { teacher_id: calendar.owner, booking_id: h.booking_id }),
         None => Ok(()),
@@ -90,7 +90,7 @@ pub fn check_session_time(calendar: &Calendar, session: &crate::GroupSession) ->
 
 /// Sets the scheduling rules of the teacher `calendar.owner` for `course_id`, or their default
 /// rules when `None`; empty rules remove that level.
-pub fn set_scheduling_rules(
+pub(super) fn set_scheduling_rules(
     calendar: &Calendar,
     ctx: &DecisionContext,
     course_id: Option<CourseId>,
@@ -112,7 +112,7 @@ pub const MAX_TIME_OFF_DAYS: i64 = 366;
 pub const MAX_NOTE_CHARS: usize = 200;
 
 /// Adds time off to the teacher `calendar.owner`'s calendar (its id is the context's fresh id).
-pub fn add_time_off(
+pub(super) fn add_time_off(
     calendar: &Calendar,
     ctx: &DecisionContext,
     spec: &crate::availability::TimeOffSpec,
@@ -158,7 +158,7 @@ pub fn add_time_off(
 }
 
 /// Withdraws time off from the teacher `calendar.owner`'s calendar.
-pub fn remove_time_off(
+pub(super) fn remove_time_off(
     calendar: &Calendar,
     ctx: &DecisionContext,
     time_off_id: crate::TimeOffId,

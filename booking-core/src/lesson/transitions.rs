@@ -22,19 +22,15 @@ pub(super) fn invalid_transition(lesson: &Lesson, action: &str) -> BookingError 
 /// lesson); `link` is the teacher's meeting link, else the generator's is used.
 ///
 /// Each lesson's enrollment is checked against the course of its own slot, with the host's
-/// word from `courses` (a lesson of a series moved by a reschedule may sit on a slot of
+/// word from the context's courses (a lesson of a series moved by a reschedule may sit on a slot of
 /// another course than its siblings). A course missing from `courses` counts as not enrolled.
-#[allow(clippy::too_many_arguments)]
-pub fn approve(
-    teacher: &Calendar,
-    student: &Calendar,
-    decision: &DecisionContext,
-    links: Option<&dyn MeetingLinkGenerator>,
-    courses: &[(Option<CourseId>, CourseAccess)],
-    target: &Lesson,
-    series: &[Lesson],
+pub(super) fn approve(
+    state: &LessonState<'_>,
+    context: &LessonContext<'_>,
     link: Option<&str>,
 ) -> Result<LessonDecision, BookingError> {
+    let (teacher, student, target, series) = (state.teacher(), state.student(), state.lesson(), state.series);
+    let decision = context.decision;
     require_teacher(decision.actor, target.teacher_id, "approve this lesson")?;
     if target.status != LessonStatus::Pending {
         return Err(invalid_transition(target, "approve it"));
@@ -48,9 +44,16 @@ pub fn approve(
         let slot = teacher.slot(lesson.slot_id).ok_or(BookingError::SlotNotFound { id: lesson.slot_id })?;
         occurrence_at(slot, lesson.starts_at)?;
         let times = (lesson.starts_at, lesson.ends_at);
-        let access = courses.iter().find(|(c, _)| *c == slot.course_id).map_or_else(CourseAccess::default, |a| a.1);
-        let ctx = &BookingContext { decision, access, links };
-        check_occurrence(&d, ctx, slot, &lesson.rules, lesson.student_id, times, Some(lesson.id), Scope::Approval)?;
+        let ctx = &context.booking(slot.course_id);
+        check_occurrence(
+            &d,
+            ctx,
+            slot,
+            &lesson.rules,
+            lesson.student_id,
+            times,
+            Scope::Approval { except: lesson.id },
+        )?;
         let meeting_link = match &explicit {
             Some(link) => Some(link.clone()),
             None => meeting_link_for(ctx, lesson)?.or_else(|| lesson.meeting_link.clone()),
@@ -70,7 +73,7 @@ pub fn approve(
 }
 
 /// Declines a pending lesson (and the rest of its series); its time is free again.
-pub fn decline(
+pub(super) fn decline(
     teacher: &Calendar,
     student: &Calendar,
     ctx: &DecisionContext,
@@ -113,7 +116,7 @@ pub fn decline(
 /// target may cancel them too. The teacher, an admin or the system may cancel at any time
 /// before the start; each [`EventKind::LessonCancelled`] records whether they acted within that
 /// lesson's cut-off (`cutoff_overridden`).
-pub fn cancel(
+pub(super) fn cancel(
     teacher: &Calendar,
     student: &Calendar,
     ctx: &DecisionContext,
@@ -158,7 +161,11 @@ pub fn cancel(
 }
 
 /// Sets or replaces the meeting link of an active lesson.
-pub fn set_meeting_link(lesson: &Lesson, ctx: &DecisionContext, link: &str) -> Result<LessonDecision, BookingError> {
+pub(super) fn set_meeting_link(
+    lesson: &Lesson,
+    ctx: &DecisionContext,
+    link: &str,
+) -> Result<LessonDecision, BookingError> {
     require_teacher(ctx.actor, lesson.teacher_id, "set this lesson's meeting link")?;
     let meeting_link = MeetingLink::parse(link)?;
     if !lesson.status.is_active() {
@@ -172,7 +179,11 @@ pub fn set_meeting_link(lesson: &Lesson, ctx: &DecisionContext, link: &str) -> R
 }
 
 /// Marks a confirmed lesson attended or no-show (or corrects the mark), from its start.
-pub fn mark_attendance(lesson: &Lesson, ctx: &DecisionContext, attended: bool) -> Result<LessonDecision, BookingError> {
+pub(super) fn mark_attendance(
+    lesson: &Lesson,
+    ctx: &DecisionContext,
+    attended: bool,
+) -> Result<LessonDecision, BookingError> {
     require_teacher(ctx.actor, lesson.teacher_id, "mark attendance")?;
     if ctx.now < lesson.starts_at {
         return Err(BookingError::LessonNotStarted { booking_id: lesson.id, starts_at: lesson.starts_at });
