@@ -4,7 +4,10 @@ use crate::{
     Actor, BookingError, BookingId, Clock, CourseId, Event, EventKind, GroupSession, IdGenerator, NewGroupSession,
     RandomIds, SchedulingRules, SeatBooking, SessionId, SlotId, SystemClock, TimeOffId, UserId,
     availability::{AvailabilitySlot, TimeOff, TimeOffSpec},
-    command::{Command, Outcome, OutcomeValue, RequestKey, RequestRecord},
+    command::{
+        Command, Courses, FromOutcome, LessonOf, Outcome, OutcomeValue, RequestKey, RequestRecord, Returns, Route,
+        SessionOf,
+    },
     group::{self, DecisionContext, SeatAccess, SessionCommand},
     lesson::{
         self, BookableOccurrence, Calendar, CourseAccess, Lesson, LessonCommand, LessonContext, LessonDecision,
@@ -67,9 +70,9 @@ pub struct Receipt<T> {
 impl Receipt<OutcomeValue> {
     /// Narrows the value to what the typed command returns. A mismatch can only come from a
     /// tampered or corrupt request record, and is reported as such.
-    fn narrow<T>(self, extract: impl FnOnce(OutcomeValue) -> Option<T>) -> Result<Receipt<T>, BookingError> {
+    fn narrow<T: FromOutcome>(self) -> Result<Receipt<T>, BookingError> {
         let Receipt { value, events, version, replayed } = self;
-        let value = extract(value).ok_or_else(|| BookingError::CorruptRecord {
+        let value = T::from_outcome(value).ok_or_else(|| BookingError::CorruptRecord {
             record: "request record".to_owned(),
             detail: "its outcome does not match its command".to_owned(),
         })?;
@@ -358,7 +361,7 @@ impl<R: Repository> Engine<R> {
         request: impl Into<Request>,
         session: NewGroupSession,
     ) -> Result<Receipt<Arc<GroupSession>>, BookingError> {
-        self.execute(request, Command::CreateSession { session }).and_then(session_value)
+        self.execute(request, Command::CreateSession { session }).and_then(Receipt::narrow)
     }
 
     /// Books a seat for `student_id`: confirmed if a seat is free and nobody waits, waitlisted
@@ -386,7 +389,7 @@ impl<R: Repository> Engine<R> {
         student_id: UserId,
         seats: u32,
     ) -> Result<Receipt<SeatBooking>, BookingError> {
-        self.execute(request, Command::BookSeat { session_id, student_id, seats }).and_then(booking_value)
+        self.execute(request, Command::BookSeat { session_id, student_id, seats }).and_then(Receipt::narrow)
     }
 
     /// Accepts the seat offered to a waitlisted booking (offer mode): it is confirmed.
@@ -397,7 +400,7 @@ impl<R: Repository> Engine<R> {
         request: impl Into<Request>,
         booking_id: BookingId,
     ) -> Result<Receipt<SeatBooking>, BookingError> {
-        self.execute(request, Command::AcceptOffer { booking_id }).and_then(booking_value)
+        self.execute(request, Command::AcceptOffer { booking_id }).and_then(Receipt::narrow)
     }
 
     /// Declines the seat offered to a waitlisted booking: the booking is cancelled and the
@@ -407,7 +410,7 @@ impl<R: Repository> Engine<R> {
         request: impl Into<Request>,
         booking_id: BookingId,
     ) -> Result<Receipt<SeatBooking>, BookingError> {
-        self.execute(request, Command::DeclineOffer { booking_id }).and_then(booking_value)
+        self.execute(request, Command::DeclineOffer { booking_id }).and_then(Receipt::narrow)
     }
 
     /// Expires every seat offer that ran out by `now` and offers the seats to the next in line
@@ -449,7 +452,7 @@ impl<R: Repository> Engine<R> {
         request: impl Into<Request>,
         booking_id: BookingId,
     ) -> Result<Receipt<SeatBooking>, BookingError> {
-        self.execute(request, Command::CancelBooking { booking_id }).and_then(booking_value)
+        self.execute(request, Command::CancelBooking { booking_id }).and_then(Receipt::narrow)
     }
 
     /// Sets the number of seats; waitlisted students are promoted into added seats (or offered
@@ -460,7 +463,7 @@ impl<R: Repository> Engine<R> {
         session_id: SessionId,
         capacity: u32,
     ) -> Result<Receipt<Arc<GroupSession>>, BookingError> {
-        self.execute(request, Command::ChangeCapacity { session_id, capacity }).and_then(session_value)
+        self.execute(request, Command::ChangeCapacity { session_id, capacity }).and_then(Receipt::narrow)
     }
 
     /// Turns the waitlist on or off (see the [group rules](crate::group)).
@@ -470,7 +473,7 @@ impl<R: Repository> Engine<R> {
         session_id: SessionId,
         enabled: bool,
     ) -> Result<Receipt<Arc<GroupSession>>, BookingError> {
-        self.execute(request, Command::SetWaitlist { session_id, enabled }).and_then(session_value)
+        self.execute(request, Command::SetWaitlist { session_id, enabled }).and_then(Receipt::narrow)
     }
 
     /// Cancels the session and every active booking in it (one event each).
@@ -479,7 +482,7 @@ impl<R: Repository> Engine<R> {
         request: impl Into<Request>,
         session_id: SessionId,
     ) -> Result<Receipt<Arc<GroupSession>>, BookingError> {
-        self.execute(request, Command::CancelSession { session_id }).and_then(session_value)
+        self.execute(request, Command::CancelSession { session_id }).and_then(Receipt::narrow)
     }
 
     /// Marks a confirmed booking attended or no-show, from the session's start on.
@@ -489,7 +492,7 @@ impl<R: Repository> Engine<R> {
         booking_id: BookingId,
         attended: bool,
     ) -> Result<Receipt<SeatBooking>, BookingError> {
-        self.execute(request, Command::MarkAttendance { booking_id, attended }).and_then(booking_value)
+        self.execute(request, Command::MarkAttendance { booking_id, attended }).and_then(Receipt::narrow)
     }
 
     /// Runs any command: the single entry point the typed methods and the bindings go through.
@@ -586,39 +589,22 @@ impl<R: Repository> Engine<R> {
 
     /// The aggregate a command contends on, to queue it behind others on the same one: the
     /// session of a seat command, the teacher's calendar of a slot or booking command, the
-    /// lesson of a lesson command. `None` for creations, which contend on nothing.
+    /// lesson of a lesson command.
     fn queue_key(&self, command: &Command) -> Result<Option<AggregateKey>, BookingError> {
-        let slot_teacher = |slot_id: SlotId| -> Result<Option<AggregateKey>, BookingError> {
-            Ok(self.repository.locate_slot(slot_id)?.map(AggregateKey::Calendar))
-        };
-        Ok(match command {
-            Command::CreateSession { session } => Some(AggregateKey::Calendar(session.teacher_id)),
-            Command::BookSeat { session_id, .. }
-            | Command::ChangeCapacity { session_id, .. }
-            | Command::SetWaitlist { session_id, .. }
-            | Command::ExpireOffers { session_id }
-            | Command::CancelSession { session_id } => Some(AggregateKey::Session(*session_id)),
-            Command::CancelBooking { booking_id }
-            | Command::MarkAttendance { booking_id, .. }
-            | Command::AcceptOffer { booking_id }
-            | Command::DeclineOffer { booking_id } => match self.repository.locate_booking(*booking_id)? {
+        Ok(match command.route() {
+            Route::CreateSession(session) => Some(AggregateKey::Calendar(session.teacher_id)),
+            Route::Session(SessionOf::Id(session_id), _) => Some(AggregateKey::Session(session_id)),
+            Route::Session(SessionOf::Booking(booking_id), _) => match self.repository.locate_booking(booking_id)? {
                 Some(BookingLocation::Session(session_id)) => Some(AggregateKey::Session(session_id)),
                 _ => None,
             },
-            Command::PublishSlot { teacher_id, .. }
-            | Command::SetSchedulingRules { teacher_id, .. }
-            | Command::AddTimeOff { teacher_id, .. }
-            | Command::RemoveTimeOff { teacher_id, .. } => Some(AggregateKey::Calendar(*teacher_id)),
-            Command::UpdateSlot { slot_id, .. }
-            | Command::SetSlotActive { slot_id, .. }
-            | Command::BookLesson { slot_id, .. } => slot_teacher(*slot_id)?,
-            Command::BookSeries { series } => slot_teacher(series.slot_id)?,
-            Command::ApproveLesson { booking_id, .. }
-            | Command::DeclineLesson { booking_id, .. }
-            | Command::CancelLesson { booking_id, .. }
-            | Command::SetMeetingLink { booking_id, .. }
-            | Command::RescheduleLesson { booking_id, .. }
-            | Command::MarkLessonAttendance { booking_id, .. } => Some(AggregateKey::Lesson(*booking_id)),
+            Route::Lesson(LessonOf::Teacher(teacher_id), ..) => Some(AggregateKey::Calendar(teacher_id)),
+            Route::Lesson(LessonOf::SlotTeacher(slot_id) | LessonOf::Booking { slot_id, .. }, ..) => {
+                self.repository.locate_slot(slot_id)?.map(AggregateKey::Calendar)
+            }
+            Route::Lesson(LessonOf::LessonAlone(id) | LessonOf::Lesson { id, .. }, ..) => {
+                Some(AggregateKey::Lesson(id))
+            }
         })
     }
 
@@ -633,25 +619,8 @@ impl<R: Repository> Engine<R> {
     /// Loads what `command` needs and decides it, without storing anything: the outcome, the
     /// writes, and the seat bookings the writes move to the booking history.
     fn decide(&self, ctx: &DecisionContext, command: &Command) -> Result<Decided, BookingError> {
-        let (session, session_command) = match *command {
-            Command::PublishSlot { .. }
-            | Command::UpdateSlot { .. }
-            | Command::SetSlotActive { .. }
-            | Command::BookLesson { .. }
-            | Command::BookSeries { .. }
-            | Command::ApproveLesson { .. }
-            | Command::DeclineLesson { .. }
-            | Command::CancelLesson { .. }
-            | Command::SetMeetingLink { .. }
-            | Command::MarkLessonAttendance { .. }
-            | Command::RescheduleLesson { .. }
-            | Command::SetSchedulingRules { .. }
-            | Command::AddTimeOff { .. }
-            | Command::RemoveTimeOff { .. } => {
-                let (outcome, writes) = self.decide_lesson(ctx, command)?;
-                return Ok((outcome, writes, Vec::new()));
-            }
-            Command::CreateSession { ref session } => {
+        match command.route() {
+            Route::CreateSession(session) => {
                 // The session holds its time in the teacher's calendar, in the same commit:
                 // 1:1 lessons cannot be booked over it, nor it over them.
                 let calendar = self.calendar(session.teacher_id)?;
@@ -661,31 +630,26 @@ impl<R: Repository> Engine<R> {
                 let mut writes = vec![Write::Session { expected_version: 0, session: Arc::clone(&session) }];
                 writes.push(calendar_write(&calendar, &events));
                 let outcome = Outcome { value: OutcomeValue::Session { session }, events, version: 1 };
-                return Ok((outcome, writes, Vec::new()));
+                Ok((outcome, writes, Vec::new()))
             }
-            Command::BookSeat { session_id, student_id, seats } => {
-                (self.session(session_id)?, SessionCommand::BookSeat { student_id, seats })
+            Route::Session(of, session_command) => self.decide_session(ctx, of, session_command),
+            Route::Lesson(of, lesson_command, returns) => {
+                let (outcome, writes) = self.decide_lesson(ctx, of, lesson_command, returns)?;
+                Ok((outcome, writes, Vec::new()))
             }
-            Command::AcceptOffer { booking_id } => {
-                (self.session_for_command(booking_id)?, SessionCommand::AcceptOffer { booking_id })
-            }
-            Command::DeclineOffer { booking_id } => {
-                (self.session_for_command(booking_id)?, SessionCommand::DeclineOffer { booking_id })
-            }
-            Command::ExpireOffers { session_id } => (self.session(session_id)?, SessionCommand::ExpireOffers),
-            Command::CancelBooking { booking_id } => {
-                (self.session_for_command(booking_id)?, SessionCommand::CancelBooking { booking_id })
-            }
-            Command::ChangeCapacity { session_id, capacity } => {
-                (self.session(session_id)?, SessionCommand::ChangeCapacity { capacity })
-            }
-            Command::SetWaitlist { session_id, enabled } => {
-                (self.session(session_id)?, SessionCommand::SetWaitlist { enabled })
-            }
-            Command::CancelSession { session_id } => (self.session(session_id)?, SessionCommand::CancelSession),
-            Command::MarkAttendance { booking_id, attended } => {
-                (self.session_for_command(booking_id)?, SessionCommand::MarkAttendance { booking_id, attended })
-            }
+        }
+    }
+
+    /// Loads the session a seat command is on and decides the command.
+    fn decide_session(
+        &self,
+        ctx: &DecisionContext,
+        of: SessionOf,
+        session_command: SessionCommand,
+    ) -> Result<Decided, BookingError> {
+        let session = match of {
+            SessionOf::Id(session_id) => self.session(session_id)?,
+            SessionOf::Booking(booking_id) => self.session_for_command(booking_id)?,
         };
         // The host's word on the student a booking or an acceptance is for (see the group
         // module's enrollment rule); the decision itself reads nothing.
@@ -793,7 +757,7 @@ impl<R: Repository> Engine<R> {
         teacher_id: UserId,
         slot: SlotSpec,
     ) -> Result<Receipt<AvailabilitySlot>, BookingError> {
-        self.execute(request, Command::PublishSlot { teacher_id, slot }).and_then(slot_value)
+        self.execute(request, Command::PublishSlot { teacher_id, slot }).and_then(Receipt::narrow)
     }
 
     /// Replaces a slot's course, zone, times and active flag; booked lessons keep their time.
@@ -803,7 +767,7 @@ impl<R: Repository> Engine<R> {
         slot_id: SlotId,
         slot: SlotSpec,
     ) -> Result<Receipt<AvailabilitySlot>, BookingError> {
-        self.execute(request, Command::UpdateSlot { slot_id, slot }).and_then(slot_value)
+        self.execute(request, Command::UpdateSlot { slot_id, slot }).and_then(Receipt::narrow)
     }
 
     /// Activates or deactivates a slot; booked lessons keep their time.
@@ -813,7 +777,7 @@ impl<R: Repository> Engine<R> {
         slot_id: SlotId,
         active: bool,
     ) -> Result<Receipt<AvailabilitySlot>, BookingError> {
-        self.execute(request, Command::SetSlotActive { slot_id, active }).and_then(slot_value)
+        self.execute(request, Command::SetSlotActive { slot_id, active }).and_then(Receipt::narrow)
     }
 
     /// Books the occurrence of `slot_id` starting at `starts_at` for `student_id`: confirmed,
@@ -825,7 +789,7 @@ impl<R: Repository> Engine<R> {
         starts_at: DateTime<Utc>,
         student_id: UserId,
     ) -> Result<Receipt<Arc<Lesson>>, BookingError> {
-        self.execute(request, Command::BookLesson { slot_id, starts_at, student_id }).and_then(lesson_value)
+        self.execute(request, Command::BookLesson { slot_id, starts_at, student_id }).and_then(Receipt::narrow)
     }
 
     /// Books a recurring series of lessons; see [`SeriesRequest`].
@@ -834,10 +798,7 @@ impl<R: Repository> Engine<R> {
         request: impl Into<Request>,
         series: SeriesRequest,
     ) -> Result<Receipt<SeriesBooking>, BookingError> {
-        self.execute(request, Command::BookSeries { series })?.narrow(|value| match value {
-            OutcomeValue::Series { series } => Some(series),
-            _ => None,
-        })
+        self.execute(request, Command::BookSeries { series })?.narrow()
     }
 
     /// Approves a pending lesson (and the rest of its series), optionally setting the meeting
@@ -848,7 +809,7 @@ impl<R: Repository> Engine<R> {
         booking_id: BookingId,
         meeting_link: Option<String>,
     ) -> Result<Receipt<Arc<Lesson>>, BookingError> {
-        self.execute(request, Command::ApproveLesson { booking_id, meeting_link }).and_then(lesson_value)
+        self.execute(request, Command::ApproveLesson { booking_id, meeting_link }).and_then(Receipt::narrow)
     }
 
     /// Declines a pending lesson (and the rest of its series); its time is free again.
@@ -858,7 +819,7 @@ impl<R: Repository> Engine<R> {
         booking_id: BookingId,
         reason: Option<String>,
     ) -> Result<Receipt<Arc<Lesson>>, BookingError> {
-        self.execute(request, Command::DeclineLesson { booking_id, reason }).and_then(lesson_value)
+        self.execute(request, Command::DeclineLesson { booking_id, reason }).and_then(Receipt::narrow)
     }
 
     /// Cancels one lesson before its start; its time is free again.
@@ -867,7 +828,8 @@ impl<R: Repository> Engine<R> {
         request: impl Into<Request>,
         booking_id: BookingId,
     ) -> Result<Receipt<Arc<Lesson>>, BookingError> {
-        self.execute(request, Command::CancelLesson { booking_id, and_later_in_series: false }).and_then(lesson_value)
+        self.execute(request, Command::CancelLesson { booking_id, and_later_in_series: false })
+            .and_then(Receipt::narrow)
     }
 
     /// Cancels a lesson of a series and every later active lesson of that series.
@@ -876,12 +838,7 @@ impl<R: Repository> Engine<R> {
         request: impl Into<Request>,
         booking_id: BookingId,
     ) -> Result<Receipt<Vec<Arc<Lesson>>>, BookingError> {
-        self.execute(request, Command::CancelLesson { booking_id, and_later_in_series: true })?.narrow(|value| {
-            match value {
-                OutcomeValue::Lessons { lessons } => Some(lessons),
-                _ => None,
-            }
-        })
+        self.execute(request, Command::CancelLesson { booking_id, and_later_in_series: true })?.narrow()
     }
 
     /// Sets or replaces an active lesson's meeting link.
@@ -892,7 +849,7 @@ impl<R: Repository> Engine<R> {
         meeting_link: impl Into<String>,
     ) -> Result<Receipt<Arc<Lesson>>, BookingError> {
         self.execute(request, Command::SetMeetingLink { booking_id, meeting_link: meeting_link.into() })
-            .and_then(lesson_value)
+            .and_then(Receipt::narrow)
     }
 
     /// Moves a lesson (one lesson of a series, too) to the occurrence of `slot_id` (one of the
@@ -910,7 +867,7 @@ impl<R: Repository> Engine<R> {
         slot_id: SlotId,
         starts_at: DateTime<Utc>,
     ) -> Result<Receipt<Arc<Lesson>>, BookingError> {
-        self.execute(request, Command::RescheduleLesson { booking_id, slot_id, starts_at }).and_then(lesson_value)
+        self.execute(request, Command::RescheduleLesson { booking_id, slot_id, starts_at }).and_then(Receipt::narrow)
     }
 
     /// Sets a teacher's scheduling rules for `course_id`, or their default rules when `None`;
@@ -923,11 +880,7 @@ impl<R: Repository> Engine<R> {
         course_id: Option<CourseId>,
         rules: SchedulingRules,
     ) -> Result<Receipt<SchedulingRules>, BookingError> {
-        self.execute(request, Command::SetSchedulingRules { teacher_id, course_id, rules })?.narrow(|value| match value
-        {
-            OutcomeValue::Rules { rules } => Some(rules),
-            _ => None,
-        })
+        self.execute(request, Command::SetSchedulingRules { teacher_id, course_id, rules })?.narrow()
     }
 
     /// Takes time off for a teacher: their slots offer nothing on those days. Lessons already
@@ -938,7 +891,7 @@ impl<R: Repository> Engine<R> {
         teacher_id: UserId,
         time_off: TimeOffSpec,
     ) -> Result<Receipt<TimeOff>, BookingError> {
-        self.execute(request, Command::AddTimeOff { teacher_id, time_off }).and_then(time_off_value)
+        self.execute(request, Command::AddTimeOff { teacher_id, time_off }).and_then(Receipt::narrow)
     }
 
     /// Withdraws a teacher's time off; returns it. `time_off_not_found` if the teacher's
@@ -949,7 +902,7 @@ impl<R: Repository> Engine<R> {
         teacher_id: UserId,
         time_off_id: TimeOffId,
     ) -> Result<Receipt<TimeOff>, BookingError> {
-        self.execute(request, Command::RemoveTimeOff { teacher_id, time_off_id }).and_then(time_off_value)
+        self.execute(request, Command::RemoveTimeOff { teacher_id, time_off_id }).and_then(Receipt::narrow)
     }
 
     /// Marks a confirmed lesson attended or no-show, from its start on.
@@ -959,7 +912,7 @@ impl<R: Repository> Engine<R> {
         booking_id: BookingId,
         attended: bool,
     ) -> Result<Receipt<Arc<Lesson>>, BookingError> {
-        self.execute(request, Command::MarkLessonAttendance { booking_id, attended }).and_then(lesson_value)
+        self.execute(request, Command::MarkLessonAttendance { booking_id, attended }).and_then(Receipt::narrow)
     }
 
     fn teacher_of_slot(&self, slot_id: SlotId) -> Result<Arc<Calendar>, BookingError> {
@@ -1006,140 +959,83 @@ impl<R: Repository> Engine<R> {
         teacher.series_holds(series_id).map(|h| self.lesson(h.booking_id).map(|l| (*l).clone())).collect()
     }
 
-    fn decide_lesson(&self, ctx: &DecisionContext, command: &Command) -> Result<(Outcome, Vec<Write>), BookingError> {
-        // Loaded per command below, and borrowed by the state.
+    /// Loads what a lesson command is decided on and decides it.
+    fn decide_lesson(
+        &self,
+        ctx: &DecisionContext,
+        of: LessonOf,
+        command: LessonCommand<'_>,
+        returns: Returns,
+    ) -> Result<(Outcome, Vec<Write>), BookingError> {
+        // Loaded per case below, and borrowed by the state.
         let (teacher, student, target, series);
         let mut courses = Vec::new();
-        let (state, lesson_command, primary) = match command {
-            Command::PublishSlot { teacher_id, slot } => {
-                teacher = self.calendar(*teacher_id)?;
-                let state = LessonState { teacher: Some(&teacher), ..LessonState::default() };
-                (state, LessonCommand::PublishSlot { slot }, Primary::Slot(SlotId(ctx.fresh_id)))
+        let state = match of {
+            LessonOf::Teacher(teacher_id) => {
+                teacher = self.calendar(teacher_id)?;
+                LessonState { teacher: Some(&teacher), ..LessonState::default() }
             }
-            Command::UpdateSlot { slot_id, slot } => {
-                teacher = self.teacher_of_slot(*slot_id)?;
-                let state = LessonState { teacher: Some(&teacher), ..LessonState::default() };
-                (state, LessonCommand::UpdateSlot { slot_id: *slot_id, slot }, Primary::Slot(*slot_id))
+            LessonOf::SlotTeacher(slot_id) => {
+                teacher = self.teacher_of_slot(slot_id)?;
+                LessonState { teacher: Some(&teacher), ..LessonState::default() }
             }
-            Command::SetSlotActive { slot_id, active } => {
-                teacher = self.teacher_of_slot(*slot_id)?;
-                let state = LessonState { teacher: Some(&teacher), ..LessonState::default() };
-                (state, LessonCommand::SetSlotActive { slot_id: *slot_id, active: *active }, Primary::Slot(*slot_id))
+            LessonOf::Booking { slot_id, student_id } => {
+                teacher = self.teacher_of_slot(slot_id)?;
+                let course_id = teacher.slot(slot_id).and_then(|s| s.course_id);
+                courses.push((course_id, self.course_access(course_id, student_id, teacher.owner)?));
+                student = self.calendar(student_id)?;
+                LessonState { teacher: Some(&teacher), student: Some(&student), ..LessonState::default() }
             }
-            Command::BookLesson { slot_id, starts_at, student_id } => {
-                teacher = self.teacher_of_slot(*slot_id)?;
-                let course_id = teacher.slot(*slot_id).and_then(|s| s.course_id);
-                courses.push((course_id, self.course_access(course_id, *student_id, teacher.owner)?));
-                student = self.calendar(*student_id)?;
-                let state = LessonState { teacher: Some(&teacher), student: Some(&student), ..LessonState::default() };
-                let command =
-                    LessonCommand::BookLesson { slot_id: *slot_id, starts_at: *starts_at, student_id: *student_id };
-                (state, command, Primary::Lesson(BookingId(ctx.fresh_id)))
+            LessonOf::LessonAlone(id) => {
+                target = self.lesson_for_command(id)?;
+                LessonState { lesson: Some(&target), ..LessonState::default() }
             }
-            Command::BookSeries { series } => {
-                teacher = self.teacher_of_slot(series.slot_id)?;
-                let course_id = teacher.slot(series.slot_id).and_then(|s| s.course_id);
-                courses.push((course_id, self.course_access(course_id, series.student_id, teacher.owner)?));
-                student = self.calendar(series.student_id)?;
-                let state = LessonState { teacher: Some(&teacher), student: Some(&student), ..LessonState::default() };
-                (state, LessonCommand::BookSeries { series }, Primary::Series)
-            }
-            Command::ApproveLesson { booking_id, meeting_link } => {
-                target = self.lesson_for_command(*booking_id)?;
+            LessonOf::Lesson { id, series: with_series, courses: needed } => {
+                target = self.lesson_for_command(id)?;
                 teacher = self.calendar(target.teacher_id)?;
-                series = self.series_lessons(&teacher, &target)?;
-                // The host's word on the course of each pending lesson's slot: a reschedule may
-                // have moved a lesson of the series to a slot of another course.
-                for lesson in std::iter::once(&*target).chain(&series).filter(|l| l.status == LessonStatus::Pending) {
-                    let course = teacher.slot(lesson.slot_id).and_then(|s| s.course_id);
-                    if !courses.iter().any(|(c, _)| *c == course) {
-                        courses.push((course, self.course_access(course, target.student_id, target.teacher_id)?));
+                series = if with_series { self.series_lessons(&teacher, &target)? } else { Vec::new() };
+                match needed {
+                    Courses::None => {}
+                    // The host's word on the course of each pending lesson's slot: a reschedule
+                    // may have moved a lesson of the series to a slot of another course.
+                    Courses::OfPending => {
+                        let pending =
+                            std::iter::once(&*target).chain(&series).filter(|l| l.status == LessonStatus::Pending);
+                        for lesson in pending {
+                            let course = teacher.slot(lesson.slot_id).and_then(|s| s.course_id);
+                            if !courses.iter().any(|(c, _)| *c == course) {
+                                courses
+                                    .push((course, self.course_access(course, target.student_id, target.teacher_id)?));
+                            }
+                        }
+                    }
+                    Courses::OfSlot(slot_id) => {
+                        let course_id = teacher.slot(slot_id).and_then(|s| s.course_id);
+                        courses.push((course_id, self.course_access(course_id, target.student_id, target.teacher_id)?));
                     }
                 }
                 student = self.calendar(target.student_id)?;
-                let state = LessonState {
-                    teacher: Some(&teacher),
-                    student: Some(&student),
-                    lesson: Some(&target),
-                    series: &series,
-                };
-                (state, LessonCommand::Approve { meeting_link: meeting_link.as_deref() }, Primary::Lesson(*booking_id))
+                LessonState { teacher: Some(&teacher), student: Some(&student), lesson: Some(&target), series: &series }
             }
-            Command::DeclineLesson { booking_id, reason } => {
-                target = self.lesson_for_command(*booking_id)?;
-                teacher = self.calendar(target.teacher_id)?;
-                series = self.series_lessons(&teacher, &target)?;
-                student = self.calendar(target.student_id)?;
-                let state = LessonState {
-                    teacher: Some(&teacher),
-                    student: Some(&student),
-                    lesson: Some(&target),
-                    series: &series,
-                };
-                (state, LessonCommand::Decline { reason: reason.as_deref() }, Primary::Lesson(*booking_id))
+        };
+        let primary = match returns {
+            Returns::NewSlot => Primary::Slot(SlotId(ctx.fresh_id)),
+            Returns::Slot(id) => Primary::Slot(id),
+            Returns::NewLesson => Primary::Lesson(BookingId(ctx.fresh_id)),
+            Returns::Lesson(id) => Primary::Lesson(id),
+            Returns::Lessons => Primary::Lessons,
+            Returns::Series => Primary::Series,
+            Returns::Rules(course_id) => Primary::Rules(course_id),
+            Returns::NewTimeOff => Primary::AddedTimeOff(TimeOffId(ctx.fresh_id)),
+            Returns::RemovedTimeOff(id) => {
+                let before = state.teacher.and_then(|t| t.time_off.iter().find(|t| t.id == id)).cloned();
+                Primary::RemovedTimeOff(before)
             }
-            Command::CancelLesson { booking_id, and_later_in_series } => {
-                target = self.lesson_for_command(*booking_id)?;
-                teacher = self.calendar(target.teacher_id)?;
-                series = if *and_later_in_series { self.series_lessons(&teacher, &target)? } else { Vec::new() };
-                student = self.calendar(target.student_id)?;
-                let state = LessonState {
-                    teacher: Some(&teacher),
-                    student: Some(&student),
-                    lesson: Some(&target),
-                    series: &series,
-                };
-                let primary = if *and_later_in_series { Primary::Lessons } else { Primary::Lesson(*booking_id) };
-                (state, LessonCommand::Cancel, primary)
-            }
-            Command::SetMeetingLink { booking_id, meeting_link } => {
-                target = self.lesson_for_command(*booking_id)?;
-                let state = LessonState { lesson: Some(&target), ..LessonState::default() };
-                (state, LessonCommand::SetMeetingLink { meeting_link }, Primary::Lesson(*booking_id))
-            }
-            Command::MarkLessonAttendance { booking_id, attended } => {
-                target = self.lesson_for_command(*booking_id)?;
-                let state = LessonState { lesson: Some(&target), ..LessonState::default() };
-                (state, LessonCommand::MarkAttendance { attended: *attended }, Primary::Lesson(*booking_id))
-            }
-            Command::RescheduleLesson { booking_id, slot_id, starts_at } => {
-                target = self.lesson_for_command(*booking_id)?;
-                teacher = self.calendar(target.teacher_id)?;
-                let course_id = teacher.slot(*slot_id).and_then(|s| s.course_id);
-                courses.push((course_id, self.course_access(course_id, target.student_id, target.teacher_id)?));
-                student = self.calendar(target.student_id)?;
-                let state = LessonState {
-                    teacher: Some(&teacher),
-                    student: Some(&student),
-                    lesson: Some(&target),
-                    ..LessonState::default()
-                };
-                let command = LessonCommand::Reschedule { slot_id: *slot_id, starts_at: *starts_at };
-                (state, command, Primary::Lesson(*booking_id))
-            }
-            Command::SetSchedulingRules { teacher_id, course_id, rules } => {
-                teacher = self.calendar(*teacher_id)?;
-                let state = LessonState { teacher: Some(&teacher), ..LessonState::default() };
-                (state, LessonCommand::SetSchedulingRules { course_id: *course_id, rules }, Primary::Rules(*course_id))
-            }
-            Command::AddTimeOff { teacher_id, time_off } => {
-                teacher = self.calendar(*teacher_id)?;
-                let state = LessonState { teacher: Some(&teacher), ..LessonState::default() };
-                (state, LessonCommand::AddTimeOff { time_off }, Primary::AddedTimeOff(TimeOffId(ctx.fresh_id)))
-            }
-            Command::RemoveTimeOff { teacher_id, time_off_id } => {
-                teacher = self.calendar(*teacher_id)?;
-                let removed = teacher.time_off.iter().find(|t| t.id == *time_off_id).cloned();
-                let state = LessonState { teacher: Some(&teacher), ..LessonState::default() };
-                let command = LessonCommand::RemoveTimeOff { time_off_id: *time_off_id };
-                (state, command, Primary::RemovedTimeOff(removed))
-            }
-            _ => unreachable!("only lesson commands are routed here"),
         };
         let lesson_ids = || BookingId(self.ids.next_uuid());
         let context =
             LessonContext { decision: ctx, courses: &courses, links: self.links.as_deref(), lesson_ids: &lesson_ids };
-        let decision = lesson::decide(&state, &context, &lesson_command)?;
+        let decision = lesson::decide(&state, &context, &command)?;
         Ok(lesson_outcome(decision, primary))
     }
 }
@@ -1248,43 +1144,8 @@ fn lesson_outcome(decision: LessonDecision, primary: Primary) -> (Outcome, Vec<W
     (Outcome { value, events, version }, writes)
 }
 
-fn slot_value(receipt: Receipt<OutcomeValue>) -> Result<Receipt<AvailabilitySlot>, BookingError> {
-    receipt.narrow(|value| match value {
-        OutcomeValue::Slot { slot } => Some(*slot),
-        _ => None,
-    })
-}
-
-fn time_off_value(receipt: Receipt<OutcomeValue>) -> Result<Receipt<TimeOff>, BookingError> {
-    receipt.narrow(|value| match value {
-        OutcomeValue::TimeOff { time_off } => Some(time_off),
-        _ => None,
-    })
-}
-
-fn lesson_value(receipt: Receipt<OutcomeValue>) -> Result<Receipt<Arc<Lesson>>, BookingError> {
-    receipt.narrow(|value| match value {
-        OutcomeValue::Lesson { lesson } => Some(lesson),
-        _ => None,
-    })
-}
-
 fn receipt(outcome: Outcome, replayed: bool) -> Receipt<OutcomeValue> {
     Receipt { value: outcome.value, events: outcome.events, version: outcome.version, replayed }
-}
-
-fn session_value(receipt: Receipt<OutcomeValue>) -> Result<Receipt<Arc<GroupSession>>, BookingError> {
-    receipt.narrow(|value| match value {
-        OutcomeValue::Session { session } => Some(session),
-        _ => None,
-    })
-}
-
-fn booking_value(receipt: Receipt<OutcomeValue>) -> Result<Receipt<SeatBooking>, BookingError> {
-    receipt.narrow(|value| match value {
-        OutcomeValue::SeatBooking { booking } => Some(booking),
-        _ => None,
-    })
 }
 
 /// Lets the winner of a race finish before deciding again: a yield first, then short sleeps
