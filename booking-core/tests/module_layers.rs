@@ -171,3 +171,27 @@ fn top_level_modules_have_no_cycles() {
     }
     assert!(cycles.is_empty(), "edges on a cycle between top-level modules: {cycles:#?}\nall: {deps:#?}");
 }
+
+#[test]
+fn the_contributors_map_names_existing_paths() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+    let map = std::fs::read_to_string(root.join("CONTRIBUTING.md")).unwrap();
+    let tops = [
+        "booking-core/",
+        "booking-py/",
+        "booking-uniffi/",
+        "booking-sqlite/",
+        "booking-postgres/",
+        "fuzz/",
+        "scripts/",
+    ];
+    let mut checked = 0;
+    for (i, quoted) in map.split('`').enumerate() {
+        if i % 2 == 1 && tops.iter().any(|t| quoted.starts_with(t)) {
+            let path = quoted.split_whitespace().next().unwrap();
+            assert!(root.join(path).exists(), "CONTRIBUTING.md names {path}, which does not exist");
+            checked += 1;
+        }
+    }
+    assert!(checked > 20, "only {checked} paths found in CONTRIBUTING.md");
+}
