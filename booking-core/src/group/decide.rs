@@ -1,6 +1,137 @@
-//! Deciding a command on an existing group session.
+//! The commands on an existing group session, how they are decided, and how their events
+//! apply to the session.
 
 use super::*;
+
+impl GroupSession {
+    fn booking_mut(&mut self, id: BookingId) -> &mut SeatBooking {
+        self.bookings.iter_mut().find(|b| b.id == id).expect("events only name bookings of their session")
+    }
+
+    /// Applies one event of this session to its state. This is the only way the engine changes
+    /// a session, so a command's events describe exactly the change it made.
+    ///
+    /// # Panics
+    /// If the event names a booking this session does not have, which the engine never
+    /// produces (the events come from [`decide`] on this very state).
+    pub fn apply(&mut self, event: &Event) {
+        let at = event.occurred_at;
+        match &event.kind {
+            EventKind::SessionCreated { .. } | EventKind::SessionClosed { .. } | EventKind::SessionReopened { .. } => {}
+            EventKind::BookingConfirmed { booking_id, student_id, seats, .. } => {
+                self.push_booking(*booking_id, *student_id, SeatStatus::Confirmed, *seats, at)
+            }
+            EventKind::BookingWaitlisted { booking_id, student_id, seats, .. } => {
+                self.push_booking(*booking_id, *student_id, SeatStatus::Waitlisted, *seats, at)
+            }
+            EventKind::BookingPromoted { booking_id, .. } => self.set_status(*booking_id, SeatStatus::Confirmed, at),
+            EventKind::BookingCancelled { booking_id, .. } => self.set_status(*booking_id, SeatStatus::Cancelled, at),
+            EventKind::SeatOffered { booking_id, expires_at, .. } => {
+                self.set_status(*booking_id, SeatStatus::Offered, at);
+                self.booking_mut(*booking_id).offer_expires_at = Some(*expires_at);
+            }
+            EventKind::OfferAccepted { booking_id, .. } => self.set_status(*booking_id, SeatStatus::Confirmed, at),
+            EventKind::OfferDeclined { booking_id, .. } => self.set_status(*booking_id, SeatStatus::Cancelled, at),
+            EventKind::OfferExpired { booking_id, .. } => self.set_status(*booking_id, SeatStatus::Expired, at),
+            EventKind::AttendanceMarked { booking_id, status, .. } => self.set_status(*booking_id, *status, at),
+            EventKind::CapacityChanged { capacity, .. } => self.capacity = *capacity,
+            EventKind::WaitlistChanged { enabled, .. } => self.waitlist_enabled = *enabled,
+            EventKind::SessionCancelled { .. } => self.cancelled_at = Some(at),
+            // Lesson and availability events belong to calendars and lessons.
+            _ => {}
+        }
+    }
+
+    fn push_booking(&mut self, id: BookingId, student_id: UserId, status: SeatStatus, seats: u32, at: DateTime<Utc>) {
+        // Decisions work on a clone, whose vector has no spare room: grow it by exactly one
+        // rather than let `push` double it (a stored session would keep the spare half).
+        self.bookings.reserve_exact(1);
+        self.bookings.push(SeatBooking {
+            id,
+            session_id: self.id,
+            student_id,
+            status,
+            booked_at: at,
+            updated_at: at,
+            seats,
+            offer_expires_at: None,
+        });
+    }
+
+    /// Sets a booking's status; the offer deadline is kept while offered and, as the record of
+    /// when the offer ran out, once expired, and dropped otherwise.
+    fn set_status(&mut self, id: BookingId, status: SeatStatus, at: DateTime<Utc>) {
+        let booking = self.booking_mut(id);
+        booking.status = status;
+        booking.updated_at = at;
+        if !matches!(status, SeatStatus::Offered | SeatStatus::Expired) {
+            booking.offer_expires_at = None;
+        }
+    }
+}
+
+/// A command on an existing group session, decided by [`decide`].
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "command", rename_all = "snake_case")]
+pub enum SessionCommand {
+    /// Book seats (or a waitlist place) for a student, all or nothing.
+    BookSeat {
+        /// The student.
+        student_id: UserId,
+        /// How many seats, at least 1.
+        seats: u32,
+    },
+    /// Accept the seat offered to a waitlisted booking.
+    AcceptOffer {
+        /// The booking.
+        booking_id: BookingId,
+    },
+    /// Decline the seat offered to a waitlisted booking; it leaves the queue.
+    DeclineOffer {
+        /// The booking.
+        booking_id: BookingId,
+    },
+    /// Expire the offers that ran out by now and offer their seats to the next in line (by the
+    /// system, an admin or the session's teacher; every other command does it first too).
+    ExpireOffers,
+    /// Cancel a confirmed, waitlisted or offered booking (a student within the cancellation
+    /// cut-off may not cancel a confirmed one).
+    CancelBooking {
+        /// The booking.
+        booking_id: BookingId,
+    },
+    /// Set the number of seats.
+    ChangeCapacity {
+        /// The new number of seats.
+        capacity: u32,
+    },
+    /// Turn the waitlist on or off.
+    SetWaitlist {
+        /// On or off.
+        enabled: bool,
+    },
+    /// Cancel the session and every booking in it.
+    CancelSession,
+    /// Mark a confirmed booking attended or no-show (or correct an earlier mark).
+    MarkAttendance {
+        /// The booking.
+        booking_id: BookingId,
+        /// `true` for attended, `false` for no-show.
+        attended: bool,
+    },
+}
+
+/// The host's word on the student a seat command books or confirms (see the enrollment rule
+/// in the [module docs](crate::group)): the engine asks
+/// [`Repository::is_enrolled`](crate::Repository::is_enrolled) before deciding, so [`decide`]
+/// stays pure. Only booking and accepting an offer in a session of a course read it; the
+/// default (not enrolled) refuses them.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct SeatAccess {
+    /// Whether the student is enrolled in the session's course (`true` for a session without
+    /// one).
+    pub enrolled: bool,
+}
 
 /// Decides `command` on `session` at `ctx.now`: either the session's next state (version not
 /// yet bumped) with the events that produced it, or the reason for refusal. Pure: `session`
