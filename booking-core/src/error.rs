@@ -410,3 +410,24 @@ impl BookingError {
         BookingError::NotAuthorized { reason: reason.into() }
     }
 }
+
+/// Ids parse from their UUID text; anything else is [`BookingError::InvalidInput`] naming the
+/// id type. (Here rather than in the ids module, which the errors name: one direction.)
+macro_rules! id_from_str {
+    ($($name:ident),*) => {$(
+        impl std::str::FromStr for $name {
+            type Err = BookingError;
+
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                uuid::Uuid::parse_str(s).map(Self).map_err(|e| BookingError::InvalidInput {
+                    field: stringify!($name).to_owned(),
+                    reason: format!("not a UUID: {e}"),
+                })
+            }
+        }
+    )*};
+}
+
+use crate::{BookingId, CourseId, SeriesId, SessionId, SlotId, TimeOffId, UserId};
+
+id_from_str!(UserId, SessionId, BookingId, CourseId, SlotId, SeriesId, TimeOffId);

@@ -8,13 +8,30 @@
 //! apply as no-ops.
 
 use crate::{
-    Actor, BookingId, CourseId, GroupSession, MeetingLink, SchedulingRules, SeatStatus, SeriesId, SessionId, SlotId,
-    TimeOffId, UserId,
+    Actor, BookingId, CourseId, MeetingLink, SchedulingRules, SeriesId, SessionId, SlotId, TimeOffId, UserId,
     availability::{AvailabilitySlot, TimeOff},
-    lesson::{Lesson, LessonStatus},
+    state::{GroupSession, Lesson, LessonStatus, SeatStatus},
 };
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+
+/// What a decision needs besides state and command: who asks, when, and a fresh id in case
+/// the command creates something.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DecisionContext {
+    /// Who runs the command.
+    pub actor: Actor,
+    /// The engine clock's instant.
+    pub now: DateTime<Utc>,
+    /// An unused UUID for whatever the command creates.
+    pub fresh_id: uuid::Uuid,
+}
+
+impl DecisionContext {
+    pub(crate) fn event(&self, kind: EventKind) -> Event {
+        Event { occurred_at: self.now, actor: self.actor, kind }
+    }
+}
 
 /// Something that happened, when, and at whose command.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -46,7 +63,7 @@ pub enum EventKind {
         /// The student.
         student_id: UserId,
         /// Seats it takes.
-        #[serde(default = "crate::group::one_seat")]
+        #[serde(default = "crate::state::one_seat")]
         seats: u32,
     },
     /// A student joined the waitlist of a full session.
@@ -60,7 +77,7 @@ pub enum EventKind {
         /// 1-based place in the queue when joining.
         position: u32,
         /// Seats it waits for, as one.
-        #[serde(default = "crate::group::one_seat")]
+        #[serde(default = "crate::state::one_seat")]
         seats: u32,
     },
     /// The head of the waitlist got a freed or added seat.

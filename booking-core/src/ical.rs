@@ -86,9 +86,8 @@
 //! export does not need. (The first showed up in this module's folding test, run against it.)
 
 use crate::{
-    BookingError, BookingId, GroupSession, Repository, SeatBooking, SeatStatus, SessionId,
+    BookingError, BookingId, GroupSession, SeatBooking, SeatStatus, SessionId,
     lesson::{Lesson, LessonStatus},
-    repository::BookingLocation,
 };
 use chrono::{DateTime, SecondsFormat, Utc};
 
@@ -562,90 +561,6 @@ fn clean(value: &str) -> String {
         .map(|c| if c == '\r' { '\n' } else { c })
         .filter(|c| !c.is_control() || matches!(c, '\n' | '\t'))
         .collect()
-}
-
-/// iCalendar export of what the engine stores; see the [`ical`](crate::ical) module.
-impl<R: Repository> crate::Engine<R> {
-    /// The group session as an iCalendar file (the teacher's view); `DTSTAMP` is the engine
-    /// clock's now. Errors: `session_not_found`, or the store's.
-    ///
-    /// ```
-    /// # use booking_core::*;
-    /// # let engine = Engine::new(InMemoryRepository::new());
-    /// # let teacher = UserId::from_uuid(uuid::Uuid::from_u128(1));
-    /// # let session = engine.create_session(Actor::Teacher(teacher), NewGroupSession {
-    /// #     teacher_id: teacher, course_id: None, title: "Choir".into(),
-    /// #     starts_at: chrono::Utc::now() + chrono::TimeDelta::days(2), time_zone: "Europe/Vienna".into(),
-    /// #     duration_minutes: 60, meeting_link: "https://meet.example.com/choir".into(),
-    /// #     capacity: 12, waitlist_enabled: false, waitlist_mode: Default::default(), rules: Default::default(),
-    /// # })?.value;
-    /// let ics = engine.session_ical(session.id)?;
-    /// assert!(ics.contains("STATUS:CONFIRMED\r\n"));
-    /// engine.cancel_session(Actor::Teacher(teacher), session.id)?;
-    /// let ics = engine.session_ical(session.id)?;
-    /// assert!(ics.contains("STATUS:CANCELLED\r\n") && ics.contains("SEQUENCE:1\r\n"));
-    /// # Ok::<(), BookingError>(())
-    /// ```
-    pub fn session_ical(&self, session_id: SessionId) -> Result<String, BookingError> {
-        Ok(self.ical_options().session(&*self.session(session_id)?, self.now()))
-    }
-
-    /// One booking as an iCalendar file, `DTSTAMP` the engine clock's now: a seat booking as
-    /// [`ical::seat_booking`](seat_booking) (its session as the student sees it), a lesson as
-    /// [`ical::lesson`](lesson). Errors: `booking_not_found`, or the store's.
-    ///
-    /// ```
-    /// # use booking_core::*;
-    /// # let engine = Engine::new(InMemoryRepository::new());
-    /// # let (teacher, ana, ben) = (UserId::from_uuid(uuid::Uuid::from_u128(1)), UserId::from_uuid(uuid::Uuid::from_u128(2)), UserId::from_uuid(uuid::Uuid::from_u128(3)));
-    /// # let session = engine.create_session(Actor::Teacher(teacher), NewGroupSession {
-    /// #     teacher_id: teacher, course_id: None, title: "Choir".into(),
-    /// #     starts_at: chrono::Utc::now() + chrono::TimeDelta::days(2), time_zone: "Europe/Vienna".into(),
-    /// #     duration_minutes: 60, meeting_link: "https://meet.example.com/choir".into(),
-    /// #     capacity: 1, waitlist_enabled: true, waitlist_mode: Default::default(), rules: Default::default(),
-    /// # })?.value;
-    /// engine.book_seat(Actor::Student(ana), session.id, ana)?;
-    /// let waiting = engine.book_seat(Actor::Student(ben), session.id, ben)?.value;
-    /// let ics = engine.booking_ical(waiting.id)?;
-    /// assert!(ics.contains("STATUS:TENTATIVE\r\n") && ics.contains("DESCRIPTION:On the waitlist.\r\n"));
-    /// # Ok::<(), BookingError>(())
-    /// ```
-    pub fn booking_ical(&self, booking_id: BookingId) -> Result<String, BookingError> {
-        let now = self.now();
-        match self.repository().locate_booking(booking_id)? {
-            Some(BookingLocation::Session(_)) => {
-                let (session, booking) = self.find_seat_booking(booking_id)?;
-                Ok(self.ical_options().seat_booking(&session, &booking, now))
-            }
-            Some(BookingLocation::Lesson) => Ok(self.ical_options().lesson(&*self.lesson(booking_id)?, now)),
-            None => Err(BookingError::BookingNotFound { id: booking_id }),
-        }
-    }
-
-    /// Lessons as one iCalendar file, one `VEVENT` each in the order given (an id given twice
-    /// is exported once), `DTSTAMP` the engine clock's now: for instance the lessons of a
-    /// series. Errors: `invalid_input` for no ids, `booking_not_found` for an id that is not a
-    /// lesson (a seat booking's included), or the store's.
-    ///
-    /// ```
-    /// # use booking_core::*;
-    /// # let engine = Engine::new(InMemoryRepository::new());
-    /// assert_eq!(engine.lessons_ical(&[]).unwrap_err().code().as_str(), "invalid_input");
-    /// let unknown = BookingId::from_uuid(uuid::Uuid::from_u128(9));
-    /// assert_eq!(engine.lessons_ical(&[unknown]).unwrap_err().code().as_str(), "booking_not_found");
-    /// ```
-    pub fn lessons_ical(&self, booking_ids: &[BookingId]) -> Result<String, BookingError> {
-        if booking_ids.is_empty() {
-            return Err(BookingError::invalid("booking_ids", "name at least one lesson"));
-        }
-        let mut seen = std::collections::HashSet::with_capacity(booking_ids.len());
-        let loaded = booking_ids
-            .iter()
-            .filter(|id| seen.insert(**id))
-            .map(|id| self.lesson(*id))
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok(self.ical_options().lessons(loaded.iter().map(|l| &**l), self.now()))
-    }
 }
 
 #[cfg(test)]

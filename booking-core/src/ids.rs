@@ -3,7 +3,6 @@
 
 use serde::{Deserialize, Serialize};
 use std::fmt;
-use std::str::FromStr;
 use uuid::Uuid;
 
 macro_rules! id_type {
@@ -34,17 +33,6 @@ macro_rules! id_type {
         impl From<Uuid> for $name {
             fn from(uuid: Uuid) -> Self {
                 Self(uuid)
-            }
-        }
-
-        impl FromStr for $name {
-            type Err = crate::BookingError;
-
-            fn from_str(s: &str) -> Result<Self, Self::Err> {
-                Uuid::parse_str(s).map(Self).map_err(|e| crate::BookingError::InvalidInput {
-                    field: stringify!($name).to_owned(),
-                    reason: format!("not a UUID: {e}"),
-                })
             }
         }
     };

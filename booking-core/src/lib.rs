@@ -42,6 +42,7 @@
 mod actor;
 pub mod availability;
 mod clock;
+mod command;
 #[cfg(feature = "documents")]
 pub mod document;
 mod engine;
@@ -56,6 +57,7 @@ mod meeting;
 mod memory;
 pub mod repository;
 pub mod rules;
+mod state;
 pub mod text;
 pub mod time;
 #[cfg(feature = "uniffi")]
@@ -69,14 +71,16 @@ uniffi::setup_scaffolding!();
 
 pub use actor::Actor;
 pub use clock::{Clock, ManualClock, SystemClock};
-pub use engine::{Command, DEFAULT_MAX_ATTEMPTS, Engine, OfferSweep, Receipt, Request};
+pub use command::{Command, Outcome, OutcomeValue, RequestKey};
+pub use engine::{DEFAULT_MAX_ATTEMPTS, Engine, OfferSweep, Receipt, Request};
 pub use error::{BookingError, ErrorCode};
 pub use event::{Event, EventKind};
-pub use group::{BookingAvailability, GroupSession, NewGroupSession, SeatBooking, SeatStatus, WaitlistMode};
+pub use group::NewGroupSession;
 pub use ids::{
     BookingId, CourseId, IdGenerator, RandomIds, SequentialIds, SeriesId, SessionId, SlotId, TimeOffId, UserId,
 };
 pub use meeting::{MAX_MEETING_LINK_LEN, MeetingLink};
 pub use memory::InMemoryRepository;
-pub use repository::{Outcome, OutcomeValue, Repository, RequestKey, StoreError};
+pub use repository::{Repository, StoreError};
 pub use rules::SchedulingRules;
+pub use state::{BookingAvailability, GroupSession, SeatBooking, SeatStatus, WaitlistMode};

@@ -83,136 +83,14 @@
 //! is decided; they are not versioned, so a change racing a booking is seen by the next command
 //! (an enrollment revoked at the same instant as a booking may let that one booking through).
 
+pub use crate::command::{MAX_REQUEST_KEY_LEN, Outcome, OutcomeValue, RequestKey, RequestRecord};
 use crate::{
-    Actor, BookingError, BookingId, Command, CourseId, Event, EventKind, GroupSession, SchedulingRules, SeatBooking,
-    SessionId, SlotId, UserId,
-    availability::{AvailabilitySlot, TimeOff},
-    lesson::{ApprovalSettings, Calendar, Lesson, SeriesBooking},
+    Actor, BookingError, BookingId, CourseId, Event, EventKind, GroupSession, SeatBooking, SessionId, SlotId, UserId,
+    lesson::{ApprovalSettings, Calendar, Lesson},
 };
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
-
-/// Longest request key, in bytes.
-pub const MAX_REQUEST_KEY_LEN: usize = 255;
-
-/// A client-chosen key that makes a command idempotent: the same actor sending the same
-/// command with the same key gets the first outcome again, and nothing changes.
-///
-/// ```
-/// use booking_core::RequestKey;
-/// assert!(RequestKey::new("7f6c1d8e-retry").is_ok());
-/// assert_eq!(RequestKey::new("").unwrap_err().code().as_str(), "invalid_input");
-/// ```
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(try_from = "String", into = "String")]
-pub struct RequestKey(String);
-
-impl RequestKey {
-    /// Validates a key: 1 to 255 bytes, no control characters.
-    pub fn new(key: impl Into<String>) -> Result<Self, BookingError> {
-        let key = key.into();
-        if key.is_empty() || key.len() > MAX_REQUEST_KEY_LEN {
-            return Err(BookingError::invalid("request_key", format!("must be 1 to {MAX_REQUEST_KEY_LEN} bytes")));
-        }
-        if key.chars().any(char::is_control) {
-            return Err(BookingError::invalid("request_key", "must not contain control characters"));
-        }
-        Ok(Self(key))
-    }
-
-    /// The key as given.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl TryFrom<String> for RequestKey {
-    type Error = BookingError;
-
-    fn try_from(value: String) -> Result<Self, Self::Error> {
-        Self::new(value)
-    }
-}
-
-impl From<RequestKey> for String {
-    fn from(key: RequestKey) -> Self {
-        key.0
-    }
-}
-
-/// What a successful command produced, as returned and as recorded for replays.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Outcome {
-    /// The object the command is about, after the command.
-    pub value: OutcomeValue,
-    /// The events it caused, in order.
-    pub events: Vec<Event>,
-    /// The version of the changed aggregate after the command (the session's, for group
-    /// commands). Versions of one aggregate are consecutive, so they order its events.
-    pub version: u64,
-}
-
-/// The object a command is about.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
-pub enum OutcomeValue {
-    /// A group session (session commands).
-    Session {
-        /// The session after the command.
-        session: Arc<GroupSession>,
-    },
-    /// A seat booking (booking commands).
-    SeatBooking {
-        /// The booking after the command.
-        booking: SeatBooking,
-    },
-    /// An availability slot (slot commands).
-    Slot {
-        /// The slot after the command (boxed, as in the slot events).
-        slot: Box<AvailabilitySlot>,
-    },
-    /// A 1:1 lesson (lesson commands).
-    Lesson {
-        /// The lesson after the command.
-        lesson: Arc<Lesson>,
-    },
-    /// Several lessons (cancelling a series from one lesson on).
-    Lessons {
-        /// The lessons after the command.
-        lessons: Vec<Arc<Lesson>>,
-    },
-    /// A booked series.
-    Series {
-        /// The series.
-        series: SeriesBooking,
-    },
-    /// Scheduling rules (setting a teacher's rules).
-    Rules {
-        /// The rules now in force at the level that was set.
-        rules: SchedulingRules,
-    },
-    /// A teacher's time off (adding or removing it).
-    TimeOff {
-        /// The time off.
-        time_off: TimeOff,
-    },
-}
-
-/// A command that succeeded under a request key, kept so a retry gets the same outcome.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct RequestRecord {
-    /// Who sent it; keys are scoped to their actor.
-    pub actor: Actor,
-    /// The key.
-    pub key: RequestKey,
-    /// The command, so a key reused for something else is recognised.
-    pub command: Command,
-    /// What it produced.
-    pub outcome: Outcome,
-    /// When it was decided.
-    pub recorded_at: DateTime<Utc>,
-}
 
 /// Where a booking lives, so commands can name a booking by its id alone.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]

@@ -1,0 +1,499 @@
+//! Commands as data, and what a successful one leaves behind: its [`Outcome`] and, under a
+//! client's [`RequestKey`], its [`RequestRecord`].
+//!
+//! These types sit below the storage contract ([`crate::repository`] stores request records)
+//! and below the engine that runs the commands; both re-export them.
+
+use crate::{
+    Actor, BookingError, BookingId, CourseId, Event, SchedulingRules, SessionId, SlotId, TimeOffId, UserId,
+    availability::{AvailabilitySlot, TimeOff, TimeOffSpec},
+    group::{NewGroupSession, SessionCommand},
+    lesson::{LessonCommand, SeriesBooking, SeriesRequest, SlotSpec},
+    state::{GroupSession, Lesson, SeatBooking},
+};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use std::sync::Arc;
+
+/// The command table: each command once, with its fields and its route (what it contends on,
+/// how it is decided, what it returns). [`commands!`] turns it into [`Command`] and
+/// [`Command::route`]; a command without a route does not compile.
+macro_rules! commands {
+    ($(
+        $(#[$attr:meta])*
+        $name:ident { $($(#[$field_attr:meta])* $field:ident: $ty:ty),* $(,)? } => $route:expr;
+    )*) => {
+        /// Every command the engine runs, as data: what [`Engine::execute`](crate::Engine::execute)
+        /// takes, and what a request record keeps so a reused key is recognised.
+        #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+        #[serde(tag = "command", rename_all = "snake_case")]
+        #[non_exhaustive]
+        pub enum Command {
+            $(
+                $(#[$attr])*
+                $name { $($(#[$field_attr])* $field: $ty,)* },
+            )*
+        }
+
+        impl Command {
+            /// Where the command goes: what it contends on, how it is decided, what it returns.
+            pub(crate) fn route(&self) -> Route<'_> {
+                match self {
+                    $(Command::$name { $($field),* } => $route,)*
+                }
+            }
+        }
+    };
+}
+
+commands! {
+    /// Create a group session.
+    CreateSession {
+        /// What to create.
+        session: NewGroupSession,
+    } => Route::CreateSession(session);
+    /// Book seats (or a waitlist place) for a student, all or nothing.
+    BookSeat {
+        /// The session.
+        session_id: SessionId,
+        /// The student.
+        student_id: UserId,
+        /// How many seats (1 when absent from a serialized command).
+        #[serde(default = "crate::state::one_seat")]
+        seats: u32,
+    } => Route::Session(SessionOf::Id(*session_id), SessionCommand::BookSeat { student_id: *student_id, seats: *seats });
+    /// Accept the seat offered to a waitlisted booking.
+    AcceptOffer {
+        /// The booking.
+        booking_id: BookingId,
+    } => Route::Session(SessionOf::Booking(*booking_id), SessionCommand::AcceptOffer { booking_id: *booking_id });
+    /// Decline the seat offered to a waitlisted booking.
+    DeclineOffer {
+        /// The booking.
+        booking_id: BookingId,
+    } => Route::Session(SessionOf::Booking(*booking_id), SessionCommand::DeclineOffer { booking_id: *booking_id });
+    /// Expire a session's offers that ran out and offer their seats to the next in line.
+    ExpireOffers {
+        /// The session.
+        session_id: SessionId,
+    } => Route::Session(SessionOf::Id(*session_id), SessionCommand::ExpireOffers);
+    /// Cancel a booking.
+    CancelBooking {
+        /// The booking.
+        booking_id: BookingId,
+    } => Route::Session(SessionOf::Booking(*booking_id), SessionCommand::CancelBooking { booking_id: *booking_id });
+    /// Set a session's number of seats.
+    ChangeCapacity {
+        /// The session.
+        session_id: SessionId,
+        /// The new number of seats.
+        capacity: u32,
+    } => Route::Session(SessionOf::Id(*session_id), SessionCommand::ChangeCapacity { capacity: *capacity });
+    /// Turn a session's waitlist on or off.
+    SetWaitlist {
+        /// The session.
+        session_id: SessionId,
+        /// On or off.
+        enabled: bool,
+    } => Route::Session(SessionOf::Id(*session_id), SessionCommand::SetWaitlist { enabled: *enabled });
+    /// Cancel a session and all its bookings.
+    CancelSession {
+        /// The session.
+        session_id: SessionId,
+    } => Route::Session(SessionOf::Id(*session_id), SessionCommand::CancelSession);
+    /// Mark a seat booking attended (`true`) or no-show (`false`).
+    MarkAttendance {
+        /// The booking.
+        booking_id: BookingId,
+        /// Attended or not.
+        attended: bool,
+    } => Route::Session(
+            SessionOf::Booking(*booking_id),
+            SessionCommand::MarkAttendance { booking_id: *booking_id, attended: *attended },
+        );
+    /// Publish an availability slot for a teacher.
+    PublishSlot {
+        /// The teacher.
+        teacher_id: UserId,
+        /// The slot.
+        slot: SlotSpec,
+    } => Route::Lesson(LessonOf::Teacher(*teacher_id), LessonCommand::PublishSlot { slot }, Returns::NewSlot);
+    /// Replace a slot's course, zone, times and active flag.
+    UpdateSlot {
+        /// The slot.
+        slot_id: SlotId,
+        /// What it becomes.
+        slot: SlotSpec,
+    } => Route::Lesson(
+            LessonOf::SlotTeacher(*slot_id),
+            LessonCommand::UpdateSlot { slot_id: *slot_id, slot },
+            Returns::Slot(*slot_id),
+        );
+    /// Activate or deactivate a slot.
+    SetSlotActive {
+        /// The slot.
+        slot_id: SlotId,
+        /// Offered or not.
+        active: bool,
+    } => Route::Lesson(
+            LessonOf::SlotTeacher(*slot_id),
+            LessonCommand::SetSlotActive { slot_id: *slot_id, active: *active },
+            Returns::Slot(*slot_id),
+        );
+    /// Book one occurrence of a slot.
+    BookLesson {
+        /// The slot.
+        slot_id: SlotId,
+        /// The occurrence's start.
+        starts_at: DateTime<Utc>,
+        /// The student.
+        student_id: UserId,
+    } => Route::Lesson(
+            LessonOf::Booking { slot_id: *slot_id, student_id: *student_id },
+            LessonCommand::BookLesson { slot_id: *slot_id, starts_at: *starts_at, student_id: *student_id },
+            Returns::NewLesson,
+        );
+    /// Book a recurring series.
+    BookSeries {
+        /// What to book.
+        series: SeriesRequest,
+    } => Route::Lesson(
+            LessonOf::Booking { slot_id: series.slot_id, student_id: series.student_id },
+            LessonCommand::BookSeries { series },
+            Returns::Series,
+        );
+    /// Approve a pending lesson (and the rest of its series).
+    ApproveLesson {
+        /// The lesson.
+        booking_id: BookingId,
+        /// The meeting link to set, if any.
+        meeting_link: Option<String>,
+    } => Route::Lesson(
+            LessonOf::Lesson { id: *booking_id, series: true, courses: Courses::OfPending },
+            LessonCommand::Approve { meeting_link: meeting_link.as_deref() },
+            Returns::Lesson(*booking_id),
+        );
+    /// Decline a pending lesson (and the rest of its series).
+    DeclineLesson {
+        /// The lesson.
+        booking_id: BookingId,
+        /// The teacher's reason, if any: multi-line text (see [`crate::text`]).
+        reason: Option<String>,
+    } => Route::Lesson(
+            LessonOf::Lesson { id: *booking_id, series: true, courses: Courses::None },
+            LessonCommand::Decline { reason: reason.as_deref() },
+            Returns::Lesson(*booking_id),
+        );
+    /// Cancel a lesson, or a lesson and every later one of its series.
+    CancelLesson {
+        /// The lesson.
+        booking_id: BookingId,
+        /// Also cancel the later lessons of its series.
+        and_later_in_series: bool,
+    } => Route::Lesson(
+            LessonOf::Lesson { id: *booking_id, series: *and_later_in_series, courses: Courses::None },
+            LessonCommand::Cancel,
+            if *and_later_in_series { Returns::Lessons } else { Returns::Lesson(*booking_id) },
+        );
+    /// Set a lesson's meeting link.
+    SetMeetingLink {
+        /// The lesson.
+        booking_id: BookingId,
+        /// The link.
+        meeting_link: String,
+    } => Route::Lesson(
+            LessonOf::LessonAlone(*booking_id),
+            LessonCommand::SetMeetingLink { meeting_link },
+            Returns::Lesson(*booking_id),
+        );
+    /// Mark a lesson attended (`true`) or no-show (`false`).
+    MarkLessonAttendance {
+        /// The lesson.
+        booking_id: BookingId,
+        /// Attended or not.
+        attended: bool,
+    } => Route::Lesson(
+            LessonOf::LessonAlone(*booking_id),
+            LessonCommand::MarkAttendance { attended: *attended },
+            Returns::Lesson(*booking_id),
+        );
+    /// Move a lesson to another occurrence of its teacher's slots.
+    RescheduleLesson {
+        /// The lesson.
+        booking_id: BookingId,
+        /// The slot of the new occurrence.
+        slot_id: SlotId,
+        /// The new occurrence's start.
+        starts_at: DateTime<Utc>,
+    } => Route::Lesson(
+            LessonOf::Lesson { id: *booking_id, series: false, courses: Courses::OfSlot(*slot_id) },
+            LessonCommand::Reschedule { slot_id: *slot_id, starts_at: *starts_at },
+            Returns::Lesson(*booking_id),
+        );
+    /// Set a teacher's scheduling rules, for one course or as their default.
+    SetSchedulingRules {
+        /// The teacher.
+        teacher_id: UserId,
+        /// The course, or `None` for the teacher's default rules.
+        course_id: Option<CourseId>,
+        /// The rules (empty: remove them).
+        rules: SchedulingRules,
+    } => Route::Lesson(
+            LessonOf::Teacher(*teacher_id),
+            LessonCommand::SetSchedulingRules { course_id: *course_id, rules },
+            Returns::Rules(*course_id),
+        );
+    /// Take time off.
+    AddTimeOff {
+        /// The teacher.
+        teacher_id: UserId,
+        /// The days.
+        time_off: TimeOffSpec,
+    } => Route::Lesson(LessonOf::Teacher(*teacher_id), LessonCommand::AddTimeOff { time_off }, Returns::NewTimeOff);
+    /// Withdraw time off.
+    RemoveTimeOff {
+        /// The teacher.
+        teacher_id: UserId,
+        /// The time off.
+        time_off_id: TimeOffId,
+    } => Route::Lesson(
+            LessonOf::Teacher(*teacher_id),
+            LessonCommand::RemoveTimeOff { time_off_id: *time_off_id },
+            Returns::RemovedTimeOff(*time_off_id),
+        );
+}
+
+/// Where a command goes ([`Command::route`]): what it contends on, what the engine loads, which
+/// aggregate decides it, and what it returns.
+#[derive(Clone, Debug)]
+pub(crate) enum Route<'a> {
+    /// A new group session, which takes its time in the teacher's calendar.
+    CreateSession(&'a NewGroupSession),
+    /// A command on a group session, decided by [`crate::group::decide`].
+    Session(SessionOf, SessionCommand),
+    /// A command on a teacher's calendar or on lessons, decided by [`crate::lesson::decide`].
+    Lesson(LessonOf, LessonCommand<'a>, Returns),
+}
+
+/// The group session a command is on.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum SessionOf {
+    /// By its id.
+    Id(SessionId),
+    /// The session holding this seat booking (live, or finished in the booking history).
+    Booking(BookingId),
+}
+
+/// What a lesson command is decided on.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum LessonOf {
+    /// The teacher's calendar.
+    Teacher(UserId),
+    /// The calendar of the slot's teacher.
+    SlotTeacher(SlotId),
+    /// A booking: the slot's teacher's calendar, the student's calendar, and the host's word on
+    /// the slot's course.
+    Booking {
+        /// The slot.
+        slot_id: SlotId,
+        /// The student.
+        student_id: UserId,
+    },
+    /// The lesson alone.
+    LessonAlone(BookingId),
+    /// The lesson with its teacher's and its student's calendars.
+    Lesson {
+        /// The lesson.
+        id: BookingId,
+        /// Whether the active lessons of its series come along.
+        series: bool,
+        /// Which courses the host's word is needed on.
+        courses: Courses,
+    },
+}
+
+/// The courses a lesson command needs the host's word on.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Courses {
+    /// None.
+    None,
+    /// The course of each pending lesson's slot (the lesson and its series).
+    OfPending,
+    /// The course of this slot of the lesson's teacher.
+    OfSlot(SlotId),
+}
+
+/// What a lesson command returns.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Returns {
+    /// The slot the command creates (its id is the context's fresh id).
+    NewSlot,
+    /// This slot.
+    Slot(SlotId),
+    /// The lesson the command creates (its id is the context's fresh id).
+    NewLesson,
+    /// This lesson.
+    Lesson(BookingId),
+    /// The lessons decided.
+    Lessons,
+    /// The series booked.
+    Series,
+    /// The rules now set at this level of the teacher's calendar (a course, or the default).
+    Rules(Option<CourseId>),
+    /// The time off the command adds (its id is the context's fresh id).
+    NewTimeOff,
+    /// This time off, as it was before its removal.
+    RemovedTimeOff(TimeOffId),
+}
+
+/// A typed command's value, narrowed from the [`OutcomeValue`] it returns (`None`: the outcome
+/// does not match the command, which only a tampered request record causes).
+pub(crate) trait FromOutcome: Sized {
+    /// The value, if the outcome holds one of this type.
+    fn from_outcome(value: OutcomeValue) -> Option<Self>;
+}
+
+macro_rules! from_outcome {
+    ($($ty:ty => $variant:ident { $field:ident } $(($unwrap:tt))?;)*) => {$(
+        impl FromOutcome for $ty {
+            fn from_outcome(value: OutcomeValue) -> Option<Self> {
+                match value {
+                    OutcomeValue::$variant { $field } => Some($($unwrap)? $field),
+                    _ => None,
+                }
+            }
+        }
+    )*};
+}
+
+from_outcome! {
+    Arc<GroupSession> => Session { session };
+    SeatBooking => SeatBooking { booking };
+    AvailabilitySlot => Slot { slot } (*);
+    Arc<Lesson> => Lesson { lesson };
+    Vec<Arc<Lesson>> => Lessons { lessons };
+    SeriesBooking => Series { series };
+    SchedulingRules => Rules { rules };
+    TimeOff => TimeOff { time_off };
+}
+
+/// Longest request key, in bytes.
+pub const MAX_REQUEST_KEY_LEN: usize = 255;
+
+/// A client-chosen key that makes a command idempotent: the same actor sending the same
+/// command with the same key gets the first outcome again, and nothing changes.
+///
+/// ```
+/// use booking_core::RequestKey;
+/// assert!(RequestKey::new("7f6c1d8e-retry").is_ok());
+/// assert_eq!(RequestKey::new("").unwrap_err().code().as_str(), "invalid_input");
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct RequestKey(String);
+
+impl RequestKey {
+    /// Validates a key: 1 to 255 bytes, no control characters.
+    pub fn new(key: impl Into<String>) -> Result<Self, BookingError> {
+        let key = key.into();
+        if key.is_empty() || key.len() > MAX_REQUEST_KEY_LEN {
+            return Err(BookingError::invalid("request_key", format!("must be 1 to {MAX_REQUEST_KEY_LEN} bytes")));
+        }
+        if key.chars().any(char::is_control) {
+            return Err(BookingError::invalid("request_key", "must not contain control characters"));
+        }
+        Ok(Self(key))
+    }
+
+    /// The key as given.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for RequestKey {
+    type Error = BookingError;
+
+    fn try_from(value: String) -> Result<Self, Self::Error> {
+        Self::new(value)
+    }
+}
+
+impl From<RequestKey> for String {
+    fn from(key: RequestKey) -> Self {
+        key.0
+    }
+}
+
+/// What a successful command produced, as returned and as recorded for replays.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Outcome {
+    /// The object the command is about, after the command.
+    pub value: OutcomeValue,
+    /// The events it caused, in order.
+    pub events: Vec<Event>,
+    /// The version of the changed aggregate after the command (the session's, for group
+    /// commands). Versions of one aggregate are consecutive, so they order its events.
+    pub version: u64,
+}
+
+/// The object a command is about.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum OutcomeValue {
+    /// A group session (session commands).
+    Session {
+        /// The session after the command.
+        session: Arc<GroupSession>,
+    },
+    /// A seat booking (booking commands).
+    SeatBooking {
+        /// The booking after the command.
+        booking: SeatBooking,
+    },
+    /// An availability slot (slot commands).
+    Slot {
+        /// The slot after the command (boxed, as in the slot events).
+        slot: Box<AvailabilitySlot>,
+    },
+    /// A 1:1 lesson (lesson commands).
+    Lesson {
+        /// The lesson after the command.
+        lesson: Arc<Lesson>,
+    },
+    /// Several lessons (cancelling a series from one lesson on).
+    Lessons {
+        /// The lessons after the command.
+        lessons: Vec<Arc<Lesson>>,
+    },
+    /// A booked series.
+    Series {
+        /// The series.
+        series: SeriesBooking,
+    },
+    /// Scheduling rules (setting a teacher's rules).
+    Rules {
+        /// The rules now in force at the level that was set.
+        rules: SchedulingRules,
+    },
+    /// A teacher's time off (adding or removing it).
+    TimeOff {
+        /// The time off.
+        time_off: TimeOff,
+    },
+}
+
+/// A command that succeeded under a request key, kept so a retry gets the same outcome.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RequestRecord {
+    /// Who sent it; keys are scoped to their actor.
+    pub actor: Actor,
+    /// The key.
+    pub key: RequestKey,
+    /// The command, so a key reused for something else is recognised.
+    pub command: Command,
+    /// What it produced.
+    pub outcome: Outcome,
+    /// When it was decided.
+    pub recorded_at: DateTime<Utc>,
+}

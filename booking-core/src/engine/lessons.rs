@@ -1,0 +1,438 @@
+//! The 1:1 lesson side of the engine: reads, the typed lesson commands, and how a lesson
+//! command's state is loaded and decided.
+
+use super::*;
+
+/// The 1:1 lesson side of the engine.
+impl<R: Repository> Engine<R> {
+    /// The person's calendar (an empty one if nothing was stored for them yet).
+    pub fn calendar(&self, owner: UserId) -> Result<Arc<Calendar>, BookingError> {
+        Ok(self.repository.load_calendar(owner)?.unwrap_or_else(|| Arc::new(Calendar::new(owner))))
+    }
+
+    /// The lesson with this id.
+    pub fn lesson(&self, id: BookingId) -> Result<Arc<Lesson>, BookingError> {
+        self.repository.load_lesson(id)?.ok_or(BookingError::BookingNotFound { id })
+    }
+
+    /// The slot with this id.
+    pub fn slot(&self, id: SlotId) -> Result<AvailabilitySlot, BookingError> {
+        let teacher = self.repository.locate_slot(id)?.ok_or(BookingError::SlotNotFound { id })?;
+        self.calendar(teacher)?.slot(id).cloned().ok_or(BookingError::SlotNotFound { id })
+    }
+
+    /// The occurrences of a teacher's slots that can be booked now, in the query's window; see
+    /// [`lesson::bookable_occurrences`] for what is left out.
+    pub fn list_occurrences(&self, query: &OccurrenceQuery) -> Result<Vec<BookableOccurrence>, BookingError> {
+        let calendar = self.calendar(query.teacher_id)?;
+        // The student's calendar, for their per-course limit (only when some rule sets one).
+        let limited = calendar.rules.max_upcoming_lessons_per_student.is_some()
+            || calendar.course_rules.iter().any(|c| c.rules.max_upcoming_lessons_per_student.is_some())
+            || calendar.slots.iter().any(|s| s.rules.max_upcoming_lessons_per_student.is_some());
+        let student = match query.student_id {
+            Some(student_id) if limited && student_id != query.teacher_id => Some(self.calendar(student_id)?),
+            _ => None,
+        };
+        let mut enrolled: HashMap<crate::CourseId, bool> = HashMap::new();
+        let now = self.clock.now();
+        lesson::bookable_occurrences(&calendar, student.as_deref(), query, now, &mut |course_id| match query.student_id
+        {
+            None => Ok(true),
+            Some(student_id) => match enrolled.get(&course_id) {
+                Some(known) => Ok(*known),
+                None => {
+                    let is = self.repository.is_enrolled(student_id, course_id)?;
+                    enrolled.insert(course_id, is);
+                    Ok(is)
+                }
+            },
+        })
+    }
+
+    /// Publishes an availability slot for `teacher_id`.
+    pub fn publish_slot(
+        &self,
+        request: impl Into<Request>,
+        teacher_id: UserId,
+        slot: SlotSpec,
+    ) -> Result<Receipt<AvailabilitySlot>, BookingError> {
+        self.execute(request, Command::PublishSlot { teacher_id, slot }).and_then(Receipt::narrow)
+    }
+
+    /// Replaces a slot's course, zone, times and active flag; booked lessons keep their time.
+    pub fn update_slot(
+        &self,
+        request: impl Into<Request>,
+        slot_id: SlotId,
+        slot: SlotSpec,
+    ) -> Result<Receipt<AvailabilitySlot>, BookingError> {
+        self.execute(request, Command::UpdateSlot { slot_id, slot }).and_then(Receipt::narrow)
+    }
+
+    /// Activates or deactivates a slot; booked lessons keep their time.
+    pub fn set_slot_active(
+        &self,
+        request: impl Into<Request>,
+        slot_id: SlotId,
+        active: bool,
+    ) -> Result<Receipt<AvailabilitySlot>, BookingError> {
+        self.execute(request, Command::SetSlotActive { slot_id, active }).and_then(Receipt::narrow)
+    }
+
+    /// Books the occurrence of `slot_id` starting at `starts_at` for `student_id`: confirmed,
+    /// or pending when the course needs approval.
+    pub fn book_lesson(
+        &self,
+        request: impl Into<Request>,
+        slot_id: SlotId,
+        starts_at: DateTime<Utc>,
+        student_id: UserId,
+    ) -> Result<Receipt<Arc<Lesson>>, BookingError> {
+        self.execute(request, Command::BookLesson { slot_id, starts_at, student_id }).and_then(Receipt::narrow)
+    }
+
+    /// Books a recurring series of lessons; see [`SeriesRequest`].
+    pub fn book_series(
+        &self,
+        request: impl Into<Request>,
+        series: SeriesRequest,
+    ) -> Result<Receipt<SeriesBooking>, BookingError> {
+        self.execute(request, Command::BookSeries { series })?.narrow()
+    }
+
+    /// Approves a pending lesson (and the rest of its series), optionally setting the meeting
+    /// link; returns the lesson.
+    pub fn approve_lesson(
+        &self,
+        request: impl Into<Request>,
+        booking_id: BookingId,
+        meeting_link: Option<String>,
+    ) -> Result<Receipt<Arc<Lesson>>, BookingError> {
+        self.execute(request, Command::ApproveLesson { booking_id, meeting_link }).and_then(Receipt::narrow)
+    }
+
+    /// Declines a pending lesson (and the rest of its series); its time is free again.
+    pub fn decline_lesson(
+        &self,
+        request: impl Into<Request>,
+        booking_id: BookingId,
+        reason: Option<String>,
+    ) -> Result<Receipt<Arc<Lesson>>, BookingError> {
+        self.execute(request, Command::DeclineLesson { booking_id, reason }).and_then(Receipt::narrow)
+    }
+
+    /// Cancels one lesson before its start; its time is free again.
+    pub fn cancel_lesson(
+        &self,
+        request: impl Into<Request>,
+        booking_id: BookingId,
+    ) -> Result<Receipt<Arc<Lesson>>, BookingError> {
+        self.execute(request, Command::CancelLesson { booking_id, and_later_in_series: false })
+            .and_then(Receipt::narrow)
+    }
+
+    /// Cancels a lesson of a series and every later active lesson of that series.
+    pub fn cancel_series_from(
+        &self,
+        request: impl Into<Request>,
+        booking_id: BookingId,
+    ) -> Result<Receipt<Vec<Arc<Lesson>>>, BookingError> {
+        self.execute(request, Command::CancelLesson { booking_id, and_later_in_series: true })?.narrow()
+    }
+
+    /// Sets or replaces an active lesson's meeting link.
+    pub fn set_meeting_link(
+        &self,
+        request: impl Into<Request>,
+        booking_id: BookingId,
+        meeting_link: impl Into<String>,
+    ) -> Result<Receipt<Arc<Lesson>>, BookingError> {
+        self.execute(request, Command::SetMeetingLink { booking_id, meeting_link: meeting_link.into() })
+            .and_then(Receipt::narrow)
+    }
+
+    /// Moves a lesson (one lesson of a series, too) to the occurrence of `slot_id` (one of the
+    /// same teacher's slots) starting at `starts_at`, atomically: the new time is taken and the
+    /// old one freed, or nothing changes. The new time is checked like a new booking (booking
+    /// window, buffers, limits, time off, enrollment, overlaps); when the new slot's course
+    /// needs approval and a student moves the lesson, it is pending again. A student may not
+    /// move it within the reschedule cut-off, or within the cancellation cut-off when the
+    /// lesson's rules set no reschedule cut-off; the teacher or an admin may, and the event
+    /// says so.
+    pub fn reschedule_lesson(
+        &self,
+        request: impl Into<Request>,
+        booking_id: BookingId,
+        slot_id: SlotId,
+        starts_at: DateTime<Utc>,
+    ) -> Result<Receipt<Arc<Lesson>>, BookingError> {
+        self.execute(request, Command::RescheduleLesson { booking_id, slot_id, starts_at }).and_then(Receipt::narrow)
+    }
+
+    /// Sets a teacher's scheduling rules for `course_id`, or their default rules when `None`;
+    /// empty rules remove that level. Returns the rules now set at that level. See
+    /// [`crate::rules`] for the precedence.
+    pub fn set_scheduling_rules(
+        &self,
+        request: impl Into<Request>,
+        teacher_id: UserId,
+        course_id: Option<CourseId>,
+        rules: SchedulingRules,
+    ) -> Result<Receipt<SchedulingRules>, BookingError> {
+        self.execute(request, Command::SetSchedulingRules { teacher_id, course_id, rules })?.narrow()
+    }
+
+    /// Takes time off for a teacher: their slots offer nothing on those days. Lessons already
+    /// booked then are kept.
+    pub fn add_time_off(
+        &self,
+        request: impl Into<Request>,
+        teacher_id: UserId,
+        time_off: TimeOffSpec,
+    ) -> Result<Receipt<TimeOff>, BookingError> {
+        self.execute(request, Command::AddTimeOff { teacher_id, time_off }).and_then(Receipt::narrow)
+    }
+
+    /// Withdraws a teacher's time off; returns it. `time_off_not_found` if the teacher's
+    /// calendar holds no time off with this id (also when it was already withdrawn).
+    pub fn remove_time_off(
+        &self,
+        request: impl Into<Request>,
+        teacher_id: UserId,
+        time_off_id: TimeOffId,
+    ) -> Result<Receipt<TimeOff>, BookingError> {
+        self.execute(request, Command::RemoveTimeOff { teacher_id, time_off_id }).and_then(Receipt::narrow)
+    }
+
+    /// Marks a confirmed lesson attended or no-show, from its start on.
+    pub fn mark_lesson_attendance(
+        &self,
+        request: impl Into<Request>,
+        booking_id: BookingId,
+        attended: bool,
+    ) -> Result<Receipt<Arc<Lesson>>, BookingError> {
+        self.execute(request, Command::MarkLessonAttendance { booking_id, attended }).and_then(Receipt::narrow)
+    }
+
+    pub(super) fn teacher_of_slot(&self, slot_id: SlotId) -> Result<Arc<Calendar>, BookingError> {
+        let teacher = self.repository.locate_slot(slot_id)?.ok_or(BookingError::SlotNotFound { id: slot_id })?;
+        self.calendar(teacher)
+    }
+
+    /// The host's word on `course_id` for this student and teacher.
+    pub(super) fn course_access(
+        &self,
+        course_id: Option<crate::CourseId>,
+        student_id: UserId,
+        teacher_id: UserId,
+    ) -> Result<CourseAccess, BookingError> {
+        let enrolled = self.enrolled(course_id, student_id)?;
+        match course_id {
+            None => Ok(CourseAccess { enrolled, ..CourseAccess::default() }),
+            Some(course_id) => {
+                Ok(CourseAccess { enrolled, approval: self.repository.approval_settings(course_id, teacher_id)? })
+            }
+        }
+    }
+
+    /// The host's word on whether the student is enrolled in `course_id` (`true` without a
+    /// course): what 1:1 bookings ([`course_access`](Self::course_access)) and seats ask.
+    pub(super) fn enrolled(
+        &self,
+        course_id: Option<crate::CourseId>,
+        student_id: UserId,
+    ) -> Result<bool, BookingError> {
+        match course_id {
+            None => Ok(true),
+            Some(course_id) => Ok(self.repository.is_enrolled(student_id, course_id)?),
+        }
+    }
+
+    /// The lesson, if `id` names one (a seat booking id is "not found" here).
+    pub(super) fn lesson_for_command(&self, id: BookingId) -> Result<Arc<Lesson>, BookingError> {
+        match self.repository.locate_booking(id)? {
+            Some(BookingLocation::Lesson) => self.lesson(id),
+            _ => Err(BookingError::BookingNotFound { id }),
+        }
+    }
+
+    /// The active lessons of the lesson's series (empty for a single lesson).
+    pub(super) fn series_lessons(&self, teacher: &Calendar, lesson: &Lesson) -> Result<Vec<Lesson>, BookingError> {
+        let Some(series_id) = lesson.series_id else { return Ok(Vec::new()) };
+        teacher.series_holds(series_id).map(|h| self.lesson(h.booking_id).map(|l| (*l).clone())).collect()
+    }
+
+    /// Loads what a lesson command is decided on and decides it.
+    pub(super) fn decide_lesson(
+        &self,
+        ctx: &DecisionContext,
+        of: LessonOf,
+        command: LessonCommand<'_>,
+        returns: Returns,
+    ) -> Result<(Outcome, Vec<Write>), BookingError> {
+        // Loaded per case below, and borrowed by the state.
+        let (teacher, student, target, series);
+        let mut courses = Vec::new();
+        let state = match of {
+            LessonOf::Teacher(teacher_id) => {
+                teacher = self.calendar(teacher_id)?;
+                LessonState { teacher: Some(&teacher), ..LessonState::default() }
+            }
+            LessonOf::SlotTeacher(slot_id) => {
+                teacher = self.teacher_of_slot(slot_id)?;
+                LessonState { teacher: Some(&teacher), ..LessonState::default() }
+            }
+            LessonOf::Booking { slot_id, student_id } => {
+                teacher = self.teacher_of_slot(slot_id)?;
+                let course_id = teacher.slot(slot_id).and_then(|s| s.course_id);
+                courses.push((course_id, self.course_access(course_id, student_id, teacher.owner)?));
+                student = self.calendar(student_id)?;
+                LessonState { teacher: Some(&teacher), student: Some(&student), ..LessonState::default() }
+            }
+            LessonOf::LessonAlone(id) => {
+                target = self.lesson_for_command(id)?;
+                LessonState { lesson: Some(&target), ..LessonState::default() }
+            }
+            LessonOf::Lesson { id, series: with_series, courses: needed } => {
+                target = self.lesson_for_command(id)?;
+                teacher = self.calendar(target.teacher_id)?;
+                series = if with_series { self.series_lessons(&teacher, &target)? } else { Vec::new() };
+                match needed {
+                    Courses::None => {}
+                    // The host's word on the course of each pending lesson's slot: a reschedule
+                    // may have moved a lesson of the series to a slot of another course.
+                    Courses::OfPending => {
+                        let pending =
+                            std::iter::once(&*target).chain(&series).filter(|l| l.status == LessonStatus::Pending);
+                        for lesson in pending {
+                            let course = teacher.slot(lesson.slot_id).and_then(|s| s.course_id);
+                            if !courses.iter().any(|(c, _)| *c == course) {
+                                courses
+                                    .push((course, self.course_access(course, target.student_id, target.teacher_id)?));
+                            }
+                        }
+                    }
+                    Courses::OfSlot(slot_id) => {
+                        let course_id = teacher.slot(slot_id).and_then(|s| s.course_id);
+                        courses.push((course_id, self.course_access(course_id, target.student_id, target.teacher_id)?));
+                    }
+                }
+                student = self.calendar(target.student_id)?;
+                LessonState { teacher: Some(&teacher), student: Some(&student), lesson: Some(&target), series: &series }
+            }
+        };
+        let primary = match returns {
+            Returns::NewSlot => Primary::Slot(SlotId(ctx.fresh_id)),
+            Returns::Slot(id) => Primary::Slot(id),
+            Returns::NewLesson => Primary::Lesson(BookingId(ctx.fresh_id)),
+            Returns::Lesson(id) => Primary::Lesson(id),
+            Returns::Lessons => Primary::Lessons,
+            Returns::Series => Primary::Series,
+            Returns::Rules(course_id) => Primary::Rules(course_id),
+            Returns::NewTimeOff => Primary::AddedTimeOff(TimeOffId(ctx.fresh_id)),
+            Returns::RemovedTimeOff(id) => {
+                let before = state.teacher.and_then(|t| t.time_off.iter().find(|t| t.id == id)).cloned();
+                Primary::RemovedTimeOff(before)
+            }
+        };
+        let lesson_ids = || BookingId(self.ids.next_uuid());
+        let context =
+            LessonContext { decision: ctx, courses: &courses, links: self.links.as_deref(), lesson_ids: &lesson_ids };
+        let decision = lesson::decide(&state, &context, &command)?;
+        Ok(lesson_outcome(decision, primary))
+    }
+}
+
+/// Which object a lesson command returns.
+pub(super) enum Primary {
+    Slot(SlotId),
+    Lesson(BookingId),
+    Lessons,
+    Series,
+    /// The rules of the teacher's calendar at this level (a course, or the default).
+    Rules(Option<CourseId>),
+    /// The time off the decision added, by id (found in the teacher's calendar).
+    AddedTimeOff(TimeOffId),
+    /// The time off a removal names, as it was before (the decision refuses an unknown one).
+    RemovedTimeOff(Option<TimeOff>),
+}
+
+/// Bumps the versions of what a lesson decision changed and turns it into writes and an outcome.
+pub(super) fn lesson_outcome(decision: LessonDecision, primary: Primary) -> (Outcome, Vec<Write>) {
+    let LessonDecision { calendars, lessons, events, skipped } = decision;
+    let changed = !events.is_empty();
+    let created: Vec<BookingId> = events
+        .iter()
+        .filter_map(|e| match &e.kind {
+            EventKind::LessonRequested { lesson } | EventKind::LessonBooked { lesson } => Some(lesson.id),
+            _ => None,
+        })
+        .collect();
+    let mut writes = Vec::new();
+    let calendars: Vec<Arc<Calendar>> = calendars
+        .into_iter()
+        .map(|mut c| {
+            let expected_version = c.version;
+            if changed {
+                c.version += 1;
+            }
+            let c = Arc::new(c);
+            writes.push(Write::Calendar { expected_version, calendar: Arc::clone(&c) });
+            c
+        })
+        .collect();
+    let lessons: Vec<Arc<Lesson>> = lessons
+        .into_iter()
+        .map(|mut l| {
+            let expected_version = if created.contains(&l.id) { 0 } else { l.version };
+            if expected_version != 0 && changed {
+                l.version += 1;
+            }
+            let l = Arc::new(l);
+            writes.push(Write::Lesson { expected_version, lesson: Arc::clone(&l) });
+            l
+        })
+        .collect();
+    if !changed {
+        writes.clear();
+    }
+    let teacher_version = calendars.first().map_or(0, |c| c.version);
+    let (value, version) = match primary {
+        Primary::Slot(id) => {
+            let slot =
+                calendars.first().and_then(|c| c.slot(id)).cloned().expect("the decision holds the slot's calendar");
+            (OutcomeValue::Slot { slot: Box::new(slot) }, teacher_version)
+        }
+        Primary::Lesson(id) => {
+            let lesson = lessons.iter().find(|l| l.id == id).cloned().expect("the decision holds its lesson");
+            let version = lesson.version;
+            (OutcomeValue::Lesson { lesson }, version)
+        }
+        Primary::Lessons => (OutcomeValue::Lessons { lessons }, teacher_version),
+        Primary::Rules(course_id) => {
+            let calendar = calendars.first().expect("the decision holds the teacher's calendar");
+            (OutcomeValue::Rules { rules: calendar.rules_set_at(course_id) }, teacher_version)
+        }
+        Primary::AddedTimeOff(id) => {
+            let calendar = calendars.first().expect("the decision holds the teacher's calendar");
+            let added = calendar.time_off.iter().find(|t| t.id == id).cloned();
+            (OutcomeValue::TimeOff { time_off: added.expect("the decision added the time off") }, teacher_version)
+        }
+        Primary::RemovedTimeOff(removed) => {
+            let time_off = removed.expect("remove_time_off refuses unknown ids");
+            (OutcomeValue::TimeOff { time_off }, teacher_version)
+        }
+        Primary::Series => {
+            let series_id = events
+                .iter()
+                .find_map(|e| match e.kind {
+                    EventKind::SeriesBooked { series_id, .. } => Some(series_id),
+                    _ => None,
+                })
+                .expect("a booked series has its event");
+            let lessons = lessons.iter().map(|l| (**l).clone()).collect();
+            (OutcomeValue::Series { series: SeriesBooking { series_id, lessons, skipped } }, teacher_version)
+        }
+    };
+    (Outcome { value, events, version }, writes)
+}

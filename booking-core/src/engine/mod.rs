@@ -1,0 +1,509 @@
+//! The engine: loads, decides, commits, retries, and replays idempotent requests.
+
+use crate::{
+    Actor, BookingError, BookingId, Clock, CourseId, Event, EventKind, GroupSession, IdGenerator, NewGroupSession,
+    RandomIds, SchedulingRules, SeatBooking, SessionId, SlotId, SystemClock, TimeOffId, UserId,
+    availability::{AvailabilitySlot, TimeOff, TimeOffSpec},
+    command::{
+        Command, Courses, FromOutcome, LessonOf, Outcome, OutcomeValue, RequestKey, RequestRecord, Returns, Route,
+        SessionOf,
+    },
+    group::{self, DecisionContext, SeatAccess, SessionCommand},
+    lesson::{
+        self, BookableOccurrence, Calendar, CourseAccess, Lesson, LessonCommand, LessonContext, LessonDecision,
+        LessonState, LessonStatus, MeetingLinkGenerator, OccurrenceQuery, SeriesBooking, SeriesRequest, SlotSpec,
+    },
+    repository::{AggregateKey, BookingLocation, Commit, Repository, StoreError, Write},
+};
+mod ical;
+mod lessons;
+mod sessions;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Who sends a command, and optionally the request key that makes it idempotent.
+///
+/// An [`Actor`] converts into a request without a key; [`Actor::with_key`] adds one.
+///
+/// ```
+/// use booking_core::{Actor, Request};
+/// let request: Request = Actor::System.with_key("import-42");
+/// assert_eq!(request.key.as_deref(), Some("import-42"));
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Request {
+    /// Who asks.
+    pub actor: Actor,
+    /// The client's idempotency key (validated by [`RequestKey::new`]).
+    pub key: Option<String>,
+}
+
+impl From<Actor> for Request {
+    fn from(actor: Actor) -> Self {
+        Request { actor, key: None }
+    }
+}
+
+impl Actor {
+    /// A request by this actor under an idempotency key.
+    pub fn with_key(self, key: impl Into<String>) -> Request {
+        Request { actor: self, key: Some(key.into()) }
+    }
+}
+
+/// What a successful command returns: its value, the events it caused, and whether this is a
+/// replay of an earlier outcome under the same request key (then nothing was changed now).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Receipt<T> {
+    /// The object the command is about, after the command.
+    pub value: T,
+    /// The events the command caused (on a replay: the events of the first run).
+    pub events: Vec<Event>,
+    /// The changed aggregate's version after the command.
+    pub version: u64,
+    /// `true` when the outcome was replayed from an earlier run with the same request key.
+    pub replayed: bool,
+}
+
+impl Receipt<OutcomeValue> {
+    /// Narrows the value to what the typed command returns. A mismatch can only come from a
+    /// tampered or corrupt request record, and is reported as such.
+    fn narrow<T: FromOutcome>(self) -> Result<Receipt<T>, BookingError> {
+        let Receipt { value, events, version, replayed } = self;
+        let value = T::from_outcome(value).ok_or_else(|| BookingError::CorruptRecord {
+            record: "request record".to_owned(),
+            detail: "its outcome does not match its command".to_owned(),
+        })?;
+        Ok(Receipt { value, events, version, replayed })
+    }
+}
+
+/// What one [`Engine::process_expired_offers`] call did: the events of every session it
+/// processed, and the sessions it could not process, each with its error.
+///
+/// A failure concerns its session only: that session is unchanged (and still due, so the next
+/// call tries it again), and every other due session was processed.
+///
+/// ```
+/// use booking_core::*;
+/// use chrono::{TimeDelta, TimeZone, Utc};
+///
+/// let now = Utc.with_ymd_and_hms(2030, 5, 1, 8, 0, 0).unwrap();
+/// let clock = std::sync::Arc::new(ManualClock::new(now));
+/// let engine = Engine::new(InMemoryRepository::new()).with_clock(clock.clone());
+/// let teacher = UserId::from_uuid(uuid::Uuid::from_u128(1));
+/// let [ana, ben, cleo] = [2, 3, 4].map(|n| UserId::from_uuid(uuid::Uuid::from_u128(n)));
+/// let session = engine.create_session(Actor::Teacher(teacher), NewGroupSession {
+///     teacher_id: teacher, course_id: None, title: "Chess".into(),
+///     starts_at: now + TimeDelta::days(2), time_zone: "Europe/Paris".into(), duration_minutes: 60,
+///     meeting_link: "https://meet.example.com/chess".into(), capacity: 1, waitlist_enabled: true,
+///     waitlist_mode: WaitlistMode::Offer { hold_minutes: 30 }, rules: Default::default(),
+/// })?.value;
+/// let first = engine.book_seat(Actor::Student(ana), session.id, ana)?.value;
+/// engine.book_seat(Actor::Student(ben), session.id, ben)?;
+/// engine.book_seat(Actor::Student(cleo), session.id, cleo)?;
+/// engine.cancel_booking(Actor::Student(ana), first.id)?; // the seat is offered to Ben
+///
+/// // Ben does not answer within 30 minutes: the seat goes to Cleo.
+/// clock.advance(TimeDelta::minutes(30));
+/// let sweep = engine.process_expired_offers(clock.now())?;
+/// assert!(sweep.failures.is_empty());
+/// let kinds: Vec<_> = sweep.events.iter().map(|e| e.kind.name()).collect();
+/// assert_eq!(kinds, ["offer_expired", "seat_offered"]);
+/// for (session_id, error) in &sweep.failures {
+///     eprintln!("session {session_id}: {error}"); // log it; the next sweep tries it again
+/// }
+/// # Ok::<(), BookingError>(())
+/// ```
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct OfferSweep {
+    /// The events of every session processed, session after session.
+    pub events: Vec<Event>,
+    /// The sessions that could not be processed, in the order they were tried, with why.
+    pub failures: Vec<(SessionId, BookingError)>,
+}
+
+/// How many times a command is decided again after losing a race, by default.
+pub const DEFAULT_MAX_ATTEMPTS: u32 = 200;
+
+/// The booking engine over a [`Repository`].
+///
+/// Cheap to share: wrap it in an `Arc` and call it from any number of threads.
+///
+/// ```
+/// use booking_core::{Actor, Engine, InMemoryRepository, ManualClock, NewGroupSession, SeatStatus, UserId};
+/// use chrono::{TimeZone, Utc};
+///
+/// let now = Utc.with_ymd_and_hms(2030, 1, 1, 9, 0, 0).unwrap();
+/// let engine = Engine::new(InMemoryRepository::new()).with_clock(ManualClock::new(now));
+/// let teacher = UserId::from_uuid(uuid::Uuid::from_u128(1));
+/// let student = UserId::from_uuid(uuid::Uuid::from_u128(2));
+///
+/// let session = engine.create_session(Actor::Teacher(teacher), NewGroupSession {
+///     teacher_id: teacher, course_id: None, title: "Spanish A1".into(),
+///     starts_at: Utc.with_ymd_and_hms(2030, 1, 10, 18, 0, 0).unwrap(),
+///     time_zone: "Europe/Madrid".into(), duration_minutes: 60,
+///     meeting_link: "https://meet.example.com/a1".into(), capacity: 1, waitlist_enabled: true, waitlist_mode: Default::default(), rules: Default::default(),
+/// })?.value;
+///
+/// let seat = engine.book_seat(Actor::Student(student), session.id, student)?;
+/// assert_eq!(seat.value.status, SeatStatus::Confirmed);
+/// assert!(engine.session(session.id)?.is_full());
+///
+/// // The same student again: refused, nothing changed.
+/// let again = engine.book_seat(Actor::Student(student), session.id, student).unwrap_err();
+/// assert_eq!(again.code().as_str(), "already_booked");
+/// # Ok::<(), booking_core::BookingError>(())
+/// ```
+pub struct Engine<R> {
+    repository: R,
+    clock: Arc<dyn Clock>,
+    ids: Arc<dyn IdGenerator>,
+    links: Option<Arc<dyn MeetingLinkGenerator>>,
+    max_attempts: u32,
+    queues: Option<LocalQueues>,
+    ical: crate::ical::IcalOptions,
+}
+
+/// How many in-process queues commands are spread over (see [`Engine::execute`]).
+const LOCAL_QUEUES: usize = 64;
+
+/// Striped mutexes: commands on the same aggregate from one engine wait their turn here
+/// instead of racing each other through the store's version check.
+struct LocalQueues(Box<[std::sync::Mutex<()>]>);
+
+impl LocalQueues {
+    fn new() -> Self {
+        Self((0..LOCAL_QUEUES).map(|_| std::sync::Mutex::new(())).collect())
+    }
+
+    fn enter(&self, key: &AggregateKey) -> std::sync::MutexGuard<'_, ()> {
+        use std::hash::{BuildHasher, BuildHasherDefault, DefaultHasher};
+        let stripe = BuildHasherDefault::<DefaultHasher>::default().hash_one(key) as usize % self.0.len();
+        // The guarded value is `()`: a panic while holding it leaves nothing half-done.
+        self.0[stripe].lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+impl<R: std::fmt::Debug> std::fmt::Debug for Engine<R> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Engine")
+            .field("repository", &self.repository)
+            .field("max_attempts", &self.max_attempts)
+            .finish()
+    }
+}
+
+impl<R: Repository> Engine<R> {
+    /// An engine over `repository`, with the system clock and random (v7) ids.
+    pub fn new(repository: R) -> Self {
+        Self {
+            repository,
+            clock: Arc::new(SystemClock),
+            ids: Arc::new(RandomIds),
+            links: None,
+            max_attempts: DEFAULT_MAX_ATTEMPTS,
+            queues: Some(LocalQueues::new()),
+            ical: crate::ical::IcalOptions::default(),
+        }
+    }
+
+    /// Turns the in-process queueing of commands on the same aggregate on (the default) or
+    /// off. Off, threads race through the store's version check like separate processes do:
+    /// the conformance race audits use that to test a store's atomicity.
+    pub fn with_local_queueing(mut self, on: bool) -> Self {
+        self.queues = on.then(LocalQueues::new);
+        self
+    }
+
+    /// Uses `generator` for the meeting links of lessons confirmed without one.
+    pub fn with_meeting_links(mut self, generator: impl MeetingLinkGenerator + 'static) -> Self {
+        self.links = Some(Arc::new(generator));
+        self
+    }
+
+    /// Uses `clock` for "now".
+    pub fn with_clock(mut self, clock: impl Clock + 'static) -> Self {
+        self.clock = Arc::new(clock);
+        self
+    }
+
+    /// Uses `ids` for new ids.
+    pub fn with_ids(mut self, ids: impl IdGenerator + 'static) -> Self {
+        self.ids = Arc::new(ids);
+        self
+    }
+
+    /// Gives up with [`BookingError::Contention`] after deciding a command this many times
+    /// (at least once).
+    pub fn with_max_attempts(mut self, attempts: u32) -> Self {
+        self.max_attempts = attempts.max(1);
+        self
+    }
+
+    /// Uses `options` (the `PRODID` and the domain of the `UID`s) in the iCalendar exports
+    /// ([`session_ical`](Self::session_ical) and the others). Values from outside the code are
+    /// best checked first with [`IcalOptions::validated`](crate::ical::IcalOptions::validated).
+    ///
+    /// ```
+    /// use booking_core::{Engine, InMemoryRepository, ical::IcalOptions};
+    /// let options = IcalOptions::default().uid_domain("school.example.com").validated()?;
+    /// let engine = Engine::new(InMemoryRepository::new()).with_ical_options(options);
+    /// assert_eq!(engine.ical_options().uid_domain, "school.example.com");
+    /// # Ok::<(), booking_core::BookingError>(())
+    /// ```
+    pub fn with_ical_options(mut self, options: crate::ical::IcalOptions) -> Self {
+        self.ical = options;
+        self
+    }
+
+    /// The options of the iCalendar exports (the defaults unless
+    /// [`with_ical_options`](Self::with_ical_options) set others).
+    pub fn ical_options(&self) -> &crate::ical::IcalOptions {
+        &self.ical
+    }
+
+    /// The store.
+    pub fn repository(&self) -> &R {
+        &self.repository
+    }
+
+    /// The engine clock's current instant.
+    pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        self.clock.now()
+    }
+
+    /// The session with this id.
+    pub fn session(&self, id: SessionId) -> Result<Arc<GroupSession>, BookingError> {
+        self.repository.load_session(id)?.ok_or(BookingError::SessionNotFound { id })
+    }
+
+    /// The seat booking with this id: a live one from its session, a finished one (cancelled,
+    /// declined, expired) from the store's booking history (see [`crate::repository`]).
+    pub fn seat_booking(&self, id: BookingId) -> Result<SeatBooking, BookingError> {
+        Ok(self.find_seat_booking(id)?.1)
+    }
+
+    /// The seat booking with this id and its session as stored now: a live booking from the
+    /// session, a finished one from the booking history.
+    pub(crate) fn find_seat_booking(&self, id: BookingId) -> Result<(Arc<GroupSession>, SeatBooking), BookingError> {
+        let session = self.session_of_booking(id)?;
+        if let Some(booking) = session.booking(id) {
+            let booking = booking.clone();
+            return Ok((session, booking));
+        }
+        let booking = self.finished_booking(&session, id)?.ok_or(BookingError::BookingNotFound { id })?;
+        Ok((session, booking))
+    }
+
+    /// The finished booking `id` of `session` from the booking history, checked to be that
+    /// booking of that session.
+    fn finished_booking(&self, session: &GroupSession, id: BookingId) -> Result<Option<SeatBooking>, BookingError> {
+        let Some(booking) = self.repository.load_finished_booking(id)? else { return Ok(None) };
+        if booking.id != id || booking.session_id != session.id {
+            return Err(BookingError::CorruptRecord {
+                record: format!("finished booking {id}"),
+                detail: format!(
+                    "the history holds booking {} of session {} under it, but the index names session {}",
+                    booking.id, booking.session_id, session.id
+                ),
+            });
+        }
+        Ok(Some(booking))
+    }
+
+    /// Operator action: deletes the request records recorded before `recorded_before` (the
+    /// engine's instant when each command was decided); returns how many were deleted. Call it
+    /// from a maintenance job with a retention well above the longest time a client may retry
+    /// (say `now - 30 days`); never on behalf of a user, since it is not a command and checks
+    /// no actor. A retry with a key older than the retention is decided afresh, as a new
+    /// command; see [`crate::repository`], "Retention".
+    ///
+    /// ```
+    /// # use booking_core::*;
+    /// # use chrono::{TimeDelta, Utc};
+    /// let clock = std::sync::Arc::new(ManualClock::new(Utc::now()));
+    /// let engine = Engine::new(InMemoryRepository::new()).with_clock(clock.clone());
+    /// let teacher = UserId::from_uuid(uuid::Uuid::from_u128(1));
+    /// # let new = NewGroupSession {
+    /// #     teacher_id: teacher, course_id: None, title: "Choir".into(), starts_at: Utc::now() + TimeDelta::days(9),
+    /// #     time_zone: "UTC".into(), duration_minutes: 60, meeting_link: "https://meet.example.com/c".into(),
+    /// #     capacity: 2, waitlist_enabled: true, waitlist_mode: Default::default(), rules: Default::default(),
+    /// # };
+    /// engine.create_session(Actor::Teacher(teacher).with_key("create-1"), new)?;
+    /// clock.advance(TimeDelta::days(31));
+    /// assert_eq!(engine.prune_requests(engine.now() - TimeDelta::days(30))?, 1);
+    /// # Ok::<(), BookingError>(())
+    /// ```
+    pub fn prune_requests(&self, recorded_before: DateTime<Utc>) -> Result<u64, BookingError> {
+        Ok(self.repository.prune_requests(recorded_before)?)
+    }
+
+    /// Runs any command: the single entry point the typed methods and the bindings go through.
+    ///
+    /// With a request key, a command that already succeeded under the same actor and key is not
+    /// run again: its recorded outcome is returned with `replayed: true` (also when the retry
+    /// races the first run). A key reused for a different command is refused with
+    /// [`BookingError::RequestKeyReused`]. Successful commands are recorded under their key even
+    /// when they changed nothing; refused commands record nothing, so retrying one decides it
+    /// afresh.
+    ///
+    /// Commands from this engine on the same session (or the same teacher's calendar) wait
+    /// their turn on an in-process queue before loading, so threads of one process do not race
+    /// each other and waste decisions; other engines and processes are kept apart by the store's
+    /// version check as always, so correctness never depends on the queue.
+    ///
+    /// Checks run in this order, and the first failure is returned: the objects named exist
+    /// (`*_not_found`; ids are random UUIDs, so this reveals nothing guessable), the actor may
+    /// run the command (`not_authorized`), the input is valid, and the current state allows it.
+    pub fn execute(
+        &self,
+        request: impl Into<Request>,
+        command: Command,
+    ) -> Result<Receipt<OutcomeValue>, BookingError> {
+        self.execute_at(request.into(), command, None)
+    }
+
+    /// [`execute`](Self::execute), deciding at `now` instead of the clock's instant if given.
+    fn execute_at(
+        &self,
+        request: Request,
+        command: Command,
+        now: Option<DateTime<Utc>>,
+    ) -> Result<Receipt<OutcomeValue>, BookingError> {
+        let Request { actor, key } = request;
+        let key = key.map(RequestKey::new).transpose()?;
+        let _turn = match &self.queues {
+            Some(queues) => self.queue_key(&command)?.map(|k| queues.enter(&k)),
+            None => None,
+        };
+        let replay = |key: &RequestKey| -> Result<Option<Receipt<OutcomeValue>>, BookingError> {
+            match self.repository.load_request(&actor, key)? {
+                Some(record) if record.command != command => {
+                    Err(BookingError::RequestKeyReused { key: key.as_str().to_owned() })
+                }
+                Some(record) => Ok(Some(receipt(record.outcome, true))),
+                None => Ok(None),
+            }
+        };
+        for attempt in 1..=self.max_attempts {
+            if let Some(key) = &key
+                && let Some(replayed) = replay(key)?
+            {
+                return Ok(replayed);
+            }
+            let now = now.unwrap_or_else(|| self.clock.now());
+            let ctx = DecisionContext { actor, now, fresh_id: self.ids.next_uuid() };
+            let (outcome, writes, finished_bookings) = match self.decide(&ctx, &command) {
+                Ok(decided) => decided,
+                Err(refusal) => {
+                    // A retry racing its own first run may have looked the key up just before that
+                    // run committed, and loaded the state just after: the refusal is then caused
+                    // by the run itself, and the run's outcome is the answer.
+                    if let Some(key) = &key
+                        && let Some(replayed) = replay(key)?
+                    {
+                        return Ok(replayed);
+                    }
+                    return Err(refusal);
+                }
+            };
+            if outcome.events.is_empty() && key.is_none() {
+                // Nothing to change (for instance the capacity it already has): nothing to store.
+                return Ok(receipt(outcome, false));
+            }
+            // A keyed command is recorded even when it changed nothing, so its key cannot be
+            // reused for another command.
+            let request = key.clone().map(|key| RequestRecord {
+                actor,
+                key,
+                command: command.clone(),
+                outcome: outcome.clone(),
+                recorded_at: ctx.now,
+            });
+            let commit = Commit { writes, request, events: outcome.events.clone(), finished_bookings };
+            match self.repository.commit(commit) {
+                Ok(()) => return Ok(receipt(outcome, false)),
+                Err(StoreError::Conflict(_) | StoreError::DuplicateRequest) => back_off(attempt),
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(BookingError::Contention { attempts: self.max_attempts })
+    }
+
+    /// The aggregate a command contends on, to queue it behind others on the same one: the
+    /// session of a seat command, the teacher's calendar of a slot or booking command, the
+    /// lesson of a lesson command.
+    fn queue_key(&self, command: &Command) -> Result<Option<AggregateKey>, BookingError> {
+        Ok(match command.route() {
+            Route::CreateSession(session) => Some(AggregateKey::Calendar(session.teacher_id)),
+            Route::Session(SessionOf::Id(session_id), _) => Some(AggregateKey::Session(session_id)),
+            Route::Session(SessionOf::Booking(booking_id), _) => match self.repository.locate_booking(booking_id)? {
+                Some(BookingLocation::Session(session_id)) => Some(AggregateKey::Session(session_id)),
+                _ => None,
+            },
+            Route::Lesson(LessonOf::Teacher(teacher_id), ..) => Some(AggregateKey::Calendar(teacher_id)),
+            Route::Lesson(LessonOf::SlotTeacher(slot_id) | LessonOf::Booking { slot_id, .. }, ..) => {
+                self.repository.locate_slot(slot_id)?.map(AggregateKey::Calendar)
+            }
+            Route::Lesson(LessonOf::LessonAlone(id) | LessonOf::Lesson { id, .. }, ..) => {
+                Some(AggregateKey::Lesson(id))
+            }
+        })
+    }
+
+    /// Loads what `command` needs and decides it, without storing anything: the outcome, the
+    /// writes, and the seat bookings the writes move to the booking history.
+    fn decide(&self, ctx: &DecisionContext, command: &Command) -> Result<Decided, BookingError> {
+        match command.route() {
+            Route::CreateSession(session) => {
+                // The session holds its time in the teacher's calendar, in the same commit:
+                // 1:1 lessons cannot be booked over it, nor it over them.
+                let calendar = self.calendar(session.teacher_id)?;
+                let (session, events) = group::create(ctx, session, &calendar.rules_for_course(session.course_id))?;
+                lesson::check_session_time(&calendar, &session)?;
+                let session = Arc::new(session);
+                let mut writes = vec![Write::Session { expected_version: 0, session: Arc::clone(&session) }];
+                writes.push(calendar_write(&calendar, &events));
+                let outcome = Outcome { value: OutcomeValue::Session { session }, events, version: 1 };
+                Ok((outcome, writes, Vec::new()))
+            }
+            Route::Session(of, session_command) => self.decide_session(ctx, of, session_command),
+            Route::Lesson(of, lesson_command, returns) => {
+                let (outcome, writes) = self.decide_lesson(ctx, of, lesson_command, returns)?;
+                Ok((outcome, writes, Vec::new()))
+            }
+        }
+    }
+}
+
+/// A decided command: its outcome, its writes, and the seat bookings it finished.
+type Decided = (Outcome, Vec<Write>, Vec<SeatBooking>);
+
+/// The conditional write of `calendar` with `events` applied.
+fn calendar_write(calendar: &Calendar, events: &[Event]) -> Write {
+    let mut next = calendar.clone();
+    for event in events {
+        next.apply(event);
+    }
+    next.version = calendar.version + 1;
+    Write::Calendar { expected_version: calendar.version, calendar: Arc::new(next) }
+}
+
+fn receipt(outcome: Outcome, replayed: bool) -> Receipt<OutcomeValue> {
+    Receipt { value: outcome.value, events: outcome.events, version: outcome.version, replayed }
+}
+
+/// Lets the winner of a race finish before deciding again: a yield first, then short sleeps
+/// growing to 1 ms.
+fn back_off(attempt: u32) {
+    if attempt <= 2 {
+        std::thread::yield_now();
+    } else {
+        std::thread::sleep(Duration::from_micros(u64::from(attempt.min(10)) * 100));
+    }
+}
