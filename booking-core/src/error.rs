@@ -326,40 +326,122 @@ macro_rules! error_codes {
     };
 }
 
-error_codes! {
-    InvalidInput => "invalid_input",
-    UnknownTimeZone => "unknown_time_zone",
-    InvalidMeetingLink => "invalid_meeting_link",
-    StartInPast => "start_in_past",
-    TooLarge => "too_large",
-    NotAuthorized => "not_authorized",
-    SessionNotFound => "session_not_found",
-    BookingNotFound => "booking_not_found",
-    SlotNotFound => "slot_not_found",
-    TimeOffNotFound => "time_off_not_found",
-    SessionFull => "session_full",
-    AlreadyBooked => "already_booked",
-    SessionStarted => "session_started",
-    SessionNotStarted => "session_not_started",
-    LessonStarted => "lesson_started",
-    LessonNotStarted => "lesson_not_started",
-    SessionCancelled => "session_cancelled",
-    CapacityBelowBooked => "capacity_below_booked",
-    InvalidTransition => "invalid_transition",
-    SlotUnavailable => "slot_unavailable",
-    OccurrenceNotOffered => "occurrence_not_offered",
-    StudentBusy => "student_busy",
-    NotEnrolled => "not_enrolled",
-    OutsideBookingWindow => "outside_booking_window",
-    CutoffPassed => "cutoff_passed",
-    LimitReached => "limit_reached",
-    TeacherBusy => "teacher_busy",
-    OfferExpired => "offer_expired",
-    RequestKeyReused => "request_key_reused",
-    Contention => "contention",
-    CorruptRecord => "corrupt_record",
-    Store => "store_error",
-    StoreUnavailable => "store_unavailable",
+/// The one list of error codes: calls `$m! { Variant => "code", ... }` with every
+/// [`BookingError`] variant and its stable code, in declaration order. `error_codes!` below
+/// makes [`ErrorCode`] from it, and the Kotlin/Swift error enum (feature `uniffi`) is made
+/// from it too, so a new code is written here once.
+macro_rules! for_each_error_code {
+    ($m:ident) => {
+        $m! {
+            InvalidInput => "invalid_input",
+            UnknownTimeZone => "unknown_time_zone",
+            InvalidMeetingLink => "invalid_meeting_link",
+            StartInPast => "start_in_past",
+            TooLarge => "too_large",
+            NotAuthorized => "not_authorized",
+            SessionNotFound => "session_not_found",
+            BookingNotFound => "booking_not_found",
+            SlotNotFound => "slot_not_found",
+            TimeOffNotFound => "time_off_not_found",
+            SessionFull => "session_full",
+            AlreadyBooked => "already_booked",
+            SessionStarted => "session_started",
+            SessionNotStarted => "session_not_started",
+            LessonStarted => "lesson_started",
+            LessonNotStarted => "lesson_not_started",
+            SessionCancelled => "session_cancelled",
+            CapacityBelowBooked => "capacity_below_booked",
+            InvalidTransition => "invalid_transition",
+            SlotUnavailable => "slot_unavailable",
+            OccurrenceNotOffered => "occurrence_not_offered",
+            StudentBusy => "student_busy",
+            NotEnrolled => "not_enrolled",
+            OutsideBookingWindow => "outside_booking_window",
+            CutoffPassed => "cutoff_passed",
+            LimitReached => "limit_reached",
+            TeacherBusy => "teacher_busy",
+            OfferExpired => "offer_expired",
+            RequestKeyReused => "request_key_reused",
+            Contention => "contention",
+            CorruptRecord => "corrupt_record",
+            Store => "store_error",
+            StoreUnavailable => "store_unavailable",
+        }
+    };
+}
+#[cfg_attr(not(feature = "uniffi"), allow(unused_imports))]
+pub(crate) use for_each_error_code;
+
+for_each_error_code!(error_codes);
+
+impl ErrorCode {
+    /// An error of this code with placeholder values (ids `00000000-0000-0000-0000-000000000001`,
+    /// instants at the Unix epoch, the text `sample`): for tests of how a host or a binding maps
+    /// each code, without staging the situation that causes it.
+    ///
+    /// ```
+    /// use booking_core::ErrorCode;
+    ///
+    /// for code in ErrorCode::ALL {
+    ///     assert_eq!(code.example().code(), *code);
+    /// }
+    /// ```
+    pub fn example(self) -> BookingError {
+        let id = uuid::Uuid::from_u128(1);
+        let at = chrono::DateTime::<chrono::Utc>::UNIX_EPOCH;
+        let s = || "sample".to_owned();
+        match self {
+            ErrorCode::InvalidInput => BookingError::invalid("field", "sample"),
+            ErrorCode::UnknownTimeZone => BookingError::UnknownTimeZone { name: "Mars/Olympus".into() },
+            ErrorCode::InvalidMeetingLink => BookingError::InvalidMeetingLink { link: "ftp://x".into(), reason: s() },
+            ErrorCode::StartInPast => BookingError::StartInPast { starts_at: at, now: at },
+            ErrorCode::TooLarge => BookingError::TooLarge { what: s(), requested: 2, max: 1 },
+            ErrorCode::NotAuthorized => BookingError::not_authorized(s()),
+            ErrorCode::SessionNotFound => BookingError::SessionNotFound { id: SessionId(id) },
+            ErrorCode::BookingNotFound => BookingError::BookingNotFound { id: BookingId(id) },
+            ErrorCode::SlotNotFound => BookingError::SlotNotFound { id: SlotId(id) },
+            ErrorCode::TimeOffNotFound => BookingError::TimeOffNotFound { teacher_id: UserId(id), id: TimeOffId(id) },
+            ErrorCode::SessionFull => BookingError::SessionFull { session_id: SessionId(id), capacity: 1 },
+            ErrorCode::AlreadyBooked => {
+                BookingError::AlreadyBooked { student_id: UserId(id), booking_id: BookingId(id) }
+            }
+            ErrorCode::SessionStarted => BookingError::SessionStarted { session_id: SessionId(id), starts_at: at },
+            ErrorCode::SessionNotStarted => {
+                BookingError::SessionNotStarted { session_id: SessionId(id), starts_at: at }
+            }
+            ErrorCode::LessonStarted => BookingError::LessonStarted { booking_id: BookingId(id), starts_at: at },
+            ErrorCode::LessonNotStarted => BookingError::LessonNotStarted { booking_id: BookingId(id), starts_at: at },
+            ErrorCode::SessionCancelled => BookingError::SessionCancelled { session_id: SessionId(id) },
+            ErrorCode::CapacityBelowBooked => BookingError::CapacityBelowBooked { requested: 1, taken: 2 },
+            ErrorCode::InvalidTransition => {
+                BookingError::InvalidTransition { booking_id: BookingId(id), from: s(), action: s() }
+            }
+            ErrorCode::SlotUnavailable => {
+                BookingError::SlotUnavailable { slot_id: SlotId(id), starts_at: at, reason: s() }
+            }
+            ErrorCode::OccurrenceNotOffered => {
+                BookingError::OccurrenceNotOffered { slot_id: SlotId(id), starts_at: at }
+            }
+            ErrorCode::StudentBusy => BookingError::StudentBusy { student_id: UserId(id), booking_id: BookingId(id) },
+            ErrorCode::NotEnrolled => BookingError::NotEnrolled { student_id: UserId(id), course_id: CourseId(id) },
+            ErrorCode::OutsideBookingWindow => {
+                BookingError::OutsideBookingWindow { starts_at: at, earliest: at, latest: Some(at) }
+            }
+            ErrorCode::CutoffPassed => {
+                BookingError::CutoffPassed { booking_id: BookingId(id), action: "cancelled".into(), cutoff_at: at }
+            }
+            ErrorCode::LimitReached => {
+                BookingError::LimitReached { limit: "lessons per day for this teacher".into(), max: 1 }
+            }
+            ErrorCode::TeacherBusy => BookingError::TeacherBusy { teacher_id: UserId(id), booking_id: BookingId(id) },
+            ErrorCode::OfferExpired => BookingError::OfferExpired { booking_id: BookingId(id), expired_at: at },
+            ErrorCode::RequestKeyReused => BookingError::RequestKeyReused { key: s() },
+            ErrorCode::Contention => BookingError::Contention { attempts: 3 },
+            ErrorCode::CorruptRecord => BookingError::CorruptRecord { record: s(), detail: s() },
+            ErrorCode::Store => BookingError::Store { message: s() },
+            ErrorCode::StoreUnavailable => BookingError::StoreUnavailable { message: s() },
+        }
+    }
 }
 
 impl std::fmt::Display for ErrorCode {

@@ -137,7 +137,7 @@ uniffi::custom_type!(Weekday, WeekdayName, {
 });
 
 macro_rules! booking_errors {
-    ($($variant:ident),* $(,)?) => {
+    ($($variant:ident => $code:literal),* $(,)?) => {
         /// Why a call was refused, or why the store could not carry it out, as the bindings
         /// throw it: one variant per stable code of the core ([`ErrorCode`]), each with the
         /// `code` string and the core's message as `detail` (`message` itself is taken by
@@ -197,14 +197,8 @@ macro_rules! booking_errors {
     };
 }
 
-booking_errors! {
-    InvalidInput, UnknownTimeZone, InvalidMeetingLink, StartInPast, TooLarge, NotAuthorized,
-    SessionNotFound, BookingNotFound, SlotNotFound, TimeOffNotFound, SessionFull, AlreadyBooked, SessionStarted,
-    SessionNotStarted, LessonStarted, LessonNotStarted, SessionCancelled, CapacityBelowBooked,
-    InvalidTransition, SlotUnavailable, OccurrenceNotOffered, StudentBusy, NotEnrolled,
-    OutsideBookingWindow, CutoffPassed, LimitReached, TeacherBusy, OfferExpired, RequestKeyReused,
-    Contention, CorruptRecord, Store, StoreUnavailable,
-}
+// One variant per core code, from the core's one list of codes.
+crate::error::for_each_error_code!(booking_errors);
 
 /// The code of [`BookingError::Internal`] for a caught panic.
 pub const INTERNAL_CODE: &str = "internal";
@@ -236,49 +230,16 @@ mod tests {
 
     #[test]
     fn every_core_code_has_its_own_variant() {
-        assert_eq!(MAPPED_CODES, ErrorCode::ALL, "add the new code to booking_errors! in uniffi_support.rs");
+        assert_eq!(
+            MAPPED_CODES,
+            ErrorCode::ALL,
+            "every core code has its variant (generated from for_each_error_code!)"
+        );
         for code in ErrorCode::ALL {
-            let mapped = BookingError::from(sample(*code));
+            let mapped = BookingError::from(code.example());
             assert_eq!(mapped.code(), code.as_str());
             assert!(!matches!(mapped, BookingError::Internal { .. }), "{code} falls through to Internal");
         }
-    }
-
-    /// A core error with the given code, built from its serialized form (tagged by the
-    /// variant's snake_case name) with placeholder fields.
-    fn sample(code: ErrorCode) -> CoreError {
-        let (text, instant, id, number) = (
-            serde_json::json!("x"),
-            serde_json::json!("2030-01-01T00:00:00Z"),
-            serde_json::json!(uuid::Uuid::nil()),
-            serde_json::json!(1),
-        );
-        let mut object = serde_json::Map::new();
-        for field in ["field", "reason", "name", "link", "limit", "what", "from", "action", "key"] {
-            object.insert(field.to_owned(), text.clone());
-        }
-        for field in ["record", "detail", "message"] {
-            object.insert(field.to_owned(), text.clone());
-        }
-        for field in ["starts_at", "earliest", "cutoff_at", "expired_at", "now"] {
-            object.insert(field.to_owned(), instant.clone());
-        }
-        for field in ["teacher_id", "id", "session_id", "booking_id", "slot_id", "student_id", "course_id"] {
-            object.insert(field.to_owned(), id.clone());
-        }
-        for field in ["requested", "max", "capacity", "taken", "attempts"] {
-            object.insert(field.to_owned(), number.clone());
-        }
-        let tag: String = format!("{code:?}")
-            .chars()
-            .enumerate()
-            .flat_map(|(i, c)| {
-                let sep = (c.is_uppercase() && i > 0).then_some('_');
-                sep.into_iter().chain(std::iter::once(c.to_ascii_lowercase()))
-            })
-            .collect();
-        object.insert("code".to_owned(), serde_json::json!(tag));
-        serde_json::from_value(serde_json::Value::Object(object)).expect("a sample error of every code")
     }
 
     #[test]

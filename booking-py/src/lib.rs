@@ -90,9 +90,7 @@ fn _booking(m: &Bound<'_, PyModule>) -> PyResult<()> {
 #[pyfunction]
 fn sample_error(py: Python<'_>, code: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
     let code = &convert::text("code", code)?;
-    use booking_core::{BookingError as E, BookingId, CourseId, ErrorCode as C, SessionId, SlotId, TimeOffId, UserId};
-    let id = uuid::Uuid::from_u128(1);
-    let at = chrono::DateTime::<chrono::Utc>::UNIX_EPOCH;
+    use booking_core::ErrorCode as C;
     if code == "internal" {
         let failed: errors::Result<()> =
             errors::guarded(py, || -> errors::Result<()> { panic!("a deliberate panic, to test the mapping") });
@@ -101,44 +99,6 @@ fn sample_error(py: Python<'_>, code: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> 
     let Some(c) = C::ALL.iter().find(|c| c.as_str() == code) else {
         return Err(errors::invalid("code", format!("unknown error code {code:?}")).into());
     };
-    let s = || "sample".to_owned();
-    let error = match c {
-        C::InvalidInput => E::invalid("field", "sample"),
-        C::UnknownTimeZone => E::UnknownTimeZone { name: "Mars/Olympus".into() },
-        C::InvalidMeetingLink => E::InvalidMeetingLink { link: "ftp://x".into(), reason: s() },
-        C::StartInPast => E::StartInPast { starts_at: at, now: at },
-        C::TooLarge => E::TooLarge { what: s(), requested: 2, max: 1 },
-        C::NotAuthorized => E::not_authorized(s()),
-        C::SessionNotFound => E::SessionNotFound { id: SessionId(id) },
-        C::BookingNotFound => E::BookingNotFound { id: BookingId(id) },
-        C::SlotNotFound => E::SlotNotFound { id: SlotId(id) },
-        C::TimeOffNotFound => E::TimeOffNotFound { teacher_id: UserId(id), id: TimeOffId(id) },
-        C::SessionFull => E::SessionFull { session_id: SessionId(id), capacity: 1 },
-        C::AlreadyBooked => E::AlreadyBooked { student_id: UserId(id), booking_id: BookingId(id) },
-        C::SessionStarted => E::SessionStarted { session_id: SessionId(id), starts_at: at },
-        C::SessionNotStarted => E::SessionNotStarted { session_id: SessionId(id), starts_at: at },
-        C::LessonStarted => E::LessonStarted { booking_id: BookingId(id), starts_at: at },
-        C::LessonNotStarted => E::LessonNotStarted { booking_id: BookingId(id), starts_at: at },
-        C::SessionCancelled => E::SessionCancelled { session_id: SessionId(id) },
-        C::CapacityBelowBooked => E::CapacityBelowBooked { requested: 1, taken: 2 },
-        C::InvalidTransition => E::InvalidTransition { booking_id: BookingId(id), from: s(), action: s() },
-        C::SlotUnavailable => E::SlotUnavailable { slot_id: SlotId(id), starts_at: at, reason: s() },
-        C::OccurrenceNotOffered => E::OccurrenceNotOffered { slot_id: SlotId(id), starts_at: at },
-        C::StudentBusy => E::StudentBusy { student_id: UserId(id), booking_id: BookingId(id) },
-        C::NotEnrolled => E::NotEnrolled { student_id: UserId(id), course_id: CourseId(id) },
-        C::OutsideBookingWindow => E::OutsideBookingWindow { starts_at: at, earliest: at, latest: Some(at) },
-        C::CutoffPassed => E::CutoffPassed { booking_id: BookingId(id), action: "cancelled".into(), cutoff_at: at },
-        C::LimitReached => E::LimitReached { limit: "lessons per day for this teacher".into(), max: 1 },
-        C::TeacherBusy => E::TeacherBusy { teacher_id: UserId(id), booking_id: BookingId(id) },
-        C::OfferExpired => E::OfferExpired { booking_id: BookingId(id), expired_at: at },
-        C::RequestKeyReused => E::RequestKeyReused { key: s() },
-        C::Contention => E::Contention { attempts: 3 },
-        C::CorruptRecord => E::CorruptRecord { record: s(), detail: s() },
-        C::Store => E::Store { message: s() },
-        C::StoreUnavailable => E::StoreUnavailable { message: s() },
-        other => {
-            return Err(pyo3::exceptions::PyValueError::new_err(format!("no sample for {other}")));
-        }
-    };
+    let error = c.example();
     Ok(errors::exception(py, &error)?.unbind())
 }
