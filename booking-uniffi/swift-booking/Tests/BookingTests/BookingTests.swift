@@ -1,0 +1,62 @@
+// Tests of the Swift package: they use the library product `Booking` as a dependent package
+// would (`import Booking`), not the generated files directly.
+//
+// The region between "// region: swiftpm-quickstart" and "// endregion" is quoted verbatim in
+// booking-uniffi/README.md and in the top README's Install section; scripts/package-swift fails
+// if a copy differs.
+import XCTest
+
+// region: swiftpm-quickstart
+import Booking
+import Foundation
+
+/// A one-seat session with a waitlist: Ben waits, Ana cancels, Ben is promoted.
+func waitlistPromotion() throws -> (engine: Engine, benBooking: String, events: [String]) {
+    let (teacher, ana, ben) = (UUID().uuidString, UUID().uuidString, UUID().uuidString)
+    let clock = try ManualClock(now: ISO8601DateFormatter().date(from: "2030-05-01T08:00:00Z")!)
+    let engine = Engine.inMemory(store: InMemoryStore(), clock: clock)
+    let session = try engine.createSession(
+        actor: .teacher(id: teacher),
+        session: NewGroupSession(
+            teacherId: teacher, courseId: nil, title: "Chess openings",
+            startsAt: ISO8601DateFormatter().date(from: "2030-05-02T17:00:00Z")!, timeZone: "Europe/Paris",
+            durationMinutes: 90, meetingLink: "https://meet.example.com/chess", capacity: 1, waitlistEnabled: true)
+    ).value
+
+    let first = try engine.bookSeat(actor: .student(id: ana), sessionId: session.id, studentId: ana).value
+    let second = try engine.bookSeat(actor: .student(id: ben), sessionId: session.id, studentId: ben).value
+    assert(first.status == .confirmed && second.status == .waitlisted)
+
+    // Ana cancels: Ben is promoted in the same step, and the events say so.
+    let receipt = try engine.cancelBooking(actor: .student(id: ana), bookingId: first.id)
+    return (engine, second.id, receipt.events.map { $0.name })
+}
+// endregion
+
+final class BookingTests: XCTestCase {
+    func testWaitlistPromotion() throws {
+        let (engine, benBooking, events) = try waitlistPromotion()
+        XCTAssertEqual(events, ["booking_cancelled", "booking_promoted"])
+        XCTAssertEqual(try engine.seatBooking(bookingId: benBooking).status, .confirmed)
+    }
+
+    func testRefusalsCarryTheStableCode() throws {
+        let clock = try ManualClock(now: ISO8601DateFormatter().date(from: "2030-05-01T08:00:00Z")!)
+        let engine = Engine.inMemory(store: InMemoryStore(), clock: clock)
+        let (teacher, ana) = (UUID().uuidString, UUID().uuidString)
+        let session = try engine.createSession(
+            actor: .teacher(id: teacher),
+            session: NewGroupSession(
+                teacherId: teacher, courseId: nil, title: "Refusals",
+                startsAt: ISO8601DateFormatter().date(from: "2030-05-02T17:00:00Z")!, timeZone: "UTC",
+                durationMinutes: 60, meetingLink: "https://meet.example.com/r", capacity: 2, waitlistEnabled: false)
+        ).value
+        _ = try engine.bookSeat(actor: .student(id: ana), sessionId: session.id, studentId: ana)
+        XCTAssertThrowsError(try engine.bookSeat(actor: .student(id: ana), sessionId: session.id, studentId: ana)) {
+            guard case BookingError.AlreadyBooked(let code, _) = $0 else {
+                return XCTFail("expected BookingError.AlreadyBooked, got \($0)")
+            }
+            XCTAssertEqual(code, "already_booked")
+        }
+    }
+}
