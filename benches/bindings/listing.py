@@ -36,8 +36,8 @@ from datetime import date, datetime, time as wall, timedelta, timezone
 from typing import Any, Callable, NamedTuple
 from zoneinfo import ZoneInfo
 
-import booking
-from booking import Actor
+import booking_engine as booking
+from booking_engine import Actor
 
 UTC = timezone.utc
 NOW = datetime(2030, 3, 10, tzinfo=UTC)

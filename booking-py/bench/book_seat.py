@@ -33,7 +33,7 @@ import time
 import uuid
 from datetime import datetime, timedelta, timezone
 
-import booking
+import booking_engine as booking
 
 
 def main() -> None:

@@ -19,7 +19,7 @@ struct Outcome {
 }
 
 /// The outcome of one conformance check.
-#[pyclass(frozen, module = "booking._booking", name = "CheckOutcome")]
+#[pyclass(frozen, module = "booking_engine._booking", name = "CheckOutcome")]
 pub(crate) struct PyCheckOutcome(Outcome);
 
 #[pymethods]
@@ -45,7 +45,7 @@ impl PyCheckOutcome {
 }
 
 /// The results of a conformance run; `str()` lists every check.
-#[pyclass(frozen, module = "booking._booking", name = "ConformanceReport")]
+#[pyclass(frozen, module = "booking_engine._booking", name = "ConformanceReport")]
 pub(crate) struct PyConformanceReport {
     checks: Vec<Outcome>,
     /// The core's verdict: every check passed, and at least one ran.

@@ -642,7 +642,7 @@ pub(crate) fn path(field: &str, value: &Bound<'_, PyAny>) -> Result<std::path::P
 
 /// Who sends a command: `Actor.teacher(id)`, `Actor.student(id)`, `Actor.admin(id)`,
 /// `Actor.system()`.
-#[pyclass(frozen, eq, hash, module = "booking._booking", name = "Actor")]
+#[pyclass(frozen, eq, hash, module = "booking_engine._booking", name = "Actor")]
 #[derive(PartialEq, Eq, Hash)]
 pub(crate) struct PyActor(pub(crate) Actor);
 

@@ -21,7 +21,7 @@ use pyo3::types::PyList;
 use std::sync::Arc;
 
 /// A clock that only moves when told to, for tests and replays: `ManualClock(now)`.
-#[pyclass(frozen, module = "booking._booking", name = "ManualClock")]
+#[pyclass(frozen, module = "booking_engine._booking", name = "ManualClock")]
 pub(crate) struct PyManualClock(Arc<ManualClock>);
 
 #[pymethods]
@@ -84,7 +84,7 @@ impl MeetingLinkGenerator for PyLinks {
 /// The booking engine over a store. Share one engine between threads: every call releases
 /// the GIL while the engine and a Rust store work. `ical_uid_domain` and `ical_prodid` set the
 /// `UID` domain and `PRODID` of the calendar exports (checked: `InvalidInputError`).
-#[pyclass(frozen, module = "booking._booking", name = "Engine")]
+#[pyclass(frozen, module = "booking_engine._booking", name = "Engine")]
 pub(crate) struct PyEngine {
     engine: Engine<Arc<dyn Repository>>,
     store: Py<PyAny>,

@@ -28,7 +28,7 @@ impl EnumClass {
     }
 
     fn class<'py>(&self, py: Python<'py>) -> PyResult<&Bound<'py, PyType>> {
-        self.cell.import(py, "booking._enums", self.name)
+        self.cell.import(py, "booking_engine._enums", self.name)
     }
 
     /// The member whose value is `value` (`SeatStatus("confirmed")`; `"3"` for

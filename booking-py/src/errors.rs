@@ -1,6 +1,6 @@
 //! The one place where Rust failures become Python exceptions.
 //!
-//! The exception classes are declared in Python (`booking/_errors.py`), so that a class can
+//! The exception classes are declared in Python (`booking_engine/_errors.py`), so that a class can
 //! derive from two bases (`InvalidInputError` is also a `ValueError`) and carry its docstring
 //! for IDEs. This module looks them up by the core's stable code
 //! ([`ErrorCode::as_str`](booking_core::ErrorCode::as_str)) and instantiates them; nothing
@@ -98,7 +98,7 @@ fn errors_class<'py>(
     cell: &'static PyOnceLock<Py<PyType>>,
     name: &str,
 ) -> PyResult<&'py Bound<'py, PyType>> {
-    cell.import(py, "booking._errors", name)
+    cell.import(py, "booking_engine._errors", name)
 }
 
 /// The exception instance (not raised) for a booking error: the class registered for its
@@ -110,7 +110,7 @@ pub(crate) fn exception<'py>(py: Python<'py>, error: &BookingError) -> PyResult<
 /// [`exception`], with `given` (an int in decimal) shown for every
 /// [`OUT_OF_TYPE`](crate::convert::OUT_OF_TYPE) in the message and the details.
 fn exception_as<'py>(py: Python<'py>, error: &BookingError, given: Option<&str>) -> PyResult<Bound<'py, PyAny>> {
-    let by_code = BY_CODE.import(py, "booking._errors", "BY_CODE")?;
+    let by_code = BY_CODE.import(py, "booking_engine._errors", "BY_CODE")?;
     let code = error.code().as_str();
     let (class, known) = match by_code.get_item(code)? {
         Some(class) => (class, true),

@@ -1,7 +1,7 @@
 //! # booking-py
 //!
-//! The Python binding of the booking engine: the native module `booking._booking` of the
-//! `booking` package (`python/booking`). It converts types and maps errors, each in one
+//! The Python binding of the booking engine: the native module `booking_engine._booking` of the
+//! `booking_engine` package (`python/booking_engine`). It converts types and maps errors, each in one
 //! place, and adds no booking rule:
 //!
 //! - `src/convert.rs`: Python values in (UUIDs, timezone-aware datetimes, zones, actors);
@@ -20,7 +20,7 @@
 //!   its `run_conformance` raises `RuntimeError`).
 //!
 //! The Python-facing documentation is `booking-py/README.md` and the stub
-//! `python/booking/_booking.pyi`.
+//! `python/booking_engine/_booking.pyi`.
 #![warn(missing_docs)]
 
 pub(crate) mod conformance;
@@ -34,7 +34,7 @@ pub(crate) mod stores;
 
 use pyo3::prelude::*;
 
-/// The native module `booking._booking`.
+/// The native module `booking_engine._booking`.
 #[pymodule]
 fn _booking(m: &Bound<'_, PyModule>) -> PyResult<()> {
     use booking_core::ErrorCode;

@@ -221,7 +221,7 @@ fn from_document<T: serde::de::DeserializeOwned>(what: &str, body: &str) -> Resu
 }
 
 /// One student's booking in a group session.
-#[pyclass(frozen, eq, module = "booking._booking", name = "SeatBooking")]
+#[pyclass(frozen, eq, module = "booking_engine._booking", name = "SeatBooking")]
 #[derive(PartialEq)]
 pub(crate) struct PySeatBooking(pub(crate) SeatBooking);
 
@@ -255,7 +255,7 @@ py_methods! {
 }
 
 /// A seat-based group session with its bookings, in the order they were made.
-#[pyclass(frozen, eq, module = "booking._booking", name = "GroupSession")]
+#[pyclass(frozen, eq, module = "booking_engine._booking", name = "GroupSession")]
 #[derive(PartialEq)]
 pub(crate) struct PyGroupSession(pub(crate) Arc<GroupSession>);
 
@@ -341,7 +341,7 @@ py_methods! {
 
 /// Weekly availability: every week on `weekday` from `start_time` to `end_time`, wall times in
 /// the slot's zone (an `end_time` not after `start_time` ends the next day).
-#[pyclass(frozen, eq, module = "booking._booking", name = "WeeklySlot")]
+#[pyclass(frozen, eq, module = "booking_engine._booking", name = "WeeklySlot")]
 #[derive(PartialEq)]
 pub(crate) struct PyWeeklySlot {
     pub(crate) weekday: chrono::Weekday,
@@ -403,7 +403,7 @@ impl PyWeeklySlot {
 }
 
 /// One-time availability from `start` to `end`: naive datetimes, wall times in the slot's zone.
-#[pyclass(frozen, eq, module = "booking._booking", name = "OneTimeSlot")]
+#[pyclass(frozen, eq, module = "booking_engine._booking", name = "OneTimeSlot")]
 #[derive(PartialEq)]
 pub(crate) struct PyOneTimeSlot {
     /// Wall time it starts at.
@@ -426,7 +426,7 @@ impl PyOneTimeSlot {
 }
 
 /// A teacher's availability slot.
-#[pyclass(frozen, eq, module = "booking._booking", name = "AvailabilitySlot")]
+#[pyclass(frozen, eq, module = "booking_engine._booking", name = "AvailabilitySlot")]
 #[derive(PartialEq)]
 pub(crate) struct PyAvailabilitySlot(pub(crate) AvailabilitySlot);
 
@@ -450,7 +450,7 @@ py_methods! {
 }
 
 /// A 1:1 lesson booked from an availability slot.
-#[pyclass(frozen, eq, module = "booking._booking", name = "Lesson")]
+#[pyclass(frozen, eq, module = "booking_engine._booking", name = "Lesson")]
 #[derive(PartialEq)]
 pub(crate) struct PyLesson(pub(crate) Arc<Lesson>);
 
@@ -499,7 +499,7 @@ py_methods! {
 }
 
 /// An active lesson's hold on a calendar.
-#[pyclass(frozen, eq, module = "booking._booking", name = "Hold")]
+#[pyclass(frozen, eq, module = "booking_engine._booking", name = "Hold")]
 #[derive(PartialEq)]
 pub(crate) struct PyHold(pub(crate) Hold);
 
@@ -527,7 +527,7 @@ py_methods! {
 }
 
 /// A person's calendar: a teacher's slots, and the holds of their active lessons.
-#[pyclass(frozen, eq, module = "booking._booking", name = "Calendar")]
+#[pyclass(frozen, eq, module = "booking_engine._booking", name = "Calendar")]
 #[derive(PartialEq)]
 pub(crate) struct PyCalendar(pub(crate) Arc<Calendar>);
 
@@ -588,7 +588,7 @@ py_methods! {
 
 /// Scheduling rules: every field optional (`None`: fall back to the next, less specific
 /// level: slot, then the teacher's rules for the course, then the teacher's own).
-#[pyclass(frozen, eq, hash, module = "booking._booking", name = "SchedulingRules")]
+#[pyclass(frozen, eq, hash, module = "booking_engine._booking", name = "SchedulingRules")]
 #[derive(Clone, PartialEq, Eq, Hash)]
 pub(crate) struct PySchedulingRules(pub(crate) SchedulingRules);
 
@@ -680,7 +680,7 @@ scheduling_rules! {
 /// How a freed seat reaches a session's waitlist: `WaitlistMode.promote()` (the first in line
 /// gets it at once, the default) or `WaitlistMode.offer(hold_minutes=...)` (it is held for the
 /// first in line, who accepts or declines; an unanswered offer expires and passes on).
-#[pyclass(frozen, eq, hash, module = "booking._booking", name = "WaitlistMode")]
+#[pyclass(frozen, eq, hash, module = "booking_engine._booking", name = "WaitlistMode")]
 #[derive(Clone, PartialEq, Eq, Hash)]
 pub(crate) struct PyWaitlistMode {
     /// The mode the engine gets.
@@ -751,7 +751,7 @@ impl PyWaitlistMode {
 /// A teacher's time off (a vacation, or one cancelled day): from the start of `first_day` to
 /// the end of `last_day` in `time_zone`, their slots offer no occurrence that overlaps it.
 /// Lessons already booked then are kept.
-#[pyclass(frozen, eq, module = "booking._booking", name = "TimeOff")]
+#[pyclass(frozen, eq, module = "booking_engine._booking", name = "TimeOff")]
 #[derive(PartialEq)]
 pub(crate) struct PyTimeOff(pub(crate) TimeOff);
 
@@ -777,7 +777,7 @@ py_methods! {
 }
 
 /// A group session the calendar's owner teaches: 1:1 lessons cannot be booked over it.
-#[pyclass(frozen, eq, module = "booking._booking", name = "SessionHold")]
+#[pyclass(frozen, eq, module = "booking_engine._booking", name = "SessionHold")]
 #[derive(PartialEq)]
 pub(crate) struct PySessionHold(pub(crate) SessionHold);
 
@@ -793,7 +793,7 @@ py_methods! {
 }
 
 /// One bookable occurrence, as instants and as wall times.
-#[pyclass(frozen, eq, module = "booking._booking", name = "BookableOccurrence")]
+#[pyclass(frozen, eq, module = "booking_engine._booking", name = "BookableOccurrence")]
 #[derive(PartialEq)]
 pub(crate) struct PyBookableOccurrence(pub(crate) BookableOccurrence);
 
@@ -823,7 +823,7 @@ py_methods! {
 }
 
 /// An occurrence a series did not book, and why.
-#[pyclass(frozen, eq, module = "booking._booking", name = "SkippedOccurrence")]
+#[pyclass(frozen, eq, module = "booking_engine._booking", name = "SkippedOccurrence")]
 #[derive(PartialEq)]
 pub(crate) struct PySkippedOccurrence(pub(crate) SkippedOccurrence);
 
@@ -839,7 +839,7 @@ py_methods! {
 }
 
 /// A booked series.
-#[pyclass(frozen, eq, module = "booking._booking", name = "SeriesBooking")]
+#[pyclass(frozen, eq, module = "booking_engine._booking", name = "SeriesBooking")]
 #[derive(PartialEq)]
 pub(crate) struct PySeriesBooking(pub(crate) SeriesBooking);
 
@@ -856,7 +856,7 @@ py_methods! {
 
 /// What one `Engine.process_expired_offers` call did: the events of every session it
 /// processed, and the sessions it could not process, each with its error (not raised).
-#[pyclass(frozen, eq, module = "booking._booking", name = "OfferSweep")]
+#[pyclass(frozen, eq, module = "booking_engine._booking", name = "OfferSweep")]
 #[derive(PartialEq)]
 pub(crate) struct PyOfferSweep(pub(crate) booking_core::OfferSweep);
 
@@ -871,7 +871,7 @@ py_methods! {
 }
 
 /// Something that happened: `kind` says what, the other fields are set when the kind has them.
-#[pyclass(frozen, eq, module = "booking._booking", name = "Event")]
+#[pyclass(frozen, eq, module = "booking_engine._booking", name = "Event")]
 #[derive(PartialEq)]
 pub(crate) struct PyEvent(pub(crate) Event);
 
@@ -1126,7 +1126,7 @@ pub(crate) fn list_of<'py, T, P: pyo3::PyClass + Into<pyo3::PyClassInitializer<P
 /// Returning a receipt makes one Python object: the value becomes its Python object the
 /// first time `value` is read (the same object on every later read), the events each time
 /// `events` is read.
-#[pyclass(frozen, module = "booking._booking", name = "Receipt")]
+#[pyclass(frozen, module = "booking_engine._booking", name = "Receipt")]
 pub(crate) struct PyReceipt {
     /// The value until `value` is first read.
     pending: std::sync::Mutex<Option<ReceiptValue>>,

@@ -143,7 +143,7 @@ macro_rules! host_methods {
 }
 
 /// The core's thread-safe in-memory store (nothing persists).
-#[pyclass(frozen, module = "booking._booking", name = "InMemoryStore")]
+#[pyclass(frozen, module = "booking_engine._booking", name = "InMemoryStore")]
 pub(crate) struct PyInMemoryStore(RustStore);
 
 host_methods!(PyInMemoryStore {
@@ -157,7 +157,7 @@ host_methods!(PyInMemoryStore {
 });
 
 /// The SQLite store (WAL; created and migrated on open). Share one per file and process.
-#[pyclass(frozen, module = "booking._booking", name = "SqliteStore")]
+#[pyclass(frozen, module = "booking_engine._booking", name = "SqliteStore")]
 pub(crate) struct PySqliteStore(RustStore, String, Arc<SqliteRepository>);
 
 host_methods!(PySqliteStore {
@@ -188,7 +188,7 @@ host_methods!(PySqliteStore {
 /// The PostgreSQL store: a connection string (`postgres://user@host:port/db`, or libpq's
 /// key-value form), an optional schema for its tables, and a pool size. TLS follows the
 /// string's libpq parameters `sslmode` and `sslrootcert` (see [`pg_tls`](crate::pg_tls)).
-#[pyclass(frozen, module = "booking._booking", name = "PostgresStore")]
+#[pyclass(frozen, module = "booking_engine._booking", name = "PostgresStore")]
 pub(crate) struct PyPostgresStore(RustStore, Option<String>, PgRepository);
 
 /// The most connections a pool may open: PostgreSQL's own ceiling on connections to a server
@@ -402,7 +402,7 @@ pub(crate) fn repository(store: &Bound<'_, PyAny>) -> PyResult<Arc<dyn Repositor
 }
 
 /// One conditional write of a [`PyDocumentCommit`].
-#[pyclass(frozen, module = "booking._booking", name = "DocumentWrite")]
+#[pyclass(frozen, module = "booking_engine._booking", name = "DocumentWrite")]
 pub(crate) struct PyDocumentWrite {
     /// `"session"`, `"calendar"` or `"lesson"`.
     #[pyo3(get)]
@@ -438,7 +438,7 @@ impl PyDocumentWrite {
 }
 
 /// The request record a commit stores under `(scope, key)`.
-#[pyclass(frozen, module = "booking._booking", name = "DocumentRequest")]
+#[pyclass(frozen, module = "booking_engine._booking", name = "DocumentRequest")]
 pub(crate) struct PyDocumentRequest {
     /// The actor's scope (`"student:<uuid>"`, `"system"`, ...).
     #[pyo3(get)]
@@ -462,7 +462,7 @@ impl PyDocumentRequest {
 }
 
 /// Everything one command changes, for `DocumentStore.commit`: apply all of it or none.
-#[pyclass(frozen, module = "booking._booking", name = "DocumentCommit")]
+#[pyclass(frozen, module = "booking_engine._booking", name = "DocumentCommit")]
 pub(crate) struct PyDocumentCommit(DocumentCommit);
 
 #[pymethods]

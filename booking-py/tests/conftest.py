@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-import booking
+import booking_engine as booking
 
 NOW = datetime(2030, 5, 1, 8, 0, tzinfo=timezone.utc)
 """The engine clock's start in every test (a Wednesday)."""

@@ -1,13 +1,13 @@
 """The binding is complete: every name the core has, the module and its stub have too.
 
-The core's names come from the core itself, through ``booking._booking._core_names()`` (in the
+The core's names come from the core itself, through ``booking_engine._booking._core_names()`` (in the
 test build only, the wheel ``scripts/test-python`` builds with ``--features conformance``): the
 event kinds and error codes (the core's own lists, and the variants its serde derives know),
 the commands, the seat and lesson statuses and the other enums' variants, and the scheduling
 rules' fields. The fields of each event kind, and of the core's objects, come from the JSON
 the core writes for one real event of every kind. Each name is checked against what the
-module exposes at run time and what the stub (``python/booking/_booking.pyi``) or the Python
-enums (``python/booking/_enums.py``) declare, so a name added to the core fails here, saying
+module exposes at run time and what the stub (``python/booking_engine/_booking.pyi``) or the Python
+enums (``python/booking_engine/_enums.py``) declare, so a name added to the core fails here, saying
 what to add, instead of reading as ``None`` somewhere.
 """
 
@@ -27,10 +27,10 @@ from typing import Any
 import pytest
 from conftest import NOW, needs_test_build, new_id
 
-import booking
-from booking import Actor, SchedulingRules, WaitlistMode, Weekday, WeeklySlot
+import booking_engine as booking
+from booking_engine import Actor, SchedulingRules, WaitlistMode, Weekday, WeeklySlot
 
-STUB = Path(__file__).resolve().parent.parent / "python" / "booking" / "_booking.pyi"
+STUB = Path(__file__).resolve().parent.parent / "python" / "booking_engine" / "_booking.pyi"
 
 pytestmark = needs_test_build
 
@@ -42,7 +42,7 @@ EVENT_ATTRIBUTES = {("capacity_changed", "previous"): "previous_capacity"}
 
 @cache
 def core() -> dict[str, list[str]]:
-    names: dict[str, list[str]] = booking._booking._core_names()  # type: ignore[attr-defined]
+    names: dict[str, list[str]] = booking_engine._booking._core_names()  # type: ignore[attr-defined]
     # The names are read from serde's own refusal of an unknown variant: a change of its wording
     # must fail here, not leave the lists empty.
     for key, values in names.items():
@@ -81,8 +81,8 @@ def test_the_core_lists_agree_with_its_serde_names() -> None:
 
 def test_every_public_attribute_of_the_module_is_in_the_stub() -> None:
     # stubtest does not report a class attribute missing from the stub (a getter, a method).
-    for name in booking._booking.__all__:
-        runtime = getattr(booking._booking, name)
+    for name in booking_engine._booking.__all__:
+        runtime = getattr(booking_engine._booking, name)
         if not isinstance(runtime, type):
             continue
         assert name in stub_classes(), f"add the class {name} to the stub"
@@ -107,7 +107,7 @@ def test_every_public_attribute_of_the_module_is_in_the_stub() -> None:
 def test_every_variant_is_a_member(key: str, python_enum: type[enum.Enum]) -> None:
     values = [m.value for m in python_enum]
     missing = [v for v in core()[key] if v not in values]
-    assert not missing, f"add {missing} to {python_enum.__name__} in python/booking/_enums.py"
+    assert not missing, f"add {missing} to {python_enum.__name__} in python/booking_engine/_enums.py"
     assert values == core()[key], f"{python_enum.__name__}: not the core's variants in the core's order"
 
 
@@ -125,10 +125,10 @@ def test_waitlist_modes() -> None:
 def test_every_error_code_has_an_exported_class_and_a_mapping() -> None:
     assert list(booking.ERROR_CODES) == core()["error_codes"]
     for code in core()["error_codes"]:
-        assert code in booking.BY_CODE, f"add an exception class for {code!r} to python/booking/_errors.py"
+        assert code in booking.BY_CODE, f"add an exception class for {code!r} to python/booking_engine/_errors.py"
         cls = booking.BY_CODE[code]
         assert cls.__name__ in booking.__all__ and getattr(booking, cls.__name__) is cls, cls
-        assert type(booking._booking.sample_error(code)) is cls, f"add {code!r} to sample_error in src/lib.rs"
+        assert type(booking_engine._booking.sample_error(code)) is cls, f"add {code!r} to sample_error in src/lib.rs"
 
 
 # --- commands ------------------------------------------------------------------------------------
@@ -267,7 +267,7 @@ def same_value(shown: Any, written: Any) -> bool:
 
 def event_kinds() -> list[str]:
     """The core's event kinds (the Python enum's, in a wheel without the core's names)."""
-    core_names = getattr(booking._booking, "_core_names", None)
+    core_names = getattr(booking_engine._booking, "_core_names", None)
     python = [k.value for k in booking.EventKind]
     return python + [k for k in core_names()["event_kinds"] if k not in python] if core_names else python
 

@@ -9,8 +9,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from conftest import NOW, create_session, new_id
 
-import booking
-from booking import Actor
+import booking_engine as booking
+from booking_engine import Actor
 
 PARIS = ZoneInfo("Europe/Paris")
 

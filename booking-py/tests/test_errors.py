@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 from conftest import NOW, create_session, new_id
 
-import booking
-from booking import Actor
+import booking_engine as booking
+from booking_engine import Actor
 
 
 def test_every_code_has_a_class() -> None:
@@ -29,7 +29,7 @@ def test_every_code_has_a_class() -> None:
 
 @pytest.mark.parametrize("code", booking.ERROR_CODES)
 def test_mapping_of_each_code(code: str) -> None:
-    error = booking._booking.sample_error(code)
+    error = booking_engine._booking.sample_error(code)
     assert type(error) is booking.BY_CODE[code]
     assert error.code == code
     assert isinstance(error, booking.BookingError) and isinstance(error, Exception)
@@ -40,7 +40,7 @@ def test_mapping_of_each_code(code: str) -> None:
 
 def test_panic_becomes_internal_error_not_panic_exception() -> None:
     with pytest.raises(booking.InternalError) as caught:
-        booking._booking.sample_error("internal")
+        booking_engine._booking.sample_error("internal")
     assert caught.value.code == "internal"
     assert "deliberate panic" in caught.value.message
     assert isinstance(caught.value, Exception)

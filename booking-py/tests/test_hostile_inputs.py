@@ -1,7 +1,7 @@
 """Hostile inputs at the binding's edge, table-driven.
 
 Every parameter of every public method, constructor and function is read from the stub
-(``python/booking/_booking.pyi``), so a new one cannot be left out: the test fails until
+(``python/booking_engine/_booking.pyi``), so a new one cannot be left out: the test fails until
 ``CASES`` says how to call it. Each parameter gets the hostile values of its kind (every
 integer and string parameter: -1, 0, 2**31, 2**32, 2**40, 2**64, 2**70, a lone surrogate and
 NUL); each value is either accepted (listed in ``ACCEPTED``) or refused with
@@ -27,10 +27,10 @@ from typing import Any
 import pytest
 from conftest import NOW, PG_URL, TEST_BUILD, book, create_session, new_id
 
-import booking
-from booking import Actor, SchedulingRules, WaitlistMode, Weekday, WeeklySlot
+import booking_engine as booking
+from booking_engine import Actor, SchedulingRules, WaitlistMode, Weekday, WeeklySlot
 
-STUB = Path(__file__).resolve().parent.parent / "python" / "booking" / "_booking.pyi"
+STUB = Path(__file__).resolve().parent.parent / "python" / "booking_engine" / "_booking.pyi"
 
 INTS: list[Any] = [-1, 0, 2**31, 2**32, 2**40, 2**64, 2**70]
 SURROGATE = "\ud800"
@@ -413,11 +413,11 @@ CASES: dict[str, Case] = {
     ),
     "run_conformance": Case(
         lambda w: dict(factory=booking.MemoryDocumentStore, checks=["seed_group_create_session"]),
-        lambda w, **kw: booking._booking.run_conformance(**kw),
+        lambda w, **kw: booking_engine._booking.run_conformance(**kw),
         NO_STATE,
     ),
     "sample_error": Case(
-        lambda w: dict(code="session_full"), lambda w, **kw: booking._booking.sample_error(**kw), NO_STATE
+        lambda w: dict(code="session_full"), lambda w, **kw: booking_engine._booking.sample_error(**kw), NO_STATE
     ),
 }
 

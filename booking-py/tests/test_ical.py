@@ -13,8 +13,8 @@ import icalendar
 import pytest
 from conftest import NOW, book, create_session, new_id
 
-import booking
-from booking import Actor
+import booking_engine as booking
+from booking_engine import Actor
 
 PARIS = ZoneInfo("Europe/Paris")
 MONDAY = date(2030, 5, 6)

@@ -16,7 +16,7 @@ from urllib.parse import quote, urlsplit
 import pytest
 from conftest import NOW, create_session, new_id
 
-import booking
+import booking_engine as booking
 
 PG_URL = os.environ.get("BOOKING_PG_URL")
 CA = os.environ.get("BOOKING_PG_TLS_CA")

@@ -12,8 +12,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from conftest import NOW, book, create_session, new_id
 
-import booking
-from booking import Actor, EventKind, LessonStatus, SchedulingRules, SeatStatus, WaitlistMode
+import booking_engine as booking
+from booking_engine import Actor, EventKind, LessonStatus, SchedulingRules, SeatStatus, WaitlistMode
 
 PARIS = ZoneInfo("Europe/Paris")
 MONDAY = date(2030, 5, 6)

@@ -9,8 +9,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from conftest import NOW, book, create_session, new_id
 
-import booking
-from booking import Actor, EventKind, LessonStatus, SeatStatus
+import booking_engine as booking
+from booking_engine import Actor, EventKind, LessonStatus, SeatStatus
 
 # --- group sessions ---------------------------------------------------------------------------
 

@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 from conftest import NOW, create_session, new_id
 
-import booking
-from booking import Actor
+import booking_engine as booking
+from booking_engine import Actor
 
 
 def test_sqlite_persists_across_reopen(tmp_path: Path, clock: booking.ManualClock, teacher: uuid.UUID) -> None:

@@ -9,8 +9,8 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 from conftest import create_session, new_id
 
-import booking
-from booking import Actor, SeatStatus
+import booking_engine as booking
+from booking_engine import Actor, SeatStatus
 
 
 def race(engine: booking.Engine, session: booking.GroupSession, students: list[uuid.UUID]) -> dict[str, int]:

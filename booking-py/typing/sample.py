@@ -7,8 +7,8 @@ import uuid
 from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
-import booking
-from booking import (
+import booking_engine as booking
+from booking_engine import (
     Actor,
     Engine,
     EventKind,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 
-import booking
+import booking_engine as booking
 
 from .store import DjangoDocumentStore
 

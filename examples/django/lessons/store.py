@@ -24,7 +24,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-import booking
+import booking_engine as booking
 from django.db import IntegrityError, transaction
 
 from . import models

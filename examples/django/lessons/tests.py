@@ -12,8 +12,8 @@ import uuid
 from datetime import date, datetime, time, timedelta, timezone
 from unittest import skipUnless
 
-import booking
-from booking import Actor, EventKind, LessonStatus, SchedulingRules, SeatStatus, WaitlistMode
+import booking_engine as booking
+from booking_engine import Actor, EventKind, LessonStatus, SchedulingRules, SeatStatus, WaitlistMode
 from django.core.management import call_command
 from django.db import connection
 from django.test import TestCase, TransactionTestCase

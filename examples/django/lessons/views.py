@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import uuid
 
-import booking
+import booking_engine as booking
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.http import require_GET, require_POST
 

@@ -1,4 +1,4 @@
-"""booking: a booking engine for teaching platforms (seat-based group sessions with waitlists,
+"""booking_engine: a booking engine for teaching platforms (seat-based group sessions with waitlists,
 1:1 lessons from a teacher's availability with approval and recurring series), written in
 Rust.
 

@@ -1,4 +1,4 @@
-"""Type stub of the native module ``booking._booking`` (checked against it with mypy's stubtest).
+"""Type stub of the native module ``booking_engine._booking`` (checked against it with mypy's stubtest).
 
 Import everything from ``booking``, not from here.
 """

@@ -339,5 +339,5 @@ BY_CODE: dict[str, type[BookingError]] = {
 """The exception class of each error code."""
 
 for _cls in (*BY_CODE.values(), BookingError, NotFoundError, ConflictError, DuplicateRequestError):
-    _cls.__module__ = "booking"
+    _cls.__module__ = "booking_engine"
 del _cls

@@ -117,5 +117,5 @@ class Weekday(enum.IntEnum):
     SUNDAY = 6
 
 for _cls in (BookingAvailability, EventKind, LessonStatus, Role, SeatStatus, SeriesMode, Weekday):
-    _cls.__module__ = "booking"
+    _cls.__module__ = "booking_engine"
 del _cls
