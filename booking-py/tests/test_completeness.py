@@ -42,7 +42,7 @@ EVENT_ATTRIBUTES = {("capacity_changed", "previous"): "previous_capacity"}
 
 @cache
 def core() -> dict[str, list[str]]:
-    names: dict[str, list[str]] = booking_engine._booking._core_names()  # type: ignore[attr-defined]
+    names: dict[str, list[str]] = booking._booking._core_names()  # type: ignore[attr-defined]
     # The names are read from serde's own refusal of an unknown variant: a change of its wording
     # must fail here, not leave the lists empty.
     for key, values in names.items():
@@ -81,8 +81,8 @@ def test_the_core_lists_agree_with_its_serde_names() -> None:
 
 def test_every_public_attribute_of_the_module_is_in_the_stub() -> None:
     # stubtest does not report a class attribute missing from the stub (a getter, a method).
-    for name in booking_engine._booking.__all__:
-        runtime = getattr(booking_engine._booking, name)
+    for name in booking._booking.__all__:
+        runtime = getattr(booking._booking, name)
         if not isinstance(runtime, type):
             continue
         assert name in stub_classes(), f"add the class {name} to the stub"
@@ -128,7 +128,7 @@ def test_every_error_code_has_an_exported_class_and_a_mapping() -> None:
         assert code in booking.BY_CODE, f"add an exception class for {code!r} to python/booking_engine/_errors.py"
         cls = booking.BY_CODE[code]
         assert cls.__name__ in booking.__all__ and getattr(booking, cls.__name__) is cls, cls
-        assert type(booking_engine._booking.sample_error(code)) is cls, f"add {code!r} to sample_error in src/lib.rs"
+        assert type(booking._booking.sample_error(code)) is cls, f"add {code!r} to sample_error in src/lib.rs"
 
 
 # --- commands ------------------------------------------------------------------------------------

@@ -29,7 +29,7 @@ def test_every_code_has_a_class() -> None:
 
 @pytest.mark.parametrize("code", booking.ERROR_CODES)
 def test_mapping_of_each_code(code: str) -> None:
-    error = booking_engine._booking.sample_error(code)
+    error = booking._booking.sample_error(code)
     assert type(error) is booking.BY_CODE[code]
     assert error.code == code
     assert isinstance(error, booking.BookingError) and isinstance(error, Exception)
@@ -40,7 +40,7 @@ def test_mapping_of_each_code(code: str) -> None:
 
 def test_panic_becomes_internal_error_not_panic_exception() -> None:
     with pytest.raises(booking.InternalError) as caught:
-        booking_engine._booking.sample_error("internal")
+        booking._booking.sample_error("internal")
     assert caught.value.code == "internal"
     assert "deliberate panic" in caught.value.message
     assert isinstance(caught.value, Exception)

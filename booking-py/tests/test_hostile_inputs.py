@@ -413,11 +413,11 @@ CASES: dict[str, Case] = {
     ),
     "run_conformance": Case(
         lambda w: dict(factory=booking.MemoryDocumentStore, checks=["seed_group_create_session"]),
-        lambda w, **kw: booking_engine._booking.run_conformance(**kw),
+        lambda w, **kw: booking._booking.run_conformance(**kw),
         NO_STATE,
     ),
     "sample_error": Case(
-        lambda w: dict(code="session_full"), lambda w, **kw: booking_engine._booking.sample_error(**kw), NO_STATE
+        lambda w: dict(code="session_full"), lambda w, **kw: booking._booking.sample_error(**kw), NO_STATE
     ),
 }
 
