@@ -267,7 +267,7 @@ def same_value(shown: Any, written: Any) -> bool:
 
 def event_kinds() -> list[str]:
     """The core's event kinds (the Python enum's, in a wheel without the core's names)."""
-    core_names = getattr(booking_engine._booking, "_core_names", None)
+    core_names = getattr(booking._booking, "_core_names", None)
     python = [k.value for k in booking.EventKind]
     return python + [k for k in core_names()["event_kinds"] if k not in python] if core_names else python
 
