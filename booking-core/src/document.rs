@@ -31,7 +31,36 @@
 //! operator's action, through [`Engine::prune_requests`](crate::Engine::prune_requests)). See
 //! [`crate::repository`], "Booking history" and "Retention", for why.
 //!
-//! # Upgrading a store written against the previous contract
+//! # Read indexes and the outbox (contract version 3)
+//! The engine's queries ([`crate::read`]: agendas, approval queues, what starts) and its
+//! outbox need three more things of a store, all of them kept in the same atomic step as the
+//! writes of [`DocumentStore::commit`]:
+//! 1. **A read index**: a table (or sorted map) of rows `(index, partition, sort, key)`.
+//!    For every [`DocumentWrite`], delete the rows of its key and insert one row per
+//!    [`DocumentWrite::read_entries`]. [`DocumentStore::read_index`] is one range scan:
+//!    `WHERE index = ? AND partition = ? AND sort > after AND sort < before ORDER BY sort
+//!    LIMIT limit`, comparing sort keys byte-wise (`COLLATE "C"` on PostgreSQL), each row
+//!    with its key's document (a join, not one load per row).
+//! 2. **An outbox**: append each string of [`DocumentCommit::outbox`], in order, at the next
+//!    position (1, 2, ...), so that positions grow in commit order: a reader that has seen a
+//!    position never later finds a new event below it. One writer at a time (a store-wide
+//!    lock, SQLite) gives that for free; with concurrent transactions (PostgreSQL), take one
+//!    lock in every commit before assigning positions (`pg_advisory_xact_lock`, or
+//!    `SELECT ... FOR UPDATE` of a one-row counter) so that positions are assigned in the
+//!    order the commits become visible. [`DocumentStore::read_outbox`] returns the rows after
+//!    a position; [`DocumentStore::acknowledge_outbox`] deletes the rows up to one (positions
+//!    are never reused).
+//! 3. **Entries for what was stored before**: aggregates stored before the upgrade have no
+//!    rows. Fill them once, in the migration that adds the table: for each stored session and
+//!    lesson, decode its body and insert the rows of
+//!    [`IndexEntry::of_session`](crate::index::IndexEntry::of_session) or
+//!    [`IndexEntry::of_lesson`](crate::index::IndexEntry::of_lesson), which
+//!    [`read_entries_of_document`] computes from a stored document. Until then those
+//!    aggregates are missing from the queries, never wrongly listed.
+//!
+//! [`MemoryDocumentStore`] does all three in a few lines each.
+//!
+//! # Upgrading a store written against contract version 1
 //! The contract gained two methods and two fields; a store written before adds:
 //! 1. **A booking history**: a table (or map) from booking id to a JSON body. In
 //!    [`DocumentStore::commit`], after the checks and in the same transaction as the writes,
@@ -269,6 +298,39 @@ pub fn actor_scope(actor: &Actor) -> String {
         Actor::Admin(id) => format!("admin:{id}"),
         Actor::System => "system".to_owned(),
     }
+}
+
+/// The read-index entries of a stored document (see the [module docs](self), "Read indexes
+/// and the outbox"): what a store's migration inserts for an aggregate stored before it kept
+/// a read index. A calendar has none.
+///
+/// ```
+/// use booking_core::document::{DocumentRepository, MemoryDocumentStore, read_entries_of_document};
+/// use booking_core::index::ReadIndex;
+/// use booking_core::{Actor, Engine, NewGroupSession, UserId, repository::AggregateKey};
+/// use chrono::{Duration, Utc};
+///
+/// let engine = Engine::new(DocumentRepository::new(MemoryDocumentStore::new()));
+/// let teacher = UserId::from_uuid(uuid::Uuid::now_v7());
+/// let session = engine.create_session(Actor::Teacher(teacher), NewGroupSession {
+///     teacher_id: teacher, course_id: None, title: "Choir".into(),
+///     starts_at: Utc::now() + Duration::days(2), time_zone: "Europe/Vienna".into(),
+///     duration_minutes: 60, meeting_link: "https://meet.example.com/choir".into(),
+///     capacity: 12, waitlist_enabled: false, waitlist_mode: Default::default(), rules: Default::default(),
+/// })?.value;
+/// let key = AggregateKey::Session(session.id);
+/// let body = engine.repository().store().documents().into_iter().find(|(k, _)| *k == key).unwrap().1.body;
+/// let entries = read_entries_of_document(key, &body)?;
+/// assert_eq!(entries.iter().map(|e| e.index).collect::<Vec<_>>(), [ReadIndex::TeacherAgenda, ReadIndex::Starts]);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn read_entries_of_document(key: AggregateKey, body: &str) -> Result<Vec<IndexEntry>, StoreError> {
+    let describe = || format!("{} {}", key.kind(), key.uuid());
+    Ok(match key {
+        AggregateKey::Session(_) => IndexEntry::of_session(&decode::<GroupSession>(body, describe)?),
+        AggregateKey::Lesson(_) => IndexEntry::of_lesson(&decode::<Lesson>(body, describe)?),
+        AggregateKey::Calendar(_) => Vec::new(),
+    })
 }
 
 /// Encodes a [`Commit`] as a [`DocumentCommit`].
