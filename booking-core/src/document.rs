@@ -31,7 +31,36 @@
 //! operator's action, through [`Engine::prune_requests`](crate::Engine::prune_requests)). See
 //! [`crate::repository`], "Booking history" and "Retention", for why.
 //!
-//! # Upgrading a store written against the previous contract
+//! # Read indexes and the outbox (contract version 3)
+//! The engine's queries ([`crate::read`]: agendas, approval queues, what starts) and its
+//! outbox need three more things of a store, all of them kept in the same atomic step as the
+//! writes of [`DocumentStore::commit`]:
+//! 1. **A read index**: a table (or sorted map) of rows `(index, partition, sort, key)`.
+//!    For every [`DocumentWrite`], delete the rows of its key and insert one row per
+//!    [`DocumentWrite::read_entries`]. [`DocumentStore::read_index`] is one range scan:
+//!    `WHERE index = ? AND partition = ? AND sort > after AND sort < before ORDER BY sort
+//!    LIMIT limit`, comparing sort keys byte-wise (`COLLATE "C"` on PostgreSQL), each row
+//!    with its key's document (a join, not one load per row).
+//! 2. **An outbox**: append each string of [`DocumentCommit::outbox`], in order, at the next
+//!    position (1, 2, ...), so that positions grow in commit order: a reader that has seen a
+//!    position never later finds a new event below it. One writer at a time (a store-wide
+//!    lock, SQLite) gives that for free; with concurrent transactions (PostgreSQL), take one
+//!    lock in every commit before assigning positions (`pg_advisory_xact_lock`, or
+//!    `SELECT ... FOR UPDATE` of a one-row counter) so that positions are assigned in the
+//!    order the commits become visible. [`DocumentStore::read_outbox`] returns the rows after
+//!    a position; [`DocumentStore::acknowledge_outbox`] deletes the rows up to one (positions
+//!    are never reused).
+//! 3. **Entries for what was stored before**: aggregates stored before the upgrade have no
+//!    rows. Fill them once, in the migration that adds the table: for each stored session and
+//!    lesson, decode its body and insert the rows of
+//!    [`IndexEntry::of_session`](crate::index::IndexEntry::of_session) or
+//!    [`IndexEntry::of_lesson`](crate::index::IndexEntry::of_lesson), which
+//!    [`read_entries_of_document`] computes from a stored document. Until then those
+//!    aggregates are missing from the queries, never wrongly listed.
+//!
+//! [`MemoryDocumentStore`] does all three in a few lines each.
+//!
+//! # Upgrading a store written against contract version 1
 //! The contract gained two methods and two fields; a store written before adds:
 //! 1. **A booking history**: a table (or map) from booking id to a JSON body. In
 //!    [`DocumentStore::commit`], after the checks and in the same transaction as the writes,
@@ -70,8 +99,12 @@
 
 use crate::{
     Actor, BookingId, CourseId, Event, GroupSession, SeatBooking, SessionId, SlotId, UserId,
+    index::IndexEntry,
     lesson::{ApprovalSettings, Calendar, Lesson},
-    repository::{AggregateKey, BookingLocation, Commit, Repository, RequestKey, RequestRecord, StoreError, Write},
+    repository::{
+        AggregateKey, BookingLocation, Commit, IndexHit, IndexRange, Indexed, OutboxEntry, Repository, RequestKey,
+        RequestRecord, StoreError, Write,
+    },
 };
 use chrono::{DateTime, Utc};
 use serde::{Serialize, de::DeserializeOwned};
@@ -102,6 +135,22 @@ pub struct DocumentWrite {
     /// `None` when it has none ([`SessionIndex::offer_deadline`](crate::index::SessionIndex::offer_deadline)). The store keeps it with the document (replacing the previous
     /// one) and answers [`DocumentStore::sessions_with_offers_due`] from it.
     pub offer_deadline: Option<DateTime<Utc>>,
+    /// The aggregate's read-index entries ([`Write::read_entries`]): the store replaces every
+    /// entry it keeps for this key with these, and answers [`DocumentStore::read_index`] from
+    /// them.
+    pub read_entries: Vec<IndexEntry>,
+}
+
+/// One answer of [`DocumentStore::read_index`]: an entry's sort key, the aggregate it lists,
+/// and that aggregate's stored document.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DocumentHit {
+    /// The entry's [`IndexEntry::sort`].
+    pub sort: String,
+    /// The aggregate.
+    pub key: AggregateKey,
+    /// Its document as stored now.
+    pub document: Document,
 }
 
 /// The request record a commit stores under `(scope, key)`.
@@ -135,6 +184,10 @@ pub struct DocumentCommit {
     /// bodies keyed by booking id: keep each in the booking history, replacing a body already
     /// kept under the same id, for [`DocumentStore::load_finished_booking`].
     pub finished_bookings: Vec<(BookingId, String)>,
+    /// The command's events as JSON, in order: append each to the outbox at the next
+    /// position, in the same atomic step, so that positions grow in commit order (see
+    /// [`DocumentStore::read_outbox`]).
+    pub outbox: Vec<String>,
 }
 
 /// A versioned document store. See the [module docs](self) for what it must guarantee.
@@ -161,6 +214,23 @@ pub trait DocumentStore: Send + Sync {
     /// Operator action: deletes the request records whose [`DocumentRequest::recorded_at`] is
     /// before `recorded_before`; returns how many it deleted.
     fn prune_requests(&self, recorded_before: DateTime<Utc>) -> Result<u64, StoreError>;
+    /// The entries kept for `index` (a [`ReadIndex::as_str`](crate::index::ReadIndex::as_str) name) under `partition` whose
+    /// sort key lies strictly between `after` and `before` (byte-wise comparison), ascending,
+    /// at most `limit`, each with its aggregate's document (see [`IndexRange`]).
+    fn read_index(
+        &self,
+        index: &str,
+        partition: &str,
+        after: &str,
+        before: &str,
+        limit: u32,
+    ) -> Result<Vec<DocumentHit>, StoreError>;
+    /// The outbox's events (JSON, from [`DocumentCommit::outbox`]) at positions greater than
+    /// `after`, ascending, at most `limit`, with their positions (1, 2, ... in commit order;
+    /// never reused).
+    fn read_outbox(&self, after: u64, limit: u32) -> Result<Vec<(u64, String)>, StoreError>;
+    /// Deletes the outbox events at positions up to `up_to`; returns how many it deleted.
+    fn acknowledge_outbox(&self, up_to: u64) -> Result<u64, StoreError>;
 }
 
 impl<S: DocumentStore + ?Sized> DocumentStore for Arc<S> {
@@ -194,6 +264,22 @@ impl<S: DocumentStore + ?Sized> DocumentStore for Arc<S> {
     fn prune_requests(&self, recorded_before: DateTime<Utc>) -> Result<u64, StoreError> {
         (**self).prune_requests(recorded_before)
     }
+    fn read_index(
+        &self,
+        index: &str,
+        partition: &str,
+        after: &str,
+        before: &str,
+        limit: u32,
+    ) -> Result<Vec<DocumentHit>, StoreError> {
+        (**self).read_index(index, partition, after, before, limit)
+    }
+    fn read_outbox(&self, after: u64, limit: u32) -> Result<Vec<(u64, String)>, StoreError> {
+        (**self).read_outbox(after, limit)
+    }
+    fn acknowledge_outbox(&self, up_to: u64) -> Result<u64, StoreError> {
+        (**self).acknowledge_outbox(up_to)
+    }
 }
 
 /// How request keys are scoped to their actor: `"teacher:<uuid>"`, `"student:<uuid>"`,
@@ -214,6 +300,39 @@ pub fn actor_scope(actor: &Actor) -> String {
     }
 }
 
+/// The read-index entries of a stored document (see the [module docs](self), "Read indexes
+/// and the outbox"): what a store's migration inserts for an aggregate stored before it kept
+/// a read index. A calendar has none.
+///
+/// ```
+/// use booking_core::document::{DocumentRepository, MemoryDocumentStore, read_entries_of_document};
+/// use booking_core::index::ReadIndex;
+/// use booking_core::{Actor, Engine, NewGroupSession, UserId, repository::AggregateKey};
+/// use chrono::{Duration, Utc};
+///
+/// let engine = Engine::new(DocumentRepository::new(MemoryDocumentStore::new()));
+/// let teacher = UserId::from_uuid(uuid::Uuid::now_v7());
+/// let session = engine.create_session(Actor::Teacher(teacher), NewGroupSession {
+///     teacher_id: teacher, course_id: None, title: "Choir".into(),
+///     starts_at: Utc::now() + Duration::days(2), time_zone: "Europe/Vienna".into(),
+///     duration_minutes: 60, meeting_link: "https://meet.example.com/choir".into(),
+///     capacity: 12, waitlist_enabled: false, waitlist_mode: Default::default(), rules: Default::default(),
+/// })?.value;
+/// let key = AggregateKey::Session(session.id);
+/// let body = engine.repository().store().documents().into_iter().find(|(k, _)| *k == key).unwrap().1.body;
+/// let entries = read_entries_of_document(key, &body)?;
+/// assert_eq!(entries.iter().map(|e| e.index).collect::<Vec<_>>(), [ReadIndex::TeacherAgenda, ReadIndex::Starts]);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn read_entries_of_document(key: AggregateKey, body: &str) -> Result<Vec<IndexEntry>, StoreError> {
+    let describe = || format!("{} {}", key.kind(), key.uuid());
+    Ok(match key {
+        AggregateKey::Session(_) => IndexEntry::of_session(&decode::<GroupSession>(body, describe)?),
+        AggregateKey::Lesson(_) => IndexEntry::of_lesson(&decode::<Lesson>(body, describe)?),
+        AggregateKey::Calendar(_) => Vec::new(),
+    })
+}
+
 /// Encodes a [`Commit`] as a [`DocumentCommit`].
 pub fn encode_commit(commit: &Commit) -> Result<DocumentCommit, StoreError> {
     let writes = commit
@@ -232,6 +351,7 @@ pub fn encode_commit(commit: &Commit) -> Result<DocumentCommit, StoreError> {
                 version,
                 body,
                 offer_deadline: index.session().and_then(|s| s.offer_deadline),
+                read_entries: write.read_entries(),
             })
         })
         .collect::<Result<_, StoreError>>()?;
@@ -255,6 +375,7 @@ pub fn encode_commit(commit: &Commit) -> Result<DocumentCommit, StoreError> {
             .iter()
             .map(|b| Ok((b.id, encode(b, "finished booking")?)))
             .collect::<Result<_, StoreError>>()?,
+        outbox: commit.events.iter().map(|e| encode(e, "event")).collect::<Result<_, StoreError>>()?,
     })
 }
 
@@ -290,6 +411,16 @@ impl<S: DocumentStore> DocumentRepository<S> {
         identity: impl FnOnce(&T) -> (AggregateKey, u64),
     ) -> Result<Option<Arc<T>>, StoreError> {
         let Some(document) = self.store.load(key)? else { return Ok(None) };
+        Self::checked(key, &document, identity).map(Some)
+    }
+
+    /// Decodes a document stored under `key`, checking that its body matches its key and
+    /// version.
+    fn checked<T: DeserializeOwned>(
+        key: AggregateKey,
+        document: &Document,
+        identity: impl FnOnce(&T) -> (AggregateKey, u64),
+    ) -> Result<Arc<T>, StoreError> {
         let describe = || format!("{} {}", key.kind(), key.uuid());
         let value: T = decode(&document.body, describe)?;
         let (found_key, found_version) = identity(&value);
@@ -304,7 +435,7 @@ impl<S: DocumentStore> DocumentRepository<S> {
                 ),
             });
         }
-        Ok(Some(Arc::new(value)))
+        Ok(Arc::new(value))
     }
 }
 
@@ -348,6 +479,46 @@ fn to_json<T: Serialize>(value: &T) -> serde_json::Value {
 }
 
 impl<S: DocumentStore> Repository for DocumentRepository<S> {
+    fn read_index(&self, range: &IndexRange) -> Result<Vec<IndexHit>, StoreError> {
+        let hits =
+            self.store.read_index(range.index.as_str(), &range.partition, &range.after, &range.before, range.limit)?;
+        hits.into_iter()
+            .map(|hit| {
+                let aggregate = match hit.key {
+                    AggregateKey::Session(_) => {
+                        Indexed::Session(Self::checked(hit.key, &hit.document, |s: &GroupSession| {
+                            (AggregateKey::Session(s.id), s.version)
+                        })?)
+                    }
+                    AggregateKey::Lesson(_) => Indexed::Lesson(Self::checked(hit.key, &hit.document, |l: &Lesson| {
+                        (AggregateKey::Lesson(l.id), l.version)
+                    })?),
+                    AggregateKey::Calendar(_) => {
+                        return Err(StoreError::Corrupt {
+                            record: format!("read index {}", range.index.as_str()),
+                            detail: "lists a calendar".to_owned(),
+                        });
+                    }
+                };
+                Ok(IndexHit { sort: hit.sort, aggregate })
+            })
+            .collect()
+    }
+
+    fn read_outbox(&self, after: u64, limit: u32) -> Result<Vec<OutboxEntry>, StoreError> {
+        self.store
+            .read_outbox(after, limit)?
+            .into_iter()
+            .map(|(position, body)| {
+                Ok(OutboxEntry { position, event: decode(&body, || format!("outbox event {position}"))? })
+            })
+            .collect()
+    }
+
+    fn acknowledge_outbox(&self, up_to: u64) -> Result<u64, StoreError> {
+        self.store.acknowledge_outbox(up_to)
+    }
+
     fn sessions_with_offers_due(&self, until: DateTime<Utc>) -> Result<Vec<SessionId>, StoreError> {
         self.store.sessions_with_offers_due(until)
     }
@@ -442,6 +613,13 @@ struct MemoryDocuments {
     approvals: HashMap<(CourseId, UserId), ApprovalSettings>,
     enrollments: std::collections::HashSet<(UserId, CourseId)>,
     offer_deadlines: HashMap<SessionId, DateTime<Utc>>,
+    /// The read indexes: `(index, partition, sort)` to the aggregate listed there, and each
+    /// aggregate's entries (to replace on its next write).
+    read_index: std::collections::BTreeMap<(String, String, String), AggregateKey>,
+    read_entries: HashMap<AggregateKey, Vec<(String, String, String)>>,
+    /// The outbox: events' JSON by position, and the last position given out.
+    outbox: std::collections::BTreeMap<u64, String>,
+    outbox_last: u64,
 }
 
 impl MemoryDocumentStore {
@@ -522,7 +700,26 @@ impl DocumentStore for MemoryDocumentStore {
                     None => state.offer_deadlines.remove(&id),
                 };
             }
+            for old in state.read_entries.remove(&write.key).unwrap_or_default() {
+                state.read_index.remove(&old);
+            }
+            let entries: Vec<_> = write
+                .read_entries
+                .iter()
+                .map(|e| (e.index.as_str().to_owned(), e.partition.clone(), e.sort.clone()))
+                .collect();
+            for entry in &entries {
+                state.read_index.insert(entry.clone(), write.key);
+            }
+            if !entries.is_empty() {
+                state.read_entries.insert(write.key, entries);
+            }
             state.documents.insert(write.key, Document { version: write.version, body: write.body });
+        }
+        for event in commit.outbox {
+            state.outbox_last += 1;
+            let position = state.outbox_last;
+            state.outbox.insert(position, event);
         }
         state.bookings.extend(commit.new_bookings);
         state.slots.extend(commit.new_slots);
@@ -535,6 +732,43 @@ impl DocumentStore for MemoryDocumentStore {
 
     fn load_finished_booking(&self, id: BookingId) -> Result<Option<String>, StoreError> {
         Ok(self.state().finished.get(&id).cloned())
+    }
+
+    fn read_index(
+        &self,
+        index: &str,
+        partition: &str,
+        after: &str,
+        before: &str,
+        limit: u32,
+    ) -> Result<Vec<DocumentHit>, StoreError> {
+        use std::ops::Bound::Excluded;
+        let state = self.state();
+        let lower = (index.to_owned(), partition.to_owned(), after.to_owned());
+        let upper = (index.to_owned(), partition.to_owned(), before.to_owned());
+        if lower >= upper {
+            return Ok(Vec::new());
+        }
+        Ok(state
+            .read_index
+            .range((Excluded(lower), Excluded(upper)))
+            .take(limit as usize)
+            .filter_map(|((_, _, sort), key)| {
+                let document = state.documents.get(key)?.clone();
+                Some(DocumentHit { sort: sort.clone(), key: *key, document })
+            })
+            .collect())
+    }
+
+    fn read_outbox(&self, after: u64, limit: u32) -> Result<Vec<(u64, String)>, StoreError> {
+        let state = self.state();
+        Ok(state.outbox.range(after.saturating_add(1)..).take(limit as usize).map(|(p, e)| (*p, e.clone())).collect())
+    }
+
+    fn acknowledge_outbox(&self, up_to: u64) -> Result<u64, StoreError> {
+        let outbox = &mut self.state().outbox;
+        let kept = outbox.split_off(&up_to.saturating_add(1));
+        Ok(std::mem::replace(outbox, kept).len() as u64)
     }
 
     fn prune_requests(&self, recorded_before: DateTime<Utc>) -> Result<u64, StoreError> {

@@ -2362,6 +2362,66 @@ impl Sut {
                     .map_err(|e| format!("a student's listing after the step: {e}"))?;
             }
         }
+        self.check_read_side(model)
+    }
+
+    /// The read side ([`crate::read`]) says what the model says: each teacher's approval queue
+    /// (the pending lessons, oldest request first), and each learner's and teacher's agenda
+    /// (their lessons by start, with their status) over a window covering every lesson.
+    fn check_read_side(&self, model: &Model) -> Result<(), String> {
+        use crate::read::{AgendaStatus, MAX_PAGE_SIZE, PageRequest};
+        let page = PageRequest::first(MAX_PAGE_SIZE);
+        let failed = |what: &str, e: crate::BookingError| format!("{what}: unexpected {} ({e})", e.code());
+        let engine = &self.h.engine;
+        for t in 1..=2 {
+            let mut pending: Vec<(DateTime<Utc>, uuid::Uuid, BookingId)> = (model.lessons.iter().enumerate())
+                .filter(|(_, m)| m.teacher == t && m.status == Status::Pending)
+                .map(|(i, m)| (m.requested_at, self.lessons[i].as_uuid(), self.lessons[i]))
+                .collect();
+            pending.sort();
+            let expected: Vec<BookingId> = pending.into_iter().map(|(_, _, id)| id).collect();
+            let queue = engine
+                .approval_queue(Actor::Teacher(teacher(t)), teacher(t), &page)
+                .map_err(|e| failed("an approval queue", e))?;
+            let got: Vec<BookingId> = queue.items.iter().map(|r| r.booking_id).collect();
+            ensure_eq(got, expected, &format!("teacher {t}'s approval queue"))?;
+        }
+        let (Some(first), Some(last)) =
+            (model.lessons.iter().map(|m| m.starts).min(), model.lessons.iter().map(|m| m.starts).max())
+        else {
+            return Ok(());
+        };
+        let (from, to) = (first, last + TimeDelta::minutes(1));
+        let status = |m: &ModelLesson| AgendaStatus::of_lesson(m.status.lesson_status());
+        for p in Person::all() {
+            let mut expected: Vec<(DateTime<Utc>, uuid::Uuid, BookingId, AgendaStatus)> = (model.lessons.iter())
+                .enumerate()
+                .filter(|(_, m)| match p {
+                    Person::Teacher(t) => m.teacher == t,
+                    Person::Student(n) => m.student == n,
+                })
+                .map(|(i, m)| (m.starts, self.lessons[i].as_uuid(), self.lessons[i], status(m)))
+                .collect();
+            expected.sort();
+            let expected: Vec<(BookingId, AgendaStatus)> = expected.into_iter().map(|(_, _, id, s)| (id, s)).collect();
+            let got: Vec<(BookingId, AgendaStatus)> = match p {
+                Person::Teacher(t) => engine
+                    .teacher_agenda(Actor::System, teacher(t), from, to, &page)
+                    .map_err(|e| failed("a teacher's agenda", e))?
+                    .items
+                    .iter()
+                    .filter_map(|i| Some((i.booking_id?, AgendaStatus::of_lesson(i.lesson_status?))))
+                    .collect(),
+                Person::Student(n) => engine
+                    .student_agenda(Actor::System, learner(n), from, to, &[], &page)
+                    .map_err(|e| failed("a learner's agenda", e))?
+                    .items
+                    .iter()
+                    .map(|i| (i.booking_id, i.status))
+                    .collect(),
+            };
+            ensure_eq(got, expected, &format!("the agenda of {p:?}: (lesson, status) by start"))?;
+        }
         Ok(())
     }
 }

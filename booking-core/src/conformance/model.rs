@@ -1276,7 +1276,93 @@ impl Sut {
         for s in &after {
             check_stored(s, Some(now))?;
         }
-        self.compare_with_model(model, &after)
+        self.compare_with_model(model, &after)?;
+        self.compare_queries_with_model(model)
+    }
+
+    /// The read side ([`crate::read`]) says what the model says: every student's agenda
+    /// (their live bookings, with status and waitlist position), every teacher's agenda (seats
+    /// taken and left, waitlist length, cancelled), and what starts (the sessions not
+    /// cancelled), each in start order over a window covering every session.
+    fn compare_queries_with_model(&self, model: &Model) -> Result<(), String> {
+        use crate::read::{AgendaStatus, MAX_PAGE_SIZE, PageRequest};
+        let Some(first) = model.sessions.iter().map(|m| m.starts).min() else { return Ok(()) };
+        let last = model.sessions.iter().map(|m| m.starts).max().unwrap_or(first);
+        let (from, to) = (t0() + TimeDelta::minutes(first), t0() + TimeDelta::minutes(last + 1));
+        let mut order: Vec<usize> = (0..model.sessions.len()).collect();
+        order.sort_by_key(|&i| (model.sessions[i].starts, self.sessions[i].as_uuid()));
+        let page = PageRequest::first(MAX_PAGE_SIZE);
+        let engine = &self.h.engine;
+        let failed = |what: &str, e: BookingError| format!("{what}: unexpected {} ({e})", e.code());
+
+        let mut students: Vec<u32> = model.sessions.iter().flat_map(|m| m.bookings.iter().map(|b| b.student)).collect();
+        students.sort_unstable();
+        students.dedup();
+        for st in students {
+            let mut expected = Vec::new();
+            for &i in &order {
+                let m = &model.sessions[i];
+                let Some(b) = m.bookings.iter().position(|b| b.student == st && !b.status.finished()) else { continue };
+                let booking = m.bookings[b];
+                let status = match booking.status {
+                    _ if m.cancelled => AgendaStatus::Cancelled,
+                    Status::Confirmed => AgendaStatus::Confirmed,
+                    Status::Waitlisted => AgendaStatus::Waitlisted,
+                    Status::Offered => AgendaStatus::Offered,
+                    Status::Attended => AgendaStatus::Attended,
+                    Status::NoShow => AgendaStatus::NoShow,
+                    Status::Expired | Status::Cancelled => continue,
+                };
+                let ahead = m.bookings[..b].iter().filter(|x| x.status == Status::Waitlisted).count() as u32;
+                let position = (booking.status == Status::Waitlisted).then_some(ahead + 1);
+                expected.push((self.sessions[i], status, booking.seats, position));
+            }
+            let agenda = engine
+                .student_agenda(Actor::System, student(st), from, to, &[], &page)
+                .map_err(|e| failed("a student's agenda", e))?;
+            let got: Vec<_> = agenda
+                .items
+                .iter()
+                .map(|item| {
+                    (item.session_id.unwrap_or_else(unknown_session), item.status, item.seats, item.waitlist_position)
+                })
+                .collect();
+            ensure_eq(got, expected, &format!("student {st}'s agenda: (session, status, seats, waitlist position)"))?;
+        }
+
+        let mut teachers: Vec<u32> = model.sessions.iter().map(|m| m.teacher).collect();
+        teachers.sort_unstable();
+        teachers.dedup();
+        for t in teachers {
+            let expected: Vec<_> = order
+                .iter()
+                .filter(|&&i| model.sessions[i].teacher == t)
+                .map(|&i| {
+                    let m = &model.sessions[i];
+                    let waiting = m.bookings.iter().filter(|b| b.status == Status::Waitlisted).count() as u32;
+                    (self.sessions[i], m.cancelled, m.taken(), m.capacity.saturating_sub(m.taken()), waiting)
+                })
+                .collect();
+            let agenda = engine
+                .teacher_agenda(Actor::Teacher(teacher(t)), teacher(t), from, to, &page)
+                .map_err(|e| failed("a teacher's agenda", e))?;
+            let got: Vec<_> = agenda
+                .items
+                .iter()
+                .map(|item| {
+                    let id = item.session_id.unwrap_or_else(unknown_session);
+                    (id, item.cancelled, item.seats_taken, item.seats_remaining, item.waitlist_length)
+                })
+                .collect();
+            ensure_eq(got, expected, &format!("teacher {t}'s agenda: (session, cancelled, taken, left, waiting)"))?;
+        }
+
+        let expected: Vec<SessionId> =
+            order.iter().filter(|&&i| !model.sessions[i].cancelled).map(|&i| self.sessions[i]).collect();
+        let starting = engine.starting_between(Actor::System, from, to, &page).map_err(|e| failed("what starts", e))?;
+        let got: Vec<SessionId> =
+            starting.items.iter().map(|item| item.session_id.unwrap_or_else(unknown_session)).collect();
+        ensure_eq(got, expected, "what starts: the sessions not cancelled, by start")
     }
 
     /// Checks the engine's result against the model's prediction and the stored sessions.

@@ -1,7 +1,8 @@
 //! Plays the seed checklist's scenarios (group sessions, then 1:1 lessons) on the booking
 //! engine, stored in a SQLite file, and prints what happened, step by step; then the rules
 //! beyond the checklist (waitlist offers, seats for a family, scheduling rules, time off,
-//! rescheduling, calendar export).
+//! rescheduling, calendar export); then what a platform shows: a student's agenda, the
+//! teacher's approval queue, and the events relayed from the outbox.
 //!
 //! ```text
 //! cargo run -p quickstart                      # plays the scenarios into ./quickstart.db
@@ -13,6 +14,7 @@
 use booking_core::availability::SlotRecurrence;
 use booking_core::availability::TimeOffSpec;
 use booking_core::lesson::{OccurrenceQuery, SeriesEnd, SeriesMode, SeriesRequest, SlotSpec};
+use booking_core::read::{AgendaKind, PageRequest};
 use booking_core::{
     Actor, BookingError, CourseId, Engine, Event, EventKind, ManualClock, NewGroupSession, Receipt, SchedulingRules,
     SeatBooking, SequentialIds, SessionId, UserId, WaitlistMode,
@@ -177,6 +179,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     one_to_one_lessons(&store)?;
     println!();
     beyond_the_checklist(&store)?;
+    println!();
+    the_read_side(&store)?;
     println!("\nAll of this is stored in {}: run again to see it, or pass --fresh to start clean.", path.display());
     Ok(())
 }
@@ -192,24 +196,101 @@ fn show_earlier_run(store: &Store) -> Result<bool, BookingError> {
     // The instant the group scenarios end at, after both sessions started.
     let clock = ManualClock::new(Utc.with_ymd_and_hms(2030, 9, 3, 16, 10, 0).unwrap());
     let engine = Engine::new(Arc::clone(store)).with_clock(clock);
-    let events = store.events_since(0, usize::MAX)?;
-    println!("An earlier run stored its scenarios here ({} events in the outbox). What it left:", events.len());
-    for e in &events {
-        if let EventKind::SessionCreated { session } = &e.event.kind {
-            println!("  session \"{}\":", session.title);
-            status_line(&engine, session.id);
+    // Everything that takes place in 2030, read from the store's indexes (the read side).
+    let (from, to) =
+        (Utc.with_ymd_and_hms(2030, 1, 1, 0, 0, 0).unwrap(), Utc.with_ymd_and_hms(2030, 12, 31, 0, 0, 0).unwrap());
+    let mut items = Vec::new();
+    let mut page = PageRequest::first(100);
+    loop {
+        let got = engine.starting_between(Actor::System, from, to, &page)?;
+        items.extend(got.items);
+        match got.next {
+            Some(token) => page = PageRequest::after(token, 100),
+            None => break,
         }
     }
-    let lessons = events
-        .iter()
-        .filter(|e| matches!(e.event.kind, EventKind::LessonBooked { .. } | EventKind::LessonRequested { .. }))
-        .count();
-    println!("  1:1 lessons booked: {lessons}");
-    if let Some(last) = events.last() {
-        println!("  last event: #{} {}", last.id, last.event.kind.name());
+    println!("An earlier run stored its scenarios here. What it left:");
+    for item in items.iter().filter(|i| i.kind == AgendaKind::Session) {
+        println!("  session \"{}\":", item.title.as_deref().unwrap_or(""));
+        status_line(&engine, item.session_id.expect("a session item names its session"));
     }
+    let lessons = items.iter().filter(|i| i.kind == AgendaKind::Lesson).count();
+    println!("  1:1 lessons that take place: {lessons}");
+    println!("  events not yet relayed: {}", engine.outbox(Actor::System, 0, 500)?.len());
     println!("\nPass --fresh to play the scenarios again from a clean database.");
     Ok(true)
+}
+
+/// What a platform shows its users, read from the store's indexes: a student's agenda, the
+/// teacher's approval queue, and the events relayed from the outbox (read, deliver,
+/// acknowledge: at least once).
+fn the_read_side(store: &Store) -> Result<(), BookingError> {
+    use booking_core::Clock as _;
+    println!("=== What the platform shows (the read side) ===\n");
+    let clock = Arc::new(ManualClock::new(Utc.with_ymd_and_hms(2030, 3, 4, 9, 0, 0).unwrap()));
+    let engine =
+        Engine::new(Arc::clone(store)).with_clock(Arc::clone(&clock)).with_ids(SequentialIds::starting_after(3 << 20));
+    let mut cast = Cast { names: HashMap::new() };
+    let teacher = cast.person(2000, "Herr Becker");
+    let mia = cast.person(21, "Mia");
+    let theory = CourseId::from_uuid(uuid::Uuid::from_u128(32));
+
+    // Mia asks for one more theory lesson (the course needs approval), so the queue has one.
+    let theory_slot = engine.calendar(teacher)?.slots.iter().find(|s| s.course_id == Some(theory)).map(|s| s.id);
+    if let Some(slot) = theory_slot {
+        let start = Utc.with_ymd_and_hms(2030, 4, 8, 14, 0, 0).unwrap();
+        show(&cast, "Mia requests Monday 8 April, 4pm", engine.book_lesson(Actor::Student(mia), slot, start, mia));
+    }
+
+    let (from, to) = (clock.now(), clock.now() + TimeDelta::days(60));
+    println!("\nMia's agenda, the next 60 days (as Mia reads it):");
+    let agenda = engine.student_agenda(Actor::Student(mia), mia, from, to, &[], &PageRequest::first(20))?;
+    for item in &agenda.items {
+        println!(
+            "  {} UTC  {:<6}  {:<16}  with {}",
+            item.starts_at.format("%a %d %b %H:%M"),
+            if item.kind == AgendaKind::Lesson { "lesson" } else { "seat" },
+            item.status.as_str(),
+            cast.name(item.teacher_id)
+        );
+    }
+
+    println!("\nHerr Becker's approval queue (oldest request first):");
+    let queue = engine.approval_queue(Actor::Teacher(teacher), teacher, &PageRequest::first(20))?;
+    for request in &queue.items {
+        println!(
+            "  {} asks for {} UTC (requested {})",
+            cast.name(request.student_id),
+            request.starts_at.format("%a %d %b %H:%M"),
+            request.requested_at.format("%d %b %H:%M")
+        );
+    }
+    let refused = engine.approval_queue(Actor::Student(mia), teacher, &PageRequest::first(20));
+    if let Err(e) = refused {
+        println!("  (Mia may not read it: [{}])", e.code());
+    }
+
+    println!("\nRelaying the outbox (every committed event, in commit order; a host sends mail or webhooks):");
+    let mut relayed: Vec<(&'static str, usize)> = Vec::new();
+    let mut total = 0;
+    loop {
+        let batch = engine.outbox(Actor::System, 0, 200)?;
+        let Some(last) = batch.last().map(|e| e.position) else { break };
+        for entry in &batch {
+            let name = entry.event.kind.name();
+            match relayed.iter_mut().find(|(n, _)| *n == name) {
+                Some((_, count)) => *count += 1,
+                None => relayed.push((name, 1)),
+            }
+        }
+        total += batch.len();
+        // Delivered: acknowledge up to the last one (a crash before this relays them again).
+        engine.acknowledge_outbox(Actor::System, last)?;
+    }
+    let summary: Vec<String> = relayed.iter().map(|(name, count)| format!("{count} {name}")).collect();
+    println!("  relayed {total} events: {}", summary.join(", "));
+    println!("  left in the outbox: {}", engine.outbox(Actor::System, 0, 200)?.len());
+    Ok(())
 }
 
 fn group_sessions(store: &Store) {
