@@ -1054,6 +1054,18 @@ fn get<'a>(
     row.get_ref(index).map_err(|e| failure.map("reading a column", e))
 }
 
+/// The query [`Repository::read_index`] runs, with its parameters `?1` index, `?2` partition,
+/// `?3` and `?4` the exclusive sort-key bounds, `?5` the limit: each entry's sort key, kind, id,
+/// and its aggregate's version and body as stored now. It is a range scan of `read_index`'s
+/// primary key `(index, partition, sort)` joined to `sessions` and `lessons` by primary key;
+/// public so that a host can `EXPLAIN QUERY PLAN` it on its own data.
+pub const READ_INDEX_QUERY: &str = "SELECT r.sort, r.kind, r.aggregate_id, coalesce(s.version, l.version), \
+     coalesce(s.body, l.body) FROM read_index AS r \
+     LEFT JOIN sessions AS s ON r.kind = 'session' AND s.id = r.aggregate_id \
+     LEFT JOIN lessons AS l ON r.kind = 'lesson' AND l.id = r.aggregate_id \
+     WHERE r.\"index\" = ?1 AND r.\"partition\" = ?2 AND r.sort > ?3 AND r.sort < ?4 \
+     ORDER BY r.sort LIMIT ?5";
+
 impl Repository for SqliteRepository {
     fn sessions_with_offers_due(&self, until: chrono::DateTime<chrono::Utc>) -> Result<Vec<SessionId>, StoreError> {
         let until = encode_instant(until);
@@ -1203,16 +1215,7 @@ impl Repository for SqliteRepository {
         let limit = i64::from(range.limit);
         self.read(|conn, failure| {
             let doing = "reading a read index";
-            let mut stmt = conn
-                .prepare_cached(
-                    "SELECT r.sort, r.kind, r.aggregate_id, coalesce(s.version, l.version), coalesce(s.body, l.body) \
-                     FROM read_index AS r \
-                     LEFT JOIN sessions AS s ON r.kind = 'session' AND s.id = r.aggregate_id \
-                     LEFT JOIN lessons AS l ON r.kind = 'lesson' AND l.id = r.aggregate_id \
-                     WHERE r.\"index\" = ?1 AND r.\"partition\" = ?2 AND r.sort > ?3 AND r.sort < ?4 \
-                     ORDER BY r.sort LIMIT ?5",
-                )
-                .map_err(|e| failure.map(doing, e))?;
+            let mut stmt = conn.prepare_cached(READ_INDEX_QUERY).map_err(|e| failure.map(doing, e))?;
             let mut rows = stmt
                 .query(params![range.index.as_str(), range.partition, range.after, range.before, limit])
                 .map_err(|e| failure.map(doing, e))?;

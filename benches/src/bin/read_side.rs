@@ -296,6 +296,33 @@ fn outbox<R: Repository>(engine: &Engine<R>, commits: usize) -> (f64, f64, usize
     (commit_rate, relayed as f64 / start.elapsed().as_secs_f64(), relayed)
 }
 
+/// The plan SQLite picks for a student's agenda page.
+fn sqlite_plan(path: &std::path::Path) -> String {
+    let conn = rusqlite::Connection::open(path).expect("the database");
+    let (after, before) = agenda_bounds();
+    let mut stmt = conn.prepare(&format!("EXPLAIN QUERY PLAN {}", booking_sqlite::READ_INDEX_QUERY)).expect("explain");
+    let rows = stmt
+        .query_map(rusqlite::params!["student_agenda", partition(), after, before, 21], |row| row.get::<_, String>(3))
+        .expect("plan");
+    rows.map(|r| format!("  {}", r.expect("a plan row"))).collect::<Vec<_>>().join("\n")
+}
+
+/// The plan PostgreSQL picks for a student's agenda page (with actual times).
+fn pg_plan(client: &mut postgres::Client) -> String {
+    let (after, before) = agenda_bounds();
+    let query = format!("EXPLAIN (ANALYZE, COSTS OFF) {}", booking_postgres::READ_INDEX_QUERY);
+    let rows = client.query(&query, &[&"student_agenda", &partition(), &after, &before, &21_i64]).expect("explain");
+    rows.iter().map(|r| format!("  {}", r.get::<_, String>(0))).collect::<Vec<_>>().join("\n")
+}
+
+fn partition() -> String {
+    student(7).as_uuid().hyphenated().to_string()
+}
+
+fn agenda_bounds() -> (String, String) {
+    (booking_core::index::sort_bound(now()), booking_core::index::sort_bound(now() + TimeDelta::days(30)))
+}
+
 fn report(db: &str, sizes: &[u64], rows: &[Row]) {
     println!(
         "\n{db}: median / p95 in µs (mean items per page); last column: median at the largest size / the smallest"
@@ -330,10 +357,7 @@ fn main() {
             let engine = Engine::new(store).with_clock(ManualClock::new(now()));
             rows.push(queries(&engine, a.queries));
             if size == *a.sizes.last().unwrap() {
-                println!(
-                    "\nsqlite: the read index's query plan: {}",
-                    engine.repository().read_index_plan().expect("plan")
-                );
+                println!("\nsqlite: the read index's query plan (a student's agenda):\n{}", sqlite_plan(&path));
                 let (commits, relay, events) = outbox(&engine, a.commits);
                 println!(
                     "sqlite outbox: {commits:.0} commits/s (4 threads); relay read+acknowledge {relay:.0} events/s ({events} events)"
@@ -348,18 +372,16 @@ fn main() {
         for &size in &a.sizes {
             let schema = format!("read_{size}_{}", uuid::Uuid::new_v4().simple());
             let store: PgRepository =
-                PgOptions::new(&url).expect("url").schema(schema).max_connections(8).open().expect("store");
+                PgOptions::new(&url).expect("url").schema(schema.clone()).max_connections(8).open().expect("store");
             let started = Instant::now();
             fill(&store, size);
-            store.analyze().expect("analyze");
+            let mut client = postgres::Client::connect(&url, postgres::NoTls).expect("a connection");
+            client.batch_execute(&format!("SET search_path TO {schema}; ANALYZE")).expect("analyze");
             eprintln!("postgres: {size} written in {:.1} s", started.elapsed().as_secs_f64());
             let engine = Engine::new(store).with_clock(ManualClock::new(now()));
             rows.push(queries(&engine, a.queries));
             if size == *a.sizes.last().unwrap() {
-                println!(
-                    "\npostgres: the read index's query plan:\n{}",
-                    engine.repository().read_index_plan().expect("plan")
-                );
+                println!("\npostgres: the read index's query plan (a student's agenda):\n{}", pg_plan(&mut client));
                 let (commits, relay, events) = outbox(&engine, a.commits);
                 println!(
                     "postgres outbox: {commits:.0} commits/s (4 threads); relay read+acknowledge {relay:.0} events/s ({events} events)"
