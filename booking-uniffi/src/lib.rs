@@ -10,7 +10,9 @@
 //! - [`Engine`]: the engine over a store; every command and read of the core, the scheduling
 //!   rules (booking windows, buffers, cut-offs, limits: `SchedulingRules`),
 //!   time off, rescheduling, multi-seat bookings, waitlist offers
-//!   ([`Engine::process_expired_offers`]) and the iCalendar export.
+//!   ([`Engine::process_expired_offers`]), the iCalendar export, and the read side
+//!   (agendas, the approval queue, rosters, what starts soon, the outbox: paged, one page
+//!   record per list, e.g. [`StudentAgendaPage`]).
 //! - Stores: [`InMemoryStore`], [`SqliteStore`] (a file on the device), and [`DocumentStore`],
 //!   a foreign trait a Kotlin or Swift class implements, which `run_conformance` (feature
 //!   `conformance`, test builds only) checks against the core's conformance suite in one call.
@@ -39,6 +41,7 @@
 mod conformance;
 mod engine;
 pub mod error;
+mod read;
 mod stores;
 pub mod types;
 
@@ -46,9 +49,13 @@ pub mod types;
 pub use conformance::{CheckOutcome, ConformanceReport, StoreFactory, conformance_checks, run_conformance};
 pub use engine::{Engine, IcalOptions, ManualClock, MeetingLinkError, MeetingLinkGenerator};
 pub use error::{BookingError, StoreError, all_error_codes};
+pub use read::{
+    ApprovalQueuePage, OutboxEntry, Roster, RosterPage, StartingPage, StudentAgendaPage, TeacherAgendaPage,
+};
 pub use stores::{
-    AggregateKind, BookingLocation, Document, DocumentCommit, DocumentRequest, DocumentStore, DocumentWrite,
-    FinishedBooking, InMemoryStore, NewBooking, NewSlot, OutboxEvent, SqliteStore,
+    AggregateKind, BookingLocation, Document, DocumentCommit, DocumentHit, DocumentRequest, DocumentStore,
+    DocumentWrite, FinishedBooking, InMemoryStore, IndexEntry, NewBooking, NewSlot, OutboxDocument, OutboxEvent,
+    SqliteStore, index_entries,
 };
 
 uniffi::setup_scaffolding!();

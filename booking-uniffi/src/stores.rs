@@ -218,6 +218,45 @@ pub struct DocumentWrite {
     /// aggregate). The store keeps it with the document, replacing the previous one, and
     /// answers [`DocumentStore::sessions_with_offers_due`] from it.
     pub offer_deadline: Option<Timestamp>,
+    /// The aggregate's read-index entries: the store replaces every entry it keeps for this
+    /// aggregate with these (none: it keeps none), in the same atomic step, and answers
+    /// [`DocumentStore::read_index`] from them.
+    pub read_entries: Vec<IndexEntry>,
+}
+
+/// One entry of a read index (`booking_core::index::IndexEntry`): the aggregate of the
+/// [`DocumentWrite`] it comes with is listed in `index`, under `partition`, at `sort`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, uniffi::Record)]
+pub struct IndexEntry {
+    /// Which index: `"student_agenda"`, `"teacher_agenda"`, `"approval_queue"` or `"starts"`.
+    pub index: String,
+    /// Whose list: a user's id (hyphenated, lower case), or `""` for `"starts"`.
+    pub partition: String,
+    /// Where in the list; compare sort keys byte by byte (they are ASCII).
+    pub sort: String,
+}
+
+/// One answer of [`DocumentStore::read_index`]: an entry's sort key, the aggregate it lists
+/// and that aggregate's document as stored now.
+#[derive(Clone, Debug, PartialEq, Eq, uniffi::Record)]
+pub struct DocumentHit {
+    /// The entry's [`IndexEntry::sort`].
+    pub sort: String,
+    /// The listed aggregate's kind (a session or a lesson).
+    pub kind: AggregateKind,
+    /// The listed aggregate's id.
+    pub id: String,
+    /// Its document as stored now.
+    pub document: Document,
+}
+
+/// One event kept in a document store's outbox.
+#[derive(Clone, Debug, PartialEq, Eq, uniffi::Record)]
+pub struct OutboxDocument {
+    /// Its position: 1, 2, ... in commit order, never reused.
+    pub position: u64,
+    /// The event as JSON, exactly as [`DocumentCommit::outbox`] handed it over.
+    pub body: String,
 }
 
 /// A booking created by a commit, for [`DocumentStore::locate_booking`].
@@ -279,6 +318,10 @@ pub struct DocumentCommit {
     /// Seat bookings the commit finished: keep each in the booking history, replacing a body
     /// kept under the same id.
     pub finished_bookings: Vec<FinishedBooking>,
+    /// The command's events as JSON, in order: append each to the outbox at the next position
+    /// (1, 2, ...), in the same atomic step, so that positions grow in commit order (assign
+    /// them under the lock that makes the commit atomic).
+    pub outbox: Vec<String>,
 }
 
 /// A store written in Kotlin or Swift: a versioned document store, mirroring
@@ -291,6 +334,16 @@ pub struct DocumentCommit {
 /// [`prune_requests`](Self::prune_requests) and keeps those two new fields of the commit; stored
 /// documents need no change.) The engine
 /// wraps it in the core's `DocumentRepository`, so it needs to know no booking rule.
+///
+/// The read side: the store also keeps a read index (entries `(index, partition, sort)` each
+/// listing one aggregate, replaced with every write of it from [`DocumentWrite::read_entries`];
+/// a sorted map is enough) and an outbox (the events of [`DocumentCommit::outbox`] at positions
+/// growing in commit order), and answers [`read_index`](Self::read_index),
+/// [`read_outbox`](Self::read_outbox) and [`acknowledge_outbox`](Self::acknowledge_outbox).
+/// (A store written before the read side adds those three methods and keeps those two new
+/// fields; aggregates it stored before have no entries, so it fills them once, in its
+/// migration: for each stored session and lesson document, the entries [`index_entries`]
+/// returns.)
 ///
 /// What it must guarantee: [`commit`](DocumentStore::commit) applies every write only if the
 /// stored version of its aggregate is still `expected_version` (`0`: it must not exist),
@@ -323,6 +376,48 @@ pub trait DocumentStore: Send + Sync {
     /// Operator action: deletes the request records recorded before `recorded_before` (by the
     /// [`DocumentRequest::recorded_at`] they came with); returns how many.
     fn prune_requests(&self, recorded_before: Timestamp) -> Result<u64, StoreError>;
+    /// The entries kept for `index` under `partition` whose sort key lies strictly between
+    /// `after` and `before` (byte-wise), ascending, at most `limit`, each with the document of
+    /// the aggregate it lists as stored now.
+    fn read_index(
+        &self,
+        index: String,
+        partition: String,
+        after: String,
+        before: String,
+        limit: u32,
+    ) -> Result<Vec<DocumentHit>, StoreError>;
+    /// The outbox's events at positions greater than `after`, ascending, at most `limit`.
+    fn read_outbox(&self, after: u64, limit: u32) -> Result<Vec<OutboxDocument>, StoreError>;
+    /// Deletes the outbox events at positions up to and including `up_to`; returns how many
+    /// it deleted (positions are never reused).
+    fn acknowledge_outbox(&self, up_to: u64) -> Result<u64, StoreError>;
+}
+
+/// The read-index entries of a stored document, as the engine computes them with each write
+/// (`booking_core::index::IndexEntry::of_session` / `of_lesson`; none for a calendar): the hook
+/// a store written before the read side uses once to fill its read index for the aggregates it
+/// stored before (for each stored session and lesson, replace its entries with these).
+/// `InvalidInput` naming `body` if the body is not a document of that kind.
+#[uniffi::export]
+pub fn index_entries(kind: AggregateKind, body: String) -> Result<Vec<IndexEntry>, BookingError> {
+    guard(|| {
+        let invalid = |e: serde_json::Error| booking_core::BookingError::invalid("body", e.to_string());
+        let entries = match kind {
+            AggregateKind::Session => {
+                booking_core::index::IndexEntry::of_session(&serde_json::from_str(&body).map_err(invalid)?)
+            }
+            AggregateKind::Lesson => {
+                booking_core::index::IndexEntry::of_lesson(&serde_json::from_str(&body).map_err(invalid)?)
+            }
+            AggregateKind::Calendar => Vec::new(),
+        };
+        Ok(entries.into_iter().map(index_entry_out).collect())
+    })
+}
+
+fn index_entry_out(entry: booking_core::index::IndexEntry) -> IndexEntry {
+    IndexEntry { index: entry.index.as_str().to_owned(), partition: entry.partition, sort: entry.sort }
 }
 
 /// A foreign [`DocumentStore`] as a core repository.
@@ -385,6 +480,7 @@ fn commit_out(commit: core_doc::DocumentCommit) -> DocumentCommit {
                     version: w.version,
                     body: w.body,
                     offer_deadline: w.offer_deadline,
+                    read_entries: w.read_entries.into_iter().map(index_entry_out).collect(),
                 }
             })
             .collect(),
@@ -410,7 +506,17 @@ fn commit_out(commit: core_doc::DocumentCommit) -> DocumentCommit {
             .into_iter()
             .map(|(id, body)| FinishedBooking { booking_id: id.to_string(), body })
             .collect(),
+        outbox: commit.outbox,
     }
+}
+
+/// The key of an aggregate a foreign store named by kind and id.
+fn key_in(record: &str, kind: AggregateKind, id: &str) -> Result<AggregateKey, CoreStoreError> {
+    Ok(match kind {
+        AggregateKind::Session => AggregateKey::Session(index_id(record, id)?),
+        AggregateKind::Calendar => AggregateKey::Calendar(index_id(record, id)?),
+        AggregateKind::Lesson => AggregateKey::Lesson(index_id(record, id)?),
+    })
 }
 
 impl core_doc::DocumentStore for ForeignDocuments {
@@ -466,5 +572,40 @@ impl core_doc::DocumentStore for ForeignDocuments {
             .iter()
             .map(|id| index_id::<SessionId>("offer deadline index", id))
             .collect()
+    }
+
+    fn read_index(
+        &self,
+        index: &str,
+        partition: &str,
+        after: &str,
+        before: &str,
+        limit: u32,
+    ) -> Result<Vec<core_doc::DocumentHit>, CoreStoreError> {
+        let (index, partition, after, before) =
+            (index.to_owned(), partition.to_owned(), after.to_owned(), before.to_owned());
+        let record = format!("read index {index}");
+        self.call("read_index", |s| s.read_index(index, partition, after, before, limit))?
+            .into_iter()
+            .map(|hit| {
+                Ok(core_doc::DocumentHit {
+                    key: key_in(&record, hit.kind, &hit.id)?,
+                    sort: hit.sort,
+                    document: core_doc::Document { version: hit.document.version, body: hit.document.body },
+                })
+            })
+            .collect()
+    }
+
+    fn read_outbox(&self, after: u64, limit: u32) -> Result<Vec<(u64, String)>, CoreStoreError> {
+        Ok(self
+            .call("read_outbox", |s| s.read_outbox(after, limit))?
+            .into_iter()
+            .map(|e| (e.position, e.body))
+            .collect())
+    }
+
+    fn acknowledge_outbox(&self, up_to: u64) -> Result<u64, CoreStoreError> {
+        self.call("acknowledge_outbox", |s| s.acknowledge_outbox(up_to))
     }
 }

@@ -7,13 +7,16 @@ use booking_core::uniffi_support::Timestamp;
 use booking_core::{SeatStatus, UserId, WaitlistMode};
 use booking_uniffi::types::{Actor, NewGroupSession};
 use booking_uniffi::{
-    AggregateKind, BookingError, BookingLocation, Document, DocumentCommit, DocumentStore, Engine, ManualClock,
-    StoreError, StoreFactory, conformance_checks, run_conformance,
+    AggregateKind, BookingError, BookingLocation, Document, DocumentCommit, DocumentHit, DocumentStore, Engine,
+    ManualClock, OutboxDocument, StoreError, StoreFactory, conformance_checks, index_entries, run_conformance,
 };
 use chrono::{DateTime, TimeDelta, Utc};
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
+
+/// A read-index entry: `(index, partition, sort)`.
+type Entry = (String, String, String);
 
 #[derive(Default)]
 struct State {
@@ -24,6 +27,13 @@ struct State {
     finished: HashMap<String, String>,
     enrollments: HashSet<(String, String)>,
     offer_deadlines: HashMap<String, Timestamp>,
+    /// The read index: `(index, partition, sort)` to the aggregate listed, and each
+    /// aggregate's entries (replaced on its next write).
+    read_index: BTreeMap<Entry, (AggregateKind, String)>,
+    read_entries: HashMap<(AggregateKind, String), Vec<Entry>>,
+    /// The outbox by position, and the last position given out.
+    outbox: BTreeMap<u64, String>,
+    outbox_last: u64,
 }
 
 #[derive(Default)]
@@ -71,7 +81,21 @@ impl DocumentStore for MirrorStore {
                     None => state.offer_deadlines.remove(&w.id),
                 };
             }
+            let key = (w.kind, w.id.clone());
+            for old in state.read_entries.remove(&key).unwrap_or_default() {
+                state.read_index.remove(&old);
+            }
+            let entries: Vec<_> = w.read_entries.into_iter().map(|e| (e.index, e.partition, e.sort)).collect();
+            for entry in &entries {
+                state.read_index.insert(entry.clone(), key.clone());
+            }
+            state.read_entries.insert(key, entries);
             state.documents.insert((w.kind, w.id), Document { version: w.version, body: w.body });
+        }
+        for event in commit.outbox {
+            state.outbox_last += 1;
+            let position = state.outbox_last;
+            state.outbox.insert(position, event);
         }
         for b in commit.new_bookings {
             state.bookings.insert(b.booking_id, b.location);
@@ -107,6 +131,44 @@ impl DocumentStore for MirrorStore {
         let before = requests.len();
         requests.retain(|_, (_, at)| *at >= recorded_before);
         Ok((before - requests.len()) as u64)
+    }
+    fn read_index(
+        &self,
+        index: String,
+        partition: String,
+        after: String,
+        before: String,
+        limit: u32,
+    ) -> Result<Vec<DocumentHit>, StoreError> {
+        use std::ops::Bound::Excluded;
+        let state = self.state.lock().unwrap();
+        let (lower, upper) = ((index.clone(), partition.clone(), after), (index, partition, before));
+        if lower >= upper {
+            return Ok(Vec::new());
+        }
+        Ok(state
+            .read_index
+            .range((Excluded(lower), Excluded(upper)))
+            .take(limit as usize)
+            .filter_map(|((_, _, sort), (kind, id))| {
+                let document = state.documents.get(&(*kind, id.clone()))?.clone();
+                Some(DocumentHit { sort: sort.clone(), kind: *kind, id: id.clone(), document })
+            })
+            .collect())
+    }
+    fn read_outbox(&self, after: u64, limit: u32) -> Result<Vec<OutboxDocument>, StoreError> {
+        let state = self.state.lock().unwrap();
+        Ok(state
+            .outbox
+            .range(after.saturating_add(1)..)
+            .take(limit as usize)
+            .map(|(position, body)| OutboxDocument { position: *position, body: body.clone() })
+            .collect())
+    }
+    fn acknowledge_outbox(&self, up_to: u64) -> Result<u64, StoreError> {
+        let outbox = &mut self.state.lock().unwrap().outbox;
+        let kept = outbox.split_off(&up_to.saturating_add(1));
+        Ok(std::mem::replace(outbox, kept).len() as u64)
     }
 }
 
@@ -154,6 +216,10 @@ fn a_document_store_passes_conformance_checks_through_the_adapter() {
         "group_finished_bookings_leave_the_session",
         "prune_request_records",
         "store_index_queries_agree_with_the_core",
+        "read_queries_list_what_is_stored",
+        "read_queries_check_the_reader",
+        "read_outbox_in_commit_order",
+        "read_outbox_across_concurrent_writers",
     ]
     .map(String::from)
     .to_vec();
@@ -229,4 +295,69 @@ fn offer_deadlines_reach_the_store_and_drive_expiry() {
     assert_eq!(sweep.events.iter().map(|e| e.name.as_str()).collect::<Vec<_>>(), ["offer_expired"]);
     assert_eq!(engine.seat_booking(second.id).unwrap().status, SeatStatus::Expired);
     assert!(store.state.lock().unwrap().offer_deadlines.is_empty(), "the deadline is cleared with the offer");
+}
+
+#[test]
+fn the_read_side_through_a_document_store() {
+    let now = DateTime::<Utc>::from_timestamp(1_900_000_000, 0).unwrap();
+    let store = Arc::new(MirrorStore::default());
+    let engine = Engine::with_document_store(
+        Arc::clone(&store) as Arc<dyn DocumentStore>,
+        Some(ManualClock::new(now).unwrap()),
+        None,
+        None,
+        None,
+    );
+    let teacher = || Actor::Teacher { id: user(TEACHER) };
+    let new = NewGroupSession { starts_at: now + TimeDelta::days(1), ..new_group_session() };
+    let session = engine.create_session(teacher(), new, None).unwrap().value;
+    let ana = user("00000000-0000-0000-0000-000000000002");
+    let seat = engine.book_seat(Actor::Student { id: ana }, session.id, ana, None).unwrap().value;
+    let (from, to) = (now, now + TimeDelta::days(30));
+
+    let agenda = engine.student_agenda(Actor::Student { id: ana }, ana, from, to, 10, vec![], None).unwrap();
+    assert_eq!(agenda.items.iter().map(|i| i.booking_id).collect::<Vec<_>>(), [seat.id]);
+    assert_eq!(agenda.next, None);
+    let page = engine.teacher_agenda(teacher(), user(TEACHER), from, to, 1, None).unwrap();
+    assert_eq!(page.items[0].session_id, Some(session.id));
+    let roster = engine.roster(teacher(), session.id, 10, None).unwrap();
+    assert_eq!(roster.entries.items[0].student_id, Some(ana));
+    assert!(engine.approval_queue(teacher(), user(TEACHER), 10, None).unwrap().items.is_empty());
+    assert_eq!(engine.starting_between(Actor::System, from, to, 10, None).unwrap().items.len(), 1);
+
+    // Bad pages and windows are typed errors, never panics.
+    let code = |r: Result<booking_uniffi::StudentAgendaPage, BookingError>| r.unwrap_err().code().to_owned();
+    let agenda_of = |limit, after: Option<&str>, to| {
+        engine.student_agenda(Actor::Student { id: ana }, ana, from, to, limit, vec![], after.map(String::from))
+    };
+    assert_eq!(code(agenda_of(0, None, to)), "invalid_input");
+    assert_eq!(code(agenda_of(501, None, to)), "invalid_input");
+    assert_eq!(code(agenda_of(10, Some("bad\ntoken"), to)), "invalid_input");
+    assert_eq!(code(agenda_of(10, Some(""), to)), "invalid_input");
+    assert_eq!(code(agenda_of(10, None, from)), "invalid_input");
+    assert_eq!(code(agenda_of(10, None, from + TimeDelta::days(401))), "invalid_input");
+    assert_eq!(engine.roster(teacher(), session.id, 10, Some("x".into())).unwrap_err().code(), "invalid_input");
+    assert_eq!(engine.outbox(teacher(), 0, 10).unwrap_err().code(), "not_authorized");
+
+    // The outbox went through the store, in commit order; acknowledging empties it.
+    let events = engine.outbox(Actor::System, 0, 100).unwrap();
+    assert_eq!(events.iter().map(|e| e.position).collect::<Vec<_>>(), (1..=events.len() as u64).collect::<Vec<_>>());
+    assert_eq!(events[0].event.name, "session_created");
+    assert_eq!(engine.acknowledge_outbox(Actor::System, events.len() as u64).unwrap(), events.len() as u64);
+    assert!(engine.outbox(Actor::System, 0, 100).unwrap().is_empty());
+
+    // The backfill hook computes what the engine wrote.
+    let (body, kept) = {
+        let state = store.state.lock().unwrap();
+        let key = (AggregateKind::Session, session.id.to_string());
+        (state.documents[&key].body.clone(), state.read_entries[&key].clone())
+    };
+    let computed: Vec<_> = index_entries(AggregateKind::Session, body)
+        .unwrap()
+        .into_iter()
+        .map(|e| (e.index, e.partition, e.sort))
+        .collect();
+    assert_eq!(computed, kept);
+    assert_eq!(index_entries(AggregateKind::Lesson, "{".into()).unwrap_err().code(), "invalid_input");
+    assert!(index_entries(AggregateKind::Calendar, "{}".into()).unwrap().is_empty());
 }

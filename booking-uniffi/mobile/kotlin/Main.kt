@@ -76,6 +76,11 @@ class KotlinDocumentStore : DocumentStore {
     private val approvals = HashMap<Pair<String, String>, ApprovalSettings>()
     private val enrollments = HashSet<Pair<String, String>>()
     private val offerDeadlines = HashMap<String, Instant>()
+    // The read index: per (index, partition), sort key to the aggregate listed; each aggregate's entries.
+    private val lists = HashMap<Pair<String, String>, java.util.TreeMap<String, Pair<AggregateKind, String>>>()
+    private val entriesOf = HashMap<Pair<AggregateKind, String>, List<IndexEntry>>()
+    private val outbox = ArrayList<OutboxDocument>()
+    private var outboxLast = 0uL
 
     override fun load(kind: AggregateKind, id: String): Document? = synchronized(lock) { documents[kind to id] }
 
@@ -96,11 +101,21 @@ class KotlinDocumentStore : DocumentStore {
             throw StoreException.DuplicateRequest()
         }
         for (write in commit.writes) {
-            documents[write.kind to write.id] = Document(write.version, write.body)
+            val key = write.kind to write.id
+            documents[key] = Document(write.version, write.body)
             if (write.kind == AggregateKind.SESSION) {
                 val deadline = write.offerDeadline
                 if (deadline != null) offerDeadlines[write.id] = deadline else offerDeadlines.remove(write.id)
             }
+            // Replace the aggregate's read-index entries.
+            for (old in entriesOf.remove(key).orEmpty()) lists[old.index to old.partition]?.remove(old.sort)
+            for (entry in write.readEntries) lists.getOrPut(entry.index to entry.partition) { java.util.TreeMap() }[entry.sort] = key
+            entriesOf[key] = write.readEntries
+        }
+        // The events, at the next positions: assigned under the lock, so they grow in commit order.
+        for (event in commit.outbox) {
+            outboxLast += 1uL
+            outbox.add(OutboxDocument(outboxLast, event))
         }
         for (booking in commit.newBookings) bookings[booking.bookingId] = booking.location
         for (slot in commit.newSlots) slots[slot.slotId] = slot.teacherId
@@ -124,6 +139,24 @@ class KotlinDocumentStore : DocumentStore {
 
     override fun sessionsWithOffersDue(until: Instant): List<String> = synchronized(lock) {
         offerDeadlines.filterValues { it <= until }.entries.sortedBy { it.value }.map { it.key }
+    }
+
+    override fun readIndex(index: String, partition: String, after: String, before: String, limit: UInt): List<DocumentHit> =
+        synchronized(lock) {
+            val list = lists[index to partition]
+            if (list == null || after >= before) return@synchronized emptyList()
+            list.subMap(after, false, before, false).entries.take(limit.toInt()).mapNotNull { (sort, key) ->
+                documents[key]?.let { DocumentHit(sort, key.first, key.second, it) }
+            }
+        }
+
+    override fun readOutbox(after: ULong, limit: UInt): List<OutboxDocument> =
+        synchronized(lock) { outbox.filter { it.position > after }.take(limit.toInt()) }
+
+    override fun acknowledgeOutbox(upTo: ULong): ULong = synchronized(lock) {
+        val before = outbox.size
+        outbox.removeAll { it.position <= upTo }
+        (before - outbox.size).toULong()
     }
 
     fun enroll(studentId: String, courseId: String) = synchronized(lock) { enrollments.add(studentId to courseId) }
@@ -178,6 +211,12 @@ fun readmeQuickstart() {
     } catch (e: BookingException.AlreadyBooked) {
         expect(e.code == "already_booked", "the code travels with the exception")
     }
+
+    // My bookings: Ben's agenda for May, a page of at most 20 (pass `next` as `after` for more).
+    val mine = engine.studentAgenda(
+        Actor.Student(ben), ben, from = clock.now(), to = Instant.parse("2030-06-01T00:00:00Z"), limit = 20u,
+    )
+    expect(mine.items.map { it.sessionId to it.status } == listOf(session.id to AgendaStatus.CONFIRMED), "my bookings")
     // endregion
 }
 
@@ -982,6 +1021,73 @@ fun conformance() {
     expect(engine.session(s.id).bookedSeats == 5u, "20 threads, 5 seats: exactly 5 taken")
 }
 
+fun readSide() {
+    section("the read side over a store written in Kotlin: agendas, approval queue, roster, what starts, outbox")
+    val inner = KotlinDocumentStore()
+    val course = uid(800)
+    val store = object : DocumentStore by inner {
+        override fun approvalSettings(courseId: String, teacherId: String) =
+            ApprovalSettings(course = courseId == course, teacherOverride = null)
+    }
+    val e = Engine.withDocumentStore(store, clock = ManualClock(t0))
+    val t = Actor.Teacher(teacher)
+    val (ana, ben) = students[0] to students[1]
+    val (from, to) = t0 to t0.plus(Duration.ofDays(30))
+
+    // Ana books two sessions: her agenda lists both, by start, one page at a time.
+    val early = e.createSession(t, newGroupSession(5u, false)).value
+    val late = e.createSession(t, newGroupSession(5u, false, t0.plus(Duration.ofDays(2)))).value
+    val seat = e.bookSeat(Actor.Student(ana), early.id, ana).value
+    e.bookSeat(Actor.Student(ana), late.id, ana)
+    val first = e.studentAgenda(Actor.Student(ana), ana, from, to, limit = 1u)
+    expect(first.items.single().bookingId == seat.id && first.items.single().status == AgendaStatus.CONFIRMED &&
+        first.items.single().kind == AgendaKind.SESSION && first.items.single().meetingLink == "https://meet.example.com/group",
+        "a student's agenda shows their booking")
+    val next = first.next
+    expect(next != null, "more may follow")
+    val second = e.studentAgenda(Actor.Student(ana), ana, from, to, limit = 1u, after = next)
+    expect(second.items.single().sessionId == late.id, "the next page: ${second.items}")
+    val waiting = e.studentAgenda(Actor.Student(ana), ana, from, to, 10u, statuses = listOf(AgendaStatus.WAITLISTED))
+    expect(waiting.items.isEmpty() && waiting.next == null, "filtered by status")
+
+    // Ben asks for a lesson in a course that needs approval: the teacher's queue lists it.
+    inner.enroll(ben, course)
+    val slot = e.publishSlot(t, teacher, oneTimeUtc("2030-03-07T10:00", "2030-03-07T11:00").copy(courseId = course)).value
+    val pending = e.bookLesson(Actor.Student(ben), slot.id, at("2030-03-07T10:00:00Z"), ben).value
+    val queue = e.approvalQueue(t, teacher, 50u)
+    expect(queue.items.map { it.bookingId } == listOf(pending.id) && queue.items.single().studentId == ben &&
+        queue.next == null, "the approval queue lists the pending lesson")
+    val teacherAgenda = e.teacherAgenda(t, teacher, from, to, 50u)
+    expect(teacherAgenda.items.map { it.kind } == listOf(AgendaKind.SESSION, AgendaKind.SESSION, AgendaKind.LESSON) &&
+        teacherAgenda.items[2].lessonStatus == LessonStatus.PENDING && teacherAgenda.items[0].seatsTaken == 1u,
+        "the teacher's agenda: ${teacherAgenda.items}")
+    val roster = e.roster(t, early.id, 50u)
+    expect(roster.entries.items.single().studentId == ana && roster.seatsTaken == 1u && roster.capacity == 5u,
+        "the roster lists Ana")
+    val starting = e.startingBetween(Actor.System, from, to, 50u)
+    expect(starting.items.map { it.sessionId } == listOf(early.id, late.id), "what starts (a pending lesson does not)")
+
+    // Who may read what.
+    expectError<BookingException.NotAuthorized>("not_authorized", "another student's agenda") {
+        e.studentAgenda(Actor.Student(ben), ana, from, to, 10u)
+    }
+    expectError<BookingException.NotAuthorized>("not_authorized", "the outbox, as a teacher") { e.outbox(t, 0uL, 10u) }
+    expectInvalid("a page of 0", "limit") { e.studentAgenda(Actor.Student(ana), ana, from, to, 0u) }
+    expectInvalid("a page of 501", "limit") { e.approvalQueue(t, teacher, 501u) }
+    expectInvalid("a token that is no token", "page_token") { e.teacherAgenda(t, teacher, from, to, 10u, after = "bad token") }
+    expectInvalid("a roster token that is no roster token", "page_token") { e.roster(t, early.id, 10u, after = "x") }
+    expectInvalid("a window that ends before it starts", "window") { e.startingBetween(Actor.System, to, from, 10u) }
+    expectInvalid("a window of 401 days", "window") { e.studentAgenda(Actor.Student(ana), ana, from, from.plus(Duration.ofDays(401)), 10u) }
+
+    // The outbox: every event in commit order; acknowledging the last one empties it.
+    val events = e.outbox(Actor.System, 0uL, 100u)
+    expect(events.first().event.name == "session_created" && events.last().event.name == "lesson_requested" &&
+        events.zipWithNext().all { (a, b) -> a.position < b.position }, "the outbox: ${events.map { it.event.name }}")
+    expect(e.outbox(Actor.System, events[1].position, 100u).size == events.size - 2, "after a position")
+    expect(e.acknowledgeOutbox(Actor.Admin(uid(900)), events.last().position) == events.size.toULong(), "acknowledged")
+    expect(e.outbox(Actor.System, 0uL, 100u).isEmpty(), "acknowledging empties it")
+}
+
 fun main() {
     val started = System.nanoTime()
     readmeQuickstart()
@@ -994,6 +1100,7 @@ fun main() {
     hostileInputs()
     sqliteStore()
     conformance()
+    readSide()
 
     // Every code of the core has been triggered through real calls, each as its own exception class.
     val all = allErrorCodes()

@@ -84,6 +84,11 @@ final class SwiftDocumentStore: DocumentStore, @unchecked Sendable {
     private var finished: [String: String] = [:]
     private var enrollments = Set<String>()
     private var offerDeadlines: [String: Date] = [:]
+    // The read index: per "index\npartition", sort key to the aggregate listed; each aggregate's entries.
+    private var lists: [String: [String: DocumentKey]] = [:]
+    private var entriesOf: [DocumentKey: [IndexEntry]] = [:]
+    private var outbox: [OutboxDocument] = []
+    private var outboxLast: UInt64 = 0
 
     private func locked<T>(_ body: () throws -> T) rethrows -> T {
         lock.lock()
@@ -112,8 +117,20 @@ final class SwiftDocumentStore: DocumentStore, @unchecked Sendable {
                 throw StoreError.DuplicateRequest
             }
             for write in commit.writes {
-                documents[DocumentKey(kind: write.kind, id: write.id)] = Document(version: write.version, body: write.body)
+                let key = DocumentKey(kind: write.kind, id: write.id)
+                documents[key] = Document(version: write.version, body: write.body)
                 if write.kind == .session { offerDeadlines[write.id] = write.offerDeadline }
+                // Replace the aggregate's read-index entries.
+                for old in entriesOf.removeValue(forKey: key) ?? [] {
+                    lists[old.index + "\n" + old.partition]?.removeValue(forKey: old.sort)
+                }
+                for entry in write.readEntries { lists[entry.index + "\n" + entry.partition, default: [:]][entry.sort] = key }
+                entriesOf[key] = write.readEntries
+            }
+            // The events, at the next positions: assigned under the lock, so they grow in commit order.
+            for event in commit.outbox {
+                outboxLast += 1
+                outbox.append(OutboxDocument(position: outboxLast, body: event))
             }
             for booking in commit.newBookings { bookings[booking.bookingId] = booking.location }
             for slot in commit.newSlots { slots[slot.slotId] = slot.teacherId }
@@ -144,6 +161,28 @@ final class SwiftDocumentStore: DocumentStore, @unchecked Sendable {
 
     func sessionsWithOffersDue(until: Date) throws -> [String] {
         locked { offerDeadlines.filter { $0.value <= until }.sorted { $0.value < $1.value }.map { $0.key } }
+    }
+
+    func readIndex(index: String, partition: String, after: String, before: String, limit: UInt32) throws -> [DocumentHit] {
+        locked {
+            let below = { (a: String, b: String) in a.utf8.lexicographicallyPrecedes(b.utf8) }  // byte-wise
+            let listed = (lists[index + "\n" + partition] ?? [:]).filter { below(after, $0.key) && below($0.key, before) }
+            return listed.sorted { below($0.key, $1.key) }.prefix(Int(limit)).compactMap { hit in
+                documents[hit.value].map { DocumentHit(sort: hit.key, kind: hit.value.kind, id: hit.value.id, document: $0) }
+            }
+        }
+    }
+
+    func readOutbox(after: UInt64, limit: UInt32) throws -> [OutboxDocument] {
+        locked { Array(outbox.filter { $0.position > after }.prefix(Int(limit))) }
+    }
+
+    func acknowledgeOutbox(upTo: UInt64) throws -> UInt64 {
+        locked {
+            let before = outbox.count
+            outbox.removeAll { $0.position <= upTo }
+            return UInt64(before - outbox.count)
+        }
     }
 }
 // endregion
@@ -182,6 +221,11 @@ final class BrokenStore: DocumentStore, @unchecked Sendable {
     func sessionsWithOffersDue(until: Date) throws -> [String] { try inner.sessionsWithOffersDue(until: until) }
     func loadFinishedBooking(id: String) throws -> String? { try inner.loadFinishedBooking(id: id) }
     func pruneRequests(recordedBefore: Date) throws -> UInt64 { try inner.pruneRequests(recordedBefore: recordedBefore) }
+    func readIndex(index: String, partition: String, after: String, before: String, limit: UInt32) throws -> [DocumentHit] {
+        try inner.readIndex(index: index, partition: partition, after: after, before: before, limit: limit)
+    }
+    func readOutbox(after: UInt64, limit: UInt32) throws -> [OutboxDocument] { try inner.readOutbox(after: after, limit: limit) }
+    func acknowledgeOutbox(upTo: UInt64) throws -> UInt64 { try inner.acknowledgeOutbox(upTo: upTo) }
 }
 
 final class Links: MeetingLinkGenerator, @unchecked Sendable {
@@ -223,6 +267,12 @@ func readmeQuickstart() throws {
     } catch BookingError.AlreadyBooked(let code, _) {
         expect(code == "already_booked", "the code travels with the error")
     }
+
+    // My bookings: Ben's agenda for May, a page of at most 20 (pass `next` as `after` for more).
+    let mine = try engine.studentAgenda(
+        actor: .student(id: ben), studentId: ben, from: clock.now(),
+        to: ISO8601DateFormatter().date(from: "2030-06-01T00:00:00Z")!, limit: 20)
+    expect(mine.items.map { $0.sessionId } == [session.id] && mine.items[0].status == .confirmed, "my bookings")
     // endregion
 }
 
@@ -568,6 +618,11 @@ final class RecordingStore: DocumentStore, @unchecked Sendable {
     func sessionsWithOffersDue(until: Date) throws -> [String] { try inner.sessionsWithOffersDue(until: until) }
     func loadFinishedBooking(id: String) throws -> String? { try inner.loadFinishedBooking(id: id) }
     func pruneRequests(recordedBefore: Date) throws -> UInt64 { try inner.pruneRequests(recordedBefore: recordedBefore) }
+    func readIndex(index: String, partition: String, after: String, before: String, limit: UInt32) throws -> [DocumentHit] {
+        try inner.readIndex(index: index, partition: partition, after: after, before: before, limit: limit)
+    }
+    func readOutbox(after: UInt64, limit: UInt32) throws -> [OutboxDocument] { try inner.readOutbox(after: after, limit: limit) }
+    func acknowledgeOutbox(upTo: UInt64) throws -> UInt64 { try inner.acknowledgeOutbox(upTo: upTo) }
 }
 
 func everyTypeCrosses() throws {
@@ -782,6 +837,11 @@ final class RefusingStore: DocumentStore, @unchecked Sendable {
     func sessionsWithOffersDue(until: Date) throws -> [String] { try inner.sessionsWithOffersDue(until: until) }
     func loadFinishedBooking(id: String) throws -> String? { try inner.loadFinishedBooking(id: id) }
     func pruneRequests(recordedBefore: Date) throws -> UInt64 { try inner.pruneRequests(recordedBefore: recordedBefore) }
+    func readIndex(index: String, partition: String, after: String, before: String, limit: UInt32) throws -> [DocumentHit] {
+        try inner.readIndex(index: index, partition: partition, after: after, before: before, limit: limit)
+    }
+    func readOutbox(after: UInt64, limit: UInt32) throws -> [OutboxDocument] { try inner.readOutbox(after: after, limit: limit) }
+    func acknowledgeOutbox(upTo: UInt64) throws -> UInt64 { try inner.acknowledgeOutbox(upTo: upTo) }
 }
 
 /// The sessions of the `offer_expired` events among `events`, in order.
@@ -1076,6 +1136,70 @@ func conformance() throws {
     expect(try engine.session(sessionId: s.id).bookedSeats == 5, "20 threads, 5 seats: exactly 5 taken")
 }
 
+func readSide() throws {
+    section("the read side over a store written in Swift: agendas, approval queue, roster, what starts, outbox")
+    let course = uid(800)
+    let (ana, ben) = (students[0], students[1])
+    let e = Engine.withDocumentStore(store: RecordingStore(course: course, enrolled: ben), clock: try ManualClock(now: t0))
+    let t = Actor.teacher(id: teacher)
+    let (from, to) = (t0, t0.addingTimeInterval(30 * day))
+
+    // Ana books two sessions: her agenda lists both, by start, one page at a time.
+    let early = try e.createSession(actor: t, session: newGroupSession(5, waitlist: false)).value
+    let late = try e.createSession(actor: t, session: newGroupSession(5, waitlist: false, startsAt: t0.addingTimeInterval(2 * day))).value
+    let seat = try e.bookSeat(actor: .student(id: ana), sessionId: early.id, studentId: ana).value
+    _ = try e.bookSeat(actor: .student(id: ana), sessionId: late.id, studentId: ana)
+    let first = try e.studentAgenda(actor: .student(id: ana), studentId: ana, from: from, to: to, limit: 1)
+    expect(first.items.count == 1 && first.items[0].bookingId == seat.id && first.items[0].status == .confirmed &&
+           first.items[0].kind == .session && first.items[0].meetingLink == "https://meet.example.com/group",
+           "a student's agenda shows their booking")
+    expect(first.next != nil, "more may follow")
+    let second = try e.studentAgenda(actor: .student(id: ana), studentId: ana, from: from, to: to, limit: 1, after: first.next)
+    expect(second.items.map { $0.sessionId } == [late.id], "the next page: \(second.items)")
+    let waiting = try e.studentAgenda(actor: .student(id: ana), studentId: ana, from: from, to: to, limit: 10, statuses: [.waitlisted])
+    expect(waiting.items.isEmpty && waiting.next == nil, "filtered by status")
+
+    // Ben asks for a lesson in a course that needs approval: the teacher's queue lists it.
+    let slot = try e.publishSlot(actor: t, teacherId: teacher, slot: oneTimeUtc("2030-03-07T10:00", "2030-03-07T11:00", courseId: course)).value
+    let pending = try e.bookLesson(actor: .student(id: ben), slotId: slot.id, startsAt: instant("2030-03-07T10:00:00Z"), studentId: ben).value
+    let queue = try e.approvalQueue(actor: t, teacherId: teacher, limit: 50)
+    expect(queue.items.map { $0.bookingId } == [pending.id] && queue.items[0].studentId == ben && queue.next == nil,
+           "the approval queue lists the pending lesson")
+    let agenda = try e.teacherAgenda(actor: t, teacherId: teacher, from: from, to: to, limit: 50)
+    expect(agenda.items.map { $0.kind } == [.session, .session, .lesson] && agenda.items[2].lessonStatus == .pending &&
+           agenda.items[0].seatsTaken == 1, "the teacher's agenda: \(agenda.items)")
+    let roster = try e.roster(actor: t, sessionId: early.id, limit: 50)
+    expect(roster.entries.items.map { $0.studentId } == [ana] && roster.seatsTaken == 1 && roster.capacity == 5, "the roster lists Ana")
+    let starting = try e.startingBetween(actor: .system, from: from, to: to, limit: 50)
+    expect(starting.items.map { $0.sessionId } == [early.id, late.id], "what starts (a pending lesson does not)")
+
+    // Who may read what.
+    expectError("not_authorized", "another student's agenda") {
+        _ = try e.studentAgenda(actor: .student(id: ben), studentId: ana, from: from, to: to, limit: 10)
+    }
+    expectError("not_authorized", "the outbox, as a teacher") { _ = try e.outbox(actor: t, after: 0, limit: 10) }
+    expectInvalid("a page of 0", ["limit"]) { _ = try e.studentAgenda(actor: .student(id: ana), studentId: ana, from: from, to: to, limit: 0) }
+    expectInvalid("a page of 501", ["limit"]) { _ = try e.approvalQueue(actor: t, teacherId: teacher, limit: 501) }
+    expectInvalid("a token that is no token", ["page_token"]) {
+        _ = try e.teacherAgenda(actor: t, teacherId: teacher, from: from, to: to, limit: 10, after: "bad token")
+    }
+    expectInvalid("a roster token that is no roster token", ["page_token"]) {
+        _ = try e.roster(actor: t, sessionId: early.id, limit: 10, after: "x")
+    }
+    expectInvalid("a window that ends before it starts", ["window"]) { _ = try e.startingBetween(actor: .system, from: to, to: from, limit: 10) }
+    expectInvalid("a window of 401 days", ["window"]) {
+        _ = try e.studentAgenda(actor: .student(id: ana), studentId: ana, from: from, to: from.addingTimeInterval(401 * day), limit: 10)
+    }
+
+    // The outbox: every event in commit order; acknowledging the last one empties it.
+    let events = try e.outbox(actor: .system, after: 0, limit: 100)
+    expect(events.first?.event.name == "session_created" && events.last?.event.name == "lesson_requested" &&
+           zip(events, events.dropFirst()).allSatisfy { $0.position < $1.position }, "the outbox: \(events.map { $0.event.name })")
+    expect(try e.outbox(actor: .system, after: events[1].position, limit: 100).count == events.count - 2, "after a position")
+    expect(try e.acknowledgeOutbox(actor: .admin(id: uid(900)), upTo: events.last!.position) == UInt64(events.count), "acknowledged")
+    expect(try e.outbox(actor: .system, after: 0, limit: 100).isEmpty, "acknowledging empties it")
+}
+
 let started = Date()
 do {
     try readmeQuickstart()
@@ -1088,6 +1212,7 @@ do {
     try hostileInputs()
     try sqliteStore()
     try conformance()
+    try readSide()
 } catch {
     failures += 1
     print("FAIL: unexpected error \(error)")

@@ -31,6 +31,15 @@ func waitlistPromotion() throws -> (engine: Engine, benBooking: String, events: 
     let receipt = try engine.cancelBooking(actor: .student(id: ana), bookingId: first.id)
     return (engine, second.id, receipt.events.map { $0.name })
 }
+
+/// My bookings: a student's agenda for the next 30 days, a page of at most 20 (pass `next` as
+/// `after` for more).
+func myBookings(engine: Engine, student: String) throws -> [StudentAgendaItem] {
+    let now = engine.now()
+    return try engine.studentAgenda(
+        actor: .student(id: student), studentId: student, from: now, to: now.addingTimeInterval(30 * 86_400), limit: 20
+    ).items
+}
 // endregion
 
 final class BookingTests: XCTestCase {
@@ -38,6 +47,14 @@ final class BookingTests: XCTestCase {
         let (engine, benBooking, events) = try waitlistPromotion()
         XCTAssertEqual(events, ["booking_cancelled", "booking_promoted"])
         XCTAssertEqual(try engine.seatBooking(bookingId: benBooking).status, .confirmed)
+    }
+
+    func testMyBookings() throws {
+        let (engine, benBooking, _) = try waitlistPromotion()
+        let ben = try engine.seatBooking(bookingId: benBooking).studentId
+        let mine = try myBookings(engine: engine, student: ben)
+        XCTAssertEqual(mine.map { $0.bookingId }, [benBooking])
+        XCTAssertEqual(mine.first?.status, .confirmed)
     }
 
     func testRefusalsCarryTheStableCode() throws {
