@@ -12,16 +12,20 @@ import booking_engine as booking
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ActionForm
+from django.db import models as dj_models
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from . import models
 from .engine import get_engine
+from .forms import _HTTPS
 from .messages import words
 from .users import engine_id
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
+    formfield_overrides = {dj_models.URLField: _HTTPS}
+
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
