@@ -18,6 +18,7 @@ from unittest import SkipTest
 
 from django.contrib.auth.models import Group, User
 from django.contrib.staticfiles.testing import StaticLiveServerTestCase
+from django.test import tag
 
 from django_booking_engine import models
 from django_booking_engine.engine import set_engine
@@ -41,6 +42,7 @@ def _playwright() -> Any:
     return sync_playwright
 
 
+@tag("browser")
 class BrowserTests(StaticLiveServerTestCase):
     host = "127.0.0.1"
 
