@@ -27,6 +27,7 @@ from typing import Any
 import pytest
 from conftest import NOW, needs_test_build, new_id
 
+import booking_engine
 import booking_engine as booking
 from booking_engine import Actor, SchedulingRules, WaitlistMode, Weekday, WeeklySlot
 

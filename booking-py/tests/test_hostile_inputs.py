@@ -27,6 +27,7 @@ from typing import Any
 import pytest
 from conftest import NOW, PG_URL, TEST_BUILD, book, create_session, new_id
 
+import booking_engine
 import booking_engine as booking
 from booking_engine import Actor, SchedulingRules, WaitlistMode, Weekday, WeeklySlot
 
