@@ -70,8 +70,12 @@
 
 use crate::{
     Actor, BookingId, CourseId, Event, GroupSession, SeatBooking, SessionId, SlotId, UserId,
+    index::IndexEntry,
     lesson::{ApprovalSettings, Calendar, Lesson},
-    repository::{AggregateKey, BookingLocation, Commit, Repository, RequestKey, RequestRecord, StoreError, Write},
+    repository::{
+        AggregateKey, BookingLocation, Commit, IndexHit, IndexRange, Indexed, OutboxEntry, Repository, RequestKey,
+        RequestRecord, StoreError, Write,
+    },
 };
 use chrono::{DateTime, Utc};
 use serde::{Serialize, de::DeserializeOwned};
@@ -102,6 +106,22 @@ pub struct DocumentWrite {
     /// `None` when it has none ([`SessionIndex::offer_deadline`](crate::index::SessionIndex::offer_deadline)). The store keeps it with the document (replacing the previous
     /// one) and answers [`DocumentStore::sessions_with_offers_due`] from it.
     pub offer_deadline: Option<DateTime<Utc>>,
+    /// The aggregate's read-index entries ([`Write::read_entries`]): the store replaces every
+    /// entry it keeps for this key with these, and answers [`DocumentStore::read_index`] from
+    /// them.
+    pub read_entries: Vec<IndexEntry>,
+}
+
+/// One answer of [`DocumentStore::read_index`]: an entry's sort key, the aggregate it lists,
+/// and that aggregate's stored document.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DocumentHit {
+    /// The entry's [`IndexEntry::sort`].
+    pub sort: String,
+    /// The aggregate.
+    pub key: AggregateKey,
+    /// Its document as stored now.
+    pub document: Document,
 }
 
 /// The request record a commit stores under `(scope, key)`.
@@ -135,6 +155,10 @@ pub struct DocumentCommit {
     /// bodies keyed by booking id: keep each in the booking history, replacing a body already
     /// kept under the same id, for [`DocumentStore::load_finished_booking`].
     pub finished_bookings: Vec<(BookingId, String)>,
+    /// The command's events as JSON, in order: append each to the outbox at the next
+    /// position, in the same atomic step, so that positions grow in commit order (see
+    /// [`DocumentStore::read_outbox`]).
+    pub outbox: Vec<String>,
 }
 
 /// A versioned document store. See the [module docs](self) for what it must guarantee.
@@ -161,6 +185,23 @@ pub trait DocumentStore: Send + Sync {
     /// Operator action: deletes the request records whose [`DocumentRequest::recorded_at`] is
     /// before `recorded_before`; returns how many it deleted.
     fn prune_requests(&self, recorded_before: DateTime<Utc>) -> Result<u64, StoreError>;
+    /// The entries kept for `index` (a [`ReadIndex::as_str`](crate::index::ReadIndex::as_str) name) under `partition` whose
+    /// sort key lies strictly between `after` and `before` (byte-wise comparison), ascending,
+    /// at most `limit`, each with its aggregate's document (see [`IndexRange`]).
+    fn read_index(
+        &self,
+        index: &str,
+        partition: &str,
+        after: &str,
+        before: &str,
+        limit: u32,
+    ) -> Result<Vec<DocumentHit>, StoreError>;
+    /// The outbox's events (JSON, from [`DocumentCommit::outbox`]) at positions greater than
+    /// `after`, ascending, at most `limit`, with their positions (1, 2, ... in commit order;
+    /// never reused).
+    fn read_outbox(&self, after: u64, limit: u32) -> Result<Vec<(u64, String)>, StoreError>;
+    /// Deletes the outbox events at positions up to `up_to`; returns how many it deleted.
+    fn acknowledge_outbox(&self, up_to: u64) -> Result<u64, StoreError>;
 }
 
 impl<S: DocumentStore + ?Sized> DocumentStore for Arc<S> {
@@ -193,6 +234,22 @@ impl<S: DocumentStore + ?Sized> DocumentStore for Arc<S> {
     }
     fn prune_requests(&self, recorded_before: DateTime<Utc>) -> Result<u64, StoreError> {
         (**self).prune_requests(recorded_before)
+    }
+    fn read_index(
+        &self,
+        index: &str,
+        partition: &str,
+        after: &str,
+        before: &str,
+        limit: u32,
+    ) -> Result<Vec<DocumentHit>, StoreError> {
+        (**self).read_index(index, partition, after, before, limit)
+    }
+    fn read_outbox(&self, after: u64, limit: u32) -> Result<Vec<(u64, String)>, StoreError> {
+        (**self).read_outbox(after, limit)
+    }
+    fn acknowledge_outbox(&self, up_to: u64) -> Result<u64, StoreError> {
+        (**self).acknowledge_outbox(up_to)
     }
 }
 
@@ -232,6 +289,7 @@ pub fn encode_commit(commit: &Commit) -> Result<DocumentCommit, StoreError> {
                 version,
                 body,
                 offer_deadline: index.session().and_then(|s| s.offer_deadline),
+                read_entries: write.read_entries(),
             })
         })
         .collect::<Result<_, StoreError>>()?;
@@ -255,6 +313,7 @@ pub fn encode_commit(commit: &Commit) -> Result<DocumentCommit, StoreError> {
             .iter()
             .map(|b| Ok((b.id, encode(b, "finished booking")?)))
             .collect::<Result<_, StoreError>>()?,
+        outbox: commit.events.iter().map(|e| encode(e, "event")).collect::<Result<_, StoreError>>()?,
     })
 }
 
@@ -290,6 +349,16 @@ impl<S: DocumentStore> DocumentRepository<S> {
         identity: impl FnOnce(&T) -> (AggregateKey, u64),
     ) -> Result<Option<Arc<T>>, StoreError> {
         let Some(document) = self.store.load(key)? else { return Ok(None) };
+        Self::checked(key, &document, identity).map(Some)
+    }
+
+    /// Decodes a document stored under `key`, checking that its body matches its key and
+    /// version.
+    fn checked<T: DeserializeOwned>(
+        key: AggregateKey,
+        document: &Document,
+        identity: impl FnOnce(&T) -> (AggregateKey, u64),
+    ) -> Result<Arc<T>, StoreError> {
         let describe = || format!("{} {}", key.kind(), key.uuid());
         let value: T = decode(&document.body, describe)?;
         let (found_key, found_version) = identity(&value);
@@ -304,7 +373,7 @@ impl<S: DocumentStore> DocumentRepository<S> {
                 ),
             });
         }
-        Ok(Some(Arc::new(value)))
+        Ok(Arc::new(value))
     }
 }
 
@@ -348,6 +417,46 @@ fn to_json<T: Serialize>(value: &T) -> serde_json::Value {
 }
 
 impl<S: DocumentStore> Repository for DocumentRepository<S> {
+    fn read_index(&self, range: &IndexRange) -> Result<Vec<IndexHit>, StoreError> {
+        let hits =
+            self.store.read_index(range.index.as_str(), &range.partition, &range.after, &range.before, range.limit)?;
+        hits.into_iter()
+            .map(|hit| {
+                let aggregate = match hit.key {
+                    AggregateKey::Session(_) => {
+                        Indexed::Session(Self::checked(hit.key, &hit.document, |s: &GroupSession| {
+                            (AggregateKey::Session(s.id), s.version)
+                        })?)
+                    }
+                    AggregateKey::Lesson(_) => Indexed::Lesson(Self::checked(hit.key, &hit.document, |l: &Lesson| {
+                        (AggregateKey::Lesson(l.id), l.version)
+                    })?),
+                    AggregateKey::Calendar(_) => {
+                        return Err(StoreError::Corrupt {
+                            record: format!("read index {}", range.index.as_str()),
+                            detail: "lists a calendar".to_owned(),
+                        });
+                    }
+                };
+                Ok(IndexHit { sort: hit.sort, aggregate })
+            })
+            .collect()
+    }
+
+    fn read_outbox(&self, after: u64, limit: u32) -> Result<Vec<OutboxEntry>, StoreError> {
+        self.store
+            .read_outbox(after, limit)?
+            .into_iter()
+            .map(|(position, body)| {
+                Ok(OutboxEntry { position, event: decode(&body, || format!("outbox event {position}"))? })
+            })
+            .collect()
+    }
+
+    fn acknowledge_outbox(&self, up_to: u64) -> Result<u64, StoreError> {
+        self.store.acknowledge_outbox(up_to)
+    }
+
     fn sessions_with_offers_due(&self, until: DateTime<Utc>) -> Result<Vec<SessionId>, StoreError> {
         self.store.sessions_with_offers_due(until)
     }
@@ -442,6 +551,13 @@ struct MemoryDocuments {
     approvals: HashMap<(CourseId, UserId), ApprovalSettings>,
     enrollments: std::collections::HashSet<(UserId, CourseId)>,
     offer_deadlines: HashMap<SessionId, DateTime<Utc>>,
+    /// The read indexes: `(index, partition, sort)` to the aggregate listed there, and each
+    /// aggregate's entries (to replace on its next write).
+    read_index: std::collections::BTreeMap<(String, String, String), AggregateKey>,
+    read_entries: HashMap<AggregateKey, Vec<(String, String, String)>>,
+    /// The outbox: events' JSON by position, and the last position given out.
+    outbox: std::collections::BTreeMap<u64, String>,
+    outbox_last: u64,
 }
 
 impl MemoryDocumentStore {
@@ -522,7 +638,26 @@ impl DocumentStore for MemoryDocumentStore {
                     None => state.offer_deadlines.remove(&id),
                 };
             }
+            for old in state.read_entries.remove(&write.key).unwrap_or_default() {
+                state.read_index.remove(&old);
+            }
+            let entries: Vec<_> = write
+                .read_entries
+                .iter()
+                .map(|e| (e.index.as_str().to_owned(), e.partition.clone(), e.sort.clone()))
+                .collect();
+            for entry in &entries {
+                state.read_index.insert(entry.clone(), write.key);
+            }
+            if !entries.is_empty() {
+                state.read_entries.insert(write.key, entries);
+            }
             state.documents.insert(write.key, Document { version: write.version, body: write.body });
+        }
+        for event in commit.outbox {
+            state.outbox_last += 1;
+            let position = state.outbox_last;
+            state.outbox.insert(position, event);
         }
         state.bookings.extend(commit.new_bookings);
         state.slots.extend(commit.new_slots);
@@ -535,6 +670,43 @@ impl DocumentStore for MemoryDocumentStore {
 
     fn load_finished_booking(&self, id: BookingId) -> Result<Option<String>, StoreError> {
         Ok(self.state().finished.get(&id).cloned())
+    }
+
+    fn read_index(
+        &self,
+        index: &str,
+        partition: &str,
+        after: &str,
+        before: &str,
+        limit: u32,
+    ) -> Result<Vec<DocumentHit>, StoreError> {
+        use std::ops::Bound::Excluded;
+        let state = self.state();
+        let lower = (index.to_owned(), partition.to_owned(), after.to_owned());
+        let upper = (index.to_owned(), partition.to_owned(), before.to_owned());
+        if lower >= upper {
+            return Ok(Vec::new());
+        }
+        Ok(state
+            .read_index
+            .range((Excluded(lower), Excluded(upper)))
+            .take(limit as usize)
+            .filter_map(|((_, _, sort), key)| {
+                let document = state.documents.get(key)?.clone();
+                Some(DocumentHit { sort: sort.clone(), key: *key, document })
+            })
+            .collect())
+    }
+
+    fn read_outbox(&self, after: u64, limit: u32) -> Result<Vec<(u64, String)>, StoreError> {
+        let state = self.state();
+        Ok(state.outbox.range(after.saturating_add(1)..).take(limit as usize).map(|(p, e)| (*p, e.clone())).collect())
+    }
+
+    fn acknowledge_outbox(&self, up_to: u64) -> Result<u64, StoreError> {
+        let outbox = &mut self.state().outbox;
+        let kept = outbox.split_off(&up_to.saturating_add(1));
+        Ok(std::mem::replace(outbox, kept).len() as u64)
     }
 
     fn prune_requests(&self, recorded_before: DateTime<Utc>) -> Result<u64, StoreError> {

@@ -186,3 +186,160 @@ impl IndexEntries {
         }
     }
 }
+
+/// The read indexes: the lists the engine's queries ([`crate::read`]) page through. A store
+/// keeps, for every aggregate it stores, the [`IndexEntry`]s the core computes for it
+/// ([`Write::read_entries`](crate::repository::Write::read_entries)), replacing the
+/// aggregate's previous entries in the same atomic step as its body, and answers
+/// [`Repository::read_index`](crate::Repository::read_index) with a range scan of one
+/// `(index, partition)` in `sort` order. Which aggregate is listed where, and in what order,
+/// is decided here and nowhere else: a store only selects.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReadIndex {
+    /// Partition: a student's id. Every session in which the student holds a live seat
+    /// booking, and every lesson of the student, by start.
+    StudentAgenda,
+    /// Partition: a teacher's id. The teacher's sessions and lessons, by start.
+    TeacherAgenda,
+    /// Partition: a teacher's id. The teacher's lessons waiting for approval, oldest request
+    /// first.
+    ApprovalQueue,
+    /// One partition (`""`): every session not cancelled and every lesson that takes place
+    /// (confirmed, attended or no-show), by start, across all teachers.
+    Starts,
+}
+
+impl ReadIndex {
+    /// Every read index.
+    pub const ALL: [ReadIndex; 4] =
+        [ReadIndex::StudentAgenda, ReadIndex::TeacherAgenda, ReadIndex::ApprovalQueue, ReadIndex::Starts];
+
+    /// Its name, as stores keep it: `"student_agenda"`, `"teacher_agenda"`,
+    /// `"approval_queue"` or `"starts"`.
+    ///
+    /// ```
+    /// use booking_core::index::ReadIndex;
+    /// assert_eq!(ReadIndex::ApprovalQueue.as_str(), "approval_queue");
+    /// assert_eq!(ReadIndex::parse("starts"), Some(ReadIndex::Starts));
+    /// ```
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            ReadIndex::StudentAgenda => "student_agenda",
+            ReadIndex::TeacherAgenda => "teacher_agenda",
+            ReadIndex::ApprovalQueue => "approval_queue",
+            ReadIndex::Starts => "starts",
+        }
+    }
+
+    /// The index with this name.
+    pub fn parse(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|index| index.as_str() == name)
+    }
+}
+
+/// One entry of a read index: the aggregate it belongs to is listed under `partition` of
+/// `index`, at `sort`. Sort keys compare as byte strings (a SQL store declares the column
+/// with a binary collation, `COLLATE "C"` on PostgreSQL); see [`sort_key`].
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+pub struct IndexEntry {
+    /// Which index.
+    pub index: ReadIndex,
+    /// Whose list: a user's id (hyphenated, lower case), or `""` for [`ReadIndex::Starts`].
+    pub partition: String,
+    /// Where in the list: [`sort_key`] of an instant and the aggregate's id.
+    pub sort: String,
+}
+
+/// The sort key of an aggregate listed at `at`: the instant in a fixed-width UTC form
+/// (`2030-05-06T14:00:00.000000Z`), then `/`, then the aggregate's id, so that keys order by
+/// instant first and are unique. A bare [`sort_bound`] of an instant sorts before every key at
+/// that instant.
+///
+/// ```
+/// use booking_core::index::{sort_bound, sort_key};
+/// use chrono::{TimeZone, Utc};
+/// let at = Utc.with_ymd_and_hms(2030, 5, 6, 14, 0, 0).unwrap();
+/// let id = uuid::Uuid::from_u128(7);
+/// assert_eq!(sort_key(at, id), "2030-05-06T14:00:00.000000Z/00000000-0000-0000-0000-000000000007");
+/// assert!(sort_bound(at) < sort_key(at, id));
+/// assert!(sort_key(at, id) < sort_bound(at + chrono::Duration::microseconds(1)));
+/// ```
+pub fn sort_key(at: DateTime<Utc>, id: uuid::Uuid) -> String {
+    format!("{}/{}", sort_bound(at), id.hyphenated())
+}
+
+/// The instant part of a [`sort_key`]: every key at `at` or later sorts after it, every key
+/// before `at` sorts before it.
+pub fn sort_bound(at: DateTime<Utc>) -> String {
+    at.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()
+}
+
+fn entry(index: ReadIndex, partition: Option<UserId>, at: DateTime<Utc>, id: uuid::Uuid) -> IndexEntry {
+    IndexEntry {
+        index,
+        partition: partition.map(|user| user.as_uuid().hyphenated().to_string()).unwrap_or_default(),
+        sort: sort_key(at, id),
+    }
+}
+
+impl IndexEntry {
+    /// The read-index entries of a group session: the teacher's agenda, each student with a
+    /// live booking in it (once per student), and, unless it was cancelled, the list of
+    /// everything that starts.
+    ///
+    /// ```
+    /// use booking_core::index::{IndexEntry, ReadIndex};
+    /// use booking_core::{Actor, Engine, InMemoryRepository, NewGroupSession, UserId};
+    /// use chrono::{Duration, Utc};
+    ///
+    /// let engine = Engine::new(InMemoryRepository::new());
+    /// let (teacher, student) = (UserId::from_uuid(uuid::Uuid::from_u128(1)), UserId::from_uuid(uuid::Uuid::from_u128(2)));
+    /// let session = engine.create_session(Actor::Teacher(teacher), NewGroupSession {
+    ///     teacher_id: teacher, course_id: None, title: "Choir".into(),
+    ///     starts_at: Utc::now() + Duration::days(2), time_zone: "Europe/Vienna".into(),
+    ///     duration_minutes: 60, meeting_link: "https://meet.example.com/choir".into(),
+    ///     capacity: 12, waitlist_enabled: false, waitlist_mode: Default::default(), rules: Default::default(),
+    /// })?.value;
+    /// engine.book_seat(Actor::Student(student), session.id, student)?;
+    /// let session = engine.session(session.id)?;
+    /// let indexes: Vec<_> = IndexEntry::of_session(&session).into_iter().map(|e| e.index).collect();
+    /// assert_eq!(indexes, [ReadIndex::TeacherAgenda, ReadIndex::Starts, ReadIndex::StudentAgenda]);
+    /// # Ok::<(), booking_core::BookingError>(())
+    /// ```
+    pub fn of_session(session: &GroupSession) -> Vec<IndexEntry> {
+        let id = session.id.as_uuid();
+        let mut entries = vec![entry(ReadIndex::TeacherAgenda, Some(session.teacher_id), session.starts_at, id)];
+        if !session.is_cancelled() {
+            entries.push(entry(ReadIndex::Starts, None, session.starts_at, id));
+        }
+        let mut students: Vec<UserId> =
+            session.bookings.iter().filter(|b| !b.status.is_finished()).map(|b| b.student_id).collect();
+        students.sort_unstable();
+        students.dedup();
+        entries.extend(students.into_iter().map(|s| entry(ReadIndex::StudentAgenda, Some(s), session.starts_at, id)));
+        entries
+    }
+
+    /// The read-index entries of a lesson: the teacher's and the student's agendas, the
+    /// teacher's approval queue while it is pending (by when it was requested), and the list
+    /// of everything that starts while it takes place (confirmed, attended, no-show).
+    pub fn of_lesson(lesson: &Lesson) -> Vec<IndexEntry> {
+        use crate::lesson::LessonStatus;
+        let id = lesson.id.as_uuid();
+        let mut entries = vec![
+            entry(ReadIndex::TeacherAgenda, Some(lesson.teacher_id), lesson.starts_at, id),
+            entry(ReadIndex::StudentAgenda, Some(lesson.student_id), lesson.starts_at, id),
+        ];
+        match lesson.status {
+            LessonStatus::Pending => {
+                entries.push(entry(ReadIndex::ApprovalQueue, Some(lesson.teacher_id), lesson.requested_at, id))
+            }
+            LessonStatus::Confirmed | LessonStatus::Attended | LessonStatus::NoShow => {
+                entries.push(entry(ReadIndex::Starts, None, lesson.starts_at, id))
+            }
+            LessonStatus::Declined | LessonStatus::Cancelled => {}
+        }
+        entries
+    }
+}

@@ -7,19 +7,25 @@
 //!
 //! Lock order, which rules out deadlocks: aggregate cells in ascending [`AggregateKey`] order,
 //! then the request records, then the aggregate map, then the booking history, then the
-//! indexes. Nothing is locked while a decision runs.
+//! indexes, then the read indexes, then the outbox. Nothing is locked while a decision runs.
+//!
+//! Read-index entries and outbox events are written while the commit still holds its
+//! aggregates' cells, so the outbox's order is the commit order of every aggregate.
 //!
 //! Finished seat bookings go to the booking history before their session's cell is swapped
 //! (both under the cell's lock), so a reader never misses a booking that is in neither place.
 
 use crate::{
-    Actor, BookingId, CourseId, GroupSession, SeatBooking, SessionId, SlotId, UserId,
-    index::SessionIndex,
+    Actor, BookingId, CourseId, Event, GroupSession, SeatBooking, SessionId, SlotId, UserId,
+    index::{IndexEntry, ReadIndex, SessionIndex},
     lesson::{ApprovalSettings, Calendar, Lesson},
-    repository::{AggregateKey, BookingLocation, Commit, Repository, RequestKey, RequestRecord, StoreError, Write},
+    repository::{
+        AggregateKey, BookingLocation, Commit, IndexHit, IndexRange, Indexed, OutboxEntry, Repository, RequestKey,
+        RequestRecord, StoreError, Write,
+    },
 };
 use chrono::{DateTime, Utc};
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 /// One stored aggregate snapshot.
@@ -76,6 +82,36 @@ pub struct InMemoryRepository {
     enrollments: RwLock<HashSet<(UserId, CourseId)>>,
     /// Sessions with an outstanding seat offer, by its earliest deadline.
     offer_deadlines: Mutex<HashMap<SessionId, DateTime<Utc>>>,
+    read_indexes: RwLock<ReadIndexes>,
+    outbox: Mutex<Outbox>,
+}
+
+/// The read indexes: entries in sort order, and each aggregate's current entries (to replace).
+#[derive(Debug, Default)]
+struct ReadIndexes {
+    sorted: BTreeMap<(ReadIndex, String, String), AggregateKey>,
+    by_aggregate: HashMap<AggregateKey, Vec<IndexEntry>>,
+}
+
+impl ReadIndexes {
+    fn replace(&mut self, key: AggregateKey, entries: Vec<IndexEntry>) {
+        for old in self.by_aggregate.remove(&key).unwrap_or_default() {
+            self.sorted.remove(&(old.index, old.partition, old.sort));
+        }
+        for entry in &entries {
+            self.sorted.insert((entry.index, entry.partition.clone(), entry.sort.clone()), key);
+        }
+        if !entries.is_empty() {
+            self.by_aggregate.insert(key, entries);
+        }
+    }
+}
+
+/// The outbox: events by position; `last` is the last position given out.
+#[derive(Debug, Default)]
+struct Outbox {
+    last: u64,
+    events: BTreeMap<u64, Event>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -268,9 +304,69 @@ impl Repository for InMemoryRepository {
                 }
             }
         }
+        {
+            let mut read_indexes = write(&self.read_indexes);
+            for w in &commit.writes {
+                read_indexes.replace(w.key(), w.read_entries());
+            }
+        }
+        if !commit.events.is_empty() {
+            let mut outbox = lock(&self.outbox);
+            for event in &commit.events {
+                outbox.last += 1;
+                let position = outbox.last;
+                outbox.events.insert(position, event.clone());
+            }
+        }
         if let (Some(record), Some(requests)) = (commit.request, requests.as_mut()) {
             requests.insert((record.actor, record.key.clone()), record);
         }
         Ok(())
+    }
+
+    fn read_index(&self, range: &IndexRange) -> Result<Vec<IndexHit>, StoreError> {
+        use std::ops::Bound::Excluded;
+        let keys: Vec<(String, AggregateKey)> = {
+            let read_indexes = read(&self.read_indexes);
+            let lower = (range.index, range.partition.clone(), range.after.clone());
+            let upper = (range.index, range.partition.clone(), range.before.clone());
+            if lower >= upper {
+                return Ok(Vec::new());
+            }
+            read_indexes
+                .sorted
+                .range((Excluded(lower), Excluded(upper)))
+                .take(range.limit as usize)
+                .map(|((_, _, sort), key)| (sort.clone(), *key))
+                .collect()
+        };
+        Ok(keys
+            .into_iter()
+            .filter_map(|(sort, key)| {
+                let aggregate = match self.load(key)? {
+                    Stored::Session(session) => Indexed::Session(session),
+                    Stored::Lesson(lesson) => Indexed::Lesson(lesson),
+                    Stored::Calendar(_) => return None,
+                };
+                Some(IndexHit { sort, aggregate })
+            })
+            .collect())
+    }
+
+    fn read_outbox(&self, after: u64, limit: u32) -> Result<Vec<OutboxEntry>, StoreError> {
+        let outbox = lock(&self.outbox);
+        Ok(outbox
+            .events
+            .range(after.saturating_add(1)..)
+            .take(limit as usize)
+            .map(|(position, event)| OutboxEntry { position: *position, event: event.clone() })
+            .collect())
+    }
+
+    fn acknowledge_outbox(&self, up_to: u64) -> Result<u64, StoreError> {
+        let mut outbox = lock(&self.outbox);
+        let kept = outbox.events.split_off(&up_to.saturating_add(1));
+        let acknowledged = std::mem::replace(&mut outbox.events, kept).len();
+        Ok(acknowledged as u64)
     }
 }

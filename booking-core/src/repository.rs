@@ -77,6 +77,25 @@
 //! retention well above the longest time a client may retry (days, not minutes). Stores that keep
 //! an outbox prune it separately (`SqliteRepository::prune_events`, `PgRepository::prune_events`).
 //!
+//! # Read indexes and the outbox
+//! Queries ([`crate::read`]: a student's or a teacher's agenda, the approval queue, what starts
+//! soon) page through **read indexes**: sorted lists of aggregates by a partition (a user) and
+//! a sort key (an instant and an id). Which entries an aggregate has is the core's decision
+//! ([`Write::read_entries`], [`crate::index::IndexEntry`]); a store keeps them in one table
+//! `(index, partition, sort, aggregate)`, replacing an aggregate's entries in the same atomic
+//! step as its body, and answers [`Repository::read_index`] with one range scan that returns
+//! the aggregates too. A new query needs no store change.
+//!
+//! The **outbox** keeps the events of every commit ([`Commit::events`]) in the same atomic
+//! step, at positions that grow in commit order: a reader that has seen position `p` never
+//! later finds an event below `p` it has not seen (a store that assigns positions before
+//! commit, as a SQL sequence does, serializes the assignment with the commit, e.g. under a
+//! lock taken by every committing transaction). Events of a refused or failed commit never
+//! appear. A host relays with at-least-once delivery: read from the last acknowledged
+//! position ([`Repository::read_outbox`]), deliver, then acknowledge
+//! ([`Repository::acknowledge_outbox`]); a crash between delivery and acknowledgement
+//! delivers the same events again, never loses one.
+//!
 //! # Host-owned data
 //! Enrollments and course approval settings belong to the host platform.
 //! [`Repository::is_enrolled`] and [`Repository::approval_settings`] read them when a command
@@ -196,6 +215,18 @@ impl Write {
             Write::Lesson { lesson, .. } => IndexEntries::Lesson(LessonIndex::of(lesson)),
         }
     }
+
+    /// The read-index entries of the written aggregate (see [`ReadIndex`](crate::index::ReadIndex)):
+    /// the store replaces the aggregate's previous entries with these, in the same atomic step.
+    /// A calendar has none.
+    pub fn read_entries(&self) -> Vec<crate::index::IndexEntry> {
+        use crate::index::IndexEntry;
+        match self {
+            Write::Session { session, .. } => IndexEntry::of_session(session),
+            Write::Calendar { .. } => Vec::new(),
+            Write::Lesson { lesson, .. } => IndexEntry::of_lesson(lesson),
+        }
+    }
 }
 
 /// Everything one command changes, to be applied atomically (see the [module docs](self)).
@@ -239,6 +270,53 @@ impl Commit {
             _ => None,
         })
     }
+}
+
+/// A range of one read index for [`Repository::read_index`]: the entries of `partition` in
+/// `index` whose sort key lies strictly between `after` and `before`, in ascending sort order,
+/// at most `limit` of them. Both bounds are exclusive byte-string bounds (a bare
+/// [`sort_bound`](crate::index::sort_bound) of an instant as `after` includes the entries at
+/// that instant; the last key of a page as `after` continues after it).
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize)]
+pub struct IndexRange {
+    /// Which index.
+    pub index: crate::index::ReadIndex,
+    /// Whose list ([`IndexEntry::partition`](crate::index::IndexEntry::partition)).
+    pub partition: String,
+    /// Exclusive lower bound of the sort keys.
+    pub after: String,
+    /// Exclusive upper bound of the sort keys.
+    pub before: String,
+    /// How many entries at most.
+    pub limit: u32,
+}
+
+/// An aggregate listed in a read index, as stored now.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Indexed {
+    /// A group session.
+    Session(Arc<GroupSession>),
+    /// A 1:1 lesson.
+    Lesson(Arc<Lesson>),
+}
+
+/// One answer of [`Repository::read_index`]: an entry's sort key and its aggregate.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IndexHit {
+    /// The entry's sort key.
+    pub sort: String,
+    /// The aggregate it lists, as stored now.
+    pub aggregate: Indexed,
+}
+
+/// One event in a store's outbox, at its position.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OutboxEntry {
+    /// Its position: positions grow in commit order (a commit's events in their order), are
+    /// never reused, and start at 1.
+    pub position: u64,
+    /// The event.
+    pub event: Event,
 }
 
 /// Why a store could not load or commit.
@@ -329,6 +407,21 @@ pub trait Repository: Send + Sync {
     /// [`RequestRecord::recorded_at`]); returns how many were deleted. A retry with a deleted
     /// key is decided afresh; see the [module docs](self), "Retention".
     fn prune_requests(&self, recorded_before: DateTime<Utc>) -> Result<u64, StoreError>;
+
+    /// The entries of one read index in a range, each with its aggregate as stored now,
+    /// ascending by sort key (see [`IndexRange`]). The store keeps the entries of every
+    /// aggregate it stores ([`Write::read_entries`]), replaced in the same atomic step as the
+    /// aggregate, and answers from an index on `(index, partition, sort)`, never by reading
+    /// every aggregate. See the [module docs](self), "Read indexes and the outbox".
+    fn read_index(&self, range: &IndexRange) -> Result<Vec<IndexHit>, StoreError>;
+
+    /// The outbox: the events of committed commits with a position greater than `after`,
+    /// ascending, at most `limit`. See the [module docs](self), "Read indexes and the outbox".
+    fn read_outbox(&self, after: u64, limit: u32) -> Result<Vec<OutboxEntry>, StoreError>;
+
+    /// Deletes the outbox events at positions up to and including `up_to` (they were
+    /// relayed); returns how many it deleted. Later positions are never reused.
+    fn acknowledge_outbox(&self, up_to: u64) -> Result<u64, StoreError>;
 }
 
 /// A store together with something that must live exactly as long as it: a temporary
@@ -396,6 +489,15 @@ macro_rules! forward_repository {
             }
             fn load_finished_booking(&self, id: BookingId) -> Result<Option<SeatBooking>, StoreError> {
                 (**self).load_finished_booking(id)
+            }
+            fn read_index(&self, range: &$crate::repository::IndexRange) -> Result<Vec<$crate::repository::IndexHit>, StoreError> {
+                (**self).read_index(range)
+            }
+            fn read_outbox(&self, after: u64, limit: u32) -> Result<Vec<$crate::repository::OutboxEntry>, StoreError> {
+                (**self).read_outbox(after, limit)
+            }
+            fn acknowledge_outbox(&self, up_to: u64) -> Result<u64, StoreError> {
+                (**self).acknowledge_outbox(up_to)
             }
             fn prune_requests(&self, recorded_before: DateTime<Utc>) -> Result<u64, StoreError> {
                 (**self).prune_requests(recorded_before)

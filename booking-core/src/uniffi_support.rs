@@ -17,7 +17,8 @@
 //! compiles both generated files into one module.
 
 use crate::{
-    BookingError as CoreError, BookingId, CourseId, ErrorCode, SeriesId, SessionId, SlotId, TimeOffId, UserId,
+    BookingError as CoreError, BookingId, CourseId, ErrorCode, MeetingLink, SeriesId, SessionId, SlotId, TimeOffId,
+    UserId,
 };
 use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, Timelike, Utc, Weekday};
 use chrono_tz::Tz;
@@ -65,6 +66,11 @@ fn instant_in(instant: SystemTime) -> Option<DateTime<Utc>> {
         }
     }
 }
+
+uniffi::custom_type!(MeetingLink, String, {
+    try_lift: |s| MeetingLink::parse(&s).map_err(|e| BookingError::from(e).into()),
+    lower: |link| link.as_str().to_owned(),
+});
 
 uniffi::custom_type!(Tz, String, {
     remote,

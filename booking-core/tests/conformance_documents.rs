@@ -197,6 +197,7 @@ mod legacy_sessions {
             request: None,
             events: vec![],
             finished_bookings: vec![],
+            outbox: vec![],
         };
         store.commit(index).unwrap();
 

@@ -121,6 +121,18 @@ impl Repository for Counting {
     fn prune_requests(&self, recorded_before: chrono::DateTime<chrono::Utc>) -> Result<u64, StoreError> {
         self.inner.prune_requests(recorded_before)
     }
+    fn read_index(
+        &self,
+        range: &booking_core::repository::IndexRange,
+    ) -> Result<Vec<booking_core::repository::IndexHit>, StoreError> {
+        self.inner.read_index(range)
+    }
+    fn read_outbox(&self, after: u64, limit: u32) -> Result<Vec<booking_core::repository::OutboxEntry>, StoreError> {
+        self.inner.read_outbox(after, limit)
+    }
+    fn acknowledge_outbox(&self, up_to: u64) -> Result<u64, StoreError> {
+        self.inner.acknowledge_outbox(up_to)
+    }
 }
 
 fn create_sessions(engine: &Engine<Arc<Counting>>, n: u64, seats: u64) -> Vec<SessionId> {

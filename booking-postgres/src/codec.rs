@@ -3,7 +3,7 @@
 
 use booking_core::{
     Actor, Event, EventKind, GroupSession, SeatBooking,
-    index::IndexEntries,
+    index::{IndexEntries, IndexEntry},
     lesson::{Calendar, Lesson},
     repository::{BookingLocation, Commit, RequestRecord, StoreError, Write},
 };
@@ -79,6 +79,9 @@ struct WriteRow<'a> {
     /// kind lacks is absent, which `booking_commit` reads as `NULL`.
     #[serde(flatten)]
     index: IndexEntries,
+    /// The aggregate's read-index entries ([`Write::read_entries`]: `index`, `partition`,
+    /// `sort` each), which replace its rows in `read_index` (schema version 4).
+    read_entries: Vec<IndexEntry>,
 }
 
 #[derive(Debug, Serialize)]
@@ -118,7 +121,15 @@ impl<'a> Payload<'a> {
                         ("lesson", lesson.id.as_uuid(), lesson.version, Body::Lesson(lesson))
                     }
                 };
-                Ok(WriteRow { kind, id, expected, version: version(new_version)?, body, index: w.index() })
+                Ok(WriteRow {
+                    kind,
+                    id,
+                    expected,
+                    version: version(new_version)?,
+                    body,
+                    index: w.index(),
+                    read_entries: w.read_entries(),
+                })
             })
             .collect::<Result<Vec<_>, StoreError>>()?;
         // A group command writes exactly one session (creating or cancelling it also writes
@@ -221,8 +232,19 @@ pub(crate) fn decode_aggregate<T: DeserializeOwned>(
     identity: impl FnOnce(&T) -> (Uuid, u64),
     expected_id: Uuid,
 ) -> Result<T, StoreError> {
-    let stored_version: i64 = column(row, 0, record)?;
-    let body: Option<RawJson<'_>> = column(row, 1, record)?;
+    decode_columns(row, 0, record, identity, expected_id)
+}
+
+/// [`decode_aggregate`] of the columns `(version, body)` at `first` and `first + 1`.
+pub(crate) fn decode_columns<T: DeserializeOwned>(
+    row: &Row,
+    first: usize,
+    record: &str,
+    identity: impl FnOnce(&T) -> (Uuid, u64),
+    expected_id: Uuid,
+) -> Result<T, StoreError> {
+    let stored_version: i64 = column(row, first, record)?;
+    let body: Option<RawJson<'_>> = column(row, first + 1, record)?;
     let body = body.ok_or_else(|| corrupt(record, "the body is null"))?;
     let value: T = decode_json(body.0, record)?;
     let (id, body_version) = identity(&value);

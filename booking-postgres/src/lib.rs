@@ -103,7 +103,8 @@
 //! | `booking_index`, `slot_index` | booking id to its session (or "a lesson"); slot id to its teacher |
 //! | `requests` | `(actor, key)` to the recorded outcome, for idempotent retries; pruned by `recorded_at` with [`Repository::prune_requests`] (through [`Engine::prune_requests`](booking_core::Engine::prune_requests)) |
 //! | `finished_bookings` | (version 3) the booking history: seat bookings that finished (cancelled, declined, expired), moved out of their session's body by the commit that finished them, in its transaction; `body jsonb` read by [`Repository::load_finished_booking`], plus `session_id`, `student_id`, `status`, `finished_at` for hosts |
-//! | `events` | the outbox: `id bigserial`, `txid`, `kind`, `session_id`, `session_version`, `booking_id`, `occurred_at`, `body` |
+//! | `read_index` | (version 4) the read indexes the engine's queries page through ([`booking_core::read`]: agendas, the approval queue, what starts): `index`, `partition`, `sort` (all `COLLATE "C"`, so sort keys compare byte-wise), `kind`, `aggregate_id`; primary key `(index, partition, sort)`, indexed by `aggregate_id`. Each stored session and lesson has the rows the core computes for it ([`Write::read_entries`]), replaced by every commit that writes it; [`Repository::read_index`] runs [`READ_INDEX_QUERY`] |
+//! | `events` | the outbox: `id bigserial` (the position of [`Repository::read_outbox`], in commit order since version 4), `txid`, `kind`, `session_id`, `session_version`, `booking_id`, `occurred_at`, `body` |
 //! | `course_approval`, `teacher_approval`, `enrollments` | host data, set with [`PgRepository::set_course_approval`], [`set_teacher_approval`](PgRepository::set_teacher_approval), [`enroll`](PgRepository::enroll), [`unenroll`](PgRepository::unenroll) (or by the host's own SQL) |
 //!
 //! The store reads only `version` and `body` of an aggregate row (and `sessions.offer_deadline`
@@ -117,8 +118,9 @@
 //! The engine decides in Rust; the store only applies the decided, versioned change set.
 //! [`Repository::commit`] sends it as one `jsonb` argument of the server-side function
 //! `booking_commit(jsonb)` (PL/pgSQL, in `migrations/0001_initial.sql`, replaced by
-//! `migrations/0002_offer_deadline.sql` to write the offer deadline too and by
-//! `migrations/0003_booking_history.sql` to keep the finished bookings), called as a
+//! `migrations/0002_offer_deadline.sql` to write the offer deadline too, by
+//! `migrations/0003_booking_history.sql` to keep the finished bookings and by
+//! `migrations/0004_read_index.sql` to keep the read index and order the outbox), called as a
 //! single autocommit statement: one round trip, and the transaction is exactly that
 //! statement, so no lock is ever held while the client thinks or the network idles. The
 //! function:
@@ -131,12 +133,16 @@
 //!    never wait on each other in a cycle): `UPDATE ... SET version = new, body = ... WHERE
 //!    id = $id AND version = $expected`, or for a new one `INSERT ... ON CONFLICT (id) DO
 //!    NOTHING`; if no row was written it raises SQLSTATE `BKC01` ([`SQLSTATE_CONFLICT`]) →
-//!    [`StoreError::Conflict`], and the engine decides again on fresh state;
+//!    [`StoreError::Conflict`], and the engine decides again on fresh state; then it replaces
+//!    the aggregate's `read_index` rows (a session's or a lesson's) with the entries the payload
+//!    carries ([`Write::read_entries`], serialized by serde, one `read_entries` array per write);
 //! 4. inserts (or replaces, by id) the seat bookings the commit finished into
 //!    `finished_bookings`: after the aggregates, so a competing commit on the same session has
 //!    already failed on its row lock or waits for it;
 //! 5. appends the events to the outbox, last, so the row locks taken in step 3 are held only
-//!    for the history and outbox inserts and the commit itself.
+//!    for the history and outbox inserts and the commit itself; before it draws their ids it
+//!    takes a transaction-level advisory lock of the store's schema, held until the commit is
+//!    done (see [The outbox](#the-outbox)).
 //!
 //! A raise rolls the whole statement back, so a commit is all or nothing. The function holds
 //! no booking rule: it compares versions and copies what it is given. Serialization
@@ -157,8 +163,8 @@
 //! but serialization failures for the same cases, and snapshot bookkeeping. Statements relied
 //! on: `UPDATE ... WHERE` with a row count (`GET DIAGNOSTICS`), `INSERT ... ON CONFLICT DO
 //! NOTHING/UPDATE`, `RAISE ... USING ERRCODE`, `jsonb_to_record(set)`, `pg_current_xact_id()`
-//! (the outbox's `txid`), `pg_advisory_xact_lock` (migrations), and loads of the form
-//! `SELECT version, CASE WHEN version = $cached THEN NULL ELSE body END`.
+//! (the outbox's `txid`), `pg_advisory_xact_lock` (migrations, and the outbox's commit order),
+//! and loads of the form `SELECT version, CASE WHEN version = $cached THEN NULL ELSE body END`.
 //!
 //! Loads must go to the primary (not to an asynchronous replica): the contract says a load
 //! after a successful commit sees it.
@@ -193,19 +199,38 @@
 //! | without the snapshot cache | 890 | | |
 //! | engine's queue off (every thread races) | 223 | 724 | 2595 |
 //!
+//! These were measured at schema version 3. Version 4's outbox lock ([The outbox](#the-outbox))
+//! makes commits with events finish one at a time per schema, WAL flush included, which bounds
+//! the "spread" column by the flush rate; it has not been measured again yet.
+//!
 //! [`Engine::with_local_queueing`]: booking_core::Engine::with_local_queueing
 //!
 //! ## The outbox
 //!
 //! Every commit appends its events to `events` in the same transaction, so an event exists
-//! exactly when its change does. For one session, `id` order is commit order (its events
-//! are inserted while its row lock is held), and `session_version` numbers the commits;
-//! [`PgRepository::session_events`] reads them so. Across sessions, `id` order is *not*
-//! commit order (ids are drawn before commits finish), so a relay that polls `id > last`
-//! can skip an event whose transaction commits late. Poll by transaction instead: remember
-//! the `xmin` of your last snapshot and read
-//! `SELECT ... FROM events WHERE txid >= $last_xmin AND txid < pg_snapshot_xmin(pg_current_snapshot()) ORDER BY txid, id`
-//! (every transaction below the current `xmin` has finished), then store the new `xmin`.
+//! exactly when its change does. Since schema version 4, `id` order is commit order across
+//! all sessions: a sequence alone does not give that (ids are drawn before commits finish,
+//! so a later commit could show a higher id while a lower one is still in flight), so
+//! `booking_commit` takes `pg_advisory_xact_lock(<"bkob">, hashtext(current_schema()))` just
+//! before it inserts the events and draws their ids. The lock is held until the transaction
+//! has committed and become visible, so every id drawn later belongs to a later commit. This
+//! was chosen over a one-row counter table, which would serialize the same way, because the
+//! advisory lock writes nothing (a counter row would be rewritten, and leave a dead tuple, by
+//! every commit) and keeps `id` the position hosts already read; commits without events never
+//! take it. The cost: commits with events serialize their last step (the outbox insert and
+//! the commit's WAL flush), one at a time per schema. `tests/outbox.rs` has writers commit on
+//! sessions of their own while a reader polls, and fails without the lock.
+//!
+//! The relay reads and acknowledges through the engine, [`Engine::outbox`] and
+//! [`Engine::acknowledge_outbox`] ([`Repository::read_outbox`]: `id > after` ascending;
+//! [`Repository::acknowledge_outbox`]: deletes `id <= up_to`): at-least-once delivery, and
+//! ids are never reused. For one session `session_version` numbers the commits;
+//! [`PgRepository::session_events`] reads them so. (Before version 4, a relay had to poll by
+//! `txid` below the oldest running transaction to avoid skipping events committed late; that
+//! query still works.)
+//!
+//! [`Engine::outbox`]: booking_core::Engine::outbox
+//! [`Engine::acknowledge_outbox`]: booking_core::Engine::acknowledge_outbox
 //!
 //! ## Postgres-compatible distributed databases
 //!
@@ -227,7 +252,9 @@
 //! - **The outbox's order**: `bigserial` ids are not in commit order there even within one
 //!   session (CockroachDB's `unique_rowid()`, Yugabyte's per-node sequence caches), and
 //!   `xid8` / `pg_current_xact_id()` may be missing: order a session's events by
-//!   `session_version`, and use the database's changefeed (CDC) as the relay.
+//!   `session_version`, and use the database's changefeed (CDC) as the relay. The advisory
+//!   lock that puts `id`s in commit order (version 4) must exist too, or be replaced by a
+//!   one-row counter updated in `booking_commit`.
 //! - **Migrations**: the lz4 step is PostgreSQL-specific (it is skipped where unsupported),
 //!   `fillfactor` is ignored elsewhere, and the advisory lock that serializes migrations must
 //!   exist or be replaced by a lock row.
@@ -243,8 +270,9 @@
 //!   connection (not startup parameters), which session pooling keeps.
 //! - `tcp_user_timeout` needs PostgreSQL 12 or newer on the server (the store already needs 13
 //!   for `pg_current_xact_id()`).
-//! - The outbox grows without bound unless a relay deletes (or partitions and drops) what it
-//!   sent, or an operator prunes it by age ([`PgRepository::prune_events`]). Request records
+//! - The outbox grows without bound unless a relay acknowledges (or partitions and drops) what
+//!   it sent ([`Repository::acknowledge_outbox`]), or an operator prunes it by age
+//!   ([`PgRepository::prune_events`]). Request records
 //!   likewise: prune them with [`Engine::prune_requests`](booking_core::Engine::prune_requests)
 //!   (a retry with a pruned key is decided afresh; see [`booking_core::repository`]).
 #![warn(missing_docs)]
@@ -255,15 +283,18 @@ mod migrate;
 mod pool;
 
 pub use migrate::SCHEMA_VERSION;
-pub use pool::{SQLSTATE_CONFLICT, SQLSTATE_DUPLICATE_REQUEST};
+pub use pool::{READ_INDEX_QUERY, SQLSTATE_CONFLICT, SQLSTATE_DUPLICATE_REQUEST};
 
 use booking_core::{
     Actor, BookingId, CourseId, Event, GroupSession, SeatBooking, SessionId, SlotId, UserId,
     lesson::{ApprovalSettings, Calendar, Lesson},
-    repository::{AggregateKey, BookingLocation, Commit, Repository, RequestKey, RequestRecord, StoreError, Write},
+    repository::{
+        AggregateKey, BookingLocation, Commit, IndexHit, IndexRange, Indexed, OutboxEntry, Repository, RequestKey,
+        RequestRecord, StoreError, Write,
+    },
 };
 use cache::{Aggregate, Snapshot, SnapshotCache};
-use codec::{RawJson, actor_key, column, decode_aggregate, decode_json, record_name};
+use codec::{RawJson, actor_key, column, decode_aggregate, decode_columns, decode_json, record_name};
 use pool::{Conn, Manager, Stmt};
 use postgres::types::Json;
 use std::sync::Arc;
@@ -725,7 +756,8 @@ impl PgRepository {
     /// Retention of the outbox: deletes the events that occurred before `occurred_before`
     /// (whether a relay has sent them or not); returns how many were deleted. An operator's
     /// action, like [`Engine::prune_requests`](booking_core::Engine::prune_requests); a relay
-    /// deletes what it sent with its own SQL (see the [crate docs](crate#the-outbox)).
+    /// deletes what it sent with [`Repository::acknowledge_outbox`] (see the
+    /// [crate docs](crate#the-outbox)).
     pub fn prune_events(&self, occurred_before: chrono::DateTime<chrono::Utc>) -> Result<u64, StoreError> {
         self.conn()?.execute(Stmt::PruneEvents, &[&occurred_before])
     }
@@ -867,6 +899,69 @@ impl Repository for PgRepository {
 
     fn prune_requests(&self, recorded_before: chrono::DateTime<chrono::Utc>) -> Result<u64, StoreError> {
         self.conn()?.execute(Stmt::PruneRequests, &[&recorded_before])
+    }
+
+    fn read_index(&self, range: &IndexRange) -> Result<Vec<IndexHit>, StoreError> {
+        let limit = i64::from(range.limit);
+        self.read(|conn| {
+            let rows = conn.query(
+                Stmt::ReadIndex,
+                &[&range.index.as_str(), &range.partition, &range.after, &range.before, &limit],
+            )?;
+            let mut hits = Vec::with_capacity(rows.len());
+            for row in &rows {
+                let entry = record_name("read index entry", range.index.as_str());
+                let sort: String = column(row, 0, &entry)?;
+                let kind: &str = column(row, 1, &entry)?;
+                let id: Uuid = column(row, 2, &entry)?;
+                if column::<Option<i64>>(row, 3, &entry)?.is_none() {
+                    continue; // an entry of an aggregate no longer stored: nothing to list
+                }
+                let aggregate = match kind {
+                    "session" => Indexed::Session(Arc::new(decode_columns::<GroupSession>(
+                        row,
+                        3,
+                        &record_name("session", id),
+                        <GroupSession as Aggregate>::identity,
+                        id,
+                    )?)),
+                    "lesson" => Indexed::Lesson(Arc::new(decode_columns::<Lesson>(
+                        row,
+                        3,
+                        &record_name("lesson", id),
+                        <Lesson as Aggregate>::identity,
+                        id,
+                    )?)),
+                    other => return Err(StoreError::Corrupt { record: entry, detail: format!("kind {other:?}") }),
+                };
+                hits.push(IndexHit { sort, aggregate });
+            }
+            Ok(hits)
+        })
+    }
+
+    fn read_outbox(&self, after: u64, limit: u32) -> Result<Vec<OutboxEntry>, StoreError> {
+        let (after, limit) = (i64::try_from(after).unwrap_or(i64::MAX), i64::from(limit));
+        self.read(|conn| {
+            let rows = conn.query(Stmt::ReadOutbox, &[&after, &limit])?;
+            rows.iter()
+                .map(|row| {
+                    let id: i64 = column(row, 0, "outbox event")?;
+                    let record = record_name("outbox event", id);
+                    let body: RawJson<'_> = column(row, 1, &record)?;
+                    let position = u64::try_from(id).map_err(|_| StoreError::Corrupt {
+                        record: record.clone(),
+                        detail: "a negative id".to_owned(),
+                    })?;
+                    Ok(OutboxEntry { position, event: decode_json(body.0, &record)? })
+                })
+                .collect()
+        })
+    }
+
+    fn acknowledge_outbox(&self, up_to: u64) -> Result<u64, StoreError> {
+        let up_to = i64::try_from(up_to).unwrap_or(i64::MAX);
+        self.conn()?.execute(Stmt::AcknowledgeOutbox, &[&up_to])
     }
 
     fn commit(&self, commit: Commit) -> Result<(), StoreError> {

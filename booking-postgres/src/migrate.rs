@@ -2,23 +2,109 @@
 
 use crate::OpenError;
 use crate::pool::describe;
-use postgres::Client;
+use booking_core::{GroupSession, index::IndexEntry, lesson::Lesson};
+use postgres::types::Json;
+use postgres::{Client, Transaction};
+use serde::Serialize;
+use uuid::Uuid;
 
 /// The schema version this code writes and reads.
-pub const SCHEMA_VERSION: i32 = 3;
+pub const SCHEMA_VERSION: i32 = 4;
 
 /// One step of the schema's history. Released steps are never edited: a change is a new step.
 struct Migration {
     version: i32,
     name: &'static str,
     sql: &'static str,
+    /// A step in Rust run after `sql`, in the same transaction (for what only the core can
+    /// compute).
+    then: Option<Step>,
 }
 
+/// A migration's step in Rust, run in the migration's transaction.
+type Step = fn(&mut Transaction<'_>) -> Result<(), postgres::Error>;
+
 const MIGRATIONS: &[Migration] = &[
-    Migration { version: 1, name: "initial", sql: include_str!("../migrations/0001_initial.sql") },
-    Migration { version: 2, name: "offer_deadline", sql: include_str!("../migrations/0002_offer_deadline.sql") },
-    Migration { version: 3, name: "booking_history", sql: include_str!("../migrations/0003_booking_history.sql") },
+    Migration { version: 1, name: "initial", sql: include_str!("../migrations/0001_initial.sql"), then: None },
+    Migration {
+        version: 2,
+        name: "offer_deadline",
+        sql: include_str!("../migrations/0002_offer_deadline.sql"),
+        then: None,
+    },
+    Migration {
+        version: 3,
+        name: "booking_history",
+        sql: include_str!("../migrations/0003_booking_history.sql"),
+        then: None,
+    },
+    Migration {
+        version: 4,
+        name: "read_index",
+        sql: include_str!("../migrations/0004_read_index.sql"),
+        then: Some(fill_read_index),
+    },
 ];
+
+/// One `read_index` row, as [`fill_read_index`] sends it.
+#[derive(Debug, Serialize)]
+struct ReadIndexRow {
+    index: &'static str,
+    partition: String,
+    sort: String,
+    kind: &'static str,
+    aggregate_id: Uuid,
+}
+
+/// How many bodies [`fill_read_index`] decodes per round trip.
+const FILL_BATCH: i64 = 500;
+
+/// Migration 4's step in Rust: the read-index rows of every session and lesson already stored,
+/// the core's entries of its body ([`IndexEntry::of_session`], [`IndexEntry::of_lesson`]), in
+/// batches by id. A body that does not decode, or names another id than its row, gets no rows
+/// (loading it reports it) rather than failing the migration.
+fn fill_read_index(tx: &mut Transaction<'_>) -> Result<(), postgres::Error> {
+    for (table, kind) in [("sessions", "session"), ("lessons", "lesson")] {
+        let select = format!(
+            "SELECT id, body::text FROM {table} WHERE $1::uuid IS NULL OR id > $1 ORDER BY id LIMIT {FILL_BATCH}"
+        );
+        let mut after: Option<Uuid> = None;
+        loop {
+            let rows = tx.query(&select, &[&after])?;
+            let Some(last) = rows.last() else { break };
+            after = Some(last.try_get(0)?);
+            let mut entries = Vec::new();
+            for row in &rows {
+                let (id, body): (Uuid, String) = (row.try_get(0)?, row.try_get(1)?);
+                let decoded = match kind {
+                    "session" => serde_json::from_str::<GroupSession>(&body)
+                        .ok()
+                        .filter(|s| s.id.as_uuid() == id)
+                        .map(|s| IndexEntry::of_session(&s)),
+                    _ => serde_json::from_str::<Lesson>(&body)
+                        .ok()
+                        .filter(|l| l.id.as_uuid() == id)
+                        .map(|l| IndexEntry::of_lesson(&l)),
+                };
+                entries.extend(decoded.into_iter().flatten().map(|e| ReadIndexRow {
+                    index: e.index.as_str(),
+                    partition: e.partition,
+                    sort: e.sort,
+                    kind,
+                    aggregate_id: id,
+                }));
+            }
+            tx.execute(
+                "INSERT INTO read_index (index, partition, sort, kind, aggregate_id) \
+                 SELECT e.index, e.partition, e.sort, e.kind, e.aggregate_id \
+                 FROM jsonb_to_recordset($1::jsonb) AS e(index text, partition text, sort text, kind text, aggregate_id uuid) \
+                 ON CONFLICT DO NOTHING",
+                &[&Json(&entries)],
+            )?;
+        }
+    }
+    Ok(())
+}
 
 /// The advisory-lock class that serializes migrations (any value; this one spells "bkmg").
 const LOCK_CLASS: i32 = 0x626b_6d67;
@@ -69,6 +155,9 @@ pub(crate) fn migrate(client: &mut Client, schema: Option<&str>) -> Result<i32, 
     }
     for m in MIGRATIONS.iter().filter(|m| m.version > found) {
         tx.batch_execute(m.sql).map_err(fail(m.version))?;
+        if let Some(then) = m.then {
+            then(&mut tx).map_err(fail(m.version))?;
+        }
         tx.execute("INSERT INTO booking_schema_version (version, name) VALUES ($1, $2)", &[&m.version, &m.name])
             .map_err(fail(m.version))?;
     }

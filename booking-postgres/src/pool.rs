@@ -30,10 +30,13 @@ pub(crate) enum Stmt {
     LoadFinishedBooking,
     PruneRequests,
     PruneEvents,
+    ReadIndex,
+    ReadOutbox,
+    AcknowledgeOutbox,
 }
 
 impl Stmt {
-    const COUNT: usize = 20;
+    const COUNT: usize = 23;
 
     fn sql(self) -> (&'static str, &'static [Type]) {
         const UUID: Type = Type::UUID;
@@ -91,6 +94,12 @@ impl Stmt {
             Stmt::LoadFinishedBooking => ("SELECT body FROM finished_bookings WHERE booking_id = $1", &[UUID]),
             Stmt::PruneRequests => ("DELETE FROM requests WHERE recorded_at < $1", &[Type::TIMESTAMPTZ]),
             Stmt::PruneEvents => ("DELETE FROM events WHERE occurred_at < $1", &[Type::TIMESTAMPTZ]),
+            // $1 index, $2 partition, $3 after, $4 before (exclusive), $5 limit.
+            Stmt::ReadIndex => (READ_INDEX_QUERY, &[Type::TEXT, Type::TEXT, Type::TEXT, Type::TEXT, Type::INT8]),
+            Stmt::ReadOutbox => {
+                ("SELECT id, body FROM events WHERE id > $1 ORDER BY id LIMIT $2", &[Type::INT8, Type::INT8])
+            }
+            Stmt::AcknowledgeOutbox => ("DELETE FROM events WHERE id <= $1", &[Type::INT8]),
         }
     }
 }
@@ -184,6 +193,22 @@ impl Conn {
         result.map_err(|e| self.fail(e))
     }
 }
+
+/// The query [`Repository::read_index`](booking_core::Repository::read_index) runs: one range of
+/// one read index (`$1` the index's name, `$2` the partition, `$3` and `$4` the exclusive bounds
+/// of `sort`, `$5` the limit), in `sort` order, each entry with its aggregate's `version` and
+/// `body` as stored now (`NULL` for an entry whose aggregate is gone). It is a range scan of
+/// `read_index`'s primary key `(index, partition, sort)` (columns `COLLATE "C"`, so the
+/// parameters compare byte-wise too), joined to `sessions` and `lessons` by primary key; public
+/// so that a host can `EXPLAIN` it on its own data.
+pub const READ_INDEX_QUERY: &str = "\
+SELECT r.sort, r.kind, r.aggregate_id, coalesce(s.version, l.version), coalesce(s.body, l.body)
+FROM read_index AS r
+LEFT JOIN sessions AS s ON r.kind = 'session' AND s.id = r.aggregate_id
+LEFT JOIN lessons AS l ON r.kind = 'lesson' AND l.id = r.aggregate_id
+WHERE r.index = $1 AND r.partition = $2 AND r.sort > $3 AND r.sort < $4
+ORDER BY r.sort
+LIMIT $5";
 
 /// SQLSTATE `booking_commit` raises when an aggregate is not at the expected version.
 pub const SQLSTATE_CONFLICT: &str = "BKC01";

@@ -5,13 +5,16 @@
 mod common;
 
 use booking_core::{
-    Actor, BookingId, Engine, ManualClock, Repository, SeatStatus, SessionId, UserId, WaitlistMode,
-    lesson::LessonStatus,
+    Actor, BookingId, Engine, GroupSession, ManualClock, Repository, SeatStatus, SessionId, UserId, WaitlistMode,
+    index::{IndexEntry, ReadIndex, sort_bound},
+    lesson::{Lesson, LessonStatus},
+    repository::{IndexRange, Indexed},
 };
 use booking_postgres::SCHEMA_VERSION;
 use chrono::{TimeZone, Utc};
 use postgres::types::Json;
 use serde_json::Value;
+use std::sync::{Arc, Mutex};
 
 /// Bodies written by booking-core 0.1.0 (see the fixture's comment).
 const V1_BODIES: &str = include_str!("fixtures/bodies-v1.json");
@@ -152,8 +155,8 @@ fn a_version_1_database_is_migrated_and_its_rows_still_load() {
         add_v1_session(&schema.0, uuid(id), teacher, starts_at, cancelled);
     }
     let store = common::options(&schema.0).open().expect("opening a version 1 database");
-    assert_eq!(SCHEMA_VERSION, 3);
-    assert_eq!(schema_versions(&schema.0), [1, 2, 3]);
+    assert_eq!(SCHEMA_VERSION, 4);
+    assert_eq!(schema_versions(&schema.0), [1, 2, 3, 4]);
     let deadlines: Vec<Option<chrono::DateTime<Utc>>> = store
         .with_client(|c| c.query("SELECT offer_deadline FROM sessions", &[]))
         .unwrap()
@@ -200,7 +203,118 @@ fn a_version_1_database_is_migrated_and_its_rows_still_load() {
 
     // Opening again changes nothing.
     common::options(&schema.0).open().expect("reopening");
-    assert_eq!(schema_versions(&schema.0), [1, 2, 3]);
+    assert_eq!(schema_versions(&schema.0), [1, 2, 3, 4]);
+}
+
+/// The `read_index` rows of a schema, as `(kind, aggregate_id, index, partition, sort)`, sorted.
+fn read_index_rows(client: &mut postgres::Client, schema: &str) -> Vec<(String, uuid::Uuid, String, String, String)> {
+    client
+        .query(
+            &format!(
+                "SELECT kind, aggregate_id, index, partition, sort FROM \"{schema}\".read_index ORDER BY 1, 2, 3, 4, 5"
+            ),
+            &[],
+        )
+        .unwrap()
+        .iter()
+        .map(|r| (r.get(0), r.get(1), r.get(2), r.get(3), r.get(4)))
+        .collect()
+}
+
+/// The core's read-index entries of every session and lesson body of a schema that decodes, in
+/// the form and order of [`read_index_rows`].
+fn core_entries(client: &mut postgres::Client, schema: &str) -> Vec<(String, uuid::Uuid, String, String, String)> {
+    let mut rows = Vec::new();
+    for (table, kind) in [("sessions", "session"), ("lessons", "lesson")] {
+        for row in client.query(&format!("SELECT id, body FROM \"{schema}\".{table}"), &[]).unwrap() {
+            let (id, body): (uuid::Uuid, Value) = (row.get(0), row.get(1));
+            let Ok(entries) = (match kind {
+                "session" => serde_json::from_value::<GroupSession>(body).map(|s| IndexEntry::of_session(&s)),
+                _ => serde_json::from_value::<Lesson>(body).map(|l| IndexEntry::of_lesson(&l)),
+            }) else {
+                continue;
+            };
+            rows.extend(
+                entries.into_iter().map(|e| (kind.to_owned(), id, e.index.as_str().to_owned(), e.partition, e.sort)),
+            );
+        }
+    }
+    rows.sort();
+    rows
+}
+
+/// Migration 4 fills the read index of the sessions and lessons of version 1 too.
+#[test]
+fn a_version_1_database_gets_its_read_index_filled() {
+    let schema = version_1_schema();
+    add_v1_session(&schema.0, uuid(0xa1), user(1, 2), "2999-01-01T10:00:00Z", false);
+    add_v1_session(&schema.0, uuid(0xa2), user(1, 2), "2999-01-01T08:00:00Z", true);
+    let store = common::options(&schema.0).open().unwrap();
+    let mut admin = common::admin_client();
+    let rows = read_index_rows(&mut admin, &schema.0);
+    assert_eq!(rows, core_entries(&mut admin, &schema.0));
+    let kinds: std::collections::BTreeSet<&str> = rows.iter().map(|r| r.0.as_str()).collect();
+    assert_eq!(kinds, ["lesson", "session"].into());
+    // The other teacher's agenda lists both sessions, the cancelled one too, by start.
+    let agenda = store
+        .read_index(&IndexRange {
+            index: ReadIndex::TeacherAgenda,
+            partition: user(1, 2).to_string(),
+            after: sort_bound(Utc.with_ymd_and_hms(2000, 1, 1, 0, 0, 0).unwrap()),
+            before: sort_bound(Utc.with_ymd_and_hms(3000, 1, 1, 0, 0, 0).unwrap()),
+            limit: 10,
+        })
+        .unwrap();
+    let listed: Vec<uuid::Uuid> = agenda
+        .iter()
+        .map(|hit| match &hit.aggregate {
+            Indexed::Session(s) => s.id.as_uuid(),
+            Indexed::Lesson(l) => l.id.as_uuid(),
+        })
+        .collect();
+    assert_eq!(listed, [uuid(0xa2), uuid(0xa1)]);
+}
+
+/// Migration 4 fills the read index of a database at schema version 3 from the stored bodies:
+/// the rows it writes are the core's entries of each body, the same rows the commits had
+/// written, and a body that does not decode gets none instead of failing the migration.
+#[test]
+fn a_version_3_database_gets_its_read_index_filled() {
+    let stores: Mutex<Vec<Arc<common::TestStore>>> = Mutex::new(Vec::new());
+    let factory = || {
+        let store = Arc::new(common::test_store());
+        stores.lock().unwrap().push(Arc::clone(&store));
+        store as Arc<dyn Repository>
+    };
+    let checks = ["read_queries_list_what_is_stored", "lesson_transitions", "group_offer_cycle"];
+    let report = booking_core::conformance::run_checks(&factory, &checks);
+    assert!(report.passed(), "{report}");
+
+    let mut admin = common::admin_client();
+    let mut filled = 0;
+    for store in stores.into_inner().unwrap() {
+        let name = store.guard.name.clone();
+        let written = read_index_rows(&mut admin, &name);
+        assert_eq!(written, core_entries(&mut admin, &name), "the commits wrote the core's entries");
+        // Back to version 3: the read index and booking_commit's new body are all version 4 adds.
+        admin
+            .batch_execute(&format!(
+                "SET search_path TO \"{name}\"; DROP TABLE read_index; \
+                 DELETE FROM booking_schema_version WHERE version = 4; \
+                 INSERT INTO sessions (id, version, teacher_id, starts_at, body) \
+                 VALUES ('00000000-0000-0000-0000-0000000000d1', 1, gen_random_uuid(), now(), '{{\"id\": 1}}'); \
+                 RESET search_path"
+            ))
+            .unwrap();
+        assert_eq!(schema_versions(&name), [1, 2, 3]);
+
+        let reopened = common::options(&name).open().expect("migrating a version 3 database");
+        assert_eq!(schema_versions(&name), [1, 2, 3, 4]);
+        assert_eq!(read_index_rows(&mut admin, &name), written, "the migration writes what the commits wrote");
+        filled += written.len();
+        drop(reopened);
+    }
+    assert!(filled > 50, "only {filled} read-index rows were filled");
 }
 
 #[test]

@@ -77,6 +77,18 @@ impl Repository for Counting {
     fn prune_requests(&self, recorded_before: chrono::DateTime<Utc>) -> Result<u64, StoreError> {
         self.store.prune_requests(recorded_before)
     }
+    fn read_index(
+        &self,
+        range: &booking_core::repository::IndexRange,
+    ) -> Result<Vec<booking_core::repository::IndexHit>, StoreError> {
+        self.store.read_index(range)
+    }
+    fn read_outbox(&self, after: u64, limit: u32) -> Result<Vec<booking_core::repository::OutboxEntry>, StoreError> {
+        self.store.read_outbox(after, limit)
+    }
+    fn acknowledge_outbox(&self, up_to: u64) -> Result<u64, StoreError> {
+        self.store.acknowledge_outbox(up_to)
+    }
 }
 
 fn new_session(capacity: u32) -> NewGroupSession {

@@ -60,8 +60,20 @@
 //!   moves them out of the session's body into this table, in the same transaction;
 //!   [`Repository::load_finished_booking`] reads the body back. The other columns are a
 //!   projection for the host, indexed by session and by student.
-//! - `events(id, occurred_at, kind, body)`: the outbox (see [`SqliteRepository::events_since`],
-//!   [`SqliteRepository::delete_events_through`] and [`SqliteRepository::prune_events`]).
+//! - `read_index("index", "partition", sort, kind, aggregate_id)` (schema version 4): the read
+//!   indexes the engine's queries page through ([`booking_core::read`]: agendas, the approval
+//!   queue, what starts). Each stored session and lesson has the rows the core computes for it
+//!   ([`Write::read_entries`]), replaced in the transaction that writes it; the primary key
+//!   `("index", "partition", sort)` (`WITHOUT ROWID`, byte-wise `BINARY` collation) makes a page
+//!   one range scan, and [`Repository::read_index`] joins `sessions` and `lessons` in the same
+//!   `SELECT` for the bodies. Migration 4 filled it for the aggregates stored before, from
+//!   their bodies. `index` and `partition` are SQL keywords: quote them in your own SQL.
+//! - `events(id, occurred_at, kind, body)`: the outbox. `id` is the position of
+//!   [`Repository::read_outbox`] and [`Repository::acknowledge_outbox`] (the engine's
+//!   [`Engine::outbox`](booking_core::Engine::outbox)): `AUTOINCREMENT` under SQLite's single
+//!   write lock, so ids grow in commit order and are never reused. The older
+//!   [`SqliteRepository::events_since`] and [`SqliteRepository::delete_events_through`] read and
+//!   delete the same rows by the same ids; [`SqliteRepository::prune_events`] deletes by age.
 //! - `course_approval`, `teacher_approval`, `enrollments`: host-owned data, set with
 //!   [`SqliteRepository::set_course_approval`], [`SqliteRepository::set_teacher_approval`],
 //!   [`SqliteRepository::enroll`] and [`SqliteRepository::unenroll`], or by the host's own SQL.
@@ -74,9 +86,10 @@
 //! [`Repository::commit`] runs in one `BEGIN IMMEDIATE` transaction: each write with expected
 //! version 0 is an `INSERT` (the row existing already is a [`StoreError::Conflict`]), every
 //! other one an `UPDATE ... WHERE id = ? AND version = ?` (no row changed is a `Conflict`);
-//! then the request record (already recorded: [`StoreError::DuplicateRequest`]), the booking
-//! and slot indexes, the finished bookings (insert or replace by id) and the events; then
-//! `COMMIT`. Any failure rolls all of it back.
+//! then the request record (already recorded: [`StoreError::DuplicateRequest`]), each written
+//! session's and lesson's read-index rows (deleted, then its [`Write::read_entries`] inserted),
+//! the booking and slot indexes, the finished bookings (insert or replace by id) and the
+//! events; then `COMMIT`. Any failure rolls all of it back.
 //! `BEGIN IMMEDIATE` takes the write lock before the first read, so no other connection, in
 //! this process or another, can commit between the version checks and the writes.
 //!
@@ -124,7 +137,10 @@ use booking_core::{
     Actor, BookingError, BookingId, CourseId, Event, GroupSession, SeatBooking, SessionId, SlotId, StoreError, UserId,
     index::{FinishedBookingIndex, IndexEntries},
     lesson::{ApprovalSettings, Calendar, Lesson},
-    repository::{AggregateKey, BookingLocation, Commit, Repository, RequestKey, RequestRecord, Write},
+    repository::{
+        AggregateKey, BookingLocation, Commit, IndexHit, IndexRange, Indexed, OutboxEntry, Repository, RequestKey,
+        RequestRecord, Write,
+    },
 };
 use rusqlite::{Connection, OpenFlags, OptionalExtension, Transaction, params};
 use serde::de::DeserializeOwned;
@@ -137,7 +153,7 @@ use std::time::Duration;
 ///
 /// ```
 /// use booking_sqlite::SCHEMA_VERSION;
-/// assert_eq!(SCHEMA_VERSION, 3);
+/// assert_eq!(SCHEMA_VERSION, 4);
 /// ```
 pub const SCHEMA_VERSION: i64 = schema::LATEST;
 
@@ -381,6 +397,9 @@ struct EncodedWrite {
     version: i64,
     body: String,
     columns: Columns,
+    /// The aggregate's read-index entries ([`Write::read_entries`]) as `("index", "partition",
+    /// sort)`; they replace its rows in `read_index`.
+    read_entries: Vec<(&'static str, String, String)>,
 }
 
 impl EncodedWrite {
@@ -398,7 +417,8 @@ impl EncodedWrite {
             Write::Lesson { lesson, .. } => (lesson.id.to_string(), lesson.version, encode_json(&**lesson, &what)?),
         };
         let columns = Columns::new(write.index());
-        Ok(Self { key, id, expected, version: encode_version(version, &what)?, body, columns })
+        let read_entries = write.read_entries().into_iter().map(|e| (e.index.as_str(), e.partition, e.sort)).collect();
+        Ok(Self { key, id, expected, version: encode_version(version, &what)?, body, columns, read_entries })
     }
 
     /// `INSERT`s the row unless its id exists; the number of rows inserted.
@@ -445,6 +465,24 @@ impl EncodedWrite {
                 )?
                 .execute(params![id, version, body, teacher_id, student_id, starts_at, status, expected]),
         }
+    }
+
+    /// Replaces the aggregate's rows in `read_index` with its entries (a calendar has none,
+    /// and never had any).
+    fn replace_read_entries(&self, tx: &Transaction<'_>) -> rusqlite::Result<()> {
+        let kind = self.key.kind();
+        if matches!(self.key, AggregateKey::Calendar(_)) {
+            return Ok(());
+        }
+        tx.prepare_cached("DELETE FROM read_index WHERE aggregate_id = ?1 AND kind = ?2")?
+            .execute(params![self.id, kind])?;
+        let mut insert = tx.prepare_cached(
+            "INSERT INTO read_index (\"index\", \"partition\", sort, kind, aggregate_id) VALUES (?1, ?2, ?3, ?4, ?5)",
+        )?;
+        for (index, partition, sort) in &self.read_entries {
+            insert.execute(params![index, partition, sort, kind, self.id])?;
+        }
+        Ok(())
     }
 
     /// Why the update changed nothing, for the conflict's message.
@@ -540,6 +578,9 @@ impl EncodedCommit {
             if w.insert(tx).map_err(db("inserting an aggregate"))? == 0 {
                 return Err(StoreError::Conflict(format!("{:?} already exists", w.key)));
             }
+        }
+        for w in &self.writes {
+            w.replace_read_entries(tx).map_err(db("replacing read-index entries"))?;
         }
         for (booking, kind, session) in &self.bookings {
             tx.prepare_cached(
@@ -829,20 +870,7 @@ impl SqliteRepository {
     /// ```
     pub fn events_since(&self, after: i64, limit: usize) -> Result<Vec<OutboxEvent>, BookingError> {
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-        let events = self.read(|conn, failure| {
-            let mut stmt = conn
-                .prepare_cached("SELECT id, body FROM events WHERE id > ?1 ORDER BY id LIMIT ?2")
-                .map_err(|e| failure.map("reading the outbox", e))?;
-            let mut rows = stmt.query(params![after, limit]).map_err(|e| failure.map("reading the outbox", e))?;
-            let mut events = Vec::new();
-            while let Some(row) = rows.next().map_err(|e| failure.map("reading the outbox", e))? {
-                let id = Decoder::new("events", "?").integer("id", get(row, 0, failure)?)?;
-                let event = Decoder::new("events", id).json("body", get(row, 1, failure)?)?;
-                events.push(OutboxEvent { id, event });
-            }
-            Ok(events)
-        })?;
-        Ok(events)
+        Ok(self.outbox(after, limit)?)
     }
 
     /// Deletes the outbox events up to and including `id` (once a consumer has handled them);
@@ -968,21 +996,53 @@ impl SqliteRepository {
             let mut stmt = conn.prepare_cached(&sql).map_err(|e| failure.map(&doing, e))?;
             let mut rows = stmt.query([id.to_string()]).map_err(|e| failure.map(&doing, e))?;
             let Some(row) = rows.next().map_err(|e| failure.map(&doing, e))? else { return Ok(None) };
-            let decoder = Decoder::new(A::TABLE, id);
-            let version = decoder.version(get(row, 0, failure)?)?;
-            let aggregate: A = decoder.json("body", get(row, 1, failure)?)?;
-            if aggregate.id() != id {
-                return Err(decoder.corrupt(format!("the body is about {}", aggregate.id())));
-            }
-            if aggregate.version() != version {
-                return Err(decoder.corrupt(format!(
-                    "the body is at version {} but the row at version {version}",
-                    aggregate.version()
-                )));
-            }
-            Ok(Some(Arc::new(aggregate)))
+            decode_aggregate::<A>(id, get(row, 0, failure)?, get(row, 1, failure)?).map(|a| Some(Arc::new(a)))
         })
     }
+
+    /// The outbox as the [`Repository`] reads it: events with an id above `after`, ascending.
+    fn outbox(&self, after: i64, limit: i64) -> Result<Vec<OutboxEvent>, StoreError> {
+        self.read(|conn, failure| {
+            let mut stmt = conn
+                .prepare_cached("SELECT id, body FROM events WHERE id > ?1 ORDER BY id LIMIT ?2")
+                .map_err(|e| failure.map("reading the outbox", e))?;
+            let mut rows = stmt.query(params![after, limit]).map_err(|e| failure.map("reading the outbox", e))?;
+            let mut events = Vec::new();
+            while let Some(row) = rows.next().map_err(|e| failure.map("reading the outbox", e))? {
+                let id = Decoder::new("events", "?").integer("id", get(row, 0, failure)?)?;
+                let event = Decoder::new("events", id).json("body", get(row, 1, failure)?)?;
+                events.push(OutboxEvent { id, event });
+            }
+            Ok(events)
+        })
+    }
+}
+
+/// The aggregate `A` stored under `id`, from its row's `version` and `body`, checked against
+/// the row: a body about another aggregate or at another version is corrupt.
+fn decode_aggregate<A: Aggregate>(
+    id: uuid::Uuid,
+    version: rusqlite::types::ValueRef<'_>,
+    body: rusqlite::types::ValueRef<'_>,
+) -> Result<A, StoreError> {
+    let decoder = Decoder::new(A::TABLE, id);
+    let version = decoder.version(version)?;
+    let aggregate: A = decoder.json("body", body)?;
+    if aggregate.id() != id {
+        return Err(decoder.corrupt(format!("the body is about {}", aggregate.id())));
+    }
+    if aggregate.version() != version {
+        return Err(
+            decoder.corrupt(format!("the body is at version {} but the row at version {version}", aggregate.version()))
+        );
+    }
+    Ok(aggregate)
+}
+
+/// A `u64` position or limit as SQLite's signed integer (beyond `i64::MAX`: `i64::MAX`, which
+/// no id reaches).
+fn clamp(n: u64) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
 }
 
 /// Column `index` of `row`.
@@ -1135,6 +1195,61 @@ impl Repository for SqliteRepository {
         let deleted = write_transaction(&mut conn, &self.failure, |tx| {
             tx.execute("DELETE FROM requests WHERE recorded_at < ?1", params![before])
                 .map_err(|e| self.failure.map("pruning request records", e))
+        })?;
+        Ok(deleted as u64)
+    }
+
+    fn read_index(&self, range: &IndexRange) -> Result<Vec<IndexHit>, StoreError> {
+        let limit = i64::from(range.limit);
+        self.read(|conn, failure| {
+            let doing = "reading a read index";
+            let mut stmt = conn
+                .prepare_cached(
+                    "SELECT r.sort, r.kind, r.aggregate_id, coalesce(s.version, l.version), coalesce(s.body, l.body) \
+                     FROM read_index AS r \
+                     LEFT JOIN sessions AS s ON r.kind = 'session' AND s.id = r.aggregate_id \
+                     LEFT JOIN lessons AS l ON r.kind = 'lesson' AND l.id = r.aggregate_id \
+                     WHERE r.\"index\" = ?1 AND r.\"partition\" = ?2 AND r.sort > ?3 AND r.sort < ?4 \
+                     ORDER BY r.sort LIMIT ?5",
+                )
+                .map_err(|e| failure.map(doing, e))?;
+            let mut rows = stmt
+                .query(params![range.index.as_str(), range.partition, range.after, range.before, limit])
+                .map_err(|e| failure.map(doing, e))?;
+            let mut hits = Vec::new();
+            while let Some(row) = rows.next().map_err(|e| failure.map(doing, e))? {
+                let entry = Decoder::new("read_index", range.index.as_str());
+                let sort = entry.text("sort", get(row, 0, failure)?)?.to_owned();
+                let id = entry.uuid("aggregate_id", get(row, 2, failure)?)?;
+                let (version, body) = (get(row, 3, failure)?, get(row, 4, failure)?);
+                if body == rusqlite::types::ValueRef::Null {
+                    continue; // an entry of an aggregate no longer stored: nothing to list
+                }
+                let aggregate = match entry.text("kind", get(row, 1, failure)?)? {
+                    "session" => Indexed::Session(Arc::new(decode_aggregate::<GroupSession>(id, version, body)?)),
+                    "lesson" => Indexed::Lesson(Arc::new(decode_aggregate::<Lesson>(id, version, body)?)),
+                    other => return Err(entry.corrupt(format!("column kind: unknown kind {other:?}"))),
+                };
+                hits.push(IndexHit { sort, aggregate });
+            }
+            Ok(hits)
+        })
+    }
+
+    fn read_outbox(&self, after: u64, limit: u32) -> Result<Vec<OutboxEntry>, StoreError> {
+        let events = self.outbox(clamp(after), i64::from(limit))?;
+        Ok(events
+            .into_iter()
+            .filter_map(|e| u64::try_from(e.id).ok().map(|position| OutboxEntry { position, event: e.event }))
+            .collect())
+    }
+
+    fn acknowledge_outbox(&self, up_to: u64) -> Result<u64, StoreError> {
+        let up_to = clamp(up_to);
+        let mut conn = lock(&self.writer);
+        let deleted = write_transaction(&mut conn, &self.failure, |tx| {
+            tx.execute("DELETE FROM events WHERE id <= ?1", params![up_to])
+                .map_err(|e| self.failure.map("acknowledging the outbox", e))
         })?;
         Ok(deleted as u64)
     }

@@ -7,8 +7,8 @@
 //! Migrations are append-only: a released one is never edited.
 
 use crate::sql::{Failure, write_transaction};
-use booking_core::StoreError;
-use rusqlite::Connection;
+use booking_core::{GroupSession, StoreError, index::IndexEntry, lesson::Lesson};
+use rusqlite::{Connection, Transaction, params};
 
 /// Migration 1: every table of the store.
 ///
@@ -224,8 +224,81 @@ WHERE json_valid(body) AND json_type(body, '$.bookings') = 'array' AND EXISTS (
 );
 ";
 
+/// Migration 4: the read index (issue 15), what
+/// [`Repository::read_index`](booking_core::Repository::read_index) answers from.
+///
+/// - `read_index("index", "partition", sort, kind, aggregate_id)`: one row per read-index
+///   entry of a stored session or lesson, as the core computes them
+///   ([`Write::read_entries`](booking_core::repository::Write::read_entries)); the commit that
+///   writes an aggregate replaces its rows in the same transaction. `WITHOUT ROWID`, keyed by
+///   `("index", "partition", sort)`, so a page of one list is one range scan of the primary key
+///   (SQLite's default `BINARY` collation compares the sort keys byte-wise, as the core asks);
+///   `read_index_by_aggregate` finds an aggregate's rows to replace them. `index` and
+///   `partition` are SQL keywords: write them quoted.
+/// - Then (in Rust, [`fill_read_index`]) the rows of the sessions and lessons already stored:
+///   each body is decoded and its entries are the core's
+///   ([`IndexEntry::of_session`](booking_core::index::IndexEntry::of_session),
+///   [`IndexEntry::of_lesson`](booking_core::index::IndexEntry::of_lesson)); the store never
+///   derives them itself. A body that does not decode, or names another id than its row, gets
+///   no rows (loading it reports it) rather than failing the migration.
+///
+/// The outbox needs nothing new: `events.id` (`AUTOINCREMENT`, written under SQLite's one
+/// write lock) already grows in commit order and is never reused; it is the outbox position.
+const MIGRATION_4: &str = "
+CREATE TABLE read_index (
+    \"index\" TEXT NOT NULL,
+    \"partition\" TEXT NOT NULL,
+    sort TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    aggregate_id TEXT NOT NULL,
+    PRIMARY KEY (\"index\", \"partition\", sort)
+) WITHOUT ROWID;
+CREATE INDEX read_index_by_aggregate ON read_index (aggregate_id, kind);
+";
+
+/// The read-index rows of every session and lesson stored (migration 4): the core's entries
+/// of each body that decodes.
+fn fill_read_index(tx: &Transaction<'_>) -> rusqlite::Result<()> {
+    let mut insert = tx.prepare(
+        "INSERT INTO read_index (\"index\", \"partition\", sort, kind, aggregate_id) VALUES (?1, ?2, ?3, ?4, ?5) \
+         ON CONFLICT DO NOTHING",
+    )?;
+    for (table, kind) in [("sessions", "session"), ("lessons", "lesson")] {
+        let mut rows = tx.prepare(&format!("SELECT id, body FROM {table}"))?;
+        let mut rows = rows.query([])?;
+        while let Some(row) = rows.next()? {
+            let (Ok(id), Ok(body)) = (row.get::<_, String>(0), row.get::<_, String>(1)) else { continue };
+            let entries = match kind {
+                "session" => match serde_json::from_str::<GroupSession>(&body) {
+                    Ok(session) if session.id.to_string() == id => IndexEntry::of_session(&session),
+                    _ => continue,
+                },
+                _ => match serde_json::from_str::<Lesson>(&body) {
+                    Ok(lesson) if lesson.id.to_string() == id => IndexEntry::of_lesson(&lesson),
+                    _ => continue,
+                },
+            };
+            for entry in entries {
+                insert.execute(params![entry.index.as_str(), entry.partition, entry.sort, kind, id])?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// One step of the schema's history: SQL, then maybe a step in Rust (in the same transaction).
+struct Migration {
+    sql: &'static str,
+    then: Option<fn(&Transaction<'_>) -> rusqlite::Result<()>>,
+}
+
 /// Every migration, in order: `MIGRATIONS[n - 1]` takes version `n - 1` to `n`.
-const MIGRATIONS: &[&str] = &[MIGRATION_1, MIGRATION_2, MIGRATION_3];
+const MIGRATIONS: &[Migration] = &[
+    Migration { sql: MIGRATION_1, then: None },
+    Migration { sql: MIGRATION_2, then: None },
+    Migration { sql: MIGRATION_3, then: None },
+    Migration { sql: MIGRATION_4, then: Some(fill_read_index) },
+];
 
 /// The schema version this code writes and reads.
 pub(crate) const LATEST: i64 = MIGRATIONS.len() as i64;
@@ -268,7 +341,11 @@ pub(crate) fn migrate(conn: &mut Connection, failure: &Failure) -> Result<(), St
         let current = version(tx).map_err(|e| failure.map("reading the schema version", e))?;
         check_known(current)?;
         for (index, migration) in MIGRATIONS.iter().enumerate().skip(current as usize) {
-            tx.execute_batch(migration).map_err(|e| failure.map(&format!("applying migration {}", index + 1), e))?;
+            let doing = format!("applying migration {}", index + 1);
+            tx.execute_batch(migration.sql).map_err(|e| failure.map(&doing, e))?;
+            if let Some(then) = migration.then {
+                then(tx).map_err(|e| failure.map(&doing, e))?;
+            }
         }
         tx.pragma_update(None, "user_version", LATEST).map_err(|e| failure.map("setting the schema version", e))
     })

@@ -2,7 +2,7 @@
 //! (`booking_core::index`), column by column: a field added to the core's index without its
 //! column (in the schema and in the commit) fails here.
 
-use booking_core::index::{FinishedBookingIndex, LessonIndex, SessionIndex};
+use booking_core::index::{FinishedBookingIndex, IndexEntry, LessonIndex, ReadIndex, SessionIndex};
 use booking_core::{GroupSession, Repository, SeatBooking, lesson::Lesson};
 use booking_sqlite::SqliteRepository;
 use chrono::DateTime;
@@ -22,6 +22,7 @@ const CHECKS: &[&str] = &[
     "lesson_transitions",
     "seed_lesson_recurring_series",
     "lesson_reschedule_approval_and_series",
+    "read_queries_list_what_is_stored",
 ];
 
 /// Index fields this store deliberately keeps no column for, as `(table, field)`: hosts read a
@@ -78,6 +79,53 @@ fn check_table(
     rows.len()
 }
 
+/// Checks that the `read_index` rows of every session and lesson are the core's entries of its
+/// body (`IndexEntry::of_session` / `of_lesson`, what `Write::read_entries` gives the commit),
+/// and that no row belongs to nothing; returns the entries checked, by index.
+fn check_read_index(conn: &Connection, checked: &mut std::collections::BTreeMap<&'static str, usize>) {
+    let stored = |kind: &str, id: &str| -> Vec<(String, String, String)> {
+        let mut rows: Vec<(String, String, String)> = conn
+            .prepare("SELECT \"index\", \"partition\", sort FROM read_index WHERE kind = ?1 AND aggregate_id = ?2")
+            .unwrap()
+            .query_map([kind, id], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        rows.sort();
+        rows
+    };
+    let expected = |entries: Vec<IndexEntry>| -> Vec<(String, String, String)> {
+        let mut rows: Vec<_> =
+            entries.into_iter().map(|e| (e.index.as_str().to_owned(), e.partition, e.sort)).collect();
+        rows.sort();
+        rows
+    };
+    let mut total = 0;
+    for (table, kind) in [("sessions", "session"), ("lessons", "lesson")] {
+        let bodies: Vec<(String, String)> = conn
+            .prepare(&format!("SELECT id, body FROM {table}"))
+            .unwrap()
+            .query_map([], |row| Ok((row.get(0)?, row.get(1)?)))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        for (id, body) in bodies {
+            let entries = match kind {
+                "session" => IndexEntry::of_session(&serde_json::from_str::<GroupSession>(&body).unwrap()),
+                _ => IndexEntry::of_lesson(&serde_json::from_str::<Lesson>(&body).unwrap()),
+            };
+            for entry in &entries {
+                *checked.entry(entry.index.as_str()).or_default() += 1;
+            }
+            let entries = expected(entries);
+            assert_eq!(stored(kind, &id), entries, "the read-index rows of {kind} {id}");
+            total += entries.len();
+        }
+    }
+    let rows: i64 = conn.query_row("SELECT count(*) FROM read_index", [], |row| row.get(0)).unwrap();
+    assert_eq!(rows, total as i64, "read-index rows that belong to no stored session or lesson");
+}
+
 #[test]
 fn stored_columns_are_the_core_index() {
     let dir = tempfile::tempdir().unwrap();
@@ -93,8 +141,10 @@ fn stored_columns_are_the_core_index() {
 
     let json = |value: Result<Json, serde_json::Error>| value.unwrap();
     let (mut rows, mut not_null) = ([0; 3], std::collections::BTreeMap::new());
+    let mut entries = std::collections::BTreeMap::new();
     for path in paths.into_inner().unwrap() {
         let conn = Connection::open(path).unwrap();
+        check_read_index(&conn, &mut entries);
         rows[0] += check_table(
             &conn,
             "sessions",
@@ -124,5 +174,12 @@ fn stored_columns_are_the_core_index() {
     assert!(rows.iter().all(|n| *n > 0), "sessions, lessons, finished bookings checked: {rows:?}");
     for column in ["sessions.course_id", "sessions.offer_deadline", "lessons.status", "finished_bookings.finished_at"] {
         assert!(not_null.get(column).is_some_and(|n| *n > 0), "no row with {column} set: {not_null:?}");
+    }
+    for index in ReadIndex::ALL {
+        assert!(
+            entries.get(index.as_str()).is_some_and(|n| *n > 0),
+            "no {} entry checked: {entries:?}",
+            index.as_str()
+        );
     }
 }

@@ -5,12 +5,15 @@
 mod common;
 
 use booking_core::{
-    Actor, BookingId, Engine, ManualClock, Repository, SeatStatus, SessionId, UserId, WaitlistMode,
-    lesson::LessonStatus,
+    Actor, BookingId, Engine, GroupSession, ManualClock, Repository, SeatStatus, SessionId, UserId, WaitlistMode,
+    index::{IndexEntry, ReadIndex, sort_bound},
+    lesson::{Lesson, LessonStatus},
+    repository::{IndexRange, Indexed},
 };
 use booking_sqlite::{SCHEMA_VERSION, SqliteRepository};
 use chrono::{TimeZone, Utc};
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 
 /// The database of booking-sqlite 0.1.0 (see the fixture's header).
 const V1_DUMP: &str = include_str!("fixtures/schema-v1.sql");
@@ -52,7 +55,7 @@ fn a_version_1_file_is_migrated_on_open() {
     let store = SqliteRepository::open(&path).expect("opening a version 1 file");
     let version: i64 = common::raw(&path).query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
     assert_eq!(version, SCHEMA_VERSION);
-    assert_eq!(SCHEMA_VERSION, 3);
+    assert_eq!(SCHEMA_VERSION, 4);
     assert!(columns(&path, "sessions").contains(&"offer_deadline".to_owned()));
     let deadlines: Vec<Option<String>> = common::raw(&path)
         .prepare("SELECT offer_deadline FROM sessions")
@@ -254,4 +257,121 @@ fn finished_bookings_move_out_of_stored_sessions() {
         .unwrap();
     assert_eq!(columns, (session_id, "cancelled".to_owned(), "2030-03-04T08:30:00Z".to_owned()));
     store_check_integrity(&path);
+}
+
+/// The `read_index` rows of a file, as `(kind, aggregate_id, "index", "partition", sort)`, sorted.
+fn read_index_rows(path: &Path) -> Vec<[String; 5]> {
+    common::raw(path)
+        .prepare("SELECT kind, aggregate_id, \"index\", \"partition\", sort FROM read_index ORDER BY 1, 2, 3, 4, 5")
+        .unwrap()
+        .query_map([], |r| Ok([r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?]))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap()
+}
+
+/// The core's read-index entries of every session and lesson body in a file, in the form and
+/// order of [`read_index_rows`].
+fn core_entries(path: &Path) -> Vec<[String; 5]> {
+    let conn = common::raw(path);
+    let mut rows = Vec::new();
+    for (table, kind) in [("sessions", "session"), ("lessons", "lesson")] {
+        let bodies: Vec<(String, String)> = conn
+            .prepare(&format!("SELECT id, body FROM {table}"))
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        for (id, body) in bodies {
+            let Ok(entries) = (match kind {
+                "session" => serde_json::from_str::<GroupSession>(&body).map(|s| IndexEntry::of_session(&s)),
+                _ => serde_json::from_str::<Lesson>(&body).map(|l| IndexEntry::of_lesson(&l)),
+            }) else {
+                continue;
+            };
+            rows.extend(
+                entries
+                    .into_iter()
+                    .map(|e| [kind.to_owned(), id.clone(), e.index.as_str().to_owned(), e.partition, e.sort]),
+            );
+        }
+    }
+    rows.sort();
+    rows
+}
+
+/// Migration 4 fills the read index of a file at schema version 3 from the stored bodies: the
+/// rows it writes are the core's entries of each body, the same rows the commits had written,
+/// and a body that does not decode gets none instead of failing the migration.
+#[test]
+fn a_version_3_file_gets_its_read_index_filled() {
+    let dir = tempfile::tempdir().unwrap();
+    let paths: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+    let factory = || {
+        let mut paths = paths.lock().unwrap();
+        let path = dir.path().join(format!("store-{}.db", paths.len()));
+        paths.push(path.clone());
+        Arc::new(SqliteRepository::open(path).unwrap()) as Arc<dyn Repository>
+    };
+    let checks = ["read_queries_list_what_is_stored", "lesson_transitions", "group_offer_cycle"];
+    let report = booking_core::conformance::run_checks(&factory, &checks);
+    assert!(report.passed(), "{report}");
+
+    let mut filled = 0;
+    for path in paths.into_inner().unwrap() {
+        let written = read_index_rows(&path);
+        assert_eq!(written, core_entries(&path), "the commits wrote the core's entries");
+        // Back to version 3: the read index is all migration 4 adds.
+        let raw = common::raw(&path);
+        raw.execute_batch(
+            "DROP TABLE read_index; PRAGMA user_version = 3; \
+             INSERT INTO sessions (id, version, body, teacher_id, starts_at) \
+             VALUES ('00000000-0000-0000-0000-0000000000d1', 1, 'not json', 'x', '2030-01-01T00:00:00Z');",
+        )
+        .unwrap();
+        drop(raw);
+
+        let store = SqliteRepository::open(&path).expect("migrating a version 3 file");
+        let version: i64 = common::raw(&path).query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
+        assert_eq!(version, 4);
+        assert_eq!(read_index_rows(&path), written, "the migration writes what the commits wrote");
+        filled += written.len();
+        drop(store);
+    }
+    assert!(filled > 50, "only {filled} read-index rows were filled");
+}
+
+/// The sessions and lessons of a version 1 file are listed in the read indexes once migrated.
+#[test]
+fn a_version_1_file_gets_its_read_index_filled() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("v1.db");
+    write_v1(&path);
+    let store = SqliteRepository::open(&path).unwrap();
+    let rows = read_index_rows(&path);
+    assert_eq!(rows, core_entries(&path));
+    let kinds: std::collections::BTreeSet<&str> = rows.iter().map(|r| r[0].as_str()).collect();
+    assert_eq!(kinds, ["lesson", "session"].into());
+
+    let range = IndexRange {
+        index: ReadIndex::TeacherAgenda,
+        partition: user(1, 1).to_string(),
+        after: sort_bound(Utc.with_ymd_and_hms(2000, 1, 1, 0, 0, 0).unwrap()),
+        before: sort_bound(Utc.with_ymd_and_hms(2999, 12, 31, 0, 0, 0).unwrap()),
+        limit: 10,
+    };
+    let listed: Vec<uuid::Uuid> = store
+        .read_index(&range)
+        .unwrap()
+        .into_iter()
+        .map(|hit| match hit.aggregate {
+            Indexed::Session(s) => s.id.as_uuid(),
+            Indexed::Lesson(l) => l.id.as_uuid(),
+        })
+        .collect();
+    let mut expected = vec![uuid(SESSION), uuid(LESSON)];
+    expected
+        .sort_by_key(|id| rows.iter().find(|r| r[1] == id.to_string() && r[2] == "teacher_agenda").unwrap()[4].clone());
+    assert_eq!(listed, expected, "the teacher's agenda lists the old session and lesson");
 }

@@ -314,6 +314,7 @@ fn the_file_is_set_up_as_documented() {
             "events",
             "finished_bookings",
             "lessons",
+            "read_index",
             "requests",
             "sessions",
             "slot_index",
@@ -332,6 +333,24 @@ fn the_file_is_set_up_as_documented() {
     assert_eq!(version, 2);
     let located = engine.repository().locate_booking(engine.session(session.id).unwrap().bookings[0].id).unwrap();
     assert_eq!(located, Some(BookingLocation::Session(session.id)));
+    // The read index lists the session in its teacher's and its student's agendas and in what starts.
+    let entries: Vec<(String, String)> = conn
+        .prepare(
+            "SELECT \"index\", \"partition\" FROM read_index WHERE kind = 'session' AND aggregate_id = ?1 ORDER BY 1",
+        )
+        .unwrap()
+        .query_map([session.id.to_string()], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(
+        entries,
+        [
+            ("starts".to_owned(), String::new()),
+            ("student_agenda".to_owned(), user(2, 1).to_string()),
+            ("teacher_agenda".to_owned(), user(1, 1).to_string()),
+        ]
+    );
 }
 
 #[test]

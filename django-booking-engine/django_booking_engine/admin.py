@@ -139,8 +139,8 @@ class LessonAdmin(ReadOnlyAdmin):
 
 @admin.register(models.OutboxEvent)
 class OutboxEventAdmin(ReadOnlyAdmin):
-    list_display = ("id", "kind", "created_at", "sent", "attempts")
-    list_filter = ("kind", "sent")
+    list_display = ("position", "kind", "created_at")
+    list_filter = ("kind",)
 
 
 @admin.register(models.BookingUser)

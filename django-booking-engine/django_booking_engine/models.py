@@ -183,11 +183,53 @@ class RequestRecord(models.Model):
 
 
 class OutboxEvent(models.Model):
-    """Events committed with the state they describe (``manage.py relay_outbox`` sends them)."""
+    """The outbox: events committed with the state they describe, at positions that grow in
+    commit order (``engine.outbox`` reads them; ``engine.acknowledge_outbox`` deletes the
+    relayed ones): ``manage.py relay_outbox`` sends them."""
 
     kind = models.CharField(max_length=40)
     payload = models.TextField()
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
-    sent = models.BooleanField(default=False, db_index=True)
-    attempts = models.PositiveIntegerField(default=0)
-    last_error = models.TextField(blank=True)
+    position = models.PositiveBigIntegerField(
+        unique=True, null=True, help_text="1, 2, ... in commit order (from OutboxCounter); never reused."
+    )
+
+
+class OutboxCounter(models.Model):
+    """One row: the last outbox position given out. A commit with events locks it
+    (``select_for_update``) until it commits, so positions grow in commit order: a reader that
+    saw position p never later finds a new event below p (a sequence alone would not: a
+    transaction may commit after a later one that took a higher number)."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    last = models.PositiveBigIntegerField(default=0)
+
+
+class ByteOrderedCharField(models.CharField):
+    """A ``CharField`` compared byte by byte: ``COLLATE "C"`` on PostgreSQL (a language
+    collation would order ``"2030-05-06T14:00:00.000000Z/..."`` keys by letters and digits
+    alone); SQLite's default collation (BINARY) already is."""
+
+    def db_parameters(self, connection):  # type: ignore[no-untyped-def]
+        params = super().db_parameters(connection)
+        if connection.vendor == "postgresql":
+            params["collation"] = "C"
+        return params
+
+
+class ReadIndexEntry(models.Model):
+    """The read index: the engine lists each session or lesson under ``(index, partition)`` at
+    ``sort`` (``DocumentWrite.read_entries``); the agendas, the approval queue and what starts
+    are range scans of it, each joined to the documents (``read_index``)."""
+
+    index = models.CharField(max_length=20)
+    partition = models.CharField(max_length=36, blank=True, help_text="A user id, or empty for 'starts'.")
+    sort = ByteOrderedCharField(max_length=100)
+    session = models.ForeignKey(GroupSession, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    lesson = models.ForeignKey(Lesson, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        constraints = [
+            # Also the index every read scans: (index, partition, sort).
+            models.UniqueConstraint(fields=["index", "partition", "sort"], name="booking_one_entry_per_place"),
+        ]

@@ -6,9 +6,12 @@ each other in a cycle), checks their versions, writes the new documents, refresh
 projections (session columns, ``SeatBooking`` rows, ``Slot`` rows, lesson columns), keeps each
 session's next seat-offer deadline in an indexed column (what ``sessions_with_offers_due``
 reads), indexes new bookings and slots, keeps the bookings the commit finished in the booking
-history (``FinishedBooking``, refreshing their ``SeatBooking`` rows), stores the request record
-(with the instant it was recorded) and the events (the outbox). Anything wrong raises before the
-transaction commits, so it is all or nothing:
+history (``FinishedBooking``, refreshing their ``SeatBooking`` rows), replaces each written
+session's or lesson's read-index rows (``ReadIndexEntry``) with the entries the engine computed,
+stores the request record (with the instant it was recorded) and appends the events to the
+outbox at the next positions, taken from a one-row counter locked until the transaction commits
+(so positions grow in commit order). Anything wrong raises before the transaction commits, so
+it is all or nothing:
 
 - a row not at ``expected_version`` (or already there when it should be new): ``ConflictError``,
   and the engine decides the command again on fresh state;
@@ -26,6 +29,7 @@ from typing import Any
 
 import booking_engine as booking
 from django.db import IntegrityError, transaction
+from django.db.models import Max
 
 from . import models
 from .courses import adapter
@@ -98,6 +102,35 @@ def _refresh_related(kind: str, id: uuid.UUID, body: str) -> None:
             )
 
 
+def _replace_read_entries(w: booking.DocumentWrite) -> None:
+    """The aggregate's read-index rows: deleted, then the engine's entries inserted."""
+    if w.kind not in ("session", "lesson"):
+        return  # calendars are listed nowhere
+    owner = {f"{w.kind}_id": w.id}
+    models.ReadIndexEntry.objects.filter(**owner).delete()
+    models.ReadIndexEntry.objects.bulk_create(
+        models.ReadIndexEntry(index=index, partition=partition, sort=sort, **owner)
+        for index, partition, sort in w.read_entries
+    )
+
+
+def _take_positions(n: int) -> int:
+    """The first of ``n`` new outbox positions. The counter row stays locked (``SELECT ... FOR
+    UPDATE``) until the calling transaction commits: a commit that takes positions after this
+    one waits, so positions are visible in the order they were given out."""
+    counter = models.OutboxCounter.objects.select_for_update().filter(pk=1).first()
+    if counter is None:
+        # Its migration creates it; a flushed database (tests) starts again after what is left.
+        # Two commits creating it at once: one fails on the primary key (ConflictError, retried).
+        last = models.OutboxEvent.objects.aggregate(last=Max("position"))["last"] or 0
+        with transaction.atomic():
+            counter = models.OutboxCounter.objects.create(pk=1, last=last)
+    first = counter.last + 1
+    counter.last += n
+    counter.save(update_fields=["last"])
+    return first
+
+
 class DjangoDocumentStore:
     """A ``booking_engine.DocumentStore`` over the app's models (see the module docs)."""
 
@@ -126,6 +159,33 @@ class DjangoDocumentStore:
 
     def load_finished_booking(self, id: uuid.UUID) -> str | None:
         return models.FinishedBooking.objects.filter(pk=id).values_list("document", flat=True).first()
+
+    # --- the read side ------------------------------------------------------------------------
+
+    def read_index(
+        self, index: str, partition: str, after: str, before: str, limit: int
+    ) -> list[tuple[str, str, uuid.UUID, int, str]]:
+        # One query: a range scan of the (index, partition, sort) unique index, joined to the
+        # documents.
+        rows = (
+            models.ReadIndexEntry.objects.filter(index=index, partition=partition, sort__gt=after, sort__lt=before)
+            .order_by("sort")
+            .select_related("session", "lesson")[:limit]
+        )
+        hits = []
+        for row in rows:
+            kind, document = ("session", row.session) if row.session_id is not None else ("lesson", row.lesson)
+            assert document is not None
+            hits.append((row.sort, kind, document.pk, document.version, document.document))
+        return hits
+
+    def read_outbox(self, after: int, limit: int) -> list[tuple[int, str]]:
+        rows = models.OutboxEvent.objects.filter(position__gt=after).order_by("position")
+        return list(rows.values_list("position", "payload")[:limit])
+
+    def acknowledge_outbox(self, up_to: int) -> int:
+        deleted, _ = models.OutboxEvent.objects.filter(position__lte=up_to).delete()
+        return deleted
 
     # --- retention (operator actions) -------------------------------------------------------
 
@@ -162,6 +222,7 @@ class DjangoDocumentStore:
                     models.Slot.objects.get_or_create(id=slot_id, defaults={"teacher_id": teacher_id})
                 for w in writes:
                     _refresh_related(w.kind, w.id, w.body)
+                    _replace_read_entries(w)
                 for booking_id, body in commit.finished_bookings:
                     finished = booking.SeatBooking.from_document(body)
                     models.FinishedBooking.objects.update_or_create(
@@ -179,9 +240,13 @@ class DjangoDocumentStore:
                             )
                     except IntegrityError:
                         raise booking.DuplicateRequestError(f"request {request.key!r} is already recorded") from None
-                models.OutboxEvent.objects.bulk_create(
-                    models.OutboxEvent(kind=e.kind.value, payload=e.to_json()) for e in commit.events
-                )
+                if commit.outbox:
+                    # Last, so the counter is locked as briefly as possible: until this commits.
+                    first = _take_positions(len(commit.outbox))
+                    models.OutboxEvent.objects.bulk_create(
+                        models.OutboxEvent(kind=e.kind.value, payload=body, position=first + i)
+                        for i, (e, body) in enumerate(zip(commit.events, commit.outbox, strict=True))
+                    )
         except IntegrityError as e:
             # A row created concurrently under the same key: someone else won the race.
             raise booking.ConflictError(str(e)) from None

@@ -32,6 +32,11 @@ from .users import STUDENT, TEACHER, display_names, engine_id, roles, time_zone_
 
 # How far ahead the 1:1 pages list free occurrences.
 OCCURRENCE_DAYS = 28
+# The agendas' windows (the engine reads at most 400 days at once).
+AGENDA_AHEAD = timedelta(days=365)
+SCHEDULE_PAST = timedelta(days=30)
+# A student's bookings they may still cancel (the engine decides whether they can).
+ACTIVE = {booking.AgendaStatus.CONFIRMED, booking.AgendaStatus.WAITLISTED, booking.AgendaStatus.OFFERED, booking.AgendaStatus.PENDING_APPROVAL}
 
 View = Callable[..., HttpResponse]
 
@@ -93,6 +98,19 @@ def _zone(name: str) -> zoneinfo.ZoneInfo:
         return zoneinfo.ZoneInfo("UTC")
 
 
+def _pages(fetch: Callable[[str | None], Any], cap: int = 2000) -> list[Any]:
+    """Every item of an engine list (read page by page), up to ``cap``."""
+    items: list[Any] = []
+    after: str | None = None
+    while len(items) < cap:
+        page = fetch(after)
+        items += page.items
+        if page.next is None:
+            break
+        after = page.next
+    return items
+
+
 def _course_id(value: str) -> uuid.UUID | None:
     return uuid.UUID(value) if value else None
 
@@ -136,9 +154,13 @@ def teacher_schedule(request: HttpRequest) -> HttpResponse:
             if receipt is not None:
                 return _back(request, "booking_engine:teacher-schedule")
     now = engine.now()
+    # The teacher's agenda (the engine's read side): sessions from a month back (attendance).
+    agenda = _pages(lambda after: engine.teacher_agenda(actor, me, now - SCHEDULE_PAST, now + AGENDA_AHEAD, limit=200, after=after))
     rows = []
-    for row in models.GroupSession.objects.filter(teacher_id=me).order_by("starts_at"):
-        s = engine.session(row.id)
+    for item in agenda:
+        if item.kind is not booking.AgendaKind.SESSION:
+            continue
+        s = engine.session(item.session_id)
         rows.append({"session": s, "started": now >= s.starts_at, "local_start": s.starts_at.astimezone(s.time_zone).replace(tzinfo=None)})
     students = {b.student_id for r in rows for b in r["session"].bookings}
     names = display_names(list(students))
@@ -385,21 +407,29 @@ def student_book_one_on_one(request: HttpRequest, course_id: uuid.UUID) -> HttpR
 @role_required(TEACHER)
 @require_GET
 def teacher_one_on_one(request: HttpRequest) -> HttpResponse:
-    me, _ = _teacher(request)
+    me, actor = _teacher(request)
     engine = get_engine()
     now = engine.now()
-    zone = _zone(time_zone_of(request.user))
-    pending = list(models.Lesson.objects.filter(teacher_id=me, status="pending").order_by("starts_at"))
-    upcoming = list(models.Lesson.objects.filter(teacher_id=me, status="confirmed", ends_at__gte=now).order_by("starts_at"))
+    # The engine's read side: the approval queue, and the lessons on the teacher's agenda.
+    pending = _pages(lambda after: engine.approval_queue(actor, me, limit=200, after=after))
+    upcoming = [
+        item
+        for item in _pages(lambda after: engine.teacher_agenda(actor, me, now, now + AGENDA_AHEAD, limit=200, after=after))
+        if item.kind is booking.AgendaKind.LESSON and item.lesson_status is booking.LessonStatus.CONFIRMED
+    ]
     names = display_names([x.student_id for x in pending + upcoming])
+    links = dict(models.Lesson.objects.filter(pk__in=[x.booking_id for x in upcoming]).values_list("pk", "meeting_link"))
 
-    def show(rows: list[models.Lesson]) -> list[dict[str, Any]]:
-        return [{"lesson": x, "student": names.get(x.student_id, "?"), "local_start": x.starts_at.astimezone(zone)} for x in rows]
+    def show(rows: list[Any]) -> list[dict[str, Any]]:
+        return [
+            {"id": x.booking_id, "student": names.get(x.student_id, "?"), "starts_at": x.starts_at, "link": links.get(x.booking_id, "")}
+            for x in rows
+        ]
 
     return render(
         request,
         "booking_engine/teacher_one_on_one.html",
-        {"pending": show(pending), "upcoming": show(upcoming), "zone": zone.key},
+        {"pending": show(pending), "upcoming": show(upcoming), "zone": time_zone_of(request.user)},
     )
 
 
@@ -477,36 +507,28 @@ def teacher_lesson_reschedule(request: HttpRequest, booking_id: uuid.UUID) -> Ht
 @role_required(STUDENT)
 @require_GET
 def student_my_bookings(request: HttpRequest) -> HttpResponse:
-    me, _ = _student(request)
+    me, actor = _student(request)
     engine = get_engine()
     now = engine.now()
-    zone = _zone(time_zone_of(request.user))
-    seats = list(models.SeatBooking.objects.filter(student_id=me).select_related("session").order_by("session__starts_at"))
-    lessons = list(models.Lesson.objects.filter(student_id=me).order_by("starts_at"))
-    items: list[dict[str, Any]] = []
-    for b in seats:
-        s = b.session
-        items.append(
+    # The student's agenda (the engine's read side): their live seats and lessons.
+    def agenda(start: datetime, end: datetime) -> list[dict[str, Any]]:
+        items = _pages(lambda after: engine.student_agenda(actor, me, start, end, limit=200, after=after))
+        return [
             {
-                "kind": "session", "id": b.id, "title": s.title, "status": b.status, "starts_at": s.starts_at,
-                "ends_at": s.starts_at + timedelta(minutes=s.duration_minutes), "local_start": s.starts_at.astimezone(zone),
-                "session_id": s.id, "offer_expires_at": b.offer_expires_at, "link": s.meeting_link if b.status == "confirmed" else "",
-                "active": b.status in ("confirmed", "waitlisted", "offered"),
+                "kind": i.kind.value, "id": i.booking_id, "session_id": i.session_id,
+                "title": i.title or "1:1 lesson", "status": i.status.value.replace("_", " "), "starts_at": i.starts_at,
+                "position": i.waitlist_position, "offer_expires_at": i.offer_expires_at, "link": i.meeting_link or "",
+                "active": i.status in ACTIVE and i.ends_at > now,
+                "offered": i.status is booking.AgendaStatus.OFFERED,
             }
-        )
-    for x in lessons:
-        items.append(
-            {
-                "kind": "lesson", "id": x.id, "title": "1:1 lesson", "status": x.status, "starts_at": x.starts_at,
-                "ends_at": x.ends_at, "local_start": x.starts_at.astimezone(zone), "link": x.meeting_link if x.status == "confirmed" else "",
-                "active": x.status in ("pending", "confirmed"),
-            }
-        )
-    items.sort(key=lambda i: i["starts_at"])
-    upcoming = [i for i in items if i["ends_at"] >= now]
-    past = [i for i in items if i["ends_at"] < now]
+            for i in items
+            if i.ends_at > now or end <= now
+        ]
+
+    upcoming = agenda(now - timedelta(days=1), now + AGENDA_AHEAD)
+    past = [i for i in agenda(now - AGENDA_AHEAD, now) if i["id"] not in {u["id"] for u in upcoming}]
     past.reverse()
-    return render(request, "booking_engine/student_my_bookings.html", {"upcoming": upcoming, "past": past, "zone": zone.key})
+    return render(request, "booking_engine/student_my_bookings.html", {"upcoming": upcoming, "past": past, "zone": time_zone_of(request.user)})
 
 
 @role_required(STUDENT)

@@ -38,6 +38,7 @@ mod lesson_rules;
 mod lesson_scenarios;
 mod model;
 mod offer_sweep;
+mod read_side;
 mod store_index;
 mod untrusted_input;
 
@@ -110,6 +111,10 @@ pub const CHECKS: &[Check] = &[
     Check::new("lesson_rules_bad_inputs_and_authorization", lesson_rules::rules_bad_inputs_and_authorization),
     Check::new("lesson_rules_idempotent_retries", lesson_rules::rules_idempotent_retries),
     Check::new("group_offer_sweep_isolates_failures", offer_sweep::offer_sweep_isolates_failures),
+    Check::new("read_queries_list_what_is_stored", read_side::queries_list_what_is_stored),
+    Check::new("read_queries_check_the_reader", read_side::queries_check_the_reader),
+    Check::new("read_outbox_in_commit_order", read_side::outbox_in_commit_order),
+    Check::new("read_outbox_across_concurrent_writers", read_side::outbox_across_concurrent_writers),
     Check::new("store_index_queries_agree_with_the_core", store_index::offer_deadlines_agree_with_the_core),
     Check::new("lesson_dst_occurrence_lengths", dst_lengths::dst_occurrence_lengths),
     Check::new("ical_hostile_input_keeps_its_shape", untrusted_input::ical_hostile_input_keeps_its_shape),
@@ -165,7 +170,9 @@ macro_rules! conformance_tests {
             lesson_cutoffs, lesson_reschedule_within_cancel_cutoff, lesson_reschedule, lesson_reschedule_approval_and_series, lesson_time_off,
             lesson_sessions_block_lessons, lesson_limits, lesson_attendance,
             lesson_rules_bad_inputs_and_authorization, lesson_rules_idempotent_retries,
-            group_offer_sweep_isolates_failures, store_index_queries_agree_with_the_core, lesson_dst_occurrence_lengths,
+            group_offer_sweep_isolates_failures, read_queries_list_what_is_stored, read_queries_check_the_reader,
+            read_outbox_in_commit_order, read_outbox_across_concurrent_writers,
+            store_index_queries_agree_with_the_core, lesson_dst_occurrence_lengths,
             ical_hostile_input_keeps_its_shape, text_control_characters_refused,
             concurrent_booking_audit, property_group_model, concurrent_lesson_audit, property_lesson_model
         );

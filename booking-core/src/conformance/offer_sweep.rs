@@ -75,6 +75,18 @@ impl Repository for RefusingSession {
     fn prune_requests(&self, recorded_before: DateTime<Utc>) -> Result<u64, StoreError> {
         self.inner.prune_requests(recorded_before)
     }
+    fn read_index(
+        &self,
+        range: &crate::repository::IndexRange,
+    ) -> Result<Vec<crate::repository::IndexHit>, StoreError> {
+        self.inner.read_index(range)
+    }
+    fn read_outbox(&self, after: u64, limit: u32) -> Result<Vec<crate::repository::OutboxEntry>, StoreError> {
+        self.inner.read_outbox(after, limit)
+    }
+    fn acknowledge_outbox(&self, up_to: u64) -> Result<u64, StoreError> {
+        self.inner.acknowledge_outbox(up_to)
+    }
 }
 
 /// The sessions whose `offer_expired` events are among `events`.

@@ -17,6 +17,7 @@ use crate::{
 };
 mod ical;
 mod lessons;
+mod read;
 mod sessions;
 
 use chrono::{DateTime, Utc};
