@@ -7,7 +7,8 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import booking_engine as booking
-from django.contrib.auth.models import Group, User
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
 from django.test import TestCase
 
 from django_booking_engine import models
@@ -15,6 +16,8 @@ from django_booking_engine.engine import build_engine, set_engine
 from django_booking_engine.users import engine_id
 
 NOW = datetime(2030, 5, 1, 8, 0, tzinfo=timezone.utc)  # a Wednesday
+
+User = get_user_model()
 
 
 def make_user(name: str, role: str, time_zone: str = "") -> User:

@@ -16,7 +16,8 @@ from pathlib import Path
 from typing import Any
 from unittest import SkipTest
 
-from django.contrib.auth.models import Group, User
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
 from django.contrib.staticfiles.testing import StaticLiveServerTestCase
 from django.test import tag
 
@@ -25,6 +26,8 @@ from django_booking_engine.engine import set_engine
 
 CHROMIUM = os.environ.get("BOOKING_CHROMIUM", "/usr/bin/chromium")
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+User = get_user_model()
 
 
 def _playwright() -> Any:

@@ -13,16 +13,19 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 from typing import Any
 
 import booking_engine as booking
-from django.contrib.auth.models import User
+from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 from django.test import TestCase, override_settings
 from django.urls import reverse
 
 from django_booking_engine import models
+from django_booking_engine.courses import CourseAdapter, CourseInfo
 from django_booking_engine.engine import set_engine
 from django_booking_engine.users import engine_id, engine_id_of_pk, roles, user_for
 
 from .base import BookingCase
+
+User = get_user_model()
 
 
 class Hook:
@@ -173,11 +176,13 @@ class MappingTests(TestCase):
         first = engine_id(u)
         self.assertEqual(first, engine_id(u))
         self.assertEqual(first, engine_id_of_pk(u.pk))
-        self.assertEqual(first, uuid.uuid5(uuid.UUID("5b6f3c1e-8f7a-4a55-9d0e-b0c4e1a9d2f1"), f"auth.user:{u.pk}"))
-        self.assertNotEqual(first, engine_id_of_pk(u.pk + 1))
-        # A UUID primary key maps the same way (its string form).
+        label = f"{User._meta.app_label}.{User._meta.model_name}"
+        self.assertEqual(first, uuid.uuid5(uuid.UUID("5b6f3c1e-8f7a-4a55-9d0e-b0c4e1a9d2f1"), f"{label}:{u.pk}"))
+        other = User.objects.create_user("x2", password="pw")
+        self.assertNotEqual(first, engine_id(other))
+        # Either kind of primary key maps the same way (its string form).
         pk = uuid.UUID("12345678-1234-5678-1234-567812345678")
-        self.assertEqual(engine_id_of_pk(pk), uuid.uuid5(uuid.UUID("5b6f3c1e-8f7a-4a55-9d0e-b0c4e1a9d2f1"), f"auth.user:{pk}"))
+        self.assertEqual(engine_id_of_pk(pk), uuid.uuid5(uuid.UUID("5b6f3c1e-8f7a-4a55-9d0e-b0c4e1a9d2f1"), f"{label}:{pk}"))
         self.assertEqual(user_for(first), u)
         with override_settings(BOOKING_ENGINE={"USER_NAMESPACE": "00000000-0000-0000-0000-000000000001"}):
             self.assertNotEqual(engine_id_of_pk(u.pk), first)
@@ -189,3 +194,55 @@ class MappingTests(TestCase):
             self.assertEqual(roles(u), {"teacher"})
             self.client.force_login(u)
             self.assertEqual(self.client.get(reverse("booking_engine:teacher-schedule")).status_code, 200)
+
+
+HOST_COURSE = uuid.UUID("0f0f0f0f-0000-4000-8000-000000000001")
+
+
+class HostCourses(CourseAdapter):
+    """A host's own course table (here: one course, every student enrolled, no approval)."""
+
+    teachers: list[uuid.UUID] = []
+
+    def get(self, course_id: uuid.UUID) -> CourseInfo | None:
+        return CourseInfo(HOST_COURSE, "Host course") if course_id == HOST_COURSE else None
+
+    def courses_of_teacher(self, teacher_id: uuid.UUID) -> list[CourseInfo]:
+        return [CourseInfo(HOST_COURSE, "Host course")] if teacher_id in self.teachers else []
+
+    def teachers_of(self, course_id: uuid.UUID) -> list[uuid.UUID]:
+        return list(self.teachers) if course_id == HOST_COURSE else []
+
+    def courses_of_student(self, student_id: uuid.UUID) -> list[CourseInfo]:
+        return [CourseInfo(HOST_COURSE, "Host course")]
+
+    def is_enrolled(self, student_id: uuid.UUID, course_id: uuid.UUID) -> bool:
+        return course_id == HOST_COURSE
+
+    def approval_settings(self, course_id: uuid.UUID, teacher_id: uuid.UUID) -> tuple[bool | None, bool | None]:
+        return (False, None)
+
+
+@override_settings(BOOKING_ENGINE={"COURSE_ADAPTER": "tests.test_operations.HostCourses"})
+class CourseAdapterTests(BookingCase):
+    def test_the_host_adapter_decides_courses_enrollment_and_approval(self) -> None:
+        from datetime import time
+
+        from .base import NOW
+
+        HostCourses.teachers = [self.eid(self.teacher)]
+        self.addCleanup(setattr, HostCourses, "teachers", [])
+        t = self.eid(self.teacher)
+        self.engine.publish_slot(
+            booking.Actor.teacher(t), t, booking.WeeklySlot(0, time(16), time(17), NOW.date()), time_zone="Europe/Madrid",
+            course_id=HOST_COURSE,
+        )
+        self.login(self.s1)
+        self.assertContains(self.client.get(reverse("booking_engine:home")), "Host course")
+        url = reverse("booking_engine:student-book-one-on-one", args=[HOST_COURSE])
+        self.assertContains(self.client.get(url), "Mon 6 May 2030 14:00")
+        self.assertEqual(self.client.get(reverse("booking_engine:student-book-one-on-one", args=[self.course.id])).status_code, 404)
+        o = self.engine.list_occurrences(t, NOW, NOW + timedelta(days=28), course_id=HOST_COURSE)[0]
+        response = self.client.post(url, {"slot": str(o.slot_id), "starts_at": o.starts_at.isoformat()}, follow=True)
+        self.assertContains(response, "Lesson booked.")
+        self.assertEqual(models.Lesson.objects.get().status, "confirmed")  # the adapter: no approval

@@ -7,7 +7,8 @@ from datetime import timedelta
 from unittest import skipUnless
 
 import booking_engine as booking
-from django.contrib.auth.models import Group, User
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
 from django.db import connection, connections
 from django.test import Client, TransactionTestCase
 from django.urls import reverse
@@ -17,6 +18,8 @@ from django_booking_engine.engine import build_engine, set_engine
 from django_booking_engine.users import engine_id
 
 from .base import NOW
+
+User = get_user_model()
 
 
 @skipUnless(connection.vendor == "postgresql", "needs PostgreSQL's row locks (set BOOKING_PG_URL)")
