@@ -321,3 +321,24 @@ class MyBookingsTests(BookingCase):
         page = self.client.get(reverse("booking_engine:student-book-session", args=[s.id]))
         self.assertContains(page, "Fri 3 May 2030 17:00")  # 08:00 UTC in Tokyo
         self.assertContains(self.client.get(reverse("booking_engine:home")), "Conversation")
+
+
+class MyBookingsOfferTests(BookingCase):
+    def test_waitlist_position_and_an_offer_answered_from_my_bookings(self) -> None:
+        s = self.create_session(capacity=1, waitlist_mode=booking.WaitlistMode.offer(30))
+        first = self.book(s, self.s1)
+        self.book(s, self.s2)
+        self.book(s, self.s3)
+        url = reverse("booking_engine:student-my-bookings")
+        self.login(self.s3)
+        self.assertContains(self.client.get(url), "waitlisted (#2 on the waitlist)")
+        self.engine.cancel_booking(booking.Actor.student(self.eid(self.s1)), first.id)
+        self.login(self.s2)
+        page = self.client.get(url)
+        self.assertContains(page, "offered")
+        offered = self.engine.session(s.id).active_booking_of(self.eid(self.s2))
+        self.assertContains(page, reverse("booking_engine:student-seat-accept", args=[offered.id]))
+        response = self.client.post(reverse("booking_engine:student-seat-accept", args=[offered.id]), follow=True)
+        self.assertContains(response, "Offer accepted: the seat is yours.")
+        self.assertContains(response, "meeting link")
+        self.assertIs(self.engine.seat_booking(offered.id).status, booking.SeatStatus.CONFIRMED)
