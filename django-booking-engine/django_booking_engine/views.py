@@ -393,11 +393,14 @@ def student_book_one_on_one(request: HttpRequest, course_id: uuid.UUID) -> HttpR
                 if receipt is not None and receipt.value.status is booking.LessonStatus.PENDING:
                     messages.info(request, "The teacher will confirm the lesson.")
         return HttpResponseRedirect(request.path)
-    teachers = adapter().teachers_of(course_id)
+    # The page lists the times of the courses the student is enrolled in (the host's adapter
+    # says which); booking is still the engine's decision, enrollment included.
+    enrolled = adapter().is_enrolled(me, course_id)
+    teachers = adapter().teachers_of(course_id) if enrolled else []
     return render(
         request,
         "booking_engine/student_book_one_on_one.html",
-        {"course": course, "zone": zone, "occurrences": _occurrences(engine, teachers, course_id, me, zone)},
+        {"course": course, "zone": zone, "enrolled": enrolled, "occurrences": _occurrences(engine, teachers, course_id, me, zone)},
     )
 
 

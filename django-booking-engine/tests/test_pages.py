@@ -278,6 +278,9 @@ class OneOnOneTests(BookingCase):
         outsider = self.s3
         models.Enrollment.objects.filter(student=outsider).delete()
         self.login(outsider)
+        page = self.client.get(self.url())
+        self.assertContains(page, "You are not enrolled in this course.")
+        self.assertNotContains(page, 'class="occurrence"')
         o = self.first_occurrence()
         response = self.client.post(self.url(), {"slot": str(o.slot_id), "starts_at": o.starts_at.isoformat()}, follow=True)
         self.assertContains(response, "You are not enrolled in this course.")
