@@ -142,7 +142,9 @@ mod suite {
         BookingId, CourseId, GroupSession, Repository, SessionId, SlotId, UserId,
         conformance::{self, Report},
         lesson::{ApprovalSettings, Calendar, Lesson},
-        repository::{BookingLocation, Commit, RequestKey, RequestRecord, StoreError},
+        repository::{
+            BookingLocation, Commit, IndexHit, IndexRange, OutboxEntry, RequestKey, RequestRecord, StoreError,
+        },
     };
     use pyo3::prelude::*;
     use pyo3::types::PyDict;
@@ -204,6 +206,15 @@ mod suite {
         fn prune_requests(&self, _: chrono::DateTime<chrono::Utc>) -> std::result::Result<u64, StoreError> {
             self.fail()
         }
+        fn read_index(&self, _: &IndexRange) -> std::result::Result<Vec<IndexHit>, StoreError> {
+            self.fail()
+        }
+        fn read_outbox(&self, _: u64, _: u32) -> std::result::Result<Vec<OutboxEntry>, StoreError> {
+            self.fail()
+        }
+        fn acknowledge_outbox(&self, _: u64) -> std::result::Result<u64, StoreError> {
+            self.fail()
+        }
     }
 
     pub(super) fn checks() -> PyResult<Vec<&'static str>> {
@@ -263,6 +274,7 @@ mod suite {
         use booking_core::{
             Actor, BookingAvailability, Command, ErrorCode, EventKind, SchedulingRules, SeatStatus, WaitlistMode,
             lesson::{LessonStatus, SeriesMode},
+            read::{AgendaKind, AgendaStatus},
         };
         use serde_json::json;
         let probe = "-";
@@ -280,6 +292,8 @@ mod suite {
         names.set_item("lesson_statuses", variants::<LessonStatus>(json!(probe)))?;
         names.set_item("booking_availabilities", variants::<BookingAvailability>(json!(probe)))?;
         names.set_item("series_modes", variants::<SeriesMode>(json!(probe)))?;
+        names.set_item("agenda_statuses", variants::<AgendaStatus>(json!(probe)))?;
+        names.set_item("agenda_kinds", variants::<AgendaKind>(json!(probe)))?;
         names.set_item("waitlist_modes", variants::<WaitlistMode>(json!({ "mode": probe })))?;
         names.set_item("roles", variants::<Actor>(json!({ "role": probe })))?;
         names.set_item("rule_fields", rule_fields)?;

@@ -700,3 +700,20 @@ pub(crate) fn role_name(actor: &Actor) -> &'static str {
         Actor::System => "system",
     }
 }
+
+/// A position in the outbox: a Python `int` from 0 to 2**64 - 1 (not a `bool`).
+pub(crate) fn position(field: &str, value: &Bound<'_, PyAny>) -> Result<u64> {
+    if value.is_instance_of::<PyBool>() {
+        return Err(invalid(field, format!("expected an int, got {}", got(value))));
+    }
+    match value.extract::<u64>() {
+        Ok(n) => Ok(n),
+        Err(e) if e.is_instance_of::<PyOverflowError>(value.py()) => {
+            Err(invalid(field, format!("must be 0 to {}, got {}", u64::MAX, value.str()?.to_cow()?)))
+        }
+        Err(e) if e.is_instance_of::<PyTypeError>(value.py()) => {
+            Err(invalid(field, format!("expected an int, got {}", got(value))))
+        }
+        Err(e) => Err(e.into()),
+    }
+}

@@ -6,14 +6,15 @@ use crate::convert::{
 };
 use crate::errors::{Error, Result, guarded, invalid};
 use crate::objects::{
-    PyAvailabilitySlot, PyBookableOccurrence, PyCalendar, PyGroupSession, PyLesson, PyOneTimeSlot, PyReceipt,
-    PySchedulingRules, PySeatBooking, PyWaitlistMode, PyWeeklySlot, ReceiptValue,
+    PyAvailabilitySlot, PyBookableOccurrence, PyCalendar, PyGroupSession, PyLesson, PyOneTimeSlot, PyOutboxEntry,
+    PyPage, PyReceipt, PyRoster, PySchedulingRules, PySeatBooking, PyWaitlistMode, PyWeeklySlot, ReceiptValue,
 };
 use booking_core::{
     BookingError, BookingId, CourseId, Engine, ManualClock, NewGroupSession, Repository, Request, SchedulingRules,
     SessionId, SlotId, TimeOffId, UserId, WaitlistMode,
     availability::{SlotRecurrence, TimeOffSpec},
     lesson::{Lesson, MeetingLinkGenerator, OccurrenceQuery, SeriesEnd, SeriesMode, SeriesRequest, SlotSpec},
+    read::{AgendaStatus, MAX_PAGE_SIZE, PageRequest, PageToken},
 };
 use chrono::{DateTime, Utc};
 use pyo3::prelude::*;
@@ -117,6 +118,26 @@ fn waitlist_mode_of(value: Option<&Bound<'_, PyAny>>) -> Result<(WaitlistMode, O
             Ok((m.get().core_mode(), m.get().out_of_type_hold().cloned()))
         }
     }
+}
+
+/// A page size: `default` when not given, else an int from 1 to the core's
+/// [`MAX_PAGE_SIZE`] (checked here, to show the value given in the refusal).
+fn page_limit(limit: Option<&Bound<'_, PyAny>>, default: u32) -> Result<u32> {
+    match limit.filter(|l| !l.is_none()) {
+        None => Ok(default),
+        Some(l) => convert::int_in("limit", l, 1..=MAX_PAGE_SIZE, ""),
+    }
+}
+
+/// The page a query asks for: `limit` (default 50) and the token `after`.
+fn page_request(limit: Option<&Bound<'_, PyAny>>, after: Option<&Bound<'_, PyAny>>) -> Result<PageRequest> {
+    let limit = page_limit(limit, 50)?;
+    let after = match opt_text("after", after)? {
+        // A malformed token is refused as the core names it everywhere: `page_token`.
+        Some(token) => Some(PageToken::parse(&token).map_err(Error::from)?),
+        None => None,
+    };
+    Ok(PageRequest { limit, after })
 }
 
 /// Booking ids from any iterable of ids.
@@ -700,6 +721,159 @@ engine_methods! {
         };
         let found = self.run(py, move |e| e.list_occurrences(&query))?;
         Ok(crate::objects::list_of(py, found, PyBookableOccurrence)?)
+    }
+
+    // --- the read side ------------------------------------------------------------------------
+
+    /// A student's agenda: their seat bookings (live ones) and lessons starting in
+    /// `[start, end)` (aware datetimes; at most 400 days), by start, keeping the items whose
+    /// status is in `statuses` (a sequence of `AgendaStatus`; all when empty). One `Page` of
+    /// at most `limit` (1 to 500) items, after the token `after` (a previous page's `next`).
+    /// The student, an admin or the system may read it (else `NotAuthorizedError`).
+    #[pyo3(signature = (actor, student_id, start, end, *, statuses = None, limit = None, after = None),
+        text_signature = "($self, actor, student_id, start, end, *, statuses=(), limit=50, after=None)")]
+    #[allow(clippy::too_many_arguments)]
+    fn student_agenda(
+        &self,
+        py: Python<'_>,
+        actor: &Bound<'_, PyAny>,
+        student_id: &Bound<'_, PyAny>,
+        start: &Bound<'_, PyAny>,
+        end: &Bound<'_, PyAny>,
+        statuses: Option<&Bound<'_, PyAny>>,
+        limit: Option<&Bound<'_, PyAny>>,
+        after: Option<&Bound<'_, PyAny>>,
+    ) -> Result<PyPage> {
+        let actor = convert::actor(actor)?;
+        let student = UserId(uuid_of("student_id", student_id)?);
+        let (from, to) = (instant("start", start)?, instant("end", end)?);
+        let statuses = match statuses.filter(|s| !s.is_none()) {
+            None => Vec::new(),
+            Some(values) => convert::each("statuses", values, "AgendaStatus members", |item| {
+                let name = enum_value("statuses", item)?;
+                crate::enums::from_name::<AgendaStatus>(&name)
+                    .ok_or_else(|| invalid("statuses", format!("unknown agenda status {name:?}")))
+            })?,
+        };
+        let page = page_request(limit, after)?;
+        let found =
+            self.run(py, move |e| e.student_agenda(actor, student, from, to, &statuses, &page))?;
+        Ok(PyPage(found.into()))
+    }
+
+    /// A teacher's agenda: their sessions (with seats taken and left, waitlist and offers)
+    /// and lessons starting in `[start, end)`, by start, cancelled ones included (flagged).
+    /// The teacher, an admin or the system may read it.
+    #[pyo3(signature = (actor, teacher_id, start, end, *, limit = None, after = None),
+        text_signature = "($self, actor, teacher_id, start, end, *, limit=50, after=None)")]
+    #[allow(clippy::too_many_arguments)]
+    fn teacher_agenda(
+        &self,
+        py: Python<'_>,
+        actor: &Bound<'_, PyAny>,
+        teacher_id: &Bound<'_, PyAny>,
+        start: &Bound<'_, PyAny>,
+        end: &Bound<'_, PyAny>,
+        limit: Option<&Bound<'_, PyAny>>,
+        after: Option<&Bound<'_, PyAny>>,
+    ) -> Result<PyPage> {
+        let actor = convert::actor(actor)?;
+        let teacher = UserId(uuid_of("teacher_id", teacher_id)?);
+        let (from, to) = (instant("start", start)?, instant("end", end)?);
+        let page = page_request(limit, after)?;
+        let found = self.run(py, move |e| e.teacher_agenda(actor, teacher, from, to, &page))?;
+        Ok(PyPage(found.into()))
+    }
+
+    /// The lessons waiting for a teacher's approval, oldest request first (`ApprovalRequest`
+    /// items). The teacher, an admin or the system may read it.
+    #[pyo3(signature = (actor, teacher_id, *, limit = None, after = None),
+        text_signature = "($self, actor, teacher_id, *, limit=50, after=None)")]
+    fn approval_queue(
+        &self,
+        py: Python<'_>,
+        actor: &Bound<'_, PyAny>,
+        teacher_id: &Bound<'_, PyAny>,
+        limit: Option<&Bound<'_, PyAny>>,
+        after: Option<&Bound<'_, PyAny>>,
+    ) -> Result<PyPage> {
+        let actor = convert::actor(actor)?;
+        let teacher = UserId(uuid_of("teacher_id", teacher_id)?);
+        let page = page_request(limit, after)?;
+        let found = self.run(py, move |e| e.approval_queue(actor, teacher, &page))?;
+        Ok(PyPage(found.into()))
+    }
+
+    /// A session's `Roster`: its counts and one page of its bookings (seat holders in booking
+    /// order, open offers by deadline, the waitlist in order). The session's teacher, an admin
+    /// or the system read every entry; a student reads the same list with every other
+    /// student's ids withheld (`None`); another teacher may not read it.
+    #[pyo3(signature = (actor, session_id, *, limit = None, after = None),
+        text_signature = "($self, actor, session_id, *, limit=50, after=None)")]
+    fn roster(
+        &self,
+        py: Python<'_>,
+        actor: &Bound<'_, PyAny>,
+        session_id: &Bound<'_, PyAny>,
+        limit: Option<&Bound<'_, PyAny>>,
+        after: Option<&Bound<'_, PyAny>>,
+    ) -> Result<PyRoster> {
+        let actor = convert::actor(actor)?;
+        let session = SessionId(uuid_of("session_id", session_id)?);
+        let page = page_request(limit, after)?;
+        Ok(PyRoster(self.run(py, move |e| e.roster(actor, session, &page))?))
+    }
+
+    /// Every session not cancelled and every lesson that takes place (confirmed, attended,
+    /// no-show) starting in `[start, end)`, across all teachers, by start (`StartingItem`
+    /// items): for a job that sends reminders. An admin or the system may read it.
+    #[pyo3(signature = (actor, start, end, *, limit = None, after = None),
+        text_signature = "($self, actor, start, end, *, limit=50, after=None)")]
+    fn starting_between(
+        &self,
+        py: Python<'_>,
+        actor: &Bound<'_, PyAny>,
+        start: &Bound<'_, PyAny>,
+        end: &Bound<'_, PyAny>,
+        limit: Option<&Bound<'_, PyAny>>,
+        after: Option<&Bound<'_, PyAny>>,
+    ) -> Result<PyPage> {
+        let actor = convert::actor(actor)?;
+        let (from, to) = (instant("start", start)?, instant("end", end)?);
+        let page = page_request(limit, after)?;
+        let found = self.run(py, move |e| e.starting_between(actor, from, to, &page))?;
+        Ok(PyPage(found.into()))
+    }
+
+    /// The outbox: up to `limit` (1 to 500) events of committed commands after position
+    /// `after` (0: from the oldest not yet acknowledged), in commit order, as `OutboxEntry`
+    /// objects. Relay them, then `acknowledge_outbox` the last position relayed: delivery is at
+    /// least once. An admin or the system may read it.
+    #[pyo3(signature = (actor, *, after = None, limit = None),
+        text_signature = "($self, actor, *, after=0, limit=100)")]
+    fn outbox<'py>(
+        &self,
+        py: Python<'py>,
+        actor: &Bound<'py, PyAny>,
+        after: Option<&Bound<'py, PyAny>>,
+        limit: Option<&Bound<'py, PyAny>>,
+    ) -> Result<Bound<'py, PyList>> {
+        let actor = convert::actor(actor)?;
+        let after = match after.filter(|a| !a.is_none()) {
+            Some(a) => convert::position("after", a)?,
+            None => 0,
+        };
+        let limit = page_limit(limit, 100)?;
+        let found = self.run(py, move |e| e.outbox(actor, after, limit))?;
+        Ok(crate::objects::list_of(py, found, PyOutboxEntry)?)
+    }
+
+    /// Acknowledges the outbox up to and including position `up_to`: those events were
+    /// relayed and are deleted. Returns how many were deleted. An admin or the system may.
+    fn acknowledge_outbox(&self, py: Python<'_>, actor: &Bound<'_, PyAny>, up_to: &Bound<'_, PyAny>) -> Result<u64> {
+        let actor = convert::actor(actor)?;
+        let up_to = convert::position("up_to", up_to)?;
+        self.run(py, move |e| e.acknowledge_outbox(actor, up_to))
     }
 
     fn __repr__(&self, py: Python<'_>) -> PyResult<String> {

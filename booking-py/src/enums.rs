@@ -1,14 +1,18 @@
 //! The Python enums of `booking._enums`, and the core enums they mirror.
 //!
 //! A core enum without data ([`SeatStatus`], [`LessonStatus`], [`BookingAvailability`],
-//! [`SeriesMode`]) is listed once, in [`core_enums!`], with its variants: the list is checked
+//! [`SeriesMode`], [`AgendaStatus`], [`AgendaKind`]) is listed once, in [`core_enums!`], with its variants: the list is checked
 //! complete by an exhaustive `match` (a variant added to the core fails to compile here), and a
 //! variant's Python member is the one whose value is the variant's serde name, so the binding
 //! holds no copy of the names. Event kinds (`EventKind::name`) and weekdays are looked up by
 //! value in their classes directly.
 
 use crate::objects::ToPy;
-use booking_core::{BookingAvailability, SeatStatus, lesson::LessonStatus, lesson::SeriesMode};
+use booking_core::{
+    BookingAvailability, SeatStatus,
+    lesson::{LessonStatus, SeriesMode},
+    read::{AgendaKind, AgendaStatus},
+};
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyString, PyType};
@@ -62,6 +66,8 @@ pub(crate) static SERIES_MODE: EnumClass = EnumClass::new("SeriesMode");
 pub(crate) static EVENT_KIND: EnumClass = EnumClass::new("EventKind");
 pub(crate) static WEEKDAY: EnumClass = EnumClass::new("Weekday");
 pub(crate) static ROLE: EnumClass = EnumClass::new("Role");
+pub(crate) static AGENDA_STATUS: EnumClass = EnumClass::new("AgendaStatus");
+pub(crate) static AGENDA_KIND: EnumClass = EnumClass::new("AgendaKind");
 
 /// A core enum without data, mirrored by a Python enum (see the module docs).
 pub(crate) trait CoreEnum: Sized + PartialEq + serde::Serialize + serde::de::DeserializeOwned + 'static {
@@ -111,6 +117,8 @@ core_enums! {
     LessonStatus => LESSON_STATUS { Pending, Confirmed, Declined, Cancelled, Attended, NoShow }
     BookingAvailability => BOOKING_AVAILABILITY { Open, WaitlistOnly, Closed, Started, Cancelled }
     SeriesMode => SERIES_MODE { AllOrNothing, BookAvailable }
+    AgendaStatus => AGENDA_STATUS { Confirmed, Waitlisted, Offered, PendingApproval, Attended, NoShow, Declined, Cancelled }
+    AgendaKind => AGENDA_KIND { Session, Lesson }
 }
 
 /// The Python member of a core variant: the member of [`CoreEnum::CLASS`] whose value is the

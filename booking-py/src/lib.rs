@@ -65,6 +65,14 @@ fn _booking(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<objects::PyWaitlistMode>()?;
     m.add_class::<objects::PyTimeOff>()?;
     m.add_class::<objects::PySessionHold>()?;
+    m.add_class::<objects::PyStudentAgendaItem>()?;
+    m.add_class::<objects::PyTeacherAgendaItem>()?;
+    m.add_class::<objects::PyApprovalRequest>()?;
+    m.add_class::<objects::PyRosterEntry>()?;
+    m.add_class::<objects::PyRoster>()?;
+    m.add_class::<objects::PyStartingItem>()?;
+    m.add_class::<objects::PyOutboxEntry>()?;
+    m.add_class::<objects::PyPage>()?;
     m.add_class::<conformance::PyCheckOutcome>()?;
     m.add_class::<conformance::PyConformanceReport>()?;
     m.add_function(wrap_pyfunction!(conformance::run_conformance, m)?)?;

@@ -18,7 +18,10 @@ use booking_core::{
     Actor, BookingError, BookingId, CourseId, Event, EventKind, GroupSession, MeetingLink, SchedulingRules,
     SeatBooking, SeriesId, SessionId, SlotId, TimeOffId, UserId, WaitlistMode,
     availability::{AvailabilitySlot, SlotRecurrence, TimeOff},
+    index::IndexEntry,
     lesson::{BookableOccurrence, Calendar, Hold, Lesson, SeriesBooking, SessionHold, SkippedOccurrence},
+    read::{ApprovalRequest, Page, Roster, RosterEntry, StartingItem, StudentAgendaItem, TeacherAgendaItem},
+    repository::OutboxEntry,
 };
 use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, Utc};
 use pyo3::IntoPyObjectExt;
@@ -120,6 +123,14 @@ impl<T: ToPy> ToPy for Vec<T> {
 impl<A: ToPy, B: ToPy> ToPy for (A, B) {
     fn to_py<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         Ok(PyTuple::new(py, [self.0.to_py(py)?, self.1.to_py(py)?])?.into_any())
+    }
+}
+
+/// A read-index entry as the tuple `(index, partition, sort)` a `DocumentStore` keeps.
+impl ToPy for IndexEntry {
+    fn to_py<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let parts = [self.index.as_str().to_py(py)?, self.partition.to_py(py)?, self.sort.to_py(py)?];
+        Ok(PyTuple::new(py, parts)?.into_any())
     }
 }
 
@@ -319,6 +330,12 @@ py_methods! {
     fn from_document(body: &Bound<'_, PyAny>) -> Result<Self> {
         Ok(Self(Arc::new(from_document::<GroupSession>("session document", &convert::text("body", body)?)?)))
     }
+    /// The read-index entries the session has, `(index, partition, sort)` each, as
+    /// `DocumentWrite.read_entries` hands them over: for a store that fills its read index
+    /// once for sessions stored before it kept one.
+    fn read_entries<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        IndexEntry::of_session(&self.0).to_py(py)
+    }
     /// Whether it takes bookings at `now` (`BookingAvailability`).
     fn availability<'py>(&self, py: Python<'py>, now: &Bound<'py, PyAny>) -> Result<Bound<'py, PyAny>> {
         Ok(self.0.availability(convert::instant("now", now)?).to_py(py)?)
@@ -495,6 +512,12 @@ py_methods! {
     #[staticmethod]
     fn from_document(body: &Bound<'_, PyAny>) -> Result<Self> {
         Ok(Self(Arc::new(from_document::<Lesson>("lesson document", &convert::text("body", body)?)?)))
+    }
+    /// The read-index entries the lesson has, `(index, partition, sort)` each, as
+    /// `DocumentWrite.read_entries` hands them over: for a store that fills its read index
+    /// once for lessons stored before it kept one.
+    fn read_entries<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        IndexEntry::of_lesson(&self.0).to_py(py)
     }
 }
 
@@ -1198,5 +1221,308 @@ impl PyReceipt {
                 ("replayed", self.replayed.to_py(py)?),
             ],
         )
+    }
+}
+
+// --- the read side -------------------------------------------------------------------------
+
+/// One item of a student's agenda: their seat booking in a session, or one of their lessons.
+#[pyclass(frozen, eq, module = "booking_engine._booking", name = "StudentAgendaItem")]
+#[derive(PartialEq)]
+pub(crate) struct PyStudentAgendaItem(pub(crate) StudentAgendaItem);
+
+py_methods! {
+    PyStudentAgendaItem(StudentAgendaItem) repr(kind, booking_id, session_id, starts_at, status, waitlist_position) {
+        /// Session or lesson (`AgendaKind`).
+        kind,
+        /// The seat booking's or the lesson's id (what cancel, accept or reschedule take).
+        booking_id,
+        /// The session, for a seat.
+        session_id,
+        /// The teacher.
+        teacher_id,
+        /// The course, if any.
+        course_id,
+        /// The session's title (lessons have none).
+        title,
+        /// When it starts.
+        starts_at,
+        /// When it ends.
+        ends_at,
+        /// The session's or the slot's zone, for display (a `zoneinfo.ZoneInfo`).
+        time_zone,
+        /// Where it stands (`AgendaStatus`).
+        status,
+        /// Seats the booking takes (1 for a lesson).
+        seats,
+        /// The place on the waitlist (1 = next), while waitlisted.
+        waitlist_position,
+        /// When a seat offer runs out, while offered.
+        offer_expires_at,
+        /// Where it takes place: shown only to a student who has their place (confirmed,
+        /// attended, no-show), and for a lesson once the teacher set it.
+        meeting_link,
+        /// The lesson's series, if booked as one.
+        series_id,
+    }
+}
+
+/// One item of a teacher's agenda: one of their sessions with its seat counts, or one of
+/// their lessons.
+#[pyclass(frozen, eq, module = "booking_engine._booking", name = "TeacherAgendaItem")]
+#[derive(PartialEq)]
+pub(crate) struct PyTeacherAgendaItem(pub(crate) TeacherAgendaItem);
+
+py_methods! {
+    PyTeacherAgendaItem(TeacherAgendaItem) repr(kind, session_id, booking_id, starts_at, cancelled, seats_taken, seats_remaining) {
+        /// Session or lesson (`AgendaKind`).
+        kind,
+        /// The session, for a session.
+        session_id,
+        /// The lesson's id, for a lesson.
+        booking_id,
+        /// The session's title (lessons have none).
+        title,
+        /// The course, if any.
+        course_id,
+        /// When it starts.
+        starts_at,
+        /// When it ends.
+        ends_at,
+        /// Its zone, for display.
+        time_zone,
+        /// Whether the session or the lesson was cancelled (a lesson also when declined).
+        cancelled,
+        /// The lesson's status (`LessonStatus`), for a lesson.
+        lesson_status,
+        /// The lesson's student, for a lesson.
+        student_id,
+        /// The lesson's series, if booked as one.
+        series_id,
+        /// The session's seats (1 for a lesson).
+        capacity,
+        /// Seats taken (confirmed, offered, attended, no-show bookings).
+        seats_taken,
+        /// Seats still free.
+        seats_remaining,
+        /// Bookings on the waitlist.
+        waitlist_length,
+        /// Outstanding seat offers.
+        open_offers,
+    }
+}
+
+/// A lesson waiting for its teacher's approval.
+#[pyclass(frozen, eq, module = "booking_engine._booking", name = "ApprovalRequest")]
+#[derive(PartialEq)]
+pub(crate) struct PyApprovalRequest(pub(crate) ApprovalRequest);
+
+py_methods! {
+    PyApprovalRequest(ApprovalRequest) repr(booking_id, student_id, starts_at, requested_at) {
+        /// The lesson (what approve and decline take).
+        booking_id,
+        /// Who asks.
+        student_id,
+        /// The course, if any.
+        course_id,
+        /// The slot it was requested from.
+        slot_id,
+        /// Its series, if requested as one (each lesson of a series is approved on its own).
+        series_id,
+        /// When it would start.
+        starts_at,
+        /// When it would end.
+        ends_at,
+        /// The slot's zone, for display.
+        time_zone,
+        /// When it was requested (the queue's order).
+        requested_at,
+    }
+}
+
+/// One booking on a session's roster.
+#[pyclass(frozen, eq, module = "booking_engine._booking", name = "RosterEntry")]
+#[derive(PartialEq)]
+pub(crate) struct PyRosterEntry(pub(crate) RosterEntry);
+
+py_methods! {
+    PyRosterEntry(RosterEntry) repr(booking_id, student_id, status, seats, waitlist_position) {
+        /// The booking; withheld (`None`) from a student reading another student's entry.
+        booking_id,
+        /// The student; withheld (`None`) from a student reading another student's entry.
+        student_id,
+        /// Where it stands (`SeatStatus`): confirmed, attended, no-show, offered or waitlisted.
+        status,
+        /// Seats it takes or waits for.
+        seats,
+        /// The place on the waitlist (1 = next), while waitlisted.
+        waitlist_position,
+        /// When the seat offer runs out, while offered.
+        offer_expires_at,
+        /// When it was booked.
+        booked_at,
+    }
+}
+
+/// A session's roster: its counts, and one page of its bookings.
+#[pyclass(frozen, eq, module = "booking_engine._booking", name = "Roster")]
+#[derive(PartialEq)]
+pub(crate) struct PyRoster(pub(crate) Roster);
+
+py_methods! {
+    PyRoster(Roster) repr(session_id, capacity, seats_taken, seats_remaining, waitlist_length) {
+        /// The session.
+        session_id,
+        /// Its seats.
+        capacity,
+        /// Seats taken.
+        seats_taken,
+        /// Seats still free.
+        seats_remaining,
+        /// Bookings on the waitlist.
+        waitlist_length,
+        /// One `Page` of `RosterEntry`: seat holders (confirmed, attended, no-show) in booking
+        /// order, then the open offers by deadline, then the waitlist in order.
+        entries,
+    }
+}
+
+/// A session or a lesson that starts in a window, for reminders.
+#[pyclass(frozen, eq, module = "booking_engine._booking", name = "StartingItem")]
+#[derive(PartialEq)]
+pub(crate) struct PyStartingItem(pub(crate) StartingItem);
+
+py_methods! {
+    PyStartingItem(StartingItem) repr(kind, session_id, booking_id, starts_at, seats_taken) {
+        /// Session or lesson (`AgendaKind`).
+        kind,
+        /// The session, for a session (its roster names whom to remind).
+        session_id,
+        /// The lesson's id, for a lesson.
+        booking_id,
+        /// The teacher.
+        teacher_id,
+        /// The lesson's student, for a lesson.
+        student_id,
+        /// The course, if any.
+        course_id,
+        /// The session's title (lessons have none).
+        title,
+        /// When it starts.
+        starts_at,
+        /// When it ends.
+        ends_at,
+        /// Its zone, for display.
+        time_zone,
+        /// Where it takes place, if known.
+        meeting_link,
+        /// Seats taken (1 for a lesson).
+        seats_taken,
+    }
+}
+
+/// One event in the outbox, at its position.
+#[pyclass(frozen, eq, module = "booking_engine._booking", name = "OutboxEntry")]
+#[derive(PartialEq)]
+pub(crate) struct PyOutboxEntry(pub(crate) OutboxEntry);
+
+py_methods! {
+    PyOutboxEntry(OutboxEntry) repr(position, event = |o| o.event.kind.name()) {
+        /// Its position: positions grow in commit order (a commit's events in their order), are
+        /// never reused, and start at 1. Acknowledge up to it once relayed.
+        position,
+        /// The event.
+        event,
+    }
+}
+
+wrapped! {
+    StudentAgendaItem => PyStudentAgendaItem,
+    TeacherAgendaItem => PyTeacherAgendaItem,
+    ApprovalRequest => PyApprovalRequest,
+    RosterEntry => PyRosterEntry,
+    StartingItem => PyStartingItem,
+    OutboxEntry => PyOutboxEntry,
+}
+
+/// The lists a [`PyPage`] can hold, one variant per item type.
+#[derive(PartialEq)]
+pub(crate) enum PageItems {
+    Student(Page<StudentAgendaItem>),
+    Teacher(Page<TeacherAgendaItem>),
+    Approvals(Page<ApprovalRequest>),
+    Roster(Page<RosterEntry>),
+    Starting(Page<StartingItem>),
+}
+
+/// Each page type as its [`PageItems`] variant, and as a `Page` object.
+macro_rules! pages {
+    ($($item:ty => $variant:ident),* $(,)?) => {$(
+        impl From<Page<$item>> for PageItems {
+            fn from(page: Page<$item>) -> Self {
+                PageItems::$variant(page)
+            }
+        }
+        impl ToPy for Page<$item> {
+            fn to_py<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+                Ok(Bound::new(py, PyPage(self.clone().into()))?.into_any())
+            }
+        }
+    )*};
+}
+pages! {
+    StudentAgendaItem => Student,
+    TeacherAgendaItem => Teacher,
+    ApprovalRequest => Approvals,
+    RosterEntry => Roster,
+    StartingItem => Starting,
+}
+
+/// One page of a list: its `items`, and `next`, the token to pass as `after=` for the next
+/// page (`None` at the end of the list; while it is set, the next page may still be empty).
+#[pyclass(frozen, eq, module = "booking_engine._booking", name = "Page")]
+#[derive(PartialEq)]
+pub(crate) struct PyPage(pub(crate) PageItems);
+
+impl PyPage {
+    fn parts(&self) -> (&dyn ToPy, Option<&booking_core::read::PageToken>, usize) {
+        match &self.0 {
+            PageItems::Student(p) => (&p.items, p.next.as_ref(), p.items.len()),
+            PageItems::Teacher(p) => (&p.items, p.next.as_ref(), p.items.len()),
+            PageItems::Approvals(p) => (&p.items, p.next.as_ref(), p.items.len()),
+            PageItems::Roster(p) => (&p.items, p.next.as_ref(), p.items.len()),
+            PageItems::Starting(p) => (&p.items, p.next.as_ref(), p.items.len()),
+        }
+    }
+}
+
+#[pymethods]
+impl PyPage {
+    /// The items, in the list's order (a new list on each read).
+    #[getter]
+    fn items<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        self.parts().0.to_py(py)
+    }
+    /// Where to continue (pass it as `after=`): set while more items may follow, `None` at the
+    /// end of the list.
+    #[getter]
+    fn next(&self) -> Option<&str> {
+        self.parts().1.map(|t| t.as_str())
+    }
+    fn __len__(&self) -> usize {
+        self.parts().2
+    }
+    /// `Page[StudentAgendaItem]` in annotations.
+    #[classmethod]
+    fn __class_getitem__<'py>(cls: &Bound<'py, PyType>, item: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
+        let py = cls.py();
+        py.import("types")?.getattr("GenericAlias")?.call1((cls, item))
+    }
+    fn __repr__(&self) -> String {
+        let (_, next, len) = self.parts();
+        match next {
+            Some(token) => format!("Page(items={len}, next={:?})", token.as_str()),
+            None => format!("Page(items={len})"),
+        }
     }
 }

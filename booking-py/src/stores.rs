@@ -8,7 +8,7 @@ use crate::errors::{Error, Result, callback, guarded, invalid};
 use crate::objects::PyEvent;
 use booking_core::{
     BookingId, CourseId, InMemoryRepository, Repository, SessionId, SlotId, UserId,
-    document::{Document, DocumentCommit, DocumentRepository, DocumentStore},
+    document::{Document, DocumentCommit, DocumentHit, DocumentRepository, DocumentStore},
     lesson::ApprovalSettings,
     repository::{AggregateKey, BookingLocation, StoreError},
 };
@@ -363,6 +363,50 @@ impl DocumentStore for PyDocumentStore {
                 .collect::<PyResult<Vec<_>>>()
         })
     }
+
+    fn read_index(
+        &self,
+        index: &str,
+        partition: &str,
+        after: &str,
+        before: &str,
+        limit: u32,
+    ) -> std::result::Result<Vec<DocumentHit>, StoreError> {
+        callback(|py| {
+            let found = self
+                .0
+                .bind(py)
+                .call_method1(pyo3::intern!(py, "read_index"), (index, partition, after, before, limit))?;
+            found.try_iter()?.map(|hit| document_hit(&hit?)).collect::<PyResult<Vec<_>>>()
+        })
+    }
+
+    fn read_outbox(&self, after: u64, limit: u32) -> std::result::Result<Vec<(u64, String)>, StoreError> {
+        callback(|py| {
+            let found = self.0.bind(py).call_method1(pyo3::intern!(py, "read_outbox"), (after, limit))?;
+            found.try_iter()?.map(|entry| entry?.extract::<(u64, String)>()).collect::<PyResult<Vec<_>>>()
+        })
+    }
+
+    fn acknowledge_outbox(&self, up_to: u64) -> std::result::Result<u64, StoreError> {
+        callback(|py| self.0.bind(py).call_method1(pyo3::intern!(py, "acknowledge_outbox"), (up_to,))?.extract())
+    }
+}
+
+/// One answer of a Python store's `read_index`: `(sort, kind, id, version, body)`.
+fn document_hit(hit: &Bound<'_, PyAny>) -> PyResult<DocumentHit> {
+    let (sort, kind, id, version, body): (String, String, Bound<'_, PyAny>, u64, String) = hit.extract()?;
+    let uuid = uuid_of("id", &id).map_err(PyErr::from)?;
+    let key = match kind.as_str() {
+        "session" => AggregateKey::Session(SessionId(uuid)),
+        "lesson" => AggregateKey::Lesson(BookingId(uuid)),
+        _ => {
+            return Err(pyo3::exceptions::PyValueError::new_err(format!(
+                "read_index must list (sort, \"session\" or \"lesson\", id, version, body), not a {kind:?}"
+            )));
+        }
+    };
+    Ok(DocumentHit { sort, key, document: Document { version, body } })
 }
 
 const PROTOCOL: &[&str] = &[
@@ -376,6 +420,9 @@ const PROTOCOL: &[&str] = &[
     "sessions_with_offers_due",
     "load_finished_booking",
     "prune_requests",
+    "read_index",
+    "read_outbox",
+    "acknowledge_outbox",
 ];
 
 /// The repository behind a store argument: one of the Rust store classes, or a Python object
@@ -424,6 +471,11 @@ pub(crate) struct PyDocumentWrite {
     /// replacing the previous one, and answer `sessions_with_offers_due` from it.
     #[pyo3(get)]
     offer_deadline: Option<DateTime<Utc>>,
+    /// The aggregate's read-index entries, `(index, partition, sort)` each: replace every
+    /// entry kept for this aggregate with these, in the same transaction, and answer
+    /// `read_index` from them.
+    #[pyo3(get)]
+    read_entries: Vec<(&'static str, String, String)>,
 }
 
 #[pymethods]
@@ -479,6 +531,11 @@ impl PyDocumentCommit {
                 version: w.version,
                 body: w.body.clone(),
                 offer_deadline: w.offer_deadline,
+                read_entries: w
+                    .read_entries
+                    .iter()
+                    .map(|e| (e.index.as_str(), e.partition.clone(), e.sort.clone()))
+                    .collect(),
             })?;
         }
         Ok(list)
@@ -532,20 +589,29 @@ impl PyDocumentCommit {
     fn finished_bookings(&self) -> Vec<(Id, String)> {
         self.0.finished_bookings.iter().map(|(id, body)| (Id(id.as_uuid()), body.clone())).collect()
     }
-    /// The command's events (keep them as an outbox, or ignore them).
+    /// The command's events, as `Event` objects (for projections).
     #[getter]
     fn events(&self) -> Vec<PyEvent> {
         self.0.events.iter().cloned().map(PyEvent).collect()
     }
+    /// The command's events as JSON, in order: append each to the outbox at the next
+    /// position, in the same transaction, so that positions grow in commit order (1, 2, ...;
+    /// never reused), for `read_outbox`.
+    #[getter]
+    fn outbox(&self) -> Vec<String> {
+        self.0.outbox.clone()
+    }
     fn __repr__(&self) -> String {
         format!(
-            "DocumentCommit(writes={}, new_bookings={}, new_slots={}, request={}, events={}, finished_bookings={})",
+            "DocumentCommit(writes={}, new_bookings={}, new_slots={}, request={}, events={}, finished_bookings={}, \
+             outbox={})",
             self.0.writes.len(),
             self.0.new_bookings.len(),
             self.0.new_slots.len(),
             self.0.request.is_some(),
             self.0.events.len(),
-            self.0.finished_bookings.len()
+            self.0.finished_bookings.len(),
+            self.0.outbox.len()
         )
     }
 }

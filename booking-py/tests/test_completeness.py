@@ -27,6 +27,7 @@ from typing import Any
 import pytest
 from conftest import NOW, needs_test_build, new_id
 
+import booking_engine
 import booking_engine as booking
 from booking_engine import Actor, SchedulingRules, WaitlistMode, Weekday, WeeklySlot
 
@@ -102,6 +103,8 @@ def test_every_public_attribute_of_the_module_is_in_the_stub() -> None:
         ("booking_availabilities", booking.BookingAvailability),
         ("series_modes", booking.SeriesMode),
         ("roles", booking.Role),
+        ("agenda_statuses", booking.AgendaStatus),
+        ("agenda_kinds", booking.AgendaKind),
     ],
 )
 def test_every_variant_is_a_member(key: str, python_enum: type[enum.Enum]) -> None:
@@ -351,3 +354,22 @@ def test_every_field_of_the_cores_objects_is_a_property(cls: type) -> None:
     missing = set(written) - shown - OBJECT_FIELDS_NOT_SHOWN.get(cls.__name__, set())
     assert not missing, f"{cls.__name__}: add {sorted(missing)} (src/objects.rs and the stub)"
     assert shown == stub_properties(cls.__name__)
+
+
+READ_SIDE = [
+    booking.StudentAgendaItem,
+    booking.TeacherAgendaItem,
+    booking.ApprovalRequest,
+    booking.RosterEntry,
+    booking.Roster,
+    booking.StartingItem,
+    booking.OutboxEntry,
+    booking.Page,
+]
+
+
+@pytest.mark.parametrize("cls", READ_SIDE, ids=lambda c: c.__name__)
+def test_the_read_sides_objects_have_the_stubs_properties(cls: type) -> None:
+    # Their fields are listed in src/objects.rs from the core's structs (`py_methods!`); the
+    # stub must show the same.
+    assert runtime_properties(cls) == stub_properties(cls.__name__)

@@ -31,6 +31,14 @@ def test_reference_python_store_passes_the_whole_suite() -> None:
     assert {"group_offer_cycle", "group_multi_seat", "lesson_buffers", "lesson_reschedule", "lesson_time_off"} <= {
         c.name for c in report.checks
     }
+    # Issue 15's read side: what the queries list, who may read, the outbox in commit order
+    # (also across concurrent writers), through the store's read_index and outbox.
+    assert {
+        "read_queries_list_what_is_stored",
+        "read_queries_check_the_reader",
+        "read_outbox_in_commit_order",
+        "read_outbox_across_concurrent_writers",
+    } <= {c.name for c in report.checks}
 
 
 @needs_test_build

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from conftest import NOW, create_session, new_id
 
+import booking_engine
 import booking_engine as booking
 from booking_engine import Actor
 

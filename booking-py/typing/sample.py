@@ -139,6 +139,29 @@ def main() -> None:
     print(f"lesson {lesson.id} {status.value} at {lesson.starts_at.isoformat()}")
     print("\n".join(offers(engine, uuid.uuid4())))
     lessons(engine, uuid.uuid4(), uuid.uuid4())
+    read_side(engine, teacher, session, ben)
+
+
+def read_side(engine: Engine, teacher: uuid.UUID, session: booking.GroupSession, student: uuid.UUID) -> None:
+    now = engine.now()
+    confirmed = [booking.AgendaStatus.CONFIRMED]
+    agenda: booking.Page[booking.StudentAgendaItem] = engine.student_agenda(
+        Actor.student(student), student, now, now + timedelta(days=14), statuses=confirmed, limit=10
+    )
+    for item in agenda.items:
+        kind: booking.AgendaKind = item.kind
+        print(kind.value, item.starts_at.isoformat(), item.status.value, item.meeting_link)
+    token: str | None = agenda.next
+    if token is not None:
+        print(len(engine.student_agenda(Actor.student(student), student, now, now + timedelta(days=14), after=token)))
+    queue = engine.approval_queue(Actor.teacher(teacher), teacher, limit=50, after=None)
+    print([(r.booking_id, r.requested_at) for r in queue.items])
+    roster: booking.Roster = engine.roster(Actor.teacher(teacher), session.id, limit=5)
+    print(roster.seats_taken, [e.student_id for e in roster.entries.items], roster.entries.next)
+    entries: list[booking.OutboxEntry] = engine.outbox(Actor.system(), after=0, limit=100)
+    if entries:
+        done: int = engine.acknowledge_outbox(Actor.system(), entries[-1].position)
+        print(done, entries[-1].event.kind.value)
 
 
 if __name__ == "__main__":

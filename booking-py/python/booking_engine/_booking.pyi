@@ -9,7 +9,17 @@ from typing import Any, Generic, TypeVar, final
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
-from ._enums import BookingAvailability, EventKind, LessonStatus, Role, SeatStatus, SeriesMode, Weekday
+from ._enums import (
+    AgendaKind,
+    AgendaStatus,
+    BookingAvailability,
+    EventKind,
+    LessonStatus,
+    Role,
+    SeatStatus,
+    SeriesMode,
+    Weekday,
+)
 from ._errors import BookingError
 
 _T = TypeVar("_T")
@@ -22,6 +32,7 @@ _Zone = ZoneInfo | str
 __version__: str
 __all__ = [
     "Actor",
+    "ApprovalRequest",
     "AvailabilitySlot",
     "BookableOccurrence",
     "Calendar",
@@ -43,14 +54,21 @@ __all__ = [
     "ManualClock",
     "OfferSweep",
     "OneTimeSlot",
+    "OutboxEntry",
+    "Page",
     "PostgresStore",
     "Receipt",
+    "Roster",
+    "RosterEntry",
     "SchedulingRules",
     "SeatBooking",
     "SeriesBooking",
     "SessionHold",
     "SkippedOccurrence",
     "SqliteStore",
+    "StartingItem",
+    "StudentAgendaItem",
+    "TeacherAgendaItem",
     "TimeOff",
     "WaitlistMode",
     "WeeklySlot",
@@ -161,6 +179,11 @@ class DocumentWrite:
         """For a session in offer mode: the earliest deadline of its outstanding seat offers
         (``None`` when it has none, and for calendars and lessons). Keep it with the document
         (replacing the previous one) and answer ``sessions_with_offers_due`` from it."""
+    @property
+    def read_entries(self) -> list[tuple[str, str, str]]:
+        """The aggregate's read-index entries, ``(index, partition, sort)`` each: replace every
+        entry kept for this aggregate with these, in the same transaction, and answer
+        ``read_index`` from them."""
 
 @final
 class DocumentRequest:
@@ -197,6 +220,10 @@ class DocumentCommit:
         """``(booking_id, body)`` of the seat bookings this commit finished (cancelled,
         declined, expired), moved out of the session it writes: keep each in the booking
         history (replacing a body kept under the same id) for ``load_finished_booking``."""
+    @property
+    def outbox(self) -> list[str]:
+        """The command's events as JSON, in order: append each to the outbox at the next
+        position, in the same transaction, so that positions grow in commit order."""
 
 @final
 class SeatBooking:
@@ -335,6 +362,9 @@ class GroupSession:
     @staticmethod
     def from_document(body: str) -> GroupSession:
         """Decodes a stored document (a ``DocumentStore`` body), for projections."""
+    def read_entries(self) -> list[tuple[str, str, str]]:
+        """Its read-index entries ``(index, partition, sort)``, as ``DocumentWrite.read_entries``
+        hands them over: to fill a read index once for sessions stored before it."""
 
     @property
     def id(self) -> UUID: ...
@@ -453,6 +483,9 @@ class Lesson:
     @staticmethod
     def from_document(body: str) -> Lesson:
         """Decodes a stored document (a ``DocumentStore`` body), for projections."""
+    def read_entries(self) -> list[tuple[str, str, str]]:
+        """Its read-index entries ``(index, partition, sort)``, as ``DocumentWrite.read_entries``
+        hands them over: to fill a read index once for lessons stored before it."""
 
     @property
     def id(self) -> UUID: ...
@@ -865,6 +898,245 @@ class Engine:
         student_id: _Id | None = None,
         time_zone: _Zone | None = None,
     ) -> list[BookableOccurrence]: ...
+
+    # --- the read side ---
+    def student_agenda(
+        self,
+        actor: Actor,
+        student_id: _Id,
+        start: datetime,
+        end: datetime,
+        *,
+        statuses: Iterable[AgendaStatus | str] | None = (),
+        limit: int = 50,
+        after: str | None = None,
+    ) -> Page[StudentAgendaItem]:
+        """A student's seat bookings and lessons starting in ``[start, end)`` (at most 400
+        days), by start, with a status in ``statuses`` (all when empty). The student, an admin
+        or the system may read it."""
+    def teacher_agenda(
+        self, actor: Actor, teacher_id: _Id, start: datetime, end: datetime, *, limit: int = 50, after: str | None = None
+    ) -> Page[TeacherAgendaItem]:
+        """A teacher's sessions and lessons starting in ``[start, end)``, by start, cancelled
+        ones flagged. The teacher, an admin or the system may read it."""
+    def approval_queue(
+        self, actor: Actor, teacher_id: _Id, *, limit: int = 50, after: str | None = None
+    ) -> Page[ApprovalRequest]:
+        """The lessons waiting for the teacher's approval, oldest request first."""
+    def roster(self, actor: Actor, session_id: _Id, *, limit: int = 50, after: str | None = None) -> Roster:
+        """A session's counts and one page of its bookings; a student sees other students'
+        ids withheld; another teacher may not read it."""
+    def starting_between(
+        self, actor: Actor, start: datetime, end: datetime, *, limit: int = 50, after: str | None = None
+    ) -> Page[StartingItem]:
+        """Every session not cancelled and every lesson that takes place, starting in
+        ``[start, end)``, across all teachers (reminders). An admin or the system may read it."""
+    def outbox(self, actor: Actor, *, after: int = 0, limit: int = 100) -> list[OutboxEntry]:
+        """Up to ``limit`` events of committed commands after position ``after``, in commit
+        order. An admin or the system may read it."""
+    def acknowledge_outbox(self, actor: Actor, up_to: int) -> int:
+        """Deletes the outbox events up to and including ``up_to`` (relayed); returns how many."""
+
+@final
+class Page(Generic[_T]):
+    """One page of a list."""
+
+    @classmethod
+    def __class_getitem__(cls, item: Any) -> Any:
+        """``Page[StudentAgendaItem]`` works at runtime too."""
+    @property
+    def items(self) -> list[_T]:
+        """The items, in the list's order."""
+    @property
+    def next(self) -> str | None:
+        """The token to pass as ``after=`` for the next page; ``None`` at the end of the list
+        (while it is set, the next page may still be empty)."""
+    def __len__(self) -> int: ...
+    def __eq__(self, value: object, /) -> bool: ...
+
+@final
+class StudentAgendaItem:
+    """One item of a student's agenda: their seat booking in a session, or one of their lessons."""
+
+    @property
+    def kind(self) -> AgendaKind: ...
+    @property
+    def booking_id(self) -> UUID:
+        """The seat booking's or the lesson's id (what cancel, accept or reschedule take)."""
+    @property
+    def session_id(self) -> UUID | None: ...
+    @property
+    def teacher_id(self) -> UUID: ...
+    @property
+    def course_id(self) -> UUID | None: ...
+    @property
+    def title(self) -> str | None: ...
+    @property
+    def starts_at(self) -> datetime: ...
+    @property
+    def ends_at(self) -> datetime: ...
+    @property
+    def time_zone(self) -> ZoneInfo: ...
+    @property
+    def status(self) -> AgendaStatus: ...
+    @property
+    def seats(self) -> int: ...
+    @property
+    def waitlist_position(self) -> int | None: ...
+    @property
+    def offer_expires_at(self) -> datetime | None: ...
+    @property
+    def meeting_link(self) -> str | None:
+        """Shown only to a student who has their place (confirmed, attended, no-show)."""
+    @property
+    def series_id(self) -> UUID | None: ...
+    def __eq__(self, value: object, /) -> bool: ...
+
+@final
+class TeacherAgendaItem:
+    """One item of a teacher's agenda: a session with its seat counts, or a lesson."""
+
+    @property
+    def kind(self) -> AgendaKind: ...
+    @property
+    def session_id(self) -> UUID | None: ...
+    @property
+    def booking_id(self) -> UUID | None: ...
+    @property
+    def title(self) -> str | None: ...
+    @property
+    def course_id(self) -> UUID | None: ...
+    @property
+    def starts_at(self) -> datetime: ...
+    @property
+    def ends_at(self) -> datetime: ...
+    @property
+    def time_zone(self) -> ZoneInfo: ...
+    @property
+    def cancelled(self) -> bool: ...
+    @property
+    def lesson_status(self) -> LessonStatus | None: ...
+    @property
+    def student_id(self) -> UUID | None: ...
+    @property
+    def series_id(self) -> UUID | None: ...
+    @property
+    def capacity(self) -> int: ...
+    @property
+    def seats_taken(self) -> int: ...
+    @property
+    def seats_remaining(self) -> int: ...
+    @property
+    def waitlist_length(self) -> int: ...
+    @property
+    def open_offers(self) -> int: ...
+    def __eq__(self, value: object, /) -> bool: ...
+
+@final
+class ApprovalRequest:
+    """A lesson waiting for its teacher's approval."""
+
+    @property
+    def booking_id(self) -> UUID: ...
+    @property
+    def student_id(self) -> UUID: ...
+    @property
+    def course_id(self) -> UUID | None: ...
+    @property
+    def slot_id(self) -> UUID: ...
+    @property
+    def series_id(self) -> UUID | None: ...
+    @property
+    def starts_at(self) -> datetime: ...
+    @property
+    def ends_at(self) -> datetime: ...
+    @property
+    def time_zone(self) -> ZoneInfo: ...
+    @property
+    def requested_at(self) -> datetime: ...
+    def __eq__(self, value: object, /) -> bool: ...
+
+@final
+class RosterEntry:
+    """One booking on a session's roster."""
+
+    @property
+    def booking_id(self) -> UUID | None:
+        """Withheld (``None``) from a student reading another student's entry."""
+    @property
+    def student_id(self) -> UUID | None:
+        """Withheld (``None``) from a student reading another student's entry."""
+    @property
+    def status(self) -> SeatStatus: ...
+    @property
+    def seats(self) -> int: ...
+    @property
+    def waitlist_position(self) -> int | None: ...
+    @property
+    def offer_expires_at(self) -> datetime | None: ...
+    @property
+    def booked_at(self) -> datetime: ...
+    def __eq__(self, value: object, /) -> bool: ...
+
+@final
+class Roster:
+    """A session's roster: its counts, and one page of its bookings."""
+
+    @property
+    def session_id(self) -> UUID: ...
+    @property
+    def capacity(self) -> int: ...
+    @property
+    def seats_taken(self) -> int: ...
+    @property
+    def seats_remaining(self) -> int: ...
+    @property
+    def waitlist_length(self) -> int: ...
+    @property
+    def entries(self) -> Page[RosterEntry]:
+        """Seat holders in booking order, then open offers by deadline, then the waitlist."""
+    def __eq__(self, value: object, /) -> bool: ...
+
+@final
+class StartingItem:
+    """A session or a lesson that starts in a window, for reminders."""
+
+    @property
+    def kind(self) -> AgendaKind: ...
+    @property
+    def session_id(self) -> UUID | None: ...
+    @property
+    def booking_id(self) -> UUID | None: ...
+    @property
+    def teacher_id(self) -> UUID: ...
+    @property
+    def student_id(self) -> UUID | None: ...
+    @property
+    def course_id(self) -> UUID | None: ...
+    @property
+    def title(self) -> str | None: ...
+    @property
+    def starts_at(self) -> datetime: ...
+    @property
+    def ends_at(self) -> datetime: ...
+    @property
+    def time_zone(self) -> ZoneInfo: ...
+    @property
+    def meeting_link(self) -> str | None: ...
+    @property
+    def seats_taken(self) -> int: ...
+    def __eq__(self, value: object, /) -> bool: ...
+
+@final
+class OutboxEntry:
+    """One event in the outbox, at its position."""
+
+    @property
+    def position(self) -> int:
+        """Grows in commit order, never reused, starts at 1."""
+    @property
+    def event(self) -> Event: ...
+    def __eq__(self, value: object, /) -> bool: ...
 
 @final
 class CheckOutcome:

@@ -4,7 +4,17 @@ from __future__ import annotations
 
 import enum
 
-__all__ = ["BookingAvailability", "EventKind", "LessonStatus", "Role", "SeatStatus", "SeriesMode", "Weekday"]
+__all__ = [
+    "AgendaKind",
+    "AgendaStatus",
+    "BookingAvailability",
+    "EventKind",
+    "LessonStatus",
+    "Role",
+    "SeatStatus",
+    "SeriesMode",
+    "Weekday",
+]
 
 
 class SeatStatus(str, enum.Enum):
@@ -48,6 +58,35 @@ class BookingAvailability(str, enum.Enum):
     """Every seat is taken and the waitlist is off (the seed's ``booking_closed``)."""
     STARTED = "started"
     CANCELLED = "cancelled"
+
+
+class AgendaStatus(str, enum.Enum):
+    """Where an item of a student's agenda stands (:meth:`~booking_engine.Engine.student_agenda`
+    filters by these)."""
+
+    CONFIRMED = "confirmed"
+    """A confirmed seat or lesson."""
+    WAITLISTED = "waitlisted"
+    """On a session's waitlist (``waitlist_position`` says where)."""
+    OFFERED = "offered"
+    """A seat is offered until ``offer_expires_at``."""
+    PENDING_APPROVAL = "pending_approval"
+    """A lesson waiting for the teacher's approval."""
+    ATTENDED = "attended"
+    """Took place, and the student came."""
+    NO_SHOW = "no_show"
+    """Took place, and the student did not come."""
+    DECLINED = "declined"
+    """A lesson the teacher declined."""
+    CANCELLED = "cancelled"
+    """A lesson cancelled, or a seat in a cancelled session."""
+
+
+class AgendaKind(str, enum.Enum):
+    """Whether an agenda item is a seat in a group session or a 1:1 lesson."""
+
+    SESSION = "session"
+    LESSON = "lesson"
 
 
 class EventKind(str, enum.Enum):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import bisect
+import itertools
 import threading
 from datetime import datetime
 from typing import Literal, Protocol, runtime_checkable
@@ -10,10 +12,15 @@ from uuid import UUID
 from ._booking import DocumentCommit, Event
 from ._errors import ConflictError, DuplicateRequestError
 
-__all__ = ["BookingLocation", "DocumentStore", "MemoryDocumentStore"]
+__all__ = ["BookingLocation", "DocumentStore", "IndexHit", "MemoryDocumentStore"]
 
 BookingLocation = tuple[Literal["session", "lesson"], "UUID | None"]
 """Where a booking lives: ``("session", session_id)`` or ``("lesson", None)``."""
+
+IndexHit = tuple[str, str, UUID, int, str]
+"""One answer of :meth:`DocumentStore.read_index`: ``(sort, kind, id, version, body)``, the
+entry's sort key and the document of the aggregate it lists (``kind`` is ``"session"`` or
+``"lesson"``), as stored now."""
 
 
 @runtime_checkable
@@ -31,6 +38,15 @@ class DocumentStore(Protocol):
     Upgrading a store written before the booking history: add ``load_finished_booking`` and
     ``prune_requests``; in ``commit``, keep ``commit.finished_bookings`` and
     ``commit.request.recorded_at``. Stored documents need no change.
+
+    Upgrading a store written before the read side: add a read index (rows ``(index,
+    partition, sort)`` naming an aggregate, unique on the three) and an outbox (positions 1, 2,
+    ... with an event's JSON); in ``commit``, replace each written aggregate's entries with
+    ``DocumentWrite.read_entries`` and append ``commit.outbox`` in order; add
+    :meth:`read_index`, :meth:`read_outbox` and :meth:`acknowledge_outbox`. Aggregates stored
+    before have no entries: fill them once, in the migration that adds the table, from each
+    stored session and lesson (``GroupSession.from_document(body).read_entries()``,
+    ``Lesson.from_document(body).read_entries()``).
 
     The one hard requirement is :meth:`commit`: atomic and conditional. Every method may be
     called from several threads at once (the GIL is taken for each call): guard the state
@@ -65,8 +81,10 @@ class DocumentStore(Protocol):
         aggregate is ``expected_version`` (0: nothing stored), the request (with its
         ``recorded_at``) only if its ``(scope, key)`` is new; index ``new_bookings`` and
         ``new_slots``, keep each session write's ``offer_deadline`` (replacing the previous one;
-        ``None`` clears it), and keep each ``(booking_id, body)`` of ``finished_bookings`` in the
-        booking history (replacing a body kept under the same id)."""
+        ``None`` clears it), keep each ``(booking_id, body)`` of ``finished_bookings`` in the
+        booking history (replacing a body kept under the same id), replace each written
+        aggregate's read-index entries with its ``read_entries``, and append ``outbox`` (the
+        events' JSON, in order) to the outbox at the next positions."""
         ...
 
     def load_finished_booking(self, id: UUID) -> str | None:
@@ -94,6 +112,26 @@ class DocumentStore(Protocol):
         A stale answer costs a wasted decision, never a wrong one."""
         ...
 
+    def read_index(self, index: str, partition: str, after: str, before: str, limit: int) -> list[IndexHit]:
+        """The entries kept for ``index`` under ``partition`` (from
+        ``DocumentWrite.read_entries``) whose sort key lies strictly between ``after`` and
+        ``before`` (compared byte-wise: a SQL column with a binary collation, ``COLLATE "C"``
+        on PostgreSQL), ascending, at most ``limit``, each as ``(sort, kind, id, version,
+        body)`` with its aggregate's document as stored now (one query: join the documents)."""
+        ...
+
+    def read_outbox(self, after: int, limit: int) -> list[tuple[int, str]]:
+        """The outbox's events ``(position, json)`` (from ``DocumentCommit.outbox``) at
+        positions greater than ``after``, ascending, at most ``limit``. Positions start at 1,
+        grow in commit order (a reader who saw position p never later finds a new event below
+        p: on PostgreSQL, assign them under a lock held to the commit) and are never reused."""
+        ...
+
+    def acknowledge_outbox(self, up_to: int) -> int:
+        """Delete the outbox events at positions up to and including ``up_to``; return how
+        many it deleted."""
+        ...
+
 
 class MemoryDocumentStore:
     """The reference :class:`DocumentStore`: dictionaries behind one lock. It passes the
@@ -111,9 +149,18 @@ class MemoryDocumentStore:
         self._teacher_approval: dict[tuple[UUID, UUID], bool] = {}
         self._enrollments: set[tuple[UUID, UUID]] = set()
         self._offer_deadlines: dict[UUID, datetime] = {}
+        # The read indexes: sorted (index, partition, sort) keys, the aggregate each lists, and
+        # each aggregate's keys (replaced on its next write).
+        self._index_keys: list[tuple[str, str, str]] = []
+        self._index: dict[tuple[str, str, str], tuple[str, UUID]] = {}
+        self._entries: dict[tuple[str, UUID], list[tuple[str, str, str]]] = {}
+        # The outbox: events' JSON by position, and the last position given out.
+        self._outbox: dict[int, str] = {}
+        self._outbox_last = 0
         self._keep_events = keep_events
         self.events: list[Event] = []
-        """Every committed event, in order (with ``keep_events=True``): an outbox."""
+        """Every committed event as an ``Event``, in order (with ``keep_events=True``), for
+        tests; the outbox proper is :meth:`read_outbox`."""
 
     # --- the protocol ---------------------------------------------------------------------
 
@@ -148,6 +195,7 @@ class MemoryDocumentStore:
                 raise DuplicateRequestError(f"request {request.key!r} of {request.scope} is already recorded")
             for w in writes:
                 self._documents[(w.kind, w.id)] = (w.version, w.body)
+                self._replace_entries((w.kind, w.id), w.read_entries)
                 if w.kind == "session":
                     if w.offer_deadline is None:
                         self._offer_deadlines.pop(w.id, None)
@@ -161,7 +209,20 @@ class MemoryDocumentStore:
                 self._finished[booking_id] = body
             if request is not None:
                 self._requests[(request.scope, request.key)] = (request.body, request.recorded_at)
+            for event in commit.outbox:
+                self._outbox_last += 1
+                self._outbox[self._outbox_last] = event
             self.events.extend(events)
+
+    def _replace_entries(self, aggregate: tuple[str, UUID], entries: list[tuple[str, str, str]]) -> None:
+        for old in self._entries.pop(aggregate, []):
+            del self._index[old]
+            del self._index_keys[bisect.bisect_left(self._index_keys, old)]
+        for entry in entries:
+            bisect.insort(self._index_keys, entry)
+            self._index[entry] = aggregate
+        if entries:
+            self._entries[aggregate] = list(entries)
 
     def load_finished_booking(self, id: UUID) -> str | None:
         with self._lock:
@@ -186,6 +247,31 @@ class MemoryDocumentStore:
         with self._lock:
             due = sorted((d, s) for s, d in self._offer_deadlines.items() if d <= until)
         return [s for _, s in due]
+
+    def read_index(self, index: str, partition: str, after: str, before: str, limit: int) -> list[IndexHit]:
+        with self._lock:
+            # Sort keys are ASCII: str order is byte order.
+            start = bisect.bisect_right(self._index_keys, (index, partition, after))
+            hits: list[IndexHit] = []
+            for key in self._index_keys[start:]:
+                if len(hits) >= limit or key[0] != index or key[1] != partition or key[2] >= before:
+                    break
+                kind, id = self._index[key]
+                version, body = self._documents[(kind, id)]
+                hits.append((key[2], kind, id, version, body))
+            return hits
+
+    def read_outbox(self, after: int, limit: int) -> list[tuple[int, str]]:
+        with self._lock:
+            # Positions are kept in order (a dict keeps insertion order).
+            return list(itertools.islice(((p, e) for p, e in self._outbox.items() if p > after), limit))
+
+    def acknowledge_outbox(self, up_to: int) -> int:
+        with self._lock:
+            done = [p for p in self._outbox if p <= up_to]
+            for p in done:
+                del self._outbox[p]
+            return len(done)
 
     # --- host data ------------------------------------------------------------------------
 

@@ -1,18 +1,44 @@
-"""Settings of the example project. The database is PostgreSQL from ``BOOKING_PG_URL``
-(``postgres://user:password@host:port/dbname``); without it, a local SQLite file (fine to
-click around, but the booking race test needs PostgreSQL's row locks and is skipped)."""
+"""Settings of the example project: a thin host of the ``django_booking_engine`` app.
+
+Safe by default: DEBUG off, the secret key from the environment (no fallback), explicit hosts.
+
+Environment:
+- ``DJANGO_SECRET_KEY`` (required);
+- ``DJANGO_DEBUG=1`` for debug pages (never in production);
+- ``DJANGO_ALLOWED_HOSTS``: comma-separated (default ``127.0.0.1,localhost``);
+- ``DJANGO_HTTPS=1`` behind HTTPS: secure cookies, HSTS, redirect to HTTPS;
+- ``BOOKING_PG_URL``: ``postgres://user:password@host:port/dbname`` (default: SQLite file
+  ``db.sqlite3``; PostgreSQL is what production wants: row locks for concurrent bookings);
+- ``BOOKING_WEBHOOK_URL``, ``BOOKING_WEBHOOK_SECRET``: where ``manage.py relay_outbox`` sends
+  events.
+"""
 
 import os
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
+from django.core.exceptions import ImproperlyConfigured
+
 BASE_DIR = Path(__file__).resolve().parent.parent
-SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "example-only-not-secret")
-DEBUG = True
-ALLOWED_HOSTS = ["*"]
+SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "")
+if not SECRET_KEY:
+    raise ImproperlyConfigured("set DJANGO_SECRET_KEY (python -c 'import secrets; print(secrets.token_urlsafe(50))')")
+DEBUG = os.environ.get("DJANGO_DEBUG") == "1"
+ALLOWED_HOSTS = [h.strip() for h in os.environ.get("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost").split(",") if h.strip()]
+HTTPS = os.environ.get("DJANGO_HTTPS") == "1"
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = SECURE_SSL_REDIRECT = HTTPS
+SECURE_HSTS_SECONDS = 31536000 if HTTPS else 0
+# HSTS for subdomains, and the browsers' preload list, commit the whole domain to HTTPS: a
+# decision for the deployment, not for this example (check --deploy would warn about both).
+SILENCED_SYSTEM_CHECKS = ["security.W005", "security.W021"]
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if HTTPS else None
+SESSION_COOKIE_HTTPONLY = True
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
 USE_TZ = True
 TIME_ZONE = "UTC"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+FORMS_URLFIELD_ASSUME_HTTPS = True  # Django 5.x's transitional setting (https, as Django 6 does)
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -21,19 +47,22 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
-    "lessons",
+    "django_booking_engine",
 ]
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 ROOT_URLCONF = "school.urls"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
@@ -45,6 +74,16 @@ TEMPLATES = [
     }
 ]
 STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / "static"
+LOGIN_URL = "/accounts/login/"
+LOGIN_REDIRECT_URL = "/booking/"
+LOGOUT_REDIRECT_URL = "/accounts/login/"
+
+BOOKING_ENGINE = {
+    # Teacher and student roles: Django groups "teachers" and "students" (the default hook).
+    "WEBHOOK_URL": os.environ.get("BOOKING_WEBHOOK_URL"),
+    "WEBHOOK_SECRET": os.environ.get("BOOKING_WEBHOOK_SECRET"),
+}
 
 
 def _database() -> dict[str, object]:
@@ -59,8 +98,6 @@ def _database() -> dict[str, object]:
         "PASSWORD": unquote(parts.password or ""),
         "HOST": parts.hostname or "",
         "PORT": str(parts.port or ""),
-        # Each booking race thread opens its own connection: no pooling, close at thread end.
-        "CONN_MAX_AGE": 0,
     }
 
 
