@@ -15,8 +15,9 @@
 //! instants changed: half seat bookings (sessions of 10 seats, two a day per teacher), half
 //! lessons (10% waiting for approval), spread from a year before "now" to a year after. So the
 //! stores hold what the engine would have stored, with every read-index entry the core computes,
-//! without a year of commands. Each query runs `--queries` times on random students, teachers
-//! and days; the table gives the median and the 95th percentile in microseconds, and the ratio of
+//! without a year of commands. Each query runs `--queries` times on random probe students and
+//! teachers (their rows are the same at every size: 5 seats and 5 lessons in the next 30 days,
+//! 10 lessons waiting for approval; see [`PROBES`]) and random days; the table gives the median and the 95th percentile in microseconds, and the ratio of
 //! the large history to the small one (1.0 = the cost does not grow with the history).
 
 use booking_core::read::PageRequest;
@@ -148,6 +149,21 @@ fn instant(at: DateTime<Utc>) -> serde_json::Value {
 }
 
 /// Writes a history of `size` seat bookings and lessons into `store`, 1,000 aggregates a commit.
+/// Probe users, the same at every size: each probe student holds 5 seats and 5 lessons in the
+/// next 30 days, each probe teacher 10 lessons waiting for approval. The queries ask for them,
+/// so every size answers pages of the same content and only the history around them grows.
+const PROBES: u64 = 100;
+
+fn probe_student(p: u64) -> UserId {
+    student(STUDENTS + p)
+}
+
+fn probe_teacher(p: u64) -> UserId {
+    teacher(TEACHERS + 10 + p)
+}
+
+/// Writes a history of `size` seat bookings and lessons into `store`, 1,000 aggregates a commit,
+/// plus the probes' own (200 bookings and lessons each for the students, 1,000 pending lessons).
 fn fill(store: &dyn Repository, size: u64) {
     let (session_template, lesson_template) = templates();
     let mut rng = Rng(0x9E37_79B9_7F4A_7C15 ^ size);
@@ -159,28 +175,49 @@ fn fill(store: &dyn Repository, size: u64) {
             store.commit(Commit { writes: std::mem::take(writes), ..Commit::default() }).expect("bulk commit");
         }
     };
-    let sessions = size / 2 / SEATS;
-    for n in 0..sessions {
-        let mut body = session_template.clone();
-        let starts_at = start_of(&mut rng);
-        body["id"] = serde_json::to_value(SessionId::from_uuid(id(3, n))).unwrap();
-        body["teacher_id"] = serde_json::to_value(teacher(n % TEACHERS)).unwrap();
+    let session =
+        |space: u128, n: u64, teacher_id: UserId, starts_at: DateTime<Utc>, seat: &mut dyn FnMut(usize) -> UserId| {
+            let mut body = session_template.clone();
+            let session_id = SessionId::from_uuid(id(space, n));
+            body["id"] = serde_json::to_value(session_id).unwrap();
+            body["teacher_id"] = serde_json::to_value(teacher_id).unwrap();
+            body["starts_at"] = instant(starts_at);
+            body["created_at"] = instant(starts_at - TimeDelta::days(30));
+            for (k, booking) in body["bookings"].as_array_mut().unwrap().iter_mut().enumerate() {
+                booking["id"] =
+                    serde_json::to_value(BookingId::from_uuid(id(space + 1, n * SEATS + k as u64))).unwrap();
+                booking["session_id"] = serde_json::to_value(session_id).unwrap();
+                booking["student_id"] = serde_json::to_value(seat(k)).unwrap();
+            }
+            let session: GroupSession = serde_json::from_value(body).expect("a session");
+            Write::Session { expected_version: 0, session: Arc::new(session) }
+        };
+    let lesson = |space: u128,
+                  n: u64,
+                  teacher_id: UserId,
+                  student_id: UserId,
+                  starts_at: DateTime<Utc>,
+                  status: &str,
+                  requested_at: DateTime<Utc>| {
+        let mut body = lesson_template.clone();
+        body["id"] = serde_json::to_value(BookingId::from_uuid(id(space, n))).unwrap();
+        body["teacher_id"] = serde_json::to_value(teacher_id).unwrap();
+        body["student_id"] = serde_json::to_value(student_id).unwrap();
         body["starts_at"] = instant(starts_at);
-        body["created_at"] = instant(starts_at - TimeDelta::days(30));
-        for (k, booking) in body["bookings"].as_array_mut().unwrap().iter_mut().enumerate() {
-            booking["id"] = serde_json::to_value(BookingId::from_uuid(id(4, n * SEATS + k as u64))).unwrap();
-            booking["session_id"] = serde_json::to_value(SessionId::from_uuid(id(3, n))).unwrap();
-            booking["student_id"] = serde_json::to_value(student(rng.below(STUDENTS))).unwrap();
-        }
-        let session: GroupSession = serde_json::from_value(body).expect("a session");
-        writes.push(Write::Session { expected_version: 0, session: Arc::new(session) });
+        body["ends_at"] = instant(starts_at + TimeDelta::hours(1));
+        body["requested_at"] = instant(requested_at);
+        body["status"] = serde_json::Value::String(status.into());
+        let lesson: Lesson = serde_json::from_value(body).expect("a lesson");
+        Write::Lesson { expected_version: 0, lesson: Arc::new(lesson) }
+    };
+    for n in 0..size / 2 / SEATS {
+        let starts_at = start_of(&mut rng);
+        writes.push(session(3, n, teacher(n % TEACHERS), starts_at, &mut |_| student(rng.below(STUDENTS))));
         if writes.len() == 1000 {
             flush(&mut writes);
         }
     }
-    let lessons = size / 2;
-    for n in 0..lessons {
-        let mut body = lesson_template.clone();
+    for n in 0..size / 2 {
         let starts_at = start_of(&mut rng);
         let pending = rng.below(10) == 0 && starts_at > now();
         let status = match () {
@@ -188,20 +225,50 @@ fn fill(store: &dyn Repository, size: u64) {
             _ if starts_at < now() => "attended",
             _ => "confirmed",
         };
-        body["id"] = serde_json::to_value(BookingId::from_uuid(id(5, n))).unwrap();
-        body["teacher_id"] = serde_json::to_value(teacher(rng.below(TEACHERS))).unwrap();
-        body["student_id"] = serde_json::to_value(student(rng.below(STUDENTS))).unwrap();
-        body["starts_at"] = instant(starts_at);
-        body["ends_at"] = instant(starts_at + TimeDelta::hours(1));
-        body["requested_at"] = instant(starts_at - TimeDelta::days(1 + rng.below(20) as i64));
-        body["status"] = serde_json::Value::String(status.into());
-        let lesson: Lesson = serde_json::from_value(body).expect("a lesson");
-        writes.push(Write::Lesson { expected_version: 0, lesson: Arc::new(lesson) });
+        let requested_at = starts_at - TimeDelta::days(1 + rng.below(20) as i64);
+        let (t, st) = (teacher(rng.below(TEACHERS)), student(rng.below(STUDENTS)));
+        writes.push(lesson(5, n, t, st, starts_at, status, requested_at));
         if writes.len() == 1000 {
             flush(&mut writes);
         }
     }
     flush(&mut writes);
+    // The probes: the same rows at every size (their own id spaces).
+    let mut probe_rng = Rng(7);
+    for p in 0..PROBES {
+        for k in 0..5 {
+            let starts_at = now() + TimeDelta::days(1 + 5 * k as i64) + TimeDelta::minutes(p as i64);
+            let n = p * 5 + k;
+            writes.push(session(7, n, teacher(n % TEACHERS), starts_at, &mut |seat| {
+                if seat == 0 { probe_student(p) } else { student(probe_rng.below(STUDENTS)) }
+            }));
+            let at = starts_at + TimeDelta::hours(3);
+            writes.push(lesson(
+                9,
+                n,
+                teacher(probe_rng.below(TEACHERS)),
+                probe_student(p),
+                at,
+                "confirmed",
+                at - TimeDelta::days(2),
+            ));
+        }
+        for k in 0..10 {
+            let at = now() + TimeDelta::days(2 + 5 * k as i64);
+            let n = PROBES * 5 + p * 10 + k;
+            let requested_at = now() - TimeDelta::hours(10 - k as i64);
+            writes.push(lesson(
+                9,
+                n,
+                probe_teacher(p),
+                student(probe_rng.below(STUDENTS)),
+                at,
+                "pending",
+                requested_at,
+            ));
+        }
+        flush(&mut writes);
+    }
 }
 
 fn percentile(sorted: &[f64], p: f64) -> f64 {
@@ -230,15 +297,15 @@ type Row = [(f64, f64, f64); 3];
 fn queries<R: Repository>(engine: &Engine<R>, n: usize) -> Row {
     let page = PageRequest::first(20);
     let agenda = measure(n, |rng| {
-        let s = student(rng.below(STUDENTS));
+        let s = probe_student(rng.below(PROBES));
         let got = engine.student_agenda(Actor::Student(s), s, now(), now() + TimeDelta::days(30), &[], &page);
         got.expect("an agenda").items.len()
     });
     let queue = measure(n, |rng| {
-        let t = teacher(rng.below(TEACHERS));
+        let t = probe_teacher(rng.below(PROBES));
         engine.approval_queue(Actor::Teacher(t), t, &page).expect("a queue").items.len()
     });
-    let day_page = PageRequest::first(100);
+    let day_page = PageRequest::first(20);
     let reminders = measure(n, |rng| {
         let day = now() + TimeDelta::days(rng.below(300) as i64);
         engine.starting_between(Actor::System, day, day + TimeDelta::days(1), &day_page).expect("a page").items.len()
@@ -316,7 +383,7 @@ fn pg_plan(client: &mut postgres::Client) -> String {
 }
 
 fn partition() -> String {
-    student(7).as_uuid().hyphenated().to_string()
+    probe_student(7).as_uuid().hyphenated().to_string()
 }
 
 fn agenda_bounds() -> (String, String) {
@@ -328,9 +395,9 @@ fn report(db: &str, sizes: &[u64], rows: &[Row]) {
         "\n{db}: median / p95 in µs (mean items per page); last column: median at the largest size / the smallest"
     );
     let names = [
-        "student's upcoming agenda (30 days, 20 a page)",
-        "teacher's approval queue (20 a page)",
-        "a day's reminders (100 a page)",
+        "a student's upcoming agenda (30 days: 10 items)",
+        "a teacher's approval queue (10 items)",
+        "a day's reminders (20 a page)",
     ];
     let header: Vec<String> = sizes.iter().map(|s| format!("{s} bookings and lessons")).collect();
     println!("| query | {} | large / small |", header.join(" | "));
