@@ -8,7 +8,8 @@ session at a Python prompt, with a fresh temporary directory as the working dire
 quickstart's SQLite file lands there). A traceback points at the README's own line numbers.
 
 A block right after an HTML comment ``<!-- readme-sample: skip REASON -->`` is not run; the
-reason is printed. Exits 1 when a sample fails, when no sample ran, or when ``booking_engine``
+reason is printed. A block right after ``<!-- readme-sample: own-namespace -->`` stands alone:
+it runs in a copy of the namespace, so its names do not replace the ones later samples use. Exits 1 when a sample fails, when no sample ran, or when ``booking_engine``
 comes from the source tree instead of an installed wheel.
 
 Not a pytest module (no ``test_`` prefix): scripts/package-python runs it with the Python of a
@@ -27,6 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 SKIP = re.compile(r"^<!--\s*readme-sample:\s*skip\s+(?P<reason>.+?)\s*-->$")
+OWN = re.compile(r"^<!--\s*readme-sample:\s*own-namespace\s*-->$")
 
 
 @dataclass
@@ -34,6 +36,7 @@ class Sample:
     line: int  # the README line of the first line of code (1-based)
     code: str
     skip: str | None
+    own: bool = False  # runs in a copy of the namespace
 
 
 def extract(text: str) -> list[Sample]:
@@ -52,7 +55,9 @@ def extract(text: str) -> list[Sample]:
                 end += 1
             if end == len(lines):
                 raise SystemExit(f"line {i + 1}: a ```python block is never closed")
-            samples.append(Sample(i + 2, "\n".join(lines[i + 1 : end]) + "\n", marker.group("reason") if marker else None))
+            own = j >= 0 and OWN.match(lines[j].strip()) is not None
+            code = "\n".join(lines[i + 1 : end]) + "\n"
+            samples.append(Sample(i + 2, code, marker.group("reason") if marker else None, own))
             i = end
         i += 1
     return samples
@@ -93,7 +98,7 @@ def main() -> int:
         code = compile("\n" * (s.line - 1) + s.code, str(readme), "exec")
         started = time.perf_counter()
         try:
-            exec(code, namespace)
+            exec(code, dict(namespace) if s.own else namespace)
         except BaseException:
             failed += 1
             print(f"FAIL {label}", file=sys.stderr)
