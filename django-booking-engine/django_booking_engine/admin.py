@@ -6,7 +6,7 @@ the engine's admin (``Actor.admin``) for the staff user; a refusal is shown as a
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 import booking_engine as booking
 from django import forms
@@ -22,8 +22,15 @@ from .forms import _HTTPS
 from .messages import words
 from .users import engine_id
 
+if TYPE_CHECKING:  # django-stubs' admin classes are generic; Django's own are not subscriptable.
+    _ModelAdmin = admin.ModelAdmin[Any]
+    _TabularInline = admin.TabularInline[Any, Any]
+else:
+    _ModelAdmin = admin.ModelAdmin
+    _TabularInline = admin.TabularInline
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+
+class ReadOnlyAdmin(_ModelAdmin):
     formfield_overrides = {dj_models.URLField: _HTTPS}
 
     def has_add_permission(self, request: HttpRequest) -> bool:
@@ -36,7 +43,7 @@ class ReadOnlyAdmin(admin.ModelAdmin):
         return False
 
 
-def _each(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet, command: Callable[[booking.Actor, Any], Any], done: str) -> None:
+def _each(modeladmin: admin.ModelAdmin[Any], request: HttpRequest, queryset: QuerySet[Any], command: Callable[[booking.Actor, Any], Any], done: str) -> None:
     actor = booking.Actor.admin(engine_id(request.user))
     ok = 0
     for row in queryset:
@@ -69,11 +76,11 @@ class GroupSessionAdmin(ReadOnlyAdmin):
     actions = ["cancel_sessions", "change_capacity"]
 
     @admin.action(description="Cancel the selected sessions (engine)")
-    def cancel_sessions(self, request: HttpRequest, queryset: QuerySet) -> None:
+    def cancel_sessions(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
         _each(self, request, queryset, lambda a, s: get_engine().cancel_session(a, s.id), "Sessions cancelled")
 
     @admin.action(description="Change capacity of the selected sessions (engine)")
-    def change_capacity(self, request: HttpRequest, queryset: QuerySet) -> None:
+    def change_capacity(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
         try:
             capacity = int(request.POST.get("capacity", ""))
             if capacity < 1:
@@ -92,7 +99,7 @@ class SeatBookingAdmin(ReadOnlyAdmin):
     actions = ["cancel_bookings"]
 
     @admin.action(description="Cancel the selected bookings (engine)")
-    def cancel_bookings(self, request: HttpRequest, queryset: QuerySet) -> None:
+    def cancel_bookings(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
         _each(self, request, queryset, lambda a, b: get_engine().cancel_booking(a, b.id), "Bookings cancelled")
 
 
@@ -104,11 +111,11 @@ class SlotAdmin(ReadOnlyAdmin):
     actions = ["activate", "deactivate"]
 
     @admin.action(description="Activate the selected slots (engine)")
-    def activate(self, request: HttpRequest, queryset: QuerySet) -> None:
+    def activate(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
         _each(self, request, queryset, lambda a, s: get_engine().set_slot_active(a, s.id, True), "Slots activated")
 
     @admin.action(description="Deactivate the selected slots (engine)")
-    def deactivate(self, request: HttpRequest, queryset: QuerySet) -> None:
+    def deactivate(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
         _each(self, request, queryset, lambda a, s: get_engine().set_slot_active(a, s.id, False), "Slots deactivated")
 
 
@@ -123,17 +130,17 @@ class LessonAdmin(ReadOnlyAdmin):
     actions = ["approve", "decline", "cancel"]
 
     @admin.action(description="Approve the selected lessons (engine)")
-    def approve(self, request: HttpRequest, queryset: QuerySet) -> None:
+    def approve(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
         link = request.POST.get("meeting_link") or None
         _each(self, request, queryset, lambda a, x: get_engine().approve_lesson(a, x.id, meeting_link=link), "Lessons approved")
 
     @admin.action(description="Decline the selected lessons (engine)")
-    def decline(self, request: HttpRequest, queryset: QuerySet) -> None:
+    def decline(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
         reason = request.POST.get("reason") or None
         _each(self, request, queryset, lambda a, x: get_engine().decline_lesson(a, x.id, reason=reason), "Lessons declined")
 
     @admin.action(description="Cancel the selected lessons (engine)")
-    def cancel(self, request: HttpRequest, queryset: QuerySet) -> None:
+    def cancel(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
         _each(self, request, queryset, lambda a, x: get_engine().cancel_lesson(a, x.id), "Lessons cancelled")
 
 
@@ -144,7 +151,7 @@ class OutboxEventAdmin(ReadOnlyAdmin):
 
 
 @admin.register(models.BookingUser)
-class BookingUserAdmin(admin.ModelAdmin):
+class BookingUserAdmin(_ModelAdmin):
     list_display = ("user", "engine_id", "time_zone")
     search_fields = ("=engine_id",)
     readonly_fields = ("engine_id", "user")
@@ -153,19 +160,19 @@ class BookingUserAdmin(admin.ModelAdmin):
         return False
 
 
-class CourseTeacherInline(admin.TabularInline):
+class CourseTeacherInline(_TabularInline):
     model = models.CourseTeacher
     extra = 0
 
 
 @admin.register(models.Course)
-class CourseAdmin(admin.ModelAdmin):
+class CourseAdmin(_ModelAdmin):
     list_display = ("title", "requires_booking_approval")
     search_fields = ("title",)
     inlines = [CourseTeacherInline]
 
 
 @admin.register(models.Enrollment)
-class EnrollmentAdmin(admin.ModelAdmin):
+class EnrollmentAdmin(_ModelAdmin):
     list_display = ("course", "student")
     list_filter = ("course",)

@@ -9,7 +9,11 @@
 ``STUDENT_GROUP``      the default hook's student group name (default ``"students"``).
 ``COURSE_ADAPTER``     dotted path of a :class:`~django_booking_engine.courses.CourseAdapter`
                        class; default: the app's own Course models.
-``DEFAULT_TIME_ZONE``  a user's zone when their profile has none (default ``settings.TIME_ZONE``).
+``TIME_ZONE_HOOK``     dotted path of ``f(user) -> str | None``, the user's IANA zone; default
+                       :func:`django_booking_engine.users.stored_time_zone` (the zone chosen
+                       on the app's time-zone page).
+``DEFAULT_TIME_ZONE``  a user's zone when the hook gives none or an unknown name (default
+                       ``settings.TIME_ZONE``).
 ``ENGINE_OPTIONS``     keyword arguments for ``booking_engine.Engine`` (``ical_uid_domain``, ...).
 ``WEBHOOK_URL``        where ``relay_outbox`` POSTs events.
 ``WEBHOOK_SECRET``     the HMAC-SHA256 key of the ``X-Booking-Signature`` header.
@@ -33,6 +37,7 @@ DEFAULTS: dict[str, Any] = {
     "TEACHER_GROUP": "teachers",
     "STUDENT_GROUP": "students",
     "COURSE_ADAPTER": "django_booking_engine.courses.ModelCourseAdapter",
+    "TIME_ZONE_HOOK": "django_booking_engine.users.stored_time_zone",
     "DEFAULT_TIME_ZONE": None,
     "ENGINE_OPTIONS": {},
     "WEBHOOK_URL": None,

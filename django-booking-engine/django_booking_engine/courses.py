@@ -10,6 +10,7 @@ the way :mod:`django_booking_engine.users` does), users are engine ids
 
 from __future__ import annotations
 
+import abc
 import functools
 import uuid
 from dataclasses import dataclass
@@ -25,32 +26,33 @@ class CourseInfo:
     title: str
 
 
-class CourseAdapter:
-    """What the app asks of the host's courses. Every method is required."""
+class CourseAdapter(abc.ABC):
+    """What the app asks of the host's courses. Every method is required: a subclass that
+    misses one cannot be instantiated (``TypeError`` naming it, at the first page)."""
 
+    @abc.abstractmethod
     def get(self, course_id: uuid.UUID) -> CourseInfo | None:
         """The course, or ``None``."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
     def courses_of_teacher(self, teacher_id: uuid.UUID) -> list[CourseInfo]:
         """The courses a teacher teaches (their choice on the schedule and availability pages)."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
     def teachers_of(self, course_id: uuid.UUID) -> list[uuid.UUID]:
         """The engine ids of the course's teachers (whose slots the 1:1 page shows)."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
     def courses_of_student(self, student_id: uuid.UUID) -> list[CourseInfo]:
         """The courses a student is enrolled in."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
     def is_enrolled(self, student_id: uuid.UUID, course_id: uuid.UUID) -> bool:
         """The engine's enrollment check (``DocumentStore.is_enrolled``)."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
     def approval_settings(self, course_id: uuid.UUID, teacher_id: uuid.UUID) -> tuple[bool | None, bool | None]:
         """``(course's setting, the teacher's override)`` (``DocumentStore.approval_settings``)."""
-        raise NotImplementedError
 
 
 class ModelCourseAdapter(CourseAdapter):
@@ -100,7 +102,8 @@ class ModelCourseAdapter(CourseAdapter):
 
 @functools.cache
 def _adapter(path: str) -> CourseAdapter:
-    return import_string(path)()
+    adapter_class: type[CourseAdapter] = import_string(path)
+    return adapter_class()
 
 
 def adapter() -> CourseAdapter:

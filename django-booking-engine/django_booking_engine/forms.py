@@ -4,14 +4,18 @@ rule is the engine's."""
 from __future__ import annotations
 
 import zoneinfo
+from collections.abc import Iterable
 from datetime import datetime
+from typing import Any
 
 import django
 from django import forms
 from django.core.exceptions import ValidationError
 
+from .courses import CourseInfo
+
 # Django >= 5.0 takes (and 5.x warns without) assume_scheme; 4.2 does not know it.
-_HTTPS: dict = {"assume_scheme": "https"} if django.VERSION >= (5, 0) else {}
+_HTTPS: dict[str, Any] = {"assume_scheme": "https"} if django.VERSION >= (5, 0) else {}
 
 
 def _zone(value: str) -> str:
@@ -42,7 +46,7 @@ class LocalDateTimeField(forms.DateTimeField):
         # No conversion to the project's zone: the form's zone applies.
         if value in self.empty_values:
             return None
-        for fmt in self.input_formats:
+        for fmt in self.input_formats or ():
             try:
                 return datetime.strptime(str(value).strip(), fmt)
             except ValueError:
@@ -53,7 +57,7 @@ class LocalDateTimeField(forms.DateTimeField):
 class InstantField(forms.CharField):
     """An ISO 8601 instant with its offset (the occurrences' hidden field)."""
 
-    def clean(self, value: object) -> datetime:  # type: ignore[override]
+    def clean(self, value: object) -> datetime:
         text = super().clean(value)
         try:
             instant = datetime.fromisoformat(text)
@@ -64,7 +68,13 @@ class InstantField(forms.CharField):
         return instant
 
 
-def _course_choices(courses: list) -> list[tuple[str, str]]:
+def _set_course_choices(form: forms.Form, courses: Iterable[CourseInfo]) -> None:
+    field = form.fields["course"]
+    assert isinstance(field, forms.ChoiceField)
+    field.choices = _course_choices(courses)
+
+
+def _course_choices(courses: Iterable[CourseInfo]) -> list[tuple[str, str]]:
     return [("", "(no course)")] + [(str(c.id), c.title) for c in courses]
 
 
@@ -83,11 +93,11 @@ class SessionForm(forms.Form):
     )
     hold_minutes = forms.IntegerField(min_value=1, max_value=7 * 24 * 60, required=False, initial=60)
 
-    def __init__(self, *args: object, courses: list = (), **kwargs: object) -> None:  # type: ignore[assignment]
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
-        self.fields["course"].choices = _course_choices(list(courses))
+    def __init__(self, *args: Any, courses: Iterable[CourseInfo] = (), **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        _set_course_choices(self, courses)
 
-    def clean(self) -> dict:
+    def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
         if data.get("waitlist_mode") == "offer" and not data.get("hold_minutes"):
             self.add_error("hold_minutes", "How long is a seat offered?")
@@ -114,9 +124,9 @@ class WeeklySlotForm(forms.Form):
     time_zone = ZoneField()
     course = forms.ChoiceField(required=False, choices=())
 
-    def __init__(self, *args: object, courses: list = (), **kwargs: object) -> None:  # type: ignore[assignment]
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
-        self.fields["course"].choices = _course_choices(list(courses))
+    def __init__(self, *args: Any, courses: Iterable[CourseInfo] = (), **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        _set_course_choices(self, courses)
 
 
 class OneTimeSlotForm(forms.Form):
@@ -125,9 +135,9 @@ class OneTimeSlotForm(forms.Form):
     time_zone = ZoneField()
     course = forms.ChoiceField(required=False, choices=())
 
-    def __init__(self, *args: object, courses: list = (), **kwargs: object) -> None:  # type: ignore[assignment]
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
-        self.fields["course"].choices = _course_choices(list(courses))
+    def __init__(self, *args: Any, courses: Iterable[CourseInfo] = (), **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        _set_course_choices(self, courses)
 
 
 class TimeOffForm(forms.Form):

@@ -18,9 +18,15 @@
 from __future__ import annotations
 
 import uuid
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import models
+
+if TYPE_CHECKING:  # django-stubs' CharField is generic; Django's own class is not subscriptable.
+    _CharField = models.CharField[str, str]
+else:
+    _CharField = models.CharField
 
 
 class BookingUser(models.Model):
@@ -205,7 +211,7 @@ class OutboxCounter(models.Model):
     last = models.PositiveBigIntegerField(default=0)
 
 
-class ByteOrderedCharField(models.CharField):
+class ByteOrderedCharField(_CharField):
     """A ``CharField`` compared byte by byte: ``COLLATE "C"`` on PostgreSQL (a language
     collation would order ``"2030-05-06T14:00:00.000000Z/..."`` keys by letters and digits
     alone); SQLite's default collation (BINARY) already is."""

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 import booking_engine as booking
 from django.db import IntegrityError, transaction
@@ -181,7 +181,8 @@ class DjangoDocumentStore:
 
     def read_outbox(self, after: int, limit: int) -> list[tuple[int, str]]:
         rows = models.OutboxEvent.objects.filter(position__gt=after).order_by("position")
-        return list(rows.values_list("position", "payload")[:limit])
+        # Every row with a position compares greater than `after`: none is NULL here.
+        return cast(list[tuple[int, str]], list(rows.values_list("position", "payload")[:limit]))
 
     def acknowledge_outbox(self, up_to: int) -> int:
         deleted, _ = models.OutboxEvent.objects.filter(position__lte=up_to).delete()

@@ -11,13 +11,19 @@ roles of a user among ``"teacher"``, ``"student"`` and ``"staff"``. Teacher page
 ``"teacher"``, student pages ``"student"``; admin actions act as the engine's admin for staff.
 The hook only decides which pages a user may open; what they may do there is the engine's
 decision (a teacher acting on another teacher's session is refused by the engine).
+
+**Time zones.** Pages show times in the user's zone, :func:`time_zone_of`: ``TIME_ZONE_HOOK``
+(a dotted path of ``f(user) -> str | None``, default :func:`stored_time_zone`, the zone chosen
+on the app's time-zone page), else ``DEFAULT_TIME_ZONE``. A platform that already keeps a zone
+in its own profile points the hook at it.
 """
 
 from __future__ import annotations
 
 import functools
 import uuid
-from typing import Any, Callable
+import zoneinfo
+from typing import Any, Callable, TypeGuard, cast
 
 from django.contrib.auth import get_user_model
 from django.utils.module_loading import import_string
@@ -64,12 +70,40 @@ def display_names(ids: list[uuid.UUID]) -> dict[uuid.UUID, str]:
     return names
 
 
-def time_zone_of(user: Any) -> str:
-    """The user's IANA time zone (their profile's, else ``DEFAULT_TIME_ZONE``)."""
+DEFAULT_TIME_ZONE_HOOK = "django_booking_engine.users.stored_time_zone"
+
+
+def stored_time_zone(user: Any) -> str | None:
+    """The default ``TIME_ZONE_HOOK``: the zone the user chose on the app's time-zone page
+    (kept in :class:`BookingUser`), ``None`` if they never chose one."""
     from .models import BookingUser
 
-    zone = BookingUser.objects.filter(user=user).values_list("time_zone", flat=True).first()
-    return zone or setting("DEFAULT_TIME_ZONE")
+    return BookingUser.objects.filter(user=user).values_list("time_zone", flat=True).first() or None
+
+
+def time_zone_is_stored() -> bool:
+    """Whether the app keeps users' zones itself (the default hook), so its time-zone page can
+    change them; with a host's own hook the page only shows the zone."""
+    return bool(setting("TIME_ZONE_HOOK") == DEFAULT_TIME_ZONE_HOOK)
+
+
+def _known_zone(name: object) -> TypeGuard[str]:
+    if not isinstance(name, str) or not name:
+        return False
+    try:
+        zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return False
+    return True
+
+
+def time_zone_of(user: Any) -> str:
+    """The user's IANA time zone: what ``TIME_ZONE_HOOK`` gives (default
+    :func:`stored_time_zone`), else ``DEFAULT_TIME_ZONE``. A hook's answer that is no known
+    IANA name (a typo in a profile, an empty string, something not a string) counts as
+    none, so a page never fails on it."""
+    zone = _time_zone_hook(setting("TIME_ZONE_HOOK"))(user)
+    return zone if _known_zone(zone) else str(setting("DEFAULT_TIME_ZONE"))
 
 
 def default_roles(user: Any) -> set[str]:
@@ -90,7 +124,12 @@ def default_roles(user: Any) -> set[str]:
 
 @functools.cache
 def _hook(path: str) -> Callable[[Any], set[str]]:
-    return import_string(path)
+    return cast(Callable[[Any], set[str]], import_string(path))
+
+
+@functools.cache
+def _time_zone_hook(path: str) -> Callable[[Any], str | None]:
+    return cast(Callable[[Any], "str | None"], import_string(path))
 
 
 def roles(user: Any) -> set[str]:

@@ -22,13 +22,14 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from . import forms, models
 from .courses import adapter
 from .engine import get_engine
 from .messages import words
-from .users import STUDENT, TEACHER, display_names, engine_id, roles, time_zone_of
+from .users import STUDENT, TEACHER, display_names, engine_id, roles, time_zone_is_stored, time_zone_of
 
 # How far ahead the 1:1 pages list free occurrences.
 OCCURRENCE_DAYS = 28
@@ -156,7 +157,7 @@ def teacher_schedule(request: HttpRequest) -> HttpResponse:
     now = engine.now()
     # The teacher's agenda (the engine's read side): sessions from a month back (attendance).
     agenda = _pages(lambda after: engine.teacher_agenda(actor, me, now - SCHEDULE_PAST, now + AGENDA_AHEAD, limit=200, after=after))
-    rows = []
+    rows: list[dict[str, Any]] = []
     for item in agenda:
         if item.kind is not booking.AgendaKind.SESSION:
             continue
@@ -252,7 +253,9 @@ def _seat_action(request: HttpRequest, booking_id: uuid.UUID, action: str) -> Ht
     }[action]
     _run(request, lambda: command(actor, booking_id), done)
     nxt = request.POST.get("next", "")
-    if nxt.startswith("/") and not nxt.startswith("//"):  # only a path on this site
+    # Only a page of this site: Django's own check, which also refuses what browsers read as
+    # another host ("//evil", "/\\evil", "https:evil", control characters).
+    if url_has_allowed_host_and_scheme(nxt, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
         return HttpResponseRedirect(nxt)
     return _back(request, "booking_engine:student-my-bookings")
 
@@ -321,7 +324,7 @@ def teacher_availability(request: HttpRequest) -> HttpResponse:
     calendar = engine.calendar(me)
     titles = {c.id: c.title for c in courses}
     slots = [
-        {"slot": s, "weekly": isinstance(s.recurrence, booking.WeeklySlot), "course": titles.get(s.course_id, "")}
+        {"slot": s, "weekly": isinstance(s.recurrence, booking.WeeklySlot), "course": titles.get(s.course_id, "") if s.course_id else ""}
         for s in calendar.slots
     ]
     return render(
@@ -354,7 +357,7 @@ def teacher_time_off_remove(request: HttpRequest, time_off_id: uuid.UUID) -> Htt
 def _occurrences(engine: booking.Engine, teachers: list[uuid.UUID], course_id: uuid.UUID | None, student: uuid.UUID, zone: str) -> list[dict[str, Any]]:
     now = engine.now()
     names = display_names(teachers)
-    found = []
+    found: list[dict[str, Any]] = []
     for teacher in teachers:
         for o in engine.list_occurrences(
             teacher, now, now + timedelta(days=OCCURRENCE_DAYS), course_id=course_id, student_id=student, time_zone=zone
@@ -577,6 +580,11 @@ def student_booking_ical(request: HttpRequest, booking_id: uuid.UUID) -> HttpRes
 def time_zone(request: HttpRequest) -> HttpResponse:
     """The user's own time zone (the pages show times in it)."""
     current = time_zone_of(request.user)
+    if not time_zone_is_stored():
+        # The host's TIME_ZONE_HOOK reads the zone from its own profile: change it there.
+        if request.method == "POST":
+            return HttpResponse("Your time zone is set in your profile.", status=405, content_type="text/plain")
+        return render(request, "booking_engine/time_zone.html", {"form": None, "zone": current})
     form = forms.TimeZoneForm(request.POST or None, initial={"time_zone": current})
     if request.method == "POST":
         if form.is_valid():

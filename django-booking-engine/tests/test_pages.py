@@ -5,9 +5,11 @@ from __future__ import annotations
 from datetime import timedelta
 
 import booking_engine as booking
+from django.test import override_settings
 from django.urls import reverse
 
 from django_booking_engine import models
+from django_booking_engine.users import time_zone_of
 
 from .base import NOW, BookingCase
 
@@ -324,6 +326,40 @@ class MyBookingsTests(BookingCase):
         page = self.client.get(reverse("booking_engine:student-book-session", args=[s.id]))
         self.assertContains(page, "Fri 3 May 2030 17:00")  # 08:00 UTC in Tokyo
         self.assertContains(self.client.get(reverse("booking_engine:home")), "Conversation")
+
+
+def profile_zone(user: object) -> object:
+    """A host's TIME_ZONE_HOOK: the zone its own profile keeps (here: the user's last name)."""
+    return getattr(user, "last_name", None)
+
+
+@override_settings(BOOKING_ENGINE={"TIME_ZONE_HOOK": "tests.test_pages.profile_zone", "DEFAULT_TIME_ZONE": "America/New_York"})
+class TimeZoneHookTests(BookingCase):
+    def test_the_hosts_zone_and_a_fallback_for_an_unknown_name(self) -> None:
+        s = self.create_session()
+        page = reverse("booking_engine:student-book-session", args=[s.id])
+        self.s1.last_name = "Asia/Tokyo"
+        self.s1.save()
+        self.login(self.s1)
+        self.assertContains(self.client.get(page), "Fri 3 May 2030 17:00")  # 08:00 UTC in Tokyo
+        for unknown in ["Nowhere/Land", "", "../../etc/passwd", "Asia/Tokyo "]:
+            with self.subTest(zone=unknown):
+                self.s1.last_name = unknown
+                self.s1.save()
+                self.assertEqual(time_zone_of(self.s1), "America/New_York")
+                self.assertContains(self.client.get(page), "Fri 3 May 2030 04:00")  # in New York
+
+    def test_the_page_shows_the_zone_and_changes_nothing(self) -> None:
+        self.s1.last_name = "Asia/Tokyo"
+        self.s1.save()
+        self.login(self.s1)
+        tz = reverse("booking_engine:time-zone")
+        page = self.client.get(tz)
+        self.assertContains(page, "Times are shown in Asia/Tokyo.")
+        self.assertContains(page, "set in your profile")
+        self.assertNotContains(page, "<form method")
+        self.assertEqual(self.client.post(tz, {"time_zone": "Europe/Madrid"}).status_code, 405)
+        self.assertEqual(models.BookingUser.objects.get(user=self.s1).time_zone, "")
 
 
 class MyBookingsOfferTests(BookingCase):

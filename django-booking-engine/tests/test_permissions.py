@@ -128,4 +128,12 @@ class PermissionTests(BookingCase):
         self.assertEqual(self.client.post("/student/seats/not-a-uuid/cancel/").status_code, 404)
         response = self.client.post(reverse("booking_engine:student-seat-cancel", args=[self.eid(self.s1)]), follow=True)
         self.assertContains(response, "That booking does not exist.")
-        self.assertEqual(self.client.post(reverse("booking_engine:student-seat-cancel", args=[self.eid(self.s1)]), {"next": "//evil.example"})["Location"], reverse("booking_engine:student-my-bookings"))
+        cancel = reverse("booking_engine:student-seat-cancel", args=[self.eid(self.s1)])
+        mine = reverse("booking_engine:student-my-bookings")
+        # Only a page of this site is a place to go back to; anything a browser would read as
+        # another host (or a scheme) falls back to "my bookings".
+        for hostile in ["//evil.example", "/\\evil.example", "/\\/evil.example", "https://evil.example/",
+                        "https:evil.example", "javascript:alert(1)", "\x01//evil.example", " //evil.example"]:
+            with self.subTest(next=hostile):
+                self.assertEqual(self.client.post(cancel, {"next": hostile})["Location"], mine)
+        self.assertEqual(self.client.post(cancel, {"next": "/booking/"})["Location"], "/booking/")
