@@ -44,86 +44,112 @@ mod untrusted_input;
 
 pub use harness::{Check, CheckOutcome, Report, StoreFactory};
 
-/// Every check of the suite, in the order [`run_suite`] runs them.
-pub const CHECKS: &[Check] = &[
-    Check::new("seed_group_create_session", group_scenarios::seed_create_session),
-    Check::new("seed_group_book_to_capacity", group_scenarios::seed_book_to_capacity),
-    Check::new("seed_group_try_overbook", group_scenarios::seed_try_overbook),
-    Check::new("seed_group_with_waitlist", group_scenarios::seed_with_waitlist),
-    Check::new("seed_group_cancel_and_promote", group_scenarios::seed_cancel_and_promote),
-    Check::new("seed_group_multiple_bookings", group_scenarios::seed_multiple_bookings),
-    Check::new("case_five_seats_close_when_full", group_scenarios::case_five_seats_close),
-    Check::new("case_waitlist_beyond_capacity", group_scenarios::case_waitlist_beyond_capacity),
-    Check::new("case_cancel_reopens_or_promotes", group_scenarios::case_cancel_reopens_or_promotes),
-    Check::new("case_same_student_twice", group_scenarios::case_same_student_twice),
-    Check::new("group_rebook_after_cancel", group_scenarios::rebook_after_cancel),
-    Check::new("group_capacity_changes", group_scenarios::capacity_changes),
-    Check::new("group_waitlist_toggle", group_scenarios::waitlist_toggle),
-    Check::new("group_cancel_session", group_scenarios::cancel_session),
-    Check::new("group_start_freezes_seats", group_scenarios::start_freezes_seats),
-    Check::new("group_attendance", group_scenarios::attendance),
-    Check::new("group_authorization", group_scenarios::authorization),
-    Check::new("group_bad_inputs", group_scenarios::bad_inputs),
-    Check::new("idempotent_retries", group_scenarios::idempotent_retries),
-    Check::new("group_multi_seat", group_rules::multi_seat),
-    Check::new("group_offer_cycle", group_rules::offer_cycle),
-    Check::new("group_offer_multi_seat", group_rules::offer_multi_seat),
-    Check::new("group_window_and_cutoff", group_rules::window_and_cutoff),
-    Check::new("group_offer_retries", group_rules::offer_retries),
-    Check::new("group_offer_authorization_and_inputs", group_rules::offer_authorization_and_inputs),
-    Check::new("group_sessions_and_lessons", group_rules::sessions_and_lessons),
-    Check::new("group_enrollment", group_rules::enrollment),
-    Check::new("group_seat_limit", group_rules::seat_limit),
-    Check::new("group_finished_bookings_leave_the_session", group_history::finished_bookings_leave_the_session),
-    Check::new("prune_request_records", group_history::prune_request_records),
-    Check::new("seed_lesson_create_availability", lesson_scenarios::seed_create_availability),
-    Check::new("seed_lesson_one_time_slot", lesson_scenarios::seed_one_time_slot),
-    Check::new("seed_lesson_book_without_approval", lesson_scenarios::seed_book_without_approval),
-    Check::new("seed_lesson_book_with_approval", lesson_scenarios::seed_book_with_approval),
-    Check::new("seed_lesson_double_booking_prevention", lesson_scenarios::seed_double_booking_prevention),
-    Check::new("seed_lesson_slot_removal", lesson_scenarios::seed_slot_removal),
-    Check::new("seed_lesson_recurring_series", lesson_scenarios::seed_recurring_series),
-    Check::new("lesson_dst_series_other_zones", lesson_scenarios::dst_series_in_other_zones),
-    Check::new("lesson_enrollment_and_courses", lesson_scenarios::enrollment_and_courses),
-    Check::new("lesson_approval_precedence", lesson_scenarios::approval_precedence),
-    Check::new("lesson_approval_rechecks", lesson_scenarios::approval_rechecks),
-    Check::new("lesson_transitions", lesson_scenarios::lesson_transitions),
-    Check::new("lesson_no_overlap_across_slots", lesson_scenarios::no_overlap_across_slots),
-    Check::new("lesson_student_overlap", lesson_scenarios::student_overlap),
-    Check::new("lesson_meeting_links", lesson_scenarios::meeting_links),
-    Check::new("lesson_series_all_or_nothing", lesson_scenarios::series_all_or_nothing),
-    Check::new("lesson_series_approval_and_cancellation", lesson_scenarios::series_approval_and_cancellation),
-    Check::new("lesson_slot_edits_keep_bookings", lesson_scenarios::slot_edits_keep_bookings),
-    Check::new("lesson_bad_inputs", lesson_scenarios::lesson_bad_inputs),
-    Check::new("lesson_idempotent_retries", lesson_scenarios::lesson_idempotent_retries),
-    Check::new("lesson_authorization", lesson_scenarios::lesson_authorization),
-    Check::new("lesson_booking_window_precedence", lesson_rules::booking_window_precedence),
-    Check::new("lesson_listings_match_bookings", lesson_rules::listings_match_bookings),
-    Check::new("lesson_buffers", lesson_rules::buffers),
-    Check::new("lesson_cutoffs", lesson_rules::cutoffs),
-    Check::new("lesson_reschedule_within_cancel_cutoff", lesson_rules::reschedule_within_cancel_cutoff),
-    Check::new("lesson_reschedule", lesson_rules::reschedule),
-    Check::new("lesson_reschedule_approval_and_series", lesson_rules::reschedule_approval_and_series),
-    Check::new("lesson_time_off", lesson_rules::time_off_days),
-    Check::new("lesson_sessions_block_lessons", lesson_rules::sessions_block_lessons),
-    Check::new("lesson_limits", lesson_rules::limits),
-    Check::new("lesson_attendance", lesson_rules::lesson_attendance),
-    Check::new("lesson_rules_bad_inputs_and_authorization", lesson_rules::rules_bad_inputs_and_authorization),
-    Check::new("lesson_rules_idempotent_retries", lesson_rules::rules_idempotent_retries),
-    Check::new("group_offer_sweep_isolates_failures", offer_sweep::offer_sweep_isolates_failures),
-    Check::new("read_queries_list_what_is_stored", read_side::queries_list_what_is_stored),
-    Check::new("read_queries_check_the_reader", read_side::queries_check_the_reader),
-    Check::new("read_outbox_in_commit_order", read_side::outbox_in_commit_order),
-    Check::new("read_outbox_across_concurrent_writers", read_side::outbox_across_concurrent_writers),
-    Check::new("store_index_queries_agree_with_the_core", store_index::offer_deadlines_agree_with_the_core),
-    Check::new("lesson_dst_occurrence_lengths", dst_lengths::dst_occurrence_lengths),
-    Check::new("ical_hostile_input_keeps_its_shape", untrusted_input::ical_hostile_input_keeps_its_shape),
-    Check::new("text_control_characters_refused", untrusted_input::text_control_characters_refused),
-    Check::new("concurrent_booking_audit", concurrency::booking_race_audit),
-    Check::new("property_group_model", model::group_property_test),
-    Check::new("concurrent_lesson_audit", lesson_concurrency::lesson_race_audit),
-    Check::new("property_lesson_model", lesson_model::lesson_property_test),
-];
+/// The one list of the suite's checks: each check's name (the name of its `#[test]` in
+/// [`conformance_tests!`](crate::conformance_tests) and in
+/// [`run_checks`](crate::conformance::run_checks)) and its function, in the order
+/// [`run_suite`](crate::conformance::run_suite) runs them. `checks` expands to
+/// [`CHECKS`](crate::conformance::CHECKS), `tests <store>` to one `#[test]` per check.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __conformance_checks {
+    (@list [checks] $($name:ident => $check:path),* $(,)?) => {
+        /// Every check of the suite, in the order [`run_suite`] runs them.
+        pub const CHECKS: &[Check] = &[$(Check::new(stringify!($name), $check)),*];
+    };
+    (@list [tests $make:expr] $($name:ident => $check:path),* $(,)?) => {
+        $(
+            #[test]
+            fn $name() {
+                let factory = || ::std::sync::Arc::new($make) as ::std::sync::Arc<dyn $crate::Repository>;
+                let report = $crate::conformance::run_checks(&factory, &[stringify!($name)]);
+                assert!(report.passed(), "{report}");
+            }
+        )*
+    };
+    ($($mode:tt)*) => {
+        $crate::__conformance_checks! { @list [$($mode)*]
+            seed_group_create_session => group_scenarios::seed_create_session,
+            seed_group_book_to_capacity => group_scenarios::seed_book_to_capacity,
+            seed_group_try_overbook => group_scenarios::seed_try_overbook,
+            seed_group_with_waitlist => group_scenarios::seed_with_waitlist,
+            seed_group_cancel_and_promote => group_scenarios::seed_cancel_and_promote,
+            seed_group_multiple_bookings => group_scenarios::seed_multiple_bookings,
+            case_five_seats_close_when_full => group_scenarios::case_five_seats_close,
+            case_waitlist_beyond_capacity => group_scenarios::case_waitlist_beyond_capacity,
+            case_cancel_reopens_or_promotes => group_scenarios::case_cancel_reopens_or_promotes,
+            case_same_student_twice => group_scenarios::case_same_student_twice,
+            group_rebook_after_cancel => group_scenarios::rebook_after_cancel,
+            group_capacity_changes => group_scenarios::capacity_changes,
+            group_waitlist_toggle => group_scenarios::waitlist_toggle,
+            group_cancel_session => group_scenarios::cancel_session,
+            group_start_freezes_seats => group_scenarios::start_freezes_seats,
+            group_attendance => group_scenarios::attendance,
+            group_authorization => group_scenarios::authorization,
+            group_bad_inputs => group_scenarios::bad_inputs,
+            idempotent_retries => group_scenarios::idempotent_retries,
+            group_multi_seat => group_rules::multi_seat,
+            group_offer_cycle => group_rules::offer_cycle,
+            group_offer_multi_seat => group_rules::offer_multi_seat,
+            group_window_and_cutoff => group_rules::window_and_cutoff,
+            group_offer_retries => group_rules::offer_retries,
+            group_offer_authorization_and_inputs => group_rules::offer_authorization_and_inputs,
+            group_sessions_and_lessons => group_rules::sessions_and_lessons,
+            group_enrollment => group_rules::enrollment,
+            group_seat_limit => group_rules::seat_limit,
+            group_finished_bookings_leave_the_session => group_history::finished_bookings_leave_the_session,
+            prune_request_records => group_history::prune_request_records,
+            seed_lesson_create_availability => lesson_scenarios::seed_create_availability,
+            seed_lesson_one_time_slot => lesson_scenarios::seed_one_time_slot,
+            seed_lesson_book_without_approval => lesson_scenarios::seed_book_without_approval,
+            seed_lesson_book_with_approval => lesson_scenarios::seed_book_with_approval,
+            seed_lesson_double_booking_prevention => lesson_scenarios::seed_double_booking_prevention,
+            seed_lesson_slot_removal => lesson_scenarios::seed_slot_removal,
+            seed_lesson_recurring_series => lesson_scenarios::seed_recurring_series,
+            lesson_dst_series_other_zones => lesson_scenarios::dst_series_in_other_zones,
+            lesson_enrollment_and_courses => lesson_scenarios::enrollment_and_courses,
+            lesson_approval_precedence => lesson_scenarios::approval_precedence,
+            lesson_approval_rechecks => lesson_scenarios::approval_rechecks,
+            lesson_transitions => lesson_scenarios::lesson_transitions,
+            lesson_no_overlap_across_slots => lesson_scenarios::no_overlap_across_slots,
+            lesson_student_overlap => lesson_scenarios::student_overlap,
+            lesson_meeting_links => lesson_scenarios::meeting_links,
+            lesson_series_all_or_nothing => lesson_scenarios::series_all_or_nothing,
+            lesson_series_approval_and_cancellation => lesson_scenarios::series_approval_and_cancellation,
+            lesson_slot_edits_keep_bookings => lesson_scenarios::slot_edits_keep_bookings,
+            lesson_bad_inputs => lesson_scenarios::lesson_bad_inputs,
+            lesson_idempotent_retries => lesson_scenarios::lesson_idempotent_retries,
+            lesson_authorization => lesson_scenarios::lesson_authorization,
+            lesson_booking_window_precedence => lesson_rules::booking_window_precedence,
+            lesson_listings_match_bookings => lesson_rules::listings_match_bookings,
+            lesson_buffers => lesson_rules::buffers,
+            lesson_cutoffs => lesson_rules::cutoffs,
+            lesson_reschedule_within_cancel_cutoff => lesson_rules::reschedule_within_cancel_cutoff,
+            lesson_reschedule => lesson_rules::reschedule,
+            lesson_reschedule_approval_and_series => lesson_rules::reschedule_approval_and_series,
+            lesson_time_off => lesson_rules::time_off_days,
+            lesson_sessions_block_lessons => lesson_rules::sessions_block_lessons,
+            lesson_limits => lesson_rules::limits,
+            lesson_attendance => lesson_rules::lesson_attendance,
+            lesson_rules_bad_inputs_and_authorization => lesson_rules::rules_bad_inputs_and_authorization,
+            lesson_rules_idempotent_retries => lesson_rules::rules_idempotent_retries,
+            group_offer_sweep_isolates_failures => offer_sweep::offer_sweep_isolates_failures,
+            read_queries_list_what_is_stored => read_side::queries_list_what_is_stored,
+            read_queries_check_the_reader => read_side::queries_check_the_reader,
+            read_outbox_in_commit_order => read_side::outbox_in_commit_order,
+            read_outbox_across_concurrent_writers => read_side::outbox_across_concurrent_writers,
+            store_index_queries_agree_with_the_core => store_index::offer_deadlines_agree_with_the_core,
+            lesson_dst_occurrence_lengths => dst_lengths::dst_occurrence_lengths,
+            ical_hostile_input_keeps_its_shape => untrusted_input::ical_hostile_input_keeps_its_shape,
+            text_control_characters_refused => untrusted_input::text_control_characters_refused,
+            concurrent_booking_audit => concurrency::booking_race_audit,
+            property_group_model => model::group_property_test,
+            concurrent_lesson_audit => lesson_concurrency::lesson_race_audit,
+            property_lesson_model => lesson_model::lesson_property_test
+        }
+    };
+}
+
+__conformance_checks!(checks);
 
 /// Runs every check against fresh stores from `factory`.
 pub fn run_suite(factory: StoreFactory<'_>) -> Report {
@@ -153,38 +179,6 @@ pub fn property_cases() -> u32 {
 #[macro_export]
 macro_rules! conformance_tests {
     ($make:expr) => {
-        $crate::conformance_tests!(@tests $make;
-            seed_group_create_session, seed_group_book_to_capacity, seed_group_try_overbook,
-            seed_group_with_waitlist, seed_group_cancel_and_promote, seed_group_multiple_bookings,
-            case_five_seats_close_when_full, case_waitlist_beyond_capacity,
-            case_cancel_reopens_or_promotes, case_same_student_twice, group_rebook_after_cancel,
-            group_capacity_changes, group_waitlist_toggle, group_cancel_session,
-            group_start_freezes_seats, group_attendance, group_authorization, group_bad_inputs,
-            idempotent_retries,
-            group_multi_seat, group_offer_cycle, group_offer_multi_seat, group_window_and_cutoff,
-            group_offer_retries, group_offer_authorization_and_inputs, group_sessions_and_lessons,
-            group_enrollment, group_seat_limit,
-            group_finished_bookings_leave_the_session, prune_request_records,
-            seed_lesson_create_availability, seed_lesson_one_time_slot, seed_lesson_book_without_approval, seed_lesson_book_with_approval, seed_lesson_double_booking_prevention, seed_lesson_slot_removal, seed_lesson_recurring_series, lesson_dst_series_other_zones, lesson_enrollment_and_courses, lesson_approval_precedence, lesson_approval_rechecks, lesson_transitions, lesson_no_overlap_across_slots, lesson_student_overlap, lesson_meeting_links, lesson_series_all_or_nothing, lesson_series_approval_and_cancellation, lesson_slot_edits_keep_bookings, lesson_bad_inputs, lesson_idempotent_retries, lesson_authorization,
-            lesson_booking_window_precedence, lesson_listings_match_bookings, lesson_buffers,
-            lesson_cutoffs, lesson_reschedule_within_cancel_cutoff, lesson_reschedule, lesson_reschedule_approval_and_series, lesson_time_off,
-            lesson_sessions_block_lessons, lesson_limits, lesson_attendance,
-            lesson_rules_bad_inputs_and_authorization, lesson_rules_idempotent_retries,
-            group_offer_sweep_isolates_failures, read_queries_list_what_is_stored, read_queries_check_the_reader,
-            read_outbox_in_commit_order, read_outbox_across_concurrent_writers,
-            store_index_queries_agree_with_the_core, lesson_dst_occurrence_lengths,
-            ical_hostile_input_keeps_its_shape, text_control_characters_refused,
-            concurrent_booking_audit, property_group_model, concurrent_lesson_audit, property_lesson_model
-        );
-    };
-    (@tests $make:expr; $($name:ident),* $(,)?) => {
-        $(
-            #[test]
-            fn $name() {
-                let factory = || ::std::sync::Arc::new($make) as ::std::sync::Arc<dyn $crate::Repository>;
-                let report = $crate::conformance::run_checks(&factory, &[stringify!($name)]);
-                assert!(report.passed(), "{report}");
-            }
-        )*
+        $crate::__conformance_checks!(tests $make);
     };
 }
