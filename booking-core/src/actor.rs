@@ -39,6 +39,22 @@ pub enum Actor {
 }
 
 impl Actor {
+    /// The actor's role, as serialized in its `role` tag: `teacher`, `student`, `admin` or
+    /// `system`.
+    ///
+    /// ```
+    /// use booking_core::Actor;
+    /// assert_eq!(Actor::System.role(), "system");
+    /// ```
+    pub fn role(&self) -> &'static str {
+        match self {
+            Actor::Teacher(_) => "teacher",
+            Actor::Student(_) => "student",
+            Actor::Admin(_) => "admin",
+            Actor::System => "system",
+        }
+    }
+
     /// The person behind the actor, if any.
     pub fn user_id(&self) -> Option<UserId> {
         match *self {

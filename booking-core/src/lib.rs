@@ -73,7 +73,7 @@ uniffi::setup_scaffolding!();
 pub use actor::Actor;
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use command::{Command, Outcome, OutcomeValue, RequestKey};
-pub use engine::{DEFAULT_MAX_ATTEMPTS, Engine, OfferSweep, Receipt, Request};
+pub use engine::{DEFAULT_MAX_ATTEMPTS, Engine, EngineCounters, OfferSweep, Receipt, Request};
 pub use error::{BookingError, ErrorCode};
 pub use event::{Event, EventKind};
 pub use group::NewGroupSession;

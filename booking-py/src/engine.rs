@@ -342,6 +342,11 @@ engine_methods! {
         self.engine.now()
     }
 
+    /// How many commands this engine ran since it was built and how they ended.
+    fn counters(&self) -> crate::observability::PyEngineCounters {
+        crate::observability::PyEngineCounters(self.engine.counters())
+    }
+
     // --- group sessions ---------------------------------------------------------------
 
     /// Creates a group session. `waitlist_mode` (a `WaitlistMode`, default promote) says how

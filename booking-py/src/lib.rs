@@ -13,6 +13,8 @@
 //! - `src/stores.rs`: the in-memory, SQLite and PostgreSQL stores, and the adapter that lets a
 //!   Python object be a store through the core's
 //!   [`DocumentRepository`](booking_core::document::DocumentRepository);
+//! - `src/observability.rs`: `Engine.counters()`'s `EngineCounters`, and `enable_logging`,
+//!   which sends the engine's `tracing` events to Python's `logging`;
 //! - `src/pg_tls.rs`: the libpq TLS parameters (`sslmode`, `sslrootcert`) of a PostgreSQL
 //!   connection string, as `booking-postgres`'s TLS settings;
 //! - `src/conformance.rs`: the core's store conformance suite for Python stores, built with
@@ -29,6 +31,7 @@ pub(crate) mod engine;
 pub(crate) mod enums;
 pub(crate) mod errors;
 pub(crate) mod objects;
+pub(crate) mod observability;
 pub(crate) mod pg_tls;
 pub(crate) mod stores;
 
@@ -73,6 +76,8 @@ fn _booking(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<objects::PyStartingItem>()?;
     m.add_class::<objects::PyOutboxEntry>()?;
     m.add_class::<objects::PyPage>()?;
+    m.add_class::<observability::PyEngineCounters>()?;
+    m.add_function(wrap_pyfunction!(observability::enable_logging, m)?)?;
     m.add_class::<conformance::PyCheckOutcome>()?;
     m.add_class::<conformance::PyConformanceReport>()?;
     m.add_function(wrap_pyfunction!(conformance::run_conformance, m)?)?;

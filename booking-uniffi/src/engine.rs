@@ -236,6 +236,14 @@ impl Engine {
         self.inner.now()
     }
 
+    /// How many commands this engine ran since it was built and how they ended (committed,
+    /// unchanged, replayed, refused, contention, store errors), with the store's lost races
+    /// and the retries they caused. A host samples it (a metrics endpoint, a periodic log
+    /// line) and takes differences between samples.
+    pub fn counters(&self) -> booking_core::EngineCounters {
+        self.inner.counters()
+    }
+
     /// Expires every seat offer that ran out by `now` and offers the seats to the next in line
     /// (never after a session's start). The engine runs no threads: the host calls this
     /// periodically (every minute, say) with the current time. Each due session is processed

@@ -15,6 +15,8 @@
 ``DEFAULT_TIME_ZONE``  a user's zone when the hook gives none or an unknown name (default
                        ``settings.TIME_ZONE``).
 ``ENGINE_OPTIONS``     keyword arguments for ``booking_engine.Engine`` (``ical_uid_domain``, ...).
+``ENGINE_LOGGING``     ``True``: the engine's events go to Python's logging, loggers
+                       ``booking_core.*`` (``booking_engine.enable_logging``; default ``False``).
 ``WEBHOOK_URL``        where ``relay_outbox`` POSTs events.
 ``WEBHOOK_SECRET``     the HMAC-SHA256 key of the ``X-Booking-Signature`` header.
 ``WEBHOOK_RETRIES``    attempts per event in one run (default 3).
@@ -40,6 +42,7 @@ DEFAULTS: dict[str, Any] = {
     "TIME_ZONE_HOOK": "django_booking_engine.users.stored_time_zone",
     "DEFAULT_TIME_ZONE": None,
     "ENGINE_OPTIONS": {},
+    "ENGINE_LOGGING": False,
     "WEBHOOK_URL": None,
     "WEBHOOK_SECRET": None,
     "WEBHOOK_RETRIES": 3,

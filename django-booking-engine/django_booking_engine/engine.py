@@ -3,6 +3,11 @@
 ``get_engine()`` builds it once per process (it is thread-safe) with
 ``BOOKING_ENGINE["ENGINE_OPTIONS"]`` as keyword arguments. Tests swap it with
 :func:`set_engine` (an engine with a ``ManualClock``, say).
+
+With ``BOOKING_ENGINE["ENGINE_LOGGING"]`` on, the engine's events go to Python's logging
+(``booking_engine.enable_logging``): loggers ``booking_core.*``, one ``command finished``
+record per command at DEBUG, contention at WARNING; route them with Django's ``LOGGING``.
+``get_engine().counters()`` says how the process's commands ended (for a metrics endpoint).
 """
 
 from __future__ import annotations
@@ -20,6 +25,8 @@ _engine: booking.Engine | None = None
 
 def build_engine(**options: object) -> booking.Engine:
     """A new engine over the app's store; ``options`` win over ``ENGINE_OPTIONS``."""
+    if setting("ENGINE_LOGGING"):
+        booking.enable_logging()
     return booking.Engine(DjangoDocumentStore(), **{**setting("ENGINE_OPTIONS"), **options})
 
 

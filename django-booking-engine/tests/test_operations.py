@@ -246,3 +246,21 @@ class CourseAdapterTests(BookingCase):
         response = self.client.post(url, {"slot": str(o.slot_id), "starts_at": o.starts_at.isoformat()}, follow=True)
         self.assertContains(response, "Lesson booked.")
         self.assertEqual(models.Lesson.objects.get().status, "confirmed")  # the adapter: no approval
+
+
+@override_settings(BOOKING_ENGINE={"ENGINE_LOGGING": True})
+class EngineLoggingTests(BookingCase):
+    def test_a_booking_from_a_page_is_a_log_record_and_a_count(self) -> None:
+        s = self.create_session(capacity=1)
+        before = self.engine.counters()
+        self.login(self.s1)
+        with self.assertLogs("booking_core", level="DEBUG") as logs:
+            booking.enable_logging()  # assertLogs changed the level: the cached levels are stale
+            self.client.post(reverse("booking_engine:student-book-session", args=[s.id]))
+            self.client.post(reverse("booking_engine:student-book-session", args=[s.id]))  # refused
+        finished = [r.getMessage() for r in logs.records if "command finished" in r.getMessage()]
+        self.assertEqual(len(finished), 2, logs.output)
+        self.assertIn('command="book_seat" outcome="ok" attempts=1', finished[0])
+        self.assertIn('outcome="already_booked"', finished[1])
+        after = self.engine.counters()
+        self.assertEqual((after.committed - before.committed, after.refused - before.refused), (1, 1))

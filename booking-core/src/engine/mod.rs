@@ -15,6 +15,7 @@ use crate::{
     },
     repository::{AggregateKey, BookingLocation, Commit, Repository, StoreError, Write},
 };
+mod counters;
 mod ical;
 mod lessons;
 mod read;
@@ -24,7 +25,10 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
+
+pub use counters::EngineCounters;
+use counters::{Counters, Ending};
 
 /// Who sends a command, and optionally the request key that makes it idempotent.
 ///
@@ -168,6 +172,7 @@ pub struct Engine<R> {
     max_attempts: u32,
     queues: Option<LocalQueues>,
     ical: crate::ical::IcalOptions,
+    counters: Counters,
 }
 
 /// How many in-process queues commands are spread over (see [`Engine::execute`]).
@@ -210,6 +215,7 @@ impl<R: Repository> Engine<R> {
             max_attempts: DEFAULT_MAX_ATTEMPTS,
             queues: Some(LocalQueues::new()),
             ical: crate::ical::IcalOptions::default(),
+            counters: Counters::default(),
         }
     }
 
@@ -369,22 +375,75 @@ impl<R: Repository> Engine<R> {
         self.execute_at(request.into(), command, None)
     }
 
-    /// [`execute`](Self::execute), deciding at `now` instead of the clock's instant if given.
+    /// How many commands this engine ran and how they ended; see [`EngineCounters`] (and the
+    /// module docs of `tracing` events the engine emits).
+    pub fn counters(&self) -> EngineCounters {
+        self.counters.snapshot()
+    }
+
+    /// [`execute`](Self::execute), deciding at `now` instead of the clock's instant if given:
+    /// the attempts, counted and traced.
     fn execute_at(
         &self,
         request: Request,
         command: Command,
         now: Option<DateTime<Utc>>,
     ) -> Result<Receipt<OutcomeValue>, BookingError> {
+        let span = tracing::debug_span!(
+            target: "booking_core::command",
+            "booking_command",
+            command = command.name(),
+            actor = request.actor.role(),
+        );
+        let _entered = span.enter();
+        // The store's commit is timed only for a subscriber that wants the event.
+        let timed = tracing::enabled!(target: "booking_core::engine", tracing::Level::DEBUG);
+        let mut run = Run { attempts: 0, conflicts: 0, committed: false, store_time: timed.then_some(Duration::ZERO) };
+        let result = self.attempt(request, &command, now, &mut run);
+        let ending = match &result {
+            Ok(receipt) if receipt.replayed => Ending::Replayed,
+            Ok(_) if run.committed => Ending::Committed,
+            Ok(_) => Ending::Unchanged,
+            Err(error) => Ending::of_error(error),
+        };
+        self.counters.record(ending, run.attempts, run.conflicts);
+        if matches!(ending, Ending::Failed(crate::ErrorCode::Contention)) {
+            tracing::warn!(
+                target: "booking_core::engine",
+                command = command.name(),
+                attempts = run.attempts,
+                "contention: gave up after every attempt lost a race"
+            );
+        }
+        tracing::debug!(
+            target: "booking_core::engine",
+            command = command.name(),
+            outcome = ending.code(),
+            attempts = run.attempts,
+            store_micros = run.store_time.map_or(0, |t| u64::try_from(t.as_micros()).unwrap_or(u64::MAX)),
+            "command finished"
+        );
+        result
+    }
+
+    /// Decides and commits `command`, deciding again after each lost race, up to the engine's
+    /// maximum attempts; `run` says what happened on the way.
+    fn attempt(
+        &self,
+        request: Request,
+        command: &Command,
+        now: Option<DateTime<Utc>>,
+        run: &mut Run,
+    ) -> Result<Receipt<OutcomeValue>, BookingError> {
         let Request { actor, key } = request;
         let key = key.map(RequestKey::new).transpose()?;
         let _turn = match &self.queues {
-            Some(queues) => self.queue_key(&command)?.map(|k| queues.enter(&k)),
+            Some(queues) => self.queue_key(command)?.map(|k| queues.enter(&k)),
             None => None,
         };
         let replay = |key: &RequestKey| -> Result<Option<Receipt<OutcomeValue>>, BookingError> {
             match self.repository.load_request(&actor, key)? {
-                Some(record) if record.command != command => {
+                Some(record) if record.command != *command => {
                     Err(BookingError::RequestKeyReused { key: key.as_str().to_owned() })
                 }
                 Some(record) => Ok(Some(receipt(record.outcome, true))),
@@ -392,6 +451,7 @@ impl<R: Repository> Engine<R> {
             }
         };
         for attempt in 1..=self.max_attempts {
+            run.attempts = attempt;
             if let Some(key) = &key
                 && let Some(replayed) = replay(key)?
             {
@@ -399,7 +459,7 @@ impl<R: Repository> Engine<R> {
             }
             let now = now.unwrap_or_else(|| self.clock.now());
             let ctx = DecisionContext { actor, now, fresh_id: self.ids.next_uuid() };
-            let (outcome, writes, finished_bookings) = match self.decide(&ctx, &command) {
+            let (outcome, writes, finished_bookings) = match self.decide(&ctx, command) {
                 Ok(decided) => decided,
                 Err(refusal) => {
                     // A retry racing its own first run may have looked the key up just before that
@@ -427,9 +487,21 @@ impl<R: Repository> Engine<R> {
                 recorded_at: ctx.now,
             });
             let commit = Commit { writes, request, events: outcome.events.clone(), finished_bookings };
-            match self.repository.commit(commit) {
-                Ok(()) => return Ok(receipt(outcome, false)),
-                Err(StoreError::Conflict(_) | StoreError::DuplicateRequest) => back_off(attempt),
+            let started = run.store_time.map(|_| Instant::now());
+            let committed = self.repository.commit(commit);
+            if let (Some(total), Some(started)) = (run.store_time.as_mut(), started) {
+                *total += started.elapsed();
+            }
+            match committed {
+                Ok(()) => {
+                    run.committed = true;
+                    return Ok(receipt(outcome, false));
+                }
+                Err(StoreError::Conflict(_) | StoreError::DuplicateRequest) => {
+                    run.conflicts += 1;
+                    tracing::debug!(target: "booking_core::engine", attempt, "store conflict, deciding again");
+                    back_off(attempt);
+                }
                 Err(e) => return Err(e.into()),
             }
         }
@@ -480,6 +552,18 @@ impl<R: Repository> Engine<R> {
             }
         }
     }
+}
+
+/// What happened while a command ran, for the counters and the `command finished` event.
+struct Run {
+    /// Attempts made (1 unless a commit lost a race).
+    attempts: u32,
+    /// Commits that lost a race.
+    conflicts: u32,
+    /// Whether a commit succeeded.
+    committed: bool,
+    /// Time spent in the store's commit, when a subscriber wants it.
+    store_time: Option<Duration>,
 }
 
 /// A decided command: its outcome, its writes, and the seat bookings it finished.

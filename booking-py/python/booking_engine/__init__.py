@@ -24,6 +24,7 @@ from ._booking import (
     DocumentRequest,
     DocumentWrite,
     Engine,
+    EngineCounters,
     Event,
     GroupSession,
     Hold,
@@ -52,6 +53,7 @@ from ._booking import (
     WeeklySlot,
     __version__,
     conformance_checks,
+    enable_logging,
     run_conformance,
 )
 from ._enums import (
@@ -90,6 +92,7 @@ __all__ = [
     "DocumentStore",
     "DocumentWrite",
     "Engine",
+    "EngineCounters",
     "Event",
     "EventKind",
     "GroupSession",
@@ -126,6 +129,7 @@ __all__ = [
     "WeeklySlot",
     "__version__",
     "conformance_checks",
+    "enable_logging",
     "run_conformance",
 ]
 __all__ += _errors.__all__

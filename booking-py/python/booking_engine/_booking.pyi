@@ -44,6 +44,7 @@ __all__ = [
     "ERROR_CODES",
     "EVENT_KINDS",
     "Engine",
+    "EngineCounters",
     "Event",
     "GroupSession",
     "Hold",
@@ -74,6 +75,7 @@ __all__ = [
     "WeeklySlot",
     "__version__",
     "conformance_checks",
+    "enable_logging",
     "run_conformance",
     "sample_error",
 ]
@@ -763,6 +765,8 @@ class Engine:
     @property
     def store(self) -> Any: ...
     def now(self) -> datetime: ...
+    def counters(self) -> EngineCounters:
+        """How many commands this engine ran since it was built and how they ended."""
     def create_session(
         self,
         actor: Actor,
@@ -1137,6 +1141,43 @@ class OutboxEntry:
     @property
     def event(self) -> Event: ...
     def __eq__(self, value: object, /) -> bool: ...
+
+@final
+class EngineCounters:
+    """How many commands one engine ran since it was built and how they ended (a snapshot from
+    :meth:`Engine.counters`). Every command counts once in ``commands`` and once in exactly one
+    of ``committed``, ``unchanged``, ``replayed``, ``refused``, ``contention_errors`` and
+    ``store_errors``."""
+
+    @property
+    def commands(self) -> int: ...
+    @property
+    def committed(self) -> int: ...
+    @property
+    def unchanged(self) -> int: ...
+    @property
+    def replayed(self) -> int: ...
+    @property
+    def refused(self) -> int: ...
+    @property
+    def conflicts(self) -> int:
+        """Commits that lost a race to another writer (each retried, or a contention error)."""
+    @property
+    def retries(self) -> int: ...
+    @property
+    def contention_errors(self) -> int: ...
+    @property
+    def store_errors(self) -> int: ...
+    def as_dict(self) -> dict[str, int]:
+        """The counters by name, in the order of the properties above."""
+    def __eq__(self, value: object, /) -> bool: ...
+    def __hash__(self) -> int: ...
+
+def enable_logging() -> None:
+    """Sends the engine's events to :mod:`logging` (loggers ``booking_core.*``: one
+    ``command finished`` record per command at DEBUG with its name, outcome code, attempts and
+    store time; lost races at DEBUG; contention at WARNING). Off until called; call it again
+    after changing the logging configuration (levels are cached)."""
 
 @final
 class CheckOutcome:

@@ -10,7 +10,9 @@ Environment:
 - ``BOOKING_PG_URL``: ``postgres://user:password@host:port/dbname`` (default: SQLite file
   ``db.sqlite3``; PostgreSQL is what production wants: row locks for concurrent bookings);
 - ``BOOKING_WEBHOOK_URL``, ``BOOKING_WEBHOOK_SECRET``: where ``manage.py relay_outbox`` sends
-  events.
+  events;
+- ``DJANGO_BOOKING_LOG=DEBUG``: one log line per engine command on the console (default:
+  contention warnings only).
 """
 
 import os
@@ -81,6 +83,8 @@ LOGOUT_REDIRECT_URL = "/accounts/login/"
 
 BOOKING_ENGINE = {
     # Teacher and student roles: Django groups "teachers" and "students" (the default hook).
+    # The engine's events into LOGGING below (one "command finished" line per command at DEBUG).
+    "ENGINE_LOGGING": True,
     "WEBHOOK_URL": os.environ.get("BOOKING_WEBHOOK_URL"),
     "WEBHOOK_SECRET": os.environ.get("BOOKING_WEBHOOK_SECRET"),
 }
@@ -102,3 +106,14 @@ def _database() -> dict[str, object]:
 
 
 DATABASES = {"default": _database()}
+
+# The engine's events (logger "booking_core"): contention warnings always; one line per command
+# with DJANGO_BOOKING_LOG=DEBUG.
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "loggers": {
+        "booking_core": {"handlers": ["console"], "level": os.environ.get("DJANGO_BOOKING_LOG", "WARNING")},
+    },
+}

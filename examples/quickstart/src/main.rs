@@ -9,7 +9,12 @@
 //! cargo run -p quickstart                      # again: shows what the first run stored
 //! cargo run -p quickstart -- --fresh           # starts from a clean database
 //! cargo run -p quickstart -- --db /tmp/demo.db # another file
+//! cargo run -p quickstart -- --trace           # also the engine's tracing events, on stderr
 //! ```
+//!
+//! `--trace` shows how a host routes the engine's `tracing` events to its own logging: here a
+//! `tracing-subscriber` formatter on stderr at `DEBUG`, one `command finished` line per command
+//! (its outcome code, attempts, time in the store) inside its `booking_command` span.
 
 use booking_core::availability::SlotRecurrence;
 use booking_core::availability::TimeOffSpec;
@@ -151,13 +156,22 @@ fn status_line(engine: &Engine<Store>, id: SessionId) {
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut path = PathBuf::from("quickstart.db");
     let mut fresh = false;
+    let mut trace = false;
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--fresh" => fresh = true,
+            "--trace" => trace = true,
             "--db" => path = args.next().ok_or("--db needs a path")?.into(),
-            other => return Err(format!("unknown argument {other:?}; use --db PATH and/or --fresh").into()),
+            other => return Err(format!("unknown argument {other:?}; use --db PATH, --fresh, --trace").into()),
         }
+    }
+    if trace {
+        tracing_subscriber::fmt()
+            .with_writer(std::io::stderr)
+            .with_max_level(tracing::Level::DEBUG)
+            .with_target(false)
+            .init();
     }
     if fresh {
         for suffix in ["", "-wal", "-shm"] {
@@ -290,6 +304,13 @@ fn the_read_side(store: &Store) -> Result<(), BookingError> {
     let summary: Vec<String> = relayed.iter().map(|(name, count)| format!("{count} {name}")).collect();
     println!("  relayed {total} events: {}", summary.join(", "));
     println!("  left in the outbox: {}", engine.outbox(Actor::System, 0, 200)?.len());
+
+    // What a metrics endpoint would sample: how this engine's commands ended.
+    let c = engine.counters();
+    println!(
+        "\nThis engine's counters: commands {}, committed {}, refused {}, replayed {}, retries {}",
+        c.commands, c.committed, c.refused, c.replayed, c.retries
+    );
     Ok(())
 }
 
