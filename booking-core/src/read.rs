@@ -135,7 +135,7 @@ impl PageRequest {
 
     pub(crate) fn checked_limit(&self) -> Result<u32, BookingError> {
         if self.limit == 0 || self.limit > MAX_PAGE_SIZE {
-            return Err(BookingError::invalid("limit", format!("must be 1 to {MAX_PAGE_SIZE}")));
+            return Err(BookingError::invalid("limit", format!("must be 1 to {MAX_PAGE_SIZE}, got {}", self.limit)));
         }
         Ok(self.limit)
     }
