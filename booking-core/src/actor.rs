@@ -25,6 +25,7 @@ use std::fmt;
 /// assert!(!Actor::Teacher(alice).is_user(alice) || Actor::Teacher(alice).user_id() == Some(alice));
 /// assert!(Actor::System.is_privileged());
 /// ```
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(tag = "role", content = "id", rename_all = "snake_case")]
 pub enum Actor {

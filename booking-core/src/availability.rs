@@ -58,6 +58,7 @@ pub struct AvailabilitySlot {
 /// A teacher's time off (a vacation, or one cancelled day): from the start of `first_day` to
 /// the end of `last_day` in `time_zone`, their slots offer no occurrence that overlaps it.
 /// Lessons already booked then are kept: a booking is a promise, broken only by cancelling it.
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TimeOff {
     /// Its id.

@@ -34,6 +34,7 @@ impl DecisionContext {
 }
 
 /// Something that happened, when, and at whose command.
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Event {
     /// The engine clock's instant when the command was decided.
@@ -45,6 +46,7 @@ pub struct Event {
 }
 
 /// The kinds of domain events.
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 #[non_exhaustive]

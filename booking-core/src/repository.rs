@@ -310,6 +310,7 @@ pub struct IndexHit {
 }
 
 /// One event in a store's outbox, at its position.
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OutboxEntry {
     /// Its position: positions grow in commit order (a commit's events in their order), are

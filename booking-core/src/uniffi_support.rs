@@ -3,7 +3,11 @@
 //!
 //! With the feature, the core's data types derive uniffi's `Record` and `Enum` (each marked
 //! `#[cfg_attr(feature = "uniffi", ...)]` where it is declared), so the binding exports them as
-//! they are instead of mirroring them. Their scalars cross the FFI as:
+//! they are instead of mirroring them: a field or variant added to the core reaches Kotlin and
+//! Swift with no edit in the binding. What the core computes from a record ([`GroupSession`]'s
+//! seat counts, a [`Lesson`]'s wall times, a [`TimeOff`]'s instants, an [`Event`]'s name) is a
+//! method of the record there (`session.remainingSeats()`, `event.name()`), declared below.
+//! Their scalars cross the FFI as:
 //! - **ids** ([`UserId`], [`SessionId`], …): UUID strings; a malformed one is refused with
 //!   [`BookingError::InvalidInput`] naming the id's kind (`session_id`, …);
 //! - **instants** (`DateTime<Utc>`, the custom type [`Timestamp`]): `java.time.Instant` in
@@ -16,9 +20,11 @@
 //! Kotlin puts these types in their own package (`org.booking.core`, see `uniffi.toml`); Swift
 //! compiles both generated files into one module.
 
+use crate::availability::TimeOff;
+use crate::lesson::Lesson;
 use crate::{
-    BookingError as CoreError, BookingId, CourseId, ErrorCode, MeetingLink, SeriesId, SessionId, SlotId, TimeOffId,
-    UserId,
+    BookingError as CoreError, BookingId, CourseId, ErrorCode, Event, GroupSession, MeetingLink, SeriesId, SessionId,
+    SlotId, TimeOffId, UserId,
 };
 use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, Timelike, Utc, Weekday};
 use chrono_tz::Tz;
@@ -141,6 +147,66 @@ uniffi::custom_type!(Weekday, WeekdayName, {
     try_lift: |n| Ok(WEEKDAYS.iter().find(|(_, name)| *name == n).map_or(Weekday::Mon, |(d, _)| *d)),
     lower: |d| WEEKDAYS[d.num_days_from_monday() as usize].1,
 });
+
+/// Declares the computed values of a core record as methods of the record in Kotlin and Swift
+/// (`session.remainingSeats()`, `event.name()`), each calling the core's method of the same
+/// name: the bindings compute nothing themselves.
+macro_rules! record_methods {
+    ($($ty:ident { $($(#[$doc:meta])* $name:literal => $ffi:ident: $out:ty = |$v:ident| $body:expr;)* })*) => {$(
+        #[uniffi::export]
+        impl $ty {$(
+            $(#[$doc])*
+            #[uniffi::method(name = $name)]
+            fn $ffi(&self) -> $out {
+                let $v = self;
+                $body
+            }
+        )*}
+    )*};
+}
+
+record_methods! {
+    GroupSession {
+        /// When it ends ([`GroupSession::ends_at`]).
+        "ends_at" => ffi_ends_at: Timestamp = |s| s.ends_at();
+        /// Seats taken (confirmed, offered and attended bookings, counting each booking's seats).
+        "booked_seats" => ffi_booked_seats: u32 = |s| s.booked_seats();
+        /// Seats still free.
+        "remaining_seats" => ffi_remaining_seats: u32 = |s| s.remaining_seats();
+        /// Bookings on the waitlist (a booking for several seats counts once).
+        "waitlisted_count" => ffi_waitlisted_count: u32 = |s| s.waitlisted_count();
+        /// Seats the waitlisted bookings ask for.
+        "waitlisted_seats" => ffi_waitlisted_seats: u32 = |s| s.waitlisted_seats();
+        /// Seats held by outstanding offers (offer mode).
+        "offered_seats" => ffi_offered_seats: u32 = |s| s.offered_seats();
+        /// Whether every seat is taken.
+        "is_full" => ffi_is_full: bool = |s| s.is_full();
+        /// Full with the waitlist off: takes no bookings.
+        "is_closed_for_booking" => ffi_is_closed_for_booking: bool = |s| s.is_closed_for_booking();
+        /// Whether it was cancelled.
+        "is_cancelled" => ffi_is_cancelled: bool = |s| s.is_cancelled();
+        /// The earliest instant an outstanding seat offer runs out, if any.
+        "next_offer_deadline" => ffi_next_offer_deadline: Option<Timestamp> = |s| s.next_offer_deadline();
+    }
+    Lesson {
+        /// Its start as a wall time in its zone, e.g. `"2030-05-06T14:00"`
+        /// ([`Lesson::local_times`]).
+        "local_start" => ffi_local_start: NaiveDateTime = |l| l.local_times().0;
+        /// Its end as a wall time in its zone.
+        "local_end" => ffi_local_end: NaiveDateTime = |l| l.local_times().1;
+    }
+    TimeOff {
+        /// The instant it starts: the start of `first_day` in `time_zone`.
+        "starts_at" => ffi_starts_at: Timestamp = |t| t.starts_at();
+        /// The instant it ends: the start of the day after `last_day`.
+        "ends_at" => ffi_ends_at: Timestamp = |t| t.ends_at();
+    }
+    Event {
+        /// The kind's stable snake_case name, e.g. `booking_promoted`
+        /// ([`EventKind::name`](crate::EventKind::name)), for logs and outboxes.
+        "name" => ffi_name: String = |e| e.kind.name().to_owned();
+    }
+}
 
 macro_rules! booking_errors {
     ($($variant:ident => $code:literal),* $(,)?) => {

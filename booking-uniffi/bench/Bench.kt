@@ -26,7 +26,7 @@ fun main(args: Array<String>) {
                 Actor.Teacher(teacher),
                 NewGroupSession(teacherId = teacher, title = "Bench", startsAt = Instant.now().plus(Duration.ofDays(1)),
                     timeZone = "Europe/Paris", durationMinutes = 60u, meetingLink = "https://meet.example.com/bench",
-                    capacity = seats.toUInt(), waitlistEnabled = false),
+                    capacity = seats.toUInt(), waitlistEnabled = false, waitlistMode = WaitlistMode.Promote),
             ).value.id
         }
         val started = System.nanoTime()
@@ -48,7 +48,7 @@ fun main(args: Array<String>) {
     }
     val someId = engine.createSession(Actor.Teacher(teacher), NewGroupSession(teacherId = teacher, title = "Bench",
         startsAt = Instant.now().plus(Duration.ofDays(1)), timeZone = "Europe/Paris", durationMinutes = 60u,
-        meetingLink = "https://meet.example.com/bench", capacity = 1u, waitlistEnabled = false)).value.id
+        meetingLink = "https://meet.example.com/bench", capacity = 1u, waitlistEnabled = false, waitlistMode = WaitlistMode.Promote)).value.id
     println("kotlin allErrorCodes() (no args): median %.0f ns/call".format(floor(5000) { allErrorCodes() }))
     println("kotlin engine.now() (no args):    median %.0f ns/call".format(floor(5000) { engine.now() }))
     println("kotlin engine.session(id):        median %.0f ns/call".format(floor(5000) { engine.session(someId) }))

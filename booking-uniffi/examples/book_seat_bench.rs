@@ -8,7 +8,6 @@
 
 use booking_core::{Actor, Engine, InMemoryRepository, NewGroupSession, UserId};
 use booking_uniffi::InMemoryStore;
-use booking_uniffi::types::Actor as FfiActor;
 use chrono::{Duration, Utc};
 use std::time::Instant;
 
@@ -66,7 +65,7 @@ fn main() {
     for round in 0..WARMUPS + repeats {
         let ids: Vec<_> = (0..sessions)
             .map(|_| {
-                let new = booking_uniffi::types::NewGroupSession {
+                let new = NewGroupSession {
                     teacher_id: teacher,
                     course_id: None,
                     title: "Bench".into(),
@@ -79,13 +78,13 @@ fn main() {
                     waitlist_mode: Default::default(),
                     rules: Default::default(),
                 };
-                facade.create_session(FfiActor::Teacher { id: teacher }, new, None).expect("created").value.id
+                facade.create_session(Actor::Teacher(teacher), new, None).expect("created").value.id
             })
             .collect();
         let started = Instant::now();
         for id in &ids {
             for student in &students {
-                facade.book_seat(FfiActor::Student { id: *student }, *id, *student, None).expect("booked");
+                facade.book_seat(Actor::Student(*student), *id, *student, None).expect("booked");
             }
         }
         if round >= WARMUPS {

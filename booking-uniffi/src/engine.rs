@@ -4,15 +4,15 @@
 use crate::error::{BookingError, guard};
 use crate::stores::{DocumentStore, InMemoryStore, SqliteStore, foreign_repository};
 use crate::types::{
-    Actor, GroupSession, GroupSessionReceipt, Lesson, LessonReceipt, LessonsReceipt, NewGroupSession, OfferSweep,
-    SeatBookingReceipt, SeriesBookingReceipt, SeriesRequest, TimeOff, TimeOffReceipt, request_in,
+    GroupSessionReceipt, LessonReceipt, LessonsReceipt, OfferSweep, SeatBookingReceipt, SeriesBookingReceipt,
+    TimeOffReceipt, request_in,
 };
-use booking_core::availability::{AvailabilitySlot, TimeOffSpec};
-use booking_core::lesson::{BookableOccurrence, OccurrenceQuery, SlotSpec};
+use booking_core::availability::{AvailabilitySlot, TimeOff, TimeOffSpec};
+use booking_core::lesson::{BookableOccurrence, Lesson, OccurrenceQuery, SeriesRequest, SlotSpec};
 use booking_core::uniffi_support::Timestamp;
 use booking_core::{
-    BookingAvailability, BookingId, CourseId, Repository, SchedulingRules, SeatBooking, SessionId, SlotId, TimeOffId,
-    UserId,
+    Actor, BookingAvailability, BookingId, CourseId, GroupSession, NewGroupSession, Repository, SchedulingRules,
+    SeatBooking, SessionId, SlotId, TimeOffId, UserId,
 };
 use std::sync::Arc;
 use std::time::Duration;
@@ -131,7 +131,7 @@ struct ForeignLinks(Arc<dyn MeetingLinkGenerator>);
 
 impl booking_core::lesson::MeetingLinkGenerator for ForeignLinks {
     fn meeting_link(&self, lesson: &booking_core::lesson::Lesson) -> Option<String> {
-        let lesson = Lesson::from(lesson);
+        let lesson = lesson.clone();
         std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.0.meeting_link(lesson)))
             .ok()
             .and_then(Result::ok)
@@ -265,7 +265,7 @@ impl Engine {
 
     /// The session with this id.
     pub fn session(&self, session_id: SessionId) -> Result<GroupSession, BookingError> {
-        guard(|| Ok(GroupSession::from(&*self.inner.session(session_id)?)))
+        guard(|| Ok(Arc::unwrap_or_clone(self.inner.session(session_id)?)))
     }
 
     /// Whether the session takes bookings now, by the engine's clock (the core's
@@ -345,7 +345,7 @@ impl Engine {
 
     /// A teacher's time off, by first day.
     pub fn time_off(&self, teacher_id: UserId) -> Result<Vec<TimeOff>, BookingError> {
-        guard(|| Ok(self.inner.calendar(teacher_id)?.time_off.iter().map(TimeOff::from).collect()))
+        guard(|| Ok(self.inner.calendar(teacher_id)?.time_off.clone()))
     }
 
     // ----- iCalendar export (RFC 5545) ----------------------------------------------------------
@@ -372,7 +372,7 @@ impl Engine {
 
     /// The lesson with this id.
     pub fn lesson(&self, booking_id: BookingId) -> Result<Lesson, BookingError> {
-        guard(|| Ok(Lesson::from(&*self.inner.lesson(booking_id)?)))
+        guard(|| Ok(Arc::unwrap_or_clone(self.inner.lesson(booking_id)?)))
     }
 
     /// The active (pending or confirmed) lessons of a teacher or student, by start. (A
@@ -385,7 +385,7 @@ impl Engine {
             for hold in &calendar.holds {
                 let lesson = self.inner.lesson(hold.booking_id)?;
                 if lesson.status.is_active() {
-                    lessons.push(Lesson::from(&*lesson));
+                    lessons.push(Arc::unwrap_or_clone(lesson));
                 }
             }
             lessons.sort_by_key(|l| l.starts_at);

@@ -20,7 +20,7 @@
 //!   `BookingException.SessionFull`, …; Swift: `BookingError.SessionFull`, …).
 //!
 //! Names are the core's and the Python binding's for the same things ([`Engine`],
-//! [`GroupSession`](types::GroupSession), `AvailabilitySlot`,
+//! [`GroupSession`](booking_core::GroupSession), `AvailabilitySlot`,
 //! `BookingAvailability`, the idempotency `key`, …). The core's
 //! generic `Receipt<T>` becomes one record per value type (`GroupSessionReceipt`, …, each with
 //! the core's `value`, `events`, `version`, `replayed`), since uniffi has no generics; the
@@ -49,9 +49,7 @@ pub mod types;
 pub use conformance::{CheckOutcome, ConformanceReport, StoreFactory, conformance_checks, run_conformance};
 pub use engine::{Engine, IcalOptions, ManualClock, MeetingLinkError, MeetingLinkGenerator};
 pub use error::{BookingError, StoreError, all_error_codes};
-pub use read::{
-    ApprovalQueuePage, OutboxEntry, Roster, RosterPage, StartingPage, StudentAgendaPage, TeacherAgendaPage,
-};
+pub use read::{ApprovalQueuePage, Roster, RosterPage, StartingPage, StudentAgendaPage, TeacherAgendaPage};
 pub use stores::{
     AggregateKind, BookingLocation, Document, DocumentCommit, DocumentHit, DocumentRequest, DocumentStore,
     DocumentWrite, FinishedBooking, InMemoryStore, IndexEntry, NewBooking, NewSlot, OutboxDocument, OutboxEvent,

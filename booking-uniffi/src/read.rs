@@ -5,11 +5,12 @@
 
 use crate::engine::Engine;
 use crate::error::{BookingError, guard};
-use crate::types::{Actor, Event};
+use booking_core::Actor;
 use booking_core::read::{
     AgendaStatus, ApprovalRequest, Page, PageRequest, PageToken, RosterEntry, StartingItem, StudentAgendaItem,
     TeacherAgendaItem,
 };
+use booking_core::repository::OutboxEntry;
 use booking_core::uniffi_support::Timestamp;
 use booking_core::{SessionId, UserId};
 
@@ -78,15 +79,6 @@ impl From<booking_core::read::Roster> for Roster {
     }
 }
 
-/// One event of the engine's outbox, at its position (`booking_core::repository::OutboxEntry`).
-#[derive(Clone, Debug, PartialEq, Eq, uniffi::Record)]
-pub struct OutboxEntry {
-    /// Its position: positions grow in commit order, start at 1 and are never reused.
-    pub position: u64,
-    /// The event.
-    pub event: Event,
-}
-
 /// The page a client asks for: at most `limit` items after the token `after` (as text).
 fn page_in(limit: u32, after: Option<String>) -> Result<PageRequest, booking_core::BookingError> {
     Ok(PageRequest { limit, after: after.as_deref().map(PageToken::parse).transpose()? })
@@ -116,7 +108,7 @@ impl Engine {
     ) -> Result<StudentAgendaPage, BookingError> {
         guard(|| {
             let page = page_in(limit, after)?;
-            Ok(self.core().student_agenda(actor.into(), student_id, from, to, &statuses, &page)?.into())
+            Ok(self.core().student_agenda(actor, student_id, from, to, &statuses, &page)?.into())
         })
     }
 
@@ -135,7 +127,7 @@ impl Engine {
     ) -> Result<TeacherAgendaPage, BookingError> {
         guard(|| {
             let page = page_in(limit, after)?;
-            Ok(self.core().teacher_agenda(actor.into(), teacher_id, from, to, &page)?.into())
+            Ok(self.core().teacher_agenda(actor, teacher_id, from, to, &page)?.into())
         })
     }
 
@@ -151,7 +143,7 @@ impl Engine {
     ) -> Result<ApprovalQueuePage, BookingError> {
         guard(|| {
             let page = page_in(limit, after)?;
-            Ok(self.core().approval_queue(actor.into(), teacher_id, &page)?.into())
+            Ok(self.core().approval_queue(actor, teacher_id, &page)?.into())
         })
     }
 
@@ -168,7 +160,7 @@ impl Engine {
     ) -> Result<Roster, BookingError> {
         guard(|| {
             let page = page_in(limit, after)?;
-            Ok(self.core().roster(actor.into(), session_id, &page)?.into())
+            Ok(self.core().roster(actor, session_id, &page)?.into())
         })
     }
 
@@ -185,7 +177,7 @@ impl Engine {
     ) -> Result<StartingPage, BookingError> {
         guard(|| {
             let page = page_in(limit, after)?;
-            Ok(self.core().starting_between(actor.into(), from, to, &page)?.into())
+            Ok(self.core().starting_between(actor, from, to, &page)?.into())
         })
     }
 
@@ -194,19 +186,12 @@ impl Engine {
     /// acknowledge the last position relayed: delivery is at least once. An admin or the
     /// system may read it.
     pub fn outbox(&self, actor: Actor, after: u64, limit: u32) -> Result<Vec<OutboxEntry>, BookingError> {
-        guard(|| {
-            Ok(self
-                .core()
-                .outbox(actor.into(), after, limit)?
-                .iter()
-                .map(|entry| OutboxEntry { position: entry.position, event: Event::from(&entry.event) })
-                .collect())
-        })
+        guard(|| self.core().outbox(actor, after, limit))
     }
 
     /// Acknowledges the outbox up to and including position `up_to`: those events were
     /// relayed and are deleted. Returns how many were deleted. An admin or the system may.
     pub fn acknowledge_outbox(&self, actor: Actor, up_to: u64) -> Result<u64, BookingError> {
-        guard(|| self.core().acknowledge_outbox(actor.into(), up_to))
+        guard(|| self.core().acknowledge_outbox(actor, up_to))
     }
 }

@@ -3,7 +3,7 @@
 //! `booking_core::document::DocumentRepository`).
 
 use crate::error::{BookingError, StoreError, guard, panic_message};
-use crate::types::{self, Event};
+use booking_core::Event;
 use booking_core::document::{self as core_doc, DocumentRepository};
 use booking_core::lesson::ApprovalSettings;
 use booking_core::repository::{AggregateKey, BookingLocation as CoreLocation, StoreError as CoreStoreError};
@@ -90,7 +90,7 @@ impl SqliteStore {
                 .inner
                 .events_since(after, limit as usize)?
                 .iter()
-                .map(|e| OutboxEvent { id: e.id, event: Event::from(&e.event) })
+                .map(|e| OutboxEvent { id: e.id, event: e.event.clone() })
                 .collect())
         })
     }
@@ -500,7 +500,7 @@ fn commit_out(commit: core_doc::DocumentCommit) -> DocumentCommit {
             body: r.body,
             recorded_at: r.recorded_at,
         }),
-        events: types::events_out(&commit.events),
+        events: commit.events.clone(),
         finished_bookings: commit
             .finished_bookings
             .into_iter()

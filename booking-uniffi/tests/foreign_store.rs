@@ -4,8 +4,8 @@
 
 use booking_core::lesson::ApprovalSettings;
 use booking_core::uniffi_support::Timestamp;
+use booking_core::{Actor, NewGroupSession};
 use booking_core::{SeatStatus, UserId, WaitlistMode};
-use booking_uniffi::types::{Actor, NewGroupSession};
 use booking_uniffi::{
     AggregateKind, BookingError, BookingLocation, Document, DocumentCommit, DocumentHit, DocumentStore, Engine,
     ManualClock, OutboxDocument, StoreError, StoreFactory, conformance_checks, index_entries, run_conformance,
@@ -231,7 +231,7 @@ fn a_document_store_passes_conformance_checks_through_the_adapter() {
 
 #[test]
 fn store_failures_arrive_with_their_codes() {
-    let teacher = Actor::Teacher { id: user(TEACHER) };
+    let teacher = Actor::Teacher(user(TEACHER));
     let good = Engine::with_document_store(Arc::new(MirrorStore::default()), None, None, None, None);
     let session = good.create_session(teacher, new_group_session(), None).unwrap().value;
     let code_of = |failure: &'static str| {
@@ -264,16 +264,16 @@ fn offer_deadlines_reach_the_store_and_drive_expiry() {
         None,
         None,
     );
-    let teacher = Actor::Teacher { id: user(TEACHER) };
+    let teacher = Actor::Teacher(user(TEACHER));
     let new = NewGroupSession {
         starts_at: now + TimeDelta::days(1),
         waitlist_enabled: true,
-        waitlist_mode: Some(WaitlistMode::Offer { hold_minutes: 30 }),
+        waitlist_mode: WaitlistMode::Offer { hold_minutes: 30 },
         ..new_group_session()
     };
     let session = engine.create_session(teacher, new, None).unwrap().value;
     let (ana, ben) = ("00000000-0000-0000-0000-000000000002", "00000000-0000-0000-0000-000000000003");
-    let student = |id: &str| Actor::Student { id: user(id) };
+    let student = |id: &str| Actor::Student(user(id));
     let first = engine.book_seat(student(ana), session.id, user(ana), None).unwrap().value;
     let second = engine.book_seat(student(ben), session.id, user(ben), None).unwrap().value;
     assert!(store.state.lock().unwrap().offer_deadlines.is_empty(), "no offer yet");
@@ -308,14 +308,14 @@ fn the_read_side_through_a_document_store() {
         None,
         None,
     );
-    let teacher = || Actor::Teacher { id: user(TEACHER) };
+    let teacher = || Actor::Teacher(user(TEACHER));
     let new = NewGroupSession { starts_at: now + TimeDelta::days(1), ..new_group_session() };
     let session = engine.create_session(teacher(), new, None).unwrap().value;
     let ana = user("00000000-0000-0000-0000-000000000002");
-    let seat = engine.book_seat(Actor::Student { id: ana }, session.id, ana, None).unwrap().value;
+    let seat = engine.book_seat(Actor::Student(ana), session.id, ana, None).unwrap().value;
     let (from, to) = (now, now + TimeDelta::days(30));
 
-    let agenda = engine.student_agenda(Actor::Student { id: ana }, ana, from, to, 10, vec![], None).unwrap();
+    let agenda = engine.student_agenda(Actor::Student(ana), ana, from, to, 10, vec![], None).unwrap();
     assert_eq!(agenda.items.iter().map(|i| i.booking_id).collect::<Vec<_>>(), [seat.id]);
     assert_eq!(agenda.next, None);
     let page = engine.teacher_agenda(teacher(), user(TEACHER), from, to, 1, None).unwrap();
@@ -328,7 +328,7 @@ fn the_read_side_through_a_document_store() {
     // Bad pages and windows are typed errors, never panics.
     let code = |r: Result<booking_uniffi::StudentAgendaPage, BookingError>| r.unwrap_err().code().to_owned();
     let agenda_of = |limit, after: Option<&str>, to| {
-        engine.student_agenda(Actor::Student { id: ana }, ana, from, to, limit, vec![], after.map(String::from))
+        engine.student_agenda(Actor::Student(ana), ana, from, to, limit, vec![], after.map(String::from))
     };
     assert_eq!(code(agenda_of(0, None, to)), "invalid_input");
     assert_eq!(code(agenda_of(501, None, to)), "invalid_input");

@@ -158,11 +158,13 @@ pub const MAX_DAYS_AHEAD: i64 = 3 * 366;
 /// };
 /// assert_eq!(new.capacity, 10);
 /// ```
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NewGroupSession {
     /// The teacher who runs it.
     pub teacher_id: UserId,
     /// The course it belongs to, if any.
+    #[cfg_attr(feature = "uniffi", uniffi(default = None))]
     pub course_id: Option<CourseId>,
     /// A title shown to students (1 to 200 characters, trimmed, one line without control
     /// characters: see [`crate::text`]).
@@ -187,5 +189,6 @@ pub struct NewGroupSession {
     /// the default of 1 when no level sets it. Buffers, the reschedule cut-off and the lesson
     /// limits are refused here.
     #[serde(default)]
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub rules: SchedulingRules,
 }

@@ -69,6 +69,7 @@ pub struct SlotSpec {
 }
 
 /// How a series ends.
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", content = "value", rename_all = "snake_case")]
 pub enum SeriesEnd {
@@ -91,6 +92,7 @@ pub enum SeriesMode {
 }
 
 /// A student's request for a recurring series of lessons from one weekly slot.
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SeriesRequest {
     /// The weekly slot.
@@ -100,6 +102,7 @@ pub struct SeriesRequest {
     /// The start of the first lesson (an occurrence of the slot).
     pub first_starts_at: DateTime<Utc>,
     /// Weeks between lessons (1 to [`MAX_SERIES_INTERVAL_WEEKS`]).
+    #[cfg_attr(feature = "uniffi", uniffi(default = 1))]
     pub every_weeks: u32,
     /// When it ends.
     pub end: SeriesEnd,

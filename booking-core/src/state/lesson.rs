@@ -52,6 +52,7 @@ impl fmt::Display for LessonStatus {
 }
 
 /// A 1:1 lesson booked from an availability slot.
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Lesson {
     /// The booking.

@@ -135,6 +135,7 @@ pub enum BookingAvailability {
 }
 
 /// A seat-based group session with its bookings, in the order they were made.
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct GroupSession {
     /// The session.

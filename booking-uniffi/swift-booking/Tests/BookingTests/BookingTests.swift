@@ -16,20 +16,21 @@ func waitlistPromotion() throws -> (engine: Engine, benBooking: String, events: 
     let clock = try ManualClock(now: ISO8601DateFormatter().date(from: "2030-05-01T08:00:00Z")!)
     let engine = Engine.inMemory(store: InMemoryStore(), clock: clock)
     let session = try engine.createSession(
-        actor: .teacher(id: teacher),
+        actor: .teacher(teacher),
         session: NewGroupSession(
             teacherId: teacher, courseId: nil, title: "Chess openings",
             startsAt: ISO8601DateFormatter().date(from: "2030-05-02T17:00:00Z")!, timeZone: "Europe/Paris",
-            durationMinutes: 90, meetingLink: "https://meet.example.com/chess", capacity: 1, waitlistEnabled: true)
+            durationMinutes: 90, meetingLink: "https://meet.example.com/chess", capacity: 1, waitlistEnabled: true,
+            waitlistMode: .promote)
     ).value
 
-    let first = try engine.bookSeat(actor: .student(id: ana), sessionId: session.id, studentId: ana).value
-    let second = try engine.bookSeat(actor: .student(id: ben), sessionId: session.id, studentId: ben).value
+    let first = try engine.bookSeat(actor: .student(ana), sessionId: session.id, studentId: ana).value
+    let second = try engine.bookSeat(actor: .student(ben), sessionId: session.id, studentId: ben).value
     assert(first.status == .confirmed && second.status == .waitlisted)
 
     // Ana cancels: Ben is promoted in the same step, and the events say so.
-    let receipt = try engine.cancelBooking(actor: .student(id: ana), bookingId: first.id)
-    return (engine, second.id, receipt.events.map { $0.name })
+    let receipt = try engine.cancelBooking(actor: .student(ana), bookingId: first.id)
+    return (engine, second.id, receipt.events.map { $0.name() })
 }
 
 /// My bookings: a student's agenda for the next 30 days, a page of at most 20 (pass `next` as
@@ -37,7 +38,7 @@ func waitlistPromotion() throws -> (engine: Engine, benBooking: String, events: 
 func myBookings(engine: Engine, student: String) throws -> [StudentAgendaItem] {
     let now = engine.now()
     return try engine.studentAgenda(
-        actor: .student(id: student), studentId: student, from: now, to: now.addingTimeInterval(30 * 86_400), limit: 20
+        actor: .student(student), studentId: student, from: now, to: now.addingTimeInterval(30 * 86_400), limit: 20
     ).items
 }
 // endregion
@@ -62,14 +63,15 @@ final class BookingTests: XCTestCase {
         let engine = Engine.inMemory(store: InMemoryStore(), clock: clock)
         let (teacher, ana) = (UUID().uuidString, UUID().uuidString)
         let session = try engine.createSession(
-            actor: .teacher(id: teacher),
+            actor: .teacher(teacher),
             session: NewGroupSession(
                 teacherId: teacher, courseId: nil, title: "Refusals",
                 startsAt: ISO8601DateFormatter().date(from: "2030-05-02T17:00:00Z")!, timeZone: "UTC",
-                durationMinutes: 60, meetingLink: "https://meet.example.com/r", capacity: 2, waitlistEnabled: false)
+                durationMinutes: 60, meetingLink: "https://meet.example.com/r", capacity: 2, waitlistEnabled: false,
+                waitlistMode: .promote)
         ).value
-        _ = try engine.bookSeat(actor: .student(id: ana), sessionId: session.id, studentId: ana)
-        XCTAssertThrowsError(try engine.bookSeat(actor: .student(id: ana), sessionId: session.id, studentId: ana)) {
+        _ = try engine.bookSeat(actor: .student(ana), sessionId: session.id, studentId: ana)
+        XCTAssertThrowsError(try engine.bookSeat(actor: .student(ana), sessionId: session.id, studentId: ana)) {
             guard case BookingError.AlreadyBooked(let code, _) = $0 else {
                 return XCTFail("expected BookingError.AlreadyBooked, got \($0)")
             }
