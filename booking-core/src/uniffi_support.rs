@@ -150,16 +150,21 @@ uniffi::custom_type!(Weekday, WeekdayName, {
 
 /// Declares the computed values of a core record as methods of the record in Kotlin and Swift
 /// (`session.remainingSeats()`, `event.name()`), each calling the core's method of the same
-/// name: the bindings compute nothing themselves.
+/// name: the bindings compute nothing themselves. A record built by hand in Kotlin or Swift can
+/// hold what the engine never stores (an instant at the end of time, say): a panic of the
+/// core's method is caught and thrown as [`BookingError::Internal`], never crossing the FFI.
 macro_rules! record_methods {
     ($($ty:ident { $($(#[$doc:meta])* $name:literal => $ffi:ident: $out:ty = |$v:ident| $body:expr;)* })*) => {$(
         #[uniffi::export]
         impl $ty {$(
             $(#[$doc])*
             #[uniffi::method(name = $name)]
-            fn $ffi(&self) -> $out {
+            fn $ffi(&self) -> Result<$out, BookingError> {
                 let $v = self;
-                $body
+                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| $body)).map_err(|_| BookingError::Internal {
+                    code: INTERNAL_CODE.to_owned(),
+                    detail: format!("panic: {} cannot be computed for this record", $name),
+                })
             }
         )*}
     )*};
@@ -319,6 +324,21 @@ mod tests {
         for (day, name) in WEEKDAYS {
             assert_eq!(WEEKDAYS[day.num_days_from_monday() as usize].1, name);
         }
+    }
+
+    #[test]
+    fn a_record_method_that_panics_throws_instead() {
+        let time_off = TimeOff {
+            id: TimeOffId(uuid::Uuid::nil()),
+            teacher_id: UserId(uuid::Uuid::nil()),
+            first_day: NaiveDate::MIN,
+            last_day: NaiveDate::MIN,
+            time_zone: Tz::Asia__Tokyo,
+            note: None,
+        };
+        let error = time_off.ffi_starts_at().unwrap_err();
+        assert_eq!(error.code(), INTERNAL_CODE);
+        assert!(error.detail().contains("starts_at"), "{error}");
     }
 
     #[test]

@@ -259,7 +259,7 @@ func readmeQuickstart() throws {
 
     // Ana cancels: Ben is promoted in the same step, and the events say so.
     let receipt = try engine.cancelBooking(actor: .student(ana), bookingId: first.id)
-    expect(receipt.events.map { $0.name() } == ["booking_cancelled", "booking_promoted"], "events")
+    expect(try receipt.events.map { try $0.name() } == ["booking_cancelled", "booking_promoted"], "events")
     expect(try engine.seatBooking(bookingId: second.id).status == .confirmed, "Ben is confirmed")
 
     // Refusals are thrown errors carrying the core's stable code.
@@ -286,7 +286,7 @@ func groupScenarios() throws {
     // 1. Create session: 10 seats, no waitlist.
     let created = try engine.createSession(actor: t, session: newGroupSession(10, waitlist: false))
     let s = created.value
-    expect(s.capacity == 10 && s.remainingSeats() == 10 && s.version == 1, "created with 10 free seats")
+    expect(try s.capacity == 10 && s.remainingSeats() == 10 && s.version == 1, "created with 10 free seats")
     if case .sessionCreated = created.events[0].kind {} else { expect(false, "session_created event") }
     expect(s.startsAt == t0.addingTimeInterval(day), "instants cross as Date")
     expect(try engine.bookingAvailability(sessionId: s.id) == .open, "open")
@@ -295,10 +295,10 @@ func groupScenarios() throws {
     for i in 0..<10 {
         let r = try engine.bookSeat(actor: .student(students[i]), sessionId: s.id, studentId: students[i])
         expect(r.value.status == .confirmed, "student \(i) confirmed")
-        if i == 9 { expect(r.events.contains { $0.name() == "session_closed" }, "the 10th booking closes the session") }
+        if i == 9 { expect(try r.events.contains { try $0.name() == "session_closed" }, "the 10th booking closes the session") }
     }
     let full = try engine.session(sessionId: s.id)
-    expect(full.isFull() && full.isClosedForBooking() && full.bookedSeats() == 10, "full and closed")
+    expect(try full.isFull() && full.isClosedForBooking() && full.bookedSeats() == 10, "full and closed")
     expect(try engine.bookingAvailability(sessionId: s.id) == .closed, "closed (booking_closed)")
 
     // 3. Try to overbook.
@@ -306,7 +306,7 @@ func groupScenarios() throws {
         _ = try engine.bookSeat(actor: .student(students[10]), sessionId: s.id, studentId: students[10])
     }
     let reopened = try engine.cancelBooking(actor: .student(students[0]), bookingId: full.bookings[0].id)
-    expect(reopened.events.map { $0.name() } == ["booking_cancelled", "session_reopened"], "cancel reopens")
+    expect(try reopened.events.map { try $0.name() } == ["booking_cancelled", "session_reopened"], "cancel reopens")
 
     // 4. With waitlist: 15 students on 10 seats.
     let w = try engine.createSession(actor: t, session: newGroupSession(10, waitlist: true)).value
@@ -333,7 +333,7 @@ func groupScenarios() throws {
 
     // Capacity, waitlist, attendance, idempotent keys.
     let grown = try engine.changeCapacity(actor: t, sessionId: w.id, capacity: 12)
-    expect(grown.events.filter { $0.name() == "booking_promoted" }.count == 2, "2 promoted into added seats")
+    expect(try grown.events.filter { try $0.name() == "booking_promoted" }.count == 2, "2 promoted into added seats")
     _ = try engine.setWaitlist(actor: t, sessionId: w.id, enabled: false)
     try clock.advance(delta: day + 300)
     expect(try engine.markAttendance(actor: t, bookingId: booked[0].id, attended: true).value.status == .attended,
@@ -343,7 +343,7 @@ func groupScenarios() throws {
     let again = try engine.createSession(actor: t, session: later, key: "import-1")
     expect(!k.replayed && again.replayed && again.value.id == k.value.id, "replayed under the same key")
     let cancelled = try engine.cancelSession(actor: t, sessionId: k.value.id)
-    expect(cancelled.value.isCancelled(), "session cancelled")
+    expect(try cancelled.value.isCancelled(), "session cancelled")
 }
 
 func lessonScenarios() throws {
@@ -658,7 +658,7 @@ func everyTypeCrosses() throws {
         expect(position == 1 && seats == 1 && studentId == s2, "booking_waitlisted")
     } else { expect(false, "booking_waitlisted") }
     let grown = try e.changeCapacity(actor: t, sessionId: g.id, capacity: 2)
-    expect(grown.events.map { $0.name() } == ["capacity_changed", "booking_promoted"], "capacity_changed, booking_promoted")
+    expect(try grown.events.map { try $0.name() } == ["capacity_changed", "booking_promoted"], "capacity_changed, booking_promoted")
     expectError("limit_reached", "2 seats where 1 is allowed") {
         _ = try e.bookSeats(actor: .student(s0), sessionId: g.id, studentId: s0, seats: 2)
     }
@@ -670,7 +670,7 @@ func everyTypeCrosses() throws {
         expect(two.value.seats == 2 && seats == 2, "seats cross")
     } else { expect(false, "booking_confirmed") }
     let counted = try e.session(sessionId: pair.id)
-    expect(counted.bookedSeats() == 2 && counted.remainingSeats() == 1 && counted.rules.maxSeatsPerBooking == 3, "a session's computed fields")
+    expect(try counted.bookedSeats() == 2 && counted.remainingSeats() == 1 && counted.rules.maxSeatsPerBooking == 3, "a session's computed fields")
 
     // Waitlist by offer, with the store's offer-deadline index.
     var offerNew = newGroupSession(1, waitlist: true, startsAt: t0.addingTimeInterval(2 * day))
@@ -695,7 +695,7 @@ func everyTypeCrosses() throws {
         _ = try e.acceptOffer(actor: .student(s2), bookingId: o3.id)
     }
     let sweep = try e.processExpiredOffers(now: clock.now())
-    expect(sweep.events.map { $0.name() } == ["offer_expired"] && sweep.failures.isEmpty, "the sweep expires it")
+    expect(try sweep.events.map { try $0.name() } == ["offer_expired"] && sweep.failures.isEmpty, "the sweep expires it")
     expect(try e.seatBooking(bookingId: o3.id).status == .expired, "expired")
     let o4 = try e.bookSeat(actor: .student(s0), sessionId: o.id, studentId: s0).value
     let o5 = try e.bookSeat(actor: .student(s2), sessionId: o.id, studentId: s2).value
@@ -721,7 +721,7 @@ func everyTypeCrosses() throws {
     let booked = try e.bookLesson(actor: .student(s0), slotId: weekly.id, startsAt: occurrence.startsAt, studentId: s0)
     let lesson = booked.value
     if case .lessonBooked(let carried) = booked.events[0].kind {
-        expect(carried == lesson && lesson.localStart() == "2030-03-06T14:00" && lesson.timeZone == "Europe/Paris"
+        expect(try carried == lesson && lesson.localStart() == "2030-03-06T14:00" && lesson.timeZone == "Europe/Paris"
                && lesson.slotId == weekly.id, "lesson_booked carries the lesson")
     } else { expect(false, "lesson_booked") }
     _ = try e.setMeetingLink(actor: t, bookingId: lesson.id, meetingLink: "https://meet.example.com/x")
@@ -802,7 +802,7 @@ func everyTypeCrosses() throws {
 
     // Every event kind reached the Swift store as its own case, with its actor.
     let committed = store.committed
-    let names = Set(committed.map { $0.name() })
+    let names = Set(try committed.map { try $0.name() })
     expect(names == eventKinds, "event kinds missing: \(eventKinds.subtracting(names).sorted()), unknown: \(names.subtracting(eventKinds).sorted())")
     expect(committed.first?.actor == t && committed.first?.occurredAt == t0, "an event's actor and instant")
 }
@@ -878,7 +878,7 @@ func offerSweepFailures() throws {
     // The host's periodic call (every minute, say). Each due session is processed on its own:
     // one that fails is reported with its error and left as it was, the others go ahead.
     let sweep = try engine.processExpiredOffers(now: clock.now())
-    for event in sweep.events { print("  notify: \(event.name())") }
+    for event in sweep.events { print("  notify: \(try event.name())") }
     for failure in sweep.failures { print("  session \(failure.sessionId) failed: \(failure.code) (\(failure.detail))") }
     // endregion
     expect(sweep.failures.map { [$0.sessionId, $0.code] } == [[due[1], "store_error"]], "the refused session is reported: \(sweep.failures)")
@@ -1097,7 +1097,7 @@ func sqliteStore() throws {
     _ = try engine.bookSeat(actor: .student(students[0]), sessionId: s.id, studentId: students[0])
     _ = try engine.bookSeat(actor: .student(students[1]), sessionId: s.id, studentId: students[1])
     let outbox = try store.eventsSince(after: 0, limit: 100)
-    expect(outbox.map { $0.event.name() } == ["session_created", "booking_confirmed", "booking_waitlisted"], "outbox")
+    expect(try outbox.map { try $0.event.name() } == ["session_created", "booking_confirmed", "booking_waitlisted"], "outbox")
     // Retention, an operator's action: request records and outbox events by age.
     let left = try engine.bookSeat(actor: .student(students[2]), sessionId: s.id, studentId: students[2], key: "k-2").value
     _ = try engine.cancelBooking(actor: .student(students[2]), bookingId: left.id)
@@ -1114,7 +1114,7 @@ func sqliteStore() throws {
 
     let reopened = Engine.sqlite(store: try SqliteStore.open(path: path), clock: clock)
     let again = try reopened.session(sessionId: s.id)
-    expect(again.bookedSeats() == 1 && again.waitlistedCount() == 1, "the bookings survive reopening the file")
+    expect(try again.bookedSeats() == 1 && again.waitlistedCount() == 1, "the bookings survive reopening the file")
 }
 
 func conformance() throws {
@@ -1193,8 +1193,8 @@ func readSide() throws {
 
     // The outbox: every event in commit order; acknowledging the last one empties it.
     let events = try e.outbox(actor: .system, after: 0, limit: 100)
-    expect(events.first?.event.name() == "session_created" && events.last?.event.name() == "lesson_requested" &&
-           zip(events, events.dropFirst()).allSatisfy { $0.position < $1.position }, "the outbox: \(events.map { $0.event.name() })")
+    expect(try events.first?.event.name() == "session_created" && events.last?.event.name() == "lesson_requested" &&
+           zip(events, events.dropFirst()).allSatisfy { $0.position < $1.position }, "the outbox: \(try events.map { try $0.event.name() })")
     expect(try e.outbox(actor: .system, after: events[1].position, limit: 100).count == events.count - 2, "after a position")
     expect(try e.acknowledgeOutbox(actor: .admin(uid(900)), upTo: events.last!.position) == UInt64(events.count), "acknowledged")
     expect(try e.outbox(actor: .system, after: 0, limit: 100).isEmpty, "acknowledging empties it")

@@ -30,7 +30,7 @@ func waitlistPromotion() throws -> (engine: Engine, benBooking: String, events: 
 
     // Ana cancels: Ben is promoted in the same step, and the events say so.
     let receipt = try engine.cancelBooking(actor: .student(ana), bookingId: first.id)
-    return (engine, second.id, receipt.events.map { $0.name() })
+    return (engine, second.id, try receipt.events.map { try $0.name() })
 }
 
 /// My bookings: a student's agenda for the next 30 days, a page of at most 20 (pass `next` as
