@@ -292,7 +292,7 @@ fn offer_deadlines_reach_the_store_and_drive_expiry() {
     clock.advance(Duration::from_secs(31 * 60)).unwrap();
     let sweep = engine.process_expired_offers(clock.now()).unwrap();
     assert!(sweep.failures.is_empty(), "{:?}", sweep.failures);
-    assert_eq!(sweep.events.iter().map(|e| e.name.as_str()).collect::<Vec<_>>(), ["offer_expired"]);
+    assert_eq!(sweep.events.iter().map(|e| e.kind.name()).collect::<Vec<_>>(), ["offer_expired"]);
     assert_eq!(engine.seat_booking(second.id).unwrap().status, SeatStatus::Expired);
     assert!(store.state.lock().unwrap().offer_deadlines.is_empty(), "the deadline is cleared with the offer");
 }
@@ -342,7 +342,7 @@ fn the_read_side_through_a_document_store() {
     // The outbox went through the store, in commit order; acknowledging empties it.
     let events = engine.outbox(Actor::System, 0, 100).unwrap();
     assert_eq!(events.iter().map(|e| e.position).collect::<Vec<_>>(), (1..=events.len() as u64).collect::<Vec<_>>());
-    assert_eq!(events[0].event.name, "session_created");
+    assert_eq!(events[0].event.kind.name(), "session_created");
     assert_eq!(engine.acknowledge_outbox(Actor::System, events.len() as u64).unwrap(), events.len() as u64);
     assert!(engine.outbox(Actor::System, 0, 100).unwrap().is_empty());
 
