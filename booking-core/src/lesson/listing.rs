@@ -147,6 +147,9 @@ pub fn bookable_occurrences(
             let teacher_local_end = wall_time(o.ends_at, tz);
             let (viewer_local_start, viewer_local_end) = if viewer == tz {
                 (teacher_local_start, teacher_local_end)
+            } else if viewer == Tz::UTC {
+                // UTC's wall time is the instant itself: no zone look-up.
+                (o.starts_at.naive_utc(), o.ends_at.naive_utc())
             } else {
                 (wall_time(o.starts_at, viewer), wall_time(o.ends_at, viewer))
             };
@@ -164,8 +167,10 @@ pub fn bookable_occurrences(
             });
         }
     }
-    // (start, slot) is unique per occurrence, so an unstable sort gives the same order.
-    out.sort_unstable_by_key(|o| (o.starts_at, o.slot_id));
+    // Each slot's occurrences were pushed in ascending order, so `out` is a few sorted runs,
+    // which the standard (stable) sort detects and merges instead of sorting from scratch;
+    // (start, slot) is unique per occurrence, so stability does not change the order.
+    out.sort_by_key(|o| (o.starts_at, o.slot_id));
     Ok(out)
 }
 
