@@ -92,9 +92,21 @@ pub fn bookable_occurrences(
     // zone, one-time slots far from the window are skipped before anything is resolved, and
     // the wall times the expansion already knows are reused.
     let mut window: Option<crate::availability::LocalWindow> = None;
-    // About one occurrence per weekly slot and week of the window, to avoid regrowing.
+    // At most one occurrence per weekly slot and week of the window, and one per one-time
+    // slot: reserved once, to avoid regrowing (and no more, so that a long window with few
+    // slots does not map and fault in a large buffer on every call).
     let weeks = usize::try_from((query.to - from).num_weeks()).unwrap_or(0) + 1;
-    out.reserve(calendar.slots.len().min(64) * weeks);
+    let capacity: usize = calendar
+        .slots
+        .iter()
+        .filter(|s| s.active)
+        .map(|s| match s.recurrence {
+            SlotRecurrence::Weekly { .. } => weeks,
+            SlotRecurrence::OneTime { .. } => 1,
+        })
+        .sum();
+    // Capped as before: a calendar with thousands of slots lists few of them in practice.
+    out.reserve(capacity.min(64 * weeks));
     for slot in calendar.slots.iter().filter(|s| s.active) {
         if query.course_id.is_some() && slot.course_id != query.course_id {
             continue;
