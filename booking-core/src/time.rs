@@ -306,6 +306,13 @@ mod tests {
     ];
 
     proptest! {
+        /// The listing shows UTC wall times without a zone look-up; this is what the look-up gives.
+        #[test]
+        fn utc_wall_time_is_the_instant(seconds in -62_135_596_800i64..253_402_300_799) {
+            let instant = DateTime::from_timestamp(seconds, 0).unwrap();
+            prop_assert_eq!(wall_time(instant, Tz::UTC), instant.naive_utc());
+        }
+
         #[test]
         fn resolution_follows_the_compatible_rule(
             tz in proptest::sample::select(ZONES),

@@ -73,6 +73,16 @@ impl Repository for Flaky {
     }
 }
 
+/// The tests of this file run one at a time: tracing decides whether a call site is wanted when
+/// it is first reached, and a test reaching the engine's call sites on another thread while the
+/// capturing test installs its subscriber can leave them marked unwanted (a race inside
+/// tracing's interest cache), so the capture would see nothing.
+static SERIAL: Mutex<()> = Mutex::new(());
+
+fn serial() -> std::sync::MutexGuard<'static, ()> {
+    SERIAL.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
 fn user(n: u128) -> UserId {
     UserId::from_uuid(uuid::Uuid::from_u128(n))
 }
@@ -109,6 +119,7 @@ fn session(engine: &Engine<Flaky>) -> SessionId {
 
 #[test]
 fn every_command_counts_once_with_how_it_ended() {
+    let _serial = serial();
     let engine = engine(Flaky::new());
     let id = session(&engine);
     let teacher = Actor::Teacher(user(100));
@@ -155,6 +166,7 @@ fn every_command_counts_once_with_how_it_ended() {
 
 #[test]
 fn a_store_failure_counts_as_a_store_error() {
+    let _serial = serial();
     let mut store = Flaky::new();
     store.failure = || StoreError::Unavailable("partitioned".into());
     let engine = engine(store);
@@ -189,6 +201,7 @@ impl Captured {
 
 #[test]
 fn each_command_is_a_span_with_its_outcome_attempts_and_store_time() {
+    let _serial = serial();
     let captured = Captured::default();
     let writer = captured.clone();
     let subscriber = tracing_subscriber::fmt()

@@ -104,7 +104,8 @@
 //! | `requests` | `(actor, key)` to the recorded outcome, for idempotent retries; pruned by `recorded_at` with [`Repository::prune_requests`] (through [`Engine::prune_requests`](booking_core::Engine::prune_requests)) |
 //! | `finished_bookings` | (version 3) the booking history: seat bookings that finished (cancelled, declined, expired), moved out of their session's body by the commit that finished them, in its transaction; `body jsonb` read by [`Repository::load_finished_booking`], plus `session_id`, `student_id`, `status`, `finished_at` for hosts |
 //! | `read_index` | (version 4) the read indexes the engine's queries page through ([`booking_core::read`]: agendas, the approval queue, what starts): `index`, `partition`, `sort` (all `COLLATE "C"`, so sort keys compare byte-wise), `kind`, `aggregate_id`; primary key `(index, partition, sort)`, indexed by `aggregate_id`. Each stored session and lesson has the rows the core computes for it ([`Write::read_entries`]), replaced by every commit that writes it; [`Repository::read_index`] runs [`READ_INDEX_QUERY`] |
-//! | `events` | the outbox: `id bigserial` (the position of [`Repository::read_outbox`], in commit order since version 4), `txid`, `kind`, `session_id`, `session_version`, `booking_id`, `occurred_at`, `body` |
+//! | `events` | the outbox: `id bigserial`, `txid` (the writing transaction's `pg_current_xact_id()`), `kind`, `session_id`, `session_version`, `booking_id`, `occurred_at`, `body`, and (version 5) `position`: the position of [`Repository::read_outbox`], `NULL` until a reader publishes the event (see [The outbox](#the-outbox)) |
+//! | `outbox_counter` | (version 5) one row: the last outbox position handed out, written by readers only |
 //! | `course_approval`, `teacher_approval`, `enrollments` | host data, set with [`PgRepository::set_course_approval`], [`set_teacher_approval`](PgRepository::set_teacher_approval), [`enroll`](PgRepository::enroll), [`unenroll`](PgRepository::unenroll) (or by the host's own SQL) |
 //!
 //! The store reads only `version` and `body` of an aggregate row (and `sessions.offer_deadline`
@@ -119,8 +120,9 @@
 //! [`Repository::commit`] sends it as one `jsonb` argument of the server-side function
 //! `booking_commit(jsonb)` (PL/pgSQL, in `migrations/0001_initial.sql`, replaced by
 //! `migrations/0002_offer_deadline.sql` to write the offer deadline too, by
-//! `migrations/0003_booking_history.sql` to keep the finished bookings and by
-//! `migrations/0004_read_index.sql` to keep the read index and order the outbox), called as a
+//! `migrations/0003_booking_history.sql` to keep the finished bookings, by
+//! `migrations/0004_read_index.sql` to keep the read index and by
+//! `migrations/0005_outbox_publish.sql` to append the events without a lock), called as a
 //! single autocommit statement: one round trip, and the transaction is exactly that
 //! statement, so no lock is ever held while the client thinks or the network idles. The
 //! function:
@@ -140,9 +142,9 @@
 //!    `finished_bookings`: after the aggregates, so a competing commit on the same session has
 //!    already failed on its row lock or waits for it;
 //! 5. appends the events to the outbox, last, so the row locks taken in step 3 are held only
-//!    for the history and outbox inserts and the commit itself; before it draws their ids it
-//!    takes a transaction-level advisory lock of the store's schema, held until the commit is
-//!    done (see [The outbox](#the-outbox)).
+//!    for the history and outbox inserts and the commit itself. It takes no other lock: the
+//!    events carry the transaction's id (`txid`), and a reader gives them their positions once
+//!    they are committed (see [The outbox](#the-outbox)).
 //!
 //! A raise rolls the whole statement back, so a commit is all or nothing. The function holds
 //! no booking rule: it compares versions and copies what it is given. Serialization
@@ -163,7 +165,7 @@
 //! but serialization failures for the same cases, and snapshot bookkeeping. Statements relied
 //! on: `UPDATE ... WHERE` with a row count (`GET DIAGNOSTICS`), `INSERT ... ON CONFLICT DO
 //! NOTHING/UPDATE`, `RAISE ... USING ERRCODE`, `jsonb_to_record(set)`, `pg_current_xact_id()`
-//! (the outbox's `txid`), `pg_advisory_xact_lock` (migrations, and the outbox's commit order),
+//! (the outbox's `txid`), `pg_advisory_xact_lock` (migrations, and the outbox's readers),
 //! and loads of the form `SELECT version, CASE WHEN version = $cached THEN NULL ELSE body END`.
 //!
 //! Loads must go to the primary (not to an asynchronous replica): the contract says a load
@@ -199,39 +201,73 @@
 //! | without the snapshot cache | 890 | | |
 //! | engine's queue off (every thread races) | 223 | 724 | 2595 |
 //!
-//! These were measured at schema version 3. Version 4's outbox lock ([The outbox](#the-outbox))
-//! makes commits with events finish one at a time per schema, WAL flush included, so group
-//! commit no longer batches them and "spread" is bounded by the flush rate: on the same kind of
-//! machine, heavily loaded (load average 9 to 12, `fsync` on, about 3 ms a flush), "spread"
-//! went from about 1,500 bookings/s with the lock removed to 200 to 320 with it (two and three
-//! 5 s runs). A hot session's commits were serialized by its row lock already. Not measured
-//! again on an idle machine yet.
+//! These were measured at schema version 3. Version 4 made every commit with events take one
+//! outbox lock per schema, so those commits finished one at a time, WAL flush included ("spread"
+//! fell to 200 to 320 bookings/s on a loaded machine, from about 1,500 without the lock);
+//! version 5 removed that lock again ([The outbox](#the-outbox)); `BENCHMARKS.md` ("Stores side
+//! by side") has the figures of `benches/src/bin/stores.rs` before and after.
 //!
 //! [`Engine::with_local_queueing`]: booking_core::Engine::with_local_queueing
 //!
 //! ## The outbox
 //!
 //! Every commit appends its events to `events` in the same transaction, so an event exists
-//! exactly when its change does. Since schema version 4, `id` order is commit order across
-//! all sessions: a sequence alone does not give that (ids are drawn before commits finish,
-//! so a later commit could show a higher id while a lower one is still in flight), so
-//! `booking_commit` takes `pg_advisory_xact_lock(<"bkob">, hashtext(current_schema()))` just
-//! before it inserts the events and draws their ids. The lock is held until the transaction
-//! has committed and become visible, so every id drawn later belongs to a later commit. This
-//! was chosen over a one-row counter table, which would serialize the same way, because the
-//! advisory lock writes nothing (a counter row would be rewritten, and leave a dead tuple, by
-//! every commit) and keeps `id` the position hosts already read; commits without events never
-//! take it. The cost: commits with events serialize their last step (the outbox insert and
-//! the commit's WAL flush), one at a time per schema. `tests/outbox.rs` has writers commit on
-//! sessions of their own while a reader polls, and fails without the lock.
+//! exactly when its change does. The relay reads and acknowledges through the engine,
+//! [`Engine::outbox`] and [`Engine::acknowledge_outbox`] ([`Repository::read_outbox`]: the
+//! events at positions above `after`, ascending; [`Repository::acknowledge_outbox`]: deletes
+//! those at positions up to `up_to`): at-least-once delivery.
 //!
-//! The relay reads and acknowledges through the engine, [`Engine::outbox`] and
-//! [`Engine::acknowledge_outbox`] ([`Repository::read_outbox`]: `id > after` ascending;
-//! [`Repository::acknowledge_outbox`]: deletes `id <= up_to`): at-least-once delivery, and
-//! ids are never reused. For one session `session_version` numbers the commits;
-//! [`PgRepository::session_events`] reads them so. (Before version 4, a relay had to poll by
-//! `txid` below the oldest running transaction to avoid skipping events committed late; that
-//! query still works.)
+//! **Writers publish nothing, readers do** (schema version 5). A position must never be
+//! handed out below one a reader has already seen, but ids drawn from a sequence are not in
+//! commit order (a commit that draws a lower id may finish later). Version 4 serialized the
+//! commits with events under one advisory lock per schema for that, so they finished one at a
+//! time, WAL flush included. Now `booking_commit` only inserts its events, with `position`
+//! `NULL` and its transaction id in `txid`, and takes no lock beyond its aggregates' rows.
+//! [`Repository::read_outbox`] calls `booking_read_outbox(after, limit)`, one statement,
+//! which:
+//!
+//! 1. takes `pg_advisory_xact_lock(<"bkop">, hashtext(current_schema()))`, a lock only readers
+//!    take (so readers publish one at a time; writers never wait for it);
+//! 2. gives the events without a position that its snapshot sees, at most 10,000, the next
+//!    consecutive positions in `(txid, id)` order, counting on from `outbox_counter` (both
+//!    written only under that lock);
+//! 3. returns the events at positions above `after`, ascending, at most `limit`.
+//!
+//! The positions commit with the reader's statement, so once read they stay. What this gives:
+//!
+//! - **Only committed events**: a statement's snapshot sees the rows of committed transactions
+//!   only; an event of a transaction still running gets its position from a later reader, one
+//!   of a rolled-back transaction never exists for anyone.
+//! - **Nothing appears below a position already read**: every position is handed out after all
+//!   those before it, under the readers' lock, so a commit that finishes late gets a position
+//!   above everything read before. Positions are consecutive from 1 and never reused
+//!   (acknowledged events are deleted, the counter stays), except that
+//!   [`PgRepository::prune_events`] deleting an event while a reader publishes it leaves a gap.
+//! - **One aggregate's events in its commit order**: a commit on an aggregate succeeds only at
+//!   the version the previous commit on it wrote, which the engine loaded after that commit had
+//!   finished; so it draws its transaction id (at its first write, inside `booking_commit`)
+//!   after the previous one committed, and transaction ids are drawn in increasing order: its
+//!   `txid` is higher. A snapshot that sees it committed sees the previous one committed too, so
+//!   either the previous one already has a lower position or both are published in the same
+//!   `(txid, id)` order. Within one commit, `id` keeps the events' order. Likewise a command
+//!   that starts after another finished comes after it; commits that overlapped in time come
+//!   out in `txid` order or in the order readers saw them finish.
+//! - **No waiting on unrelated transactions**: a commit is readable as soon as it returns. (The
+//!   alternative of publishing only below the snapshot's `xmin`, `pg_snapshot_xmin`, would give
+//!   positions in `txid` order across all commits, but would hold every event back while any
+//!   older transaction on the server is still running: a host's long transaction, another
+//!   store's commit, a backup.)
+//!
+//! A reader's statement writes (its positions, the counter) when there is something to
+//! publish, so readers need write rights on `events`, and a read-only replica cannot serve
+//! them; each event row is thus written twice (inserted, then given its position), in return
+//! for commits that never wait on each other's outbox. A relay that never reads leaves its events unpublished; nothing else waits for that.
+//! For one session `session_version` numbers the commits; [`PgRepository::session_events`]
+//! reads them in `id` order, which is their commit order within one session (they are inserted
+//! under the session's row lock). `tests/outbox.rs` runs writers on sessions of their own and
+//! on one shared session through two engines, refused commands and rolled-back outbox rows,
+//! against a reader polling page by page, and checks that exactly the committed events come
+//! out, once, in each writer's and each session's commit order.
 //!
 //! [`Engine::outbox`]: booking_core::Engine::outbox
 //! [`Engine::acknowledge_outbox`]: booking_core::Engine::acknowledge_outbox
@@ -256,9 +292,9 @@
 //! - **The outbox's order**: `bigserial` ids are not in commit order there even within one
 //!   session (CockroachDB's `unique_rowid()`, Yugabyte's per-node sequence caches), and
 //!   `xid8` / `pg_current_xact_id()` may be missing: order a session's events by
-//!   `session_version`, and use the database's changefeed (CDC) as the relay. The advisory
-//!   lock that puts `id`s in commit order (version 4) must exist too, or be replaced by a
-//!   one-row counter updated in `booking_commit`.
+//!   `session_version`, and use the database's changefeed (CDC) as the relay. The readers'
+//!   publication (version 5) needs a snapshot that sees only committed rows and an advisory
+//!   lock (or a lock row) among readers.
 //! - **Migrations**: the lz4 step is PostgreSQL-specific (it is skipped where unsupported),
 //!   `fillfactor` is ignored elsewhere, and the advisory lock that serializes migrations must
 //!   exist or be replaced by a lock row.

@@ -9,7 +9,7 @@ use serde::Serialize;
 use uuid::Uuid;
 
 /// The schema version this code writes and reads.
-pub const SCHEMA_VERSION: i32 = 4;
+pub const SCHEMA_VERSION: i32 = 5;
 
 /// One step of the schema's history. Released steps are never edited: a change is a new step.
 struct Migration {
@@ -43,6 +43,12 @@ const MIGRATIONS: &[Migration] = &[
         name: "read_index",
         sql: include_str!("../migrations/0004_read_index.sql"),
         then: Some(fill_read_index),
+    },
+    Migration {
+        version: 5,
+        name: "outbox_publish",
+        sql: include_str!("../migrations/0005_outbox_publish.sql"),
+        then: None,
     },
 ];
 

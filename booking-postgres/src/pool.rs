@@ -97,9 +97,9 @@ impl Stmt {
             // $1 index, $2 partition, $3 after, $4 before (exclusive), $5 limit.
             Stmt::ReadIndex => (READ_INDEX_QUERY, &[Type::TEXT, Type::TEXT, Type::TEXT, Type::TEXT, Type::INT8]),
             Stmt::ReadOutbox => {
-                ("SELECT id, body FROM events WHERE id > $1 ORDER BY id LIMIT $2", &[Type::INT8, Type::INT8])
+                ("SELECT event_position, event_body FROM booking_read_outbox($1, $2)", &[Type::INT8, Type::INT8])
             }
-            Stmt::AcknowledgeOutbox => ("DELETE FROM events WHERE id <= $1", &[Type::INT8]),
+            Stmt::AcknowledgeOutbox => ("DELETE FROM events WHERE position <= $1", &[Type::INT8]),
         }
     }
 }

@@ -155,8 +155,8 @@ fn a_version_1_database_is_migrated_and_its_rows_still_load() {
         add_v1_session(&schema.0, uuid(id), teacher, starts_at, cancelled);
     }
     let store = common::options(&schema.0).open().expect("opening a version 1 database");
-    assert_eq!(SCHEMA_VERSION, 4);
-    assert_eq!(schema_versions(&schema.0), [1, 2, 3, 4]);
+    assert_eq!(SCHEMA_VERSION, 5);
+    assert_eq!(schema_versions(&schema.0), [1, 2, 3, 4, 5]);
     let deadlines: Vec<Option<chrono::DateTime<Utc>>> = store
         .with_client(|c| c.query("SELECT offer_deadline FROM sessions", &[]))
         .unwrap()
@@ -203,7 +203,7 @@ fn a_version_1_database_is_migrated_and_its_rows_still_load() {
 
     // Opening again changes nothing.
     common::options(&schema.0).open().expect("reopening");
-    assert_eq!(schema_versions(&schema.0), [1, 2, 3, 4]);
+    assert_eq!(schema_versions(&schema.0), [1, 2, 3, 4, 5]);
 }
 
 /// The `read_index` rows of a schema, as `(kind, aggregate_id, index, partition, sort)`, sorted.
@@ -278,6 +278,65 @@ fn a_version_1_database_gets_its_read_index_filled() {
 /// Migration 4 fills the read index of a database at schema version 3 from the stored bodies:
 /// the rows it writes are the core's entries of each body, the same rows the commits had
 /// written, and a body that does not decode gets none instead of failing the migration.
+/// What version 5 adds, undone (booking_commit stays as version 5 wrote it: migration 5
+/// replaces it anyway).
+const UNDO_VERSION_5: &str = "DROP FUNCTION booking_read_outbox(bigint, bigint); DROP TABLE outbox_counter; \
+     ALTER TABLE events DROP COLUMN position; DELETE FROM booking_schema_version WHERE version = 5;";
+
+/// A version 4 outbox (`events.id` the position): its events keep their ids as positions, so a
+/// relay's cursor stays valid, and later events come after every id ever drawn.
+#[test]
+fn a_version_4_outbox_keeps_its_positions() {
+    let store = common::test_store();
+    let name = store.guard.name.clone();
+    let engine = Engine::new(store.store.clone());
+    let teacher = user(1, 1);
+    let new_session = |n: i64| booking_core::NewGroupSession {
+        teacher_id: teacher,
+        course_id: None,
+        title: format!("Outbox {n}"),
+        starts_at: Utc::now() + chrono::TimeDelta::days(n),
+        time_zone: "Europe/Vienna".into(),
+        duration_minutes: 60,
+        meeting_link: "https://meet.example.com/outbox".into(),
+        capacity: 5,
+        waitlist_enabled: false,
+        waitlist_mode: WaitlistMode::default(),
+        rules: Default::default(),
+    };
+    let session = engine.create_session(Actor::Teacher(teacher), new_session(2)).unwrap().value.id;
+    for n in 0..3 {
+        engine.book_seat(Actor::Student(user(2, n)), session, user(2, n)).unwrap();
+    }
+    let mut admin = common::admin_client();
+    // Back to version 4, with a gap in the ids (an acknowledged event) and ids drawn beyond the
+    // last event (commits that rolled back).
+    admin
+        .batch_execute(&format!(
+            "SET search_path TO \"{name}\"; {UNDO_VERSION_5} \
+             DELETE FROM events WHERE id = 2; SELECT setval('events_id_seq', 40); RESET search_path"
+        ))
+        .unwrap();
+    let ids: Vec<i64> = admin
+        .query(&format!("SELECT id FROM \"{name}\".events ORDER BY id"), &[])
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    assert_eq!(ids, [1, 3, 4]);
+
+    let reopened = common::options(&name).open().expect("migrating a version 4 database");
+    assert_eq!(schema_versions(&name), [1, 2, 3, 4, 5]);
+    let read = reopened.read_outbox(0, 100).unwrap();
+    assert_eq!(read.iter().map(|e| e.position).collect::<Vec<_>>(), [1, 3, 4], "positions are the old ids");
+    let later = Engine::new(reopened.clone()).book_seat(Actor::Student(user(2, 9)), session, user(2, 9)).unwrap();
+    let after = reopened.read_outbox(4, 100).unwrap();
+    assert_eq!(after.iter().map(|e| e.event.clone()).collect::<Vec<_>>(), later.events);
+    assert!(after.iter().all(|e| e.position > 40), "new positions after every id drawn: {after:?}");
+    assert_eq!(reopened.acknowledge_outbox(4).unwrap(), 3, "acknowledging the old positions");
+    assert_eq!(reopened.read_outbox(0, 100).unwrap(), after);
+}
+
 #[test]
 fn a_version_3_database_gets_its_read_index_filled() {
     let stores: Mutex<Vec<Arc<common::TestStore>>> = Mutex::new(Vec::new());
@@ -296,7 +355,9 @@ fn a_version_3_database_gets_its_read_index_filled() {
         let name = store.guard.name.clone();
         let written = read_index_rows(&mut admin, &name);
         assert_eq!(written, core_entries(&mut admin, &name), "the commits wrote the core's entries");
-        // Back to version 3: the read index and booking_commit's new body are all version 4 adds.
+        // Back to version 3: the read index and booking_commit's new body are all version 4 adds
+        // (and version 5's outbox publication goes too).
+        admin.batch_execute(&format!("SET search_path TO \"{name}\"; {UNDO_VERSION_5} RESET search_path")).unwrap();
         admin
             .batch_execute(&format!(
                 "SET search_path TO \"{name}\"; DROP TABLE read_index; \
@@ -309,7 +370,7 @@ fn a_version_3_database_gets_its_read_index_filled() {
         assert_eq!(schema_versions(&name), [1, 2, 3]);
 
         let reopened = common::options(&name).open().expect("migrating a version 3 database");
-        assert_eq!(schema_versions(&name), [1, 2, 3, 4]);
+        assert_eq!(schema_versions(&name), [1, 2, 3, 4, 5]);
         assert_eq!(read_index_rows(&mut admin, &name), written, "the migration writes what the commits wrote");
         filled += written.len();
         drop(reopened);

@@ -6,6 +6,8 @@
 //!
 //! - `src/convert.rs`: Python values in (UUIDs, timezone-aware datetimes, zones, actors);
 //! - `src/objects.rs`: the core's results out, as frozen Python objects converting lazily;
+//! - `src/datetimes.rs`: instants, wall times and zones out, made cheaply (pickle-state
+//!   `datetime`s, one `ZoneInfo` per zone);
 //! - `src/enums.rs`: the Python enums, and the core enums they mirror;
 //! - `src/errors.rs`: every failure out ([`BookingError`](booking_core::BookingError) to the
 //!   exception registered for its code, panics to `booking.InternalError`);
@@ -27,6 +29,7 @@
 
 pub(crate) mod conformance;
 pub(crate) mod convert;
+pub(crate) mod datetimes;
 pub(crate) mod engine;
 pub(crate) mod enums;
 pub(crate) mod errors;

@@ -45,7 +45,26 @@ macro_rules! as_is {
         }
     )*};
 }
-as_is!(u32, u64, usize, bool, str, String, DateTime<Utc>, NaiveDate, NaiveTime, NaiveDateTime, chrono_tz::Tz);
+as_is!(u32, u64, usize, bool, str, String, NaiveDate, NaiveTime);
+
+/// Instants, wall times and zones: the many of a listing, made cheaply ([`crate::datetimes`]).
+impl ToPy for DateTime<Utc> {
+    fn to_py<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        crate::datetimes::instant(py, self)
+    }
+}
+
+impl ToPy for NaiveDateTime {
+    fn to_py<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        crate::datetimes::wall_time(py, self)
+    }
+}
+
+impl ToPy for chrono_tz::Tz {
+    fn to_py<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        crate::datetimes::zone(py, *self)
+    }
+}
 
 /// The core's ids, each a `uuid.UUID` (made by [`Id`]'s fast road).
 macro_rules! ids {

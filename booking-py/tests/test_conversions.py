@@ -137,6 +137,35 @@ def test_ids_out_are_ordinary_uuids(memory_engine: booking.Engine, teacher: uuid
     assert Actor.student(Sub(int=student.int)).id == student
 
 
+def test_datetimes_and_zones_out_are_ordinary_objects(memory_engine: booking.Engine, teacher: uuid.UUID) -> None:
+    # Instants, wall times and zones leave the binding through the datetime's pickle state and
+    # a cache of ZoneInfo objects: they must be the objects the constructors make.
+    tokyo = ZoneInfo("Asia/Tokyo")
+    starts = [
+        NOW + timedelta(days=2, microseconds=1),
+        datetime(2030, 12, 31, 23, 59, 59, 999_999, tzinfo=timezone.utc),
+        datetime(2032, 1, 2, 3, 4, 5, 678_901, tzinfo=timezone.utc),
+    ]
+    for n, at in enumerate(starts):
+        session = create_session(memory_engine, teacher, 1, starts_at=at, time_zone="Asia/Tokyo", title=f"s{n}")
+        back = session.starts_at
+        assert type(back) is datetime and back.tzinfo is timezone.utc
+        assert back == at and hash(back) == hash(at) and repr(back) == repr(at) and back.fold == 0
+        assert (back.year, back.month, back.day, back.hour, back.minute, back.second, back.microsecond) == (
+            at.year, at.month, at.day, at.hour, at.minute, at.second, at.microsecond)
+        assert session.time_zone is tokyo
+    slot = memory_engine.publish_slot(
+        Actor.teacher(teacher), teacher, booking.OneTimeSlot(datetime(2030, 5, 10, 9, 30), datetime(2030, 5, 10, 10, 45)),
+        time_zone="Asia/Tokyo",
+    ).value
+    for wall, made in [(slot.recurrence.start, datetime(2030, 5, 10, 9, 30)), (slot.recurrence.end, datetime(2030, 5, 10, 10, 45))]:
+        assert type(wall) is datetime and wall.tzinfo is None
+        assert wall == made and hash(wall) == hash(made) and repr(wall) == repr(made)
+    found = memory_engine.list_occurrences(teacher, NOW, NOW + timedelta(days=30), time_zone="Europe/Paris")
+    assert found and found[0].viewer_time_zone is PARIS and found[0].teacher_time_zone is tokyo
+    assert found[0].viewer_local_start == found[0].starts_at.astimezone(PARIS).replace(tzinfo=None)
+
+
 def test_receipt_value_is_made_once(memory_engine: booking.Engine, teacher: uuid.UUID) -> None:
     session = create_session(memory_engine, teacher, 3)
     student = new_id()

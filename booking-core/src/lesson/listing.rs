@@ -92,9 +92,21 @@ pub fn bookable_occurrences(
     // zone, one-time slots far from the window are skipped before anything is resolved, and
     // the wall times the expansion already knows are reused.
     let mut window: Option<crate::availability::LocalWindow> = None;
-    // About one occurrence per weekly slot and week of the window, to avoid regrowing.
+    // At most one occurrence per weekly slot and week of the window, and one per one-time
+    // slot: reserved once, to avoid regrowing (and no more, so that a long window with few
+    // slots does not map and fault in a large buffer on every call).
     let weeks = usize::try_from((query.to - from).num_weeks()).unwrap_or(0) + 1;
-    out.reserve(calendar.slots.len().min(64) * weeks);
+    let capacity: usize = calendar
+        .slots
+        .iter()
+        .filter(|s| s.active)
+        .map(|s| match s.recurrence {
+            SlotRecurrence::Weekly { .. } => weeks,
+            SlotRecurrence::OneTime { .. } => 1,
+        })
+        .sum();
+    // Capped as before: a calendar with thousands of slots lists few of them in practice.
+    out.reserve(capacity.min(64 * weeks));
     for slot in calendar.slots.iter().filter(|s| s.active) {
         if query.course_id.is_some() && slot.course_id != query.course_id {
             continue;
@@ -147,6 +159,9 @@ pub fn bookable_occurrences(
             let teacher_local_end = wall_time(o.ends_at, tz);
             let (viewer_local_start, viewer_local_end) = if viewer == tz {
                 (teacher_local_start, teacher_local_end)
+            } else if viewer == Tz::UTC {
+                // UTC's wall time is the instant itself: no zone look-up.
+                (o.starts_at.naive_utc(), o.ends_at.naive_utc())
             } else {
                 (wall_time(o.starts_at, viewer), wall_time(o.ends_at, viewer))
             };
@@ -164,8 +179,10 @@ pub fn bookable_occurrences(
             });
         }
     }
-    // (start, slot) is unique per occurrence, so an unstable sort gives the same order.
-    out.sort_unstable_by_key(|o| (o.starts_at, o.slot_id));
+    // Each slot's occurrences were pushed in ascending order, so `out` is a few sorted runs,
+    // which the standard (stable) sort detects and merges instead of sorting from scratch;
+    // (start, slot) is unique per occurrence, so stability does not change the order.
+    out.sort_by_key(|o| (o.starts_at, o.slot_id));
     Ok(out)
 }
 

@@ -294,6 +294,12 @@ fun groupScenarios() {
     }
     val cancelled = engine.cancelSession(t, k.value.id)
     expect(cancelled.value.isCancelled() && cancelled.value.cancelledAt != null, "session cancelled")
+
+    // What the engine did, as a host's metrics endpoint samples it: every command counted once.
+    val c = engine.counters()
+    expect(c.commands == c.committed + c.unchanged + c.replayed + c.refused + c.contentionErrors + c.storeErrors,
+        "every command counted once: $c")
+    expect(c.refused == 3uL && c.replayed == 1uL && c.retries == 0uL && c.storeErrors == 0uL, "3 refused, 1 replayed: $c")
 }
 
 fun lessonScenarios() {

@@ -344,6 +344,12 @@ func groupScenarios() throws {
     expect(!k.replayed && again.replayed && again.value.id == k.value.id, "replayed under the same key")
     let cancelled = try engine.cancelSession(actor: t, sessionId: k.value.id)
     expect(try cancelled.value.isCancelled(), "session cancelled")
+
+    // What the engine did, as a host's metrics endpoint samples it: every command counted once.
+    let c = engine.counters()
+    expect(c.commands == c.committed + c.unchanged + c.replayed + c.refused + c.contentionErrors + c.storeErrors,
+           "every command counted once: \(c)")
+    expect(c.refused == 2 && c.replayed == 1 && c.retries == 0 && c.storeErrors == 0, "2 refused, 1 replayed: \(c)")
 }
 
 func lessonScenarios() throws {
