@@ -159,6 +159,52 @@ impl<'py> IntoPyObject<'py> for Id {
     type Error = PyErr;
 
     fn into_pyobject(self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let key = self.0.as_u128();
+        let slot = recent_slot(key);
+        let kept = RECENT_IDS
+            .lock()
+            .ok()
+            .and_then(|recent| recent[slot].as_ref().filter(|(id, _)| *id == key).map(|(_, made)| made.clone_ref(py)));
+        if let Some(made) = kept {
+            return Ok(made.into_bound(py));
+        }
+        let made = self.make(py)?;
+        let replaced = match RECENT_IDS.lock() {
+            Ok(mut recent) => recent[slot].replace((key, made.clone().unbind())),
+            Err(_) => None,
+        };
+        // The object a new id takes the slot from is released after the lock: releasing the
+        // last reference can run Python code (a weak reference's callback), which may convert
+        // an id again and must not find the table locked.
+        drop(replaced);
+        Ok(made)
+    }
+}
+
+/// How many `uuid.UUID`s [`RECENT_IDS`] keeps.
+const RECENT_ID_SLOTS: usize = 1024;
+
+/// A `uuid.UUID` object kept for its id.
+type KeptId = Option<(u128, Py<PyAny>)>;
+
+/// The `uuid.UUID` objects made last, one per slot of a direct-mapped table (a new id takes
+/// its slot over): the ids a page reads again and again (a teacher's slots, their course, the
+/// viewer) are made once, as a Python program keeps its `UUID` objects and hands them around.
+/// `UUID` is immutable (its `__setattr__` refuses), so sharing one is safe; at most
+/// [`RECENT_ID_SLOTS`] objects are kept.
+static RECENT_IDS: std::sync::Mutex<[KeptId; RECENT_ID_SLOTS]> =
+    std::sync::Mutex::new([const { None }; RECENT_ID_SLOTS]);
+
+/// The slot of [`RECENT_IDS`] an id takes: its 128 bits folded and mixed (ids of version 7
+/// share their leading bits, ids of version 4 their version nibble).
+fn recent_slot(id: u128) -> usize {
+    let folded = (id as u64) ^ ((id >> 64) as u64);
+    (folded.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 54) as usize % RECENT_ID_SLOTS
+}
+
+impl Id {
+    /// A new `uuid.UUID` object for the id.
+    fn make<'py>(self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         let class = uuid_class(py)?;
         let int = int_of(py, self.0.as_u128())?;
         let fast = *FAST_UUID.get_or_init(py, || {
