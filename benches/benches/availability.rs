@@ -23,7 +23,7 @@ const TEACHERS: u64 = 1_000;
 fn one_teacher(c: &mut Criterion) {
     let engine = availability_engine(1);
     let teacher = slot_teacher(0);
-    let slots = engine.calendar(teacher).expect("the teacher's calendar").slots.clone();
+    let slots = engine.calendar(booking_core::Actor::System, teacher).expect("the teacher's calendar").slots.clone();
     let floor = floor_slots();
     let mut g = c.benchmark_group("listing_one_teacher");
     g.sample_size(50).measurement_time(Duration::from_secs(4));

@@ -138,7 +138,7 @@ class Inputs(NamedTuple):
 
 
 def inputs_of(engine: booking.Engine) -> Inputs:
-    calendar = engine.calendar(TEACHER)
+    calendar = engine.calendar(Actor.system(), TEACHER)
     slots = []
     for s in calendar.slots:
         r = s.recurrence

@@ -19,14 +19,14 @@
 //! let seat = engine.book_seat(Actor::Student(ana), session.id, ana)?.value;
 //!
 //! // The teacher's view of the session, and Ana's booking.
-//! let ics = engine.session_ical(session.id)?;
+//! let ics = engine.session_ical(Actor::Teacher(teacher), session.id)?;
 //! assert!(ics.starts_with("BEGIN:VCALENDAR\r\n"));
 //! assert!(ics.contains("\r\nMETHOD:PUBLISH\r\n"));
 //! assert!(ics.contains(&format!("\r\nUID:session-{}@booking-engine\r\n", session.id)));
 //! assert!(ics.contains("\r\nSUMMARY:Chess\\, openings\\; part 1\r\n"));
 //! assert!(ics.contains("\r\nDTSTART:20300502T170000Z\r\n") && ics.contains("\r\nDTEND:20300502T183000Z\r\n"));
 //! assert!(ics.contains("\r\nDTSTAMP:20300501T080000Z\r\n"));
-//! let mine = engine.booking_ical(seat.id)?;
+//! let mine = engine.booking_ical(Actor::Student(ana), seat.id)?;
 //! assert!(mine.contains(&format!("\r\nUID:booking-{}@booking-engine\r\n", seat.id)));
 //! assert!(mine.contains("\r\nSTATUS:CONFIRMED\r\n"));
 //! # Ok::<(), BookingError>(())
@@ -255,7 +255,7 @@ impl IcalOptions {
     /// #     capacity: 12, waitlist_enabled: false, waitlist_mode: Default::default(), rules: Default::default(),
     /// # })?.value;
     /// let seat = engine.book_seat(Actor::Student(ana), session.id, ana)?.value;
-    /// let ics = ical::IcalOptions::default().seat_booking(&*engine.session(session.id)?, &seat, Utc::now());
+    /// let ics = ical::IcalOptions::default().seat_booking(&*engine.session(Actor::Teacher(teacher), session.id)?, &seat, Utc::now());
     /// assert!(ics.contains("STATUS:CONFIRMED\r\n"));
     /// assert!(ics.contains("SEQUENCE:1\r\n")); // the session is at version 2
     /// # Ok::<(), BookingError>(())
@@ -472,7 +472,7 @@ pub fn session(session: &GroupSession, dtstamp: DateTime<Utc>) -> String {
 /// #     capacity: 12, waitlist_enabled: false, waitlist_mode: Default::default(), rules: Default::default(),
 /// # })?.value;
 /// let seat = engine.book_seat(Actor::Student(ana), session.id, ana)?.value;
-/// let ics = ical::seat_booking(&*engine.session(session.id)?, &seat, engine.now());
+/// let ics = ical::seat_booking(&*engine.session(Actor::Teacher(teacher), session.id)?, &seat, engine.now());
 /// assert!(ics.contains(&format!("UID:booking-{}@booking-engine\r\n", seat.id)));
 /// # Ok::<(), BookingError>(())
 /// ```
@@ -648,7 +648,7 @@ mod tests {
         // 200 characters (the longest title) of 1 to 4 octets, with spaces where folds land.
         let title: String = "aé老😀 ,".chars().cycle().take(200).collect();
         let session = engine.create_session(Actor::Teacher(user(1)), new_session(&title, 3)).unwrap().value;
-        let ics = engine.session_ical(session.id).unwrap();
+        let ics = engine.session_ical(Actor::System, session.id).unwrap();
         check_form(&ics);
         assert!(ics.lines().count() > unfolded(&ics).len(), "the summary was folded");
         assert_eq!(value(&ics, "SUMMARY"), title.replace(',', "\\,"));
@@ -656,7 +656,7 @@ mod tests {
         for skip in 0..8 {
             let title: String = "😀老é".chars().cycle().skip(skip).take(150).collect();
             let session = engine.create_session(Actor::Teacher(user(1)), new_session(&title, 3)).unwrap().value;
-            let ics = engine.session_ical(session.id).unwrap();
+            let ics = engine.session_ical(Actor::System, session.id).unwrap();
             check_form(&ics);
             assert_eq!(value(&ics, "SUMMARY"), title);
         }
@@ -683,7 +683,7 @@ mod tests {
     fn a_session_keeps_its_uid_and_its_sequence_grows_with_each_change() {
         let (engine, clock, _) = engine();
         let session = engine.create_session(Actor::Teacher(user(1)), new_session("Choir", 1)).unwrap().value;
-        let first = engine.session_ical(session.id).unwrap();
+        let first = engine.session_ical(Actor::System, session.id).unwrap();
         check_form(&first);
         let uid = format!("session-{}@booking-engine", session.id);
         assert_eq!(value(&first, "UID"), uid);
@@ -695,15 +695,15 @@ mod tests {
 
         // Exported again later, unchanged: same UID and SEQUENCE, a new DTSTAMP.
         clock.advance(TimeDelta::minutes(5));
-        let again = engine.session_ical(session.id).unwrap();
+        let again = engine.session_ical(Actor::System, session.id).unwrap();
         assert_eq!((value(&again, "UID"), value(&again, "SEQUENCE")), (uid.clone(), "0".to_owned()));
         assert_eq!(value(&again, "DTSTAMP"), "20300304T090500Z");
 
         let mut sequences = vec![0];
         let ana = engine.book_seat(Actor::Student(user(2)), session.id, user(2)).unwrap().value;
         let ben = engine.book_seat(Actor::Student(user(3)), session.id, user(3)).unwrap().value;
-        let ana_ics = engine.booking_ical(ana.id).unwrap();
-        let ben_ics = engine.booking_ical(ben.id).unwrap();
+        let ana_ics = engine.booking_ical(Actor::System, ana.id).unwrap();
+        let ben_ics = engine.booking_ical(Actor::System, ben.id).unwrap();
         check_form(&ana_ics);
         check_form(&ben_ics);
         assert_eq!(value(&ana_ics, "UID"), format!("booking-{}@booking-engine", ana.id));
@@ -711,24 +711,24 @@ mod tests {
         assert_eq!(value(&ana_ics, "STATUS"), "CONFIRMED");
         assert_eq!(value(&ben_ics, "STATUS"), "TENTATIVE");
         assert_eq!(value(&ben_ics, "DESCRIPTION"), "On the waitlist.");
-        sequences.push(value(&engine.session_ical(session.id).unwrap(), "SEQUENCE").parse().unwrap());
+        sequences.push(value(&engine.session_ical(Actor::System, session.id).unwrap(), "SEQUENCE").parse().unwrap());
 
         // Ana cancels, Ben is promoted: both exports change, under the same UIDs.
         engine.cancel_booking(Actor::Student(user(2)), ana.id).unwrap();
-        let ana_after = engine.booking_ical(ana.id).unwrap();
-        let ben_after = engine.booking_ical(ben.id).unwrap();
+        let ana_after = engine.booking_ical(Actor::System, ana.id).unwrap();
+        let ben_after = engine.booking_ical(Actor::System, ben.id).unwrap();
         assert_eq!(value(&ana_after, "UID"), value(&ana_ics, "UID"));
         assert_eq!(value(&ana_after, "STATUS"), "CANCELLED");
         assert_eq!(value(&ben_after, "STATUS"), "CONFIRMED");
         let seq = |ics: &str| value(ics, "SEQUENCE").parse::<u32>().unwrap();
         assert!(seq(&ana_after) > seq(&ana_ics) && seq(&ben_after) > seq(&ben_ics));
-        sequences.push(value(&engine.session_ical(session.id).unwrap(), "SEQUENCE").parse().unwrap());
+        sequences.push(value(&engine.session_ical(Actor::System, session.id).unwrap(), "SEQUENCE").parse().unwrap());
 
         // The session is cancelled: every export says so.
         engine.cancel_session(Actor::Teacher(user(1)), session.id).unwrap();
-        let cancelled = engine.session_ical(session.id).unwrap();
+        let cancelled = engine.session_ical(Actor::System, session.id).unwrap();
         assert_eq!((value(&cancelled, "UID"), value(&cancelled, "STATUS")), (uid, "CANCELLED".to_owned()));
-        assert_eq!(value(&engine.booking_ical(ben.id).unwrap(), "STATUS"), "CANCELLED");
+        assert_eq!(value(&engine.booking_ical(Actor::System, ben.id).unwrap(), "STATUS"), "CANCELLED");
         sequences.push(value(&cancelled, "SEQUENCE").parse().unwrap());
         assert!(sequences.windows(2).all(|w| w[0] < w[1]), "{sequences:?}");
     }
@@ -757,7 +757,7 @@ mod tests {
         // Tuesday 2030-03-05, 10:00 in Berlin.
         let starts_at = Utc.with_ymd_and_hms(2030, 3, 5, 9, 0, 0).unwrap();
         let lesson = engine.book_lesson(Actor::Student(user(2)), slot, starts_at, user(2)).unwrap().value;
-        let before = engine.booking_ical(lesson.id).unwrap();
+        let before = engine.booking_ical(Actor::System, lesson.id).unwrap();
         check_form(&before);
         let uid = format!("booking-{}@booking-engine", lesson.id);
         assert_eq!(value(&before, "UID"), uid);
@@ -766,11 +766,11 @@ mod tests {
         assert_eq!(value(&before, "SEQUENCE"), "0");
         assert_eq!(value(&before, "DTSTART"), "20300305T090000Z");
         assert_eq!(value(&before, "DTEND"), "20300305T100000Z");
-        assert_eq!(engine.lessons_ical(&[lesson.id]).unwrap(), before);
+        assert_eq!(engine.lessons_ical(Actor::System, &[lesson.id]).unwrap(), before);
 
         let moved = starts_at + TimeDelta::days(7);
         engine.reschedule_lesson(Actor::Student(user(2)), lesson.id, slot, moved).unwrap();
-        let after = engine.booking_ical(lesson.id).unwrap();
+        let after = engine.booking_ical(Actor::System, lesson.id).unwrap();
         check_form(&after);
         assert_eq!(value(&after, "UID"), uid, "a rescheduled lesson keeps its UID");
         assert_eq!(value(&after, "DTSTART"), "20300312T090000Z");
@@ -778,7 +778,7 @@ mod tests {
         assert!(seq(&after) > seq(&before));
 
         engine.cancel_lesson(Actor::Student(user(2)), lesson.id).unwrap();
-        let cancelled = engine.booking_ical(lesson.id).unwrap();
+        let cancelled = engine.booking_ical(Actor::System, lesson.id).unwrap();
         assert_eq!((value(&cancelled, "UID"), value(&cancelled, "STATUS")), (uid, "CANCELLED".to_owned()));
         assert!(seq(&cancelled) > seq(&after));
     }
@@ -797,7 +797,7 @@ mod tests {
                 engine.book_lesson(Actor::Student(user(2)), slot, at, user(2)).unwrap().value.id
             })
             .collect();
-        let ics = engine.lessons_ical(&[ids[0], ids[1], ids[2], ids[0]]).unwrap();
+        let ics = engine.lessons_ical(Actor::System, &[ids[0], ids[1], ids[2], ids[0]]).unwrap();
         check_form(&ics);
         let lines = unfolded(&ics);
         let uids: Vec<_> = lines.iter().filter_map(|l| l.strip_prefix("UID:")).collect();
@@ -809,12 +809,15 @@ mod tests {
         let choir = NewGroupSession { starts_at: t0() + TimeDelta::hours(3), ..new_session("Choir", 2) };
         let session = engine.create_session(Actor::Teacher(user(1)), choir).unwrap().value;
         let seat = engine.book_seat(Actor::Student(user(2)), session.id, user(2)).unwrap().value;
-        assert_eq!(engine.lessons_ical(&[ids[0], seat.id]).unwrap_err().code().as_str(), "booking_not_found");
-        assert_eq!(engine.lessons_ical(&[]).unwrap_err().code().as_str(), "invalid_input");
+        assert_eq!(
+            engine.lessons_ical(Actor::System, &[ids[0], seat.id]).unwrap_err().code().as_str(),
+            "booking_not_found"
+        );
+        assert_eq!(engine.lessons_ical(Actor::System, &[]).unwrap_err().code().as_str(), "invalid_input");
         let unknown = BookingId::from_uuid(uuid::Uuid::from_u128(999));
-        assert_eq!(engine.booking_ical(unknown).unwrap_err().code().as_str(), "booking_not_found");
+        assert_eq!(engine.booking_ical(Actor::System, unknown).unwrap_err().code().as_str(), "booking_not_found");
         let missing = SessionId::from_uuid(uuid::Uuid::from_u128(999));
-        assert_eq!(engine.session_ical(missing).unwrap_err().code().as_str(), "session_not_found");
+        assert_eq!(engine.session_ical(Actor::System, missing).unwrap_err().code().as_str(), "session_not_found");
     }
 
     #[test]
@@ -865,10 +868,10 @@ mod tests {
         let engine = engine.with_ical_options(options.clone().validated().unwrap());
         let session = engine.create_session(Actor::Teacher(user(1)), new_session("Choir", 2)).unwrap().value;
         let seat = engine.book_seat(Actor::Student(user(2)), session.id, user(2)).unwrap().value;
-        let ics = engine.session_ical(session.id).unwrap();
+        let ics = engine.session_ical(Actor::System, session.id).unwrap();
         assert_eq!(value(&ics, "UID"), options.session_uid(session.id));
         assert_eq!(value(&ics, "PRODID"), "-//School//Bookings//EN");
-        assert!(value(&engine.booking_ical(seat.id).unwrap(), "UID").ends_with("@school.example.com"));
+        assert!(value(&engine.booking_ical(Actor::System, seat.id).unwrap(), "UID").ends_with("@school.example.com"));
     }
 
     #[test]

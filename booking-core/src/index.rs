@@ -302,7 +302,7 @@ impl IndexEntry {
     ///     capacity: 12, waitlist_enabled: false, waitlist_mode: Default::default(), rules: Default::default(),
     /// })?.value;
     /// engine.book_seat(Actor::Student(student), session.id, student)?;
-    /// let session = engine.session(session.id)?;
+    /// let session = engine.session(Actor::Teacher(teacher), session.id)?;
     /// let indexes: Vec<_> = IndexEntry::of_session(&session).into_iter().map(|e| e.index).collect();
     /// assert_eq!(indexes, [ReadIndex::TeacherAgenda, ReadIndex::Starts, ReadIndex::StudentAgenda]);
     /// # Ok::<(), booking_core::BookingError>(())

@@ -34,7 +34,7 @@
 //! let receipt = engine.cancel_booking(Actor::Student(ana), first.id)?;
 //! let kinds: Vec<_> = receipt.events.iter().map(|e| e.kind.name()).collect();
 //! assert_eq!(kinds, ["booking_cancelled", "booking_promoted"]);
-//! assert_eq!(engine.seat_booking(second.id)?.status, SeatStatus::Confirmed);
+//! assert_eq!(engine.seat_booking(Actor::Student(ben), second.id)?.status, SeatStatus::Confirmed);
 //! # Ok::<(), BookingError>(())
 //! ```
 #![warn(missing_docs)]

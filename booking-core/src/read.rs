@@ -2,6 +2,11 @@
 //!
 //! | query | who may ask | what it lists |
 //! |---|---|---|
+//! | [`Engine::session`](crate::Engine::session), [`Engine::session_ical`](crate::Engine::session_ical) | the session's teacher, an admin, the system | the whole session: every booking with its student, the meeting link |
+//! | [`Engine::session_summary`](crate::Engine::session_summary) | anyone | a session's description, seat counts and availability; a student's own booking there, and the meeting link once they have their place |
+//! | [`Engine::seat_booking`](crate::Engine::seat_booking), [`Engine::lesson`](crate::Engine::lesson), [`Engine::booking_ical`](crate::Engine::booking_ical), [`Engine::lessons_ical`](crate::Engine::lessons_ical) | the booking's student, its teacher, an admin, the system | one booking or lesson (every lesson of a `lessons_ical`) |
+//! | [`Engine::calendar`](crate::Engine::calendar) | its owner (as teacher or student), an admin, the system | a person's slots, rules, time off and lessons |
+//! | [`Engine::slot`](crate::Engine::slot), [`Engine::list_occurrences`](crate::Engine::list_occurrences) | anyone | published availability (no student's data) |
 //! | [`Engine::student_agenda`](crate::Engine::student_agenda) | the student, an admin, the system | the student's seat bookings and lessons starting in a window, by start, filtered by [`AgendaStatus`] |
 //! | [`Engine::teacher_agenda`](crate::Engine::teacher_agenda) | the teacher, an admin, the system | the teacher's sessions (seats taken and left, waitlist) and lessons starting in a window, by start |
 //! | [`Engine::approval_queue`](crate::Engine::approval_queue) | the teacher, an admin, the system | the teacher's lessons waiting for approval, oldest request first |
@@ -55,8 +60,8 @@
 //! ```
 
 use crate::{
-    BookingError, BookingId, CourseId, GroupSession, MeetingLink, SeatBooking, SeatStatus, SeriesId, SessionId, SlotId,
-    UserId,
+    BookingAvailability, BookingError, BookingId, CourseId, GroupSession, MeetingLink, SeatBooking, SeatStatus,
+    SeriesId, SessionId, SlotId, UserId, WaitlistMode,
     lesson::{Lesson, LessonStatus},
 };
 use chrono::{DateTime, TimeDelta, Utc};
@@ -336,6 +341,88 @@ impl StudentAgendaItem {
             offer_expires_at: None,
             meeting_link: if status.holds_place() { lesson.meeting_link.clone() } else { None },
             series_id: lesson.series_id,
+        }
+    }
+}
+
+/// A group session as anyone may see it before booking: what it is, its seat counts and
+/// whether it takes bookings, without any student's ids; for a student, also their own
+/// booking there. Read with [`Engine::session_summary`](crate::Engine::session_summary).
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct SessionSummary {
+    /// The session.
+    pub session_id: SessionId,
+    /// Its teacher.
+    pub teacher_id: UserId,
+    /// Its course, if any.
+    pub course_id: Option<CourseId>,
+    /// Its title.
+    pub title: String,
+    /// When it starts.
+    pub starts_at: DateTime<Utc>,
+    /// When it ends.
+    pub ends_at: DateTime<Utc>,
+    /// The teacher's zone, for display.
+    pub time_zone: Tz,
+    /// Length in minutes.
+    pub duration_minutes: u32,
+    /// Its seats.
+    pub capacity: u32,
+    /// Seats taken (confirmed, offered, attended, no-show bookings).
+    pub seats_taken: u32,
+    /// Seats still free.
+    pub seats_remaining: u32,
+    /// Whether new students may join the waitlist.
+    pub waitlist_enabled: bool,
+    /// How freed seats reach the waitlist.
+    pub waitlist_mode: WaitlistMode,
+    /// Bookings on the waitlist.
+    pub waitlist_length: u32,
+    /// The most seats one booking may take (`None`: up to the capacity).
+    pub max_seats_per_booking: Option<u32>,
+    /// Whether it takes bookings at the instant it was read, and how.
+    pub availability: BookingAvailability,
+    /// When it was cancelled, if it was.
+    pub cancelled_at: Option<DateTime<Utc>>,
+    /// Where it takes place: shown to its teacher, an admin, the system, and a student who
+    /// has their place (confirmed, attended, no-show).
+    pub meeting_link: Option<MeetingLink>,
+    /// The asking student's live booking in it, with its waitlist place or offer deadline.
+    pub own_booking: Option<StudentAgendaItem>,
+}
+
+impl SessionSummary {
+    /// The session at `now` as `viewer` sees it: a student (`Some`) sees their own booking,
+    /// and the meeting link only while they have their place; `None` (its teacher, an admin,
+    /// the system) sees the meeting link and no own booking.
+    pub fn of_session(session: &GroupSession, viewer: Option<UserId>, now: DateTime<Utc>) -> Self {
+        let own_booking = viewer.and_then(|student| StudentAgendaItem::of_seat(session, student));
+        let meeting_link = match (viewer, &own_booking) {
+            (None, _) => Some(session.meeting_link.clone()),
+            (Some(_), Some(own)) => own.meeting_link.clone(),
+            (Some(_), None) => None,
+        };
+        SessionSummary {
+            session_id: session.id,
+            teacher_id: session.teacher_id,
+            course_id: session.course_id,
+            title: session.title.clone(),
+            starts_at: session.starts_at,
+            ends_at: session.ends_at(),
+            time_zone: session.time_zone,
+            duration_minutes: session.duration_minutes,
+            capacity: session.capacity,
+            seats_taken: session.booked_seats(),
+            seats_remaining: session.remaining_seats(),
+            waitlist_enabled: session.waitlist_enabled,
+            waitlist_mode: session.waitlist_mode,
+            waitlist_length: session.waitlisted_count(),
+            max_seats_per_booking: session.rules.max_seats_per_booking,
+            availability: session.availability(now),
+            cancelled_at: session.cancelled_at,
+            meeting_link,
+            own_booking,
         }
     }
 }

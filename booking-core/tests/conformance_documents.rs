@@ -44,7 +44,7 @@ mod tampering {
         let (engine, key) = session_in(&store);
         let document = store.load(key).unwrap().unwrap();
         store.put_document(key, Document { version: document.version + 1, ..document });
-        let error = engine.session(booking_core::SessionId::from_uuid(key.uuid())).unwrap_err();
+        let error = engine.session(Actor::System, booking_core::SessionId::from_uuid(key.uuid())).unwrap_err();
         assert!(matches!(error, BookingError::CorruptRecord { .. }), "{error:?}");
     }
 
@@ -53,7 +53,7 @@ mod tampering {
         let store = Arc::new(MemoryDocumentStore::new());
         let (engine, key) = session_in(&store);
         store.put_document(key, Document { version: 1, body: "{\"id\": 3}".into() });
-        let error = engine.session(booking_core::SessionId::from_uuid(key.uuid())).unwrap_err();
+        let error = engine.session(Actor::System, booking_core::SessionId::from_uuid(key.uuid())).unwrap_err();
         assert_eq!(error.code().as_str(), "corrupt_record");
     }
 
@@ -63,7 +63,7 @@ mod tampering {
         let (engine, key) = session_in(&store);
         let (_, other) = session_in(&store);
         store.put_document(key, store.load(other).unwrap().unwrap());
-        let error = engine.session(booking_core::SessionId::from_uuid(key.uuid())).unwrap_err();
+        let error = engine.session(Actor::System, booking_core::SessionId::from_uuid(key.uuid())).unwrap_err();
         assert_eq!(error.code().as_str(), "corrupt_record");
     }
 }
@@ -202,8 +202,11 @@ mod legacy_sessions {
         store.commit(index).unwrap();
 
         // Read as it is: the finished bookings are found in the session.
-        assert_eq!(engine.seat_booking(gone(2, SeatStatus::Cancelled).id).unwrap().status, SeatStatus::Cancelled);
-        assert_eq!(engine.session(session.id).unwrap().bookings.len(), 3);
+        assert_eq!(
+            engine.seat_booking(Actor::System, gone(2, SeatStatus::Cancelled).id).unwrap().status,
+            SeatStatus::Cancelled
+        );
+        assert_eq!(engine.session(Actor::System, session.id).unwrap().bookings.len(), 3);
         let refused = engine.cancel_booking(Actor::Student(student(3)), gone(3, SeatStatus::Expired).id).unwrap_err();
         assert_eq!(refused.code().as_str(), "invalid_transition");
 
@@ -214,7 +217,7 @@ mod legacy_sessions {
         for (n, status) in [(2, SeatStatus::Cancelled), (3, SeatStatus::Expired)] {
             let id = gone(n, status).id;
             assert_eq!(engine.repository().load_finished_booking(id).unwrap().map(|b| b.status), Some(status));
-            assert_eq!(engine.seat_booking(id).unwrap(), gone(n, status));
+            assert_eq!(engine.seat_booking(Actor::System, id).unwrap(), gone(n, status));
         }
     }
 }

@@ -82,7 +82,7 @@ fn played_engine() -> (Engine<InMemoryRepository>, SessionId, Vec<Event>) {
 #[test]
 fn public_types_round_trip_through_json() {
     let (engine, id, events) = played_engine();
-    let session = engine.session(id).unwrap();
+    let session = engine.session(Actor::System, id).unwrap();
     let json = serde_json::to_string(&*session).unwrap();
     assert!(json.contains("\"time_zone\":\"Australia/Adelaide\""), "{json}");
     assert_eq!(serde_json::from_str::<GroupSession>(&json).unwrap(), *session);
@@ -102,7 +102,7 @@ fn invalid_values_are_refused_when_decoding() {
     assert!(serde_json::from_str::<MeetingLink>("\"ftp://example.com\"").is_err());
     assert!(serde_json::from_str::<RequestKey>("\"\"").is_err());
     let (engine, id, _) = played_engine();
-    let json = serde_json::to_string(&*engine.session(id).unwrap()).unwrap();
+    let json = serde_json::to_string(&*engine.session(Actor::System, id).unwrap()).unwrap();
     let tampered = json.replace("Australia/Adelaide", "Nowhere/Atlantis");
     assert!(serde_json::from_str::<GroupSession>(&tampered).is_err());
 }

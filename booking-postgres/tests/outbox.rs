@@ -189,7 +189,7 @@ fn committed_events_come_out_once_in_commit_order_and_nothing_else() {
     }
     // Each session's bookings in the session's order (its commit order), the shared one too.
     for id in &created {
-        let session = engines[0].session(*id).unwrap();
+        let session = engines[0].session(Actor::System, *id).unwrap();
         let in_session: Vec<BookingId> = session.bookings.iter().map(|b| b.id).collect();
         let in_outbox: Vec<BookingId> = read
             .iter()
@@ -200,6 +200,6 @@ fn committed_events_come_out_once_in_commit_order_and_nothing_else() {
             .collect();
         assert_eq!(in_outbox, in_session, "session {id}'s bookings in commit order");
     }
-    let shared_seats = engines[0].session(shared).unwrap().bookings.len();
+    let shared_seats = engines[0].session(Actor::System, shared).unwrap().bookings.len();
     assert_eq!(shared_seats, SHARED_SEATS as usize, "the shared session filled up");
 }

@@ -58,7 +58,7 @@ fn a_session_body_that_does_not_decode_is_corrupt_record() {
     for body in [r#"{"id": "not a session"}"#, r#""a string""#, "[]", "null"] {
         tamper(&test, &format!("UPDATE sessions SET body = '{body}'::jsonb"));
         let engine = reader(&test);
-        expect_corrupt(&format!("loading {body}"), engine.session(id));
+        expect_corrupt(&format!("loading {body}"), engine.session(Actor::System, id));
         expect_corrupt(&format!("booking on {body}"), engine.book_seat(Actor::Student(user(2)), id, user(2)));
     }
 }
@@ -70,18 +70,18 @@ fn a_row_whose_version_or_id_disagrees_with_its_body_is_corrupt_record() {
     let engine = Engine::new(test.store.clone());
     let id = engine.create_session(Actor::Teacher(teacher), session(teacher)).unwrap().value.id;
     tamper(&test, "UPDATE sessions SET version = version + 4");
-    expect_corrupt("version ahead of the body", engine.session(id));
+    expect_corrupt("version ahead of the body", engine.session(Actor::System, id));
     // Past a CHECK constraint too: the store does not rely on the schema's constraints.
     tamper(&test, "ALTER TABLE sessions DROP CONSTRAINT sessions_version_check; UPDATE sessions SET version = -1");
-    expect_corrupt("negative version", engine.session(id));
+    expect_corrupt("negative version", engine.session(Actor::System, id));
     tamper(&test, "UPDATE sessions SET version = 1");
-    assert!(engine.session(id).is_ok(), "the repaired row reads again");
+    assert!(engine.session(Actor::System, id).is_ok(), "the repaired row reads again");
     let other = engine.create_session(Actor::Teacher(teacher), session(teacher)).unwrap().value.id;
     tamper(
         &test,
         &format!("UPDATE sessions SET body = (SELECT body FROM sessions WHERE id = '{other}') WHERE id = '{id}'"),
     );
-    expect_corrupt("another session's body", reader(&test).session(id));
+    expect_corrupt("another session's body", reader(&test).session(Actor::System, id));
 }
 
 #[test]
@@ -125,17 +125,17 @@ fn a_warm_snapshot_cache_sees_an_edit_once_its_version_moves() {
     let id = engine.create_session(Actor::Teacher(teacher), session(teacher)).unwrap().value.id;
     // The writer holds version 1 in its cache: an in-place edit of version 1 is not re-read...
     tamper(&test, r#"UPDATE sessions SET body = jsonb_set(body, '{title}', '"edited"')"#);
-    assert_eq!(engine.session(id).unwrap().title, "Tampered");
+    assert_eq!(engine.session(Actor::System, id).unwrap().title, "Tampered");
     // ...a fresh store reads it...
-    assert_eq!(reader(&test).session(id).unwrap().title, "edited");
+    assert_eq!(reader(&test).session(Actor::System, id).unwrap().title, "edited");
     // ...and an edit that bumps the version (body and row alike) reaches every store.
     tamper(
         &test,
         r#"UPDATE sessions SET version = 2, body = jsonb_set(jsonb_set(body, '{title}', '"v2"'), '{version}', '2')"#,
     );
-    assert_eq!(engine.session(id).unwrap().title, "v2");
+    assert_eq!(engine.session(Actor::System, id).unwrap().title, "v2");
     tamper(&test, "UPDATE sessions SET version = 3");
-    expect_corrupt("a bumped row whose body says otherwise", engine.session(id));
+    expect_corrupt("a bumped row whose body says otherwise", engine.session(Actor::System, id));
 }
 
 #[test]

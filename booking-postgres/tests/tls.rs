@@ -58,7 +58,7 @@ fn connects_over_tls_and_refuses_an_unverified_server() {
         rules: Default::default(),
     };
     let session = engine.create_session(Actor::Teacher(teacher), new).expect("a command over TLS").value;
-    assert_eq!(engine.session(session.id).unwrap().title, "Over TLS");
+    assert_eq!(engine.session(Actor::System, session.id).unwrap().title, "Over TLS");
     store.with_client(|c| c.batch_execute(&format!("DROP SCHEMA \"{schema}\" CASCADE"))).unwrap();
 
     // The public web's roots did not sign the test server's certificate: refused.

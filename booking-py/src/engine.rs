@@ -7,7 +7,8 @@ use crate::convert::{
 use crate::errors::{Error, Result, guarded, invalid};
 use crate::objects::{
     PyAvailabilitySlot, PyBookableOccurrence, PyCalendar, PyGroupSession, PyLesson, PyOneTimeSlot, PyOutboxEntry,
-    PyPage, PyReceipt, PyRoster, PySchedulingRules, PySeatBooking, PyWaitlistMode, PyWeeklySlot, ReceiptValue,
+    PyPage, PyReceipt, PyRoster, PySchedulingRules, PySeatBooking, PySessionSummary, PyWaitlistMode, PyWeeklySlot,
+    ReceiptValue,
 };
 use booking_core::{
     BookingError, BookingId, CourseId, Engine, ManualClock, NewGroupSession, Repository, Request, SchedulingRules,
@@ -646,28 +647,52 @@ engine_methods! {
 
     // --- reads ---------------------------------------------------------------------------
 
-    /// The session with this id (`SessionNotFoundError` if none).
-    fn session(&self, py: Python<'_>, session_id: &Bound<'_, PyAny>) -> Result<PyGroupSession> {
+    /// The session with this id, whole (every booking with its student): for the session's
+    /// teacher, an admin or the system; anyone else gets `NotAuthorizedError` and reads
+    /// `session_summary` (`SessionNotFoundError` if none).
+    fn session(&self, py: Python<'_>, actor: &Bound<'_, PyAny>, session_id: &Bound<'_, PyAny>) -> Result<PyGroupSession> {
+        let actor = convert::actor(actor)?;
         let s = SessionId(uuid_of("session_id", session_id)?);
-        Ok(PyGroupSession(self.run(py, move |e| e.session(s))?))
+        Ok(PyGroupSession(self.run(py, move |e| e.session(actor, s))?))
     }
 
-    /// The seat booking with this id (`BookingNotFoundError` if none).
-    fn seat_booking(&self, py: Python<'_>, booking_id: &Bound<'_, PyAny>) -> Result<PySeatBooking> {
+    /// The session with this id as anyone may see it before booking: a `SessionSummary` (what
+    /// it is, seat counts, whether it takes bookings now, no student's ids; a student's own
+    /// booking, and the meeting link once they have their place) (`SessionNotFoundError` if
+    /// none).
+    fn session_summary(
+        &self,
+        py: Python<'_>,
+        actor: &Bound<'_, PyAny>,
+        session_id: &Bound<'_, PyAny>,
+    ) -> Result<PySessionSummary> {
+        let actor = convert::actor(actor)?;
+        let s = SessionId(uuid_of("session_id", session_id)?);
+        Ok(PySessionSummary(self.run(py, move |e| e.session_summary(actor, s))?))
+    }
+
+    /// The seat booking with this id, for its student, the session's teacher, an admin or the
+    /// system (`BookingNotFoundError` if none, `NotAuthorizedError` for anyone else).
+    fn seat_booking(&self, py: Python<'_>, actor: &Bound<'_, PyAny>, booking_id: &Bound<'_, PyAny>) -> Result<PySeatBooking> {
+        let actor = convert::actor(actor)?;
         let b = BookingId(uuid_of("booking_id", booking_id)?);
-        Ok(PySeatBooking(self.run(py, move |e| e.seat_booking(b))?))
+        Ok(PySeatBooking(self.run(py, move |e| e.seat_booking(actor, b))?))
     }
 
-    /// A person's calendar (empty, version 0, if nothing was stored for them).
-    fn calendar(&self, py: Python<'_>, owner: &Bound<'_, PyAny>) -> Result<PyCalendar> {
+    /// A person's calendar (empty, version 0, if nothing was stored for them), for its owner
+    /// (as teacher or student), an admin or the system (`NotAuthorizedError` for anyone else).
+    fn calendar(&self, py: Python<'_>, actor: &Bound<'_, PyAny>, owner: &Bound<'_, PyAny>) -> Result<PyCalendar> {
+        let actor = convert::actor(actor)?;
         let o = UserId(uuid_of("owner", owner)?);
-        Ok(PyCalendar(self.run(py, move |e| e.calendar(o))?))
+        Ok(PyCalendar(self.run(py, move |e| e.calendar(actor, o))?))
     }
 
-    /// The lesson with this id (`BookingNotFoundError` if none).
-    fn lesson(&self, py: Python<'_>, booking_id: &Bound<'_, PyAny>) -> Result<PyLesson> {
+    /// The lesson with this id, for its student, its teacher, an admin or the system
+    /// (`BookingNotFoundError` if none, `NotAuthorizedError` for anyone else).
+    fn lesson(&self, py: Python<'_>, actor: &Bound<'_, PyAny>, booking_id: &Bound<'_, PyAny>) -> Result<PyLesson> {
+        let actor = convert::actor(actor)?;
         let b = BookingId(uuid_of("booking_id", booking_id)?);
-        Ok(PyLesson(self.run(py, move |e| e.lesson(b))?))
+        Ok(PyLesson(self.run(py, move |e| e.lesson(actor, b))?))
     }
 
     /// The slot with this id (`SlotNotFoundError` if none).
@@ -678,25 +703,30 @@ engine_methods! {
 
     /// The group session as an iCalendar (RFC 5545) file, the teacher's view: one `VEVENT`
     /// with the stable `UID` `session-<id>@booking-engine`, a `SEQUENCE` that grows with every
-    /// change, and `STATUS` `CONFIRMED` or `CANCELLED` (`SessionNotFoundError` if none).
-    fn session_ical(&self, py: Python<'_>, session_id: &Bound<'_, PyAny>) -> Result<String> {
+    /// change, and `STATUS` `CONFIRMED` or `CANCELLED`; for whoever may read the whole session
+    /// (`SessionNotFoundError` if none, `NotAuthorizedError`).
+    fn session_ical(&self, py: Python<'_>, actor: &Bound<'_, PyAny>, session_id: &Bound<'_, PyAny>) -> Result<String> {
+        let actor = convert::actor(actor)?;
         let s = SessionId(uuid_of("session_id", session_id)?);
-        self.run(py, move |e| e.session_ical(s))
+        self.run(py, move |e| e.session_ical(actor, s))
     }
 
     /// One booking as an iCalendar file: a seat booking as its student sees the session, or a
-    /// 1:1 lesson; `UID` `booking-<id>@booking-engine`, stable across reschedules
-    /// (`BookingNotFoundError` if none).
-    fn booking_ical(&self, py: Python<'_>, booking_id: &Bound<'_, PyAny>) -> Result<String> {
+    /// 1:1 lesson; `UID` `booking-<id>@booking-engine`, stable across reschedules; for its
+    /// student, its teacher, an admin or the system (`BookingNotFoundError` if none,
+    /// `NotAuthorizedError`).
+    fn booking_ical(&self, py: Python<'_>, actor: &Bound<'_, PyAny>, booking_id: &Bound<'_, PyAny>) -> Result<String> {
+        let actor = convert::actor(actor)?;
         let b = BookingId(uuid_of("booking_id", booking_id)?);
-        self.run(py, move |e| e.booking_ical(b))
+        self.run(py, move |e| e.booking_ical(actor, b))
     }
 
     /// Several 1:1 lessons (a series: its lessons' ids) as one iCalendar file, one `VEVENT`
-    /// per lesson; `booking_ids` is any iterable of ids.
-    fn lessons_ical(&self, py: Python<'_>, booking_ids: &Bound<'_, PyAny>) -> Result<String> {
+    /// per lesson; `booking_ids` is any iterable of ids, each a lesson `actor` may read.
+    fn lessons_ical(&self, py: Python<'_>, actor: &Bound<'_, PyAny>, booking_ids: &Bound<'_, PyAny>) -> Result<String> {
+        let actor = convert::actor(actor)?;
         let ids = self::booking_ids("booking_ids", booking_ids)?;
-        self.run(py, move |e| e.lessons_ical(&ids))
+        self.run(py, move |e| e.lessons_ical(actor, &ids))
     }
 
     /// The bookable occurrences of a teacher's slots starting in `[start, end)`, for a

@@ -76,6 +76,7 @@ fn _booking(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<objects::PyApprovalRequest>()?;
     m.add_class::<objects::PyRosterEntry>()?;
     m.add_class::<objects::PyRoster>()?;
+    m.add_class::<objects::PySessionSummary>()?;
     m.add_class::<objects::PyStartingItem>()?;
     m.add_class::<objects::PyOutboxEntry>()?;
     m.add_class::<objects::PyPage>()?;

@@ -20,7 +20,9 @@ use booking_core::{
     availability::{AvailabilitySlot, SlotRecurrence, TimeOff},
     index::IndexEntry,
     lesson::{BookableOccurrence, Calendar, Hold, Lesson, SeriesBooking, SessionHold, SkippedOccurrence},
-    read::{ApprovalRequest, Page, Roster, RosterEntry, StartingItem, StudentAgendaItem, TeacherAgendaItem},
+    read::{
+        ApprovalRequest, Page, Roster, RosterEntry, SessionSummary, StartingItem, StudentAgendaItem, TeacherAgendaItem,
+    },
     repository::OutboxEntry,
 };
 use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, Utc};
@@ -1283,6 +1285,58 @@ py_methods! {
         meeting_link,
         /// The lesson's series, if booked as one.
         series_id,
+    }
+}
+
+/// A group session as anyone may see it before booking: what it is, its seat counts and
+/// whether it takes bookings, without any student's ids; for a student, also their own
+/// booking there (`Engine.session_summary`).
+#[pyclass(frozen, eq, module = "booking_engine._booking", name = "SessionSummary")]
+#[derive(PartialEq)]
+pub(crate) struct PySessionSummary(pub(crate) SessionSummary);
+
+py_methods! {
+    PySessionSummary(SessionSummary) repr(session_id, title, starts_at, seats_remaining, waitlist_length, availability) {
+        /// The session.
+        session_id,
+        /// Its teacher.
+        teacher_id,
+        /// Its course, if any.
+        course_id,
+        /// Its title.
+        title,
+        /// When it starts (aware, UTC).
+        starts_at,
+        /// When it ends (aware, UTC).
+        ends_at,
+        /// The teacher's zone (`ZoneInfo`), for display.
+        time_zone,
+        /// Length in minutes.
+        duration_minutes,
+        /// Its seats.
+        capacity,
+        /// Seats taken (confirmed, offered, attended, no-show bookings).
+        seats_taken,
+        /// Seats still free.
+        seats_remaining,
+        /// Whether new students may join the waitlist.
+        waitlist_enabled,
+        /// How freed seats reach the waitlist (`WaitlistMode`).
+        waitlist_mode,
+        /// Bookings on the waitlist.
+        waitlist_length,
+        /// The most seats one booking may take (`None`: up to the capacity).
+        max_seats_per_booking,
+        /// Whether it takes bookings at the instant it was read (`BookingAvailability`).
+        availability,
+        /// When it was cancelled, if it was.
+        cancelled_at,
+        /// Where it takes place: shown to its teacher, an admin, the system, and a student who
+        /// has their place (confirmed, attended, no-show); `None` otherwise.
+        meeting_link,
+        /// The asking student's live booking in it (a `StudentAgendaItem` with its waitlist
+        /// place or offer deadline), or `None`.
+        own_booking,
     }
 }
 

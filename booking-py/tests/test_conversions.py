@@ -83,9 +83,9 @@ def test_zones_ids_and_enums(memory_engine: booking.Engine, teacher: uuid.UUID) 
     b = memory_engine.book_seat(Actor.student(str(student)), str(s.id), str(student)).value
     assert b.student_id == student
     with pytest.raises(booking.InvalidInputError):
-        memory_engine.session("not-a-uuid")
+        memory_engine.session(Actor.system(), "not-a-uuid")
     with pytest.raises(booking.InvalidInputError):
-        memory_engine.session(42)
+        memory_engine.session(Actor.system(), 42)
     assert b.status == "confirmed" and b.status.value == "confirmed"
     assert repr(b.status) == "<SeatStatus.CONFIRMED: 'confirmed'>"
     assert Actor.teacher(teacher).role is booking.Role.TEACHER and Actor.system().id is None
@@ -176,7 +176,7 @@ def test_receipt_value_is_made_once(memory_engine: booking.Engine, teacher: uuid
     assert "Receipt(value=SeatBooking(" in repr(receipt)
     assert receipt.value.status is booking.SeatStatus.CONFIRMED
     assert [e.kind for e in receipt.events] == [booking.EventKind.BOOKING_CONFIRMED]
-    assert memory_engine.session(session.id).bookings[0] == receipt.value
+    assert memory_engine.session(Actor.system(), session.id).bookings[0] == receipt.value
 
 
 def test_ids_out_are_the_ids_in_whichever_ids_came_before() -> None:

@@ -58,10 +58,10 @@ def test_real_refusals(memory_engine: booking.Engine, teacher: uuid.UUID) -> Non
     e = memory_engine
     t = Actor.teacher(teacher)
     with pytest.raises(booking.SessionNotFoundError) as nf:
-        e.session(new_id())
+        e.session(Actor.system(), new_id())
     assert isinstance(nf.value, LookupError)
     with pytest.raises(booking.BookingNotFoundError):
-        e.seat_booking(new_id())
+        e.seat_booking(Actor.system(), new_id())
     with pytest.raises(booking.UnknownTimeZoneError) as tz:
         create_session(e, teacher, 3, time_zone="Mars/Olympus")
     assert isinstance(tz.value, ValueError) and tz.value.details == {"name": "Mars/Olympus"}
@@ -125,7 +125,7 @@ def test_python_store_conflicts_are_retried(clock: booking.ManualClock, teacher:
     store = FailingStore(conflicts=3)
     engine = booking.Engine(store, clock=clock)
     created = engine.create_session(Actor.teacher(teacher), **_session_args(teacher))
-    assert store.commits == 4 and engine.session(created.value.id) == created.value
+    assert store.commits == 4 and engine.session(Actor.system(), created.value.id) == created.value
 
 
 def test_endless_conflicts_are_contention(clock: booking.ManualClock, teacher: uuid.UUID) -> None:
@@ -150,7 +150,7 @@ def test_corrupt_document_is_corrupt_record(clock: booking.ManualClock, teacher:
     engine = booking.Engine(Tampered(), clock=clock)
     session = engine.create_session(Actor.teacher(teacher), **_session_args(teacher)).value
     with pytest.raises(booking.CorruptRecordError):
-        engine.session(session.id)
+        engine.session(Actor.system(), session.id)
 
 
 def test_bad_store_answers_are_store_errors(clock: booking.ManualClock, teacher: uuid.UUID) -> None:
@@ -160,7 +160,7 @@ def test_bad_store_answers_are_store_errors(clock: booking.ManualClock, teacher:
 
     engine = booking.Engine(Wrong(), clock=clock)
     with pytest.raises(booking.StoreError) as caught:
-        engine.seat_booking(new_id())
+        engine.seat_booking(Actor.system(), new_id())
     assert isinstance(caught.value.__cause__, TypeError)
 
 

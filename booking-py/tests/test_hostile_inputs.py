@@ -324,10 +324,10 @@ CASES: dict[str, Case] = {
         NO_STATE,
     ),
     "Calendar.rules_for_course": Case(
-        lambda w: dict(course_id=w.course), lambda w, **kw: w.engine.calendar(w.teacher).rules_for_course(**kw), NO_STATE
+        lambda w: dict(course_id=w.course), lambda w, **kw: w.engine.calendar(Actor.system(), w.teacher).rules_for_course(**kw), NO_STATE
     ),
     "Calendar.rules_for_slot": Case(
-        lambda w: dict(slot=w.slot), lambda w, **kw: w.engine.calendar(w.teacher).rules_for_slot(**kw), NO_STATE
+        lambda w: dict(slot=w.slot), lambda w, **kw: w.engine.calendar(Actor.system(), w.teacher).rules_for_slot(**kw), NO_STATE
     ),
     "Engine.__new__": Case(lambda w: dict(store=w.store), lambda w, **kw: booking.Engine(**kw), NO_STATE),
     "Engine.create_session": engine_case("create_session", session_args),
@@ -402,14 +402,15 @@ CASES: dict[str, Case] = {
     "Engine.remove_time_off": engine_case(
         "remove_time_off", lambda w: dict(actor=w.T, teacher_id=w.teacher, time_off_id=w.time_off.id)
     ),
-    "Engine.session": engine_case("session", lambda w: dict(session_id=w.session.id)),
-    "Engine.seat_booking": engine_case("seat_booking", lambda w: dict(booking_id=w.seat.id)),
-    "Engine.calendar": engine_case("calendar", lambda w: dict(owner=w.teacher)),
-    "Engine.lesson": engine_case("lesson", lambda w: dict(booking_id=w.lesson.id)),
+    "Engine.session": engine_case("session", lambda w: dict(actor=w.T, session_id=w.session.id)),
+    "Engine.session_summary": engine_case("session_summary", lambda w: dict(actor=w.S, session_id=w.session.id)),
+    "Engine.seat_booking": engine_case("seat_booking", lambda w: dict(actor=w.S, booking_id=w.seat.id)),
+    "Engine.calendar": engine_case("calendar", lambda w: dict(actor=w.T, owner=w.teacher)),
+    "Engine.lesson": engine_case("lesson", lambda w: dict(actor=w.T, booking_id=w.lesson.id)),
     "Engine.slot": engine_case("slot", lambda w: dict(slot_id=w.slot.id)),
-    "Engine.session_ical": engine_case("session_ical", lambda w: dict(session_id=w.session.id)),
-    "Engine.booking_ical": engine_case("booking_ical", lambda w: dict(booking_id=w.seat.id)),
-    "Engine.lessons_ical": engine_case("lessons_ical", lambda w: dict(booking_ids=[w.lesson.id])),
+    "Engine.session_ical": engine_case("session_ical", lambda w: dict(actor=w.T, session_id=w.session.id)),
+    "Engine.booking_ical": engine_case("booking_ical", lambda w: dict(actor=w.S, booking_id=w.seat.id)),
+    "Engine.lessons_ical": engine_case("lessons_ical", lambda w: dict(actor=w.T, booking_ids=[w.lesson.id])),
     "Engine.list_occurrences": engine_case(
         "list_occurrences", lambda w: dict(teacher_id=w.teacher, start=NOW, end=NOW + timedelta(days=7))
     ),

@@ -60,29 +60,29 @@ def weekly(engine: booking.Engine, teacher: uuid.UUID) -> booking.AvailabilitySl
 
 def test_session_export(engine: booking.Engine, teacher: uuid.UUID) -> None:
     session = create_session(engine, teacher, 3)
-    first = one(engine.session_ical(session.id))
+    first = one(engine.session_ical(Actor.system(), session.id))
     assert start(first) == session.starts_at and end(first) == session.ends_at
     assert str(first["STATUS"]) == "CONFIRMED"
     assert str(first["SUMMARY"]) == session.title
     # Exporting again gives the same event: calendar apps update rather than duplicate.
-    again = one(engine.session_ical(session.id))
+    again = one(engine.session_ical(Actor.system(), session.id))
     assert str(again["UID"]) == str(first["UID"]) and int(again["SEQUENCE"]) == int(first["SEQUENCE"])
     assert str(first["UID"]) == f"session-{session.id}@booking-engine"
     # A seat booking is the student's own event (its own UID), of the session's times.
     seat = book(engine, session, new_id())
-    mine = one(engine.booking_ical(seat.id))
+    mine = one(engine.booking_ical(Actor.system(), seat.id))
     assert str(mine["UID"]) == f"booking-{seat.id}@booking-engine" and str(mine["STATUS"]) == "CONFIRMED"
     assert (start(mine), end(mine)) == (session.starts_at, session.ends_at)
     engine.cancel_session(Actor.teacher(teacher), session.id)
-    cancelled = one(engine.session_ical(session.id))
+    cancelled = one(engine.session_ical(Actor.system(), session.id))
     assert str(cancelled["UID"]) == str(first["UID"])
     assert str(cancelled["STATUS"]) == "CANCELLED"
     assert int(cancelled["SEQUENCE"]) > int(first["SEQUENCE"])
-    gone = one(engine.booking_ical(seat.id))
+    gone = one(engine.booking_ical(Actor.system(), seat.id))
     assert str(gone["UID"]) == str(mine["UID"]) and str(gone["STATUS"]) == "CANCELLED"
     assert int(gone["SEQUENCE"]) > int(mine["SEQUENCE"])
     with pytest.raises(booking.SessionNotFoundError):
-        engine.session_ical(new_id())
+        engine.session_ical(Actor.system(), new_id())
 
 
 def test_lesson_export_follows_reschedule_and_cancel(engine: booking.Engine, teacher: uuid.UUID) -> None:
@@ -90,22 +90,22 @@ def test_lesson_export_follows_reschedule_and_cancel(engine: booking.Engine, tea
     student = new_id()
     at = datetime(2030, 5, 6, 14, tzinfo=PARIS)
     lesson = engine.book_lesson(Actor.student(student), slot.id, at, student).value
-    booked = one(engine.booking_ical(lesson.id))
+    booked = one(engine.booking_ical(Actor.system(), lesson.id))
     assert (start(booked), end(booked)) == (at, at + timedelta(hours=1))
     assert str(booked["STATUS"]) == "CONFIRMED" and int(booked["SEQUENCE"]) == 0
     assert str(booked["UID"]) == f"booking-{lesson.id}@booking-engine"
     moved_to = at + timedelta(weeks=1)
     engine.reschedule_lesson(Actor.student(student), lesson.id, slot.id, moved_to)
-    moved = one(engine.booking_ical(lesson.id))
+    moved = one(engine.booking_ical(Actor.system(), lesson.id))
     assert str(moved["UID"]) == str(booked["UID"])
     assert int(moved["SEQUENCE"]) > int(booked["SEQUENCE"])
     assert (start(moved), end(moved)) == (moved_to, moved_to + timedelta(hours=1))
     engine.cancel_lesson(Actor.student(student), lesson.id)
-    cancelled = one(engine.booking_ical(lesson.id))
+    cancelled = one(engine.booking_ical(Actor.system(), lesson.id))
     assert str(cancelled["UID"]) == str(booked["UID"])
     assert str(cancelled["STATUS"]) == "CANCELLED" and int(cancelled["SEQUENCE"]) > int(moved["SEQUENCE"])
     with pytest.raises(booking.BookingNotFoundError):
-        engine.booking_ical(new_id())
+        engine.booking_ical(Actor.system(), new_id())
 
 
 def test_pending_lesson_is_tentative(engine: booking.Engine, teacher: uuid.UUID) -> None:
@@ -121,10 +121,10 @@ def test_pending_lesson_is_tentative(engine: booking.Engine, teacher: uuid.UUID)
         course_id=course,
     ).value
     pending = engine.book_lesson(Actor.student(student), slot.id, datetime(2030, 5, 6, 14, tzinfo=PARIS), student)
-    event = one(engine.booking_ical(pending.value.id))
+    event = one(engine.booking_ical(Actor.system(), pending.value.id))
     assert str(event["STATUS"]) == "TENTATIVE"
     engine.approve_lesson(Actor.teacher(teacher), pending.value.id)
-    approved = one(engine.booking_ical(pending.value.id))
+    approved = one(engine.booking_ical(Actor.system(), pending.value.id))
     assert str(approved["STATUS"]) == "CONFIRMED" and str(approved["UID"]) == str(event["UID"])
     assert int(approved["SEQUENCE"]) > int(event["SEQUENCE"])
 
@@ -135,34 +135,34 @@ def test_series_export_has_one_event_per_lesson(engine: booking.Engine, teacher:
     first = datetime(2030, 5, 6, 14, tzinfo=PARIS)
     series = engine.book_series(Actor.student(student), slot.id, student, first, count=4).value
     ids = [lesson.id for lesson in series.lessons]
-    events = parse(engine.lessons_ical(ids))
+    events = parse(engine.lessons_ical(Actor.system(), ids))
     assert len(events) == 4
     assert len({str(e["UID"]) for e in events}) == 4
     assert sorted(start(e) for e in events) == [lesson.starts_at for lesson in series.lessons]
     # Each lesson's event is the one its own export gives (same UID), and the list is stable.
-    assert {str(e["UID"]) for e in events} == {str(one(engine.booking_ical(i))["UID"]) for i in ids}
-    assert [str(e["UID"]) for e in parse(engine.lessons_ical(ids))] == [str(e["UID"]) for e in events]
+    assert {str(e["UID"]) for e in events} == {str(one(engine.booking_ical(Actor.system(), i))["UID"]) for i in ids}
+    assert [str(e["UID"]) for e in parse(engine.lessons_ical(Actor.system(), ids))] == [str(e["UID"]) for e in events]
     # Any iterable of ids will do; an unknown id is refused.
-    assert len(parse(engine.lessons_ical(iter(ids[:2])))) == 2
+    assert len(parse(engine.lessons_ical(Actor.system(), iter(ids[:2])))) == 2
     with pytest.raises(booking.BookingNotFoundError):
-        engine.lessons_ical([ids[0], new_id()])
+        engine.lessons_ical(Actor.system(), [ids[0], new_id()])
     for bad in ("not a list", []):
         with pytest.raises(booking.InvalidInputError):
-            engine.lessons_ical(bad)
+            engine.lessons_ical(Actor.system(), bad)
 
 
 def test_exports_are_stable_across_engines(tmp_path: Any, clock: booking.ManualClock, teacher: uuid.UUID) -> None:
     path = tmp_path / "ical.db"
     engine = booking.Engine(booking.SqliteStore(path), clock=clock)
     session = create_session(engine, teacher, 2)
-    text = engine.session_ical(session.id)
+    text = engine.session_ical(Actor.system(), session.id)
     other = booking.Engine(booking.SqliteStore(path), clock=booking.ManualClock(NOW + timedelta(hours=1)))
-    assert str(one(other.session_ical(session.id))["UID"]) == str(one(text)["UID"])
+    assert str(one(other.session_ical(Actor.system(), session.id))["UID"]) == str(one(text)["UID"])
 
 
 def test_times_are_instants(memory_engine: booking.Engine, teacher: uuid.UUID) -> None:
     session = create_session(memory_engine, teacher, 2, starts_at=datetime(2030, 10, 27, 2, 30, tzinfo=PARIS, fold=1))
-    event = one(memory_engine.session_ical(session.id))
+    event = one(memory_engine.session_ical(Actor.system(), session.id))
     assert start(event) == datetime(2030, 10, 27, 1, 30, tzinfo=timezone.utc)
 
 
@@ -171,11 +171,11 @@ def test_engine_options_set_uid_domain_and_prodid(clock: booking.ManualClock, te
         booking.InMemoryStore(), clock=clock, ical_uid_domain="school.example.com", ical_prodid="-//School//Kurse//DE"
     )
     session = create_session(engine, teacher, 2)
-    text = engine.session_ical(session.id)
+    text = engine.session_ical(Actor.system(), session.id)
     assert str(one(text)["UID"]) == f"session-{session.id}@school.example.com"
     assert str(icalendar.Calendar.from_ical(text)["PRODID"]) == "-//School//Kurse//DE"
     seat = book(engine, session, new_id())
-    assert str(one(engine.booking_ical(seat.id))["UID"]) == f"booking-{seat.id}@school.example.com"
+    assert str(one(engine.booking_ical(Actor.system(), seat.id))["UID"]) == f"booking-{seat.id}@school.example.com"
 
 
 @pytest.mark.parametrize(
@@ -275,12 +275,12 @@ def test_hostile_titles_never_change_the_shape_of_an_export(engine: booking.Engi
         assert has_control or len(text.strip()) > 200
         return
     assert not has_control and session.title == text.strip()
-    event = shape(engine.session_ical(session.id))
+    event = shape(engine.session_ical(Actor.system(), session.id))
     assert str(event["SUMMARY"]) == session.title
     seat = book(engine, session, new_id())
     waiting = book(engine, session, new_id())
-    assert str(shape(engine.booking_ical(seat.id))["SUMMARY"]) == session.title
-    assert "DESCRIPTION" in shape(engine.booking_ical(waiting.id))
+    assert str(shape(engine.booking_ical(Actor.system(), seat.id))["SUMMARY"]) == session.title
+    assert "DESCRIPTION" in shape(engine.booking_ical(Actor.system(), waiting.id))
 
 
 @pytest.mark.parametrize("link", HOSTILE_LINKS, ids=range(len(HOSTILE_LINKS)))
@@ -299,7 +299,7 @@ def test_hostile_links_are_refused_or_normalized(engine: booking.Engine, teacher
     assert not has_control
     stored = session.meeting_link
     assert stored.isascii() and " " not in stored and stored.startswith(("https://", "http://"))
-    event = shape(engine.session_ical(session.id))
+    event = shape(engine.session_ical(Actor.system(), session.id))
     assert str(event["URL"]) == stored and str(event["LOCATION"]) == stored
 
 
@@ -327,10 +327,10 @@ def test_hostile_reasons_notes_and_lesson_links_never_change_a_lesson_export(
         assert note.note == text.strip().replace("\r\n", "\n").replace("\r", "\n")
     for link in [text, "https://meet.example.com/" + text]:
         attempt(lambda: engine.set_meeting_link(Actor.teacher(teacher), pending.id, link), booking.InvalidMeetingLinkError)
-        shape(engine.booking_ical(pending.id))
+        shape(engine.booking_ical(Actor.system(), pending.id))
     declined = attempt(
         lambda: engine.decline_lesson(Actor.teacher(teacher), pending.id, reason=text), booking.InvalidInputError
     )
     assert (declined is not None) == (multi_line_ok and len(text.strip()) <= 1000)
-    event = shape(engine.booking_ical(pending.id))
+    event = shape(engine.booking_ical(Actor.system(), pending.id))
     assert str(event["STATUS"]) == ("CANCELLED" if declined is not None else "TENTATIVE")

@@ -25,7 +25,7 @@ def test_counters_say_how_each_command_ended(engine: booking.Engine, teacher: uu
     engine.change_capacity(booking.Actor.teacher(teacher), session.id, 1)  # the seats it has: unchanged
     with pytest.raises(booking.SessionFullError):
         book(engine, session, bob)
-    first = engine.cancel_booking(booking.Actor.student(alice), engine.session(session.id).bookings[0].id, key="c-1")
+    first = engine.cancel_booking(booking.Actor.student(alice), engine.session(booking.Actor.system(), session.id).bookings[0].id, key="c-1")
     again = engine.cancel_booking(booking.Actor.student(alice), first.value.id, key="c-1")
     assert again.replayed
     counters = engine.counters()

@@ -252,6 +252,43 @@ def test_access_refusals(engine: booking.Engine, teacher: uuid.UUID) -> None:
     assert len(engine.outbox(Actor.system())) == 2
 
 
+def test_reads_by_id_answer_only_whom_they_concern(engine: booking.Engine, teacher: uuid.UUID) -> None:
+    ana, ben, other_teacher = new_id(), new_id(), new_id()
+    session = create_session(engine, teacher, 1, waitlist=True)
+    ana_seat, ben_seat = book(engine, session, ana), book(engine, session, ben)
+
+    # The whole session (every student's booking) is the teacher's, an admin's, the system's.
+    for actor in (Actor.teacher(teacher), Actor.admin(new_id()), Actor.system()):
+        assert [b.student_id for b in engine.session(actor, session.id).bookings] == [ana, ben]
+    # Anyone reads the summary: counts, availability, their own booking, no one else's ids.
+    summary = engine.session_summary(Actor.student(ben), session.id)
+    assert isinstance(summary, booking.SessionSummary)
+    assert (summary.seats_taken, summary.seats_remaining, summary.waitlist_length) == (1, 0, 1)
+    assert summary.availability is booking.BookingAvailability.WAITLIST_ONLY and summary.meeting_link is None
+    assert summary.own_booking is not None and summary.own_booking.booking_id == ben_seat.id
+    assert summary.own_booking.status is AgendaStatus.WAITLISTED and summary.own_booking.waitlist_position == 1
+    assert str(ana) not in repr(summary) and str(ana_seat.id) not in repr(summary)
+    assert engine.session_summary(Actor.student(ana), session.id).meeting_link == session.meeting_link
+    # A seat booking and its calendar file are its student's and the session's teacher's.
+    assert engine.seat_booking(Actor.student(ana), ana_seat.id).student_id == ana
+    assert engine.seat_booking(Actor.teacher(teacher), ana_seat.id).student_id == ana
+    assert "BEGIN:VCALENDAR" in engine.booking_ical(Actor.student(ana), ana_seat.id)
+    refused = [
+        lambda: engine.session(Actor.student(ana), session.id),
+        lambda: engine.session(Actor.teacher(other_teacher), session.id),
+        lambda: engine.session_ical(Actor.student(ana), session.id),
+        lambda: engine.seat_booking(Actor.student(ben), ana_seat.id),
+        lambda: engine.seat_booking(Actor.teacher(other_teacher), ana_seat.id),
+        lambda: engine.booking_ical(Actor.student(ben), ana_seat.id),
+        lambda: engine.calendar(Actor.student(ben), ana),
+        lambda: engine.calendar(Actor.student(ana), teacher),
+    ]
+    for call in refused:
+        with pytest.raises(booking.NotAuthorizedError):
+            call()
+    assert engine.calendar(Actor.student(ana), ana).owner == ana
+
+
 def test_bad_pages_windows_and_statuses(engine: booking.Engine, teacher: uuid.UUID) -> None:
     me = Actor.teacher(teacher)
 

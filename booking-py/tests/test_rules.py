@@ -115,7 +115,7 @@ def test_booking_window_and_precedence(engine: booking.Engine, teacher: uuid.UUI
     (event,) = receipt.events
     assert event.kind is EventKind.SCHEDULING_RULES_SET and event.rules == rules
     assert event.teacher_id == teacher and event.course_id is None
-    assert engine.calendar(teacher).rules == rules
+    assert engine.calendar(Actor.system(), teacher).rules == rules
     s = slot(engine, teacher)
     student = new_id()
     # 6 May is 5 days away (under the 6 days' notice), 27 May more than 20 days away.
@@ -131,7 +131,7 @@ def test_booking_window_and_precedence(engine: booking.Engine, teacher: uuid.UUI
     # A slot's own rules win, field by field: one hour's notice, the teacher's 20 days' advance.
     quick = slot(engine, teacher, hours=(16, 17), rules=SchedulingRules(min_notice_minutes=60))
     assert quick.rules == SchedulingRules(min_notice_minutes=60)
-    assert engine.calendar(teacher).rules_for_slot(quick) == SchedulingRules(min_notice_minutes=60, max_advance_days=20)
+    assert engine.calendar(Actor.system(), teacher).rules_for_slot(quick) == SchedulingRules(min_notice_minutes=60, max_advance_days=20)
     assert lesson(engine, quick, paris(week(0), 16), new_id()).rules.max_advance_days == 20
     with pytest.raises(booking.OutsideBookingWindowError):
         lesson(engine, quick, paris(week(3), 16), new_id())
@@ -139,13 +139,13 @@ def test_booking_window_and_precedence(engine: booking.Engine, teacher: uuid.UUI
     course = new_id()
     course_rules = SchedulingRules(min_notice_minutes=0)
     assert engine.set_scheduling_rules(t, teacher, course_rules, course_id=course).value == course_rules
-    calendar = engine.calendar(teacher)
+    calendar = engine.calendar(Actor.system(), teacher)
     assert calendar.course_rules == {course: course_rules}
     assert calendar.rules_for_course(course) == SchedulingRules(min_notice_minutes=0, max_advance_days=20)
     assert calendar.rules_for_course() == rules
     # Empty rules remove a level; only the teacher may set them.
     engine.set_scheduling_rules(t, teacher, SchedulingRules(), course_id=course)
-    assert engine.calendar(teacher).course_rules == {}
+    assert engine.calendar(Actor.system(), teacher).course_rules == {}
     with pytest.raises(booking.NotAuthorizedError):
         engine.set_scheduling_rules(Actor.student(student), teacher, SchedulingRules())
 
@@ -179,14 +179,14 @@ def test_buffers_keep_a_gap(engine: booking.Engine, teacher: uuid.UUID) -> None:
     student = new_id()
     booked = lesson(engine, first, paris(week(0), 14), student)
     assert booked.rules == rules
-    (hold,) = engine.calendar(teacher).holds
+    (hold,) = engine.calendar(Actor.system(), teacher).holds
     assert (hold.starts_at, hold.ends_at) == (paris(week(0), 14), paris(week(0), 15))
     assert (hold.busy_from, hold.busy_until) == (
         paris(week(0), 14) - timedelta(minutes=10),
         paris(week(0), 15) + timedelta(minutes=30),
     )
     assert hold.teacher_id == teacher and hold.course_id is None
-    (student_hold,) = engine.calendar(student).holds
+    (student_hold,) = engine.calendar(Actor.system(), student).holds
     assert (student_hold.busy_from, student_hold.busy_until) == (paris(week(0), 14), paris(week(0), 15))
     with pytest.raises(booking.SlotUnavailableError):
         lesson(engine, second, paris(week(0), 15), new_id())
@@ -213,7 +213,7 @@ def test_lesson_cutoffs_and_overrides(engine: booking.Engine, clock: booking.Man
         engine.cancel_lesson(Actor.student(student), soon.id)
     assert refused.value.details["action"] == "cancelled"
     assert "cutoff_at" in refused.value.details
-    assert engine.lesson(soon.id).status is LessonStatus.CONFIRMED
+    assert engine.lesson(Actor.system(), soon.id).status is LessonStatus.CONFIRMED
     with pytest.raises(booking.CutoffPassedError) as no_move:
         engine.reschedule_lesson(Actor.student(student), soon.id, s.id, paris(week(2), 14))
     assert no_move.value.details["action"] == "rescheduled"
@@ -238,7 +238,7 @@ def test_session_cutoff_and_override(engine: booking.Engine, clock: booking.Manu
     clock.set(session.starts_at - timedelta(hours=1))
     with pytest.raises(booking.CutoffPassedError):
         engine.cancel_booking(Actor.student(a), seat_a.id)
-    assert engine.seat_booking(seat_a.id).status is SeatStatus.CONFIRMED
+    assert engine.seat_booking(Actor.system(), seat_a.id).status is SeatStatus.CONFIRMED
     overridden = engine.cancel_booking(Actor.teacher(teacher), seat_b.id)
     assert overridden.events[0].kind is EventKind.BOOKING_CANCELLED
     assert overridden.events[0].cutoff_overridden is True
@@ -268,20 +268,20 @@ def test_reschedule_moves_atomically(engine: booking.Engine, teacher: uuid.UUID)
     # The old time is free, the new one taken, in both calendars.
     free = listed(engine, teacher)
     assert paris(week(0), 14) in free and paris(week(2), 14) not in free
-    assert {h.starts_at for h in engine.calendar(teacher).holds} == {paris(week(1), 14), paris(week(2), 14)}
-    assert [h.starts_at for h in engine.calendar(student).holds] == [paris(week(2), 14)]
+    assert {h.starts_at for h in engine.calendar(Actor.system(), teacher).holds} == {paris(week(1), 14), paris(week(2), 14)}
+    assert [h.starts_at for h in engine.calendar(Actor.system(), student).holds] == [paris(week(2), 14)]
     # A retry with the same key replays; nothing moves twice.
     again = engine.reschedule_lesson(Actor.student(student), booked.id, s.id, paris(week(2), 14), key="move-1")
     assert again.replayed and again.value == moved
     # Refused moves change nothing: another's time, no occurrence, not the student's lesson.
-    before = (engine.lesson(booked.id), engine.calendar(teacher), engine.calendar(student), engine.lesson(taken.id))
+    before = (engine.lesson(Actor.system(), booked.id), engine.calendar(Actor.system(), teacher), engine.calendar(Actor.system(), student), engine.lesson(Actor.system(), taken.id))
     with pytest.raises(booking.SlotUnavailableError):
         engine.reschedule_lesson(Actor.student(student), booked.id, s.id, paris(week(1), 14))
     with pytest.raises(booking.OccurrenceNotOfferedError):
         engine.reschedule_lesson(Actor.student(student), booked.id, s.id, paris(week(1), 15))
     with pytest.raises(booking.NotAuthorizedError):
         engine.reschedule_lesson(Actor.student(other), booked.id, s.id, paris(week(3), 14))
-    assert (engine.lesson(booked.id), engine.calendar(teacher), engine.calendar(student), engine.lesson(taken.id)) == before
+    assert (engine.lesson(Actor.system(), booked.id), engine.calendar(Actor.system(), teacher), engine.calendar(Actor.system(), student), engine.lesson(Actor.system(), taken.id)) == before
 
 
 def test_reschedule_applies_approval(engine: booking.Engine, teacher: uuid.UUID) -> None:
@@ -311,7 +311,7 @@ def test_reschedule_one_occurrence_of_a_series(engine: booking.Engine, teacher: 
     second = series.lessons[1]
     moved = engine.reschedule_lesson(Actor.student(student), second.id, other_day.id, paris(week(1) + timedelta(days=1), 14))
     assert moved.value.series_id == series.series_id and moved.value.slot_id == other_day.id
-    assert [engine.lesson(x.id).starts_at for x in series.lessons] == [
+    assert [engine.lesson(Actor.system(), x.id).starts_at for x in series.lessons] == [
         paris(week(0), 14),
         paris(week(1) + timedelta(days=1), 14),
         paris(week(2), 14),
@@ -334,9 +334,9 @@ def test_offer_cycle(engine: booking.Engine, clock: booking.ManualClock, teacher
     offer = freed.events[1]
     assert (offer.booking_id, offer.student_id, offer.seats) == (seat_b.id, b, 1)
     assert offer.expires_at == NOW + timedelta(minutes=30)
-    offered = engine.seat_booking(seat_b.id)
+    offered = engine.seat_booking(Actor.system(), seat_b.id)
     assert offered.status is SeatStatus.OFFERED and offered.offer_expires_at == NOW + timedelta(minutes=30)
-    current = engine.session(session.id)
+    current = engine.session(Actor.system(), session.id)
     assert current.next_offer_deadline == NOW + timedelta(minutes=30) and current.remaining_seats == 0
     # Nothing is due before the deadline; after it, the host's periodic call moves the offer on.
     assert engine.process_expired_offers(NOW + timedelta(minutes=29)).events == []
@@ -349,7 +349,7 @@ def test_offer_cycle(engine: booking.Engine, clock: booking.ManualClock, teacher
         (EventKind.SEAT_OFFERED, seat_c.id),
     ]
     assert all(x.actor == Actor.system() for x in events)
-    assert engine.seat_booking(seat_b.id).status is SeatStatus.EXPIRED
+    assert engine.seat_booking(Actor.system(), seat_b.id).status is SeatStatus.EXPIRED
     again = engine.process_expired_offers(clock.now())
     assert (again.events, again.failures) == ([], [])
     with pytest.raises(booking.OfferExpiredError):
@@ -358,7 +358,7 @@ def test_offer_cycle(engine: booking.Engine, clock: booking.ManualClock, teacher
     accepted = engine.accept_offer(Actor.student(c), seat_c.id)
     assert accepted.value.status is SeatStatus.CONFIRMED and accepted.value.offer_expires_at is None
     assert [x.kind for x in accepted.events] == [EventKind.OFFER_ACCEPTED]
-    assert engine.session(session.id).next_offer_deadline is None
+    assert engine.session(Actor.system(), session.id).next_offer_deadline is None
     # Decline: the booking is cancelled and the seat offered to the next.
     engine.cancel_booking(Actor.student(c), seat_c.id)
     declined = engine.decline_offer(Actor.student(d), seat_d.id)
@@ -374,7 +374,7 @@ def test_offer_cycle(engine: booking.Engine, clock: booking.ManualClock, teacher
     assert late.value.details["booking_id"] == str(seat_e.id)
     expired = engine.process_expired_offers(clock.now()).events
     assert [x.kind for x in expired][:1] == [EventKind.OFFER_EXPIRED]
-    assert engine.seat_booking(seat_e.id).status is SeatStatus.EXPIRED
+    assert engine.seat_booking(Actor.system(), seat_e.id).status is SeatStatus.EXPIRED
 
 
 def test_no_offer_outlives_the_start(engine: booking.Engine, clock: booking.ManualClock, teacher: uuid.UUID) -> None:
@@ -389,8 +389,8 @@ def test_no_offer_outlives_the_start(engine: booking.Engine, clock: booking.Manu
     events = engine.process_expired_offers(clock.now()).events
     assert EventKind.OFFER_EXPIRED in [x.kind for x in events]
     assert EventKind.SEAT_OFFERED not in [x.kind for x in events]
-    assert engine.seat_booking(seat_b.id).status is SeatStatus.EXPIRED
-    assert engine.seat_booking(seat_c.id).status is SeatStatus.WAITLISTED
+    assert engine.seat_booking(Actor.system(), seat_b.id).status is SeatStatus.EXPIRED
+    assert engine.seat_booking(Actor.system(), seat_c.id).status is SeatStatus.WAITLISTED
 
 
 # --- multi-seat ----------------------------------------------------------------------------------
@@ -402,7 +402,7 @@ def test_multi_seat_all_or_nothing(engine: booking.Engine, teacher: uuid.UUID) -
     parent, family, single = new_id(), new_id(), new_id()
     two = engine.book_seat(Actor.student(parent), session.id, parent, seats=2)
     assert two.value.status is SeatStatus.CONFIRMED and two.value.seats == 2 and two.events[0].seats == 2
-    assert engine.session(session.id).remaining_seats == 1
+    assert engine.session(Actor.system(), session.id).remaining_seats == 1
     waiting = engine.book_seat(Actor.student(family), session.id, family, seats=2).value
     assert waiting.status is SeatStatus.WAITLISTED and waiting.seats == 2
     # Strict first come, first served: one seat is free, but the group of two waits first.
@@ -411,16 +411,16 @@ def test_multi_seat_all_or_nothing(engine: booking.Engine, teacher: uuid.UUID) -
     freed = engine.cancel_booking(Actor.student(parent), two.value.id)
     promoted = [x.booking_id for x in freed.events if x.kind is EventKind.BOOKING_PROMOTED]
     assert promoted == [waiting.id, behind.id]
-    assert engine.session(session.id).booked_seats == 3
+    assert engine.session(Actor.system(), session.id).booked_seats == 3
     # Without a waitlist: all or nothing.
     closed = create_session(engine, teacher, 3, rules=several)
     assert engine.book_seat(Actor.student(parent), closed.id, parent, seats=2).value.seats == 2
-    before = engine.session(closed.id)
+    before = engine.session(Actor.system(), closed.id)
     with pytest.raises(booking.SessionFullError):
         engine.book_seat(Actor.student(family), closed.id, family, seats=2)
-    assert engine.session(closed.id) == before and before.booked_seats == 2
+    assert engine.session(Actor.system(), closed.id) == before and before.booked_seats == 2
     assert book(engine, closed, single).status is SeatStatus.CONFIRMED
-    assert engine.session(closed.id).is_closed_for_booking
+    assert engine.session(Actor.system(), closed.id).is_closed_for_booking
     for impossible in (0, 4):
         with pytest.raises(booking.InvalidInputError):
             engine.book_seat(Actor.system(), session.id, new_id(), seats=impossible)
@@ -434,7 +434,7 @@ def test_seats_per_booking(engine: booking.Engine, teacher: uuid.UUID) -> None:
     with pytest.raises(booking.LimitReachedError) as refused:
         engine.book_seat(Actor.student(grabber), session.id, grabber, seats=5)
     assert refused.value.code == "limit_reached" and refused.value.details["max"] == 1
-    assert engine.session(session.id) == session, "a refusal changes nothing"
+    assert engine.session(Actor.system(), session.id) == session, "a refusal changes nothing"
     # The teacher's rules reach sessions created after them; the session's own win.
     engine.set_scheduling_rules(t, teacher, SchedulingRules(max_seats_per_booking=2))
     theirs = create_session(engine, teacher, 5, waitlist=True)
@@ -458,7 +458,7 @@ def test_course_sessions_seat_enrolled_students_only(memory_engine: booking.Engi
         engine.book_seat(Actor.student(student), session.id, student)
     with pytest.raises(booking.NotEnrolledError):
         engine.book_seat(Actor.system(), session.id, student)
-    assert engine.session(session.id) == session
+    assert engine.session(Actor.system(), session.id) == session
     engine.store.enroll(student, course)
     assert engine.book_seat(Actor.student(student), session.id, student).value.status is SeatStatus.CONFIRMED
 
@@ -474,7 +474,7 @@ def test_a_move_does_not_escape_the_cancellation_cutoff(
     with pytest.raises(booking.CutoffPassedError) as refused:
         engine.reschedule_lesson(Actor.student(student), soon.id, s.id, paris(week(1), 14))
     assert refused.value.details["action"] == "rescheduled"
-    assert engine.lesson(soon.id) == soon
+    assert engine.lesson(Actor.system(), soon.id) == soon
     moved = engine.reschedule_lesson(Actor.teacher(teacher), soon.id, s.id, paris(week(1), 14))
     assert moved.events[0].cutoff_overridden is True
 
@@ -494,11 +494,11 @@ def test_time_off(engine: booking.Engine, teacher: uuid.UUID) -> None:
     assert off.ends_at == paris(week(1) + timedelta(days=1), 0)
     (event,) = receipt.events
     assert event.kind is EventKind.TIME_OFF_ADDED and event.time_off == off and event.time_off_id == off.id
-    assert engine.calendar(teacher).time_off == [off]
+    assert engine.calendar(Actor.system(), teacher).time_off == [off]
     assert paris(week(0), 14) not in listed(engine, teacher) and paris(week(2), 14) in listed(engine, teacher)
     with pytest.raises(booking.OccurrenceNotOfferedError):
         lesson(engine, s, paris(week(0), 14), new_id())
-    assert engine.lesson(kept.id).status is LessonStatus.CONFIRMED  # a booking is a promise
+    assert engine.lesson(Actor.system(), kept.id).status is LessonStatus.CONFIRMED  # a booking is a promise
     with pytest.raises(booking.NotAuthorizedError):
         engine.add_time_off(Actor.student(student), teacher, week(3), week(3), "Europe/Paris")
     with pytest.raises(booking.InvalidInputError):
@@ -506,7 +506,7 @@ def test_time_off(engine: booking.Engine, teacher: uuid.UUID) -> None:
     removed = engine.remove_time_off(t, teacher, off.id)
     assert removed.value == off and removed.events[0].kind is EventKind.TIME_OFF_REMOVED
     assert removed.events[0].time_off_id == off.id
-    assert engine.calendar(teacher).time_off == []
+    assert engine.calendar(Actor.system(), teacher).time_off == []
     with pytest.raises(booking.TimeOffNotFoundError) as refused:
         engine.remove_time_off(t, teacher, off.id)
     assert isinstance(refused.value, LookupError) and refused.value.code == "time_off_not_found"
@@ -522,13 +522,13 @@ def test_group_sessions_block_lessons_and_lessons_block_sessions(engine: booking
     session = create_session(
         engine, teacher, 5, starts_at=paris(week(0), 14) + timedelta(minutes=30), time_zone="Europe/Paris"
     )
-    (held,) = engine.calendar(teacher).sessions
+    (held,) = engine.calendar(Actor.system(), teacher).sessions
     assert (held.session_id, held.starts_at, held.ends_at) == (session.id, session.starts_at, session.ends_at)
     with pytest.raises(booking.SlotUnavailableError):
         lesson(engine, s, paris(week(0), 14), new_id())
     assert paris(week(0), 14) not in listed(engine, teacher)
     engine.cancel_session(t, session.id)
-    assert engine.calendar(teacher).sessions == []
+    assert engine.calendar(Actor.system(), teacher).sessions == []
     assert paris(week(0), 14) in listed(engine, teacher)
     booked = lesson(engine, s, paris(week(1), 14), new_id())
     with pytest.raises(booking.TeacherBusyError) as busy:
@@ -656,7 +656,7 @@ def test_the_offer_sweep_goes_on_past_a_session_that_fails(clock: booking.Manual
     expired = [e.session_id for e in sweep.events if e.kind is EventKind.OFFER_EXPIRED]
     assert expired == [due[0], due[2]]
     for session_id, waiting in offered.items():
-        status = engine.seat_booking(waiting.id).status
+        status = engine.seat_booking(Actor.system(), waiting.id).status
         assert status is (SeatStatus.OFFERED if session_id == due[1] else SeatStatus.EXPIRED)
     assert "failures=1" in repr(sweep)
 
@@ -673,7 +673,7 @@ def test_the_offer_sweep_goes_on_past_a_session_that_fails(clock: booking.Manual
     again = engine.process_expired_offers(clock.now())
     assert again.failures == []
     assert [e.session_id for e in again.events if e.kind is EventKind.OFFER_EXPIRED] == [due[1]]
-    assert engine.seat_booking(offered[due[1]].id).status is SeatStatus.EXPIRED
+    assert engine.seat_booking(Actor.system(), offered[due[1]].id).status is SeatStatus.EXPIRED
 
 
 def test_a_store_without_the_offer_index_is_not_a_store() -> None:

@@ -24,7 +24,7 @@ def test_sqlite_persists_across_reopen(tmp_path: Path, clock: booking.ManualCloc
     engine.book_seat(Actor.student(student), session.id, student, key="k1")
     del engine
     again = booking.Engine(booking.SqliteStore(str(path)), clock=clock)
-    assert again.session(session.id).booked_seats == 1
+    assert again.session(Actor.system(), session.id).booked_seats == 1
     assert again.book_seat(Actor.student(student), session.id, student, key="k1").replayed
     assert again.store.path == str(path)
 
@@ -46,7 +46,7 @@ def test_postgres_store_and_host_data(clock: booking.ManualClock, teacher: uuid.
     engine.book_seat(Actor.student(student), session.id, student)
     # A second store on the same schema sees the same data.
     other = booking.Engine(booking.PostgresStore(url, schema=schema), clock=clock)
-    assert other.session(session.id).booked_seats == 1
+    assert other.session(Actor.system(), session.id).booked_seats == 1
     with pytest.raises(booking.SessionFullError):
         other.book_seat(Actor.system(), session.id, new_id())
 
@@ -103,13 +103,13 @@ def test_finished_bookings_leave_the_session(engine: booking.Engine, store: Any,
     cancelled = []
     for n in range(40):
         waiting = engine.book_seat(Actor.student(looper), session.id, looper).value
-        assert engine.session(session.id).waitlist_position(waiting.id) == 1
+        assert engine.session(Actor.system(), session.id).waitlist_position(waiting.id) == 1
         engine.cancel_booking(Actor.student(looper), waiting.id, key=f"leave-{n}")
         cancelled.append(waiting.id)
     # The session holds only its live booking; the cancelled ones are read by id.
-    assert [b.id for b in engine.session(session.id).bookings] == [seat.id]
+    assert [b.id for b in engine.session(Actor.system(), session.id).bookings] == [seat.id]
     for booking_id in cancelled:
-        assert engine.seat_booking(booking_id).status is booking.SeatStatus.CANCELLED
+        assert engine.seat_booking(Actor.system(), booking_id).status is booking.SeatStatus.CANCELLED
     with pytest.raises(booking.InvalidTransitionError):
         engine.cancel_booking(Actor.student(looper), cancelled[0])
     assert engine.cancel_booking(Actor.student(looper), cancelled[0], key="leave-0").replayed

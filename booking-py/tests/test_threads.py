@@ -37,7 +37,7 @@ def test_threads_race_on_one_session(engine: booking.Engine, teacher: uuid.UUID)
     students = [new_id() for _ in range(24)]
     outcomes = race(engine, session, students)
     assert outcomes == {"confirmed": 5, "full": 19}
-    final = engine.session(session.id)
+    final = engine.session(Actor.system(), session.id)
     assert final.booked_seats == 5 and len(final.bookings) == 5
     assert all(b.status is SeatStatus.CONFIRMED for b in final.bookings)
 
@@ -46,7 +46,7 @@ def test_threads_race_with_waitlist_keeps_order(engine: booking.Engine, teacher:
     session = create_session(engine, teacher, 3, waitlist=True)
     outcomes = race(engine, session, [new_id() for _ in range(12)])
     assert outcomes == {"confirmed": 3, "waitlisted": 9}
-    final = engine.session(session.id)
+    final = engine.session(Actor.system(), session.id)
     assert [final.waitlist_position(b.id) for b in final.waitlist] == list(range(1, 10))
 
 
@@ -98,4 +98,4 @@ def test_a_thread_waiting_in_the_engine_does_not_hold_the_gil(clock: booking.Man
     a.join(10)
     b.join(10)
     assert sorted(done) == ["A", "B"]
-    assert engine.session(session.id).booked_seats == 2
+    assert engine.session(Actor.system(), session.id).booked_seats == 2

@@ -79,7 +79,7 @@ def offers(engine: Engine, teacher: uuid.UUID) -> list[str]:
     twins = engine.book_seat(Actor.student(parent), session.id, parent, seats=2).value
     waiting = engine.book_seat(Actor.student(other), session.id, other).value
     freed = engine.cancel_booking(Actor.student(parent), twins.id)
-    offered: SeatBooking = engine.seat_booking(waiting.id)
+    offered: SeatBooking = engine.seat_booking(Actor.student(other), waiting.id)
     assert offered.status is SeatStatus.OFFERED and offered.offer_expires_at is not None
     engine.accept_offer(Actor.student(other), waiting.id)
     sweep: booking.OfferSweep = engine.process_expired_offers(datetime.now(timezone.utc))
@@ -111,7 +111,7 @@ def lessons(engine: Engine, teacher: uuid.UUID, student: uuid.UUID) -> None:
     previous: datetime | None = moved.events[0].previous_starts_at
     print(f"moved from {previous} to {moved.value.starts_at}")
     engine.remove_time_off(t, teacher, off.id)
-    calendar = engine.calendar(teacher)
+    calendar = engine.calendar(t, teacher)
     per_course: dict[uuid.UUID, SchedulingRules] = calendar.course_rules
     print(len(calendar.holds), len(calendar.sessions), len(per_course), calendar.rules)
 

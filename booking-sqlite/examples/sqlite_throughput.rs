@@ -153,7 +153,10 @@ fn run(synchronous: Synchronous, total: u64, threads: u64, sessions: u64) -> Mea
     assert_eq!(booked, per_thread * threads);
     let largest_body = ids
         .iter()
-        .map(|id| serde_json::to_string(&*engine.session(*id).expect("the session")).map_or(0, |json| json.len()))
+        .map(|id| {
+            serde_json::to_string(&*engine.session(Actor::System, *id).expect("the session"))
+                .map_or(0, |json| json.len())
+        })
         .max()
         .unwrap_or(0);
     Measured {

@@ -187,20 +187,20 @@ fn records_written_by_version_1_take_commands() {
     let receipt = engine.cancel_booking(Actor::Student(user(2, 1)), first).expect("cancelling an old booking");
     let kinds: Vec<_> = receipt.events.iter().map(|e| e.kind.name()).collect();
     assert_eq!(kinds, ["booking_cancelled", "booking_promoted"]);
-    let second = engine.seat_booking(BookingId::from_uuid(uuid(WAITLISTED_SEAT))).unwrap();
+    let second = engine.seat_booking(Actor::System, BookingId::from_uuid(uuid(WAITLISTED_SEAT))).unwrap();
     assert_eq!(second.status, SeatStatus::Confirmed);
     // The cancelled booking left the session for the history.
-    let session = engine.session(SessionId::from_uuid(uuid(SESSION))).unwrap();
+    let session = engine.session(Actor::System, SessionId::from_uuid(uuid(SESSION))).unwrap();
     assert_eq!(session.bookings.iter().map(|b| b.id).collect::<Vec<_>>(), [second.id]);
-    assert_eq!(engine.seat_booking(first).unwrap().status, SeatStatus::Cancelled);
+    assert_eq!(engine.seat_booking(Actor::System, first).unwrap().status, SeatStatus::Cancelled);
 
     // The old lesson is cancelled: both calendars (old bodies) are rewritten.
     let lesson = engine
         .cancel_lesson(Actor::Student(user(2, 1)), BookingId::from_uuid(uuid(LESSON)))
         .expect("cancelling an old lesson");
     assert_eq!(lesson.value.status, LessonStatus::Cancelled);
-    assert!(engine.calendar(user(2, 1)).unwrap().holds.is_empty());
-    assert!(engine.calendar(user(1, 1)).unwrap().holds.is_empty());
+    assert!(engine.calendar(Actor::System, user(2, 1)).unwrap().holds.is_empty());
+    assert!(engine.calendar(Actor::System, user(1, 1)).unwrap().holds.is_empty());
 
     // The outbox continues after the old events.
     let outbox = engine.repository().events_since(0, 100).unwrap();
@@ -236,7 +236,7 @@ fn finished_bookings_move_out_of_stored_sessions() {
 
     let now = Utc.with_ymd_and_hms(2030, 3, 4, 10, 0, 0).unwrap();
     let engine = Engine::new(SqliteRepository::open(&path).unwrap()).with_clock(ManualClock::new(now));
-    let session = engine.session(SessionId::from_uuid(uuid(SESSION))).unwrap();
+    let session = engine.session(Actor::System, SessionId::from_uuid(uuid(SESSION))).unwrap();
     assert_eq!(session.version, 4, "the migration bumps the version of a session it changes");
     assert_eq!(
         session.bookings.iter().map(|b| (b.id.as_uuid(), b.status)).collect::<Vec<_>>(),
@@ -245,7 +245,7 @@ fn finished_bookings_move_out_of_stored_sessions() {
     let id = BookingId::from_uuid(uuid(0x99));
     let finished = engine.repository().load_finished_booking(id).unwrap().expect("in the history");
     assert_eq!((finished.status, finished.seats, finished.student_id), (SeatStatus::Cancelled, 1, user(2, 7)));
-    assert_eq!(engine.seat_booking(id).unwrap(), finished);
+    assert_eq!(engine.seat_booking(Actor::System, id).unwrap(), finished);
     let refused = engine.cancel_booking(Actor::Student(user(2, 7)), id).unwrap_err();
     assert_eq!(refused.code().as_str(), "invalid_transition");
     let columns: (String, String, String) = common::raw(&path)

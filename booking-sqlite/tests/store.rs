@@ -189,9 +189,9 @@ fn everything_survives_reopening() {
         (session, first)
     };
     let engine = Engine::new(SqliteRepository::open(&path).unwrap()).with_clock(ManualClock::new(t0()));
-    let stored = engine.session(session.id).unwrap();
+    let stored = engine.session(Actor::System, session.id).unwrap();
     assert_eq!((stored.version, stored.bookings.len()), (2, 1));
-    assert_eq!(engine.seat_booking(first.value.id).unwrap(), first.value);
+    assert_eq!(engine.seat_booking(Actor::System, first.value.id).unwrap(), first.value);
     // The retry after the restart replays the first outcome.
     let retry = engine.book_seat(Actor::Student(ana).with_key(key), session.id, ana).unwrap();
     assert!(retry.replayed);
@@ -217,7 +217,7 @@ fn the_outbox_numbers_events_in_commit_order_and_never_reuses_ids() {
     assert_eq!(store.events_since(events[1].id, 2).unwrap(), events[2..4]);
     let last = events.last().unwrap().id;
     assert_eq!(store.delete_events_through(last).unwrap(), 4);
-    let booking = engine.session(session.id).unwrap().bookings[0].id;
+    let booking = engine.session(Actor::System, session.id).unwrap().bookings[0].id;
     engine.cancel_booking(Actor::Student(user(2, 1)), booking).unwrap();
     let after = store.events_since(0, 100).unwrap();
     let kinds: Vec<_> = after.iter().map(|e| e.event.kind.name()).collect();
@@ -262,7 +262,7 @@ fn a_lock_held_too_long_is_a_store_error_and_nothing_changes() {
     assert_eq!(e.code().as_str(), "store_error");
     assert!(e.to_string().contains("busy timeout (100 ms)"), "{e}");
     // Reads go on meanwhile (WAL).
-    assert_eq!(engine.session(session.id).unwrap().version, 1);
+    assert_eq!(engine.session(Actor::System, session.id).unwrap().version, 1);
     other.execute_batch("COMMIT").unwrap();
 
     // Nothing was recorded under the key: the retry runs now.
@@ -331,7 +331,8 @@ fn the_file_is_set_up_as_documented() {
     assert_eq!(course, session.course_id.unwrap().to_string());
     assert_eq!(starts_at, "2030-03-05T09:00:00.000000Z");
     assert_eq!(version, 2);
-    let located = engine.repository().locate_booking(engine.session(session.id).unwrap().bookings[0].id).unwrap();
+    let located =
+        engine.repository().locate_booking(engine.session(Actor::System, session.id).unwrap().bookings[0].id).unwrap();
     assert_eq!(located, Some(BookingLocation::Session(session.id)));
     // The read index lists the session in its teacher's and its student's agendas and in what starts.
     let entries: Vec<(String, String)> = conn

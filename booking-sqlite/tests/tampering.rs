@@ -80,9 +80,10 @@ fn corrupt_session_bodies_are_typed_errors() {
         assert!(!detail.is_empty(), "{what}");
         // The engine reports it with its stable code, for reads and for commands.
         let student = user(2, 2);
-        for result in
-            [engine.session(session).map(drop), engine.book_seat(Actor::Student(student), session, student).map(drop)]
-        {
+        for result in [
+            engine.session(Actor::System, session).map(drop),
+            engine.book_seat(Actor::Student(student), session, student).map(drop),
+        ] {
             match result {
                 Err(e @ BookingError::CorruptRecord { .. }) => assert_eq!(e.code().as_str(), "corrupt_record"),
                 other => panic!("{what}: expected corrupt_record, got {other:?}"),

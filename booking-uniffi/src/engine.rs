@@ -9,6 +9,7 @@ use crate::types::{
 };
 use booking_core::availability::{AvailabilitySlot, TimeOff, TimeOffSpec};
 use booking_core::lesson::{BookableOccurrence, Lesson, OccurrenceQuery, SeriesRequest, SlotSpec};
+use booking_core::read::SessionSummary;
 use booking_core::uniffi_support::Timestamp;
 use booking_core::{
     Actor, BookingAvailability, BookingId, CourseId, GroupSession, NewGroupSession, Repository, SchedulingRules,
@@ -263,20 +264,34 @@ impl Engine {
         guard(|| self.inner.prune_requests(recorded_before))
     }
 
-    /// The session with this id.
-    pub fn session(&self, session_id: SessionId) -> Result<GroupSession, BookingError> {
-        guard(|| Ok(Arc::unwrap_or_clone(self.inner.session(session_id)?)))
+    /// The session with this id, whole (every booking with its student): for the session's
+    /// teacher, an admin or the system; anyone else gets `NotAuthorized` and reads
+    /// [`session_summary`](Self::session_summary).
+    pub fn session(&self, actor: Actor, session_id: SessionId) -> Result<GroupSession, BookingError> {
+        guard(|| Ok(Arc::unwrap_or_clone(self.inner.session(actor, session_id)?)))
+    }
+
+    /// The session as anyone may see it before booking: what it is, its seat counts and
+    /// whether it takes bookings now, no student's ids but the asking student's own booking
+    /// (the core's `Engine::session_summary`).
+    pub fn session_summary(&self, actor: Actor, session_id: SessionId) -> Result<SessionSummary, BookingError> {
+        guard(|| self.inner.session_summary(actor, session_id))
     }
 
     /// Whether the session takes bookings now, by the engine's clock (the core's
-    /// `GroupSession::availability(now)`).
-    pub fn booking_availability(&self, session_id: SessionId) -> Result<BookingAvailability, BookingError> {
-        guard(|| Ok(self.inner.session(session_id)?.availability(self.inner.now())))
+    /// `GroupSession::availability(now)`; any actor may ask).
+    pub fn booking_availability(
+        &self,
+        actor: Actor,
+        session_id: SessionId,
+    ) -> Result<BookingAvailability, BookingError> {
+        guard(|| Ok(self.inner.session_summary(actor, session_id)?.availability))
     }
 
-    /// The seat booking with this id.
-    pub fn seat_booking(&self, booking_id: BookingId) -> Result<SeatBooking, BookingError> {
-        guard(|| self.inner.seat_booking(booking_id))
+    /// The seat booking with this id, for its student, the session's teacher, an admin or the
+    /// system.
+    pub fn seat_booking(&self, actor: Actor, booking_id: BookingId) -> Result<SeatBooking, BookingError> {
+        guard(|| self.inner.seat_booking(actor, booking_id))
     }
 
     /// The slot with this id.
@@ -284,9 +299,10 @@ impl Engine {
         guard(|| self.inner.slot(slot_id))
     }
 
-    /// Every slot of a teacher (active or not), in publication order.
-    pub fn slots(&self, teacher_id: UserId) -> Result<Vec<AvailabilitySlot>, BookingError> {
-        guard(|| Ok(self.inner.calendar(teacher_id)?.slots.clone()))
+    /// Every slot of a teacher (active or not), in publication order; for the teacher, an
+    /// admin or the system (students find free times with `list_occurrences`).
+    pub fn slots(&self, actor: Actor, teacher_id: UserId) -> Result<Vec<AvailabilitySlot>, BookingError> {
+        guard(|| Ok(self.inner.calendar(actor, teacher_id)?.slots.clone()))
     }
 
     /// The occurrences of a teacher's slots that can be booked now, in the query's window,
@@ -334,56 +350,61 @@ impl Engine {
 
     /// The rules in force for a teacher's bookings in `course_id` (`None`: outside any course):
     /// their rules for the course over their default rules, field by field (the core's
-    /// `Calendar::rules_for_course`). A slot's own rules win over these.
+    /// `Calendar::rules_for_course`). A slot's own rules win over these. For the teacher, an
+    /// admin or the system.
     pub fn rules_for_course(
         &self,
+        actor: Actor,
         teacher_id: UserId,
         course_id: Option<CourseId>,
     ) -> Result<SchedulingRules, BookingError> {
-        guard(|| Ok(self.inner.calendar(teacher_id)?.rules_for_course(course_id)))
+        guard(|| Ok(self.inner.calendar(actor, teacher_id)?.rules_for_course(course_id)))
     }
 
-    /// A teacher's time off, by first day.
-    pub fn time_off(&self, teacher_id: UserId) -> Result<Vec<TimeOff>, BookingError> {
-        guard(|| Ok(self.inner.calendar(teacher_id)?.time_off.clone()))
+    /// A teacher's time off, by first day; for the teacher, an admin or the system.
+    pub fn time_off(&self, actor: Actor, teacher_id: UserId) -> Result<Vec<TimeOff>, BookingError> {
+        guard(|| Ok(self.inner.calendar(actor, teacher_id)?.time_off.clone()))
     }
 
     // ----- iCalendar export (RFC 5545) ----------------------------------------------------------
 
     /// A group session as an iCalendar file (one `VEVENT`, UID `session-<id>@booking-engine`,
     /// `SEQUENCE` growing with every change, `STATUS` confirmed or cancelled); `DTSTAMP` is the
-    /// engine clock's now (`booking_core::ical`).
-    pub fn session_ical(&self, session_id: SessionId) -> Result<String, BookingError> {
-        guard(|| self.inner.session_ical(session_id))
+    /// engine clock's now (`booking_core::ical`). For whoever may read the whole session.
+    pub fn session_ical(&self, actor: Actor, session_id: SessionId) -> Result<String, BookingError> {
+        guard(|| self.inner.session_ical(actor, session_id))
     }
 
     /// One booking as an iCalendar file: a seat booking as its student sees the session (UID
     /// `booking-<id>@booking-engine`), or a 1:1 lesson (the same UID form, kept when the lesson
-    /// is rescheduled, with a higher `SEQUENCE`, so calendar apps move the event).
-    pub fn booking_ical(&self, booking_id: BookingId) -> Result<String, BookingError> {
-        guard(|| self.inner.booking_ical(booking_id))
+    /// is rescheduled, with a higher `SEQUENCE`, so calendar apps move the event). For the
+    /// booking's student, its teacher, an admin or the system.
+    pub fn booking_ical(&self, actor: Actor, booking_id: BookingId) -> Result<String, BookingError> {
+        guard(|| self.inner.booking_ical(actor, booking_id))
     }
 
     /// Several 1:1 lessons in one iCalendar file, one `VEVENT` each (a series: pass its lesson
-    /// ids); duplicates are exported once, and an empty list is `invalid_input`.
-    pub fn lessons_ical(&self, booking_ids: Vec<BookingId>) -> Result<String, BookingError> {
-        guard(|| self.inner.lessons_ical(&booking_ids))
+    /// ids); duplicates are exported once, and an empty list is `invalid_input`. Each lesson
+    /// must be one `actor` may read.
+    pub fn lessons_ical(&self, actor: Actor, booking_ids: Vec<BookingId>) -> Result<String, BookingError> {
+        guard(|| self.inner.lessons_ical(actor, &booking_ids))
     }
 
-    /// The lesson with this id.
-    pub fn lesson(&self, booking_id: BookingId) -> Result<Lesson, BookingError> {
-        guard(|| Ok(Arc::unwrap_or_clone(self.inner.lesson(booking_id)?)))
+    /// The lesson with this id, for its student, its teacher, an admin or the system.
+    pub fn lesson(&self, actor: Actor, booking_id: BookingId) -> Result<Lesson, BookingError> {
+        guard(|| Ok(Arc::unwrap_or_clone(self.inner.lesson(actor, booking_id)?)))
     }
 
     /// The active (pending or confirmed) lessons of a teacher or student, by start. (A
     /// calendar keeps a lesson's hold for a few days after it ends, for the per-day and
-    /// per-week limits; lessons marked attended or no-show are left out here.)
-    pub fn active_lessons(&self, user_id: UserId) -> Result<Vec<Lesson>, BookingError> {
+    /// per-week limits; lessons marked attended or no-show are left out here.) For that
+    /// person, an admin or the system.
+    pub fn active_lessons(&self, actor: Actor, user_id: UserId) -> Result<Vec<Lesson>, BookingError> {
         guard(|| {
-            let calendar = self.inner.calendar(user_id)?;
+            let calendar = self.inner.calendar(actor, user_id)?;
             let mut lessons = Vec::with_capacity(calendar.holds.len());
             for hold in &calendar.holds {
-                let lesson = self.inner.lesson(hold.booking_id)?;
+                let lesson = self.inner.lesson(actor, hold.booking_id)?;
                 if lesson.status.is_active() {
                     lessons.push(Arc::unwrap_or_clone(lesson));
                 }

@@ -242,7 +242,7 @@ fn store_failures_arrive_with_their_codes() {
             None,
             None,
         );
-        engine.session(session.id).unwrap_err()
+        engine.session(Actor::System, session.id).unwrap_err()
     };
     assert_eq!(code_of("backend").code(), "store_error");
     assert_eq!(code_of("corrupt").code(), "corrupt_record");
@@ -293,7 +293,7 @@ fn offer_deadlines_reach_the_store_and_drive_expiry() {
     let sweep = engine.process_expired_offers(clock.now()).unwrap();
     assert!(sweep.failures.is_empty(), "{:?}", sweep.failures);
     assert_eq!(sweep.events.iter().map(|e| e.kind.name()).collect::<Vec<_>>(), ["offer_expired"]);
-    assert_eq!(engine.seat_booking(second.id).unwrap().status, SeatStatus::Expired);
+    assert_eq!(engine.seat_booking(Actor::System, second.id).unwrap().status, SeatStatus::Expired);
     assert!(store.state.lock().unwrap().offer_deadlines.is_empty(), "the deadline is cleared with the offer");
 }
 

@@ -161,7 +161,7 @@ def teacher_schedule(request: HttpRequest) -> HttpResponse:
     for item in agenda:
         if item.kind is not booking.AgendaKind.SESSION:
             continue
-        s = engine.session(item.session_id)
+        s = engine.session(actor, item.session_id)
         rows.append({"session": s, "started": now >= s.starts_at, "local_start": s.starts_at.astimezone(s.time_zone).replace(tzinfo=None)})
     students = {b.student_id for r in rows for b in r["session"].bookings}
     names = display_names(list(students))
@@ -209,9 +209,9 @@ def teacher_attendance(request: HttpRequest, booking_id: uuid.UUID) -> HttpRespo
 # --- student: book a group session -----------------------------------------------------------
 
 
-def _session_or_404(session_id: uuid.UUID) -> booking.GroupSession:
+def _session_or_404(actor: booking.Actor, session_id: uuid.UUID) -> booking.SessionSummary:
     try:
-        return get_engine().session(session_id)
+        return get_engine().session_summary(actor, session_id)
     except booking.NotFoundError:
         raise Http404("No such session.") from None
 
@@ -221,12 +221,12 @@ def _session_or_404(session_id: uuid.UUID) -> booking.GroupSession:
 def student_book_session(request: HttpRequest, session_id: uuid.UUID) -> HttpResponse:
     me, actor = _student(request)
     engine = get_engine()
-    session = _session_or_404(session_id)
+    session = _session_or_404(actor, session_id)
     if request.method == "POST":
         _run(request, lambda: engine.book_seat(actor, session_id, me), "Booked.")
         return HttpResponseRedirect(request.path)
     zone = _zone(time_zone_of(request.user))
-    mine = session.active_booking_of(me)
+    mine = session.own_booking
     teacher = display_names([session.teacher_id]).get(session.teacher_id, "")
     return render(
         request,
@@ -236,9 +236,9 @@ def student_book_session(request: HttpRequest, session_id: uuid.UUID) -> HttpRes
             "teacher": teacher,
             "local_start": session.starts_at.astimezone(zone),
             "zone": zone.key,
-            "availability": session.availability(engine.now()).value,
+            "availability": session.availability.value,
             "mine": mine,
-            "position": None if mine is None else session.waitlist_position(mine.id),
+            "position": None if mine is None else mine.waitlist_position,
         },
     )
 
@@ -293,7 +293,7 @@ def teacher_availability(request: HttpRequest) -> HttpResponse:
     weekly = forms.WeeklySlotForm(request.POST if which == "weekly" else None, courses=courses, initial=initial, prefix="weekly")
     once = forms.OneTimeSlotForm(request.POST if which == "once" else None, courses=courses, initial=initial, prefix="once")
     off = forms.TimeOffForm(request.POST if which == "off" else None, initial=initial, prefix="off")
-    calendar = engine.calendar(me)
+    calendar = engine.calendar(actor, me)
     rules = forms.RulesForm(request.POST if which == "rules" else None, initial=calendar.rules.to_dict(), prefix="rules")
     if request.method == "POST":
         form = {"weekly": weekly, "once": once, "off": off, "rules": rules}.get(which)
@@ -321,7 +321,7 @@ def teacher_availability(request: HttpRequest) -> HttpResponse:
                 done = "Scheduling rules saved."
             if _run(request, command, done) is not None:
                 return _back(request, "booking_engine:teacher-availability")
-    calendar = engine.calendar(me)
+    calendar = engine.calendar(actor, me)
     titles = {c.id: c.title for c in courses}
     slots = [
         {"slot": s, "weekly": isinstance(s.recurrence, booking.WeeklySlot), "course": titles.get(s.course_id, "") if s.course_id else ""}
@@ -473,15 +473,13 @@ def teacher_lesson_cancel(request: HttpRequest, booking_id: uuid.UUID) -> HttpRe
     return _back(request, "booking_engine:teacher-one-on-one")
 
 
-def _reschedule(request: HttpRequest, booking_id: uuid.UUID, actor: booking.Actor, me: uuid.UUID, back: str) -> HttpResponse:
+def _reschedule(request: HttpRequest, booking_id: uuid.UUID, actor: booking.Actor, back: str) -> HttpResponse:
     engine = get_engine()
     try:
-        lesson = engine.lesson(booking_id)
-    except booking.NotFoundError:
+        # The engine answers only the lesson's student and teacher: anyone else sees nothing.
+        lesson = engine.lesson(actor, booking_id)
+    except (booking.NotFoundError, booking.NotAuthorizedError):
         raise Http404("No such lesson.") from None
-    if me not in (lesson.teacher_id, lesson.student_id):
-        # Not theirs: nothing of it is shown (the engine would refuse the move anyway).
-        raise Http404("No such lesson.")
     if request.method == "POST":
         form = forms.OccurrenceForm(request.POST)
         if not form.is_valid():
@@ -503,8 +501,8 @@ def _reschedule(request: HttpRequest, booking_id: uuid.UUID, actor: booking.Acto
 @role_required(TEACHER)
 @require_http_methods(["GET", "POST"])
 def teacher_lesson_reschedule(request: HttpRequest, booking_id: uuid.UUID) -> HttpResponse:
-    me, actor = _teacher(request)
-    return _reschedule(request, booking_id, actor, me, "booking_engine:teacher-one-on-one")
+    _, actor = _teacher(request)
+    return _reschedule(request, booking_id, actor, "booking_engine:teacher-one-on-one")
 
 
 # --- student: my bookings --------------------------------------------------------------------
@@ -548,28 +546,20 @@ def student_lesson_cancel(request: HttpRequest, booking_id: uuid.UUID) -> HttpRe
 @role_required(STUDENT)
 @require_http_methods(["GET", "POST"])
 def student_lesson_reschedule(request: HttpRequest, booking_id: uuid.UUID) -> HttpResponse:
-    me, actor = _student(request)
-    return _reschedule(request, booking_id, actor, me, "booking_engine:student-my-bookings")
+    _, actor = _student(request)
+    return _reschedule(request, booking_id, actor, "booking_engine:student-my-bookings")
 
 
 @role_required(STUDENT)
 @require_GET
 def student_booking_ical(request: HttpRequest, booking_id: uuid.UUID) -> HttpResponse:
     """The calendar file of one of the student's own bookings (a seat or a lesson)."""
-    me, _ = _student(request)
-    engine = get_engine()
-    location = models.BookingLocation.objects.filter(pk=booking_id).first()
-    owner: uuid.UUID | None = None
+    _, actor = _student(request)
     try:
-        if location is not None and location.kind == "lesson":
-            owner = engine.lesson(booking_id).student_id
-        elif location is not None:
-            owner = engine.seat_booking(booking_id).student_id
-    except booking.BookingError:
-        owner = None
-    if owner != me:
-        raise Http404("No such booking.")
-    ics = engine.booking_ical(booking_id)
+        # The engine answers only the booking's student (and teacher): another's is not found.
+        ics = get_engine().booking_ical(actor, booking_id)
+    except (booking.NotFoundError, booking.NotAuthorizedError):
+        raise Http404("No such booking.") from None
     response = HttpResponse(ics, content_type="text/calendar; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="booking-{booking_id}.ics"'
     return response

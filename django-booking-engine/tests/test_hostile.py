@@ -35,8 +35,8 @@ class HostileInputTests(BookingCase):
         for user in (self.s2, self.other_teacher, self.teacher):
             if user == self.teacher:
                 # Nothing a student or another teacher sent touched the session.
-                self.assertEqual(self.engine.session(s.id).capacity, 1)
-                self.assertIs(self.engine.seat_booking(seat.id).status, booking.SeatStatus.CONFIRMED)
+                self.assertEqual(self.engine.session(booking.Actor.system(), s.id).capacity, 1)
+                self.assertIs(self.engine.seat_booking(booking.Actor.system(), seat.id).status, booking.SeatStatus.CONFIRMED)
                 before = self.snapshot()
             self.login(user)
             for pattern in patterns:

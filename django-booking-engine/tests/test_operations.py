@@ -66,7 +66,7 @@ class CommandTests(BookingCase):
         out = io.StringIO()
         call_command("expire_offers", stdout=out)
         self.assertIn("events", out.getvalue())
-        s_now = self.engine.session(s.id)
+        s_now = self.engine.session(booking.Actor.system(), s.id)
         self.assertIs(s_now.active_booking_of(self.eid(self.s3)).status, booking.SeatStatus.OFFERED)
         self.assertIsNone(s_now.active_booking_of(self.eid(self.s2)))
 
@@ -140,13 +140,13 @@ class AdminTests(BookingCase):
         response = self.client.post(url, {"action": "change_capacity", "_selected_action": [str(s.id)], "capacity": ""}, follow=True)
         self.assertContains(response, "Enter the new number of seats")
         self.client.post(url, {"action": "change_capacity", "_selected_action": [str(s.id)], "capacity": "0"}, follow=True)
-        self.assertEqual(self.engine.session(s.id).capacity, 2)
+        self.assertEqual(self.engine.session(booking.Actor.system(), s.id).capacity, 2)
         response = self.client.post(url, {"action": "change_capacity", "_selected_action": [str(s.id)], "capacity": "5"}, follow=True)
         self.assertContains(response, "Capacity changed: 1.")
-        self.assertEqual(self.engine.session(s.id).capacity, 5)
+        self.assertEqual(self.engine.session(booking.Actor.system(), s.id).capacity, 5)
         response = self.client.post(url, {"action": "cancel_sessions", "_selected_action": [str(s.id)]}, follow=True)
         self.assertContains(response, "Sessions cancelled: 1.")
-        self.assertTrue(self.engine.session(s.id).is_cancelled)
+        self.assertTrue(self.engine.session(booking.Actor.system(), s.id).is_cancelled)
         self.assertEqual(self.client.get(f"/admin/booking_engine/groupsession/{s.id}/change/").status_code, 200)
         self.assertEqual(self.client.post(f"/admin/booking_engine/groupsession/{s.id}/change/", {"title": "x"}).status_code, 403)
 
@@ -160,8 +160,8 @@ class AdminTests(BookingCase):
         url = "/admin/booking_engine/lesson/"
         self.client.post(url, {"action": "approve", "_selected_action": [str(a.id)], "meeting_link": "https://meet.example.com/a"})
         self.client.post(url, {"action": "decline", "_selected_action": [str(b.id)], "reason": "full"})
-        self.assertIs(self.engine.lesson(a.id).status, booking.LessonStatus.CONFIRMED)
-        self.assertIs(self.engine.lesson(b.id).status, booking.LessonStatus.DECLINED)
+        self.assertIs(self.engine.lesson(booking.Actor.system(), a.id).status, booking.LessonStatus.CONFIRMED)
+        self.assertIs(self.engine.lesson(booking.Actor.system(), b.id).status, booking.LessonStatus.DECLINED)
         response = self.client.post(url, {"action": "approve", "_selected_action": [str(b.id)]}, follow=True)
         self.assertContains(response, "That is not possible in the booking")
 

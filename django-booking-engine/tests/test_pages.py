@@ -34,7 +34,7 @@ class TeacherScheduleTests(BookingCase):
         self.assertEqual((row.title, row.total_seats, row.enable_waitlist, row.time_zone), ("Conversation club", 3, True, "Europe/Madrid"))
         self.assertEqual(row.starts_at, NOW.replace(day=3, hour=16))  # 18:00 in Madrid (CEST)
         self.assertEqual(row.teacher_id, self.eid(self.teacher))
-        self.assertEqual(self.engine.session(row.id).waitlist_mode, booking.WaitlistMode.offer(30))
+        self.assertEqual(self.engine.session(booking.Actor.system(), row.id).waitlist_mode, booking.WaitlistMode.offer(30))
         self.assertContains(response, "0/3")
 
     def test_create_invalid_changes_nothing(self) -> None:
@@ -63,7 +63,7 @@ class TeacherScheduleTests(BookingCase):
         self.login(self.teacher)
         cap = reverse("booking_engine:teacher-session-capacity", args=[s.id])
         self.assertContains(self.client.post(cap, {"capacity": "5"}, follow=True), "Capacity changed.")
-        self.assertEqual(self.engine.session(s.id).capacity, 5)
+        self.assertEqual(self.engine.session(booking.Actor.system(), s.id).capacity, 5)
         before = self.snapshot()
         for bad in ("0", "x", ""):
             self.assertEqual(self.client.post(cap, {"capacity": bad}, follow=True).status_code, 200)
@@ -75,11 +75,11 @@ class TeacherScheduleTests(BookingCase):
         self.assertContains(response, "No-show")
         self.assertContains(self.client.post(att, {"attended": "maybe"}, follow=True), "Select a valid choice")
         self.assertContains(self.client.post(att, {"attended": "yes"}, follow=True), "Attendance marked.")
-        self.assertIs(self.engine.seat_booking(b.id).status, booking.SeatStatus.ATTENDED)
+        self.assertIs(self.engine.seat_booking(booking.Actor.system(), b.id).status, booking.SeatStatus.ATTENDED)
         s2 = self.create_session(starts_at=NOW + timedelta(days=9))
         cancel = reverse("booking_engine:teacher-session-cancel", args=[s2.id])
         self.assertContains(self.client.post(cancel, follow=True), "Session cancelled.")
-        self.assertTrue(self.engine.session(s2.id).is_cancelled)
+        self.assertTrue(self.engine.session(booking.Actor.system(), s2.id).is_cancelled)
 
     def test_teacher_sees_names_waitlist_and_offers(self) -> None:
         s = self.create_session(capacity=1, waitlist_mode=booking.WaitlistMode.offer(30))
@@ -112,7 +112,7 @@ class StudentBookSessionTests(BookingCase):
         response = self.client.get(self.url(s))
         self.assertContains(response, "<strong>waitlisted</strong> (position 1 on the waitlist)")
         self.assertNotContains(response, "Alice")  # never another student's name
-        mine = self.engine.session(s.id).active_booking_of(self.eid(self.s1))
+        mine = self.engine.session(booking.Actor.system(), s.id).active_booking_of(self.eid(self.s1))
         self.login(self.s1)
         cancel = reverse("booking_engine:student-seat-cancel", args=[mine.id])
         self.assertContains(self.client.post(cancel, {"next": self.url(s)}, follow=True), "Booking cancelled.")
@@ -135,12 +135,12 @@ class StudentBookSessionTests(BookingCase):
         self.book(s, self.s2)
         self.book(s, self.s3)
         self.engine.cancel_booking(booking.Actor.student(self.eid(self.s1)), b1.id)
-        offered = self.engine.session(s.id).active_booking_of(self.eid(self.s2))
+        offered = self.engine.session(booking.Actor.system(), s.id).active_booking_of(self.eid(self.s2))
         self.login(self.s2)
         self.assertContains(self.client.get(self.url(s)), "Accept the seat")
         decline = reverse("booking_engine:student-seat-decline", args=[offered.id])
         self.assertContains(self.client.post(decline, {"next": self.url(s)}, follow=True), "Offer declined.")
-        offered3 = self.engine.session(s.id).active_booking_of(self.eid(self.s3))
+        offered3 = self.engine.session(booking.Actor.system(), s.id).active_booking_of(self.eid(self.s3))
         self.assertIs(offered3.status, booking.SeatStatus.OFFERED)
         self.login(self.s3)
         accept = reverse("booking_engine:student-seat-accept", args=[offered3.id])
@@ -173,7 +173,7 @@ class AvailabilityTests(BookingCase):
         self.assertContains(ok, "Time off added.")
         ok = self.client.post(self.url, {"form": "rules", "rules-min_notice_minutes": "120", "rules-cancel_cutoff_minutes": "60"}, follow=True)
         self.assertContains(ok, "Scheduling rules saved.")
-        cal = self.engine.calendar(self.eid(self.teacher))
+        cal = self.engine.calendar(booking.Actor.system(), self.eid(self.teacher))
         self.assertEqual(cal.rules.min_notice_minutes, 120)
         self.assertEqual(len(cal.time_off), 1)
         slot = cal.slots[0]
@@ -245,7 +245,7 @@ class OneOnOneTests(BookingCase):
         self.assertEqual(self.client.get(resched).status_code, 200)
         nxt = [x for x in self.engine.list_occurrences(self.eid(self.teacher), NOW, NOW + timedelta(days=28), course_id=self.course.id) if x.starts_at > o.starts_at][0]
         self.assertContains(self.client.post(resched, {"slot": str(nxt.slot_id), "starts_at": nxt.starts_at.isoformat()}, follow=True), "Lesson moved.")
-        self.assertEqual(self.engine.lesson(lesson.id).starts_at, nxt.starts_at)
+        self.assertEqual(self.engine.lesson(booking.Actor.system(), lesson.id).starts_at, nxt.starts_at)
         self.assertContains(self.client.post(resched, {"slot": "x", "starts_at": "y"}, follow=True), "Enter a valid UUID")
         cancel = reverse("booking_engine:teacher-lesson-cancel", args=[lesson.id])
         self.assertContains(self.client.post(cancel, follow=True), "Lesson cancelled.")
@@ -256,7 +256,7 @@ class OneOnOneTests(BookingCase):
         self.login(self.teacher)
         decline = reverse("booking_engine:teacher-lesson-decline", args=[second.id])
         self.assertContains(self.client.post(decline, {"reason": "Not that week"}, follow=True), "Lesson declined.")
-        self.assertEqual(self.engine.lesson(second.id).status, booking.LessonStatus.DECLINED)
+        self.assertEqual(self.engine.lesson(booking.Actor.system(), second.id).status, booking.LessonStatus.DECLINED)
 
     def test_series_and_invalid_input(self) -> None:
         self.publish_weekly()
@@ -375,9 +375,9 @@ class MyBookingsOfferTests(BookingCase):
         self.login(self.s2)
         page = self.client.get(url)
         self.assertContains(page, "offered")
-        offered = self.engine.session(s.id).active_booking_of(self.eid(self.s2))
+        offered = self.engine.session(booking.Actor.system(), s.id).active_booking_of(self.eid(self.s2))
         self.assertContains(page, reverse("booking_engine:student-seat-accept", args=[offered.id]))
         response = self.client.post(reverse("booking_engine:student-seat-accept", args=[offered.id]), follow=True)
         self.assertContains(response, "Offer accepted: the seat is yours.")
         self.assertContains(response, "meeting link")
-        self.assertIs(self.engine.seat_booking(offered.id).status, booking.SeatStatus.CONFIRMED)
+        self.assertIs(self.engine.seat_booking(booking.Actor.system(), offered.id).status, booking.SeatStatus.CONFIRMED)

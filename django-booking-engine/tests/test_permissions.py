@@ -64,7 +64,7 @@ class PermissionTests(BookingCase):
             self.assertEqual(response.status_code, 200)
             self.assertContains(response, "You are not allowed to do that.")
         self.assertEqual(self.snapshot(), before)
-        self.assertIs(self.engine.seat_booking(theirs.id).status, booking.SeatStatus.CONFIRMED)
+        self.assertIs(self.engine.seat_booking(booking.Actor.system(), theirs.id).status, booking.SeatStatus.CONFIRMED)
         # Nor their calendar file, nor their lesson.
         self.assertEqual(self.client.get(reverse("booking_engine:student-booking-ical", args=[theirs.id])).status_code, 404)
         self.publish_weekly()
@@ -86,7 +86,7 @@ class PermissionTests(BookingCase):
         self.publish_weekly()
         o = self.engine.list_occurrences(self.eid(self.teacher), NOW, NOW + timedelta(days=28), course_id=self.course.id)[0]
         lesson = self.engine.book_lesson(booking.Actor.student(self.eid(self.s1)), o.slot_id, o.starts_at, self.eid(self.s1)).value
-        slot = self.engine.calendar(self.eid(self.teacher)).slots[0]
+        slot = self.engine.calendar(booking.Actor.system(), self.eid(self.teacher)).slots[0]
         self.login(self.other_teacher)
         self.assertNotContains(self.client.get(reverse("booking_engine:teacher-one-on-one")), "Alice")
         self.assertNotContains(self.client.get(reverse("booking_engine:teacher-schedule")), "Alice")

@@ -66,7 +66,7 @@ class BookingRace(TransactionTestCase):
         for th in threads:
             th.join()
         self.assertEqual(failures, [])
-        final = engine.session(session.id)
+        final = engine.session(booking.Actor.system(), session.id)
         self.assertEqual(final.booked_seats, capacity)
         self.assertEqual(final.waitlisted_count, racers - capacity)
         statuses = list(models.SeatBooking.objects.filter(session_id=session.id).values_list("status", flat=True))

@@ -49,7 +49,7 @@ class StoreTests(TestCase):
         self.assertEqual([b.id for b in booking.GroupSession.from_document(row.document).bookings], [seat.id])
         self.assertEqual(models.FinishedBooking.objects.filter(session_id=s.id).count(), 5)
         self.assertEqual(models.SeatBooking.objects.get(pk=cancelled[0]).status, "cancelled")
-        self.assertIs(self.engine.seat_booking(cancelled[0]).status, SeatStatus.CANCELLED)
+        self.assertIs(self.engine.seat_booking(Actor.system(), cancelled[0]).status, SeatStatus.CANCELLED)
 
     def test_prune_requests_and_events(self) -> None:
         s = make_session(self.engine, 2)

@@ -94,8 +94,8 @@ fn main() {
     let took = started.elapsed();
     let (rss2, heap2) = (resident(), live());
     // Keep the engine and a few results alive until the figures are taken.
-    assert_eq!(e.session(sessions[0]).expect("a session").bookings.len() as u64, seats);
-    assert!(ids.iter().all(|id| e.seat_booking(*id).is_ok()));
+    assert_eq!(e.session(booking_core::Actor::System, sessions[0]).expect("a session").bookings.len() as u64, seats);
+    assert!(ids.iter().all(|id| e.seat_booking(booking_core::Actor::System, *id).is_ok()));
 
     let per = |bytes: usize| bytes as f64 / bookings_n as f64;
     println!(
@@ -135,7 +135,7 @@ fn main() {
     let slot = std::mem::size_of::<SeatBooking>();
     let (mut len, mut cap) = (0usize, 0usize);
     for id in &sessions {
-        let s = e.session(*id).expect("a session");
+        let s = e.session(booking_core::Actor::System, *id).expect("a session");
         len += s.bookings.len();
         cap += s.bookings.capacity();
     }

@@ -32,7 +32,7 @@ fn main() {
         }
         Some("expand") => {
             let e = availability_engine(1);
-            let slots = e.calendar(slot_teacher(0)).expect("a calendar").slots.clone();
+            let slots = e.calendar(booking_core::Actor::System, slot_teacher(0)).expect("a calendar").slots.clone();
             let q = query(slot_teacher(0), num(1, 90) as i64);
             for _ in 0..num(2, 1000) {
                 let mut all: Vec<_> =

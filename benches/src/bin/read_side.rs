@@ -118,7 +118,7 @@ fn templates() -> (serde_json::Value, serde_json::Value) {
     for s in 0..SEATS {
         engine.book_seat(Actor::Student(student(s)), session.id, student(s)).expect("a seat");
     }
-    let session = engine.session(session.id).expect("the session");
+    let session = engine.session(Actor::System, session.id).expect("the session");
     let slot = engine
         .publish_slot(
             Actor::Teacher(t),

@@ -167,7 +167,8 @@ impl<R: Repository> Contestant for EngineContestant<R> {
     }
 
     fn confirmed(&self, session: u128) -> u64 {
-        let session = self.engine.session(SessionId::from_uuid(uuid::Uuid::from_u128(session))).expect("session");
+        let session =
+            self.engine.session(Actor::System, SessionId::from_uuid(uuid::Uuid::from_u128(session))).expect("session");
         session.bookings.iter().filter(|b| b.status == SeatStatus::Confirmed).count() as u64
     }
 }

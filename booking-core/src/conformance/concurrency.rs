@@ -339,7 +339,8 @@ fn mixed_race(factory: StoreFactory<'_>, round: u32) -> Result<(), String> {
     let session = created.id;
     let engine: SharedEngine = Arc::new(h.engine);
     let reports = race(&engine, |engine, thread, barrier| mixed_worker(engine, session, round, thread, barrier))?;
-    let stored = engine.session(session).map_err(|e| format!("loading the session after the race: {e}"))?;
+    let stored =
+        engine.session(Actor::System, session).map_err(|e| format!("loading the session after the race: {e}"))?;
 
     // Every attempt has the outcome its thread expects.
     let mut failures = Vec::new();
@@ -386,7 +387,8 @@ fn mixed_race(factory: StoreFactory<'_>, round: u32) -> Result<(), String> {
         .filter(|r| !r.replayed)
         .collect();
     for finished in audit_history(&created, &stored, &receipts, now)? {
-        let read = engine.seat_booking(finished.id).map_err(|e| format!("reading finished booking: {e}"))?;
+        let read =
+            engine.seat_booking(Actor::System, finished.id).map_err(|e| format!("reading finished booking: {e}"))?;
         ensure_eq(read, finished, "a finished booking read back by id vs. its events")?;
     }
 
@@ -435,7 +437,8 @@ fn seat_grab(factory: StoreFactory<'_>) -> Result<(), String> {
             })
             .collect::<Vec<_>>()
     })?;
-    let stored = engine.session(session).map_err(|e| format!("loading the session after the race: {e}"))?;
+    let stored =
+        engine.session(Actor::System, session).map_err(|e| format!("loading the session after the race: {e}"))?;
     let mut confirmed = Vec::new();
     let mut failures = Vec::new();
     for (s, result) in results.iter().flatten() {
@@ -484,7 +487,8 @@ fn multi_seat_grab(factory: StoreFactory<'_>) -> Result<(), String> {
             })
             .collect::<Vec<_>>()
     })?;
-    let stored = engine.session(session).map_err(|e| format!("loading the session after the race: {e}"))?;
+    let stored =
+        engine.session(Actor::System, session).map_err(|e| format!("loading the session after the race: {e}"))?;
     let mut confirmed = Vec::new();
     let mut refused = Vec::new();
     let mut failures = Vec::new();
@@ -581,7 +585,7 @@ fn duplicate_requests(factory: StoreFactory<'_>) -> Result<(), String> {
             engine.book_seat(Actor::Student(s).with_key(key.clone()), session, s)
         })?;
         one_ran_others_replayed(&format!("round {round}, keyed booking"), &results)?;
-        let stored = engine.session(session).map_err(|e| format!("loading session {session}: {e}"))?;
+        let stored = engine.session(Actor::System, session).map_err(|e| format!("loading session {session}: {e}"))?;
         ensure_eq(
             (stored.version, stored.bookings.len()),
             (2, 1),

@@ -29,7 +29,7 @@ fn held(h: &Harness, id: SessionId) -> Result<Vec<(BookingId, SeatStatus)>, Stri
 
 /// The booking as the engine reads it by id, expected in `status`.
 fn read_back(h: &Harness, id: BookingId, status: SeatStatus, what: &str) -> Result<SeatBooking, String> {
-    let booking = step(&format!("reading {what} by id"), h.engine.seat_booking(id))?;
+    let booking = step(&format!("reading {what} by id"), h.engine.seat_booking(Actor::System, id))?;
     ensure_eq((booking.id, booking.status), (id, status), &format!("{what} read by id"))?;
     Ok(booking)
 }
@@ -58,7 +58,10 @@ pub(crate) fn finished_bookings_leave_the_session(f: StoreFactory<'_>) -> Result
     for n in 0..CYCLES {
         let booked = step("3 books", h.engine.book_seat(looper, s.id, student(3)))?;
         ensure_eq(
-            (booked.value.status, h.engine.session(s.id).ok().and_then(|x| x.waitlist_position(booked.value.id))),
+            (
+                booked.value.status,
+                h.engine.session(Actor::System, s.id).ok().and_then(|x| x.waitlist_position(booked.value.id)),
+            ),
             (SeatStatus::Waitlisted, Some(2)),
             "3 queues behind 2 every time",
         )?;
@@ -78,7 +81,7 @@ pub(crate) fn finished_bookings_leave_the_session(f: StoreFactory<'_>) -> Result
     for id in &finished {
         read_back(&h, *id, SeatStatus::Cancelled, "a cancelled booking")?;
     }
-    let ics = step("iCalendar of a cancelled booking", h.engine.booking_ical(finished[0]))?;
+    let ics = step("iCalendar of a cancelled booking", h.engine.booking_ical(Actor::System, finished[0]))?;
     ensure(ics.contains("STATUS:CANCELLED\r\n"), || format!("a cancelled booking exports as cancelled:\n{ics}"))?;
     // A replay of the first cancellation returns the first outcome, changing nothing.
     let (key, first) = first.ok_or("no cycle ran")?;
@@ -108,7 +111,11 @@ pub(crate) fn finished_bookings_leave_the_session(f: StoreFactory<'_>) -> Result
     read_back(&h, seat.id, SeatStatus::Cancelled, "the cancelled seat")?;
     let again = step("3 books again", h.engine.book_seat(looper, s.id, student(3)))?.value;
     ensure_eq(again.status, SeatStatus::Waitlisted, "3 queues again")?;
-    ensure_eq(h.engine.session(s.id).ok().and_then(|x| x.waitlist_position(again.id)), Some(1), "at the head")?;
+    ensure_eq(
+        h.engine.session(Actor::System, s.id).ok().and_then(|x| x.waitlist_position(again.id)),
+        Some(1),
+        "at the head",
+    )?;
 
     // Offers declined and expired leave too; their errors are unchanged.
     let o = step(
@@ -171,7 +178,7 @@ pub(crate) fn finished_bookings_leave_the_session(f: StoreFactory<'_>) -> Result
     expect_error(
         "booking_not_found",
         "an unknown booking",
-        h.engine.seat_booking(BookingId::from_uuid(uuid::Uuid::from_u128(77))),
+        h.engine.seat_booking(Actor::System, BookingId::from_uuid(uuid::Uuid::from_u128(77))),
     )
 }
 

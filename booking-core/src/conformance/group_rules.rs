@@ -58,7 +58,7 @@ fn book(h: &Harness, session: SessionId, n: u32, seats: u32) -> Result<SeatBooki
 
 /// The stored status of a booking of `session` (live in it, or finished in the history).
 fn status(h: &Harness, session: SessionId, booking: BookingId) -> Result<Option<SeatStatus>, String> {
-    match h.engine.seat_booking(booking) {
+    match h.engine.seat_booking(Actor::System, booking) {
         Ok(b) if b.session_id == session => Ok(Some(b.status)),
         Ok(b) => Err(format!("booking {booking} is of session {}, not {session}", b.session_id)),
         Err(e) if e.code().as_str() == "booking_not_found" => Ok(None),
@@ -557,12 +557,12 @@ pub(crate) fn offer_authorization_and_inputs(f: StoreFactory<'_>) -> Result<(), 
             },
         ),
     ];
-    let calendar = step("calendar before", h.engine.calendar(teacher(1)))?;
+    let calendar = step("calendar before", h.engine.calendar(Actor::System, teacher(1)))?;
     for (what, new) in cases {
         expect_error("invalid_input", what, h.engine.create_session(t, new))?;
     }
     ensure_eq(
-        step("calendar after", h.engine.calendar(teacher(1)))?,
+        step("calendar after", h.engine.calendar(Actor::System, teacher(1)))?,
         calendar,
         "refused creations left the calendar alone",
     )
@@ -591,14 +591,18 @@ pub(crate) fn sessions_and_lessons(f: StoreFactory<'_>) -> Result<(), String> {
     let lesson =
         step("book the lesson", h.engine.book_lesson(Actor::Student(student(1)), slot, lesson_start, student(1)))?
             .value;
-    let calendar = step("calendar", h.engine.calendar(teacher(1)))?;
+    let calendar = step("calendar", h.engine.calendar(Actor::System, teacher(1)))?;
     match h.engine.create_session(t, new_session(teacher(1), 3, true)) {
         Err(BookingError::TeacherBusy { teacher_id, booking_id }) => {
             ensure_eq((teacher_id, booking_id), (teacher(1), lesson.id), "the error names the lesson")?
         }
         other => return Err(format!("a session over a lesson: expected teacher_busy, got {other:?}")),
     }
-    ensure_eq(step("calendar", h.engine.calendar(teacher(1)))?, calendar, "the refusal changed the calendar")?;
+    ensure_eq(
+        step("calendar", h.engine.calendar(Actor::System, teacher(1)))?,
+        calendar,
+        "the refusal changed the calendar",
+    )?;
     // Another teacher, or a time next to the lesson, is fine.
     step(
         "another teacher at that time",
@@ -616,7 +620,7 @@ pub(crate) fn sessions_and_lessons(f: StoreFactory<'_>) -> Result<(), String> {
     let s = step("the time is free again", h.engine.create_session(t, new_session(teacher(1), 3, true)))?.value;
     ensure(
         h.engine
-            .calendar(teacher(1))
+            .calendar(Actor::System, teacher(1))
             .map(|c| c.overlapping_session(lesson_start, lesson_start + TimeDelta::hours(1)).is_some())
             .unwrap_or(false),
         || "the session holds its time in the teacher's calendar".to_owned(),
@@ -630,7 +634,7 @@ pub(crate) fn sessions_and_lessons(f: StoreFactory<'_>) -> Result<(), String> {
     step("cancel the session", h.engine.cancel_session(t, s.id))?;
     ensure(
         h.engine
-            .calendar(teacher(1))
+            .calendar(Actor::System, teacher(1))
             .map(|c| c.overlapping_session(lesson_start, lesson_start + TimeDelta::hours(1)).is_none())
             .unwrap_or(false),
         || "a cancelled session frees its time".to_owned(),

@@ -197,7 +197,7 @@ pub(crate) fn rebook_after_cancel(f: StoreFactory<'_>) -> Result<(), String> {
     ensure_eq(s.waitlist_position(b[2].id), Some(1), "3 moved up")?;
     ensure_eq(s.waitlist_position(again.id), Some(2), "2 is at the back")?;
     ensure_eq(
-        h.engine.seat_booking(b[1].id).map(|x| x.status).ok(),
+        h.engine.seat_booking(Actor::System, b[1].id).map(|x| x.status).ok(),
         Some(SeatStatus::Cancelled),
         "the old booking stays cancelled",
     )
@@ -274,7 +274,7 @@ pub(crate) fn cancel_session(f: StoreFactory<'_>) -> Result<(), String> {
     let s2 = h.load(s.id)?;
     for x in &b {
         ensure_eq(
-            h.engine.seat_booking(x.id).map(|x| x.status).ok(),
+            h.engine.seat_booking(Actor::System, x.id).map(|x| x.status).ok(),
             Some(SeatStatus::Cancelled),
             "every booking cancelled",
         )?;

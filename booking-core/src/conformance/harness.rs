@@ -133,7 +133,7 @@ impl Harness {
     }
 
     pub fn load(&self, id: SessionId) -> Result<Arc<GroupSession>, String> {
-        self.engine.session(id).map_err(|e| format!("loading session {id}: {e}"))
+        self.engine.session(Actor::System, id).map_err(|e| format!("loading session {id}: {e}"))
     }
 
     /// Runs `refused`, expects `code`, and checks the session did not change.

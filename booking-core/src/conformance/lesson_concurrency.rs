@@ -570,7 +570,7 @@ fn race_round(factory: StoreFactory<'_>, round: u32) -> Result<(), String> {
     // Every lesson booked, as stored.
     let mut stored = Vec::with_capacity(ledger.booked.len());
     for (id, booked) in &ledger.booked {
-        let l = engine.lesson(*id).map_err(|e| format!("loading lesson {id}: {e}"))?;
+        let l = engine.lesson(Actor::System, *id).map_err(|e| format!("loading lesson {id}: {e}"))?;
         let cancelled = ledger.cancelled.contains(id);
         let expected_status = if cancelled { LessonStatus::Cancelled } else { booked.status };
         let expected =
@@ -586,7 +586,7 @@ fn race_round(factory: StoreFactory<'_>, round: u32) -> Result<(), String> {
     let mut people = vec![owner];
     people.extend((1..=THREADS).flat_map(|t| (0..STUDENTS_PER_THREAD).map(move |j| racer(t, j))));
     for person in people {
-        let c = engine.calendar(person).map_err(|e| format!("loading the calendar of {person}: {e}"))?;
+        let c = engine.calendar(Actor::System, person).map_err(|e| format!("loading the calendar of {person}: {e}"))?;
         audit_holds(&c, &active)?;
         let published = if person == owner { slots.len() as u64 } else { 0 };
         ensure_eq(
@@ -597,7 +597,8 @@ fn race_round(factory: StoreFactory<'_>, round: u32) -> Result<(), String> {
     }
 
     // What is still offered.
-    let teacher_calendar = engine.calendar(owner).map_err(|e| format!("loading the teacher's calendar: {e}"))?;
+    let teacher_calendar =
+        engine.calendar(Actor::System, owner).map_err(|e| format!("loading the teacher's calendar: {e}"))?;
     let listing = engine.list_occurrences(&query).map_err(|e| format!("listing after the race: {e}"))?;
     check_listing(&listing, &query, &teacher_calendar, &stored, engine.now())?;
     let offered: BTreeSet<Occ> = listing.iter().map(|o| (o.slot_id, o.starts_at)).collect();

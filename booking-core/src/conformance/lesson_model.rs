@@ -2011,13 +2011,15 @@ impl Sut {
     fn load_lessons(&self) -> Result<Vec<Arc<Lesson>>, String> {
         self.lessons
             .iter()
-            .map(|&id| self.h.engine.lesson(id).map_err(|e| format!("loading lesson {id}: {e}")))
+            .map(|&id| self.h.engine.lesson(Actor::System, id).map_err(|e| format!("loading lesson {id}: {e}")))
             .collect()
     }
 
     fn snapshot(&self) -> Result<Snapshot, String> {
         let calendars = Person::all()
-            .map(|p| self.h.engine.calendar(p.id()).map_err(|e| format!("loading the calendar of {p:?}: {e}")))
+            .map(|p| {
+                self.h.engine.calendar(Actor::System, p.id()).map_err(|e| format!("loading the calendar of {p:?}: {e}"))
+            })
             .collect::<Result<_, _>>()?;
         Ok(Snapshot { calendars, lessons: self.load_lessons()? })
     }
@@ -2115,7 +2117,8 @@ impl Sut {
                 listing
             }
         };
-        let calendar = self.h.engine.calendar(query.teacher_id).map_err(|e| format!("loading a calendar: {e}"))?;
+        let calendar =
+            self.h.engine.calendar(Actor::System, query.teacher_id).map_err(|e| format!("loading a calendar: {e}"))?;
         check_listing(&listing, query, &calendar, &self.load_lessons()?, self.h.engine.now())
             .map_err(|e| format!("listing {query:?}: {e}"))
     }
@@ -2194,7 +2197,8 @@ impl Sut {
                     ensure_eq(Some(*previous_status), old, &event("previous status"))?;
                 }
                 EventKind::SlotUpdated { slot } => {
-                    let calendar = self.h.engine.calendar(slot.teacher_id).map_err(|e| format!("loading: {e}"))?;
+                    let calendar =
+                        self.h.engine.calendar(Actor::System, slot.teacher_id).map_err(|e| format!("loading: {e}"))?;
                     ensure_eq(Some(&**slot), calendar.slot(slot.id), &event("the slot"))?;
                 }
                 EventKind::LessonRescheduled {
@@ -2233,7 +2237,8 @@ impl Sut {
                 }
             }
             OutcomeValue::Slot { slot } => {
-                let calendar = self.h.engine.calendar(slot.teacher_id).map_err(|e| format!("loading: {e}"))?;
+                let calendar =
+                    self.h.engine.calendar(Actor::System, slot.teacher_id).map_err(|e| format!("loading: {e}"))?;
                 ensure_eq(Some(&**slot), calendar.slot(slot.id), "returned slot vs stored")?;
                 ensure_eq(r.version, calendar.version, "receipt version (the calendar's)")?;
             }
@@ -2292,7 +2297,11 @@ impl Sut {
         check_no_overlap(&stored)?;
         let index: HashMap<BookingId, usize> = self.lessons.iter().enumerate().map(|(i, id)| (*id, i)).collect();
         for p in Person::all() {
-            let c = self.h.engine.calendar(p.id()).map_err(|e| format!("loading the calendar of {p:?}: {e}"))?;
+            let c = self
+                .h
+                .engine
+                .calendar(Actor::System, p.id())
+                .map_err(|e| format!("loading the calendar of {p:?}: {e}"))?;
             let what = format!("calendar of {p:?}");
             ensure_eq(c.version, model.versions.get(&p).copied().unwrap_or(0), &format!("{what}: version"))?;
             let slots: Vec<AvailabilitySlot> = match p {

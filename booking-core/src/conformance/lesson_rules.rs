@@ -210,11 +210,11 @@ pub(crate) fn cutoffs(f: StoreFactory<'_>) -> Result<(), String> {
     l.set_rules(teacher(1), None, SchedulingRules::default())?;
     l.clock.set(utc(2030, 3, 4, 16, 0)); // 23 hours before a
     let people = [teacher(1), student(1), student(2), student(3)];
-    let before = step("lesson", l.engine.lesson(a))?;
+    let before = step("lesson", l.engine.lesson(Actor::System, a))?;
     l.expect_refused(&people, "cutoff_passed", "the student cancels within 24 hours", || {
         l.engine.cancel_lesson(s(1), a)
     })?;
-    ensure_eq(step("lesson", l.engine.lesson(a))?, before, "the refused lesson is unchanged")?;
+    ensure_eq(step("lesson", l.engine.lesson(Actor::System, a))?, before, "the refused lesson is unchanged")?;
     match l.engine.cancel_lesson(s(1), a) {
         Err(crate::BookingError::CutoffPassed { booking_id, action, cutoff_at }) => ensure_eq(
             (booking_id, action.as_str(), cutoff_at),
@@ -265,11 +265,11 @@ pub(crate) fn reschedule_within_cancel_cutoff(f: StoreFactory<'_>) -> Result<(),
     let b = l.book(2, tue, utc(2030, 3, 12, 10, 0))?;
     let people = [teacher(1), student(1), student(2), student(3), student(4)];
     l.clock.set(utc(2030, 3, 4, 11, 0)); // 23 hours before a
-    let before = step("lesson", l.engine.lesson(a))?;
+    let before = step("lesson", l.engine.lesson(Actor::System, a))?;
     l.expect_refused(&people, "cutoff_passed", "the student moves a lesson within its cancellation cut-off", || {
         l.engine.reschedule_lesson(s(1), a, mon, utc(2030, 3, 11, 10, 0))
     })?;
-    ensure_eq(step("lesson", l.engine.lesson(a))?, before, "the refused lesson is unchanged")?;
+    ensure_eq(step("lesson", l.engine.lesson(Actor::System, a))?, before, "the refused lesson is unchanged")?;
     match l.engine.reschedule_lesson(s(1), a, tue, utc(2030, 3, 19, 10, 0)) {
         Err(crate::BookingError::CutoffPassed { booking_id, action, cutoff_at }) => ensure_eq(
             (booking_id, action.as_str(), cutoff_at),
@@ -339,7 +339,7 @@ pub(crate) fn reschedule(f: StoreFactory<'_>) -> Result<(), String> {
     // A refusal changes neither calendar nor the lesson.
     let unchanged = |what: &str, code: &str, move_it: &dyn Fn() -> Moved| -> Result<(), String> {
         l.expect_refused(&people, code, what, move_it)?;
-        ensure_eq(step("lesson", l.engine.lesson(lesson.id))?, lesson.clone(), what)
+        ensure_eq(step("lesson", l.engine.lesson(Actor::System, lesson.id))?, lesson.clone(), what)
     };
     let before = l.calendars(&people)?;
     unchanged("onto a taken time", "slot_unavailable", &|| {
@@ -407,7 +407,7 @@ pub(crate) fn reschedule(f: StoreFactory<'_>) -> Result<(), String> {
         "moved lesson",
     )?;
     ensure_eq(m.version, lesson.version + 1, "version")?;
-    ensure_eq(step("stored", l.engine.lesson(lesson.id))?, moved.value.clone(), "stored lesson")?;
+    ensure_eq(step("stored", l.engine.lesson(Actor::System, lesson.id))?, moved.value.clone(), "stored lesson")?;
     for c in l.calendars(&[teacher(1), student(1)])? {
         let held: Vec<_> =
             c.holds.iter().filter(|h| h.booking_id == lesson.id).map(|h| (h.starts_at, h.ends_at)).collect();
@@ -468,7 +468,7 @@ pub(crate) fn reschedule_approval_and_series(f: StoreFactory<'_>) -> Result<(), 
         .lessons
         .iter()
         .filter(|x| x.id != second.id)
-        .map(|x| step("lesson", l.engine.lesson(x.id)))
+        .map(|x| step("lesson", l.engine.lesson(Actor::System, x.id)))
         .collect::<Result<_, _>>()?;
     ensure(others.iter().zip(booked.lessons.iter().filter(|x| x.id != second.id)).all(|(a, b)| **a == *b), || {
         "the rest of the series did not move".to_owned()
@@ -548,7 +548,7 @@ pub(crate) fn time_off_days(f: StoreFactory<'_>) -> Result<(), String> {
         })?;
     }
     ensure_eq(
-        step("kept", l.engine.lesson(kept))?.status,
+        step("kept", l.engine.lesson(Actor::System, kept))?.status,
         LessonStatus::Confirmed,
         "a booked lesson on time off is kept",
     )?;
@@ -587,7 +587,9 @@ pub(crate) fn time_off_days(f: StoreFactory<'_>) -> Result<(), String> {
         vec![utc(2030, 3, 11, 10, 0), utc(2030, 3, 18, 10, 0), utc(2030, 4, 1, 10, 0)],
         "offered again",
     )?;
-    ensure(step("calendar", l.engine.calendar(teacher(1)))?.time_off.is_empty(), || "no time off left".to_owned())?;
+    ensure(step("calendar", l.engine.calendar(Actor::System, teacher(1)))?.time_off.is_empty(), || {
+        "no time off left".to_owned()
+    })?;
     // Bad inputs and authorization.
     let bad: Vec<(&str, &str, TimeOffSpec)> = vec![
         ("last day before first", "invalid_input", time_off((2030, 3, 12), (2030, 3, 11))),
@@ -792,9 +794,10 @@ pub(crate) fn lesson_attendance(f: StoreFactory<'_>) -> Result<(), String> {
         l.engine.mark_lesson_attendance(t(1), BookingId(uuid::Uuid::from_u128(5)), true),
     )?;
     // Attendance does not free the time: a lesson that took place still counts for the limit.
-    ensure(step("calendar", l.engine.calendar(teacher(1)))?.holds.iter().any(|h| h.booking_id == a), || {
-        "the attended lesson's hold stays until it expires".to_owned()
-    })
+    ensure(
+        step("calendar", l.engine.calendar(Actor::System, teacher(1)))?.holds.iter().any(|h| h.booking_id == a),
+        || "the attended lesson's hold stays until it expires".to_owned(),
+    )
 }
 
 /// The new commands' bad inputs and authorization: scheduling rules, slot rules, reschedule.
@@ -840,7 +843,7 @@ pub(crate) fn rules_bad_inputs_and_authorization(f: StoreFactory<'_>) -> Result<
     ensure_eq((r.value, kinds(&r.events)), (good, vec!["scheduling_rules_set"]), "set")?;
     let r = step("the same again", l.engine.set_scheduling_rules(t(1), teacher(1), Some(course(1)), good))?;
     ensure(r.events.is_empty(), || "setting the same rules changes nothing".to_owned())?;
-    let c = step("calendar", l.engine.calendar(teacher(1)))?;
+    let c = step("calendar", l.engine.calendar(Actor::System, teacher(1)))?;
     ensure_eq(
         (c.rules, c.rules_for_course(Some(course(1))).min_notice_minutes),
         (SchedulingRules::default(), Some(60)),
@@ -1011,7 +1014,7 @@ pub(crate) fn listings_match_bookings(f: StoreFactory<'_>) -> Result<(), String>
         }
         let listed = step("list", l.engine.list_occurrences(&query(teacher(1), Some(viewer), 21)))?;
         let listed_set: BTreeSet<_> = listed.iter().map(|o| (o.starts_at, o.slot_id)).collect();
-        let calendar = step("calendar", l.engine.calendar(teacher(1)))?;
+        let calendar = step("calendar", l.engine.calendar(Actor::System, teacher(1)))?;
         let (from, to) = (t0() + TimeDelta::seconds(1), t0() + TimeDelta::days(21));
         let mut produced = 0;
         for slot in &calendar.slots {

@@ -1224,7 +1224,10 @@ impl Sut {
 
     /// A seat booking as the engine reads it by id (from its session or the booking history).
     fn read_booking(&self, id: BookingId) -> Result<SeatBooking, String> {
-        self.h.engine.seat_booking(id).map_err(|e| format!("reading booking {id}: unexpected {} ({e})", e.code()))
+        self.h
+            .engine
+            .seat_booking(Actor::System, id)
+            .map_err(|e| format!("reading booking {id}: unexpected {} ({e})", e.code()))
     }
 
     /// Every session created so far, as stored now.

@@ -142,7 +142,7 @@ pub(crate) fn offer_sweep_isolates_failures(f: StoreFactory<'_>) -> Result<(), S
     ensure_eq(expired_in(&sweep.events), vec![due[0], due[2]], "the events of the other sessions, in order")?;
     for (session, waiting) in &offered {
         // An expired booking has left its session for the booking history: read it by id.
-        let status = h.engine.seat_booking(*waiting).ok().map(|b| b.status);
+        let status = h.engine.seat_booking(Actor::System, *waiting).ok().map(|b| b.status);
         let expected = if *session == refused { SeatStatus::Offered } else { SeatStatus::Expired };
         ensure_eq(status, Some(expected), &format!("the offer in session {session}"))?;
     }
@@ -155,6 +155,6 @@ pub(crate) fn offer_sweep_isolates_failures(f: StoreFactory<'_>) -> Result<(), S
     let events = swept(sweep)?;
     ensure_eq(expired_in(&events), vec![refused], "the next sweep processes it")?;
     let waiting = offered.iter().find(|(s, _)| *s == refused).map(|(_, b)| *b);
-    let status = waiting.and_then(|b| h.engine.seat_booking(b).ok()).map(|b| b.status);
+    let status = waiting.and_then(|b| h.engine.seat_booking(Actor::System, b).ok()).map(|b| b.status);
     ensure_eq(status, Some(SeatStatus::Expired), "its offer expired")
 }

@@ -5,32 +5,32 @@ use super::*;
 
 /// The 1:1 lesson side of the engine.
 impl<R: Repository> Engine<R> {
-    /// The person's calendar (an empty one if nothing was stored for them yet).
-    pub fn calendar(&self, owner: UserId) -> Result<Arc<Calendar>, BookingError> {
+    /// The person's calendar (an empty one if nothing was stored for them yet), whoever asks.
+    pub(crate) fn load_calendar(&self, owner: UserId) -> Result<Arc<Calendar>, BookingError> {
         Ok(self.repository.load_calendar(owner)?.unwrap_or_else(|| Arc::new(Calendar::new(owner))))
     }
 
-    /// The lesson with this id.
-    pub fn lesson(&self, id: BookingId) -> Result<Arc<Lesson>, BookingError> {
+    /// The lesson with this id, whoever asks.
+    pub(crate) fn load_lesson(&self, id: BookingId) -> Result<Arc<Lesson>, BookingError> {
         self.repository.load_lesson(id)?.ok_or(BookingError::BookingNotFound { id })
     }
 
     /// The slot with this id.
     pub fn slot(&self, id: SlotId) -> Result<AvailabilitySlot, BookingError> {
         let teacher = self.repository.locate_slot(id)?.ok_or(BookingError::SlotNotFound { id })?;
-        self.calendar(teacher)?.slot(id).cloned().ok_or(BookingError::SlotNotFound { id })
+        self.load_calendar(teacher)?.slot(id).cloned().ok_or(BookingError::SlotNotFound { id })
     }
 
     /// The occurrences of a teacher's slots that can be booked now, in the query's window; see
     /// [`lesson::bookable_occurrences`] for what is left out.
     pub fn list_occurrences(&self, query: &OccurrenceQuery) -> Result<Vec<BookableOccurrence>, BookingError> {
-        let calendar = self.calendar(query.teacher_id)?;
+        let calendar = self.load_calendar(query.teacher_id)?;
         // The student's calendar, for their per-course limit (only when some rule sets one).
         let limited = calendar.rules.max_upcoming_lessons_per_student.is_some()
             || calendar.course_rules.iter().any(|c| c.rules.max_upcoming_lessons_per_student.is_some())
             || calendar.slots.iter().any(|s| s.rules.max_upcoming_lessons_per_student.is_some());
         let student = match query.student_id {
-            Some(student_id) if limited && student_id != query.teacher_id => Some(self.calendar(student_id)?),
+            Some(student_id) if limited && student_id != query.teacher_id => Some(self.load_calendar(student_id)?),
             _ => None,
         };
         let mut enrolled: HashMap<crate::CourseId, bool> = HashMap::new();
@@ -216,7 +216,7 @@ impl<R: Repository> Engine<R> {
 
     pub(super) fn teacher_of_slot(&self, slot_id: SlotId) -> Result<Arc<Calendar>, BookingError> {
         let teacher = self.repository.locate_slot(slot_id)?.ok_or(BookingError::SlotNotFound { id: slot_id })?;
-        self.calendar(teacher)
+        self.load_calendar(teacher)
     }
 
     /// The host's word on `course_id` for this student and teacher.
@@ -251,7 +251,7 @@ impl<R: Repository> Engine<R> {
     /// The lesson, if `id` names one (a seat booking id is "not found" here).
     pub(super) fn lesson_for_command(&self, id: BookingId) -> Result<Arc<Lesson>, BookingError> {
         match self.repository.locate_booking(id)? {
-            Some(BookingLocation::Lesson) => self.lesson(id),
+            Some(BookingLocation::Lesson) => self.load_lesson(id),
             _ => Err(BookingError::BookingNotFound { id }),
         }
     }
@@ -259,7 +259,7 @@ impl<R: Repository> Engine<R> {
     /// The active lessons of the lesson's series (empty for a single lesson).
     pub(super) fn series_lessons(&self, teacher: &Calendar, lesson: &Lesson) -> Result<Vec<Lesson>, BookingError> {
         let Some(series_id) = lesson.series_id else { return Ok(Vec::new()) };
-        teacher.series_holds(series_id).map(|h| self.lesson(h.booking_id).map(|l| (*l).clone())).collect()
+        teacher.series_holds(series_id).map(|h| self.load_lesson(h.booking_id).map(|l| (*l).clone())).collect()
     }
 
     /// Loads what a lesson command is decided on and decides it.
@@ -275,7 +275,7 @@ impl<R: Repository> Engine<R> {
         let mut courses = Vec::new();
         let state = match of {
             LessonOf::Teacher(teacher_id) => {
-                teacher = self.calendar(teacher_id)?;
+                teacher = self.load_calendar(teacher_id)?;
                 LessonState { teacher: Some(&teacher), ..LessonState::default() }
             }
             LessonOf::SlotTeacher(slot_id) => {
@@ -286,7 +286,7 @@ impl<R: Repository> Engine<R> {
                 teacher = self.teacher_of_slot(slot_id)?;
                 let course_id = teacher.slot(slot_id).and_then(|s| s.course_id);
                 courses.push((course_id, self.course_access(course_id, student_id, teacher.owner)?));
-                student = self.calendar(student_id)?;
+                student = self.load_calendar(student_id)?;
                 LessonState { teacher: Some(&teacher), student: Some(&student), ..LessonState::default() }
             }
             LessonOf::LessonAlone(id) => {
@@ -295,7 +295,7 @@ impl<R: Repository> Engine<R> {
             }
             LessonOf::Lesson { id, series: with_series, courses: needed } => {
                 target = self.lesson_for_command(id)?;
-                teacher = self.calendar(target.teacher_id)?;
+                teacher = self.load_calendar(target.teacher_id)?;
                 series = if with_series { self.series_lessons(&teacher, &target)? } else { Vec::new() };
                 match needed {
                     Courses::None => {}
@@ -317,7 +317,7 @@ impl<R: Repository> Engine<R> {
                         courses.push((course_id, self.course_access(course_id, target.student_id, target.teacher_id)?));
                     }
                 }
-                student = self.calendar(target.student_id)?;
+                student = self.load_calendar(target.student_id)?;
                 LessonState { teacher: Some(&teacher), student: Some(&student), lesson: Some(&target), series: &series }
             }
         };

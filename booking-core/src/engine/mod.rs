@@ -157,7 +157,7 @@ pub const DEFAULT_MAX_ATTEMPTS: u32 = 200;
 ///
 /// let seat = engine.book_seat(Actor::Student(student), session.id, student)?;
 /// assert_eq!(seat.value.status, SeatStatus::Confirmed);
-/// assert!(engine.session(session.id)?.is_full());
+/// assert!(engine.session(Actor::Teacher(teacher), session.id)?.is_full());
 ///
 /// // The same student again: refused, nothing changed.
 /// let again = engine.book_seat(Actor::Student(student), session.id, student).unwrap_err();
@@ -284,15 +284,10 @@ impl<R: Repository> Engine<R> {
         self.clock.now()
     }
 
-    /// The session with this id.
-    pub fn session(&self, id: SessionId) -> Result<Arc<GroupSession>, BookingError> {
+    /// The session with this id, whoever asks (the engine's own loads; what a caller may read
+    /// is decided by [`session`](Self::session) and the other reads of `read.rs`).
+    pub(crate) fn load_session(&self, id: SessionId) -> Result<Arc<GroupSession>, BookingError> {
         self.repository.load_session(id)?.ok_or(BookingError::SessionNotFound { id })
-    }
-
-    /// The seat booking with this id: a live one from its session, a finished one (cancelled,
-    /// declined, expired) from the store's booking history (see [`crate::repository`]).
-    pub fn seat_booking(&self, id: BookingId) -> Result<SeatBooking, BookingError> {
-        Ok(self.find_seat_booking(id)?.1)
     }
 
     /// The seat booking with this id and its session as stored now: a live booking from the
@@ -536,7 +531,7 @@ impl<R: Repository> Engine<R> {
             Route::CreateSession(session) => {
                 // The session holds its time in the teacher's calendar, in the same commit:
                 // 1:1 lessons cannot be booked over it, nor it over them.
-                let calendar = self.calendar(session.teacher_id)?;
+                let calendar = self.load_calendar(session.teacher_id)?;
                 let (session, events) = group::create(ctx, session, &calendar.rules_for_course(session.course_id))?;
                 lesson::check_session_time(&calendar, &session)?;
                 let session = Arc::new(session);

@@ -4,8 +4,8 @@
 use super::*;
 use crate::index::{ReadIndex, sort_bound};
 use crate::read::{
-    AgendaStatus, ApprovalRequest, Page, PageRequest, PageToken, Roster, StartingItem, StudentAgendaItem,
-    TeacherAgendaItem, check_window,
+    AgendaStatus, ApprovalRequest, Page, PageRequest, PageToken, Roster, SessionSummary, StartingItem,
+    StudentAgendaItem, TeacherAgendaItem, check_window,
 };
 use crate::repository::{IndexHit, IndexRange, Indexed, OutboxEntry};
 
@@ -50,8 +50,122 @@ fn operator(actor: &Actor, what: &str) -> Result<(), BookingError> {
     }
 }
 
+/// Whether `actor` may read a booking of `student` with `teacher`: either of them (in that
+/// role), an admin or the system.
+pub(super) fn may_read_booking(actor: Actor, student: UserId, teacher: UserId) -> bool {
+    match actor {
+        Actor::Admin(_) | Actor::System => true,
+        Actor::Student(id) => id == student,
+        Actor::Teacher(id) => id == teacher,
+    }
+}
+
 /// The read side of the engine.
 impl<R: Repository> Engine<R> {
+    /// The session with this id, whole: every booking with its student and the meeting link.
+    /// For the session's teacher, an admin or the system; anyone else gets `not_authorized`
+    /// and reads [`session_summary`](Self::session_summary) instead (a student's own booking
+    /// included). Errors: `session_not_found`, `not_authorized`, or the store's.
+    ///
+    /// ```
+    /// # use booking_core::*;
+    /// # let engine = Engine::new(InMemoryRepository::new());
+    /// # let (teacher, ana) = (UserId::from_uuid(uuid::Uuid::from_u128(1)), UserId::from_uuid(uuid::Uuid::from_u128(2)));
+    /// # let session = engine.create_session(Actor::Teacher(teacher), NewGroupSession {
+    /// #     teacher_id: teacher, course_id: None, title: "Choir".into(),
+    /// #     starts_at: chrono::Utc::now() + chrono::TimeDelta::days(2), time_zone: "Europe/Vienna".into(),
+    /// #     duration_minutes: 60, meeting_link: "https://meet.example.com/choir".into(),
+    /// #     capacity: 12, waitlist_enabled: false, waitlist_mode: Default::default(), rules: Default::default(),
+    /// # })?.value;
+    /// engine.book_seat(Actor::Student(ana), session.id, ana)?;
+    /// assert_eq!(engine.session(Actor::Teacher(teacher), session.id)?.bookings[0].student_id, ana);
+    /// let refused = engine.session(Actor::Student(ana), session.id).unwrap_err();
+    /// assert_eq!(refused.code(), ErrorCode::NotAuthorized);
+    /// # Ok::<(), BookingError>(())
+    /// ```
+    pub fn session(&self, actor: Actor, id: SessionId) -> Result<Arc<GroupSession>, BookingError> {
+        let session = self.load_session(id)?;
+        match actor {
+            Actor::Admin(_) | Actor::System => Ok(session),
+            Actor::Teacher(teacher) if teacher == session.teacher_id => Ok(session),
+            _ => Err(BookingError::not_authorized(
+                "a whole session (every student's booking) is for its teacher and admins: read its summary",
+            )),
+        }
+    }
+
+    /// The session with this id as anyone may see it before booking (any actor): what it is,
+    /// its seat counts and whether it takes bookings now, without any student's ids; a student
+    /// also sees their own live booking there, and the meeting link once they have their place.
+    /// Errors: `session_not_found`, or the store's.
+    ///
+    /// ```
+    /// # use booking_core::*;
+    /// # use booking_core::read::AgendaStatus;
+    /// # let engine = Engine::new(InMemoryRepository::new());
+    /// # let (teacher, ana, ben) = (UserId::from_uuid(uuid::Uuid::from_u128(1)), UserId::from_uuid(uuid::Uuid::from_u128(2)), UserId::from_uuid(uuid::Uuid::from_u128(3)));
+    /// # let session = engine.create_session(Actor::Teacher(teacher), NewGroupSession {
+    /// #     teacher_id: teacher, course_id: None, title: "Choir".into(),
+    /// #     starts_at: chrono::Utc::now() + chrono::TimeDelta::days(2), time_zone: "Europe/Vienna".into(),
+    /// #     duration_minutes: 60, meeting_link: "https://meet.example.com/choir".into(),
+    /// #     capacity: 1, waitlist_enabled: true, waitlist_mode: Default::default(), rules: Default::default(),
+    /// # })?.value;
+    /// engine.book_seat(Actor::Student(ana), session.id, ana)?;
+    /// engine.book_seat(Actor::Student(ben), session.id, ben)?;
+    /// let seen = engine.session_summary(Actor::Student(ben), session.id)?;
+    /// assert_eq!((seen.seats_remaining, seen.waitlist_length), (0, 1));
+    /// let own = seen.own_booking.expect("Ben's booking");
+    /// assert_eq!((own.status, own.waitlist_position), (AgendaStatus::Waitlisted, Some(1)));
+    /// assert!(seen.meeting_link.is_none()); // not before Ben has his seat
+    /// # Ok::<(), BookingError>(())
+    /// ```
+    pub fn session_summary(&self, actor: Actor, id: SessionId) -> Result<SessionSummary, BookingError> {
+        let session = self.load_session(id)?;
+        let viewer = match actor {
+            Actor::Admin(_) | Actor::System => None,
+            Actor::Teacher(teacher) if teacher == session.teacher_id => None,
+            Actor::Teacher(other) | Actor::Student(other) => Some(other),
+        };
+        Ok(SessionSummary::of_session(&session, viewer, self.clock.now()))
+    }
+
+    /// The seat booking with this id: a live one from its session, a finished one (cancelled,
+    /// declined, expired) from the store's booking history (see [`crate::repository`]). For
+    /// its student, the session's teacher, an admin or the system. Errors:
+    /// `booking_not_found`, `not_authorized`, or the store's.
+    pub fn seat_booking(&self, actor: Actor, id: BookingId) -> Result<SeatBooking, BookingError> {
+        let (session, booking) = self.find_seat_booking(id)?;
+        if !may_read_booking(actor, booking.student_id, session.teacher_id) {
+            return Err(BookingError::not_authorized("a seat booking is for its student and the session's teacher"));
+        }
+        Ok(booking)
+    }
+
+    /// The lesson with this id. For its student, its teacher, an admin or the system. Errors:
+    /// `booking_not_found`, `not_authorized`, or the store's.
+    pub fn lesson(&self, actor: Actor, id: BookingId) -> Result<Arc<Lesson>, BookingError> {
+        let lesson = self.load_lesson(id)?;
+        if !may_read_booking(actor, lesson.student_id, lesson.teacher_id) {
+            return Err(BookingError::not_authorized("a lesson is for its student and its teacher"));
+        }
+        Ok(lesson)
+    }
+
+    /// The person's calendar (an empty one if nothing was stored for them yet): their slots,
+    /// rules, time off and lessons. For its owner (as teacher or student), an admin or the
+    /// system; students find a teacher's free times with
+    /// [`list_occurrences`](Self::list_occurrences). Errors: `not_authorized`, or the store's.
+    pub fn calendar(&self, actor: Actor, owner: UserId) -> Result<Arc<Calendar>, BookingError> {
+        let allowed = match actor {
+            Actor::Admin(_) | Actor::System => true,
+            Actor::Teacher(id) | Actor::Student(id) => id == owner,
+        };
+        if !allowed {
+            return Err(BookingError::not_authorized("a calendar is for its owner"));
+        }
+        self.load_calendar(owner)
+    }
+
     /// Pages through one partition of a read index between two exclusive bounds, turning
     /// each listed aggregate into at most one item.
     fn page_of<T>(
@@ -208,7 +322,7 @@ impl<R: Repository> Engine<R> {
     /// student's booking and user ids withheld; another teacher may not read it.
     pub fn roster(&self, actor: Actor, session_id: SessionId, page: &PageRequest) -> Result<Roster, BookingError> {
         let limit = page.checked_limit()? as usize;
-        let session = self.session(session_id)?;
+        let session = self.load_session(session_id)?;
         let viewer = match actor {
             Actor::Admin(_) | Actor::System => None,
             Actor::Teacher(id) if id == session.teacher_id => None,

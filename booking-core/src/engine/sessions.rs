@@ -162,7 +162,7 @@ impl<R: Repository> Engine<R> {
     /// The session holding the seat booking `id` (a lesson id is "not found" here).
     pub(super) fn session_of_booking(&self, id: BookingId) -> Result<Arc<GroupSession>, BookingError> {
         match self.repository.locate_booking(id)? {
-            Some(BookingLocation::Session(session_id)) => self.session(session_id),
+            Some(BookingLocation::Session(session_id)) => self.load_session(session_id),
             _ => Err(BookingError::BookingNotFound { id }),
         }
     }
@@ -175,7 +175,7 @@ impl<R: Repository> Engine<R> {
         session_command: SessionCommand,
     ) -> Result<Decided, BookingError> {
         let session = match of {
-            SessionOf::Id(session_id) => self.session(session_id)?,
+            SessionOf::Id(session_id) => self.load_session(session_id)?,
             SessionOf::Booking(booking_id) => self.session_for_command(booking_id)?,
         };
         // The host's word on the student a booking or an acceptance is for (see the group
@@ -222,7 +222,7 @@ impl<R: Repository> Engine<R> {
         };
         if events.iter().any(|e| matches!(e.kind, EventKind::SessionCancelled { .. })) {
             // A cancelled session frees its time in the teacher's calendar, in the same commit.
-            writes.push(calendar_write(&*self.calendar(session.teacher_id)?, &events));
+            writes.push(calendar_write(&*self.load_calendar(session.teacher_id)?, &events));
         }
         Ok((Outcome { value, events, version }, writes, finished))
     }

@@ -232,7 +232,7 @@ impl Worker {
 
     /// Learns the students' active bookings from the stored session.
     fn sync(&mut self) -> std::io::Result<()> {
-        let session = self.engine.session(self.session).map_err(std::io::Error::other)?;
+        let session = self.engine.session(Actor::System, self.session).map_err(std::io::Error::other)?;
         for own in &mut self.students {
             own.active = session.active_booking_of(own.id).map(|b| b.id);
         }

@@ -204,7 +204,7 @@ fun readmeQuickstart() {
     // Ana cancels: Ben is promoted in the same step, and the events say so.
     val receipt = engine.cancelBooking(Actor.Student(ana), first.id)
     expect(receipt.events.map { it.name() } == listOf("booking_cancelled", "booking_promoted"), "events")
-    expect(engine.seatBooking(second.id).status == SeatStatus.CONFIRMED, "Ben is confirmed")
+    expect(engine.seatBooking(Actor.System, second.id).status == SeatStatus.CONFIRMED, "Ben is confirmed")
 
     // Refusals are exceptions carrying the core's stable code.
     try {
@@ -233,7 +233,7 @@ fun groupScenarios() {
     expect(s.capacity == 10u && s.remainingSeats() == 10u && s.version == 1uL, "created with 10 free seats")
     expect(created.events.single().kind is EventKind.SessionCreated, "session_created event")
     expect(s.startsAt == t0.plus(Duration.ofDays(1)), "instants cross as java.time.Instant")
-    expect(engine.bookingAvailability(s.id) == BookingAvailability.OPEN, "open")
+    expect(engine.bookingAvailability(Actor.System, s.id) == BookingAvailability.OPEN, "open")
 
     // 2. Book to capacity: all confirmed, booking closes.
     for (i in 0 until 10) {
@@ -241,15 +241,28 @@ fun groupScenarios() {
         expect(r.value.status == SeatStatus.CONFIRMED, "student $i confirmed")
         if (i == 9) expect(r.events.any { it.kind is EventKind.SessionClosed }, "the 10th booking closes the session")
     }
-    val full = engine.session(s.id)
+    val full = engine.session(t, s.id)
     expect(full.isFull() && full.isClosedForBooking() && full.bookedSeats() == 10u, "full and closed")
-    expect(engine.bookingAvailability(s.id) == BookingAvailability.CLOSED, "closed (booking_closed)")
+    // Reads are checked against who asks: a student reads the summary (counts, their own
+    // booking and the link once they have their seat), never another student's booking.
+    val seen = engine.sessionSummary(Actor.Student(students[3]), s.id)
+    expect(seen.seatsRemaining == 0u && seen.ownBooking?.bookingId == full.bookings[3].id &&
+        seen.meetingLink == full.meetingLink, "a student's summary: no seat left, their own booking, the link")
+    expect(engine.sessionSummary(Actor.Student(students[12]), s.id).let { it.ownBooking == null && it.meetingLink == null },
+        "no booking, no link")
+    expectError<BookingException.NotAuthorized>("not_authorized", "a student reading the whole session") {
+        engine.session(Actor.Student(students[3]), s.id)
+    }
+    expectError<BookingException.NotAuthorized>("not_authorized", "a student reading another's booking") {
+        engine.seatBooking(Actor.Student(students[3]), full.bookings[4].id)
+    }
+    expect(engine.bookingAvailability(Actor.System, s.id) == BookingAvailability.CLOSED, "closed (booking_closed)")
 
     // 3. Try to overbook.
     expectError<BookingException.SessionFull>("session_full", "11th student") {
         engine.bookSeat(Actor.Student(students[10]), s.id, students[10])
     }
-    expect(engine.session(s.id).bookedSeats() == 10u, "still 10 seats taken")
+    expect(engine.session(Actor.System, s.id).bookedSeats() == 10u, "still 10 seats taken")
 
     // Cancelling from the full session without waitlist reopens it.
     val reopened = engine.cancelBooking(Actor.Student(students[0]), full.bookings[0].id)
@@ -260,15 +273,15 @@ fun groupScenarios() {
     val booked = (0 until 15).map { engine.bookSeat(Actor.Student(students[it]), w.id, students[it]).value }
     expect(booked.count { it.status == SeatStatus.CONFIRMED } == 10, "10 confirmed")
     expect(booked.count { it.status == SeatStatus.WAITLISTED } == 5, "5 waitlisted")
-    expect(engine.session(w.id).waitlistedCount() == 5u, "waitlisted count 5")
-    expect(engine.bookingAvailability(w.id) == BookingAvailability.WAITLIST_ONLY, "waitlist only")
+    expect(engine.session(Actor.System, w.id).waitlistedCount() == 5u, "waitlisted count 5")
+    expect(engine.bookingAvailability(Actor.System, w.id) == BookingAvailability.WAITLIST_ONLY, "waitlist only")
 
     // 5. Cancel and promote: the head of the waitlist gets the seat.
     val cancel = engine.cancelBooking(Actor.Student(students[3]), booked[3].id)
     val promoted = cancel.events.map { it.kind }.filterIsInstance<EventKind.BookingPromoted>().single()
     expect(promoted.bookingId == booked[10].id, "the first waitlisted student is promoted")
-    expect(engine.seatBooking(booked[10].id).status == SeatStatus.CONFIRMED, "promoted booking confirmed")
-    expect(engine.session(w.id).waitlistedCount() == 4u, "4 left on the waitlist")
+    expect(engine.seatBooking(Actor.System, booked[10].id).status == SeatStatus.CONFIRMED, "promoted booking confirmed")
+    expect(engine.session(Actor.System, w.id).waitlistedCount() == 4u, "4 left on the waitlist")
 
     // 6. The same student twice.
     expectError<BookingException.AlreadyBooked>("already_booked", "same student twice") {
@@ -279,7 +292,7 @@ fun groupScenarios() {
     val grown = engine.changeCapacity(t, w.id, 12u)
     expect(grown.events.count { it.kind is EventKind.BookingPromoted } == 2, "2 more promoted into added seats")
     engine.setWaitlist(t, w.id, false)
-    expect(!engine.session(w.id).waitlistEnabled, "waitlist off")
+    expect(!engine.session(Actor.System, w.id).waitlistEnabled, "waitlist off")
     clock.advance(Duration.ofDays(1).plusMinutes(5))
     val attended = engine.markAttendance(t, booked[0].id, true)
     expect(attended.value.status == SeatStatus.ATTENDED, "attended")
@@ -327,7 +340,7 @@ fun lessonScenarios() {
         SlotSpec(courseId = course, timeZone = "Europe/Paris",
             recurrence = SlotRecurrence.OneTime("2030-03-06T10:00", "2030-03-06T11:00")),
     ).value
-    expect(engine.slots(teacher).size == 2, "two slots")
+    expect(engine.slots(Actor.System, teacher).size == 2, "two slots")
 
     // Listing in the student's zone.
     val query = OccurrenceQuery(teacherId = teacher, studentId = s1, from = t0, to = t0.plus(Duration.ofDays(14)),
@@ -378,7 +391,7 @@ fun lessonScenarios() {
     expect(series.lessons.size == 4, "4 lessons in the series")
     expect(series.lessons.all { it.localStart().endsWith("T14:00") }, "all at 14:00 Paris time")
     expect(series.lessons[3].startsAt == Instant.parse("2030-04-01T12:00:00Z"), "summer time: 12:00 UTC")
-    expect(engine.activeLessons(s3).size == 4, "4 active lessons")
+    expect(engine.activeLessons(Actor.System, s3).size == 4, "4 active lessons")
     val cancelledLater = engine.cancelSeriesFrom(Actor.Student(s3), series.lessons[1].id)
     expect(cancelledLater.value.size == 3 && cancelledLater.value.all { it.status == LessonStatus.CANCELLED },
         "the second and later lessons cancelled")
@@ -389,7 +402,7 @@ fun lessonScenarios() {
     expect((moved.value.recurrence as SlotRecurrence.Weekly).weekday == Weekday.TUESDAY, "slot moved")
     engine.setSlotActive(t, weekly.id, false)
     expect(!engine.slot(weekly.id).active, "deactivated")
-    expect(engine.lesson(lesson.id).status == LessonStatus.CONFIRMED, "the booked lesson stays")
+    expect(engine.lesson(Actor.System, lesson.id).status == LessonStatus.CONFIRMED, "the booked lesson stays")
 
     // A meeting-link generator written in Kotlin, for lessons confirmed without a link; one
     // that throws leaves the link unset instead of failing the booking.
@@ -429,7 +442,7 @@ fun errorCodes() {
     expectError<BookingException.InvalidInput>("invalid_input", "capacity 0") {
         engine.createSession(t, newGroupSession(0u, false))
     }
-    expectError<BookingException.InvalidInput>("invalid_input", "malformed id") { engine.session("not-a-uuid") }
+    expectError<BookingException.InvalidInput>("invalid_input", "malformed id") { engine.session(Actor.System, "not-a-uuid") }
     expectError<BookingException.UnknownTimeZone>("unknown_time_zone", "zone") {
         engine.createSession(t, newGroupSession(1u, false).copy(timeZone = "Mars/Olympus"))
     }
@@ -445,8 +458,8 @@ fun errorCodes() {
     expectError<BookingException.NotAuthorized>("not_authorized", "a student creating a teacher's session") {
         engine.createSession(Actor.Student(students[0]), newGroupSession(1u, false))
     }
-    expectError<BookingException.SessionNotFound>("session_not_found", "session") { engine.session(nobody) }
-    expectError<BookingException.BookingNotFound>("booking_not_found", "booking") { engine.seatBooking(nobody) }
+    expectError<BookingException.SessionNotFound>("session_not_found", "session") { engine.session(Actor.System, nobody) }
+    expectError<BookingException.BookingNotFound>("booking_not_found", "booking") { engine.seatBooking(Actor.System, nobody) }
     expectError<BookingException.SlotNotFound>("slot_not_found", "slot") { engine.slot(nobody) }
 
     val s = engine.createSession(t, newGroupSession(2u, false)).value
@@ -522,24 +535,24 @@ fun errorCodes() {
             .bookSeat(Actor.Student(students[0]), kept.id, students[0])
     }
     expectError<BookingException.CorruptRecord>("corrupt_record", "a document that is not JSON") {
-        Engine.withDocumentStore(BrokenStore(good, "corrupt"), clock = clock).session(kept.id)
+        Engine.withDocumentStore(BrokenStore(good, "corrupt"), clock = clock).session(Actor.System, kept.id)
     }
     expectError<BookingException.Store>("store_error", "the store throws StoreException.Backend") {
-        Engine.withDocumentStore(BrokenStore(good, "backend"), clock = clock).session(kept.id)
+        Engine.withDocumentStore(BrokenStore(good, "backend"), clock = clock).session(Actor.System, kept.id)
     }
     expectError<BookingException.Store>("store_error", "the store throws an unexpected exception") {
-        Engine.withDocumentStore(BrokenStore(good, "unexpected"), clock = clock).session(kept.id)
+        Engine.withDocumentStore(BrokenStore(good, "unexpected"), clock = clock).session(Actor.System, kept.id)
     }
     expectError<BookingException.StoreUnavailable>("store_unavailable", "the store throws StoreException.Unavailable") {
-        Engine.withDocumentStore(BrokenStore(good, "unavailable"), clock = clock).session(kept.id)
+        Engine.withDocumentStore(BrokenStore(good, "unavailable"), clock = clock).session(Actor.System, kept.id)
     }
     try {
-        Engine.withDocumentStore(BrokenStore(good, "unavailable"), clock = clock).session(kept.id)
+        Engine.withDocumentStore(BrokenStore(good, "unavailable"), clock = clock).session(Actor.System, kept.id)
     } catch (e: BookingException) {
         expect(e.isRetryable(), "store_unavailable is retryable")
     }
     try {
-        Engine.withDocumentStore(BrokenStore(good, "backend"), clock = clock).session(kept.id)
+        Engine.withDocumentStore(BrokenStore(good, "backend"), clock = clock).session(Actor.System, kept.id)
     } catch (e: BookingException) {
         expect(!e.isRetryable(), "store_error is not retryable")
     }
@@ -604,7 +617,7 @@ fun everyTypeCrosses() {
     val every = SchedulingRules(1u, 2u, 3u, 4u, 5u, 6u, 7u, 8u, 9u, 10u)
     val set = e.setSchedulingRules(t, teacher, uid(701), every)
     val setEvent = set.events.single().kind as EventKind.SchedulingRulesSet
-    expect(set.value == every && e.rulesForCourse(teacher, uid(701)) == every, "every rule crosses: ${set.value}")
+    expect(set.value == every && e.rulesForCourse(Actor.System, teacher, uid(701)) == every, "every rule crosses: ${set.value}")
     expect(setEvent.courseId == uid(701) && setEvent.rules == every, "scheduling_rules_set carries them")
     expect(e.setSchedulingRules(t, teacher, uid(701), SchedulingRules()).value == SchedulingRules(), "and removes them")
 
@@ -625,7 +638,7 @@ fun everyTypeCrosses() {
     val pair = e.createSession(t, newGroupSession(3u, true).copy(rules = SchedulingRules(maxSeatsPerBooking = 3u))).value
     val two = e.bookSeats(Actor.Student(s0), pair.id, s0, 2u)
     expect(two.value.seats == 2u && (two.events.single().kind as EventKind.BookingConfirmed).seats == 2u, "seats cross")
-    expect(e.session(pair.id).let { it.bookedSeats() == 2u && it.remainingSeats() == 1u && it.rules.maxSeatsPerBooking == 3u },
+    expect(e.session(Actor.System, pair.id).let { it.bookedSeats() == 2u && it.remainingSeats() == 1u && it.rules.maxSeatsPerBooking == 3u },
         "a session's computed fields")
 
     // Waitlist by offer, with the store's offer-deadline index.
@@ -637,7 +650,7 @@ fun everyTypeCrosses() {
     val offered = e.cancelBooking(Actor.Student(s0), o1.id).events.map { it.kind }.filterIsInstance<EventKind.SeatOffered>().single()
     val deadline = t0.plus(Duration.ofMinutes(30))
     expect(offered.bookingId == o2.id && offered.expiresAt == deadline, "seat_offered with its deadline")
-    expect(e.seatBooking(o2.id).offerExpiresAt == deadline && e.session(o.id).nextOfferDeadline() == deadline, "the deadline")
+    expect(e.seatBooking(Actor.System, o2.id).offerExpiresAt == deadline && e.session(Actor.System, o.id).nextOfferDeadline() == deadline, "the deadline")
     expect(store.sessionsWithOffersDue(deadline) == listOf(o.id), "the store indexed the deadline")
     e.declineOffer(Actor.Student(s1), o2.id)
     clock.advance(Duration.ofMinutes(31))
@@ -646,13 +659,13 @@ fun everyTypeCrosses() {
     }
     val sweep = e.processExpiredOffers(clock.now())
     expect(sweep.events.map { it.name() } == listOf("offer_expired") && sweep.failures.isEmpty(), "the sweep expires it")
-    expect(e.seatBooking(o3.id).status == SeatStatus.EXPIRED, "expired")
+    expect(e.seatBooking(Actor.System, o3.id).status == SeatStatus.EXPIRED, "expired")
     val o4 = e.bookSeat(Actor.Student(s0), o.id, s0).value
     val o5 = e.bookSeat(Actor.Student(s2), o.id, s2).value
     e.cancelBooking(Actor.Student(s0), o4.id)
     expect(e.acceptOffer(Actor.Student(s2), o5.id).value.status == SeatStatus.CONFIRMED, "accepted in time")
     e.cancelSession(t, o.id)
-    expect(e.bookingAvailability(o.id) == BookingAvailability.CANCELLED, "cancelled")
+    expect(e.bookingAvailability(Actor.System, o.id) == BookingAvailability.CANCELLED, "cancelled")
 
     // Slots and lessons: wall times, zones and instants.
     val weekly = e.publishSlot(t, teacher, SlotSpec(timeZone = "Europe/Paris",
@@ -692,7 +705,7 @@ fun everyTypeCrosses() {
     expect(e.cancelSeriesFrom(Actor.Student(s2), series.value.lessons[0].id).value.size == 2, "a series cancelled")
     val off = e.addTimeOff(t, teacher, TimeOffSpec("2030-04-01", "2030-04-02", "Europe/Paris", note = "away"))
     expect(off.value.startsAt() == at("2030-03-31T22:00:00Z") && off.value.endsAt() == at("2030-04-02T22:00:00Z") &&
-        off.value.firstDay == "2030-04-01" && off.value.note == "away" && e.timeOff(teacher) == listOf(off.value), "time off")
+        off.value.firstDay == "2030-04-01" && off.value.note == "away" && e.timeOff(Actor.System, teacher) == listOf(off.value), "time off")
     e.removeTimeOff(t, teacher, off.value.id)
     expectError<BookingException.TimeOffNotFound>("time_off_not_found", "withdrawing it twice") {
         e.removeTimeOff(t, teacher, off.value.id)
@@ -715,7 +728,7 @@ fun everyTypeCrosses() {
     clock.set(at("2030-03-04T15:10:00Z"))
     expect(e.markLessonAttendance(t, kept.id, true).value.status == LessonStatus.ATTENDED, "lesson attendance")
     clock.set(at("2030-03-05T09:05:00Z"))
-    expect(e.bookingAvailability(g.id) == BookingAvailability.STARTED, "started")
+    expect(e.bookingAvailability(Actor.System, g.id) == BookingAvailability.STARTED, "started")
     expect(e.markAttendance(t, b.id, false).value.status == SeatStatus.NO_SHOW, "attendance")
 
     // Every weekday crosses both ways.
@@ -771,7 +784,7 @@ fun offerSweepFailures() {
     val expired = sweep.events.map { it.kind }.filterIsInstance<EventKind.OfferExpired>().map { it.sessionId }
     expect(expired == listOf(due[0], due[2]), "the other sessions were processed, in order: $expired")
     for ((session, booking) in waiting) {
-        val status = engine.seatBooking(booking).status
+        val status = engine.seatBooking(Actor.System, booking).status
         expect(status == (if (session == due[1]) SeatStatus.OFFERED else SeatStatus.EXPIRED), "session $session: $status")
     }
     store.refused.clear()
@@ -799,9 +812,9 @@ fun calendarExport() {
     // region: readme-kotlin-rules
     // A student moves a lesson; its calendar entry keeps its UID and gets a higher SEQUENCE,
     // so calendar apps move the event instead of adding a second one.
-    val before = engine.bookingIcal(lesson.id)
+    val before = engine.bookingIcal(Actor.System, lesson.id)
     val moved = engine.rescheduleLesson(Actor.Student(s), lesson.id, monday.id, Instant.parse("2030-04-01T14:00:00Z"))
-    val after = engine.bookingIcal(lesson.id)
+    val after = engine.bookingIcal(Actor.System, lesson.id)
     expect(icalValue(after, "UID") == "booking-${lesson.id}@booking-engine", "stable UID")
     expect(icalValue(after, "UID") == icalValue(before, "UID"), "the same UID as before the move")
     expect(icalValue(after, "SEQUENCE")!!.toInt() > icalValue(before, "SEQUENCE")!!.toInt(), "a higher SEQUENCE")
@@ -809,25 +822,25 @@ fun calendarExport() {
     // endregion
     expect(moved.value.id == lesson.id, "rescheduled")
 
-    val all = e.lessonsIcal(series.lessons.map { it.id })
+    val all = e.lessonsIcal(Actor.System, series.lessons.map { it.id })
     for (l in series.lessons) expect(all.contains("\r\nUID:booking-${l.id}@booking-engine\r\n"), "the series holds ${l.id}")
 
     val session = e.createSession(t, newGroupSession(1u, true)).value
     val seat = e.bookSeat(Actor.Student(s), session.id, s).value
-    val sessionIcs = e.sessionIcal(session.id)
+    val sessionIcs = e.sessionIcal(Actor.System, session.id)
     expect(icalValue(sessionIcs, "UID") == "session-${session.id}@booking-engine", "the session's UID")
-    expect(icalValue(e.bookingIcal(seat.id), "UID") == "booking-${seat.id}@booking-engine", "a seat booking has its own UID")
-    expectError<BookingException.BookingNotFound>("booking_not_found", "exporting an unknown booking") { e.bookingIcal(uid(999_998)) }
-    expectError<BookingException.InvalidInput>("invalid_input", "exporting no lessons") { e.lessonsIcal(emptyList()) }
+    expect(icalValue(e.bookingIcal(Actor.System, seat.id), "UID") == "booking-${seat.id}@booking-engine", "a seat booking has its own UID")
+    expectError<BookingException.BookingNotFound>("booking_not_found", "exporting an unknown booking") { e.bookingIcal(Actor.System, uid(999_998)) }
+    expectError<BookingException.InvalidInput>("invalid_input", "exporting no lessons") { e.lessonsIcal(Actor.System, emptyList()) }
 
     // The host chooses the UIDs' domain (once: a new one makes apps see new events) and the PRODID.
     val ical = IcalOptions("school.example.com", prodid = "-//School//Lessons//EN")
     expect(ical.uidDomain() == "school.example.com" && ical.prodid() == "-//School//Lessons//EN", "IcalOptions keeps its values")
     val school = Engine.inMemory(fixture.store, clock = fixture.clock, ical = ical)
-    val ours = school.sessionIcal(session.id)
+    val ours = school.sessionIcal(Actor.System, session.id)
     expect(icalValue(ours, "UID") == "session-${session.id}@school.example.com", "the host's UID domain")
     expect(icalValue(ours, "PRODID") == "-//School//Lessons//EN", "the host's PRODID")
-    expect(icalValue(school.bookingIcal(seat.id), "UID") == "booking-${seat.id}@school.example.com", "also for bookings")
+    expect(icalValue(school.bookingIcal(Actor.System, seat.id), "UID") == "booking-${seat.id}@school.example.com", "also for bookings")
     expectError<BookingException.InvalidInput>("invalid_input", "a UID domain with a space") { IcalOptions("my school") }
     expectError<BookingException.InvalidInput>("invalid_input", "a blank PRODID") { IcalOptions("example.com", prodid = " ") }
 }
@@ -859,7 +872,7 @@ fun hostileInputs() {
     val slot = engine.publishSlot(t, teacher, weeklyUtc(Weekday.MONDAY, "10:00", "11:00")).value
     val monday = starts(engine, 14).first()
     val student = students[0]
-    val state = { listOf(engine.session(s.id), engine.slots(teacher), engine.activeLessons(student), engine.rulesForCourse(teacher, null)) }
+    val state = { listOf(engine.session(Actor.System, s.id), engine.slots(Actor.System, teacher), engine.activeLessons(Actor.System, student), engine.rulesForCourse(Actor.System, teacher, null)) }
     val before = state()
     val unchanged = { state() == before }
 
@@ -918,14 +931,14 @@ fun hostileInputs() {
             expect(true, "a lone surrogate is refused in Kotlin")
         }
         try {
-            engine.session(text)
+            engine.session(Actor.System, text)
             expect(false, "an id with a lone surrogate: expected CharacterCodingException")
         } catch (e: java.nio.charset.CharacterCodingException) {
             expect(true, "a lone surrogate is refused in Kotlin")
         }
     }
     // NUL crosses as it is; the engine names the field it refuses it in.
-    expectInvalid("a NUL in an id", "session_id") { engine.session("\u0000") }
+    expectInvalid("a NUL in an id", "session_id") { engine.session(Actor.System, "\u0000") }
     expectInvalid("a NUL in a request key", "request_key") { engine.cancelSession(t, s.id, key = "a\u0000b") }
     expectInvalid("a NUL in a zone", "time zone") { engine.createSession(t, newGroupSession(3u, false).copy(timeZone = "\u0000")) }
     expectInvalid("a NUL for a meeting link", "meeting link") {
@@ -981,8 +994,8 @@ fun sqliteStore() {
             clock.set(later)
             val left = engine.bookSeat(Actor.Student(students[2]), s.id, students[2], key = "k-2").value
             engine.cancelBooking(Actor.Student(students[2]), left.id)
-            expect(engine.session(s.id).bookings.size == 2, "the cancelled booking left the session")
-            expect(engine.seatBooking(left.id).status == SeatStatus.CANCELLED, "and is read by id from the history")
+            expect(engine.session(Actor.System, s.id).bookings.size == 2, "the cancelled booking left the session")
+            expect(engine.seatBooking(Actor.System, left.id).status == SeatStatus.CANCELLED, "and is read by id from the history")
             expect(engine.pruneRequests(later) == 0uL, "nothing recorded before the instant")
             expect(engine.pruneRequests(later.plusSeconds(1)) == 1uL, "the keyed booking's record pruned")
             val afresh = engine.bookSeat(Actor.Student(students[2]), s.id, students[2], key = "k-2")
@@ -994,7 +1007,7 @@ fun sqliteStore() {
             store.checkIntegrity()
         }
         val reopened = Engine.sqlite(SqliteStore.open(path), clock = clock)
-        val s = reopened.session(id)
+        val s = reopened.session(Actor.System, id)
         expect(s.bookedSeats() == 1u && s.waitlistedCount() == 1u, "the bookings survive reopening the file")
         expectError<BookingException.AlreadyBooked>("already_booked", "sqlite: twice") {
             reopened.bookSeat(Actor.Student(students[0]), id, students[0])
@@ -1024,7 +1037,7 @@ fun conformance() {
     }
     threads.forEach { it.start() }
     threads.forEach { it.join() }
-    expect(engine.session(s.id).bookedSeats() == 5u, "20 threads, 5 seats: exactly 5 taken")
+    expect(engine.session(Actor.System, s.id).bookedSeats() == 5u, "20 threads, 5 seats: exactly 5 taken")
 }
 
 fun readSide() {

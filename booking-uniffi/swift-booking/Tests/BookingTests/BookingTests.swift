@@ -47,12 +47,12 @@ final class BookingTests: XCTestCase {
     func testWaitlistPromotion() throws {
         let (engine, benBooking, events) = try waitlistPromotion()
         XCTAssertEqual(events, ["booking_cancelled", "booking_promoted"])
-        XCTAssertEqual(try engine.seatBooking(bookingId: benBooking).status, .confirmed)
+        XCTAssertEqual(try engine.seatBooking(actor: .system, bookingId: benBooking).status, .confirmed)
     }
 
     func testMyBookings() throws {
         let (engine, benBooking, _) = try waitlistPromotion()
-        let ben = try engine.seatBooking(bookingId: benBooking).studentId
+        let ben = try engine.seatBooking(actor: .system, bookingId: benBooking).studentId
         let mine = try myBookings(engine: engine, student: ben)
         XCTAssertEqual(mine.map { $0.bookingId }, [benBooking])
         XCTAssertEqual(mine.first?.status, .confirmed)
