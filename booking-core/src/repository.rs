@@ -101,6 +101,11 @@
 //! [`Repository::is_enrolled`] and [`Repository::approval_settings`] read them when a command
 //! is decided; they are not versioned, so a change racing a booking is seen by the next command
 //! (an enrollment revoked at the same instant as a booking may let that one booking through).
+//!
+//! # Wrapping a store
+//! A store that changes only some methods of another (commits that fail or are counted in a
+//! test or a measurement, host data kept beside a store) implements [`StoreWrapper`]: it names
+//! the inner store and writes only the methods it changes; the others are forwarded.
 
 pub use crate::command::{MAX_REQUEST_KEY_LEN, Outcome, OutcomeValue, RequestKey, RequestRecord};
 use crate::{
@@ -454,61 +459,201 @@ impl<R, G> std::ops::Deref for Guarded<R, G> {
     }
 }
 
-/// Implements [`Repository`] for a type that dereferences to a store, by forwarding to it.
-macro_rules! forward_repository {
-    ($(impl[$($generics:tt)*] for $wrapper:ty;)*) => {$(
-        impl<$($generics)*> Repository for $wrapper {
-            fn load_session(&self, id: SessionId) -> Result<Option<Arc<GroupSession>>, StoreError> {
-                (**self).load_session(id)
-            }
-            fn locate_booking(&self, id: BookingId) -> Result<Option<BookingLocation>, StoreError> {
-                (**self).locate_booking(id)
-            }
-            fn load_request(&self, actor: &Actor, key: &RequestKey) -> Result<Option<RequestRecord>, StoreError> {
-                (**self).load_request(actor, key)
-            }
-            fn commit(&self, commit: Commit) -> Result<(), StoreError> {
-                (**self).commit(commit)
-            }
-            fn load_calendar(&self, owner: UserId) -> Result<Option<Arc<Calendar>>, StoreError> {
-                (**self).load_calendar(owner)
-            }
-            fn load_lesson(&self, id: BookingId) -> Result<Option<Arc<Lesson>>, StoreError> {
-                (**self).load_lesson(id)
-            }
-            fn locate_slot(&self, id: SlotId) -> Result<Option<UserId>, StoreError> {
-                (**self).locate_slot(id)
-            }
-            fn approval_settings(&self, course_id: CourseId, teacher_id: UserId) -> Result<ApprovalSettings, StoreError> {
-                (**self).approval_settings(course_id, teacher_id)
-            }
-            fn is_enrolled(&self, student_id: UserId, course_id: CourseId) -> Result<bool, StoreError> {
-                (**self).is_enrolled(student_id, course_id)
-            }
-            fn sessions_with_offers_due(&self, until: DateTime<Utc>) -> Result<Vec<SessionId>, StoreError> {
-                (**self).sessions_with_offers_due(until)
-            }
-            fn load_finished_booking(&self, id: BookingId) -> Result<Option<SeatBooking>, StoreError> {
-                (**self).load_finished_booking(id)
-            }
-            fn read_index(&self, range: &$crate::repository::IndexRange) -> Result<Vec<$crate::repository::IndexHit>, StoreError> {
-                (**self).read_index(range)
-            }
-            fn read_outbox(&self, after: u64, limit: u32) -> Result<Vec<$crate::repository::OutboxEntry>, StoreError> {
-                (**self).read_outbox(after, limit)
-            }
-            fn acknowledge_outbox(&self, up_to: u64) -> Result<u64, StoreError> {
-                (**self).acknowledge_outbox(up_to)
-            }
-            fn prune_requests(&self, recorded_before: DateTime<Utc>) -> Result<u64, StoreError> {
-                (**self).prune_requests(recorded_before)
-            }
-        }
-    )*};
+/// A store that wraps another: it names the inner store, writes only the [`Repository`]
+/// methods it changes, and forwards every other one to the inner store. Every `StoreWrapper`
+/// is a [`Repository`] (a blanket implementation calls these functions), so the engine takes
+/// it like any store. It is the one way to write a test or measuring store that changes one
+/// or two methods (a commit that fails, counts or is refused), host data kept beside a store,
+/// or a handle to a store ([`Arc`], [`Box`], [`Guarded`]).
+///
+/// The functions take the wrapper as `this: &Self`, not `&self` (as [`Arc::strong_count`]
+/// does): so a method call such as `this.inner.commit(commit)` always means the
+/// [`Repository`] method, also when the inner store is itself a wrapper (an
+/// `Arc<dyn Repository>`), and never is ambiguous with the function of this trait. Each
+/// function has the meaning and contract of the [`Repository`] method of its name; an
+/// override that forwards must keep that contract (see the [module docs](self)).
+///
+/// A store that counts the commits it is handed, and refuses the next ones while it is told
+/// to:
+///
+/// ```
+/// use booking_core::repository::{Commit, Repository, StoreError, StoreWrapper};
+/// use booking_core::InMemoryRepository;
+/// use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+///
+/// struct Counting {
+///     inner: InMemoryRepository,
+///     commits: AtomicU32,
+///     refuse: AtomicBool,
+/// }
+///
+/// impl StoreWrapper for Counting {
+///     type Inner = InMemoryRepository;
+///
+///     fn inner(&self) -> &InMemoryRepository {
+///         &self.inner
+///     }
+///
+///     // The only method this store changes; the other fourteen forward to `inner`.
+///     fn commit(this: &Self, commit: Commit) -> Result<(), StoreError> {
+///         this.commits.fetch_add(1, Ordering::Relaxed);
+///         if this.refuse.load(Ordering::Relaxed) {
+///             return Err(StoreError::Backend("refused".into()));
+///         }
+///         this.inner.commit(commit)
+///     }
+/// }
+///
+/// let store = Counting {
+///     inner: InMemoryRepository::new(),
+///     commits: AtomicU32::new(0),
+///     refuse: AtomicBool::new(true),
+/// };
+/// assert!(matches!(store.commit(Commit::default()), Err(StoreError::Backend(_))));
+/// store.refuse.store(false, Ordering::Relaxed);
+/// assert_eq!(store.commit(Commit::default()), Ok(()));
+/// assert_eq!(store.commits.load(Ordering::Relaxed), 2);
+/// // Loads are forwarded unchanged.
+/// let nobody = booking_core::SessionId::from_uuid(uuid::Uuid::nil());
+/// assert_eq!(store.load_session(nobody), Ok(None));
+/// ```
+pub trait StoreWrapper: Send + Sync {
+    /// The wrapped store.
+    type Inner: Repository + ?Sized;
+
+    /// The wrapped store, to which every function not overridden forwards.
+    fn inner(&self) -> &Self::Inner;
+
+    /// [`Repository::load_session`].
+    fn load_session(this: &Self, id: SessionId) -> Result<Option<Arc<GroupSession>>, StoreError> {
+        this.inner().load_session(id)
+    }
+    /// [`Repository::locate_booking`].
+    fn locate_booking(this: &Self, id: BookingId) -> Result<Option<BookingLocation>, StoreError> {
+        this.inner().locate_booking(id)
+    }
+    /// [`Repository::load_request`].
+    fn load_request(this: &Self, actor: &Actor, key: &RequestKey) -> Result<Option<RequestRecord>, StoreError> {
+        this.inner().load_request(actor, key)
+    }
+    /// [`Repository::commit`].
+    fn commit(this: &Self, commit: Commit) -> Result<(), StoreError> {
+        this.inner().commit(commit)
+    }
+    /// [`Repository::load_calendar`].
+    fn load_calendar(this: &Self, owner: UserId) -> Result<Option<Arc<Calendar>>, StoreError> {
+        this.inner().load_calendar(owner)
+    }
+    /// [`Repository::load_lesson`].
+    fn load_lesson(this: &Self, id: BookingId) -> Result<Option<Arc<Lesson>>, StoreError> {
+        this.inner().load_lesson(id)
+    }
+    /// [`Repository::locate_slot`].
+    fn locate_slot(this: &Self, id: SlotId) -> Result<Option<UserId>, StoreError> {
+        this.inner().locate_slot(id)
+    }
+    /// [`Repository::approval_settings`].
+    fn approval_settings(this: &Self, course_id: CourseId, teacher_id: UserId) -> Result<ApprovalSettings, StoreError> {
+        this.inner().approval_settings(course_id, teacher_id)
+    }
+    /// [`Repository::is_enrolled`].
+    fn is_enrolled(this: &Self, student_id: UserId, course_id: CourseId) -> Result<bool, StoreError> {
+        this.inner().is_enrolled(student_id, course_id)
+    }
+    /// [`Repository::sessions_with_offers_due`].
+    fn sessions_with_offers_due(this: &Self, until: DateTime<Utc>) -> Result<Vec<SessionId>, StoreError> {
+        this.inner().sessions_with_offers_due(until)
+    }
+    /// [`Repository::load_finished_booking`].
+    fn load_finished_booking(this: &Self, id: BookingId) -> Result<Option<SeatBooking>, StoreError> {
+        this.inner().load_finished_booking(id)
+    }
+    /// [`Repository::prune_requests`].
+    fn prune_requests(this: &Self, recorded_before: DateTime<Utc>) -> Result<u64, StoreError> {
+        this.inner().prune_requests(recorded_before)
+    }
+    /// [`Repository::read_index`].
+    fn read_index(this: &Self, range: &IndexRange) -> Result<Vec<IndexHit>, StoreError> {
+        this.inner().read_index(range)
+    }
+    /// [`Repository::read_outbox`].
+    fn read_outbox(this: &Self, after: u64, limit: u32) -> Result<Vec<OutboxEntry>, StoreError> {
+        this.inner().read_outbox(after, limit)
+    }
+    /// [`Repository::acknowledge_outbox`].
+    fn acknowledge_outbox(this: &Self, up_to: u64) -> Result<u64, StoreError> {
+        this.inner().acknowledge_outbox(up_to)
+    }
 }
 
-forward_repository! {
-    impl[R: Repository + ?Sized] for Arc<R>;
-    impl[R: Repository + ?Sized] for Box<R>;
-    impl[R: Repository, G: Send + Sync] for Guarded<R, G>;
+impl<W: StoreWrapper> Repository for W {
+    fn load_session(&self, id: SessionId) -> Result<Option<Arc<GroupSession>>, StoreError> {
+        W::load_session(self, id)
+    }
+    fn locate_booking(&self, id: BookingId) -> Result<Option<BookingLocation>, StoreError> {
+        W::locate_booking(self, id)
+    }
+    fn load_request(&self, actor: &Actor, key: &RequestKey) -> Result<Option<RequestRecord>, StoreError> {
+        W::load_request(self, actor, key)
+    }
+    fn commit(&self, commit: Commit) -> Result<(), StoreError> {
+        W::commit(self, commit)
+    }
+    fn load_calendar(&self, owner: UserId) -> Result<Option<Arc<Calendar>>, StoreError> {
+        W::load_calendar(self, owner)
+    }
+    fn load_lesson(&self, id: BookingId) -> Result<Option<Arc<Lesson>>, StoreError> {
+        W::load_lesson(self, id)
+    }
+    fn locate_slot(&self, id: SlotId) -> Result<Option<UserId>, StoreError> {
+        W::locate_slot(self, id)
+    }
+    fn approval_settings(&self, course_id: CourseId, teacher_id: UserId) -> Result<ApprovalSettings, StoreError> {
+        W::approval_settings(self, course_id, teacher_id)
+    }
+    fn is_enrolled(&self, student_id: UserId, course_id: CourseId) -> Result<bool, StoreError> {
+        W::is_enrolled(self, student_id, course_id)
+    }
+    fn sessions_with_offers_due(&self, until: DateTime<Utc>) -> Result<Vec<SessionId>, StoreError> {
+        W::sessions_with_offers_due(self, until)
+    }
+    fn load_finished_booking(&self, id: BookingId) -> Result<Option<SeatBooking>, StoreError> {
+        W::load_finished_booking(self, id)
+    }
+    fn prune_requests(&self, recorded_before: DateTime<Utc>) -> Result<u64, StoreError> {
+        W::prune_requests(self, recorded_before)
+    }
+    fn read_index(&self, range: &IndexRange) -> Result<Vec<IndexHit>, StoreError> {
+        W::read_index(self, range)
+    }
+    fn read_outbox(&self, after: u64, limit: u32) -> Result<Vec<OutboxEntry>, StoreError> {
+        W::read_outbox(self, after, limit)
+    }
+    fn acknowledge_outbox(&self, up_to: u64) -> Result<u64, StoreError> {
+        W::acknowledge_outbox(self, up_to)
+    }
+}
+
+impl<R: Repository + ?Sized> StoreWrapper for Arc<R> {
+    type Inner = R;
+
+    fn inner(&self) -> &R {
+        self
+    }
+}
+
+impl<R: Repository + ?Sized> StoreWrapper for Box<R> {
+    type Inner = R;
+
+    fn inner(&self) -> &R {
+        self
+    }
+}
+
+impl<R: Repository, G: Send + Sync> StoreWrapper for Guarded<R, G> {
+    type Inner = R;
+
+    fn inner(&self) -> &R {
+        &self.store
+    }
 }

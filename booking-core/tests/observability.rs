@@ -1,11 +1,10 @@
 //! What a host sees of the engine under load: its counters and its `tracing` events.
 
 use booking_core::{
-    lesson::{ApprovalSettings, Calendar, Lesson},
-    repository::{BookingLocation, Commit, IndexHit, IndexRange, OutboxEntry, RequestKey, RequestRecord},
+    repository::{Commit, StoreWrapper},
     *,
 };
-use chrono::{DateTime, TimeZone, Utc};
+use chrono::{TimeZone, Utc};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
@@ -22,54 +21,18 @@ impl Flaky {
     }
 }
 
-impl Repository for Flaky {
-    fn load_session(&self, id: SessionId) -> Result<Option<Arc<GroupSession>>, StoreError> {
-        self.inner.load_session(id)
+impl StoreWrapper for Flaky {
+    type Inner = InMemoryRepository;
+
+    fn inner(&self) -> &InMemoryRepository {
+        &self.inner
     }
-    fn locate_booking(&self, id: BookingId) -> Result<Option<BookingLocation>, StoreError> {
-        self.inner.locate_booking(id)
-    }
-    fn load_request(&self, actor: &Actor, key: &RequestKey) -> Result<Option<RequestRecord>, StoreError> {
-        self.inner.load_request(actor, key)
-    }
-    fn commit(&self, commit: Commit) -> Result<(), StoreError> {
-        if self.fail.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1)).is_ok() {
-            return Err((self.failure)());
+
+    fn commit(this: &Self, commit: Commit) -> Result<(), StoreError> {
+        if this.fail.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1)).is_ok() {
+            return Err((this.failure)());
         }
-        self.inner.commit(commit)
-    }
-    fn load_calendar(&self, owner: UserId) -> Result<Option<Arc<Calendar>>, StoreError> {
-        self.inner.load_calendar(owner)
-    }
-    fn load_lesson(&self, id: BookingId) -> Result<Option<Arc<Lesson>>, StoreError> {
-        self.inner.load_lesson(id)
-    }
-    fn locate_slot(&self, id: SlotId) -> Result<Option<UserId>, StoreError> {
-        self.inner.locate_slot(id)
-    }
-    fn approval_settings(&self, course_id: CourseId, teacher_id: UserId) -> Result<ApprovalSettings, StoreError> {
-        self.inner.approval_settings(course_id, teacher_id)
-    }
-    fn is_enrolled(&self, student_id: UserId, course_id: CourseId) -> Result<bool, StoreError> {
-        self.inner.is_enrolled(student_id, course_id)
-    }
-    fn sessions_with_offers_due(&self, until: DateTime<Utc>) -> Result<Vec<SessionId>, StoreError> {
-        self.inner.sessions_with_offers_due(until)
-    }
-    fn load_finished_booking(&self, id: BookingId) -> Result<Option<SeatBooking>, StoreError> {
-        self.inner.load_finished_booking(id)
-    }
-    fn read_index(&self, range: &IndexRange) -> Result<Vec<IndexHit>, StoreError> {
-        self.inner.read_index(range)
-    }
-    fn read_outbox(&self, after: u64, limit: u32) -> Result<Vec<OutboxEntry>, StoreError> {
-        self.inner.read_outbox(after, limit)
-    }
-    fn acknowledge_outbox(&self, up_to: u64) -> Result<u64, StoreError> {
-        self.inner.acknowledge_outbox(up_to)
-    }
-    fn prune_requests(&self, recorded_before: DateTime<Utc>) -> Result<u64, StoreError> {
-        self.inner.prune_requests(recorded_before)
+        this.inner.commit(commit)
     }
 }
 

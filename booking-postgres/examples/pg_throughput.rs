@@ -13,9 +13,8 @@
 //! (unless `--no-keys`): look up the key, load the session, decide, commit.
 
 use booking_core::{
-    Actor, BookingId, CourseId, Engine, GroupSession, NewGroupSession, SessionId, SlotId, UserId,
-    lesson::{ApprovalSettings, Calendar, Lesson},
-    repository::{BookingLocation, Commit, Repository, RequestKey, RequestRecord, StoreError},
+    Actor, Engine, NewGroupSession, SessionId, UserId,
+    repository::{Commit, Repository, StoreError, StoreWrapper},
 };
 use booking_postgres::{PgOptions, PgRepository};
 use chrono::{TimeDelta, Utc};
@@ -76,62 +75,20 @@ struct Counting {
     conflicts: AtomicU64,
 }
 
-impl Repository for Counting {
-    fn load_session(&self, id: SessionId) -> Result<Option<Arc<GroupSession>>, StoreError> {
-        self.inner.load_session(id)
+impl StoreWrapper for Counting {
+    type Inner = PgRepository;
+
+    fn inner(&self) -> &PgRepository {
+        &self.inner
     }
-    fn locate_booking(&self, id: BookingId) -> Result<Option<BookingLocation>, StoreError> {
-        self.inner.locate_booking(id)
-    }
-    fn load_request(&self, actor: &Actor, key: &RequestKey) -> Result<Option<RequestRecord>, StoreError> {
-        self.inner.load_request(actor, key)
-    }
-    fn commit(&self, commit: Commit) -> Result<(), StoreError> {
-        self.commits.fetch_add(1, Ordering::Relaxed);
-        let result = self.inner.commit(commit);
+
+    fn commit(this: &Self, commit: Commit) -> Result<(), StoreError> {
+        this.commits.fetch_add(1, Ordering::Relaxed);
+        let result = this.inner.commit(commit);
         if matches!(result, Err(StoreError::Conflict(_))) {
-            self.conflicts.fetch_add(1, Ordering::Relaxed);
+            this.conflicts.fetch_add(1, Ordering::Relaxed);
         }
         result
-    }
-    fn load_calendar(&self, owner: UserId) -> Result<Option<Arc<Calendar>>, StoreError> {
-        self.inner.load_calendar(owner)
-    }
-    fn load_lesson(&self, id: BookingId) -> Result<Option<Arc<Lesson>>, StoreError> {
-        self.inner.load_lesson(id)
-    }
-    fn locate_slot(&self, id: SlotId) -> Result<Option<UserId>, StoreError> {
-        self.inner.locate_slot(id)
-    }
-    fn approval_settings(&self, course_id: CourseId, teacher_id: UserId) -> Result<ApprovalSettings, StoreError> {
-        self.inner.approval_settings(course_id, teacher_id)
-    }
-    fn is_enrolled(&self, student_id: UserId, course_id: CourseId) -> Result<bool, StoreError> {
-        self.inner.is_enrolled(student_id, course_id)
-    }
-    fn sessions_with_offers_due(
-        &self,
-        until: chrono::DateTime<chrono::Utc>,
-    ) -> Result<Vec<booking_core::SessionId>, StoreError> {
-        self.inner.sessions_with_offers_due(until)
-    }
-    fn load_finished_booking(&self, id: BookingId) -> Result<Option<booking_core::SeatBooking>, StoreError> {
-        self.inner.load_finished_booking(id)
-    }
-    fn prune_requests(&self, recorded_before: chrono::DateTime<chrono::Utc>) -> Result<u64, StoreError> {
-        self.inner.prune_requests(recorded_before)
-    }
-    fn read_index(
-        &self,
-        range: &booking_core::repository::IndexRange,
-    ) -> Result<Vec<booking_core::repository::IndexHit>, StoreError> {
-        self.inner.read_index(range)
-    }
-    fn read_outbox(&self, after: u64, limit: u32) -> Result<Vec<booking_core::repository::OutboxEntry>, StoreError> {
-        self.inner.read_outbox(after, limit)
-    }
-    fn acknowledge_outbox(&self, up_to: u64) -> Result<u64, StoreError> {
-        self.inner.acknowledge_outbox(up_to)
     }
 }
 

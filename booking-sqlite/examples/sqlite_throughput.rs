@@ -10,15 +10,13 @@
 //! Not a test: the numbers depend on the machine and its disk (`fsync` dominates with FULL).
 
 use booking_core::{
-    Actor, BookingId, CourseId, Engine, GroupSession, NewGroupSession, Repository, SessionId, SlotId, StoreError,
-    UserId,
-    lesson::{ApprovalSettings, Calendar, Lesson},
-    repository::{BookingLocation, Commit, RequestKey, RequestRecord},
+    Actor, Engine, NewGroupSession, Repository, SessionId, StoreError, UserId,
+    repository::{Commit, StoreWrapper},
 };
 use booking_sqlite::{SqliteOptions, SqliteRepository, Synchronous};
 use chrono::{TimeDelta, Utc};
+use std::sync::Barrier;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Barrier};
 use std::time::Instant;
 
 /// The runs: name, threads, sessions.
@@ -35,59 +33,20 @@ struct Counting {
     conflicts: AtomicU64,
 }
 
-impl Repository for Counting {
-    fn load_session(&self, id: SessionId) -> Result<Option<Arc<GroupSession>>, StoreError> {
-        self.store.load_session(id)
+impl StoreWrapper for Counting {
+    type Inner = SqliteRepository;
+
+    fn inner(&self) -> &SqliteRepository {
+        &self.store
     }
-    fn locate_booking(&self, id: BookingId) -> Result<Option<BookingLocation>, StoreError> {
-        self.store.locate_booking(id)
-    }
-    fn load_request(&self, actor: &Actor, key: &RequestKey) -> Result<Option<RequestRecord>, StoreError> {
-        self.store.load_request(actor, key)
-    }
-    fn commit(&self, commit: Commit) -> Result<(), StoreError> {
-        let result = self.store.commit(commit);
+
+    fn commit(this: &Self, commit: Commit) -> Result<(), StoreError> {
+        let result = this.store.commit(commit);
         match &result {
-            Ok(()) => self.commits.fetch_add(1, Ordering::Relaxed),
-            Err(_) => self.conflicts.fetch_add(1, Ordering::Relaxed),
+            Ok(()) => this.commits.fetch_add(1, Ordering::Relaxed),
+            Err(_) => this.conflicts.fetch_add(1, Ordering::Relaxed),
         };
         result
-    }
-    fn load_calendar(&self, owner: UserId) -> Result<Option<Arc<Calendar>>, StoreError> {
-        self.store.load_calendar(owner)
-    }
-    fn load_lesson(&self, id: BookingId) -> Result<Option<Arc<Lesson>>, StoreError> {
-        self.store.load_lesson(id)
-    }
-    fn locate_slot(&self, id: SlotId) -> Result<Option<UserId>, StoreError> {
-        self.store.locate_slot(id)
-    }
-    fn approval_settings(&self, course_id: CourseId, teacher_id: UserId) -> Result<ApprovalSettings, StoreError> {
-        self.store.approval_settings(course_id, teacher_id)
-    }
-    fn is_enrolled(&self, student_id: UserId, course_id: CourseId) -> Result<bool, StoreError> {
-        self.store.is_enrolled(student_id, course_id)
-    }
-    fn sessions_with_offers_due(&self, until: chrono::DateTime<Utc>) -> Result<Vec<SessionId>, StoreError> {
-        self.store.sessions_with_offers_due(until)
-    }
-    fn load_finished_booking(&self, id: BookingId) -> Result<Option<booking_core::SeatBooking>, StoreError> {
-        self.store.load_finished_booking(id)
-    }
-    fn prune_requests(&self, recorded_before: chrono::DateTime<Utc>) -> Result<u64, StoreError> {
-        self.store.prune_requests(recorded_before)
-    }
-    fn read_index(
-        &self,
-        range: &booking_core::repository::IndexRange,
-    ) -> Result<Vec<booking_core::repository::IndexHit>, StoreError> {
-        self.store.read_index(range)
-    }
-    fn read_outbox(&self, after: u64, limit: u32) -> Result<Vec<booking_core::repository::OutboxEntry>, StoreError> {
-        self.store.read_outbox(after, limit)
-    }
-    fn acknowledge_outbox(&self, up_to: u64) -> Result<u64, StoreError> {
-        self.store.acknowledge_outbox(up_to)
     }
 }
 

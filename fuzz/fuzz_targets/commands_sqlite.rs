@@ -14,17 +14,12 @@
 #[path = "shared/commands.rs"]
 mod harness;
 
-use booking_core::repository::BookingLocation;
-use booking_core::{
-    Actor, BookingId, CourseId, Event, GroupSession, Repository, SeatBooking, SessionId, SlotId, StoreError, UserId,
-    lesson::{ApprovalSettings, Calendar, Lesson},
-    repository::{Commit, RequestKey, RequestRecord},
-};
+use booking_core::{CourseId, Event, GroupSession, UserId, lesson::Lesson, repository::StoreWrapper};
 use booking_sqlite::{SqliteOptions, SqliteRepository, Synchronous};
 use chrono::{DateTime, SecondsFormat, Utc};
 use libfuzzer_sys::fuzz_target;
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Mutex, OnceLock};
 
 /// The SQLite store in a temporary directory, removed with it.
 struct SqliteStore {
@@ -115,54 +110,11 @@ impl SqliteStore {
     }
 }
 
-impl Repository for SqliteStore {
-    fn load_session(&self, id: SessionId) -> Result<Option<Arc<GroupSession>>, StoreError> {
-        self.store.load_session(id)
-    }
-    fn locate_booking(&self, id: BookingId) -> Result<Option<BookingLocation>, StoreError> {
-        self.store.locate_booking(id)
-    }
-    fn load_request(&self, actor: &Actor, key: &RequestKey) -> Result<Option<RequestRecord>, StoreError> {
-        self.store.load_request(actor, key)
-    }
-    fn commit(&self, commit: Commit) -> Result<(), StoreError> {
-        self.store.commit(commit)
-    }
-    fn load_calendar(&self, owner: UserId) -> Result<Option<Arc<Calendar>>, StoreError> {
-        self.store.load_calendar(owner)
-    }
-    fn load_lesson(&self, id: BookingId) -> Result<Option<Arc<Lesson>>, StoreError> {
-        self.store.load_lesson(id)
-    }
-    fn locate_slot(&self, id: SlotId) -> Result<Option<UserId>, StoreError> {
-        self.store.locate_slot(id)
-    }
-    fn approval_settings(&self, course_id: CourseId, teacher_id: UserId) -> Result<ApprovalSettings, StoreError> {
-        self.store.approval_settings(course_id, teacher_id)
-    }
-    fn is_enrolled(&self, student_id: UserId, course_id: CourseId) -> Result<bool, StoreError> {
-        self.store.is_enrolled(student_id, course_id)
-    }
-    fn sessions_with_offers_due(&self, until: DateTime<Utc>) -> Result<Vec<SessionId>, StoreError> {
-        self.store.sessions_with_offers_due(until)
-    }
-    fn load_finished_booking(&self, id: BookingId) -> Result<Option<SeatBooking>, StoreError> {
-        self.store.load_finished_booking(id)
-    }
-    fn prune_requests(&self, recorded_before: DateTime<Utc>) -> Result<u64, StoreError> {
-        self.store.prune_requests(recorded_before)
-    }
-    fn read_index(
-        &self,
-        range: &booking_core::repository::IndexRange,
-    ) -> Result<Vec<booking_core::repository::IndexHit>, StoreError> {
-        self.store.read_index(range)
-    }
-    fn read_outbox(&self, after: u64, limit: u32) -> Result<Vec<booking_core::repository::OutboxEntry>, StoreError> {
-        self.store.read_outbox(after, limit)
-    }
-    fn acknowledge_outbox(&self, up_to: u64) -> Result<u64, StoreError> {
-        self.store.acknowledge_outbox(up_to)
+impl StoreWrapper for SqliteStore {
+    type Inner = SqliteRepository;
+
+    fn inner(&self) -> &SqliteRepository {
+        &self.store
     }
 }
 

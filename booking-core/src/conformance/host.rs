@@ -8,16 +8,16 @@
 //! decide what the host says.
 
 use crate::{
-    Actor, BookingId, CourseId, GroupSession, SessionId, SlotId, UserId,
-    lesson::{ApprovalSettings, Calendar, Lesson},
-    repository::{BookingLocation, Commit, Repository, RequestKey, RequestRecord, StoreError},
+    CourseId, UserId,
+    lesson::ApprovalSettings,
+    repository::{Repository, StoreError, StoreWrapper},
 };
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, PoisonError, RwLock};
 
 /// A store under test with host data (enrollments, approval settings) kept beside it.
 ///
-/// Every [`Repository`] method is forwarded to the inner store, except
+/// A [`StoreWrapper`]: every [`Repository`] method is forwarded to the inner store, except
 /// [`approval_settings`](Repository::approval_settings) and
 /// [`is_enrolled`](Repository::is_enrolled), which read this wrapper's tables.
 pub(crate) struct HostData<R = Arc<dyn Repository>> {
@@ -80,39 +80,17 @@ impl<R> HostData<R> {
     }
 }
 
-impl<R: Repository> Repository for HostData<R> {
-    fn load_session(&self, id: SessionId) -> Result<Option<Arc<GroupSession>>, StoreError> {
-        self.inner.load_session(id)
+impl<R: Repository> StoreWrapper for HostData<R> {
+    type Inner = R;
+
+    fn inner(&self) -> &R {
+        &self.inner
     }
 
-    fn locate_booking(&self, id: BookingId) -> Result<Option<BookingLocation>, StoreError> {
-        self.inner.locate_booking(id)
-    }
-
-    fn load_request(&self, actor: &Actor, key: &RequestKey) -> Result<Option<RequestRecord>, StoreError> {
-        self.inner.load_request(actor, key)
-    }
-
-    fn commit(&self, commit: Commit) -> Result<(), StoreError> {
-        self.inner.commit(commit)
-    }
-
-    fn load_calendar(&self, owner: UserId) -> Result<Option<Arc<Calendar>>, StoreError> {
-        self.inner.load_calendar(owner)
-    }
-
-    fn load_lesson(&self, id: BookingId) -> Result<Option<Arc<Lesson>>, StoreError> {
-        self.inner.load_lesson(id)
-    }
-
-    fn locate_slot(&self, id: SlotId) -> Result<Option<UserId>, StoreError> {
-        self.inner.locate_slot(id)
-    }
-
-    fn approval_settings(&self, course_id: CourseId, teacher_id: UserId) -> Result<ApprovalSettings, StoreError> {
+    fn approval_settings(this: &Self, course_id: CourseId, teacher_id: UserId) -> Result<ApprovalSettings, StoreError> {
         Ok(ApprovalSettings {
-            course: self.course_approval.read().unwrap_or_else(PoisonError::into_inner).get(&course_id).copied(),
-            teacher_override: self
+            course: this.course_approval.read().unwrap_or_else(PoisonError::into_inner).get(&course_id).copied(),
+            teacher_override: this
                 .teacher_approval
                 .read()
                 .unwrap_or_else(PoisonError::into_inner)
@@ -121,34 +99,7 @@ impl<R: Repository> Repository for HostData<R> {
         })
     }
 
-    fn is_enrolled(&self, student_id: UserId, course_id: CourseId) -> Result<bool, StoreError> {
-        Ok(self.enrollments.read().unwrap_or_else(PoisonError::into_inner).contains(&(student_id, course_id)))
-    }
-
-    fn sessions_with_offers_due(
-        &self,
-        until: chrono::DateTime<chrono::Utc>,
-    ) -> Result<Vec<crate::SessionId>, StoreError> {
-        self.inner.sessions_with_offers_due(until)
-    }
-
-    fn load_finished_booking(&self, id: BookingId) -> Result<Option<crate::SeatBooking>, StoreError> {
-        self.inner.load_finished_booking(id)
-    }
-
-    fn prune_requests(&self, recorded_before: chrono::DateTime<chrono::Utc>) -> Result<u64, StoreError> {
-        self.inner.prune_requests(recorded_before)
-    }
-    fn read_index(
-        &self,
-        range: &crate::repository::IndexRange,
-    ) -> Result<Vec<crate::repository::IndexHit>, StoreError> {
-        self.inner.read_index(range)
-    }
-    fn read_outbox(&self, after: u64, limit: u32) -> Result<Vec<crate::repository::OutboxEntry>, StoreError> {
-        self.inner.read_outbox(after, limit)
-    }
-    fn acknowledge_outbox(&self, up_to: u64) -> Result<u64, StoreError> {
-        self.inner.acknowledge_outbox(up_to)
+    fn is_enrolled(this: &Self, student_id: UserId, course_id: CourseId) -> Result<bool, StoreError> {
+        Ok(this.enrollments.read().unwrap_or_else(PoisonError::into_inner).contains(&(student_id, course_id)))
     }
 }

@@ -2,13 +2,9 @@
 //! when one session cannot be processed: the others are, and their events are returned.
 
 use super::harness::{Harness, StoreFactory, ensure, ensure_eq, new_session, step, student, t0, teacher};
-use crate::repository::{BookingLocation, Commit, RequestKey, RequestRecord, StoreError, Write};
-use crate::{
-    Actor, BookingId, CourseId, Event, EventKind, GroupSession, NewGroupSession, OfferSweep, Repository, SeatBooking,
-    SeatStatus, SessionId, SlotId, UserId, WaitlistMode,
-    lesson::{ApprovalSettings, Calendar, Lesson},
-};
-use chrono::{DateTime, TimeDelta, Utc};
+use crate::repository::{Commit, StoreError, StoreWrapper, Write};
+use crate::{Actor, Event, EventKind, NewGroupSession, OfferSweep, Repository, SeatStatus, SessionId, WaitlistMode};
+use chrono::TimeDelta;
 use std::sync::{Arc, Mutex, PoisonError};
 
 /// The events of a sweep that must have processed every due session.
@@ -34,58 +30,19 @@ impl RefusingSession {
     }
 }
 
-impl Repository for RefusingSession {
-    fn load_session(&self, id: SessionId) -> Result<Option<Arc<GroupSession>>, StoreError> {
-        self.inner.load_session(id)
+impl StoreWrapper for RefusingSession {
+    type Inner = Arc<dyn Repository>;
+
+    fn inner(&self) -> &Arc<dyn Repository> {
+        &self.inner
     }
-    fn locate_booking(&self, id: BookingId) -> Result<Option<BookingLocation>, StoreError> {
-        self.inner.locate_booking(id)
-    }
-    fn load_request(&self, actor: &Actor, key: &RequestKey) -> Result<Option<RequestRecord>, StoreError> {
-        self.inner.load_request(actor, key)
-    }
-    fn commit(&self, commit: Commit) -> Result<(), StoreError> {
-        let refused = *self.refused.lock().unwrap_or_else(PoisonError::into_inner);
+
+    fn commit(this: &Self, commit: Commit) -> Result<(), StoreError> {
+        let refused = *this.refused.lock().unwrap_or_else(PoisonError::into_inner);
         if commit.writes.iter().any(|w| matches!(w, Write::Session { session, .. } if Some(session.id) == refused)) {
             return Err(StoreError::Backend("the check's store refuses this session's commits".to_owned()));
         }
-        self.inner.commit(commit)
-    }
-    fn load_calendar(&self, owner: UserId) -> Result<Option<Arc<Calendar>>, StoreError> {
-        self.inner.load_calendar(owner)
-    }
-    fn load_lesson(&self, id: BookingId) -> Result<Option<Arc<Lesson>>, StoreError> {
-        self.inner.load_lesson(id)
-    }
-    fn locate_slot(&self, id: SlotId) -> Result<Option<UserId>, StoreError> {
-        self.inner.locate_slot(id)
-    }
-    fn approval_settings(&self, course_id: CourseId, teacher_id: UserId) -> Result<ApprovalSettings, StoreError> {
-        self.inner.approval_settings(course_id, teacher_id)
-    }
-    fn is_enrolled(&self, student_id: UserId, course_id: CourseId) -> Result<bool, StoreError> {
-        self.inner.is_enrolled(student_id, course_id)
-    }
-    fn sessions_with_offers_due(&self, until: DateTime<Utc>) -> Result<Vec<SessionId>, StoreError> {
-        self.inner.sessions_with_offers_due(until)
-    }
-    fn load_finished_booking(&self, id: BookingId) -> Result<Option<SeatBooking>, StoreError> {
-        self.inner.load_finished_booking(id)
-    }
-    fn prune_requests(&self, recorded_before: DateTime<Utc>) -> Result<u64, StoreError> {
-        self.inner.prune_requests(recorded_before)
-    }
-    fn read_index(
-        &self,
-        range: &crate::repository::IndexRange,
-    ) -> Result<Vec<crate::repository::IndexHit>, StoreError> {
-        self.inner.read_index(range)
-    }
-    fn read_outbox(&self, after: u64, limit: u32) -> Result<Vec<crate::repository::OutboxEntry>, StoreError> {
-        self.inner.read_outbox(after, limit)
-    }
-    fn acknowledge_outbox(&self, up_to: u64) -> Result<u64, StoreError> {
-        self.inner.acknowledge_outbox(up_to)
+        this.inner.commit(commit)
     }
 }
 
