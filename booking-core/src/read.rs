@@ -466,6 +466,9 @@ pub struct TeacherAgendaItem {
     pub waitlist_length: u32,
     /// Outstanding seat offers.
     pub open_offers: u32,
+    /// Where it takes place: the session's link, or the lesson's once one is set (the
+    /// teacher's own, so always shown).
+    pub meeting_link: Option<MeetingLink>,
 }
 
 impl TeacherAgendaItem {
@@ -489,6 +492,7 @@ impl TeacherAgendaItem {
             seats_remaining: session.remaining_seats(),
             waitlist_length: session.waitlisted_count(),
             open_offers: u32::try_from(session.offers().count()).unwrap_or(u32::MAX),
+            meeting_link: Some(session.meeting_link.clone()),
         }
     }
 
@@ -516,6 +520,7 @@ impl TeacherAgendaItem {
             seats_remaining: u32::from(!takes_place),
             waitlist_length: 0,
             open_offers: 0,
+            meeting_link: lesson.meeting_link.clone(),
         }
     }
 }

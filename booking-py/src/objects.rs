@@ -1382,6 +1382,8 @@ py_methods! {
         waitlist_length,
         /// Outstanding seat offers.
         open_offers,
+        /// Where it takes place: the session's link, or the lesson's once one is set.
+        meeting_link,
     }
 }
 

@@ -424,11 +424,11 @@ def teacher_one_on_one(request: HttpRequest) -> HttpResponse:
         if item.kind is booking.AgendaKind.LESSON and item.lesson_status is booking.LessonStatus.CONFIRMED
     ]
     names = display_names([x.student_id for x in pending + upcoming])
-    links = dict(models.Lesson.objects.filter(pk__in=[x.booking_id for x in upcoming]).values_list("pk", "meeting_link"))
 
     def show(rows: list[Any]) -> list[dict[str, Any]]:
+        # A request waiting for approval has no link yet; an agenda item carries its lesson's.
         return [
-            {"id": x.booking_id, "student": names.get(x.student_id, "?"), "starts_at": x.starts_at, "link": links.get(x.booking_id, "")}
+            {"id": x.booking_id, "student": names.get(x.student_id, "?"), "starts_at": x.starts_at, "link": getattr(x, "meeting_link", None) or ""}
             for x in rows
         ]
 

@@ -240,6 +240,8 @@ class OneOnOneTests(BookingCase):
         self.assertEqual(models.Lesson.objects.get().status, "pending")
         self.assertContains(self.client.post(approve, {"meeting_link": "https://meet.example.com/1on1"}, follow=True), "Lesson approved.")
         self.assertEqual(models.Lesson.objects.get().meeting_link, "https://meet.example.com/1on1")
+        # The confirmed lesson is listed with its link, read from the engine's agenda.
+        self.assertContains(self.client.get(manage), 'href="https://meet.example.com/1on1"')
         # Reschedule to the next week's occurrence, from the teacher's page.
         resched = reverse("booking_engine:teacher-lesson-reschedule", args=[lesson.id])
         self.assertEqual(self.client.get(resched).status_code, 200)

@@ -1041,6 +1041,9 @@ class TeacherAgendaItem:
     def waitlist_length(self) -> int: ...
     @property
     def open_offers(self) -> int: ...
+    @property
+    def meeting_link(self) -> str | None:
+        """The session's link, or the lesson's once one is set."""
     def __eq__(self, value: object, /) -> bool: ...
 
 @final
