@@ -250,8 +250,12 @@ fn the_read_side(store: &Store) -> Result<(), BookingError> {
     let theory = CourseId::from_uuid(uuid::Uuid::from_u128(32));
 
     // Mia asks for one more theory lesson (the course needs approval), so the queue has one.
-    let theory_slot =
-        engine.calendar(Actor::System, teacher)?.slots.iter().find(|s| s.course_id == Some(theory)).map(|s| s.id);
+    let theory_slot = engine
+        .calendar(Actor::Teacher(teacher), teacher)?
+        .slots
+        .iter()
+        .find(|s| s.course_id == Some(theory))
+        .map(|s| s.id);
     if let Some(slot) = theory_slot {
         let start = Utc.with_ymd_and_hms(2030, 4, 8, 14, 0, 0).unwrap();
         show(&cast, "Mia requests Monday 8 April, 4pm", engine.book_lesson(Actor::Student(mia), slot, start, mia));
@@ -682,7 +686,7 @@ fn beyond_the_checklist(store: &Store) -> Result<(), BookingError> {
             );
         }
         println!("  the lesson in iCalendar (calendar apps update it by UID and SEQUENCE):");
-        if let Ok(text) = engine.booking_ical(Actor::System, lesson.id) {
+        if let Ok(text) = engine.booking_ical(Actor::Student(tom), lesson.id) {
             for line in text.lines().filter(|l| {
                 l.starts_with("UID") || l.starts_with("SEQUENCE") || l.starts_with("DTSTART") || l.starts_with("STATUS")
             }) {
