@@ -87,7 +87,7 @@
 //! version 0 is an `INSERT` (the row existing already is a [`StoreError::Conflict`]), every
 //! other one an `UPDATE ... WHERE id = ? AND version = ?` (no row changed is a `Conflict`);
 //! then the request record (already recorded: [`StoreError::DuplicateRequest`]), each written
-//! session's and lesson's read-index rows (deleted, then its [`Write::read_entries`] inserted),
+//! session's and lesson's read-index rows (only the difference: the rows its [`Write::read_entries`] no longer name deleted, the new ones inserted),
 //! the booking and slot indexes, the finished bookings (insert or replace by id) and the
 //! events; then `COMMIT`. Any failure rolls all of it back.
 //! `BEGIN IMMEDIATE` takes the write lock before the first read, so no other connection, in
@@ -145,6 +145,7 @@ use booking_core::{
 use rusqlite::{Connection, OpenFlags, OptionalExtension, Transaction, params};
 use serde::de::DeserializeOwned;
 use sql::{Decoder, Failure, encode_instant, encode_json, encode_version, write_transaction};
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
@@ -468,19 +469,44 @@ impl EncodedWrite {
     }
 
     /// Replaces the aggregate's rows in `read_index` with its entries (a calendar has none,
-    /// and never had any).
+    /// and never had any). Only the difference is written: most commits change one or two of a
+    /// session's entries (one student's), and rewriting all of them cost a delete and an insert
+    /// per live booking, in both of the table's b-trees.
     fn replace_read_entries(&self, tx: &Transaction<'_>) -> rusqlite::Result<()> {
         let kind = self.key.kind();
         if matches!(self.key, AggregateKey::Calendar(_)) {
             return Ok(());
         }
-        tx.prepare_cached("DELETE FROM read_index WHERE aggregate_id = ?1 AND kind = ?2")?
-            .execute(params![self.id, kind])?;
+        let wanted: HashSet<(&str, &str, &str)> = self
+            .read_entries
+            .iter()
+            .map(|(index, partition, sort)| (*index, partition.as_str(), sort.as_str()))
+            .collect();
+        let mut stored_rows: Vec<(String, String, String)> = Vec::with_capacity(wanted.len());
+        {
+            let mut select = tx.prepare_cached(
+                "SELECT \"index\", \"partition\", sort FROM read_index WHERE aggregate_id = ?1 AND kind = ?2",
+            )?;
+            let mut rows = select.query(params![self.id, kind])?;
+            while let Some(row) = rows.next()? {
+                stored_rows.push((row.get(0)?, row.get(1)?, row.get(2)?));
+            }
+        }
+        let stored: HashSet<(&str, &str, &str)> = stored_rows
+            .iter()
+            .map(|(index, partition, sort)| (index.as_str(), partition.as_str(), sort.as_str()))
+            .collect();
+        let mut delete = tx.prepare_cached(
+            "DELETE FROM read_index WHERE \"index\" = ?1 AND \"partition\" = ?2 AND sort = ?3 AND aggregate_id = ?4",
+        )?;
+        for row in stored.difference(&wanted) {
+            delete.execute(params![row.0, row.1, row.2, self.id])?;
+        }
         let mut insert = tx.prepare_cached(
             "INSERT INTO read_index (\"index\", \"partition\", sort, kind, aggregate_id) VALUES (?1, ?2, ?3, ?4, ?5)",
         )?;
-        for (index, partition, sort) in &self.read_entries {
-            insert.execute(params![index, partition, sort, kind, self.id])?;
+        for row in wanted.difference(&stored) {
+            insert.execute(params![row.0, row.1, row.2, kind, self.id])?;
         }
         Ok(())
     }
