@@ -17,7 +17,7 @@ use booking_core::availability::SlotRecurrence;
 use booking_core::lesson::{BookableOccurrence, OccurrenceQuery, SlotSpec};
 use booking_core::{Actor, CourseId, UserId};
 use booking_uniffi::{Engine, InMemoryStore, ManualClock};
-use chrono::{DateTime, SecondsFormat, Datelike, Days, NaiveDate, NaiveTime, TimeDelta, TimeZone, Utc, Weekday};
+use chrono::{DateTime, Datelike, Days, NaiveDate, NaiveTime, SecondsFormat, TimeDelta, TimeZone, Utc, Weekday};
 use std::hint::black_box;
 use std::time::Instant;
 
@@ -155,10 +155,12 @@ fn main() {
         let listed = engine.core().list_occurrences(&q).expect("a listing");
         let n = listed.len();
         // The first start and last viewer's end, as Kotlin and Swift print them (a cross-check).
-        let first = listed.first().map_or("none".to_owned(), |o| o.starts_at.to_rfc3339_opts(SecondsFormat::Secs, true));
+        let first =
+            listed.first().map_or("none".to_owned(), |o| o.starts_at.to_rfc3339_opts(SecondsFormat::Secs, true));
         let last = listed.last().map_or("none".to_owned(), |o| o.viewer_local_end.format("%Y-%m-%dT%H:%M").to_string());
         let bytes = {
-            let buffer = <Vec<BookableOccurrence> as uniffi::Lower<booking_uniffi::UniFfiTag>>::lower_into_rust_buffer(listed);
+            let buffer =
+                <Vec<BookableOccurrence> as uniffi::Lower<booking_uniffi::UniFfiTag>>::lower_into_rust_buffer(listed);
             buffer.destroy_into_vec().len()
         };
         let core = timed(repeats, || {
