@@ -26,7 +26,7 @@ use crate::{
     BookingError as CoreError, BookingId, CourseId, ErrorCode, Event, GroupSession, MeetingLink, SeriesId, SessionId,
     SlotId, TimeOffId, UserId,
 };
-use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, Timelike, Utc, Weekday};
+use chrono::{DateTime, Datelike, NaiveDate, NaiveDateTime, NaiveTime, Timelike, Utc, Weekday};
 use chrono_tz::Tz;
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -104,8 +104,28 @@ uniffi::custom_type!(NaiveDateTime, String, {
     try_lift: |s| NaiveDateTime::parse_from_str(&s, "%Y-%m-%dT%H:%M")
         .or_else(|_| NaiveDateTime::parse_from_str(&s, "%Y-%m-%dT%H:%M:%S"))
         .map_err(|e| invalid("date_time", format!("expected a wall time like 2030-05-06T14:00: {e}"))),
-    lower: |t| format!("{}T{}", t.date().format("%Y-%m-%d"), time_out(t.time())),
+    lower: |t| date_time_out(t),
 });
+
+/// A wall date-time as `2030-05-06T14:00` (`2030-05-06T14:00:30` when it has seconds).
+///
+/// A listing lowers four of these per occurrence, so the usual case (a year of four digits, a
+/// whole minute) is written with one `write!` of its numbers; chrono's `format` parses its
+/// pattern and builds a string per piece, which made these strings most of the lowering's
+/// time (booking-uniffi/bench/README.md). Any other value takes chrono's way, as before.
+fn date_time_out(t: NaiveDateTime) -> String {
+    use std::fmt::Write;
+    let (date, time) = (t.date(), t.time());
+    if (0..=9999).contains(&date.year()) && time.second() == 0 && time.nanosecond() == 0 {
+        let mut out = String::with_capacity(16);
+        let (y, m, d, h, min) = (date.year(), date.month(), date.day(), time.hour(), time.minute());
+        // Writing into a String cannot fail.
+        let _ = write!(out, "{y:04}-{m:02}-{d:02}T{h:02}:{min:02}");
+        out
+    } else {
+        format!("{}T{}", date.format("%Y-%m-%d"), time_out(time))
+    }
+}
 
 /// A wall time as `14:00`, or `14:00:30` when it has seconds.
 fn time_out(time: NaiveTime) -> String {
@@ -339,6 +359,23 @@ mod tests {
         let error = time_off.ffi_starts_at().unwrap_err();
         assert_eq!(error.code(), INTERNAL_CODE);
         assert!(error.detail().contains("starts_at"), "{error}");
+    }
+
+    #[test]
+    fn date_times_are_written_as_chrono_writes_them() {
+        let chrono_way = |t: NaiveDateTime| format!("{}T{}", t.date().format("%Y-%m-%d"), time_out(t.time()));
+        let times = ["00:00", "09:05", "14:00:30", "23:59:59.5"].map(|t| {
+            NaiveTime::parse_from_str(t, "%H:%M:%S%.f").or_else(|_| NaiveTime::parse_from_str(t, "%H:%M")).unwrap()
+        });
+        let dates = [(-1, 12, 31), (0, 1, 1), (999, 2, 3), (2030, 3, 10), (9999, 12, 31), (10_000, 1, 1)]
+            .map(|(y, m, d)| NaiveDate::from_ymd_opt(y, m, d).unwrap());
+        for date in dates.into_iter().chain([NaiveDate::MIN, NaiveDate::MAX]) {
+            for time in times {
+                let t = date.and_time(time);
+                assert_eq!(date_time_out(t), chrono_way(t), "{t:?}");
+            }
+        }
+        assert_eq!(date_time_out(dates[3].and_time(times[1])), "2030-03-10T09:05");
     }
 
     #[test]
