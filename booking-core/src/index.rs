@@ -266,13 +266,42 @@ pub struct IndexEntry {
 /// assert!(sort_key(at, id) < sort_bound(at + chrono::Duration::microseconds(1)));
 /// ```
 pub fn sort_key(at: DateTime<Utc>, id: uuid::Uuid) -> String {
-    format!("{}/{}", sort_bound(at), id.hyphenated())
+    let mut key = sort_bound(at);
+    key.push('/');
+    key.push_str(id.hyphenated().encode_lower(&mut uuid::Uuid::encode_buffer()));
+    key
 }
 
 /// The instant part of a [`sort_key`]: every key at `at` or later sorts after it, every key
-/// before `at` sorts before it.
+/// before `at` sorts before it. The text of chrono's `%Y-%m-%dT%H:%M:%S%.6fZ`; years 0 to
+/// 9999 (every instant a booking can have) are written directly, since every commit computes
+/// a key per index entry and chrono's formatter parses its pattern each time.
 pub fn sort_bound(at: DateTime<Utc>) -> String {
-    at.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()
+    use chrono::{Datelike, Timelike};
+    let year = at.year();
+    // `nanosecond` exceeds 999,999,999 only within a leap second, which `%S` and `%.6f` print
+    // their own way: leave those to chrono too.
+    if !(0..=9999).contains(&year) || at.nanosecond() > 999_999_999 {
+        return at.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string();
+    }
+    let mut text = *b"0000-00-00T00:00:00.000000Z";
+    for (at_byte, width, value) in [
+        (0, 4, year as u32),
+        (5, 2, at.month()),
+        (8, 2, at.day()),
+        (11, 2, at.hour()),
+        (14, 2, at.minute()),
+        (17, 2, at.second()),
+        (20, 6, at.nanosecond() / 1_000),
+    ] {
+        let mut rest = value;
+        for digit in text[at_byte..at_byte + width].iter_mut().rev() {
+            *digit = b'0' + (rest % 10) as u8;
+            rest /= 10;
+        }
+    }
+    // Only ASCII digits were written over ASCII text.
+    String::from_utf8(text.to_vec()).unwrap_or_else(|_| at.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string())
 }
 
 fn entry(index: ReadIndex, partition: Option<UserId>, at: DateTime<Utc>, id: uuid::Uuid) -> IndexEntry {
@@ -317,7 +346,13 @@ impl IndexEntry {
             session.bookings.iter().filter(|b| !b.status.is_finished()).map(|b| b.student_id).collect();
         students.sort_unstable();
         students.dedup();
-        entries.extend(students.into_iter().map(|s| entry(ReadIndex::StudentAgenda, Some(s), session.starts_at, id)));
+        // Every entry of a session sorts by the same key: made once.
+        let sort = entries[0].sort.clone();
+        entries.extend(students.into_iter().map(|s| IndexEntry {
+            index: ReadIndex::StudentAgenda,
+            partition: s.as_uuid().hyphenated().to_string(),
+            sort: sort.clone(),
+        }));
         entries
     }
 
@@ -341,5 +376,45 @@ impl IndexEntry {
             LessonStatus::Declined | LessonStatus::Cancelled => {}
         }
         entries
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::{NaiveDate, TimeZone};
+    use proptest::prelude::*;
+
+    fn chronos(at: DateTime<Utc>) -> String {
+        at.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()
+    }
+
+    proptest! {
+        #[test]
+        fn a_sort_bound_is_chronos_text(secs in -63_000_000_000i64..260_000_000_000i64, nanos in 0u32..1_000_000_000) {
+            let at = Utc.timestamp_opt(secs, nanos).unwrap();
+            prop_assert_eq!(sort_bound(at), chronos(at));
+        }
+    }
+
+    #[test]
+    fn a_sort_bound_at_the_edges_is_chronos_text() {
+        let leap = NaiveDate::from_ymd_opt(2016, 12, 31).unwrap().and_hms_nano_opt(23, 59, 59, 1_500_000_000).unwrap();
+        let edges = [
+            DateTime::<Utc>::MIN_UTC,
+            DateTime::<Utc>::MAX_UTC,
+            Utc.with_ymd_and_hms(0, 1, 1, 0, 0, 0).unwrap(),
+            Utc.with_ymd_and_hms(-1, 12, 31, 23, 59, 59).unwrap(),
+            Utc.with_ymd_and_hms(9999, 12, 31, 23, 59, 59).unwrap() + chrono::TimeDelta::nanoseconds(999_999_999),
+            Utc.with_ymd_and_hms(10_000, 1, 1, 0, 0, 0).unwrap(),
+            Utc.with_ymd_and_hms(2030, 5, 6, 14, 0, 0).unwrap() + chrono::TimeDelta::microseconds(7),
+            leap.and_utc(),
+        ];
+        for at in edges {
+            assert_eq!(sort_bound(at), chronos(at), "{at:?}");
+        }
+        let id = uuid::Uuid::from_u128(0x0123_4567_89ab_cdef_0123_4567_89ab_cdef);
+        let at = edges[6];
+        assert_eq!(sort_key(at, id), format!("{}/{}", chronos(at), id.hyphenated()));
     }
 }

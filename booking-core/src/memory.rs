@@ -25,7 +25,7 @@ use crate::{
     },
 };
 use chrono::{DateTime, Utc};
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 /// One stored aggregate snapshot.
@@ -94,12 +94,20 @@ struct ReadIndexes {
 }
 
 impl ReadIndexes {
+    /// Replaces the aggregate's entries, touching only those that changed: most commits change
+    /// one student's entry of a session, and rewriting every one cost a removal and an
+    /// insertion (with their key's two strings) per live booking.
     fn replace(&mut self, key: AggregateKey, entries: Vec<IndexEntry>) {
-        for old in self.by_aggregate.remove(&key).unwrap_or_default() {
-            self.sorted.remove(&(old.index, old.partition, old.sort));
+        let old = self.by_aggregate.remove(&key).unwrap_or_default();
+        // Ordered sets: an entry's strings compare in a few bytes (its partition differs
+        // early), where hashing would read all of them.
+        let kept: BTreeSet<&IndexEntry> = old.iter().collect();
+        let wanted: BTreeSet<&IndexEntry> = entries.iter().collect();
+        for gone in old.iter().filter(|e| !wanted.contains(e)) {
+            self.sorted.remove(&(gone.index, gone.partition.clone(), gone.sort.clone()));
         }
-        for entry in &entries {
-            self.sorted.insert((entry.index, entry.partition.clone(), entry.sort.clone()), key);
+        for new in entries.iter().filter(|e| !kept.contains(e)) {
+            self.sorted.insert((new.index, new.partition.clone(), new.sort.clone()), key);
         }
         if !entries.is_empty() {
             self.by_aggregate.insert(key, entries);

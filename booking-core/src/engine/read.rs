@@ -50,13 +50,13 @@ fn operator(actor: &Actor, what: &str) -> Result<(), BookingError> {
     }
 }
 
-/// Whether `actor` may read a booking of `student` with `teacher`: either of them (in that
-/// role), an admin or the system.
+/// Whether `actor` may read a booking of `student` with `teacher`: either of them (in either
+/// role: a person's calendar holds the lessons they teach and the ones they take, and they
+/// read both), an admin or the system.
 pub(super) fn may_read_booking(actor: Actor, student: UserId, teacher: UserId) -> bool {
     match actor {
         Actor::Admin(_) | Actor::System => true,
-        Actor::Student(id) => id == student,
-        Actor::Teacher(id) => id == teacher,
+        Actor::Student(id) | Actor::Teacher(id) => id == student || id == teacher,
     }
 }
 
@@ -87,7 +87,7 @@ impl<R: Repository> Engine<R> {
         let session = self.load_session(id)?;
         match actor {
             Actor::Admin(_) | Actor::System => Ok(session),
-            Actor::Teacher(teacher) if teacher == session.teacher_id => Ok(session),
+            Actor::Teacher(person) | Actor::Student(person) if person == session.teacher_id => Ok(session),
             _ => Err(BookingError::not_authorized(
                 "a whole session (every student's booking) is for its teacher and admins: read its summary",
             )),
@@ -123,7 +123,7 @@ impl<R: Repository> Engine<R> {
         let session = self.load_session(id)?;
         let viewer = match actor {
             Actor::Admin(_) | Actor::System => None,
-            Actor::Teacher(teacher) if teacher == session.teacher_id => None,
+            Actor::Teacher(person) | Actor::Student(person) if person == session.teacher_id => None,
             Actor::Teacher(other) | Actor::Student(other) => Some(other),
         };
         Ok(SessionSummary::of_session(&session, viewer, self.clock.now()))
