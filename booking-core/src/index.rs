@@ -337,22 +337,23 @@ impl IndexEntry {
     /// # Ok::<(), booking_core::BookingError>(())
     /// ```
     pub fn of_session(session: &GroupSession) -> Vec<IndexEntry> {
-        let id = session.id.as_uuid();
-        let mut entries = vec![entry(ReadIndex::TeacherAgenda, Some(session.teacher_id), session.starts_at, id)];
-        if !session.is_cancelled() {
-            entries.push(entry(ReadIndex::Starts, None, session.starts_at, id));
-        }
+        // Every entry of a session sorts by the same key: made once.
+        let sort = sort_key(session.starts_at, session.id.as_uuid());
+        let of = |index, partition: Option<UserId>| IndexEntry {
+            index,
+            partition: partition.map(|user| user.as_uuid().hyphenated().to_string()).unwrap_or_default(),
+            sort: sort.clone(),
+        };
         let mut students: Vec<UserId> =
             session.bookings.iter().filter(|b| !b.status.is_finished()).map(|b| b.student_id).collect();
         students.sort_unstable();
         students.dedup();
-        // Every entry of a session sorts by the same key: made once.
-        let sort = entries[0].sort.clone();
-        entries.extend(students.into_iter().map(|s| IndexEntry {
-            index: ReadIndex::StudentAgenda,
-            partition: s.as_uuid().hyphenated().to_string(),
-            sort: sort.clone(),
-        }));
+        let mut entries = Vec::with_capacity(2 + students.len());
+        entries.push(of(ReadIndex::TeacherAgenda, Some(session.teacher_id)));
+        if !session.is_cancelled() {
+            entries.push(of(ReadIndex::Starts, None));
+        }
+        entries.extend(students.into_iter().map(|s| of(ReadIndex::StudentAgenda, Some(s))));
         entries
     }
 
