@@ -101,6 +101,38 @@ fn a_whole_session_is_for_its_teacher_and_operators() {
 }
 
 #[test]
+fn the_session_its_summary_and_its_roster_agree_on_who_sees_it_whole() {
+    let p = played();
+    let page = read::PageRequest::first(10);
+    let actors = [
+        Actor::Teacher(user(TEACHER)),
+        Actor::Student(user(TEACHER)), // the teacher, signed in as a student
+        Actor::Admin(user(99)),
+        Actor::System,
+        Actor::Student(user(ANA)),
+        Actor::Student(user(CLEO)),
+        Actor::Teacher(user(OTHER_TEACHER)),
+    ];
+    for actor in actors {
+        let whole = p.engine.session(actor, p.session).is_ok();
+        let summary = p.engine.session_summary(actor, p.session).unwrap();
+        // A whole view shows the link without a booking of one's own; others see it only with a seat.
+        assert_eq!(whole, summary.own_booking.is_none() && summary.meeting_link.is_some(), "{actor:?}");
+        match p.engine.roster(actor, p.session, &page) {
+            Ok(roster) => {
+                let named = roster.entries.items.iter().filter(|e| e.student_id.is_some()).count();
+                let own = usize::from(summary.own_booking.is_some());
+                assert_eq!(named, if whole { 2 } else { own }, "{actor:?} reads every student's id exactly when whole");
+            }
+            Err(e) => {
+                assert_eq!(e.code(), ErrorCode::NotAuthorized);
+                assert!(!whole && matches!(actor, Actor::Teacher(_)), "{actor:?}: only another teacher is refused");
+            }
+        }
+    }
+}
+
+#[test]
 fn a_summary_shows_counts_and_only_the_askers_own_booking() {
     let p = played();
     let ana = p.engine.session_summary(Actor::Student(user(ANA)), p.session).unwrap();

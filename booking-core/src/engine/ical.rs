@@ -1,6 +1,6 @@
 //! The engine's iCalendar exports (the formatting is [`crate::ical`]'s).
 
-use super::{Engine, read::may_read_booking};
+use super::Engine;
 use crate::{
     Actor, BookingError, BookingId, SessionId,
     repository::{BookingLocation, Repository},
@@ -63,12 +63,7 @@ impl<R: Repository> Engine<R> {
         let now = self.now();
         match self.repository().locate_booking(booking_id)? {
             Some(BookingLocation::Session(_)) => {
-                let (session, booking) = self.find_seat_booking(booking_id)?;
-                if !may_read_booking(actor, booking.student_id, session.teacher_id) {
-                    return Err(BookingError::not_authorized(
-                        "a seat booking is for its student and the session's teacher",
-                    ));
-                }
+                let (session, booking) = self.readable_seat_booking(actor, booking_id)?;
                 Ok(self.ical_options().seat_booking(&session, &booking, now))
             }
             Some(BookingLocation::Lesson) => Ok(self.ical_options().lesson(&*self.lesson(actor, booking_id)?, now)),

@@ -60,6 +60,18 @@ pub(super) fn may_read_booking(actor: Actor, student: UserId, teacher: UserId) -
     }
 }
 
+/// Who `actor` is to `session`: `None` for its teacher (in either role tag), an admin or the
+/// system, who see the whole session; `Some(person)` for anyone else, who sees it without
+/// other students' ids. The one rule behind [`Engine::session`], [`Engine::session_summary`]
+/// and [`Engine::roster`].
+fn session_viewer(actor: Actor, session: &GroupSession) -> Option<UserId> {
+    match actor {
+        Actor::Admin(_) | Actor::System => None,
+        Actor::Teacher(person) | Actor::Student(person) if person == session.teacher_id => None,
+        Actor::Teacher(other) | Actor::Student(other) => Some(other),
+    }
+}
+
 /// The read side of the engine.
 impl<R: Repository> Engine<R> {
     /// The session with this id, whole: every booking with its student and the meeting link.
@@ -85,10 +97,9 @@ impl<R: Repository> Engine<R> {
     /// ```
     pub fn session(&self, actor: Actor, id: SessionId) -> Result<Arc<GroupSession>, BookingError> {
         let session = self.load_session(id)?;
-        match actor {
-            Actor::Admin(_) | Actor::System => Ok(session),
-            Actor::Teacher(person) | Actor::Student(person) if person == session.teacher_id => Ok(session),
-            _ => Err(BookingError::not_authorized(
+        match session_viewer(actor, &session) {
+            None => Ok(session),
+            Some(_) => Err(BookingError::not_authorized(
                 "a whole session (every student's booking) is for its teacher and admins: read its summary",
             )),
         }
@@ -121,12 +132,7 @@ impl<R: Repository> Engine<R> {
     /// ```
     pub fn session_summary(&self, actor: Actor, id: SessionId) -> Result<SessionSummary, BookingError> {
         let session = self.load_session(id)?;
-        let viewer = match actor {
-            Actor::Admin(_) | Actor::System => None,
-            Actor::Teacher(person) | Actor::Student(person) if person == session.teacher_id => None,
-            Actor::Teacher(other) | Actor::Student(other) => Some(other),
-        };
-        Ok(SessionSummary::of_session(&session, viewer, self.clock.now()))
+        Ok(SessionSummary::of_session(&session, session_viewer(actor, &session), self.clock.now()))
     }
 
     /// The seat booking with this id: a live one from its session, a finished one (cancelled,
@@ -134,11 +140,21 @@ impl<R: Repository> Engine<R> {
     /// its student, the session's teacher, an admin or the system. Errors:
     /// `booking_not_found`, `not_authorized`, or the store's.
     pub fn seat_booking(&self, actor: Actor, id: BookingId) -> Result<SeatBooking, BookingError> {
+        Ok(self.readable_seat_booking(actor, id)?.1)
+    }
+
+    /// The seat booking `id` with its session, if `actor` may read the booking (its student,
+    /// the session's teacher, an admin, the system).
+    pub(super) fn readable_seat_booking(
+        &self,
+        actor: Actor,
+        id: BookingId,
+    ) -> Result<(Arc<GroupSession>, SeatBooking), BookingError> {
         let (session, booking) = self.find_seat_booking(id)?;
         if !may_read_booking(actor, booking.student_id, session.teacher_id) {
             return Err(BookingError::not_authorized("a seat booking is for its student and the session's teacher"));
         }
-        Ok(booking)
+        Ok((session, booking))
     }
 
     /// The lesson with this id. For its student, its teacher, an admin or the system. Errors:
@@ -323,14 +339,10 @@ impl<R: Repository> Engine<R> {
     pub fn roster(&self, actor: Actor, session_id: SessionId, page: &PageRequest) -> Result<Roster, BookingError> {
         let limit = page.checked_limit()? as usize;
         let session = self.load_session(session_id)?;
-        let viewer = match actor {
-            Actor::Admin(_) | Actor::System => None,
-            Actor::Teacher(id) if id == session.teacher_id => None,
-            Actor::Student(id) => Some(id),
-            Actor::Teacher(_) => {
-                return Err(BookingError::not_authorized("a session's roster is for its teacher and its students"));
-            }
-        };
+        let viewer = session_viewer(actor, &session);
+        if viewer.is_some() && matches!(actor, Actor::Teacher(_)) {
+            return Err(BookingError::not_authorized("a session's roster is for its teacher and its students"));
+        }
         let start = match &page.after {
             None => 0,
             Some(token) => token
