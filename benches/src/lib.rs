@@ -8,8 +8,8 @@
 use booking_core::availability::SlotRecurrence;
 use booking_core::lesson::{OccurrenceQuery, SlotSpec};
 use booking_core::{
-    Actor, BookingId, CourseId, Engine, InMemoryRepository, ManualClock, NewGroupSession, SequentialIds, SessionId,
-    UserId,
+    Actor, BookingId, CourseId, Engine, InMemoryRepository, ManualClock, NewGroupSession, Repository, SequentialIds,
+    SessionId, UserId,
 };
 use chrono::{DateTime, Datelike, Days, NaiveDate, NaiveTime, TimeDelta, TimeZone, Utc, Weekday};
 use std::collections::{HashMap, HashSet};
@@ -251,33 +251,45 @@ pub fn lesson_student(t: u64, s: u64) -> UserId {
     user(10_000_000 + t * 1_000 + s)
 }
 
-/// A store and engine with `teachers` availability teachers: each has [`teacher_slots`] in
-/// `DST_ZONES[n % len]` and [`LESSONS`] lessons booked by 50 students, spread evenly over the
-/// 365 days after [`now`]. The [`viewer`] is enrolled in [`slot_course`].
+/// A store and engine with `teachers` availability teachers, each furnished by
+/// [`furnish_availability_teacher`]. The [`viewer`] and every teacher's students are enrolled
+/// in [`slot_course`].
 pub fn availability_engine(teachers: u64) -> BenchEngine {
     let store = InMemoryRepository::new();
-    store.enroll(viewer(), slot_course());
-    for t in 0..teachers {
-        for s in 0..STUDENTS_PER_TEACHER {
-            store.enroll(lesson_student(t, s), slot_course());
-        }
+    for student in availability_students(teachers) {
+        store.enroll(student, slot_course());
     }
     let engine = engine_over(store);
     for t in 0..teachers {
-        let teacher = slot_teacher(t);
-        let zone = DST_ZONES[t as usize % DST_ZONES.len()];
-        for spec in teacher_slots(zone) {
-            engine.publish_slot(Actor::Teacher(teacher), teacher, spec).expect("a valid slot");
-        }
-        let all = engine.list_occurrences(&query(teacher, 365)).expect("a listing");
-        assert!(all.len() >= LESSONS, "{} occurrences", all.len());
-        for i in 0..LESSONS {
-            let o = &all[i * all.len() / LESSONS];
-            let student = lesson_student(t, i as u64 % STUDENTS_PER_TEACHER);
-            engine.book_lesson(Actor::Student(student), o.slot_id, o.starts_at, student).expect("a free occurrence");
-        }
+        furnish_availability_teacher(&engine, t);
     }
     engine
+}
+
+/// Everyone to enroll in [`slot_course`] before availability teachers `0..teachers` are
+/// furnished: the [`viewer`] and each teacher's [`STUDENTS_PER_TEACHER`] students.
+pub fn availability_students(teachers: u64) -> impl Iterator<Item = UserId> {
+    std::iter::once(viewer())
+        .chain((0..teachers).flat_map(|t| (0..STUDENTS_PER_TEACHER).map(move |s| lesson_student(t, s))))
+}
+
+/// Availability teacher `t` in any engine (the Rust side of the Kotlin and Swift listing
+/// comparison uses it through the bindings' engine): [`teacher_slots`] in
+/// `DST_ZONES[t % len]` and [`LESSONS`] lessons booked by their 50 students, spread evenly over
+/// the 365 days after [`now`]. The students must be enrolled ([`availability_students`]).
+pub fn furnish_availability_teacher<R: Repository>(engine: &Engine<R>, t: u64) {
+    let teacher = slot_teacher(t);
+    let zone = DST_ZONES[t as usize % DST_ZONES.len()];
+    for spec in teacher_slots(zone) {
+        engine.publish_slot(Actor::Teacher(teacher), teacher, spec).expect("a valid slot");
+    }
+    let all = engine.list_occurrences(&query(teacher, 365)).expect("a listing");
+    assert!(all.len() >= LESSONS, "{} occurrences", all.len());
+    for i in 0..LESSONS {
+        let o = &all[i * all.len() / LESSONS];
+        let student = lesson_student(t, i as u64 % STUDENTS_PER_TEACHER);
+        engine.book_lesson(Actor::Student(student), o.slot_id, o.starts_at, student).expect("a free occurrence");
+    }
 }
 
 /// The viewer's query for `teacher`'s occurrences over `days` days from [`now`], shown in
