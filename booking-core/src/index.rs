@@ -344,10 +344,7 @@ impl IndexEntry {
             partition: partition.map(|user| user.as_uuid().hyphenated().to_string()).unwrap_or_default(),
             sort: sort.clone(),
         };
-        let mut students: Vec<UserId> =
-            session.bookings.iter().filter(|b| !b.status.is_finished()).map(|b| b.student_id).collect();
-        students.sort_unstable();
-        students.dedup();
+        let students = live_students(session);
         let mut entries = Vec::with_capacity(2 + students.len());
         entries.push(of(ReadIndex::TeacherAgenda, Some(session.teacher_id)));
         if !session.is_cancelled() {
@@ -380,14 +377,175 @@ impl IndexEntry {
     }
 }
 
+/// The students with a live booking in `session`, each once, in id order (the order of their
+/// entries' partitions: a hyphenated id sorts as its number).
+fn live_students(session: &GroupSession) -> Vec<UserId> {
+    let mut students: Vec<UserId> =
+        session.bookings.iter().filter(|b| !b.status.is_finished()).map(|b| b.student_id).collect();
+    students.sort_unstable();
+    students.dedup();
+    students
+}
+
+/// What a store changes in its read indexes when it writes an aggregate: the entries that go
+/// and the ones that come. Replacing the old entries with the new ones amounts to the same;
+/// these touch only the entries that changed.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct IndexChanges {
+    /// Entries of the old state that the new one does not have.
+    pub(crate) removed: Vec<IndexEntry>,
+    /// Entries of the new state that the old one did not have.
+    pub(crate) added: Vec<IndexEntry>,
+}
+
+impl IndexChanges {
+    /// From the entries before and after (in any order; an entry given twice counts once).
+    pub(crate) fn between(mut old: Vec<IndexEntry>, mut new: Vec<IndexEntry>) -> Self {
+        use std::cmp::Ordering;
+        for entries in [&mut old, &mut new] {
+            entries.sort_unstable();
+            entries.dedup();
+        }
+        let mut changes = Self::default();
+        let (mut old, mut new) = (old.into_iter().peekable(), new.into_iter().peekable());
+        loop {
+            let order = match (old.peek(), new.peek()) {
+                (None, None) => break,
+                (Some(_), None) => Ordering::Less,
+                (None, Some(_)) => Ordering::Greater,
+                (Some(gone), Some(came)) => gone.cmp(came),
+            };
+            match order {
+                Ordering::Less => changes.removed.extend(old.next()),
+                Ordering::Greater => changes.added.extend(new.next()),
+                Ordering::Equal => {
+                    old.next();
+                    new.next();
+                }
+            }
+        }
+        changes
+    }
+
+    /// A session written over `old` (`None`: created): the same as [`between`](Self::between)
+    /// their [`IndexEntry::of_session`], but when only who books changed (the usual commit) it
+    /// compares student ids and writes the entries of the students who came or went.
+    pub(crate) fn of_session(old: Option<&GroupSession>, new: &GroupSession) -> Self {
+        let Some(old) = old else { return Self::between(Vec::new(), IndexEntry::of_session(new)) };
+        if (old.id, old.teacher_id, old.starts_at, old.is_cancelled())
+            != (new.id, new.teacher_id, new.starts_at, new.is_cancelled())
+        {
+            return Self::between(IndexEntry::of_session(old), IndexEntry::of_session(new));
+        }
+        let (before, after) = (live_students(old), live_students(new));
+        if before == after {
+            return Self::default();
+        }
+        let sort = sort_key(new.starts_at, new.id.as_uuid());
+        let agenda_of = |student: &UserId| IndexEntry {
+            index: ReadIndex::StudentAgenda,
+            partition: student.as_uuid().hyphenated().to_string(),
+            sort: sort.clone(),
+        };
+        let (went, came) = (
+            before.iter().filter(|s| after.binary_search(s).is_err()),
+            after.iter().filter(|s| before.binary_search(s).is_err()),
+        );
+        Self { removed: went.map(agenda_of).collect(), added: came.map(agenda_of).collect() }
+    }
+
+    /// A lesson written over `old` (`None`: created).
+    pub(crate) fn of_lesson(old: Option<&Lesson>, new: &Lesson) -> Self {
+        Self::between(old.map(IndexEntry::of_lesson).unwrap_or_default(), IndexEntry::of_lesson(new))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use chrono::{NaiveDate, TimeZone};
     use proptest::prelude::*;
+    use std::collections::BTreeSet;
 
     fn chronos(at: DateTime<Utc>) -> String {
         at.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()
+    }
+
+    /// A session of 12 seats with a booking by each of `students` (student ids repeat: a
+    /// student may hold two bookings), made by the engine.
+    fn session_booked_by(students: &[u8]) -> GroupSession {
+        use crate::{Actor, Engine, InMemoryRepository, NewGroupSession};
+        let user = |n: u8| UserId::from_uuid(uuid::Uuid::from_u128(1000 + u128::from(n)));
+        let engine = Engine::new(InMemoryRepository::new())
+            .with_clock(crate::ManualClock::new(Utc.with_ymd_and_hms(2030, 3, 1, 8, 0, 0).unwrap()));
+        let session = engine
+            .create_session(
+                Actor::Teacher(user(0)),
+                NewGroupSession {
+                    teacher_id: user(0),
+                    course_id: None,
+                    title: "Choir".into(),
+                    starts_at: Utc.with_ymd_and_hms(2030, 3, 10, 17, 0, 0).unwrap(),
+                    time_zone: "Europe/Vienna".into(),
+                    duration_minutes: 60,
+                    meeting_link: "https://meet.example.com/choir".into(),
+                    capacity: 12,
+                    waitlist_enabled: true,
+                    waitlist_mode: Default::default(),
+                    rules: Default::default(),
+                },
+            )
+            .unwrap()
+            .value;
+        for &n in students {
+            let student = user(n);
+            // A second booking of the same student is refused; the first stays.
+            let _ = engine.book_seat(Actor::Student(student), session.id, student);
+        }
+        GroupSession::clone(&engine.session(Actor::System, session.id).unwrap())
+    }
+
+    /// `state` with the bookings whose bit is set in `finished` cancelled, moved by
+    /// `moved_hours`, and cancelled as a whole if `cancelled`.
+    fn varied(state: &GroupSession, finished: u32, moved_hours: i64, cancelled: bool) -> GroupSession {
+        let mut next = state.clone();
+        for (i, booking) in next.bookings.iter_mut().enumerate() {
+            if finished & (1 << i) != 0 {
+                booking.status = crate::SeatStatus::Cancelled;
+            }
+        }
+        next.starts_at += chrono::TimeDelta::hours(moved_hours);
+        if cancelled {
+            next.cancelled_at = Some(next.starts_at);
+        }
+        next
+    }
+
+    proptest! {
+        /// The changes of a session's write turn its old entries into its new ones, whatever
+        /// changed (who books, when, whether it takes place), and touch nothing that stays.
+        #[test]
+        fn a_sessions_index_changes_turn_its_old_entries_into_its_new(
+            students in proptest::collection::vec(1u8..8, 0..12),
+            old_finished in any::<u32>(), new_finished in any::<u32>(),
+            moved in prop_oneof![Just(0i64), -3i64..3], old_cancelled in any::<bool>(), new_cancelled in any::<bool>(),
+        ) {
+            let base = session_booked_by(&students);
+            let old = varied(&base, old_finished, 0, old_cancelled);
+            let new = varied(&base, new_finished, moved, new_cancelled);
+            let before: BTreeSet<IndexEntry> = IndexEntry::of_session(&old).into_iter().collect();
+            let after: BTreeSet<IndexEntry> = IndexEntry::of_session(&new).into_iter().collect();
+            let changes = IndexChanges::of_session(Some(&old), &new);
+            let removed: BTreeSet<IndexEntry> = changes.removed.iter().cloned().collect();
+            let added: BTreeSet<IndexEntry> = changes.added.iter().cloned().collect();
+            prop_assert_eq!(removed.len(), changes.removed.len(), "an entry removed twice");
+            prop_assert_eq!(added.len(), changes.added.len(), "an entry added twice");
+            prop_assert_eq!(&removed, &before.difference(&after).cloned().collect::<BTreeSet<_>>());
+            prop_assert_eq!(&added, &after.difference(&before).cloned().collect::<BTreeSet<_>>());
+            let created = IndexChanges::of_session(None, &new);
+            prop_assert!(created.removed.is_empty());
+            prop_assert_eq!(created.added.into_iter().collect::<BTreeSet<_>>(), after);
+        }
     }
 
     proptest! {

@@ -17,7 +17,7 @@
 
 use crate::{
     Actor, BookingId, CourseId, Event, GroupSession, SeatBooking, SessionId, SlotId, UserId,
-    index::{IndexEntry, ReadIndex, SessionIndex},
+    index::{IndexChanges, ReadIndex, SessionIndex},
     lesson::{ApprovalSettings, Calendar, Lesson},
     repository::{
         AggregateKey, BookingLocation, Commit, IndexHit, IndexRange, Indexed, OutboxEntry, Repository, RequestKey,
@@ -25,7 +25,7 @@ use crate::{
     },
 };
 use chrono::{DateTime, Utc};
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 /// One stored aggregate snapshot.
@@ -86,32 +86,32 @@ pub struct InMemoryRepository {
     outbox: Mutex<Outbox>,
 }
 
-/// The read indexes: entries in sort order, and each aggregate's current entries (to replace).
+/// The read indexes: entries in sort order. A commit applies the changes between the
+/// aggregate's old and new state ([`IndexChanges`]), so nothing else is kept per aggregate.
 #[derive(Debug, Default)]
 struct ReadIndexes {
     sorted: BTreeMap<(ReadIndex, String, String), AggregateKey>,
-    by_aggregate: HashMap<AggregateKey, Vec<IndexEntry>>,
 }
 
 impl ReadIndexes {
-    /// Replaces the aggregate's entries, touching only those that changed: most commits change
-    /// one student's entry of a session, and rewriting every one cost a removal and an
-    /// insertion (with their key's two strings) per live booking.
-    fn replace(&mut self, key: AggregateKey, entries: Vec<IndexEntry>) {
-        let old = self.by_aggregate.remove(&key).unwrap_or_default();
-        // Ordered sets: an entry's strings compare in a few bytes (its partition differs
-        // early), where hashing would read all of them.
-        let kept: BTreeSet<&IndexEntry> = old.iter().collect();
-        let wanted: BTreeSet<&IndexEntry> = entries.iter().collect();
-        for gone in old.iter().filter(|e| !wanted.contains(e)) {
-            self.sorted.remove(&(gone.index, gone.partition.clone(), gone.sort.clone()));
+    fn apply(&mut self, key: AggregateKey, changes: IndexChanges) {
+        for gone in changes.removed {
+            self.sorted.remove(&(gone.index, gone.partition, gone.sort));
         }
-        for new in entries.iter().filter(|e| !kept.contains(e)) {
-            self.sorted.insert((new.index, new.partition.clone(), new.sort.clone()), key);
+        for came in changes.added {
+            self.sorted.insert((came.index, came.partition, came.sort), key);
         }
-        if !entries.is_empty() {
-            self.by_aggregate.insert(key, entries);
-        }
+    }
+}
+
+/// The read-index changes of writing `write` over `old` (`None`: a new aggregate).
+fn index_changes(old: Option<&Stored>, write: &Write) -> IndexChanges {
+    match (old, write) {
+        (Some(Stored::Session(old)), Write::Session { session, .. }) => IndexChanges::of_session(Some(old), session),
+        (_, Write::Session { session, .. }) => IndexChanges::of_session(None, session),
+        (Some(Stored::Lesson(old)), Write::Lesson { lesson, .. }) => IndexChanges::of_lesson(Some(old), lesson),
+        (_, Write::Lesson { lesson, .. }) => IndexChanges::of_lesson(None, lesson),
+        (_, Write::Calendar { .. }) => IndexChanges::default(),
     }
 }
 
@@ -274,20 +274,28 @@ impl Repository for InMemoryRepository {
         {
             return Err(StoreError::DuplicateRequest);
         }
+        // New aggregates are locked like the existing ones until their read-index entries are
+        // in, so a commit that finds one right away applies its changes after these.
+        let created_cells: Vec<Cell> =
+            created.iter().map(|(_, w)| Arc::new(Mutex::new(Stored::from_write(w)))).collect();
+        let _created_guards: Vec<MutexGuard<'_, Stored>> = created_cells.iter().map(|cell| lock(cell)).collect();
         if !created.is_empty() {
             let mut aggregates = write(&self.aggregates);
             if let Some((key, _)) = created.iter().find(|(key, _)| aggregates.contains_key(key)) {
                 return Err(StoreError::Conflict(format!("{key:?} already exists")));
             }
-            for (key, w) in created {
-                aggregates.insert(key, Arc::new(Mutex::new(Stored::from_write(w))));
+            for ((key, _), cell) in created.iter().zip(&created_cells) {
+                aggregates.insert(*key, Arc::clone(cell));
             }
         }
         if !commit.finished_bookings.is_empty() {
             let mut finished = write(&self.finished);
             finished.extend(commit.finished_bookings.iter().map(|b| (b.id, b.clone())));
         }
-        for (guard, (_, w, _)) in guards.iter_mut().zip(&existing) {
+        let mut changes = Vec::with_capacity(commit.writes.len());
+        changes.extend(created.iter().map(|(key, w)| (*key, index_changes(None, w))));
+        for (guard, (key, w, _)) in guards.iter_mut().zip(&existing) {
+            changes.push((*key, index_changes(Some(&**guard), w)));
             **guard = Stored::from_write(w);
         }
         {
@@ -314,8 +322,8 @@ impl Repository for InMemoryRepository {
         }
         {
             let mut read_indexes = write(&self.read_indexes);
-            for w in &commit.writes {
-                read_indexes.replace(w.key(), w.read_entries());
+            for (key, changes) in changes {
+                read_indexes.apply(key, changes);
             }
         }
         if !commit.events.is_empty() {
