@@ -208,8 +208,10 @@
 //! These were measured at schema version 3. Version 4 made every commit with events take one
 //! outbox lock per schema, so those commits finished one at a time, WAL flush included ("spread"
 //! fell to 200 to 320 bookings/s on a loaded machine, from about 1,500 without the lock);
-//! version 5 removed that lock again ([The outbox](#the-outbox)); `BENCHMARKS.md` ("Stores side
-//! by side") has the figures of `benches/src/bin/stores.rs` before and after.
+//! version 5 removed that lock again ([The outbox](#the-outbox)); version 6 writes only the
+//! read-index rows a commit changes (a booking on a session rewrote one row per live booking);
+//! `BENCHMARKS.md` ("Stores side by side") has the figures of `benches/src/bin/stores.rs`
+//! before and after each.
 //!
 //! [`Engine::with_local_queueing`]: booking_core::Engine::with_local_queueing
 //!
