@@ -80,7 +80,8 @@ struct WriteRow<'a> {
     #[serde(flatten)]
     index: IndexEntries,
     /// The aggregate's read-index entries ([`Write::read_entries`]: `index`, `partition`,
-    /// `sort` each), which replace its rows in `read_index` (schema version 4).
+    /// `sort` each), which replace its rows in `read_index` (schema version 4; since version 6
+    /// only the rows that changed are written).
     read_entries: Vec<IndexEntry>,
 }
 

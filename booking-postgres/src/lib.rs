@@ -103,7 +103,7 @@
 //! | `booking_index`, `slot_index` | booking id to its session (or "a lesson"); slot id to its teacher |
 //! | `requests` | `(actor, key)` to the recorded outcome, for idempotent retries; pruned by `recorded_at` with [`Repository::prune_requests`] (through [`Engine::prune_requests`](booking_core::Engine::prune_requests)) |
 //! | `finished_bookings` | (version 3) the booking history: seat bookings that finished (cancelled, declined, expired), moved out of their session's body by the commit that finished them, in its transaction; `body jsonb` read by [`Repository::load_finished_booking`], plus `session_id`, `student_id`, `status`, `finished_at` for hosts |
-//! | `read_index` | (version 4) the read indexes the engine's queries page through ([`booking_core::read`]: agendas, the approval queue, what starts): `index`, `partition`, `sort` (all `COLLATE "C"`, so sort keys compare byte-wise), `kind`, `aggregate_id`; primary key `(index, partition, sort)`, indexed by `aggregate_id`. Each stored session and lesson has the rows the core computes for it ([`Write::read_entries`]), replaced by every commit that writes it; [`Repository::read_index`] runs [`READ_INDEX_QUERY`] |
+//! | `read_index` | (version 4) the read indexes the engine's queries page through ([`booking_core::read`]: agendas, the approval queue, what starts): `index`, `partition`, `sort` (all `COLLATE "C"`, so sort keys compare byte-wise), `kind`, `aggregate_id`; primary key `(index, partition, sort)`, indexed by `aggregate_id`. Each stored session and lesson has the rows the core computes for it ([`Write::read_entries`]), brought up to date by every commit that writes it (since version 6 only the rows that changed are deleted or inserted); [`Repository::read_index`] runs [`READ_INDEX_QUERY`] |
 //! | `events` | the outbox: `id bigserial`, `txid` (the writing transaction's `pg_current_xact_id()`), `kind`, `session_id`, `session_version`, `booking_id`, `occurred_at`, `body`, and (version 5) `position`: the position of [`Repository::read_outbox`], `NULL` until a reader publishes the event (see [The outbox](#the-outbox)) |
 //! | `outbox_counter` | (version 5) one row: the last outbox position handed out, written by readers only |
 //! | `course_approval`, `teacher_approval`, `enrollments` | host data, set with [`PgRepository::set_course_approval`], [`set_teacher_approval`](PgRepository::set_teacher_approval), [`enroll`](PgRepository::enroll), [`unenroll`](PgRepository::unenroll) (or by the host's own SQL) |
@@ -121,8 +121,9 @@
 //! `booking_commit(jsonb)` (PL/pgSQL, in `migrations/0001_initial.sql`, replaced by
 //! `migrations/0002_offer_deadline.sql` to write the offer deadline too, by
 //! `migrations/0003_booking_history.sql` to keep the finished bookings, by
-//! `migrations/0004_read_index.sql` to keep the read index and by
-//! `migrations/0005_outbox_publish.sql` to append the events without a lock), called as a
+//! `migrations/0004_read_index.sql` to keep the read index, by
+//! `migrations/0005_outbox_publish.sql` to append the events without a lock and by
+//! `migrations/0006_read_index_diff.sql` to write only the read-index rows that changed), called as a
 //! single autocommit statement: one round trip, and the transaction is exactly that
 //! statement, so no lock is ever held while the client thinks or the network idles. The
 //! function:
@@ -135,9 +136,12 @@
 //!    never wait on each other in a cycle): `UPDATE ... SET version = new, body = ... WHERE
 //!    id = $id AND version = $expected`, or for a new one `INSERT ... ON CONFLICT (id) DO
 //!    NOTHING`; if no row was written it raises SQLSTATE `BKC01` ([`SQLSTATE_CONFLICT`]) →
-//!    [`StoreError::Conflict`], and the engine decides again on fresh state; then it replaces
-//!    the aggregate's `read_index` rows (a session's or a lesson's) with the entries the payload
-//!    carries ([`Write::read_entries`], serialized by serde, one `read_entries` array per write);
+//!    [`StoreError::Conflict`], and the engine decides again on fresh state; then it makes
+//!    the aggregate's `read_index` rows (a session's or a lesson's) the entries the payload
+//!    carries ([`Write::read_entries`], serialized by serde, one `read_entries` array per write),
+//!    writing only the difference: it deletes the aggregate's rows that are not among the
+//!    entries and inserts the entries it has no row for (a session has a row per student with
+//!    a live booking, and a booking changes one of them);
 //! 4. inserts (or replaces, by id) the seat bookings the commit finished into
 //!    `finished_bookings`: after the aggregates, so a competing commit on the same session has
 //!    already failed on its row lock or waits for it;
@@ -204,8 +208,10 @@
 //! These were measured at schema version 3. Version 4 made every commit with events take one
 //! outbox lock per schema, so those commits finished one at a time, WAL flush included ("spread"
 //! fell to 200 to 320 bookings/s on a loaded machine, from about 1,500 without the lock);
-//! version 5 removed that lock again ([The outbox](#the-outbox)); `BENCHMARKS.md` ("Stores side
-//! by side") has the figures of `benches/src/bin/stores.rs` before and after.
+//! version 5 removed that lock again ([The outbox](#the-outbox)); version 6 writes only the
+//! read-index rows a commit changes (a booking on a session rewrote one row per live booking);
+//! `BENCHMARKS.md` ("Stores side by side") has the figures of `benches/src/bin/stores.rs`
+//! before and after each.
 //!
 //! [`Engine::with_local_queueing`]: booking_core::Engine::with_local_queueing
 //!

@@ -9,7 +9,7 @@ use serde::Serialize;
 use uuid::Uuid;
 
 /// The schema version this code writes and reads.
-pub const SCHEMA_VERSION: i32 = 5;
+pub const SCHEMA_VERSION: i32 = 6;
 
 /// One step of the schema's history. Released steps are never edited: a change is a new step.
 struct Migration {
@@ -48,6 +48,12 @@ const MIGRATIONS: &[Migration] = &[
         version: 5,
         name: "outbox_publish",
         sql: include_str!("../migrations/0005_outbox_publish.sql"),
+        then: None,
+    },
+    Migration {
+        version: 6,
+        name: "read_index_diff",
+        sql: include_str!("../migrations/0006_read_index_diff.sql"),
         then: None,
     },
 ];

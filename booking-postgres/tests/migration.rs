@@ -155,8 +155,8 @@ fn a_version_1_database_is_migrated_and_its_rows_still_load() {
         add_v1_session(&schema.0, uuid(id), teacher, starts_at, cancelled);
     }
     let store = common::options(&schema.0).open().expect("opening a version 1 database");
-    assert_eq!(SCHEMA_VERSION, 5);
-    assert_eq!(schema_versions(&schema.0), [1, 2, 3, 4, 5]);
+    assert_eq!(SCHEMA_VERSION, 6);
+    assert_eq!(schema_versions(&schema.0), [1, 2, 3, 4, 5, 6]);
     let deadlines: Vec<Option<chrono::DateTime<Utc>>> = store
         .with_client(|c| c.query("SELECT offer_deadline FROM sessions", &[]))
         .unwrap()
@@ -203,7 +203,7 @@ fn a_version_1_database_is_migrated_and_its_rows_still_load() {
 
     // Opening again changes nothing.
     common::options(&schema.0).open().expect("reopening");
-    assert_eq!(schema_versions(&schema.0), [1, 2, 3, 4, 5]);
+    assert_eq!(schema_versions(&schema.0), [1, 2, 3, 4, 5, 6]);
 }
 
 /// The `read_index` rows of a schema, as `(kind, aggregate_id, index, partition, sort)`, sorted.
@@ -275,13 +275,10 @@ fn a_version_1_database_gets_its_read_index_filled() {
     assert_eq!(listed, [uuid(0xa2), uuid(0xa1)]);
 }
 
-/// Migration 4 fills the read index of a database at schema version 3 from the stored bodies:
-/// the rows it writes are the core's entries of each body, the same rows the commits had
-/// written, and a body that does not decode gets none instead of failing the migration.
-/// What version 5 adds, undone (booking_commit stays as version 5 wrote it: migration 5
-/// replaces it anyway).
-const UNDO_VERSION_5: &str = "DROP FUNCTION booking_read_outbox(bigint, bigint); DROP TABLE outbox_counter; \
-     ALTER TABLE events DROP COLUMN position; DELETE FROM booking_schema_version WHERE version = 5;";
+/// What versions 5 and 6 add, undone (booking_commit stays as version 6 wrote it: migrations 5
+/// and 6 replace it anyway).
+const UNDO_VERSIONS_5_AND_6: &str = "DROP FUNCTION booking_read_outbox(bigint, bigint); DROP TABLE outbox_counter; \
+     ALTER TABLE events DROP COLUMN position; DELETE FROM booking_schema_version WHERE version IN (5, 6);";
 
 /// A version 4 outbox (`events.id` the position): its events keep their ids as positions, so a
 /// relay's cursor stays valid, and later events come after every id ever drawn.
@@ -313,7 +310,7 @@ fn a_version_4_outbox_keeps_its_positions() {
     // last event (commits that rolled back).
     admin
         .batch_execute(&format!(
-            "SET search_path TO \"{name}\"; {UNDO_VERSION_5} \
+            "SET search_path TO \"{name}\"; {UNDO_VERSIONS_5_AND_6} \
              DELETE FROM events WHERE id = 2; SELECT setval('events_id_seq', 40); RESET search_path"
         ))
         .unwrap();
@@ -326,7 +323,7 @@ fn a_version_4_outbox_keeps_its_positions() {
     assert_eq!(ids, [1, 3, 4]);
 
     let reopened = common::options(&name).open().expect("migrating a version 4 database");
-    assert_eq!(schema_versions(&name), [1, 2, 3, 4, 5]);
+    assert_eq!(schema_versions(&name), [1, 2, 3, 4, 5, 6]);
     let read = reopened.read_outbox(0, 100).unwrap();
     assert_eq!(read.iter().map(|e| e.position).collect::<Vec<_>>(), [1, 3, 4], "positions are the old ids");
     let later = Engine::new(reopened.clone()).book_seat(Actor::Student(user(2, 9)), session, user(2, 9)).unwrap();
@@ -337,6 +334,103 @@ fn a_version_4_outbox_keeps_its_positions() {
     assert_eq!(reopened.read_outbox(0, 100).unwrap(), after);
 }
 
+/// Version 5's `booking_commit`, the last statement of its migration.
+fn version_5_commit() -> &'static str {
+    let v5 = include_str!("../migrations/0005_outbox_publish.sql");
+    &v5[v5.find("CREATE OR REPLACE FUNCTION booking_commit").expect("version 5 defines booking_commit")..]
+}
+
+/// A session's `read_index` rows, each with the transaction that wrote it (`xmin`).
+fn rows_with_writer(client: &mut postgres::Client, schema: &str, session: SessionId) -> Vec<(String, String)> {
+    client
+        .query(
+            &format!(
+                "SELECT index || ' ' || partition || ' ' || sort, xmin::text FROM \"{schema}\".read_index \
+                 WHERE aggregate_id = $1 ORDER BY 1"
+            ),
+            &[&session.as_uuid()],
+        )
+        .unwrap()
+        .iter()
+        .map(|r| (r.get(0), r.get(1)))
+        .collect()
+}
+
+/// The rows of `before` still in `after` and written by the same transaction (not rewritten).
+fn kept<'a>(before: &'a [(String, String)], after: &[(String, String)]) -> Vec<&'a str> {
+    before.iter().filter(|row| after.contains(row)).map(|(key, _)| key.as_str()).collect()
+}
+
+/// A version 5 database: its read-index rows (all of a session's rewritten by every commit) are
+/// kept, and from version 6 on a commit deletes and inserts only the rows that changed.
+#[test]
+fn a_version_5_database_writes_only_the_read_index_rows_that_changed() {
+    let store = common::test_store();
+    let name = store.guard.name.clone();
+    let teacher = user(1, 1);
+    let new_session = booking_core::NewGroupSession {
+        teacher_id: teacher,
+        course_id: None,
+        title: "Read index".into(),
+        starts_at: Utc::now() + chrono::TimeDelta::days(2),
+        time_zone: "Europe/Vienna".into(),
+        duration_minutes: 60,
+        meeting_link: "https://meet.example.com/read-index".into(),
+        capacity: 10,
+        waitlist_enabled: false,
+        waitlist_mode: WaitlistMode::default(),
+        rules: Default::default(),
+    };
+    let engine = Engine::new(store.store.clone());
+    let session = engine.create_session(Actor::Teacher(teacher), new_session).unwrap().value.id;
+    let mut admin = common::admin_client();
+    // Back to version 5: its booking_commit, and no record of version 6.
+    admin
+        .batch_execute(&format!(
+            "SET search_path TO \"{name}\"; {}; DELETE FROM booking_schema_version WHERE version = 6; RESET search_path",
+            version_5_commit()
+        ))
+        .unwrap();
+    assert_eq!(schema_versions(&name), [1, 2, 3, 4, 5]);
+    let mut bookings = Vec::new();
+    for n in 0..3 {
+        bookings.push(engine.book_seat(Actor::Student(user(2, n)), session, user(2, n)).unwrap().value.id);
+    }
+    // Version 5 rewrites every row of the session.
+    let before = rows_with_writer(&mut admin, &name, session);
+    engine.book_seat(Actor::Student(user(2, 3)), session, user(2, 3)).unwrap();
+    let after = rows_with_writer(&mut admin, &name, session);
+    assert_eq!((before.len(), after.len()), (5, 6));
+    assert!(kept(&before, &after).is_empty(), "version 5 rewrote them all: {before:?} {after:?}");
+    assert_eq!(read_index_rows(&mut admin, &name), core_entries(&mut admin, &name));
+
+    let reopened = common::options(&name).open().expect("migrating a version 5 database");
+    assert_eq!(schema_versions(&name), [1, 2, 3, 4, 5, 6]);
+    assert_eq!(rows_with_writer(&mut admin, &name, session), after, "the migration writes no row");
+    let engine = Engine::new(reopened);
+    // A booking inserts its student's row and touches no other.
+    engine.book_seat(Actor::Student(user(2, 4)), session, user(2, 4)).unwrap();
+    let booked = rows_with_writer(&mut admin, &name, session);
+    assert_eq!(booked.len(), 7);
+    assert_eq!(kept(&after, &booked).len(), 6, "only the new student's row is written: {after:?} {booked:?}");
+    assert_eq!(read_index_rows(&mut admin, &name), core_entries(&mut admin, &name));
+    // A cancellation deletes its student's row and touches no other.
+    engine.cancel_booking(Actor::Student(user(2, 0)), bookings[0]).unwrap();
+    let cancelled = rows_with_writer(&mut admin, &name, session);
+    assert_eq!(cancelled.len(), 6);
+    assert_eq!(kept(&booked, &cancelled).len(), 6, "only the student's row is deleted: {booked:?} {cancelled:?}");
+    assert_eq!(read_index_rows(&mut admin, &name), core_entries(&mut admin, &name));
+    // Cancelling the session (and its bookings) only deletes rows: the ones left are untouched.
+    engine.cancel_session(Actor::Teacher(teacher), session).unwrap();
+    let left = rows_with_writer(&mut admin, &name, session);
+    assert!(left.len() < cancelled.len(), "{left:?}");
+    assert_eq!(kept(&cancelled, &left).len(), left.len(), "{cancelled:?} {left:?}");
+    assert_eq!(read_index_rows(&mut admin, &name), core_entries(&mut admin, &name));
+}
+
+/// Migration 4 fills the read index of a database at schema version 3 from the stored bodies:
+/// the rows it writes are the core's entries of each body, the same rows the commits had
+/// written, and a body that does not decode gets none instead of failing the migration.
 #[test]
 fn a_version_3_database_gets_its_read_index_filled() {
     let stores: Mutex<Vec<Arc<common::TestStore>>> = Mutex::new(Vec::new());
@@ -356,8 +450,10 @@ fn a_version_3_database_gets_its_read_index_filled() {
         let written = read_index_rows(&mut admin, &name);
         assert_eq!(written, core_entries(&mut admin, &name), "the commits wrote the core's entries");
         // Back to version 3: the read index and booking_commit's new body are all version 4 adds
-        // (and version 5's outbox publication goes too).
-        admin.batch_execute(&format!("SET search_path TO \"{name}\"; {UNDO_VERSION_5} RESET search_path")).unwrap();
+        // (versions 5 and 6 are undone first, see UNDO_VERSIONS_5_AND_6).
+        admin
+            .batch_execute(&format!("SET search_path TO \"{name}\"; {UNDO_VERSIONS_5_AND_6} RESET search_path"))
+            .unwrap();
         admin
             .batch_execute(&format!(
                 "SET search_path TO \"{name}\"; DROP TABLE read_index; \
@@ -370,7 +466,7 @@ fn a_version_3_database_gets_its_read_index_filled() {
         assert_eq!(schema_versions(&name), [1, 2, 3]);
 
         let reopened = common::options(&name).open().expect("migrating a version 3 database");
-        assert_eq!(schema_versions(&name), [1, 2, 3, 4, 5]);
+        assert_eq!(schema_versions(&name), [1, 2, 3, 4, 5, 6]);
         assert_eq!(read_index_rows(&mut admin, &name), written, "the migration writes what the commits wrote");
         filled += written.len();
         drop(reopened);

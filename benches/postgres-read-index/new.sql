@@ -1,0 +1,1 @@
+SELECT micro.write_difference((SELECT entries FROM micro.payloads WHERE n = (SELECT nextval('micro.step') % 2)));

@@ -1,0 +1,1 @@
+SELECT micro.rewrite_all((SELECT entries FROM micro.payloads WHERE n = (SELECT nextval('micro.step') % 2)));
