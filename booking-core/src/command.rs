@@ -553,3 +553,149 @@ pub struct RequestRecord {
     /// When it was decided.
     pub recorded_at: DateTime<Utc>,
 }
+
+/// The typed commands: one line per [`Engine`](crate::Engine) method that runs a [`Command`],
+/// with its documentation, its arguments, what its receipt holds and the command it builds.
+///
+/// `typed_commands!(callback tokens...)` calls `callback!` with the tokens, then the table, each
+/// entry written
+/// `/// docs  fn name(argument: Type, ...) -> Value = CommandVariant { fields };`, with every
+/// type spelled in full so the table reads the same in any crate; `argument: Type = default`
+/// marks an argument a binding may leave out (the Rust method takes it all the same). The engine makes its typed
+/// methods from it (`name(request, arguments...) -> Result<Receipt<Value>, BookingError>`), and
+/// the Python, Kotlin and Swift bindings make theirs, so a command added here reaches every
+/// language without another list to keep.
+///
+/// ```
+/// macro_rules! names {
+///     ($(
+///         $(#[$doc:meta])*
+///         fn $name:ident($($arg:ident: $ty:ty $(= $default:expr)?),*) -> $value:ty = $variant:ident { $($init:tt)* };
+///     )*) => {
+///         [$(stringify!($name)),*]
+///     };
+/// }
+/// let names = booking_core::typed_commands!(names);
+/// assert!(names.contains(&"book_seat") && names.contains(&"reschedule_lesson"));
+/// ```
+#[macro_export]
+macro_rules! typed_commands {
+    ($callback:ident $($before:tt)*) => {
+        $callback! {
+            $($before)*
+            /// Creates a group session; checked by the group rules (`booking_core::group`).
+            fn create_session(session: $crate::NewGroupSession) -> ::std::sync::Arc<$crate::GroupSession>
+                = CreateSession { session };
+            /// Books a seat for `student_id`: confirmed if a seat is free and nobody waits,
+            /// waitlisted if not and the waitlist is on, else `session_full`.
+            fn book_seat(session_id: $crate::SessionId, student_id: $crate::UserId) -> $crate::SeatBooking
+                = BookSeat { session_id, student_id, seats: 1 };
+            /// Books `seats` seats in one booking (a parent booking for two children), all or
+            /// nothing: confirmed if that many seats are free and nobody waits, else waitlisted as
+            /// one (when the waitlist is on), else `session_full`. A waiting booking
+            /// is served only when all its seats are free; nobody behind it jumps the queue. In a
+            /// session of a course the student must be enrolled in it
+            /// (`not_enrolled`). One booking takes at most the session's seats per
+            /// booking, 1 unless the teacher set more (`limit_reached`; see
+            /// `booking_core::rules`).
+            fn book_seats(session_id: $crate::SessionId, student_id: $crate::UserId, seats: u32) -> $crate::SeatBooking
+                = BookSeat { session_id, student_id, seats };
+            /// Accepts the seat offered to a waitlisted booking (offer mode): it is confirmed.
+            /// An offer that ran out is refused with `offer_expired`; in a session
+            /// of a course, one whose student is no longer enrolled with
+            /// `not_enrolled`.
+            fn accept_offer(booking_id: $crate::BookingId) -> $crate::SeatBooking = AcceptOffer { booking_id };
+            /// Declines the seat offered to a waitlisted booking: the booking is cancelled and the
+            /// seat is offered to the next in line.
+            fn decline_offer(booking_id: $crate::BookingId) -> $crate::SeatBooking = DeclineOffer { booking_id };
+            /// Cancels a confirmed, waitlisted or offered booking; a freed seat goes to the head
+            /// of the waitlist in the same atomic step (promoted, or offered in offer mode). A
+            /// student may not cancel a confirmed seat within the session's cancellation cut-off
+            /// (`cutoff_passed`); the teacher or an admin may, and the event says
+            /// so.
+            fn cancel_booking(booking_id: $crate::BookingId) -> $crate::SeatBooking = CancelBooking { booking_id };
+            /// Sets the number of seats; waitlisted students are promoted into added seats (or
+            /// offered them, in offer mode), in order.
+            fn change_capacity(session_id: $crate::SessionId, capacity: u32) -> ::std::sync::Arc<$crate::GroupSession>
+                = ChangeCapacity { session_id, capacity };
+            /// Turns the waitlist on or off (see the group rules, `booking_core::group`).
+            fn set_waitlist(session_id: $crate::SessionId, enabled: bool) -> ::std::sync::Arc<$crate::GroupSession>
+                = SetWaitlist { session_id, enabled };
+            /// Cancels the session and every active booking in it (one event each).
+            fn cancel_session(session_id: $crate::SessionId) -> ::std::sync::Arc<$crate::GroupSession>
+                = CancelSession { session_id };
+            /// Marks a confirmed booking attended or no-show, from the session's start on.
+            fn mark_attendance(booking_id: $crate::BookingId, attended: bool) -> $crate::SeatBooking
+                = MarkAttendance { booking_id, attended };
+            /// Publishes an availability slot for `teacher_id`.
+            fn publish_slot(teacher_id: $crate::UserId, slot: $crate::lesson::SlotSpec)
+                -> $crate::availability::AvailabilitySlot = PublishSlot { teacher_id, slot };
+            /// Replaces a slot's course, zone, times and active flag; booked lessons keep their
+            /// time.
+            fn update_slot(slot_id: $crate::SlotId, slot: $crate::lesson::SlotSpec)
+                -> $crate::availability::AvailabilitySlot = UpdateSlot { slot_id, slot };
+            /// Activates or deactivates a slot; booked lessons keep their time.
+            fn set_slot_active(slot_id: $crate::SlotId, active: bool) -> $crate::availability::AvailabilitySlot
+                = SetSlotActive { slot_id, active };
+            /// Books the occurrence of `slot_id` starting at `starts_at` for `student_id`:
+            /// confirmed, or pending when the course needs approval.
+            fn book_lesson(
+                slot_id: $crate::SlotId,
+                starts_at: ::chrono::DateTime<::chrono::Utc>,
+                student_id: $crate::UserId
+            ) -> ::std::sync::Arc<$crate::lesson::Lesson> = BookLesson { slot_id, starts_at, student_id };
+            /// Books a recurring series of lessons; see `SeriesRequest`.
+            fn book_series(series: $crate::lesson::SeriesRequest) -> $crate::lesson::SeriesBooking
+                = BookSeries { series };
+            /// Approves a pending lesson (and the rest of its series), optionally setting the
+            /// meeting link; returns the lesson.
+            fn approve_lesson(booking_id: $crate::BookingId, meeting_link: ::std::option::Option<::std::string::String> = None)
+                -> ::std::sync::Arc<$crate::lesson::Lesson> = ApproveLesson { booking_id, meeting_link };
+            /// Declines a pending lesson (and the rest of its series); its time is free again.
+            fn decline_lesson(booking_id: $crate::BookingId, reason: ::std::option::Option<::std::string::String> = None)
+                -> ::std::sync::Arc<$crate::lesson::Lesson> = DeclineLesson { booking_id, reason };
+            /// Cancels one lesson before its start; its time is free again.
+            fn cancel_lesson(booking_id: $crate::BookingId) -> ::std::sync::Arc<$crate::lesson::Lesson>
+                = CancelLesson { booking_id, and_later_in_series: false };
+            /// Cancels a lesson of a series and every later active lesson of that series.
+            fn cancel_series_from(booking_id: $crate::BookingId)
+                -> ::std::vec::Vec<::std::sync::Arc<$crate::lesson::Lesson>>
+                = CancelLesson { booking_id, and_later_in_series: true };
+            /// Sets or replaces an active lesson's meeting link.
+            fn set_meeting_link(booking_id: $crate::BookingId, meeting_link: ::std::string::String)
+                -> ::std::sync::Arc<$crate::lesson::Lesson> = SetMeetingLink { booking_id, meeting_link };
+            /// Marks a confirmed lesson attended or no-show, from its start on.
+            fn mark_lesson_attendance(booking_id: $crate::BookingId, attended: bool)
+                -> ::std::sync::Arc<$crate::lesson::Lesson> = MarkLessonAttendance { booking_id, attended };
+            /// Moves a lesson (one lesson of a series, too) to the occurrence of `slot_id` (one
+            /// of the same teacher's slots) starting at `starts_at`, atomically: the new time is
+            /// taken and the old one freed, or nothing changes. The new time is checked like a
+            /// new booking (booking window, buffers, limits, time off, enrollment, overlaps);
+            /// when the new slot's course needs approval and a student moves the lesson, it is
+            /// pending again. A student may not move it within the reschedule cut-off, or within
+            /// the cancellation cut-off when the lesson's rules set no reschedule cut-off; the
+            /// teacher or an admin may, and the event says so.
+            fn reschedule_lesson(
+                booking_id: $crate::BookingId,
+                slot_id: $crate::SlotId,
+                starts_at: ::chrono::DateTime<::chrono::Utc>
+            ) -> ::std::sync::Arc<$crate::lesson::Lesson> = RescheduleLesson { booking_id, slot_id, starts_at };
+            /// Sets a teacher's scheduling rules for `course_id`, or their default rules when
+            /// `None`; empty rules remove that level. Returns the rules now set at that level.
+            /// See `booking_core::rules` for the precedence.
+            fn set_scheduling_rules(
+                teacher_id: $crate::UserId,
+                course_id: ::std::option::Option<$crate::CourseId>,
+                rules: $crate::SchedulingRules
+            ) -> $crate::SchedulingRules = SetSchedulingRules { teacher_id, course_id, rules };
+            /// Takes time off for a teacher: their slots offer nothing on those days. Lessons
+            /// already booked then are kept.
+            fn add_time_off(teacher_id: $crate::UserId, time_off: $crate::availability::TimeOffSpec)
+                -> $crate::availability::TimeOff = AddTimeOff { teacher_id, time_off };
+            /// Withdraws a teacher's time off; returns it. `time_off_not_found` if the teacher's
+            /// calendar holds no time off with this id (also when it was already withdrawn).
+            fn remove_time_off(teacher_id: $crate::UserId, time_off_id: $crate::TimeOffId)
+                -> $crate::availability::TimeOff = RemoveTimeOff { teacher_id, time_off_id };
+        }
+    };
+}

@@ -191,7 +191,7 @@ fn every_command_produces_the_recorded_json() {
     trace.record("approve series", engine.approve_lesson(t, series_pending.lessons[0].id, None));
     trace.record(
         "set_meeting_link",
-        engine.set_meeting_link(t.with_key(key(13)), lesson.id, "https://meet.example.com/l"),
+        engine.set_meeting_link(t.with_key(key(13)), lesson.id, "https://meet.example.com/l".to_owned()),
     );
     trace.record(
         "reschedule_lesson",

@@ -108,9 +108,20 @@ fn files(dir: &Path, out: &mut Vec<PathBuf>) {
 
 /// Each top-level module with the top-level modules it uses.
 fn dependencies() -> BTreeMap<String, BTreeSet<String>> {
-    let krate = read_crate();
+    let mut krate = read_crate();
     let mut all = Vec::new();
     files(&src(), &mut all);
+    // A `#[macro_export]` macro sits at the crate root (`crate::name!`) but belongs to the
+    // module that defines it.
+    for path in &all {
+        let relative = path.strip_prefix(src()).unwrap();
+        let module = relative.components().next().unwrap().as_os_str().to_str().unwrap().trim_end_matches(".rs");
+        let text = std::fs::read_to_string(path).unwrap();
+        for exported in text.split("#[macro_export]\nmacro_rules! ").skip(1) {
+            let name: String = exported.chars().take_while(|c| c.is_alphanumeric() || *c == '_').collect();
+            krate.reexports.insert(name, module.to_owned());
+        }
+    }
     let mut deps: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     for path in all {
         let relative = path.strip_prefix(src()).unwrap();

@@ -552,14 +552,14 @@ pub(crate) fn meeting_links(f: StoreFactory<'_>) -> Result<(), String> {
     ensure_eq(lesson.meeting_link.clone(), None, "no generator, no link")?;
     let people = [teacher(1), student(1)];
     plain.expect_refused(&people, "invalid_meeting_link", "bad link", || {
-        plain.engine.set_meeting_link(Actor::Teacher(teacher(1)), lesson.id, "meet me at 5")
+        plain.engine.set_meeting_link(Actor::Teacher(teacher(1)), lesson.id, "meet me at 5".to_owned())
     })?;
     plain.expect_refused(&people, "not_authorized", "student sets the link", || {
-        plain.engine.set_meeting_link(Actor::Student(student(1)), lesson.id, "https://x.example.com")
+        plain.engine.set_meeting_link(Actor::Student(student(1)), lesson.id, "https://x.example.com".to_owned())
     })?;
     let r = step(
         "set later",
-        plain.engine.set_meeting_link(Actor::Teacher(teacher(1)), lesson.id, "https://meet.example.com/x"),
+        plain.engine.set_meeting_link(Actor::Teacher(teacher(1)), lesson.id, "https://meet.example.com/x".to_owned()),
     )?;
     ensure_eq(
         (kinds(&r.events), r.value.meeting_link.as_ref().map(|m| m.as_str())),

@@ -1,9 +1,9 @@
 //! The engine: loads, decides, commits, retries, and replays idempotent requests.
 
 use crate::{
-    Actor, BookingError, BookingId, Clock, CourseId, Event, EventKind, GroupSession, IdGenerator, NewGroupSession,
-    RandomIds, SchedulingRules, SeatBooking, SessionId, SlotId, SystemClock, TimeOffId, UserId,
-    availability::{AvailabilitySlot, TimeOff, TimeOffSpec},
+    Actor, BookingError, BookingId, Clock, CourseId, Event, EventKind, GroupSession, IdGenerator, RandomIds,
+    SeatBooking, SessionId, SlotId, SystemClock, TimeOffId, UserId,
+    availability::{AvailabilitySlot, TimeOff},
     command::{
         Command, Courses, FromOutcome, LessonOf, Outcome, OutcomeValue, RequestKey, RequestRecord, Returns, Route,
         SessionOf,
@@ -11,7 +11,7 @@ use crate::{
     group::{self, DecisionContext, SeatAccess, SessionCommand},
     lesson::{
         self, BookableOccurrence, Calendar, CourseAccess, Lesson, LessonCommand, LessonContext, LessonDecision,
-        LessonState, LessonStatus, MeetingLinkGenerator, OccurrenceQuery, SeriesBooking, SeriesRequest, SlotSpec,
+        LessonState, LessonStatus, MeetingLinkGenerator, OccurrenceQuery, SeriesBooking,
     },
     repository::{AggregateKey, BookingLocation, Commit, Repository, StoreError, Write},
 };
@@ -86,6 +86,25 @@ impl Receipt<OutcomeValue> {
         Ok(Receipt { value, events, version, replayed })
     }
 }
+
+/// The typed commands of [`typed_commands!`](crate::typed_commands), each made into an
+/// [`Engine`] method that runs its [`Command`] and narrows the receipt to the value it returns.
+macro_rules! typed_methods {
+    ($(
+        $(#[$doc:meta])*
+        fn $name:ident($($arg:ident: $ty:ty $(= $default:expr)?),* $(,)?) -> $value:ty = $variant:ident { $($init:tt)* };
+    )*) => {
+        /// The typed commands, from the command table ([`typed_commands!`](crate::typed_commands)).
+        impl<R: Repository> Engine<R> {$(
+            $(#[$doc])*
+            pub fn $name(&self, request: impl Into<Request>, $($arg: $ty),*) -> Result<Receipt<$value>, BookingError> {
+                self.execute(request, Command::$variant { $($init)* })?.narrow()
+            }
+        )*}
+    };
+}
+
+crate::typed_commands!(typed_methods);
 
 /// What one [`Engine::process_expired_offers`] call did: the events of every session it
 /// processed, and the sessions it could not process, each with its error.

@@ -19,64 +19,6 @@ impl<R: Repository> Engine<R> {
         Ok(session)
     }
 
-    /// Creates a group session; see [`group::create`] for the checks.
-    pub fn create_session(
-        &self,
-        request: impl Into<Request>,
-        session: NewGroupSession,
-    ) -> Result<Receipt<Arc<GroupSession>>, BookingError> {
-        self.execute(request, Command::CreateSession { session }).and_then(Receipt::narrow)
-    }
-
-    /// Books a seat for `student_id`: confirmed if a seat is free and nobody waits, waitlisted
-    /// if not and the waitlist is on, else [`BookingError::SessionFull`].
-    pub fn book_seat(
-        &self,
-        request: impl Into<Request>,
-        session_id: SessionId,
-        student_id: UserId,
-    ) -> Result<Receipt<SeatBooking>, BookingError> {
-        self.book_seats(request, session_id, student_id, 1)
-    }
-
-    /// Books `seats` seats in one booking (a parent booking for two children), all or
-    /// nothing: confirmed if that many seats are free and nobody waits, else waitlisted as one
-    /// (when the waitlist is on), else [`BookingError::SessionFull`]. A waiting booking is
-    /// served only when all its seats are free; nobody behind it jumps the queue. In a session
-    /// of a course the student must be enrolled in it ([`BookingError::NotEnrolled`]). One
-    /// booking takes at most the session's seats per booking, 1 unless the teacher set more
-    /// ([`BookingError::LimitReached`]; see [`crate::rules`]).
-    pub fn book_seats(
-        &self,
-        request: impl Into<Request>,
-        session_id: SessionId,
-        student_id: UserId,
-        seats: u32,
-    ) -> Result<Receipt<SeatBooking>, BookingError> {
-        self.execute(request, Command::BookSeat { session_id, student_id, seats }).and_then(Receipt::narrow)
-    }
-
-    /// Accepts the seat offered to a waitlisted booking (offer mode): it is confirmed.
-    /// An offer that ran out is refused with [`BookingError::OfferExpired`]; in a session of a
-    /// course, one whose student is no longer enrolled with [`BookingError::NotEnrolled`].
-    pub fn accept_offer(
-        &self,
-        request: impl Into<Request>,
-        booking_id: BookingId,
-    ) -> Result<Receipt<SeatBooking>, BookingError> {
-        self.execute(request, Command::AcceptOffer { booking_id }).and_then(Receipt::narrow)
-    }
-
-    /// Declines the seat offered to a waitlisted booking: the booking is cancelled and the
-    /// seat is offered to the next in line.
-    pub fn decline_offer(
-        &self,
-        request: impl Into<Request>,
-        booking_id: BookingId,
-    ) -> Result<Receipt<SeatBooking>, BookingError> {
-        self.execute(request, Command::DeclineOffer { booking_id }).and_then(Receipt::narrow)
-    }
-
     /// Expires every seat offer that ran out by `now` and offers the seats to the next in line
     /// (never after a session's start). The engine runs no threads: the host calls this
     /// periodically (every minute, say) with the current time.
@@ -105,58 +47,6 @@ impl<R: Repository> Engine<R> {
             }
         }
         Ok(sweep)
-    }
-
-    /// Cancels a confirmed, waitlisted or offered booking; a freed seat goes to the head of the
-    /// waitlist in the same atomic step (promoted, or offered in offer mode). A student may not
-    /// cancel a confirmed seat within the session's cancellation cut-off
-    /// ([`BookingError::CutoffPassed`]); the teacher or an admin may, and the event says so.
-    pub fn cancel_booking(
-        &self,
-        request: impl Into<Request>,
-        booking_id: BookingId,
-    ) -> Result<Receipt<SeatBooking>, BookingError> {
-        self.execute(request, Command::CancelBooking { booking_id }).and_then(Receipt::narrow)
-    }
-
-    /// Sets the number of seats; waitlisted students are promoted into added seats (or offered
-    /// them, in offer mode), in order.
-    pub fn change_capacity(
-        &self,
-        request: impl Into<Request>,
-        session_id: SessionId,
-        capacity: u32,
-    ) -> Result<Receipt<Arc<GroupSession>>, BookingError> {
-        self.execute(request, Command::ChangeCapacity { session_id, capacity }).and_then(Receipt::narrow)
-    }
-
-    /// Turns the waitlist on or off (see the [group rules](crate::group)).
-    pub fn set_waitlist(
-        &self,
-        request: impl Into<Request>,
-        session_id: SessionId,
-        enabled: bool,
-    ) -> Result<Receipt<Arc<GroupSession>>, BookingError> {
-        self.execute(request, Command::SetWaitlist { session_id, enabled }).and_then(Receipt::narrow)
-    }
-
-    /// Cancels the session and every active booking in it (one event each).
-    pub fn cancel_session(
-        &self,
-        request: impl Into<Request>,
-        session_id: SessionId,
-    ) -> Result<Receipt<Arc<GroupSession>>, BookingError> {
-        self.execute(request, Command::CancelSession { session_id }).and_then(Receipt::narrow)
-    }
-
-    /// Marks a confirmed booking attended or no-show, from the session's start on.
-    pub fn mark_attendance(
-        &self,
-        request: impl Into<Request>,
-        booking_id: BookingId,
-        attended: bool,
-    ) -> Result<Receipt<SeatBooking>, BookingError> {
-        self.execute(request, Command::MarkAttendance { booking_id, attended }).and_then(Receipt::narrow)
     }
 
     /// The session holding the seat booking `id` (a lesson id is "not found" here).
