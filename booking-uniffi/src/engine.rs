@@ -3,17 +3,14 @@
 
 use crate::error::{BookingError, guard};
 use crate::stores::{DocumentStore, InMemoryStore, SqliteStore, foreign_repository};
-use crate::types::{
-    GroupSessionReceipt, LessonReceipt, LessonsReceipt, OfferSweep, SeatBookingReceipt, SeriesBookingReceipt,
-    TimeOffReceipt, request_in,
-};
-use booking_core::availability::{AvailabilitySlot, TimeOff, TimeOffSpec};
-use booking_core::lesson::{BookableOccurrence, Lesson, OccurrenceQuery, SeriesRequest, SlotSpec};
+use crate::types::{MobileReceipt, OfferSweep, request_in};
+use booking_core::availability::{AvailabilitySlot, TimeOff};
+use booking_core::lesson::{BookableOccurrence, Lesson, OccurrenceQuery};
 use booking_core::read::SessionSummary;
 use booking_core::uniffi_support::Timestamp;
 use booking_core::{
-    Actor, BookingAvailability, BookingId, CourseId, GroupSession, NewGroupSession, Repository, SchedulingRules,
-    SeatBooking, SessionId, SlotId, TimeOffId, UserId,
+    Actor, BookingAvailability, BookingId, CourseId, GroupSession, Repository, SchedulingRules, SeatBooking, SessionId,
+    SlotId, UserId,
 };
 use std::sync::Arc;
 use std::time::Duration;
@@ -311,43 +308,6 @@ impl Engine {
         guard(|| self.inner.list_occurrences(&query))
     }
 
-    /// Approves a pending lesson (and the rest of its series), optionally setting its
-    /// meeting link.
-    #[uniffi::method(default(meeting_link = None, key = None))]
-    pub fn approve_lesson(
-        &self,
-        actor: Actor,
-        booking_id: BookingId,
-        meeting_link: Option<String>,
-        key: Option<String>,
-    ) -> Result<LessonReceipt, BookingError> {
-        guard(|| Ok(self.inner.approve_lesson(request_in(actor, key), booking_id, meeting_link)?.into()))
-    }
-
-    /// Declines a pending lesson (and the rest of its series); its time is free again.
-    #[uniffi::method(default(reason = None, key = None))]
-    pub fn decline_lesson(
-        &self,
-        actor: Actor,
-        booking_id: BookingId,
-        reason: Option<String>,
-        key: Option<String>,
-    ) -> Result<LessonReceipt, BookingError> {
-        guard(|| Ok(self.inner.decline_lesson(request_in(actor, key), booking_id, reason)?.into()))
-    }
-
-    /// Sets or replaces an active lesson's meeting link.
-    #[uniffi::method(default(key = None))]
-    pub fn set_meeting_link(
-        &self,
-        actor: Actor,
-        booking_id: BookingId,
-        meeting_link: String,
-        key: Option<String>,
-    ) -> Result<LessonReceipt, BookingError> {
-        guard(|| Ok(self.inner.set_meeting_link(request_in(actor, key), booking_id, meeting_link)?.into()))
-    }
-
     /// The rules in force for a teacher's bookings in `course_id` (`None`: outside any course):
     /// their rules for the course over their default rules, field by field (the core's
     /// `Calendar::rules_for_course`). A slot's own rules win over these. For the teacher, an
@@ -415,87 +375,30 @@ impl Engine {
     }
 }
 
-/// Declares the engine's commands: each takes the acting [`Actor`] first and an optional
-/// idempotency `key` last (default `null`/`nil`), converts its arguments with `From` into the
-/// core's, calls the core engine's method of the same name and converts its receipt.
+/// The engine's commands, from the core's command table
+/// ([`booking_core::typed_commands!`]): each takes the acting [`Actor`] first and an optional
+/// idempotency `key` last (default `null`/`nil`; so does every argument the table gives a
+/// default), calls the core engine's method of the same name and converts its receipt into the
+/// record for its value ([`MobileReceipt`]).
 macro_rules! commands {
-    ($($(#[$doc:meta])* fn $name:ident($($arg:ident: $ty:ty),*) -> $receipt:ty;)*) => {
+    ($(
+        $(#[$doc:meta])*
+        fn $name:ident($($arg:ident: $ty:ty $(= $default:expr)?),* $(,)?) -> $value:ty = $variant:ident { $($init:tt)* };
+    )*) => {
         #[uniffi::export]
         impl Engine {$(
             $(#[$doc])*
-            #[uniffi::method(default(key = None))]
-            #[allow(clippy::useless_conversion)]
-            pub fn $name(&self, actor: Actor, $($arg: $ty,)* key: Option<String>) -> Result<$receipt, BookingError> {
-                guard(|| Ok(self.inner.$name(request_in(actor, key), $($arg.into()),*)?.into()))
+            #[uniffi::method(default($($($arg = $default,)?)* key = None))]
+            pub fn $name(
+                &self,
+                actor: Actor,
+                $($arg: $ty,)*
+                key: Option<String>,
+            ) -> Result<<$value as MobileReceipt>::Receipt, BookingError> {
+                guard(|| Ok(self.inner.$name(request_in(actor, key), $($arg),*)?.into()))
             }
         )*}
     };
 }
 
-commands! {
-    /// Creates a group session.
-    fn create_session(session: NewGroupSession) -> GroupSessionReceipt;
-    /// Books a seat: confirmed if one is free, waitlisted if the session is full with its
-    /// waitlist on, else `SessionFull`.
-    fn book_seat(session_id: SessionId, student_id: UserId) -> SeatBookingReceipt;
-    /// Books `seats` seats in one booking (a parent booking for two children), all or
-    /// nothing: confirmed if that many seats are free and nobody waits, else waitlisted as one
-    /// (when the waitlist is on), else `SessionFull`. A waiting booking is served only when all
-    /// its seats are free; nobody behind it jumps the queue.
-    fn book_seats(session_id: SessionId, student_id: UserId, seats: u32) -> SeatBookingReceipt;
-    /// Accepts the seats offered to a waitlisted booking (offer mode): it is confirmed. An
-    /// offer that ran out is refused with `OfferExpired`.
-    fn accept_offer(booking_id: BookingId) -> SeatBookingReceipt;
-    /// Declines the seats offered to a waitlisted booking: the booking is cancelled and the
-    /// seats are offered to the next in line.
-    fn decline_offer(booking_id: BookingId) -> SeatBookingReceipt;
-    /// Cancels a seat booking; freed seats go to the head of the waitlist in the same step
-    /// (promoted, or offered in offer mode). A student may not give up a confirmed seat within
-    /// the session's cancellation cut-off (`CutoffPassed`); the teacher or an admin may, and
-    /// the `BookingCancelled` event says so (`cutoffOverridden`).
-    fn cancel_booking(booking_id: BookingId) -> SeatBookingReceipt;
-    /// Sets the number of seats; waitlisted students are served into added seats, in order
-    /// (promoted, or offered in offer mode).
-    fn change_capacity(session_id: SessionId, capacity: u32) -> GroupSessionReceipt;
-    /// Turns the waitlist on or off.
-    fn set_waitlist(session_id: SessionId, enabled: bool) -> GroupSessionReceipt;
-    /// Cancels the session and every active booking in it.
-    fn cancel_session(session_id: SessionId) -> GroupSessionReceipt;
-    /// Marks a confirmed seat booking attended (`true`) or no-show, from the session's start on.
-    fn mark_attendance(booking_id: BookingId, attended: bool) -> SeatBookingReceipt;
-    /// Publishes an availability slot for `teacher_id`.
-    fn publish_slot(teacher_id: UserId, slot: SlotSpec) -> crate::types::AvailabilitySlotReceipt;
-    /// Replaces a slot's course, zone, times and active flag; booked lessons keep their time.
-    fn update_slot(slot_id: SlotId, slot: SlotSpec) -> crate::types::AvailabilitySlotReceipt;
-    /// Activates or deactivates a slot; booked lessons keep their time.
-    fn set_slot_active(slot_id: SlotId, active: bool) -> crate::types::AvailabilitySlotReceipt;
-    /// Books the occurrence of `slot_id` starting at `starts_at`: confirmed, or pending when
-    /// the course needs the teacher's approval.
-    fn book_lesson(slot_id: SlotId, starts_at: Timestamp, student_id: UserId) -> LessonReceipt;
-    /// Books a recurring series of lessons from a weekly slot.
-    fn book_series(series: SeriesRequest) -> SeriesBookingReceipt;
-    /// Cancels one lesson before its start; its time is free again.
-    fn cancel_lesson(booking_id: BookingId) -> LessonReceipt;
-    /// Cancels a lesson of a series and every later active lesson of that series.
-    fn cancel_series_from(booking_id: BookingId) -> LessonsReceipt;
-    /// Marks a confirmed lesson attended (`true`) or no-show, from its start on.
-    fn mark_lesson_attendance(booking_id: BookingId, attended: bool) -> LessonReceipt;
-    /// Moves a lesson (one lesson of a series, too) to the occurrence of `slot_id` (one of the
-    /// same teacher's slots) starting at `starts_at`, atomically: the new time is taken and
-    /// the old one freed, or nothing changes. The new time is checked like a new booking; a
-    /// student moving to a slot whose course needs approval makes it pending again. A student
-    /// may not move it within the reschedule cut-off (`CutoffPassed`); the teacher or an admin
-    /// may, and the `LessonRescheduled` event says so (`cutoffOverridden`).
-    fn reschedule_lesson(booking_id: BookingId, slot_id: SlotId, starts_at: Timestamp) -> LessonReceipt;
-    /// Sets a teacher's scheduling rules for `course_id`, or their default rules when it is
-    /// `None`; empty rules remove that level. Returns the rules now set at that level.
-    /// Precedence, field by field: a slot's own rules, then these for its course, then the
-    /// default ones.
-    fn set_scheduling_rules(teacher_id: UserId, course_id: Option<CourseId>, rules: SchedulingRules) -> crate::types::SchedulingRulesReceipt;
-    /// Takes time off for a teacher: their slots offer nothing on those days (listings leave
-    /// the occurrences out, bookings are refused with `OccurrenceNotOffered`). Lessons already
-    /// booked then are kept.
-    fn add_time_off(teacher_id: UserId, time_off: TimeOffSpec) -> TimeOffReceipt;
-    /// Withdraws a teacher's time off; returns it.
-    fn remove_time_off(teacher_id: UserId, time_off_id: TimeOffId) -> TimeOffReceipt;
-}
+booking_core::typed_commands!(commands);

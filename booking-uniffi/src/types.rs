@@ -88,6 +88,13 @@ impl From<booking_core::OfferSweep> for OfferSweep {
     }
 }
 
+/// The record a core value travels in when a command returns it: `Receipt<T>` becomes
+/// `<T as MobileReceipt>::Receipt` (uniffi has no generic records).
+pub trait MobileReceipt: Sized {
+    /// The receipt record for this value.
+    type Receipt: From<booking_core::Receipt<Self>>;
+}
+
 macro_rules! receipts {
     ($($(#[$doc:meta])* $name:ident($ty:ty) from $core:ty = |$v:ident| $convert:expr;)*) => {$(
         $(#[$doc])*
@@ -102,6 +109,10 @@ macro_rules! receipts {
             /// Whether this is a replay of an earlier run with the same request key (then
             /// nothing was changed now).
             pub replayed: bool,
+        }
+
+        impl MobileReceipt for $core {
+            type Receipt = $name;
         }
 
         impl From<booking_core::Receipt<$core>> for $name {
