@@ -12,7 +12,7 @@ use crate::objects::{
 };
 use booking_core::{
     BookingError, BookingId, CourseId, Engine, ManualClock, NewGroupSession, Repository, Request, SchedulingRules,
-    SessionId, SlotId, TimeOffId, UserId, WaitlistMode,
+    SessionId, SlotId, UserId, WaitlistMode,
     availability::{SlotRecurrence, TimeOffSpec},
     lesson::{Lesson, MeetingLinkGenerator, OccurrenceQuery, SeriesEnd, SeriesMode, SeriesRequest, SlotSpec},
     read::{AgendaStatus, MAX_PAGE_SIZE, PageRequest, PageToken},
@@ -202,22 +202,60 @@ impl PyEngine {
     }
 }
 
-/// `Engine`'s `#[pymethods]` (pyo3 takes one block per class): first the commands of the
-/// table, each `fn name(argument: Type, ...) -> Value;` made into
-/// `name(actor, argument, ..., *, key=None)`, which converts each argument by its type
-/// ([`FromArg`]: the argument's name is the field an `InvalidInputError` names), then the
-/// request (`actor`, `key`), runs the core's `Engine::name` with the GIL released and returns
-/// its receipt, the value as `ReceiptValue::Value`; then the hand-written methods.
+/// Whether `Engine`'s Python method for a command of the core's table is written by hand
+/// below, because its Python shape differs from the table's (keyword arguments, defaults, a
+/// value object built from keywords): expands to the first group if so, else to the second.
+macro_rules! hand_written {
+    (create_session $yes:tt $no:tt) => { hand_written! { @ $yes } };
+    (book_seat $yes:tt $no:tt) => { hand_written! { @ $yes } };
+    (book_seats $yes:tt $no:tt) => { hand_written! { @ $yes } };
+    (change_capacity $yes:tt $no:tt) => { hand_written! { @ $yes } };
+    (publish_slot $yes:tt $no:tt) => { hand_written! { @ $yes } };
+    (update_slot $yes:tt $no:tt) => { hand_written! { @ $yes } };
+    (book_series $yes:tt $no:tt) => { hand_written! { @ $yes } };
+    (approve_lesson $yes:tt $no:tt) => { hand_written! { @ $yes } };
+    (decline_lesson $yes:tt $no:tt) => { hand_written! { @ $yes } };
+    (set_scheduling_rules $yes:tt $no:tt) => { hand_written! { @ $yes } };
+    (add_time_off $yes:tt $no:tt) => { hand_written! { @ $yes } };
+    ($name:ident $yes:tt $no:tt) => { hand_written! { @ $no } };
+    (@ { $($then:tt)* }) => { $($then)* };
+}
+
+/// `Engine`'s `#[pymethods]` (pyo3 takes one block per class): the core's typed commands
+/// ([`booking_core::typed_commands!`]) that are not [`hand_written!`], each
+/// `fn name(argument: Type, ...) -> Value` made into `name(actor, argument, ..., *, key=None)`,
+/// which converts each argument by its type ([`FromArg`]: the argument's name is the field an
+/// `InvalidInputError` names), then the request (`actor`, `key`), runs the core's
+/// `Engine::name` with the GIL released and returns its receipt, its value wrapped by type
+/// (`ReceiptValue::from`); then the hand-written methods. A command added to the core's table
+/// thus reaches Python with nothing written here.
 macro_rules! engine_methods {
+    // Walk the table, keeping the commands made here.
+    (@walk [$($kept:tt)*] $methods:tt) => {
+        engine_methods! { @emit [$($kept)*] $methods }
+    };
     (
-        commands { $( $(#[$attr:meta])* fn $name:ident($($arg:ident: $ty:ty),*) -> $value:ident; )* }
-        $($methods:tt)*
+        @walk [$($kept:tt)*] $methods:tt
+        $(#[$doc:meta])* fn $name:ident $args:tt -> $value:ty = $variant:ident $init:tt;
+        $($rest:tt)*
+    ) => {
+        hand_written! {
+            $name
+            { engine_methods! { @walk [$($kept)*] $methods $($rest)* } }
+            { engine_methods! { @walk [$($kept)* { $(#[$doc])* fn $name $args -> $value }] $methods $($rest)* } }
+        }
+    };
+    (
+        @emit [$({
+            $(#[$doc:meta])* fn $name:ident($($arg:ident: $ty:ty $(= $default:expr)?),* $(,)?) -> $value:ty
+        })*]
+        { $($methods:tt)* }
     ) => {
         #[pymethods]
         impl PyEngine {
             $(
-                $(#[$attr])*
-                #[pyo3(signature = (actor, $($arg),*, *, key = None))]
+                $(#[$doc])*
+                #[pyo3(signature = (actor, $($arg $(= $default)?),*, *, key = None))]
                 fn $name(
                     &self,
                     py: Python<'_>,
@@ -228,7 +266,7 @@ macro_rules! engine_methods {
                     $(let $arg = <$ty as FromArg>::from_arg(stringify!($arg), $arg)?;)*
                     let request = request(actor, key)?;
                     let r = self.run(py, move |e| e.$name(request, $($arg),*))?;
-                    Ok(PyReceipt::new(r, ReceiptValue::$value))
+                    Ok(PyReceipt::new(r, ReceiptValue::from))
                 }
             )*
             $($methods)*
@@ -236,47 +274,8 @@ macro_rules! engine_methods {
     };
 }
 
-engine_methods! {
-    commands {
-        /// Accepts the seat offered to a waitlisted booking (offer mode): it is confirmed. An
-        /// offer that ran out is refused with `OfferExpiredError`.
-        fn accept_offer(booking_id: BookingId) -> Seat;
-        /// Declines the seat offered to a waitlisted booking: the booking is cancelled and the
-        /// seat is offered to the next in line.
-        fn decline_offer(booking_id: BookingId) -> Seat;
-        /// Cancels a seat booking; a freed seat goes to the head of the waitlist in the same step.
-        fn cancel_booking(booking_id: BookingId) -> Seat;
-        /// Turns the waitlist on or off.
-        fn set_waitlist(session_id: SessionId, enabled: bool) -> Session;
-        /// Cancels a session and every active booking in it.
-        fn cancel_session(session_id: SessionId) -> Session;
-        /// Marks a seat booking attended (`True`) or no-show (`False`), from the session's start.
-        fn mark_attendance(booking_id: BookingId, attended: bool) -> Seat;
-        /// Activates or deactivates a slot.
-        fn set_slot_active(slot_id: SlotId, active: bool) -> Slot;
-        /// Books the occurrence of a slot starting at `starts_at`: confirmed, or pending when the
-        /// course needs approval.
-        fn book_lesson(slot_id: SlotId, starts_at: DateTime<Utc>, student_id: UserId) -> Lesson;
-        /// Cancels one lesson before its start.
-        fn cancel_lesson(booking_id: BookingId) -> Lesson;
-        /// Cancels a lesson of a series and every later active lesson of it; the value is the
-        /// list of lessons.
-        fn cancel_series_from(booking_id: BookingId) -> Lessons;
-        /// Sets or replaces an active lesson's meeting link.
-        fn set_meeting_link(booking_id: BookingId, meeting_link: String) -> Lesson;
-        /// Marks a confirmed lesson attended (`True`) or no-show (`False`), from its start.
-        fn mark_lesson_attendance(booking_id: BookingId, attended: bool) -> Lesson;
-        /// Moves a lesson (confirmed or pending; one occurrence of a series too) to the occurrence
-        /// of `slot_id` (same teacher) starting at `starts_at`, atomically: the new time is taken
-        /// and the old one freed, or nothing changes. The new time is checked like a booking; a
-        /// student moving to a time that needs approval makes it pending again. A student is
-        /// refused within the reschedule cut-off (`CutoffPassedError`); a teacher or admin may,
-        /// and the event records `cutoff_overridden`.
-        fn reschedule_lesson(booking_id: BookingId, slot_id: SlotId, starts_at: DateTime<Utc>) -> Lesson;
-        /// Withdraws a teacher's time off; the value is the `TimeOff` removed.
-        fn remove_time_off(teacher_id: UserId, time_off_id: TimeOffId) -> TimeOff;
-    }
-
+// The hand-written methods, then the core's table.
+booking_core::typed_commands!(engine_methods @walk [] {
     #[new]
     #[pyo3(signature = (store, *, clock = None, max_attempts = None, local_queueing = true, meeting_links = None,
         ical_uid_domain = None, ical_prodid = None))]
@@ -914,4 +913,4 @@ engine_methods! {
     fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
         Ok(format!("Engine({})", self.store.bind(py).repr()?))
     }
-}
+});

@@ -1118,8 +1118,24 @@ event_fields! {
     }
 }
 
-/// The value of a receipt, kept as the core's value until Python reads `Receipt.value`.
-pub(crate) enum ReceiptValue {
+/// `ReceiptValue`, one variant per value a command returns, and the `From` that picks the
+/// variant by the core's type (the engine's typed commands wrap their receipt's value with it).
+macro_rules! receipt_values {
+    ($($(#[$doc:meta])* $variant:ident($ty:ty),)*) => {
+        /// The value of a receipt, kept as the core's value until Python reads `Receipt.value`.
+        pub(crate) enum ReceiptValue {
+            $($(#[$doc])* $variant($ty),)*
+        }
+
+        $(impl From<$ty> for ReceiptValue {
+            fn from(value: $ty) -> Self {
+                ReceiptValue::$variant(value)
+            }
+        })*
+    };
+}
+
+receipt_values! {
     /// `SeatBooking`.
     Seat(SeatBooking),
     /// `GroupSession`.
