@@ -46,14 +46,7 @@ macro_rules! commands {
             /// ```
             pub fn name(&self) -> &'static str {
                 match self {
-                    $(Command::$name { .. } => {
-                        const NAME: &str = stringify!($name);
-                        const BYTES: [u8; snake_case_len(NAME)] = snake_case(NAME);
-                        match std::str::from_utf8(&BYTES) {
-                            Ok(name) => name,
-                            Err(_) => unreachable!(),
-                        }
-                    })*
+                    $(Command::$name { .. } => crate::names::snake_name!($name),)*
                 }
             }
 
@@ -65,41 +58,6 @@ macro_rules! commands {
             }
         }
     };
-}
-
-/// The length of `CamelCase` in snake case (`camel_case`): one byte more per inner capital.
-const fn snake_case_len(camel: &str) -> usize {
-    let bytes = camel.as_bytes();
-    let (mut i, mut len) = (0, 0);
-    while i < bytes.len() {
-        if i > 0 && bytes[i].is_ascii_uppercase() {
-            len += 1;
-        }
-        len += 1;
-        i += 1;
-    }
-    len
-}
-
-/// `CamelCase` (ASCII) in snake case, at compile time: the command names of [`Command::name`].
-const fn snake_case<const N: usize>(camel: &str) -> [u8; N] {
-    let bytes = camel.as_bytes();
-    let mut out = [0u8; N];
-    let (mut i, mut j) = (0, 0);
-    while i < bytes.len() {
-        if bytes[i].is_ascii_uppercase() {
-            if i > 0 {
-                out[j] = b'_';
-                j += 1;
-            }
-            out[j] = bytes[i].to_ascii_lowercase();
-        } else {
-            out[j] = bytes[i];
-        }
-        j += 1;
-        i += 1;
-    }
-    out
 }
 
 commands! {

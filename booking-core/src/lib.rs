@@ -55,6 +55,7 @@ pub mod index;
 pub mod lesson;
 mod meeting;
 mod memory;
+mod names;
 pub mod read;
 pub mod repository;
 pub mod rules;
