@@ -5,12 +5,12 @@
 //! [`ToPy`] impl per core type, and each class's getters and `repr` are declared by
 //! [`py_methods!`] from the list of the core fields it shows.
 //!
-//! `Event`'s attributes come from one table, [`event_fields!`]: each kind names every field it
-//! has (no `..`), so a field added to a kind in the core fails to compile here; a kind added to
-//! the core fails the compile-time check that the table has as many kinds as
-//! `EventKind::NAMES` (the enum is `#[non_exhaustive]`, so no `match` outside the core can be
-//! exhaustive), and at run time an unmirrored kind raises `InternalError` rather than reading
-//! as `None`.
+//! `Event`'s attributes come from the core's table of event kinds
+//! (`booking_core::event_kinds!`): each field of each kind sets the attribute of its name
+//! ([`event_field!`] says which fields set other or more attributes), so a field the core adds
+//! without an attribute here fails to compile, and a kind the core adds reaches Python with
+//! nothing written here. `EventKind` is `#[non_exhaustive]`, so the `match` keeps a last arm:
+//! it cannot be reached, and would raise `InternalError` rather than read as `None`.
 
 use crate::convert::{self, Count, Id, PyActor};
 use crate::errors::{self, Result};
@@ -919,27 +919,49 @@ py_methods! {
 #[derive(PartialEq)]
 pub(crate) struct PyEvent(pub(crate) Event);
 
-/// `Event`'s attributes that some kinds carry, then the table of which kind carries which.
+/// How one field of an event sets `Event`'s attributes (`$fields` holds them, `$value` is the
+/// field): the attribute of its name, except a field whose name says less than the attribute
+/// (`previous`) and the objects an event carries whole, which also set the ids they hold.
+macro_rules! event_field {
+    ($fields:ident, previous, $value:ident) => {
+        $fields.previous_capacity = Some($value);
+    };
+    ($fields:ident, session, $value:ident) => {
+        $fields.session = Some($value);
+        add_session_fields(&mut $fields, $value);
+    };
+    ($fields:ident, lesson, $value:ident) => {
+        $fields.lesson = Some($value);
+        add_lesson_fields(&mut $fields, $value);
+    };
+    ($fields:ident, slot, $value:ident) => {
+        $fields.slot = Some($value);
+        $fields.teacher_id = Some(&$value.teacher_id);
+    };
+    ($fields:ident, time_off, $value:ident) => {
+        $fields.time_off = Some($value);
+        $fields.teacher_id = Some(&$value.teacher_id);
+        $fields.time_off_id = Some(&$value.id);
+    };
+    ($fields:ident, $field:ident, $value:ident) => {
+        $fields.$field = Some($value);
+    };
+}
+
+/// `Event`'s attributes that some kinds carry, then (from the core's `event_kinds!`) the kinds.
 ///
-/// The first list declares the attributes (a getter each, `None` for a kind without it). In
-/// the table, each kind names every field it has, in a pattern without `..`; a field becomes
-/// the attribute of the same name (`field: attribute` for another name), and `+ expression`
-/// adds the attributes derived from the fields (a lesson's student, ...).
+/// The first list declares the attributes (a getter each, `None` for a kind without it); each
+/// kind's fields set them by [`event_field!`].
 macro_rules! event_fields {
-    // `EventFields { attribute: Some(field), .., ..base }`, one kind's fields at a time.
-    (@set ($base:expr) [$($set:tt)*]) => { EventFields { $($set)* ..$base } };
-    (@set ($base:expr) [$($set:tt)*] $field:ident : $attribute:ident $(, $($rest:tt)*)?) => {
-        event_fields!(@set ($base) [$($set)* $attribute: Some($attribute),] $($($rest)*)?)
-    };
-    (@set ($base:expr) [$($set:tt)*] $field:ident $(, $($rest:tt)*)?) => {
-        event_fields!(@set ($base) [$($set)* $field: Some($field),] $($($rest)*)?)
-    };
-    (@derived $derived:expr) => { $derived };
-    (@derived) => { EventFields::default() };
     (
-        attributes { $( $(#[$attr:meta])* $name:ident ),* $(,)? }
-        repr($($r:ident),* $(,)?);
-        kinds { $( $kind:ident { $( $field:ident $(: $renamed:ident)? ),* } $(+ $derived:expr)? ),* $(,)? }
+        @python {
+            attributes { $( $(#[$attr:meta])* $name:ident ),* $(,)? }
+            repr($($r:ident),* $(,)?);
+        }
+        $(
+            $(#[$doc:meta])*
+            $kind:ident { $($(#[$field_attr:meta])* $field:ident: $ty:ty),* $(,)? },
+        )*
     ) => {
         /// For one event, the attributes its kind carries (a reference into the core's event).
         #[derive(Default)]
@@ -947,24 +969,19 @@ macro_rules! event_fields {
             $( $name: Option<&'a dyn ToPy>, )*
         }
 
-        // `EventKind` is `#[non_exhaustive]`: count the kinds instead of a compiler check.
-        const _: () = assert!(
-            [$(stringify!($kind)),*].len() == EventKind::NAMES.len(),
-            "booking-py: the core has an event kind the Event table in src/objects.rs does not mirror"
-        );
-
-        /// The attributes `kind` carries; an unmirrored kind (see the assertion above) is an
-        /// internal error, not an event without attributes.
+        /// The attributes `kind` carries.
         fn event_fields(kind: &EventKind) -> Result<EventFields<'_>> {
             Ok(match kind {
                 $(
-                    EventKind::$kind { $($field $(: $renamed)?),* } => event_fields!(
-                        @set (event_fields!(@derived $($derived)?)) [] $($field $(: $renamed)?),*
-                    ),
+                    EventKind::$kind { $($field),* } => {
+                        let mut fields = EventFields::default();
+                        $(event_field!(fields, $field, $field);)*
+                        fields
+                    }
                 )*
                 other => {
                     return Err(errors::Error::Internal(format!(
-                        "the binding does not mirror the event kind {:?}",
+                        "the binding does not know the event kind {:?}",
                         other.name()
                     )));
                 }
@@ -990,29 +1007,23 @@ macro_rules! event_fields {
     };
 }
 
-/// The attributes of a session as an event carries it.
-fn session_fields(session: &GroupSession) -> EventFields<'_> {
-    EventFields {
-        session_id: Some(&session.id),
-        teacher_id: Some(&session.teacher_id),
-        course_id: Some(&session.course_id),
-        ..EventFields::default()
-    }
+/// The ids of a session an event carries whole.
+fn add_session_fields<'a>(fields: &mut EventFields<'a>, session: &'a GroupSession) {
+    fields.session_id = Some(&session.id);
+    fields.teacher_id = Some(&session.teacher_id);
+    fields.course_id = Some(&session.course_id);
 }
 
-/// The attributes of a lesson as an event carries it.
-fn lesson_fields(lesson: &Lesson) -> EventFields<'_> {
-    EventFields {
-        booking_id: Some(&lesson.id),
-        student_id: Some(&lesson.student_id),
-        teacher_id: Some(&lesson.teacher_id),
-        course_id: Some(&lesson.course_id),
-        series_id: Some(&lesson.series_id),
-        ..EventFields::default()
-    }
+/// The ids of a lesson an event carries whole.
+fn add_lesson_fields<'a>(fields: &mut EventFields<'a>, lesson: &'a Lesson) {
+    fields.booking_id = Some(&lesson.id);
+    fields.student_id = Some(&lesson.student_id);
+    fields.teacher_id = Some(&lesson.teacher_id);
+    fields.course_id = Some(&lesson.course_id);
+    fields.series_id = Some(&lesson.series_id);
 }
 
-event_fields! {
+booking_core::event_kinds!(event_fields @python {
     attributes {
         /// The session concerned.
         session_id,
@@ -1079,44 +1090,7 @@ event_fields! {
         session_id, booking_id, student_id, position, previous_status, status, capacity, enabled, seats,
         expires_at, cutoff_overridden, previous_starts_at, time_off_id, series_id,
     );
-    kinds {
-        SessionCreated { session } + session_fields(session),
-        BookingConfirmed { session_id, booking_id, student_id, seats },
-        BookingWaitlisted { session_id, booking_id, student_id, position, seats },
-        BookingPromoted { session_id, booking_id, student_id },
-        BookingCancelled { session_id, booking_id, student_id, previous_status, cutoff_overridden },
-        SeatOffered { session_id, booking_id, student_id, seats, expires_at },
-        OfferAccepted { session_id, booking_id, student_id },
-        OfferDeclined { session_id, booking_id, student_id },
-        OfferExpired { session_id, booking_id, student_id },
-        SessionClosed { session_id },
-        SessionReopened { session_id },
-        CapacityChanged { session_id, previous: previous_capacity, capacity },
-        WaitlistChanged { session_id, enabled },
-        SessionCancelled { session_id },
-        AttendanceMarked { session_id, booking_id, student_id, status },
-        SlotPublished { slot } + EventFields { teacher_id: Some(&slot.teacher_id), ..EventFields::default() },
-        SlotUpdated { slot } + EventFields { teacher_id: Some(&slot.teacher_id), ..EventFields::default() },
-        LessonRequested { lesson } + lesson_fields(lesson),
-        LessonBooked { lesson } + lesson_fields(lesson),
-        LessonApproved { booking_id, teacher_id, student_id, meeting_link },
-        LessonDeclined { booking_id, teacher_id, student_id, reason },
-        LessonCancelled { booking_id, teacher_id, student_id, previous_status, cutoff_overridden },
-        LessonRescheduled {
-            lesson, previous_slot_id, previous_starts_at, previous_ends_at, cutoff_overridden
-        } + lesson_fields(lesson),
-        SchedulingRulesSet { teacher_id, course_id, rules },
-        TimeOffAdded { time_off } + EventFields {
-            teacher_id: Some(&time_off.teacher_id),
-            time_off_id: Some(&time_off.id),
-            ..EventFields::default()
-        },
-        TimeOffRemoved { teacher_id, time_off_id },
-        MeetingLinkSet { booking_id, meeting_link },
-        LessonAttendanceMarked { booking_id, teacher_id, student_id, status },
-        SeriesBooked { series_id, student_id, lessons, skipped },
-    }
-}
+});
 
 /// `ReceiptValue`, one variant per value a command returns, and the `From` that picks the
 /// variant by the core's type (the engine's typed commands wrap their receipt's value with it).
