@@ -52,7 +52,7 @@ fun main(args: Array<String>) {
     println("kotlin allErrorCodes() (no args): median %.0f ns/call".format(floor(5000) { allErrorCodes() }))
     println("kotlin engine.now() (no args):    median %.0f ns/call".format(floor(5000) { engine.now() }))
     println("kotlin engine.session(actor, id): median %.0f ns/call".format(floor(5000) { engine.session(Actor.System, someId) }))
-    println("kotlin new JNA call-status struct: median %.0f ns".format(floor(20000) { UniffiRustCallStatus() }))
+    println("kotlin new JNA call-status struct: median %.0f ns".format(floor(20000) { org.booking.UniffiRustCallStatus() }))
     println("kotlin engine.bookSeat (FFI):    median %.0f ns/call (%d rounds of %.0f calls; all: %s)".format(
         results[results.size / 2], repeats, calls, results.joinToString { "%.0f".format(it) }))
 }
