@@ -1,5 +1,6 @@
-//! The 1:1 lesson side of the engine: reads, the typed lesson commands, and how a lesson
-//! command's state is loaded and decided.
+//! The 1:1 lesson side of the engine: reads, and how a lesson command's state is loaded and
+//! decided. (The typed lesson commands come from the command table: `typed_commands!` in
+//! `command.rs`.)
 
 use super::*;
 

@@ -1,5 +1,6 @@
-//! The group-session side of the engine: the typed seat commands, and how a seat command's
-//! session is loaded and decided.
+//! The group-session side of the engine: sweeping expired offers, and how a seat command's
+//! session is loaded and decided. (The typed seat commands, like every typed command, come from
+//! the command table: `typed_commands!` in `command.rs`.)
 
 use super::*;
 
