@@ -28,6 +28,16 @@
 //!
 //! Loads may return stale data (the version check catches it), but never a torn aggregate.
 //!
+//! # Several commits in one step (group commit)
+//! While one command on a session is being committed, the engine decides the commands that
+//! arrived behind it on the state that commit produces, and hands their commits to the store
+//! together, in order, with [`Repository::commit_all`]: each commit is conditional on the
+//! version the one before it writes, and keeps its own request record and events. A store
+//! that can apply them in one transaction (SQLite) or one round trip (PostgreSQL) overrides
+//! `commit_all` to do so, all or none; the provided method commits them one after another and
+//! says how many it committed before the first failure. Either way each commit keeps every
+//! guarantee above, so the engine never needs more than "these first `n` are applied".
+//!
 //! # Failures
 //! A store that cannot answer in time (a network partition, a database server down or
 //! restarting, a connection or statement timeout) returns [`StoreError::Unavailable`] within
@@ -114,6 +124,7 @@ use crate::{
 };
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
 use std::sync::Arc;
 
 /// Where a booking lives, so commands can name a booking by its id alone.
@@ -169,7 +180,8 @@ impl AggregateKey {
 #[serde(tag = "aggregate", rename_all = "snake_case")]
 pub enum Write {
     /// Store `session` if the stored one is at `expected_version` (`0`: must not exist).
-    /// `session.version` is `expected_version + 1`.
+    /// `session.version` is `expected_version + 1`, or more in a batch whose writes were
+    /// folded ([`Commit::fold_chained_writes`]).
     Session {
         /// The version the decision was made on.
         expected_version: u64,
@@ -199,6 +211,24 @@ impl Write {
             Write::Session { expected_version, .. }
             | Write::Calendar { expected_version, .. }
             | Write::Lesson { expected_version, .. } => *expected_version,
+        }
+    }
+
+    /// The version this writes (the written aggregate's).
+    pub fn new_version(&self) -> u64 {
+        match self {
+            Write::Session { session, .. } => session.version,
+            Write::Calendar { calendar, .. } => calendar.version,
+            Write::Lesson { lesson, .. } => lesson.version,
+        }
+    }
+
+    /// This write's new state, expected at `expected_version` instead.
+    fn expecting(self, expected_version: u64) -> Write {
+        match self {
+            Write::Session { session, .. } => Write::Session { expected_version, session },
+            Write::Calendar { calendar, .. } => Write::Calendar { expected_version, calendar },
+            Write::Lesson { lesson, .. } => Write::Lesson { expected_version, lesson },
         }
     }
 
@@ -252,6 +282,65 @@ pub struct Commit {
 }
 
 impl Commit {
+    /// Folds the writes of a batch for [`Repository::commit_all`] that continue an earlier
+    /// write of the batch into that write: when commit `j` writes an aggregate at exactly the
+    /// version an earlier commit `i` writes it, commit `i` writes commit `j`'s state instead
+    /// (still expecting what it expected) and commit `j` writes nothing. Applied in order, the
+    /// batch then leaves the same aggregates (at the same final versions), request records,
+    /// indexes, booking history and events as before, writing each aggregate once instead of
+    /// once per command: what a store that applies a batch in one transaction does to save
+    /// the rewrites. Only the versions in between are never stored. For a store that applies
+    /// a batch all or none only: a folded batch cannot stop after a commit whose write was
+    /// moved to an earlier one. What a store derives per commit from its writes (PostgreSQL
+    /// files each event under its session and the version its commit made) it reads before
+    /// folding.
+    ///
+    /// ```
+    /// use booking_core::repository::{Commit, Write};
+    /// # use booking_core::*;
+    /// # use chrono::{TimeDelta, Utc};
+    /// # let teacher = UserId::from_uuid(uuid::Uuid::from_u128(1));
+    /// # let new = NewGroupSession {
+    /// #     teacher_id: teacher, course_id: None, title: "Choir".into(), starts_at: Utc::now() + TimeDelta::days(9),
+    /// #     time_zone: "UTC".into(), duration_minutes: 60, meeting_link: "https://meet.example.com/c".into(),
+    /// #     capacity: 2, waitlist_enabled: true, waitlist_mode: Default::default(), rules: Default::default(),
+    /// # };
+    /// # let v1 = Engine::new(InMemoryRepository::new()).create_session(Actor::Teacher(teacher), new)?.value;
+    /// let step = |from: &GroupSession| {
+    ///     let mut next = from.clone();
+    ///     next.version += 1;
+    ///     Write::Session { expected_version: from.version, session: std::sync::Arc::new(next) }
+    /// };
+    /// let commit = |write: Write| Commit { writes: vec![write], request: None, events: vec![], finished_bookings: vec![] };
+    /// let second = step(&v1);
+    /// let Write::Session { session: v2, .. } = &second else { unreachable!() };
+    /// let third = step(v2);
+    /// let mut batch = vec![commit(second), commit(third)];
+    /// Commit::fold_chained_writes(&mut batch);
+    /// assert_eq!((batch[0].writes[0].expected_version(), batch[0].writes[0].new_version()), (1, 3));
+    /// assert!(batch[1].writes.is_empty());
+    /// # Ok::<(), BookingError>(())
+    /// ```
+    pub fn fold_chained_writes(commits: &mut [Commit]) {
+        // Where each aggregate's latest write of the batch is: (commit, write).
+        let mut latest: HashMap<AggregateKey, (usize, usize)> = HashMap::new();
+        for j in 0..commits.len() {
+            for write in std::mem::take(&mut commits[j].writes) {
+                let key = write.key();
+                match latest.get(&key) {
+                    Some(&(i, w)) if commits[i].writes[w].new_version() == write.expected_version() => {
+                        let expected = commits[i].writes[w].expected_version();
+                        commits[i].writes[w] = write.expecting(expected);
+                    }
+                    _ => {
+                        commits[j].writes.push(write);
+                        latest.insert(key, (j, commits[j].writes.len() - 1));
+                    }
+                }
+            }
+        }
+    }
+
     /// The bookings created by this commit, with where they live; a store indexes them for
     /// [`Repository::locate_booking`].
     pub fn new_bookings(&self) -> impl Iterator<Item = (BookingId, BookingLocation)> + '_ {
@@ -364,6 +453,17 @@ impl From<StoreError> for BookingError {
     }
 }
 
+/// Why [`Repository::commit_all`] stopped: how many of its first commits were applied, and
+/// why the next one was not.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{committed} commits applied, then: {error}")]
+pub struct BatchFailure {
+    /// How many of the first commits were applied (0 for a store that applies all or none).
+    pub committed: usize,
+    /// Why the next commit was not applied.
+    pub error: StoreError,
+}
+
 /// The storage contract. See the [module docs](self) for the guarantees a store must give.
 pub trait Repository: Send + Sync {
     /// The session with this id, as last committed.
@@ -377,6 +477,30 @@ pub trait Repository: Send + Sync {
 
     /// Applies `commit` atomically and conditionally, or not at all.
     fn commit(&self, commit: Commit) -> Result<(), StoreError>;
+
+    /// Applies `commits` in order, each atomically and conditionally as [`commit`](Self::commit)
+    /// does; a later commit may expect the version an earlier one writes. On a failure, says
+    /// how many of the first commits were applied ([`BatchFailure::committed`]) and why the
+    /// next one was not; none after it is applied.
+    ///
+    /// The provided method calls [`commit`](Self::commit) for each in turn. A store that can
+    /// apply several commits in one transaction overrides it to save the round trips, and then
+    /// applies all of them or none (`committed: 0`). See the [module docs](self), "Several
+    /// commits in one step".
+    ///
+    /// ```
+    /// use booking_core::repository::{Commit, Repository};
+    /// use booking_core::InMemoryRepository;
+    /// let store = InMemoryRepository::new();
+    /// let nothing = || Commit { writes: vec![], request: None, events: vec![], finished_bookings: vec![] };
+    /// assert_eq!(store.commit_all(vec![nothing(), nothing()]), Ok(()));
+    /// ```
+    fn commit_all(&self, commits: Vec<Commit>) -> Result<(), BatchFailure> {
+        for (committed, commit) in commits.into_iter().enumerate() {
+            self.commit(commit).map_err(|error| BatchFailure { committed, error })?;
+        }
+        Ok(())
+    }
 
     /// The person's calendar (slots and active-lesson holds), as last committed.
     fn load_calendar(&self, owner: UserId) -> Result<Option<Arc<Calendar>>, StoreError>;
@@ -540,6 +664,17 @@ pub trait StoreWrapper: Send + Sync {
     fn commit(this: &Self, commit: Commit) -> Result<(), StoreError> {
         this.inner().commit(commit)
     }
+    /// [`Repository::commit_all`]: by default each commit through this wrapper's
+    /// [`commit`](Self::commit), one after another, so a wrapper that changes `commit` changes
+    /// every commit. A wrapper that leaves `commit` alone overrides this to forward to the
+    /// inner store (`this.inner().commit_all(commits)`), which keeps the inner store's single
+    /// transaction.
+    fn commit_all(this: &Self, commits: Vec<Commit>) -> Result<(), BatchFailure> {
+        for (committed, commit) in commits.into_iter().enumerate() {
+            Self::commit(this, commit).map_err(|error| BatchFailure { committed, error })?;
+        }
+        Ok(())
+    }
     /// [`Repository::load_calendar`].
     fn load_calendar(this: &Self, owner: UserId) -> Result<Option<Arc<Calendar>>, StoreError> {
         this.inner().load_calendar(owner)
@@ -599,6 +734,9 @@ impl<W: StoreWrapper> Repository for W {
     fn commit(&self, commit: Commit) -> Result<(), StoreError> {
         W::commit(self, commit)
     }
+    fn commit_all(&self, commits: Vec<Commit>) -> Result<(), BatchFailure> {
+        W::commit_all(self, commits)
+    }
     fn load_calendar(&self, owner: UserId) -> Result<Option<Arc<Calendar>>, StoreError> {
         W::load_calendar(self, owner)
     }
@@ -640,6 +778,10 @@ impl<R: Repository + ?Sized> StoreWrapper for Arc<R> {
     fn inner(&self) -> &R {
         self
     }
+
+    fn commit_all(this: &Self, commits: Vec<Commit>) -> Result<(), BatchFailure> {
+        this.inner().commit_all(commits)
+    }
 }
 
 impl<R: Repository + ?Sized> StoreWrapper for Box<R> {
@@ -648,6 +790,10 @@ impl<R: Repository + ?Sized> StoreWrapper for Box<R> {
     fn inner(&self) -> &R {
         self
     }
+
+    fn commit_all(this: &Self, commits: Vec<Commit>) -> Result<(), BatchFailure> {
+        this.inner().commit_all(commits)
+    }
 }
 
 impl<R: Repository, G: Send + Sync> StoreWrapper for Guarded<R, G> {
@@ -655,5 +801,9 @@ impl<R: Repository, G: Send + Sync> StoreWrapper for Guarded<R, G> {
 
     fn inner(&self) -> &R {
         &self.store
+    }
+
+    fn commit_all(this: &Self, commits: Vec<Commit>) -> Result<(), BatchFailure> {
+        this.inner().commit_all(commits)
     }
 }

@@ -99,12 +99,37 @@ fn version(v: u64) -> Result<i64, StoreError> {
     i64::try_from(v).map_err(|_| StoreError::Backend(format!("version {v} does not fit a bigint")))
 }
 
+/// The session whose events a commit's are, and the version the commit gave it.
+pub(crate) type EventsSession = Option<(uuid::Uuid, i64)>;
+
+/// The session a commit's events belong to: a group command writes exactly one session
+/// (creating or cancelling it also writes the teacher's calendar, which holds its time), and
+/// its events are that session's, at the version it writes.
+pub(crate) fn events_session(commit: &Commit) -> Result<EventsSession, StoreError> {
+    let mut sessions = commit.writes.iter().filter_map(|w| match w {
+        Write::Session { session, .. } => Some(session),
+        _ => None,
+    });
+    Ok(match (sessions.next(), sessions.next()) {
+        (Some(session), None) => Some((session.id.as_uuid(), version(session.version)?)),
+        _ => None,
+    })
+}
+
 impl<'a> Payload<'a> {
     /// The payload for `commit`, its writes in ascending [`AggregateKey`] order (the lock
     /// order of every commit, so two commits never wait on each other in a cycle).
     ///
     /// [`AggregateKey`]: booking_core::repository::AggregateKey
     pub(crate) fn new(commit: &'a Commit) -> Result<Self, StoreError> {
+        Self::with_events_of(commit, events_session(commit)?)
+    }
+
+    /// The payload for `commit`, its events recorded as those of `session` (id and version):
+    /// what [`events_session`] said of the commit before a batch's writes were folded
+    /// ([`Commit::fold_chained_writes`] moves a session's write to an earlier commit, but each
+    /// commit's events stay those of the version it made).
+    pub(crate) fn with_events_of(commit: &'a Commit, session: EventsSession) -> Result<Self, StoreError> {
         let mut writes: Vec<&Write> = commit.writes.iter().collect();
         writes.sort_by_key(|w| w.key());
         let writes = writes
@@ -133,16 +158,6 @@ impl<'a> Payload<'a> {
                 })
             })
             .collect::<Result<Vec<_>, StoreError>>()?;
-        // A group command writes exactly one session (creating or cancelling it also writes
-        // the teacher's calendar, which holds its time): its events are that session's.
-        let mut sessions = commit.writes.iter().filter_map(|w| match w {
-            Write::Session { session, .. } => Some(session),
-            _ => None,
-        });
-        let session = match (sessions.next(), sessions.next()) {
-            (Some(session), None) => Some((session.id.as_uuid(), version(session.version)?)),
-            _ => None,
-        };
         let events = commit
             .events
             .iter()

@@ -155,6 +155,14 @@
 //! failures and deadlocks (SQLSTATE `40001`, `40P01`) are mapped to
 //! [`StoreError::Conflict`] as well, since a fresh decision resolves them.
 //!
+//! **Batches** (schema version 7, `migrations/0007_commit_all.sql`). The engine's group commit
+//! hands [`Repository::commit_all`] the commits of the seat commands it decided together on one
+//! session, each expecting the version the one before it writes. They go in one round trip too:
+//! `SELECT booking_commit_all($1)` with a `jsonb` array of the same payloads, which calls
+//! `booking_commit` on each in order inside the one statement, so the batch is all or nothing
+//! and a raise by any of them (a conflict, a request key recorded before) rolls all of it
+//! back. A batch of one commit is sent as a plain `booking_commit`.
+//!
 //! ### Isolation: READ COMMITTED, and why that is enough
 //!
 //! Every statement runs at PostgreSQL's default `READ COMMITTED`. A load is one `SELECT` of
@@ -335,8 +343,8 @@ use booking_core::{
     Actor, BookingId, CourseId, Event, GroupSession, SeatBooking, SessionId, SlotId, UserId,
     lesson::{ApprovalSettings, Calendar, Lesson},
     repository::{
-        AggregateKey, BookingLocation, Commit, IndexHit, IndexRange, Indexed, OutboxEntry, Repository, RequestKey,
-        RequestRecord, StoreError, Write,
+        AggregateKey, BatchFailure, BookingLocation, Commit, IndexHit, IndexRange, Indexed, OutboxEntry, Repository,
+        RequestKey, RequestRecord, StoreError, Write,
     },
 };
 use cache::{Aggregate, Snapshot, SnapshotCache};
@@ -1013,24 +1021,41 @@ impl Repository for PgRepository {
     fn commit(&self, commit: Commit) -> Result<(), StoreError> {
         let payload = codec::Payload::new(&commit)?;
         self.conn()?.execute(Stmt::Commit, &[&Json(&payload)])?;
-        if let Some(cache) = &self.inner.cache {
-            for w in &commit.writes {
-                let snapshot = match w {
-                    Write::Session { session, .. } => Snapshot::Session(Arc::clone(session)),
-                    Write::Calendar { calendar, .. } => Snapshot::Calendar(Arc::clone(calendar)),
-                    Write::Lesson { lesson, .. } => Snapshot::Lesson(Arc::clone(lesson)),
-                };
-                cache.put(w.key(), new_version(w), snapshot);
-            }
-        }
+        self.remember(std::slice::from_ref(&commit));
+        Ok(())
+    }
+
+    /// All of `commits` in one round trip, one statement: `booking_commit_all` (schema version
+    /// 7) applies each as `booking_commit` does, all of them or none (`committed: 0`).
+    fn commit_all(&self, mut commits: Vec<Commit>) -> Result<(), BatchFailure> {
+        let fail = |error| BatchFailure { committed: 0, error };
+        // Each commit's events keep the session version it made; then each session the batch
+        // writes is written once, in its final state.
+        let sessions = commits.iter().map(codec::events_session).collect::<Result<Vec<_>, _>>().map_err(fail)?;
+        Commit::fold_chained_writes(&mut commits);
+        let payloads = commits
+            .iter()
+            .zip(sessions)
+            .map(|(commit, session)| codec::Payload::with_events_of(commit, session))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(fail)?;
+        self.conn().map_err(fail)?.execute(Stmt::CommitAll, &[&Json(&payloads)]).map_err(fail)?;
+        self.remember(&commits);
         Ok(())
     }
 }
 
-fn new_version(w: &Write) -> u64 {
-    match w {
-        Write::Session { session, .. } => session.version,
-        Write::Calendar { calendar, .. } => calendar.version,
-        Write::Lesson { lesson, .. } => lesson.version,
+impl PgRepository {
+    /// Puts what `commits`, just committed, wrote into the cache of recent aggregates.
+    fn remember(&self, commits: &[Commit]) {
+        let Some(cache) = &self.inner.cache else { return };
+        for w in commits.iter().flat_map(|c| &c.writes) {
+            let snapshot = match w {
+                Write::Session { session, .. } => Snapshot::Session(Arc::clone(session)),
+                Write::Calendar { calendar, .. } => Snapshot::Calendar(Arc::clone(calendar)),
+                Write::Lesson { lesson, .. } => Snapshot::Lesson(Arc::clone(lesson)),
+            };
+            cache.put(w.key(), w.new_version(), snapshot);
+        }
     }
 }

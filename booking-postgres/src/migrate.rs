@@ -9,7 +9,7 @@ use serde::Serialize;
 use uuid::Uuid;
 
 /// The schema version this code writes and reads.
-pub const SCHEMA_VERSION: i32 = 6;
+pub const SCHEMA_VERSION: i32 = 7;
 
 /// One step of the schema's history. Released steps are never edited: a change is a new step.
 struct Migration {
@@ -56,6 +56,7 @@ const MIGRATIONS: &[Migration] = &[
         sql: include_str!("../migrations/0006_read_index_diff.sql"),
         then: None,
     },
+    Migration { version: 7, name: "commit_all", sql: include_str!("../migrations/0007_commit_all.sql"), then: None },
 ];
 
 /// One `read_index` row, as [`fill_read_index`] sends it.

@@ -19,6 +19,7 @@ pub(crate) enum Stmt {
     ApprovalSettings,
     IsEnrolled,
     Commit,
+    CommitAll,
     SetCourseApproval,
     ClearCourseApproval,
     SetTeacherApproval,
@@ -36,7 +37,7 @@ pub(crate) enum Stmt {
 }
 
 impl Stmt {
-    const COUNT: usize = 23;
+    const COUNT: usize = 24;
 
     fn sql(self) -> (&'static str, &'static [Type]) {
         const UUID: Type = Type::UUID;
@@ -66,6 +67,7 @@ impl Stmt {
                 ("SELECT EXISTS (SELECT 1 FROM enrollments WHERE student_id = $1 AND course_id = $2)", &[UUID, UUID])
             }
             Stmt::Commit => ("SELECT booking_commit($1)", &[Type::JSONB]),
+            Stmt::CommitAll => ("SELECT booking_commit_all($1)", &[Type::JSONB]),
             Stmt::SetCourseApproval => (
                 "INSERT INTO course_approval (course_id, requires_approval) VALUES ($1, $2) \
                  ON CONFLICT (course_id) DO UPDATE SET requires_approval = excluded.requires_approval",

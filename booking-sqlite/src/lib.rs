@@ -138,8 +138,8 @@ use booking_core::{
     index::{FinishedBookingIndex, IndexEntries},
     lesson::{ApprovalSettings, Calendar, Lesson},
     repository::{
-        AggregateKey, BookingLocation, Commit, IndexHit, IndexRange, Indexed, OutboxEntry, Repository, RequestKey,
-        RequestRecord, Write,
+        AggregateKey, BatchFailure, BookingLocation, Commit, IndexHit, IndexRange, Indexed, OutboxEntry, Repository,
+        RequestKey, RequestRecord, Write,
     },
 };
 use rusqlite::{Connection, OpenFlags, OptionalExtension, Transaction, params};
@@ -1288,5 +1288,19 @@ impl Repository for SqliteRepository {
         let encoded = EncodedCommit::new(&commit)?;
         let mut conn = lock(&self.writer);
         write_transaction(&mut conn, &self.failure, |tx| encoded.apply(tx, &self.failure))
+    }
+
+    /// All of `commits` in one write transaction, in order: all of them or none
+    /// (`committed: 0`).
+    fn commit_all(&self, mut commits: Vec<Commit>) -> Result<(), BatchFailure> {
+        let fail = |error| BatchFailure { committed: 0, error };
+        // Each session the batch writes is written once, in its final state.
+        Commit::fold_chained_writes(&mut commits);
+        let encoded = commits.iter().map(EncodedCommit::new).collect::<Result<Vec<_>, _>>().map_err(fail)?;
+        let mut conn = lock(&self.writer);
+        write_transaction(&mut conn, &self.failure, |tx| {
+            encoded.iter().try_for_each(|commit| commit.apply(tx, &self.failure))
+        })
+        .map_err(fail)
     }
 }

@@ -10,7 +10,7 @@
 use crate::{
     CourseId, UserId,
     lesson::ApprovalSettings,
-    repository::{Repository, StoreError, StoreWrapper},
+    repository::{BatchFailure, Commit, Repository, StoreError, StoreWrapper},
 };
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, PoisonError, RwLock};
@@ -85,6 +85,10 @@ impl<R: Repository> StoreWrapper for HostData<R> {
 
     fn inner(&self) -> &R {
         &self.inner
+    }
+
+    fn commit_all(this: &Self, commits: Vec<Commit>) -> Result<(), BatchFailure> {
+        this.inner.commit_all(commits)
     }
 
     fn approval_settings(this: &Self, course_id: CourseId, teacher_id: UserId) -> Result<ApprovalSettings, StoreError> {

@@ -25,6 +25,7 @@
 //! The property test runs [`property_cases`] cases (256 unless the environment variable
 //! `BOOKING_PROPTEST_CASES` says otherwise).
 
+mod batches;
 mod concurrency;
 mod dst_lengths;
 mod group_history;
@@ -142,6 +143,7 @@ macro_rules! __conformance_checks {
             ical_hostile_input_keeps_its_shape => untrusted_input::ical_hostile_input_keeps_its_shape,
             text_control_characters_refused => untrusted_input::text_control_characters_refused,
             concurrent_booking_audit => concurrency::booking_race_audit,
+            store_commit_all_applies_a_prefix => batches::commit_all_applies_a_prefix,
             property_group_model => model::group_property_test,
             concurrent_lesson_audit => lesson_concurrency::lesson_race_audit,
             property_lesson_model => lesson_model::lesson_property_test
