@@ -4,7 +4,7 @@
 //!
 //! `cargo bench -p booking-benches --bench engine`; `benches/run-all` prints the ratios.
 
-use booking_benches::{Floor, book, cancel, create_session, engine, student};
+use booking_benches::{BenchEngine, Floor, book, cancel, create_session, engine, student};
 use booking_core::{BookingId, SessionId, UserId};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use std::hint::black_box;
@@ -45,31 +45,37 @@ fn batched<S>(iters: u64, mut setup: impl FnMut() -> S, mut run: impl FnMut(&mut
     total
 }
 
+/// `iters` bookings round robin over fresh sessions (see [`batched`]), by an engine with group
+/// commit `on` or off.
+fn book_many(iters: u64, group_commit: bool) -> Duration {
+    batched(
+        iters,
+        || {
+            let e = engine().with_group_commit(group_commit);
+            let sessions: Vec<SessionId> = (0..SESSIONS).map(|_| create_session(&e, SEATS as u32, true)).collect();
+            (e, sessions)
+        },
+        |(e, sessions), n| {
+            let start = Instant::now();
+            for k in 0..n {
+                let (s, st) = seat(k);
+                black_box(book(e, sessions[s], st));
+            }
+            start.elapsed()
+        },
+    )
+}
+
 fn many_sessions(c: &mut Criterion) {
     let mut g = c.benchmark_group("engine_many_sessions");
     g.throughput(Throughput::Elements(1)).sample_size(30).measurement_time(Duration::from_secs(5));
 
-    g.bench_function("book", |b| {
-        b.iter_custom(|iters| {
-            batched(
-                iters,
-                || {
-                    let e = engine();
-                    let sessions: Vec<SessionId> =
-                        (0..SESSIONS).map(|_| create_session(&e, SEATS as u32, true)).collect();
-                    (e, sessions)
-                },
-                |(e, sessions), n| {
-                    let start = Instant::now();
-                    for k in 0..n {
-                        let (s, st) = seat(k);
-                        black_box(book(e, sessions[s], st));
-                    }
-                    start.elapsed()
-                },
-            )
-        })
-    });
+    g.bench_function("book", |b| b.iter_custom(|iters| book_many(iters, true)));
+
+    // The same with group commit off: a single client never waits for a batch, so the two
+    // should be the same (group commit is on by default only if it costs a single client
+    // nothing).
+    g.bench_function("book_group_commit_off", |b| b.iter_custom(|iters| book_many(iters, false)));
 
     g.bench_function("book_floor", |b| {
         b.iter_custom(|iters| {
@@ -197,6 +203,26 @@ impl SpinTurn {
     }
 }
 
+/// `iters` hot rounds, each on a fresh session of `e` by two threads at once.
+fn hot_two_threads(iters: u64, e: BenchEngine) -> Duration {
+    let sessions: Vec<SessionId> = (0..iters).map(|_| create_session(&e, HOT_SEATS, true)).collect();
+    let barrier = Barrier::new(2);
+    let start = Instant::now();
+    std::thread::scope(|scope| {
+        for t in 0..2 {
+            let (e, sessions, barrier) = (&e, &sessions, &barrier);
+            scope.spawn(move || {
+                for &s in sessions {
+                    // Both threads work on the same session at the same time.
+                    barrier.wait();
+                    hot_share(e, s, t, 2);
+                }
+            });
+        }
+    });
+    start.elapsed()
+}
+
 fn hot_session(c: &mut Criterion) {
     let mut g = c.benchmark_group("engine_hot_session");
     // One iteration is one round of HOT_COMMANDS commands on a fresh session.
@@ -214,26 +240,10 @@ fn hot_session(c: &mut Criterion) {
         })
     });
 
-    g.bench_function("2_threads", |b| {
-        b.iter_custom(|iters| {
-            let e = engine();
-            let sessions: Vec<SessionId> = (0..iters).map(|_| create_session(&e, HOT_SEATS, true)).collect();
-            let barrier = Barrier::new(2);
-            let start = Instant::now();
-            std::thread::scope(|scope| {
-                for t in 0..2 {
-                    let (e, sessions, barrier) = (&e, &sessions, &barrier);
-                    scope.spawn(move || {
-                        for &s in sessions {
-                            // Both threads work on the same session at the same time.
-                            barrier.wait();
-                            hot_share(e, s, t, 2);
-                        }
-                    });
-                }
-            });
-            start.elapsed()
-        })
+    g.bench_function("2_threads", |b| b.iter_custom(|iters| hot_two_threads(iters, engine())));
+
+    g.bench_function("2_threads_group_commit_off", |b| {
+        b.iter_custom(|iters| hot_two_threads(iters, engine().with_group_commit(false)))
     });
 
     // Diagnostics (not targets): the same two threads each on a session of its own (the
@@ -266,24 +276,7 @@ fn hot_session(c: &mut Criterion) {
 
     g.throughput(Throughput::Elements(HOT_COMMANDS));
     g.bench_function("2_threads_no_queue", |b| {
-        b.iter_custom(|iters| {
-            let e = engine().with_local_queueing(false);
-            let sessions: Vec<SessionId> = (0..iters).map(|_| create_session(&e, HOT_SEATS, true)).collect();
-            let barrier = Barrier::new(2);
-            let start = Instant::now();
-            std::thread::scope(|scope| {
-                for t in 0..2 {
-                    let (e, sessions, barrier) = (&e, &sessions, &barrier);
-                    scope.spawn(move || {
-                        for &s in sessions {
-                            barrier.wait();
-                            hot_share(e, s, t, 2);
-                        }
-                    });
-                }
-            });
-            start.elapsed()
-        })
+        b.iter_custom(|iters| hot_two_threads(iters, engine().with_local_queueing(false)))
     });
 
     // Diagnostic: the same two threads on one session, each command waiting its turn on a

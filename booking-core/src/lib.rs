@@ -74,7 +74,7 @@ uniffi::setup_scaffolding!();
 pub use actor::Actor;
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use command::{Command, Outcome, OutcomeValue, RequestKey};
-pub use engine::{DEFAULT_MAX_ATTEMPTS, Engine, EngineCounters, OfferSweep, Receipt, Request};
+pub use engine::{DEFAULT_MAX_ATTEMPTS, Engine, EngineCounters, MAX_BATCH, OfferSweep, Receipt, Request};
 pub use error::{BookingError, ErrorCode};
 pub use event::{Event, EventKind};
 pub use group::NewGroupSession;

@@ -5,14 +5,19 @@
 //! ```text
 //! cargo run --release -p booking-benches --bin stores -- [--db sqlite|postgres|both] [--threads 16]
 //!     [--hot-sessions 200] [--seats 50] [--attempts 60] [--spread-sessions 1000] [--spread-bookings 12000]
-//!     [--rounds 3] [--keys]
+//!     [--rounds 3] [--keys] [--engines 1] [--group-commit both|on|off]
 //! ```
 //!
 //! PostgreSQL needs `BOOKING_PG_URL` (`source scripts/postgres-env` starts a throwaway server).
 //!
 //! The contestants, each with `--threads` client threads:
 //! - **engine**: `Engine::book_seat` over `booking-sqlite` / `booking-postgres` (optimistic
-//!   commit of the session aggregate; the engine's in-process queue on, its default).
+//!   commit of the session aggregate; the engine's in-process queue and group commit on, its
+//!   defaults), and **engine, group commit off** (`Engine::with_group_commit(false)`: each
+//!   command commits alone after those queued ahead of it). With `--engines N`, each engine
+//!   contestant is N engines, each over a store opened on its own (its own connections, queues
+//!   and batches: what N application processes on one database are), the client threads
+//!   spread over them (thread `t` through engine `t % N`).
 //! - **check-then-insert**: `SELECT count(*)` of the session's confirmed seats, then
 //!   `INSERT` if one is left, each statement on its own (autocommit). This is the design of
 //!   the seed's Django checklist, and the race several schedulers shipped: it overbooks.
@@ -57,6 +62,8 @@ struct Args {
     spread_bookings: u64,
     rounds: usize,
     keys: bool,
+    engines: usize,
+    group_commit: String,
 }
 
 fn args() -> Args {
@@ -70,6 +77,8 @@ fn args() -> Args {
         spread_bookings: 12_000,
         rounds: 3,
         keys: false,
+        engines: 1,
+        group_commit: "both".into(),
     };
     let mut it = std::env::args().skip(1);
     while let Some(arg) = it.next() {
@@ -84,6 +93,8 @@ fn args() -> Args {
             "--spread-bookings" => a.spread_bookings = value().parse().expect("--spread-bookings N"),
             "--rounds" => a.rounds = value().parse().expect("--rounds N"),
             "--keys" => a.keys = true,
+            "--engines" => a.engines = value().parse().expect("--engines N"),
+            "--group-commit" => a.group_commit = value(),
             other => panic!("unknown argument {other}"),
         }
     }
@@ -112,14 +123,16 @@ trait Contestant: Sync {
 // The engine
 
 struct EngineContestant<R: Repository> {
-    engine: Engine<R>,
+    /// The first creates the sessions; client thread `t` books through `engines[t % len]`.
+    engines: Vec<Engine<R>>,
     keys: bool,
     teacher: UserId,
 }
 
 impl<R: Repository> EngineContestant<R> {
-    fn new(repository: R, keys: bool) -> Self {
-        Self { engine: Engine::new(repository), keys, teacher: UserId::from_uuid(uuid::Uuid::from_u128(1)) }
+    fn new(stores: Vec<R>, keys: bool, group_commit: bool) -> Self {
+        let engines = stores.into_iter().map(|r| Engine::new(r).with_group_commit(group_commit)).collect();
+        Self { engines, keys, teacher: UserId::from_uuid(uuid::Uuid::from_u128(1)) }
     }
 }
 
@@ -140,7 +153,7 @@ impl<R: Repository> Contestant for EngineContestant<R> {
                     waitlist_mode: Default::default(),
                     rules: Default::default(),
                 };
-                self.engine
+                self.engines[0]
                     .create_session(Actor::Teacher(self.teacher), new)
                     .expect("creating a session")
                     .value
@@ -151,14 +164,15 @@ impl<R: Repository> Contestant for EngineContestant<R> {
             .collect()
     }
 
-    fn book(&self, _thread: usize, session: u128, student: u128) -> Attempt {
+    fn book(&self, thread: usize, session: u128, student: u128) -> Attempt {
+        let engine = &self.engines[thread % self.engines.len()];
         let student = UserId::from_uuid(uuid::Uuid::from_u128(student));
         let request = if self.keys {
             Actor::Student(student).with_key(student.to_string())
         } else {
             Actor::Student(student).into()
         };
-        match self.engine.book_seat(request, SessionId::from_uuid(uuid::Uuid::from_u128(session)), student) {
+        match engine.book_seat(request, SessionId::from_uuid(uuid::Uuid::from_u128(session)), student) {
             Ok(receipt) if receipt.value.status == SeatStatus::Confirmed => Attempt::Confirmed,
             Ok(_) => panic!("the waitlist is off"),
             Err(BookingError::SessionFull { .. }) => Attempt::Refused,
@@ -167,8 +181,9 @@ impl<R: Repository> Contestant for EngineContestant<R> {
     }
 
     fn confirmed(&self, session: u128) -> u64 {
-        let session =
-            self.engine.session(Actor::System, SessionId::from_uuid(uuid::Uuid::from_u128(session))).expect("session");
+        let session = self.engines[0]
+            .session(Actor::System, SessionId::from_uuid(uuid::Uuid::from_u128(session)))
+            .expect("session");
         session.bookings.iter().filter(|b| b.status == SeatStatus::Confirmed).count() as u64
     }
 }
@@ -503,9 +518,10 @@ fn compare(db: &str, a: &Args, contestants: &[(&str, &dyn Contestant)]) {
 fn main() {
     let a = args();
     println!(
-        "{} client threads; hot: {} sessions x {} attempts for {} seats; spread: {} bookings over {} sessions; \
+        "{} client threads through {} engine(s); hot: {} sessions x {} attempts for {} seats; spread: {} bookings over {} sessions; \
          median of {} rounds; request keys {}",
         a.threads,
+        a.engines,
         a.hot_sessions,
         a.attempts,
         a.seats,
@@ -517,35 +533,55 @@ fn main() {
     println!();
     println!("| store | workload | implementation | attempts/s (median) | vs lock-then-insert | overbooked |");
     println!("|---|---|---|---|---|---|");
+    let group_commit: &[(bool, &str)] = match a.group_commit.as_str() {
+        "on" => &[(true, "engine")],
+        "off" => &[(false, "engine, group commit off")],
+        _ => &[(true, "engine"), (false, "engine, group commit off")],
+    };
     if a.db == "sqlite" || a.db == "both" {
         let dir = tempfile::tempdir().expect("a temporary directory");
-        let engine =
-            EngineContestant::new(SqliteRepository::open(dir.path().join("engine.db")).expect("store"), a.keys);
+        let path = dir.path().join("engine.db");
+        let engines: Vec<_> = group_commit
+            .iter()
+            .map(|&(on, name)| {
+                let stores = (0..a.engines).map(|_| SqliteRepository::open(&path).expect("store")).collect();
+                (name, EngineContestant::new(stores, a.keys, on))
+            })
+            .collect();
         let naive = NaiveSqlite::open(&dir.path().join("naive.db"), a.threads, false);
         let locked = NaiveSqlite::open(&dir.path().join("locked.db"), a.threads, true);
-        compare(
-            "SQLite",
-            &a,
-            &[("engine", &engine), ("check-then-insert", &naive), ("lock-then-insert (BEGIN IMMEDIATE)", &locked)],
-        );
+        let mut contestants: Vec<(&str, &dyn Contestant)> =
+            engines.iter().map(|(n, e)| (*n, e as &dyn Contestant)).collect();
+        contestants.extend([
+            ("check-then-insert", &naive as &dyn Contestant),
+            ("lock-then-insert (BEGIN IMMEDIATE)", &locked),
+        ]);
+        compare("SQLite", &a, &contestants);
     }
     if a.db == "postgres" || a.db == "both" {
         let url = std::env::var("BOOKING_PG_URL").expect("BOOKING_PG_URL (source scripts/postgres-env)");
         let schema = format!("bench_{}", uuid::Uuid::new_v4().simple());
-        let store: PgRepository = PgOptions::new(&url)
-            .expect("a valid connection string")
-            .schema(schema.clone())
-            .max_connections(u32::try_from(a.threads).unwrap_or(16))
-            .open()
-            .expect("opening the store");
-        let engine = EngineContestant::new(store.clone(), a.keys);
+        let open = || -> PgRepository {
+            PgOptions::new(&url)
+                .expect("a valid connection string")
+                .schema(schema.clone())
+                .max_connections(u32::try_from(a.threads.div_ceil(a.engines)).unwrap_or(16))
+                .open()
+                .expect("opening the store")
+        };
+        let store = open();
+        let engines: Vec<_> = group_commit
+            .iter()
+            .map(|&(on, name)| (name, EngineContestant::new((0..a.engines).map(|_| open()).collect(), a.keys, on)))
+            .collect();
         let naive = NaivePostgres::open(&url, a.threads, false);
         let locked = NaivePostgres::open(&url, a.threads, true);
-        compare(
-            "PostgreSQL",
-            &a,
-            &[("engine", &engine), ("check-then-insert", &naive), ("lock-then-insert (FOR UPDATE)", &locked)],
-        );
+        let mut contestants: Vec<(&str, &dyn Contestant)> =
+            engines.iter().map(|(n, e)| (*n, e as &dyn Contestant)).collect();
+        contestants
+            .extend([("check-then-insert", &naive as &dyn Contestant), ("lock-then-insert (FOR UPDATE)", &locked)]);
+        compare("PostgreSQL", &a, &contestants);
+        drop(engines);
         if let Err(e) = store.with_client(|c| c.batch_execute(&format!("DROP SCHEMA \"{schema}\" CASCADE"))) {
             eprintln!("could not drop schema {schema}: {e}");
         }

@@ -47,8 +47,38 @@ fn mixed_seats(j: u32) -> u32 {
     1 + j % 2
 }
 
-/// The one engine every thread of a race goes through.
+/// An engine the threads of a race go through.
 type SharedEngine = Arc<Engine<Arc<dyn Repository>>>;
+
+/// How the threads of a race reach the store.
+#[derive(Clone, Copy, Debug)]
+enum Racing {
+    /// Through one engine with in-process queueing off: every command races every other
+    /// through the store's version check.
+    Commands,
+    /// Through two engines over the same store (two processes), each with group commit on:
+    /// the threads on one engine are batched, and its batches race the other's through the
+    /// store's version check.
+    Batches,
+}
+
+/// The engines the threads of a race go through: thread `t` through
+/// `engines[t % engines.len()]`.
+fn racers(factory: StoreFactory<'_>, racing: Racing) -> Vec<SharedEngine> {
+    match racing {
+        Racing::Commands => {
+            let h = Harness::racing(factory);
+            vec![Arc::new(h.engine)]
+        }
+        Racing::Batches => {
+            let h = Harness::new(factory);
+            let other = Engine::new(Arc::clone(h.engine.repository()))
+                .with_clock(Arc::clone(&h.clock))
+                .with_ids(crate::SequentialIds::starting_after(1 << 41));
+            vec![Arc::new(h.engine.with_group_commit(true)), Arc::new(other.with_group_commit(true))]
+        }
+    }
+}
 
 /// A small deterministic generator (xorshift64), one per thread.
 struct Rng(u64);
@@ -253,14 +283,15 @@ fn mixed_worker(engine: &SharedEngine, session: SessionId, round: u32, thread: u
 
 /// Runs `worker` on [`THREADS`] threads released together, and collects what they return.
 fn race<T: Send>(
-    engine: &SharedEngine,
+    engines: &[SharedEngine],
     worker: impl Fn(&SharedEngine, u32, &Barrier) -> T + Sync,
 ) -> Result<Vec<T>, String> {
     let barrier = Barrier::new(THREADS as usize);
     std::thread::scope(|scope| {
         let handles: Vec<_> = (1..=THREADS)
             .map(|thread| {
-                let (engine, barrier, worker) = (Arc::clone(engine), &barrier, &worker);
+                let engine = Arc::clone(&engines[thread as usize % engines.len()]);
+                let (barrier, worker) = (&barrier, &worker);
                 scope.spawn(move || worker(&engine, thread, barrier))
             })
             .collect();
@@ -328,17 +359,16 @@ fn audit_history(
 /// [`MIXED_CAPACITY`] seats with the waitlist on, by students booking one or two seats (see
 /// [`mixed_seats`]), then the audit of every attempt, of the session's history and of its
 /// final state.
-fn mixed_race(factory: StoreFactory<'_>, round: u32) -> Result<(), String> {
-    let h = Harness::racing(factory);
-    let now = h.engine.now();
-    let created = h
-        .engine
+fn mixed_race(factory: StoreFactory<'_>, round: u32, racing: Racing) -> Result<(), String> {
+    let engines = racers(factory, racing);
+    let engine = &engines[0];
+    let now = engine.now();
+    let created = engine
         .create_session(Actor::Teacher(teacher(1)), several_seats(new_session(teacher(1), MIXED_CAPACITY, true)))
         .map_err(|e| format!("creating the session: {e}"))?
         .value;
     let session = created.id;
-    let engine: SharedEngine = Arc::new(h.engine);
-    let reports = race(&engine, |engine, thread, barrier| mixed_worker(engine, session, round, thread, barrier))?;
+    let reports = race(&engines, |engine, thread, barrier| mixed_worker(engine, session, round, thread, barrier))?;
     let stored =
         engine.session(Actor::System, session).map_err(|e| format!("loading the session after the race: {e}"))?;
 
@@ -418,17 +448,16 @@ fn mixed_race(factory: StoreFactory<'_>, round: u32) -> Result<(), String> {
 /// The seat grab: [`THREADS`] x [`GRABBERS_PER_THREAD`] students book a session of
 /// [`GRAB_CAPACITY`] seats without a waitlist at once: exactly that many are confirmed, all
 /// others get `session_full`, and the history never shows more seats taken.
-fn seat_grab(factory: StoreFactory<'_>) -> Result<(), String> {
-    let h = Harness::racing(factory);
-    let now = h.engine.now();
-    let created = h
-        .engine
+fn seat_grab(factory: StoreFactory<'_>, racing: Racing) -> Result<(), String> {
+    let engines = racers(factory, racing);
+    let engine = &engines[0];
+    let now = engine.now();
+    let created = engine
         .create_session(Actor::Teacher(teacher(1)), new_session(teacher(1), GRAB_CAPACITY, false))
         .map_err(|e| format!("creating the session: {e}"))?
         .value;
     let session = created.id;
-    let engine: SharedEngine = Arc::new(h.engine);
-    let results = race(&engine, |engine, thread, barrier| {
+    let results = race(&engines, |engine, thread, barrier| {
         barrier.wait();
         (0..GRABBERS_PER_THREAD)
             .map(|j| {
@@ -467,17 +496,16 @@ fn seat_grab(factory: StoreFactory<'_>) -> Result<(), String> {
 /// confirmed with all its seats or refused with `session_full`; the seats confirmed never
 /// exceed the capacity, at any version of the history; and every refused booking asked for
 /// more seats than are left at the end (seats are only taken, so it did not fit when refused).
-fn multi_seat_grab(factory: StoreFactory<'_>) -> Result<(), String> {
-    let h = Harness::racing(factory);
-    let now = h.engine.now();
-    let created = h
-        .engine
+fn multi_seat_grab(factory: StoreFactory<'_>, racing: Racing) -> Result<(), String> {
+    let engines = racers(factory, racing);
+    let engine = &engines[0];
+    let now = engine.now();
+    let created = engine
         .create_session(Actor::Teacher(teacher(1)), several_seats(new_session(teacher(1), MULTI_GRAB_CAPACITY, false)))
         .map_err(|e| format!("creating the session: {e}"))?
         .value;
     let session = created.id;
-    let engine: SharedEngine = Arc::new(h.engine);
-    let results = race(&engine, |engine, thread, barrier| {
+    let results = race(&engines, |engine, thread, barrier| {
         barrier.wait();
         (0..GRABBERS_PER_THREAD)
             .map(|j| {
@@ -561,14 +589,14 @@ const DUPLICATE_ROUNDS: u32 = 20;
 /// runs and the others replay it: for a booking the version check alone ensures that, but two
 /// creations write different sessions, so only the store's refusal of a duplicate request key
 /// prevents a second session.
-fn duplicate_requests(factory: StoreFactory<'_>) -> Result<(), String> {
-    let h = Harness::racing(factory);
+fn duplicate_requests(factory: StoreFactory<'_>, racing: Racing) -> Result<(), String> {
+    let engines = racers(factory, racing);
+    let engine = &engines[0];
     let t = Actor::Teacher(teacher(1));
-    let engine: SharedEngine = Arc::new(h.engine);
     let mut sessions = Vec::new();
     for round in 0..DUPLICATE_ROUNDS {
         let key = format!("create-{round}");
-        let results = race(&engine, |engine, _, barrier| {
+        let results = race(&engines, |engine, _, barrier| {
             barrier.wait();
             engine.create_session(t.with_key(key.clone()), new_session(teacher(1), 2, true))
         })?;
@@ -580,7 +608,7 @@ fn duplicate_requests(factory: StoreFactory<'_>) -> Result<(), String> {
     for (round, &session) in sessions.iter().enumerate() {
         let s = student(3000 + round as u32);
         let key = format!("book-{round}");
-        let results = race(&engine, |engine, _, barrier| {
+        let results = race(&engines, |engine, _, barrier| {
             barrier.wait();
             engine.book_seat(Actor::Student(s).with_key(key.clone()), session, s)
         })?;
@@ -600,10 +628,21 @@ fn duplicate_requests(factory: StoreFactory<'_>) -> Result<(), String> {
 /// and the duplicate-request race. See [`mixed_race`], [`seat_grab`], [`multi_seat_grab`] and
 /// [`duplicate_requests`].
 pub(crate) fn booking_race_audit(factory: StoreFactory<'_>) -> Result<(), String> {
+    race_audit(factory, Racing::Commands)
+}
+
+/// The concurrency audit of [`booking_race_audit`] with group commit on: the threads go through
+/// two engines over the same store, each batching the commands its threads send, so batches
+/// race each other through the store's version check (see [`Racing::Batches`]).
+pub(crate) fn batch_race_audit(factory: StoreFactory<'_>) -> Result<(), String> {
+    race_audit(factory, Racing::Batches)
+}
+
+fn race_audit(factory: StoreFactory<'_>, racing: Racing) -> Result<(), String> {
     for round in 0..MIXED_ROUNDS {
-        mixed_race(factory, round).map_err(|e| format!("mixed race, round {round}: {e}"))?;
+        mixed_race(factory, round, racing).map_err(|e| format!("mixed race, round {round}: {e}"))?;
     }
-    seat_grab(factory).map_err(|e| format!("seat grab: {e}"))?;
-    multi_seat_grab(factory).map_err(|e| format!("multi-seat grab: {e}"))?;
-    duplicate_requests(factory).map_err(|e| format!("duplicate requests: {e}"))
+    seat_grab(factory, racing).map_err(|e| format!("seat grab: {e}"))?;
+    multi_seat_grab(factory, racing).map_err(|e| format!("multi-seat grab: {e}"))?;
+    duplicate_requests(factory, racing).map_err(|e| format!("duplicate requests: {e}"))
 }

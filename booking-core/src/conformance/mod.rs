@@ -143,6 +143,7 @@ macro_rules! __conformance_checks {
             ical_hostile_input_keeps_its_shape => untrusted_input::ical_hostile_input_keeps_its_shape,
             text_control_characters_refused => untrusted_input::text_control_characters_refused,
             concurrent_booking_audit => concurrency::booking_race_audit,
+            concurrent_batch_audit => concurrency::batch_race_audit,
             store_commit_all_applies_a_prefix => batches::commit_all_applies_a_prefix,
             property_group_model => model::group_property_test,
             concurrent_lesson_audit => lesson_concurrency::lesson_race_audit,

@@ -15,6 +15,7 @@ use crate::{
     },
     repository::{AggregateKey, BookingLocation, Commit, Repository, StoreError, Write},
 };
+mod batch;
 mod counters;
 mod ical;
 mod lessons;
@@ -190,12 +191,18 @@ pub struct Engine<R> {
     links: Option<Arc<dyn MeetingLinkGenerator>>,
     max_attempts: u32,
     queues: Option<LocalQueues>,
+    group: Option<batch::GroupCommit>,
     ical: crate::ical::IcalOptions,
     counters: Counters,
 }
 
 /// How many in-process queues commands are spread over (see [`Engine::execute`]).
 const LOCAL_QUEUES: usize = 64;
+
+/// The most seat commands one group commit decides and stores together (see
+/// [`Engine::with_group_commit`]): it bounds how long a command waits for the batch ahead of
+/// it.
+pub const MAX_BATCH: usize = 64;
 
 /// Striped mutexes: commands on the same aggregate from one engine wait their turn here
 /// instead of racing each other through the store's version check.
@@ -233,6 +240,7 @@ impl<R: Repository> Engine<R> {
             links: None,
             max_attempts: DEFAULT_MAX_ATTEMPTS,
             queues: Some(LocalQueues::new()),
+            group: Some(batch::GroupCommit::default()),
             ical: crate::ical::IcalOptions::default(),
             counters: Counters::default(),
         }
@@ -241,8 +249,38 @@ impl<R: Repository> Engine<R> {
     /// Turns the in-process queueing of commands on the same aggregate on (the default) or
     /// off. Off, threads race through the store's version check like separate processes do:
     /// the conformance race audits use that to test a store's atomicity.
+    ///
+    /// Off, group commit ([`with_group_commit`](Self::with_group_commit)) is off as well.
     pub fn with_local_queueing(mut self, on: bool) -> Self {
         self.queues = on.then(LocalQueues::new);
+        if !on {
+            self.group = None;
+        }
+        self
+    }
+
+    /// Turns group commit of seat commands on (the default) or off.
+    ///
+    /// On, the seat commands this engine receives for a session while a commit on that session
+    /// is in flight are decided one after another on the state that commit produces, and their
+    /// commits go to the store together in the next single step
+    /// ([`Repository::commit_all`]: one transaction on SQLite, one round trip on PostgreSQL),
+    /// at most [`MAX_BATCH`] commands at a time. Each keeps its own outcome, events, version and
+    /// request record, exactly as if it had run alone after the one before it; a lost race or a
+    /// store failure is handled per batch without ever giving one command another's outcome
+    /// (the engine's `batch.rs` says how). The cost is latency: a command may wait for the
+    /// batch ahead of it, at most one batch. Off, each command commits on its own after those
+    /// queued ahead of it. Commands on calendars and lessons are never batched.
+    ///
+    /// Group commit needs local queueing: it is on only while that is.
+    ///
+    /// ```
+    /// use booking_core::{Engine, InMemoryRepository};
+    /// let one_at_a_time = Engine::new(InMemoryRepository::new()).with_group_commit(false);
+    /// # let _ = one_at_a_time;
+    /// ```
+    pub fn with_group_commit(mut self, on: bool) -> Self {
+        self.group = (on && self.queues.is_some()).then(batch::GroupCommit::default);
         self
     }
 
@@ -412,7 +450,7 @@ impl<R: Repository> Engine<R> {
         let _entered = span.enter();
         // The store's commit is timed only for a subscriber that wants the event.
         let timed = tracing::enabled!(target: "booking_core::engine", tracing::Level::DEBUG);
-        let mut run = Run { attempts: 0, conflicts: 0, committed: false, store_time: timed.then_some(Duration::ZERO) };
+        let mut run = Run { store_time: timed.then_some(Duration::ZERO), ..Run::default() };
         let result = self.attempt(request, &command, now, &mut run);
         let ending = match &result {
             Ok(receipt) if receipt.replayed => Ending::Replayed,
@@ -434,6 +472,7 @@ impl<R: Repository> Engine<R> {
             command = command.name(),
             outcome = ending.code(),
             attempts = run.attempts,
+            batch = run.batch,
             store_micros = run.store_time.map_or(0, |t| u64::try_from(t.as_micros()).unwrap_or(u64::MAX)),
             "command finished"
         );
@@ -451,10 +490,33 @@ impl<R: Repository> Engine<R> {
     ) -> Result<Receipt<OutcomeValue>, BookingError> {
         let Request { actor, key } = request;
         let key = key.map(RequestKey::new).transpose()?;
-        let _turn = match &self.queues {
-            Some(queues) => self.queue_key(command)?.map(|k| queues.enter(&k)),
+        let queue_key = match &self.queues {
+            Some(_) => self.queue_key(command)?,
             None => None,
         };
+        if let (Some(group), Some(AggregateKey::Session(session_id)), Route::Session(of, session_command)) =
+            (&self.group, &queue_key, command.route())
+        {
+            return self.attempt_in_batch(group, *session_id, actor, key, command, (of, session_command), now, run);
+        }
+        let _turn = match (&self.queues, &queue_key) {
+            (Some(queues), Some(key)) => Some(queues.enter(key)),
+            _ => None,
+        };
+        self.attempt_alone(actor, key.as_ref(), command, now, run)
+    }
+
+    /// Decides and commits `command` on its own (its turn taken, if queued), deciding again
+    /// after each lost race, up to the engine's maximum attempts; `run` says what happened on
+    /// the way.
+    fn attempt_alone(
+        &self,
+        actor: Actor,
+        key: Option<&RequestKey>,
+        command: &Command,
+        now: Option<DateTime<Utc>>,
+        run: &mut Run,
+    ) -> Result<Receipt<OutcomeValue>, BookingError> {
         let replay = |key: &RequestKey| -> Result<Option<Receipt<OutcomeValue>>, BookingError> {
             match self.repository.load_request(&actor, key)? {
                 Some(record) if record.command != *command => {
@@ -466,7 +528,7 @@ impl<R: Repository> Engine<R> {
         };
         for attempt in 1..=self.max_attempts {
             run.attempts = attempt;
-            if let Some(key) = &key
+            if let Some(key) = key
                 && let Some(replayed) = replay(key)?
             {
                 return Ok(replayed);
@@ -479,7 +541,7 @@ impl<R: Repository> Engine<R> {
                     // A retry racing its own first run may have looked the key up just before that
                     // run committed, and loaded the state just after: the refusal is then caused
                     // by the run itself, and the run's outcome is the answer.
-                    if let Some(key) = &key
+                    if let Some(key) = key
                         && let Some(replayed) = replay(key)?
                     {
                         return Ok(replayed);
@@ -493,7 +555,7 @@ impl<R: Repository> Engine<R> {
             }
             // A keyed command is recorded even when it changed nothing, so its key cannot be
             // reused for another command.
-            let request = key.clone().map(|key| RequestRecord {
+            let request = key.cloned().map(|key| RequestRecord {
                 actor,
                 key,
                 command: command.clone(),
@@ -569,6 +631,7 @@ impl<R: Repository> Engine<R> {
 }
 
 /// What happened while a command ran, for the counters and the `command finished` event.
+#[derive(Clone, Debug, Default)]
 struct Run {
     /// Attempts made (1 unless a commit lost a race).
     attempts: u32,
@@ -578,6 +641,9 @@ struct Run {
     committed: bool,
     /// Time spent in the store's commit, when a subscriber wants it.
     store_time: Option<Duration>,
+    /// How many commits went to the store with its own, itself included (0 when it was not
+    /// committed by group commit).
+    batch: usize,
 }
 
 /// A decided command: its outcome, its writes, and the seat bookings it finished.

@@ -69,6 +69,19 @@ impl<R: Repository> Engine<R> {
             SessionOf::Id(session_id) => self.load_session(session_id)?,
             SessionOf::Booking(booking_id) => self.session_for_command(booking_id)?,
         };
+        self.decide_on_session(ctx, session, session_command)
+    }
+
+    /// Decides a seat command on `session`, as loaded for it (by [`decide_session`], or from
+    /// the state a batch's earlier commands produce: see `batch.rs`).
+    ///
+    /// [`decide_session`]: Self::decide_session
+    pub(super) fn decide_on_session(
+        &self,
+        ctx: &DecisionContext,
+        session: Arc<GroupSession>,
+        session_command: SessionCommand,
+    ) -> Result<Decided, BookingError> {
         // The host's word on the student a booking or an acceptance is for (see the group
         // module's enrollment rule); the decision itself reads nothing.
         let seat_student = match session_command {

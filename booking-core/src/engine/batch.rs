@@ -1,0 +1,705 @@
+//! Group commit: the seat commands that arrive for a session while a commit on it is in flight
+//! are decided one after another, on the state that commit produces, and go to the store
+//! together ([`Repository::commit_all`]: one transaction on SQLite, one round trip on
+//! PostgreSQL).
+//!
+//! # How a batch runs
+//! The first command on a session finds no batch running and leads one; those that arrive while
+//! it runs wait in the session's queue. When the leader is done, the first waiting command
+//! leads the next batch, with the commands queued behind it (at most
+//! [`MAX_BATCH`](super::MAX_BATCH) of them in all). So a command waits for at most the batch
+//! ahead of it, then runs in its own: that wait is the latency group commit costs, and it is
+//! bounded by one batch's decisions and commit.
+//!
+//! A batch runs in rounds. In a round, each command still without an answer is decided in
+//! arrival order on the state the commands before it produce (a refused command changes
+//! nothing and the next one is decided on the same state), and the commits of those that
+//! changed something (or carry a request key) are handed to the store together, each with its
+//! own writes, request record and events, each conditional on the version the one before it
+//! writes. Then:
+//! - the commands before the first commit the store did not apply have their answers: their
+//!   receipts, or the refusals decided on state that is now committed;
+//! - if that commit lost a race ([`StoreError::Conflict`], [`StoreError::DuplicateRequest`]),
+//!   it and every command after it are decided again in the next round, on fresh state (one
+//!   more attempt each, up to the engine's maximum);
+//! - if the store could not be reached ([`StoreError::Unavailable`]), it and every command
+//!   after it answer `store_unavailable`: whether they were applied is unknown, as for one
+//!   command;
+//! - on any other store failure, the commit that failed gets it if it was the round's last
+//!   commit; otherwise the store cannot say which commit caused it, and the rest of the
+//!   batch runs one commit per round, so that each failure reaches its own command.
+//!
+//! So no command ever gets another's outcome, and every answer was decided on state that is
+//! committed. A command whose request key is already among the round's commits (a client's
+//! retry arriving beside its first run) ends the round before it: in the next round its
+//! key's record is stored, and it is replayed.
+//!
+//! Other engines and processes are kept apart by the store's version check, as always: a
+//! batch is never more than a sequence of ordinary commits.
+
+use super::*;
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Condvar, Mutex, PoisonError};
+
+/// The session queues of one engine: a session is in its stripe while a batch on it runs,
+/// with the commands waiting behind that batch. The stripes spread the sessions over
+/// [`STRIPES`] locks (by the low bits of the session id, which are random in the ids the engine
+/// makes), so commands on different sessions seldom wait for one another's bookkeeping.
+pub(super) struct GroupCommit {
+    stripes: Box<[Mutex<Vec<Queue>>]>,
+}
+
+/// How many locks the session queues are spread over.
+const STRIPES: usize = 64;
+
+/// A session with a batch running, and the commands waiting behind it.
+struct Queue {
+    session_id: SessionId,
+    waiting: VecDeque<Arc<Ticket>>,
+}
+
+impl Default for GroupCommit {
+    fn default() -> Self {
+        Self { stripes: (0..STRIPES).map(|_| Mutex::new(Vec::new())).collect() }
+    }
+}
+
+impl GroupCommit {
+    /// The sessions of `session_id`'s stripe, locked.
+    fn stripe(&self, session_id: SessionId) -> std::sync::MutexGuard<'_, Vec<Queue>> {
+        lock(&self.stripes[session_id.as_uuid().as_u128() as usize % self.stripes.len()])
+    }
+}
+
+/// The queue of `session_id` among a stripe's.
+fn queue_of(stripe: &mut [Queue], session_id: SessionId) -> Option<&mut Queue> {
+    stripe.iter_mut().find(|q| q.session_id == session_id)
+}
+
+/// One command in a session's queue, and its answer once its batch has given one.
+struct Ticket {
+    actor: Actor,
+    key: Option<RequestKey>,
+    command: Command,
+    of: SessionOf,
+    session_command: SessionCommand,
+    now: Option<DateTime<Utc>>,
+    turn: Mutex<Waiter>,
+    changed: Condvar,
+    /// Set once `turn` is no longer [`Turn::Waiting`]: what a waiting command spins on before
+    /// it sleeps.
+    moved: AtomicBool,
+}
+
+/// A command's turn, and whether its thread sleeps on [`Ticket::changed`] for it.
+struct Waiter {
+    turn: Turn,
+    asleep: bool,
+}
+
+/// Where a queued command stands.
+enum Turn {
+    /// Behind a running batch.
+    Waiting,
+    /// Leads the next batch.
+    Lead,
+    /// Answered by a batch, with what happened on the way.
+    Done(Result<Receipt<OutcomeValue>, BookingError>, Run),
+}
+
+/// How many times a waiting command checks its turn (with a pause between checks, and a yield
+/// of its thread every few) before it sleeps: a batch on a fast store ends within that, and
+/// sleeping and waking would cost more than the batch.
+const SPINS: u32 = 64;
+
+impl Ticket {
+    /// Gives the command its turn, waking its thread only if it sleeps.
+    fn set(&self, turn: Turn) {
+        let asleep = {
+            let mut waiter = lock(&self.turn);
+            waiter.turn = turn;
+            waiter.asleep
+        };
+        self.moved.store(true, Ordering::Release);
+        if asleep {
+            self.changed.notify_one();
+        }
+    }
+
+    /// Waits until the command's turn is not [`Turn::Waiting`], and takes it.
+    fn wait(&self) -> Turn {
+        for spin in 0..SPINS {
+            if self.moved.load(Ordering::Acquire) {
+                break;
+            }
+            if spin % 8 == 7 {
+                std::thread::yield_now();
+            } else {
+                for _ in 0..32 {
+                    std::hint::spin_loop();
+                }
+            }
+        }
+        let mut waiter = lock(&self.turn);
+        loop {
+            match std::mem::replace(&mut waiter.turn, Turn::Waiting) {
+                Turn::Waiting => {
+                    waiter.asleep = true;
+                    waiter = self.changed.wait(waiter).unwrap_or_else(PoisonError::into_inner);
+                    waiter.asleep = false;
+                }
+                turn => {
+                    self.moved.store(false, Ordering::Relaxed);
+                    return turn;
+                }
+            }
+        }
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    // Every critical section below leaves its data whole: a panic elsewhere changes nothing.
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// What deciding one command of a round gave.
+enum Decision {
+    /// An answer that holds whatever the round's commit does (a replay, or a refusal on
+    /// committed state: see [`Engine::decide_in_batch`]).
+    Final(Result<Receipt<OutcomeValue>, BookingError>),
+    /// A refusal, or a success that stores nothing: it holds once the commits before it are.
+    Tentative(Result<Receipt<OutcomeValue>, BookingError>),
+    /// A change to commit, and the receipt it gives once committed.
+    Commit(Box<Commit>, Receipt<OutcomeValue>),
+}
+
+/// The state a round's earlier commands produce, which the next one is decided on.
+struct Overlay {
+    session: Arc<GroupSession>,
+    /// The bookings the round's commits finish (no longer in `session`, not yet in the store's
+    /// booking history).
+    finished: Vec<SeatBooking>,
+}
+
+/// Takes back leadership of a session's queue when a batch ends, also by a panic: each of its
+/// commands still without an answer gets a store error, and the next waiting command leads.
+struct Leading<'a> {
+    queues: &'a GroupCommit,
+    session_id: SessionId,
+    batch: Vec<Arc<Ticket>>,
+}
+
+impl Drop for Leading<'_> {
+    fn drop(&mut self) {
+        for ticket in &self.batch {
+            let answered = matches!(lock(&ticket.turn).turn, Turn::Done(..));
+            if !answered {
+                let abandoned = BookingError::Store { message: "the batch deciding this command failed".to_owned() };
+                ticket.set(Turn::Done(Err(abandoned), Run::default()));
+            }
+        }
+        let mut stripe = self.queues.stripe(self.session_id);
+        let next = queue_of(&mut stripe, self.session_id).and_then(|q| q.waiting.pop_front());
+        match next {
+            Some(next) => next.set(Turn::Lead),
+            None => stripe.retain(|q| q.session_id != self.session_id),
+        }
+    }
+}
+
+impl<R: Repository> Engine<R> {
+    /// Runs the seat command `command` on session `session_id` through the session's queue:
+    /// in the batch this engine is running on the session if one is about to start, or in a
+    /// batch of its own. `run` gets what happened to it on the way.
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn attempt_in_batch(
+        &self,
+        group: &GroupCommit,
+        session_id: SessionId,
+        actor: Actor,
+        key: Option<RequestKey>,
+        command: &Command,
+        (of, session_command): (SessionOf, SessionCommand),
+        now: Option<DateTime<Utc>>,
+        run: &mut Run,
+    ) -> Result<Receipt<OutcomeValue>, BookingError> {
+        let ticket = Arc::new(Ticket {
+            actor,
+            key,
+            command: command.clone(),
+            of,
+            session_command,
+            now,
+            turn: Mutex::new(Waiter { turn: Turn::Waiting, asleep: false }),
+            changed: Condvar::new(),
+            moved: AtomicBool::new(false),
+        });
+        let leads = {
+            let mut stripe = group.stripe(session_id);
+            match queue_of(&mut stripe, session_id) {
+                Some(queue) => {
+                    queue.waiting.push_back(Arc::clone(&ticket));
+                    false
+                }
+                None => {
+                    stripe.push(Queue { session_id, waiting: VecDeque::new() });
+                    true
+                }
+            }
+        };
+        if !leads {
+            match ticket.wait() {
+                Turn::Done(result, ran) => {
+                    *run = Run { store_time: run.store_time.and(ran.store_time), ..ran };
+                    return result;
+                }
+                Turn::Lead | Turn::Waiting => {}
+            }
+        }
+        // This command leads a batch: itself, then those waiting behind it.
+        let batch = {
+            let mut stripe = group.stripe(session_id);
+            match queue_of(&mut stripe, session_id) {
+                Some(queue) => {
+                    let more = queue.waiting.len().min(super::MAX_BATCH - 1);
+                    std::iter::once(Arc::clone(&ticket)).chain(queue.waiting.drain(..more)).collect()
+                }
+                None => vec![Arc::clone(&ticket)],
+            }
+        };
+        if batch.len() == 1 {
+            // Nobody to batch with: decided and committed as with group commit off, and the
+            // next waiting command (if one came meanwhile) leads when this one is done.
+            let _leading = Leading { queues: group, session_id, batch: Vec::new() };
+            run.batch = 1;
+            return self.attempt_alone(ticket.actor, ticket.key.as_ref(), command, now, run);
+        }
+        let leading = Leading { queues: group, session_id, batch };
+        self.run_batch(&leading.batch, run.store_time.is_some());
+        drop(leading);
+        let done = std::mem::replace(&mut lock(&ticket.turn).turn, Turn::Waiting);
+        match done {
+            Turn::Done(result, ran) => {
+                *run = ran;
+                result
+            }
+            // `run_batch` answers every command of its batch.
+            Turn::Waiting | Turn::Lead => {
+                Err(BookingError::Store { message: "the batch deciding this command gave no answer".to_owned() })
+            }
+        }
+    }
+
+    /// Decides and commits the commands of `batch`, round after round, until each has its
+    /// answer (see the module docs); `timed` says whether to measure the store's time.
+    fn run_batch(&self, batch: &[Arc<Ticket>], timed: bool) {
+        let mut answers: Vec<Option<Result<Receipt<OutcomeValue>, BookingError>>> = vec![None; batch.len()];
+        let mut runs: Vec<Run> =
+            batch.iter().map(|_| Run { store_time: timed.then_some(Duration::ZERO), ..Run::default() }).collect();
+        // After a store failure that no single commit can be blamed for: one commit per round.
+        let mut alone = false;
+        while answers.iter().any(Option::is_none) {
+            let mut overlay = None;
+            let mut commits = Vec::new();
+            // Each decided command of the round, in order: its index, its answer, whether it commits.
+            let mut decided: Vec<(usize, Result<Receipt<OutcomeValue>, BookingError>, bool)> = Vec::new();
+            let mut keys: Vec<(Actor, &RequestKey)> = Vec::new();
+            for (i, ticket) in batch.iter().enumerate() {
+                if answers[i].is_some() {
+                    continue;
+                }
+                let own_key_ahead = ticket.key.as_ref().is_some_and(|k| keys.contains(&(ticket.actor, k)));
+                if !commits.is_empty() && (alone || own_key_ahead) {
+                    break;
+                }
+                if runs[i].attempts == self.max_attempts {
+                    answers[i] = Some(Err(BookingError::Contention { attempts: self.max_attempts }));
+                    continue;
+                }
+                runs[i].attempts += 1;
+                match self.decide_in_batch(ticket, &mut overlay, commits.is_empty()) {
+                    Decision::Final(answer) => answers[i] = Some(answer),
+                    Decision::Tentative(answer) => decided.push((i, answer, false)),
+                    Decision::Commit(commit, receipt) => {
+                        if let Some(key) = &ticket.key {
+                            keys.push((ticket.actor, key));
+                        }
+                        commits.push(*commit);
+                        decided.push((i, Ok(receipt), true));
+                    }
+                }
+            }
+            let in_round = commits.len();
+            let started = timed.then(Instant::now);
+            let failure = match commits.len() {
+                0 => None,
+                // One commit needs no batch: the store's plain commit (as with group commit off).
+                1 => commits
+                    .pop()
+                    .and_then(|c| self.repository.commit(c).err())
+                    .map(|error| crate::repository::BatchFailure { committed: 0, error }),
+                _ => self.repository.commit_all(commits).err(),
+            };
+            let store_time = started.map(|s| s.elapsed());
+            let applied = failure.as_ref().map_or(in_round, |f| f.committed.min(in_round));
+            let mut commits_seen = 0;
+            let mut after_failure = false;
+            for (i, answer, commits_here) in decided {
+                if commits_here {
+                    if let (Some(total), Some(t)) = (runs[i].store_time.as_mut(), store_time) {
+                        *total += t;
+                    }
+                    runs[i].batch = in_round;
+                }
+                if !after_failure && commits_here && commits_seen == applied {
+                    // The first commit the store did not apply.
+                    after_failure = true;
+                    let Some(failure) = &failure else {
+                        unreachable_answer(&mut answers[i]);
+                        continue;
+                    };
+                    match &failure.error {
+                        StoreError::Conflict(_) | StoreError::DuplicateRequest => {
+                            runs[i].conflicts += 1;
+                            tracing::debug!(
+                                target: "booking_core::engine",
+                                attempt = runs[i].attempts,
+                                batch = in_round,
+                                "store conflict, deciding again"
+                            );
+                            back_off(runs[i].attempts);
+                        }
+                        StoreError::Unavailable(_) => answers[i] = Some(Err(failure.error.clone().into())),
+                        _ if commits_seen + 1 == in_round || alone => {
+                            answers[i] = Some(Err(failure.error.clone().into()));
+                        }
+                        _ => alone = true,
+                    }
+                    continue;
+                }
+                if commits_here && !after_failure {
+                    commits_seen += 1;
+                    runs[i].committed = true;
+                }
+                if !after_failure {
+                    answers[i] = Some(answer);
+                } else if let Some(f) = &failure
+                    && matches!(f.error, StoreError::Unavailable(_))
+                {
+                    answers[i] = Some(Err(f.error.clone().into()));
+                }
+            }
+        }
+        for ((ticket, answer), run) in batch.iter().zip(answers).zip(runs) {
+            if let Some(answer) = answer {
+                ticket.set(Turn::Done(answer, run));
+            }
+        }
+    }
+
+    /// Decides one command of a round on `overlay`, the state the round's earlier commands
+    /// produce (loaded from the store when it is `None`), and moves `overlay` on if the command
+    /// changes the session. `first` says no commit precedes it in the round, so a refusal
+    /// decided now is decided on committed state.
+    fn decide_in_batch(&self, ticket: &Ticket, overlay: &mut Option<Overlay>, first: bool) -> Decision {
+        let replay = |key: &RequestKey| -> Result<Option<Receipt<OutcomeValue>>, BookingError> {
+            match self.repository.load_request(&ticket.actor, key)? {
+                Some(record) if record.command != ticket.command => {
+                    Err(BookingError::RequestKeyReused { key: key.as_str().to_owned() })
+                }
+                Some(record) => Ok(Some(receipt(record.outcome, true))),
+                None => Ok(None),
+            }
+        };
+        if let Some(key) = &ticket.key {
+            match replay(key) {
+                Ok(None) => {}
+                Ok(Some(replayed)) => return Decision::Final(Ok(replayed)),
+                Err(error) => return Decision::Final(Err(error)),
+            }
+        }
+        let now = ticket.now.unwrap_or_else(|| self.clock.now());
+        let ctx = DecisionContext { actor: ticket.actor, now, fresh_id: self.ids.next_uuid() };
+        let decided = self
+            .session_in_batch(ticket.of, overlay.as_ref())
+            .and_then(|session| self.decide_on_session(&ctx, session, ticket.session_command.clone()));
+        let (outcome, writes, finished) = match decided {
+            Ok(decided) => decided,
+            Err(refusal) => {
+                // As in `attempt`: a retry racing its own first run is answered by that run.
+                if let Some(key) = &ticket.key {
+                    match replay(key) {
+                        Ok(None) => {}
+                        Ok(Some(replayed)) => return Decision::Final(Ok(replayed)),
+                        Err(error) => return Decision::Final(Err(error)),
+                    }
+                }
+                return if first { Decision::Final(Err(refusal)) } else { Decision::Tentative(Err(refusal)) };
+            }
+        };
+        if outcome.events.is_empty() && ticket.key.is_none() {
+            let answer = Ok(receipt(outcome, false));
+            return if first { Decision::Final(answer) } else { Decision::Tentative(answer) };
+        }
+        for write in &writes {
+            if let Write::Session { session, .. } = write {
+                let mut earlier = overlay.take().map(|o| o.finished).unwrap_or_default();
+                earlier.extend(finished.iter().cloned());
+                *overlay = Some(Overlay { session: Arc::clone(session), finished: earlier });
+            }
+        }
+        let request = ticket.key.clone().map(|key| RequestRecord {
+            actor: ticket.actor,
+            key,
+            command: ticket.command.clone(),
+            outcome: outcome.clone(),
+            recorded_at: ctx.now,
+        });
+        let commit = Commit { writes, request, events: outcome.events.clone(), finished_bookings: finished };
+        Decision::Commit(Box::new(commit), receipt(outcome, false))
+    }
+
+    /// The session a command of a batch is decided on: the round's state if the round has one,
+    /// else the stored session, as [`decide_session`](Self::decide_session) loads it.
+    fn session_in_batch(&self, of: SessionOf, overlay: Option<&Overlay>) -> Result<Arc<GroupSession>, BookingError> {
+        let Some(overlay) = overlay else {
+            return match of {
+                SessionOf::Id(session_id) => self.load_session(session_id),
+                SessionOf::Booking(booking_id) => self.session_for_command(booking_id),
+            };
+        };
+        let id = match of {
+            SessionOf::Id(_) => return Ok(Arc::clone(&overlay.session)),
+            SessionOf::Booking(id) if overlay.session.booking(id).is_some() => {
+                return Ok(Arc::clone(&overlay.session));
+            }
+            SessionOf::Booking(id) => id,
+        };
+        // A finished booking, as `session_for_command` adds it: finished in this round, or
+        // earlier (in the booking history).
+        let finished = match overlay.finished.iter().find(|b| b.id == id) {
+            Some(booking) => booking.clone(),
+            None => self.finished_booking(&overlay.session, id)?.ok_or(BookingError::BookingNotFound { id })?,
+        };
+        let mut session = Arc::clone(&overlay.session);
+        Arc::make_mut(&mut session).bookings.push(finished);
+        Ok(session)
+    }
+}
+
+/// A commit the store did not apply, yet no failure to say why: cannot happen (the store
+/// applied fewer commits than it was given only by failing); answered as a store error.
+fn unreachable_answer(answer: &mut Option<Result<Receipt<OutcomeValue>, BookingError>>) {
+    *answer = Some(Err(BookingError::Store { message: "the store applied part of a batch without a failure".into() }));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::repository::{BatchFailure, StoreWrapper};
+    use crate::{InMemoryRepository, ManualClock, NewGroupSession, SeatStatus, SequentialIds};
+    use chrono::TimeZone;
+    use std::sync::mpsc;
+
+    /// An in-memory store whose first `commit_all` waits until the test lets it go (so the
+    /// commands sent meanwhile queue behind it), and which fails the batches it is told to.
+    struct Gate {
+        inner: InMemoryRepository,
+        sizes: Mutex<Vec<usize>>,
+        in_flight: Mutex<Option<mpsc::Sender<()>>>,
+        release: Mutex<Option<mpsc::Receiver<()>>>,
+        /// Failures for the next batches (of more than one commit), first first.
+        failures: Mutex<VecDeque<StoreError>>,
+    }
+
+    impl StoreWrapper for Gate {
+        type Inner = InMemoryRepository;
+
+        fn inner(&self) -> &InMemoryRepository {
+            &self.inner
+        }
+
+        fn commit(this: &Self, commit: Commit) -> Result<(), StoreError> {
+            this.hold(1);
+            this.inner.commit(commit)
+        }
+
+        fn commit_all(this: &Self, commits: Vec<Commit>) -> Result<(), BatchFailure> {
+            this.hold(commits.len());
+            if let Some(error) = lock(&this.failures).pop_front() {
+                return Err(BatchFailure { committed: 0, error });
+            }
+            this.inner.commit_all(commits)
+        }
+    }
+
+    impl Gate {
+        /// Notes a commit of `size` commits and holds the first until the test lets it go.
+        fn hold(&self, size: usize) {
+            lock(&self.sizes).push(size);
+            if let Some(in_flight) = lock(&self.in_flight).take() {
+                in_flight.send(()).unwrap();
+                lock(&self.release).take().unwrap().recv().unwrap();
+            }
+        }
+    }
+
+    fn user(n: u128) -> UserId {
+        UserId::from_uuid(uuid::Uuid::from_u128(n))
+    }
+
+    /// Books student 1 and, while that commit is held, `queued` more bookings (students 2 to
+    /// 7, student 2 twice, student 7 twice under one request key), then lets the commit go.
+    /// Returns the engine and every booking's result, student 1's first.
+    #[allow(clippy::type_complexity)]
+    fn held_batch(
+        failures: Vec<StoreError>,
+    ) -> (Arc<Engine<Gate>>, SessionId, Vec<(UserId, Result<Receipt<SeatBooking>, BookingError>)>) {
+        let (in_flight_tx, in_flight) = mpsc::channel();
+        let (release, release_rx) = mpsc::channel();
+        let store = Gate {
+            inner: InMemoryRepository::new(),
+            sizes: Mutex::default(),
+            in_flight: Mutex::new(None),
+            release: Mutex::new(Some(release_rx)),
+            failures: Mutex::new(failures.into()),
+        };
+        let now = Utc.with_ymd_and_hms(2030, 1, 1, 9, 0, 0).unwrap();
+        let engine = Arc::new(
+            Engine::new(store).with_clock(ManualClock::new(now)).with_ids(SequentialIds::starting_after(1 << 40)),
+        );
+        let teacher = user(100);
+        let session = engine
+            .create_session(
+                Actor::Teacher(teacher),
+                NewGroupSession {
+                    teacher_id: teacher,
+                    course_id: None,
+                    title: "Rush".into(),
+                    starts_at: now + chrono::TimeDelta::days(3),
+                    time_zone: "UTC".into(),
+                    duration_minutes: 60,
+                    meeting_link: "https://meet.example.com/rush".into(),
+                    capacity: 3,
+                    waitlist_enabled: true,
+                    waitlist_mode: Default::default(),
+                    rules: Default::default(),
+                },
+            )
+            .unwrap()
+            .value
+            .id;
+        *lock(&engine.repository().in_flight) = Some(in_flight_tx);
+        let book = |engine: &Arc<Engine<Gate>>, n: u128, key: Option<&str>| {
+            let engine = Arc::clone(engine);
+            let key = key.map(str::to_owned);
+            std::thread::spawn(move || {
+                let request = match key {
+                    Some(key) => Actor::Student(user(n)).with_key(key),
+                    None => Actor::Student(user(n)).into(),
+                };
+                (user(n), engine.book_seat(request, session, user(n)))
+            })
+        };
+        let first = book(&engine, 1, None);
+        in_flight.recv().unwrap();
+        let queued: Vec<_> =
+            [(2, None), (2, None), (3, None), (4, None), (5, None), (6, None), (7, Some("k")), (7, Some("k"))]
+                .into_iter()
+                .map(|(n, key)| book(&engine, n, key))
+                .collect();
+        let group = engine.group.as_ref().unwrap();
+        while queue_of(&mut group.stripe(session), session).map_or(0, |q| q.waiting.len()) < queued.len() {
+            std::thread::yield_now();
+        }
+        release.send(()).unwrap();
+        let results = std::iter::once(first).chain(queued).map(|t| t.join().unwrap()).collect();
+        (engine, session, results)
+    }
+
+    /// Checks the answers of [`held_batch`]: what running them one after another in any
+    /// order gives, and a stored session that matches.
+    fn check(
+        engine: &Engine<Gate>,
+        session: SessionId,
+        results: &[(UserId, Result<Receipt<SeatBooking>, BookingError>)],
+    ) {
+        let ok: Vec<_> = results.iter().filter_map(|(_, r)| r.as_ref().ok()).collect();
+        let fresh: Vec<_> = ok.iter().filter(|r| !r.replayed).collect();
+        // Students 1 to 7 once each; student 2's second booking refused, student 7's retry replayed.
+        assert_eq!(fresh.len(), 7, "{results:#?}");
+        assert_eq!(ok.iter().filter(|r| r.replayed).count(), 1, "{results:#?}");
+        let refused: Vec<_> = results.iter().filter_map(|(s, r)| r.as_ref().err().map(|e| (*s, e.code()))).collect();
+        assert_eq!(refused, [(user(2), crate::ErrorCode::AlreadyBooked)]);
+        let confirmed = fresh.iter().filter(|r| r.value.status == SeatStatus::Confirmed).count();
+        assert_eq!(confirmed, 3, "{results:#?}");
+        let mut versions: Vec<u64> = fresh.iter().map(|r| r.version).collect();
+        versions.sort_unstable();
+        assert_eq!(versions, (2..=8).collect::<Vec<_>>(), "each command its own version");
+        let stored = engine.session(Actor::System, session).unwrap();
+        assert_eq!(stored.version, 8);
+        for r in &fresh {
+            assert_eq!(stored.booking(r.value.id).map(|b| b.status), Some(r.value.status), "{r:#?}");
+        }
+    }
+
+    #[test]
+    fn commands_queued_behind_a_commit_go_to_the_store_together() {
+        let (engine, session, results) = held_batch(Vec::new());
+        check(&engine, session, &results);
+        let sizes = lock(&engine.repository().sizes).clone();
+        // The session's creation and the held booking, each alone; then the six queued
+        // bookings that commit, in one batch: in one round, or two when the retry under
+        // student 7's key arrives before queued commands it shares the batch with (the round
+        // ends before it, and it is replayed in the next).
+        assert_eq!(sizes[..2], [1, 1], "{sizes:?}");
+        assert_eq!(sizes[2..].iter().sum::<usize>(), 6, "{sizes:?}");
+        assert!(sizes.len() <= 4, "{sizes:?}");
+    }
+
+    #[test]
+    fn a_lost_race_decides_the_whole_batch_again() {
+        let (engine, session, results) = held_batch(vec![StoreError::Conflict("someone else".into())]);
+        check(&engine, session, &results);
+        let counters = engine.counters();
+        // One conflict; every command of the round it failed (at least the one that lost) went again.
+        assert!(counters.conflicts == 1 && counters.retries >= 1, "{counters:?}");
+    }
+
+    #[test]
+    fn a_store_failure_no_commit_can_be_blamed_for_runs_the_batch_one_commit_at_a_time() {
+        let (engine, session, results) = held_batch(vec![StoreError::Backend("disk hiccup".into())]);
+        // Each command then commits alone and succeeds: nobody gets an error that may be another's.
+        check(&engine, session, &results);
+        let sizes = lock(&engine.repository().sizes).clone();
+        let failed = sizes.iter().skip(2).position(|&n| n > 1).expect("a batch went to the store") + 2;
+        assert!(sizes[failed + 1..].iter().all(|&n| n == 1), "{sizes:?}");
+    }
+
+    #[test]
+    fn an_unreachable_store_answers_every_command_of_the_batch_store_unavailable() {
+        let (engine, session, results) = held_batch(vec![StoreError::Unavailable("partition".into())]);
+        // Student 1 committed before the failure. Of the queued commands, those decided in the
+        // round that failed answer "unavailable" (whether they were applied is unknown to them,
+        // as to a single command); any cut from that round are decided afresh afterwards.
+        assert!(results[0].1.is_ok());
+        let unavailable =
+            results.iter().filter(|(_, r)| matches!(r, Err(BookingError::StoreUnavailable { .. }))).count();
+        assert!(unavailable >= 1, "{results:#?}");
+        let fresh: Vec<_> = results.iter().filter_map(|(_, r)| r.as_ref().ok()).filter(|r| !r.replayed).collect();
+        let stored = engine.session(Actor::System, session).unwrap();
+        assert_eq!(stored.version, 1 + fresh.len() as u64, "{results:#?}");
+        for r in &fresh {
+            assert_eq!(stored.booking(r.value.id).map(|b| b.status), Some(r.value.status), "{r:#?}");
+        }
+        for (_, r) in &results {
+            if let Err(e) = r {
+                assert!(
+                    matches!(e.code(), crate::ErrorCode::StoreUnavailable | crate::ErrorCode::AlreadyBooked),
+                    "{e}"
+                );
+            }
+        }
+    }
+}
