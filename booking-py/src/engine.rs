@@ -308,7 +308,13 @@ booking_core::typed_commands!(engine_methods @walk [] {
         };
         let ical_uid_domain = opt_text("ical_uid_domain", ical_uid_domain)?;
         let ical_prodid = opt_text("ical_prodid", ical_prodid)?;
-        let mut engine = Engine::new(repository).with_local_queueing(local_queueing);
+        // Group commit runs a batch's store calls on the thread of the command leading it, so a
+        // Python store's exception would reach that command's caller, not the one whose commit
+        // raised it: it stays off for a store written in Python (which commits a batch one
+        // commit after another anyway, saving nothing), and on for the native stores.
+        let mut engine = Engine::new(repository)
+            .with_local_queueing(local_queueing)
+            .with_group_commit(!crate::stores::is_python_store(store));
         if let Some(clock) = clock {
             engine = engine.with_clock(clock);
         }

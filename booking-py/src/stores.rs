@@ -428,14 +428,8 @@ const PROTOCOL: &[&str] = &[
 /// The repository behind a store argument: one of the Rust store classes, or a Python object
 /// with the `DocumentStore` methods.
 pub(crate) fn repository(store: &Bound<'_, PyAny>) -> PyResult<Arc<dyn Repository>> {
-    if let Ok(s) = store.cast::<PyInMemoryStore>() {
-        return Ok(Arc::clone(&s.get().0.repository));
-    }
-    if let Ok(s) = store.cast::<PySqliteStore>() {
-        return Ok(Arc::clone(&s.get().0.repository));
-    }
-    if let Ok(s) = store.cast::<PyPostgresStore>() {
-        return Ok(Arc::clone(&s.get().0.repository));
+    if let Some(native) = native(store) {
+        return Ok(native);
     }
     let missing: Vec<&str> = PROTOCOL.iter().copied().filter(|m| !store.hasattr(*m).unwrap_or(false)).collect();
     if !missing.is_empty() {
@@ -446,6 +440,28 @@ pub(crate) fn repository(store: &Bound<'_, PyAny>) -> PyResult<Arc<dyn Repositor
         )));
     }
     Ok(Arc::new(DocumentRepository::new(PyDocumentStore(store.clone().unbind()))))
+}
+
+/// The Rust store behind `store`, if it is one of the stores this module defines (not a
+/// `DocumentStore` written in Python).
+fn native(store: &Bound<'_, PyAny>) -> Option<Arc<dyn Repository>> {
+    if let Ok(s) = store.cast::<PyInMemoryStore>() {
+        return Some(Arc::clone(&s.get().0.repository));
+    }
+    if let Ok(s) = store.cast::<PySqliteStore>() {
+        return Some(Arc::clone(&s.get().0.repository));
+    }
+    if let Ok(s) = store.cast::<PyPostgresStore>() {
+        return Some(Arc::clone(&s.get().0.repository));
+    }
+    None
+}
+
+/// Whether `store` is a `DocumentStore` written in Python: its methods are Python callbacks,
+/// whose exceptions [`crate::errors::guarded`] attaches to the error of the call on the same
+/// thread.
+pub(crate) fn is_python_store(store: &Bound<'_, PyAny>) -> bool {
+    native(store).is_none()
 }
 
 /// One conditional write of a [`PyDocumentCommit`].
