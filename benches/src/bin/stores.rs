@@ -40,7 +40,10 @@
 //!   session `n % sessions`), none of them full.
 //!
 //! Contestants run in turn, in `--rounds` rounds (each round on fresh sessions); the table
-//! gives the median attempts per second over the rounds and the ratio to lock-then-insert.
+//! gives the median attempts per second over the rounds, the ratio to lock-then-insert, and
+//! the latency of an attempt (from the client's call to its answer: with group commit, the
+//! wait for the batch ahead is in it), its median and 99th percentile in each round, the
+//! median of those over the rounds.
 
 use booking_core::{Actor, BookingError, Engine, NewGroupSession, Repository, SeatStatus, SessionId, UserId};
 use booking_postgres::{PgOptions, PgRepository};
@@ -405,6 +408,7 @@ struct Outcome {
     attempts: u64,
     confirmed: u64,
     elapsed: Duration,
+    latency: Latency,
     overbooked_sessions: u64,
     excess_seats: u64,
 }
@@ -423,34 +427,50 @@ fn play(
     tickets: u64,
     salt: u128,
     session_of: &(dyn Fn(u64) -> u128 + Sync),
-) -> (u64, Duration) {
+) -> (u64, Duration, Latency) {
     let next = AtomicU64::new(0);
     let confirmed = AtomicU64::new(0);
     let start = Instant::now();
-    std::thread::scope(|s| {
-        for thread in 0..threads {
-            let (next, confirmed) = (&next, &confirmed);
-            s.spawn(move || {
-                loop {
-                    let n = next.fetch_add(1, Ordering::Relaxed);
-                    if n >= tickets {
-                        return;
+    let mut took: Vec<Duration> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..threads)
+            .map(|thread| {
+                let (next, confirmed) = (&next, &confirmed);
+                s.spawn(move || {
+                    let mut took = Vec::new();
+                    loop {
+                        let n = next.fetch_add(1, Ordering::Relaxed);
+                        if n >= tickets {
+                            return took;
+                        }
+                        let asked = Instant::now();
+                        if c.book(thread, session_of(n), salt | u128::from(n)) == Attempt::Confirmed {
+                            confirmed.fetch_add(1, Ordering::Relaxed);
+                        }
+                        took.push(asked.elapsed());
                     }
-                    if c.book(thread, session_of(n), salt | u128::from(n)) == Attempt::Confirmed {
-                        confirmed.fetch_add(1, Ordering::Relaxed);
-                    }
-                }
-            });
-        }
+                })
+            })
+            .collect();
+        handles.into_iter().flat_map(|h| h.join().expect("a client thread")).collect()
     });
-    (confirmed.into_inner(), start.elapsed())
+    let elapsed = start.elapsed();
+    took.sort_unstable();
+    let at = |q: f64| took.get(((took.len() as f64 - 1.0) * q).round() as usize).copied().unwrap_or_default();
+    (confirmed.into_inner(), elapsed, Latency { median: at(0.5), p99: at(0.99) })
+}
+
+/// How long the attempts of a run took, each from the client's call to its answer.
+#[derive(Clone, Copy, Default)]
+struct Latency {
+    median: Duration,
+    p99: Duration,
 }
 
 fn hot(c: &dyn Contestant, a: &Args, round: usize) -> Outcome {
     let sessions = c.create_sessions(a.hot_sessions, a.seats);
     let tickets = a.hot_sessions * a.attempts;
     let salt = (round as u128 + 1) << 96 | 1 << 64;
-    let (confirmed, elapsed) = play(c, a.threads, tickets, salt, &|n| sessions[(n / a.attempts) as usize]);
+    let (confirmed, elapsed, latency) = play(c, a.threads, tickets, salt, &|n| sessions[(n / a.attempts) as usize]);
     let (mut overbooked_sessions, mut excess_seats) = (0, 0);
     for &s in &sessions {
         let seats = c.confirmed(s);
@@ -459,16 +479,16 @@ fn hot(c: &dyn Contestant, a: &Args, round: usize) -> Outcome {
             excess_seats += seats - a.seats;
         }
     }
-    Outcome { attempts: tickets, confirmed, elapsed, overbooked_sessions, excess_seats }
+    Outcome { attempts: tickets, confirmed, elapsed, latency, overbooked_sessions, excess_seats }
 }
 
 fn spread(c: &dyn Contestant, a: &Args, round: usize) -> Outcome {
     let seats = a.spread_bookings.div_ceil(a.spread_sessions) + 1;
     let sessions = c.create_sessions(a.spread_sessions, seats);
     let salt = (round as u128 + 1) << 96 | 2 << 64;
-    let (confirmed, elapsed) =
+    let (confirmed, elapsed, latency) =
         play(c, a.threads, a.spread_bookings, salt, &|n| sessions[(n % a.spread_sessions) as usize]);
-    Outcome { attempts: a.spread_bookings, confirmed, elapsed, overbooked_sessions: 0, excess_seats: 0 }
+    Outcome { attempts: a.spread_bookings, confirmed, elapsed, latency, overbooked_sessions: 0, excess_seats: 0 }
 }
 
 fn median(mut v: Vec<f64>) -> f64 {
@@ -480,27 +500,33 @@ fn median(mut v: Vec<f64>) -> f64 {
 fn compare(db: &str, a: &Args, contestants: &[(&str, &dyn Contestant)]) {
     for (workload, run) in [("hot", hot as fn(&dyn Contestant, &Args, usize) -> Outcome), ("spread", spread)] {
         let mut rates: Vec<Vec<f64>> = vec![Vec::new(); contestants.len()];
+        let mut latencies: Vec<(Vec<f64>, Vec<f64>)> = vec![(Vec::new(), Vec::new()); contestants.len()];
         let mut overbooked = vec![(0u64, 0u64, 0u64); contestants.len()];
         for round in 0..a.rounds {
             for (i, (name, c)) in contestants.iter().enumerate() {
                 let o = run(*c, a, round);
                 eprintln!(
                     "  {db} {workload} round {round} {name}: {:.0} attempts/s ({} attempts, {} confirmed, {:.2} s, \
-                     {} sessions overbooked by {} seats)",
+                     latency median {:.2} ms, 99th percentile {:.2} ms, {} sessions overbooked by {} seats)",
                     o.per_second(),
                     o.attempts,
                     o.confirmed,
                     o.elapsed.as_secs_f64(),
+                    o.latency.median.as_secs_f64() * 1e3,
+                    o.latency.p99.as_secs_f64() * 1e3,
                     o.overbooked_sessions,
                     o.excess_seats
                 );
                 rates[i].push(o.per_second());
+                latencies[i].0.push(o.latency.median.as_secs_f64() * 1e3);
+                latencies[i].1.push(o.latency.p99.as_secs_f64() * 1e3);
                 overbooked[i].0 += o.overbooked_sessions;
                 overbooked[i].1 += o.excess_seats;
                 overbooked[i].2 += if workload == "hot" { a.hot_sessions } else { 0 };
             }
         }
         let medians: Vec<f64> = rates.into_iter().map(median).collect();
+        let latencies: Vec<(f64, f64)> = latencies.into_iter().map(|(m, p)| (median(m), median(p))).collect();
         let baseline = contestants.iter().position(|(n, _)| n.starts_with("lock")).map(|i| medians[i]);
         for (i, (name, _)) in contestants.iter().enumerate() {
             let ratio = baseline.map_or(String::new(), |b| format!("{:.2}x", medians[i] / b));
@@ -510,7 +536,11 @@ fn compare(db: &str, a: &Args, contestants: &[(&str, &dyn Contestant)]) {
             } else {
                 "n/a".to_owned()
             };
-            println!("| {db} | {workload} | {name} | {:.0} | {ratio} | {overbooking} |", medians[i]);
+            let (latency, p99) = latencies[i];
+            println!(
+                "| {db} | {workload} | {name} | {:.0} | {ratio} | {latency:.2} / {p99:.2} | {overbooking} |",
+                medians[i]
+            );
         }
     }
 }
@@ -531,8 +561,10 @@ fn main() {
         if a.keys { "on" } else { "off" }
     );
     println!();
-    println!("| store | workload | implementation | attempts/s (median) | vs lock-then-insert | overbooked |");
-    println!("|---|---|---|---|---|---|");
+    println!(
+        "| store | workload | implementation | attempts/s (median) | vs lock-then-insert | latency ms, median / 99th pct | overbooked |"
+    );
+    println!("|---|---|---|---|---|---|---|");
     let group_commit: &[(bool, &str)] = match a.group_commit.as_str() {
         "on" => &[(true, "engine")],
         "off" => &[(false, "engine, group commit off")],
