@@ -9,7 +9,9 @@
 //! leads the next batch, with the commands queued behind it (at most
 //! [`MAX_BATCH`](super::MAX_BATCH) of them in all). So a command waits for at most the batch
 //! ahead of it, then runs in its own: that wait is the latency group commit costs, and it is
-//! bounded by one batch's decisions and commit.
+//! bounded by one batch's decisions and commit. A command that leads a batch of its own alone
+//! runs exactly as with group commit off, so a single client pays only for registering its
+//! session in the queues.
 //!
 //! A batch runs in rounds. In a round, each command still without an answer is decided in
 //! arrival order on the state the commands before it produce (a refused command changes
