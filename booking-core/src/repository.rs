@@ -496,10 +496,7 @@ pub trait Repository: Send + Sync {
     /// assert_eq!(store.commit_all(vec![nothing(), nothing()]), Ok(()));
     /// ```
     fn commit_all(&self, commits: Vec<Commit>) -> Result<(), BatchFailure> {
-        for (committed, commit) in commits.into_iter().enumerate() {
-            self.commit(commit).map_err(|error| BatchFailure { committed, error })?;
-        }
-        Ok(())
+        commit_each(commits, |commit| self.commit(commit))
     }
 
     /// The person's calendar (slots and active-lesson holds), as last committed.
@@ -670,10 +667,7 @@ pub trait StoreWrapper: Send + Sync {
     /// inner store (`this.inner().commit_all(commits)`), which keeps the inner store's single
     /// transaction.
     fn commit_all(this: &Self, commits: Vec<Commit>) -> Result<(), BatchFailure> {
-        for (committed, commit) in commits.into_iter().enumerate() {
-            Self::commit(this, commit).map_err(|error| BatchFailure { committed, error })?;
-        }
-        Ok(())
+        commit_each(commits, |commit| Self::commit(this, commit))
     }
     /// [`Repository::load_calendar`].
     fn load_calendar(this: &Self, owner: UserId) -> Result<Option<Arc<Calendar>>, StoreError> {
@@ -719,6 +713,18 @@ pub trait StoreWrapper: Send + Sync {
     fn acknowledge_outbox(this: &Self, up_to: u64) -> Result<u64, StoreError> {
         this.inner().acknowledge_outbox(up_to)
     }
+}
+
+/// Applies `commits` one after another through `commit`, stopping at the first failure: the
+/// provided [`Repository::commit_all`] and [`StoreWrapper::commit_all`].
+fn commit_each(
+    commits: Vec<Commit>,
+    mut commit: impl FnMut(Commit) -> Result<(), StoreError>,
+) -> Result<(), BatchFailure> {
+    for (committed, each) in commits.into_iter().enumerate() {
+        commit(each).map_err(|error| BatchFailure { committed, error })?;
+    }
+    Ok(())
 }
 
 impl<W: StoreWrapper> Repository for W {

@@ -344,7 +344,6 @@ impl<R: Repository> Engine<R> {
                 _ => self.repository.commit_all(commits).err(),
             };
             let store_time = started.map(|s| s.elapsed());
-            let applied = failure.as_ref().map_or(in_round, |f| f.committed.min(in_round));
             let mut commits_seen = 0;
             let mut after_failure = false;
             for (i, answer, commits_here) in decided {
@@ -354,13 +353,12 @@ impl<R: Repository> Engine<R> {
                     }
                     runs[i].batch = in_round;
                 }
-                if !after_failure && commits_here && commits_seen == applied {
+                if !after_failure
+                    && commits_here
+                    && let Some(failure) = failure.as_ref().filter(|f| f.committed.min(in_round) == commits_seen)
+                {
                     // The first commit the store did not apply.
                     after_failure = true;
-                    let Some(failure) = &failure else {
-                        unreachable_answer(&mut answers[i]);
-                        continue;
-                    };
                     match &failure.error {
                         StoreError::Conflict(_) | StoreError::DuplicateRequest => {
                             runs[i].conflicts += 1;
@@ -405,15 +403,7 @@ impl<R: Repository> Engine<R> {
     /// changes the session. `first` says no commit precedes it in the round, so a refusal
     /// decided now is decided on committed state.
     fn decide_in_batch(&self, ticket: &Ticket, overlay: &mut Option<Overlay>, first: bool) -> Decision {
-        let replay = |key: &RequestKey| -> Result<Option<Receipt<OutcomeValue>>, BookingError> {
-            match self.repository.load_request(&ticket.actor, key)? {
-                Some(record) if record.command != ticket.command => {
-                    Err(BookingError::RequestKeyReused { key: key.as_str().to_owned() })
-                }
-                Some(record) => Ok(Some(receipt(record.outcome, true))),
-                None => Ok(None),
-            }
-        };
+        let replay = |key: &RequestKey| self.replay(&ticket.actor, key, &ticket.command);
         if let Some(key) = &ticket.key {
             match replay(key) {
                 Ok(None) => {}
@@ -488,12 +478,6 @@ impl<R: Repository> Engine<R> {
         Arc::make_mut(&mut session).bookings.push(finished);
         Ok(session)
     }
-}
-
-/// A commit the store did not apply, yet no failure to say why: cannot happen (the store
-/// applied fewer commits than it was given only by failing); answered as a store error.
-fn unreachable_answer(answer: &mut Option<Result<Receipt<OutcomeValue>, BookingError>>) {
-    *answer = Some(Err(BookingError::Store { message: "the store applied part of a batch without a failure".into() }));
 }
 
 #[cfg(test)]

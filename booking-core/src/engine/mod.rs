@@ -506,6 +506,24 @@ impl<R: Repository> Engine<R> {
         self.attempt_alone(actor, key.as_ref(), command, now, run)
     }
 
+    /// The answer a keyed command already has: the recorded outcome, marked as a replay, if
+    /// `actor` stored a request under `key`; `None` if the key is new. A key recorded for
+    /// another command is [`BookingError::RequestKeyReused`].
+    fn replay(
+        &self,
+        actor: &Actor,
+        key: &RequestKey,
+        command: &Command,
+    ) -> Result<Option<Receipt<OutcomeValue>>, BookingError> {
+        match self.repository.load_request(actor, key)? {
+            Some(record) if record.command != *command => {
+                Err(BookingError::RequestKeyReused { key: key.as_str().to_owned() })
+            }
+            Some(record) => Ok(Some(receipt(record.outcome, true))),
+            None => Ok(None),
+        }
+    }
+
     /// Decides and commits `command` on its own (its turn taken, if queued), deciding again
     /// after each lost race, up to the engine's maximum attempts; `run` says what happened on
     /// the way.
@@ -517,15 +535,7 @@ impl<R: Repository> Engine<R> {
         now: Option<DateTime<Utc>>,
         run: &mut Run,
     ) -> Result<Receipt<OutcomeValue>, BookingError> {
-        let replay = |key: &RequestKey| -> Result<Option<Receipt<OutcomeValue>>, BookingError> {
-            match self.repository.load_request(&actor, key)? {
-                Some(record) if record.command != *command => {
-                    Err(BookingError::RequestKeyReused { key: key.as_str().to_owned() })
-                }
-                Some(record) => Ok(Some(receipt(record.outcome, true))),
-                None => Ok(None),
-            }
-        };
+        let replay = |key: &RequestKey| self.replay(&actor, key, command);
         for attempt in 1..=self.max_attempts {
             run.attempts = attempt;
             if let Some(key) = key
