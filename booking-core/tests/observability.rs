@@ -114,6 +114,9 @@ fn every_command_counts_once_with_how_it_ended() {
         ("retries", counters.retries, 4),
         ("contention_errors", counters.contention_errors, 1),
         ("store_errors", counters.store_errors, 0),
+        // One command at a time: nothing to batch.
+        ("batches", counters.batches, 0),
+        ("batched_commits", counters.batched_commits, 0),
     ];
     for (name, got, want) in expected {
         assert_eq!(got, want, "{name} in {counters:?}");

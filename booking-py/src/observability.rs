@@ -57,6 +57,16 @@ impl PyEngineCounters {
     fn store_errors(&self) -> u64 {
         self.0.store_errors
     }
+    /// Batches group commit sent to the store (two or more commits in one call).
+    #[getter]
+    fn batches(&self) -> u64 {
+        self.0.batches
+    }
+    /// Commits sent in those batches.
+    #[getter]
+    fn batched_commits(&self) -> u64 {
+        self.0.batched_commits
+    }
     /// The counters as a dict, in the order above (for a metrics endpoint or a log line).
     fn as_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
         let dict = PyDict::new(py);
@@ -72,7 +82,7 @@ impl PyEngineCounters {
 }
 
 impl PyEngineCounters {
-    fn pairs(&self) -> [(&'static str, u64); 9] {
+    fn pairs(&self) -> [(&'static str, u64); 11] {
         let c = self.0;
         [
             ("commands", c.commands),
@@ -84,6 +94,8 @@ impl PyEngineCounters {
             ("retries", c.retries),
             ("contention_errors", c.contention_errors),
             ("store_errors", c.store_errors),
+            ("batches", c.batches),
+            ("batched_commits", c.batched_commits),
         ]
     }
 }

@@ -16,7 +16,7 @@ def test_counters_say_how_each_command_ended(engine: booking.Engine, teacher: uu
     assert engine.counters() == engine.counters()
     assert engine.counters().as_dict() == dict.fromkeys(
         ["commands", "committed", "unchanged", "replayed", "refused", "conflicts", "retries",
-         "contention_errors", "store_errors"], 0)
+         "contention_errors", "store_errors", "batches", "batched_commits"], 0)
     session = create_session(engine, teacher, capacity=1)
     alice, bob = new_id(), new_id()
     book(engine, session, alice)
@@ -32,6 +32,7 @@ def test_counters_say_how_each_command_ended(engine: booking.Engine, teacher: uu
     assert (counters.commands, counters.committed, counters.unchanged, counters.replayed, counters.refused) == (
         7, 3, 1, 1, 2), counters
     assert (counters.conflicts, counters.retries, counters.contention_errors, counters.store_errors) == (0, 0, 0, 0)
+    assert (counters.batches, counters.batched_commits) == (0, 0)  # one command at a time: no batch
     assert repr(counters).startswith("EngineCounters(commands=7, committed=3,")
     assert hash(counters) == hash(engine.counters())
     assert counters.as_dict()["refused"] == 2

@@ -60,7 +60,7 @@ fn main() {
     }
 
     // The binding's facade: the same call as Kotlin makes, minus the FFI.
-    let facade = booking_uniffi::Engine::in_memory(InMemoryStore::new(), None, None, None, None);
+    let facade = booking_uniffi::Engine::in_memory(InMemoryStore::new(), None, None, None, None, true);
     let mut wrapped = Vec::new();
     for round in 0..WARMUPS + repeats {
         let ids: Vec<_> = (0..sessions)

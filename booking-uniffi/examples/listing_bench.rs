@@ -30,7 +30,7 @@ fn fixture() -> std::sync::Arc<Engine> {
         store.enroll(student, slot_course()).expect("enrolled");
     }
     let clock = ManualClock::new(now()).expect("a clock");
-    let engine = Engine::in_memory(store, Some(clock), None, None, None);
+    let engine = Engine::in_memory(store, Some(clock), None, None, None, true);
     furnish_availability_teacher(engine.core(), 0);
     engine
 }

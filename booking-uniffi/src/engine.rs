@@ -160,12 +160,13 @@ struct Options {
     max_attempts: Option<u32>,
     meeting_links: Option<Arc<dyn MeetingLinkGenerator>>,
     ical: Option<Arc<IcalOptions>>,
+    group_commit: bool,
 }
 
 impl Engine {
     fn over(repository: Arc<dyn Repository>, options: Options) -> Arc<Self> {
-        let Options { clock, max_attempts, meeting_links, ical } = options;
-        let mut engine = booking_core::Engine::new(repository);
+        let Options { clock, max_attempts, meeting_links, ical, group_commit } = options;
+        let mut engine = booking_core::Engine::new(repository).with_group_commit(group_commit);
         if let Some(links) = meeting_links {
             engine = engine.with_meeting_links(ForeignLinks(links));
         }
@@ -192,41 +193,66 @@ impl Engine {
     /// An engine over an in-memory store. Options: `clock`, a manual clock (default: the
     /// system's); `max_attempts`, how often a command is decided again after losing a race
     /// (default 200); `meeting_links`, a generator of links for lessons confirmed without one;
-    /// `ical`, the `UID` domain and `PRODID` of the calendar exports.
-    #[uniffi::constructor(default(clock = None, max_attempts = None, meeting_links = None, ical = None))]
+    /// `ical`, the `UID` domain and `PRODID` of the calendar exports; `group_commit`, whether
+    /// the seat commands that arrive for a session while a commit on it is in flight go to the
+    /// store together (default on; see `booking_core::Engine::with_group_commit`).
+    #[uniffi::constructor(default(
+        clock = None,
+        max_attempts = None,
+        meeting_links = None,
+        ical = None,
+        group_commit = true
+    ))]
     pub fn in_memory(
         store: Arc<InMemoryStore>,
         clock: Option<Arc<ManualClock>>,
         max_attempts: Option<u32>,
         meeting_links: Option<Arc<dyn MeetingLinkGenerator>>,
         ical: Option<Arc<IcalOptions>>,
+        group_commit: bool,
     ) -> Arc<Self> {
-        Self::over(store.repository(), Options { clock, max_attempts, meeting_links, ical })
+        Self::over(store.repository(), Options { clock, max_attempts, meeting_links, ical, group_commit })
     }
 
     /// An engine over a SQLite store (options as for [`Engine::in_memory`]).
-    #[uniffi::constructor(default(clock = None, max_attempts = None, meeting_links = None, ical = None))]
+    #[uniffi::constructor(default(
+        clock = None,
+        max_attempts = None,
+        meeting_links = None,
+        ical = None,
+        group_commit = true
+    ))]
     pub fn sqlite(
         store: Arc<SqliteStore>,
         clock: Option<Arc<ManualClock>>,
         max_attempts: Option<u32>,
         meeting_links: Option<Arc<dyn MeetingLinkGenerator>>,
         ical: Option<Arc<IcalOptions>>,
+        group_commit: bool,
     ) -> Arc<Self> {
-        Self::over(store.repository(), Options { clock, max_attempts, meeting_links, ical })
+        Self::over(store.repository(), Options { clock, max_attempts, meeting_links, ical, group_commit })
     }
 
     /// An engine over a store written in Kotlin or Swift (see [`DocumentStore`]; options as
-    /// for [`Engine::in_memory`]).
-    #[uniffi::constructor(default(clock = None, max_attempts = None, meeting_links = None, ical = None))]
+    /// for [`Engine::in_memory`]). With group commit on, the store's methods for a batch run on
+    /// the thread of the command leading it: a store that must be called on its caller's own
+    /// thread (a thread-confined database handle) needs `group_commit = false`.
+    #[uniffi::constructor(default(
+        clock = None,
+        max_attempts = None,
+        meeting_links = None,
+        ical = None,
+        group_commit = true
+    ))]
     pub fn with_document_store(
         store: Arc<dyn DocumentStore>,
         clock: Option<Arc<ManualClock>>,
         max_attempts: Option<u32>,
         meeting_links: Option<Arc<dyn MeetingLinkGenerator>>,
         ical: Option<Arc<IcalOptions>>,
+        group_commit: bool,
     ) -> Arc<Self> {
-        Self::over(foreign_repository(store), Options { clock, max_attempts, meeting_links, ical })
+        Self::over(foreign_repository(store), Options { clock, max_attempts, meeting_links, ical, group_commit })
     }
 
     /// The engine clock's current instant.

@@ -232,7 +232,7 @@ fn a_document_store_passes_conformance_checks_through_the_adapter() {
 #[test]
 fn store_failures_arrive_with_their_codes() {
     let teacher = Actor::Teacher(user(TEACHER));
-    let good = Engine::with_document_store(Arc::new(MirrorStore::default()), None, None, None, None);
+    let good = Engine::with_document_store(Arc::new(MirrorStore::default()), None, None, None, None, true);
     let session = good.create_session(teacher, new_group_session(), None).unwrap().value;
     let code_of = |failure: &'static str| {
         let engine = Engine::with_document_store(
@@ -241,6 +241,7 @@ fn store_failures_arrive_with_their_codes() {
             None,
             None,
             None,
+            true,
         );
         engine.session(Actor::System, session.id).unwrap_err()
     };
@@ -263,6 +264,7 @@ fn offer_deadlines_reach_the_store_and_drive_expiry() {
         None,
         None,
         None,
+        true,
     );
     let teacher = Actor::Teacher(user(TEACHER));
     let new = NewGroupSession {
@@ -307,6 +309,7 @@ fn the_read_side_through_a_document_store() {
         None,
         None,
         None,
+        true,
     );
     let teacher = || Actor::Teacher(user(TEACHER));
     let new = NewGroupSession { starts_at: now + TimeDelta::days(1), ..new_group_session() };

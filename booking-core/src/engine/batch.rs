@@ -341,7 +341,10 @@ impl<R: Repository> Engine<R> {
                     .pop()
                     .and_then(|c| self.repository.commit(c).err())
                     .map(|error| crate::repository::BatchFailure { committed: 0, error }),
-                _ => self.repository.commit_all(commits).err(),
+                _ => {
+                    self.counters.record_batch(in_round);
+                    self.repository.commit_all(commits).err()
+                }
             };
             let store_time = started.map(|s| s.elapsed());
             let mut commits_seen = 0;
@@ -642,6 +645,10 @@ mod tests {
         assert_eq!(sizes[..2], [1, 1], "{sizes:?}");
         assert_eq!(sizes[2..].iter().sum::<usize>(), 6, "{sizes:?}");
         assert!(sizes.len() <= 4, "{sizes:?}");
+        let batches: Vec<_> = sizes.iter().filter(|&&n| n > 1).collect();
+        let counters = engine.counters();
+        assert_eq!(counters.batches, batches.len() as u64, "{sizes:?} {counters:?}");
+        assert_eq!(counters.batched_commits, batches.into_iter().sum::<usize>() as u64, "{sizes:?} {counters:?}");
     }
 
     #[test]

@@ -2,8 +2,8 @@
 //! engine emits for each command.
 //!
 //! **Counters.** [`Engine::counters`](crate::Engine::counters) returns an [`EngineCounters`]:
-//! how many commands one engine ran since it was built and how they ended, and how often the
-//! store's version check sent a command round again. They are relaxed atomic additions, a few
+//! how many commands one engine ran since it was built and how they ended, how often the
+//! store's version check sent a command round again, and how many batches group commit sent. They are relaxed atomic additions, a few
 //! per command, always on; a host samples them (a metrics endpoint, a periodic log line) and
 //! takes differences between samples.
 //!
@@ -60,6 +60,13 @@ pub struct EngineCounters {
     /// Commands that failed in the store ([`BookingError::Store`],
     /// [`BookingError::StoreUnavailable`]).
     pub store_errors: u64,
+    /// Batches sent to the store: rounds of group commit
+    /// ([`Engine::with_group_commit`](crate::Engine::with_group_commit)) that carried two or
+    /// more commits in one [`Repository::commit_all`](crate::Repository::commit_all), whether
+    /// the store applied them or not.
+    pub batches: u64,
+    /// Commits sent in those batches; `batched_commits / batches` is the mean batch size.
+    pub batched_commits: u64,
 }
 
 /// The live counters behind [`EngineCounters`].
@@ -74,6 +81,8 @@ pub(super) struct Counters {
     retries: AtomicU64,
     contention_errors: AtomicU64,
     store_errors: AtomicU64,
+    batches: AtomicU64,
+    batched_commits: AtomicU64,
 }
 
 /// How one command ended, for the counters and the `command finished` event.
@@ -121,6 +130,12 @@ impl Counters {
         }
     }
 
+    /// Counts a batch of `commits` (two or more) sent to the store in one call.
+    pub(super) fn record_batch(&self, commits: usize) {
+        self.batches.fetch_add(1, Relaxed);
+        self.batched_commits.fetch_add(commits as u64, Relaxed);
+    }
+
     pub(super) fn snapshot(&self) -> EngineCounters {
         EngineCounters {
             commands: self.commands.load(Relaxed),
@@ -132,6 +147,8 @@ impl Counters {
             retries: self.retries.load(Relaxed),
             contention_errors: self.contention_errors.load(Relaxed),
             store_errors: self.store_errors.load(Relaxed),
+            batches: self.batches.load(Relaxed),
+            batched_commits: self.batched_commits.load(Relaxed),
         }
     }
 }

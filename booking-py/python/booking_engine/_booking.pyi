@@ -1224,6 +1224,13 @@ class EngineCounters:
     def contention_errors(self) -> int: ...
     @property
     def store_errors(self) -> int: ...
+    @property
+    def batches(self) -> int:
+        """Batches group commit sent to the store: two or more commits in one call, applied or
+        not."""
+    @property
+    def batched_commits(self) -> int:
+        """Commits sent in those batches (``batched_commits / batches`` is the mean batch size)."""
     def as_dict(self) -> dict[str, int]:
         """The counters by name, in the order of the properties above."""
     def __eq__(self, value: object, /) -> bool: ...

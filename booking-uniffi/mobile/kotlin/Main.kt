@@ -313,6 +313,7 @@ fun groupScenarios() {
     expect(c.commands == c.committed + c.unchanged + c.replayed + c.refused + c.contentionErrors + c.storeErrors,
         "every command counted once: $c")
     expect(c.refused == 3uL && c.replayed == 1uL && c.retries == 0uL && c.storeErrors == 0uL, "3 refused, 1 replayed: $c")
+    expect(c.batches == 0uL && c.batchedCommits == 0uL, "one command at a time: no batch: $c")
 }
 
 fun lessonScenarios() {
@@ -1038,6 +1039,32 @@ fun conformance() {
     threads.forEach { it.start() }
     threads.forEach { it.join() }
     expect(engine.session(Actor.System, s.id).bookedSeats() == 5u, "20 threads, 5 seats: exactly 5 taken")
+
+    // A store bound to its caller's thread (a thread-confined database handle) takes
+    // groupCommit = false: each commit then runs on the thread of the command it carries (with
+    // group commit, a batch runs on the thread of the command leading it).
+    val caller = ThreadLocal<Actor>()
+    val elsewhere = java.util.concurrent.atomic.AtomicInteger()
+    val confinedInner = KotlinDocumentStore()
+    val confined = object : DocumentStore by confinedInner {
+        override fun commit(commit: DocumentCommit) {
+            if (commit.events.any { it.actor != caller.get() }) elsewhere.incrementAndGet()
+            confinedInner.commit(commit)
+        }
+    }
+    val oneThread = Engine.withDocumentStore(confined, groupCommit = false)
+    caller.set(Actor.Teacher(teacher))
+    val r = oneThread.createSession(Actor.Teacher(teacher), newGroupSession(5u, false, Instant.now().plus(Duration.ofDays(1)))).value
+    val confinedThreads = students.map { student ->
+        Thread {
+            caller.set(Actor.Student(student))
+            runCatching { oneThread.bookSeat(Actor.Student(student), r.id, student) }
+        }
+    }
+    confinedThreads.forEach { it.start() }
+    confinedThreads.forEach { it.join() }
+    expect(oneThread.session(Actor.System, r.id).bookedSeats() == 5u, "group commit off: exactly 5 taken")
+    expect(elsewhere.get() == 0 && oneThread.counters().batches == 0uL, "group commit off: every commit on its own caller's thread")
 }
 
 fun readSide() {

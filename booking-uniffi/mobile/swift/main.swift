@@ -363,6 +363,7 @@ func groupScenarios() throws {
     expect(c.commands == c.committed + c.unchanged + c.replayed + c.refused + c.contentionErrors + c.storeErrors,
            "every command counted once: \(c)")
     expect(c.refused == 2 && c.replayed == 1 && c.retries == 0 && c.storeErrors == 0, "2 refused, 1 replayed: \(c)")
+    expect(c.batches == 0 && c.batchedCommits == 0, "one command at a time: no batch: \(c)")
 }
 
 func lessonScenarios() throws {
