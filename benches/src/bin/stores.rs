@@ -43,9 +43,14 @@
 //! gives the median attempts per second over the rounds, the ratio to lock-then-insert, and
 //! the latency of an attempt (from the client's call to its answer: with group commit, the
 //! wait for the batch ahead is in it), its median and 99th percentile in each round, the
-//! median of those over the rounds.
+//! median of those over the rounds. Each round's line on standard error ends, for the engine
+//! contestants, with the engines' own account of it from
+//! [`Engine::counters`](booking_core::Engine::counters): lost races, retries, and the batches
+//! group commit sent with their mean size.
 
-use booking_core::{Actor, BookingError, Engine, NewGroupSession, Repository, SeatStatus, SessionId, UserId};
+use booking_core::{
+    Actor, BookingError, Engine, EngineCounters, NewGroupSession, Repository, SeatStatus, SessionId, UserId,
+};
 use booking_postgres::{PgOptions, PgRepository};
 use booking_sqlite::SqliteRepository;
 use chrono::{TimeDelta, Utc};
@@ -120,6 +125,10 @@ trait Contestant: Sync {
     fn book(&self, thread: usize, session: u128, student: u128) -> Attempt;
     /// Confirmed seats of a session, counted after the run.
     fn confirmed(&self, session: u128) -> u64;
+    /// The engines' counters summed (`None` for the naive contestants).
+    fn counters(&self) -> Option<EngineCounters> {
+        None
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -181,6 +190,16 @@ impl<R: Repository> Contestant for EngineContestant<R> {
             Err(BookingError::SessionFull { .. }) => Attempt::Refused,
             Err(e) => panic!("engine booking failed: {e}"),
         }
+    }
+
+    fn counters(&self) -> Option<EngineCounters> {
+        Some(self.engines.iter().map(Engine::counters).fold(EngineCounters::default(), |mut sum, c| {
+            sum.conflicts += c.conflicts;
+            sum.retries += c.retries;
+            sum.batches += c.batches;
+            sum.batched_commits += c.batched_commits;
+            sum
+        }))
     }
 
     fn confirmed(&self, session: u128) -> u64 {
@@ -504,10 +523,21 @@ fn compare(db: &str, a: &Args, contestants: &[(&str, &dyn Contestant)]) {
         let mut overbooked = vec![(0u64, 0u64, 0u64); contestants.len()];
         for round in 0..a.rounds {
             for (i, (name, c)) in contestants.iter().enumerate() {
+                let before = c.counters();
                 let o = run(*c, a, round);
+                // The engine's own account of the round: lost races and batches.
+                let account = before.zip(c.counters()).map_or(String::new(), |(b, e)| {
+                    let batches = e.batches - b.batches;
+                    format!(
+                        "; {} lost races, {} retries, {batches} batches of {:.1} commits on average",
+                        e.conflicts - b.conflicts,
+                        e.retries - b.retries,
+                        (e.batched_commits - b.batched_commits) as f64 / batches.max(1) as f64
+                    )
+                });
                 eprintln!(
                     "  {db} {workload} round {round} {name}: {:.0} attempts/s ({} attempts, {} confirmed, {:.2} s, \
-                     latency median {:.2} ms, 99th percentile {:.2} ms, {} sessions overbooked by {} seats)",
+                     latency median {:.2} ms, 99th percentile {:.2} ms, {} sessions overbooked by {} seats{account})",
                     o.per_second(),
                     o.attempts,
                     o.confirmed,
