@@ -261,9 +261,10 @@ impl Engine {
     }
 
     /// How many commands this engine ran since it was built and how they ended (committed,
-    /// unchanged, replayed, refused, contention, store errors), with the store's lost races
-    /// and the retries they caused. A host samples it (a metrics endpoint, a periodic log
-    /// line) and takes differences between samples.
+    /// unchanged, replayed, refused, contention, store errors), with the store's lost races,
+    /// the retries they caused, and the batches group commit sent (`batches`,
+    /// `batchedCommits`). A host samples it (a metrics endpoint, a periodic log line) and
+    /// takes differences between samples.
     pub fn counters(&self) -> booking_core::EngineCounters {
         self.inner.counters()
     }

@@ -3,9 +3,9 @@
 //!
 //! **Counters.** [`Engine::counters`](crate::Engine::counters) returns an [`EngineCounters`]:
 //! how many commands one engine ran since it was built and how they ended, how often the
-//! store's version check sent a command round again, and how many batches group commit sent. They are relaxed atomic additions, a few
-//! per command, always on; a host samples them (a metrics endpoint, a periodic log line) and
-//! takes differences between samples.
+//! store's version check sent a command round again, and how many batches group commit sent.
+//! They are relaxed atomic additions, a few per command, always on; a host samples them (a
+//! metrics endpoint, a periodic log line) and takes differences between samples.
 //!
 //! **Events.** Each command runs in a `tracing` span named `booking_command` (target
 //! `booking_core::command`, level `DEBUG`) with the command's name and the actor's role.
