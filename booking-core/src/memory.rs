@@ -25,7 +25,10 @@ use crate::{
     },
 };
 use chrono::{DateTime, Utc};
+use keys::{Partition, Sort};
 use std::collections::{BTreeMap, HashMap, HashSet};
+
+mod keys;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 /// One stored aggregate snapshot.
@@ -86,20 +89,21 @@ pub struct InMemoryRepository {
     outbox: Mutex<Outbox>,
 }
 
-/// The read indexes: entries in sort order. A commit applies the changes between the
-/// aggregate's old and new state ([`IndexChanges`]), so nothing else is kept per aggregate.
+/// The read indexes: entries in sort order, keyed without text where the text is the
+/// engine's own form ([`keys`]), in the order of the text. A commit applies the changes between
+/// the aggregate's old and new state ([`IndexChanges`]), so nothing else is kept per aggregate.
 #[derive(Debug, Default)]
 struct ReadIndexes {
-    sorted: BTreeMap<(ReadIndex, String, String), AggregateKey>,
+    sorted: BTreeMap<(ReadIndex, Partition, Sort), AggregateKey>,
 }
 
 impl ReadIndexes {
     fn apply(&mut self, key: AggregateKey, changes: IndexChanges) {
         for gone in changes.removed {
-            self.sorted.remove(&(gone.index, gone.partition, gone.sort));
+            self.sorted.remove(&(gone.index, Partition::of(&gone.partition), Sort::of(&gone.sort)));
         }
         for came in changes.added {
-            self.sorted.insert((came.index, came.partition, came.sort), key);
+            self.sorted.insert((came.index, Partition::of(&came.partition), Sort::of(&came.sort)), key);
         }
     }
 }
@@ -344,8 +348,9 @@ impl Repository for InMemoryRepository {
         use std::ops::Bound::Excluded;
         let keys: Vec<(String, AggregateKey)> = {
             let read_indexes = read(&self.read_indexes);
-            let lower = (range.index, range.partition.clone(), range.after.clone());
-            let upper = (range.index, range.partition.clone(), range.before.clone());
+            let partition = Partition::of(&range.partition);
+            let lower = (range.index, partition.clone(), Sort::of(&range.after));
+            let upper = (range.index, partition, Sort::of(&range.before));
             if lower >= upper {
                 return Ok(Vec::new());
             }
@@ -353,7 +358,7 @@ impl Repository for InMemoryRepository {
                 .sorted
                 .range((Excluded(lower), Excluded(upper)))
                 .take(range.limit as usize)
-                .map(|((_, _, sort), key)| (sort.clone(), *key))
+                .map(|((_, _, sort), key)| (sort.text().into_owned(), *key))
                 .collect()
         };
         Ok(keys
