@@ -17,7 +17,7 @@
 
 use crate::{
     Actor, BookingId, CourseId, Event, GroupSession, SeatBooking, SessionId, SlotId, UserId,
-    index::{IndexChanges, ReadIndex, SessionIndex},
+    index::{IndexChanges, SessionIndex},
     lesson::{ApprovalSettings, Calendar, Lesson},
     repository::{
         AggregateKey, BookingLocation, Commit, IndexHit, IndexRange, Indexed, OutboxEntry, Repository, RequestKey,
@@ -25,7 +25,7 @@ use crate::{
     },
 };
 use chrono::{DateTime, Utc};
-use keys::{Partition, Sort};
+use keys::Key;
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 mod keys;
@@ -94,16 +94,16 @@ pub struct InMemoryRepository {
 /// the aggregate's old and new state ([`IndexChanges`]), so nothing else is kept per aggregate.
 #[derive(Debug, Default)]
 struct ReadIndexes {
-    sorted: BTreeMap<(ReadIndex, Partition, Sort), AggregateKey>,
+    sorted: BTreeMap<Key, AggregateKey>,
 }
 
 impl ReadIndexes {
     fn apply(&mut self, key: AggregateKey, changes: IndexChanges) {
         for gone in changes.removed {
-            self.sorted.remove(&(gone.index, Partition::of(&gone.partition), Sort::of(&gone.sort)));
+            self.sorted.remove(&Key::of(gone.index, &gone.partition, &gone.sort));
         }
         for came in changes.added {
-            self.sorted.insert((came.index, Partition::of(&came.partition), Sort::of(&came.sort)), key);
+            self.sorted.insert(Key::of(came.index, &came.partition, &came.sort), key);
         }
     }
 }
@@ -348,9 +348,8 @@ impl Repository for InMemoryRepository {
         use std::ops::Bound::Excluded;
         let keys: Vec<(String, AggregateKey)> = {
             let read_indexes = read(&self.read_indexes);
-            let partition = Partition::of(&range.partition);
-            let lower = (range.index, partition.clone(), Sort::of(&range.after));
-            let upper = (range.index, partition, Sort::of(&range.before));
+            let lower = Key::of(range.index, &range.partition, &range.after);
+            let upper = Key::of(range.index, &range.partition, &range.before);
             if lower >= upper {
                 return Ok(Vec::new());
             }
@@ -358,7 +357,7 @@ impl Repository for InMemoryRepository {
                 .sorted
                 .range((Excluded(lower), Excluded(upper)))
                 .take(range.limit as usize)
-                .map(|((_, _, sort), key)| (sort.text().into_owned(), *key))
+                .map(|(sort, key)| (sort.sort_text(), *key))
                 .collect()
         };
         Ok(keys
