@@ -374,8 +374,11 @@ impl SqliteRepository {
         }
         let mut outcomes = std::collections::HashMap::with_capacity(queued.len());
         let together = write_transaction(conn, failure, |tx| {
-            let statement =
-                |sql: &str| tx.execute_batch(sql).map_err(|e| failure.map("marking a commit's savepoint", e));
+            let statement = |sql: &str| {
+                tx.prepare_cached(sql)
+                    .and_then(|mut statement| statement.execute([]))
+                    .map_err(|e| failure.map("marking a commit's savepoint", e))
+            };
             for (ticket, commits) in &queued {
                 statement("SAVEPOINT queued_commit")?;
                 let outcome = match apply(tx, commits) {
