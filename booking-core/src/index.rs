@@ -380,8 +380,8 @@ impl IndexEntry {
 /// The students with a live booking in `session`, each once, in id order (the order of their
 /// entries' partitions: a hyphenated id sorts as its number).
 fn live_students(session: &GroupSession) -> Vec<UserId> {
-    let mut students: Vec<UserId> =
-        session.bookings.iter().filter(|b| !b.status.is_finished()).map(|b| b.student_id).collect();
+    let mut students = Vec::with_capacity(session.bookings.len());
+    students.extend(session.bookings.iter().filter(|b| !b.status.is_finished()).map(|b| b.student_id));
     students.sort_unstable();
     students.dedup();
     students
@@ -447,11 +447,28 @@ impl IndexChanges {
             partition: student.as_uuid().hyphenated().to_string(),
             sort: sort.clone(),
         };
-        let (went, came) = (
-            before.iter().filter(|s| after.binary_search(s).is_err()),
-            after.iter().filter(|s| before.binary_search(s).is_err()),
-        );
-        Self { removed: went.map(agenda_of).collect(), added: came.map(agenda_of).collect() }
+        // Both lists are in id order: one walk through them finds who went and who came.
+        let (mut changes, mut i, mut j) = (Self::default(), 0, 0);
+        loop {
+            let order = match (before.get(i), after.get(j)) {
+                (None, None) => break,
+                (Some(_), None) => std::cmp::Ordering::Less,
+                (None, Some(_)) => std::cmp::Ordering::Greater,
+                (Some(went), Some(came)) => went.cmp(came),
+            };
+            match order {
+                std::cmp::Ordering::Less => {
+                    changes.removed.push(agenda_of(&before[i]));
+                    i += 1;
+                }
+                std::cmp::Ordering::Greater => {
+                    changes.added.push(agenda_of(&after[j]));
+                    j += 1;
+                }
+                std::cmp::Ordering::Equal => (i, j) = (i + 1, j + 1),
+            }
+        }
+        changes
     }
 
     /// A lesson written over `old` (`None`: created).

@@ -297,9 +297,8 @@ impl GroupSession {
         if !self.bookings.iter().any(|b| b.status.is_finished()) {
             return Vec::new();
         }
-        let (finished, live) = std::mem::take(&mut self.bookings).into_iter().partition(|b| b.status.is_finished());
-        self.bookings = live;
-        finished
+        // In place: the live bookings keep their order and their vector.
+        self.bookings.extract_if(.., |b| b.status.is_finished()).collect()
     }
 
     /// A live booking of this session (finished ones are in the store's booking history; see
