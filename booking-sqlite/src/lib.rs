@@ -296,15 +296,17 @@ pub struct SqliteRepository {
     /// Commits waiting for the writer; whoever takes it applies all of them (see
     /// [`Waiting`]).
     waiting: Mutex<Waiting>,
+    /// Signalled when a thread applying queued commits stops and their outcomes are given.
+    answered: std::sync::Condvar,
     /// Idle reader connections (`query_only`), reused by loads.
     readers: Mutex<Vec<Connection>>,
 }
 
 /// Commits waiting for the writer connection (SQLite's one writer), so that they share a
-/// transaction: a commit joins the queue, then takes the writer; whoever takes it first applies
-/// every commit then queued in one write transaction, each under a savepoint of its own, and
-/// leaves each its outcome before letting the writer go. A commit whose outcome is waiting
-/// when it gets the writer returns it at once. So several threads committing at the same time
+/// transaction: a commit joins the queue; if no thread is applying commits, its thread takes
+/// every commit then queued and applies them in one write transaction, each under a savepoint
+/// of its own, then gives each its outcome and wakes the others ([`Leading`]); otherwise it
+/// waits for its outcome, or for its turn to apply the queue. So several threads committing at the same time
 /// pay for one `BEGIN IMMEDIATE`, one `COMMIT` and one `fsync` between them instead of one
 /// each, and every commit still has exactly its own outcome:
 ///
@@ -319,6 +321,8 @@ pub struct SqliteRepository {
 /// after it, so commits stay linearizable.
 #[derive(Default)]
 struct Waiting {
+    /// Whether a thread is applying commits it took from the queue.
+    leading: bool,
     /// The last ticket given out.
     last: u64,
     /// Each waiting commit's ticket and what it writes (one commit, or a batch, all or nothing).
@@ -327,35 +331,57 @@ struct Waiting {
     outcomes: std::collections::HashMap<u64, Result<(), StoreError>>,
 }
 
+/// The thread applying queued commits: when it stops (also by a panic, in which case its
+/// transaction was rolled back and nothing of it applied), it gives the outcomes and wakes
+/// the waiting threads.
+struct Leading<'a> {
+    store: &'a SqliteRepository,
+    tickets: Vec<u64>,
+    outcomes: Option<std::collections::HashMap<u64, Result<(), StoreError>>>,
+}
+
+impl Drop for Leading<'_> {
+    fn drop(&mut self) {
+        let mut waiting = lock(&self.store.waiting);
+        waiting.leading = false;
+        let outcomes = self.outcomes.take().unwrap_or_default();
+        for ticket in &self.tickets {
+            let outcome = outcomes.get(ticket).cloned().unwrap_or_else(|| {
+                Err(StoreError::Backend("the thread applying this commit panicked; nothing was applied".into()))
+            });
+            waiting.outcomes.insert(*ticket, outcome);
+        }
+        self.store.answered.notify_all();
+    }
+}
+
 impl SqliteRepository {
     /// Applies `commits` (all or none), together with every other commit waiting for the
     /// writer; see [`Waiting`].
     fn commit_waiting(&self, commits: Vec<EncodedCommit>) -> Result<(), StoreError> {
-        let ticket = {
-            let mut waiting = lock(&self.waiting);
-            waiting.last += 1;
-            let ticket = waiting.last;
-            waiting.queued.push((ticket, commits));
-            ticket
-        };
-        let mut conn = lock(&self.writer);
-        let queued = {
-            let mut waiting = lock(&self.waiting);
+        let mut waiting = lock(&self.waiting);
+        waiting.last += 1;
+        let ticket = waiting.last;
+        waiting.queued.push((ticket, commits));
+        loop {
             if let Some(outcome) = waiting.outcomes.remove(&ticket) {
                 return outcome;
             }
-            std::mem::take(&mut waiting.queued)
-        };
-        if !queued.iter().any(|(queued, _)| *queued == ticket) {
-            // Taken by a thread that panicked while applying it: its transaction was rolled back.
-            return Err(StoreError::Backend(
-                "the commit was lost: the thread applying it panicked, nothing was applied".into(),
-            ));
+            if !waiting.leading {
+                // No thread is applying commits, and a thread that takes some gives their
+                // outcomes when it stops: this commit is still queued. Apply the queue.
+                waiting.leading = true;
+                let queued = std::mem::take(&mut waiting.queued);
+                drop(waiting);
+                let mut leading =
+                    Leading { store: self, tickets: queued.iter().map(|(t, _)| *t).collect(), outcomes: None };
+                leading.outcomes = Some(self.apply_together(&mut lock(&self.writer), queued));
+                drop(leading);
+                waiting = lock(&self.waiting);
+                continue;
+            }
+            waiting = self.answered.wait(waiting).unwrap_or_else(PoisonError::into_inner);
         }
-        let mut outcomes = self.apply_together(&mut conn, queued);
-        let mine = outcomes.remove(&ticket).expect("an outcome for every queued commit");
-        lock(&self.waiting).outcomes.extend(outcomes);
-        mine
     }
 
     /// Applies the queued commits in one write transaction, each under its own savepoint;
@@ -852,6 +878,7 @@ impl SqliteRepository {
             failure,
             writer: Mutex::new(writer),
             waiting: Mutex::new(Waiting::default()),
+            answered: std::sync::Condvar::new(),
             readers: Mutex::new(Vec::new()),
         })
     }
@@ -1510,7 +1537,8 @@ mod tests {
             (0..4).map(|i| (i, booking(&sessions[i], i as u128, 1, None))).collect();
         commits.push((4, booking(&sessions[4], 4, 7, None)));
         commits.push((5, booking(&sessions[5], 5, 1, Some(recorded("taken")))));
-        let writer = lock(&store.writer);
+        // As if a thread were applying commits: the six queue behind it.
+        lock(&store.waiting).leading = true;
         let threads: Vec<_> = commits
             .into_iter()
             .map(|(i, commit)| {
@@ -1521,8 +1549,9 @@ mod tests {
         while lock(&store.waiting).queued.len() < threads.len() {
             std::thread::yield_now();
         }
-        // Every commit is queued: whichever thread takes the writer applies all six.
-        drop(writer);
+        // Every commit is queued: whichever thread takes the queue applies all six.
+        lock(&store.waiting).leading = false;
+        store.answered.notify_all();
         let mut outcomes: Vec<(usize, Result<(), StoreError>)> =
             threads.into_iter().map(|t| t.join().unwrap()).collect();
         outcomes.sort_by_key(|(i, _)| *i);
