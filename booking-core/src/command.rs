@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
 /// The command table: each command once, with its fields and its route (what it contends on,
-/// how it is decided, what it returns). [`commands!`] turns it into [`Command`] and
+/// how it is decided, what it returns). `commands!` turns it into [`Command`] and
 /// [`Command::route`]; a command without a route does not compile.
 macro_rules! commands {
     ($(

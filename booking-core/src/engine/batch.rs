@@ -7,7 +7,7 @@
 //! The first command on a session finds no batch running and leads one; those that arrive while
 //! it runs wait in the session's queue. When the leader is done, the first waiting command
 //! leads the next batch, with the commands queued behind it (at most
-//! [`MAX_BATCH`](super::MAX_BATCH) of them in all). So a command waits for at most the batch
+//! [`MAX_BATCH`] of them in all). So a command waits for at most the batch
 //! ahead of it, then runs in its own: that wait is the latency group commit costs, and it is
 //! bounded by one batch's decisions and commit. A command that leads a batch of its own alone
 //! runs exactly as with group commit off, so a single client pays only for registering its

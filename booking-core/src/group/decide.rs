@@ -13,7 +13,7 @@ impl GroupSession {
     ///
     /// # Panics
     /// If the event names a booking this session does not have, which the engine never
-    /// produces (the events come from [`decide`] on this very state).
+    /// produces (the events come from [`decide()`] on this very state).
     pub fn apply(&mut self, event: &Event) {
         let at = event.occurred_at;
         match &event.kind {
@@ -70,7 +70,7 @@ impl GroupSession {
     }
 }
 
-/// A command on an existing group session, decided by [`decide`].
+/// A command on an existing group session, decided by [`decide()`].
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "command", rename_all = "snake_case")]
 pub enum SessionCommand {
@@ -123,7 +123,7 @@ pub enum SessionCommand {
 
 /// The host's word on the student a seat command books or confirms (see the enrollment rule
 /// in the [module docs](crate::group)): the engine asks
-/// [`Repository::is_enrolled`](crate::Repository::is_enrolled) before deciding, so [`decide`]
+/// [`Repository::is_enrolled`](crate::Repository::is_enrolled) before deciding, so [`decide()`]
 /// stays pure. Only booking and accepting an offer in a session of a course read it; the
 /// default (not enrolled) refuses them.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]

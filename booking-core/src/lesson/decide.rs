@@ -5,7 +5,7 @@
 use super::*;
 use crate::{TimeOffId, availability::TimeOffSpec};
 
-/// A command on a teacher's calendar or on a lesson, decided by [`decide`]. It borrows its
+/// A command on a teacher's calendar or on a lesson, decided by [`decide()`]. It borrows its
 /// inputs from the engine's [`Command`](crate::Command).
 #[derive(Clone, Copy, Debug)]
 pub(crate) enum LessonCommand<'a> {
