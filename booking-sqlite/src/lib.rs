@@ -92,10 +92,10 @@
 //! events; then `COMMIT`. Any failure rolls all of it back.
 //!
 //! Commits of other threads that wait for the writer at the same moment share the
-//! transaction, each under a savepoint of its own: the first thread to get the writer applies
-//! every commit then waiting, one after another, and gives each its own outcome (a conflict or
-//! an error takes back that commit's savepoint only, and an applied commit's outcome is given
-//! after `COMMIT`, never before). Under load, several commits then pay for one `BEGIN`, one
+//! transaction, each under a savepoint of its own: a thread that finds no other applying
+//! commits takes every commit then waiting, applies them one after another, and gives each its
+//! own outcome (a conflict or an error takes back that commit's savepoint only, and an applied
+//! commit's outcome is given after `COMMIT`, never before). Under load, several commits then pay for one `BEGIN`, one
 //! `COMMIT` and one `fsync`. [`Repository::commit_all`] is one of those commits: all or none.
 //! `BEGIN IMMEDIATE` takes the write lock before the first read, so no other connection, in
 //! this process or another, can commit between the version checks and the writes.
@@ -293,8 +293,8 @@ pub struct SqliteRepository {
     failure: Failure,
     /// The one connection that writes; SQLite allows one writer at a time anyway.
     writer: Mutex<Connection>,
-    /// Commits waiting for the writer; whoever takes it applies all of them (see
-    /// [`Waiting`]).
+    /// Commits waiting for the writer; a thread that finds no other applying commits applies
+    /// all of them (see [`Waiting`]).
     waiting: Mutex<Waiting>,
     /// Signalled when a thread applying queued commits stops and their outcomes are given.
     answered: std::sync::Condvar,
@@ -306,9 +306,9 @@ pub struct SqliteRepository {
 /// transaction: a commit joins the queue; if no thread is applying commits, its thread takes
 /// every commit then queued and applies them in one write transaction, each under a savepoint
 /// of its own, then gives each its outcome and wakes the others ([`Leading`]); otherwise it
-/// waits for its outcome, or for its turn to apply the queue. So several threads committing at the same time
-/// pay for one `BEGIN IMMEDIATE`, one `COMMIT` and one `fsync` between them instead of one
-/// each, and every commit still has exactly its own outcome:
+/// waits for its outcome, or for its turn to apply the queue. So several threads committing
+/// at the same time pay for one `BEGIN IMMEDIATE`, one `COMMIT` and one `fsync` between them
+/// instead of one each, and every commit still has exactly its own outcome:
 ///
 /// - one that fails (a version conflict, a request already recorded, an error of its own
 ///   statements) is rolled back to its savepoint, and the others go on;
