@@ -304,12 +304,88 @@ pub fn sort_bound(at: DateTime<Utc>) -> String {
     String::from_utf8(text.to_vec()).unwrap_or_else(|_| at.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string())
 }
 
-fn entry(index: ReadIndex, partition: Option<UserId>, at: DateTime<Utc>, id: uuid::Uuid) -> IndexEntry {
-    IndexEntry {
-        index,
-        partition: partition.map(|user| user.as_uuid().hyphenated().to_string()).unwrap_or_default(),
-        sort: sort_key(at, id),
+/// Where an aggregate is listed, before it is written as text: an [`IndexEntry`] as the
+/// values it is made of. The engine decides its entries as places ([`places_of_session`],
+/// [`places_of_lesson`]); a store that keeps text gets them as [`IndexEntry`], and the
+/// in-memory store keys them without making the text at all.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) struct IndexPlace {
+    pub(crate) index: ReadIndex,
+    /// `None`: the partition `""`.
+    pub(crate) partition: Option<UserId>,
+    /// To the microsecond, as the text has it (see [`IndexPlace::new`]).
+    pub(crate) at: DateTime<Utc>,
+    pub(crate) id: uuid::Uuid,
+}
+
+impl IndexPlace {
+    /// The place; `at` is cut to the microsecond (the text's precision), so that two places
+    /// are equal exactly when their entries are.
+    pub(crate) fn new(index: ReadIndex, partition: Option<UserId>, at: DateTime<Utc>, id: uuid::Uuid) -> Self {
+        use chrono::Timelike;
+        let at = at.with_nanosecond(at.nanosecond() / 1_000 * 1_000).unwrap_or(at);
+        Self { index, partition, at, id }
     }
+
+    /// The partition's text: the user's hyphenated id, or `""`.
+    pub(crate) fn partition_text(&self) -> String {
+        self.partition.map(|user| user.as_uuid().hyphenated().to_string()).unwrap_or_default()
+    }
+
+    /// The entry, as text.
+    pub(crate) fn entry(&self) -> IndexEntry {
+        IndexEntry { index: self.index, partition: self.partition_text(), sort: sort_key(self.at, self.id) }
+    }
+}
+
+/// The entries of `places`, as text; places in a row at the same instant and id (every place
+/// of a session) share one sort key, made once.
+fn entries_of(places: &[IndexPlace]) -> Vec<IndexEntry> {
+    let mut entries: Vec<IndexEntry> = Vec::with_capacity(places.len());
+    for (i, place) in places.iter().enumerate() {
+        let sort = match i.checked_sub(1).map(|previous| &places[previous]) {
+            Some(previous) if (previous.at, previous.id) == (place.at, place.id) => entries[i - 1].sort.clone(),
+            _ => sort_key(place.at, place.id),
+        };
+        entries.push(IndexEntry { index: place.index, partition: place.partition_text(), sort });
+    }
+    entries
+}
+
+/// The places of a group session: the teacher's agenda, each student with a live booking in
+/// it (once per student), and, unless it was cancelled, the list of everything that starts.
+pub(crate) fn places_of_session(session: &GroupSession) -> Vec<IndexPlace> {
+    let place = |index, partition| IndexPlace::new(index, partition, session.starts_at, session.id.as_uuid());
+    let students = live_students(session);
+    let mut places = Vec::with_capacity(2 + students.len());
+    places.push(place(ReadIndex::TeacherAgenda, Some(session.teacher_id)));
+    if !session.is_cancelled() {
+        places.push(place(ReadIndex::Starts, None));
+    }
+    places.extend(students.into_iter().map(|s| place(ReadIndex::StudentAgenda, Some(s))));
+    places
+}
+
+/// The places of a lesson: the teacher's and the student's agendas, the teacher's approval
+/// queue while it is pending (by when it was requested), and the list of everything that
+/// starts while it takes place (confirmed, attended, no-show).
+pub(crate) fn places_of_lesson(lesson: &Lesson) -> Vec<IndexPlace> {
+    use crate::lesson::LessonStatus;
+    let id = lesson.id.as_uuid();
+    let mut places = vec![
+        IndexPlace::new(ReadIndex::TeacherAgenda, Some(lesson.teacher_id), lesson.starts_at, id),
+        IndexPlace::new(ReadIndex::StudentAgenda, Some(lesson.student_id), lesson.starts_at, id),
+    ];
+    match lesson.status {
+        LessonStatus::Pending => {
+            places.push(IndexPlace::new(ReadIndex::ApprovalQueue, Some(lesson.teacher_id), lesson.requested_at, id))
+        }
+        LessonStatus::Confirmed | LessonStatus::Attended | LessonStatus::NoShow => {
+            places.push(IndexPlace::new(ReadIndex::Starts, None, lesson.starts_at, id))
+        }
+        LessonStatus::Declined | LessonStatus::Cancelled => {}
+    }
+    places
 }
 
 impl IndexEntry {
@@ -337,43 +413,14 @@ impl IndexEntry {
     /// # Ok::<(), booking_core::BookingError>(())
     /// ```
     pub fn of_session(session: &GroupSession) -> Vec<IndexEntry> {
-        // Every entry of a session sorts by the same key: made once.
-        let sort = sort_key(session.starts_at, session.id.as_uuid());
-        let of = |index, partition: Option<UserId>| IndexEntry {
-            index,
-            partition: partition.map(|user| user.as_uuid().hyphenated().to_string()).unwrap_or_default(),
-            sort: sort.clone(),
-        };
-        let students = live_students(session);
-        let mut entries = Vec::with_capacity(2 + students.len());
-        entries.push(of(ReadIndex::TeacherAgenda, Some(session.teacher_id)));
-        if !session.is_cancelled() {
-            entries.push(of(ReadIndex::Starts, None));
-        }
-        entries.extend(students.into_iter().map(|s| of(ReadIndex::StudentAgenda, Some(s))));
-        entries
+        entries_of(&places_of_session(session))
     }
 
     /// The read-index entries of a lesson: the teacher's and the student's agendas, the
     /// teacher's approval queue while it is pending (by when it was requested), and the list
     /// of everything that starts while it takes place (confirmed, attended, no-show).
     pub fn of_lesson(lesson: &Lesson) -> Vec<IndexEntry> {
-        use crate::lesson::LessonStatus;
-        let id = lesson.id.as_uuid();
-        let mut entries = vec![
-            entry(ReadIndex::TeacherAgenda, Some(lesson.teacher_id), lesson.starts_at, id),
-            entry(ReadIndex::StudentAgenda, Some(lesson.student_id), lesson.starts_at, id),
-        ];
-        match lesson.status {
-            LessonStatus::Pending => {
-                entries.push(entry(ReadIndex::ApprovalQueue, Some(lesson.teacher_id), lesson.requested_at, id))
-            }
-            LessonStatus::Confirmed | LessonStatus::Attended | LessonStatus::NoShow => {
-                entries.push(entry(ReadIndex::Starts, None, lesson.starts_at, id))
-            }
-            LessonStatus::Declined | LessonStatus::Cancelled => {}
-        }
-        entries
+        entries_of(&places_of_lesson(lesson))
     }
 }
 
@@ -388,19 +435,19 @@ fn live_students(session: &GroupSession) -> Vec<UserId> {
 }
 
 /// What a store changes in its read indexes when it writes an aggregate: the entries that go
-/// and the ones that come. Replacing the old entries with the new ones amounts to the same;
-/// these touch only the entries that changed.
+/// and the ones that come, as places. Replacing the old entries with the new ones amounts to
+/// the same; these touch only the entries that changed.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub(crate) struct IndexChanges {
-    /// Entries of the old state that the new one does not have.
-    pub(crate) removed: Vec<IndexEntry>,
-    /// Entries of the new state that the old one did not have.
-    pub(crate) added: Vec<IndexEntry>,
+    /// Places of the old state that the new one does not have.
+    pub(crate) removed: Vec<IndexPlace>,
+    /// Places of the new state that the old one did not have.
+    pub(crate) added: Vec<IndexPlace>,
 }
 
 impl IndexChanges {
-    /// From the entries before and after (in any order; an entry given twice counts once).
-    pub(crate) fn between(mut old: Vec<IndexEntry>, mut new: Vec<IndexEntry>) -> Self {
+    /// From the places before and after (in any order; a place given twice counts once).
+    pub(crate) fn between(mut old: Vec<IndexPlace>, mut new: Vec<IndexPlace>) -> Self {
         use std::cmp::Ordering;
         for entries in [&mut old, &mut new] {
             entries.sort_unstable();
@@ -428,24 +475,21 @@ impl IndexChanges {
     }
 
     /// A session written over `old` (`None`: created): the same as [`between`](Self::between)
-    /// their [`IndexEntry::of_session`], but when only who books changed (the usual commit) it
-    /// compares student ids and writes the entries of the students who came or went.
+    /// their [`places_of_session`], but when only who books changed (the usual commit) it
+    /// compares student ids and gives the places of the students who came or went.
     pub(crate) fn of_session(old: Option<&GroupSession>, new: &GroupSession) -> Self {
-        let Some(old) = old else { return Self::between(Vec::new(), IndexEntry::of_session(new)) };
+        let Some(old) = old else { return Self::between(Vec::new(), places_of_session(new)) };
         if (old.id, old.teacher_id, old.starts_at, old.is_cancelled())
             != (new.id, new.teacher_id, new.starts_at, new.is_cancelled())
         {
-            return Self::between(IndexEntry::of_session(old), IndexEntry::of_session(new));
+            return Self::between(places_of_session(old), places_of_session(new));
         }
         let (before, after) = (live_students(old), live_students(new));
         if before == after {
             return Self::default();
         }
-        let sort = sort_key(new.starts_at, new.id.as_uuid());
-        let agenda_of = |student: &UserId| IndexEntry {
-            index: ReadIndex::StudentAgenda,
-            partition: student.as_uuid().hyphenated().to_string(),
-            sort: sort.clone(),
+        let agenda_of = |student: &UserId| {
+            IndexPlace::new(ReadIndex::StudentAgenda, Some(*student), new.starts_at, new.id.as_uuid())
         };
         // Both lists are in id order: one walk through them finds who went and who came.
         let (mut changes, mut i, mut j) = (Self::default(), 0, 0);
@@ -473,7 +517,7 @@ impl IndexChanges {
 
     /// A lesson written over `old` (`None`: created).
     pub(crate) fn of_lesson(old: Option<&Lesson>, new: &Lesson) -> Self {
-        Self::between(old.map(IndexEntry::of_lesson).unwrap_or_default(), IndexEntry::of_lesson(new))
+        Self::between(old.map(places_of_lesson).unwrap_or_default(), places_of_lesson(new))
     }
 }
 
@@ -553,15 +597,15 @@ mod tests {
             let before: BTreeSet<IndexEntry> = IndexEntry::of_session(&old).into_iter().collect();
             let after: BTreeSet<IndexEntry> = IndexEntry::of_session(&new).into_iter().collect();
             let changes = IndexChanges::of_session(Some(&old), &new);
-            let removed: BTreeSet<IndexEntry> = changes.removed.iter().cloned().collect();
-            let added: BTreeSet<IndexEntry> = changes.added.iter().cloned().collect();
+            let removed: BTreeSet<IndexEntry> = changes.removed.iter().map(IndexPlace::entry).collect();
+            let added: BTreeSet<IndexEntry> = changes.added.iter().map(IndexPlace::entry).collect();
             prop_assert_eq!(removed.len(), changes.removed.len(), "an entry removed twice");
             prop_assert_eq!(added.len(), changes.added.len(), "an entry added twice");
             prop_assert_eq!(&removed, &before.difference(&after).cloned().collect::<BTreeSet<_>>());
             prop_assert_eq!(&added, &after.difference(&before).cloned().collect::<BTreeSet<_>>());
             let created = IndexChanges::of_session(None, &new);
             prop_assert!(created.removed.is_empty());
-            prop_assert_eq!(created.added.into_iter().collect::<BTreeSet<_>>(), after);
+            prop_assert_eq!(created.added.iter().map(IndexPlace::entry).collect::<BTreeSet<_>>(), after);
         }
     }
 

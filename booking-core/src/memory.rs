@@ -99,11 +99,11 @@ struct ReadIndexes {
 
 impl ReadIndexes {
     fn apply(&mut self, key: AggregateKey, changes: IndexChanges) {
-        for gone in changes.removed {
-            self.sorted.remove(&Key::of(gone.index, &gone.partition, &gone.sort));
+        for gone in &changes.removed {
+            self.sorted.remove(&Key::of_place(gone));
         }
-        for came in changes.added {
-            self.sorted.insert(Key::of(came.index, &came.partition, &came.sort), key);
+        for came in &changes.added {
+            self.sorted.insert(Key::of_place(came), key);
         }
     }
 }

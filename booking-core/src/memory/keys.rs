@@ -10,7 +10,7 @@
 //! Every key has one form only (a key that can be kept as integers always is), so equal keys
 //! are equal in form and the derived equality agrees with the order.
 
-use crate::index::ReadIndex;
+use crate::index::{IndexPlace, ReadIndex};
 use std::cmp::Ordering;
 
 /// A read-index key: which index, whose list (the partition) and where in it (the sort key).
@@ -162,6 +162,38 @@ impl Key {
             }
             _ => Key::Text(Box::new(TextKey { index, partition: partition.into(), sort: sort.into() })),
         }
+    }
+
+    /// The key of an entry given as its place: the key [`Key::of`] its text gives, made
+    /// without the text. A place whose instant has a year outside 0 to 9999, or falls in a
+    /// leap second, is written as text and read back, as the text would be.
+    pub(super) fn of_place(place: &IndexPlace) -> Key {
+        use chrono::{Datelike, Timelike};
+        let at = place.at;
+        let Ok(year) = u32::try_from(at.year()) else { return Key::of_text(place) };
+        if year > 9999 || at.nanosecond() > 999_999_999 {
+            return Key::of_text(place);
+        }
+        let seconds = [at.month(), at.day(), at.hour(), at.minute(), at.second()]
+            .into_iter()
+            .fold(u64::from(year), |number, two_digits| number * 100 + u64::from(two_digits));
+        let [partition_high, partition_low] = place.partition.map_or([0; 2], |user| halves(user.as_uuid().as_u128()));
+        let [id_high, id_low] = halves(place.id.as_u128());
+        Key::Numeric(NumericKey {
+            index: place.index,
+            has_partition: place.partition.is_some(),
+            partition_high,
+            partition_low,
+            seconds,
+            tail: (at.nanosecond() / 1_000) << 1 | 1,
+            id_high,
+            id_low,
+        })
+    }
+
+    fn of_text(place: &IndexPlace) -> Key {
+        let entry = place.entry();
+        Key::of(entry.index, &entry.partition, &entry.sort)
     }
 
     fn index(&self) -> ReadIndex {
@@ -316,6 +348,31 @@ mod tests {
     /// The first `n` bytes of `text`, or all of it.
     fn head(text: &str, n: usize) -> &str {
         text.get(..n).unwrap_or(text)
+    }
+
+    proptest! {
+        /// A place's key is the key of its text, for instants of any year chrono has (those
+        /// outside 0 to 9999 take the text's way) and in leap seconds.
+        #[test]
+        fn a_places_key_is_its_texts_key(
+            index in prop::sample::select(ReadIndex::ALL.to_vec()),
+            partition in prop::option::of(any::<u128>()),
+            seconds in prop_oneof![
+                4 => -62_167_219_200i64..=253_402_300_799i64,
+                1 => -8_210_266_876_800i64..=8_210_298_412_799i64,
+            ],
+            nanos in 0u32..1_000_000_000,
+            leap in prop::bool::weighted(0.2),
+            id in any::<u128>(),
+        ) {
+            // A leap second's nanoseconds run on past 999,999,999, at a minute's 59th second.
+            let (seconds, nanos) = if leap { (seconds - seconds.rem_euclid(60) + 59, nanos + 1_000_000_000) } else { (seconds, nanos) };
+            let at = DateTime::<Utc>::from_timestamp(seconds, nanos).unwrap();
+            let partition = partition.map(|p| crate::UserId::from_uuid(uuid::Uuid::from_u128(p)));
+            let place = IndexPlace::new(index, partition, at, uuid::Uuid::from_u128(id));
+            let entry = place.entry();
+            prop_assert_eq!(Key::of_place(&place), Key::of(entry.index, &entry.partition, &entry.sort), "{:?}", entry);
+        }
     }
 
     proptest! {
