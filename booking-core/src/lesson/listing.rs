@@ -179,12 +179,32 @@ pub fn bookable_occurrences(
             });
         }
     }
-    // Each slot's occurrences were pushed in ascending order, so `out` is a few sorted runs,
-    // which the standard (stable) sort detects and merges instead of sorting from scratch;
-    // (start, slot) is unique per occurrence, so stability does not change the order.
-    out.sort_by_key(|o| (o.starts_at, o.slot_id));
-    Ok(out)
+    Ok(sorted_by_start(out))
 }
+
+/// `rows` sorted by start, then slot id (unique per occurrence, so the order is total).
+///
+/// The rows are about 130 bytes, and each slot contributes a sorted run too short for the
+/// standard sort to merge (it sorts them from scratch, moving whole rows): compact keys are
+/// sorted instead, and each row is then moved once, to its place.
+fn sorted_by_start(rows: Vec<BookableOccurrence>) -> Vec<BookableOccurrence> {
+    let mut keys: Vec<(i64, u32, u128, u32)> = rows
+        .iter()
+        .enumerate()
+        .map(|(i, o)| {
+            // Row indexes fit: a listing holds at most a few occurrences per slot and day.
+            let index = u32::try_from(i).expect("fewer than 2^32 rows");
+            (o.starts_at.timestamp(), o.starts_at.timestamp_subsec_nanos(), o.slot_id.as_uuid().as_u128(), index)
+        })
+        .collect();
+    if keys.is_sorted() {
+        return rows;
+    }
+    keys.sort_unstable();
+    let mut rows: Vec<Option<BookableOccurrence>> = rows.into_iter().map(Some).collect();
+    keys.iter().map(|&(.., i)| rows[i as usize].take().expect("each row is moved once")).collect()
+}
+
 
 /// The lessons a teacher teaches per day and per ISO week in one zone, counted once per slot
 /// for the listing's limit checks (empty when the slot's rules set no limit).
