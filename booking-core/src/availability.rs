@@ -20,7 +20,7 @@
 //! ([`Calendar::time_off_during`](crate::lesson::Calendar::time_off_during)) by every booking,
 //! series and reschedule.
 
-use crate::time::{resolve_local, resolve_local_shown, wall_time};
+use crate::time::{ZoneOffsets, resolve_local, wall_time};
 use crate::{BookingError, CourseId, SchedulingRules, SlotId, TimeOffId, UserId};
 use chrono::{DateTime, Datelike, Days, NaiveDate, NaiveDateTime, NaiveTime, TimeDelta, Utc, Weekday};
 use chrono_tz::Tz;
@@ -282,7 +282,7 @@ pub(crate) struct Resolved {
 /// `length`, the slot's wall-clock length, whatever the clocks do meanwhile.
 fn occurrence(
     slot_id: SlotId,
-    tz: Tz,
+    offsets: &ZoneOffsets,
     local_start: NaiveDateTime,
     length: TimeDelta,
     wanted: impl FnOnce(DateTime<Utc>) -> bool,
@@ -292,7 +292,7 @@ fn occurrence(
     if !SUPPORTED_YEARS.contains(&local_start.year()) {
         return None;
     }
-    let (starts_at, start_shown) = resolve_local_shown(tz, local_start);
+    let (starts_at, start_shown) = offsets.resolve_local_shown(local_start);
     if !wanted(starts_at) {
         return None;
     }
@@ -376,7 +376,8 @@ pub fn occurrence_on(slot: &AvailabilitySlot, date: NaiveDate) -> Option<Occurre
         }
         SlotRecurrence::OneTime { start, .. } => (start.date() == date).then_some(start)?,
     };
-    occurrence(slot.id, slot.time_zone, local_start, slot.recurrence.length(), |_| true).map(|r| r.occurrence)
+    occurrence(slot.id, &ZoneOffsets::direct(slot.time_zone), local_start, slot.recurrence.length(), |_| true)
+        .map(|r| r.occurrence)
 }
 
 /// Every occurrence of `slot` whose start lies in `[from, to)`, in ascending order.
@@ -510,13 +511,15 @@ pub struct Occurrences {
 }
 
 impl Occurrences {
-    /// The next occurrence, with the wall times already known.
-    pub(crate) fn next_resolved(&mut self) -> Option<Resolved> {
+    /// The next occurrence, with the wall times already known, resolved with `offsets` (the
+    /// slot's zone's).
+    pub(crate) fn next_resolved(&mut self, offsets: &ZoneOffsets) -> Option<Resolved> {
+        debug_assert_eq!(offsets.tz(), self.tz);
         while self.next.date() <= self.last {
             let local_start = self.next;
             self.next += TimeDelta::weeks(1);
             let (from, to) = (self.from, self.to);
-            let found = occurrence(self.slot_id, self.tz, local_start, self.length, |starts_at| {
+            let found = occurrence(self.slot_id, offsets, local_start, self.length, |starts_at| {
                 from <= starts_at && starts_at < to
             });
             if found.is_some() {
@@ -531,7 +534,7 @@ impl Iterator for Occurrences {
     type Item = Occurrence;
 
     fn next(&mut self) -> Option<Occurrence> {
-        self.next_resolved().map(|r| r.occurrence)
+        self.next_resolved(&ZoneOffsets::direct(self.tz)).map(|r| r.occurrence)
     }
 }
 
@@ -587,8 +590,9 @@ pub fn occurrence_at(slot: &AvailabilitySlot, starts_at: DateTime<Utc>) -> Resul
     }
     let tz = slot.time_zone;
     let length = slot.recurrence.length();
+    let offsets = ZoneOffsets::direct(tz);
     let starting_here =
-        |local_start| occurrence(slot.id, tz, local_start, length, |s| s == starts_at).map(|r| r.occurrence);
+        |local_start| occurrence(slot.id, &offsets, local_start, length, |s| s == starts_at).map(|r| r.occurrence);
     match slot.recurrence {
         SlotRecurrence::Weekly { weekday, start_time, valid_from, valid_until, .. } => {
             // The start's wall date is the rule's date, or the next day if a gap pushed it

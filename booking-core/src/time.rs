@@ -47,6 +47,9 @@ use chrono::offset::LocalResult;
 use chrono::{DateTime, NaiveDateTime, Offset, TimeZone, Utc};
 use chrono_tz::{GapInfo, Tz};
 
+mod offsets;
+pub(crate) use offsets::ZoneOffsets;
+
 /// Parses an IANA time zone name such as `"Europe/Berlin"`.
 ///
 /// The name must match an entry (or an alias, such as `"US/Eastern"`) of the tz database

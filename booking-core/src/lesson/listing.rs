@@ -88,34 +88,61 @@ pub fn bookable_occurrences(
         .map(|t| (t.starts_at(), t.ends_at()))
         .filter(|(s, e)| *s < query.to && *e > from)
         .collect();
-    // Time-zone look-ups are most of the cost: the window's local dates are computed once per
-    // zone, one-time slots far from the window are skipped before anything is resolved, and
-    // the wall times the expansion already knows are reused.
-    let mut window: Option<crate::availability::LocalWindow> = None;
+    // Time-zone look-ups are most of the cost: the window's local dates (and, for zones with
+    // many occurrences, the zone's offsets) are found once per zone of the teacher's slots,
+    // one-time slots far from the window are skipped before anything is resolved, and the
+    // wall times the expansion already knows are reused.
+    let mut zones: Vec<(crate::availability::LocalWindow, ZoneOffsets)> = Vec::new();
     // At most one occurrence per weekly slot and week of the window, and one per one-time
     // slot: reserved once, to avoid regrowing (and no more, so that a long window with few
     // slots does not map and fault in a large buffer on every call).
     let weeks = usize::try_from((query.to - from).num_weeks()).unwrap_or(0) + 1;
-    let capacity: usize = calendar
-        .slots
-        .iter()
-        .filter(|s| s.active)
-        .map(|s| match s.recurrence {
-            SlotRecurrence::Weekly { .. } => weeks,
-            SlotRecurrence::OneTime { .. } => 1,
-        })
-        .sum();
+    // At most this many occurrences of the slots in a zone (`None`: in any zone).
+    let occurrences_in = |tz: Option<Tz>| -> usize {
+        calendar
+            .slots
+            .iter()
+            .filter(|s| s.active && tz.is_none_or(|tz| s.time_zone == tz))
+            .map(|s| match s.recurrence {
+                SlotRecurrence::Weekly { .. } => weeks,
+                SlotRecurrence::OneTime { .. } => 1,
+            })
+            .sum()
+    };
+    let capacity = occurrences_in(None);
     // Capped as before: a calendar with thousands of slots lists few of them in practice.
     out.reserve(capacity.min(64 * weeks));
+    // A zone's offsets are found once for the window (a chrono-tz look-up per day, and a few
+    // per change of offset) when its slots can produce more occurrences than the window has
+    // days; otherwise each wall time is looked up alone (two to four look-ups per
+    // occurrence). Both give the same instants and wall times (see `ZoneOffsets`).
+    let days = (query.to - from).num_days() + 1;
+    let offsets_of = |tz: Tz, occurrences: usize, over: (DateTime<Utc>, DateTime<Utc>)| {
+        if i64::try_from(occurrences).unwrap_or(i64::MAX) >= days {
+            ZoneOffsets::over(tz, over.0, over.1)
+        } else {
+            ZoneOffsets::direct(tz)
+        }
+    };
+    // The teacher's wall dates reach a day around the window (and a gap moves a start by up to
+    // a day); an occurrence ends at most a day after its start.
+    let teacher_span = (from - chrono::TimeDelta::days(4), query.to + chrono::TimeDelta::days(4));
+    let viewer_span = (from, query.to + chrono::TimeDelta::days(2));
+    let mut viewer_offsets: Option<ZoneOffsets> = None;
     for slot in calendar.slots.iter().filter(|s| s.active) {
         if query.course_id.is_some() && slot.course_id != query.course_id {
             continue;
         }
         let tz = slot.time_zone;
-        let local = match window {
-            Some(w) if w.tz == tz => w,
-            _ => *window.insert(crate::availability::LocalWindow::new(from, query.to, tz)),
+        let zone = match zones.iter().position(|(w, _)| w.tz == tz) {
+            Some(i) => i,
+            None => {
+                let local = crate::availability::LocalWindow::new(from, query.to, tz);
+                zones.push((local, offsets_of(tz, occurrences_in(Some(tz)), teacher_span)));
+                zones.len() - 1
+            }
         };
+        let (local, offsets) = (zones[zone].0, &zones[zone].1);
         if !local.may_hold(&slot.recurrence) {
             continue;
         }
@@ -136,9 +163,9 @@ pub fn bookable_occurrences(
         {
             continue;
         }
-        let limits = TeacherLoad::new(calendar, &rules, tz);
+        let limits = TeacherLoad::new(calendar, &rules, offsets);
         let mut expansion = crate::availability::expand(slot, from, query.to, &local);
-        while let Some(r) = expansion.next_resolved() {
+        while let Some(r) = expansion.next_resolved(offsets) {
             let o = r.occurrence;
             if o.starts_at < earliest || latest.is_some_and(|l| o.starts_at > l) {
                 continue;
@@ -152,18 +179,19 @@ pub fn bookable_occurrences(
             {
                 continue;
             }
-            let teacher_local_start = r.wall_start.unwrap_or_else(|| wall_time(o.starts_at, tz));
+            let teacher_local_start = r.wall_start.unwrap_or_else(|| offsets.wall_time(o.starts_at));
             if !limits.has_room(teacher_local_start.date()) {
                 continue;
             }
-            let teacher_local_end = wall_time(o.ends_at, tz);
+            let teacher_local_end = offsets.wall_time(o.ends_at);
             let (viewer_local_start, viewer_local_end) = if viewer == tz {
                 (teacher_local_start, teacher_local_end)
             } else if viewer == Tz::UTC {
                 // UTC's wall time is the instant itself: no zone look-up.
                 (o.starts_at.naive_utc(), o.ends_at.naive_utc())
             } else {
-                (wall_time(o.starts_at, viewer), wall_time(o.ends_at, viewer))
+                let viewer_offsets = viewer_offsets.get_or_insert_with(|| offsets_of(viewer, capacity, viewer_span));
+                (viewer_offsets.wall_time(o.starts_at), viewer_offsets.wall_time(o.ends_at))
             };
             out.push(BookableOccurrence {
                 slot_id: slot.id,
@@ -205,7 +233,6 @@ fn sorted_by_start(rows: Vec<BookableOccurrence>) -> Vec<BookableOccurrence> {
     keys.iter().map(|&(.., i)| rows[i as usize].take().expect("each row is moved once")).collect()
 }
 
-
 /// The lessons a teacher teaches per day and per ISO week in one zone, counted once per slot
 /// for the listing's limit checks (empty when the slot's rules set no limit).
 pub(super) struct TeacherLoad {
@@ -214,13 +241,13 @@ pub(super) struct TeacherLoad {
 }
 
 impl TeacherLoad {
-    fn new(calendar: &Calendar, rules: &SchedulingRules, tz: Tz) -> Self {
+    fn new(calendar: &Calendar, rules: &SchedulingRules, offsets: &ZoneOffsets) -> Self {
         if rules.max_lessons_per_day.is_none() && rules.max_lessons_per_week.is_none() {
             return Self { per_day: None, per_week: None };
         }
         let (mut days, mut weeks) = (HashMap::new(), HashMap::new());
         for h in calendar.holds.iter().filter(|h| h.teacher_id == calendar.owner) {
-            let day = wall_time(h.starts_at, tz).date();
+            let day = offsets.wall_time(h.starts_at).date();
             *days.entry(day).or_insert(0) += 1;
             *weeks.entry(day.iso_week()).or_insert(0) += 1;
         }
@@ -235,5 +262,112 @@ impl TeacherLoad {
         let below = |max: u32, count: Option<&u32>| count.copied().unwrap_or(0) < max;
         self.per_day.as_ref().is_none_or(|(max, days)| below(*max, days.get(&day)))
             && self.per_week.as_ref().is_none_or(|(max, weeks)| below(*max, weeks.get(&day.iso_week())))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::availability::{AvailabilitySlot, occurrences};
+    use chrono::{NaiveTime, TimeDelta, Weekday};
+    use chrono_tz::TZ_VARIANTS;
+    use proptest::prelude::*;
+
+    /// Zones with gaps and folds of every kind (an hour, 30 minutes, a whole day, at midnight,
+    /// non-whole-hour offsets), then any zone.
+    const CHANGING: [Tz; 8] = [
+        chrono_tz::America::New_York,
+        chrono_tz::Europe::Berlin,
+        chrono_tz::Australia::Sydney,
+        chrono_tz::Australia::Lord_Howe,
+        chrono_tz::Pacific::Chatham,
+        chrono_tz::America::Havana,
+        chrono_tz::Pacific::Apia,
+        chrono_tz::America::St_Johns,
+    ];
+
+    fn weekly(n: u128, tz: Tz, weekday: u8, start: u32, minutes: i64, valid_from: NaiveDate) -> AvailabilitySlot {
+        let start_time = NaiveTime::from_num_seconds_from_midnight_opt(start * 60, 0).unwrap();
+        AvailabilitySlot {
+            id: SlotId::from_uuid(uuid::Uuid::from_u128(100 + n)),
+            teacher_id: UserId::from_uuid(uuid::Uuid::from_u128(1)),
+            course_id: None,
+            time_zone: tz,
+            recurrence: SlotRecurrence::Weekly {
+                weekday: Weekday::try_from(weekday).unwrap(),
+                start_time,
+                end_time: start_time + TimeDelta::minutes(minutes),
+                valid_from,
+                valid_until: None,
+            },
+            active: true,
+            rules: SchedulingRules::default(),
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+        /// A listing without rules, lessons or time off is every occurrence of every slot, with
+        /// the wall times each instant has: whether the listing finds a zone's offsets once
+        /// for the window (many slots for the window's days) or looks each up alone (few).
+        #[test]
+        fn a_listing_is_its_slots_occurrences_at_their_wall_times(
+            zones in proptest::collection::vec(prop_oneof![
+                3 => proptest::sample::select(CHANGING.to_vec()),
+                1 => proptest::sample::select(TZ_VARIANTS.to_vec()),
+            ], 1..=2),
+            viewer in proptest::option::of(proptest::sample::select(TZ_VARIANTS.to_vec())),
+            slots in proptest::collection::vec((0u8..7, 0u32..1440, 1i64..1440, 0usize..2), 1..=24),
+            from in -2_208_988_800i64..3_155_760_000,
+            days in 1i64..=120,
+            seconds in 0i64..86_400,
+        ) {
+            let from = DateTime::from_timestamp(from, 0).unwrap();
+            let to = from + TimeDelta::days(days) + TimeDelta::seconds(seconds);
+            let valid_from = (from - TimeDelta::days(30)).date_naive();
+            let calendar = Calendar {
+                slots: slots
+                    .iter()
+                    .enumerate()
+                    .map(|(n, &(weekday, start, minutes, zone))| {
+                        weekly(n as u128, zones[zone % zones.len()], weekday, start, minutes, valid_from)
+                    })
+                    .collect(),
+                ..Calendar::new(UserId::from_uuid(uuid::Uuid::from_u128(1)))
+            };
+            let query = OccurrenceQuery {
+                teacher_id: calendar.owner,
+                course_id: None,
+                student_id: None,
+                from,
+                to,
+                time_zone: viewer.map(|v| v.name().to_owned()),
+            };
+            let listed = bookable_occurrences(&calendar, None, &query, from - TimeDelta::days(1), &mut |_| Ok(true)).unwrap();
+
+            let viewer = viewer.unwrap_or(Tz::UTC);
+            let mut expected: Vec<BookableOccurrence> = calendar
+                .slots
+                .iter()
+                .flat_map(|slot| {
+                    let tz = slot.time_zone;
+                    occurrences(slot, from, to).unwrap().map(move |o| BookableOccurrence {
+                        slot_id: slot.id,
+                        course_id: None,
+                        starts_at: o.starts_at,
+                        ends_at: o.ends_at,
+                        teacher_time_zone: tz,
+                        teacher_local_start: wall_time(o.starts_at, tz),
+                        teacher_local_end: wall_time(o.ends_at, tz),
+                        viewer_time_zone: viewer,
+                        viewer_local_start: wall_time(o.starts_at, viewer),
+                        viewer_local_end: wall_time(o.ends_at, viewer),
+                    })
+                })
+                .collect();
+            expected.sort_by_key(|o| (o.starts_at, o.slot_id));
+            prop_assert_eq!(listed, expected);
+        }
     }
 }

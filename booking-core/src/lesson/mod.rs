@@ -129,7 +129,7 @@ use crate::{
     Actor, BookingError, BookingId, CourseId, Event, EventKind, MeetingLink, SchedulingRules, SeriesId, SlotId, UserId,
     availability::{AvailabilitySlot, SlotRecurrence, TimeOff, occurrence_at, occurrence_on},
     event::DecisionContext,
-    time::{parse_time_zone, wall_time},
+    time::{ZoneOffsets, parse_time_zone, wall_time},
 };
 pub(crate) use booking::*;
 pub use calendar::*;

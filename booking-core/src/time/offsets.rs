@@ -1,0 +1,264 @@
+//! A zone's UTC offsets over one listing's stretch of time, found once, so that each of the
+//! listing's occurrences is mapped without a look-up in the zone's whole history.
+//!
+//! chrono-tz resolves every instant and wall time by a binary search over all of a zone's
+//! transitions (about 360 for America/New_York) and keeps those transitions private. A listing
+//! resolves hundreds of occurrences in a window of at most a year, in which a zone changes its
+//! offset a few times at most: [`ZoneOffsets::over`] finds those changes with chrono-tz itself
+//! (an offset probed once a day, each change then bisected to its second), and maps instants
+//! and wall times with the same rules chrono-tz applies, so every result is the one
+//! [`wall_time`](super::wall_time) and [`resolve_local`](super::resolve_local) give.
+//!
+//! Probing once a day finds every change as long as no zone changes its offset twice within a
+//! day. In the tz database chrono-tz ships, the closest two changes of any zone are 6.96 days
+//! apart (Brazil in 2000, Gaza and Hebron in their Ramadan years); the property tests below
+//! compare both mappings with chrono-tz in every zone, over windows from 1900 to 2100, at
+//! random instants and at every change found.
+
+use chrono::{DateTime, FixedOffset, NaiveDateTime, Offset, TimeZone, Utc};
+use chrono_tz::Tz;
+
+/// A day in seconds: how far apart offsets are probed, and a bound on any UTC offset.
+const DAY: i64 = 86_400;
+
+/// The UTC offsets of one zone over `lo..hi` (UTC seconds). Instants and wall times outside
+/// what the table covers are looked up in chrono-tz, so every answer is exact.
+#[derive(Clone, Debug)]
+pub(crate) struct ZoneOffsets {
+    tz: Tz,
+    lo: i64,
+    hi: i64,
+    /// Where each offset begins (the first at `lo`), ascending, each differing from the one
+    /// before it. Empty: nothing is covered.
+    spans: Vec<(i64, FixedOffset)>,
+}
+
+impl ZoneOffsets {
+    /// A table that covers nothing: every look-up goes to chrono-tz.
+    pub(crate) fn direct(tz: Tz) -> Self {
+        Self { tz, lo: 0, hi: 0, spans: Vec::new() }
+    }
+
+    /// The offsets of `tz` over `[from, to)`: about one chrono-tz look-up per day of it, and
+    /// 17 more per change of offset.
+    ///
+    /// # Panics
+    /// If `from` or `to` is within a day of the limits of [`NaiveDateTime`].
+    pub(crate) fn over(tz: Tz, from: DateTime<Utc>, to: DateTime<Utc>) -> Self {
+        let (lo, hi) = (from.timestamp(), to.timestamp());
+        if hi <= lo {
+            return Self::direct(tz);
+        }
+        let offset = |t: i64| {
+            let at = DateTime::from_timestamp(t, 0).expect("an instant within the supported years");
+            tz.offset_from_utc_datetime(&at.naive_utc()).fix()
+        };
+        let mut spans = vec![(lo, offset(lo))];
+        let (mut probe, mut before) = (lo, spans[0].1);
+        while probe < hi - 1 {
+            let next = (probe + DAY).min(hi - 1);
+            let after = offset(next);
+            if after != before {
+                // One change in `(probe, next]` (see the module docs): the first second at
+                // which the offset is `after`.
+                let (mut old, mut new) = (probe, next);
+                while new - old > 1 {
+                    let middle = old + (new - old) / 2;
+                    if offset(middle) == before {
+                        old = middle;
+                    } else {
+                        new = middle;
+                    }
+                }
+                spans.push((new, after));
+            }
+            (probe, before) = (next, after);
+        }
+        Self { tz, lo, hi, spans }
+    }
+
+    /// The zone.
+    pub(crate) fn tz(&self) -> Tz {
+        self.tz
+    }
+
+    /// The offset in force at UTC second `t`, if the table covers it.
+    fn at(&self, t: i64) -> Option<FixedOffset> {
+        if t < self.lo || t >= self.hi {
+            return None;
+        }
+        let i = self.spans.partition_point(|&(start, _)| start <= t);
+        Some(self.spans[i - 1].1)
+    }
+
+    /// [`wall_time`](super::wall_time)`(instant, self.tz())`.
+    pub(crate) fn wall_time(&self, instant: DateTime<Utc>) -> NaiveDateTime {
+        match self.at(instant.timestamp()) {
+            // What `DateTime::naive_local` does with the offset chrono-tz finds.
+            Some(offset) => instant.naive_utc().checked_add_offset(offset).expect("a wall time within chrono's range"),
+            None => super::wall_time(instant, self.tz),
+        }
+    }
+
+    /// [`resolve_local_shown`](super::resolve_local_shown)`(self.tz(), local)`.
+    pub(crate) fn resolve_local_shown(&self, local: NaiveDateTime) -> (DateTime<Utc>, bool) {
+        let l = local.and_utc().timestamp();
+        // Every offset is under a day, so a wall time a day inside the covered instants can
+        // only be shown during the covered instants, and the table knows every span that
+        // shows it or ends just before it.
+        if self.spans.is_empty() || l < self.lo + DAY || l >= self.hi - DAY {
+            return super::resolve_local_shown(self.tz, local);
+        }
+        // chrono-tz's rules: span `i` shows the wall times `[start_i + offset_i, start_{i+1} +
+        // offset_i)`; a wall time two spans show is ambiguous and resolved with the earlier
+        // one; a wall time none shows lies in a gap and is read with the offset of the span
+        // that ends before it. Only spans starting within a day of `l` can do either.
+        let first = self.spans.partition_point(|&(start, _)| start <= l - DAY).saturating_sub(1);
+        let mut before = None;
+        for (i, &(start, offset)) in self.spans.iter().enumerate().skip(first) {
+            if start > l + DAY {
+                break;
+            }
+            let shift = i64::from(offset.local_minus_utc());
+            let begins = if i == 0 { i64::MIN } else { start + shift };
+            let ends = self.spans.get(i + 1).map_or(i64::MAX, |&(next, _)| next + shift);
+            if begins <= l && l < ends {
+                return ((local - offset).and_utc(), true);
+            }
+            if ends <= l {
+                before = Some(offset);
+            }
+        }
+        let offset = before.expect("a wall time that no span shows lies in a gap after a known span");
+        ((local - offset).and_utc(), false)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::time::{resolve_local_shown, wall_time};
+    use chrono::TimeDelta;
+    use chrono_tz::TZ_VARIANTS;
+    use proptest::prelude::*;
+
+    fn instant(t: i64) -> DateTime<Utc> {
+        DateTime::from_timestamp(t, 0).unwrap()
+    }
+
+    /// 1900-01-01 and 2100-01-01 in UTC seconds.
+    const YEARS: std::ops::Range<i64> = -2_208_988_800..4_102_444_800;
+
+    /// Every instant and wall time of interest in `table`: each change found, the seconds
+    /// around it, and its wall times on both sides, shifted a little.
+    fn around_changes(table: &ZoneOffsets) -> Vec<i64> {
+        let mut at = Vec::new();
+        for &(start, offset) in table.spans.iter().skip(1) {
+            for d in [-DAY, -3_601, -1, 0, 1, 3_599, DAY] {
+                at.push(start + d);
+            }
+            at.push(start + i64::from(offset.local_minus_utc()));
+        }
+        at
+    }
+
+    fn check(table: &ZoneOffsets, t: i64, nanos: u32) -> Result<(), TestCaseError> {
+        let tz = table.tz();
+        let at = instant(t) + TimeDelta::nanoseconds(nanos.into());
+        prop_assert_eq!(table.wall_time(at), wall_time(at, tz), "{} at {}", tz, at);
+        let local = at.naive_utc();
+        prop_assert_eq!(table.resolve_local_shown(local), resolve_local_shown(tz, local), "{} wall {}", tz, local);
+        Ok(())
+    }
+
+    #[test]
+    fn a_table_of_every_zone_maps_as_chrono_tz_around_each_change() {
+        // Every zone, over a century of changes in 30 stretches of a year and a bit.
+        for &tz in TZ_VARIANTS.iter() {
+            for year in (1905..2100).step_by(13) {
+                let from = instant(YEARS.start + (year - 1900) * 31_556_952);
+                let table = ZoneOffsets::over(tz, from, from + TimeDelta::days(380));
+                for t in around_changes(&table) {
+                    check(&table, t, 0).unwrap();
+                }
+            }
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+
+        /// Any zone, any window of up to 380 days between 1900 and 2100, any instant in and
+        /// around it (sub-second parts included): the table's wall time and resolution are
+        /// chrono-tz's.
+        #[test]
+        fn a_table_maps_as_chrono_tz(
+            zone in 0..TZ_VARIANTS.len(),
+            from in YEARS,
+            days in 0i64..380,
+            at in proptest::collection::vec((-3 * DAY..383 * DAY, 0u32..1_000_000_000), 64),
+        ) {
+            let tz = TZ_VARIANTS[zone];
+            let table = ZoneOffsets::over(tz, instant(from), instant(from) + TimeDelta::days(days));
+            for (d, nanos) in at {
+                check(&table, from + d, nanos)?;
+            }
+            for t in around_changes(&table) {
+                check(&table, t, 0)?;
+            }
+        }
+    }
+
+    #[test]
+    fn a_change_is_found_to_its_second() {
+        // New York springs forward at 2026-03-08 07:00 UTC and falls back at 2026-11-01 06:00.
+        let from: DateTime<Utc> = "2026-01-01T00:00:00Z".parse().unwrap();
+        let table = ZoneOffsets::over(chrono_tz::America::New_York, from, from + TimeDelta::days(365));
+        let changes: Vec<String> = table.spans.iter().map(|(t, o)| format!("{} {}", instant(*t), o)).collect();
+        assert_eq!(
+            changes,
+            ["2026-01-01 00:00:00 UTC -05:00", "2026-03-08 07:00:00 UTC -04:00", "2026-11-01 06:00:00 UTC -05:00"]
+        );
+    }
+
+    #[test]
+    fn wall_times_near_the_ends_of_a_table_are_still_chrono_tzs() {
+        // Tables that start a minute after a change or end a minute before one, in zones ahead
+        // of UTC and behind it: the wall times of the day around each end of the table are
+        // shown by spans the table does not hold.
+        for (tz, change) in [
+            (chrono_tz::Europe::Berlin, "2026-10-25T01:00:00Z"),
+            (chrono_tz::Europe::Berlin, "2026-03-29T01:00:00Z"),
+            (chrono_tz::Australia::Sydney, "2026-04-04T16:00:00Z"),
+            (chrono_tz::America::New_York, "2026-03-08T07:00:00Z"),
+            (chrono_tz::America::New_York, "2026-11-01T06:00:00Z"),
+        ] {
+            let change: DateTime<Utc> = change.parse().unwrap();
+            let minute = TimeDelta::minutes(1);
+            let month = TimeDelta::days(30);
+            let tables = [
+                ZoneOffsets::over(tz, change + minute, change + minute + month),
+                ZoneOffsets::over(tz, change - minute - month, change - minute),
+            ];
+            for table in tables {
+                for minutes in (-36 * 60..36 * 60).step_by(10) {
+                    for end in [table.lo, table.hi] {
+                        check(&table, end + minutes * 60, 0).unwrap();
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn the_closest_changes_of_any_zone_are_days_apart() {
+        // The module's premise, checked on the data chrono-tz ships: no zone changes its
+        // offset twice within two days (the probe is one day) between 1900 and 2100.
+        for &tz in TZ_VARIANTS.iter() {
+            let table = ZoneOffsets::over(tz, instant(YEARS.start), instant(YEARS.end));
+            for pair in table.spans.windows(2).skip(1) {
+                assert!(pair[1].0 - pair[0].0 >= 2 * DAY, "{tz}: changes at {} and {}", pair[0].0, pair[1].0);
+            }
+        }
+    }
+}
