@@ -270,9 +270,12 @@ impl SchedulingRules {
     /// The time a lesson `[starts_at, ends_at)` keeps busy in its teacher's calendar: the
     /// lesson with its buffers.
     pub fn buffered(&self, starts_at: DateTime<Utc>, ends_at: DateTime<Utc>) -> (DateTime<Utc>, DateTime<Utc>) {
+        // Without a buffer the instants are kept as they are, without chrono's date arithmetic
+        // (this runs for every occurrence a listing considers).
+        let minutes = |buffer: Option<u32>| buffer.filter(|&m| m > 0).map(|m| TimeDelta::minutes(i64::from(m)));
         (
-            starts_at - TimeDelta::minutes(i64::from(self.buffer_before_minutes.unwrap_or(0))),
-            ends_at + TimeDelta::minutes(i64::from(self.buffer_after_minutes.unwrap_or(0))),
+            minutes(self.buffer_before_minutes).map_or(starts_at, |before| starts_at - before),
+            minutes(self.buffer_after_minutes).map_or(ends_at, |after| ends_at + after),
         )
     }
 }
