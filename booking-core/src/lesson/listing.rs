@@ -305,6 +305,82 @@ mod tests {
         }
     }
 
+    /// A listing of weekly slots `(weekday, start minute, minutes, zone index)` without rules,
+    /// lessons or time off, and what it must be: every occurrence of every slot, with the wall
+    /// times each of its instants has.
+    fn listed_and_expected(
+        zones: &[Tz],
+        viewer: Option<Tz>,
+        slots: &[(u8, u32, i64, usize)],
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> (Vec<BookableOccurrence>, Vec<BookableOccurrence>) {
+        let valid_from = (from - TimeDelta::days(30)).date_naive().max(NaiveDate::from_ymd_opt(1, 1, 1).unwrap());
+        let calendar = Calendar {
+            slots: slots
+                .iter()
+                .enumerate()
+                .map(|(n, &(weekday, start, minutes, zone))| {
+                    weekly(n as u128, zones[zone % zones.len()], weekday, start, minutes, valid_from)
+                })
+                .collect(),
+            ..Calendar::new(UserId::from_uuid(uuid::Uuid::from_u128(1)))
+        };
+        let query = OccurrenceQuery {
+            teacher_id: calendar.owner,
+            course_id: None,
+            student_id: None,
+            from,
+            to,
+            time_zone: viewer.map(|v| v.name().to_owned()),
+        };
+        let listed =
+            bookable_occurrences(&calendar, None, &query, from - TimeDelta::days(1), &mut |_| Ok(true)).unwrap();
+
+        let viewer = viewer.unwrap_or(Tz::UTC);
+        let mut expected: Vec<BookableOccurrence> = calendar
+            .slots
+            .iter()
+            .flat_map(|slot| {
+                let tz = slot.time_zone;
+                occurrences(slot, from, to).unwrap().map(move |o| BookableOccurrence {
+                    slot_id: slot.id,
+                    course_id: None,
+                    starts_at: o.starts_at,
+                    ends_at: o.ends_at,
+                    teacher_time_zone: tz,
+                    teacher_local_start: wall_time(o.starts_at, tz),
+                    teacher_local_end: wall_time(o.ends_at, tz),
+                    viewer_time_zone: viewer,
+                    viewer_local_start: wall_time(o.starts_at, viewer),
+                    viewer_local_end: wall_time(o.ends_at, viewer),
+                })
+            })
+            .collect();
+        expected.sort_by_key(|o| (o.starts_at, o.slot_id));
+        (listed, expected)
+    }
+
+    #[test]
+    fn listings_at_the_ends_of_time_are_their_slots_occurrences() {
+        // Enough slots for the offsets tables, in zones 14 hours ahead of and 12 behind UTC,
+        // in the first and last month the engine accepts.
+        let zones = [chrono_tz::Pacific::Kiritimati, chrono_tz::Etc::GMTPlus12];
+        let slots: Vec<(u8, u32, i64, usize)> = (0..24)
+            .map(|i| ((i % 7) as u8, (i * 97 % 1440) as u32, 60 + i64::from(i) * 50, (i % 2) as usize))
+            .collect();
+        for (from, to) in
+            [("0001-01-01T00:00:00Z", "0001-02-01T00:00:00Z"), ("9999-12-01T00:00:00Z", "9999-12-31T23:59:59Z")]
+        {
+            let (from, to) = (from.parse().unwrap(), to.parse().unwrap());
+            for viewer in [None, Some(chrono_tz::Pacific::Kiritimati), Some(chrono_tz::Etc::GMTPlus12)] {
+                let (listed, expected) = listed_and_expected(&zones, viewer, &slots, from, to);
+                assert!(!listed.is_empty());
+                assert_eq!(listed, expected, "{from}..{to} shown in {viewer:?}");
+            }
+        }
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
 
@@ -325,48 +401,7 @@ mod tests {
         ) {
             let from = DateTime::from_timestamp(from, 0).unwrap();
             let to = from + TimeDelta::days(days) + TimeDelta::seconds(seconds);
-            let valid_from = (from - TimeDelta::days(30)).date_naive();
-            let calendar = Calendar {
-                slots: slots
-                    .iter()
-                    .enumerate()
-                    .map(|(n, &(weekday, start, minutes, zone))| {
-                        weekly(n as u128, zones[zone % zones.len()], weekday, start, minutes, valid_from)
-                    })
-                    .collect(),
-                ..Calendar::new(UserId::from_uuid(uuid::Uuid::from_u128(1)))
-            };
-            let query = OccurrenceQuery {
-                teacher_id: calendar.owner,
-                course_id: None,
-                student_id: None,
-                from,
-                to,
-                time_zone: viewer.map(|v| v.name().to_owned()),
-            };
-            let listed = bookable_occurrences(&calendar, None, &query, from - TimeDelta::days(1), &mut |_| Ok(true)).unwrap();
-
-            let viewer = viewer.unwrap_or(Tz::UTC);
-            let mut expected: Vec<BookableOccurrence> = calendar
-                .slots
-                .iter()
-                .flat_map(|slot| {
-                    let tz = slot.time_zone;
-                    occurrences(slot, from, to).unwrap().map(move |o| BookableOccurrence {
-                        slot_id: slot.id,
-                        course_id: None,
-                        starts_at: o.starts_at,
-                        ends_at: o.ends_at,
-                        teacher_time_zone: tz,
-                        teacher_local_start: wall_time(o.starts_at, tz),
-                        teacher_local_end: wall_time(o.ends_at, tz),
-                        viewer_time_zone: viewer,
-                        viewer_local_start: wall_time(o.starts_at, viewer),
-                        viewer_local_end: wall_time(o.ends_at, viewer),
-                    })
-                })
-                .collect();
-            expected.sort_by_key(|o| (o.starts_at, o.slot_id));
+            let (listed, expected) = listed_and_expected(&zones, viewer, &slots, from, to);
             prop_assert_eq!(listed, expected);
         }
     }
