@@ -92,7 +92,9 @@ pub fn bookable_occurrences(
     // many occurrences, the zone's offsets) are found once per zone of the teacher's slots,
     // one-time slots far from the window are skipped before anything is resolved, and the
     // wall times the expansion already knows are reused.
-    let mut zones: Vec<(crate::availability::LocalWindow, ZoneOffsets)> = Vec::new();
+    // And the teacher's load per day and week in the zone, counted once when a slot's rules
+    // limit it.
+    let mut zones: Vec<(crate::availability::LocalWindow, ZoneOffsets, Option<TeacherLoad>)> = Vec::new();
     // At most one occurrence per weekly slot and week of the window, and one per one-time
     // slot: reserved once, to avoid regrowing (and no more, so that a long window with few
     // slots does not map and fault in a large buffer on every call).
@@ -134,15 +136,15 @@ pub fn bookable_occurrences(
             continue;
         }
         let tz = slot.time_zone;
-        let zone = match zones.iter().position(|(w, _)| w.tz == tz) {
+        let zone = match zones.iter().position(|(w, ..)| w.tz == tz) {
             Some(i) => i,
             None => {
                 let local = crate::availability::LocalWindow::new(from, query.to, tz);
-                zones.push((local, offsets_of(tz, occurrences_in(Some(tz)), teacher_span)));
+                zones.push((local, offsets_of(tz, occurrences_in(Some(tz)), teacher_span), None));
                 zones.len() - 1
             }
         };
-        let (local, offsets) = (zones[zone].0, &zones[zone].1);
+        let local = zones[zone].0;
         if !local.may_hold(&slot.recurrence) {
             continue;
         }
@@ -163,7 +165,11 @@ pub fn bookable_occurrences(
         {
             continue;
         }
-        let limits = TeacherLoad::new(calendar, &rules, offsets);
+        let limited = rules.max_lessons_per_day.is_some() || rules.max_lessons_per_week.is_some();
+        if limited && zones[zone].2.is_none() {
+            zones[zone].2 = Some(TeacherLoad::new(calendar, &zones[zone].1));
+        }
+        let (offsets, load) = (&zones[zone].1, zones[zone].2.as_ref().filter(|_| limited));
         let mut expansion = crate::availability::expand(slot, from, query.to, &local);
         while let Some(r) = expansion.next_resolved(offsets) {
             let o = r.occurrence;
@@ -180,7 +186,7 @@ pub fn bookable_occurrences(
                 continue;
             }
             let teacher_local_start = r.wall_start.unwrap_or_else(|| offsets.wall_time(o.starts_at));
-            if !limits.has_room(teacher_local_start.date()) {
+            if load.is_some_and(|load| !load.has_room(&rules, teacher_local_start.date())) {
                 continue;
             }
             let teacher_local_end = offsets.wall_time(o.ends_at);
@@ -233,35 +239,29 @@ fn sorted_by_start(rows: Vec<BookableOccurrence>) -> Vec<BookableOccurrence> {
     keys.iter().map(|&(.., i)| rows[i as usize].take().expect("each row is moved once")).collect()
 }
 
-/// The lessons a teacher teaches per day and per ISO week in one zone, counted once per slot
-/// for the listing's limit checks (empty when the slot's rules set no limit).
+/// The lessons a teacher teaches per day and per ISO week in one zone, counted once per zone
+/// for the listing's limit checks (each slot's rules say the limits).
 pub(super) struct TeacherLoad {
-    per_day: Option<(u32, HashMap<NaiveDate, u32>)>,
-    per_week: Option<(u32, HashMap<chrono::IsoWeek, u32>)>,
+    per_day: HashMap<NaiveDate, u32>,
+    per_week: HashMap<chrono::IsoWeek, u32>,
 }
 
 impl TeacherLoad {
-    fn new(calendar: &Calendar, rules: &SchedulingRules, offsets: &ZoneOffsets) -> Self {
-        if rules.max_lessons_per_day.is_none() && rules.max_lessons_per_week.is_none() {
-            return Self { per_day: None, per_week: None };
-        }
-        let (mut days, mut weeks) = (HashMap::new(), HashMap::new());
+    fn new(calendar: &Calendar, offsets: &ZoneOffsets) -> Self {
+        let (mut per_day, mut per_week) = (HashMap::new(), HashMap::new());
         for h in calendar.holds.iter().filter(|h| h.teacher_id == calendar.owner) {
             let day = offsets.wall_time(h.starts_at).date();
-            *days.entry(day).or_insert(0) += 1;
-            *weeks.entry(day.iso_week()).or_insert(0) += 1;
+            *per_day.entry(day).or_insert(0) += 1;
+            *per_week.entry(day.iso_week()).or_insert(0) += 1;
         }
-        Self {
-            per_day: rules.max_lessons_per_day.map(|max| (max, days)),
-            per_week: rules.max_lessons_per_week.map(|max| (max, weeks)),
-        }
+        Self { per_day, per_week }
     }
 
-    /// Whether one more lesson on `day` stays within the limits.
-    fn has_room(&self, day: NaiveDate) -> bool {
-        let below = |max: u32, count: Option<&u32>| count.copied().unwrap_or(0) < max;
-        self.per_day.as_ref().is_none_or(|(max, days)| below(*max, days.get(&day)))
-            && self.per_week.as_ref().is_none_or(|(max, weeks)| below(*max, weeks.get(&day.iso_week())))
+    /// Whether one more lesson on `day` stays within the limits of `rules`.
+    fn has_room(&self, rules: &SchedulingRules, day: NaiveDate) -> bool {
+        let below = |max: Option<u32>, count: Option<&u32>| max.is_none_or(|max| count.copied().unwrap_or(0) < max);
+        below(rules.max_lessons_per_day, self.per_day.get(&day))
+            && below(rules.max_lessons_per_week, self.per_week.get(&day.iso_week()))
     }
 }
 
