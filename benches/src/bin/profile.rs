@@ -8,8 +8,9 @@
 //! ```
 //!
 //! Workloads: `listing DAYS N` lists the availability teacher (see `availability_engine`)
-//! N times over DAYS days; `expand DAYS N` only expands its slots; `book N` books N seats
-//! round robin over 10,000 sessions of 10 seats; `cancel N` books all 100,000 of those seats,
+//! N times over DAYS days (`listing-limited DAYS N`: with the teacher's lessons limited per day
+//! and per week); `expand DAYS N` only expands its slots; `book N` books N seats round robin
+//! over 10,000 sessions of 10 seats; `cancel N` books all 100,000 of those seats,
 //! then cancels N of them; `hot N` runs N hot-session rounds on one
 //! thread. Setup is included in the counts: compare with N = 0 to subtract it.
 
@@ -26,6 +27,23 @@ fn main() {
         Some("listing") => {
             let e = availability_engine(1);
             let q = query(slot_teacher(0), num(1, 90) as i64);
+            for _ in 0..num(2, 1000) {
+                black_box(e.list_occurrences(black_box(&q)).expect("a listing"));
+            }
+        }
+        Some("listing-limited") => {
+            // The same listing, the teacher's default rules limiting lessons per day and week
+            // (each slot's rules then check the teacher's 200 lessons).
+            let e = availability_engine(1);
+            let rules = booking_core::SchedulingRules {
+                max_lessons_per_day: Some(8),
+                max_lessons_per_week: Some(40),
+                ..Default::default()
+            };
+            let teacher = slot_teacher(0);
+            let command = booking_core::Command::SetSchedulingRules { teacher_id: teacher, course_id: None, rules };
+            e.execute(booking_core::Actor::Teacher(teacher), command).expect("the teacher's rules");
+            let q = query(teacher, num(1, 90) as i64);
             for _ in 0..num(2, 1000) {
                 black_box(e.list_occurrences(black_box(&q)).expect("a listing"));
             }
@@ -135,7 +153,7 @@ fn main() {
             println!("{per:.3} µs per command; the next command came from the other thread {handed:.2} of the time");
         }
         _ => {
-            eprintln!("usage: profile listing|expand DAYS N | book N | hot N | hot2 N [spin]");
+            eprintln!("usage: profile listing|listing-limited|expand DAYS N | book N | hot N | hot2 N [spin]");
             std::process::exit(2);
         }
     }
