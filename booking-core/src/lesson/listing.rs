@@ -114,10 +114,11 @@ pub fn bookable_occurrences(
     let capacity = occurrences_in(None);
     // Capped as before: a calendar with thousands of slots lists few of them in practice.
     out.reserve(capacity.min(64 * weeks));
-    // A zone's offsets are found once for the window (a chrono-tz look-up per day, and a few
-    // per change of offset) when its slots can produce more occurrences than the window has
-    // days; otherwise each wall time is looked up alone (two to four look-ups per
-    // occurrence). Both give the same instants and wall times (see `ZoneOffsets`).
+    // A zone's offsets over the window are taken from the years the process keeps (found once:
+    // a chrono-tz look-up per day, and a few per change of offset) when its slots can produce
+    // more occurrences than the window has days; otherwise each wall time is looked up alone
+    // (two to four look-ups per occurrence). Both give the same instants and wall times (see
+    // `ZoneOffsets`).
     let days = (query.to - from).num_days() + 1;
     let offsets_of = |tz: Tz, occurrences: usize, over: (DateTime<Utc>, DateTime<Utc>)| {
         if i64::try_from(occurrences).unwrap_or(i64::MAX) >= days {

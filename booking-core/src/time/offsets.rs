@@ -9,17 +9,97 @@
 //! and wall times with the same rules chrono-tz applies, so every result is the one
 //! [`wall_time`](super::wall_time) and [`resolve_local`](super::resolve_local) give.
 //!
+//! The offsets are found a UTC year at a time, and each zone's years are kept for the process
+//! (at most [`KEPT_YEARS`] of them, a few hundred bytes each), so a listing usually finds every
+//! change of its window without asking chrono-tz at all: the tz database is fixed for the
+//! process, so a year's offsets never go stale.
+//!
 //! Probing once a day finds every change as long as no zone changes its offset twice within a
 //! day. In the tz database chrono-tz ships, the closest two changes of any zone are 6.96 days
 //! apart (Brazil in 2000, Gaza and Hebron in their Ramadan years); the property tests below
 //! compare both mappings with chrono-tz in every zone, over windows from 1900 to 2100, at
 //! random instants and at every change found.
 
-use chrono::{DateTime, FixedOffset, NaiveDateTime, Offset, TimeZone, Utc};
+use std::collections::HashMap;
+use std::sync::{Arc, LazyLock, PoisonError, RwLock};
+
+use chrono::{DateTime, Datelike, FixedOffset, NaiveDate, NaiveDateTime, Offset, TimeZone, Utc};
 use chrono_tz::Tz;
 
 /// A day in seconds: how far apart offsets are probed, and a bound on any UTC offset.
 const DAY: i64 = 86_400;
+
+/// How many zone years the process keeps (a year of a zone without changes is one span, 16
+/// bytes; with daylight saving time, three). A platform's teachers in 50 zones, listed over
+/// three years, keep 150. Years found when the store is full are used once and dropped, so a
+/// caller that asks for every zone and year cannot grow the process without bound.
+const KEPT_YEARS: usize = 4_096;
+
+/// Each offset of one zone over one UTC year: where it begins (the first at the year's
+/// start), ascending.
+type Year = Arc<[(i64, FixedOffset)]>;
+
+/// The zone years found so far (see [`KEPT_YEARS`]).
+static KEPT: LazyLock<RwLock<HashMap<(Tz, i32), Year>>> = LazyLock::new(RwLock::default);
+
+/// The first second of `year` in UTC.
+fn year_start(year: i32) -> i64 {
+    NaiveDate::from_ymd_opt(year, 1, 1)
+        .expect("a year within chrono's range")
+        .and_time(chrono::NaiveTime::MIN)
+        .and_utc()
+        .timestamp()
+}
+
+/// The offsets of `tz` over the UTC year `year`, found once per process while fewer than
+/// [`KEPT_YEARS`] are kept.
+fn year(tz: Tz, year: i32) -> Year {
+    if let Some(found) = KEPT.read().unwrap_or_else(PoisonError::into_inner).get(&(tz, year)) {
+        return Arc::clone(found);
+    }
+    let found: Year = probed(tz, year_start(year), year_start(year + 1)).into();
+    keep(&mut KEPT.write().unwrap_or_else(PoisonError::into_inner), (tz, year), &found, KEPT_YEARS);
+    found
+}
+
+/// Keeps `found` in `kept` unless `kept` already holds `limit` years.
+fn keep(kept: &mut HashMap<(Tz, i32), Year>, key: (Tz, i32), found: &Year, limit: usize) {
+    if kept.len() < limit {
+        // Another thread may have found it meanwhile: the same offsets, either is kept.
+        kept.entry(key).or_insert_with(|| Arc::clone(found));
+    }
+}
+
+/// Each offset of `tz` over `[lo, hi)` (UTC seconds, `lo < hi`), where it begins (the first at
+/// `lo`): one chrono-tz look-up per day, and 17 more per change of offset.
+fn probed(tz: Tz, lo: i64, hi: i64) -> Vec<(i64, FixedOffset)> {
+    let offset = |t: i64| {
+        let at = DateTime::from_timestamp(t, 0).expect("an instant within the supported years");
+        tz.offset_from_utc_datetime(&at.naive_utc()).fix()
+    };
+    let mut spans = vec![(lo, offset(lo))];
+    let (mut probe, mut before) = (lo, spans[0].1);
+    while probe < hi - 1 {
+        let next = (probe + DAY).min(hi - 1);
+        let after = offset(next);
+        if after != before {
+            // One change in `(probe, next]` (see the module docs): the first second at which
+            // the offset is `after`.
+            let (mut old, mut new) = (probe, next);
+            while new - old > 1 {
+                let middle = old + (new - old) / 2;
+                if offset(middle) == before {
+                    old = middle;
+                } else {
+                    new = middle;
+                }
+            }
+            spans.push((new, after));
+        }
+        (probe, before) = (next, after);
+    }
+    spans
+}
 
 /// The UTC offsets of one zone over `lo..hi` (UTC seconds). Instants and wall times outside
 /// what the table covers are looked up in chrono-tz, so every answer is exact.
@@ -39,42 +119,36 @@ impl ZoneOffsets {
         Self { tz, lo: 0, hi: 0, spans: Vec::new() }
     }
 
-    /// The offsets of `tz` over `[from, to)`: about one chrono-tz look-up per day of it, and
-    /// 17 more per change of offset.
+    /// The offsets of `tz` over at least `[from, to)`: the UTC years it touches, each found
+    /// once per process (about one chrono-tz look-up per day of the year, and 17 more per
+    /// change of offset; see [`KEPT_YEARS`]).
     ///
     /// # Panics
-    /// If `from` or `to` is within a day of the limits of [`NaiveDateTime`].
+    /// If `from` or `to` is within a year of the limits of [`NaiveDateTime`].
     pub(crate) fn over(tz: Tz, from: DateTime<Utc>, to: DateTime<Utc>) -> Self {
-        let (lo, hi) = (from.timestamp(), to.timestamp());
-        if hi <= lo {
+        if to <= from {
             return Self::direct(tz);
         }
-        let offset = |t: i64| {
-            let at = DateTime::from_timestamp(t, 0).expect("an instant within the supported years");
-            tz.offset_from_utc_datetime(&at.naive_utc()).fix()
-        };
-        let mut spans = vec![(lo, offset(lo))];
-        let (mut probe, mut before) = (lo, spans[0].1);
-        while probe < hi - 1 {
-            let next = (probe + DAY).min(hi - 1);
-            let after = offset(next);
-            if after != before {
-                // One change in `(probe, next]` (see the module docs): the first second at
-                // which the offset is `after`.
-                let (mut old, mut new) = (probe, next);
-                while new - old > 1 {
-                    let middle = old + (new - old) / 2;
-                    if offset(middle) == before {
-                        old = middle;
-                    } else {
-                        new = middle;
-                    }
+        // `to` is excluded: the last year is the one of the instant before it.
+        let (first, last) = (from.year(), (to - chrono::TimeDelta::nanoseconds(1)).year());
+        let mut spans: Vec<(i64, FixedOffset)> = Vec::new();
+        for y in first..=last {
+            for &(start, offset) in year(tz, y).iter() {
+                // A year that starts with the offset the last one ended with adds no change.
+                if spans.last().is_none_or(|&(_, before)| before != offset) {
+                    spans.push((start, offset));
                 }
-                spans.push((new, after));
             }
-            (probe, before) = (next, after);
         }
-        Self { tz, lo, hi, spans }
+        Self { tz, lo: year_start(first), hi: year_start(last + 1), spans }
+    }
+
+    /// The offsets of `tz` over exactly `[from, to)`, probed afresh (what [`Self::over`] keeps
+    /// a year of): for the tests of the table's ends and of the premise.
+    #[cfg(test)]
+    fn probed_over(tz: Tz, from: DateTime<Utc>, to: DateTime<Utc>) -> Self {
+        let (lo, hi) = (from.timestamp(), to.timestamp());
+        Self { tz, lo, hi, spans: probed(tz, lo, hi) }
     }
 
     /// The zone.
@@ -177,7 +251,7 @@ mod tests {
         for &tz in TZ_VARIANTS.iter() {
             for year in (1905..2100).step_by(13) {
                 let from = instant(YEARS.start + (year - 1900) * 31_556_952);
-                let table = ZoneOffsets::over(tz, from, from + TimeDelta::days(380));
+                let table = ZoneOffsets::probed_over(tz, from, from + TimeDelta::days(380));
                 for t in around_changes(&table) {
                     check(&table, t, 0).unwrap();
                 }
@@ -199,14 +273,51 @@ mod tests {
             at in proptest::collection::vec((-3 * DAY..383 * DAY, 0u32..1_000_000_000), 64),
         ) {
             let tz = TZ_VARIANTS[zone];
-            let table = ZoneOffsets::over(tz, instant(from), instant(from) + TimeDelta::days(days));
-            for (d, nanos) in at {
-                check(&table, from + d, nanos)?;
-            }
-            for t in around_changes(&table) {
-                check(&table, t, 0)?;
+            let (from_at, to_at) = (instant(from), instant(from) + TimeDelta::days(days.max(1)));
+            // The years a listing keeps, and a table probed over exactly the window (whose
+            // ends are anywhere, not at a year's start).
+            for table in [ZoneOffsets::over(tz, from_at, to_at), ZoneOffsets::probed_over(tz, from_at, to_at)] {
+                for &(d, nanos) in &at {
+                    check(&table, from + d, nanos)?;
+                }
+                for t in around_changes(&table) {
+                    check(&table, t, 0)?;
+                }
             }
         }
+    }
+
+    #[test]
+    fn kept_years_joined_are_the_offsets_probed_over_them() {
+        // Every zone, across the turn of the year in times of many changes (wars, double
+        // summer time, the 1970s and the 2020s): the years joined give exactly the spans one
+        // probe of the whole stretch finds, so a change at a year's first second is kept (Lisbon
+        // and Sao Tome at the start of 1912, Palmer at the start of 1965) and a year starting
+        // with the offset the last one ended with adds none.
+        for &tz in TZ_VARIANTS.iter() {
+            for first in [1911, 1941, 1944, 1964, 1974, 2025] {
+                let table =
+                    ZoneOffsets::over(tz, instant(year_start(first) + DAY), instant(year_start(first + 2) - DAY));
+                assert_eq!((table.lo, table.hi), (year_start(first), year_start(first + 2)));
+                assert_eq!(table.spans, probed(tz, table.lo, table.hi), "{tz} from {first}");
+            }
+        }
+    }
+
+    #[test]
+    fn years_are_kept_up_to_the_limit() {
+        let mut kept = HashMap::new();
+        let year: Year = probed(chrono_tz::Europe::Berlin, year_start(2026), year_start(2027)).into();
+        for (i, tz) in TZ_VARIANTS.iter().take(3).enumerate() {
+            keep(&mut kept, (*tz, 2026), &year, 2);
+            assert_eq!(kept.len(), (i + 1).min(2));
+        }
+        // Found again while the store is full: the year kept stays.
+        let again: Year = year.iter().copied().collect();
+        keep(&mut kept, (TZ_VARIANTS[0], 2026), &again, 2);
+        assert!(Arc::ptr_eq(&kept[&(TZ_VARIANTS[0], 2026)], &year));
+        // A listing's table has the offsets of its years whether they were kept or not.
+        assert_eq!(self::year(chrono_tz::Europe::Berlin, 2026), year);
     }
 
     #[test]
@@ -237,8 +348,8 @@ mod tests {
             let minute = TimeDelta::minutes(1);
             let month = TimeDelta::days(30);
             let tables = [
-                ZoneOffsets::over(tz, change + minute, change + minute + month),
-                ZoneOffsets::over(tz, change - minute - month, change - minute),
+                ZoneOffsets::probed_over(tz, change + minute, change + minute + month),
+                ZoneOffsets::probed_over(tz, change - minute - month, change - minute),
             ];
             for table in tables {
                 for minutes in (-36 * 60..36 * 60).step_by(10) {
@@ -255,7 +366,7 @@ mod tests {
         // The module's premise, checked on the data chrono-tz ships: no zone changes its
         // offset twice within two days (the probe is one day) between 1900 and 2100.
         for &tz in TZ_VARIANTS.iter() {
-            let table = ZoneOffsets::over(tz, instant(YEARS.start), instant(YEARS.end));
+            let table = ZoneOffsets::probed_over(tz, instant(YEARS.start), instant(YEARS.end));
             for pair in table.spans.windows(2).skip(1) {
                 assert!(pair[1].0 - pair[0].0 >= 2 * DAY, "{tz}: changes at {} and {}", pair[0].0, pair[1].0);
             }
