@@ -20,9 +20,10 @@
 //! ([`Calendar::time_off_during`](crate::lesson::Calendar::time_off_during)) by every booking,
 //! series and reschedule.
 
+use crate::time::seconds::{self, Seconds};
 use crate::time::{ZoneOffsets, resolve_local, wall_time};
 use crate::{BookingError, CourseId, SchedulingRules, SlotId, TimeOffId, UserId};
-use chrono::{DateTime, Datelike, Days, NaiveDate, NaiveDateTime, NaiveTime, TimeDelta, Utc, Weekday};
+use chrono::{DateTime, Datelike, Days, NaiveDate, NaiveDateTime, NaiveTime, TimeDelta, Timelike, Utc, Weekday};
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 use std::iter::FusedIterator;
@@ -166,7 +167,10 @@ impl SlotRecurrence {
     /// - `end`: a one-time slot that does not end after it starts, or lasts more than 24
     ///   hours (both measured in wall-clock time, end minus start: the occurrence lasts
     ///   exactly that long, see [`SlotRecurrence::length`]);
-    /// - `valid_from`, `valid_until`, `start`, `end`: a year outside 1–9999.
+    /// - `valid_from`, `valid_until`, `start`, `end`: a year outside 1–9999;
+    /// - `start_time`, `end_time`, `start`, `end`: a leap second (chrono's 23:59:60; no zone's
+    ///   clock shows one, and a weekly slot at one would start a second earlier from its
+    ///   second week on).
     ///
     /// ```
     /// use booking_core::BookingError;
@@ -186,6 +190,14 @@ impl SlotRecurrence {
     /// let backwards = SlotRecurrence::OneTime { start, end: start - chrono::TimeDelta::hours(1) };
     /// let err = backwards.validate(chrono_tz::Europe::Berlin).unwrap_err();
     /// assert!(matches!(err, BookingError::InvalidInput { field, .. } if field == "end"));
+    ///
+    /// let leap = NaiveTime::from_hms_milli_opt(23, 59, 59, 1_500).unwrap(); // 23:59:60.5
+    /// let mut at_a_leap_second = weekly.clone();
+    /// if let SlotRecurrence::Weekly { start_time, .. } = &mut at_a_leap_second {
+    ///     *start_time = leap;
+    /// }
+    /// let err = at_a_leap_second.validate(chrono_tz::Europe::Berlin).unwrap_err();
+    /// assert_eq!(err.to_string(), "invalid start_time: must not be a leap second");
     /// ```
     pub fn validate(&self, tz: Tz) -> Result<(), BookingError> {
         // Every check is in wall time (an occurrence lasts its wall-clock length in any zone);
@@ -193,6 +205,8 @@ impl SlotRecurrence {
         let _ = tz;
         match *self {
             SlotRecurrence::Weekly { start_time, end_time, valid_from, valid_until, .. } => {
+                check_clock_time("start_time", start_time)?;
+                check_clock_time("end_time", end_time)?;
                 check_year("valid_from", valid_from)?;
                 if let Some(until) = valid_until {
                     check_year("valid_until", until)?;
@@ -206,6 +220,8 @@ impl SlotRecurrence {
                 Ok(())
             }
             SlotRecurrence::OneTime { start, end } => {
+                check_clock_time("start", start.time())?;
+                check_clock_time("end", end.time())?;
                 check_year("start", start.date())?;
                 check_year("end", end.date())?;
                 let length = end - start;
@@ -259,6 +275,16 @@ impl AvailabilitySlot {
     }
 }
 
+/// Refuses a leap second (nanoseconds past 999,999,999), which chrono represents and no zone's
+/// clock shows.
+fn check_clock_time(field: &str, time: NaiveTime) -> Result<(), BookingError> {
+    if time.nanosecond() < seconds::NANOS {
+        Ok(())
+    } else {
+        Err(BookingError::invalid(field, "must not be a leap second"))
+    }
+}
+
 fn check_year(field: &str, date: NaiveDate) -> Result<(), BookingError> {
     if SUPPORTED_YEARS.contains(&date.year()) {
         Ok(())
@@ -267,12 +293,35 @@ fn check_year(field: &str, date: NaiveDate) -> Result<(), BookingError> {
     }
 }
 
-/// An occurrence with the wall time a clock in the slot's zone shows at its start, when it is
-/// known without another time-zone look-up (`None` when the start fell in a gap).
-#[derive(Clone, Debug)]
+/// A week in seconds: how far apart a weekly slot's candidate starts are in wall time.
+const WEEK: i64 = 7 * seconds::DAY;
+
+/// The wall seconds of 0001-01-01 00:00 and of 10000-01-01 00:00: the supported years' wall
+/// times are those in between.
+const SUPPORTED_WALL: std::ops::Range<i64> = -62_135_596_800..253_402_300_800;
+
+/// An occurrence in [`Seconds`]: its instants, and the wall time its slot's rule starts it at.
+/// The listing turns them into chrono's types with its table of dates; everything else with
+/// [`Resolved::occurrence`].
+#[derive(Clone, Copy, Debug)]
 pub(crate) struct Resolved {
-    pub(crate) occurrence: Occurrence,
-    pub(crate) wall_start: Option<NaiveDateTime>,
+    pub(crate) starts: Seconds,
+    pub(crate) ends: Seconds,
+    pub(crate) local_start: Seconds,
+    /// Whether a clock in the slot's zone shows `local_start` (not when it fell in a gap).
+    pub(crate) shown: bool,
+}
+
+impl Resolved {
+    /// The occurrence, produced by slot `slot_id`.
+    pub(crate) fn occurrence(&self, slot_id: SlotId) -> Occurrence {
+        Occurrence {
+            slot_id,
+            starts_at: seconds::instant(self.starts),
+            ends_at: seconds::instant(self.ends),
+            local_date: seconds::instant(self.local_start).date_naive(),
+        }
+    }
 }
 
 /// The occurrence starting at wall time `local_start`, if its start instant is `wanted`: the
@@ -280,29 +329,36 @@ pub(crate) struct Resolved {
 /// series, holds and exports alike. The start is resolved by the
 /// [rule for wall times](crate::time#clock-changes), and the occurrence lasts exactly
 /// `length`, the slot's wall-clock length, whatever the clocks do meanwhile.
+///
+/// In seconds, without chrono's calendar arithmetic (most of a listing's cost was there): a
+/// validated slot's wall times have no leap second, so `local_start` and `length` are below a
+/// second past their whole seconds, and so are the instants.
 fn occurrence(
-    slot_id: SlotId,
     offsets: &ZoneOffsets,
-    local_start: NaiveDateTime,
-    length: TimeDelta,
-    wanted: impl FnOnce(DateTime<Utc>) -> bool,
+    local_start: Seconds,
+    length: Seconds,
+    wanted: impl FnOnce(Seconds) -> bool,
 ) -> Option<Resolved> {
+    debug_assert!(local_start.1 < seconds::NANOS && length.1 < seconds::NANOS);
     // Near the ends of time a wall date can leave the supported years (in a zone ahead of UTC,
     // the last UTC hours of 9999 are 10000-01-01 on the wall), which no other function accepts.
-    if !SUPPORTED_YEARS.contains(&local_start.year()) {
+    if !SUPPORTED_WALL.contains(&local_start.0) {
         return None;
     }
-    let (starts_at, start_shown) = offsets.resolve_local_shown(local_start);
-    if !wanted(starts_at) {
+    let (start, shown) = offsets.resolve_local_seconds(local_start.0);
+    let starts = (start, local_start.1);
+    if !wanted(starts) {
         return None;
     }
-    // `length` is positive (validated) and at most a day, and `starts_at` within the supported
+    // `length` is positive (validated) and at most a day, and the start within the supported
     // years, so the end is a representable instant after the start.
-    let ends_at = starts_at + length;
-    Some(Resolved {
-        occurrence: Occurrence { slot_id, starts_at, ends_at, local_date: local_start.date() },
-        wall_start: start_shown.then_some(local_start),
-    })
+    Some(Resolved { starts, ends: seconds::add(starts, length), local_start, shown })
+}
+
+/// A slot's [`length`](SlotRecurrence::length) in [`Seconds`].
+fn length_of(recurrence: &SlotRecurrence) -> Seconds {
+    let length = recurrence.length();
+    (length.num_seconds(), length.subsec_nanos().unsigned_abs())
 }
 
 /// Checks a listing window: `to` after `from`, both in the years 1 to 9999, at most
@@ -376,8 +432,9 @@ pub fn occurrence_on(slot: &AvailabilitySlot, date: NaiveDate) -> Option<Occurre
         }
         SlotRecurrence::OneTime { start, .. } => (start.date() == date).then_some(start)?,
     };
-    occurrence(slot.id, &ZoneOffsets::direct(slot.time_zone), local_start, slot.recurrence.length(), |_| true)
-        .map(|r| r.occurrence)
+    let offsets = ZoneOffsets::direct(slot.time_zone);
+    occurrence(&offsets, seconds::of_wall(local_start), length_of(&slot.recurrence), |_| true)
+        .map(|r| r.occurrence(slot.id))
 }
 
 /// Every occurrence of `slot` whose start lies in `[from, to)`, in ascending order.
@@ -481,7 +538,6 @@ pub(crate) fn expand(
 ) -> Occurrences {
     debug_assert_eq!(window.tz, slot.time_zone);
     let tz = slot.time_zone;
-    let length = slot.recurrence.length();
     let (next, last) = match slot.recurrence {
         // No candidate: the first one would start after the last date.
         _ if !slot.active => (NaiveDateTime::MAX, NaiveDate::MIN),
@@ -493,7 +549,15 @@ pub(crate) fn expand(
         }
         SlotRecurrence::OneTime { start, .. } => (start, start.date()),
     };
-    Occurrences { slot_id: slot.id, tz, from, to, next, last, length }
+    Occurrences {
+        slot_id: slot.id,
+        tz,
+        from: seconds::of_instant(from),
+        to: seconds::of_instant(to),
+        next: seconds::of_wall(next),
+        end: last.and_time(NaiveTime::MIN).and_utc().timestamp() + seconds::DAY,
+        length: length_of(&slot.recurrence),
+    }
 }
 
 /// The lazy listing returned by [`occurrences`]: occurrences in ascending order of start.
@@ -501,13 +565,14 @@ pub(crate) fn expand(
 pub struct Occurrences {
     slot_id: SlotId,
     tz: Tz,
-    from: DateTime<Utc>,
-    to: DateTime<Utc>,
+    /// The window: a candidate whose start instant is in `[from, to)` is listed.
+    from: Seconds,
+    to: Seconds,
     /// Wall time of the next candidate start; candidates follow one another every 7 days.
-    next: NaiveDateTime,
-    /// The last date a candidate may start on.
-    last: NaiveDate,
-    length: TimeDelta,
+    next: Seconds,
+    /// The wall second after the last date a candidate may start on.
+    end: i64,
+    length: Seconds,
 }
 
 impl Occurrences {
@@ -515,13 +580,11 @@ impl Occurrences {
     /// slot's zone's).
     pub(crate) fn next_resolved(&mut self, offsets: &ZoneOffsets) -> Option<Resolved> {
         debug_assert_eq!(offsets.tz(), self.tz);
-        while self.next.date() <= self.last {
+        while self.next.0 < self.end {
             let local_start = self.next;
-            self.next += TimeDelta::weeks(1);
+            self.next.0 += WEEK;
             let (from, to) = (self.from, self.to);
-            let found = occurrence(self.slot_id, offsets, local_start, self.length, |starts_at| {
-                from <= starts_at && starts_at < to
-            });
+            let found = occurrence(offsets, local_start, self.length, |starts| from <= starts && starts < to);
             if found.is_some() {
                 return found;
             }
@@ -534,7 +597,8 @@ impl Iterator for Occurrences {
     type Item = Occurrence;
 
     fn next(&mut self) -> Option<Occurrence> {
-        self.next_resolved(&ZoneOffsets::direct(self.tz)).map(|r| r.occurrence)
+        let slot_id = self.slot_id;
+        self.next_resolved(&ZoneOffsets::direct(self.tz)).map(|r| r.occurrence(slot_id))
     }
 }
 
@@ -589,10 +653,12 @@ pub fn occurrence_at(slot: &AvailabilitySlot, starts_at: DateTime<Utc>) -> Resul
         return Err(not_offered());
     }
     let tz = slot.time_zone;
-    let length = slot.recurrence.length();
+    let length = length_of(&slot.recurrence);
     let offsets = ZoneOffsets::direct(tz);
-    let starting_here =
-        |local_start| occurrence(slot.id, &offsets, local_start, length, |s| s == starts_at).map(|r| r.occurrence);
+    let wanted = seconds::of_instant(starts_at);
+    let starting_here = |local_start| {
+        occurrence(&offsets, seconds::of_wall(local_start), length, |s| s == wanted).map(|r| r.occurrence(slot.id))
+    };
     match slot.recurrence {
         SlotRecurrence::Weekly { weekday, start_time, valid_from, valid_until, .. } => {
             // The start's wall date is the rule's date, or the next day if a gap pushed it
@@ -620,6 +686,12 @@ mod tests {
 
     fn local(s: &str) -> NaiveDateTime {
         s.parse().unwrap()
+    }
+
+    #[test]
+    fn the_supported_wall_seconds_are_the_supported_years() {
+        let wall = |year| seconds::of_wall(NaiveDate::from_ymd_opt(year, 1, 1).unwrap().and_time(NaiveTime::MIN)).0;
+        assert_eq!(SUPPORTED_WALL, wall(*SUPPORTED_YEARS.start())..wall(SUPPORTED_YEARS.end() + 1));
     }
 
     fn utc(s: &str) -> DateTime<Utc> {

@@ -48,6 +48,7 @@ use chrono::{DateTime, NaiveDateTime, Offset, TimeZone, Utc};
 use chrono_tz::{GapInfo, Tz};
 
 mod offsets;
+pub(crate) mod seconds;
 pub(crate) use offsets::ZoneOffsets;
 
 /// Parses an IANA time zone name such as `"Europe/Berlin"`.

@@ -1,6 +1,7 @@
 //! Listing the occurrences a student can book.
 
 use super::*;
+use crate::time::seconds::{DAY, Dates, Seconds};
 
 /// Which occurrences to list: a teacher's, in a window, for whom, shown in which zone.
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
@@ -131,6 +132,13 @@ pub fn bookable_occurrences(
     // a day); an occurrence ends at most a day after its start.
     let teacher_span = (from - chrono::TimeDelta::days(4), query.to + chrono::TimeDelta::days(4));
     let viewer_span = (from, query.to + chrono::TimeDelta::days(2));
+    // Instants and wall times are resolved in seconds and become chrono's types with the dates
+    // of the days around the window, found once (each conversion is otherwise a walk through
+    // chrono's calendar).
+    let dates = Dates::between(teacher_span.0.timestamp() - DAY, teacher_span.1.timestamp() + DAY);
+    let wall = |offsets: &ZoneOffsets, instant: Seconds| {
+        dates.wall((instant.0 + offsets.offset_seconds(instant.0), instant.1))
+    };
     let mut viewer_offsets: Option<ZoneOffsets> = None;
     for slot in calendar.slots.iter().filter(|s| s.active) {
         if query.course_id.is_some() && slot.course_id != query.course_id {
@@ -173,38 +181,38 @@ pub fn bookable_occurrences(
         let (offsets, load) = (&zones[zone].1, zones[zone].2.as_ref().filter(|_| limited));
         let mut expansion = crate::availability::expand(slot, from, query.to, &local);
         while let Some(r) = expansion.next_resolved(offsets) {
-            let o = r.occurrence;
-            if o.starts_at < earliest || latest.is_some_and(|l| o.starts_at > l) {
+            let (starts_at, ends_at) = (dates.instant(r.starts), dates.instant(r.ends));
+            if starts_at < earliest || latest.is_some_and(|l| starts_at > l) {
                 continue;
             }
-            if time_off.iter().any(|&(s, e)| crate::time::intervals_overlap(s, e, o.starts_at, o.ends_at)) {
+            if time_off.iter().any(|&(s, e)| crate::time::intervals_overlap(s, e, starts_at, ends_at)) {
                 continue;
             }
-            let (busy_from, busy_until) = rules.buffered(o.starts_at, o.ends_at);
+            let (busy_from, busy_until) = rules.buffered(starts_at, ends_at);
             if calendar.overlapping(busy_from, busy_until, None).is_some()
                 || calendar.overlapping_session(busy_from, busy_until).is_some()
             {
                 continue;
             }
-            let teacher_local_start = r.wall_start.unwrap_or_else(|| offsets.wall_time(o.starts_at));
+            let teacher_local_start = if r.shown { dates.wall(r.local_start) } else { wall(offsets, r.starts) };
             if load.is_some_and(|load| !load.has_room(&rules, teacher_local_start.date())) {
                 continue;
             }
-            let teacher_local_end = offsets.wall_time(o.ends_at);
+            let teacher_local_end = wall(offsets, r.ends);
             let (viewer_local_start, viewer_local_end) = if viewer == tz {
                 (teacher_local_start, teacher_local_end)
             } else if viewer == Tz::UTC {
                 // UTC's wall time is the instant itself: no zone look-up.
-                (o.starts_at.naive_utc(), o.ends_at.naive_utc())
+                (starts_at.naive_utc(), ends_at.naive_utc())
             } else {
                 let viewer_offsets = viewer_offsets.get_or_insert_with(|| offsets_of(viewer, capacity, viewer_span));
-                (viewer_offsets.wall_time(o.starts_at), viewer_offsets.wall_time(o.ends_at))
+                (wall(viewer_offsets, r.starts), wall(viewer_offsets, r.ends))
             };
             out.push(BookableOccurrence {
                 slot_id: slot.id,
                 course_id: slot.course_id,
-                starts_at: o.starts_at,
-                ends_at: o.ends_at,
+                starts_at,
+                ends_at,
                 teacher_time_zone: tz,
                 teacher_local_start,
                 teacher_local_end,
@@ -308,7 +316,8 @@ mod tests {
 
     /// A listing of weekly slots `(weekday, start minute, minutes, zone index)` without rules,
     /// lessons or time off, and what it must be: every occurrence of every slot, with the wall
-    /// times each of its instants has.
+    /// times each of its instants has. The calendar holds the slots in descending order of id,
+    /// so occurrences at the same instant are not listed in slot-id order by accident.
     fn listed_and_expected(
         zones: &[Tz],
         viewer: Option<Tz>,
@@ -322,7 +331,8 @@ mod tests {
                 .iter()
                 .enumerate()
                 .map(|(n, &(weekday, start, minutes, zone))| {
-                    weekly(n as u128, zones[zone % zones.len()], weekday, start, minutes, valid_from)
+                    let id = (slots.len() - n) as u128;
+                    weekly(id, zones[zone % zones.len()], weekday, start, minutes, valid_from)
                 })
                 .collect(),
             ..Calendar::new(UserId::from_uuid(uuid::Uuid::from_u128(1)))
@@ -382,6 +392,20 @@ mod tests {
         }
     }
 
+    #[test]
+    fn occurrences_at_the_same_instant_are_listed_in_slot_id_order() {
+        // Mondays at 09:00 in Berlin three times, and at 08:00 in London (the same instants),
+        // among enough other slots for the offsets tables.
+        let zones = [chrono_tz::Europe::Berlin, chrono_tz::Europe::London];
+        let mut slots = vec![(0, 540, 60, 0), (0, 540, 30, 0), (0, 480, 90, 1), (0, 540, 45, 0)];
+        slots.extend((1..7).map(|d| (d, 600, 60, 0)));
+        let from = "2026-03-02T00:00:00Z".parse().unwrap();
+        let (listed, expected) = listed_and_expected(&zones, None, &slots, from, from + TimeDelta::days(60));
+        assert_eq!(listed, expected);
+        let first_monday: Vec<u128> = listed.iter().take(4).map(|o| o.slot_id.as_uuid().as_u128()).collect();
+        assert_eq!(first_monday, [107, 108, 109, 110]);
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
 
@@ -395,7 +419,11 @@ mod tests {
                 1 => proptest::sample::select(TZ_VARIANTS.to_vec()),
             ], 1..=2),
             viewer in proptest::option::of(proptest::sample::select(TZ_VARIANTS.to_vec())),
-            slots in proptest::collection::vec((0u8..7, 0u32..1440, 1i64..1440, 0usize..2), 1..=24),
+            // Some slots at the same wall time (occurrences at the same instant).
+            slots in proptest::collection::vec(
+                (0u8..7, prop_oneof![0u32..1440, Just(540)], 1i64..1440, 0usize..2),
+                1..=24,
+            ),
             from in -2_208_988_800i64..3_155_760_000,
             days in 1i64..=120,
             seconds in 0i64..86_400,

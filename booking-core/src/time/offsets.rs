@@ -26,8 +26,8 @@ use std::sync::{Arc, LazyLock, PoisonError, RwLock};
 use chrono::{DateTime, Datelike, FixedOffset, NaiveDate, NaiveDateTime, Offset, TimeZone, Utc};
 use chrono_tz::Tz;
 
-/// A day in seconds: how far apart offsets are probed, and a bound on any UTC offset.
-const DAY: i64 = 86_400;
+/// How far apart offsets are probed, and a bound on any UTC offset.
+use super::seconds::DAY;
 
 /// How many zone years the process keeps (a year of a zone without changes is one span, 16
 /// bytes; with daylight saving time, three). A platform's teachers in 50 zones, listed over
@@ -165,6 +165,59 @@ impl ZoneOffsets {
         Some(self.spans[i - 1].1)
     }
 
+    /// The offset in force at UTC second `t`, in seconds east of UTC (what chrono-tz gives for
+    /// any instant within that second).
+    ///
+    /// # Panics
+    /// If `t` is outside the instants chrono represents.
+    pub(crate) fn offset_seconds(&self, t: i64) -> i64 {
+        let offset = self.at(t).unwrap_or_else(|| {
+            let at = DateTime::from_timestamp(t, 0).expect("an instant within chrono's range");
+            self.tz.offset_from_utc_datetime(&at.naive_utc()).fix()
+        });
+        i64::from(offset.local_minus_utc())
+    }
+
+    /// [`resolve_local_shown`](super::resolve_local_shown)`(self.tz(), local)` in seconds: the
+    /// UTC second at which the wall second `local` (a wall time read as if it were UTC, whole
+    /// seconds; the sub-second part of a wall time is its instant's too) starts, and whether a
+    /// clock in the zone shows it.
+    ///
+    /// # Panics
+    /// If `local` is outside the wall times chrono represents.
+    pub(crate) fn resolve_local_seconds(&self, local: i64) -> (i64, bool) {
+        // Every offset is under a day, so a wall time a day inside the covered instants can
+        // only be shown during the covered instants, and the table knows every span that
+        // shows it or ends just before it.
+        if self.spans.is_empty() || local < self.lo + DAY || local >= self.hi - DAY {
+            let wall = DateTime::from_timestamp(local, 0).expect("a wall time within chrono's range").naive_utc();
+            let (at, shown) = super::resolve_local_shown(self.tz, wall);
+            return (at.timestamp(), shown);
+        }
+        // chrono-tz's rules: span `i` shows the wall times `[start_i + offset_i, start_{i+1} +
+        // offset_i)`; a wall time two spans show is ambiguous and resolved with the earlier
+        // one; a wall time none shows lies in a gap and is read with the offset of the span
+        // that ends before it. Only spans starting within a day of `local` can do either.
+        let first = self.spans.partition_point(|&(start, _)| start <= local - DAY).saturating_sub(1);
+        let mut before = None;
+        for (i, &(start, offset)) in self.spans.iter().enumerate().skip(first) {
+            if start > local + DAY {
+                break;
+            }
+            let shift = i64::from(offset.local_minus_utc());
+            let begins = if i == 0 { i64::MIN } else { start + shift };
+            let ends = self.spans.get(i + 1).map_or(i64::MAX, |&(next, _)| next + shift);
+            if begins <= local && local < ends {
+                return (local - shift, true);
+            }
+            if ends <= local {
+                before = Some(shift);
+            }
+        }
+        let shift = before.expect("a wall time that no span shows lies in a gap after a known span");
+        (local - shift, false)
+    }
+
     /// [`wall_time`](super::wall_time)`(instant, self.tz())`.
     pub(crate) fn wall_time(&self, instant: DateTime<Utc>) -> NaiveDateTime {
         match self.at(instant.timestamp()) {
@@ -172,39 +225,6 @@ impl ZoneOffsets {
             Some(offset) => instant.naive_utc().checked_add_offset(offset).expect("a wall time within chrono's range"),
             None => super::wall_time(instant, self.tz),
         }
-    }
-
-    /// [`resolve_local_shown`](super::resolve_local_shown)`(self.tz(), local)`.
-    pub(crate) fn resolve_local_shown(&self, local: NaiveDateTime) -> (DateTime<Utc>, bool) {
-        let l = local.and_utc().timestamp();
-        // Every offset is under a day, so a wall time a day inside the covered instants can
-        // only be shown during the covered instants, and the table knows every span that
-        // shows it or ends just before it.
-        if self.spans.is_empty() || l < self.lo + DAY || l >= self.hi - DAY {
-            return super::resolve_local_shown(self.tz, local);
-        }
-        // chrono-tz's rules: span `i` shows the wall times `[start_i + offset_i, start_{i+1} +
-        // offset_i)`; a wall time two spans show is ambiguous and resolved with the earlier
-        // one; a wall time none shows lies in a gap and is read with the offset of the span
-        // that ends before it. Only spans starting within a day of `l` can do either.
-        let first = self.spans.partition_point(|&(start, _)| start <= l - DAY).saturating_sub(1);
-        let mut before = None;
-        for (i, &(start, offset)) in self.spans.iter().enumerate().skip(first) {
-            if start > l + DAY {
-                break;
-            }
-            let shift = i64::from(offset.local_minus_utc());
-            let begins = if i == 0 { i64::MIN } else { start + shift };
-            let ends = self.spans.get(i + 1).map_or(i64::MAX, |&(next, _)| next + shift);
-            if begins <= l && l < ends {
-                return ((local - offset).and_utc(), true);
-            }
-            if ends <= l {
-                before = Some(offset);
-            }
-        }
-        let offset = before.expect("a wall time that no span shows lies in a gap after a known span");
-        ((local - offset).and_utc(), false)
     }
 }
 
@@ -240,8 +260,18 @@ mod tests {
         let tz = table.tz();
         let at = instant(t) + TimeDelta::nanoseconds(nanos.into());
         prop_assert_eq!(table.wall_time(at), wall_time(at, tz), "{} at {}", tz, at);
+        let offset = tz.offset_from_utc_datetime(&at.naive_utc()).fix().local_minus_utc();
+        prop_assert_eq!(table.offset_seconds(t), i64::from(offset), "{} at {}", tz, at);
+        // A wall time's sub-second part is its instant's: the seconds are what is resolved.
         let local = at.naive_utc();
-        prop_assert_eq!(table.resolve_local_shown(local), resolve_local_shown(tz, local), "{} wall {}", tz, local);
+        let (instant, shown) = resolve_local_shown(tz, local);
+        prop_assert_eq!(
+            table.resolve_local_seconds(local.and_utc().timestamp()),
+            (instant.timestamp(), shown),
+            "{} wall {}",
+            tz,
+            local
+        );
         Ok(())
     }
 
