@@ -115,6 +115,8 @@ pub fn bookable_occurrences(
     let capacity = occurrences_in(None);
     // Capped as before: a calendar with thousands of slots lists few of them in practice.
     out.reserve(capacity.min(64 * weeks));
+    let mut keys = Vec::with_capacity(out.capacity());
+    let from_seconds = crate::time::seconds::of_instant(from);
     // A zone's offsets over the window are taken from the years the process keeps (found once:
     // a chrono-tz look-up per day, and a few per change of offset) when its slots can produce
     // more occurrences than the window has days; otherwise each wall time is looked up alone
@@ -208,6 +210,7 @@ pub fn bookable_occurrences(
                 let viewer_offsets = viewer_offsets.get_or_insert_with(|| offsets_of(viewer, capacity, viewer_span));
                 (wall(viewer_offsets, r.starts), wall(viewer_offsets, r.ends))
             };
+            keys.push(sort_key(r.starts, from_seconds, out.len()));
             out.push(BookableOccurrence {
                 slot_id: slot.id,
                 course_id: slot.course_id,
@@ -222,30 +225,33 @@ pub fn bookable_occurrences(
             });
         }
     }
-    Ok(sorted_by_start(out))
+    Ok(sorted_by_start(out, keys))
 }
 
-/// `rows` sorted by start, then slot id (unique per occurrence, so the order is total).
+/// The sort key of row `index` of a listing, which starts at `starts` (at `from` or later): its
+/// start's seconds after `from` (a window is at most a year and a day: 34 bits), nanoseconds (a
+/// leap second's too: 31 bits) and index (32 bits).
+fn sort_key(starts: Seconds, from: Seconds, index: usize) -> u128 {
+    let seconds = u128::try_from(starts.0 - from.0).expect("a start in the window");
+    // Row indexes fit: a listing holds at most a few occurrences per slot and day.
+    let index = u32::try_from(index).expect("fewer than 2^32 rows");
+    seconds << 63 | u128::from(starts.1) << 32 | u128::from(index)
+}
+
+/// `rows` sorted by start, then slot id (unique per occurrence, so the order is total), with
+/// `keys` their [`sort_key`]s.
 ///
 /// The rows are about 130 bytes, and each slot contributes a sorted run too short for the
-/// standard sort to merge (it sorts them from scratch, moving whole rows): compact keys are
-/// sorted instead, and each row is then moved once, to its place.
-fn sorted_by_start(rows: Vec<BookableOccurrence>) -> Vec<BookableOccurrence> {
-    let mut keys: Vec<(i64, u32, u128, u32)> = rows
-        .iter()
-        .enumerate()
-        .map(|(i, o)| {
-            // Row indexes fit: a listing holds at most a few occurrences per slot and day.
-            let index = u32::try_from(i).expect("fewer than 2^32 rows");
-            (o.starts_at.timestamp(), o.starts_at.timestamp_subsec_nanos(), o.slot_id.as_uuid().as_u128(), index)
-        })
-        .collect();
-    if keys.is_sorted() {
-        return rows;
-    }
+/// standard sort to merge (it sorts them from scratch, moving whole rows): the keys are sorted
+/// instead, rows starting at the same instant are then put in slot-id order, and each row is
+/// copied once, to its place.
+fn sorted_by_start(rows: Vec<BookableOccurrence>, mut keys: Vec<u128>) -> Vec<BookableOccurrence> {
+    const INDEX: u128 = u32::MAX as u128;
     keys.sort_unstable();
-    let mut rows: Vec<Option<BookableOccurrence>> = rows.into_iter().map(Some).collect();
-    keys.iter().map(|&(.., i)| rows[i as usize].take().expect("each row is moved once")).collect()
+    for same_start in keys.chunk_by_mut(|a, b| a >> 32 == b >> 32).filter(|run| run.len() > 1) {
+        same_start.sort_unstable_by_key(|&k| rows[(k & INDEX) as usize].slot_id.as_uuid().as_u128());
+    }
+    keys.iter().map(|&k| rows[(k & INDEX) as usize].clone()).collect()
 }
 
 /// The lessons a teacher teaches per day and per ISO week in one zone, counted once per zone
