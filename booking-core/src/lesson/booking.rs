@@ -216,22 +216,10 @@ pub(super) fn check_limits(
     now: DateTime<Utc>,
 ) -> Result<(), BookingError> {
     if rules.max_lessons_per_day.is_some() || rules.max_lessons_per_week.is_some() {
-        let day = wall_time(starts_at, slot.time_zone).date();
-        let (mut per_day, mut per_week) = (0u32, 0u32);
-        for h in teacher.holds.iter().filter(|h| h.teacher_id == teacher.owner && Some(h.booking_id) != except) {
-            let d = wall_time(h.starts_at, slot.time_zone).date();
-            per_day += u32::from(d == day);
-            per_week += u32::from(d.iso_week() == day.iso_week());
-        }
-        if let Some(max) = rules.max_lessons_per_day
-            && per_day >= max
-        {
-            return Err(BookingError::LimitReached { limit: "lessons per day for this teacher".into(), max });
-        }
-        if let Some(max) = rules.max_lessons_per_week
-            && per_week >= max
-        {
-            return Err(BookingError::LimitReached { limit: "lessons per week for this teacher".into(), max });
+        let offsets = ZoneOffsets::direct(slot.time_zone);
+        let day = offsets.wall_time(starts_at).date();
+        if let Some((limit, max)) = TeacherLoad::new(teacher, except, &offsets).limit_passed(rules, day) {
+            return Err(BookingError::LimitReached { limit: limit.into(), max });
         }
     }
     if let Some(max) = rules.max_upcoming_lessons_per_student
@@ -240,6 +228,54 @@ pub(super) fn check_limits(
         return Err(BookingError::LimitReached { limit: "upcoming lessons per student in this course".into(), max });
     }
     Ok(())
+}
+
+/// The lessons a teacher teaches (pending ones too) by their wall date in one zone: what the
+/// per-day and per-week limits count, for a booking and for a listing alike (a listing counts
+/// them once per zone of the teacher's slots).
+pub(super) struct TeacherLoad {
+    /// Each lesson's wall date, ascending.
+    days: Vec<NaiveDate>,
+}
+
+impl TeacherLoad {
+    /// The lessons `teacher` teaches, but `except`, dated in the zone of `offsets`.
+    pub(super) fn new(teacher: &Calendar, except: Option<BookingId>, offsets: &ZoneOffsets) -> Self {
+        let mut days: Vec<NaiveDate> = teacher
+            .holds
+            .iter()
+            .filter(|h| h.teacher_id == teacher.owner && Some(h.booking_id) != except)
+            .map(|h| offsets.wall_time(h.starts_at).date())
+            .collect();
+        days.sort_unstable();
+        Self { days }
+    }
+
+    /// The lessons on the `days` days from `first`.
+    fn on(&self, first: NaiveDate, days: u64) -> usize {
+        let before = self.days.partition_point(|d| *d < first);
+        let until = first
+            .checked_add_days(Days::new(days))
+            .map_or(self.days.len(), |end| self.days.partition_point(|d| *d < end));
+        until - before
+    }
+
+    /// The limit of `rules` that one more lesson on `day` would pass, by name, and its maximum:
+    /// the lessons of that day, then of its ISO week (Monday to Sunday).
+    pub(super) fn limit_passed(&self, rules: &SchedulingRules, day: NaiveDate) -> Option<(&'static str, u32)> {
+        if let Some(max) = rules.max_lessons_per_day
+            && self.on(day, 1) >= max as usize
+        {
+            return Some(("lessons per day for this teacher", max));
+        }
+        let monday = day.checked_sub_days(Days::new(day.weekday().num_days_from_monday().into())).unwrap_or(day);
+        if let Some(max) = rules.max_lessons_per_week
+            && self.on(monday, 7) >= max as usize
+        {
+            return Some(("lessons per week for this teacher", max));
+        }
+        None
+    }
 }
 
 pub(super) fn meeting_link_for(ctx: &BookingContext<'_>, lesson: &Lesson) -> Result<Option<MeetingLink>, BookingError> {

@@ -1,5 +1,6 @@
 //! Listing the occurrences a student can book.
 
+use super::booking::TeacherLoad;
 use super::*;
 use crate::time::seconds::{DAY, Dates, Seconds};
 
@@ -178,7 +179,7 @@ pub fn bookable_occurrences(
         }
         let limited = rules.max_lessons_per_day.is_some() || rules.max_lessons_per_week.is_some();
         if limited && zones[zone].2.is_none() {
-            zones[zone].2 = Some(TeacherLoad::new(calendar, &zones[zone].1));
+            zones[zone].2 = Some(TeacherLoad::new(calendar, None, &zones[zone].1));
         }
         let (offsets, load) = (&zones[zone].1, zones[zone].2.as_ref().filter(|_| limited));
         let mut expansion = crate::availability::expand(slot, from, query.to, &local);
@@ -197,7 +198,7 @@ pub fn bookable_occurrences(
                 continue;
             }
             let teacher_local_start = if r.shown { dates.wall(r.local_start) } else { wall(offsets, r.starts) };
-            if load.is_some_and(|load| !load.has_room(&rules, teacher_local_start.date())) {
+            if load.is_some_and(|load| load.limit_passed(&rules, teacher_local_start.date()).is_some()) {
                 continue;
             }
             let teacher_local_end = wall(offsets, r.ends);
@@ -254,36 +255,11 @@ fn sorted_by_start(rows: Vec<BookableOccurrence>, mut keys: Vec<u128>) -> Vec<Bo
     keys.iter().map(|&k| rows[(k & INDEX) as usize].clone()).collect()
 }
 
-/// The lessons a teacher teaches per day and per ISO week in one zone, counted once per zone
-/// for the listing's limit checks (each slot's rules say the limits).
-pub(super) struct TeacherLoad {
-    per_day: HashMap<NaiveDate, u32>,
-    per_week: HashMap<chrono::IsoWeek, u32>,
-}
-
-impl TeacherLoad {
-    fn new(calendar: &Calendar, offsets: &ZoneOffsets) -> Self {
-        let (mut per_day, mut per_week) = (HashMap::new(), HashMap::new());
-        for h in calendar.holds.iter().filter(|h| h.teacher_id == calendar.owner) {
-            let day = offsets.wall_time(h.starts_at).date();
-            *per_day.entry(day).or_insert(0) += 1;
-            *per_week.entry(day.iso_week()).or_insert(0) += 1;
-        }
-        Self { per_day, per_week }
-    }
-
-    /// Whether one more lesson on `day` stays within the limits of `rules`.
-    fn has_room(&self, rules: &SchedulingRules, day: NaiveDate) -> bool {
-        let below = |max: Option<u32>, count: Option<&u32>| max.is_none_or(|max| count.copied().unwrap_or(0) < max);
-        below(rules.max_lessons_per_day, self.per_day.get(&day))
-            && below(rules.max_lessons_per_week, self.per_week.get(&day.iso_week()))
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::availability::{AvailabilitySlot, occurrences};
+    use crate::time::wall_time;
     use chrono::{NaiveTime, TimeDelta, Weekday};
     use chrono_tz::TZ_VARIANTS;
     use proptest::prelude::*;

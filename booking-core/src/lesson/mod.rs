@@ -129,7 +129,7 @@ use crate::{
     Actor, BookingError, BookingId, CourseId, Event, EventKind, MeetingLink, SchedulingRules, SeriesId, SlotId, UserId,
     availability::{AvailabilitySlot, SlotRecurrence, TimeOff, occurrence_at, occurrence_on},
     event::DecisionContext,
-    time::{ZoneOffsets, parse_time_zone, wall_time},
+    time::{ZoneOffsets, parse_time_zone},
 };
 pub(crate) use booking::*;
 pub use calendar::*;
@@ -140,6 +140,5 @@ pub use inputs::*;
 pub use listing::*;
 use serde::{Deserialize, Serialize};
 pub(crate) use settings::*;
-use std::collections::HashMap;
 use std::fmt;
 use transitions::*;
