@@ -157,6 +157,7 @@ impl ZoneOffsets {
     }
 
     /// The offset in force at UTC second `t`, if the table covers it.
+    #[inline]
     fn at(&self, t: i64) -> Option<FixedOffset> {
         if t < self.lo || t >= self.hi {
             return None;
@@ -170,6 +171,7 @@ impl ZoneOffsets {
     ///
     /// # Panics
     /// If `t` is outside the instants chrono represents.
+    #[inline]
     pub(crate) fn offset_seconds(&self, t: i64) -> i64 {
         let offset = self.at(t).unwrap_or_else(|| {
             let at = DateTime::from_timestamp(t, 0).expect("an instant within chrono's range");
@@ -185,6 +187,7 @@ impl ZoneOffsets {
     ///
     /// # Panics
     /// If `local` is outside the wall times chrono represents.
+    #[inline]
     pub(crate) fn resolve_local_seconds(&self, local: i64) -> (i64, bool) {
         // Every offset is under a day, so a wall time a day inside the covered instants can
         // only be shown during the covered instants, and the table knows every span that
@@ -219,6 +222,7 @@ impl ZoneOffsets {
     }
 
     /// [`wall_time`](super::wall_time)`(instant, self.tz())`.
+    #[inline]
     pub(crate) fn wall_time(&self, instant: DateTime<Utc>) -> NaiveDateTime {
         match self.at(instant.timestamp()) {
             // What `DateTime::naive_local` does with the offset chrono-tz finds.

@@ -19,11 +19,13 @@ pub(crate) const NANOS: u32 = 1_000_000_000;
 pub(crate) const DAY: i64 = 86_400;
 
 /// `t` in [`Seconds`].
+#[inline]
 pub(crate) fn of_wall(t: NaiveDateTime) -> Seconds {
     (t.and_utc().timestamp(), t.nanosecond())
 }
 
 /// `t` in [`Seconds`].
+#[inline]
 pub(crate) fn of_instant(t: DateTime<Utc>) -> Seconds {
     (t.timestamp(), t.timestamp_subsec_nanos())
 }
@@ -33,11 +35,13 @@ pub(crate) fn of_instant(t: DateTime<Utc>) -> Seconds {
 /// # Panics
 /// If `s` is outside chrono's range or is a leap second's (an occurrence's times are neither:
 /// a slot's wall times are validated).
+#[inline]
 pub(crate) fn instant(s: Seconds) -> DateTime<Utc> {
     DateTime::from_timestamp(s.0, s.1).expect("an occurrence's time within chrono's range and without a leap second")
 }
 
 /// `a + b`, both below a second past their whole seconds.
+#[inline]
 pub(crate) fn add(a: Seconds, b: Seconds) -> Seconds {
     debug_assert!(a.1 < NANOS && b.1 < NANOS);
     let nanos = a.1 + b.1;
@@ -69,6 +73,7 @@ impl Dates {
     }
 
     /// The wall time `s` (see [`instant`] for what it panics on).
+    #[inline]
     pub(crate) fn wall(&self, s: Seconds) -> NaiveDateTime {
         let day = usize::try_from(s.0.div_euclid(DAY) - self.first).ok().and_then(|i| self.dates.get(i));
         let seconds = u32::try_from(s.0.rem_euclid(DAY)).expect("a second of the day");
@@ -79,6 +84,7 @@ impl Dates {
     }
 
     /// The instant `s` (see [`instant`] for what it panics on).
+    #[inline]
     pub(crate) fn instant(&self, s: Seconds) -> DateTime<Utc> {
         self.wall(s).and_utc()
     }
