@@ -155,6 +155,7 @@ pub fn wall_time(instant: DateTime<Utc>, tz: Tz) -> NaiveDateTime {
 /// assert!(intervals_overlap(h(9), h(11), h(10), h(12)));
 /// assert!(!intervals_overlap(h(9), h(10), h(10), h(11)));
 /// ```
+#[inline]
 pub fn intervals_overlap(
     a_start: DateTime<Utc>,
     a_end: DateTime<Utc>,

@@ -144,6 +144,7 @@ impl Calendar {
     }
 
     /// The hold whose busy time overlaps `[from, until)`, if any, ignoring `except`.
+    #[inline]
     pub fn overlapping(&self, from: DateTime<Utc>, until: DateTime<Utc>, except: Option<BookingId>) -> Option<&Hold> {
         // Busy times are sorted and never overlap, so their ends are sorted too: only the
         // holds just before the first one starting at or after `until` can overlap.
@@ -157,6 +158,7 @@ impl Calendar {
     }
 
     /// The group session the owner teaches that overlaps `[from, until)`, if any.
+    #[inline]
     pub fn overlapping_session(&self, from: DateTime<Utc>, until: DateTime<Utc>) -> Option<&SessionHold> {
         let end = self.sessions.partition_point(|s| s.starts_at < until);
         self.sessions[..end].iter().find(|s| s.ends_at > from)
