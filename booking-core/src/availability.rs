@@ -310,6 +310,9 @@ pub(crate) struct Resolved {
     pub(crate) local_start: Seconds,
     /// Whether a clock in the slot's zone shows `local_start` (not when it fell in a gap).
     pub(crate) shown: bool,
+    /// When shown: the UTC second until which the zone's offset at the start holds, as far as
+    /// the zone's table knows (at least the start).
+    pub(crate) offset_until: i64,
 }
 
 impl Resolved {
@@ -345,14 +348,14 @@ fn occurrence(
     if !SUPPORTED_WALL.contains(&local_start.0) {
         return None;
     }
-    let (start, shown) = offsets.resolve_local_seconds(local_start.0);
+    let (start, shown, offset_until) = offsets.resolve_local_seconds(local_start.0);
     let starts = (start, local_start.1);
     if !wanted(starts) {
         return None;
     }
     // `length` is positive (validated) and at most a day, and the start within the supported
     // years, so the end is a representable instant after the start.
-    Some(Resolved { starts, ends: seconds::add(starts, length), local_start, shown })
+    Some(Resolved { starts, ends: seconds::add(starts, length), local_start, shown, offset_until })
 }
 
 /// A slot's [`length`](SlotRecurrence::length) in [`Seconds`].

@@ -201,7 +201,12 @@ pub fn bookable_occurrences(
             if load.is_some_and(|load| load.limit_passed(&rules, teacher_local_start.date()).is_some()) {
                 continue;
             }
-            let teacher_local_end = wall(offsets, r.ends);
+            // The end's wall time with the start's offset, unless the offset changes between.
+            let teacher_local_end = if r.shown && r.ends.0 < r.offset_until {
+                dates.wall((r.ends.0 + (r.local_start.0 - r.starts.0), r.ends.1))
+            } else {
+                wall(offsets, r.ends)
+            };
             let (viewer_local_start, viewer_local_end) = if viewer == tz {
                 (teacher_local_start, teacher_local_end)
             } else if viewer == Tz::UTC {
@@ -209,7 +214,9 @@ pub fn bookable_occurrences(
                 (starts_at.naive_utc(), ends_at.naive_utc())
             } else {
                 let viewer_offsets = viewer_offsets.get_or_insert_with(|| offsets_of(viewer, capacity, viewer_span));
-                (wall(viewer_offsets, r.starts), wall(viewer_offsets, r.ends))
+                let (offset, until) = viewer_offsets.span_at(r.starts.0);
+                let end_offset = if r.ends.0 < until { offset } else { viewer_offsets.offset_seconds(r.ends.0) };
+                (dates.wall((r.starts.0 + offset, r.starts.1)), dates.wall((r.ends.0 + end_offset, r.ends.1)))
             };
             keys.push(sort_key(r.starts, from_seconds, out.len()));
             out.push(BookableOccurrence {

@@ -180,22 +180,36 @@ impl ZoneOffsets {
         i64::from(offset.local_minus_utc())
     }
 
+    /// The offset in force at UTC second `t` (as [`Self::offset_seconds`]), and the UTC second
+    /// until which it holds, as far as the table knows (`t + 1` when it does not cover `t`).
+    #[inline]
+    pub(crate) fn span_at(&self, t: i64) -> (i64, i64) {
+        if t < self.lo || t >= self.hi {
+            return (self.offset_seconds(t), t + 1);
+        }
+        let i = self.spans.partition_point(|&(start, _)| start <= t);
+        let until = self.spans.get(i).map_or(self.hi, |&(next, _)| next);
+        (i64::from(self.spans[i - 1].1.local_minus_utc()), until)
+    }
+
     /// [`resolve_local_shown`](super::resolve_local_shown)`(self.tz(), local)` in seconds: the
     /// UTC second at which the wall second `local` (a wall time read as if it were UTC, whole
     /// seconds; the sub-second part of a wall time is its instant's too) starts, and whether a
-    /// clock in the zone shows it.
+    /// clock in the zone shows it; and, when it is shown, the UTC second until which the
+    /// offset it is shown with holds, as far as the table knows (the instant itself when it
+    /// does not know, or when `local` is not shown).
     ///
     /// # Panics
     /// If `local` is outside the wall times chrono represents.
     #[inline]
-    pub(crate) fn resolve_local_seconds(&self, local: i64) -> (i64, bool) {
+    pub(crate) fn resolve_local_seconds(&self, local: i64) -> (i64, bool, i64) {
         // Every offset is under a day, so a wall time a day inside the covered instants can
         // only be shown during the covered instants, and the table knows every span that
         // shows it or ends just before it.
         if self.spans.is_empty() || local < self.lo + DAY || local >= self.hi - DAY {
             let wall = DateTime::from_timestamp(local, 0).expect("a wall time within chrono's range").naive_utc();
             let (at, shown) = super::resolve_local_shown(self.tz, wall);
-            return (at.timestamp(), shown);
+            return (at.timestamp(), shown, at.timestamp());
         }
         // chrono-tz's rules: span `i` shows the wall times `[start_i + offset_i, start_{i+1} +
         // offset_i)`; a wall time two spans show is ambiguous and resolved with the earlier
@@ -211,14 +225,15 @@ impl ZoneOffsets {
             let begins = if i == 0 { i64::MIN } else { start + shift };
             let ends = self.spans.get(i + 1).map_or(i64::MAX, |&(next, _)| next + shift);
             if begins <= local && local < ends {
-                return (local - shift, true);
+                let until = self.spans.get(i + 1).map_or(self.hi, |&(next, _)| next);
+                return (local - shift, true, until);
             }
             if ends <= local {
                 before = Some(shift);
             }
         }
         let shift = before.expect("a wall time that no span shows lies in a gap after a known span");
-        (local - shift, false)
+        (local - shift, false, local - shift)
     }
 
     /// [`wall_time`](super::wall_time)`(instant, self.tz())`.
@@ -266,16 +281,37 @@ mod tests {
         prop_assert_eq!(table.wall_time(at), wall_time(at, tz), "{} at {}", tz, at);
         let offset = tz.offset_from_utc_datetime(&at.naive_utc()).fix().local_minus_utc();
         prop_assert_eq!(table.offset_seconds(t), i64::from(offset), "{} at {}", tz, at);
+        // The offset holds until the second said, and no longer if the table knows that.
+        let (span_offset, until) = table.span_at(t);
+        let offset_of =
+            |t: i64| i64::from(tz.offset_from_utc_datetime(&instant(t).naive_utc()).fix().local_minus_utc());
+        prop_assert!(until > t);
+        prop_assert_eq!(
+            (span_offset, offset_of(until - 1)),
+            (i64::from(offset), i64::from(offset)),
+            "{} at {}",
+            tz,
+            at
+        );
+        if until < table.hi && until > t + 1 {
+            prop_assert_ne!(offset_of(until), i64::from(offset), "{} at {}", tz, at);
+        }
         // A wall time's sub-second part is its instant's: the seconds are what is resolved.
         let local = at.naive_utc();
-        let (instant, shown) = resolve_local_shown(tz, local);
-        prop_assert_eq!(
-            table.resolve_local_seconds(local.and_utc().timestamp()),
-            (instant.timestamp(), shown),
-            "{} wall {}",
-            tz,
-            local
-        );
+        let (expected, shown) = resolve_local_shown(tz, local);
+        let (resolved, table_shown, until) = table.resolve_local_seconds(local.and_utc().timestamp());
+        prop_assert_eq!((resolved, table_shown), (expected.timestamp(), shown), "{} wall {}", tz, local);
+        // The offset a shown wall time is shown with holds until the second said, and no
+        // longer, if that is a change the table knows.
+        let offset_at = |t: i64| tz.offset_from_utc_datetime(&instant(t).naive_utc()).fix();
+        prop_assert!(until >= resolved, "{} wall {}", tz, local);
+        if until > resolved {
+            prop_assert!(shown);
+            prop_assert_eq!(offset_at(until - 1), offset_at(resolved), "{} wall {}", tz, local);
+            if until < table.hi {
+                prop_assert_ne!(offset_at(until), offset_at(resolved), "{} wall {}", tz, local);
+            }
+        }
         Ok(())
     }
 
