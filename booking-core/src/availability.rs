@@ -506,15 +506,17 @@ pub(crate) struct LocalWindow {
     earliest: NaiveDate,
     /// `to`'s wall date, one day late: a fold or a gap can give a start one a day after.
     latest: NaiveDate,
+    /// The first and last wall dates a one-time slot's start can have to start in the window
+    /// (a day more on each side: a gap moves a start by at most a day), found once rather
+    /// than per slot.
+    one_time_dates: (NaiveDate, NaiveDate),
 }
 
 impl LocalWindow {
     pub(crate) fn new(from: DateTime<Utc>, to: DateTime<Utc>, tz: Tz) -> Self {
-        Self {
-            tz,
-            earliest: wall_time(from, tz).date() - Days::new(1),
-            latest: wall_time(to, tz).date() + Days::new(1),
-        }
+        let earliest = wall_time(from, tz).date() - Days::new(1);
+        let latest = wall_time(to, tz).date() + Days::new(1);
+        Self { tz, earliest, latest, one_time_dates: (earliest - Days::new(1), latest + Days::new(1)) }
     }
 
     /// Whether a one-time slot's occurrence can start in the window at all (a cheap test
@@ -525,7 +527,7 @@ impl LocalWindow {
                 *valid_from <= self.latest && valid_until.is_none_or(|until| until >= self.earliest)
             }
             SlotRecurrence::OneTime { start, .. } => {
-                self.earliest - Days::new(1) <= start.date() && start.date() <= self.latest + Days::new(1)
+                (self.one_time_dates.0..=self.one_time_dates.1).contains(&start.date())
             }
         }
     }

@@ -52,8 +52,8 @@ pub(crate) fn add(a: Seconds, b: Seconds) -> Seconds {
 /// types without the calendar arithmetic; seconds outside it are converted by chrono.
 #[derive(Clone, Debug)]
 pub(crate) struct Dates {
-    /// The day number (seconds / [`DAY`]) of `dates[0]`.
-    first: i64,
+    /// The first second of `dates[0]`.
+    start: i64,
     dates: Vec<NaiveDate>,
 }
 
@@ -69,18 +69,22 @@ impl Dates {
             dates.push(d);
             date = d.succ_opt();
         }
-        Self { first, dates }
+        Self { start: first * DAY, dates }
     }
 
     /// The wall time `s` (see [`instant`] for what it panics on).
     #[inline]
     pub(crate) fn wall(&self, s: Seconds) -> NaiveDateTime {
-        let day = usize::try_from(s.0.div_euclid(DAY) - self.first).ok().and_then(|i| self.dates.get(i));
-        let seconds = u32::try_from(s.0.rem_euclid(DAY)).expect("a second of the day");
-        match (day, NaiveTime::from_num_seconds_from_midnight_opt(seconds, s.1)) {
-            (Some(date), Some(time)) => date.and_time(time),
-            _ => instant(s).naive_utc(),
+        // Unsigned division: seconds before the first day are out of the table as those after
+        // its last are.
+        const DAY_SECONDS: u64 = DAY as u64;
+        if let Some(since) = s.0.checked_sub(self.start).and_then(|since| u64::try_from(since).ok())
+            && let Some(date) = usize::try_from(since / DAY_SECONDS).ok().and_then(|day| self.dates.get(day))
+            && let Some(time) = NaiveTime::from_num_seconds_from_midnight_opt((since % DAY_SECONDS) as u32, s.1)
+        {
+            return date.and_time(time);
         }
+        instant(s).naive_utc()
     }
 
     /// The instant `s` (see [`instant`] for what it panics on).
