@@ -237,13 +237,13 @@ pub fn bookable_occurrences(
 }
 
 /// The sort key of row `index` of a listing, which starts at `starts` (at `from` or later): its
-/// start's seconds after `from` (a window is at most a year and a day: 34 bits), nanoseconds (a
-/// leap second's too: 31 bits) and index (32 bits).
-fn sort_key(starts: Seconds, from: Seconds, index: usize) -> u128 {
-    let seconds = u128::try_from(starts.0 - from.0).expect("a start in the window");
+/// start's whole seconds after `from` (a window is at most a year and a day: 25 bits) and its
+/// index (32 bits).
+fn sort_key(starts: Seconds, from: Seconds, index: usize) -> u64 {
+    let seconds = u64::try_from(starts.0 - from.0).expect("a start in the window");
     // Row indexes fit: a listing holds at most a few occurrences per slot and day.
     let index = u32::try_from(index).expect("fewer than 2^32 rows");
-    seconds << 63 | u128::from(starts.1) << 32 | u128::from(index)
+    seconds << 32 | u64::from(index)
 }
 
 /// `rows` sorted by start, then slot id (unique per occurrence, so the order is total), with
@@ -251,15 +251,15 @@ fn sort_key(starts: Seconds, from: Seconds, index: usize) -> u128 {
 ///
 /// The rows are about 130 bytes, and each slot contributes a sorted run too short for the
 /// standard sort to merge (it sorts them from scratch, moving whole rows): the keys are sorted
-/// instead, rows starting at the same instant are then put in slot-id order, and each row is
-/// copied once, to its place.
-fn sorted_by_start(rows: Vec<BookableOccurrence>, mut keys: Vec<u128>) -> Vec<BookableOccurrence> {
-    const INDEX: u128 = u32::MAX as u128;
+/// instead, rows starting in the same second are then put in order of start and slot id, and
+/// each row is copied once, to its place.
+fn sorted_by_start(rows: Vec<BookableOccurrence>, mut keys: Vec<u64>) -> Vec<BookableOccurrence> {
+    let row = |k: u64| &rows[(k & u64::from(u32::MAX)) as usize];
     keys.sort_unstable();
-    for same_start in keys.chunk_by_mut(|a, b| a >> 32 == b >> 32).filter(|run| run.len() > 1) {
-        same_start.sort_unstable_by_key(|&k| rows[(k & INDEX) as usize].slot_id.as_uuid().as_u128());
+    for same_second in keys.chunk_by_mut(|a, b| a >> 32 == b >> 32).filter(|run| run.len() > 1) {
+        same_second.sort_unstable_by_key(|&k| (row(k).starts_at, row(k).slot_id));
     }
-    keys.iter().map(|&k| rows[(k & INDEX) as usize].clone()).collect()
+    keys.iter().map(|&k| row(k).clone()).collect()
 }
 
 #[cfg(test)]
@@ -393,6 +393,40 @@ mod tests {
         assert_eq!(listed, expected);
         let first_monday: Vec<u128> = listed.iter().take(4).map(|o| o.slot_id.as_uuid().as_u128()).collect();
         assert_eq!(first_monday, [107, 108, 109, 110]);
+    }
+
+    #[test]
+    fn occurrences_in_the_same_second_are_listed_by_start_then_slot_id() {
+        // Mondays at 09:00:00.75, 09:00:00.25 (twice) and 09:00:00 in Berlin, the slots with
+        // the later starts having the lower ids.
+        let valid_from = NaiveDate::from_ymd_opt(2026, 1, 1).unwrap();
+        let starts = [750_000_000, 250_000_000, 250_000_000, 0];
+        let slots: Vec<AvailabilitySlot> = starts
+            .iter()
+            .enumerate()
+            .map(|(n, &nanos)| {
+                let mut slot = weekly(n as u128, chrono_tz::Europe::Berlin, 0, 540, 60, valid_from);
+                if let SlotRecurrence::Weekly { start_time, end_time, .. } = &mut slot.recurrence {
+                    *start_time = NaiveTime::from_hms_nano_opt(9, 0, 0, nanos).unwrap();
+                    *end_time = NaiveTime::from_hms_opt(10, 0, 0).unwrap();
+                }
+                slot
+            })
+            .collect();
+        let calendar = Calendar { slots, ..Calendar::new(UserId::from_uuid(uuid::Uuid::from_u128(1))) };
+        let from: DateTime<Utc> = "2026-03-02T00:00:00Z".parse().unwrap();
+        let query = OccurrenceQuery {
+            teacher_id: calendar.owner,
+            course_id: None,
+            student_id: None,
+            from,
+            to: from + TimeDelta::days(7),
+            time_zone: None,
+        };
+        let listed = bookable_occurrences(&calendar, None, &query, from, &mut |_| Ok(true)).unwrap();
+        let order: Vec<(u32, u128)> =
+            listed.iter().map(|o| (o.starts_at.timestamp_subsec_nanos(), o.slot_id.as_uuid().as_u128())).collect();
+        assert_eq!(order, [(0, 103), (250_000_000, 101), (250_000_000, 102), (750_000_000, 100)]);
     }
 
     proptest! {
