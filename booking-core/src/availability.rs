@@ -21,7 +21,7 @@
 //! series and reschedule.
 
 use crate::time::seconds::{self, Seconds};
-use crate::time::{ZoneOffsets, resolve_local, wall_time};
+use crate::time::{SteadyWalls, ZoneOffsets, resolve_local, wall_time};
 use crate::{BookingError, CourseId, SchedulingRules, SlotId, TimeOffId, UserId};
 use chrono::{DateTime, Datelike, Days, NaiveDate, NaiveDateTime, NaiveTime, TimeDelta, Timelike, Utc, Weekday};
 use chrono_tz::Tz;
@@ -337,7 +337,7 @@ impl Resolved {
 /// validated slot's wall times have no leap second, so `local_start` and `length` are below a
 /// second past their whole seconds, and so are the instants.
 fn occurrence(
-    offsets: &ZoneOffsets,
+    resolve: impl FnOnce(i64) -> (i64, bool, i64),
     local_start: Seconds,
     length: Seconds,
     wanted: impl FnOnce(Seconds) -> bool,
@@ -348,7 +348,7 @@ fn occurrence(
     if !SUPPORTED_WALL.contains(&local_start.0) {
         return None;
     }
-    let (start, shown, offset_until) = offsets.resolve_local_seconds(local_start.0);
+    let (start, shown, offset_until) = resolve(local_start.0);
     let starts = (start, local_start.1);
     if !wanted(starts) {
         return None;
@@ -436,8 +436,13 @@ pub fn occurrence_on(slot: &AvailabilitySlot, date: NaiveDate) -> Option<Occurre
         SlotRecurrence::OneTime { start, .. } => (start.date() == date).then_some(start)?,
     };
     let offsets = ZoneOffsets::direct(slot.time_zone);
-    occurrence(&offsets, seconds::of_wall(local_start), length_of(&slot.recurrence), |_| true)
-        .map(|r| r.occurrence(slot.id))
+    occurrence(
+        |local| offsets.resolve_local_seconds(local),
+        seconds::of_wall(local_start),
+        length_of(&slot.recurrence),
+        |_| true,
+    )
+    .map(|r| r.occurrence(slot.id))
 }
 
 /// Every occurrence of `slot` whose start lies in `[from, to)`, in ascending order.
@@ -562,6 +567,7 @@ pub(crate) fn expand(
         next: seconds::of_wall(next),
         end: last.and_time(NaiveTime::MIN).and_utc().timestamp() + seconds::DAY,
         length: length_of(&slot.recurrence),
+        steady: SteadyWalls::NONE,
     }
 }
 
@@ -578,6 +584,9 @@ pub struct Occurrences {
     /// The wall second after the last date a candidate may start on.
     end: i64,
     length: Seconds,
+    /// Wall seconds resolved as the last candidate was (most of a weekly slot's candidates are
+    /// months from a change of offset): no look-up in the zone's table for them.
+    steady: SteadyWalls,
 }
 
 impl Occurrences {
@@ -589,7 +598,15 @@ impl Occurrences {
             let local_start = self.next;
             self.next.0 += WEEK;
             let (from, to) = (self.from, self.to);
-            let found = occurrence(offsets, local_start, self.length, |starts| from <= starts && starts < to);
+            let steady = &mut self.steady;
+            let resolve = |local| {
+                steady.resolve(local).unwrap_or_else(|| {
+                    let (resolved, around) = offsets.resolve_local_steady(local);
+                    *steady = around;
+                    resolved
+                })
+            };
+            let found = occurrence(resolve, local_start, self.length, |starts| from <= starts && starts < to);
             if found.is_some() {
                 return found;
             }
@@ -662,7 +679,8 @@ pub fn occurrence_at(slot: &AvailabilitySlot, starts_at: DateTime<Utc>) -> Resul
     let offsets = ZoneOffsets::direct(tz);
     let wanted = seconds::of_instant(starts_at);
     let starting_here = |local_start| {
-        occurrence(&offsets, seconds::of_wall(local_start), length, |s| s == wanted).map(|r| r.occurrence(slot.id))
+        let resolve = |local| offsets.resolve_local_seconds(local);
+        occurrence(resolve, seconds::of_wall(local_start), length, |s| s == wanted).map(|r| r.occurrence(slot.id))
     };
     match slot.recurrence {
         SlotRecurrence::Weekly { weekday, start_time, valid_from, valid_until, .. } => {

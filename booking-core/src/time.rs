@@ -49,7 +49,7 @@ use chrono_tz::{GapInfo, Tz};
 
 mod offsets;
 pub(crate) mod seconds;
-pub(crate) use offsets::ZoneOffsets;
+pub(crate) use offsets::{SteadyWalls, ZoneOffsets};
 
 /// Parses an IANA time zone name such as `"Europe/Berlin"`.
 ///

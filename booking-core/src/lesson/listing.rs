@@ -143,6 +143,7 @@ pub fn bookable_occurrences(
         dates.wall((instant.0 + offsets.offset_seconds(instant.0), instant.1))
     };
     let mut viewer_offsets: Option<ZoneOffsets> = None;
+    let mut viewer_offset: (i64, std::ops::Range<i64>) = (0, 0..0);
     for slot in calendar.slots.iter().filter(|s| s.active) {
         if query.course_id.is_some() && slot.course_id != query.course_id {
             continue;
@@ -214,8 +215,14 @@ pub fn bookable_occurrences(
                 (starts_at.naive_utc(), ends_at.naive_utc())
             } else {
                 let viewer_offsets = viewer_offsets.get_or_insert_with(|| offsets_of(viewer, capacity, viewer_span));
-                let (offset, until) = viewer_offsets.span_at(r.starts.0);
-                let end_offset = if r.ends.0 < until { offset } else { viewer_offsets.offset_seconds(r.ends.0) };
+                // The last row's offset and the instants it holds over, unless this row starts
+                // outside them.
+                if !viewer_offset.1.contains(&r.starts.0) {
+                    viewer_offset = viewer_offsets.span_at(r.starts.0);
+                }
+                let (offset, span) = (viewer_offset.0, &viewer_offset.1);
+                let end_offset =
+                    if span.contains(&r.ends.0) { offset } else { viewer_offsets.offset_seconds(r.ends.0) };
                 (dates.wall((r.starts.0 + offset, r.starts.1)), dates.wall((r.ends.0 + end_offset, r.ends.1)))
             };
             keys.push(sort_key(r.starts, from_seconds, out.len()));

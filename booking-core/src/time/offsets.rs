@@ -21,6 +21,7 @@
 //! random instants and at every change found.
 
 use std::collections::HashMap;
+use std::ops::Range;
 use std::sync::{Arc, LazyLock, PoisonError, RwLock};
 
 use chrono::{DateTime, Datelike, FixedOffset, NaiveDate, NaiveDateTime, Offset, TimeZone, Utc};
@@ -113,6 +114,27 @@ pub(crate) struct ZoneOffsets {
     spans: Vec<(i64, FixedOffset)>,
 }
 
+/// Wall seconds (read as if they were UTC) that one offset of a zone alone shows, found by
+/// [`ZoneOffsets::resolve_local_steady`]: each starts `shift` seconds before it reads, is
+/// shown, and its offset holds until UTC second `until`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct SteadyWalls {
+    walls: Range<i64>,
+    shift: i64,
+    until: i64,
+}
+
+impl SteadyWalls {
+    /// No wall second.
+    pub(crate) const NONE: Self = Self { walls: 0..0, shift: 0, until: 0 };
+
+    /// [`ZoneOffsets::resolve_local_seconds`]`(local)`, if `local` is one of these wall seconds.
+    #[inline]
+    pub(crate) fn resolve(&self, local: i64) -> Option<(i64, bool, i64)> {
+        self.walls.contains(&local).then_some((local - self.shift, true, self.until))
+    }
+}
+
 impl ZoneOffsets {
     /// A table that covers nothing: every look-up goes to chrono-tz.
     pub(crate) fn direct(tz: Tz) -> Self {
@@ -180,16 +202,19 @@ impl ZoneOffsets {
         i64::from(offset.local_minus_utc())
     }
 
-    /// The offset in force at UTC second `t` (as [`Self::offset_seconds`]), and the UTC second
-    /// until which it holds, as far as the table knows (`t + 1` when it does not cover `t`).
+    /// The offset in force at UTC second `t` (as [`Self::offset_seconds`]), and the UTC
+    /// seconds over which it holds, as far as the table knows (`t` alone when it does not
+    /// cover `t`): a caller mapping many instants looks the table up again only for an instant
+    /// outside them.
     #[inline]
-    pub(crate) fn span_at(&self, t: i64) -> (i64, i64) {
+    pub(crate) fn span_at(&self, t: i64) -> (i64, Range<i64>) {
         if t < self.lo || t >= self.hi {
-            return (self.offset_seconds(t), t + 1);
+            return (self.offset_seconds(t), t..t + 1);
         }
         let i = self.spans.partition_point(|&(start, _)| start <= t);
         let until = self.spans.get(i).map_or(self.hi, |&(next, _)| next);
-        (i64::from(self.spans[i - 1].1.local_minus_utc()), until)
+        let (since, offset) = self.spans[i - 1];
+        (i64::from(offset.local_minus_utc()), since..until)
     }
 
     /// [`resolve_local_shown`](super::resolve_local_shown)`(self.tz(), local)` in seconds: the
@@ -203,13 +228,21 @@ impl ZoneOffsets {
     /// If `local` is outside the wall times chrono represents.
     #[inline]
     pub(crate) fn resolve_local_seconds(&self, local: i64) -> (i64, bool, i64) {
+        self.resolve_local_steady(local).0
+    }
+
+    /// [`Self::resolve_local_seconds`]`(local)`, and the steady wall seconds around `local`
+    /// that resolve by the same offset (none when `local` is within a day of a change, or
+    /// where the table does not know): a caller resolving many wall times in order looks the
+    /// table up again only for a wall time outside them.
+    pub(crate) fn resolve_local_steady(&self, local: i64) -> ((i64, bool, i64), SteadyWalls) {
         // Every offset is under a day, so a wall time a day inside the covered instants can
         // only be shown during the covered instants, and the table knows every span that
         // shows it or ends just before it.
         if self.spans.is_empty() || local < self.lo + DAY || local >= self.hi - DAY {
             let wall = DateTime::from_timestamp(local, 0).expect("a wall time within chrono's range").naive_utc();
             let (at, shown) = super::resolve_local_shown(self.tz, wall);
-            return (at.timestamp(), shown, at.timestamp());
+            return ((at.timestamp(), shown, at.timestamp()), SteadyWalls::NONE);
         }
         // chrono-tz's rules: span `i` shows the wall times `[start_i + offset_i, start_{i+1} +
         // offset_i)`; a wall time two spans show is ambiguous and resolved with the earlier
@@ -226,14 +259,18 @@ impl ZoneOffsets {
             let ends = self.spans.get(i + 1).map_or(i64::MAX, |&(next, _)| next + shift);
             if begins <= local && local < ends {
                 let until = self.spans.get(i + 1).map_or(self.hi, |&(next, _)| next);
-                return (local - shift, true, until);
+                // Any other span shows wall times before its end plus a day, or from its
+                // start minus a day: a day inside span `i` (and inside the table), only `i`
+                // shows a wall time, with its offset.
+                let steady = SteadyWalls { walls: start.max(self.lo) + DAY..until - DAY, shift, until };
+                return ((local - shift, true, until), steady);
             }
             if ends <= local {
                 before = Some(shift);
             }
         }
         let shift = before.expect("a wall time that no span shows lies in a gap after a known span");
-        (local - shift, false, local - shift)
+        ((local - shift, false, local - shift), SteadyWalls::NONE)
     }
 
     /// [`wall_time`](super::wall_time)`(instant, self.tz())`.
@@ -282,13 +319,14 @@ mod tests {
         let offset = tz.offset_from_utc_datetime(&at.naive_utc()).fix().local_minus_utc();
         prop_assert_eq!(table.offset_seconds(t), i64::from(offset), "{} at {}", tz, at);
         // The offset holds until the second said, and no longer if the table knows that.
-        let (span_offset, until) = table.span_at(t);
+        let (span_offset, span) = table.span_at(t);
         let offset_of =
             |t: i64| i64::from(tz.offset_from_utc_datetime(&instant(t).naive_utc()).fix().local_minus_utc());
-        prop_assert!(until > t);
+        prop_assert!(span.contains(&t));
+        let (since, until) = (span.start, span.end);
         prop_assert_eq!(
-            (span_offset, offset_of(until - 1)),
-            (i64::from(offset), i64::from(offset)),
+            (span_offset, offset_of(since), offset_of(until - 1)),
+            (i64::from(offset), i64::from(offset), i64::from(offset)),
             "{} at {}",
             tz,
             at
@@ -296,11 +334,32 @@ mod tests {
         if until < table.hi && until > t + 1 {
             prop_assert_ne!(offset_of(until), i64::from(offset), "{} at {}", tz, at);
         }
+        if since > table.lo && since < t {
+            prop_assert_ne!(offset_of(since - 1), i64::from(offset), "{} at {}", tz, at);
+        }
         // A wall time's sub-second part is its instant's: the seconds are what is resolved.
         let local = at.naive_utc();
         let (expected, shown) = resolve_local_shown(tz, local);
-        let (resolved, table_shown, until) = table.resolve_local_seconds(local.and_utc().timestamp());
+        let local_seconds = local.and_utc().timestamp();
+        let (resolved, table_shown, until) = table.resolve_local_seconds(local_seconds);
         prop_assert_eq!((resolved, table_shown), (expected.timestamp(), shown), "{} wall {}", tz, local);
+        // Each of the steady wall seconds found with it, from the first to the last, resolves
+        // by the offset they were found with (they need not hold `local`: it may be within a
+        // day of a change).
+        let (with_steady, steady) = table.resolve_local_steady(local_seconds);
+        prop_assert_eq!(with_steady, (resolved, table_shown, until));
+        if !steady.walls.is_empty() {
+            let (first, last) = (steady.walls.start, steady.walls.end - 1);
+            for wall in
+                [first, first + 1, (first + last) / 2, last - 1, last].into_iter().filter(|w| steady.walls.contains(w))
+            {
+                let expected = resolve_local_shown(tz, instant(wall).naive_utc()).0.timestamp();
+                prop_assert_eq!(steady.resolve(wall), Some((expected, true, until)), "{} wall {}", tz, wall);
+                prop_assert_eq!(table.resolve_local_seconds(wall), (expected, true, until), "{} wall {}", tz, wall);
+            }
+        }
+        prop_assert_eq!(steady.resolve(steady.walls.start - 1), None);
+        prop_assert_eq!(steady.resolve(steady.walls.end), None);
         // The offset a shown wall time is shown with holds until the second said, and no
         // longer, if that is a change the table knows.
         let offset_at = |t: i64| tz.offset_from_utc_datetime(&instant(t).naive_utc()).fix();
