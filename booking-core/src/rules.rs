@@ -269,7 +269,7 @@ impl SchedulingRules {
 
     /// The time a lesson `[starts_at, ends_at)` keeps busy in its teacher's calendar: the
     /// lesson with its buffers.
-    #[inline]
+    #[inline(always)]
     pub fn buffered(&self, starts_at: DateTime<Utc>, ends_at: DateTime<Utc>) -> (DateTime<Utc>, DateTime<Utc>) {
         // Without a buffer the instants are kept as they are, without chrono's date arithmetic
         // (this runs for every occurrence a listing considers).
