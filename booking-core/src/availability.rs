@@ -590,9 +590,20 @@ pub struct Occurrences {
 }
 
 impl Occurrences {
+    /// Each remaining occurrence, resolved with `offsets` as [`Self::next_resolved`] does,
+    /// given to `each` in order: the slot's fixed parts are set up once, rather than once per
+    /// occurrence (a listing's loop).
+    #[inline]
+    pub(crate) fn resolve_each(mut self, offsets: &ZoneOffsets, mut each: impl FnMut(Resolved)) {
+        while let Some(r) = self.next_resolved(offsets) {
+            each(r);
+        }
+    }
+
     /// The next occurrence, with the wall times already known, resolved with `offsets` (the
     /// slot's zone's).
-    pub(crate) fn next_resolved(&mut self, offsets: &ZoneOffsets) -> Option<Resolved> {
+    #[inline(always)]
+    fn next_resolved(&mut self, offsets: &ZoneOffsets) -> Option<Resolved> {
         debug_assert_eq!(offsets.tz(), self.tz);
         while self.next.0 < self.end {
             let local_start = self.next;

@@ -183,24 +183,23 @@ pub fn bookable_occurrences(
             zones[zone].2 = Some(TeacherLoad::new(calendar, None, &zones[zone].1));
         }
         let (offsets, load) = (&zones[zone].1, zones[zone].2.as_ref().filter(|_| limited));
-        let mut expansion = crate::availability::expand(slot, from, query.to, &local);
-        while let Some(r) = expansion.next_resolved(offsets) {
+        crate::availability::expand(slot, from, query.to, &local).resolve_each(offsets, |r| {
             let (starts_at, ends_at) = (dates.instant(r.starts), dates.instant(r.ends));
             if starts_at < earliest || latest.is_some_and(|l| starts_at > l) {
-                continue;
+                return;
             }
             if time_off.iter().any(|&(s, e)| crate::time::intervals_overlap(s, e, starts_at, ends_at)) {
-                continue;
+                return;
             }
             let (busy_from, busy_until) = rules.buffered(starts_at, ends_at);
             if calendar.overlapping(busy_from, busy_until, None).is_some()
                 || calendar.overlapping_session(busy_from, busy_until).is_some()
             {
-                continue;
+                return;
             }
             let teacher_local_start = if r.shown { dates.wall(r.local_start) } else { wall(offsets, r.starts) };
             if load.is_some_and(|load| load.limit_passed(&rules, teacher_local_start.date()).is_some()) {
-                continue;
+                return;
             }
             // The end's wall time with the start's offset, unless the offset changes between.
             let teacher_local_end = if r.shown && r.ends.0 < r.offset_until {
@@ -238,7 +237,7 @@ pub fn bookable_occurrences(
                 viewer_local_start,
                 viewer_local_end,
             });
-        }
+        });
     }
     Ok(sorted_by_start(out, keys))
 }
