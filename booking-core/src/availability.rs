@@ -336,6 +336,7 @@ impl Resolved {
 /// In seconds, without chrono's calendar arithmetic (most of a listing's cost was there): a
 /// validated slot's wall times have no leap second, so `local_start` and `length` are below a
 /// second past their whole seconds, and so are the instants.
+#[inline(always)]
 fn occurrence(
     resolve: impl FnOnce(i64) -> (i64, bool, i64),
     local_start: Seconds,
