@@ -150,7 +150,13 @@ fn main() {
             let commands = rounds as f64 * 120.0;
             let per = started.elapsed().as_secs_f64() * 1e6 / commands;
             let handed = handovers.load(std::sync::atomic::Ordering::Relaxed) as f64 / commands;
-            println!("{per:.3} µs per command; the next command came from the other thread {handed:.2} of the time");
+            let c = e.counters();
+            println!(
+                "{per:.3} µs per command; the next command came from the other thread {handed:.2} of the time; \
+                 {} batches of {:.2} commits",
+                c.batches,
+                c.batched_commits as f64 / c.batches.max(1) as f64
+            );
         }
         _ => {
             eprintln!("usage: profile listing|listing-limited|expand DAYS N | book N | hot N | hot2 N [spin]");
