@@ -5,13 +5,25 @@
 //!
 //! # How a batch runs
 //! The first command on a session finds no batch running and leads one; those that arrive while
-//! it runs wait in the session's queue. When the leader is done, the first waiting command
-//! leads the next batch, with the commands queued behind it (at most
-//! [`MAX_BATCH`] of them in all). So a command waits for at most the batch
-//! ahead of it, then runs in its own: that wait is the latency group commit costs, and it is
-//! bounded by one batch's decisions and commit. A command that leads a batch of its own alone
-//! runs exactly as with group commit off, so a single client pays only for registering its
-//! session in the queues.
+//! it runs wait in the session's queue. When the leader's batch is done, the commands queued
+//! behind it (at most [`MAX_BATCH`] of them) run as the next batch: on the leader's thread
+//! while batches are short, else led by the first of them on its own thread (see "Keeping the
+//! turn" below). So a command waits for at most the batch ahead of it, then runs in its own:
+//! that wait is the latency group commit costs, and it is bounded by one batch's decisions and
+//! commit. A command that leads a batch of its own alone runs exactly as with group commit off,
+//! so a single client pays only for registering its session in the queues.
+//!
+//! # Keeping the turn
+//! Handing the next batch to another thread moves the session's state, the store's maps and
+//! the memory the allocator hands out from one core to the other, and on the in-memory store
+//! that costs about as much as a command. So a leader whose batches are short runs the next
+//! batch itself, and the one after, as flat combining does: while the latest batch took less
+//! than [`KEEP_TURN`] (20 µs) and its own answer has waited less than that. Then the first
+//! waiting command leads, as before. A command served this way runs exactly as it would have on
+//! its own thread (alone, or in a batch), and its thread gets its answer. The price is the
+//! leader's: its own answer, already decided, reaches its caller up to [`KEEP_TURN`] plus one
+//! short batch later. On a store whose commits take longer than [`KEEP_TURN`] (a disk, a
+//! network), the leader hands on the turn after its own batch, as it always did.
 //!
 //! A batch runs in rounds. In a round, each command still without an answer is decided in
 //! arrival order on the state the commands before it produce (a refused command changes
@@ -46,7 +58,7 @@
 
 use super::*;
 use std::collections::VecDeque;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Condvar, Mutex, PoisonError};
 
 /// The session queues of one engine: a session is in its stripe while a batch on it runs,
@@ -55,6 +67,13 @@ use std::sync::{Condvar, Mutex, PoisonError};
 /// makes), so commands on different sessions seldom wait for one another's bookkeeping.
 pub(super) struct GroupCommit {
     stripes: Box<[Mutex<Vec<Queue>>]>,
+    /// [`KEEP_TURN`], or another bound in tests.
+    keep_turn: Duration,
+    /// How long, in nanoseconds, the latest batch this engine sent to the store took, its
+    /// decisions and its commit (a round of a batch that commits, or a command run alone by
+    /// [`Engine::keep_turn`] that commits): what tells a fast store from a slow one without
+    /// reading the clock on the way of a command that nothing waits behind.
+    batch_nanos: AtomicU64,
 }
 
 /// How many locks the session queues are spread over.
@@ -68,11 +87,26 @@ struct Queue {
 
 impl Default for GroupCommit {
     fn default() -> Self {
-        Self { stripes: (0..STRIPES).map(|_| Mutex::new(Vec::new())).collect() }
+        Self {
+            stripes: (0..STRIPES).map(|_| Mutex::new(Vec::new())).collect(),
+            keep_turn: KEEP_TURN,
+            // Unknown until a batch has gone to the store: the turn passes, as without keeping it.
+            batch_nanos: AtomicU64::new(u64::MAX),
+        }
     }
 }
 
 impl GroupCommit {
+    /// Notes that a batch took `took`.
+    fn batch_took(&self, took: Duration) {
+        self.batch_nanos.store(u64::try_from(took.as_nanos()).unwrap_or(u64::MAX), Ordering::Relaxed);
+    }
+
+    /// Whether the latest batch took less than the keep-turn bound.
+    fn batches_are_short(&self) -> bool {
+        u128::from(self.batch_nanos.load(Ordering::Relaxed)) < self.keep_turn.as_nanos()
+    }
+
     /// The sessions of `session_id`'s stripe, locked.
     fn stripe(&self, session_id: SessionId) -> std::sync::MutexGuard<'_, Vec<Queue>> {
         lock(&self.stripes[session_id.as_uuid().as_u128() as usize % self.stripes.len()])
@@ -92,6 +126,8 @@ struct Ticket {
     of: SessionOf,
     session_command: SessionCommand,
     now: Option<DateTime<Utc>>,
+    /// Whether the store's time is measured for the command's trace.
+    timed: bool,
     turn: Mutex<Waiter>,
     changed: Condvar,
     /// Set once `turn` is no longer [`Turn::Waiting`]: what a waiting command spins on before
@@ -195,6 +231,8 @@ struct Leading<'a> {
     queues: &'a GroupCommit,
     session_id: SessionId,
     batch: Vec<Arc<Ticket>>,
+    /// Set once the session's queue is gone (nothing was waiting): nothing left to hand on.
+    released: bool,
 }
 
 impl Drop for Leading<'_> {
@@ -205,6 +243,9 @@ impl Drop for Leading<'_> {
                 let abandoned = BookingError::Store { message: "the batch deciding this command failed".to_owned() };
                 ticket.set(Turn::Done(Err(abandoned), Run::default()));
             }
+        }
+        if self.released {
+            return;
         }
         let mut stripe = self.queues.stripe(self.session_id);
         let next = queue_of(&mut stripe, self.session_id).and_then(|q| q.waiting.pop_front());
@@ -231,82 +272,141 @@ impl<R: Repository> Engine<R> {
         now: Option<DateTime<Utc>>,
         run: &mut Run,
     ) -> Result<Receipt<OutcomeValue>, BookingError> {
-        let ticket = Arc::new(Ticket {
-            actor,
-            key,
-            command: command.clone(),
-            of,
-            session_command,
-            now,
-            turn: Mutex::new(Waiter { turn: Turn::Waiting, asleep: false }),
-            changed: Condvar::new(),
-            moved: AtomicBool::new(false),
-        });
-        let leads = {
+        // A command that finds no batch running on its session leads one at once, alone; one
+        // that finds a batch running queues behind it, as a ticket.
+        let queued = {
             let mut stripe = group.stripe(session_id);
             match queue_of(&mut stripe, session_id) {
                 Some(queue) => {
+                    let ticket = Arc::new(Ticket {
+                        actor,
+                        key: key.clone(),
+                        command: command.clone(),
+                        of,
+                        session_command,
+                        now,
+                        timed: run.store_time.is_some(),
+                        turn: Mutex::new(Waiter { turn: Turn::Waiting, asleep: false }),
+                        changed: Condvar::new(),
+                        moved: AtomicBool::new(false),
+                    });
                     queue.waiting.push_back(Arc::clone(&ticket));
-                    false
+                    Some(ticket)
                 }
                 None => {
                     stripe.push(Queue { session_id, waiting: VecDeque::new() });
-                    true
+                    None
                 }
             }
         };
-        if !leads {
-            match ticket.wait() {
+        let mut leading = match queued {
+            None => Leading { queues: group, session_id, batch: Vec::new(), released: false },
+            Some(ticket) => match ticket.wait() {
                 Turn::Done(result, ran) => {
                     *run = Run { store_time: run.store_time.and(ran.store_time), ..ran };
                     return result;
                 }
-                Turn::Lead | Turn::Waiting => {}
-            }
-        }
-        // This command leads a batch: itself, then those waiting behind it.
-        let batch = {
-            let mut stripe = group.stripe(session_id);
-            match queue_of(&mut stripe, session_id) {
-                Some(queue) => {
-                    let more = queue.waiting.len().min(super::MAX_BATCH - 1);
-                    std::iter::once(Arc::clone(&ticket)).chain(queue.waiting.drain(..more)).collect()
+                // Handed the turn: this command leads a batch, itself first, then those waiting behind it.
+                Turn::Lead | Turn::Waiting => {
+                    let batch: Vec<Arc<Ticket>> = {
+                        let mut stripe = group.stripe(session_id);
+                        let waiting = queue_of(&mut stripe, session_id).map(|q| &mut q.waiting);
+                        let more = waiting.as_ref().map_or(0, |w| w.len().min(super::MAX_BATCH - 1));
+                        std::iter::once(ticket).chain(waiting.into_iter().flat_map(|w| w.drain(..more))).collect()
+                    };
+                    Leading { queues: group, session_id, batch, released: false }
                 }
-                None => vec![Arc::clone(&ticket)],
-            }
+            },
         };
-        if batch.len() == 1 {
-            // Nobody to batch with: decided and committed as with group commit off, and the
-            // next waiting command (if one came meanwhile) leads when this one is done.
-            let _leading = Leading { queues: group, session_id, batch: Vec::new() };
-            run.batch = 1;
-            return self.attempt_alone(ticket.actor, ticket.key.as_ref(), command, now, run);
-        }
-        let leading = Leading { queues: group, session_id, batch };
-        self.run_batch(&leading.batch, run.store_time.is_some());
-        drop(leading);
-        let done = std::mem::replace(&mut lock(&ticket.turn).turn, Turn::Waiting);
-        match done {
-            Turn::Done(result, ran) => {
-                *run = ran;
-                result
+        let result = if let [ticket, _, ..] = leading.batch.as_slice() {
+            let ticket = Arc::clone(ticket);
+            self.run_batch(group, &leading.batch, run.store_time.is_some());
+            let done = std::mem::replace(&mut lock(&ticket.turn).turn, Turn::Waiting);
+            match done {
+                Turn::Done(result, ran) => {
+                    *run = ran;
+                    result
+                }
+                // `run_batch` answers every command of its batch.
+                Turn::Waiting | Turn::Lead => {
+                    Err(BookingError::Store { message: "the batch deciding this command gave no answer".to_owned() })
+                }
             }
-            // `run_batch` answers every command of its batch.
-            Turn::Waiting | Turn::Lead => {
-                Err(BookingError::Store { message: "the batch deciding this command gave no answer".to_owned() })
+        } else {
+            // Nobody to batch with: decided and committed as with group commit off, its answer
+            // returned here (so its ticket, if it had one, is not `leading`'s to answer).
+            leading.batch.clear();
+            run.batch = 1;
+            self.attempt_alone(actor, key.as_ref(), command, now, run)
+        };
+        self.keep_turn(&mut leading);
+        // The next waiting command, if any, leads when this one is done.
+        drop(leading);
+        result
+    }
+
+    /// Runs, on this thread, the commands that arrived behind the batch `leading` ran: batch
+    /// after batch, as long as batches are short (the latest took less than [`KEEP_TURN`]) and
+    /// this thread's own answer has waited less than that bound; then the next waiting command
+    /// leads (see the module docs). If nothing is waiting, the session's queue is removed and
+    /// `leading` released.
+    ///
+    /// Handing the turn to a waiting command's thread moves the session's state, the store's
+    /// maps and the allocator's memory to another core; on the in-memory store that costs about
+    /// as much as a command (BENCHMARKS.md, "Hot session from two threads"), so the thread
+    /// whose caches hold them goes on, as in flat combining. On a store whose commits take
+    /// longer than the bound, the turn passes after the leader's own batch, as it always did.
+    fn keep_turn(&self, leading: &mut Leading<'_>) {
+        let (queues, session_id) = (leading.queues, leading.session_id);
+        let mut answered = None;
+        loop {
+            let batch: Vec<Arc<Ticket>> = {
+                let mut stripe = queues.stripe(session_id);
+                match queue_of(&mut stripe, session_id) {
+                    Some(queue) if !queue.waiting.is_empty() => {
+                        let answered = *answered.get_or_insert_with(Instant::now);
+                        if !queues.batches_are_short() || answered.elapsed() >= queues.keep_turn {
+                            return;
+                        }
+                        let more = queue.waiting.len().min(super::MAX_BATCH);
+                        queue.waiting.drain(..more).collect()
+                    }
+                    _ => {
+                        stripe.retain(|q| q.session_id != session_id);
+                        leading.released = true;
+                        return;
+                    }
+                }
+            };
+            leading.batch = batch;
+            match leading.batch.as_slice() {
+                // Alone, it runs as it would have on its own thread.
+                [ticket] => {
+                    let mut run =
+                        Run { store_time: ticket.timed.then_some(Duration::ZERO), batch: 1, ..Run::default() };
+                    let started = Instant::now();
+                    let result =
+                        self.attempt_alone(ticket.actor, ticket.key.as_ref(), &ticket.command, ticket.now, &mut run);
+                    if run.committed {
+                        queues.batch_took(started.elapsed());
+                    }
+                    ticket.set(Turn::Done(result, run));
+                }
+                batch => self.run_batch(queues, batch, batch.iter().any(|t| t.timed)),
             }
         }
     }
 
     /// Decides and commits the commands of `batch`, round after round, until each has its
     /// answer (see the module docs); `timed` says whether to measure the store's time.
-    fn run_batch(&self, batch: &[Arc<Ticket>], timed: bool) {
+    fn run_batch(&self, group: &GroupCommit, batch: &[Arc<Ticket>], timed: bool) {
         let mut answers: Vec<Option<Result<Receipt<OutcomeValue>, BookingError>>> = vec![None; batch.len()];
         let mut runs: Vec<Run> =
             batch.iter().map(|_| Run { store_time: timed.then_some(Duration::ZERO), ..Run::default() }).collect();
         // After a store failure that no single commit can be blamed for: one commit per round.
         let mut alone = false;
         while answers.iter().any(Option::is_none) {
+            let round_started = Instant::now();
             let mut overlay = None;
             let mut commits = Vec::new();
             // Each decided command of the round, in order: its index, its answer, whether it commits.
@@ -353,6 +453,9 @@ impl<R: Repository> Engine<R> {
                 }
             };
             let took = started.elapsed();
+            if in_round > 0 {
+                group.batch_took(round_started.elapsed());
+            }
             let store_time = timed.then_some(took);
             let mut commits_seen = 0;
             let mut after_failure = false;
@@ -490,6 +593,12 @@ impl<R: Repository> Engine<R> {
     }
 }
 
+/// How long a batch may take for its leader to keep the turn, and how long after its own
+/// answer the leader goes on running the batches behind it (see the module docs, "Keeping the
+/// turn"): a few commands on the in-memory store, less than one commit on a store behind a disk
+/// or a network.
+const KEEP_TURN: Duration = Duration::from_micros(20);
+
 /// The longest a batch that lost a race waits before it is decided again.
 const MAX_BATCH_BACK_OFF: Duration = Duration::from_millis(20);
 
@@ -520,6 +629,8 @@ mod tests {
     struct Gate {
         inner: InMemoryRepository,
         sizes: Mutex<Vec<usize>>,
+        /// The thread that sent each commit of `sizes`.
+        threads: Mutex<Vec<std::thread::ThreadId>>,
         in_flight: Mutex<Option<mpsc::Sender<()>>>,
         release: Mutex<Option<mpsc::Receiver<()>>>,
         /// Failures for the next batches (of more than one commit), first first.
@@ -551,6 +662,7 @@ mod tests {
         /// Notes a commit of `size` commits and holds the first until the test lets it go.
         fn hold(&self, size: usize) {
             lock(&self.sizes).push(size);
+            lock(&self.threads).push(std::thread::current().id());
             if let Some(in_flight) = lock(&self.in_flight).take() {
                 in_flight.send(()).unwrap();
                 lock(&self.release).take().unwrap().recv().unwrap();
@@ -569,19 +681,34 @@ mod tests {
     fn held_batch(
         failures: Vec<StoreError>,
     ) -> (Arc<Engine<Gate>>, SessionId, Vec<(UserId, Result<Receipt<SeatBooking>, BookingError>)>) {
+        held_batch_keeping_turn(failures, KEEP_TURN, Duration::ZERO)
+    }
+
+    /// [`held_batch`], with `keep_turn` as the engine's keep-turn bound and `latest` as the
+    /// time its latest batch took.
+    #[allow(clippy::type_complexity)]
+    fn held_batch_keeping_turn(
+        failures: Vec<StoreError>,
+        keep_turn: Duration,
+        latest: Duration,
+    ) -> (Arc<Engine<Gate>>, SessionId, Vec<(UserId, Result<Receipt<SeatBooking>, BookingError>)>) {
         let (in_flight_tx, in_flight) = mpsc::channel();
         let (release, release_rx) = mpsc::channel();
         let store = Gate {
             inner: InMemoryRepository::new(),
             sizes: Mutex::default(),
+            threads: Mutex::default(),
             in_flight: Mutex::new(None),
             release: Mutex::new(Some(release_rx)),
             failures: Mutex::new(failures.into()),
         };
         let now = Utc.with_ymd_and_hms(2030, 1, 1, 9, 0, 0).unwrap();
-        let engine = Arc::new(
-            Engine::new(store).with_clock(ManualClock::new(now)).with_ids(SequentialIds::starting_after(1 << 40)),
-        );
+        let mut engine =
+            Engine::new(store).with_clock(ManualClock::new(now)).with_ids(SequentialIds::starting_after(1 << 40));
+        let group = engine.group.as_mut().expect("group commit is on by default");
+        group.keep_turn = keep_turn;
+        group.batch_took(latest);
+        let engine = Arc::new(engine);
         let teacher = user(100);
         let session = engine
             .create_session(
@@ -673,6 +800,39 @@ mod tests {
         let counters = engine.counters();
         assert_eq!(counters.batches, batches.len() as u64, "{sizes:?} {counters:?}");
         assert_eq!(counters.batched_commits, batches.into_iter().sum::<usize>() as u64, "{sizes:?} {counters:?}");
+    }
+
+    /// The threads that sent the commits of [`held_batch`]: the held booking's, and those of
+    /// the batches queued behind it.
+    fn committing_threads(engine: &Engine<Gate>) -> (std::thread::ThreadId, Vec<std::thread::ThreadId>) {
+        let threads = lock(&engine.repository().threads).clone();
+        (threads[1], threads[2..].to_vec())
+    }
+
+    #[test]
+    fn a_leader_whose_batches_are_short_runs_the_commands_queued_behind_it() {
+        let (engine, session, results) = held_batch_keeping_turn(Vec::new(), Duration::MAX, Duration::ZERO);
+        check(&engine, session, &results);
+        let (held, queued) = committing_threads(&engine);
+        assert!(!queued.is_empty() && queued.iter().all(|&t| t == held), "{held:?} {queued:?}");
+    }
+
+    #[test]
+    fn a_leader_whose_batches_are_long_hands_the_turn_to_the_next_waiting_command() {
+        let hour = Duration::from_secs(3600);
+        let (engine, session, results) = held_batch_keeping_turn(Vec::new(), hour, hour);
+        check(&engine, session, &results);
+        let (held, queued) = committing_threads(&engine);
+        assert!(!queued.is_empty() && queued.iter().all(|&t| t != held), "{held:?} {queued:?}");
+    }
+
+    #[test]
+    fn a_leader_whose_answer_waited_its_bound_hands_the_turn_to_the_next_waiting_command() {
+        // Batches short enough (none took a nanosecond), but the leader's answer has waited longer.
+        let (engine, session, results) = held_batch_keeping_turn(Vec::new(), Duration::from_nanos(1), Duration::ZERO);
+        check(&engine, session, &results);
+        let (held, queued) = committing_threads(&engine);
+        assert!(!queued.is_empty() && queued.iter().all(|&t| t != held), "{held:?} {queued:?}");
     }
 
     #[test]
