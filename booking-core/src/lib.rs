@@ -37,6 +37,7 @@
 //! assert_eq!(engine.seat_booking(Actor::Student(ben), second.id)?.status, SeatStatus::Confirmed);
 //! # Ok::<(), BookingError>(())
 //! ```
+#![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
 mod actor;

@@ -329,6 +329,7 @@
 //!   ([`PgRepository::prune_events`]). Request records
 //!   likewise: prune them with [`Engine::prune_requests`](booking_core::Engine::prune_requests)
 //!   (a retry with a pruned key is decided afresh; see [`booking_core::repository`]).
+#![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
 mod cache;

@@ -136,6 +136,7 @@
 //! A row that does not decode (tampered JSON, an unknown enum value, an unknown time zone, a
 //! body naming another id or version than its row) is a [`StoreError::Corrupt`] naming the
 //! record as `"<table> <id>"`; the engine returns it as `corrupt_record`. Nothing panics.
+#![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
 mod schema;
