@@ -25,6 +25,13 @@
 //! short batch later. On a store whose commits take longer than [`KEEP_TURN`] (a disk, a
 //! network), the leader hands on the turn after its own batch, as it always did.
 //!
+//! A panic while the leader serves another thread's commands (a bug in a decision, or a panic
+//! in the store) does not reach the leader's caller, whose command is already done: the leader
+//! catches it, hands on the turn, and the panic is raised again on the thread of the command
+//! it was serving, as it would have been with group commit off. In a served batch of several
+//! commands, the first still without an answer gets the panic and the others a store error,
+//! as the commands of a batch that panics on its leader's own thread do.
+//!
 //! A batch runs in rounds. In a round, each command still without an answer is decided in
 //! arrival order on the state the commands before it produce (a refused command changes
 //! nothing and the next one is decided on the same state), and the commits of those that
@@ -133,6 +140,9 @@ struct Ticket {
     /// Set once `turn` is no longer [`Turn::Waiting`]: what a waiting command spins on before
     /// it sleeps.
     moved: AtomicBool,
+    /// Set once the command has its answer (or its panic), and never reset: `turn` goes back
+    /// to [`Turn::Waiting`] when the command's thread takes the answer.
+    answered: AtomicBool,
 }
 
 /// A command's turn, and whether its thread sleeps on [`Ticket::changed`] for it.
@@ -149,6 +159,9 @@ enum Turn {
     Lead,
     /// Answered by a batch, with what happened on the way.
     Done(Result<Receipt<OutcomeValue>, BookingError>, Run),
+    /// Deciding or committing the command panicked on the thread that served it: raised again
+    /// on the command's own thread.
+    Panicked(Box<dyn std::any::Any + Send>),
 }
 
 /// How many times a waiting command checks its turn (with a pause between checks, and a yield
@@ -159,6 +172,9 @@ const SPINS: u32 = 64;
 impl Ticket {
     /// Gives the command its turn, waking its thread only if it sleeps.
     fn set(&self, turn: Turn) {
+        if matches!(turn, Turn::Done(..) | Turn::Panicked(_)) {
+            self.answered.store(true, Ordering::Relaxed);
+        }
         let asleep = {
             let mut waiter = lock(&self.turn);
             waiter.turn = turn;
@@ -238,8 +254,7 @@ struct Leading<'a> {
 impl Drop for Leading<'_> {
     fn drop(&mut self) {
         for ticket in &self.batch {
-            let answered = matches!(lock(&ticket.turn).turn, Turn::Done(..));
-            if !answered {
+            if !ticket.answered.load(Ordering::Relaxed) {
                 let abandoned = BookingError::Store { message: "the batch deciding this command failed".to_owned() };
                 ticket.set(Turn::Done(Err(abandoned), Run::default()));
             }
@@ -289,6 +304,7 @@ impl<R: Repository> Engine<R> {
                         turn: Mutex::new(Waiter { turn: Turn::Waiting, asleep: false }),
                         changed: Condvar::new(),
                         moved: AtomicBool::new(false),
+                        answered: AtomicBool::new(false),
                     });
                     queue.waiting.push_back(Arc::clone(&ticket));
                     Some(ticket)
@@ -306,6 +322,7 @@ impl<R: Repository> Engine<R> {
                     *run = Run { store_time: run.store_time.and(ran.store_time), ..ran };
                     return result;
                 }
+                Turn::Panicked(payload) => std::panic::resume_unwind(payload),
                 // Handed the turn: this command leads a batch, itself first, then those waiting behind it.
                 Turn::Lead | Turn::Waiting => {
                     let batch: Vec<Arc<Ticket>> = {
@@ -327,8 +344,8 @@ impl<R: Repository> Engine<R> {
                     *run = ran;
                     result
                 }
-                // `run_batch` answers every command of its batch.
-                Turn::Waiting | Turn::Lead => {
+                // `run_batch` answers every command of its batch (a panic unwinds through it).
+                Turn::Waiting | Turn::Lead | Turn::Panicked(_) => {
                     Err(BookingError::Store { message: "the batch deciding this command gave no answer".to_owned() })
                 }
             }
@@ -356,6 +373,9 @@ impl<R: Repository> Engine<R> {
     /// as much as a command (BENCHMARKS.md, "Hot session from two threads"), so the thread
     /// whose caches hold them goes on, as in flat combining. On a store whose commits take
     /// longer than the bound, the turn passes after the leader's own batch, as it always did.
+    ///
+    /// A panic while serving goes to a served command's thread, not to this one's caller (see
+    /// the module docs), and the turn passes.
     fn keep_turn(&self, leading: &mut Leading<'_>) {
         let (queues, session_id) = (leading.queues, leading.session_id);
         let mut answered = None;
@@ -379,7 +399,10 @@ impl<R: Repository> Engine<R> {
                 }
             };
             leading.batch = batch;
-            match leading.batch.as_slice() {
+            // Unwind safety: a panic leaves the store as its commit left it (a commit is
+            // atomic, as for any panicking command), and the queues' locks are taken poisoned
+            // or not (see `lock`); the batch's own state is dropped with it.
+            let served = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| match leading.batch.as_slice() {
                 // Alone, it runs as it would have on its own thread.
                 [ticket] => {
                     let mut run =
@@ -393,6 +416,15 @@ impl<R: Repository> Engine<R> {
                     ticket.set(Turn::Done(result, run));
                 }
                 batch => self.run_batch(queues, batch, batch.iter().any(|t| t.timed)),
+            }));
+            if let Err(payload) = served {
+                // To the first command still without an answer; `leading`'s drop answers the
+                // rest with a store error and hands on the turn.
+                let unanswered = leading.batch.iter().find(|t| !t.answered.load(Ordering::Relaxed));
+                if let Some(ticket) = unanswered {
+                    ticket.set(Turn::Panicked(payload));
+                }
+                return;
             }
         }
     }
@@ -635,6 +667,8 @@ mod tests {
         release: Mutex<Option<mpsc::Receiver<()>>>,
         /// Failures for the next batches (of more than one commit), first first.
         failures: Mutex<VecDeque<StoreError>>,
+        /// The commit (counting from 1, in `sizes`) at which the store panics, if any.
+        panic_at: Option<usize>,
     }
 
     impl StoreWrapper for Gate {
@@ -661,8 +695,15 @@ mod tests {
     impl Gate {
         /// Notes a commit of `size` commits and holds the first until the test lets it go.
         fn hold(&self, size: usize) {
-            lock(&self.sizes).push(size);
+            let n = {
+                let mut sizes = lock(&self.sizes);
+                sizes.push(size);
+                sizes.len()
+            };
             lock(&self.threads).push(std::thread::current().id());
+            if self.panic_at == Some(n) {
+                panic!("the store panics on commit {n}");
+            }
             if let Some(in_flight) = lock(&self.in_flight).take() {
                 in_flight.send(()).unwrap();
                 lock(&self.release).take().unwrap().recv().unwrap();
@@ -692,6 +733,21 @@ mod tests {
         keep_turn: Duration,
         latest: Duration,
     ) -> (Arc<Engine<Gate>>, SessionId, Vec<(UserId, Result<Receipt<SeatBooking>, BookingError>)>) {
+        let (engine, session, results) = held_batch_with(failures, keep_turn, latest, None);
+        let results = results.into_iter().map(|(student, r)| (student, r.expect("no booking panics"))).collect();
+        (engine, session, results)
+    }
+
+    /// [`held_batch_keeping_turn`], with a store that panics at commit `panic_at` (counting
+    /// the session's creation as 1); each booking's thread's result, a panic or its answer.
+    #[allow(clippy::type_complexity)]
+    fn held_batch_with(
+        failures: Vec<StoreError>,
+        keep_turn: Duration,
+        latest: Duration,
+        panic_at: Option<usize>,
+    ) -> (Arc<Engine<Gate>>, SessionId, Vec<(UserId, std::thread::Result<Result<Receipt<SeatBooking>, BookingError>>)>)
+    {
         let (in_flight_tx, in_flight) = mpsc::channel();
         let (release, release_rx) = mpsc::channel();
         let store = Gate {
@@ -701,6 +757,7 @@ mod tests {
             in_flight: Mutex::new(None),
             release: Mutex::new(Some(release_rx)),
             failures: Mutex::new(failures.into()),
+            panic_at,
         };
         let now = Utc.with_ymd_and_hms(2030, 1, 1, 9, 0, 0).unwrap();
         let mut engine =
@@ -739,22 +796,22 @@ mod tests {
                     Some(key) => Actor::Student(user(n)).with_key(key),
                     None => Actor::Student(user(n)).into(),
                 };
-                (user(n), engine.book_seat(request, session, user(n)))
+                engine.book_seat(request, session, user(n))
             })
         };
-        let first = book(&engine, 1, None);
+        let first = (user(1), book(&engine, 1, None));
         in_flight.recv().unwrap();
         let queued: Vec<_> =
             [(2, None), (2, None), (3, None), (4, None), (5, None), (6, None), (7, Some("k")), (7, Some("k"))]
                 .into_iter()
-                .map(|(n, key)| book(&engine, n, key))
+                .map(|(n, key)| (user(n), book(&engine, n, key)))
                 .collect();
         let group = engine.group.as_ref().unwrap();
         while queue_of(&mut group.stripe(session), session).map_or(0, |q| q.waiting.len()) < queued.len() {
             std::thread::yield_now();
         }
         release.send(()).unwrap();
-        let results = std::iter::once(first).chain(queued).map(|t| t.join().unwrap()).collect();
+        let results = std::iter::once(first).chain(queued).map(|(student, t)| (student, t.join())).collect();
         (engine, session, results)
     }
 
@@ -833,6 +890,28 @@ mod tests {
         check(&engine, session, &results);
         let (held, queued) = committing_threads(&engine);
         assert!(!queued.is_empty() && queued.iter().all(|&t| t != held), "{held:?} {queued:?}");
+    }
+
+    #[test]
+    fn a_panic_while_serving_reaches_the_served_command_not_the_leader() {
+        // Commit 3 is the first batch queued behind the held booking, which its leader serves.
+        let (engine, session, results) = held_batch_with(Vec::new(), Duration::MAX, Duration::ZERO, Some(3));
+        let (held, queued) = committing_threads(&engine);
+        assert_eq!(queued, [held], "the leader sent the batch that panicked");
+        // The leader's own booking committed before, and its caller gets it.
+        assert!(matches!(&results[0].1, Ok(Ok(r)) if r.version == 2), "{:?}", results[0]);
+        // One command of the batch gets the panic, on its own thread; the others a store error.
+        let panics: Vec<_> = results.iter().filter_map(|(_, r)| r.as_ref().err()).collect();
+        assert_eq!(panics.len(), 1, "{results:?}");
+        assert_eq!(panics[0].downcast_ref::<String>().map(String::as_str), Some("the store panics on commit 3"));
+        let answers: Vec<_> = results[1..].iter().filter_map(|(_, r)| r.as_ref().ok()).collect();
+        assert_eq!(answers.len(), 7, "{results:?}");
+        assert!(answers.iter().all(|r| matches!(r, Err(BookingError::Store { .. }))), "{answers:?}");
+        // Nothing of the batch was stored, and the session's queue is gone: the next command runs.
+        assert_eq!(engine.session(Actor::System, session).unwrap().version, 2);
+        let group = engine.group.as_ref().unwrap();
+        assert!(queue_of(&mut group.stripe(session), session).is_none());
+        assert!(engine.book_seat(Actor::Student(user(8)), session, user(8)).is_ok());
     }
 
     #[test]
