@@ -43,8 +43,8 @@ impl GroupSession {
     }
 
     fn push_booking(&mut self, id: BookingId, student_id: UserId, status: SeatStatus, seats: u32, at: DateTime<Utc>) {
-        // Decisions work on a clone, whose vector has no spare room: grow it by exactly one
-        // rather than let `push` double it (a stored session would keep the spare half).
+        // Grow the vector by exactly one rather than let `push` double it (a stored session
+        // would keep the spare half). A decision's copy already has room for one booking.
         self.bookings.reserve_exact(1);
         self.bookings.push(SeatBooking {
             id,
@@ -146,9 +146,11 @@ pub fn decide(
     access: SeatAccess,
     command: &SessionCommand,
 ) -> Result<(GroupSession, Vec<Event>), BookingError> {
+    // A booking adds one to the vector: the copy has room for it, one allocation, not two.
+    let room = usize::from(matches!(command, SessionCommand::BookSeat { .. }));
     let mut d = Decision {
         before_closed: session.is_closed_for_booking(),
-        next: session.clone(),
+        next: session.clone_with_room(room),
         events: Vec::new(),
         ctx,
         access,

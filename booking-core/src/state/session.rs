@@ -183,6 +183,50 @@ pub struct GroupSession {
 }
 
 impl GroupSession {
+    /// A copy whose bookings vector has room for `extra` more bookings without growing: what a
+    /// decision changes, made with one allocation for the vector.
+    pub(crate) fn clone_with_room(&self, extra: usize) -> Self {
+        let mut bookings = Vec::with_capacity(self.bookings.len() + extra);
+        bookings.extend_from_slice(&self.bookings);
+        // Every field named, so that a new one cannot be forgotten here.
+        let Self {
+            id,
+            teacher_id,
+            course_id,
+            title,
+            starts_at,
+            time_zone,
+            duration_minutes,
+            meeting_link,
+            capacity,
+            waitlist_enabled,
+            waitlist_mode,
+            rules,
+            created_at,
+            cancelled_at,
+            version,
+            bookings: _,
+        } = self;
+        Self {
+            id: *id,
+            teacher_id: *teacher_id,
+            course_id: *course_id,
+            title: title.clone(),
+            starts_at: *starts_at,
+            time_zone: *time_zone,
+            duration_minutes: *duration_minutes,
+            meeting_link: meeting_link.clone(),
+            capacity: *capacity,
+            waitlist_enabled: *waitlist_enabled,
+            waitlist_mode: *waitlist_mode,
+            rules: *rules,
+            created_at: *created_at,
+            cancelled_at: *cancelled_at,
+            version: *version,
+            bookings,
+        }
+    }
+
     /// When it ends.
     pub fn ends_at(&self) -> DateTime<Utc> {
         self.starts_at + TimeDelta::minutes(i64::from(self.duration_minutes))
