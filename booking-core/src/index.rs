@@ -424,15 +424,20 @@ impl IndexEntry {
     }
 }
 
-/// The students, each once and in id order, of the bookings whose being live (not finished)
-/// may differ between `old` and `new`: bookings that came, went, or were finished or revived.
-/// A booking that is live (or finished) in both is not a reason to look at its student.
+/// The students, each once and in id order, of the live (not finished) bookings that are in
+/// only one of `old` and `new`, or live in only one: bookings that came, went, finished or
+/// were revived. Only these can change whether a student has a live booking in the session.
 ///
 /// A write keeps its session's bookings in order (it appends new ones and takes finished ones
 /// out), so one walk through both vectors pairs each booking with itself. Where the two orders
-/// differ anyway, every booking the walk cannot pair counts as changed: the result may then
-/// name more students, never fewer, and the caller checks each one.
-fn students_whose_bookings_changed(old: &GroupSession, new: &GroupSession) -> Vec<UserId> {
+/// differ anyway, every live booking the walk cannot pair counts as changed: the result may
+/// then name more students, never fewer, and the caller checks each one. A finished booking
+/// taken out (a session stored before finished bookings left it sheds them all on its next
+/// change) names nobody.
+///
+/// Each student comes with two flags, both false, for the caller to mark whether they have a
+/// live booking before and after.
+fn students_whose_bookings_changed(old: &GroupSession, new: &GroupSession) -> Vec<(UserId, [bool; 2])> {
     let live = |b: &SeatBooking| !b.status.is_finished();
     let mut students = Vec::new();
     let (mut i, mut j) = (0, 0);
@@ -440,18 +445,19 @@ fn students_whose_bookings_changed(old: &GroupSession, new: &GroupSession) -> Ve
         match new.bookings.get(j) {
             Some(after) if after.id == before.id => {
                 if live(before) != live(after) {
-                    students.push(before.student_id);
+                    students.push((before.student_id, [false; 2]));
                 }
                 j += 1;
             }
-            // Gone from `new` (or out of order): its student may have changed.
-            _ => students.push(before.student_id),
+            // Gone from `new` (or out of order): if it was live, its student may have changed.
+            _ if live(before) => students.push((before.student_id, [false; 2])),
+            _ => {}
         }
         i += 1;
     }
-    students.extend(new.bookings[j..].iter().map(|b| b.student_id));
-    students.sort_unstable();
-    students.dedup();
+    students.extend(new.bookings[j..].iter().filter(|b| live(b)).map(|b| (b.student_id, [false; 2])));
+    students.sort_unstable_by_key(|&(student, _)| student);
+    students.dedup_by_key(|&mut (student, _)| student);
     students
 }
 
@@ -515,17 +521,36 @@ impl IndexChanges {
         {
             return Self::between(places_of_session(old), places_of_session(new));
         }
-        let students = students_whose_bookings_changed(old, new);
-        let live_in = |session: &GroupSession, student: UserId| {
-            session.bookings.iter().any(|b| b.student_id == student && !b.status.is_finished())
-        };
+        let mut students = students_whose_bookings_changed(old, new);
+        if students.is_empty() {
+            return Self::default();
+        }
+        // Which of them have a live booking before and after. Usually one or two students (the
+        // one who booked or cancelled): a search that stops at their booking. More (a batch, or
+        // bookings out of order): one pass through each session, so never n searches of n.
+        let sessions = [old, new];
+        if students.len() <= 4 {
+            for (student, live) in &mut students {
+                for (side, session) in sessions.into_iter().enumerate() {
+                    live[side] = session.bookings.iter().any(|b| b.student_id == *student && !b.status.is_finished());
+                }
+            }
+        } else {
+            for (side, session) in sessions.into_iter().enumerate() {
+                for booking in session.bookings.iter().filter(|b| !b.status.is_finished()) {
+                    if let Ok(at) = students.binary_search_by_key(&booking.student_id, |&(student, _)| student) {
+                        students[at].1[side] = true;
+                    }
+                }
+            }
+        }
         let agenda_of =
             |student: UserId| IndexPlace::new(ReadIndex::StudentAgenda, Some(student), new.starts_at, new.id.as_uuid());
         let mut changes = Self::default();
-        for student in students {
-            match (live_in(old, student), live_in(new, student)) {
-                (true, false) => changes.removed.push(agenda_of(student)),
-                (false, true) => changes.added.push(agenda_of(student)),
+        for (student, live) in students {
+            match live {
+                [true, false] => changes.removed.push(agenda_of(student)),
+                [false, true] => changes.added.push(agenda_of(student)),
                 _ => {}
             }
         }
