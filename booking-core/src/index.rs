@@ -424,6 +424,71 @@ impl IndexEntry {
     }
 }
 
+/// What writing an aggregate over its stored state changes in its read-index entries: the
+/// entries of the stored state that the new one does not have, and the new state's entries
+/// that the stored one did not have. Deleting `removed` and inserting `added` turns the
+/// stored state's entries ([`IndexEntry::of_session`], [`IndexEntry::of_lesson`]) into the
+/// new state's, touching only what changed: a booking changes one student's entry of a
+/// session that may have hundreds.
+///
+/// A store uses this when it knows the state a write was decided on (the aggregate as stored
+/// at [`Write::expected_version`](crate::repository::Write::expected_version), from a cache
+/// of its own) and applies the changes only if the write's version check passes, in the same
+/// atomic step: then its rows were the stored state's entries. Otherwise it replaces the
+/// aggregate's entries with [`Write::read_entries`](crate::repository::Write::read_entries).
+///
+/// ```
+/// use booking_core::index::{IndexEntry, IndexEntryChanges, ReadIndex};
+/// use booking_core::{Actor, Engine, InMemoryRepository, NewGroupSession, UserId};
+/// use chrono::{Duration, Utc};
+///
+/// let engine = Engine::new(InMemoryRepository::new());
+/// let (teacher, student) = (UserId::from_uuid(uuid::Uuid::from_u128(1)), UserId::from_uuid(uuid::Uuid::from_u128(2)));
+/// let before = engine.create_session(Actor::Teacher(teacher), NewGroupSession {
+///     teacher_id: teacher, course_id: None, title: "Choir".into(),
+///     starts_at: Utc::now() + Duration::days(2), time_zone: "Europe/Vienna".into(),
+///     duration_minutes: 60, meeting_link: "https://meet.example.com/choir".into(),
+///     capacity: 12, waitlist_enabled: false, waitlist_mode: Default::default(), rules: Default::default(),
+/// })?.value;
+/// engine.book_seat(Actor::Student(student), before.id, student)?;
+/// let after = engine.session(Actor::Teacher(teacher), before.id)?;
+/// let changes = IndexEntryChanges::of_session(&before, &after);
+/// assert!(changes.removed.is_empty());
+/// assert_eq!(changes.added.len(), 1);
+/// assert_eq!((changes.added[0].index, changes.added[0].partition.as_str()), (ReadIndex::StudentAgenda, "00000000-0000-0000-0000-000000000002"));
+/// // The stored entries, less the removed, plus the added, are the new state's.
+/// let mut entries = IndexEntry::of_session(&before);
+/// entries.extend(changes.added);
+/// entries.sort();
+/// let mut expected = IndexEntry::of_session(&after);
+/// expected.sort();
+/// assert_eq!(entries, expected);
+/// # Ok::<(), booking_core::BookingError>(())
+/// ```
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct IndexEntryChanges {
+    /// Entries of the stored state that the new state does not have: to delete.
+    pub removed: Vec<IndexEntry>,
+    /// Entries of the new state that the stored state did not have: to insert.
+    pub added: Vec<IndexEntry>,
+}
+
+impl IndexEntryChanges {
+    /// A session written over `stored`.
+    pub fn of_session(stored: &GroupSession, new: &GroupSession) -> Self {
+        Self::of(IndexChanges::of_session(Some(stored), new))
+    }
+
+    /// A lesson written over `stored`.
+    pub fn of_lesson(stored: &Lesson, new: &Lesson) -> Self {
+        Self::of(IndexChanges::of_lesson(Some(stored), new))
+    }
+
+    fn of(changes: IndexChanges) -> Self {
+        Self { removed: entries_of(&changes.removed), added: entries_of(&changes.added) }
+    }
+}
+
 /// The students, each once and in id order, of the live (not finished) bookings that are in
 /// only one of `old` and `new`, or live in only one: bookings that came, went, finished or
 /// were revived. Only these can change whether a student has a live booking in the session.
@@ -679,6 +744,11 @@ mod tests {
             prop_assert_eq!(added.len(), changes.added.len(), "an entry added twice");
             prop_assert_eq!(&removed, &before.difference(&after).cloned().collect::<BTreeSet<_>>());
             prop_assert_eq!(&added, &after.difference(&before).cloned().collect::<BTreeSet<_>>());
+            // The same changes as text, as a store that keeps text gets them.
+            let text = IndexEntryChanges::of_session(&old, &new);
+            prop_assert_eq!(text.removed.iter().cloned().collect::<BTreeSet<_>>(), removed);
+            prop_assert_eq!(text.added.iter().cloned().collect::<BTreeSet<_>>(), added);
+            prop_assert_eq!((text.removed.len(), text.added.len()), (changes.removed.len(), changes.added.len()));
             let created = IndexChanges::of_session(None, &new);
             prop_assert!(created.removed.is_empty());
             prop_assert_eq!(created.added.iter().map(IndexPlace::entry).collect::<BTreeSet<_>>(), after);
