@@ -14,8 +14,9 @@
 
 use booking_core::{
     GroupSession,
+    index::IndexEntryChanges,
     lesson::{Calendar, Lesson},
-    repository::AggregateKey,
+    repository::{AggregateKey, Write},
 };
 use std::hash::BuildHasher;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -112,6 +113,27 @@ impl SnapshotCache {
         match &*slot {
             Some((k, v, snapshot)) if k == key => T::unwrap(snapshot.clone()).map(|s| (*v, s)),
             _ => None,
+        }
+    }
+
+    /// What `write` changes in its aggregate's read-index entries
+    /// ([`IndexEntryChanges`], computed by the core), if the state it was decided on is cached:
+    /// the aggregate at the write's expected version. The commit applies them only if its
+    /// version check passes, so the stored rows are then that state's entries. `None` for a
+    /// new aggregate, a calendar (no entries), or a state not cached.
+    pub(crate) fn read_entry_changes(&self, write: &Write) -> Option<IndexEntryChanges> {
+        let expected = write.expected_version();
+        let at_expected = |version: u64| expected != 0 && version == expected;
+        match write {
+            Write::Session { session, .. } => self
+                .get::<GroupSession>(&write.key())
+                .filter(|(version, _)| at_expected(*version))
+                .map(|(_, stored)| IndexEntryChanges::of_session(&stored, session)),
+            Write::Lesson { lesson, .. } => self
+                .get::<Lesson>(&write.key())
+                .filter(|(version, _)| at_expected(*version))
+                .map(|(_, stored)| IndexEntryChanges::of_lesson(&stored, lesson)),
+            Write::Calendar { .. } => None,
         }
     }
 

@@ -1,9 +1,10 @@
 //! Between the engine's types and the database: the commit payload `booking_commit` takes,
 //! and the decoding of stored rows (which reports [`StoreError::Corrupt`], never panics).
 
+use crate::cache::SnapshotCache;
 use booking_core::{
     Actor, Event, EventKind, GroupSession, SeatBooking,
-    index::{IndexEntries, IndexEntry},
+    index::{IndexEntries, IndexEntry, IndexEntryChanges},
     lesson::{Calendar, Lesson},
     repository::{BookingLocation, Commit, RequestRecord, StoreError, Write},
 };
@@ -81,8 +82,14 @@ struct WriteRow<'a> {
     index: IndexEntries,
     /// The aggregate's read-index entries ([`Write::read_entries`]: `index`, `partition`,
     /// `sort` each), which replace its rows in `read_index` (schema version 4; since version 6
-    /// only the rows that changed are written).
-    read_entries: Vec<IndexEntry>,
+    /// only the rows that changed are written). Absent when `read_changes` is sent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    read_entries: Option<Vec<IndexEntry>>,
+    /// (Schema version 8) the entries to delete and to insert, computed by the core from the
+    /// state the write was decided on, when the store's cache holds that state
+    /// ([`SnapshotCache::read_entry_changes`]); sent instead of `read_entries`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    read_changes: Option<IndexEntryChanges>,
 }
 
 #[derive(Debug, Serialize)]
@@ -121,21 +128,29 @@ impl<'a> Payload<'a> {
     /// order of every commit, so two commits never wait on each other in a cycle).
     ///
     /// [`AggregateKey`]: booking_core::repository::AggregateKey
-    pub(crate) fn new(commit: &'a Commit) -> Result<Self, StoreError> {
-        Self::with_events_of(commit, events_session(commit)?)
+    ///
+    /// A write whose expected state `cache` holds carries its read-index changes instead of
+    /// every entry.
+    pub(crate) fn new(commit: &'a Commit, cache: Option<&SnapshotCache>) -> Result<Self, StoreError> {
+        Self::with_events_of(commit, events_session(commit)?, cache)
     }
 
     /// The payload for `commit`, its events recorded as those of `session` (id and version):
     /// what [`events_session`] said of the commit before a batch's writes were folded
     /// ([`Commit::fold_chained_writes`] moves a session's write to an earlier commit, but each
     /// commit's events stay those of the version it made).
-    pub(crate) fn with_events_of(commit: &'a Commit, session: EventsSession) -> Result<Self, StoreError> {
+    pub(crate) fn with_events_of(
+        commit: &'a Commit,
+        session: EventsSession,
+        cache: Option<&SnapshotCache>,
+    ) -> Result<Self, StoreError> {
         let mut writes: Vec<&Write> = commit.writes.iter().collect();
         writes.sort_by_key(|w| w.key());
         let writes = writes
             .into_iter()
             .map(|w| {
                 let expected = version(w.expected_version())?;
+                let read_changes = cache.and_then(|cache| cache.read_entry_changes(w));
                 let (kind, id, new_version, body) = match w {
                     Write::Session { session, .. } => {
                         ("session", session.id.as_uuid(), session.version, Body::Session(session))
@@ -154,7 +169,8 @@ impl<'a> Payload<'a> {
                     version: version(new_version)?,
                     body,
                     index: w.index(),
-                    read_entries: w.read_entries(),
+                    read_entries: read_changes.is_none().then(|| w.read_entries()),
+                    read_changes,
                 })
             })
             .collect::<Result<Vec<_>, StoreError>>()?;

@@ -9,7 +9,7 @@ use serde::Serialize;
 use uuid::Uuid;
 
 /// The schema version this code writes and reads.
-pub const SCHEMA_VERSION: i32 = 7;
+pub const SCHEMA_VERSION: i32 = 8;
 
 /// One step of the schema's history. Released steps are never edited: a change is a new step.
 struct Migration {
@@ -57,6 +57,12 @@ const MIGRATIONS: &[Migration] = &[
         then: None,
     },
     Migration { version: 7, name: "commit_all", sql: include_str!("../migrations/0007_commit_all.sql"), then: None },
+    Migration {
+        version: 8,
+        name: "read_index_changes",
+        sql: include_str!("../migrations/0008_read_index_changes.sql"),
+        then: None,
+    },
 ];
 
 /// One `read_index` row, as [`fill_read_index`] sends it.

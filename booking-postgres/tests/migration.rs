@@ -155,8 +155,8 @@ fn a_version_1_database_is_migrated_and_its_rows_still_load() {
         add_v1_session(&schema.0, uuid(id), teacher, starts_at, cancelled);
     }
     let store = common::options(&schema.0).open().expect("opening a version 1 database");
-    assert_eq!(SCHEMA_VERSION, 7);
-    assert_eq!(schema_versions(&schema.0), [1, 2, 3, 4, 5, 6, 7]);
+    assert_eq!(SCHEMA_VERSION, 8);
+    assert_eq!(schema_versions(&schema.0), [1, 2, 3, 4, 5, 6, 7, 8]);
     let deadlines: Vec<Option<chrono::DateTime<Utc>>> = store
         .with_client(|c| c.query("SELECT offer_deadline FROM sessions", &[]))
         .unwrap()
@@ -203,7 +203,7 @@ fn a_version_1_database_is_migrated_and_its_rows_still_load() {
 
     // Opening again changes nothing.
     common::options(&schema.0).open().expect("reopening");
-    assert_eq!(schema_versions(&schema.0), [1, 2, 3, 4, 5, 6, 7]);
+    assert_eq!(schema_versions(&schema.0), [1, 2, 3, 4, 5, 6, 7, 8]);
 }
 
 /// The `read_index` rows of a schema, as `(kind, aggregate_id, index, partition, sort)`, sorted.
@@ -275,11 +275,11 @@ fn a_version_1_database_gets_its_read_index_filled() {
     assert_eq!(listed, [uuid(0xa2), uuid(0xa1)]);
 }
 
-/// What versions 5 to 7 add, undone (booking_commit stays as version 6 wrote it: migrations 5
-/// and 6 replace it anyway).
-const UNDO_VERSIONS_5_TO_7: &str = "DROP FUNCTION booking_commit_all(jsonb); \
+/// What versions 5 to 8 add, undone (booking_commit stays as version 8 wrote it: migrations 5,
+/// 6 and 8 replace it anyway).
+const UNDO_VERSIONS_5_TO_8: &str = "DROP FUNCTION booking_commit_all(jsonb); \
      DROP FUNCTION booking_read_outbox(bigint, bigint); DROP TABLE outbox_counter; \
-     ALTER TABLE events DROP COLUMN position; DELETE FROM booking_schema_version WHERE version IN (5, 6, 7);";
+     ALTER TABLE events DROP COLUMN position; DELETE FROM booking_schema_version WHERE version IN (5, 6, 7, 8);";
 
 /// A version 4 outbox (`events.id` the position): its events keep their ids as positions, so a
 /// relay's cursor stays valid, and later events come after every id ever drawn.
@@ -311,7 +311,7 @@ fn a_version_4_outbox_keeps_its_positions() {
     // last event (commits that rolled back).
     admin
         .batch_execute(&format!(
-            "SET search_path TO \"{name}\"; {UNDO_VERSIONS_5_TO_7} \
+            "SET search_path TO \"{name}\"; {UNDO_VERSIONS_5_TO_8} \
              DELETE FROM events WHERE id = 2; SELECT setval('events_id_seq', 40); RESET search_path"
         ))
         .unwrap();
@@ -324,7 +324,7 @@ fn a_version_4_outbox_keeps_its_positions() {
     assert_eq!(ids, [1, 3, 4]);
 
     let reopened = common::options(&name).open().expect("migrating a version 4 database");
-    assert_eq!(schema_versions(&name), [1, 2, 3, 4, 5, 6, 7]);
+    assert_eq!(schema_versions(&name), [1, 2, 3, 4, 5, 6, 7, 8]);
     let read = reopened.read_outbox(0, 100).unwrap();
     assert_eq!(read.iter().map(|e| e.position).collect::<Vec<_>>(), [1, 3, 4], "positions are the old ids");
     let later = Engine::new(reopened.clone()).book_seat(Actor::Student(user(2, 9)), session, user(2, 9)).unwrap();
@@ -366,7 +366,9 @@ fn kept<'a>(before: &'a [(String, String)], after: &[(String, String)]) -> Vec<&
 /// kept, and from version 6 on a commit deletes and inserts only the rows that changed.
 #[test]
 fn a_version_5_database_writes_only_the_read_index_rows_that_changed() {
-    let store = common::test_store();
+    // Without the snapshot cache, every commit carries all of its read-index entries (what
+    // version 5's booking_commit reads) and none carries the changes of version 8.
+    let store = common::test_store_with(|o| o.snapshot_cache(false));
     let name = store.guard.name.clone();
     let teacher = user(1, 1);
     let new_session = booking_core::NewGroupSession {
@@ -386,11 +388,11 @@ fn a_version_5_database_writes_only_the_read_index_rows_that_changed() {
     let session = engine.create_session(Actor::Teacher(teacher), new_session).unwrap().value.id;
     let mut admin = common::admin_client();
     // Back to version 5: its booking_commit, no booking_commit_all, and no record of versions
-    // 6 and 7.
+    // 6 to 8.
     admin
         .batch_execute(&format!(
             "SET search_path TO \"{name}\"; {}; DROP FUNCTION booking_commit_all(jsonb); \
-             DELETE FROM booking_schema_version WHERE version IN (6, 7); RESET search_path",
+             DELETE FROM booking_schema_version WHERE version IN (6, 7, 8); RESET search_path",
             version_5_commit()
         ))
         .unwrap();
@@ -408,7 +410,7 @@ fn a_version_5_database_writes_only_the_read_index_rows_that_changed() {
     assert_eq!(read_index_rows(&mut admin, &name), core_entries(&mut admin, &name));
 
     let reopened = common::options(&name).open().expect("migrating a version 5 database");
-    assert_eq!(schema_versions(&name), [1, 2, 3, 4, 5, 6, 7]);
+    assert_eq!(schema_versions(&name), [1, 2, 3, 4, 5, 6, 7, 8]);
     assert_eq!(rows_with_writer(&mut admin, &name, session), after, "the migration writes no row");
     let engine = Engine::new(reopened);
     // A booking inserts its student's row and touches no other.
@@ -453,9 +455,9 @@ fn a_version_3_database_gets_its_read_index_filled() {
         let written = read_index_rows(&mut admin, &name);
         assert_eq!(written, core_entries(&mut admin, &name), "the commits wrote the core's entries");
         // Back to version 3: the read index and booking_commit's new body are all version 4 adds
-        // (versions 5 to 7 are undone first, see UNDO_VERSIONS_5_TO_7).
+        // (versions 5 to 8 are undone first, see UNDO_VERSIONS_5_TO_8).
         admin
-            .batch_execute(&format!("SET search_path TO \"{name}\"; {UNDO_VERSIONS_5_TO_7} RESET search_path"))
+            .batch_execute(&format!("SET search_path TO \"{name}\"; {UNDO_VERSIONS_5_TO_8} RESET search_path"))
             .unwrap();
         admin
             .batch_execute(&format!(
@@ -469,7 +471,7 @@ fn a_version_3_database_gets_its_read_index_filled() {
         assert_eq!(schema_versions(&name), [1, 2, 3]);
 
         let reopened = common::options(&name).open().expect("migrating a version 3 database");
-        assert_eq!(schema_versions(&name), [1, 2, 3, 4, 5, 6, 7]);
+        assert_eq!(schema_versions(&name), [1, 2, 3, 4, 5, 6, 7, 8]);
         assert_eq!(read_index_rows(&mut admin, &name), written, "the migration writes what the commits wrote");
         filled += written.len();
         drop(reopened);
