@@ -201,7 +201,11 @@
 //!   along; if the row is still at it, the database answers without the body, and nothing is
 //!   shipped or decoded. The database still decides in the same statement what the current
 //!   version is, so a load is never stale because of the cache. (Edit a body only together
-//!   with its `version`: a warm cache does not re-read a body changed in place.)
+//!   with its `version`: a warm cache does not re-read a body changed in place.) Since schema
+//!   version 8 the cache also spares the commit a comparison: a write decided on a cached
+//!   state sends only its read-index changes. So leave the `read_index` rows to the commits:
+//!   a row edited by hand stays as it is until a write without a cached state (or
+//!   [`PgOptions::snapshot_cache`] off) replaces all of the aggregate's rows.
 //! - **No racing threads**: the engine queues commands on the same aggregate within one
 //!   process ([`Engine::with_local_queueing`]), so 16 threads of one service on one hot
 //!   session take turns instead of losing races in the database; other processes still meet
